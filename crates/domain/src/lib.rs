@@ -1,0 +1,17 @@
+//! Pure domain model of yunwei: no IO, no SQL, no HTTP.
+//!
+//! Everything here is deterministic given its inputs (time comes in through
+//! [`clock::Clock`]), so it is unit- and property-tested in isolation.
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod mask;
+pub mod org;
+pub mod password;
+pub mod roles;
+pub mod security_policy;
+
+pub use error::{AppError, ErrorKind};

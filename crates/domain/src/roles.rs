@@ -1,0 +1,400 @@
+//! Roles, actions and the permission model.
+//!
+//! Roles are granted on a scope: an organisation, optionally with its
+//! subtree. The three built-in administrators (三员) are mutually exclusive
+//! (DESIGN.md section 7); vendor administrator accounts get configuration
+//! rights only (`JSCZ-50`); each level administers its own users and roles
+//! and those below (`JSCZ-6`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::org::is_within;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 系统管理员: accounts and configuration; grants nothing, reads no business data.
+    SysAdmin,
+    /// 安全管理员: grants roles, sets security policy, manages sessions.
+    SecAdmin,
+    /// 审计管理员: reads, searches and exports the audit trail; changes nothing.
+    AudAdmin,
+    /// 第三方系统管理员账号 (`JSCZ-50`): configuration only.
+    VendorAdmin,
+    /// 中心主任
+    Director,
+    /// 项目负责人
+    ProjectLead,
+    /// 硬件运维科
+    HardwareOps,
+    /// 软件科
+    SoftwareDev,
+    /// 业务人员 (finance departments, budget units)
+    BusinessStaff,
+    /// 厂商工程师 (承建厂商 / 运维服务商)
+    VendorEngineer,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::SysAdmin,
+        Role::SecAdmin,
+        Role::AudAdmin,
+        Role::VendorAdmin,
+        Role::Director,
+        Role::ProjectLead,
+        Role::HardwareOps,
+        Role::SoftwareDev,
+        Role::BusinessStaff,
+        Role::VendorEngineer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SysAdmin => "sys_admin",
+            Role::SecAdmin => "sec_admin",
+            Role::AudAdmin => "aud_admin",
+            Role::VendorAdmin => "vendor_admin",
+            Role::Director => "director",
+            Role::ProjectLead => "project_lead",
+            Role::HardwareOps => "hardware_ops",
+            Role::SoftwareDev => "software_dev",
+            Role::BusinessStaff => "business_staff",
+            Role::VendorEngineer => "vendor_engineer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::SysAdmin => "系统管理员",
+            Role::SecAdmin => "安全管理员",
+            Role::AudAdmin => "审计管理员",
+            Role::VendorAdmin => "第三方系统管理员",
+            Role::Director => "中心主任",
+            Role::ProjectLead => "项目负责人",
+            Role::HardwareOps => "硬件运维人员",
+            Role::SoftwareDev => "软件科人员",
+            Role::BusinessStaff => "业务人员",
+            Role::VendorEngineer => "厂商工程师",
+        }
+    }
+
+    /// What the role may do, in one sentence for the start-up banner and UI.
+    pub fn duty(self) -> &'static str {
+        match self {
+            Role::SysAdmin => "管理账号、组织机构和系统参数，不能授权，不能查看业务数据",
+            Role::SecAdmin => "授予和收回角色、设置安全策略、管理会话，不能创建账号",
+            Role::AudAdmin => "查询、导出全部审计记录（含另外两员），不能修改任何数据",
+            Role::VendorAdmin => "仅可维护系统配置，不得进行业务操作（JSCZ-50）",
+            Role::Director => "审批重大事项，查看和处理本级业务",
+            Role::ProjectLead => "受理、分类和分派运维工单",
+            Role::HardwareOps => "处理基础设施类事件和变更",
+            Role::SoftwareDev => "处理应用类事件、需求和变更",
+            Role::BusinessStaff => "提交服务请求，查看本单位业务",
+            Role::VendorEngineer => "按分派处理运维工单",
+        }
+    }
+
+    /// The three built-in administrators (三员).
+    pub fn is_three_admin(self) -> bool {
+        matches!(self, Role::SysAdmin | Role::SecAdmin | Role::AudAdmin)
+    }
+
+    pub fn is_business(self) -> bool {
+        matches!(
+            self,
+            Role::Director
+                | Role::ProjectLead
+                | Role::HardwareOps
+                | Role::SoftwareDev
+                | Role::BusinessStaff
+                | Role::VendorEngineer
+        )
+    }
+}
+
+/// Everything a principal can attempt. The web layer maps each endpoint to
+/// exactly one action; the permission matrix test enumerates them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    OrgView,
+    OrgManage,
+    UserView,
+    UserCreate,
+    UserUpdate,
+    UserDisable,
+    UserResetPassword,
+    RoleView,
+    RoleGrant,
+    SessionManage,
+    SecurityPolicyView,
+    SecurityPolicyEdit,
+    ConfigView,
+    ConfigEdit,
+    AuditRead,
+    AuditExport,
+    BusinessRead,
+    BusinessOperate,
+}
+
+impl Action {
+    pub const ALL: [Action; 18] = [
+        Action::OrgView,
+        Action::OrgManage,
+        Action::UserView,
+        Action::UserCreate,
+        Action::UserUpdate,
+        Action::UserDisable,
+        Action::UserResetPassword,
+        Action::RoleView,
+        Action::RoleGrant,
+        Action::SessionManage,
+        Action::SecurityPolicyView,
+        Action::SecurityPolicyEdit,
+        Action::ConfigView,
+        Action::ConfigEdit,
+        Action::AuditRead,
+        Action::AuditExport,
+        Action::BusinessRead,
+        Action::BusinessOperate,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::OrgView => "查看组织机构",
+            Action::OrgManage => "维护组织机构",
+            Action::UserView => "查看用户",
+            Action::UserCreate => "创建账号",
+            Action::UserUpdate => "修改账号",
+            Action::UserDisable => "停用或启用账号",
+            Action::UserResetPassword => "重置密码",
+            Action::RoleView => "查看授权",
+            Action::RoleGrant => "授予或收回角色",
+            Action::SessionManage => "管理他人会话",
+            Action::SecurityPolicyView => "查看安全策略",
+            Action::SecurityPolicyEdit => "修改安全策略",
+            Action::ConfigView => "查看系统参数",
+            Action::ConfigEdit => "修改系统参数",
+            Action::AuditRead => "查询审计记录",
+            Action::AuditExport => "导出审计记录",
+            Action::BusinessRead => "查看业务数据",
+            Action::BusinessOperate => "办理业务",
+        }
+    }
+}
+
+/// The static role -> action table. Scope is checked separately.
+pub fn role_allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        Role::SysAdmin => matches!(
+            action,
+            OrgView
+                | OrgManage
+                | UserView
+                | UserCreate
+                | UserUpdate
+                | UserDisable
+                | UserResetPassword
+                | RoleView
+                | SecurityPolicyView
+                | ConfigView
+                | ConfigEdit
+        ),
+        Role::SecAdmin => matches!(
+            action,
+            OrgView
+                | UserView
+                | RoleView
+                | RoleGrant
+                | SessionManage
+                | SecurityPolicyView
+                | SecurityPolicyEdit
+        ),
+        Role::AudAdmin => matches!(
+            action,
+            OrgView | UserView | RoleView | AuditRead | AuditExport
+        ),
+        Role::VendorAdmin => matches!(action, ConfigView | ConfigEdit),
+        Role::Director | Role::ProjectLead | Role::HardwareOps | Role::SoftwareDev => {
+            matches!(action, OrgView | BusinessRead | BusinessOperate)
+        }
+        Role::BusinessStaff | Role::VendorEngineer => {
+            matches!(action, BusinessRead | BusinessOperate)
+        }
+    }
+}
+
+/// One role held on a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopedRole {
+    pub role: Role,
+    /// Materialised path of the scope organisation.
+    pub scope_path: String,
+    /// True: the organisation and everything below it; false: that organisation only.
+    pub subtree: bool,
+}
+
+impl ScopedRole {
+    pub fn covers(&self, target_path: &str) -> bool {
+        if self.subtree {
+            is_within(target_path, &self.scope_path)
+        } else {
+            target_path == self.scope_path
+        }
+    }
+}
+
+/// Does any of `grants` allow `action` on an object in organisation `target_path`?
+pub fn allowed(grants: &[ScopedRole], action: Action, target_path: &str) -> bool {
+    grants
+        .iter()
+        .any(|g| role_allows(g.role, action) && g.covers(target_path))
+}
+
+/// Why a role may not be added to a user, or None when it may.
+///
+/// `existing` are the roles the user holds already; `user_in_vendor` tells
+/// whether the user's organisation is a vendor (third party).
+pub fn grant_conflict(
+    existing: &[Role],
+    new: Role,
+    user_in_vendor: bool,
+) -> Option<(&'static str, String)> {
+    if new.is_three_admin() {
+        if let Some(other) = existing.iter().find(|r| r.is_three_admin() && **r != new) {
+            return Some((
+                "role.three_admin_exclusive",
+                format!(
+                    "三员分立：该账号已是{}，不能再授予{}",
+                    other.label(),
+                    new.label()
+                ),
+            ));
+        }
+    }
+    if user_in_vendor && !matches!(new, Role::VendorAdmin | Role::VendorEngineer) {
+        return Some((
+            "role.vendor_restricted",
+            format!(
+                "第三方人员只能授予第三方系统管理员或厂商工程师角色，不能授予{}（JSCZ-50）",
+                new.label()
+            ),
+        ));
+    }
+    if new == Role::VendorAdmin && existing.iter().any(|r| *r != Role::VendorAdmin) {
+        return Some((
+            "role.vendor_admin_config_only",
+            "第三方系统管理员账号仅赋予配置权限，不得同时拥有其他角色（JSCZ-50）".to_string(),
+        ));
+    }
+    if new != Role::VendorAdmin && existing.contains(&Role::VendorAdmin) {
+        return Some((
+            "role.vendor_admin_config_only",
+            "第三方系统管理员账号仅赋予配置权限，不得分配业务操作权限（JSCZ-50）".to_string(),
+        ));
+    }
+    if new.is_business() && existing.iter().any(|r| r.is_three_admin()) {
+        return Some((
+            "role.admin_no_business",
+            "三员账号不得拥有业务角色".to_string(),
+        ));
+    }
+    if new.is_three_admin() && existing.iter().any(|r| r.is_business()) {
+        return Some((
+            "role.admin_no_business",
+            "已有业务角色的账号不得授予三员角色".to_string(),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(role: Role, path: &str, subtree: bool) -> ScopedRole {
+        ScopedRole {
+            role,
+            scope_path: path.into(),
+            subtree,
+        }
+    }
+
+    #[test]
+    fn three_admins_are_mutually_exclusive() {
+        for a in [Role::SysAdmin, Role::SecAdmin, Role::AudAdmin] {
+            for b in [Role::SysAdmin, Role::SecAdmin, Role::AudAdmin] {
+                let c = grant_conflict(&[a], b, false);
+                assert_eq!(c.is_some(), a != b, "{a:?} + {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sysadmin_cannot_grant_or_read_business_or_audit() {
+        for a in [
+            Action::RoleGrant,
+            Action::BusinessRead,
+            Action::BusinessOperate,
+            Action::AuditRead,
+        ] {
+            assert!(!role_allows(Role::SysAdmin, a), "{a:?}");
+        }
+        assert!(role_allows(Role::SysAdmin, Action::UserCreate));
+    }
+
+    #[test]
+    fn secadmin_cannot_create_accounts() {
+        assert!(!role_allows(Role::SecAdmin, Action::UserCreate));
+        assert!(role_allows(Role::SecAdmin, Action::RoleGrant));
+    }
+
+    #[test]
+    fn audadmin_changes_nothing() {
+        for a in Action::ALL {
+            let mutating = !matches!(
+                a,
+                Action::OrgView
+                    | Action::UserView
+                    | Action::RoleView
+                    | Action::AuditRead
+                    | Action::AuditExport
+            );
+            if mutating {
+                assert!(!role_allows(Role::AudAdmin, a), "{a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn jscz_50_vendor_admin_configuration_only() {
+        for a in Action::ALL {
+            assert_eq!(
+                role_allows(Role::VendorAdmin, a),
+                matches!(a, Action::ConfigView | Action::ConfigEdit)
+            );
+        }
+        assert!(grant_conflict(&[Role::VendorAdmin], Role::VendorEngineer, true).is_some());
+        assert!(grant_conflict(&[], Role::SysAdmin, true).is_some());
+        assert!(grant_conflict(&[], Role::VendorAdmin, true).is_none());
+    }
+
+    #[test]
+    fn jscz_6_scope_covers_own_level_and_below_only() {
+        let city = "/p/c/";
+        let grants = [g(Role::SysAdmin, city, true)];
+        assert!(allowed(&grants, Action::UserCreate, "/p/c/"));
+        assert!(allowed(&grants, Action::UserCreate, "/p/c/county/"));
+        assert!(!allowed(&grants, Action::UserCreate, "/p/"));
+        assert!(!allowed(&grants, Action::UserCreate, "/p/c2/"));
+        let own_only = [g(Role::ProjectLead, city, false)];
+        assert!(allowed(&own_only, Action::BusinessRead, city));
+        assert!(!allowed(&own_only, Action::BusinessRead, "/p/c/county/"));
+    }
+}

@@ -1,0 +1,310 @@
+//! Connection handling, dialect rendering, parameter binding, transactions
+//! with a bounded retry, and mapping of database errors to [`AppError`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Value, Values};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Arguments, ConnectOptions, Executor, Row, Transaction};
+use yunwei_domain::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// How many times a transaction is tried when the database reports a
+/// serialisation failure, deadlock or busy lock.
+pub const MAX_TX_ATTEMPTS: u32 = 4;
+
+impl Db {
+    /// Opens `sqlite://...` or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Db, AppError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(AppError::bad_request(
+                "config.database_url",
+                "数据库地址须以 sqlite: 或 postgres: 开头",
+            ));
+        };
+        let opts = AnyConnectOptions::from_str(url)
+            .map_err(|e| internal("parse database url", e))?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        let pool_opts = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL for concurrent readers, FULL sync so an
+                        // acknowledged write survives a crash, foreign keys on.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        };
+        let pool = pool_opts
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await
+            .map_err(|e| internal("connect to database", e))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A pooled connection for reads.
+    pub async fn read(&self) -> Result<DbConn, AppError> {
+        let conn = self.pool.acquire().await.map_err(map_err)?;
+        Ok(DbConn { inner: Inner::Pooled(conn), backend: self.backend })
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so concurrent writers queue on busy_timeout
+    /// instead of failing on lock upgrade.
+    pub async fn begin(&self) -> Result<DbConn, AppError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(map_err)?;
+        Ok(DbConn { inner: Inner::Tx(tx), backend: self.backend })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+enum Inner {
+    Tx(Transaction<'static, Any>),
+    Pooled(PoolConnection<Any>),
+}
+
+/// A connection or a transaction, with the dialect to render queries in.
+pub struct DbConn {
+    inner: Inner,
+    backend: Backend,
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        match &mut self.inner {
+            Inner::Tx(tx) => tx,
+            Inner::Pooled(c) => c,
+        }
+    }
+
+    pub fn render<S: QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
+        match self.backend {
+            Backend::Sqlite => stmt.build(SqliteQueryBuilder),
+            Backend::Postgres => stmt.build(PostgresQueryBuilder),
+        }
+    }
+
+    pub async fn all<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<Vec<AnyRow>, AppError> {
+        let (sql, values) = self.render(stmt);
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args).fetch_all(self.conn()).await.map_err(map_err)
+    }
+
+    pub async fn optional<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<Option<AnyRow>, AppError> {
+        let (sql, values) = self.render(stmt);
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args).fetch_optional(self.conn()).await.map_err(map_err)
+    }
+
+    pub async fn one<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<AnyRow, AppError> {
+        let (sql, values) = self.render(stmt);
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args).fetch_one(self.conn()).await.map_err(map_err)
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    pub async fn exec<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<u64, AppError> {
+        let (sql, values) = self.render(stmt);
+        let args = bind(values)?;
+        let r = sqlx::query_with(&sql, args).execute(self.conn()).await.map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    /// Raw SQL without parameters (migrations, pragmas).
+    pub async fn exec_raw(&mut self, sql: &str) -> Result<(), AppError> {
+        sqlx::raw_sql(sql).execute(self.conn()).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Raw SQL with already-bound values, for the few statements sea-query
+    /// cannot express portably.
+    pub async fn all_raw(&mut self, sql: &str, values: Vec<Value>) -> Result<Vec<AnyRow>, AppError> {
+        let args = bind(Values(values))?;
+        sqlx::query_with(sql, args).fetch_all(self.conn()).await.map_err(map_err)
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        match self.inner {
+            Inner::Tx(tx) => tx.commit().await.map_err(map_err),
+            Inner::Pooled(_) => Ok(()),
+        }
+    }
+}
+
+/// Runs `$body` in a write transaction, committing on `Ok` and retrying the
+/// whole transaction (bounded) on serialisation failures or busy locks.
+#[macro_export]
+macro_rules! in_tx {
+    ($db:expr, |$c:ident| $body:block) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut $c = $db.begin().await?;
+            let result: Result<_, yunwei_domain::AppError> = async { $body }.await;
+            let result = match result {
+                Ok(v) => $c.commit().await.map(|_| v),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if $crate::db::is_retryable(&e) && attempt < $crate::db::MAX_TX_ATTEMPTS => continue,
+                other => break other,
+            }
+        }
+    }};
+}
+
+pub fn is_retryable(e: &AppError) -> bool {
+    e.code == "storage.busy"
+}
+
+fn bind(values: Values) -> Result<AnyArguments<'static>, AppError> {
+    let mut args = AnyArguments::default();
+    for v in values.0 {
+        let r = match v {
+            Value::Bool(b) => args.add(b.map(i64::from)),
+            Value::TinyInt(i) => args.add(i.map(i64::from)),
+            Value::SmallInt(i) => args.add(i.map(i64::from)),
+            Value::Int(i) => args.add(i.map(i64::from)),
+            Value::BigInt(i) => args.add(i),
+            Value::TinyUnsigned(i) => args.add(i.map(i64::from)),
+            Value::SmallUnsigned(i) => args.add(i.map(i64::from)),
+            Value::Unsigned(i) => args.add(i.map(i64::from)),
+            Value::BigUnsigned(i) => args.add(i.map(|u| u as i64)),
+            Value::Float(f) => args.add(f.map(f64::from)),
+            Value::Double(f) => args.add(f),
+            Value::String(s) => args.add(s),
+            Value::Char(c) => args.add(c.map(|c| c.to_string())),
+            Value::Bytes(b) => args.add(b),
+            other => {
+                tracing::error!(?other, "unsupported sql parameter type");
+                return Err(AppError::internal());
+            }
+        };
+        r.map_err(|e| internal("bind parameter", e))?;
+    }
+    Ok(args)
+}
+
+/// Maps a database error to a user-facing error; detail goes to the log.
+pub fn map_err(e: sqlx::Error) -> AppError {
+    if let sqlx::Error::Database(db) = &e {
+        let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+        // PostgreSQL: 40001 serialization_failure, 40P01 deadlock;
+        // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes).
+        if matches!(code.as_str(), "40001" | "40P01" | "5" | "6" | "517" | "262") {
+            tracing::warn!(error = %db, "retryable database conflict");
+            return AppError::new(yunwei_domain::ErrorKind::Internal, "storage.busy", "系统繁忙，请稍后重试");
+        }
+        if db.is_unique_violation() {
+            let msg = db.message().to_string();
+            let constraint = db.constraint().map(str::to_string).unwrap_or(msg);
+            return unique_violation(&constraint);
+        }
+        if db.is_foreign_key_violation() {
+            return AppError::conflict("db.reference", "关联的数据不存在或仍被引用");
+        }
+    }
+    internal("database", e)
+}
+
+/// Named unique constraints mapped to clear messages. SQLite reports the
+/// columns (`users.username`), PostgreSQL the index name.
+fn unique_violation(what: &str) -> AppError {
+    let table: &[(&str, &'static str, &str)] = &[
+        ("username", "user.username_taken", "用户名已存在"),
+        ("uq_orgs_parent_name", "org.name_taken", "同级下已有同名机构"),
+        ("orgs.parent_id, orgs.name", "org.name_taken", "同级下已有同名机构"),
+        ("uq_role_grants", "role.already_granted", "该账号已在此范围拥有该角色"),
+        ("role_grants.user_id", "role.already_granted", "该账号已在此范围拥有该角色"),
+    ];
+    for (needle, code, msg) in table {
+        if what.contains(needle) {
+            return AppError::conflict(code, *msg);
+        }
+    }
+    tracing::warn!(constraint = what, "unmapped unique violation");
+    AppError::conflict("db.duplicate", "数据重复")
+}
+
+pub fn internal(ctx: &str, e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, context = ctx, "internal storage error");
+    AppError::internal()
+}
+
+/// Column readers that turn decode problems into internal errors.
+pub trait RowExt {
+    fn s(&self, col: &str) -> Result<String, AppError>;
+    fn os(&self, col: &str) -> Result<Option<String>, AppError>;
+    fn i(&self, col: &str) -> Result<i64, AppError>;
+    fn oi(&self, col: &str) -> Result<Option<i64>, AppError>;
+}
+
+impl RowExt for AnyRow {
+    fn s(&self, col: &str) -> Result<String, AppError> {
+        self.try_get::<String, _>(col).map_err(|e| internal(col, e))
+    }
+    fn os(&self, col: &str) -> Result<Option<String>, AppError> {
+        self.try_get::<Option<String>, _>(col).map_err(|e| internal(col, e))
+    }
+    fn i(&self, col: &str) -> Result<i64, AppError> {
+        self.try_get::<i64, _>(col).map_err(|e| internal(col, e))
+    }
+    fn oi(&self, col: &str) -> Result<Option<i64>, AppError> {
+        self.try_get::<Option<i64>, _>(col).map_err(|e| internal(col, e))
+    }
+}

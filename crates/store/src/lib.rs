@@ -1,0 +1,15 @@
+//! Storage for yunwei: one set of queries (sea-query, rendered per dialect)
+//! and one set of migrations for SQLite and PostgreSQL, executed through the
+//! sqlx `Any` driver. See docs/adr/0001-storage.md.
+
+pub mod audit;
+pub mod db;
+pub mod migrate;
+pub mod orgs;
+pub mod scope;
+pub mod sessions;
+pub mod settings;
+pub mod users;
+
+pub use db::{Backend, Db, DbConn, RowExt};
+pub use scope::Scope;

@@ -1,0 +1,308 @@
+//! Portable migrations, written once with sea-query's schema builder and
+//! rendered for each backend. Each migration runs in its own transaction and
+//! is recorded in `schema_migrations`.
+
+use sea_query::{
+    ExprTrait, Func,
+    ColumnDef, Expr, ForeignKey, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    Table, TableCreateStatement,
+};
+use yunwei_domain::AppError;
+
+use crate::db::{Backend, Db, RowExt};
+
+enum Step {
+    Table(TableCreateStatement),
+    Index(IndexCreateStatement),
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    steps: fn(Backend) -> Vec<Step>,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", steps: foundation }];
+
+fn id_col() -> ColumnDef {
+    ColumnDef::new("id").text().not_null().primary_key().to_owned()
+}
+fn text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().not_null().to_owned()
+}
+fn text_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().null().to_owned()
+}
+fn int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().to_owned()
+}
+fn int_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().null().to_owned()
+}
+/// Paths compare byte-wise on both backends so a subtree is one range.
+fn path_col(name: &'static str, backend: Backend) -> ColumnDef {
+    let mut c = text(name);
+    if backend == Backend::Postgres {
+        c.extra("COLLATE \"C\"");
+    }
+    c
+}
+fn index(name: &str, table: &'static str, cols: &[&'static str]) -> Step {
+    let mut i = Index::create();
+    i.name(name).table(table).if_not_exists();
+    for c in cols {
+        i.col(*c);
+    }
+    Step::Index(i.to_owned())
+}
+fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> Step {
+    let Step::Index(mut i) = index(name, table, cols) else { unreachable!() };
+    i.unique();
+    Step::Index(i)
+}
+fn fk(from: &'static str, col: &'static str, to: &'static str) -> sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create().name(format!("fk_{from}_{col}")).from(from, col).to(to, "id").to_owned()
+}
+
+fn foundation(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("orgs")
+                .if_not_exists()
+                .col(id_col())
+                .col(text_null("parent_id"))
+                .col(path_col("path", b))
+                .col(text("kind"))
+                .col(text("name"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("orgs", "parent_id", "orgs"))
+                .to_owned(),
+        ),
+        unique("uq_orgs_path", "orgs", &["path"]),
+        unique("uq_orgs_parent_name", "orgs", &["parent_id", "name"]),
+        Step::Table(
+            Table::create()
+                .table("users")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("username"))
+                .col(text("display_name"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("password_hash"))
+                .col(int("must_change_password"))
+                .col(text("status"))
+                .col(int("failed_attempts"))
+                .col(int_null("locked_until"))
+                .col(text_null("phone_enc"))
+                .col(text_null("phone_masked"))
+                .col(text_null("id_number_enc"))
+                .col(text_null("id_number_masked"))
+                .col(int("builtin"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .col(int("password_changed_at"))
+                .foreign_key(&mut fk("users", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique("uq_users_username", "users", &["username"]),
+        index("ix_users_org_path", "users", &["org_path", "username"]),
+        Step::Table(
+            Table::create()
+                .table("password_history")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("password_hash"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("password_history", "user_id", "users"))
+                .to_owned(),
+        ),
+        index("ix_password_history_user", "password_history", &["user_id", "created_at"]),
+        Step::Table(
+            Table::create()
+                .table("role_grants")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("role"))
+                .col(text("scope_org_id"))
+                .col(path_col("scope_path", b))
+                .col(int("subtree"))
+                .col(text("granted_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("role_grants", "user_id", "users"))
+                .foreign_key(&mut fk("role_grants", "scope_org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique("uq_role_grants", "role_grants", &["user_id", "role", "scope_org_id"]),
+        index("ix_role_grants_scope", "role_grants", &["scope_path"]),
+        Step::Table(
+            Table::create()
+                .table("sessions")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("token_hash"))
+                .col(text("user_id"))
+                .col(text("csrf_token"))
+                .col(text("source_ip"))
+                .col(text("user_agent"))
+                .col(int("created_at"))
+                .col(int("last_seen_at"))
+                .col(int_null("ended_at"))
+                .col(text_null("end_reason"))
+                .foreign_key(&mut fk("sessions", "user_id", "users"))
+                .to_owned(),
+        ),
+        unique("uq_sessions_token_hash", "sessions", &["token_hash"]),
+        index("ix_sessions_user", "sessions", &["user_id", "created_at"]),
+        Step::Table(
+            Table::create()
+                .table("api_tokens")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("name"))
+                .col(text("token_hash"))
+                .col(int("created_at"))
+                .col(int("expires_at"))
+                .col(int_null("revoked_at"))
+                .col(int_null("last_used_at"))
+                .foreign_key(&mut fk("api_tokens", "user_id", "users"))
+                .to_owned(),
+        ),
+        unique("uq_api_tokens_hash", "api_tokens", &["token_hash"]),
+        index("ix_api_tokens_user", "api_tokens", &["user_id", "created_at"]),
+        Step::Table(
+            Table::create()
+                .table("settings")
+                .if_not_exists()
+                .col(ColumnDef::new("key").text().not_null().primary_key())
+                .col(text("value"))
+                .col(int("updated_at"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("audit_log")
+                .if_not_exists()
+                .col(ColumnDef::new("seq").big_integer().not_null().primary_key())
+                .col(text("id"))
+                .col(int("at_us"))
+                .col(text_null("actor_id"))
+                .col(text("actor_name"))
+                .col(text("actor_role"))
+                .col(path_col("org_path", b))
+                .col(text("source_ip"))
+                .col(text("action"))
+                .col(text("object_type"))
+                .col(text("object_id"))
+                .col(text("before_summary"))
+                .col(text("after_summary"))
+                .col(text("reason"))
+                .col(text("result"))
+                .col(text("request_id"))
+                .col(text("mac"))
+                .to_owned(),
+        ),
+        unique("uq_audit_log_id", "audit_log", &["id"]),
+        index("ix_audit_log_at", "audit_log", &["at_us"]),
+        index("ix_audit_log_org", "audit_log", &["org_path", "seq"]),
+        index("ix_audit_log_actor", "audit_log", &["actor_name", "seq"]),
+        index("ix_audit_log_action", "audit_log", &["action", "seq"]),
+        index("ix_audit_log_object", "audit_log", &["object_type", "object_id", "seq"]),
+        Step::Table(
+            Table::create()
+                .table("audit_head")
+                .if_not_exists()
+                .col(ColumnDef::new("id").big_integer().not_null().primary_key())
+                .col(int("seq"))
+                .col(text("mac"))
+                .col(text("seal"))
+                .to_owned(),
+        ),
+    ]
+}
+
+/// Applies every migration not yet recorded; returns how many ran.
+pub async fn run(db: &Db, now_us: i64) -> Result<usize, AppError> {
+    let b = db.backend();
+    {
+        let mut c = db.begin().await?;
+        let t = Table::create()
+            .table("schema_migrations")
+            .if_not_exists()
+            .col(ColumnDef::new("version").big_integer().not_null().primary_key())
+            .col(text("name"))
+            .col(int("applied_at"))
+            .to_owned();
+        c.exec_raw(&render_table(&t, b)).await?;
+        c.commit().await?;
+    }
+    let mut applied = 0;
+    for m in MIGRATIONS {
+        let mut c = db.begin().await?;
+        let done = c
+            .optional(
+                &Query::select()
+                    .column("version")
+                    .from("schema_migrations")
+                    .and_where(Expr::col("version").eq(m.version))
+                    .to_owned(),
+            )
+            .await?
+            .is_some();
+        if done {
+            c.commit().await?;
+            continue;
+        }
+        for step in (m.steps)(b) {
+            let sql = match step {
+                Step::Table(t) => render_table(&t, b),
+                Step::Index(i) => match b {
+                    Backend::Sqlite => i.to_string(SqliteQueryBuilder),
+                    Backend::Postgres => i.to_string(PostgresQueryBuilder),
+                },
+            };
+            c.exec_raw(&sql).await?;
+        }
+        c.exec(
+            &Query::insert()
+                .into_table("schema_migrations")
+                .columns(["version", "name", "applied_at"])
+                .values_panic([m.version.into(), m.name.into(), now_us.into()])
+                .to_owned(),
+        )
+        .await?;
+        c.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "migration applied");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// The highest applied migration, for `yunwei migrate` and health output.
+pub async fn current_version(db: &Db) -> Result<i64, AppError> {
+    let mut c = db.read().await?;
+    let row = c
+        .optional(
+            &Query::select()
+                .expr_as(Func::max(Expr::col("version")), "v")
+                .from("schema_migrations")
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.map(|r| r.oi("v")).transpose()?.flatten().unwrap_or(0))
+}
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
+fn render_table(t: &TableCreateStatement, b: Backend) -> String {
+    match b {
+        Backend::Sqlite => t.to_string(SqliteQueryBuilder),
+        Backend::Postgres => t.to_string(PostgresQueryBuilder),
+    }
+}

@@ -1,0 +1,58 @@
+//! The data scope every list and search query must take. It is built from
+//! the principal's grants; only system jobs use [`Scope::system`].
+
+use sea_query::{Cond, Condition, Expr, ExprTrait};
+use yunwei_domain::org::subtree_upper_bound;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// `None`: system job, everything. Otherwise (path, subtree) ranges.
+    ranges: Option<Vec<(String, bool)>>,
+}
+
+impl Scope {
+    pub fn ranges(ranges: Vec<(String, bool)>) -> Self {
+        Scope { ranges: Some(ranges) }
+    }
+
+    /// Unscoped access, reserved for background jobs and CLI maintenance.
+    pub fn system() -> Self {
+        Scope { ranges: None }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(&self.ranges, Some(r) if r.is_empty())
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        match &self.ranges {
+            None => true,
+            Some(r) => r
+                .iter()
+                .any(|(p, sub)| if *sub { path.starts_with(p.as_str()) } else { path == p }),
+        }
+    }
+
+    /// SQL condition restricting `col` (a materialised path) to the scope.
+    pub fn condition(&self, col: &'static str) -> Condition {
+        match &self.ranges {
+            None => Cond::all(),
+            Some(r) if r.is_empty() => Cond::all().add(Expr::val(1).eq(0)),
+            Some(r) => {
+                let mut any = Cond::any();
+                for (p, sub) in r {
+                    any = if *sub {
+                        any.add(
+                            Cond::all()
+                                .add(Expr::col(col).gte(p.clone()))
+                                .add(Expr::col(col).lt(subtree_upper_bound(p))),
+                        )
+                    } else {
+                        any.add(Expr::col(col).eq(p.clone()))
+                    };
+                }
+                any
+            }
+        }
+    }
+}

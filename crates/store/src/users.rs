@@ -1,0 +1,339 @@
+//! Users, their password history and their role grants.
+
+use sea_query::{Expr, ExprTrait, Func, Order, Query};
+use sqlx::any::AnyRow;
+use yunwei_domain::AppError;
+
+use crate::db::{DbConn, RowExt};
+use crate::Scope;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: String,
+    pub org_path: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub failed_attempts: i64,
+    pub locked_until: Option<i64>,
+    pub phone_enc: Option<String>,
+    pub phone_masked: Option<String>,
+    pub id_number_enc: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub builtin: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub password_changed_at: i64,
+}
+
+const COLS: [&str; 18] = [
+    "id",
+    "username",
+    "display_name",
+    "org_id",
+    "org_path",
+    "password_hash",
+    "must_change_password",
+    "status",
+    "failed_attempts",
+    "locked_until",
+    "phone_enc",
+    "phone_masked",
+    "id_number_enc",
+    "id_number_masked",
+    "builtin",
+    "created_at",
+    "updated_at",
+    "password_changed_at",
+];
+
+fn from_row(r: &AnyRow) -> Result<UserRow, AppError> {
+    Ok(UserRow {
+        id: r.s("id")?,
+        username: r.s("username")?,
+        display_name: r.s("display_name")?,
+        org_id: r.s("org_id")?,
+        org_path: r.s("org_path")?,
+        password_hash: r.s("password_hash")?,
+        must_change_password: r.i("must_change_password")? != 0,
+        status: r.s("status")?,
+        failed_attempts: r.i("failed_attempts")?,
+        locked_until: r.oi("locked_until")?,
+        phone_enc: r.os("phone_enc")?,
+        phone_masked: r.os("phone_masked")?,
+        id_number_enc: r.os("id_number_enc")?,
+        id_number_masked: r.os("id_number_masked")?,
+        builtin: r.i("builtin")? != 0,
+        created_at: r.i("created_at")?,
+        updated_at: r.i("updated_at")?,
+        password_changed_at: r.i("password_changed_at")?,
+    })
+}
+
+pub async fn insert(c: &mut DbConn, u: &UserRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("users")
+            .columns(COLS)
+            .values_panic([
+                u.id.clone().into(),
+                u.username.clone().into(),
+                u.display_name.clone().into(),
+                u.org_id.clone().into(),
+                u.org_path.clone().into(),
+                u.password_hash.clone().into(),
+                i64::from(u.must_change_password).into(),
+                u.status.clone().into(),
+                u.failed_attempts.into(),
+                u.locked_until.into(),
+                u.phone_enc.clone().into(),
+                u.phone_masked.clone().into(),
+                u.id_number_enc.clone().into(),
+                u.id_number_masked.clone().into(),
+                i64::from(u.builtin).into(),
+                u.created_at.into(),
+                u.updated_at.into(),
+                u.password_changed_at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, AppError> {
+    let q = Query::select().columns(COLS).from("users").and_where(Expr::col("id").eq(id)).to_owned();
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_username(c: &mut DbConn, username: &str) -> Result<Option<UserRow>, AppError> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("users")
+        .and_where(Expr::col("username").eq(username))
+        .to_owned();
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Matches username or display name (substring).
+    pub q: Option<String>,
+    pub org_path: Option<String>,
+    pub status: Option<String>,
+}
+
+/// One page of users in the scope, ordered by organisation then username,
+/// plus the total count.
+pub async fn list(
+    c: &mut DbConn,
+    scope: &Scope,
+    f: &UserFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<UserRow>, i64), AppError> {
+    let mut base = Query::select();
+    base.from("users").cond_where(scope.condition("org_path"));
+    if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
+        let pat = format!("%{}%", q.replace(['%', '_'], ""));
+        base.cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("username").like(pat.clone()))
+                .add(Expr::col("display_name").like(pat)),
+        );
+    }
+    if let Some(p) = f.org_path.as_deref().filter(|s| !s.is_empty()) {
+        base.cond_where(Scope::ranges(vec![(p.to_string(), true)]).condition("org_path"));
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        base.and_where(Expr::col("status").eq(s));
+    }
+    let count = base.clone().expr_as(Func::count(Expr::col("id")), "n").to_owned();
+    let total = c.one(&count).await?.i("n")?;
+    let page = base
+        .columns(COLS)
+        .order_by("org_path", Order::Asc)
+        .order_by("username", Order::Asc)
+        .offset(offset)
+        .limit(limit)
+        .to_owned();
+    let rows = c.all(&page).await?.iter().map(from_row).collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+pub async fn set_password(
+    c: &mut DbConn,
+    id: &str,
+    hash: &str,
+    must_change: bool,
+    now: i64,
+) -> Result<(), AppError> {
+    c.exec(
+        &Query::update()
+            .table("users")
+            .values([
+                ("password_hash", hash.into()),
+                ("must_change_password", i64::from(must_change).into()),
+                ("password_changed_at", now.into()),
+                ("updated_at", now.into()),
+                ("failed_attempts", 0i64.into()),
+                ("locked_until", Option::<i64>::None.into()),
+            ])
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_login_state(
+    c: &mut DbConn,
+    id: &str,
+    failed_attempts: i64,
+    locked_until: Option<i64>,
+) -> Result<(), AppError> {
+    c.exec(
+        &Query::update()
+            .table("users")
+            .values([("failed_attempts", failed_attempts.into()), ("locked_until", locked_until.into())])
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(c: &mut DbConn, id: &str, status: &str, now: i64) -> Result<(), AppError> {
+    c.exec(
+        &Query::update()
+            .table("users")
+            .values([("status", status.into()), ("updated_at", now.into())])
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn update_profile(c: &mut DbConn, u: &UserRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::update()
+            .table("users")
+            .values([
+                ("display_name", u.display_name.clone().into()),
+                ("phone_enc", u.phone_enc.clone().into()),
+                ("phone_masked", u.phone_masked.clone().into()),
+                ("id_number_enc", u.id_number_enc.clone().into()),
+                ("id_number_masked", u.id_number_masked.clone().into()),
+                ("updated_at", u.updated_at.into()),
+            ])
+            .and_where(Expr::col("id").eq(u.id.clone()))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn add_password_history(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("password_history")
+            .columns(["id", "user_id", "password_hash", "created_at"])
+            .values_panic([id.into(), user_id.into(), hash.into(), now.into()])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The `n` most recent password hashes of the user, newest first.
+pub async fn recent_passwords(c: &mut DbConn, user_id: &str, n: u64) -> Result<Vec<String>, AppError> {
+    let q = Query::select()
+        .column("password_hash")
+        .from("password_history")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .order_by("created_at", Order::Desc)
+        .order_by("id", Order::Desc)
+        .limit(n)
+        .to_owned();
+    c.all(&q).await?.iter().map(|r| r.s("password_hash")).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub user_id: String,
+    pub role: String,
+    pub scope_org_id: String,
+    pub scope_path: String,
+    pub subtree: bool,
+    pub granted_by: String,
+    pub created_at: i64,
+}
+
+const GRANT_COLS: [&str; 8] =
+    ["id", "user_id", "role", "scope_org_id", "scope_path", "subtree", "granted_by", "created_at"];
+
+fn grant_from_row(r: &AnyRow) -> Result<GrantRow, AppError> {
+    Ok(GrantRow {
+        id: r.s("id")?,
+        user_id: r.s("user_id")?,
+        role: r.s("role")?,
+        scope_org_id: r.s("scope_org_id")?,
+        scope_path: r.s("scope_path")?,
+        subtree: r.i("subtree")? != 0,
+        granted_by: r.s("granted_by")?,
+        created_at: r.i("created_at")?,
+    })
+}
+
+pub async fn insert_grant(c: &mut DbConn, g: &GrantRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("role_grants")
+            .columns(GRANT_COLS)
+            .values_panic([
+                g.id.clone().into(),
+                g.user_id.clone().into(),
+                g.role.clone().into(),
+                g.scope_org_id.clone().into(),
+                g.scope_path.clone().into(),
+                i64::from(g.subtree).into(),
+                g.granted_by.clone().into(),
+                g.created_at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn grants_of(c: &mut DbConn, user_id: &str) -> Result<Vec<GrantRow>, AppError> {
+    let q = Query::select()
+        .columns(GRANT_COLS)
+        .from("role_grants")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .order_by("created_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q).await?.iter().map(grant_from_row).collect()
+}
+
+pub async fn get_grant(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, AppError> {
+    let q = Query::select().columns(GRANT_COLS).from("role_grants").and_where(Expr::col("id").eq(id)).to_owned();
+    c.optional(&q).await?.as_ref().map(grant_from_row).transpose()
+}
+
+pub async fn delete_grant(c: &mut DbConn, id: &str) -> Result<u64, AppError> {
+    c.exec(&Query::delete().from_table("role_grants").and_where(Expr::col("id").eq(id)).to_owned()).await
+}
