@@ -1,1 +1,48 @@
+//! Use cases of yunwei. Every operation takes the caller's [`Principal`],
+//! checks what it may do, and writes its change together with the audit
+//! record in one transaction.
 
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod demo;
+pub mod export;
+pub mod orgs;
+pub mod policy;
+pub mod principal;
+pub mod roles;
+pub mod users;
+
+use std::sync::Arc;
+
+use yunwei_domain::clock::Clock;
+use yunwei_domain::crypto::Crypto;
+use yunwei_store::Db;
+
+pub use principal::{Authorized, Ctx, Principal};
+
+/// Secrets that live outside the database (data directory or environment).
+#[derive(Clone)]
+pub struct Keys {
+    /// HMAC-SM3 key of the audit chain.
+    pub audit_mac: Vec<u8>,
+    /// SM4 key for personal fields (phone, ID number).
+    pub field: [u8; 16],
+}
+
+/// Everything a use case needs: storage, crypto, time and keys.
+#[derive(Clone)]
+pub struct Platform {
+    pub db: Db,
+    pub crypto: Arc<dyn Crypto>,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Keys,
+    /// PBKDF2 iterations for new password hashes (stored in each hash).
+    pub password_iterations: u32,
+}
+
+impl Platform {
+    pub fn now_us(&self) -> i64 {
+        self.clock.now().timestamp_micros()
+    }
+}

@@ -1,0 +1,215 @@
+//! Audit writer, search, export and chain verification (`JSCZ-41`,
+//! `EEDS-3.7.1`, `ZMDY-26`).
+
+use std::time::Instant;
+
+use yunwei_domain::audit::{AuditRecord, ChainFault, ChainVerifier};
+use yunwei_domain::ids::new_id;
+use yunwei_domain::roles::Action;
+use yunwei_domain::AppError;
+use yunwei_store::audit::{self as store, AuditFilter};
+use yunwei_store::{in_tx, orgs, DbConn};
+
+use crate::{Ctx, Platform, Principal};
+
+/// Who did it.
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    User(&'a Principal),
+    /// Someone not (yet) authenticated, e.g. a failed login for `name`.
+    Anonymous { name: &'a str, org_path: &'a str },
+    /// The platform itself or its command line.
+    System { org_path: &'a str },
+}
+
+/// What happened.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
+    /// `success`, `failure` or `denied`.
+    pub result: &'static str,
+}
+
+impl Event {
+    pub fn success(action: &'static str, object_type: &'static str, object_id: impl Into<String>) -> Self {
+        Event { action, object_type, object_id: object_id.into(), result: "success", ..Default::default() }
+    }
+    pub fn with_result(mut self, result: &'static str) -> Self {
+        self.result = result;
+        self
+    }
+    pub fn before(mut self, v: impl Into<String>) -> Self {
+        self.before = v.into();
+        self
+    }
+    pub fn after(mut self, v: impl Into<String>) -> Self {
+        self.after = v.into();
+        self
+    }
+    pub fn reason(mut self, v: impl Into<String>) -> Self {
+        self.reason = v.into();
+        self
+    }
+}
+
+/// Appends the audit record inside the caller's transaction.
+pub async fn record(p: &Platform, c: &mut DbConn, ctx: &Ctx, actor: Actor<'_>, ev: Event) -> Result<AuditRecord, AppError> {
+    let (actor_id, actor_name, actor_role, org_path) = match actor {
+        Actor::User(pr) => (Some(pr.user_id.clone()), pr.username.clone(), pr.role_names(), pr.org_path.clone()),
+        Actor::Anonymous { name, org_path } => (None, name.to_string(), "anonymous".to_string(), org_path.to_string()),
+        Actor::System { org_path } => (None, "system".to_string(), "system".to_string(), org_path.to_string()),
+    };
+    let rec = AuditRecord {
+        seq: 0,
+        id: new_id(),
+        at_us: p.now_us(),
+        actor_id,
+        actor_name,
+        actor_role,
+        org_path,
+        source_ip: ctx.source_ip.clone(),
+        action: ev.action.to_string(),
+        object_type: ev.object_type.to_string(),
+        object_id: ev.object_id,
+        before: ev.before,
+        after: ev.after,
+        reason: ev.reason,
+        result: ev.result.to_string(),
+        request_id: ctx.request_id.clone(),
+    };
+    store::append(c, p.crypto.as_ref(), &p.keys.audit_mac, rec).await
+}
+
+/// Records an event in a transaction of its own: refusals and failed
+/// attempts, where the attempted change itself is not written.
+pub async fn record_alone(p: &Platform, ctx: &Ctx, actor: Actor<'_>, ev: Event) -> Result<(), AppError> {
+    in_tx!(p.db, |c| {
+        record(p, &mut c, ctx, actor, ev.clone()).await?;
+        Ok(())
+    })
+}
+
+/// Refuses with `err` after auditing the refusal.
+pub async fn deny<T>(p: &Platform, ctx: &Ctx, pr: &Principal, ev: Event, err: AppError) -> Result<T, AppError> {
+    let ev = Event { after: format!("{}: {}", err.code, err.message), ..ev.with_result("denied") };
+    record_alone(p, ctx, Actor::User(pr), ev).await?;
+    Err(err)
+}
+
+/// The root organisation's path, used for events with no better scope.
+pub async fn root_path(c: &mut DbConn) -> Result<String, AppError> {
+    Ok(orgs::root(c).await?.map(|o| o.path).unwrap_or_else(|| "/".into()))
+}
+
+/// Newest-first page of the audit trail visible to the principal.
+pub async fn search(p: &Platform, pr: &Principal, f: &AuditFilter, limit: u64) -> Result<Vec<AuditRecord>, AppError> {
+    let scope = pr.scope_for(Action::AuditRead);
+    if scope.is_empty() {
+        return Err(AppError::forbidden("无权查询审计记录"));
+    }
+    let mut c = p.db.read().await?;
+    store::search(&mut c, &scope, f, limit.clamp(1, 500)).await
+}
+
+/// Most records one export may contain.
+pub const EXPORT_LIMIT: u64 = 100_000;
+
+/// Exports matching records to .xlsx, marked with the exporter's name, and
+/// audits the export (reason mandatory).
+pub async fn export(p: &Platform, ctx: &Ctx, pr: &Principal, f: &AuditFilter, reason: &str) -> Result<Vec<u8>, AppError> {
+    let reason = crate::users::require_reason(reason)?;
+    let scope = pr.scope_for(Action::AuditExport);
+    if scope.is_empty() {
+        return Err(AppError::forbidden("无权导出审计记录"));
+    }
+    let mut rows = Vec::new();
+    let mut filter = f.clone();
+    {
+        let mut c = p.db.read().await?;
+        loop {
+            let page = store::search(&mut c, &scope, &filter, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            filter.before_seq = Some(last.seq);
+            let done = page.len() < 5_000;
+            rows.extend(page);
+            if done || rows.len() as u64 >= EXPORT_LIMIT {
+                break;
+            }
+        }
+    }
+    rows.truncate(EXPORT_LIMIT as usize);
+    let bytes = crate::export::audit_xlsx(&rows, &pr.display_name, p.clock.now())?;
+    in_tx!(p.db, |c| {
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("audit.export", "audit_log", "")
+                .after(format!("导出 {} 条审计记录", rows.len()))
+                .reason(reason.clone()),
+        )
+        .await?;
+        Ok(())
+    })?;
+    Ok(bytes)
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub checked: u64,
+    pub seconds: f64,
+    pub fault: Option<ChainFault>,
+}
+
+impl VerifyReport {
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.checked as f64 / self.seconds
+        } else {
+            self.checked as f64
+        }
+    }
+}
+
+/// Walks the whole chain in `seq` order and checks every MAC and the head.
+/// `progress` is called after each batch with the count so far.
+pub async fn verify(p: &Platform, mut progress: impl FnMut(u64)) -> Result<VerifyReport, AppError> {
+    let started = Instant::now();
+    let mut c = p.db.read().await?;
+    let mut v = ChainVerifier::new(p.crypto.as_ref(), &p.keys.audit_mac);
+    let mut after = 0i64;
+    let fault = loop {
+        let batch = store::chain_batch(&mut c, after, 10_000).await?;
+        if batch.is_empty() {
+            break match store::head(&mut c).await? {
+                Some(h) => {
+                    let mac = hex::decode(&h.mac).unwrap_or_default();
+                    let seal = hex::decode(&h.seal).unwrap_or_default();
+                    v.finish(h.seq, &mac, &seal).err()
+                }
+                None if v.checked == 0 => None,
+                None => Some(ChainFault::BadHead { head_seq: 0, last_seq: v.checked as i64 }),
+            };
+        }
+        let mut fault = None;
+        for (rec, mac_hex) in &batch {
+            let mac = hex::decode(mac_hex).unwrap_or_default();
+            if let Err(f) = v.push(rec, &mac) {
+                fault = Some(f);
+                break;
+            }
+        }
+        if fault.is_some() {
+            break fault;
+        }
+        after = batch.last().map(|(r, _)| r.seq).unwrap_or(after);
+        progress(v.checked);
+    };
+    Ok(VerifyReport { checked: v.checked, seconds: started.elapsed().as_secs_f64(), fault })
+}

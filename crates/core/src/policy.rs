@@ -1,0 +1,122 @@
+//! The security policy (security administrator) and per-organisation
+//! configuration (system administrator, vendor administrator).
+
+use serde::{Deserialize, Serialize};
+use yunwei_domain::roles::Action;
+use yunwei_domain::security_policy::SecurityPolicy;
+use yunwei_domain::AppError;
+use yunwei_store::{in_tx, orgs, settings, DbConn};
+
+use crate::audit::{record, Actor, Event};
+use crate::{Ctx, Platform, Principal};
+
+const POLICY_KEY: &str = "security_policy";
+
+pub async fn load(c: &mut DbConn) -> Result<SecurityPolicy, AppError> {
+    Ok(match settings::get(c, POLICY_KEY).await? {
+        Some(v) => serde_json::from_str(&v).unwrap_or_default(),
+        None => SecurityPolicy::default(),
+    })
+}
+
+pub async fn get(p: &Platform, pr: &Principal) -> Result<SecurityPolicy, AppError> {
+    if !pr.can_somewhere(Action::SecurityPolicyView) {
+        return Err(AppError::forbidden("无权查看安全策略"));
+    }
+    load(&mut p.db.read().await?).await
+}
+
+/// The policy applies to the whole installation, so only a security
+/// administrator of the top level may change it; settings below the
+/// regulation's floors are refused.
+pub async fn set(p: &Platform, ctx: &Ctx, pr: &Principal, new: &SecurityPolicy, reason: &str) -> Result<(), AppError> {
+    let reason = crate::users::require_reason(reason)?;
+    new.validate()?;
+    in_tx!(p.db, |c| {
+        let root = crate::audit::root_path(&mut c).await?;
+        pr.authorize(Action::SecurityPolicyEdit, &root)?;
+        let before = load(&mut c).await?;
+        let json = serde_json::to_string(new).map_err(|_| AppError::internal())?;
+        settings::put(&mut c, POLICY_KEY, &json, p.now_us()).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("security_policy.update", "settings", POLICY_KEY)
+                .before(serde_json::to_string(&before).unwrap_or_default())
+                .after(json.clone())
+                .reason(reason.clone()),
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// Configuration kept per organisation (business hours, notice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgConfig {
+    /// Start of business hours, "HH:MM".
+    pub business_hours_start: String,
+    /// End of business hours, "HH:MM".
+    pub business_hours_end: String,
+    /// Notice shown on the home page of the organisation's users.
+    pub notice: String,
+}
+
+impl Default for OrgConfig {
+    fn default() -> Self {
+        OrgConfig { business_hours_start: "08:30".into(), business_hours_end: "17:30".into(), notice: String::new() }
+    }
+}
+
+impl OrgConfig {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let parse = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
+        match (parse(&self.business_hours_start), parse(&self.business_hours_end)) {
+            (Some(a), Some(b)) if a < b => {}
+            _ => return Err(AppError::bad_request("config.business_hours", "工作时间须为 HH:MM 格式，且开始早于结束")),
+        }
+        if self.notice.chars().count() > 500 {
+            return Err(AppError::bad_request("config.notice_too_long", "通知公告不得超过500字"));
+        }
+        Ok(())
+    }
+}
+
+fn config_key(org_id: &str) -> String {
+    format!("org_config:{org_id}")
+}
+
+pub async fn org_config(p: &Platform, pr: &Principal, org_id: &str) -> Result<OrgConfig, AppError> {
+    let mut c = p.db.read().await?;
+    let org = orgs::get(&mut c, org_id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+    if !pr.can(Action::ConfigView, &org.path) {
+        return Err(AppError::not_found("机构"));
+    }
+    Ok(match settings::get(&mut c, &config_key(org_id)).await? {
+        Some(v) => serde_json::from_str(&v).unwrap_or_default(),
+        None => OrgConfig::default(),
+    })
+}
+
+pub async fn set_org_config(p: &Platform, ctx: &Ctx, pr: &Principal, org_id: &str, cfg: &OrgConfig) -> Result<(), AppError> {
+    cfg.validate()?;
+    in_tx!(p.db, |c| {
+        let org = orgs::get(&mut c, org_id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+        pr.authorize(Action::ConfigEdit, &org.path)?;
+        let key = config_key(org_id);
+        let before = settings::get(&mut c, &key).await?.unwrap_or_default();
+        let json = serde_json::to_string(cfg).map_err(|_| AppError::internal())?;
+        settings::put(&mut c, &key, &json, p.now_us()).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("config.update", "org", org_id).before(before).after(json.clone()),
+        )
+        .await?;
+        Ok(())
+    })
+}
