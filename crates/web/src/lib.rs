@@ -1,1 +1,46 @@
+//! HTTP layer: the JSON API under `/api/v1` (with its OpenAPI document) and
+//! the server-rendered Chinese UI. Handlers only translate HTTP to use cases
+//! in `yunwei-core`; every permission check happens there, on the server.
 
+mod api;
+mod error;
+mod extract;
+mod middleware;
+mod openapi;
+mod ui;
+
+use axum::routing::get;
+use axum::Router;
+use yunwei_core::Platform;
+
+pub use error::WebError;
+
+#[derive(Clone, Debug, Default)]
+pub struct WebOptions {
+    /// Mark cookies `Secure` (set when served behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub platform: Platform,
+    pub options: WebOptions,
+}
+
+pub fn router(platform: Platform, options: WebOptions) -> Router {
+    let state = AppState { platform, options };
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(ui::stylesheet))
+        .route("/static/app.js", get(ui::script))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Result<&'static str, WebError> {
+    let mut c = s.platform.db.read().await.map_err(WebError::api)?;
+    yunwei_store::settings::get(&mut c, "healthz").await.map_err(WebError::api)?;
+    Ok("ok")
+}

@@ -1,0 +1,460 @@
+//! JSON API under `/api/v1`. Each handler maps to one use case.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yunwei_core::policy::OrgConfig;
+use yunwei_core::roles::GrantInput;
+use yunwei_core::users::{NewUser, UserUpdate};
+use yunwei_core::{audit, auth, orgs, policy, roles, users};
+use yunwei_domain::roles::Role;
+use yunwei_domain::security_policy::SecurityPolicy;
+use yunwei_domain::AppError;
+use yunwei_store::audit::AuditFilter;
+use yunwei_store::users::UserFilter;
+
+use crate::error::WebError;
+use crate::extract::{ApiUser, ReqCtx};
+use crate::AppState;
+
+type ApiResult<T = Json<Value>> = Result<T, WebError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/password", post(change_password))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/orgs", get(list_orgs).post(create_org))
+        .route("/api/v1/orgs/{id}", get(get_org).put(rename_org))
+        .route("/api/v1/orgs/{id}/config", get(get_org_config).put(put_org_config))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/export.xlsx", get(export_users))
+        .route("/api/v1/users/{id}", get(get_user).put(update_user))
+        .route("/api/v1/users/{id}/disable", post(disable_user))
+        .route("/api/v1/users/{id}/enable", post(enable_user))
+        .route("/api/v1/users/{id}/reset-password", post(reset_password))
+        .route("/api/v1/users/{id}/roles", get(user_roles))
+        .route("/api/v1/roles", get(role_catalog))
+        .route("/api/v1/roles/grants", post(grant_role))
+        .route("/api/v1/roles/grants/{id}/revoke", post(revoke_role))
+        .route("/api/v1/sessions", get(list_sessions))
+        .route("/api/v1/sessions/{id}/revoke", post(revoke_session))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}/revoke", post(revoke_token))
+        .route("/api/v1/security-policy", get(get_policy).put(put_policy))
+        .route("/api/v1/audit", get(search_audit))
+        .route("/api/v1/audit/export.xlsx", get(export_audit))
+}
+
+/// Rejects malformed JSON bodies with a Chinese message instead of axum's
+/// English text.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = WebError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => {
+                tracing::debug!(error = %e, "bad json body");
+                Err(WebError::api(AppError::bad_request("request.invalid_body", "请求内容格式不正确，请检查必填字段")))
+            }
+        }
+    }
+}
+
+fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+async fn login(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, Body(b): Body<LoginBody>) -> ApiResult {
+    let ok = auth::login(&s.platform, &ctx, &b.username, &b.password).await?;
+    let mut c = s.platform.db.read().await?;
+    let user = yunwei_store::users::get(&mut c, &ok.session.user_id).await?.ok_or_else(AppError::internal)?;
+    Ok(Json(json!({
+        "token": ok.token,
+        "must_change_password": ok.must_change_password,
+        "user": users::UserView::from_row(&user, s.platform.now_us()),
+    })))
+}
+
+async fn logout(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, ApiUser(pr): ApiUser) -> ApiResult<StatusCode> {
+    auth::logout(&s.platform, &ctx, &pr).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    auth::change_password(&s.platform, &ctx, &pr, &b.current_password, &b.new_password, &b.confirm_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
+    let user = users::get(&s.platform, &pr, &pr.user_id).await?;
+    let roles: Vec<Value> = pr
+        .grants
+        .iter()
+        .map(|g| json!({"role": g.role.as_str(), "label": g.role.label(), "scope_path": g.scope_path, "subtree": g.subtree}))
+        .collect();
+    Ok(Json(json!({ "user": user, "roles": roles, "must_change_password": pr.must_change_password })))
+}
+
+async fn list_orgs(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
+    Ok(Json(json!({ "orgs": orgs::list(&s.platform, &pr).await? })))
+}
+
+#[derive(Deserialize)]
+struct NewOrg {
+    parent_id: String,
+    kind: String,
+    name: String,
+}
+
+async fn create_org(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<NewOrg>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let o = orgs::create(&s.platform, &ctx, &pr, &b.parent_id, &b.kind, &b.name).await?;
+    Ok((StatusCode::CREATED, Json(json!(o))))
+}
+
+async fn get_org(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(json!(orgs::get(&s.platform, &pr, &id).await?)))
+}
+
+#[derive(Deserialize)]
+struct RenameOrg {
+    name: String,
+}
+
+async fn rename_org(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<RenameOrg>,
+) -> ApiResult {
+    Ok(Json(json!(orgs::rename(&s.platform, &ctx, &pr, &id, &b.name).await?)))
+}
+
+async fn get_org_config(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(json!(policy::org_config(&s.platform, &pr, &id).await?)))
+}
+
+async fn put_org_config(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<OrgConfig>,
+) -> ApiResult<StatusCode> {
+    policy::set_org_config(&s.platform, &ctx, &pr, &id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct UserQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub page: Option<u64>,
+    #[serde(default)]
+    pub per_page: Option<u64>,
+}
+
+pub(crate) async fn user_filter(s: &AppState, q: &UserQuery) -> Result<UserFilter, WebError> {
+    let org_path = match q.org_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => {
+            let mut c = s.platform.db.read().await?;
+            Some(yunwei_store::orgs::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("机构"))?.path)
+        }
+        None => None,
+    };
+    Ok(UserFilter { q: q.q.clone(), org_path, status: q.status.clone() })
+}
+
+async fn list_users(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<UserQuery>) -> ApiResult {
+    let f = user_filter(&s, &q).await?;
+    let page = users::list(&s.platform, &pr, &f, q.page.unwrap_or(1), q.per_page.unwrap_or(50)).await?;
+    Ok(Json(json!({ "users": page.users, "total": page.total })))
+}
+
+async fn export_users(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<UserQuery>,
+) -> Result<Response, WebError> {
+    let f = user_filter(&s, &q).await?;
+    Ok(xlsx("users.xlsx", users::export(&s.platform, &ctx, &pr, &f).await?))
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<NewUser>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (user, password) = users::create(&s.platform, &ctx, &pr, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": user, "initial_password": password }))))
+}
+
+async fn get_user(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(json!(users::get(&s.platform, &pr, &id).await?)))
+}
+
+async fn update_user(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<UserUpdate>,
+) -> ApiResult {
+    Ok(Json(json!(users::update(&s.platform, &ctx, &pr, &id, &b).await?)))
+}
+
+#[derive(Deserialize)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn disable_user(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult {
+    Ok(Json(json!(users::set_enabled(&s.platform, &ctx, &pr, &id, false, &b.reason).await?)))
+}
+
+async fn enable_user(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult {
+    Ok(Json(json!(users::set_enabled(&s.platform, &ctx, &pr, &id, true, &b.reason).await?)))
+}
+
+async fn reset_password(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult {
+    let pw = users::reset_password(&s.platform, &ctx, audit::Actor::User(&pr), &id, &b.reason).await?;
+    Ok(Json(json!({ "temporary_password": pw })))
+}
+
+async fn user_roles(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(json!({ "grants": roles::grants_of(&s.platform, &pr, &id).await? })))
+}
+
+async fn role_catalog(ApiUser(_pr): ApiUser) -> ApiResult {
+    let list: Vec<Value> = Role::ALL
+        .iter()
+        .map(|r| json!({"role": r.as_str(), "label": r.label(), "duty": r.duty(), "three_admin": r.is_three_admin()}))
+        .collect();
+    Ok(Json(json!({ "roles": list })))
+}
+
+async fn grant_role(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<GrantInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let g = roles::grant(&s.platform, &ctx, &pr, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!(g))))
+}
+
+async fn revoke_role(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<StatusCode> {
+    roles::revoke(&s.platform, &ctx, &pr, &id, &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SessionQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn list_sessions(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<SessionQuery>) -> ApiResult {
+    Ok(Json(json!({ "sessions": auth::sessions(&s.platform, &pr, q.all).await? })))
+}
+
+async fn revoke_session(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    auth::revoke_session(&s.platform, &ctx, &pr, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_tokens(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
+    Ok(Json(json!({ "tokens": auth::tokens(&s.platform, &pr).await? })))
+}
+
+#[derive(Deserialize)]
+struct NewTokenBody {
+    name: String,
+    #[serde(default = "default_days")]
+    days: u32,
+}
+
+fn default_days() -> u32 {
+    90
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<NewTokenBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let t = auth::create_token(&s.platform, &ctx, &pr, &b.name, b.days).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "token": t.token, "info": t.row }))))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    auth::revoke_token(&s.platform, &ctx, &pr, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_policy(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
+    Ok(Json(json!(policy::get(&s.platform, &pr).await?)))
+}
+
+#[derive(Deserialize)]
+struct PolicyBody {
+    #[serde(flatten)]
+    policy: SecurityPolicy,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn put_policy(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<PolicyBody>,
+) -> ApiResult<StatusCode> {
+    policy::set(&s.platform, &ctx, &pr, &b.policy, &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AuditQuery {
+    /// Start date (inclusive), `YYYY-MM-DD` in China time.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End date (inclusive), `YYYY-MM-DD` in China time.
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub object_type: Option<String>,
+    #[serde(default)]
+    pub object_id: Option<String>,
+    #[serde(default)]
+    pub before_seq: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn day_start_us(s: &str) -> Result<i64, AppError> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request("audit.date_invalid", "日期格式须为 YYYY-MM-DD"))?;
+    let t = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+    Ok((t - chrono::Duration::hours(8)).and_utc().timestamp_micros())
+}
+
+pub(crate) fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, AppError> {
+    let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    Ok(AuditFilter {
+        from_us: nonempty(&q.from).map(|s| day_start_us(&s)).transpose()?,
+        to_us: nonempty(&q.to).map(|s| day_start_us(&s).map(|t| t + 86_400_000_000)).transpose()?,
+        actor: nonempty(&q.actor),
+        action: nonempty(&q.action),
+        object_type: nonempty(&q.object_type),
+        object_id: nonempty(&q.object_id),
+        before_seq: q.before_seq,
+    })
+}
+
+async fn search_audit(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<AuditQuery>) -> ApiResult {
+    let f = audit_filter(&q)?;
+    let limit = q.limit.unwrap_or(50);
+    let records = audit::search(&s.platform, &pr, &f, limit).await?;
+    let next = if records.len() as u64 >= limit.clamp(1, 500) { records.last().map(|r| r.seq) } else { None };
+    Ok(Json(json!({ "records": records, "next_before_seq": next })))
+}
+
+async fn export_audit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    let f = audit_filter(&q)?;
+    let bytes = audit::export(&s.platform, &ctx, &pr, &f, q.reason.as_deref().unwrap_or("")).await?;
+    Ok(xlsx("audit.xlsx", bytes))
+}
