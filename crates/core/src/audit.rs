@@ -17,9 +17,14 @@ use crate::{Ctx, Platform, Principal};
 pub enum Actor<'a> {
     User(&'a Principal),
     /// Someone not (yet) authenticated, e.g. a failed login for `name`.
-    Anonymous { name: &'a str, org_path: &'a str },
+    Anonymous {
+        name: &'a str,
+        org_path: &'a str,
+    },
     /// The platform itself or its command line.
-    System { org_path: &'a str },
+    System {
+        org_path: &'a str,
+    },
 }
 
 /// What happened.
@@ -36,8 +41,18 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn success(action: &'static str, object_type: &'static str, object_id: impl Into<String>) -> Self {
-        Event { action, object_type, object_id: object_id.into(), result: "success", ..Default::default() }
+    pub fn success(
+        action: &'static str,
+        object_type: &'static str,
+        object_id: impl Into<String>,
+    ) -> Self {
+        Event {
+            action,
+            object_type,
+            object_id: object_id.into(),
+            result: "success",
+            ..Default::default()
+        }
     }
     pub fn with_result(mut self, result: &'static str) -> Self {
         self.result = result;
@@ -58,11 +73,32 @@ impl Event {
 }
 
 /// Appends the audit record inside the caller's transaction.
-pub async fn record(p: &Platform, c: &mut DbConn, ctx: &Ctx, actor: Actor<'_>, ev: Event) -> Result<AuditRecord, AppError> {
+pub async fn record(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    actor: Actor<'_>,
+    ev: Event,
+) -> Result<AuditRecord, AppError> {
     let (actor_id, actor_name, actor_role, org_path) = match actor {
-        Actor::User(pr) => (Some(pr.user_id.clone()), pr.username.clone(), pr.role_names(), pr.org_path.clone()),
-        Actor::Anonymous { name, org_path } => (None, name.to_string(), "anonymous".to_string(), org_path.to_string()),
-        Actor::System { org_path } => (None, "system".to_string(), "system".to_string(), org_path.to_string()),
+        Actor::User(pr) => (
+            Some(pr.user_id.clone()),
+            pr.username.clone(),
+            pr.role_names(),
+            pr.org_path.clone(),
+        ),
+        Actor::Anonymous { name, org_path } => (
+            None,
+            name.to_string(),
+            "anonymous".to_string(),
+            org_path.to_string(),
+        ),
+        Actor::System { org_path } => (
+            None,
+            "system".to_string(),
+            "system".to_string(),
+            org_path.to_string(),
+        ),
     };
     let rec = AuditRecord {
         seq: 0,
@@ -87,7 +123,12 @@ pub async fn record(p: &Platform, c: &mut DbConn, ctx: &Ctx, actor: Actor<'_>, e
 
 /// Records an event in a transaction of its own: refusals and failed
 /// attempts, where the attempted change itself is not written.
-pub async fn record_alone(p: &Platform, ctx: &Ctx, actor: Actor<'_>, ev: Event) -> Result<(), AppError> {
+pub async fn record_alone(
+    p: &Platform,
+    ctx: &Ctx,
+    actor: Actor<'_>,
+    ev: Event,
+) -> Result<(), AppError> {
     in_tx!(p.db, |c| {
         record(p, &mut c, ctx, actor, ev.clone()).await?;
         Ok(())
@@ -95,19 +136,36 @@ pub async fn record_alone(p: &Platform, ctx: &Ctx, actor: Actor<'_>, ev: Event) 
 }
 
 /// Refuses with `err` after auditing the refusal.
-pub async fn deny<T>(p: &Platform, ctx: &Ctx, pr: &Principal, ev: Event, err: AppError) -> Result<T, AppError> {
-    let ev = Event { after: format!("{}: {}", err.code, err.message), ..ev.with_result("denied") };
+pub async fn deny<T>(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    ev: Event,
+    err: AppError,
+) -> Result<T, AppError> {
+    let ev = Event {
+        after: format!("{}: {}", err.code, err.message),
+        ..ev.with_result("denied")
+    };
     record_alone(p, ctx, Actor::User(pr), ev).await?;
     Err(err)
 }
 
 /// The root organisation's path, used for events with no better scope.
 pub async fn root_path(c: &mut DbConn) -> Result<String, AppError> {
-    Ok(orgs::root(c).await?.map(|o| o.path).unwrap_or_else(|| "/".into()))
+    Ok(orgs::root(c)
+        .await?
+        .map(|o| o.path)
+        .unwrap_or_else(|| "/".into()))
 }
 
 /// Newest-first page of the audit trail visible to the principal.
-pub async fn search(p: &Platform, pr: &Principal, f: &AuditFilter, limit: u64) -> Result<Vec<AuditRecord>, AppError> {
+pub async fn search(
+    p: &Platform,
+    pr: &Principal,
+    f: &AuditFilter,
+    limit: u64,
+) -> Result<Vec<AuditRecord>, AppError> {
     let scope = pr.scope_for(Action::AuditRead);
     if scope.is_empty() {
         return Err(AppError::forbidden("无权查询审计记录"));
@@ -121,7 +179,13 @@ pub const EXPORT_LIMIT: u64 = 100_000;
 
 /// Exports matching records to .xlsx, marked with the exporter's name, and
 /// audits the export (reason mandatory).
-pub async fn export(p: &Platform, ctx: &Ctx, pr: &Principal, f: &AuditFilter, reason: &str) -> Result<Vec<u8>, AppError> {
+pub async fn export(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &AuditFilter,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
     let reason = crate::users::require_reason(reason)?;
     let scope = pr.scope_for(Action::AuditExport);
     if scope.is_empty() {
@@ -194,7 +258,10 @@ pub async fn verify(p: &Platform, mut progress: impl FnMut(u64)) -> Result<Verif
                     v.finish(h.seq, &mac, &seal).err()
                 }
                 None if v.checked == 0 => None,
-                None => Some(ChainFault::BadHead { head_seq: 0, last_seq: v.checked as i64 }),
+                None => Some(ChainFault::BadHead {
+                    head_seq: 0,
+                    last_seq: v.checked as i64,
+                }),
             };
         }
         let mut fault = None;
@@ -211,5 +278,9 @@ pub async fn verify(p: &Platform, mut progress: impl FnMut(u64)) -> Result<Verif
         after = batch.last().map(|(r, _)| r.seq).unwrap_or(after);
         progress(v.checked);
     };
-    Ok(VerifyReport { checked: v.checked, seconds: started.elapsed().as_secs_f64(), fault })
+    Ok(VerifyReport {
+        checked: v.checked,
+        seconds: started.elapsed().as_secs_f64(),
+        fault,
+    })
 }

@@ -3,7 +3,9 @@
 //! (`JSCZ-43`, `JSCZ-47`, `EEDS-3.8.6`, 等保 level 3).
 
 use serde::Serialize;
-use yunwei_domain::crypto::{decrypt_field, hash_password, random_token, token_hash, verify_password};
+use yunwei_domain::crypto::{
+    decrypt_field, hash_password, random_token, token_hash, verify_password,
+};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::password::{check_password_strength, PasswordProblem, UserDetails};
 use yunwei_domain::roles::{Action, Role, ScopedRole};
@@ -29,7 +31,10 @@ fn locked(until_us: i64) -> AppError {
     AppError::new(
         ErrorKind::Locked,
         "auth.locked",
-        format!("账号因连续登录失败已被锁定，请于 {} 后再试，或联系管理员解锁", fmt_us(until_us)),
+        format!(
+            "账号因连续登录失败已被锁定，请于 {} 后再试，或联系管理员解锁",
+            fmt_us(until_us)
+        ),
     )
 }
 
@@ -40,50 +45,97 @@ pub struct LoginOk {
     pub must_change_password: bool,
 }
 
-pub async fn login(p: &Platform, ctx: &Ctx, username: &str, password: &str) -> Result<LoginOk, AppError> {
+pub async fn login(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Result<LoginOk, AppError> {
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
         return Err(invalid_login());
     }
     let (user, pol, root) = {
         let mut c = p.db.read().await?;
-        (ustore::by_username(&mut c, &username).await?, policy::load(&mut c).await?, crate::audit::root_path(&mut c).await?)
+        (
+            ustore::by_username(&mut c, &username).await?,
+            policy::load(&mut c).await?,
+            crate::audit::root_path(&mut c).await?,
+        )
     };
     let Some(user) = user else {
         // Burn comparable time so unknown names are not told apart by timing.
         let _ = hash_password(p.crypto.as_ref(), password, p.password_iterations);
-        let ev = Event::success("auth.login", "user", "").with_result("failure").after("用户不存在");
-        record_alone(p, ctx, Actor::Anonymous { name: &username, org_path: &root }, ev).await?;
+        let ev = Event::success("auth.login", "user", "")
+            .with_result("failure")
+            .after("用户不存在");
+        record_alone(
+            p,
+            ctx,
+            Actor::Anonymous {
+                name: &username,
+                org_path: &root,
+            },
+            ev,
+        )
+        .await?;
         return Err(invalid_login());
     };
-    let anon = Actor::Anonymous { name: &username, org_path: &user.org_path };
+    let anon = Actor::Anonymous {
+        name: &username,
+        org_path: &user.org_path,
+    };
     let now = p.now_us();
     if user.status != "active" {
-        let ev = Event::success("auth.login", "user", &user.id).with_result("denied").after("账号已停用");
+        let ev = Event::success("auth.login", "user", &user.id)
+            .with_result("denied")
+            .after("账号已停用");
         record_alone(p, ctx, anon, ev).await?;
-        return Err(AppError::new(ErrorKind::Forbidden, "auth.disabled", "账号已停用，请联系系统管理员"));
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "auth.disabled",
+            "账号已停用，请联系系统管理员",
+        ));
     }
     if let Some(until) = user.locked_until.filter(|t| *t > now) {
-        let ev = Event::success("auth.login", "user", &user.id).with_result("denied").after("账号已锁定");
+        let ev = Event::success("auth.login", "user", &user.id)
+            .with_result("denied")
+            .after("账号已锁定");
         record_alone(p, ctx, anon, ev).await?;
         return Err(locked(until));
     }
     if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
         // A lock that expired starts a fresh count.
-        let previous = if user.locked_until.is_some() { 0 } else { user.failed_attempts };
+        let previous = if user.locked_until.is_some() {
+            0
+        } else {
+            user.failed_attempts
+        };
         let attempts = previous + 1;
         let lock = attempts >= i64::from(pol.lockout_threshold);
         let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
         in_tx!(p.db, |c| {
-            ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until).await?;
+            ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until)
+                .await?;
             let ev = Event::success("auth.login", "user", &user.id)
                 .with_result("failure")
                 .after(format!("密码错误，连续第{attempts}次"));
             record(p, &mut c, ctx, anon, ev).await?;
             if lock {
-                let ev = Event::success("auth.lockout", "user", &user.id)
-                    .after(format!("连续{attempts}次登录失败，锁定{}分钟", pol.lockout_minutes));
-                record(p, &mut c, ctx, Actor::System { org_path: &user.org_path }, ev).await?;
+                let ev = Event::success("auth.lockout", "user", &user.id).after(format!(
+                    "连续{attempts}次登录失败，锁定{}分钟",
+                    pol.lockout_minutes
+                ));
+                record(
+                    p,
+                    &mut c,
+                    ctx,
+                    Actor::System {
+                        org_path: &user.org_path,
+                    },
+                    ev,
+                )
+                .await?;
             }
             Ok(())
         })?;
@@ -116,20 +168,39 @@ pub async fn login(p: &Platform, ctx: &Ctx, username: &str, password: &str) -> R
     in_tx!(p.db, |c| {
         ustore::set_login_state(&mut c, &user.id, 0, None).await?;
         sstore::insert(&mut c, &session).await?;
-        record(p, &mut c, ctx, Actor::User(&principal), Event::success("auth.login", "session", &session.id)).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(&principal),
+            Event::success("auth.login", "session", &session.id),
+        )
+        .await?;
         Ok(())
     })?;
     let _ = root;
-    Ok(LoginOk { token, session, must_change_password: user.must_change_password })
+    Ok(LoginOk {
+        token,
+        session,
+        must_change_password: user.must_change_password,
+    })
 }
 
 /// Builds the principal of a user from their grants.
-pub async fn principal_of(c: &mut DbConn, user: &UserRow, session_id: Option<String>) -> Result<Principal, AppError> {
+pub async fn principal_of(
+    c: &mut DbConn,
+    user: &UserRow,
+    session_id: Option<String>,
+) -> Result<Principal, AppError> {
     let grants = ustore::grants_of(c, &user.id)
         .await?
         .into_iter()
         .filter_map(|g| {
-            Role::parse(&g.role).map(|role| ScopedRole { role, scope_path: g.scope_path, subtree: g.subtree })
+            Role::parse(&g.role).map(|role| ScopedRole {
+                role,
+                scope_path: g.scope_path,
+                subtree: g.subtree,
+            })
         })
         .collect();
     Ok(Principal {
@@ -145,20 +216,32 @@ pub async fn principal_of(c: &mut DbConn, user: &UserRow, session_id: Option<Str
 }
 
 fn session_expired() -> AppError {
-    AppError::new(ErrorKind::Unauthorized, "auth.session_expired", "会话已过期，请重新登录")
+    AppError::new(
+        ErrorKind::Unauthorized,
+        "auth.session_expired",
+        "会话已过期，请重新登录",
+    )
 }
 
 /// Resolves a session cookie to its principal, ending sessions that were
 /// idle longer than the policy allows.
-pub async fn authenticate_session(p: &Platform, ctx: &Ctx, token: &str) -> Result<(Principal, SessionRow), AppError> {
+pub async fn authenticate_session(
+    p: &Platform,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<(Principal, SessionRow), AppError> {
     let hash = token_hash(p.crypto.as_ref(), token);
     let now = p.now_us();
     let mut c = p.db.read().await?;
-    let session = sstore::by_token_hash(&mut c, &hash).await?.ok_or_else(AppError::unauthorized)?;
+    let session = sstore::by_token_hash(&mut c, &hash)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     if session.ended_at.is_some() {
         return Err(session_expired());
     }
-    let user = ustore::get(&mut c, &session.user_id).await?.ok_or_else(AppError::unauthorized)?;
+    let user = ustore::get(&mut c, &session.user_id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     let pol = policy::load(&mut c).await?;
     if user.status != "active" {
         return Err(AppError::unauthorized());
@@ -190,11 +273,19 @@ pub async fn authenticate_token(p: &Platform, token: &str) -> Result<Principal, 
     let hash = token_hash(p.crypto.as_ref(), token);
     let now = p.now_us();
     let mut c = p.db.read().await?;
-    let t = sstore::token_by_hash(&mut c, &hash).await?.ok_or_else(AppError::unauthorized)?;
+    let t = sstore::token_by_hash(&mut c, &hash)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     if t.revoked_at.is_some() || t.expires_at <= now {
-        return Err(AppError::new(ErrorKind::Unauthorized, "auth.token_invalid", "接口令牌已失效"));
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            "auth.token_invalid",
+            "接口令牌已失效",
+        ));
     }
-    let user = ustore::get(&mut c, &t.user_id).await?.ok_or_else(AppError::unauthorized)?;
+    let user = ustore::get(&mut c, &t.user_id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     if user.status != "active" {
         return Err(AppError::unauthorized());
     }
@@ -210,17 +301,29 @@ pub async fn authenticate_token(p: &Platform, token: &str) -> Result<Principal, 
 }
 
 pub async fn logout(p: &Platform, ctx: &Ctx, pr: &Principal) -> Result<(), AppError> {
-    let Some(sid) = pr.session_id.clone() else { return Ok(()) };
+    let Some(sid) = pr.session_id.clone() else {
+        return Ok(());
+    };
     in_tx!(p.db, |c| {
         if sstore::end(&mut c, &sid, p.now_us(), "logout").await? {
-            record(p, &mut c, ctx, Actor::User(pr), Event::success("auth.logout", "session", &sid)).await?;
+            record(
+                p,
+                &mut c,
+                ctx,
+                Actor::User(pr),
+                Event::success("auth.logout", "session", &sid),
+            )
+            .await?;
         }
         Ok(())
     })
 }
 
 fn details_of(p: &Platform, u: &UserRow) -> UserDetails {
-    let dec = |v: &Option<String>| v.as_deref().and_then(|s| decrypt_field(p.crypto.as_ref(), &p.keys.field, s).ok());
+    let dec = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|s| decrypt_field(p.crypto.as_ref(), &p.keys.field, s).ok())
+    };
     UserDetails {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
@@ -244,33 +347,54 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AppError> {
     if new != confirm {
-        return Err(AppError::bad_request("password.mismatch", "两次输入的新密码不一致"));
+        return Err(AppError::bad_request(
+            "password.mismatch",
+            "两次输入的新密码不一致",
+        ));
     }
     let (user, pol, history) = {
         let mut c = p.db.read().await?;
-        let user = ustore::get(&mut c, &pr.user_id).await?.ok_or_else(AppError::unauthorized)?;
+        let user = ustore::get(&mut c, &pr.user_id)
+            .await?
+            .ok_or_else(AppError::unauthorized)?;
         let pol = policy::load(&mut c).await?;
-        let history = ustore::recent_passwords(&mut c, &user.id, u64::from(pol.password_history)).await?;
+        let history =
+            ustore::recent_passwords(&mut c, &user.id, u64::from(pol.password_history)).await?;
         (user, pol, history)
     };
     if !verify_password(p.crypto.as_ref(), current, &user.password_hash) {
-        let ev = Event::success("user.password_change", "user", &user.id).with_result("failure").after("当前密码不正确");
+        let ev = Event::success("user.password_change", "user", &user.id)
+            .with_result("failure")
+            .after("当前密码不正确");
         record_alone(p, ctx, Actor::User(pr), ev).await?;
-        return Err(AppError::bad_request("password.current_wrong", "当前密码不正确"));
+        return Err(AppError::bad_request(
+            "password.current_wrong",
+            "当前密码不正确",
+        ));
     }
-    check_password_strength(new, pol.password_min_length as usize, &details_of(p, &user)).map_err(problem)?;
+    check_password_strength(new, pol.password_min_length as usize, &details_of(p, &user))
+        .map_err(problem)?;
     let reused = std::iter::once(&user.password_hash)
         .chain(history.iter())
         .any(|h| verify_password(p.crypto.as_ref(), new, h));
     if reused {
-        return Err(problem(PasswordProblem::ReusedRecent { depth: pol.password_history as usize }));
+        return Err(problem(PasswordProblem::ReusedRecent {
+            depth: pol.password_history as usize,
+        }));
     }
     in_tx!(p.db, |c| {
         let now = p.now_us();
         let hash = hash_password(p.crypto.as_ref(), new, p.password_iterations);
         ustore::set_password(&mut c, &user.id, &hash, false, now).await?;
         ustore::add_password_history(&mut c, &new_id(), &user.id, &hash, now).await?;
-        record(p, &mut c, ctx, Actor::User(pr), Event::success("user.password_change", "user", &user.id)).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("user.password_change", "user", &user.id),
+        )
+        .await?;
         Ok(())
     })
 }
@@ -289,7 +413,11 @@ pub struct SessionView {
 
 /// Open sessions: the caller's own, or (security administrator) those of
 /// every user in scope.
-pub async fn sessions(p: &Platform, pr: &Principal, all_in_scope: bool) -> Result<Vec<SessionView>, AppError> {
+pub async fn sessions(
+    p: &Platform,
+    pr: &Principal,
+    all_in_scope: bool,
+) -> Result<Vec<SessionView>, AppError> {
     let mut c = p.db.read().await?;
     let mut users: Vec<(String, String)> = vec![(pr.user_id.clone(), pr.username.clone())];
     if all_in_scope {
@@ -305,7 +433,11 @@ pub async fn sessions(p: &Platform, pr: &Principal, all_in_scope: bool) -> Resul
     Ok(rows
         .into_iter()
         .map(|s| SessionView {
-            username: users.iter().find(|u| u.0 == s.user_id).map(|u| u.1.clone()).unwrap_or_default(),
+            username: users
+                .iter()
+                .find(|u| u.0 == s.user_id)
+                .map(|u| u.1.clone())
+                .unwrap_or_default(),
             current: pr.session_id.as_deref() == Some(s.id.as_str()),
             id: s.id,
             user_id: s.user_id,
@@ -318,18 +450,33 @@ pub async fn sessions(p: &Platform, pr: &Principal, all_in_scope: bool) -> Resul
 }
 
 /// Ends a session: one's own, or any in scope for the security administrator.
-pub async fn revoke_session(p: &Platform, ctx: &Ctx, pr: &Principal, session_id: &str) -> Result<(), AppError> {
+pub async fn revoke_session(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    session_id: &str,
+) -> Result<(), AppError> {
     in_tx!(p.db, |c| {
-        let s = sstore::get(&mut c, session_id).await?.ok_or_else(|| AppError::not_found("会话"))?;
+        let s = sstore::get(&mut c, session_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("会话"))?;
         if s.user_id != pr.user_id {
-            let owner = ustore::get(&mut c, &s.user_id).await?.ok_or_else(AppError::internal)?;
+            let owner = ustore::get(&mut c, &s.user_id)
+                .await?
+                .ok_or_else(AppError::internal)?;
             if !pr.can(Action::SessionManage, &owner.org_path) {
                 return Err(AppError::not_found("会话"));
             }
         }
         if sstore::end(&mut c, &s.id, p.now_us(), "revoked").await? {
-            record(p, &mut c, ctx, Actor::User(pr), Event::success("auth.session_revoke", "session", &s.id).after(s.user_id.clone()))
-                .await?;
+            record(
+                p,
+                &mut c,
+                ctx,
+                Actor::User(pr),
+                Event::success("auth.session_revoke", "session", &s.id).after(s.user_id.clone()),
+            )
+            .await?;
         }
         Ok(())
     })
@@ -341,13 +488,26 @@ pub struct NewToken {
 }
 
 /// Creates an API token for the caller; the token is shown once.
-pub async fn create_token(p: &Platform, ctx: &Ctx, pr: &Principal, name: &str, days: u32) -> Result<NewToken, AppError> {
+pub async fn create_token(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    name: &str,
+    days: u32,
+) -> Result<NewToken, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_request("token.name_invalid", "令牌名称不能为空，且不超过100字"));
+        return Err(AppError::bad_request(
+            "token.name_invalid",
+            "令牌名称不能为空，且不超过100字",
+        ));
     }
     if pr.must_change_password {
-        return Err(AppError::new(ErrorKind::Forbidden, "auth.password_change_required", "请先修改初始密码"));
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "auth.password_change_required",
+            "请先修改初始密码",
+        ));
     }
     in_tx!(p.db, |c| {
         let pol = policy::load(&mut c).await?;
@@ -370,8 +530,14 @@ pub async fn create_token(p: &Platform, ctx: &Ctx, pr: &Principal, name: &str, d
             last_used_at: None,
         };
         sstore::insert_token(&mut c, &row).await?;
-        record(p, &mut c, ctx, Actor::User(pr), Event::success("api_token.create", "api_token", &row.id).after(name.to_string()))
-            .await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("api_token.create", "api_token", &row.id).after(name.to_string()),
+        )
+        .await?;
         Ok(NewToken { token, row })
     })
 }
@@ -380,12 +546,24 @@ pub async fn tokens(p: &Platform, pr: &Principal) -> Result<Vec<ApiTokenRow>, Ap
     sstore::tokens_of(&mut p.db.read().await?, &pr.user_id).await
 }
 
-pub async fn revoke_token(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<(), AppError> {
+pub async fn revoke_token(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+) -> Result<(), AppError> {
     in_tx!(p.db, |c| {
         if !sstore::revoke_token(&mut c, id, &pr.user_id, p.now_us()).await? {
             return Err(AppError::not_found("令牌"));
         }
-        record(p, &mut c, ctx, Actor::User(pr), Event::success("api_token.revoke", "api_token", id)).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("api_token.revoke", "api_token", id),
+        )
+        .await?;
         Ok(())
     })
 }

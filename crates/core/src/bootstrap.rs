@@ -31,10 +31,17 @@ pub struct Bootstrap {
 }
 
 /// Creates what is missing; running it again changes nothing.
-pub async fn ensure(p: &Platform, root_name: &str, admin_password: Option<&str>) -> Result<Bootstrap, AppError> {
+pub async fn ensure(
+    p: &Platform,
+    root_name: &str,
+    admin_password: Option<&str>,
+) -> Result<Bootstrap, AppError> {
     if let Some(pw) = admin_password {
         if pw.chars().count() < 8 {
-            return Err(AppError::bad_request("config.admin_password", "YUNWEI_ADMIN_PASSWORD 不得少于8位"));
+            return Err(AppError::bad_request(
+                "config.admin_password",
+                "YUNWEI_ADMIN_PASSWORD 不得少于8位",
+            ));
         }
     }
     let ctx = Ctx::system("bootstrap");
@@ -42,8 +49,16 @@ pub async fn ensure(p: &Platform, root_name: &str, admin_password: Option<&str>)
         let root = match orgs::root(&mut c).await? {
             Some(r) => r,
             None => {
-                let r = crate::orgs::insert_unchecked(&mut c, None, OrgKind::Province, root_name, p.now_us()).await?;
-                let ev = Event::success("org.create", "org", &r.id).after(format!("{root_name}（首次启动）"));
+                let r = crate::orgs::insert_unchecked(
+                    &mut c,
+                    None,
+                    OrgKind::Province,
+                    root_name,
+                    p.now_us(),
+                )
+                .await?;
+                let ev = Event::success("org.create", "org", &r.id)
+                    .after(format!("{root_name}（首次启动）"));
                 record(p, &mut c, &ctx, Actor::System { org_path: &r.path }, ev).await?;
                 r
             }
@@ -53,13 +68,35 @@ pub async fn ensure(p: &Platform, root_name: &str, admin_password: Option<&str>)
             if ustore::by_username(&mut c, username).await?.is_some() {
                 continue;
             }
-            let generated = admin_password.is_none().then(|| generate_password(p.crypto.as_ref()));
-            let password = admin_password.map(str::to_string).or(generated.clone()).unwrap_or_default();
-            let user = crate::users::insert_unchecked(p, &mut c, &root, username, label, &password, None, None, true).await?;
+            let generated = admin_password
+                .is_none()
+                .then(|| generate_password(p.crypto.as_ref()));
+            let password = admin_password
+                .map(str::to_string)
+                .or(generated.clone())
+                .unwrap_or_default();
+            let user = crate::users::insert_unchecked(
+                p, &mut c, &root, username, label, &password, None, None, true,
+            )
+            .await?;
             crate::users::grant_unchecked(p, &mut c, &user, role, &root, true).await?;
-            let ev = Event::success("user.create", "user", &user.id).after(format!("内置{label} {username}，授予{label}"));
-            record(p, &mut c, &ctx, Actor::System { org_path: &root.path }, ev).await?;
-            created.push(CreatedAdmin { username, role, generated_password: generated });
+            let ev = Event::success("user.create", "user", &user.id)
+                .after(format!("内置{label} {username}，授予{label}"));
+            record(
+                p,
+                &mut c,
+                &ctx,
+                Actor::System {
+                    org_path: &root.path,
+                },
+                ev,
+            )
+            .await?;
+            created.push(CreatedAdmin {
+                username,
+                role,
+                generated_password: generated,
+            });
         }
         Ok(Bootstrap { root, created })
     })

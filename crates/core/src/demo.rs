@@ -23,10 +23,28 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 12] = [
     ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
     ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
     ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
-    ("demo_staff", "孙晓梅", "nanjing", Role::BusinessStaff, false),
+    (
+        "demo_staff",
+        "孙晓梅",
+        "nanjing",
+        Role::BusinessStaff,
+        false,
+    ),
     ("demo_unit", "吴国栋", "unit", Role::BusinessStaff, false),
-    ("demo_vendor", "郑海峰", "ops_vendor", Role::VendorEngineer, false),
-    ("demo_vendor_admin", "钱立新", "builder", Role::VendorAdmin, true),
+    (
+        "demo_vendor",
+        "郑海峰",
+        "ops_vendor",
+        Role::VendorEngineer,
+        false,
+    ),
+    (
+        "demo_vendor_admin",
+        "钱立新",
+        "builder",
+        Role::VendorAdmin,
+        true,
+    ),
     ("nj_sysadmin", "冯志强", "nanjing", Role::SysAdmin, true),
     ("nj_secadmin", "韩雪", "nanjing", Role::SecAdmin, true),
     ("nj_audadmin", "杨帆", "nanjing", Role::AudAdmin, true),
@@ -36,7 +54,12 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 12] = [
 pub fn accounts() -> Vec<DemoAccount> {
     ACCOUNTS
         .iter()
-        .map(|(u, n, o, r, _)| DemoAccount { username: u, display_name: n, org: o, role: *r })
+        .map(|(u, n, o, r, _)| DemoAccount {
+            username: u,
+            display_name: n,
+            org: o,
+            role: *r,
+        })
         .collect()
 }
 
@@ -60,7 +83,11 @@ fn demo_id_number(region: &str, birthday: &str, seq: u32) -> String {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
     let body = format!("{region}{birthday}{seq:03}");
-    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
     format!("{body}{}", CHECK[(sum % 11) as usize])
 }
 
@@ -86,7 +113,10 @@ async fn child(
 pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
     let ctx = Ctx::system("demo-seed");
     in_tx!(p.db, |c| {
-        if ustore::by_username(&mut c, "demo_director").await?.is_some() {
+        if ustore::by_username(&mut c, "demo_director")
+            .await?
+            .is_some()
+        {
             return Ok(false);
         }
         let root = orgs::root(&mut c).await?.ok_or_else(AppError::internal)?;
@@ -94,12 +124,44 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         let hw = child(p, &mut c, &ctx, &center, OrgKind::Section, "硬件运维科").await?;
         let sw = child(p, &mut c, &ctx, &center, OrgKind::Section, "软件科").await?;
         let nanjing = child(p, &mut c, &ctx, &root, OrgKind::City, "南京市财政局").await?;
-        let jiangning = child(p, &mut c, &ctx, &nanjing, OrgKind::County, "南京市江宁区财政局").await?;
+        let jiangning = child(
+            p,
+            &mut c,
+            &ctx,
+            &nanjing,
+            OrgKind::County,
+            "南京市江宁区财政局",
+        )
+        .await?;
         let suzhou = child(p, &mut c, &ctx, &root, OrgKind::City, "苏州市财政局").await?;
         child(p, &mut c, &ctx, &suzhou, OrgKind::County, "昆山市财政局").await?;
-        let unit = child(p, &mut c, &ctx, &root, OrgKind::BudgetUnit, "江苏省财政厅机关服务中心").await?;
-        let builder = child(p, &mut c, &ctx, &root, OrgKind::Vendor, "苏财信息技术有限公司").await?;
-        let ops_vendor = child(p, &mut c, &ctx, &root, OrgKind::Vendor, "金陵数智运维服务有限公司").await?;
+        let unit = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::BudgetUnit,
+            "江苏省财政厅机关服务中心",
+        )
+        .await?;
+        let builder = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::Vendor,
+            "苏财信息技术有限公司",
+        )
+        .await?;
+        let ops_vendor = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::Vendor,
+            "金陵数智运维服务有限公司",
+        )
+        .await?;
         for (i, (username, name, key, role, subtree)) in ACCOUNTS.iter().enumerate() {
             let org = match *key {
                 "center" => &center,
@@ -112,7 +174,11 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 _ => &builder,
             };
             let phone = format!("139{:08}", 51_000_000 + i as u32 * 7_919);
-            let id_number = demo_id_number("320102", &format!("19{:02}0{}1{}", 70 + i, 1 + i % 9, i % 10), i as u32 + 11);
+            let id_number = demo_id_number(
+                "320102",
+                &format!("19{:02}0{}1{}", 70 + i, 1 + i % 9, i % 10),
+                i as u32 + 11,
+            );
             let user = crate::users::insert_unchecked(
                 p,
                 &mut c,
@@ -126,9 +192,20 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             )
             .await?;
             crate::users::grant_unchecked(p, &mut c, &user, *role, org, *subtree).await?;
-            let ev = Event::success("user.create", "user", &user.id)
-                .after(format!("演示账号 {username}（{name}），授予{}", role.label()));
-            record(p, &mut c, &ctx, Actor::System { org_path: &org.path }, ev).await?;
+            let ev = Event::success("user.create", "user", &user.id).after(format!(
+                "演示账号 {username}（{name}），授予{}",
+                role.label()
+            ));
+            record(
+                p,
+                &mut c,
+                &ctx,
+                Actor::System {
+                    org_path: &org.path,
+                },
+                ev,
+            )
+            .await?;
         }
         Ok(true)
     })

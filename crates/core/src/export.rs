@@ -13,7 +13,11 @@ pub fn cst() -> FixedOffset {
 pub fn fmt_us(us: i64) -> String {
     Utc.timestamp_micros(us)
         .single()
-        .map(|t| t.with_timezone(&cst()).format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&cst())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -42,19 +46,37 @@ pub fn table_xlsx(
     );
     ws.write_string(0, 0, &title).map_err(xlsx_err)?;
     for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(1, i as u16, *h, &bold).map_err(xlsx_err)?;
+        ws.write_string_with_format(1, i as u16, *h, &bold)
+            .map_err(xlsx_err)?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (i, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 2, i as u16, v).map_err(xlsx_err)?;
+            ws.write_string(r as u32 + 2, i as u16, v)
+                .map_err(xlsx_err)?;
         }
     }
     wb.save_to_buffer().map_err(xlsx_err)
 }
 
-pub fn audit_xlsx(rows: &[AuditRecord], exporter: &str, at: DateTime<Utc>) -> Result<Vec<u8>, AppError> {
+pub fn audit_xlsx(
+    rows: &[AuditRecord],
+    exporter: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<u8>, AppError> {
     let headers = [
-        "序号", "时间", "操作人", "角色", "来源地址", "操作", "对象类型", "对象", "变更前", "变更后", "原因", "结果", "请求号",
+        "序号",
+        "时间",
+        "操作人",
+        "角色",
+        "来源地址",
+        "操作",
+        "对象类型",
+        "对象",
+        "变更前",
+        "变更后",
+        "原因",
+        "结果",
+        "请求号",
     ];
     let data: Vec<Vec<String>> = rows
         .iter()

@@ -39,7 +39,10 @@ impl From<&OrgRow> for OrgView {
 pub fn validate_name(s: &str) -> Result<String, AppError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 100 {
-        return Err(AppError::bad_request("org.name_invalid", "机构名称不能为空，且不超过100字"));
+        return Err(AppError::bad_request(
+            "org.name_invalid",
+            "机构名称不能为空，且不超过100字",
+        ));
     }
     Ok(s.to_string())
 }
@@ -78,9 +81,12 @@ pub async fn create(
     name: &str,
 ) -> Result<OrgView, AppError> {
     let name = validate_name(name)?;
-    let kind = OrgKind::parse(kind).ok_or_else(|| AppError::bad_request("org.kind_invalid", "机构类型无效"))?;
+    let kind = OrgKind::parse(kind)
+        .ok_or_else(|| AppError::bad_request("org.kind_invalid", "机构类型无效"))?;
     in_tx!(p.db, |c| {
-        let parent = store::get(&mut c, parent_id).await?.ok_or_else(|| AppError::not_found("上级机构"))?;
+        let parent = store::get(&mut c, parent_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("上级机构"))?;
         pr.authorize(Action::OrgManage, &parent.path)?;
         let parent_kind = OrgKind::parse(&parent.kind).ok_or_else(AppError::internal)?;
         if !parent_kind.allows_child(kind) {
@@ -95,17 +101,30 @@ pub async fn create(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("org.create", "org", &row.id).after(format!("{}（{}）上级={}", name, kind.label(), parent.name)),
+            Event::success("org.create", "org", &row.id).after(format!(
+                "{}（{}）上级={}",
+                name,
+                kind.label(),
+                parent.name
+            )),
         )
         .await?;
         Ok(OrgView::from(&row))
     })
 }
 
-pub async fn rename(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str, name: &str) -> Result<OrgView, AppError> {
+pub async fn rename(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+    name: &str,
+) -> Result<OrgView, AppError> {
     let name = validate_name(name)?;
     in_tx!(p.db, |c| {
-        let mut org = store::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+        let mut org = store::get(&mut c, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("机构"))?;
         if !pr.can(Action::OrgView, &org.path) && !pr.can(Action::OrgManage, &org.path) {
             return Err(AppError::not_found("机构"));
         }
@@ -116,7 +135,9 @@ pub async fn rename(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str, name: &st
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("org.rename", "org", id).before(org.name.clone()).after(name.clone()),
+            Event::success("org.rename", "org", id)
+                .before(org.name.clone())
+                .after(name.clone()),
         )
         .await?;
         org.name = name.clone();
@@ -135,13 +156,22 @@ pub async fn list(p: &Platform, pr: &Principal) -> Result<Vec<OrgView>, AppError
         return Err(AppError::forbidden("无权查看组织机构"));
     }
     let mut c = p.db.read().await?;
-    Ok(store::list(&mut c, &scope).await?.iter().map(OrgView::from).collect())
+    Ok(store::list(&mut c, &scope)
+        .await?
+        .iter()
+        .map(OrgView::from)
+        .collect())
 }
 
 pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<OrgView, AppError> {
     let mut c = p.db.read().await?;
-    let org = store::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("机构"))?;
-    if !pr.can(Action::OrgView, &org.path) && !pr.can(Action::ConfigView, &org.path) && org.id != pr.org_id {
+    let org = store::get(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("机构"))?;
+    if !pr.can(Action::OrgView, &org.path)
+        && !pr.can(Action::ConfigView, &org.path)
+        && org.id != pr.org_id
+    {
         return Err(AppError::not_found("机构"));
     }
     Ok(OrgView::from(&org))

@@ -29,7 +29,13 @@ pub async fn get(p: &Platform, pr: &Principal) -> Result<SecurityPolicy, AppErro
 /// The policy applies to the whole installation, so only a security
 /// administrator of the top level may change it; settings below the
 /// regulation's floors are refused.
-pub async fn set(p: &Platform, ctx: &Ctx, pr: &Principal, new: &SecurityPolicy, reason: &str) -> Result<(), AppError> {
+pub async fn set(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    new: &SecurityPolicy,
+    reason: &str,
+) -> Result<(), AppError> {
     let reason = crate::users::require_reason(reason)?;
     new.validate()?;
     in_tx!(p.db, |c| {
@@ -66,19 +72,34 @@ pub struct OrgConfig {
 
 impl Default for OrgConfig {
     fn default() -> Self {
-        OrgConfig { business_hours_start: "08:30".into(), business_hours_end: "17:30".into(), notice: String::new() }
+        OrgConfig {
+            business_hours_start: "08:30".into(),
+            business_hours_end: "17:30".into(),
+            notice: String::new(),
+        }
     }
 }
 
 impl OrgConfig {
     pub fn validate(&self) -> Result<(), AppError> {
         let parse = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
-        match (parse(&self.business_hours_start), parse(&self.business_hours_end)) {
+        match (
+            parse(&self.business_hours_start),
+            parse(&self.business_hours_end),
+        ) {
             (Some(a), Some(b)) if a < b => {}
-            _ => return Err(AppError::bad_request("config.business_hours", "工作时间须为 HH:MM 格式，且开始早于结束")),
+            _ => {
+                return Err(AppError::bad_request(
+                    "config.business_hours",
+                    "工作时间须为 HH:MM 格式，且开始早于结束",
+                ))
+            }
         }
         if self.notice.chars().count() > 500 {
-            return Err(AppError::bad_request("config.notice_too_long", "通知公告不得超过500字"));
+            return Err(AppError::bad_request(
+                "config.notice_too_long",
+                "通知公告不得超过500字",
+            ));
         }
         Ok(())
     }
@@ -90,7 +111,9 @@ fn config_key(org_id: &str) -> String {
 
 pub async fn org_config(p: &Platform, pr: &Principal, org_id: &str) -> Result<OrgConfig, AppError> {
     let mut c = p.db.read().await?;
-    let org = orgs::get(&mut c, org_id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+    let org = orgs::get(&mut c, org_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("机构"))?;
     if !pr.can(Action::ConfigView, &org.path) {
         return Err(AppError::not_found("机构"));
     }
@@ -100,10 +123,18 @@ pub async fn org_config(p: &Platform, pr: &Principal, org_id: &str) -> Result<Or
     })
 }
 
-pub async fn set_org_config(p: &Platform, ctx: &Ctx, pr: &Principal, org_id: &str, cfg: &OrgConfig) -> Result<(), AppError> {
+pub async fn set_org_config(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    org_id: &str,
+    cfg: &OrgConfig,
+) -> Result<(), AppError> {
     cfg.validate()?;
     in_tx!(p.db, |c| {
-        let org = orgs::get(&mut c, org_id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+        let org = orgs::get(&mut c, org_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("机构"))?;
         pr.authorize(Action::ConfigEdit, &org.path)?;
         let key = config_key(org_id);
         let before = settings::get(&mut c, &key).await?.unwrap_or_default();
@@ -114,7 +145,9 @@ pub async fn set_org_config(p: &Platform, ctx: &Ctx, pr: &Principal, org_id: &st
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("config.update", "org", org_id).before(before).after(json.clone()),
+            Event::success("config.update", "org", org_id)
+                .before(before)
+                .after(json.clone()),
         )
         .await?;
         Ok(())

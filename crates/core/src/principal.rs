@@ -21,9 +21,9 @@ pub struct Principal {
 /// Proof that a permission check passed; use cases that change data take
 /// one, so an unchecked call does not compile.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Authorized {
     pub action: Action,
-    _private: (),
 }
 
 impl Principal {
@@ -66,9 +66,12 @@ impl Principal {
             ));
         }
         if allowed(&self.grants, action, target_path) {
-            Ok(Authorized { action, _private: () })
+            Ok(Authorized { action })
         } else {
-            Err(AppError::forbidden(format!("无权{}：超出您的角色或管理范围", action.label())))
+            Err(AppError::forbidden(format!(
+                "无权{}：超出您的角色或管理范围",
+                action.label()
+            )))
         }
     }
 
@@ -99,6 +102,10 @@ pub struct Ctx {
 impl Ctx {
     /// Context for command-line and background work.
     pub fn system(request_id: &str) -> Ctx {
-        Ctx { source_ip: "local".into(), request_id: request_id.into(), user_agent: "yunwei-cli".into() }
+        Ctx {
+            source_ip: "local".into(),
+            request_id: request_id.into(),
+            user_agent: "yunwei-cli".into(),
+        }
     }
 }

@@ -38,15 +38,24 @@ pub struct GrantInput {
     pub reason: String,
 }
 
-pub async fn grants_of(p: &Platform, pr: &Principal, user_id: &str) -> Result<Vec<GrantView>, AppError> {
+pub async fn grants_of(
+    p: &Platform,
+    pr: &Principal,
+    user_id: &str,
+) -> Result<Vec<GrantView>, AppError> {
     let mut c = p.db.read().await?;
-    let u = ustore::get(&mut c, user_id).await?.ok_or_else(|| AppError::not_found("用户"))?;
+    let u = ustore::get(&mut c, user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("用户"))?;
     if !pr.can(Action::RoleView, &u.org_path) && u.id != pr.user_id {
         return Err(AppError::not_found("用户"));
     }
     let mut out = Vec::new();
     for g in ustore::grants_of(&mut c, user_id).await? {
-        let org_name = orgs::get(&mut c, &g.scope_org_id).await?.map(|o| o.name).unwrap_or_default();
+        let org_name = orgs::get(&mut c, &g.scope_org_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
         out.push(GrantView {
             id: g.id.clone(),
             user_id: g.user_id.clone(),
@@ -61,23 +70,41 @@ pub async fn grants_of(p: &Platform, pr: &Principal, user_id: &str) -> Result<Ve
     Ok(out)
 }
 
-pub async fn grant(p: &Platform, ctx: &Ctx, pr: &Principal, input: &GrantInput) -> Result<GrantView, AppError> {
+pub async fn grant(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &GrantInput,
+) -> Result<GrantView, AppError> {
     let reason = require_reason(&input.reason)?;
-    let role = Role::parse(&input.role).ok_or_else(|| AppError::bad_request("role.invalid", "角色无效"))?;
+    let role = Role::parse(&input.role)
+        .ok_or_else(|| AppError::bad_request("role.invalid", "角色无效"))?;
     let event = Event::success("role.grant", "user", &input.user_id).reason(reason.clone());
     // Checks that read only; a refusal is audited in its own transaction.
     let (user, scope_org, in_vendor) = {
         let mut c = p.db.read().await?;
-        let user = ustore::get(&mut c, &input.user_id).await?.ok_or_else(|| AppError::not_found("用户"))?;
+        let user = ustore::get(&mut c, &input.user_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("用户"))?;
         if !pr.can(Action::RoleView, &user.org_path) && !pr.can(Action::RoleGrant, &user.org_path) {
             return Err(AppError::not_found("用户"));
         }
-        let scope_id = input.scope_org_id.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| user.org_id.clone());
-        let scope_org = orgs::get(&mut c, &scope_id).await?.ok_or_else(|| AppError::not_found("授权范围机构"))?;
-        let user_org = orgs::get(&mut c, &user.org_id).await?.ok_or_else(AppError::internal)?;
+        let scope_id = input
+            .scope_org_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| user.org_id.clone());
+        let scope_org = orgs::get(&mut c, &scope_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("授权范围机构"))?;
+        let user_org = orgs::get(&mut c, &user.org_id)
+            .await?
+            .ok_or_else(AppError::internal)?;
         (user, scope_org, user_org.kind == OrgKind::Vendor.as_str())
     };
-    let ev = event.clone().after(format!("{} 范围={}", role.label(), scope_org.name));
+    let ev = event
+        .clone()
+        .after(format!("{} 范围={}", role.label(), scope_org.name));
     for path in [&user.org_path, &scope_org.path] {
         if let Err(e) = pr.authorize(Action::RoleGrant, path) {
             return deny(p, ctx, pr, ev, e).await;
@@ -90,8 +117,11 @@ pub async fn grant(p: &Platform, ctx: &Ctx, pr: &Principal, input: &GrantInput) 
     // 三员 and vendor roles always cover the subtree of their scope.
     let subtree = input.subtree || role.is_three_admin();
     let result = in_tx!(p.db, |c| {
-        let existing: Vec<Role> =
-            ustore::grants_of(&mut c, &user.id).await?.iter().filter_map(|g| Role::parse(&g.role)).collect();
+        let existing: Vec<Role> = ustore::grants_of(&mut c, &user.id)
+            .await?
+            .iter()
+            .filter_map(|g| Role::parse(&g.role))
+            .collect();
         if let Some((code, msg)) = grant_conflict(&existing, role, in_vendor) {
             return Err(AppError::conflict(code, msg));
         }
@@ -125,11 +155,21 @@ pub async fn grant(p: &Platform, ctx: &Ctx, pr: &Principal, input: &GrantInput) 
     }
 }
 
-pub async fn revoke(p: &Platform, ctx: &Ctx, pr: &Principal, grant_id: &str, reason: &str) -> Result<(), AppError> {
+pub async fn revoke(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    grant_id: &str,
+    reason: &str,
+) -> Result<(), AppError> {
     let reason = require_reason(reason)?;
     in_tx!(p.db, |c| {
-        let g = ustore::get_grant(&mut c, grant_id).await?.ok_or_else(|| AppError::not_found("授权"))?;
-        let user = ustore::get(&mut c, &g.user_id).await?.ok_or_else(AppError::internal)?;
+        let g = ustore::get_grant(&mut c, grant_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("授权"))?;
+        let user = ustore::get(&mut c, &g.user_id)
+            .await?
+            .ok_or_else(AppError::internal)?;
         if !pr.can(Action::RoleView, &user.org_path) {
             return Err(AppError::not_found("授权"));
         }
@@ -144,7 +184,9 @@ pub async fn revoke(p: &Platform, ctx: &Ctx, pr: &Principal, grant_id: &str, rea
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("role.revoke", "user", &user.id).before(g.role.clone()).reason(reason.clone()),
+            Event::success("role.revoke", "user", &user.id)
+                .before(g.role.clone())
+                .reason(reason.clone()),
         )
         .await?;
         Ok(())

@@ -65,10 +65,16 @@ pub struct NewUser {
 pub fn require_reason(reason: &str) -> Result<String, AppError> {
     let r = reason.trim();
     if r.is_empty() {
-        return Err(AppError::bad_request("audit.reason_required", "请填写操作原因"));
+        return Err(AppError::bad_request(
+            "audit.reason_required",
+            "请填写操作原因",
+        ));
     }
     if r.chars().count() > 500 {
-        return Err(AppError::bad_request("audit.reason_too_long", "操作原因不得超过500字"));
+        return Err(AppError::bad_request(
+            "audit.reason_too_long",
+            "操作原因不得超过500字",
+        ));
     }
     Ok(r.to_string())
 }
@@ -77,7 +83,8 @@ pub fn validate_username(s: &str) -> Result<String, AppError> {
     let s = s.trim();
     let ok = (3..=32).contains(&s.len())
         && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !ok {
         return Err(AppError::bad_request(
             "user.username_invalid",
@@ -90,7 +97,10 @@ pub fn validate_username(s: &str) -> Result<String, AppError> {
 pub fn validate_display_name(s: &str) -> Result<String, AppError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 50 {
-        return Err(AppError::bad_request("user.display_name_invalid", "姓名不能为空，且不超过50字"));
+        return Err(AppError::bad_request(
+            "user.display_name_invalid",
+            "姓名不能为空，且不超过50字",
+        ));
     }
     Ok(s.to_string())
 }
@@ -102,7 +112,10 @@ pub fn validate_phone(s: &str) -> Result<String, AppError> {
         && (10..=13).contains(&s.len())
         && s.chars().all(|c| c.is_ascii_digit() || c == '-');
     if !(mobile || landline) {
-        return Err(AppError::bad_request("user.phone_invalid", "手机号须为11位数字（或区号开头的固定电话）"));
+        return Err(AppError::bad_request(
+            "user.phone_invalid",
+            "手机号须为11位数字（或区号开头的固定电话）",
+        ));
     }
     Ok(s)
 }
@@ -118,15 +131,26 @@ pub fn validate_id_number(s: &str) -> Result<String, AppError> {
     }
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = chars[..17].iter().zip(W).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    let sum: u32 = chars[..17]
+        .iter()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
     if CHECK[(sum % 11) as usize] != chars[17] || birthday_from_id_number(&s).is_none() {
         return Err(bad());
     }
     Ok(s)
 }
 
-async fn load_in_scope(c: &mut DbConn, pr: &Principal, id: &str, action: Action) -> Result<UserRow, AppError> {
-    let u = store::get(c, id).await?.ok_or_else(|| AppError::not_found("用户"))?;
+async fn load_in_scope(
+    c: &mut DbConn,
+    pr: &Principal,
+    id: &str,
+    action: Action,
+) -> Result<UserRow, AppError> {
+    let u = store::get(c, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("用户"))?;
     // Objects outside the caller's scope are reported as absent.
     if !pr.scope_for(Action::UserView).contains(&u.org_path) && !pr.can(action, &u.org_path) {
         return Err(AppError::not_found("用户"));
@@ -141,14 +165,31 @@ fn encrypt_opt(p: &Platform, v: Option<&str>) -> Option<String> {
 
 /// Creates an account with a generated initial password that must be
 /// changed at first login; returns the user and that password (shown once).
-pub async fn create(p: &Platform, ctx: &Ctx, pr: &Principal, input: &NewUser) -> Result<(UserView, String), AppError> {
+pub async fn create(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &NewUser,
+) -> Result<(UserView, String), AppError> {
     let username = validate_username(&input.username)?;
     let display_name = validate_display_name(&input.display_name)?;
-    let phone = input.phone.as_deref().filter(|s| !s.trim().is_empty()).map(validate_phone).transpose()?;
-    let id_number = input.id_number.as_deref().filter(|s| !s.trim().is_empty()).map(validate_id_number).transpose()?;
+    let phone = input
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(validate_phone)
+        .transpose()?;
+    let id_number = input
+        .id_number
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(validate_id_number)
+        .transpose()?;
     let password = generate_password(p.crypto.as_ref());
     let view = in_tx!(p.db, |c| {
-        let org = orgs::get(&mut c, &input.org_id).await?.ok_or_else(|| AppError::not_found("机构"))?;
+        let org = orgs::get(&mut c, &input.org_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("机构"))?;
         pr.authorize(Action::UserCreate, &org.path)?;
         let now = p.now_us();
         let hash = hash_password(p.crypto.as_ref(), &password, p.password_iterations);
@@ -179,8 +220,10 @@ pub async fn create(p: &Platform, ctx: &Ctx, pr: &Principal, input: &NewUser) ->
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("user.create", "user", &row.id)
-                .after(format!("用户名={username} 姓名={display_name} 机构={}", org.name)),
+            Event::success("user.create", "user", &row.id).after(format!(
+                "用户名={username} 姓名={display_name} 机构={}",
+                org.name
+            )),
         )
         .await?;
         Ok(UserView::from_row(&row, now))
@@ -195,13 +238,37 @@ pub struct UserUpdate {
     pub id_number: Option<String>,
 }
 
-pub async fn update(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str, input: &UserUpdate) -> Result<UserView, AppError> {
-    let display_name = input.display_name.as_deref().map(validate_display_name).transpose()?;
-    let phone = input.phone.as_deref().filter(|s| !s.trim().is_empty()).map(validate_phone).transpose()?;
-    let id_number = input.id_number.as_deref().filter(|s| !s.trim().is_empty()).map(validate_id_number).transpose()?;
+pub async fn update(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+    input: &UserUpdate,
+) -> Result<UserView, AppError> {
+    let display_name = input
+        .display_name
+        .as_deref()
+        .map(validate_display_name)
+        .transpose()?;
+    let phone = input
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(validate_phone)
+        .transpose()?;
+    let id_number = input
+        .id_number
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(validate_id_number)
+        .transpose()?;
     in_tx!(p.db, |c| {
         let mut u = load_in_scope(&mut c, pr, id, Action::UserUpdate).await?;
-        let before = format!("姓名={} 电话={}", u.display_name, u.phone_masked.clone().unwrap_or_default());
+        let before = format!(
+            "姓名={} 电话={}",
+            u.display_name,
+            u.phone_masked.clone().unwrap_or_default()
+        );
         if let Some(d) = &display_name {
             u.display_name = d.clone();
         }
@@ -215,9 +282,21 @@ pub async fn update(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str, input: &U
         }
         u.updated_at = p.now_us();
         store::update_profile(&mut c, &u).await?;
-        let after = format!("姓名={} 电话={}", u.display_name, u.phone_masked.clone().unwrap_or_default());
-        record(p, &mut c, ctx, Actor::User(pr), Event::success("user.update", "user", &u.id).before(before).after(after))
-            .await?;
+        let after = format!(
+            "姓名={} 电话={}",
+            u.display_name,
+            u.phone_masked.clone().unwrap_or_default()
+        );
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("user.update", "user", &u.id)
+                .before(before)
+                .after(after),
+        )
+        .await?;
         Ok(UserView::from_row(&u, p.now_us()))
     })
 }
@@ -234,7 +313,10 @@ pub async fn set_enabled(
 ) -> Result<UserView, AppError> {
     let reason = require_reason(reason)?;
     if id == pr.user_id {
-        return Err(AppError::bad_request("user.self_disable", "不能停用或启用自己的账号"));
+        return Err(AppError::bad_request(
+            "user.self_disable",
+            "不能停用或启用自己的账号",
+        ));
     }
     in_tx!(p.db, |c| {
         let u = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
@@ -247,13 +329,20 @@ pub async fn set_enabled(
         } else {
             sessions::end_all_of(&mut c, &u.id, now, "account_disabled").await?;
         }
-        let action = if enable { "user.enable" } else { "user.disable" };
+        let action = if enable {
+            "user.enable"
+        } else {
+            "user.disable"
+        };
         record(
             p,
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success(action, "user", &u.id).before(u.status.clone()).after(status).reason(reason.clone()),
+            Event::success(action, "user", &u.id)
+                .before(u.status.clone())
+                .after(status)
+                .reason(reason.clone()),
         )
         .await?;
         let mut u = u;
@@ -276,7 +365,9 @@ pub async fn reset_password(
     in_tx!(p.db, |c| {
         let u = match actor {
             Actor::User(pr) => load_in_scope(&mut c, pr, id, Action::UserResetPassword).await?,
-            _ => store::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("用户"))?,
+            _ => store::get(&mut c, id)
+                .await?
+                .ok_or_else(|| AppError::not_found("用户"))?,
         };
         let now = p.now_us();
         let hash = hash_password(p.crypto.as_ref(), &password, p.password_iterations);
@@ -288,7 +379,9 @@ pub async fn reset_password(
             &mut c,
             ctx,
             actor,
-            Event::success("user.password_reset", "user", &u.id).after(u.username.clone()).reason(reason.clone()),
+            Event::success("user.password_reset", "user", &u.id)
+                .after(u.username.clone())
+                .reason(reason.clone()),
         )
         .await?;
         Ok(())
@@ -298,7 +391,9 @@ pub async fn reset_password(
 
 pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<UserView, AppError> {
     let mut c = p.db.read().await?;
-    let u = store::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("用户"))?;
+    let u = store::get(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("用户"))?;
     if !pr.can(Action::UserView, &u.org_path) && u.id != pr.user_id {
         return Err(AppError::not_found("用户"));
     }
@@ -310,20 +405,41 @@ pub struct UserPage {
     pub total: i64,
 }
 
-pub async fn list(p: &Platform, pr: &Principal, f: &UserFilter, page: u64, per_page: u64) -> Result<UserPage, AppError> {
+pub async fn list(
+    p: &Platform,
+    pr: &Principal,
+    f: &UserFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<UserPage, AppError> {
     let scope = pr.scope_for(Action::UserView);
     if scope.is_empty() {
         return Err(AppError::forbidden("无权查看用户"));
     }
     let per_page = per_page.clamp(1, 200);
     let mut c = p.db.read().await?;
-    let (rows, total) = store::list(&mut c, &scope, f, page.saturating_sub(1) * per_page, per_page).await?;
+    let (rows, total) = store::list(
+        &mut c,
+        &scope,
+        f,
+        page.saturating_sub(1) * per_page,
+        per_page,
+    )
+    .await?;
     let now = p.now_us();
-    Ok(UserPage { users: rows.iter().map(|u| UserView::from_row(u, now)).collect(), total })
+    Ok(UserPage {
+        users: rows.iter().map(|u| UserView::from_row(u, now)).collect(),
+        total,
+    })
 }
 
 /// All users matching the filter (for export), capped.
-pub async fn export(p: &Platform, ctx: &Ctx, pr: &Principal, f: &UserFilter) -> Result<Vec<u8>, AppError> {
+pub async fn export(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &UserFilter,
+) -> Result<Vec<u8>, AppError> {
     let page = list_all(p, pr, f).await?;
     let rows: Vec<Vec<String>> = page
         .iter()
@@ -332,7 +448,11 @@ pub async fn export(p: &Platform, ctx: &Ctx, pr: &Principal, f: &UserFilter) -> 
                 u.username.clone(),
                 u.display_name.clone(),
                 u.org_path.clone(),
-                if u.status == "active" { "正常".into() } else { "停用".into() },
+                if u.status == "active" {
+                    "正常".into()
+                } else {
+                    "停用".into()
+                },
                 u.phone.clone().unwrap_or_default(),
                 u.id_number.clone().unwrap_or_default(),
             ]

@@ -1,1 +1,10 @@
+//! The `yunwei` binary: `serve`, `migrate`, `audit verify`,
+//! `admin reset-password` and `config show`. The logic lives in this library
+//! so integration tests can reach it; `main.rs` only calls [`cli::main`].
 
+pub mod cli;
+pub mod commands;
+pub mod keys;
+pub mod open;
+pub mod serve;
+pub mod settings;

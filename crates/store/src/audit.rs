@@ -61,9 +61,17 @@ pub struct Head {
 }
 
 pub async fn head(c: &mut DbConn) -> Result<Option<Head>, AppError> {
-    let q = Query::select().columns(["seq", "mac", "seal"]).from("audit_head").and_where(Expr::col("id").eq(1)).to_owned();
+    let q = Query::select()
+        .columns(["seq", "mac", "seal"])
+        .from("audit_head")
+        .and_where(Expr::col("id").eq(1))
+        .to_owned();
     Ok(match c.optional(&q).await? {
-        Some(r) => Some(Head { seq: r.i("seq")?, mac: r.s("mac")?, seal: r.s("seal")? }),
+        Some(r) => Some(Head {
+            seq: r.i("seq")?,
+            mac: r.s("mac")?,
+            seal: r.s("seal")?,
+        }),
         None => None,
     })
 }
@@ -72,15 +80,25 @@ pub async fn head(c: &mut DbConn) -> Result<Option<Head>, AppError> {
 /// transaction. The chain head row is locked for the rest of the
 /// transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions already
 /// hold the write lock), so callers append audit as their last write.
-pub async fn append(c: &mut DbConn, crypto: &dyn Crypto, key: &[u8], mut rec: AuditRecord) -> Result<AuditRecord, AppError> {
+pub async fn append(
+    c: &mut DbConn,
+    crypto: &dyn Crypto,
+    key: &[u8],
+    mut rec: AuditRecord,
+) -> Result<AuditRecord, AppError> {
     let mut q = Query::select();
-    q.columns(["seq", "mac"]).from("audit_head").and_where(Expr::col("id").eq(1));
+    q.columns(["seq", "mac"])
+        .from("audit_head")
+        .and_where(Expr::col("id").eq(1));
     if c.backend() == crate::Backend::Postgres {
         q.lock(LockType::Update);
     }
     let current = c.optional(&q).await?;
     let (prev_seq, prev_mac) = match current {
-        Some(r) => (r.i("seq")?, hex::decode(r.s("mac")?).map_err(|e| internal("audit head mac", e))?),
+        Some(r) => (
+            r.i("seq")?,
+            hex::decode(r.s("mac")?).map_err(|e| internal("audit head mac", e))?,
+        ),
         None => (0, GENESIS_MAC.to_vec()),
     };
     rec.seq = prev_seq + 1;
@@ -129,14 +147,22 @@ pub async fn append(c: &mut DbConn, crypto: &dyn Crypto, key: &[u8], mut rec: Au
             .exec(
                 &Query::update()
                     .table("audit_head")
-                    .values([("seq", rec.seq.into()), ("mac", mac_hex.into()), ("seal", seal_hex.into())])
+                    .values([
+                        ("seq", rec.seq.into()),
+                        ("mac", mac_hex.into()),
+                        ("seal", seal_hex.into()),
+                    ])
                     .and_where(Expr::col("id").eq(1))
                     .and_where(Expr::col("seq").eq(prev_seq))
                     .to_owned(),
             )
             .await?;
         if n != 1 {
-            return Err(AppError::new(yunwei_domain::ErrorKind::Internal, "storage.busy", "系统繁忙，请稍后重试"));
+            return Err(AppError::new(
+                yunwei_domain::ErrorKind::Internal,
+                "storage.busy",
+                "系统繁忙，请稍后重试",
+            ));
         }
     }
     Ok(rec)
@@ -156,9 +182,16 @@ pub struct AuditFilter {
 
 /// Newest-first page of records in scope. Keyset paging on `seq` keeps
 /// every page equally fast over millions of records.
-pub async fn search(c: &mut DbConn, scope: &Scope, f: &AuditFilter, limit: u64) -> Result<Vec<AuditRecord>, AppError> {
+pub async fn search(
+    c: &mut DbConn,
+    scope: &Scope,
+    f: &AuditFilter,
+    limit: u64,
+) -> Result<Vec<AuditRecord>, AppError> {
     let mut q = Query::select();
-    q.columns(COLS).from("audit_log").cond_where(scope.condition("org_path"));
+    q.columns(COLS)
+        .from("audit_log")
+        .cond_where(scope.condition("org_path"));
     let mut cond = Cond::all();
     if let Some(v) = f.from_us {
         cond = cond.add(Expr::col("at_us").gte(v));
@@ -182,11 +215,19 @@ pub async fn search(c: &mut DbConn, scope: &Scope, f: &AuditFilter, limit: u64) 
         cond = cond.add(Expr::col("seq").lt(v));
     }
     q.cond_where(cond).order_by("seq", Order::Desc).limit(limit);
-    c.all(&q).await?.iter().map(|r| from_row(r).map(|(rec, _)| rec)).collect()
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| from_row(r).map(|(rec, _)| rec))
+        .collect()
 }
 
 /// Records with `seq > after`, ascending, at most `limit`, with their MACs.
-pub async fn chain_batch(c: &mut DbConn, after: i64, limit: u64) -> Result<Vec<(AuditRecord, String)>, AppError> {
+pub async fn chain_batch(
+    c: &mut DbConn,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<(AuditRecord, String)>, AppError> {
     let q = Query::select()
         .columns(COLS)
         .from("audit_log")

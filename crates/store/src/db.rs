@@ -54,20 +54,22 @@ impl Db {
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool_opts = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL for concurrent readers, FULL sync so an
-                        // acknowledged write survives a crash, foreign keys on.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL for concurrent readers, FULL sync so an
+                            // acknowledged write survives a crash, foreign keys on.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                        Ok(())
+                            )
+                            .await?;
+                            Ok(())
+                        })
                     })
-                }),
+            }
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = pool_opts
@@ -89,7 +91,10 @@ impl Db {
     /// A pooled connection for reads.
     pub async fn read(&self) -> Result<DbConn, AppError> {
         let conn = self.pool.acquire().await.map_err(map_err)?;
-        Ok(DbConn { inner: Inner::Pooled(conn), backend: self.backend })
+        Ok(DbConn {
+            inner: Inner::Pooled(conn),
+            backend: self.backend,
+        })
     }
 
     /// A write transaction. On SQLite it takes the write lock at once
@@ -101,7 +106,10 @@ impl Db {
             Backend::Postgres => self.pool.begin().await,
         }
         .map_err(map_err)?;
-        Ok(DbConn { inner: Inner::Tx(tx), backend: self.backend })
+        Ok(DbConn {
+            inner: Inner::Tx(tx),
+            backend: self.backend,
+        })
     }
 
     pub async fn close(&self) {
@@ -139,43 +147,71 @@ impl DbConn {
         }
     }
 
-    pub async fn all<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<Vec<AnyRow>, AppError> {
+    pub async fn all<S: QueryStatementWriter>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Vec<AnyRow>, AppError> {
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
-        sqlx::query_with(&sql, args).fetch_all(self.conn()).await.map_err(map_err)
+        sqlx::query_with(&sql, args)
+            .fetch_all(self.conn())
+            .await
+            .map_err(map_err)
     }
 
-    pub async fn optional<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<Option<AnyRow>, AppError> {
+    pub async fn optional<S: QueryStatementWriter>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Option<AnyRow>, AppError> {
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
-        sqlx::query_with(&sql, args).fetch_optional(self.conn()).await.map_err(map_err)
+        sqlx::query_with(&sql, args)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(map_err)
     }
 
     pub async fn one<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<AnyRow, AppError> {
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
-        sqlx::query_with(&sql, args).fetch_one(self.conn()).await.map_err(map_err)
+        sqlx::query_with(&sql, args)
+            .fetch_one(self.conn())
+            .await
+            .map_err(map_err)
     }
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn exec<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<u64, AppError> {
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
-        let r = sqlx::query_with(&sql, args).execute(self.conn()).await.map_err(map_err)?;
+        let r = sqlx::query_with(&sql, args)
+            .execute(self.conn())
+            .await
+            .map_err(map_err)?;
         Ok(r.rows_affected())
     }
 
     /// Raw SQL without parameters (migrations, pragmas).
     pub async fn exec_raw(&mut self, sql: &str) -> Result<(), AppError> {
-        sqlx::raw_sql(sql).execute(self.conn()).await.map_err(map_err)?;
+        sqlx::raw_sql(sql)
+            .execute(self.conn())
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
     /// Raw SQL with already-bound values, for the few statements sea-query
     /// cannot express portably.
-    pub async fn all_raw(&mut self, sql: &str, values: Vec<Value>) -> Result<Vec<AnyRow>, AppError> {
+    pub async fn all_raw(
+        &mut self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Vec<AnyRow>, AppError> {
         let args = bind(Values(values))?;
-        sqlx::query_with(sql, args).fetch_all(self.conn()).await.map_err(map_err)
+        sqlx::query_with(sql, args)
+            .fetch_all(self.conn())
+            .await
+            .map_err(map_err)
     }
 
     pub async fn commit(self) -> Result<(), AppError> {
@@ -201,7 +237,9 @@ macro_rules! in_tx {
                 Err(e) => Err(e),
             };
             match result {
-                Err(e) if $crate::db::is_retryable(&e) && attempt < $crate::db::MAX_TX_ATTEMPTS => continue,
+                Err(e) if $crate::db::is_retryable(&e) && attempt < $crate::db::MAX_TX_ATTEMPTS => {
+                    continue
+                }
                 other => break other,
             }
         }
@@ -248,7 +286,11 @@ pub fn map_err(e: sqlx::Error) -> AppError {
         // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes).
         if matches!(code.as_str(), "40001" | "40P01" | "5" | "6" | "517" | "262") {
             tracing::warn!(error = %db, "retryable database conflict");
-            return AppError::new(yunwei_domain::ErrorKind::Internal, "storage.busy", "系统繁忙，请稍后重试");
+            return AppError::new(
+                yunwei_domain::ErrorKind::Internal,
+                "storage.busy",
+                "系统繁忙，请稍后重试",
+            );
         }
         if db.is_unique_violation() {
             let msg = db.message().to_string();
@@ -267,10 +309,26 @@ pub fn map_err(e: sqlx::Error) -> AppError {
 fn unique_violation(what: &str) -> AppError {
     let table: &[(&str, &'static str, &str)] = &[
         ("username", "user.username_taken", "用户名已存在"),
-        ("uq_orgs_parent_name", "org.name_taken", "同级下已有同名机构"),
-        ("orgs.parent_id, orgs.name", "org.name_taken", "同级下已有同名机构"),
-        ("uq_role_grants", "role.already_granted", "该账号已在此范围拥有该角色"),
-        ("role_grants.user_id", "role.already_granted", "该账号已在此范围拥有该角色"),
+        (
+            "uq_orgs_parent_name",
+            "org.name_taken",
+            "同级下已有同名机构",
+        ),
+        (
+            "orgs.parent_id, orgs.name",
+            "org.name_taken",
+            "同级下已有同名机构",
+        ),
+        (
+            "uq_role_grants",
+            "role.already_granted",
+            "该账号已在此范围拥有该角色",
+        ),
+        (
+            "role_grants.user_id",
+            "role.already_granted",
+            "该账号已在此范围拥有该角色",
+        ),
     ];
     for (needle, code, msg) in table {
         if what.contains(needle) {
@@ -299,12 +357,14 @@ impl RowExt for AnyRow {
         self.try_get::<String, _>(col).map_err(|e| internal(col, e))
     }
     fn os(&self, col: &str) -> Result<Option<String>, AppError> {
-        self.try_get::<Option<String>, _>(col).map_err(|e| internal(col, e))
+        self.try_get::<Option<String>, _>(col)
+            .map_err(|e| internal(col, e))
     }
     fn i(&self, col: &str) -> Result<i64, AppError> {
         self.try_get::<i64, _>(col).map_err(|e| internal(col, e))
     }
     fn oi(&self, col: &str) -> Result<Option<i64>, AppError> {
-        self.try_get::<Option<i64>, _>(col).map_err(|e| internal(col, e))
+        self.try_get::<Option<i64>, _>(col)
+            .map_err(|e| internal(col, e))
     }
 }

@@ -3,14 +3,15 @@
 //! is recorded in `schema_migrations`.
 
 use sea_query::{
-    ExprTrait, Func,
-    ColumnDef, Expr, ForeignKey, Index, IndexCreateStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
-    Table, TableCreateStatement,
+    ColumnDef, Expr, ExprTrait, ForeignKey, Func, Index, IndexCreateStatement,
+    PostgresQueryBuilder, Query, SqliteQueryBuilder, Table, TableCreateStatement,
 };
 use yunwei_domain::AppError;
 
 use crate::db::{Backend, Db, RowExt};
 
+// Built once per migration run; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Table(TableCreateStatement),
     Index(IndexCreateStatement),
@@ -22,10 +23,18 @@ struct Migration {
     steps: fn(Backend) -> Vec<Step>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", steps: foundation }];
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    steps: foundation,
+}];
 
 fn id_col() -> ColumnDef {
-    ColumnDef::new("id").text().not_null().primary_key().to_owned()
+    ColumnDef::new("id")
+        .text()
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 fn text(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().not_null().to_owned()
@@ -56,12 +65,22 @@ fn index(name: &str, table: &'static str, cols: &[&'static str]) -> Step {
     Step::Index(i.to_owned())
 }
 fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> Step {
-    let Step::Index(mut i) = index(name, table, cols) else { unreachable!() };
+    let Step::Index(mut i) = index(name, table, cols) else {
+        unreachable!()
+    };
     i.unique();
     Step::Index(i)
 }
-fn fk(from: &'static str, col: &'static str, to: &'static str) -> sea_query::ForeignKeyCreateStatement {
-    ForeignKey::create().name(format!("fk_{from}_{col}")).from(from, col).to(to, "id").to_owned()
+fn fk(
+    from: &'static str,
+    col: &'static str,
+    to: &'static str,
+) -> sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from}_{col}"))
+        .from(from, col)
+        .to(to, "id")
+        .to_owned()
 }
 
 fn foundation(b: Backend) -> Vec<Step> {
@@ -119,7 +138,11 @@ fn foundation(b: Backend) -> Vec<Step> {
                 .foreign_key(&mut fk("password_history", "user_id", "users"))
                 .to_owned(),
         ),
-        index("ix_password_history_user", "password_history", &["user_id", "created_at"]),
+        index(
+            "ix_password_history_user",
+            "password_history",
+            &["user_id", "created_at"],
+        ),
         Step::Table(
             Table::create()
                 .table("role_grants")
@@ -136,7 +159,11 @@ fn foundation(b: Backend) -> Vec<Step> {
                 .foreign_key(&mut fk("role_grants", "scope_org_id", "orgs"))
                 .to_owned(),
         ),
-        unique("uq_role_grants", "role_grants", &["user_id", "role", "scope_org_id"]),
+        unique(
+            "uq_role_grants",
+            "role_grants",
+            &["user_id", "role", "scope_org_id"],
+        ),
         index("ix_role_grants_scope", "role_grants", &["scope_path"]),
         Step::Table(
             Table::create()
@@ -173,7 +200,11 @@ fn foundation(b: Backend) -> Vec<Step> {
                 .to_owned(),
         ),
         unique("uq_api_tokens_hash", "api_tokens", &["token_hash"]),
-        index("ix_api_tokens_user", "api_tokens", &["user_id", "created_at"]),
+        index(
+            "ix_api_tokens_user",
+            "api_tokens",
+            &["user_id", "created_at"],
+        ),
         Step::Table(
             Table::create()
                 .table("settings")
@@ -211,7 +242,11 @@ fn foundation(b: Backend) -> Vec<Step> {
         index("ix_audit_log_org", "audit_log", &["org_path", "seq"]),
         index("ix_audit_log_actor", "audit_log", &["actor_name", "seq"]),
         index("ix_audit_log_action", "audit_log", &["action", "seq"]),
-        index("ix_audit_log_object", "audit_log", &["object_type", "object_id", "seq"]),
+        index(
+            "ix_audit_log_object",
+            "audit_log",
+            &["object_type", "object_id", "seq"],
+        ),
         Step::Table(
             Table::create()
                 .table("audit_head")
@@ -233,7 +268,12 @@ pub async fn run(db: &Db, now_us: i64) -> Result<usize, AppError> {
         let t = Table::create()
             .table("schema_migrations")
             .if_not_exists()
-            .col(ColumnDef::new("version").big_integer().not_null().primary_key())
+            .col(
+                ColumnDef::new("version")
+                    .big_integer()
+                    .not_null()
+                    .primary_key(),
+            )
             .col(text("name"))
             .col(int("applied_at"))
             .to_owned();

@@ -50,7 +50,11 @@ pub async fn insert(c: &mut DbConn, o: &OrgRow) -> Result<(), AppError> {
 }
 
 pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<OrgRow>, AppError> {
-    let q = Query::select().columns(COLS).from("orgs").and_where(Expr::col("id").eq(id)).to_owned();
+    let q = Query::select()
+        .columns(COLS)
+        .from("orgs")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
@@ -66,7 +70,11 @@ pub async fn root(c: &mut DbConn) -> Result<Option<OrgRow>, AppError> {
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
-pub async fn find_child(c: &mut DbConn, parent_id: &str, name: &str) -> Result<Option<OrgRow>, AppError> {
+pub async fn find_child(
+    c: &mut DbConn,
+    parent_id: &str,
+    name: &str,
+) -> Result<Option<OrgRow>, AppError> {
     let q = Query::select()
         .columns(COLS)
         .from("orgs")
@@ -88,6 +96,12 @@ pub async fn list(c: &mut DbConn, scope: &Scope) -> Result<Vec<OrgRow>, AppError
 }
 
 pub async fn rename(c: &mut DbConn, id: &str, name: &str) -> Result<u64, AppError> {
-    c.exec(&Query::update().table("orgs").value("name", name).and_where(Expr::col("id").eq(id)).to_owned())
-        .await
+    c.exec(
+        &Query::update()
+            .table("orgs")
+            .value("name", name)
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await
 }

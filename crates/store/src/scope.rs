@@ -12,7 +12,9 @@ pub struct Scope {
 
 impl Scope {
     pub fn ranges(ranges: Vec<(String, bool)>) -> Self {
-        Scope { ranges: Some(ranges) }
+        Scope {
+            ranges: Some(ranges),
+        }
     }
 
     /// Unscoped access, reserved for background jobs and CLI maintenance.
@@ -27,9 +29,13 @@ impl Scope {
     pub fn contains(&self, path: &str) -> bool {
         match &self.ranges {
             None => true,
-            Some(r) => r
-                .iter()
-                .any(|(p, sub)| if *sub { path.starts_with(p.as_str()) } else { path == p }),
+            Some(r) => r.iter().any(|(p, sub)| {
+                if *sub {
+                    path.starts_with(p.as_str())
+                } else {
+                    path == p
+                }
+            }),
         }
     }
 

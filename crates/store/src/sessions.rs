@@ -74,12 +74,20 @@ pub async fn insert(c: &mut DbConn, s: &SessionRow) -> Result<(), AppError> {
 }
 
 pub async fn by_token_hash(c: &mut DbConn, hash: &str) -> Result<Option<SessionRow>, AppError> {
-    let q = Query::select().columns(COLS).from("sessions").and_where(Expr::col("token_hash").eq(hash)).to_owned();
+    let q = Query::select()
+        .columns(COLS)
+        .from("sessions")
+        .and_where(Expr::col("token_hash").eq(hash))
+        .to_owned();
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
 pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<SessionRow>, AppError> {
-    let q = Query::select().columns(COLS).from("sessions").and_where(Expr::col("id").eq(id)).to_owned();
+    let q = Query::select()
+        .columns(COLS)
+        .from("sessions")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
@@ -113,7 +121,12 @@ pub async fn end(c: &mut DbConn, id: &str, now: i64, reason: &str) -> Result<boo
 }
 
 /// Ends every open session of a user (password reset, account disabled).
-pub async fn end_all_of(c: &mut DbConn, user_id: &str, now: i64, reason: &str) -> Result<u64, AppError> {
+pub async fn end_all_of(
+    c: &mut DbConn,
+    user_id: &str,
+    now: i64,
+    reason: &str,
+) -> Result<u64, AppError> {
     c.exec(
         &Query::update()
             .table("sessions")
@@ -126,7 +139,11 @@ pub async fn end_all_of(c: &mut DbConn, user_id: &str, now: i64, reason: &str) -
 }
 
 /// Open sessions of the given users (newest first), at most `limit`.
-pub async fn open_of_users(c: &mut DbConn, user_ids: &[String], limit: u64) -> Result<Vec<SessionRow>, AppError> {
+pub async fn open_of_users(
+    c: &mut DbConn,
+    user_ids: &[String],
+    limit: u64,
+) -> Result<Vec<SessionRow>, AppError> {
     if user_ids.is_empty() {
         return Ok(vec![]);
     }
@@ -155,8 +172,16 @@ pub struct ApiTokenRow {
     pub last_used_at: Option<i64>,
 }
 
-const TOKEN_COLS: [&str; 8] =
-    ["id", "user_id", "name", "token_hash", "created_at", "expires_at", "revoked_at", "last_used_at"];
+const TOKEN_COLS: [&str; 8] = [
+    "id",
+    "user_id",
+    "name",
+    "token_hash",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+    "last_used_at",
+];
 
 fn token_from_row(r: &AnyRow) -> Result<ApiTokenRow, AppError> {
     Ok(ApiTokenRow {
@@ -198,7 +223,11 @@ pub async fn token_by_hash(c: &mut DbConn, hash: &str) -> Result<Option<ApiToken
         .from("api_tokens")
         .and_where(Expr::col("token_hash").eq(hash))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(token_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(token_from_row)
+        .transpose()
 }
 
 pub async fn tokens_of(c: &mut DbConn, user_id: &str) -> Result<Vec<ApiTokenRow>, AppError> {
@@ -212,7 +241,12 @@ pub async fn tokens_of(c: &mut DbConn, user_id: &str) -> Result<Vec<ApiTokenRow>
     c.all(&q).await?.iter().map(token_from_row).collect()
 }
 
-pub async fn revoke_token(c: &mut DbConn, id: &str, user_id: &str, now: i64) -> Result<bool, AppError> {
+pub async fn revoke_token(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     let n = c
         .exec(
             &Query::update()
@@ -228,7 +262,13 @@ pub async fn revoke_token(c: &mut DbConn, id: &str, user_id: &str, now: i64) -> 
 }
 
 pub async fn touch_token(c: &mut DbConn, id: &str, now: i64) -> Result<(), AppError> {
-    c.exec(&Query::update().table("api_tokens").value("last_used_at", now).and_where(Expr::col("id").eq(id)).to_owned())
-        .await?;
+    c.exec(
+        &Query::update()
+            .table("api_tokens")
+            .value("last_used_at", now)
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await?;
     Ok(())
 }

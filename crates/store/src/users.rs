@@ -106,7 +106,11 @@ pub async fn insert(c: &mut DbConn, u: &UserRow) -> Result<(), AppError> {
 }
 
 pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, AppError> {
-    let q = Query::select().columns(COLS).from("users").and_where(Expr::col("id").eq(id)).to_owned();
+    let q = Query::select()
+        .columns(COLS)
+        .from("users")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
@@ -152,7 +156,10 @@ pub async fn list(
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         base.and_where(Expr::col("status").eq(s));
     }
-    let count = base.clone().expr_as(Func::count(Expr::col("id")), "n").to_owned();
+    let count = base
+        .clone()
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .to_owned();
     let total = c.one(&count).await?.i("n")?;
     let page = base
         .columns(COLS)
@@ -161,7 +168,12 @@ pub async fn list(
         .offset(offset)
         .limit(limit)
         .to_owned();
-    let rows = c.all(&page).await?.iter().map(from_row).collect::<Result<_, _>>()?;
+    let rows = c
+        .all(&page)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }
 
@@ -199,7 +211,10 @@ pub async fn set_login_state(
     c.exec(
         &Query::update()
             .table("users")
-            .values([("failed_attempts", failed_attempts.into()), ("locked_until", locked_until.into())])
+            .values([
+                ("failed_attempts", failed_attempts.into()),
+                ("locked_until", locked_until.into()),
+            ])
             .and_where(Expr::col("id").eq(id))
             .to_owned(),
     )
@@ -257,7 +272,11 @@ pub async fn add_password_history(
 }
 
 /// The `n` most recent password hashes of the user, newest first.
-pub async fn recent_passwords(c: &mut DbConn, user_id: &str, n: u64) -> Result<Vec<String>, AppError> {
+pub async fn recent_passwords(
+    c: &mut DbConn,
+    user_id: &str,
+    n: u64,
+) -> Result<Vec<String>, AppError> {
     let q = Query::select()
         .column("password_hash")
         .from("password_history")
@@ -266,7 +285,11 @@ pub async fn recent_passwords(c: &mut DbConn, user_id: &str, n: u64) -> Result<V
         .order_by("id", Order::Desc)
         .limit(n)
         .to_owned();
-    c.all(&q).await?.iter().map(|r| r.s("password_hash")).collect()
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| r.s("password_hash"))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -281,8 +304,16 @@ pub struct GrantRow {
     pub created_at: i64,
 }
 
-const GRANT_COLS: [&str; 8] =
-    ["id", "user_id", "role", "scope_org_id", "scope_path", "subtree", "granted_by", "created_at"];
+const GRANT_COLS: [&str; 8] = [
+    "id",
+    "user_id",
+    "role",
+    "scope_org_id",
+    "scope_path",
+    "subtree",
+    "granted_by",
+    "created_at",
+];
 
 fn grant_from_row(r: &AnyRow) -> Result<GrantRow, AppError> {
     Ok(GrantRow {
@@ -330,10 +361,24 @@ pub async fn grants_of(c: &mut DbConn, user_id: &str) -> Result<Vec<GrantRow>, A
 }
 
 pub async fn get_grant(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, AppError> {
-    let q = Query::select().columns(GRANT_COLS).from("role_grants").and_where(Expr::col("id").eq(id)).to_owned();
-    c.optional(&q).await?.as_ref().map(grant_from_row).transpose()
+    let q = Query::select()
+        .columns(GRANT_COLS)
+        .from("role_grants")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(grant_from_row)
+        .transpose()
 }
 
 pub async fn delete_grant(c: &mut DbConn, id: &str) -> Result<u64, AppError> {
-    c.exec(&Query::delete().from_table("role_grants").and_where(Expr::col("id").eq(id)).to_owned()).await
+    c.exec(
+        &Query::delete()
+            .from_table("role_grants")
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await
 }

@@ -32,7 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route("/api/v1/orgs/{id}", get(get_org).put(rename_org))
-        .route("/api/v1/orgs/{id}/config", get(get_org_config).put(put_org_config))
+        .route(
+            "/api/v1/orgs/{id}/config",
+            get(get_org_config).put(put_org_config),
+        )
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/export.xlsx", get(export_users))
         .route("/api/v1/users/{id}", get(get_user).put(update_user))
@@ -63,7 +66,10 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
             Ok(Json(v)) => Ok(Body(v)),
             Err(e) => {
                 tracing::debug!(error = %e, "bad json body");
-                Err(WebError::api(AppError::bad_request("request.invalid_body", "请求内容格式不正确，请检查必填字段")))
+                Err(WebError::api(AppError::bad_request(
+                    "request.invalid_body",
+                    "请求内容格式不正确，请检查必填字段",
+                )))
             }
         }
     }
@@ -72,8 +78,14 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
@@ -86,10 +98,16 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, Body(b): Body<LoginBody>) -> ApiResult {
+async fn login(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    Body(b): Body<LoginBody>,
+) -> ApiResult {
     let ok = auth::login(&s.platform, &ctx, &b.username, &b.password).await?;
     let mut c = s.platform.db.read().await?;
-    let user = yunwei_store::users::get(&mut c, &ok.session.user_id).await?.ok_or_else(AppError::internal)?;
+    let user = yunwei_store::users::get(&mut c, &ok.session.user_id)
+        .await?
+        .ok_or_else(AppError::internal)?;
     Ok(Json(json!({
         "token": ok.token,
         "must_change_password": ok.must_change_password,
@@ -97,7 +115,11 @@ async fn login(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, Body(b): Body<Log
     })))
 }
 
-async fn logout(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, ApiUser(pr): ApiUser) -> ApiResult<StatusCode> {
+async fn logout(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+) -> ApiResult<StatusCode> {
     auth::logout(&s.platform, &ctx, &pr).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -115,7 +137,15 @@ async fn change_password(
     ApiUser(pr): ApiUser,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<StatusCode> {
-    auth::change_password(&s.platform, &ctx, &pr, &b.current_password, &b.new_password, &b.confirm_password).await?;
+    auth::change_password(
+        &s.platform,
+        &ctx,
+        &pr,
+        &b.current_password,
+        &b.new_password,
+        &b.confirm_password,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,7 +156,9 @@ async fn me(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
         .iter()
         .map(|g| json!({"role": g.role.as_str(), "label": g.role.label(), "scope_path": g.scope_path, "subtree": g.subtree}))
         .collect();
-    Ok(Json(json!({ "user": user, "roles": roles, "must_change_password": pr.must_change_password })))
+    Ok(Json(
+        json!({ "user": user, "roles": roles, "must_change_password": pr.must_change_password }),
+    ))
 }
 
 async fn list_orgs(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
@@ -150,7 +182,11 @@ async fn create_org(
     Ok((StatusCode::CREATED, Json(json!(o))))
 }
 
-async fn get_org(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+async fn get_org(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
     Ok(Json(json!(orgs::get(&s.platform, &pr, &id).await?)))
 }
 
@@ -166,11 +202,19 @@ async fn rename_org(
     Path(id): Path<String>,
     Body(b): Body<RenameOrg>,
 ) -> ApiResult {
-    Ok(Json(json!(orgs::rename(&s.platform, &ctx, &pr, &id, &b.name).await?)))
+    Ok(Json(json!(
+        orgs::rename(&s.platform, &ctx, &pr, &id, &b.name).await?
+    )))
 }
 
-async fn get_org_config(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(json!(policy::org_config(&s.platform, &pr, &id).await?)))
+async fn get_org_config(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    Ok(Json(json!(
+        policy::org_config(&s.platform, &pr, &id).await?
+    )))
 }
 
 async fn put_org_config(
@@ -202,16 +246,36 @@ pub(crate) async fn user_filter(s: &AppState, q: &UserQuery) -> Result<UserFilte
     let org_path = match q.org_id.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => {
             let mut c = s.platform.db.read().await?;
-            Some(yunwei_store::orgs::get(&mut c, id).await?.ok_or_else(|| AppError::not_found("机构"))?.path)
+            Some(
+                yunwei_store::orgs::get(&mut c, id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("机构"))?
+                    .path,
+            )
         }
         None => None,
     };
-    Ok(UserFilter { q: q.q.clone(), org_path, status: q.status.clone() })
+    Ok(UserFilter {
+        q: q.q.clone(),
+        org_path,
+        status: q.status.clone(),
+    })
 }
 
-async fn list_users(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<UserQuery>) -> ApiResult {
+async fn list_users(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<UserQuery>,
+) -> ApiResult {
     let f = user_filter(&s, &q).await?;
-    let page = users::list(&s.platform, &pr, &f, q.page.unwrap_or(1), q.per_page.unwrap_or(50)).await?;
+    let page = users::list(
+        &s.platform,
+        &pr,
+        &f,
+        q.page.unwrap_or(1),
+        q.per_page.unwrap_or(50),
+    )
+    .await?;
     Ok(Json(json!({ "users": page.users, "total": page.total })))
 }
 
@@ -222,7 +286,10 @@ async fn export_users(
     Query(q): Query<UserQuery>,
 ) -> Result<Response, WebError> {
     let f = user_filter(&s, &q).await?;
-    Ok(xlsx("users.xlsx", users::export(&s.platform, &ctx, &pr, &f).await?))
+    Ok(xlsx(
+        "users.xlsx",
+        users::export(&s.platform, &ctx, &pr, &f).await?,
+    ))
 }
 
 async fn create_user(
@@ -232,10 +299,17 @@ async fn create_user(
     Body(b): Body<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (user, password) = users::create(&s.platform, &ctx, &pr, &b).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "user": user, "initial_password": password }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user, "initial_password": password })),
+    ))
 }
 
-async fn get_user(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
+async fn get_user(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
     Ok(Json(json!(users::get(&s.platform, &pr, &id).await?)))
 }
 
@@ -246,7 +320,9 @@ async fn update_user(
     Path(id): Path<String>,
     Body(b): Body<UserUpdate>,
 ) -> ApiResult {
-    Ok(Json(json!(users::update(&s.platform, &ctx, &pr, &id, &b).await?)))
+    Ok(Json(json!(
+        users::update(&s.platform, &ctx, &pr, &id, &b).await?
+    )))
 }
 
 #[derive(Deserialize)]
@@ -262,7 +338,9 @@ async fn disable_user(
     Path(id): Path<String>,
     Body(b): Body<ReasonBody>,
 ) -> ApiResult {
-    Ok(Json(json!(users::set_enabled(&s.platform, &ctx, &pr, &id, false, &b.reason).await?)))
+    Ok(Json(json!(
+        users::set_enabled(&s.platform, &ctx, &pr, &id, false, &b.reason).await?
+    )))
 }
 
 async fn enable_user(
@@ -272,7 +350,9 @@ async fn enable_user(
     Path(id): Path<String>,
     Body(b): Body<ReasonBody>,
 ) -> ApiResult {
-    Ok(Json(json!(users::set_enabled(&s.platform, &ctx, &pr, &id, true, &b.reason).await?)))
+    Ok(Json(json!(
+        users::set_enabled(&s.platform, &ctx, &pr, &id, true, &b.reason).await?
+    )))
 }
 
 async fn reset_password(
@@ -282,12 +362,19 @@ async fn reset_password(
     Path(id): Path<String>,
     Body(b): Body<ReasonBody>,
 ) -> ApiResult {
-    let pw = users::reset_password(&s.platform, &ctx, audit::Actor::User(&pr), &id, &b.reason).await?;
+    let pw =
+        users::reset_password(&s.platform, &ctx, audit::Actor::User(&pr), &id, &b.reason).await?;
     Ok(Json(json!({ "temporary_password": pw })))
 }
 
-async fn user_roles(State(s): State<AppState>, ApiUser(pr): ApiUser, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(json!({ "grants": roles::grants_of(&s.platform, &pr, &id).await? })))
+async fn user_roles(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    Ok(Json(
+        json!({ "grants": roles::grants_of(&s.platform, &pr, &id).await? }),
+    ))
 }
 
 async fn role_catalog(ApiUser(_pr): ApiUser) -> ApiResult {
@@ -325,8 +412,14 @@ struct SessionQuery {
     all: bool,
 }
 
-async fn list_sessions(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<SessionQuery>) -> ApiResult {
-    Ok(Json(json!({ "sessions": auth::sessions(&s.platform, &pr, q.all).await? })))
+async fn list_sessions(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<SessionQuery>,
+) -> ApiResult {
+    Ok(Json(
+        json!({ "sessions": auth::sessions(&s.platform, &pr, q.all).await? }),
+    ))
 }
 
 async fn revoke_session(
@@ -340,7 +433,9 @@ async fn revoke_session(
 }
 
 async fn list_tokens(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
-    Ok(Json(json!({ "tokens": auth::tokens(&s.platform, &pr).await? })))
+    Ok(Json(
+        json!({ "tokens": auth::tokens(&s.platform, &pr).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -361,7 +456,10 @@ async fn create_token(
     Body(b): Body<NewTokenBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let t = auth::create_token(&s.platform, &ctx, &pr, &b.name, b.days).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": t.token, "info": t.row }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": t.token, "info": t.row })),
+    ))
 }
 
 async fn revoke_token(
@@ -424,14 +522,18 @@ fn day_start_us(s: &str) -> Result<i64, AppError> {
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::bad_request("audit.date_invalid", "日期格式须为 YYYY-MM-DD"))?;
     let t = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-    Ok((t - chrono::Duration::hours(8)).and_utc().timestamp_micros())
+    Ok((t - chrono::Duration::hours(8))
+        .and_utc()
+        .timestamp_micros())
 }
 
 pub(crate) fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, AppError> {
     let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     Ok(AuditFilter {
         from_us: nonempty(&q.from).map(|s| day_start_us(&s)).transpose()?,
-        to_us: nonempty(&q.to).map(|s| day_start_us(&s).map(|t| t + 86_400_000_000)).transpose()?,
+        to_us: nonempty(&q.to)
+            .map(|s| day_start_us(&s).map(|t| t + 86_400_000_000))
+            .transpose()?,
         actor: nonempty(&q.actor),
         action: nonempty(&q.action),
         object_type: nonempty(&q.object_type),
@@ -440,11 +542,19 @@ pub(crate) fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, AppError> {
     })
 }
 
-async fn search_audit(State(s): State<AppState>, ApiUser(pr): ApiUser, Query(q): Query<AuditQuery>) -> ApiResult {
+async fn search_audit(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
     let f = audit_filter(&q)?;
     let limit = q.limit.unwrap_or(50);
     let records = audit::search(&s.platform, &pr, &f, limit).await?;
-    let next = if records.len() as u64 >= limit.clamp(1, 500) { records.last().map(|r| r.seq) } else { None };
+    let next = if records.len() as u64 >= limit.clamp(1, 500) {
+        records.last().map(|r| r.seq)
+    } else {
+        None
+    };
     Ok(Json(json!({ "records": records, "next_before_seq": next })))
 }
 
@@ -455,6 +565,13 @@ async fn export_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let f = audit_filter(&q)?;
-    let bytes = audit::export(&s.platform, &ctx, &pr, &f, q.reason.as_deref().unwrap_or("")).await?;
+    let bytes = audit::export(
+        &s.platform,
+        &ctx,
+        &pr,
+        &f,
+        q.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
     Ok(xlsx("audit.xlsx", bytes))
 }

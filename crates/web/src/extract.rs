@@ -22,7 +22,9 @@ pub struct ReqCtx(pub Ctx);
 impl<S: Send + Sync> FromRequestParts<S> for ReqCtx {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ReqCtx(parts.extensions.get::<Ctx>().cloned().unwrap_or_default()))
+        Ok(ReqCtx(
+            parts.extensions.get::<Ctx>().cloned().unwrap_or_default(),
+        ))
     }
 }
 
@@ -55,7 +57,9 @@ impl FromRequestParts<AppState> for ApiUser {
         let principal = if token.starts_with(auth::API_TOKEN_PREFIX) {
             auth::authenticate_token(&s.platform, token).await?
         } else {
-            auth::authenticate_session(&s.platform, &ctx, token).await?.0
+            auth::authenticate_session(&s.platform, &ctx, token)
+                .await?
+                .0
         };
         Ok(ApiUser(principal))
     }
@@ -71,9 +75,11 @@ impl FromRequestParts<AppState> for UiUser {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
         let ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default();
-        let token = cookie(parts, SESSION_COOKIE).ok_or_else(|| WebError::ui(AppError::unauthorized()))?;
-        let (principal, session) =
-            auth::authenticate_session(&s.platform, &ctx, &token).await.map_err(WebError::ui)?;
+        let token =
+            cookie(parts, SESSION_COOKIE).ok_or_else(|| WebError::ui(AppError::unauthorized()))?;
+        let (principal, session) = auth::authenticate_session(&s.platform, &ctx, &token)
+            .await
+            .map_err(WebError::ui)?;
         let path = parts.uri.path();
         if principal.must_change_password && path != "/password/change" && path != "/logout" {
             return Err(WebError::ui(AppError::new(
@@ -89,7 +95,10 @@ impl FromRequestParts<AppState> for UiUser {
 impl UiUser {
     /// Every UI form carries the session's CSRF token.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
-        if yunwei_domain::crypto::constant_time_eq(submitted.as_bytes(), self.session.csrf_token.as_bytes()) {
+        if yunwei_domain::crypto::constant_time_eq(
+            submitted.as_bytes(),
+            self.session.csrf_token.as_bytes(),
+        ) {
             Ok(())
         } else {
             Err(WebError::ui(AppError::new(

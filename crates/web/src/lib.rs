@@ -39,8 +39,12 @@ pub fn router(platform: Platform, options: WebOptions) -> Router {
         .with_state(state)
 }
 
-async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Result<&'static str, WebError> {
+async fn healthz(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> Result<&'static str, WebError> {
     let mut c = s.platform.db.read().await.map_err(WebError::api)?;
-    yunwei_store::settings::get(&mut c, "healthz").await.map_err(WebError::api)?;
+    yunwei_store::settings::get(&mut c, "healthz")
+        .await
+        .map_err(WebError::api)?;
     Ok("ok")
 }

@@ -34,7 +34,11 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .chars()
         .take(200)
         .collect();
-    req.extensions_mut().insert(Ctx { source_ip, request_id: request_id.clone(), user_agent });
+    req.extensions_mut().insert(Ctx {
+        source_ip,
+        request_id: request_id.clone(),
+        user_agent,
+    });
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
@@ -48,13 +52,31 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "handled")
     });
     let h = res.headers_mut();
-    h.insert("x-request-id", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-")));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-request-id",
+        HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-")),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -75,12 +97,18 @@ fn render_error(e: WebError, request_id: &str) -> Response {
         }
         let page = crate::ui::error_page(status.as_u16(), &e.err.message, request_id);
         let mut r = (status, Html(page)).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         return r;
     }
     let body = serde_json::json!({ "code": e.err.code, "message": e.err.message, "request_id": request_id });
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }

@@ -54,14 +54,20 @@ pub fn routes() -> Router<AppState> {
 
 pub async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/app.css"),
     )
 }
 
 pub async fn script() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/app.js"),
     )
 }
@@ -79,7 +85,15 @@ pub struct Layout {
 
 impl Layout {
     fn anonymous() -> Self {
-        Layout { user: None, roles: String::new(), nav: vec![], active: "", csrf: String::new(), notice: None, error: None }
+        Layout {
+            user: None,
+            roles: String::new(),
+            nav: vec![],
+            active: "",
+            csrf: String::new(),
+            notice: None,
+            error: None,
+        }
     }
 
     fn for_user(u: &UiUser, active: &'static str) -> Self {
@@ -90,7 +104,11 @@ impl Layout {
             ("/users", "用户管理", Some(Action::UserView)),
             ("/sessions", "会话", None),
             ("/tokens", "接口令牌", None),
-            ("/security-policy", "安全策略", Some(Action::SecurityPolicyView)),
+            (
+                "/security-policy",
+                "安全策略",
+                Some(Action::SecurityPolicyView),
+            ),
             ("/config", "系统参数", Some(Action::ConfigView)),
             ("/audit", "审计日志", Some(Action::AuditRead)),
         ];
@@ -105,7 +123,11 @@ impl Layout {
         let roles: Vec<&str> = p.roles().iter().map(|r| r.label()).collect();
         Layout {
             user: Some(p.display_name.clone()),
-            roles: if roles.is_empty() { "无角色".into() } else { roles.join("、") },
+            roles: if roles.is_empty() {
+                "无角色".into()
+            } else {
+                roles.join("、")
+            },
             nav,
             active,
             csrf: u.session.csrf_token.clone(),
@@ -140,7 +162,9 @@ fn ui<T>(r: Result<T, AppError>) -> Result<T, WebError> {
 fn correctable(e: &AppError) -> bool {
     matches!(
         e.kind,
-        yunwei_domain::ErrorKind::BadRequest | yunwei_domain::ErrorKind::Conflict | yunwei_domain::ErrorKind::Forbidden
+        yunwei_domain::ErrorKind::BadRequest
+            | yunwei_domain::ErrorKind::Conflict
+            | yunwei_domain::ErrorKind::Forbidden
     ) && e.code != "auth.password_change_required"
 }
 
@@ -154,9 +178,14 @@ struct ErrorTpl {
 }
 
 pub fn error_page(status: u16, message: &str, request_id: &str) -> String {
-    ErrorTpl { l: Layout::anonymous(), status, message: message.into(), request_id: request_id.into() }
-        .render()
-        .unwrap_or_else(|_| "服务器内部错误".into())
+    ErrorTpl {
+        l: Layout::anonymous(),
+        status,
+        message: message.into(),
+        request_id: request_id.into(),
+    }
+    .render()
+    .unwrap_or_else(|_| "服务器内部错误".into())
 }
 
 /// Form parsing with a Chinese rejection.
@@ -167,7 +196,10 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(UiForm(v)),
-            Err(_) => Err(WebError::ui(AppError::bad_request("request.invalid_form", "表单内容不完整或格式不正确"))),
+            Err(_) => Err(WebError::ui(AppError::bad_request(
+                "request.invalid_form",
+                "表单内容不完整或格式不正确",
+            ))),
         }
     }
 }
@@ -185,10 +217,16 @@ struct LoginTpl {
     idle: u32,
 }
 
-async fn login_form(s: &AppState, csrf: Option<String>, username: &str, error: Option<String>) -> Page {
+async fn login_form(
+    s: &AppState,
+    csrf: Option<String>,
+    username: &str,
+    error: Option<String>,
+) -> Page {
     let pol = ui(policy::load(&mut ui(s.platform.db.read().await)?).await)?;
     let fresh = csrf.is_none();
-    let csrf = csrf.unwrap_or_else(|| yunwei_domain::crypto::random_token(s.platform.crypto.as_ref()));
+    let csrf =
+        csrf.unwrap_or_else(|| yunwei_domain::crypto::random_token(s.platform.crypto.as_ref()));
     let mut r = render(&LoginTpl {
         l: Layout::anonymous().with(None, error),
         csrf: csrf.clone(),
@@ -198,8 +236,14 @@ async fn login_form(s: &AppState, csrf: Option<String>, username: &str, error: O
         idle: pol.idle_timeout_minutes,
     })?;
     if fresh {
-        let c = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict{}", secure(s));
-        r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?);
+        let c = format!(
+            "{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict{}",
+            secure(s)
+        );
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+        );
     }
     Ok(r)
 }
@@ -226,23 +270,47 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, headers: HeaderMap, UiForm(f): UiForm<LoginForm>) -> Page {
+async fn login_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    headers: HeaderMap,
+    UiForm(f): UiForm<LoginForm>,
+) -> Page {
     let (parts, _) = axum::http::Request::new(()).into_parts();
     let mut parts = parts;
     parts.headers = headers;
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !yunwei_domain::crypto::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
+    if expected.is_empty()
+        || !yunwei_domain::crypto::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes())
+    {
         return login_form(&s, None, &f.username, Some("页面已过期，请重新登录".into())).await;
     }
     match auth::login(&s.platform, &ctx, &f.username, &f.password).await {
         Ok(ok) => {
-            let to = if ok.must_change_password { "/password/change" } else { "/" };
+            let to = if ok.must_change_password {
+                "/password/change"
+            } else {
+                "/"
+            };
             let mut r = Redirect::to(to).into_response();
-            let c = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}", ok.token, secure(&s));
-            let clear = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(&s));
+            let c = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
+                ok.token,
+                secure(&s)
+            );
+            let clear = format!(
+                "{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}",
+                secure(&s)
+            );
             let h = r.headers_mut();
-            h.append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?);
-            h.append(header::SET_COOKIE, HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?);
+            h.append(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+            );
+            h.append(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?,
+            );
             Ok(r)
         }
         Err(e) if e.kind != yunwei_domain::ErrorKind::Internal => {
@@ -260,12 +328,23 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<CsrfForm>) -> Page {
+async fn logout(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<CsrfForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     ui(auth::logout(&s.platform, &ctx, &u.principal).await)?;
     let mut r = Redirect::to("/login").into_response();
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(&s));
-    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?);
+    let clear = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(&s)
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?,
+    );
     Ok(r)
 }
 
@@ -304,10 +383,22 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn password_submit(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<PasswordForm>) -> Page {
+async fn password_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<PasswordForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
-    match auth::change_password(&s.platform, &ctx, &u.principal, &f.current_password, &f.new_password, &f.confirm_password)
-        .await
+    match auth::change_password(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &f.current_password,
+        &f.new_password,
+        &f.confirm_password,
+    )
+    .await
     {
         Ok(()) => Ok(Redirect::to("/").into_response()),
         Err(e) if correctable(&e) => password_form(&s, &u, Some(e.message)).await,
@@ -330,19 +421,38 @@ struct HomeTpl {
 async fn home(State(s): State<AppState>, u: UiUser) -> Page {
     let p = &u.principal;
     let mut c = ui(s.platform.db.read().await)?;
-    let org_name = ui(yunwei_store::orgs::get(&mut c, &p.org_id).await)?.map(|o| o.name).unwrap_or_default();
+    let org_name = ui(yunwei_store::orgs::get(&mut c, &p.org_id).await)?
+        .map(|o| o.name)
+        .unwrap_or_default();
     let mut roles = Vec::new();
     for g in &p.grants {
-        let scope = ui(yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::ranges(vec![(g.scope_path.clone(), false)])).await)?;
+        let scope = ui(yunwei_store::orgs::list(
+            &mut c,
+            &yunwei_store::Scope::ranges(vec![(g.scope_path.clone(), false)]),
+        )
+        .await)?;
         let name = scope.first().map(|o| o.name.clone()).unwrap_or_default();
-        let name = if g.subtree { format!("{name}及下级") } else { name };
+        let name = if g.subtree {
+            format!("{name}及下级")
+        } else {
+            name
+        };
         roles.push((g.role.label().to_string(), name, g.role.duty().to_string()));
     }
-    let notice = match yunwei_store::settings::get(&mut c, &format!("org_config:{}", p.org_id)).await {
-        Ok(Some(v)) => serde_json::from_str::<OrgConfig>(&v).map(|c| c.notice).unwrap_or_default(),
-        _ => String::new(),
-    };
-    render(&HomeTpl { l: Layout::for_user(&u, "/"), display_name: p.display_name.clone(), org_name, roles, notice })
+    let notice =
+        match yunwei_store::settings::get(&mut c, &format!("org_config:{}", p.org_id)).await {
+            Ok(Some(v)) => serde_json::from_str::<OrgConfig>(&v)
+                .map(|c| c.notice)
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+    render(&HomeTpl {
+        l: Layout::for_user(&u, "/"),
+        display_name: p.display_name.clone(),
+        org_name,
+        roles,
+        notice,
+    })
 }
 
 // ---- organisations ----
@@ -356,13 +466,22 @@ struct OrgsTpl {
     kinds: Vec<(&'static str, &'static str)>,
 }
 
-async fn orgs_view(s: &AppState, u: &UiUser, notice: Option<String>, error: Option<String>) -> Page {
+async fn orgs_view(
+    s: &AppState,
+    u: &UiUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     let list = ui(orgs::list(&s.platform, &u.principal).await)?;
     render(&OrgsTpl {
         l: Layout::for_user(u, "/orgs").with(notice, error),
         can_manage: u.principal.can_somewhere(Action::OrgManage),
         orgs: list,
-        kinds: OrgKind::ALL.iter().filter(|k| **k != OrgKind::Province).map(|k| (k.as_str(), k.label())).collect(),
+        kinds: OrgKind::ALL
+            .iter()
+            .filter(|k| **k != OrgKind::Province)
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
     })
 }
 
@@ -382,9 +501,23 @@ struct OrgForm {
     name: String,
 }
 
-async fn org_create(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<OrgForm>) -> Page {
+async fn org_create(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<OrgForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
-    match orgs::create(&s.platform, &ctx, &u.principal, &f.parent_id, &f.kind, &f.name).await {
+    match orgs::create(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &f.parent_id,
+        &f.kind,
+        &f.name,
+    )
+    .await
+    {
         Ok(o) => orgs_view(&s, &u, Some(format!("已新建机构：{}", o.name)), None).await,
         Err(e) if correctable(&e) => orgs_view(&s, &u, None, Some(e.message)).await,
         Err(e) => Err(WebError::ui(e)),
@@ -436,7 +569,12 @@ fn status_label(u: &UserView) -> &'static str {
 
 fn users_url(base: &str, q: &UserQuery, page: u64) -> String {
     let enc = |v: &Option<String>| urlencoding(v.as_deref().unwrap_or(""));
-    format!("{base}?q={}&org_id={}&status={}&page={page}", enc(&q.q), enc(&q.org_id), enc(&q.status))
+    format!(
+        "{base}?q={}&org_id={}&status={}&page={page}",
+        enc(&q.q),
+        enc(&q.org_id),
+        enc(&q.status)
+    )
 }
 
 /// Minimal percent-encoding for query values we build ourselves.
@@ -452,13 +590,23 @@ fn urlencoding(s: &str) -> String {
     out
 }
 
-async fn users_view(s: &AppState, u: &UiUser, q: &UserQuery, notice: Option<String>, error: Option<String>) -> Page {
+async fn users_view(
+    s: &AppState,
+    u: &UiUser,
+    q: &UserQuery,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     let f = user_filter(s, q).await.map_err(|e| WebError::ui(e.err))?;
     let page_no = q.page.unwrap_or(1).max(1);
     let page = ui(users::list(&s.platform, &u.principal, &f, page_no, PER_PAGE).await)?;
     let org_list = ui(orgs::list(&s.platform, &u.principal).await).unwrap_or_default();
     let name_of = |path: &str| {
-        org_list.iter().find(|o| o.path == path).map(|o| o.name.clone()).unwrap_or_else(|| "-".into())
+        org_list
+            .iter()
+            .find(|o| o.path == path)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| "-".into())
     };
     let lines = page
         .users
@@ -494,13 +642,24 @@ async fn users_page(State(s): State<AppState>, u: UiUser, Query(q): Query<UserQu
     users_view(&s, &u, &q, None, None).await
 }
 
-async fn users_export(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, Query(q): Query<UserQuery>) -> Page {
+async fn users_export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Query(q): Query<UserQuery>,
+) -> Page {
     let f = user_filter(&s, &q).await.map_err(|e| WebError::ui(e.err))?;
     let bytes = ui(users::export(&s.platform, &ctx, &u.principal, &f).await)?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"users.xlsx\""),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"users.xlsx\"",
+            ),
         ],
         bytes,
     )
@@ -533,7 +692,12 @@ struct UserForm {
     id_number: String,
 }
 
-async fn user_create(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<UserForm>) -> Page {
+async fn user_create(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<UserForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     let input = NewUser {
         username: f.username,
@@ -544,13 +708,19 @@ async fn user_create(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, 
     };
     match users::create(&s.platform, &ctx, &u.principal, &input).await {
         Ok((user, password)) => render(&SecretTpl {
-            l: Layout::for_user(&u, "/users").with(Some(format!("已创建账号 {}", user.username)), None),
+            l: Layout::for_user(&u, "/users")
+                .with(Some(format!("已创建账号 {}", user.username)), None),
             title: "初始密码",
-            explain: format!("账号 {}（{}）的初始密码如下，用户首次登录须修改：", user.username, user.display_name),
+            explain: format!(
+                "账号 {}（{}）的初始密码如下，用户首次登录须修改：",
+                user.username, user.display_name
+            ),
             secret: password,
             back: format!("/users/{}", user.id),
         }),
-        Err(e) if correctable(&e) => users_view(&s, &u, &UserQuery::default(), None, Some(e.message)).await,
+        Err(e) if correctable(&e) => {
+            users_view(&s, &u, &UserQuery::default(), None, Some(e.message)).await
+        }
         Err(e) => Err(WebError::ui(e)),
     }
 }
@@ -573,12 +743,22 @@ struct UserTpl {
     can_grant: bool,
 }
 
-async fn user_view(s: &AppState, u: &UiUser, id: &str, notice: Option<String>, error: Option<String>) -> Page {
+async fn user_view(
+    s: &AppState,
+    u: &UiUser,
+    id: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     let p: &Principal = &u.principal;
     let user = ui(users::get(&s.platform, p, id).await)?;
     let grants = ui(roles::grants_of(&s.platform, p, id).await).unwrap_or_default();
     let org_list = ui(orgs::list(&s.platform, p).await).unwrap_or_default();
-    let org_name = org_list.iter().find(|o| o.id == user.org_id).map(|o| o.name.clone()).unwrap_or_default();
+    let org_name = org_list
+        .iter()
+        .find(|o| o.id == user.org_id)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
     let path = user.org_path.clone();
     render(&UserTpl {
         l: Layout::for_user(u, "/users").with(notice, error),
@@ -602,7 +782,12 @@ async fn user_page(State(s): State<AppState>, u: UiUser, Path(id): Path<String>)
 }
 
 /// Renders the user page after an action: its notice, or the error.
-async fn after_user_action(s: &AppState, u: &UiUser, id: &str, r: Result<String, AppError>) -> Page {
+async fn after_user_action(
+    s: &AppState,
+    u: &UiUser,
+    id: &str,
+    r: Result<String, AppError>,
+) -> Page {
     match r {
         Ok(msg) => user_view(s, u, id, Some(msg), None).await,
         Err(e) if correctable(&e) => user_view(s, u, id, None, Some(e.message)).await,
@@ -630,8 +815,14 @@ async fn user_edit(
     UiForm(f): UiForm<UserEditForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let input = UserUpdate { display_name: Some(f.display_name), phone: Some(f.phone), id_number: Some(f.id_number) };
-    let r = users::update(&s.platform, &ctx, &u.principal, &id, &input).await.map(|_| "已保存".to_string());
+    let input = UserUpdate {
+        display_name: Some(f.display_name),
+        phone: Some(f.phone),
+        id_number: Some(f.id_number),
+    };
+    let r = users::update(&s.platform, &ctx, &u.principal, &id, &input)
+        .await
+        .map(|_| "已保存".to_string());
     after_user_action(&s, &u, &id, r).await
 }
 
@@ -651,7 +842,9 @@ async fn user_disable(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, false, &f.reason).await.map(|_| "账号已停用".into());
+    let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, false, &f.reason)
+        .await
+        .map(|_| "账号已停用".into());
     after_user_action(&s, &u, &id, r).await
 }
 
@@ -663,7 +856,9 @@ async fn user_enable(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, true, &f.reason).await.map(|_| "账号已启用".into());
+    let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, true, &f.reason)
+        .await
+        .map(|_| "账号已启用".into());
     after_user_action(&s, &u, &id, r).await
 }
 
@@ -675,9 +870,18 @@ async fn user_reset(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    match users::reset_password(&s.platform, &ctx, audit::Actor::User(&u.principal), &id, &f.reason).await {
+    match users::reset_password(
+        &s.platform,
+        &ctx,
+        audit::Actor::User(&u.principal),
+        &id,
+        &f.reason,
+    )
+    .await
+    {
         Ok(pw) => render(&SecretTpl {
-            l: Layout::for_user(&u, "/users").with(Some("密码已重置，该用户的会话已全部结束".into()), None),
+            l: Layout::for_user(&u, "/users")
+                .with(Some("密码已重置，该用户的会话已全部结束".into()), None),
             title: "临时密码",
             explain: "临时密码如下，用户下次登录须修改：".into(),
             secret: pw,
@@ -716,7 +920,9 @@ async fn role_grant(
         subtree: f.subtree.is_some(),
         reason: f.reason,
     };
-    let r = roles::grant(&s.platform, &ctx, &u.principal, &input).await.map(|g| format!("已授予{}", g.role_label));
+    let r = roles::grant(&s.platform, &ctx, &u.principal, &input)
+        .await
+        .map(|g| format!("已授予{}", g.role_label));
     after_user_action(&s, &u, &id, r).await
 }
 
@@ -728,7 +934,9 @@ async fn role_revoke(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let r = roles::revoke(&s.platform, &ctx, &u.principal, &gid, &f.reason).await.map(|_| "已收回角色".into());
+    let r = roles::revoke(&s.platform, &ctx, &u.principal, &gid, &f.reason)
+        .await
+        .map(|_| "已收回角色".into());
     after_user_action(&s, &u, &id, r).await
 }
 
@@ -752,10 +960,19 @@ struct SessionsQuery {
 async fn sessions_view(s: &AppState, u: &UiUser, all: bool, notice: Option<String>) -> Page {
     let can_manage = u.principal.can_somewhere(Action::SessionManage);
     let list = ui(auth::sessions(&s.platform, &u.principal, all && can_manage).await)?;
-    render(&SessionsTpl { l: Layout::for_user(u, "/sessions").with(notice, None), sessions: list, all: all && can_manage, can_manage })
+    render(&SessionsTpl {
+        l: Layout::for_user(u, "/sessions").with(notice, None),
+        sessions: list,
+        all: all && can_manage,
+        can_manage,
+    })
 }
 
-async fn sessions_page(State(s): State<AppState>, u: UiUser, Query(q): Query<SessionsQuery>) -> Page {
+async fn sessions_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<SessionsQuery>,
+) -> Page {
     sessions_view(&s, &u, q.all, None).await
 }
 
@@ -771,7 +988,13 @@ async fn session_revoke(
     if Some(id.as_str()) == u.principal.session_id.as_deref() {
         return Ok(Redirect::to("/login").into_response());
     }
-    sessions_view(&s, &u, u.principal.can_somewhere(Action::SessionManage), Some("会话已结束".into())).await
+    sessions_view(
+        &s,
+        &u,
+        u.principal.can_somewhere(Action::SessionManage),
+        Some("会话已结束".into()),
+    )
+    .await
 }
 
 struct TokenLine {
@@ -792,7 +1015,12 @@ struct TokensTpl {
     max_days: u32,
 }
 
-async fn tokens_view(s: &AppState, u: &UiUser, notice: Option<String>, error: Option<String>) -> Page {
+async fn tokens_view(
+    s: &AppState,
+    u: &UiUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     use yunwei_core::export::fmt_us;
     let now = s.platform.now_us();
     let rows = ui(auth::tokens(&s.platform, &u.principal).await)?;
@@ -818,7 +1046,11 @@ async fn tokens_view(s: &AppState, u: &UiUser, notice: Option<String>, error: Op
             }
         })
         .collect();
-    render(&TokensTpl { l: Layout::for_user(u, "/tokens").with(notice, error), tokens, max_days: pol.api_token_max_days })
+    render(&TokensTpl {
+        l: Layout::for_user(u, "/tokens").with(notice, error),
+        tokens,
+        max_days: pol.api_token_max_days,
+    })
 }
 
 async fn tokens_page(State(s): State<AppState>, u: UiUser) -> Page {
@@ -835,14 +1067,22 @@ struct TokenForm {
     days: String,
 }
 
-async fn token_create(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<TokenForm>) -> Page {
+async fn token_create(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<TokenForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     let days = f.days.trim().parse::<u32>().unwrap_or(0);
     match auth::create_token(&s.platform, &ctx, &u.principal, &f.name, days).await {
         Ok(t) => render(&SecretTpl {
             l: Layout::for_user(&u, "/tokens"),
             title: "接口令牌",
-            explain: format!("令牌“{}”如下，调用接口时放在请求头 Authorization: Bearer 之后：", t.row.name),
+            explain: format!(
+                "令牌“{}”如下，调用接口时放在请求头 Authorization: Bearer 之后：",
+                t.row.name
+            ),
             secret: t.token,
             back: "/tokens".into(),
         }),
@@ -873,7 +1113,13 @@ struct PolicyTpl {
     can_edit: bool,
 }
 
-async fn policy_view(s: &AppState, u: &UiUser, shown: Option<SecurityPolicy>, notice: Option<String>, error: Option<String>) -> Page {
+async fn policy_view(
+    s: &AppState,
+    u: &UiUser,
+    shown: Option<SecurityPolicy>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     let current = ui(policy::get(&s.platform, &u.principal).await)?;
     render(&PolicyTpl {
         l: Layout::for_user(u, "/security-policy").with(notice, error),
@@ -908,7 +1154,12 @@ struct PolicyForm {
     reason: String,
 }
 
-async fn policy_submit(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<PolicyForm>) -> Page {
+async fn policy_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<PolicyForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     let n = |v: &str| v.trim().parse::<u32>().unwrap_or(0);
     let p = SecurityPolicy {
@@ -943,10 +1194,19 @@ struct ConfigQuery {
     org_id: Option<String>,
 }
 
-async fn config_view(s: &AppState, u: &UiUser, org_id: Option<String>, notice: Option<String>, error: Option<String>) -> Page {
+async fn config_view(
+    s: &AppState,
+    u: &UiUser,
+    org_id: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Page {
     let p = &u.principal;
     let org_list = ui(orgs::list(&s.platform, p).await)?;
-    let org_list: Vec<OrgView> = org_list.into_iter().filter(|o| p.can(Action::ConfigView, &o.path)).collect();
+    let org_list: Vec<OrgView> = org_list
+        .into_iter()
+        .filter(|o| p.can(Action::ConfigView, &o.path))
+        .collect();
     let org = org_id
         .and_then(|id| org_list.iter().find(|o| o.id == id).cloned())
         .or_else(|| org_list.first().cloned())
@@ -979,7 +1239,12 @@ struct ConfigForm {
     notice: String,
 }
 
-async fn config_submit(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<ConfigForm>) -> Page {
+async fn config_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ConfigForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     let cfg = OrgConfig {
         business_hours_start: f.business_hours_start.trim().into(),
@@ -988,7 +1253,9 @@ async fn config_submit(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser
     };
     match policy::set_org_config(&s.platform, &ctx, &u.principal, &f.org_id, &cfg).await {
         Ok(()) => config_view(&s, &u, Some(f.org_id), Some("系统参数已保存".into()), None).await,
-        Err(e) if correctable(&e) => config_view(&s, &u, Some(f.org_id), None, Some(e.message)).await,
+        Err(e) if correctable(&e) => {
+            config_view(&s, &u, Some(f.org_id), None, Some(e.message)).await
+        }
         Err(e) => Err(WebError::ui(e)),
     }
 }
@@ -1078,7 +1345,11 @@ fn audit_render(
             ip: r.source_ip,
             action: r.action,
             object: format!("{} {}", r.object_type, r.object_id),
-            summary: if r.before.is_empty() { r.after } else { format!("{} → {}", r.before, r.after) },
+            summary: if r.before.is_empty() {
+                r.after
+            } else {
+                format!("{} → {}", r.before, r.after)
+            },
             reason: r.reason,
             result_label: match r.result.as_str() {
                 "success" => "成功",
@@ -1105,15 +1376,34 @@ struct AuditExportForm {
     q: AuditQuery,
 }
 
-async fn audit_export(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser, UiForm(f): UiForm<AuditExportForm>) -> Page {
+async fn audit_export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<AuditExportForm>,
+) -> Page {
     u.check_csrf(&f.csrf)?;
     let filter = ui(audit_filter(&f.q))?;
-    match audit::export(&s.platform, &ctx, &u.principal, &filter, f.q.reason.as_deref().unwrap_or("")).await {
+    match audit::export(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &filter,
+        f.q.reason.as_deref().unwrap_or(""),
+    )
+    .await
+    {
         Ok(bytes) => Ok((
             StatusCode::OK,
             [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.xlsx\""),
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"audit.xlsx\"",
+                ),
             ],
             bytes,
         )

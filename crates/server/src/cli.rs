@@ -1,0 +1,194 @@
+//! Command line of the `yunwei` binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::settings::{Overrides, Settings};
+
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+用法：{usage}
+
+{all-args}{after-help}";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yunwei",
+    version,
+    about = "yunwei 运维管理平台：省级财政信息化运维的工单、资产与审计管理",
+    help_template = HELP_TEMPLATE,
+    subcommand_help_heading = "命令",
+    subcommand_value_name = "命令",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    next_help_heading = "选项",
+    after_help = "配置优先级：内置默认值 < yunwei.toml < YUNWEI_* 环境变量 < 命令行参数。\n使用 `yunwei <命令> --help` 查看各命令的说明。"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "选项")]
+pub struct CommonArgs {
+    /// 数据目录，存放默认的 SQLite 数据库和密钥文件（默认 ./data）
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// 数据库地址：sqlite://… 或 postgres://用户:密码@主机/库（默认为数据目录下的 yunwei.db）
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// 配置文件（默认读取当前目录下的 yunwei.toml，如存在）
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// 显示帮助
+    #[arg(short = 'h', long = "help", global = true, action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// 显示版本
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 启动 Web 服务（首次启动时创建数据库、密钥和三员账号）
+    #[command(help_template = HELP_TEMPLATE)]
+    Serve(ServeArgs),
+
+    /// 执行数据库结构迁移
+    #[command(help_template = HELP_TEMPLATE)]
+    Migrate,
+
+    /// 审计记录工具
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Audit(AuditCommand),
+
+    /// 账号管理工具
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Admin(AdminCommand),
+
+    /// 查看配置
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "选项")]
+pub struct ServeArgs {
+    /// 监听地址（默认 127.0.0.1:8080）
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// 首次启动时写入演示数据（江苏省财政厅及各角色演示账号）
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// 校验审计链：发现任何修改、删除、插入或调换的审计记录（退出码 0 完整，1 发现篡改，2 无法校验）
+    #[command(help_template = HELP_TEMPLATE)]
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// 重置账号密码：生成一次性密码，注销其全部会话，下次登录必须修改密码
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    ResetPassword {
+        /// 用户名
+        #[arg(value_name = "USER", help_heading = "参数")]
+        username: String,
+
+        /// 操作原因（写入审计记录）
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// 以 TOML 格式显示生效的配置（密码和密钥已隐去）
+    #[command(help_template = HELP_TEMPLATE)]
+    Show,
+}
+
+/// Exit code when a command could not do its work (bad configuration,
+/// database unreachable...).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    match run(cli, started) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve(a) => a.listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        data_dir: cli.common.data_dir.clone(),
+        listen,
+        database_url: cli.common.database_url.clone(),
+    };
+    let settings = Settings::load(cli.common.config.as_deref(), &overrides)?;
+    let log_default = match cli.command {
+        Command::Serve(_) => settings.log.clone(),
+        _ => "warn".to_string(),
+    };
+    init_tracing(&log_default);
+    if let Command::Config(ConfigCommand::Show) = cli.command {
+        return crate::commands::config_show(&settings);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("无法启动异步运行时：{e}"))?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => crate::serve::serve(&settings, args.demo, started).await,
+            Command::Migrate => crate::commands::migrate(&settings).await,
+            Command::Audit(AuditCommand::Verify) => crate::commands::audit_verify(&settings).await,
+            Command::Admin(AdminCommand::ResetPassword { username, reason }) => {
+                crate::commands::reset_password(&settings, &username, &reason).await
+            }
+            Command::Config(ConfigCommand::Show) => crate::commands::config_show(&settings),
+        }
+    })
+}
+
+/// Logs go to stderr; `RUST_LOG` wins over the configured level.
+fn init_tracing(default_filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .or_else(|| EnvFilter::try_new(default_filter).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,185 @@
+//! The maintenance commands: migrate, audit verify, admin reset-password,
+//! config show.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use serde::Serialize;
+use yunwei_core::audit::Actor;
+use yunwei_core::Ctx;
+use yunwei_domain::ids::new_id;
+use yunwei_store::migrate;
+
+use crate::keys::{self, KeySource, AUDIT_KEY, FIELD_KEY};
+use crate::open;
+use crate::settings::{mask_url, Settings};
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let db = open::connect(settings, true).await?;
+    let applied = migrate::run(&db, open::now_us())
+        .await
+        .map_err(|e| anyhow::anyhow!("数据库迁移失败：{}", e.message))?;
+    let version = open::require_schema(&db).await?;
+    println!(
+        "数据库：{}（{}）",
+        mask_url(&settings.database_url()?),
+        db.backend().name()
+    );
+    println!("本次执行迁移 {applied} 个，当前结构版本 {version}");
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load_for_audit(&data_dir)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let tty = std::io::stderr().is_terminal();
+    let mut shown = false;
+    let report = yunwei_core::audit::verify(&p, |n| {
+        if tty {
+            shown = true;
+            eprint!("\r已校验 {n} 条");
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("审计链校验无法完成：{}", e.message))?;
+    if shown {
+        eprintln!();
+    }
+    p.db.close().await;
+    println!(
+        "已校验 {} 条审计记录，用时 {:.3} 秒（每秒 {:.0} 条）",
+        report.checked,
+        report.seconds,
+        report.per_second()
+    );
+    match report.fault {
+        None => {
+            println!("审计链完整");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(fault) => {
+            println!("审计链校验失败：{}", fault.describe());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+pub async fn reset_password(
+    settings: &Settings,
+    username: &str,
+    reason: &str,
+) -> anyhow::Result<ExitCode> {
+    let reason =
+        yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load(&data_dir, false)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let username = username.trim().to_ascii_lowercase();
+    let user = {
+        let mut c =
+            p.db.read()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        yunwei_store::users::by_username(&mut c, &username)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    };
+    let Some(user) = user else {
+        bail!("用户 {username} 不存在");
+    };
+    let ctx = Ctx::system(&new_id());
+    let password = yunwei_core::users::reset_password(
+        &p,
+        &ctx,
+        Actor::System {
+            org_path: &user.org_path,
+        },
+        &user.id,
+        &reason,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("重置密码失败：{}", e.message))?;
+    p.db.close().await;
+    println!(
+        "已重置用户 {}（{}）的密码，其全部会话已注销。",
+        user.username, user.display_name
+    );
+    println!("新密码：{password}");
+    println!("该密码只显示这一次；用户下次登录时必须修改密码。");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct ShownConfig {
+    data_dir: String,
+    listen: String,
+    database_url: String,
+    root_org_name: String,
+    password_iterations: u32,
+    secure_cookies: bool,
+    log: String,
+    sensitive: ShownSensitive,
+}
+
+#[derive(Serialize)]
+struct ShownSensitive {
+    audit_key: String,
+    field_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    demo_password: Option<String>,
+}
+
+fn shown_key(data_dir: &std::path::Path, spec: &keys::KeySpec) -> String {
+    match keys::locate(data_dir, spec) {
+        KeySource::Env(var) => format!("****（环境变量 {var}）"),
+        KeySource::File(path) | KeySource::Generated(path) => {
+            format!("（文件 {}）", path.display())
+        }
+        KeySource::Missing => {
+            format!(
+                "（尚未生成，首次启动服务时创建于 {}）",
+                keys::key_path(data_dir, spec).display()
+            )
+        }
+    }
+}
+
+fn shown_env_secret(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|_| format!("****（环境变量 {var}）"))
+}
+
+pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let data_dir = settings.data_dir_abs()?;
+    let shown = ShownConfig {
+        data_dir: data_dir.display().to_string(),
+        listen: settings.listen.clone(),
+        database_url: mask_url(&settings.database_url()?),
+        root_org_name: settings.root_org(false).to_string(),
+        password_iterations: settings.password_iterations,
+        secure_cookies: settings.secure_cookies,
+        log: settings.log.clone(),
+        sensitive: ShownSensitive {
+            audit_key: shown_key(&data_dir, &AUDIT_KEY),
+            field_key: shown_key(&data_dir, &FIELD_KEY),
+            admin_password: shown_env_secret("YUNWEI_ADMIN_PASSWORD"),
+            demo_password: shown_env_secret("YUNWEI_DEMO_PASSWORD"),
+        },
+    };
+    let text = toml::to_string_pretty(&shown).map_err(|e| anyhow::anyhow!("无法输出配置：{e}"))?;
+    println!("# yunwei 生效配置（默认值 < yunwei.toml < YUNWEI_* 环境变量 < 命令行参数；密码和密钥已隐去）");
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

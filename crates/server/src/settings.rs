@@ -1,0 +1,213 @@
+//! Effective settings: built-in defaults < `yunwei.toml` < `YUNWEI_*`
+//! environment variables < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Name of the configuration file looked up in the working directory.
+pub const CONFIG_FILE: &str = "yunwei.toml";
+/// Top-level organisation created on a fresh database.
+pub const DEFAULT_ROOT_ORG: &str = "省级财政部门";
+/// Top-level organisation of the demo tenant (`serve --demo`).
+pub const DEMO_ROOT_ORG: &str = "江苏省财政厅";
+/// Lowest accepted PBKDF2 iteration count.
+pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
+
+/// Keys of the settings that may come from `YUNWEI_*` variables. Keys and
+/// passwords are read separately and never pass through here.
+const ENV_KEYS: [&str; 7] = [
+    "data_dir",
+    "listen",
+    "database_url",
+    "root_org_name",
+    "password_iterations",
+    "secure_cookies",
+    "log",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `None` means the default ([`DEFAULT_ROOT_ORG`], or [`DEMO_ROOT_ORG`]
+    /// with `--demo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_org_name: Option<String>,
+    pub password_iterations: u32,
+    pub secure_cookies: bool,
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            root_org_name: None,
+            password_iterations: yunwei_domain::crypto::PASSWORD_ITERATIONS,
+            secure_cookies: false,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; unset ones do not override.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Layers the sources. `config` is an explicit `--config` file, which
+    /// must exist; otherwise `yunwei.toml` in the working directory is used
+    /// when present.
+    pub fn load(config: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match config {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("配置文件不存在：{}", path.display());
+                }
+                fig = fig.merge(Toml::file_exact(path));
+            }
+            None if Path::new(CONFIG_FILE).is_file() => {
+                fig = fig.merge(Toml::file_exact(CONFIG_FILE))
+            }
+            None => {}
+        }
+        fig = fig
+            .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
+            .merge(Serialized::defaults(overrides));
+        let settings: Settings = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.password_iterations < MIN_PASSWORD_ITERATIONS {
+            bail!(
+                "password_iterations 不得小于 {MIN_PASSWORD_ITERATIONS}（当前为 {}）",
+                self.password_iterations
+            );
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            bail!("data_dir 不能为空");
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres:")
+                || url.starts_with("postgresql:"))
+            {
+                bail!("数据库地址须以 sqlite: 或 postgres: 开头");
+            }
+        }
+        Ok(())
+    }
+
+    /// The organisation name used when the database is created.
+    pub fn root_org(&self, demo: bool) -> &str {
+        match &self.root_org_name {
+            Some(name) => name,
+            None if demo => DEMO_ROOT_ORG,
+            None => DEFAULT_ROOT_ORG,
+        }
+    }
+
+    /// The data directory as an absolute path.
+    pub fn data_dir_abs(&self) -> anyhow::Result<PathBuf> {
+        std::path::absolute(&self.data_dir)
+            .with_context(|| format!("无法解析数据目录 {}", self.data_dir.display()))
+    }
+
+    /// Whether the database lives in the default SQLite file in the data
+    /// directory (no URL configured).
+    pub fn uses_default_database(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    /// Path of the default SQLite database file.
+    pub fn default_sqlite_path(&self) -> anyhow::Result<PathBuf> {
+        Ok(self.data_dir_abs()?.join("yunwei.db"))
+    }
+
+    /// The configured database URL, or the SQLite file in the data
+    /// directory.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => Ok(sqlite_url(&self.default_sqlite_path()?)),
+        }
+    }
+}
+
+/// `sqlite://` URL for a file, created if missing (`mode=rwc`).
+pub fn sqlite_url(path: &Path) -> String {
+    let mut s = String::from("sqlite://");
+    for ch in path.to_string_lossy().chars() {
+        match ch {
+            '%' => s.push_str("%25"),
+            '?' => s.push_str("%3F"),
+            '#' => s.push_str("%23"),
+            ' ' => s.push_str("%20"),
+            c => s.push(c),
+        }
+    }
+    s.push_str("?mode=rwc");
+    s
+}
+
+/// The URL with any password replaced by `****`.
+pub fn mask_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return mask_query_password(url);
+    };
+    let userinfo = &authority[..at];
+    let masked_userinfo = match userinfo.find(':') {
+        Some(colon) => format!("{}:****", &userinfo[..colon]),
+        None => userinfo.to_string(),
+    };
+    let masked = format!(
+        "{}://{}{}",
+        &url[..scheme_end],
+        masked_userinfo,
+        &rest[at..]
+    );
+    mask_query_password(&masked)
+}
+
+/// Masks `password=...` query parameters as well.
+fn mask_query_password(url: &str) -> String {
+    let Some(q) = url.find('?') else {
+        return url.to_string();
+    };
+    let (base, query) = url.split_at(q + 1);
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=****"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{base}{}", parts.join("&"))
+}

@@ -1,0 +1,8 @@
+//! The integration test binary of the workspace (one binary keeps link
+//! time down). Runs on SQLite, or on PostgreSQL when
+//! `YUNWEI_TEST_DATABASE_URL` is set.
+
+mod api;
+mod audit_tamper;
+mod cli;
+mod permission_matrix;

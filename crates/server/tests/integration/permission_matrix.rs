@@ -1,0 +1,291 @@
+//! The permission matrix: role x organisation relation x action -> allowed?
+//! Each row is written out by hand (not derived from the code under test)
+//! and executed through the HTTP API. Tiered administration per `JSCZ-6`:
+//! an administrator acts on its own level and below, never above or beside.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use yunwei_testkit::TestApp;
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    ViewUser,
+    CreateUser,
+    DisableUser,
+    ResetPassword,
+    GrantRole,
+    CreateOrg,
+    EditConfig,
+    ReadAudit,
+}
+
+const ALL_OPS: [Op; 8] = [
+    Op::ViewUser,
+    Op::CreateUser,
+    Op::DisableUser,
+    Op::ResetPassword,
+    Op::GrantRole,
+    Op::CreateOrg,
+    Op::EditConfig,
+    Op::ReadAudit,
+];
+
+/// Organisations used as targets, by relation to the Nanjing (city) level:
+/// `root` is above, `nanjing` the level itself, `jiangning` below, `suzhou` beside.
+const TARGETS: [(&str, &str); 4] = [
+    ("root", "江苏省财政厅"),
+    ("nanjing", "南京市财政局"),
+    ("jiangning", "南京市江宁区财政局"),
+    ("suzhou", "苏州市财政局"),
+];
+
+/// (actor, allowed operations per target); everything not listed is refused.
+fn expected(actor: &str, op: Op, target: &str) -> bool {
+    use Op::*;
+    let city_and_below = matches!(target, "nanjing" | "jiangning");
+    match actor {
+        "sysadmin" => matches!(
+            op,
+            ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
+        ),
+        "secadmin" => matches!(op, ViewUser | GrantRole),
+        "audadmin" => matches!(op, ViewUser | ReadAudit),
+        "nj_sysadmin" => {
+            city_and_below
+                && matches!(
+                    op,
+                    ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
+                )
+        }
+        "nj_secadmin" => city_and_below && matches!(op, ViewUser | GrantRole),
+        "nj_audadmin" => city_and_below && matches!(op, ViewUser | ReadAudit),
+        "jn_sysadmin" => {
+            target == "jiangning"
+                && matches!(
+                    op,
+                    ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
+                )
+        }
+        "demo_vendor_admin" | "demo_director" | "demo_staff" => false,
+        _ => unreachable!(),
+    }
+}
+
+struct World {
+    app: TestApp,
+    orgs: HashMap<&'static str, String>,
+    targets: HashMap<&'static str, String>,
+    org_paths: HashMap<&'static str, String>,
+    counter: std::cell::Cell<u32>,
+}
+
+async fn world() -> World {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let list = app.get("/api/v1/orgs", Some(&sys)).await.json();
+    let mut orgs = HashMap::new();
+    let mut org_paths = HashMap::new();
+    for (key, name) in TARGETS {
+        let o = list["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap();
+        orgs.insert(key, o["id"].as_str().unwrap().to_string());
+        org_paths.insert(key, o["path"].as_str().unwrap().to_string());
+    }
+    // One ordinary user in each target organisation.
+    let mut targets = HashMap::new();
+    for (key, _) in TARGETS {
+        let r = app
+            .post_json(
+                "/api/v1/users",
+                Some(&sys),
+                json!({"username": format!("target.{key}"), "display_name": "目标用户", "org_id": orgs[key]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        targets.insert(key, r.json()["user"]["id"].as_str().unwrap().to_string());
+        // Its login leaves an audit record in that organisation.
+        let password = r.json()["initial_password"].as_str().unwrap().to_string();
+        let r = app
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": format!("target.{key}"), "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    World {
+        app,
+        orgs,
+        targets,
+        org_paths,
+        counter: std::cell::Cell::new(0),
+    }
+}
+
+impl World {
+    fn next(&self) -> u32 {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+
+    /// Performs `op` on `target`; true when it was allowed.
+    async fn attempt(&self, token: &str, op: Op, target: &str) -> bool {
+        let app = &self.app;
+        let user = &self.targets[target];
+        let org = &self.orgs[target];
+        let n = self.next();
+        let r = match op {
+            Op::ViewUser => app.get(&format!("/api/v1/users/{user}"), Some(token)).await,
+            Op::CreateUser => {
+                app.post_json(
+                    "/api/v1/users",
+                    Some(token),
+                    json!({"username": format!("m{n}.user"), "display_name": "矩阵", "org_id": org}),
+                )
+                .await
+            }
+            Op::DisableUser => {
+                app.post_json(&format!("/api/v1/users/{user}/disable"), Some(token), json!({"reason": "矩阵测试"})).await
+            }
+            Op::ResetPassword => {
+                app.post_json(&format!("/api/v1/users/{user}/reset-password"), Some(token), json!({"reason": "矩阵测试"}))
+                    .await
+            }
+            Op::GrantRole => {
+                let r = app
+                    .post_json(
+                        "/api/v1/roles/grants",
+                        Some(token),
+                        json!({"user_id": user, "role": "business_staff", "reason": "矩阵测试"}),
+                    )
+                    .await;
+                // A repeated grant passed the permission check.
+                if r.status == StatusCode::CONFLICT && r.json()["code"] == "role.already_granted" {
+                    return true;
+                }
+                r
+            }
+            Op::CreateOrg => {
+                app.post_json(
+                    "/api/v1/orgs",
+                    Some(token),
+                    json!({"parent_id": org, "kind": "department", "name": format!("矩阵部门{n}")}),
+                )
+                .await
+            }
+            Op::EditConfig => {
+                app.put_json(
+                    &format!("/api/v1/orgs/{org}/config"),
+                    Some(token),
+                    json!({"business_hours_start": "08:30", "business_hours_end": "17:30", "notice": format!("第{n}号")}),
+                )
+                .await
+            }
+            Op::ReadAudit => {
+                let r = app.get("/api/v1/audit?limit=500&action=auth.login", Some(token)).await;
+                if !r.status.is_success() {
+                    return false;
+                }
+                // Allowed means: records about this organisation are visible.
+                let path = &self.org_paths[target];
+                return r.json()["records"].as_array().unwrap().iter().any(|x| x["org_path"].as_str().unwrap() == path);
+            }
+        };
+        assert!(
+            r.status.is_success()
+                || matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{op:?} on {target}: unexpected {} {}",
+            r.status,
+            r.text()
+        );
+        r.status.is_success()
+    }
+}
+
+async fn check_actor(w: &World, actor: &str) {
+    let token = w.app.login(actor).await;
+    let mut failures = Vec::new();
+    for op in ALL_OPS {
+        for (target, _) in TARGETS {
+            let got = w.attempt(&token, op, target).await;
+            let want = expected(actor, op, target);
+            if got != want {
+                failures.push(format!(
+                    "{actor} {op:?} {target}: expected {want}, got {got}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "permission matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn jscz_6_permission_matrix_top_level_three_admins() {
+    let w = world().await;
+    for actor in ["sysadmin", "secadmin", "audadmin"] {
+        check_actor(&w, actor).await;
+    }
+    w.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_6_permission_matrix_city_level_three_admins() {
+    let w = world().await;
+    for actor in ["nj_sysadmin", "nj_secadmin", "nj_audadmin"] {
+        check_actor(&w, actor).await;
+    }
+    w.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_6_county_admin_sees_and_changes_nothing_outside_its_county() {
+    let w = world().await;
+    check_actor(&w, "jn_sysadmin").await;
+    let token = w.app.login("jn_sysadmin").await;
+    let orgs = w.app.get("/api/v1/orgs", Some(&token)).await.json();
+    let county = &w.org_paths["jiangning"];
+    let visible = orgs["orgs"].as_array().unwrap();
+    assert!(!visible.is_empty());
+    assert!(visible
+        .iter()
+        .all(|o| o["path"].as_str().unwrap().starts_with(county.as_str())));
+    let users = w
+        .app
+        .get("/api/v1/users?per_page=200", Some(&token))
+        .await
+        .json();
+    let list = users["users"].as_array().unwrap();
+    assert!(!list.is_empty());
+    assert!(list
+        .iter()
+        .all(|u| u["org_path"].as_str().unwrap().starts_with(county.as_str())));
+    // Even naming an outside organisation as a filter shows nothing outside.
+    let outside = &w.orgs["suzhou"];
+    let users = w
+        .app
+        .get(&format!("/api/v1/users?org_id={outside}"), Some(&token))
+        .await
+        .json();
+    assert_eq!(users["total"], 0);
+    w.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_50_business_and_vendor_accounts_have_no_admin_rights() {
+    let w = world().await;
+    for actor in ["demo_vendor_admin", "demo_director", "demo_staff"] {
+        check_actor(&w, actor).await;
+    }
+    w.app.cleanup().await;
+}
