@@ -433,13 +433,16 @@ pub async fn list(
     })
 }
 
-/// All users matching the filter (for export), capped.
+/// All users matching the filter as .xlsx (personal fields masked), marked
+/// with the exporter's name; the export is audited with its reason.
 pub async fn export(
     p: &Platform,
     ctx: &Ctx,
     pr: &Principal,
     f: &UserFilter,
+    reason: &str,
 ) -> Result<Vec<u8>, AppError> {
+    let reason = require_reason(reason)?;
     let page = list_all(p, pr, f).await?;
     let rows: Vec<Vec<String>> = page
         .iter()
@@ -471,7 +474,9 @@ pub async fn export(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("user.export", "user", "").after(format!("导出 {} 个用户", rows.len())),
+            Event::success("user.export", "user", "")
+                .after(format!("导出 {} 个用户", rows.len()))
+                .reason(reason.clone()),
         )
         .await?;
         Ok(())

@@ -240,6 +240,9 @@ pub(crate) struct UserQuery {
     pub page: Option<u64>,
     #[serde(default)]
     pub per_page: Option<u64>,
+    /// Why the list is exported (mandatory for exports).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 pub(crate) async fn user_filter(s: &AppState, q: &UserQuery) -> Result<UserFilter, WebError> {
@@ -286,9 +289,10 @@ async fn export_users(
     Query(q): Query<UserQuery>,
 ) -> Result<Response, WebError> {
     let f = user_filter(&s, &q).await?;
+    let reason = q.reason.as_deref().unwrap_or("");
     Ok(xlsx(
         "users.xlsx",
-        users::export(&s.platform, &ctx, &pr, &f).await?,
+        users::export(&s.platform, &ctx, &pr, &f, reason).await?,
     ))
 }
 

@@ -111,7 +111,7 @@ pub const OPERATIONS: &[Op] = &[
         HttpMethod::Get,
         "/api/v1/users/export.xlsx",
         "用户",
-        "导出用户列表（Excel）",
+        "导出用户列表（Excel，须填 reason）",
         &[],
     ),
     (

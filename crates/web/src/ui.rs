@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/password/change", get(password_page).post(password_submit))
         .route("/orgs", get(orgs_page).post(org_create))
         .route("/users", get(users_page).post(user_create))
-        .route("/users/export.xlsx", get(users_export))
+        .route("/users/export", post(users_export))
         .route("/users/{id}", get(user_page))
         .route("/users/{id}/edit", post(user_edit))
         .route("/users/{id}/disable", post(user_disable))
@@ -549,7 +549,6 @@ struct UsersTpl {
     pages: u64,
     prev_url: String,
     next_url: String,
-    export_url: String,
     can_create: bool,
 }
 
@@ -633,7 +632,6 @@ async fn users_view(
         pages,
         prev_url: users_url("/users", q, page_no.saturating_sub(1)),
         next_url: users_url("/users", q, page_no + 1),
-        export_url: users_url("/users/export.xlsx", q, 1),
         can_create: u.principal.can_somewhere(Action::UserCreate),
     })
 }
@@ -642,14 +640,29 @@ async fn users_page(State(s): State<AppState>, u: UiUser, Query(q): Query<UserQu
     users_view(&s, &u, &q, None, None).await
 }
 
+#[derive(Deserialize)]
+struct UserExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    q: UserQuery,
+}
+
 async fn users_export(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
-    Query(q): Query<UserQuery>,
+    UiForm(f): UiForm<UserExportForm>,
 ) -> Page {
-    let f = user_filter(&s, &q).await.map_err(|e| WebError::ui(e.err))?;
-    let bytes = ui(users::export(&s.platform, &ctx, &u.principal, &f).await)?;
+    u.check_csrf(&f.csrf)?;
+    let q = f.q;
+    let filter = user_filter(&s, &q).await.map_err(|e| WebError::ui(e.err))?;
+    let reason = q.reason.as_deref().unwrap_or("");
+    let bytes = match users::export(&s.platform, &ctx, &u.principal, &filter, reason).await {
+        Ok(b) => b,
+        Err(e) if correctable(&e) => return users_view(&s, &u, &q, None, Some(e.message)).await,
+        Err(e) => return Err(WebError::ui(e)),
+    };
     Ok((
         [
             (

@@ -1038,8 +1038,37 @@ async fn ui_pages_render_for_each_admin_and_refuse_others() {
     }
     let sys_users = app.request(get("/users", "sysadmin")).await.text();
     assert!(sys_users.contains("demo_staff") && sys_users.contains("139****"));
-    let r = app.request(get("/users/export.xlsx", "sysadmin")).await;
+    // Exports need a reason and the form's CSRF token.
+    let csrf = hidden_csrf(&sys_users);
+    let cookie = cookies["sysadmin"].clone();
+    let r = app
+        .request(form(
+            "/users/export",
+            &cookie,
+            &format!("csrf={csrf}&reason="),
+        ))
+        .await;
+    assert!(r.text().contains("请填写操作原因"));
+    let r = app
+        .request(form(
+            "/users/export",
+            &cookie,
+            &format!("csrf=bad&reason={}", urlenc("年度核查")),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .request(form(
+            "/users/export",
+            &cookie,
+            &format!("csrf={csrf}&reason={}", urlenc("年度核查")),
+        ))
+        .await;
     assert!(r.body.starts_with(b"PK"));
+    assert_eq!(
+        audit_actions(&app, "user.export").await[0].reason,
+        "年度核查"
+    );
     app.cleanup().await;
 }
 

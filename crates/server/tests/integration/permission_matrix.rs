@@ -9,25 +9,39 @@ use axum::http::StatusCode;
 use serde_json::json;
 use yunwei_testkit::TestApp;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
     ViewUser,
     CreateUser,
+    UpdateUser,
     DisableUser,
+    EnableUser,
     ResetPassword,
+    ViewRoles,
     GrantRole,
+    RevokeRole,
+    RevokeSession,
+    ViewOrg,
     CreateOrg,
+    RenameOrg,
     EditConfig,
     ReadAudit,
 }
 
-const ALL_OPS: [Op; 8] = [
+const ALL_OPS: [Op; 15] = [
     Op::ViewUser,
     Op::CreateUser,
+    Op::UpdateUser,
     Op::DisableUser,
+    Op::EnableUser,
     Op::ResetPassword,
+    Op::ViewRoles,
     Op::GrantRole,
+    Op::RevokeRole,
+    Op::RevokeSession,
+    Op::ViewOrg,
     Op::CreateOrg,
+    Op::RenameOrg,
     Op::EditConfig,
     Op::ReadAudit,
 ];
@@ -44,32 +58,47 @@ const TARGETS: [(&str, &str); 4] = [
 /// (actor, allowed operations per target); everything not listed is refused.
 fn expected(actor: &str, op: Op, target: &str) -> bool {
     use Op::*;
+    let sys_ops = matches!(
+        op,
+        ViewUser
+            | CreateUser
+            | UpdateUser
+            | DisableUser
+            | EnableUser
+            | ResetPassword
+            | ViewRoles
+            | ViewOrg
+            | CreateOrg
+            | RenameOrg
+            | EditConfig
+    );
+    let sec_ops = matches!(
+        op,
+        ViewUser | ViewRoles | GrantRole | RevokeRole | RevokeSession | ViewOrg
+    );
+    let aud_ops = matches!(op, ViewUser | ViewRoles | ViewOrg | ReadAudit);
     let city_and_below = matches!(target, "nanjing" | "jiangning");
     match actor {
-        "sysadmin" => matches!(
-            op,
-            ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
-        ),
-        "secadmin" => matches!(op, ViewUser | GrantRole),
-        "audadmin" => matches!(op, ViewUser | ReadAudit),
-        "nj_sysadmin" => {
-            city_and_below
-                && matches!(
-                    op,
-                    ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
-                )
-        }
-        "nj_secadmin" => city_and_below && matches!(op, ViewUser | GrantRole),
-        "nj_audadmin" => city_and_below && matches!(op, ViewUser | ReadAudit),
-        "jn_sysadmin" => {
-            target == "jiangning"
-                && matches!(
-                    op,
-                    ViewUser | CreateUser | DisableUser | ResetPassword | CreateOrg | EditConfig
-                )
-        }
-        "demo_vendor_admin" | "demo_director" | "demo_staff" => false,
+        "sysadmin" => sys_ops,
+        "secadmin" => sec_ops,
+        "audadmin" => aud_ops,
+        "nj_sysadmin" => city_and_below && sys_ops,
+        "nj_secadmin" => city_and_below && sec_ops,
+        "nj_audadmin" => city_and_below && aud_ops,
+        "jn_sysadmin" => target == "jiangning" && sys_ops,
+        // Everyone may look up the organisation they belong to.
+        "demo_staff" => op == ViewOrg && target == "nanjing",
+        "demo_vendor_admin" | "demo_director" => false,
         _ => unreachable!(),
+    }
+}
+
+/// Operations on the installation as a whole: (export audit, edit security policy).
+fn expected_global(actor: &str) -> (bool, bool) {
+    match actor {
+        "audadmin" | "nj_audadmin" => (true, false),
+        "secadmin" => (false, true),
+        _ => (false, false),
     }
 }
 
@@ -77,6 +106,7 @@ struct World {
     app: TestApp,
     orgs: HashMap<&'static str, String>,
     targets: HashMap<&'static str, String>,
+    sessions: HashMap<&'static str, String>,
     org_paths: HashMap<&'static str, String>,
     counter: std::cell::Cell<u32>,
 }
@@ -120,16 +150,69 @@ async fn world() -> World {
             .await;
         assert_eq!(r.status, StatusCode::OK);
     }
+    let mut sessions = HashMap::new();
+    {
+        let mut c = app.platform.db.read().await.unwrap();
+        for (key, _) in TARGETS {
+            let ids = [targets[key].clone()];
+            let open = yunwei_store::sessions::open_of_users(&mut c, &ids, 1)
+                .await
+                .unwrap();
+            sessions.insert(key, open[0].id.clone());
+        }
+    }
     World {
         app,
         orgs,
         targets,
+        sessions,
         org_paths,
         counter: std::cell::Cell::new(0),
     }
 }
 
 impl World {
+    /// A business-staff grant on the target user, created without checks
+    /// when the previous one was revoked.
+    async fn ensure_grant(&self, target: &str) -> String {
+        let p = &self.app.platform;
+        let user_id = &self.targets[target];
+        let mut c = p.db.begin().await.unwrap();
+        let grants = yunwei_store::users::grants_of(&mut c, user_id)
+            .await
+            .unwrap();
+        if let Some(g) = grants.iter().find(|g| g.role == "business_staff") {
+            return g.id.clone();
+        }
+        let user = yunwei_store::users::get(&mut c, user_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let org = yunwei_store::orgs::get(&mut c, &user.org_id)
+            .await
+            .unwrap()
+            .unwrap();
+        yunwei_core::users::grant_unchecked(
+            p,
+            &mut c,
+            &user,
+            yunwei_domain::roles::Role::BusinessStaff,
+            &org,
+            false,
+        )
+        .await
+        .unwrap();
+        let id = yunwei_store::users::grants_of(&mut c, user_id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .id
+            .clone();
+        c.commit().await.unwrap();
+        id
+    }
+
     fn next(&self) -> u32 {
         self.counter.set(self.counter.get() + 1);
         self.counter.get()
@@ -150,6 +233,27 @@ impl World {
                     json!({"username": format!("m{n}.user"), "display_name": "矩阵", "org_id": org}),
                 )
                 .await
+            }
+            Op::UpdateUser => {
+                app.put_json(&format!("/api/v1/users/{user}"), Some(token), json!({"display_name": format!("改名{n}")}))
+                    .await
+            }
+            Op::EnableUser => {
+                app.post_json(&format!("/api/v1/users/{user}/enable"), Some(token), json!({"reason": "矩阵测试"})).await
+            }
+            Op::ViewRoles => app.get(&format!("/api/v1/users/{user}/roles"), Some(token)).await,
+            Op::RevokeRole => {
+                let grant = self.ensure_grant(target).await;
+                app.post_json(&format!("/api/v1/roles/grants/{grant}/revoke"), Some(token), json!({"reason": "矩阵测试"}))
+                    .await
+            }
+            Op::RevokeSession => {
+                let session = &self.sessions[target];
+                app.post_json(&format!("/api/v1/sessions/{session}/revoke"), Some(token), json!({})).await
+            }
+            Op::ViewOrg => app.get(&format!("/api/v1/orgs/{org}"), Some(token)).await,
+            Op::RenameOrg => {
+                app.put_json(&format!("/api/v1/orgs/{org}"), Some(token), json!({"name": format!("矩阵更名{n}")})).await
             }
             Op::DisableUser => {
                 app.post_json(&format!("/api/v1/users/{user}/disable"), Some(token), json!({"reason": "矩阵测试"})).await
@@ -222,6 +326,29 @@ async fn check_actor(w: &World, actor: &str) {
                 ));
             }
         }
+    }
+    let (export, policy) = expected_global(actor);
+    let r = w
+        .app
+        .get("/api/v1/audit/export.xlsx?reason=matrix", Some(&token))
+        .await;
+    if r.status.is_success() != export {
+        failures.push(format!(
+            "{actor} export audit: expected {export}, got {}",
+            r.status
+        ));
+    }
+    let mut body = json!(yunwei_domain::security_policy::SecurityPolicy::default());
+    body["reason"] = json!("矩阵测试");
+    let r = w
+        .app
+        .put_json("/api/v1/security-policy", Some(&token), body)
+        .await;
+    if r.status.is_success() != policy {
+        failures.push(format!(
+            "{actor} edit security policy: expected {policy}, got {}",
+            r.status
+        ));
     }
     assert!(
         failures.is_empty(),
