@@ -1,6 +1,6 @@
 //! Users, their password history and their role grants.
 
-use sea_query::{Expr, ExprTrait, Func, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sqlx::any::AnyRow;
 use yunwei_domain::AppError;
 
@@ -143,11 +143,13 @@ pub async fn list(
     let mut base = Query::select();
     base.from("users").cond_where(scope.condition("org_path"));
     if let Some(q) = f.q.as_deref().filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", q.replace(['%', '_'], ""));
+        // Match the text literally: LIKE wildcards in it are escaped.
+        let escaped = q.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+        let pat = format!("%{escaped}%");
         base.cond_where(
             sea_query::Cond::any()
-                .add(Expr::col("username").like(pat.clone()))
-                .add(Expr::col("display_name").like(pat)),
+                .add(Expr::col("username").like(LikeExpr::new(pat.clone()).escape('!')))
+                .add(Expr::col("display_name").like(LikeExpr::new(pat).escape('!'))),
         );
     }
     if let Some(p) = f.org_path.as_deref().filter(|s| !s.is_empty()) {

@@ -1083,3 +1083,42 @@ fn urlenc(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn user_list_filters_by_text_literally_and_pages() {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let r = app
+        .get("/api/v1/users?q=demo_staff", Some(&sys))
+        .await
+        .json();
+    let names: Vec<&str> = r["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["demo_staff"]);
+    let r = app
+        .get("/api/v1/users?q=%E6%99%93%E6%A2%85", Some(&sys))
+        .await
+        .json();
+    assert_eq!(r["users"][0]["display_name"], "孙晓梅");
+    // Wildcards are text, not patterns.
+    let r = app.get("/api/v1/users?q=%25", Some(&sys)).await.json();
+    assert_eq!(r["total"], 0);
+    let r = app.get("/api/v1/users?q=demo%5F", Some(&sys)).await.json();
+    assert!(r["total"].as_i64().unwrap() >= 8);
+    let all = app
+        .get("/api/v1/users?per_page=5&page=1", Some(&sys))
+        .await
+        .json();
+    let second = app
+        .get("/api/v1/users?per_page=5&page=2", Some(&sys))
+        .await
+        .json();
+    assert_eq!(all["users"].as_array().unwrap().len(), 5);
+    assert_ne!(all["users"][0]["id"], second["users"][0]["id"]);
+    assert_eq!(all["total"], second["total"]);
+    app.cleanup().await;
+}
