@@ -105,16 +105,21 @@ pub async fn login(
         return Err(locked(until));
     }
     if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
-        // A lock that expired starts a fresh count.
-        let previous = if user.locked_until.is_some() {
-            0
-        } else {
-            user.failed_attempts
-        };
-        let attempts = previous + 1;
-        let lock = attempts >= i64::from(pol.lockout_threshold);
-        let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
-        in_tx!(p.db, |c| {
+        // Counted inside the write transaction so concurrent failures are
+        // all counted.
+        let (attempts, until) = in_tx!(p.db, |c| {
+            let current = ustore::get_for_update(&mut c, &user.id)
+                .await?
+                .ok_or_else(AppError::internal)?;
+            // A lock that expired starts a fresh count.
+            let previous = if current.locked_until.is_some() {
+                0
+            } else {
+                current.failed_attempts
+            };
+            let attempts = previous + 1;
+            let lock = attempts >= i64::from(pol.lockout_threshold);
+            let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
             ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until)
                 .await?;
             let ev = Event::success("auth.login", "user", &user.id)
@@ -126,18 +131,12 @@ pub async fn login(
                     "连续{attempts}次登录失败，锁定{}分钟",
                     pol.lockout_minutes
                 ));
-                record(
-                    p,
-                    &mut c,
-                    ctx,
-                    Actor::System {
-                        org_path: &user.org_path,
-                    },
-                    ev,
-                )
-                .await?;
+                let system = Actor::System {
+                    org_path: &user.org_path,
+                };
+                record(p, &mut c, ctx, system, ev).await?;
             }
-            Ok(())
+            Ok((attempts, until))
         })?;
         return Err(match until {
             Some(t) => locked(t),

@@ -2,6 +2,7 @@
 //! bureaus, a budget unit, two vendors, and one user for every role.
 
 use yunwei_domain::org::OrgKind;
+use yunwei_domain::password::id_number_check_digit;
 use yunwei_domain::roles::Role;
 use yunwei_domain::AppError;
 use yunwei_store::orgs::{self, OrgRow};
@@ -80,15 +81,9 @@ pub fn org_label(key: &str) -> &'static str {
 
 /// A resident ID number with a correct check digit, for demo people.
 fn demo_id_number(region: &str, birthday: &str, seq: u32) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
     let body = format!("{region}{birthday}{seq:03}");
-    let sum: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    format!("{body}{}", CHECK[(sum % 11) as usize])
+    let check = id_number_check_digit(&body).expect("17 digits");
+    format!("{body}{check}")
 }
 
 async fn child(

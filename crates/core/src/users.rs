@@ -5,7 +5,7 @@ use serde::Serialize;
 use yunwei_domain::crypto::{encrypt_field, hash_password};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::mask::{mask_id_number, mask_phone};
-use yunwei_domain::password::{birthday_from_id_number, generate_password};
+use yunwei_domain::password::{birthday_from_id_number, generate_password, id_number_check_digit};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 use yunwei_store::users::{self as store, UserFilter, UserRow};
@@ -129,14 +129,7 @@ pub fn validate_id_number(s: &str) -> Result<String, AppError> {
     if chars.len() != 18 || !chars[..17].iter().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = chars[..17]
-        .iter()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    if CHECK[(sum % 11) as usize] != chars[17] || birthday_from_id_number(&s).is_none() {
+    if id_number_check_digit(&s[..17]) != Some(chars[17]) || birthday_from_id_number(&s).is_none() {
         return Err(bad());
     }
     Ok(s)

@@ -219,6 +219,22 @@ fn is_common_weak(password: &str) -> bool {
         .any(|cand| COMMON_WEAK.contains(&cand.as_str()))
 }
 
+/// Check character of an 18-character resident ID number computed from its
+/// first 17 digits (GB 11643: weighted sum mod 11); None unless 17 digits.
+pub fn id_number_check_digit(first17: &str) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    Some(CHECK[(sum % 11) as usize])
+}
+
 /// Birthday encoded in a Chinese resident ID number (18-digit, or legacy
 /// 15-digit with a two-digit 19xx year).
 pub fn birthday_from_id_number(id: &str) -> Option<NaiveDate> {
@@ -403,6 +419,18 @@ pub fn generate_password(c: &dyn Crypto) -> String {
         if check_password_strength(&candidate, 16, &UserDetails::default()).is_ok() {
             return candidate;
         }
+    }
+}
+
+#[cfg(test)]
+mod id_number_tests {
+    use super::*;
+
+    #[test]
+    fn check_digit_follows_gb_11643() {
+        assert_eq!(id_number_check_digit("11010519491231002"), Some('X'));
+        assert_eq!(id_number_check_digit("1101051949123100"), None);
+        assert_eq!(id_number_check_digit("1101051949123100A"), None);
     }
 }
 

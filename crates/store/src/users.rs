@@ -114,6 +114,19 @@ pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, AppError> 
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
+/// Like [`get`], and on PostgreSQL locks the row until the transaction
+/// ends (SQLite write transactions are already exclusive).
+pub async fn get_for_update(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, AppError> {
+    let mut q = Query::select();
+    q.columns(COLS)
+        .from("users")
+        .and_where(Expr::col("id").eq(id));
+    if c.backend() == crate::Backend::Postgres {
+        q.lock(sea_query::LockType::Update);
+    }
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
 pub async fn by_username(c: &mut DbConn, username: &str) -> Result<Option<UserRow>, AppError> {
     let q = Query::select()
         .columns(COLS)
