@@ -1,6 +1,7 @@
 //! First start: the top-level organisation and the three built-in
 //! administrators (三员), whose initial password comes from
-//! `YUNWEI_ADMIN_PASSWORD` or is generated and printed once.
+//! `YUNWEI_ADMIN_PASSWORD` or is generated and printed once; and the
+//! built-in holiday data of the working-day calendar.
 
 use yunwei_domain::org::OrgKind;
 use yunwei_domain::password::generate_password;
@@ -45,7 +46,7 @@ pub async fn ensure(
         }
     }
     let ctx = Ctx::system("bootstrap");
-    in_tx!(p.db, |c| {
+    let boot = in_tx!(p.db, |c| {
         let root = match orgs::root(&mut c).await? {
             Some(r) => r,
             None => {
@@ -99,5 +100,8 @@ pub async fn ensure(
             });
         }
         Ok(Bootstrap { root, created })
-    })
+    })?;
+    // The built-in holiday data (DESIGN.md section 6), once.
+    crate::calendar::seed_builtin(p, &ctx).await?;
+    Ok(boot)
 }

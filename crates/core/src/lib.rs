@@ -5,12 +5,16 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod calendar;
 pub mod demo;
 pub mod export;
+pub mod files;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
 pub mod roles;
+pub mod search;
+pub mod tickets;
 pub mod users;
 
 use std::sync::Arc;
@@ -39,6 +43,10 @@ pub struct Platform {
     pub keys: Keys,
     /// PBKDF2 iterations for new password hashes (stored in each hash).
     pub password_iterations: u32,
+    /// The enabled policy packs (ADR 0003).
+    pub packs: Arc<Vec<yunwei_domain::policy::Pack>>,
+    /// Where attachments and archives are kept, content-addressed.
+    pub files_dir: std::path::PathBuf,
 }
 
 impl Platform {

@@ -4,6 +4,7 @@
 //! [`clock::Clock`]), so it is unit- and property-tested in isolation.
 
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -11,7 +12,9 @@ pub mod ids;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod policy;
 pub mod roles;
+pub mod search;
 pub mod security_policy;
 
 pub use error::{AppError, ErrorKind};

@@ -140,10 +140,12 @@ pub enum Action {
     AuditExport,
     BusinessRead,
     BusinessOperate,
+    /// Import holiday data into the working-day calendar (configuration).
+    CalendarManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -162,6 +164,7 @@ impl Action {
         Action::AuditExport,
         Action::BusinessRead,
         Action::BusinessOperate,
+        Action::CalendarManage,
     ];
 
     pub fn label(self) -> &'static str {
@@ -184,6 +187,7 @@ impl Action {
             Action::AuditExport => "导出审计记录",
             Action::BusinessRead => "查看业务数据",
             Action::BusinessOperate => "办理业务",
+            Action::CalendarManage => "维护工作日历",
         }
     }
 }
@@ -205,6 +209,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | SecurityPolicyView
                 | ConfigView
                 | ConfigEdit
+                | CalendarManage
         ),
         Role::SecAdmin => matches!(
             action,
@@ -347,6 +352,17 @@ mod tests {
             assert!(!role_allows(Role::SysAdmin, a), "{a:?}");
         }
         assert!(role_allows(Role::SysAdmin, Action::UserCreate));
+    }
+
+    #[test]
+    fn only_sysadmin_manages_the_working_day_calendar() {
+        for r in Role::ALL {
+            assert_eq!(
+                role_allows(r, Action::CalendarManage),
+                r == Role::SysAdmin,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

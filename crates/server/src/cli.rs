@@ -81,6 +81,14 @@ pub enum Command {
     /// 查看配置
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
     Config(ConfigCommand),
+
+    /// 策略包：检查策略包目录，列出条款 -> 规则 -> 测试的对照
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Policy(PolicyCommand),
+
+    /// 工作日历：导入节假日安排，按工作日（含调休）推算日期
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Calendar(CalendarCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -124,6 +132,68 @@ pub enum ConfigCommand {
     Show,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// 导入某年度的节假日文件（holiday-cn 格式：year、papers、days），替换该年度原有数据并写入审计记录
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Import {
+        /// 年度文件（JSON）
+        #[arg(value_name = "FILE", help_heading = "参数")]
+        file: PathBuf,
+
+        /// 操作原因（写入审计记录）
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+
+    /// 输出 DATE 之后第 N 个工作日（按数据库中的工作日历，含调休）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    AddWorkdays {
+        /// 起算日期 YYYY-MM-DD（不含当天）
+        #[arg(value_name = "DATE", help_heading = "参数")]
+        date: String,
+
+        /// 工作日数
+        #[arg(value_name = "N", help_heading = "参数")]
+        n: String,
+    },
+
+    /// 输出 DATE 之前第 N 个工作日（N 为 0 时即 DATE）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    SubWorkdays {
+        /// 起算日期 YYYY-MM-DD（不含当天）
+        #[arg(value_name = "DATE", help_heading = "参数")]
+        date: String,
+
+        /// 工作日数
+        #[arg(value_name = "N", help_heading = "参数")]
+        n: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// 检查策略包目录（pack.toml 及各流程文件）：TOML 语法、未知的键/角色/状态/字段、不可达或无出口的状态、缺少依据条款等，逐条输出 文件:行:列（退出码 0 通过，1 有错误）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Check {
+        /// 策略包目录，如 policies/jscz
+        #[arg(value_name = "DIR", help_heading = "参数")]
+        dir: PathBuf,
+    },
+
+    /// 列出内置策略包引用的每一条款、引用它的规则和以它命名的测试（如 jscz_27_…，在当前目录的 crates/ 下查找），以及文档中未被引用的条款
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Trace {
+        /// 只列出该策略包（默认全部内置策略包）
+        #[arg(long, value_name = "ID")]
+        pack: Option<String>,
+
+        /// 规章原文（如 ../shared/seeds/000_4b969e8bf2fe8a51.txt），用于列出未被引用的条款
+        #[arg(long, value_name = "FILE")]
+        document: Option<PathBuf>,
+    },
+}
+
 /// Exit code when a command could not do its work (bad configuration,
 /// database unreachable...).
 pub const EXIT_ERROR: u8 = 2;
@@ -143,6 +213,14 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
+    // Policy packs need neither the configuration nor the database.
+    match &cli.command {
+        Command::Policy(PolicyCommand::Check { dir }) => return crate::policy::check(dir),
+        Command::Policy(PolicyCommand::Trace { pack, document }) => {
+            return crate::policy::trace(pack.as_deref(), document.as_deref())
+        }
+        _ => {}
+    }
     let listen = match &cli.command {
         Command::Serve(a) => a.listen.clone(),
         _ => None,
@@ -174,6 +252,16 @@ pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
                 crate::commands::reset_password(&settings, &username, &reason).await
             }
             Command::Config(ConfigCommand::Show) => crate::commands::config_show(&settings),
+            Command::Policy(_) => unreachable!("handled before the runtime starts"),
+            Command::Calendar(CalendarCommand::Import { file, reason }) => {
+                crate::calendar::import(&settings, &file, reason.as_deref()).await
+            }
+            Command::Calendar(CalendarCommand::AddWorkdays { date, n }) => {
+                crate::calendar::step(&settings, &date, &n, true).await
+            }
+            Command::Calendar(CalendarCommand::SubWorkdays { date, n }) => {
+                crate::calendar::step(&settings, &date, &n, false).await
+            }
         }
     })
 }

@@ -69,6 +69,8 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
         clock: Arc::new(SystemClock),
         keys,
         password_iterations: settings.password_iterations,
+        packs: Arc::new(yunwei_domain::policy::embedded::packs()),
+        files_dir: settings.data_dir.join("files"),
     }
 }
 

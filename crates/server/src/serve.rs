@@ -116,6 +116,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         demo: demo_password,
         started,
     };
+    // Listen for signals before announcing the address, so a stop sent as
+    // soon as the banner appears is a graceful one.
+    let shutdown = shutdown_signal()?;
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -123,7 +126,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await
     .context("HTTP 服务异常退出")?;
     p.db.close().await;
@@ -135,28 +138,27 @@ fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Registers the stop signals now and resolves when one arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("无法注册 SIGTERM 处理")?;
+    let mut int = signal(SignalKind::interrupt()).context("无法注册 SIGINT 处理")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutdown requested, finishing open requests");
+        tracing::info!("shutdown requested, finishing open requests");
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested, finishing open requests");
+    })
 }
 
 fn banner(i: &StartInfo) -> String {

@@ -3,12 +3,15 @@
 //! sqlx `Any` driver. See docs/adr/0001-storage.md.
 
 pub mod audit;
+pub mod calendar;
 pub mod db;
 pub mod migrate;
 pub mod orgs;
 pub mod scope;
+pub mod search;
 pub mod sessions;
 pub mod settings;
+pub mod tickets;
 pub mod users;
 
 pub use db::{Backend, Db, DbConn, RowExt};

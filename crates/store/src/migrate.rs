@@ -15,6 +15,12 @@ use crate::db::{Backend, Db, RowExt};
 enum Step {
     Table(TableCreateStatement),
     Index(IndexCreateStatement),
+    /// A statement sea-query cannot express (full-text search), written
+    /// once per backend; an empty string means nothing to do there.
+    Raw {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
 }
 
 struct Migration {
@@ -23,11 +29,28 @@ struct Migration {
     steps: fn(Backend) -> Vec<Step>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    steps: foundation,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        steps: foundation,
+    },
+    Migration {
+        version: 2,
+        name: "calendar",
+        steps: calendar,
+    },
+    Migration {
+        version: 3,
+        name: "search",
+        steps: search,
+    },
+    Migration {
+        version: 4,
+        name: "tickets",
+        steps: tickets,
+    },
+];
 
 fn id_col() -> ColumnDef {
     ColumnDef::new("id")
@@ -260,7 +283,268 @@ fn foundation(b: Backend) -> Vec<Step> {
     ]
 }
 
+/// The working-day calendar (DESIGN.md section 6): listed days of the
+/// holiday notices merged by date, and one row per imported notice year.
+fn calendar(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("calendar_days")
+                .if_not_exists()
+                // 'YYYY-MM-DD', so text order is date order.
+                .col(ColumnDef::new("date").text().not_null().primary_key())
+                .col(int("off_day"))
+                .col(text("name"))
+                // The notice (file) year that lists the date.
+                .col(int("year"))
+                .to_owned(),
+        ),
+        index("ix_calendar_days_year", "calendar_days", &["year", "date"]),
+        Step::Table(
+            Table::create()
+                .table("calendar_years")
+                .if_not_exists()
+                .col(
+                    ColumnDef::new("year")
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                // JSON array of the notice addresses; '[]' = not announced.
+                .col(text("papers"))
+                .col(int("imported_at"))
+                .col(text("source"))
+                .to_owned(),
+        ),
+    ]
+}
+
+/// Full-text search (docs/adr/0004-chinese-search.md): one row per
+/// searchable document with its scope path, plus the database's own
+/// full-text index of the tokens computed in Rust. SQLite keeps them in a
+/// contentless FTS5 table linked by `fts_rowid`; PostgreSQL in a weighted
+/// `tsvector` column with a GIN index.
+fn tickets(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("tickets")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("number"))
+                .col(text("pack_id"))
+                .col(text("pack_version"))
+                .col(text("process_id"))
+                .col(text("title"))
+                .col(text("state"))
+                .col(int("state_since"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("requester_id"))
+                .col(text_null("assignee_id"))
+                .col(text("fields_json"))
+                .col(text_null("level"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .col(int_null("closed_at"))
+                .col(int_null("due_at"))
+                .col(int("overdue"))
+                .foreign_key(&mut fk("tickets", "org_id", "orgs"))
+                .foreign_key(&mut fk("tickets", "requester_id", "users"))
+                .to_owned(),
+        ),
+        unique("uq_tickets_number", "tickets", &["number"]),
+        index("ix_tickets_org", "tickets", &["org_path", "created_at"]),
+        index("ix_tickets_created", "tickets", &["created_at"]),
+        index(
+            "ix_tickets_process",
+            "tickets",
+            &["process_id", "state", "created_at"],
+        ),
+        index(
+            "ix_tickets_assignee",
+            "tickets",
+            &["assignee_id", "created_at"],
+        ),
+        index(
+            "ix_tickets_requester",
+            "tickets",
+            &["requester_id", "created_at"],
+        ),
+        index("ix_tickets_due", "tickets", &["overdue", "due_at"]),
+        Step::Table(
+            Table::create()
+                .table("ticket_events")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("ticket_id"))
+                .col(int("at"))
+                .col(text_null("actor_id"))
+                .col(text("actor_name"))
+                .col(text("kind"))
+                .col(text_null("from_state"))
+                .col(text_null("to_state"))
+                .col(text("label"))
+                .col(text("body"))
+                .foreign_key(&mut fk("ticket_events", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_ticket_events_ticket",
+            "ticket_events",
+            &["ticket_id", "at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("ticket_votes")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("ticket_id"))
+                .col(text("approval_id"))
+                .col(text("pack_role"))
+                .col(text("user_id"))
+                .col(int("approve"))
+                .col(text("comment"))
+                .col(int("at"))
+                .foreign_key(&mut fk("ticket_votes", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_ticket_votes_ticket",
+            "ticket_votes",
+            &["ticket_id", "at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("ticket_attachments")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("ticket_id"))
+                .col(text("kind"))
+                .col(text("filename"))
+                .col(text("sm3"))
+                .col(int("size"))
+                .col(text("uploaded_by"))
+                .col(int("at"))
+                .foreign_key(&mut fk("ticket_attachments", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_ticket_attachments_ticket",
+            "ticket_attachments",
+            &["ticket_id", "at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("ticket_links")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("from_ticket"))
+                .col(text("to_ticket"))
+                .col(text("kind"))
+                .col(int("created_at"))
+                .to_owned(),
+        ),
+        index("ix_ticket_links_from", "ticket_links", &["from_ticket"]),
+        index("ix_ticket_links_to", "ticket_links", &["to_ticket"]),
+        Step::Table(
+            Table::create()
+                .table("ticket_timers")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("ticket_id"))
+                .col(text("timer_id"))
+                .col(text("status"))
+                .col(int("started_at"))
+                .col(int("due_at"))
+                .col(int_null("warn_at"))
+                .col(int_null("remaining_us"))
+                .col(int("warned"))
+                .col(int("breached"))
+                .col(int_null("stopped_at"))
+                .foreign_key(&mut fk("ticket_timers", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index("ix_ticket_timers_ticket", "ticket_timers", &["ticket_id"]),
+        index(
+            "ix_ticket_timers_due",
+            "ticket_timers",
+            &["status", "due_at"],
+        ),
+        index(
+            "ix_ticket_timers_warn",
+            "ticket_timers",
+            &["status", "warn_at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("notifications")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text_null("ticket_id"))
+                .col(text("kind"))
+                .col(text("title"))
+                .col(text("body"))
+                .col(int("created_at"))
+                .col(int_null("read_at"))
+                .to_owned(),
+        ),
+        index(
+            "ix_notifications_user",
+            "notifications",
+            &["user_id", "created_at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("counters")
+                .if_not_exists()
+                .col(ColumnDef::new("key").text().not_null().primary_key())
+                .col(int("value"))
+                .to_owned(),
+        ),
+    ]
+}
+
+fn search(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("search_docs")
+                .if_not_exists()
+                // `<doc_type>:<doc_id>`, e.g. `ticket:<uuid>`.
+                .col(ColumnDef::new("doc_key").text().not_null().primary_key())
+                .col(text("doc_type"))
+                .col(text("doc_id"))
+                .col(path_col("org_path", b))
+                .col(text("title"))
+                .col(int("updated_at"))
+                .to_owned(),
+        ),
+        Step::Raw {
+            sqlite: "ALTER TABLE search_docs ADD COLUMN fts_rowid BIGINT",
+            postgres: "ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS tokens tsvector",
+        },
+        Step::Raw {
+            sqlite: "CREATE UNIQUE INDEX IF NOT EXISTS uq_search_docs_fts_rowid \
+                     ON search_docs (fts_rowid)",
+            postgres: "CREATE INDEX IF NOT EXISTS ix_search_docs_tokens \
+                       ON search_docs USING GIN (tokens)",
+        },
+        Step::Raw {
+            // Contentless: the tokens are only indexed, not stored twice;
+            // rows are deleted by rowid (SQLite 3.43+).
+            sqlite: "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(\
+                     title_tokens, tokens, content = '', contentless_delete = 1, \
+                     tokenize = 'unicode61')",
+            postgres: "",
+        },
+    ]
+}
+
 /// Applies every migration not yet recorded; returns how many ran.
+/// Each version is checked on its own, so a gap in the list (a migration
+/// added later with a lower number) is applied when it appears.
 pub async fn run(db: &Db, now_us: i64) -> Result<usize, AppError> {
     let b = db.backend();
     {
@@ -304,7 +588,14 @@ pub async fn run(db: &Db, now_us: i64) -> Result<usize, AppError> {
                     Backend::Sqlite => i.to_string(SqliteQueryBuilder),
                     Backend::Postgres => i.to_string(PostgresQueryBuilder),
                 },
+                Step::Raw { sqlite, postgres } => match b {
+                    Backend::Sqlite => sqlite.to_string(),
+                    Backend::Postgres => postgres.to_string(),
+                },
             };
+            if sql.is_empty() {
+                continue;
+            }
             c.exec_raw(&sql).await?;
         }
         c.exec(
@@ -337,7 +628,7 @@ pub async fn current_version(db: &Db) -> Result<i64, AppError> {
 }
 
 pub fn latest_version() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 fn render_table(t: &TableCreateStatement, b: Backend) -> String {

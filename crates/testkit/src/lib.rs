@@ -101,6 +101,8 @@ pub struct TestApp {
     /// Users whose initial password [`TestApp::login`] has changed.
     changed: Arc<Mutex<HashSet<String>>>,
     guard: Option<DbGuard>,
+    /// The attachment store of this test (removed on drop).
+    _files: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -118,6 +120,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("connect to test database: {e}"));
         let clock = FixedClock::new(start_time());
+        let files = tempfile::tempdir().expect("temp dir for files");
         yunwei_store::migrate::run(&db, start_time().timestamp_micros())
             .await
             .expect("run migrations");
@@ -132,6 +135,8 @@ impl TestApp {
                 field,
             },
             password_iterations: 1_000,
+            packs: Arc::new(yunwei_domain::policy::embedded::packs()),
+            files_dir: files.path().to_path_buf(),
         };
         yunwei_core::bootstrap::ensure(&platform, ROOT_ORG, Some(ADMIN_PASSWORD))
             .await
@@ -147,6 +152,7 @@ impl TestApp {
             db_url,
             changed: Arc::default(),
             guard,
+            _files: files,
         }
     }
 

@@ -1,5 +1,8 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
+pub(crate) mod calendar;
+pub(crate) mod tickets;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +24,7 @@ use crate::error::WebError;
 use crate::extract::{ApiUser, ReqCtx};
 use crate::AppState;
 
-type ApiResult<T = Json<Value>> = Result<T, WebError>;
+pub(crate) type ApiResult<T = Json<Value>> = Result<T, WebError>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,6 +56,25 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/security-policy", get(get_policy).put(put_policy))
         .route("/api/v1/audit", get(search_audit))
         .route("/api/v1/audit/export.xlsx", get(export_audit))
+        .route("/api/v1/packs", get(tickets::packs))
+        .route("/api/v1/tickets", get(tickets::list).post(tickets::open))
+        .route("/api/v1/tickets/export.xlsx", get(tickets::export))
+        .route("/api/v1/tickets/{id}", get(tickets::detail))
+        .route(
+            "/api/v1/tickets/{id}/transitions",
+            post(tickets::transition),
+        )
+        .route("/api/v1/tickets/{id}/votes", post(tickets::vote))
+        .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
+        .route("/api/v1/tickets/{id}/attachments", post(tickets::attach))
+        .route("/api/v1/attachments/{id}", get(tickets::download))
+        .route("/api/v1/todo", get(tickets::todo))
+        .route("/api/v1/search", get(tickets::search))
+        .route("/api/v1/notifications", get(tickets::notifications))
+        .route("/api/v1/notifications/{id}/read", post(tickets::mark_read))
+        .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))
+        .route("/api/v1/calendar/import", post(calendar::import))
+        .route("/api/v1/calendar/{year}", get(calendar::year))
 }
 
 /// Rejects malformed JSON bodies with a Chinese message instead of axum's
@@ -75,7 +97,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
-fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (

@@ -257,6 +257,71 @@ pub const OPERATIONS: &[Op] = &[
     ),
     (
         HttpMethod::Get,
+        "/api/v1/calendar/{year}",
+        "工作日历",
+        "某年的节假日与调休上班日，及该年安排是否已公布（announced）",
+        &[],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/calendar/import",
+        "工作日历",
+        "导入一个年度的节假日文件（请求体即 holiday-cn 格式的年度 JSON；可选 reason 查询参数；须有维护工作日历权限）",
+        &["year:integer", "papers:array", "days:array"],
+    ),
+    (
+        HttpMethod::Get,
+        "/api/v1/calendar/add-workdays",
+        "工作日历",
+        "date 之后第 n 个工作日及其截止时刻（当日 23:59:59 北京时间）；跨越未公布年度时给出 warning",
+        &[],
+    ),
+    (HttpMethod::Get, "/api/v1/packs", "工单", "已启用的策略包及其流程、字段、状态", &[]),
+    (
+        HttpMethod::Get,
+        "/api/v1/tickets",
+        "工单",
+        "工单列表（process, state, level, org_id, assignee, overdue, mine=requested|assigned, open, page, per_page）",
+        &[],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/tickets",
+        "工单",
+        "登记工单：按策略包流程，fields 为字段值；热线登记时 on_behalf_of 为来电人用户名",
+        &["pack", "process", "title", "org_id?", "on_behalf_of?", "fields?:object"],
+    ),
+    (HttpMethod::Get, "/api/v1/tickets/export.xlsx", "工单", "导出工单列表（Excel，须填 reason）", &[]),
+    (HttpMethod::Get, "/api/v1/tickets/{id}", "工单", "工单详情：流程步骤、当前可办操作、审批、时限、时间线、附件、关联", &[]),
+    (
+        HttpMethod::Post,
+        "/api/v1/tickets/{id}/transitions",
+        "工单",
+        "办理一步流程操作（策略包校验角色、条件、必填字段、附件和提前量）",
+        &["transition", "fields?:object", "comment?", "assignee?"],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/tickets/{id}/votes",
+        "工单",
+        "审批（同意或驳回，驳回须填意见）",
+        &["approval", "approve:boolean", "comment?"],
+    ),
+    (HttpMethod::Post, "/api/v1/tickets/{id}/comments", "工单", "添加评论", &["body"]),
+    (
+        HttpMethod::Post,
+        "/api/v1/tickets/{id}/attachments",
+        "工单",
+        "上传附件：请求体为文件内容，查询参数 kind（如 backup、script、result）与 filename",
+        &[],
+    ),
+    (HttpMethod::Get, "/api/v1/attachments/{id}", "工单", "下载附件", &[]),
+    (HttpMethod::Get, "/api/v1/todo", "工单", "我的待办：当前可由我办理或审批的工单", &[]),
+    (HttpMethod::Get, "/api/v1/search", "搜索", "中文全文检索（q, type, page）", &[]),
+    (HttpMethod::Get, "/api/v1/notifications", "消息", "站内消息（时限预警、超时、流转通知）", &[]),
+    (HttpMethod::Post, "/api/v1/notifications/{id}/read", "消息", "标记已读", &[]),
+    (
+        HttpMethod::Get,
         "/api/v1/openapi.json",
         "文档",
         "本文档",
@@ -277,6 +342,8 @@ fn body(fields: &[&str]) -> Option<utoipa::openapi::request_body::RequestBody> {
         let (name, ty) = match name.split_once(':') {
             Some((n, "integer")) => (n, Type::Integer),
             Some((n, "boolean")) => (n, Type::Boolean),
+            Some((n, "array")) => (n, Type::Array),
+            Some((n, "object")) => (n, Type::Object),
             Some((n, _)) => (n, Type::String),
             None => (name, Type::String),
         };
@@ -300,6 +367,12 @@ fn body(fields: &[&str]) -> Option<utoipa::openapi::request_body::RequestBody> {
     )
 }
 
+/// The `{name}` segments of a path.
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
 pub fn build() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for (method, path, tag, summary, fields) in OPERATIONS {
@@ -313,10 +386,10 @@ pub fn build() -> OpenApi {
                 ResponseBuilder::new()
                     .description("错误：{code, message, request_id}，message 为中文提示"),
             );
-        if path.contains("{id}") {
+        for name in path_params(path) {
             op = op.parameter(
                 ParameterBuilder::new()
-                    .name("id")
+                    .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True),
             );

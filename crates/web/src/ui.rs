@@ -1,6 +1,8 @@
 //! Server-rendered Chinese UI. Every page re-checks permissions on the
 //! server (in the use cases); menus only hide what would be refused.
 
+mod calendar;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -50,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/config", get(config_page).post(config_submit))
         .route("/audit", get(audit_page))
         .route("/audit/export", post(audit_export))
+        .route("/calendar", get(calendar::page))
+        .route("/calendar/import", post(calendar::import_submit))
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
@@ -99,7 +103,7 @@ impl Layout {
     fn for_user(u: &UiUser, active: &'static str) -> Self {
         let p = &u.principal;
         let mut nav = vec![("/", "首页")];
-        let items: [(&str, &str, Option<Action>); 7] = [
+        let items: [(&str, &str, Option<Action>); 8] = [
             ("/orgs", "组织机构", Some(Action::OrgView)),
             ("/users", "用户管理", Some(Action::UserView)),
             ("/sessions", "会话", None),
@@ -111,6 +115,7 @@ impl Layout {
             ),
             ("/config", "系统参数", Some(Action::ConfigView)),
             ("/audit", "审计日志", Some(Action::AuditRead)),
+            ("/calendar", "工作日历", None),
         ];
         if !p.must_change_password {
             for (href, label, action) in items {

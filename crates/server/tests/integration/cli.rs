@@ -385,7 +385,11 @@ async fn cli_migrate_applies_once() {
     let bin = Bin::new();
     let first = run(&mut bin.cmd(&["migrate"])).await;
     assert_eq!(first.code, Some(0), "{first}");
-    assert!(first.stdout.contains("本次执行迁移 1 个"), "{first}");
+    let all = yunwei_store::migrate::latest_version();
+    assert!(
+        first.stdout.contains(&format!("本次执行迁移 {all} 个")),
+        "{first}"
+    );
     assert!(bin.dir.path().join("data/yunwei.db").exists());
     let again = run(&mut bin.cmd(&["migrate"])).await;
     assert_eq!(again.code, Some(0), "{again}");
@@ -406,8 +410,13 @@ async fn cli_migrate_applies_once() {
 struct Server {
     child: Child,
     banner: String,
-    stdout: BufReader<std::process::ChildStdout>,
+    /// Lines of stdout after the banner, read by a background thread so a
+    /// wedged server fails the test after a bounded wait instead of hanging.
+    lines: std::sync::mpsc::Receiver<String>,
 }
+
+/// Longest wait for the server to start or stop.
+const SERVER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Server {
     /// Starts the server and reads its start-up banner (printed once the
@@ -419,25 +428,40 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("spawn yunwei serve");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut banner = String::new();
         loop {
-            let mut line = String::new();
-            let n = stdout.read_line(&mut line).expect("read banner");
-            if n == 0 {
-                let status = child.wait().expect("wait");
-                let err = std::fs::read_to_string(stderr_file).unwrap_or_default();
-                panic!("yunwei serve exited ({status}) before it was ready:\n{banner}\n--- stderr\n{err}");
-            }
-            banner.push_str(&line);
-            if line.starts_with("=====") && banner.contains("启动用时") {
-                break;
+            match lines.recv_timeout(SERVER_DEADLINE) {
+                Ok(line) => {
+                    banner.push_str(&line);
+                    banner.push('\n');
+                    if line.starts_with("=====") && banner.contains("启动用时") {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait().expect("wait");
+                    let err = std::fs::read_to_string(stderr_file).unwrap_or_default();
+                    panic!(
+                        "yunwei serve not ready ({e:?}, {status}):\n{banner}\n--- stderr\n{err}"
+                    );
+                }
             }
         }
         Server {
             child,
             banner,
-            stdout,
+            lines,
         }
     }
 
@@ -451,16 +475,26 @@ impl Server {
         url.split('/').next().expect("address").to_string()
     }
 
-    /// SIGTERM, then waits for a clean exit; returns the rest of stdout.
+    /// SIGTERM, then waits (bounded) for a clean exit; returns the rest of stdout.
     fn stop(mut self) -> String {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill");
         assert!(status.success());
-        let exit = self.child.wait().expect("wait");
+        // stdout closes when the process exits.
         let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest).expect("read stdout");
+        loop {
+            match self.lines.recv_timeout(SERVER_DEADLINE) {
+                Ok(line) => {
+                    rest.push_str(&line);
+                    rest.push('\n');
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("yunwei serve did not stop after SIGTERM ({e:?}):\n{rest}"),
+            }
+        }
+        let exit = self.child.wait().expect("wait");
         assert!(exit.success(), "graceful shutdown exits 0: {exit}\n{rest}");
         rest
     }

@@ -4,5 +4,8 @@
 
 mod api;
 mod audit_tamper;
+mod calendar;
 mod cli;
 mod permission_matrix;
+mod policy;
+mod search;

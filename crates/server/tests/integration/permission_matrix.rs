@@ -93,12 +93,16 @@ fn expected(actor: &str, op: Op, target: &str) -> bool {
     }
 }
 
-/// Operations on the installation as a whole: (export audit, edit security policy).
-fn expected_global(actor: &str) -> (bool, bool) {
+/// Operations on the installation as a whole: (export audit, edit security
+/// policy, import holiday data into the working-day calendar).
+fn expected_global(actor: &str) -> (bool, bool, bool) {
     match actor {
-        "audadmin" | "nj_audadmin" => (true, false),
-        "secadmin" => (false, true),
-        _ => (false, false),
+        "audadmin" | "nj_audadmin" => (true, false, false),
+        "secadmin" => (false, true, false),
+        // Configuration of the installation: the top-level system
+        // administrator only (DESIGN.md sections 6 and 7).
+        "sysadmin" => (false, false, true),
+        _ => (false, false, false),
     }
 }
 
@@ -327,7 +331,7 @@ async fn check_actor(w: &World, actor: &str) {
             }
         }
     }
-    let (export, policy) = expected_global(actor);
+    let (export, policy, calendar) = expected_global(actor);
     let r = w
         .app
         .get("/api/v1/audit/export.xlsx?reason=matrix", Some(&token))
@@ -347,6 +351,28 @@ async fn check_actor(w: &World, actor: &str) {
     if r.status.is_success() != policy {
         failures.push(format!(
             "{actor} edit security policy: expected {policy}, got {}",
+            r.status
+        ));
+    }
+    let year = json!({"year": 2030, "papers": ["https://www.gov.cn/zhengce/matrix.htm"],
+        "days": [{"name": "元旦", "date": "2030-01-01", "isOffDay": true}]});
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/api/v1/calendar/import?reason=matrix")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(year.to_string()))
+        .unwrap();
+    let r = w.app.request(req).await;
+    assert!(
+        r.status.is_success() || r.status == StatusCode::FORBIDDEN,
+        "{actor} import calendar: unexpected {} {}",
+        r.status,
+        r.text()
+    );
+    if r.status.is_success() != calendar {
+        failures.push(format!(
+            "{actor} import calendar: expected {calendar}, got {}",
             r.status
         ));
     }

@@ -1,0 +1,25 @@
+//! Policy packs (ADR 0003): the regulation as TOML data and a pure
+//! workflow engine over it.
+//!
+//! - [`model`]: the checked pack: roles, processes, fields, states,
+//!   transitions, approvals, timers, lead times, conversions.
+//! - [`condition`]: the small condition language (`level == 'major' and
+//!   type != 'data'`), parsed, never executed.
+//! - [`check`]: [`check::load_pack`] parses the TOML files with source spans
+//!   and reports every problem as `file:line:col: message`.
+//! - [`engine`]: which transitions an actor may take, applying one, votes.
+//! - [`embedded`]: the packs compiled into the binary (`policies/`).
+
+pub mod check;
+pub mod condition;
+pub mod embedded;
+pub mod engine;
+pub mod model;
+
+pub use check::{load_pack, PackError};
+pub use condition::{Condition, ConditionError, Expr};
+pub use engine::{
+    apply, available, derive_fields, open, vote, Actor, ApprovalVote, Opening, Outcome, Refusal,
+    TicketSnapshot, TimerAction, TimerOp, VoteOutcome, Workdays,
+};
+pub use model::{FieldType, FieldValue, Fields, Pack, Process};

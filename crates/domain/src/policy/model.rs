@@ -1,0 +1,625 @@
+//! The checked, in-memory form of a policy pack (ADR 0003).
+//!
+//! Values of these types only come out of [`super::check::load_pack`], which
+//! has already verified every cross-reference (roles, states, fields,
+//! transitions, processes), so the engine can rely on them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::condition::Condition;
+
+/// A ticket field's value. Text, long text and choices are `Text` (a
+/// choice holds its id).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    Text(String),
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+}
+
+impl FieldValue {
+    /// Set means present and, for text, not blank.
+    pub fn is_set(&self) -> bool {
+        match self {
+            FieldValue::Text(s) => !s.trim().is_empty(),
+            FieldValue::Number(n) => !n.is_nan(),
+            _ => true,
+        }
+    }
+
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<f64> {
+        match *self {
+            FieldValue::Integer(i) => Some(i as f64),
+            FieldValue::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether the value fits a field of type `ty` (a choice must also be
+    /// one of the field's choices; the caller checks that).
+    pub fn fits(&self, ty: FieldType) -> bool {
+        match self {
+            FieldValue::Text(_) => ty.is_textual(),
+            FieldValue::Integer(_) => ty.is_numeric(),
+            FieldValue::Number(_) => ty == FieldType::Number,
+            FieldValue::Bool(_) => ty == FieldType::Bool,
+            FieldValue::Date(_) => ty == FieldType::Date,
+            FieldValue::DateTime(_) => ty == FieldType::DateTime,
+        }
+    }
+
+    /// Converts a value written in a pack (`derive` values, conversion
+    /// `set`) to a field of type `ty`.
+    pub fn from_pack_literal(ty: FieldType, s: &str) -> Option<FieldValue> {
+        match ty {
+            FieldType::Text | FieldType::LongText | FieldType::Choice => {
+                Some(FieldValue::Text(s.to_string()))
+            }
+            FieldType::Integer => s.trim().parse().ok().map(FieldValue::Integer),
+            FieldType::Number => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(FieldValue::Number),
+            FieldType::Bool => match s.trim() {
+                "true" => Some(FieldValue::Bool(true)),
+                "false" => Some(FieldValue::Bool(false)),
+                _ => None,
+            },
+            FieldType::Date => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .map(FieldValue::Date),
+            FieldType::DateTime => DateTime::parse_from_rfc3339(s.trim())
+                .ok()
+                .map(|d| FieldValue::DateTime(d.with_timezone(&Utc))),
+        }
+    }
+}
+
+/// A ticket's fields by id.
+pub type Fields = BTreeMap<String, FieldValue>;
+
+/// Where a rule is written: file, line and column (both 1-based).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// Built-in pack role: the user who opened the ticket.
+pub const ROLE_REQUESTER: &str = "requester";
+/// Built-in pack role: the user the ticket is assigned to.
+pub const ROLE_ASSIGNEE: &str = "assignee";
+
+/// A policy pack: `pack.toml` plus one file per process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pack {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// File name of the regulation under `shared/seeds/`, if any.
+    pub document: Option<String>,
+    pub roles: Vec<PackRole>,
+    pub processes: Vec<Process>,
+    pub origin: Origin,
+}
+
+/// A pack role and the platform roles (`roles::Role::as_str`) that hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackRole {
+    pub id: String,
+    pub label: String,
+    pub platform: Vec<String>,
+    pub source: Option<String>,
+    pub origin: Origin,
+}
+
+/// One workflow: change, incident, service request...
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub id: String,
+    pub name: String,
+    pub number_prefix: Option<String>,
+    pub source: Option<String>,
+    pub origin: Origin,
+    pub fields: Vec<Field>,
+    pub derives: Vec<Derive>,
+    pub states: Vec<State>,
+    pub transitions: Vec<Transition>,
+    pub approvals: Vec<Approval>,
+    pub timers: Vec<Timer>,
+    pub lead_times: Vec<LeadTime>,
+    pub conversions: Vec<Conversion>,
+    /// Labels of the pack's roles, for messages.
+    pub role_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    LongText,
+    Integer,
+    Number,
+    Choice,
+    Date,
+    DateTime,
+    Bool,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 8] = [
+        FieldType::Text,
+        FieldType::LongText,
+        FieldType::Integer,
+        FieldType::Number,
+        FieldType::Choice,
+        FieldType::Date,
+        FieldType::DateTime,
+        FieldType::Bool,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::LongText => "long_text",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Choice => "choice",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+            FieldType::Bool => "bool",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Text-like types hold a [`super::condition::FieldValue::Text`].
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::LongText | FieldType::Choice
+        )
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Number)
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(self, FieldType::Date | FieldType::DateTime)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub id: String,
+    pub label: String,
+    pub ty: FieldType,
+    /// In the order written; empty unless `ty` is `Choice`.
+    pub choices: Vec<Choice>,
+    pub source: Option<String>,
+    pub origin: Origin,
+}
+
+impl Field {
+    pub fn choice(&self, id: &str) -> Option<&Choice> {
+        self.choices.iter().find(|c| c.id == id)
+    }
+}
+
+/// A computed field: the first case whose condition holds sets the value;
+/// when none holds the field keeps what it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derive {
+    pub field: String,
+    pub cases: Vec<DeriveCase>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeriveCase {
+    pub when: Condition,
+    /// The value as written; converted to the field's type by the engine.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub id: String,
+    pub label: String,
+    pub initial: bool,
+    /// `final = true`: the ticket is over.
+    pub is_final: bool,
+    /// `waiting = true`: wall-clock timers pause here (waiting for the user).
+    pub waiting: bool,
+    pub source: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub id: String,
+    pub label: String,
+    pub from: Vec<String>,
+    pub to: String,
+    /// Pack roles (or `requester` / `assignee`) allowed to take it.
+    pub roles: Vec<String>,
+    /// Fields that must be set once the input is merged and derived.
+    pub require: Vec<String>,
+    /// Attachment kinds that must exist on the ticket.
+    pub attachments: Vec<String>,
+    pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalMode {
+    /// Every step must approve; any rejection ends it as rejected.
+    All,
+    /// One approval is enough; it is rejected when every step rejected.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalOrder {
+    /// Only the first pending step may vote.
+    Sequential,
+    /// Any pending step may vote.
+    Parallel,
+}
+
+/// Votes collected while the ticket is in `state`. When several approvals
+/// name the same state, the first (in file order) whose `when` holds is the
+/// one that opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    pub id: String,
+    pub label: Option<String>,
+    pub state: String,
+    /// One pack role per step.
+    pub steps: Vec<String>,
+    pub mode: ApprovalMode,
+    pub order: ApprovalOrder,
+    pub approved: String,
+    pub rejected: String,
+    pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// A timer's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimerDuration {
+    /// `30m`, `2h`: wall-clock minutes (7x24 unless paused).
+    WallClock(u32),
+    /// `2wd`: working days (工作日).
+    WorkingDays(u32),
+    /// `5d`: calendar days.
+    CalendarDays(u32),
+}
+
+impl TimerDuration {
+    /// Parses `30m`, `2h`, `2wd`, `5d`.
+    pub fn parse(s: &str) -> Option<TimerDuration> {
+        let s = s.trim();
+        let digits = s.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u32 = s[..digits].parse().ok()?;
+        match &s[digits..] {
+            "m" => Some(TimerDuration::WallClock(n)),
+            "h" => n.checked_mul(60).map(TimerDuration::WallClock),
+            "wd" => Some(TimerDuration::WorkingDays(n)),
+            "d" => Some(TimerDuration::CalendarDays(n)),
+            _ => None,
+        }
+    }
+
+    pub fn is_wall_clock(self) -> bool {
+        matches!(self, TimerDuration::WallClock(_))
+    }
+}
+
+impl fmt::Display for TimerDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TimerDuration::WallClock(m) if m % 60 == 0 && m > 0 => write!(f, "{}h", m / 60),
+            TimerDuration::WallClock(m) => write!(f, "{m}m"),
+            TimerDuration::WorkingDays(n) => write!(f, "{n}wd"),
+            TimerDuration::CalendarDays(n) => write!(f, "{n}d"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timer {
+    pub id: String,
+    pub label: String,
+    pub start: Vec<String>,
+    pub stop: Vec<String>,
+    pub pause: Vec<String>,
+    pub duration: TimerDuration,
+    pub warn_before: Option<TimerDuration>,
+    pub notify: Vec<String>,
+    pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// "At least N working days before `field`" for `transition` (DESIGN.md 6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadTime {
+    pub transition: String,
+    pub field: String,
+    pub working_days: u32,
+    pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// Taking `transition` opens a ticket of `process` with `set` values and
+/// the `copy` fields of this ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversion {
+    pub transition: String,
+    pub process: String,
+    pub set: Vec<(String, String)>,
+    pub copy: Vec<String>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// Any cited item of a pack, for `policy trace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRef {
+    /// Process id, or `None` for pack-level items (roles).
+    pub process: Option<String>,
+    /// `process`, `role`, `field`, `derive`, `state`, `transition`,
+    /// `approval`, `timer`, `lead_time`, `conversion`.
+    pub kind: &'static str,
+    pub id: String,
+    pub source: String,
+    pub origin: Origin,
+}
+
+impl Pack {
+    pub fn process(&self, id: &str) -> Option<&Process> {
+        self.processes.iter().find(|p| p.id == id)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&PackRole> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// The pack roles held by a user with these platform roles.
+    pub fn pack_roles_for<'a>(
+        &self,
+        platform_roles: impl IntoIterator<Item = &'a str>,
+    ) -> std::collections::BTreeSet<String> {
+        let held: Vec<&str> = platform_roles.into_iter().collect();
+        self.roles
+            .iter()
+            .filter(|r| r.platform.iter().any(|p| held.contains(&p.as_str())))
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Label of a pack role, including the built-in ones.
+    pub fn role_label<'a>(&'a self, id: &'a str) -> &'a str {
+        match id {
+            ROLE_REQUESTER => "申请人",
+            ROLE_ASSIGNEE => "处理人",
+            _ => self.role(id).map(|r| r.label.as_str()).unwrap_or(id),
+        }
+    }
+
+    /// Every item that carries a citation, pack roles first, then each
+    /// process in order.
+    pub fn rules(&self) -> Vec<RuleRef> {
+        let mut out = Vec::new();
+        for r in &self.roles {
+            if let Some(s) = &r.source {
+                out.push(RuleRef {
+                    process: None,
+                    kind: "role",
+                    id: r.id.clone(),
+                    source: s.clone(),
+                    origin: r.origin.clone(),
+                });
+            }
+        }
+        for p in &self.processes {
+            p.collect_rules(&mut out);
+        }
+        out
+    }
+}
+
+impl Process {
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    pub fn state(&self, id: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.id == id)
+    }
+
+    pub fn transition(&self, id: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.id == id)
+    }
+
+    pub fn approval(&self, id: &str) -> Option<&Approval> {
+        self.approvals.iter().find(|a| a.id == id)
+    }
+
+    pub fn timer(&self, id: &str) -> Option<&Timer> {
+        self.timers.iter().find(|t| t.id == id)
+    }
+
+    /// The one initial state (guaranteed by the checker).
+    pub fn initial_state(&self) -> &State {
+        self.states
+            .iter()
+            .find(|s| s.initial)
+            .expect("checked pack has an initial state")
+    }
+
+    /// The approval collected in `state` for these fields, if any.
+    pub fn open_approval(&self, state: &str, fields: &Fields) -> Option<&Approval> {
+        self.approvals
+            .iter()
+            .find(|a| a.state == state && Condition::holds_opt(a.when.as_ref(), fields))
+    }
+
+    fn collect_rules(&self, out: &mut Vec<RuleRef>) {
+        let mut push = |kind: &'static str, id: &str, source: &Option<String>, origin: &Origin| {
+            if let Some(s) = source {
+                out.push(RuleRef {
+                    process: Some(self.id.clone()),
+                    kind,
+                    id: id.to_string(),
+                    source: s.clone(),
+                    origin: origin.clone(),
+                });
+            }
+        };
+        push("process", &self.id, &self.source, &self.origin);
+        for f in &self.fields {
+            push("field", &f.id, &f.source, &f.origin);
+        }
+        for d in &self.derives {
+            push("derive", &d.field, &Some(d.source.clone()), &d.origin);
+        }
+        for s in &self.states {
+            push("state", &s.id, &s.source, &s.origin);
+        }
+        for t in &self.transitions {
+            push("transition", &t.id, &Some(t.source.clone()), &t.origin);
+        }
+        for a in &self.approvals {
+            push("approval", &a.id, &Some(a.source.clone()), &a.origin);
+        }
+        for t in &self.timers {
+            push("timer", &t.id, &Some(t.source.clone()), &t.origin);
+        }
+        for l in &self.lead_times {
+            let id = format!("{}.{}>={}wd", l.transition, l.field, l.working_days);
+            push("lead_time", &id, &Some(l.source.clone()), &l.origin);
+        }
+        for c in &self.conversions {
+            let id = format!("{}->{}", c.transition, c.process);
+            push("conversion", &id, &Some(c.source.clone()), &c.origin);
+        }
+    }
+}
+
+/// Splits a citation `JSCZ-27` / `EEDS-3.3.4` into its code and numeric
+/// article path, or `None` when it is not of that form.
+pub fn parse_citation(s: &str) -> Option<(&str, Vec<u32>)> {
+    let (code, article) = s.split_once('-')?;
+    if code.is_empty() || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let parts: Option<Vec<u32>> = article
+        .split('.')
+        .map(|p| {
+            if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+                None
+            } else {
+                p.parse().ok()
+            }
+        })
+        .collect();
+    Some((code, parts?))
+}
+
+/// The test-name prefix of a citation: `JSCZ-27` -> `jscz_27_`,
+/// `EEDS-3.3.4` -> `eeds_3_3_4_`.
+pub fn citation_test_prefix(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.push('_');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            TimerDuration::parse("30m"),
+            Some(TimerDuration::WallClock(30))
+        );
+        assert_eq!(
+            TimerDuration::parse("2h"),
+            Some(TimerDuration::WallClock(120))
+        );
+        assert_eq!(
+            TimerDuration::parse("2wd"),
+            Some(TimerDuration::WorkingDays(2))
+        );
+        assert_eq!(
+            TimerDuration::parse("5d"),
+            Some(TimerDuration::CalendarDays(5))
+        );
+        for bad in ["", "h", "2", "2x", "-1d", "2 h", "1.5h", "99999999999m"] {
+            assert_eq!(TimerDuration::parse(bad), None, "{bad}");
+        }
+        assert_eq!(TimerDuration::WallClock(120).to_string(), "2h");
+        assert_eq!(TimerDuration::WallClock(30).to_string(), "30m");
+    }
+
+    #[test]
+    fn citations() {
+        assert_eq!(parse_citation("JSCZ-27"), Some(("JSCZ", vec![27])));
+        assert_eq!(parse_citation("EEDS-3.3.4"), Some(("EEDS", vec![3, 3, 4])));
+        assert_eq!(parse_citation("jscz-27"), None);
+        assert_eq!(parse_citation("JSCZ-"), None);
+        assert_eq!(parse_citation("JSCZ-2a"), None);
+        assert_eq!(parse_citation("JSCZ27"), None);
+        assert_eq!(citation_test_prefix("JSCZ-27"), "jscz_27_");
+        assert_eq!(citation_test_prefix("NTCZ-6.1.2"), "ntcz_6_1_2_");
+    }
+}

@@ -1,0 +1,1220 @@
+//! Policy packs (ADR 0003): `yunwei policy check` / `trace` as a process,
+//! and the shipped JSCZ pack driven through the engine, one test per
+//! article it enforces.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use yunwei::policy::{chinese_number, document_articles, scan_test_fns, trace_report};
+use yunwei_domain::policy::engine::{self, shanghai};
+use yunwei_domain::policy::model::{Pack, Process};
+use yunwei_domain::policy::{
+    embedded, Actor, FieldValue, Fields, Refusal, TicketSnapshot, Workdays,
+};
+
+// ------------------------------------------------------------------ CLI
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Out {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn yunwei(dir: &Path, args: &[&str]) -> Out {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yunwei"));
+    c.current_dir(dir).args(args).stdin(Stdio::null());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("YUNWEI_") {
+            c.env_remove(&key);
+        }
+    }
+    let out = c.output().expect("run yunwei");
+    Out {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn policy_check_accepts_the_shipped_jscz_pack() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = repo_root().join("policies/jscz");
+    let out = yunwei(tmp.path(), &["policy", "check", dir.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let pack = embedded::pack("jscz").expect("jscz");
+    assert_eq!(
+        out.stdout.trim(),
+        format!(
+            "策略包 jscz 1.0.0 检查通过：2 个流程，{} 条规则",
+            pack.rules().len()
+        ),
+        "{out}"
+    );
+}
+
+const MINI_PACK: &str = r#"id = "mini"
+name = "测试包"
+version = "0.1.0"
+
+[roles.lead]
+label = "负责人"
+platform = ["project_lead"]
+"#;
+
+/// Four errors, at lines and columns written out below.
+const BROKEN_PROCESS: &str = r#"id = "p"
+name = "测试流程"
+
+[[state]]
+id = "draft"
+label = "草稿"
+initial = true
+
+[[state]]
+id = "done"
+label = "完成"
+final = true
+
+[[state]]
+id = "orphan"
+label = "孤立"
+final = true
+
+[[transition]]
+id = "finish"
+label = "完成"
+from = ["draft"]
+to = "done"
+roles = ["requester", "chief"]
+
+[[timer]]
+id = "resolve"
+label = "解决时限"
+start = ["draft"]
+duration = "2h"
+source = "NTCZ-6.1.2"
+"#;
+
+#[test]
+fn policy_check_reports_file_line_col_for_each_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("pack.toml"), MINI_PACK).unwrap();
+    std::fs::write(tmp.path().join("p.toml"), BROKEN_PROCESS).unwrap();
+    std::fs::write(tmp.path().join("README.md"), "not a pack file").unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(1), "{out}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let expected = [
+        // unreachable state: at its [[state]] header
+        ("./p.toml:14:1: ", "状态「orphan」不可达"),
+        // transition without source: at its [[transition]] header
+        ("./p.toml:19:1: ", "流转「finish」缺少依据条款"),
+        // unknown role: at the role's string
+        ("./p.toml:24:23: ", "未知角色「chief」"),
+        // timer without stop: at its [[timer]] header
+        ("./p.toml:26:1: ", "计时器「resolve」缺少 stop"),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{out}");
+    for ((prefix, message), line) in expected.iter().zip(&lines) {
+        assert!(
+            line.starts_with(prefix) && line.contains(message),
+            "expected {prefix}{message}…, got {line}\n{out}"
+        );
+    }
+    assert!(out.stderr.contains("4 个错误"), "{out}");
+}
+
+#[test]
+fn policy_check_reports_toml_errors_and_unknown_keys() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = MINI_PACK.replace("version = \"0.1.0\"", "version = \"0.1.0\"\nowner = \"x\"");
+    std::fs::write(tmp.path().join("pack.toml"), pack).unwrap();
+    std::fs::write(tmp.path().join("p.toml"), "id = \"p\"\nname = \"x\n").unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stdout.contains(
+            "./pack.toml:4:1: 未知的键「owner」，可用的键：id、name、version、document、roles"
+        ),
+        "{out}"
+    );
+    assert!(out.stdout.contains("./p.toml:2:10: TOML 语法错误"), "{out}");
+
+    let out = yunwei(tmp.path(), &["policy", "check", "no-such-dir"]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("无法读取策略包目录"), "{out}");
+}
+
+#[test]
+fn policy_trace_lists_articles_rules_and_tests() {
+    let document = "../shared/seeds/000_4b969e8bf2fe8a51.txt";
+    let root = repo_root();
+    let mut args = vec!["policy", "trace", "--pack", "jscz"];
+    let has_document = root.join(document).is_file();
+    if has_document {
+        args.extend(["--document", document]);
+    }
+    let out = yunwei(&root, &args);
+    assert_eq!(out.code, Some(0), "{out}");
+    let block = |citation: &str| -> String {
+        let start = out
+            .stdout
+            .find(&format!("\n{citation}\n"))
+            .unwrap_or_else(|| panic!("no {citation}: {out}"));
+        let rest = &out.stdout[start + 1..];
+        let end = rest.find("\n\n").unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+    let b27 = block("JSCZ-27");
+    assert!(
+        b27.contains("change / lead_time / submit.planned_start>=2wd"),
+        "{b27}"
+    );
+    assert!(
+        b27.contains("jscz_27_major_change_needs_two_working_days"),
+        "{b27}"
+    );
+    // Articles come in numeric order: JSCZ-26 before JSCZ-27, JSCZ-3x after.
+    let pos = |c: &str| out.stdout.find(&format!("\n{c}\n")).unwrap();
+    assert!(pos("JSCZ-11") < pos("JSCZ-26") && pos("JSCZ-27") < pos("JSCZ-31"));
+    assert!(block("JSCZ-34")
+        .contains("jscz_34_data_change_needs_backup_script_and_result_before_close"));
+    if has_document {
+        assert!(out.stdout.contains("条款覆盖：文档共 59 条"), "{out}");
+        let uncited = &out.stdout[out.stdout.find("未被任何规则引用的条款").unwrap()..];
+        assert!(uncited.contains("\n  JSCZ-1\n"), "{uncited}");
+        assert!(!uncited.contains("\n  JSCZ-27"), "{uncited}");
+    }
+
+    // Without sources or a document, trace says so.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = yunwei(tmp.path(), &["policy", "trace"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains("（未找到测试源码）"), "{out}");
+    assert!(out.stdout.contains("未指定 --document"), "{out}");
+
+    let out = yunwei(tmp.path(), &["policy", "trace", "--pack", "nope"]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("没有策略包「nope」"), "{out}");
+}
+
+#[test]
+fn trace_helpers() {
+    for (s, n) in [
+        ("一", 1),
+        ("十", 10),
+        ("十一", 11),
+        ("二十七", 27),
+        ("五十六", 56),
+        ("一百零二", 102),
+    ] {
+        assert_eq!(chinese_number(s), Some(n), "{s}");
+    }
+    assert_eq!(chinese_number("零"), None);
+    let text = "第一章 总则\n\t第一条 为加强\n\t第二条 本制度\n参见第一条的规定。\n[image: ]\t第十一条 x\n第五十九条";
+    assert_eq!(document_articles(text), [1, 2, 11, 59]);
+
+    let pack = embedded::pack("jscz").unwrap();
+    let tests = scan_test_fns(&repo_root().join("crates")).expect("sources");
+    assert!(tests
+        .iter()
+        .any(|t| t.name == "jscz_26_data_change_needs_director_signoff"));
+    let report = trace_report(&pack, Some(&tests), Some(text));
+    assert!(
+        report.contains("条款覆盖：文档共 4 条，被规则引用 1 条，未被引用 3 条"),
+        "{report}"
+    );
+    assert!(scan_test_fns(Path::new("/nonexistent/crates")).is_none());
+}
+
+// ------------------------------------------------------- engine on JSCZ
+
+/// Working days per DESIGN.md section 6, with the 2026 Mid-Autumn and
+/// National Day data (2026-09-25..27 and 10-01..07 off; Sunday 09-20 and
+/// Saturday 10-10 worked) so the holiday matters.
+struct Calendar2026;
+
+impl Calendar2026 {
+    fn is_workday(d: NaiveDate) -> bool {
+        let date = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let off = [
+            date(9, 25),
+            date(9, 26),
+            date(9, 27),
+            date(10, 1),
+            date(10, 2),
+            date(10, 3),
+            date(10, 4),
+            date(10, 5),
+            date(10, 6),
+            date(10, 7),
+        ];
+        let worked = [date(9, 20), date(10, 10)];
+        if off.contains(&d) {
+            return false;
+        }
+        worked.contains(&d) || !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+    }
+}
+
+impl Workdays for Calendar2026 {
+    fn sub_workdays(&self, mut d: NaiveDate, mut n: u32) -> NaiveDate {
+        while n > 0 {
+            d = d.pred_opt().unwrap();
+            if Self::is_workday(d) {
+                n -= 1;
+            }
+        }
+        d
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A time in Asia/Shanghai.
+fn sh(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    shanghai()
+        .from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn text(s: &str) -> FieldValue {
+    FieldValue::Text(s.into())
+}
+
+fn fields(pairs: &[(&str, FieldValue)]) -> Fields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn jscz() -> Pack {
+    embedded::pack("jscz").expect("jscz pack")
+}
+
+/// A user with platform roles, as the pack sees them.
+fn user(pack: &Pack, id: &str, platform: &[&str]) -> Actor {
+    Actor {
+        user_id: id.into(),
+        pack_roles: pack.pack_roles_for(platform.iter().copied()),
+    }
+}
+
+struct People {
+    vendor: Actor,
+    lead: Actor,
+    deputy: Actor,
+    director: Actor,
+    hardware: Actor,
+    software: Actor,
+    business: Actor,
+}
+
+fn people(pack: &Pack) -> People {
+    People {
+        vendor: user(pack, "vendor", &["vendor_engineer"]),
+        lead: user(pack, "lead", &["project_lead"]),
+        deputy: user(pack, "deputy", &["director"]),
+        director: user(pack, "director", &["director"]),
+        hardware: user(pack, "hardware", &["hardware_ops"]),
+        software: user(pack, "software", &["software_dev"]),
+        business: user(pack, "business", &["business_staff"]),
+    }
+}
+
+/// A ticket moved through the engine.
+struct Ticket<'p> {
+    process: &'p Process,
+    snap: TicketSnapshot,
+    now: DateTime<Utc>,
+}
+
+impl<'p> Ticket<'p> {
+    fn open(process: &'p Process, requester: &Actor, input: Fields) -> Ticket<'p> {
+        let o = engine::open(process, &input).expect("open");
+        Ticket {
+            process,
+            snap: TicketSnapshot {
+                state: o.state,
+                fields: o.fields,
+                requester_id: requester.user_id.clone(),
+                ..Default::default()
+            },
+            now: sh(date(2026, 9, 1), 9, 0),
+        }
+    }
+
+    fn try_take(&self, transition: &str, actor: &Actor, input: Fields) -> Result<String, Refusal> {
+        engine::apply(
+            self.process,
+            &self.snap,
+            transition,
+            actor,
+            &input,
+            self.now,
+            &Calendar2026,
+        )
+        .map(|o| o.to_state)
+    }
+
+    #[track_caller]
+    fn take(&mut self, transition: &str, actor: &Actor, input: Fields) -> &mut Self {
+        let out = engine::apply(
+            self.process,
+            &self.snap,
+            transition,
+            actor,
+            &input,
+            self.now,
+            &Calendar2026,
+        )
+        .unwrap_or_else(|r| panic!("{transition} in {}: {r}", self.snap.state));
+        if out.approval_opened.is_some() || out.to_state != self.snap.state {
+            self.snap.approvals.clear();
+        }
+        self.snap.state = out.to_state;
+        self.snap.fields = out.fields;
+        self
+    }
+
+    fn try_vote(
+        &self,
+        approval: &str,
+        actor: &Actor,
+        approve: bool,
+    ) -> Result<Option<String>, Refusal> {
+        engine::vote(self.process, &self.snap, approval, actor, approve).map(|v| v.complete)
+    }
+
+    #[track_caller]
+    fn vote(&mut self, approval: &str, actor: &Actor, approve: bool) -> &mut Self {
+        let v = engine::vote(self.process, &self.snap, approval, actor, approve)
+            .unwrap_or_else(|r| panic!("vote {approval} in {}: {r}", self.snap.state));
+        match v.complete {
+            Some(to) => {
+                self.snap.state = to;
+                self.snap.approvals.clear();
+            }
+            None => self.snap.approvals.push(v.vote),
+        }
+        self
+    }
+
+    fn attach(&mut self, kinds: &[&str]) -> &mut Self {
+        self.snap
+            .attachments
+            .extend(kinds.iter().map(|k| k.to_string()));
+        self
+    }
+
+    fn state(&self) -> &str {
+        &self.snap.state
+    }
+
+    fn available(&self, actor: &Actor) -> BTreeSet<String> {
+        engine::available(self.process, &self.snap, actor)
+            .into_iter()
+            .map(|t| t.id.clone())
+            .collect()
+    }
+}
+
+fn change_fields(level: &str, kind: &str, planned: DateTime<Utc>) -> Fields {
+    fields(&[
+        ("title", text("预算一体化系统变更")),
+        ("system", text("预算管理一体化系统")),
+        ("description", text("变更内容")),
+        ("reason", text("变更原因")),
+        ("level", text(level)),
+        ("type", text(kind)),
+        ("planned_start", FieldValue::DateTime(planned)),
+    ])
+}
+
+fn one(k: &str, v: &str) -> Fields {
+    fields(&[(k, text(v))])
+}
+
+fn plan() -> Fields {
+    fields(&[
+        ("plan", text("实施方案")),
+        ("rollback_plan", text("回退方案")),
+    ])
+}
+
+#[test]
+fn jscz_27_major_change_needs_two_working_days() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    // Planned Thursday 2026-10-08 after National Day: two working days
+    // before is Tuesday 2026-09-29 (DESIGN.md fixture), not 10-06.
+    let planned = sh(date(2026, 10, 8), 9, 0);
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("major", "application", planned),
+    );
+    t.now = sh(date(2026, 9, 29), 23, 30);
+    assert_eq!(
+        t.try_take("submit", &p.vendor, Fields::new()).unwrap(),
+        "submitted"
+    );
+    // 00:30 on the 30th in Shanghai (still the 29th in UTC) is too late.
+    t.now = sh(date(2026, 9, 30), 0, 30);
+    let r = t.try_take("submit", &p.vendor, Fields::new()).unwrap_err();
+    assert_eq!(r.code, "policy.lead_time", "{r}");
+    assert_eq!(r.source.as_deref(), Some("JSCZ-27"));
+    assert!(r.message.contains("至少提前 2 个工作日"), "{r}");
+    assert!(r.message.contains("2026-09-29"), "{r}");
+    // The same holds for a major data change submitted by the business side.
+    let mut d = Ticket::open(change, &p.business, change_fields("major", "data", planned));
+    d.attach(&["signed_request"]);
+    d.now = sh(date(2026, 9, 30), 9, 0);
+    let r = d
+        .try_take("submit_data_change", &p.business, Fields::new())
+        .unwrap_err();
+    assert_eq!(r.code, "policy.lead_time", "{r}");
+    d.now = sh(date(2026, 9, 28), 9, 0);
+    assert!(d
+        .try_take("submit_data_change", &p.business, Fields::new())
+        .is_ok());
+}
+
+#[test]
+fn jscz_27_normal_change_needs_one_working_day_simple_and_emergency_same_day() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    // Monday 2026-10-12: one working day before is Saturday 10-10 (worked).
+    let planned = sh(date(2026, 10, 12), 20, 0);
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("normal", "infrastructure", planned),
+    );
+    t.now = sh(date(2026, 10, 10), 17, 0);
+    assert!(t.try_take("submit", &p.vendor, Fields::new()).is_ok());
+    t.now = sh(date(2026, 10, 11), 10, 0);
+    assert_eq!(
+        t.try_take("submit", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.lead_time"
+    );
+
+    for level in ["simple", "emergency"] {
+        let mut t = Ticket::open(
+            change,
+            &p.vendor,
+            change_fields(level, "application", planned),
+        );
+        t.now = sh(date(2026, 10, 12), 19, 0);
+        assert!(
+            t.try_take("submit", &p.vendor, Fields::new()).is_ok(),
+            "{level}"
+        );
+        t.now = sh(date(2026, 10, 12), 20, 30);
+        assert_eq!(
+            t.try_take("submit", &p.vendor, Fields::new())
+                .unwrap_err()
+                .code,
+            "policy.lead_time",
+            "{level} after the planned start"
+        );
+    }
+}
+
+#[test]
+fn jscz_25_data_changes_are_major_or_simple() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let planned = sh(date(2026, 12, 31), 9, 0);
+    for (level, ok) in [("normal", false), ("emergency", false), ("simple", true)] {
+        let t = Ticket::open(change, &p.vendor, change_fields(level, "data", planned));
+        let r = t.try_take("submit", &p.vendor, Fields::new());
+        assert_eq!(r.is_ok(), ok, "{level}: {r:?}");
+        if !ok {
+            assert_eq!(r.unwrap_err().code, "policy.condition");
+        }
+    }
+    // A level that is not one of the four is refused.
+    let r = engine::open(change, &one("level", "huge")).unwrap_err();
+    assert_eq!(r.code, "policy.invalid_field");
+    assert_eq!(r.source.as_deref(), Some("JSCZ-25"));
+}
+
+#[test]
+fn jscz_33_data_correction_is_requested_by_the_business_department_with_signed_request() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let planned = sh(date(2026, 12, 31), 9, 0);
+    let mut t = Ticket::open(change, &p.business, change_fields("major", "data", planned));
+    // The ordinary submission does not take major data changes.
+    assert_eq!(
+        t.try_take("submit", &p.business, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    // A vendor cannot file it; the business department needs the signed request.
+    let r = t
+        .try_take("submit_data_change", &p.vendor, Fields::new())
+        .unwrap_err();
+    assert_eq!(r.code, "policy.role");
+    let r = t
+        .try_take("submit_data_change", &p.business, Fields::new())
+        .unwrap_err();
+    assert_eq!(r.code, "policy.missing_attachment");
+    assert!(r.message.contains("signed_request"));
+    t.attach(&["signed_request"]);
+    t.take("submit_data_change", &p.business, Fields::new());
+    assert_eq!(t.state(), "submitted");
+    // The project lead sees only the major-data route.
+    assert_eq!(
+        t.available(&p.lead),
+        BTreeSet::from(["accept_data_change".to_string()])
+    );
+}
+
+#[test]
+fn jscz_26_data_change_needs_director_signoff() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(
+        change,
+        &p.business,
+        change_fields("major", "data", sh(date(2026, 12, 31), 9, 0)),
+    );
+    t.attach(&["signed_request"]);
+    t.take("submit_data_change", &p.business, Fields::new())
+        .take("accept_data_change", &p.lead, Fields::new());
+    assert_eq!(t.state(), "data_planning");
+    assert_eq!(
+        t.try_take("submit_data_plan", &p.lead, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.missing_field"
+    );
+    t.take("submit_data_plan", &p.lead, plan());
+    assert_eq!(t.state(), "awaiting_signoff");
+
+    // Sequential, deputy director first: nobody else may vote now.
+    for who in [&p.lead, &p.business, &p.vendor] {
+        assert_eq!(
+            t.try_vote("data_signoff", who, true).unwrap_err().code,
+            "policy.not_your_step"
+        );
+    }
+    t.vote("data_signoff", &p.deputy, true);
+    // The deputy's approval alone is not enough...
+    assert_eq!(t.state(), "awaiting_signoff");
+    // ...and the same person cannot sign again as director.
+    assert_eq!(
+        t.try_vote("data_signoff", &p.deputy, true)
+            .unwrap_err()
+            .code,
+        "policy.already_voted"
+    );
+    t.vote("data_signoff", &p.director, true);
+    assert_eq!(t.state(), "approved");
+
+    // A rejection at either step ends the change.
+    let mut r = Ticket::open(
+        change,
+        &p.business,
+        change_fields("major", "data", sh(date(2026, 12, 31), 9, 0)),
+    );
+    r.attach(&["signed_request"]);
+    r.take("submit_data_change", &p.business, Fields::new())
+        .take("accept_data_change", &p.lead, Fields::new())
+        .take("submit_data_plan", &p.lead, plan())
+        .vote("data_signoff", &p.deputy, true)
+        .vote("data_signoff", &p.director, false);
+    assert_eq!(r.state(), "rejected");
+}
+
+#[test]
+fn jscz_26_major_change_review_board_then_deputy_director() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let review = || {
+        let mut f = plan();
+        f.insert("review_opinion".into(), text("评审通过"));
+        f
+    };
+    for (level, kind) in [("major", "infrastructure"), ("emergency", "application")] {
+        let mut t = Ticket::open(
+            change,
+            &p.vendor,
+            change_fields(level, kind, sh(date(2026, 12, 31), 9, 0)),
+        );
+        t.take("submit", &p.vendor, Fields::new());
+        assert_eq!(
+            t.available(&p.lead),
+            BTreeSet::from(["organise_review".to_string()])
+        );
+        t.take("organise_review", &p.lead, Fields::new()).take(
+            "submit_for_approval",
+            &p.lead,
+            review(),
+        );
+        // Deputy director alone decides unless the director is needed.
+        t.vote("deputy_approval", &p.deputy, true);
+        assert_eq!(t.state(), "approved", "{level}/{kind}");
+    }
+    // 必要时提交中心主任: both sign, in order.
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("major", "application", sh(date(2026, 12, 31), 9, 0)),
+    );
+    let mut input = review();
+    input.insert("needs_director".into(), FieldValue::Bool(true));
+    t.take("submit", &p.vendor, Fields::new())
+        .take("organise_review", &p.lead, Fields::new())
+        .take("submit_for_approval", &p.lead, input);
+    assert_eq!(
+        t.try_vote("deputy_approval", &p.deputy, true)
+            .unwrap_err()
+            .code,
+        "policy.approval_not_open"
+    );
+    t.vote("approval_with_director", &p.deputy, true);
+    assert_eq!(t.state(), "awaiting_approval");
+    t.vote("approval_with_director", &p.director, true);
+    assert_eq!(t.state(), "approved");
+}
+
+#[test]
+fn jscz_26_normal_changes_reviewed_by_project_lead_or_hardware_ops() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let planned = sh(date(2026, 12, 31), 9, 0);
+    // Application: the project lead has the vendor plan, then reviews.
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("normal", "application", planned),
+    );
+    t.take("submit", &p.vendor, Fields::new())
+        .take("arrange_plan", &p.lead, Fields::new())
+        .take("submit_plan", &p.vendor, plan());
+    assert_eq!(
+        t.try_take(
+            "approve_plan_hw",
+            &p.hardware,
+            one("plan_review_opinion", "同意")
+        )
+        .unwrap_err()
+        .code,
+        "policy.condition"
+    );
+    t.take("approve_plan", &p.lead, one("plan_review_opinion", "同意"));
+    assert_eq!(t.state(), "approved");
+
+    // Infrastructure: forwarded to the hardware ops section, which reviews.
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("simple", "infrastructure", planned),
+    );
+    t.take("submit", &p.vendor, Fields::new());
+    assert_eq!(
+        t.available(&p.lead),
+        BTreeSet::from(["forward_to_hardware_ops".to_string()])
+    );
+    t.take("forward_to_hardware_ops", &p.lead, Fields::new());
+    assert_eq!(
+        t.try_take("arrange_plan_hw", &p.lead, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.role"
+    );
+    t.take("arrange_plan_hw", &p.hardware, Fields::new())
+        .take("submit_plan", &p.vendor, plan())
+        .take(
+            "return_plan_hw",
+            &p.hardware,
+            one("plan_review_opinion", "补充回退步骤"),
+        )
+        .take("submit_plan", &p.vendor, plan())
+        .take(
+            "approve_plan_hw",
+            &p.hardware,
+            one("plan_review_opinion", "同意"),
+        );
+    assert_eq!(t.state(), "approved");
+    assert_eq!(
+        t.try_take("publish_plan", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.role"
+    );
+    t.take("publish_plan", &p.lead, Fields::new())
+        .take("start_implementation", &p.vendor, Fields::new())
+        .take(
+            "finish_implementation",
+            &p.vendor,
+            one("implementation_record", "已更换硬盘"),
+        )
+        .take(
+            "verification_passed",
+            &p.vendor,
+            one("verification_result", "阵列正常"),
+        )
+        .take("close", &p.lead, one("success_report", "变更成功"));
+    assert_eq!(t.state(), "closed");
+}
+
+#[test]
+fn jscz_26_failed_verification_rolls_back_and_publishes_postponement() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("simple", "application", sh(date(2026, 12, 31), 9, 0)),
+    );
+    t.take("submit", &p.vendor, Fields::new())
+        .take("arrange_plan", &p.lead, Fields::new())
+        .take("submit_plan", &p.vendor, plan())
+        .take("approve_plan", &p.lead, one("plan_review_opinion", "同意"))
+        .take("publish_plan", &p.lead, Fields::new())
+        .take("start_implementation", &p.vendor, Fields::new())
+        .take(
+            "finish_implementation",
+            &p.vendor,
+            one("implementation_record", "已重启"),
+        )
+        .take(
+            "verification_failed",
+            &p.vendor,
+            one("verification_result", "服务无法启动"),
+        );
+    assert_eq!(t.state(), "rolling_back");
+    assert_eq!(
+        t.try_take("rollback_done", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.missing_field"
+    );
+    t.take("rollback_done", &p.vendor, one("rollback_record", "已回滚"))
+        .take(
+            "publish_postponement",
+            &p.lead,
+            one("postponement_notice", "延期至下周"),
+        );
+    assert_eq!(t.state(), "postponed");
+    assert!(change.state("postponed").unwrap().is_final);
+}
+
+#[test]
+fn jscz_26_application_change_report_includes_usage_guide() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("simple", "application", sh(date(2026, 12, 31), 9, 0)),
+    );
+    t.take("submit", &p.vendor, Fields::new())
+        .take("arrange_plan", &p.lead, Fields::new())
+        .take("submit_plan", &p.vendor, plan())
+        .take("approve_plan", &p.lead, one("plan_review_opinion", "同意"))
+        .take("publish_plan", &p.lead, Fields::new())
+        .take("start_implementation", &p.vendor, Fields::new())
+        .take(
+            "finish_implementation",
+            &p.vendor,
+            one("implementation_record", "已重启"),
+        )
+        .take(
+            "verification_passed",
+            &p.vendor,
+            one("verification_result", "正常"),
+        );
+    let r = t
+        .try_take("close_application", &p.lead, one("success_report", "成功"))
+        .unwrap_err();
+    assert_eq!(r.code, "policy.missing_field");
+    assert!(r.message.contains("操作指南"), "{r}");
+    assert_eq!(
+        t.try_take("close", &p.lead, one("success_report", "成功"))
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    let mut input = one("success_report", "成功");
+    input.insert("usage_guide".into(), text("各地操作指南"));
+    t.take("close_application", &p.lead, input);
+    assert_eq!(t.state(), "closed");
+}
+
+#[test]
+fn jscz_11_application_upgrade_needs_backup_before_implementation() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(
+        change,
+        &p.vendor,
+        change_fields("normal", "application", sh(date(2026, 12, 31), 9, 0)),
+    );
+    t.take("submit", &p.vendor, Fields::new())
+        .take("arrange_plan", &p.lead, Fields::new())
+        .take("submit_plan", &p.vendor, plan())
+        .take("approve_plan", &p.lead, one("plan_review_opinion", "同意"))
+        .take("publish_plan", &p.lead, Fields::new());
+    assert_eq!(
+        t.try_take("start_implementation", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    let r = t
+        .try_take("start_upgrade", &p.vendor, Fields::new())
+        .unwrap_err();
+    assert_eq!(
+        (r.code, r.source.as_deref()),
+        ("policy.missing_attachment", Some("JSCZ-11"))
+    );
+    t.attach(&["backup"])
+        .take("start_upgrade", &p.vendor, Fields::new());
+    assert_eq!(t.state(), "implementing");
+}
+
+#[test]
+fn jscz_34_data_change_needs_backup_script_and_result_before_close() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(
+        change,
+        &p.business,
+        change_fields("major", "data", sh(date(2026, 12, 31), 9, 0)),
+    );
+    t.attach(&["signed_request"])
+        .take("submit_data_change", &p.business, Fields::new())
+        .take("accept_data_change", &p.lead, Fields::new())
+        .take("submit_data_plan", &p.lead, plan())
+        .vote("data_signoff", &p.deputy, true)
+        .vote("data_signoff", &p.director, true)
+        .take("publish_plan", &p.lead, Fields::new());
+    // Backup before writing to the production database.
+    let r = t
+        .try_take("start_data_change", &p.vendor, Fields::new())
+        .unwrap_err();
+    assert_eq!(
+        (r.code, r.source.as_deref()),
+        ("policy.missing_attachment", Some("JSCZ-34"))
+    );
+    assert_eq!(
+        t.try_take("start_implementation", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    t.attach(&["backup"])
+        .take("start_data_change", &p.vendor, Fields::new())
+        .take(
+            "finish_implementation",
+            &p.vendor,
+            one("implementation_record", "执行脚本"),
+        )
+        .take(
+            "verification_passed",
+            &p.vendor,
+            one("verification_result", "数据已更正"),
+        );
+    // The script and the result must be archived before closing.
+    let report = one("success_report", "数据更正完成");
+    let r = t
+        .try_take("close_data_change", &p.lead, report.clone())
+        .unwrap_err();
+    assert_eq!(r.code, "policy.missing_attachment");
+    assert_eq!(r.source.as_deref(), Some("JSCZ-34"));
+    assert!(
+        r.message.contains("script") && r.message.contains("result"),
+        "{r}"
+    );
+    assert!(!r.message.contains("backup"), "{r}");
+    t.attach(&["script"]);
+    assert!(t
+        .try_take("close_data_change", &p.lead, report.clone())
+        .is_err());
+    // No other way to close a major data change.
+    assert_eq!(
+        t.try_take("close", &p.lead, report.clone())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    t.attach(&["result"])
+        .take("close_data_change", &p.lead, report);
+    assert_eq!(t.state(), "closed");
+}
+
+fn incident_fields() -> Fields {
+    fields(&[
+        ("title", text("支付系统无法登录")),
+        ("system", text("统一公共支付系统")),
+        ("description", text("部分用户登录超时")),
+        (
+            "occurred_at",
+            FieldValue::DateTime(sh(date(2026, 9, 1), 8, 30)),
+        ),
+        ("origin", text("inspection")),
+        ("source_ticket", text("XJ-2026-0001")),
+    ])
+}
+
+fn classification(category: &str, pct: f64, impact: &str) -> Fields {
+    fields(&[
+        ("category", text(category)),
+        ("affected_pct", FieldValue::Number(pct)),
+        ("social_impact", text(impact)),
+    ])
+}
+
+#[test]
+fn jscz_30_levels_follow_affected_users_and_social_impact() {
+    let pack = jscz();
+    let incident = pack.process("incident").unwrap();
+    for (pct, impact, level) in [
+        (80.0, "general", "1"),
+        (100.0, "general", "1"),
+        (5.0, "especially_major", "1"),
+        (79.9, "general", "2"),
+        (20.0, "general", "2"),
+        (0.0, "major", "2"),
+        (19.9, "general", "3"),
+        (0.5, "general", "3"),
+        (0.0, "large", "3"),
+        (0.0, "general", "4"),
+    ] {
+        let f = engine::derive_fields(incident, &classification("application", pct, impact));
+        assert_eq!(f["level"], text(level), "{pct}% / {impact}");
+    }
+    // Nothing known yet: no level.
+    assert!(!engine::derive_fields(incident, &Fields::new()).contains_key("level"));
+}
+
+#[test]
+fn jscz_31_level_derived_from_affected_users() {
+    let pack = jscz();
+    let incident = pack.process("incident").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(incident, &p.vendor, incident_fields());
+    t.take("report", &p.vendor, Fields::new());
+    // Classification by the project lead: the level is derived, not typed.
+    assert_eq!(
+        t.try_take(
+            "classify",
+            &p.vendor,
+            classification("application", 50.0, "general")
+        )
+        .unwrap_err()
+        .code,
+        "policy.role"
+    );
+    let mut input = classification("application", 50.0, "general");
+    input.insert("level".into(), text("4"));
+    t.take("classify", &p.lead, input);
+    assert_eq!(t.snap.fields["level"], text("2"));
+    // Routed by category: only the software section accepts it.
+    assert_eq!(
+        t.try_take("accept_infrastructure", &p.hardware, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    assert_eq!(
+        t.try_take("accept_application", &p.hardware, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.role"
+    );
+    t.take("accept_application", &p.software, Fields::new());
+    // Level 2: deputy director, not the vendor route.
+    assert_eq!(
+        t.available(&p.lead),
+        BTreeSet::from(["escalate".to_string()])
+    );
+}
+
+#[test]
+fn jscz_31_general_incident_vendor_solution_reviewed_then_report_before_close() {
+    let pack = jscz();
+    let incident = pack.process("incident").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(incident, &p.vendor, incident_fields());
+    t.take("report", &p.vendor, Fields::new()).take(
+        "classify",
+        &p.lead,
+        classification("infrastructure", 0.0, "general"),
+    );
+    assert_eq!(t.snap.fields["level"], text("4"));
+    assert_eq!(
+        t.try_take("accept_application", &p.software, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    t.take("accept_infrastructure", &p.hardware, Fields::new());
+    assert_eq!(
+        t.available(&p.lead),
+        BTreeSet::from(["assign_vendor".to_string()])
+    );
+    t.take("assign_vendor", &p.lead, Fields::new())
+        .take("submit_solution", &p.vendor, one("solution", "更换网卡"))
+        .take(
+            "return_solution",
+            &p.lead,
+            one("solution_review_opinion", "补充验证步骤"),
+        )
+        .take(
+            "submit_solution",
+            &p.vendor,
+            one("solution", "更换网卡并验证"),
+        )
+        .take("approve_solution", &p.lead, Fields::new());
+    let mut done = one("handling_record", "已更换");
+    done.insert("verification_result".into(), text("恢复正常"));
+    t.take("resolve", &p.vendor, done);
+    // Users hear back before the report.
+    assert_eq!(
+        t.try_take("submit_report", &p.vendor, one("report", "报告"))
+            .unwrap_err()
+            .code,
+        "policy.wrong_state"
+    );
+    t.take("feedback", &p.vendor, one("user_feedback", "已电话告知"))
+        .take("submit_report", &p.vendor, one("report", "事件处理报告"))
+        .take(
+            "return_report",
+            &p.lead,
+            one("report_review_opinion", "补充原因分析"),
+        );
+    assert_eq!(t.state(), "awaiting_report");
+    t.take(
+        "submit_report",
+        &p.vendor,
+        one("report", "事件处理报告（修订）"),
+    );
+    assert_eq!(
+        t.try_take("approve_report", &p.vendor, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.role"
+    );
+    t.take("approve_report", &p.lead, Fields::new());
+    assert_eq!(t.state(), "closed");
+}
+
+#[test]
+fn jscz_31_serious_incident_goes_to_leadership_and_an_incident_team() {
+    let pack = jscz();
+    let incident = pack.process("incident").unwrap();
+    let p = people(&pack);
+    let mut t = Ticket::open(incident, &p.vendor, incident_fields());
+    let mut input = classification("application", 90.0, "general");
+    input.insert("needs_director".into(), FieldValue::Bool(true));
+    t.take("report", &p.vendor, Fields::new())
+        .take("classify", &p.lead, input)
+        .take("accept_application", &p.software, Fields::new());
+    assert_eq!(
+        t.try_take("assign_vendor", &p.lead, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.condition"
+    );
+    t.take("escalate", &p.lead, Fields::new());
+    assert_eq!(t.state(), "awaiting_leadership");
+    t.vote("leadership_with_director", &p.deputy, true).vote(
+        "leadership_with_director",
+        &p.director,
+        true,
+    );
+    assert_eq!(t.state(), "team_forming");
+    assert_eq!(
+        t.try_take("form_team", &p.lead, one("team", "张三、李四"))
+            .unwrap_err()
+            .code,
+        "policy.missing_field"
+    );
+    let mut team = one("team", "张三、李四");
+    team.insert("solution".into(), text("切换备用节点"));
+    t.take("form_team", &p.lead, team);
+    assert_eq!(t.state(), "handling");
+
+    // A rejection sends it back for classification.
+    let mut r = Ticket::open(incident, &p.vendor, incident_fields());
+    r.take("report", &p.vendor, Fields::new())
+        .take(
+            "classify",
+            &p.lead,
+            classification("application", 10.0, "general"),
+        )
+        .take("accept_application", &p.software, Fields::new())
+        .take("escalate", &p.lead, Fields::new())
+        .vote("leadership", &p.deputy, false);
+    assert_eq!(r.state(), "reported");
+}
+
+#[test]
+fn jscz_28_incident_registered_from_problem_report_or_inspection() {
+    let pack = jscz();
+    let incident = pack.process("incident").unwrap();
+    let p = people(&pack);
+    let mut f = incident_fields();
+    f.insert("origin".into(), text("phone_call"));
+    let r = engine::open(incident, &f).unwrap_err();
+    assert_eq!(
+        (r.code, r.source.as_deref()),
+        ("policy.invalid_field", Some("JSCZ-28"))
+    );
+    let mut f = incident_fields();
+    f.remove("source_ticket");
+    let t = Ticket::open(incident, &p.vendor, f);
+    let r = t.try_take("report", &p.vendor, Fields::new()).unwrap_err();
+    assert_eq!(r.code, "policy.missing_field");
+    assert!(r.message.contains("问题单/巡检单编号"), "{r}");
+    // Business staff do not register incidents themselves (unless they
+    // opened the ticket).
+    let t = Ticket::open(incident, &p.vendor, incident_fields());
+    assert_eq!(
+        t.try_take("report", &p.business, Fields::new())
+            .unwrap_err()
+            .code,
+        "policy.role"
+    );
+}

@@ -1,0 +1,331 @@
+//! The full-text search index (docs/adr/0004-chinese-search.md).
+//!
+//! `search_docs` holds one row per searchable document with the path it is
+//! scoped by; the tokens (computed in Rust by `yunwei_domain::search`) go
+//! into the database's own full-text index: a contentless FTS5 table on
+//! SQLite (row linked by `search_docs.fts_rowid`), a weighted `tsvector`
+//! column with a GIN index on PostgreSQL. Title tokens weigh more than body
+//! tokens in the ranking.
+//!
+//! [`upsert`] and [`remove`] run inside the caller's transaction, next to
+//! the change of the document itself, so the index never drifts from the
+//! data. Query terms are bound as parameters and quoted for the full-text
+//! query syntax; user text is never part of the SQL.
+
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
+use sqlx::any::AnyRow;
+use yunwei_domain::search::parse_term;
+use yunwei_domain::AppError;
+
+use crate::db::{Backend, DbConn, RowExt};
+use crate::Scope;
+
+/// One document to index.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchDoc<'a> {
+    /// Short lower-case type name, e.g. `ticket`, `article`.
+    pub doc_type: &'a str,
+    pub doc_id: &'a str,
+    /// Materialised path of the organisation the document belongs to.
+    pub org_path: &'a str,
+    /// Shown in the result list.
+    pub title: &'a str,
+    /// Space-separated index tokens of the title.
+    pub title_tokens: &'a str,
+    /// Space-separated index tokens of the body.
+    pub tokens: &'a str,
+    pub updated_at: i64,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SearchHit {
+    pub doc_type: String,
+    pub doc_id: String,
+    pub title: String,
+    pub org_path: String,
+    pub updated_at: i64,
+}
+
+/// The primary key of a document: `<doc_type>:<doc_id>`.
+pub fn doc_key(doc_type: &str, doc_id: &str) -> String {
+    format!("{doc_type}:{doc_id}")
+}
+
+/// Weight of title tokens against body tokens (FTS5 `bm25` column weights;
+/// on PostgreSQL title lexemes carry weight A, body lexemes weight D).
+const SQLITE_RANK: &str = "bm25(search_fts, 4.0, 1.0)";
+
+/// Adds or replaces a document in the index. Call it inside the
+/// transaction that writes the document.
+pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
+    let key = doc_key(d.doc_type, d.doc_id);
+    match c.backend() {
+        Backend::Postgres => {
+            let tokens = Expr::cust_with_values(
+                "setweight(to_tsvector('simple', $1), 'A') || to_tsvector('simple', $2)",
+                [d.title_tokens, d.tokens],
+            );
+            c.exec(
+                &Query::insert()
+                    .into_table("search_docs")
+                    .columns([
+                        "doc_key",
+                        "doc_type",
+                        "doc_id",
+                        "org_path",
+                        "title",
+                        "updated_at",
+                        "tokens",
+                    ])
+                    .values_panic([
+                        key.into(),
+                        d.doc_type.into(),
+                        d.doc_id.into(),
+                        d.org_path.into(),
+                        d.title.into(),
+                        d.updated_at.into(),
+                        tokens,
+                    ])
+                    .on_conflict(
+                        OnConflict::column("doc_key")
+                            .update_columns([
+                                "doc_type",
+                                "doc_id",
+                                "org_path",
+                                "title",
+                                "updated_at",
+                                "tokens",
+                            ])
+                            .to_owned(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Backend::Sqlite => {
+            let rowid = match sqlite_rowid(c, &key).await? {
+                Some(rowid) => {
+                    delete_fts_row(c, rowid).await?;
+                    c.exec(
+                        &Query::update()
+                            .table("search_docs")
+                            .values([
+                                ("doc_type", d.doc_type.into()),
+                                ("doc_id", d.doc_id.into()),
+                                ("org_path", d.org_path.into()),
+                                ("title", d.title.into()),
+                                ("updated_at", d.updated_at.into()),
+                            ])
+                            .and_where(Expr::col("doc_key").eq(key.as_str()))
+                            .to_owned(),
+                    )
+                    .await?;
+                    rowid
+                }
+                None => {
+                    // Writers are serialised on SQLite (BEGIN IMMEDIATE), so
+                    // the next number cannot be taken twice.
+                    let next = c
+                        .one(
+                            &Query::select()
+                                .expr_as(Expr::cust("COALESCE(MAX(fts_rowid), 0) + 1"), "next")
+                                .from("search_docs")
+                                .to_owned(),
+                        )
+                        .await?
+                        .i("next")?;
+                    c.exec(
+                        &Query::insert()
+                            .into_table("search_docs")
+                            .columns([
+                                "doc_key",
+                                "doc_type",
+                                "doc_id",
+                                "org_path",
+                                "title",
+                                "updated_at",
+                                "fts_rowid",
+                            ])
+                            .values_panic([
+                                key.into(),
+                                d.doc_type.into(),
+                                d.doc_id.into(),
+                                d.org_path.into(),
+                                d.title.into(),
+                                d.updated_at.into(),
+                                next.into(),
+                            ])
+                            .to_owned(),
+                    )
+                    .await?;
+                    next
+                }
+            };
+            c.all_raw(
+                "INSERT INTO search_fts (rowid, title_tokens, tokens) VALUES (?, ?, ?)",
+                vec![rowid.into(), d.title_tokens.into(), d.tokens.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a document from the index; false when it was not there. Call it
+/// inside the transaction that deletes the document.
+pub async fn remove(c: &mut DbConn, doc_key: &str) -> Result<bool, AppError> {
+    if c.backend() == Backend::Sqlite {
+        match sqlite_rowid(c, doc_key).await? {
+            Some(rowid) => delete_fts_row(c, rowid).await?,
+            None => return Ok(false),
+        }
+    }
+    let n = c
+        .exec(
+            &Query::delete()
+                .from_table("search_docs")
+                .and_where(Expr::col("doc_key").eq(doc_key))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// The FTS5 row of a document, `None` when the document is not indexed.
+async fn sqlite_rowid(c: &mut DbConn, doc_key: &str) -> Result<Option<i64>, AppError> {
+    let row = c
+        .optional(
+            &Query::select()
+                .column("fts_rowid")
+                .from("search_docs")
+                .and_where(Expr::col("doc_key").eq(doc_key))
+                .to_owned(),
+        )
+        .await?;
+    Ok(row.map(|r| r.oi("fts_rowid")).transpose()?.flatten())
+}
+
+async fn delete_fts_row(c: &mut DbConn, rowid: i64) -> Result<(), AppError> {
+    c.all_raw("DELETE FROM search_fts WHERE rowid = ?", vec![rowid.into()])
+        .await?;
+    Ok(())
+}
+
+/// The full-text query for `terms` in the backend's syntax, every term
+/// quoted as a literal and all of them required. `None` for no terms.
+fn match_expression(backend: Backend, terms: &[String]) -> Result<Option<String>, AppError> {
+    let mut parts = Vec::with_capacity(terms.len());
+    for t in terms {
+        let (text, prefix) =
+            parse_term(t).ok_or_else(|| AppError::bad_request("search.bad_term", "搜索词无效"))?;
+        parts.push(match backend {
+            // FTS5 string: double quotes doubled; `*` after it = prefix.
+            Backend::Sqlite => format!(
+                "\"{}\"{}",
+                text.replace('"', "\"\""),
+                if prefix { "*" } else { "" }
+            ),
+            // tsquery lexeme: single quotes doubled, backslashes escaped;
+            // `:*` = prefix.
+            Backend::Postgres => format!(
+                "'{}'{}",
+                text.replace('\\', "\\\\").replace('\'', "''"),
+                if prefix { ":*" } else { "" }
+            ),
+        });
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(match backend {
+        Backend::Sqlite => parts.join(" AND "),
+        Backend::Postgres => parts.join(" & "),
+    }))
+}
+
+fn from_row(r: &AnyRow) -> Result<SearchHit, AppError> {
+    Ok(SearchHit {
+        doc_type: r.s("doc_type")?,
+        doc_id: r.s("doc_id")?,
+        title: r.s("title")?,
+        org_path: r.s("org_path")?,
+        updated_at: r.i("updated_at")?,
+    })
+}
+
+/// Documents in `scope` (optionally of one type) containing every term,
+/// best first (rank, then most recently updated), with the total count.
+/// `terms` come from `yunwei_domain::search::query_terms`; no terms, no
+/// hits.
+pub async fn query(
+    c: &mut DbConn,
+    scope: &Scope,
+    doc_type: Option<&str>,
+    terms: &[String],
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<SearchHit>, i64), AppError> {
+    let backend = c.backend();
+    let Some(m) = match_expression(backend, terms)? else {
+        return Ok((Vec::new(), 0));
+    };
+    let mut base = Query::select();
+    let rank = match backend {
+        Backend::Sqlite => {
+            base.from("search_fts")
+                .inner_join(
+                    "search_docs",
+                    Expr::cust("search_docs.fts_rowid = search_fts.rowid"),
+                )
+                .and_where(Expr::cust_with_values("search_fts MATCH ?", [m]));
+            (Expr::cust(SQLITE_RANK), Order::Asc)
+        }
+        Backend::Postgres => {
+            base.from("search_docs").and_where(Expr::cust_with_values(
+                "search_docs.tokens @@ to_tsquery('simple', $1)",
+                [m.clone()],
+            ));
+            (
+                Expr::cust_with_values(
+                    "ts_rank(search_docs.tokens, to_tsquery('simple', $1))",
+                    [m],
+                ),
+                Order::Desc,
+            )
+        }
+    };
+    base.cond_where(scope.condition("org_path"));
+    if let Some(t) = doc_type {
+        base.and_where(Expr::col(("search_docs", "doc_type")).eq(t));
+    }
+    let total = c.one(&count(&base)).await?.i("n")?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let page = base
+        .columns([
+            ("search_docs", "doc_type"),
+            ("search_docs", "doc_id"),
+            ("search_docs", "title"),
+            ("search_docs", "org_path"),
+            ("search_docs", "updated_at"),
+        ])
+        .order_by_expr(rank.0, rank.1)
+        .order_by(("search_docs", "updated_at"), Order::Desc)
+        .order_by(("search_docs", "doc_key"), Order::Asc)
+        .limit(limit)
+        .offset(offset)
+        .to_owned();
+    let hits = c
+        .all(&page)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()?;
+    Ok((hits, total))
+}
+
+fn count(base: &SelectStatement) -> SelectStatement {
+    base.clone().expr_as(Expr::cust("COUNT(*)"), "n").to_owned()
+}

@@ -1,0 +1,835 @@
+//! Tickets of every process, their timeline, votes, attachments, links,
+//! SLA timers and the in-app inbox.
+
+use sea_query::{Cond, Expr, ExprTrait, Func, OnConflict, Order, Query};
+use sqlx::any::AnyRow;
+use yunwei_domain::AppError;
+
+use crate::db::{DbConn, RowExt};
+use crate::Scope;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRow {
+    pub id: String,
+    /// Human number such as `BG-20260302-0007`.
+    pub number: String,
+    pub pack_id: String,
+    /// The pack version the ticket was opened under; its route never changes.
+    pub pack_version: String,
+    pub process_id: String,
+    pub title: String,
+    pub state: String,
+    /// When the ticket entered its current state (approval rounds).
+    pub state_since: i64,
+    pub org_id: String,
+    pub org_path: String,
+    pub requester_id: String,
+    pub assignee_id: Option<String>,
+    /// Field values as a JSON object.
+    pub fields_json: String,
+    /// Denormalised for filters: the `level` field, if the process has one.
+    pub level: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    /// Earliest deadline of the running timers.
+    pub due_at: Option<i64>,
+    /// Some timer breached.
+    pub overdue: bool,
+}
+
+const COLS: [&str; 19] = [
+    "id",
+    "number",
+    "pack_id",
+    "pack_version",
+    "process_id",
+    "title",
+    "state",
+    "state_since",
+    "org_id",
+    "org_path",
+    "requester_id",
+    "assignee_id",
+    "fields_json",
+    "level",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "due_at",
+    "overdue",
+];
+
+fn from_row(r: &AnyRow) -> Result<TicketRow, AppError> {
+    Ok(TicketRow {
+        id: r.s("id")?,
+        number: r.s("number")?,
+        pack_id: r.s("pack_id")?,
+        pack_version: r.s("pack_version")?,
+        process_id: r.s("process_id")?,
+        title: r.s("title")?,
+        state: r.s("state")?,
+        state_since: r.i("state_since")?,
+        org_id: r.s("org_id")?,
+        org_path: r.s("org_path")?,
+        requester_id: r.s("requester_id")?,
+        assignee_id: r.os("assignee_id")?,
+        fields_json: r.s("fields_json")?,
+        level: r.os("level")?,
+        created_at: r.i("created_at")?,
+        updated_at: r.i("updated_at")?,
+        closed_at: r.oi("closed_at")?,
+        due_at: r.oi("due_at")?,
+        overdue: r.i("overdue")? != 0,
+    })
+}
+
+fn select() -> sea_query::SelectStatement {
+    Query::select().columns(COLS).from("tickets").to_owned()
+}
+
+pub async fn insert(c: &mut DbConn, t: &TicketRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("tickets")
+            .columns(COLS)
+            .values_panic([
+                t.id.clone().into(),
+                t.number.clone().into(),
+                t.pack_id.clone().into(),
+                t.pack_version.clone().into(),
+                t.process_id.clone().into(),
+                t.title.clone().into(),
+                t.state.clone().into(),
+                t.state_since.into(),
+                t.org_id.clone().into(),
+                t.org_path.clone().into(),
+                t.requester_id.clone().into(),
+                t.assignee_id.clone().into(),
+                t.fields_json.clone().into(),
+                t.level.clone().into(),
+                t.created_at.into(),
+                t.updated_at.into(),
+                t.closed_at.into(),
+                t.due_at.into(),
+                i64::from(t.overdue).into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<TicketRow>, AppError> {
+    let q = select().and_where(Expr::col("id").eq(id)).to_owned();
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
+/// Writes a ticket's new state and fields, guarded by the state it was
+/// read in: returns false when someone else moved it meanwhile.
+pub async fn update(
+    c: &mut DbConn,
+    t: &TicketRow,
+    expected_state: &str,
+    expected_updated: i64,
+) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::update()
+                .table("tickets")
+                .values([
+                    ("title", t.title.clone().into()),
+                    ("state", t.state.clone().into()),
+                    ("state_since", t.state_since.into()),
+                    ("assignee_id", t.assignee_id.clone().into()),
+                    ("fields_json", t.fields_json.clone().into()),
+                    ("level", t.level.clone().into()),
+                    ("updated_at", t.updated_at.into()),
+                    ("closed_at", t.closed_at.into()),
+                    ("due_at", t.due_at.into()),
+                    ("overdue", i64::from(t.overdue).into()),
+                ])
+                .and_where(Expr::col("id").eq(t.id.clone()))
+                .and_where(Expr::col("state").eq(expected_state))
+                .and_where(Expr::col("updated_at").eq(expected_updated))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+pub async fn set_due(
+    c: &mut DbConn,
+    id: &str,
+    due_at: Option<i64>,
+    overdue: bool,
+) -> Result<(), AppError> {
+    c.exec(
+        &Query::update()
+            .table("tickets")
+            .values([
+                ("due_at", due_at.into()),
+                ("overdue", i64::from(overdue).into()),
+            ])
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub process_id: Option<String>,
+    pub state: Option<String>,
+    pub level: Option<String>,
+    /// Subtree of this organisation path.
+    pub org_path: Option<String>,
+    pub assignee_id: Option<String>,
+    pub requester_id: Option<String>,
+    pub overdue: Option<bool>,
+    /// Only tickets not in a final state.
+    pub open_only: bool,
+}
+
+/// Visibility: tickets in the scope, plus those the user opened or is
+/// assigned to (a vendor engineer works on tickets of other organisations).
+fn visibility(scope: &Scope, user_id: &str) -> Cond {
+    Cond::any()
+        .add(scope.condition("org_path"))
+        .add(Expr::col("requester_id").eq(user_id))
+        .add(Expr::col("assignee_id").eq(user_id))
+}
+
+fn filtered(scope: &Scope, user_id: &str, f: &TicketFilter) -> sea_query::SelectStatement {
+    let mut q = Query::select();
+    q.from("tickets").cond_where(visibility(scope, user_id));
+    let mut c = Cond::all();
+    let eq = |c: Cond, col: &'static str, v: &Option<String>| match v
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        Some(v) => c.add(Expr::col(col).eq(v)),
+        None => c,
+    };
+    c = eq(c, "process_id", &f.process_id);
+    c = eq(c, "state", &f.state);
+    c = eq(c, "level", &f.level);
+    c = eq(c, "assignee_id", &f.assignee_id);
+    c = eq(c, "requester_id", &f.requester_id);
+    if let Some(p) = f.org_path.as_deref().filter(|s| !s.is_empty()) {
+        c = c.add(Scope::ranges(vec![(p.to_string(), true)]).condition("org_path"));
+    }
+    if let Some(o) = f.overdue {
+        c = c.add(Expr::col("overdue").eq(i64::from(o)));
+    }
+    if f.open_only {
+        c = c.add(Expr::col("closed_at").is_null());
+    }
+    q.cond_where(c);
+    q
+}
+
+/// One page of visible tickets, newest first, and the total.
+pub async fn list(
+    c: &mut DbConn,
+    scope: &Scope,
+    user_id: &str,
+    f: &TicketFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<TicketRow>, i64), AppError> {
+    let base = filtered(scope, user_id, f);
+    let count = base
+        .clone()
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .to_owned();
+    let total = c.one(&count).await?.i("n")?;
+    let page = base
+        .clone()
+        .columns(COLS)
+        .order_by("created_at", Order::Desc)
+        .order_by("id", Order::Desc)
+        .offset(offset)
+        .limit(limit)
+        .to_owned();
+    let rows = c
+        .all(&page)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+/// Tickets whose id is in `ids` (search hits), any order.
+pub async fn by_ids(c: &mut DbConn, ids: &[String]) -> Result<Vec<TicketRow>, AppError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let q = select()
+        .and_where(Expr::col("id").is_in(ids.iter().cloned()))
+        .to_owned();
+    c.all(&q).await?.iter().map(from_row).collect()
+}
+
+/// Next value of a named counter (ticket numbers), inside the caller's
+/// transaction.
+pub async fn next_counter(c: &mut DbConn, key: &str) -> Result<i64, AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("counters")
+            .columns(["key", "value"])
+            .values_panic([key.into(), 0i64.into()])
+            .on_conflict(OnConflict::column("key").do_nothing().to_owned())
+            .to_owned(),
+    )
+    .await?;
+    c.exec(
+        &Query::update()
+            .table("counters")
+            .value("value", Expr::col("value").add(1))
+            .and_where(Expr::col("key").eq(key))
+            .to_owned(),
+    )
+    .await?;
+    let q = Query::select()
+        .column("value")
+        .from("counters")
+        .and_where(Expr::col("key").eq(key))
+        .to_owned();
+    c.one(&q).await?.i("value")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    /// `opened`, `transition`, `vote`, `comment`, `attachment`, `timer_warning`,
+    /// `timer_breach`, `converted`.
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub label: String,
+    pub body: String,
+}
+
+const EVENT_COLS: [&str; 10] = [
+    "id",
+    "ticket_id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "kind",
+    "from_state",
+    "to_state",
+    "label",
+    "body",
+];
+
+pub async fn insert_event(c: &mut DbConn, e: &EventRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ticket_events")
+            .columns(EVENT_COLS)
+            .values_panic([
+                e.id.clone().into(),
+                e.ticket_id.clone().into(),
+                e.at.into(),
+                e.actor_id.clone().into(),
+                e.actor_name.clone().into(),
+                e.kind.clone().into(),
+                e.from_state.clone().into(),
+                e.to_state.clone().into(),
+                e.label.clone().into(),
+                e.body.clone().into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn events_of(c: &mut DbConn, ticket_id: &str) -> Result<Vec<EventRow>, AppError> {
+    let q = Query::select()
+        .columns(EVENT_COLS)
+        .from("ticket_events")
+        .and_where(Expr::col("ticket_id").eq(ticket_id))
+        .order_by("at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EventRow {
+                id: r.s("id")?,
+                ticket_id: r.s("ticket_id")?,
+                at: r.i("at")?,
+                actor_id: r.os("actor_id")?,
+                actor_name: r.s("actor_name")?,
+                kind: r.s("kind")?,
+                from_state: r.os("from_state")?,
+                to_state: r.os("to_state")?,
+                label: r.s("label")?,
+                body: r.s("body")?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VoteRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub approval_id: String,
+    pub pack_role: String,
+    pub user_id: String,
+    pub approve: bool,
+    pub comment: String,
+    pub at: i64,
+}
+
+const VOTE_COLS: [&str; 8] = [
+    "id",
+    "ticket_id",
+    "approval_id",
+    "pack_role",
+    "user_id",
+    "approve",
+    "comment",
+    "at",
+];
+
+pub async fn insert_vote(c: &mut DbConn, v: &VoteRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ticket_votes")
+            .columns(VOTE_COLS)
+            .values_panic([
+                v.id.clone().into(),
+                v.ticket_id.clone().into(),
+                v.approval_id.clone().into(),
+                v.pack_role.clone().into(),
+                v.user_id.clone().into(),
+                i64::from(v.approve).into(),
+                v.comment.clone().into(),
+                v.at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Votes cast on the ticket at or after `since` (the current round).
+pub async fn votes_since(
+    c: &mut DbConn,
+    ticket_id: &str,
+    since: i64,
+) -> Result<Vec<VoteRow>, AppError> {
+    let q = Query::select()
+        .columns(VOTE_COLS)
+        .from("ticket_votes")
+        .and_where(Expr::col("ticket_id").eq(ticket_id))
+        .and_where(Expr::col("at").gte(since))
+        .order_by("at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(VoteRow {
+                id: r.s("id")?,
+                ticket_id: r.s("ticket_id")?,
+                approval_id: r.s("approval_id")?,
+                pack_role: r.s("pack_role")?,
+                user_id: r.s("user_id")?,
+                approve: r.i("approve")? != 0,
+                comment: r.s("comment")?,
+                at: r.i("at")?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub ticket_id: String,
+    /// Kind the policy may require (`backup`, `script`, `result`, `report`...).
+    pub kind: String,
+    pub filename: String,
+    /// SM3 of the content; the file is stored under this name.
+    pub sm3: String,
+    pub size: i64,
+    pub uploaded_by: String,
+    pub at: i64,
+}
+
+const ATT_COLS: [&str; 8] = [
+    "id",
+    "ticket_id",
+    "kind",
+    "filename",
+    "sm3",
+    "size",
+    "uploaded_by",
+    "at",
+];
+
+pub async fn insert_attachment(c: &mut DbConn, a: &AttachmentRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ticket_attachments")
+            .columns(ATT_COLS)
+            .values_panic([
+                a.id.clone().into(),
+                a.ticket_id.clone().into(),
+                a.kind.clone().into(),
+                a.filename.clone().into(),
+                a.sm3.clone().into(),
+                a.size.into(),
+                a.uploaded_by.clone().into(),
+                a.at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn attachments_of(
+    c: &mut DbConn,
+    ticket_id: &str,
+) -> Result<Vec<AttachmentRow>, AppError> {
+    let q = Query::select()
+        .columns(ATT_COLS)
+        .from("ticket_attachments")
+        .and_where(Expr::col("ticket_id").eq(ticket_id))
+        .order_by("at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AttachmentRow {
+                id: r.s("id")?,
+                ticket_id: r.s("ticket_id")?,
+                kind: r.s("kind")?,
+                filename: r.s("filename")?,
+                sm3: r.s("sm3")?,
+                size: r.i("size")?,
+                uploaded_by: r.s("uploaded_by")?,
+                at: r.i("at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn get_attachment(c: &mut DbConn, id: &str) -> Result<Option<AttachmentRow>, AppError> {
+    let q = Query::select()
+        .columns(ATT_COLS)
+        .from("ticket_attachments")
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    Ok(match c.optional(&q).await? {
+        Some(r) => Some(AttachmentRow {
+            id: r.s("id")?,
+            ticket_id: r.s("ticket_id")?,
+            kind: r.s("kind")?,
+            filename: r.s("filename")?,
+            sm3: r.s("sm3")?,
+            size: r.i("size")?,
+            uploaded_by: r.s("uploaded_by")?,
+            at: r.i("at")?,
+        }),
+        None => None,
+    })
+}
+
+pub async fn insert_link(
+    c: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    kind: &str,
+    at: i64,
+) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ticket_links")
+            .columns(["id", "from_ticket", "to_ticket", "kind", "created_at"])
+            .values_panic([id.into(), from.into(), to.into(), kind.into(), at.into()])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Links touching the ticket: (kind, other ticket id), `kind` seen from it.
+pub async fn links_of(c: &mut DbConn, ticket_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    let q = Query::select()
+        .columns(["from_ticket", "to_ticket", "kind"])
+        .from("ticket_links")
+        .cond_where(
+            Cond::any()
+                .add(Expr::col("from_ticket").eq(ticket_id))
+                .add(Expr::col("to_ticket").eq(ticket_id)),
+        )
+        .order_by("created_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            let (from, to, kind) = (r.s("from_ticket")?, r.s("to_ticket")?, r.s("kind")?);
+            Ok(if from == ticket_id {
+                (kind, to)
+            } else {
+                (format!("{kind}_by"), from)
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TimerRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub timer_id: String,
+    /// `running`, `paused`, `stopped`.
+    pub status: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub warn_at: Option<i64>,
+    /// Time left when paused (microseconds).
+    pub remaining_us: Option<i64>,
+    pub warned: bool,
+    pub breached: bool,
+    pub stopped_at: Option<i64>,
+}
+
+const TIMER_COLS: [&str; 11] = [
+    "id",
+    "ticket_id",
+    "timer_id",
+    "status",
+    "started_at",
+    "due_at",
+    "warn_at",
+    "remaining_us",
+    "warned",
+    "breached",
+    "stopped_at",
+];
+
+fn timer_from_row(r: &AnyRow) -> Result<TimerRow, AppError> {
+    Ok(TimerRow {
+        id: r.s("id")?,
+        ticket_id: r.s("ticket_id")?,
+        timer_id: r.s("timer_id")?,
+        status: r.s("status")?,
+        started_at: r.i("started_at")?,
+        due_at: r.i("due_at")?,
+        warn_at: r.oi("warn_at")?,
+        remaining_us: r.oi("remaining_us")?,
+        warned: r.i("warned")? != 0,
+        breached: r.i("breached")? != 0,
+        stopped_at: r.oi("stopped_at")?,
+    })
+}
+
+pub async fn upsert_timer(c: &mut DbConn, t: &TimerRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ticket_timers")
+            .columns(TIMER_COLS)
+            .values_panic([
+                t.id.clone().into(),
+                t.ticket_id.clone().into(),
+                t.timer_id.clone().into(),
+                t.status.clone().into(),
+                t.started_at.into(),
+                t.due_at.into(),
+                t.warn_at.into(),
+                t.remaining_us.into(),
+                i64::from(t.warned).into(),
+                i64::from(t.breached).into(),
+                t.stopped_at.into(),
+            ])
+            .on_conflict(
+                OnConflict::column("id")
+                    .update_columns([
+                        "status",
+                        "started_at",
+                        "due_at",
+                        "warn_at",
+                        "remaining_us",
+                        "warned",
+                        "breached",
+                        "stopped_at",
+                    ])
+                    .to_owned(),
+            )
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn timers_of(c: &mut DbConn, ticket_id: &str) -> Result<Vec<TimerRow>, AppError> {
+    let q = Query::select()
+        .columns(TIMER_COLS)
+        .from("ticket_timers")
+        .and_where(Expr::col("ticket_id").eq(ticket_id))
+        .order_by("started_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    c.all(&q).await?.iter().map(timer_from_row).collect()
+}
+
+/// Running timers whose warning or deadline has come, oldest first.
+pub async fn due_timers(c: &mut DbConn, now: i64, limit: u64) -> Result<Vec<TimerRow>, AppError> {
+    let q = Query::select()
+        .columns(TIMER_COLS)
+        .from("ticket_timers")
+        .and_where(Expr::col("status").eq("running"))
+        .cond_where(
+            Cond::any()
+                .add(
+                    Cond::all()
+                        .add(Expr::col("breached").eq(0))
+                        .add(Expr::col("due_at").lte(now)),
+                )
+                .add(
+                    Cond::all()
+                        .add(Expr::col("warned").eq(0))
+                        .add(Expr::col("warn_at").lte(now)),
+                ),
+        )
+        .order_by("due_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .limit(limit)
+        .to_owned();
+    c.all(&q).await?.iter().map(timer_from_row).collect()
+}
+
+/// Claims the warning (or breach) of a timer exactly once across nodes:
+/// true for the one caller whose guarded update changed the row.
+pub async fn claim(c: &mut DbConn, id: &str, breach: bool) -> Result<bool, AppError> {
+    let col = if breach { "breached" } else { "warned" };
+    let n = c
+        .exec(
+            &Query::update()
+                .table("ticket_timers")
+                .value(col, 1i64)
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("status").eq("running"))
+                .and_where(Expr::col(col).eq(0))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotificationRow {
+    pub id: String,
+    pub user_id: String,
+    pub ticket_id: Option<String>,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+const NOTE_COLS: [&str; 8] = [
+    "id",
+    "user_id",
+    "ticket_id",
+    "kind",
+    "title",
+    "body",
+    "created_at",
+    "read_at",
+];
+
+pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("notifications")
+            .columns(NOTE_COLS)
+            .values_panic([
+                n.id.clone().into(),
+                n.user_id.clone().into(),
+                n.ticket_id.clone().into(),
+                n.kind.clone().into(),
+                n.title.clone().into(),
+                n.body.clone().into(),
+                n.created_at.into(),
+                n.read_at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn notifications_of(
+    c: &mut DbConn,
+    user_id: &str,
+    limit: u64,
+) -> Result<Vec<NotificationRow>, AppError> {
+    let q = Query::select()
+        .columns(NOTE_COLS)
+        .from("notifications")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .order_by("created_at", Order::Desc)
+        .order_by("id", Order::Desc)
+        .limit(limit)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(NotificationRow {
+                id: r.s("id")?,
+                user_id: r.s("user_id")?,
+                ticket_id: r.os("ticket_id")?,
+                kind: r.s("kind")?,
+                title: r.s("title")?,
+                body: r.s("body")?,
+                created_at: r.i("created_at")?,
+                read_at: r.oi("read_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_read(
+    c: &mut DbConn,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::update()
+                .table("notifications")
+                .value("read_at", now)
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("user_id").eq(user_id))
+                .and_where(Expr::col("read_at").is_null())
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
