@@ -19,8 +19,15 @@ pub struct DemoAccount {
 }
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 12] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 13] = [
     ("demo_director", "周振华", "center", Role::Director, true),
+    (
+        "demo_deputy",
+        "徐立明",
+        "center",
+        Role::DeputyDirector,
+        true,
+    ),
     ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
     ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
     ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
@@ -186,7 +193,23 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 false,
             )
             .await?;
-            crate::users::grant_unchecked(p, &mut c, &user, *role, org, *subtree).await?;
+            // The information centre handles the systems of every level
+            // (JSCZ-6: the province runs the unified systems for all levels),
+            // so its roles cover the whole province.
+            let centre_role = matches!(
+                role,
+                Role::Director
+                    | Role::DeputyDirector
+                    | Role::ProjectLead
+                    | Role::HardwareOps
+                    | Role::SoftwareDev
+            );
+            let (scope, subtree) = if centre_role {
+                (&root, true)
+            } else {
+                (org, *subtree)
+            };
+            crate::users::grant_unchecked(p, &mut c, &user, *role, scope, subtree).await?;
             let ev = Event::success("user.create", "user", &user.id).after(format!(
                 "演示账号 {username}（{name}），授予{}",
                 role.label()

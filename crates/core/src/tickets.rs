@@ -529,7 +529,11 @@ pub async fn open(
     let title = validate_title(&input.title)?;
     let pk = pack(p, &input.pack, None)?;
     let pr_ = process(pk, &input.process)?;
-    let fields = parse_fields(pr_, &input.fields)?;
+    let mut fields = parse_fields(pr_, &input.fields)?;
+    // The title is a column and, when the process declares it, a field.
+    if pr_.field("title").is_some() {
+        fields.insert("title".into(), FieldValue::Text(title.clone()));
+    }
     let cal = crate::calendar::load(p).await?;
     in_tx!(p.db, |c| {
         let org_id = input

@@ -23,6 +23,8 @@ pub enum Role {
     VendorAdmin,
     /// 中心主任
     Director,
+    /// 中心分管主任 (deputy director in charge)
+    DeputyDirector,
     /// 项目负责人
     ProjectLead,
     /// 硬件运维科
@@ -36,12 +38,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::SysAdmin,
         Role::SecAdmin,
         Role::AudAdmin,
         Role::VendorAdmin,
         Role::Director,
+        Role::DeputyDirector,
         Role::ProjectLead,
         Role::HardwareOps,
         Role::SoftwareDev,
@@ -56,6 +59,7 @@ impl Role {
             Role::AudAdmin => "aud_admin",
             Role::VendorAdmin => "vendor_admin",
             Role::Director => "director",
+            Role::DeputyDirector => "deputy_director",
             Role::ProjectLead => "project_lead",
             Role::HardwareOps => "hardware_ops",
             Role::SoftwareDev => "software_dev",
@@ -75,6 +79,7 @@ impl Role {
             Role::AudAdmin => "审计管理员",
             Role::VendorAdmin => "第三方系统管理员",
             Role::Director => "中心主任",
+            Role::DeputyDirector => "中心分管主任",
             Role::ProjectLead => "项目负责人",
             Role::HardwareOps => "硬件运维人员",
             Role::SoftwareDev => "软件科人员",
@@ -91,6 +96,7 @@ impl Role {
             Role::AudAdmin => "查询、导出全部审计记录（含另外两员），不能修改任何数据",
             Role::VendorAdmin => "仅可维护系统配置，不得进行业务操作（JSCZ-50）",
             Role::Director => "审批重大事项，查看和处理本级业务",
+            Role::DeputyDirector => "审批分管范围内的重大变更和事件",
             Role::ProjectLead => "受理、分类和分派运维工单",
             Role::HardwareOps => "处理基础设施类事件和变更",
             Role::SoftwareDev => "处理应用类事件、需求和变更",
@@ -108,6 +114,7 @@ impl Role {
         matches!(
             self,
             Role::Director
+                | Role::DeputyDirector
                 | Role::ProjectLead
                 | Role::HardwareOps
                 | Role::SoftwareDev
@@ -226,7 +233,11 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             OrgView | UserView | RoleView | AuditRead | AuditExport
         ),
         Role::VendorAdmin => matches!(action, ConfigView | ConfigEdit),
-        Role::Director | Role::ProjectLead | Role::HardwareOps | Role::SoftwareDev => {
+        Role::Director
+        | Role::DeputyDirector
+        | Role::ProjectLead
+        | Role::HardwareOps
+        | Role::SoftwareDev => {
             matches!(action, OrgView | BusinessRead | BusinessOperate)
         }
         Role::BusinessStaff | Role::VendorEngineer => {

@@ -9,3 +9,4 @@ mod cli;
 mod permission_matrix;
 mod policy;
 mod search;
+mod tickets;

@@ -88,7 +88,9 @@ fn expected(actor: &str, op: Op, target: &str) -> bool {
         "jn_sysadmin" => target == "jiangning" && sys_ops,
         // Everyone may look up the organisation they belong to.
         "demo_staff" => op == ViewOrg && target == "nanjing",
-        "demo_vendor_admin" | "demo_director" => false,
+        // The information centre's director sees every organisation it serves.
+        "demo_director" => op == ViewOrg,
+        "demo_vendor_admin" => false,
         _ => unreachable!(),
     }
 }

@@ -335,7 +335,7 @@ fn people(pack: &Pack) -> People {
     People {
         vendor: user(pack, "vendor", &["vendor_engineer"]),
         lead: user(pack, "lead", &["project_lead"]),
-        deputy: user(pack, "deputy", &["director"]),
+        deputy: user(pack, "deputy", &["deputy_director"]),
         director: user(pack, "director", &["director"]),
         hardware: user(pack, "hardware", &["hardware_ops"]),
         software: user(pack, "software", &["software_dev"]),

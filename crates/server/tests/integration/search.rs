@@ -398,8 +398,13 @@ async fn search_never_leaves_the_callers_scope() {
     let f = fixture().await;
     // 南京市财政局 only, not its county.
     let staff = principal(&f, "demo_staff").await;
-    // 信息中心 and its sections.
-    let director = principal(&f, "demo_director").await;
+    // A reader of 信息中心 and its sections only.
+    let mut director = principal(&f, "demo_director").await;
+    director.grants = vec![ScopedRole {
+        role: Role::Director,
+        scope_path: f.path("信息中心").to_string(),
+        subtree: true,
+    }];
     let cases: &[(&str, &[&str], &[&str])] = &[
         ("故障", &["n1"], &["h2"]),
         ("交换机", &["n1"], &[]),

@@ -1,0 +1,415 @@
+//! Tickets through the API on the shipped JSCZ pack: routes, refusals with
+//! their citations, attachments, search, lists and the audit trail.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use yunwei_testkit::{TestApp, TestResponse};
+
+fn code(r: &TestResponse) -> String {
+    r.json()["code"].as_str().unwrap_or_default().to_string()
+}
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    transition: &str,
+    fields: Value,
+) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/transitions"),
+        Some(token),
+        json!({"transition": transition, "fields": fields}),
+    )
+    .await
+}
+
+async fn act_ok(app: &TestApp, token: &str, id: &str, transition: &str, fields: Value) -> Value {
+    let r = act(app, token, id, transition, fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{transition}: {}", r.text());
+    r.json()
+}
+
+async fn attach(app: &TestApp, token: &str, id: &str, kind: &str, content: &str) -> TestResponse {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "/api/v1/tickets/{id}/attachments?kind={kind}&filename={kind}.txt"
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(content.to_string()))
+        .unwrap();
+    app.request(req).await
+}
+
+/// A major data change requested by a city finance bureau (JSCZ-21 / JSCZ-26).
+async fn open_data_change(app: &TestApp, staff: &str, planned: &str) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(staff),
+            json!({
+                "pack": "jscz",
+                "process": "change",
+                "title": "更正南京市2026年指标文号",
+                "fields": {
+                    "system": "预算管理一体化系统",
+                    "description": "指标文号录入错误，需要后台更正 3 条记录",
+                    "reason": "业务处室发文更正",
+                    "level": "major",
+                    "type": "data",
+                    "planned_start": planned
+                }
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let t = r.json();
+    assert_eq!(t["state"], "draft");
+    assert!(t["number"].as_str().unwrap().starts_with("BG-20260302-"));
+    t["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn jscz_26_major_data_change_runs_its_route_end_to_end() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let deputy = app.login("demo_deputy").await;
+    let director = app.login("demo_director").await;
+    let vendor = app.login("demo_vendor").await;
+    // The clock stands at Monday 2026-03-02 09:00; two working days ahead.
+    let id = open_data_change(&app, &staff, "2026-03-05T09:00:00+08:00").await;
+
+    // JSCZ-26 (1): the business department submits with the signed request.
+    let r = act(&app, &staff, &id, "submit_data_change", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_attachment", "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("JSCZ"));
+    assert_eq!(
+        attach(&app, &staff, &id, "signed_request", "分管厅领导审签件")
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    act_ok(&app, &staff, &id, "submit_data_change", json!({})).await;
+
+    // Nobody skips a step: the vendor cannot jump to implementation.
+    let r = act(&app, &vendor, &id, "start_data_change", json!({})).await;
+    assert!(r.status.is_client_error());
+    // The requester cannot accept their own change.
+    let r = act(&app, &staff, &id, "accept_data_change", json!({})).await;
+    assert_eq!(code(&r), "policy.role");
+
+    // JSCZ-26 (2): the centre plans with the vendor; deputy and director sign.
+    act_ok(&app, &lead, &id, "accept_data_change", json!({})).await;
+    let r = act(
+        &app,
+        &lead,
+        &id,
+        "submit_data_plan",
+        json!({"plan": "执行更正脚本"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.missing_field");
+    act_ok(
+        &app,
+        &lead,
+        &id,
+        "submit_data_plan",
+        json!({"plan": "执行更正脚本", "rollback_plan": "按备份恢复"}),
+    )
+    .await;
+    let detail = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&deputy))
+        .await
+        .json();
+    assert_eq!(detail["approval"]["id"], "data_signoff");
+    assert_eq!(detail["approval"]["can_vote"], true);
+    // Sequential: the director cannot sign before the deputy.
+    let vote =
+        |approve: bool| json!({"approval": "data_signoff", "approve": approve, "comment": "同意"});
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(&director),
+            vote(true),
+        )
+        .await;
+    assert_eq!(code(&r), "policy.not_your_step", "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(&deputy),
+            vote(true),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(&director),
+            vote(true),
+        )
+        .await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+
+    // JSCZ-26 (4)-(5): publish, then the vendor implements after a backup (JSCZ-34).
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/transitions"),
+            Some(&lead),
+            json!({"transition": "publish_plan", "assignee": "demo_vendor"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = act(&app, &vendor, &id, "start_data_change", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_attachment");
+    assert_eq!(
+        attach(&app, &vendor, &id, "backup", "备份文件校验值")
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    act_ok(&app, &vendor, &id, "start_data_change", json!({})).await;
+    act_ok(
+        &app,
+        &vendor,
+        &id,
+        "finish_implementation",
+        json!({"implementation_record": "已执行脚本，更新3行"}),
+    )
+    .await;
+    act_ok(
+        &app,
+        &vendor,
+        &id,
+        "verification_passed",
+        json!({"verification_result": "核对无误"}),
+    )
+    .await;
+
+    // JSCZ-34: the script and its result are archived before closing.
+    let r = act(
+        &app,
+        &lead,
+        &id,
+        "close_data_change",
+        json!({"success_report": "更正完成"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.missing_attachment");
+    attach(&app, &vendor, &id, "script", "UPDATE ...").await;
+    attach(&app, &vendor, &id, "result", "3 rows").await;
+    let closed = act_ok(
+        &app,
+        &lead,
+        &id,
+        "close_data_change",
+        json!({"success_report": "更正完成"}),
+    )
+    .await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["closed"], true);
+
+    // The timeline holds every step; the audit trail every action.
+    let detail = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&lead))
+        .await
+        .json();
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "transition").count(),
+        8,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.iter().filter(|k| **k == "vote").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "attachment").count(), 4);
+    assert!(
+        detail["transitions"].as_array().unwrap().is_empty(),
+        "a closed change offers nothing"
+    );
+    let aud = app.login("audadmin").await;
+    let trail = app
+        .get(
+            &format!("/api/v1/audit?object_id={id}&limit=100"),
+            Some(&aud),
+        )
+        .await
+        .json();
+    assert!(trail["records"].as_array().unwrap().len() >= 15);
+    // An attachment downloads for those who may see the ticket, not for others.
+    let att = detail["attachments"][0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .get(&format!("/api/v1/attachments/{att}"), Some(&lead))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), "分管厅领导审签件");
+    let unit = app.login("demo_unit").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/attachments/{att}"), Some(&unit))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_27_major_change_submitted_too_late_is_refused() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    // Monday for Tuesday: the second working day before 03-03 is 02-27.
+    let id = open_data_change(&app, &staff, "2026-03-03T09:00:00+08:00").await;
+    attach(&app, &staff, &id, "signed_request", "审签件").await;
+    let r = act(&app, &staff, &id, "submit_data_change", json!({})).await;
+    assert_eq!(code(&r), "policy.lead_time", "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("JSCZ-27"));
+    // Wednesday is acceptable: the second working day before 03-04 is
+    // 03-02, the day of submission (DESIGN.md section 6).
+    act_ok(
+        &app,
+        &staff,
+        &id,
+        "submit_data_change",
+        json!({"planned_start": "2026-03-04T09:00:00+08:00"}),
+    )
+    .await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn tickets_are_scoped_listed_filtered_searched_and_exported() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let id = open_data_change(&app, &staff, "2026-03-05T09:00:00+08:00").await;
+    // Another city's user neither lists nor opens it.
+    let unit = app.login("demo_unit").await;
+    assert_eq!(
+        app.get("/api/v1/tickets", Some(&unit)).await.json()["total"],
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{id}"), Some(&unit))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = act(&app, &unit, &id, "submit_data_change", json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The information centre sees it; filters narrow the list.
+    let lead = app.login("demo_lead").await;
+    let all = app
+        .get("/api/v1/tickets?process=change&state=draft", Some(&lead))
+        .await
+        .json();
+    assert_eq!(all["total"], 1);
+    assert_eq!(
+        app.get("/api/v1/tickets?process=incident", Some(&lead))
+            .await
+            .json()["total"],
+        0
+    );
+    assert_eq!(
+        app.get("/api/v1/tickets?mine=requested", Some(&staff))
+            .await
+            .json()["total"],
+        1
+    );
+    // Chinese search finds it by words of its fields.
+    let hits = app
+        .get(
+            "/api/v1/search?q=%E6%8C%87%E6%A0%87%E6%96%87%E5%8F%B7",
+            Some(&lead),
+        )
+        .await
+        .json();
+    assert_eq!(hits["hits"][0]["doc_id"], id.as_str());
+    let none = app
+        .get("/api/v1/search?q=%E4%BA%A4%E6%8D%A2%E6%9C%BA", Some(&lead))
+        .await
+        .json();
+    assert_eq!(none["total"], 0);
+    // The requester's to-do list offers the submission.
+    let todo = app.get("/api/v1/todo", Some(&staff)).await.json();
+    assert_eq!(todo["tickets"][0]["ticket"]["id"], id.as_str());
+    // Excel export needs a reason and is audited.
+    assert_eq!(
+        code(&app.get("/api/v1/tickets/export.xlsx", Some(&lead)).await),
+        "audit.reason_required"
+    );
+    let r = app
+        .get(
+            "/api/v1/tickets/export.xlsx?reason=%E6%9C%88%E6%8A%A5",
+            Some(&lead),
+        )
+        .await;
+    assert!(r.body.starts_with(b"PK"));
+    // System administrators read no business data.
+    let sys = app.login("sysadmin").await;
+    assert_eq!(
+        app.get("/api/v1/tickets", Some(&sys)).await.json()["total"],
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{id}"), Some(&sys))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn invalid_ticket_input_gets_clear_chinese_errors() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let base = |fields: Value| json!({"pack": "jscz", "process": "change", "title": "测试", "fields": fields});
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            base(json!({"level": "huge"})),
+        )
+        .await;
+    assert_eq!(code(&r), "policy.invalid_field");
+    assert!(r.json()["message"].as_str().unwrap().contains("重大变更"));
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            base(json!({"planned_start": "明天"})),
+        )
+        .await;
+    assert_eq!(code(&r), "ticket.field_invalid");
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            base(json!({"nonsense": "x"})),
+        )
+        .await;
+    assert_eq!(code(&r), "ticket.field_unknown");
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            json!({"pack": "nope", "process": "change", "title": "x"}),
+        )
+        .await;
+    assert_eq!(code(&r), "policy.pack_unavailable");
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            json!({"pack": "jscz", "process": "change", "title": " "}),
+        )
+        .await;
+    assert_eq!(code(&r), "ticket.title_invalid");
+    app.cleanup().await;
+}
