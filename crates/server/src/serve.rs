@@ -119,6 +119,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     // Listen for signals before announcing the address, so a stop sent as
     // soon as the banner appears is a graceful one.
     let shutdown = shutdown_signal()?;
+    let jobs = tokio::spawn(run_jobs(p.clone()));
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -129,6 +130,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .with_graceful_shutdown(shutdown)
     .await
     .context("HTTP 服务异常退出")?;
+    jobs.abort();
     p.db.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)
@@ -136,6 +138,31 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
 
 fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
+}
+
+/// How often the background jobs look for due work.
+const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
+/// Most timers handled per batch; a full batch is followed at once by the next.
+const JOB_BATCH: u64 = 200;
+
+/// Background jobs of this node: SLA timer warnings and breaches. Every
+/// node runs them; the guarded claim makes each one fire exactly once.
+async fn run_jobs(p: yunwei_core::Platform) {
+    let mut tick = tokio::time::interval(JOB_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match yunwei_core::tickets::run_timers(&p, JOB_BATCH).await {
+                Ok(n) if n as u64 >= JOB_BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(code = e.code, "timer job failed; retrying at the next tick");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Registers the stop signals now and resolves when one arrives.

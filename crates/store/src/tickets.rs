@@ -725,12 +725,15 @@ pub async fn due_timers(c: &mut DbConn, now: i64, limit: u64) -> Result<Vec<Time
 /// true for the one caller whose guarded update changed the row.
 pub async fn claim(c: &mut DbConn, id: &str, breach: bool) -> Result<bool, AppError> {
     let col = if breach { "breached" } else { "warned" };
+    let mut q = Query::update();
+    q.table("ticket_timers").value(col, 1i64);
+    if breach {
+        // A breach supersedes a warning that never went out.
+        q.value("warned", 1i64);
+    }
     let n = c
         .exec(
-            &Query::update()
-                .table("ticket_timers")
-                .value(col, 1i64)
-                .and_where(Expr::col("id").eq(id))
+            &q.and_where(Expr::col("id").eq(id))
                 .and_where(Expr::col("status").eq("running"))
                 .and_where(Expr::col(col).eq(0))
                 .to_owned(),

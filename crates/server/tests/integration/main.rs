@@ -10,3 +10,4 @@ mod permission_matrix;
 mod policy;
 mod search;
 mod tickets;
+mod timers;

@@ -1,0 +1,336 @@
+//! SLA timers as rows, driven by the scheduler job on a fixed clock across
+//! a weekend, the Spring Festival and a make-up Saturday (DESIGN.md
+//! section 6); warnings and breaches fire exactly once, even with several
+//! app nodes running the job at the same time.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::json;
+use yunwei_core::tickets::{self, OpenInput};
+use yunwei_core::{Ctx, Platform};
+use yunwei_domain::policy::load_pack;
+use yunwei_testkit::TestApp;
+
+/// A small pack whose only purpose is timers: a response clock in wall-clock
+/// minutes and a resolution clock in working days, paused while waiting.
+const PACK: &str = r#"
+id = "sla"
+name = "时限测试包"
+version = "1.0.0"
+
+[roles.lead]
+label = "项目负责人"
+platform = ["project_lead"]
+source = "NTCZ-6.1.2"
+"#;
+
+const FAULT: &str = r#"
+id = "fault"
+name = "故障"
+number_prefix = "GZ"
+source = "NTCZ-6.1.2"
+
+[[field]]
+id = "title"
+label = "标题"
+type = "text"
+
+[[state]]
+id = "new"
+label = "待响应"
+initial = true
+
+[[state]]
+id = "responded"
+label = "处理中"
+
+[[state]]
+id = "waiting"
+label = "等待用户"
+waiting = true
+
+[[state]]
+id = "resolved"
+label = "已解决"
+final = true
+
+[[transition]]
+id = "respond"
+label = "响应"
+from = ["new"]
+to = "responded"
+roles = ["lead"]
+source = "NTCZ-6.1.2"
+
+[[transition]]
+id = "wait"
+label = "等待用户"
+from = ["responded"]
+to = "waiting"
+roles = ["lead"]
+source = "NTCZ-6.1.2"
+
+[[transition]]
+id = "resume"
+label = "继续处理"
+from = ["waiting"]
+to = "responded"
+roles = ["lead"]
+source = "NTCZ-6.1.2"
+
+[[transition]]
+id = "resolve"
+label = "解决"
+from = ["responded"]
+to = "resolved"
+roles = ["lead"]
+source = "NTCZ-6.1.2"
+
+[[timer]]
+id = "response"
+label = "响应时限"
+start = ["new"]
+stop = ["responded", "resolved"]
+duration = "30m"
+notify = ["lead"]
+source = "NTCZ-6.1.2"
+
+[[timer]]
+id = "resolution"
+label = "解决时限"
+start = ["new"]
+stop = ["resolved"]
+pause = ["waiting"]
+duration = "2wd"
+warn_before = "2h"
+notify = ["lead"]
+source = "NTCZ-6.1.2"
+"#;
+
+fn cst(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn with_sla_pack(app: &TestApp) -> Platform {
+    let files = vec![
+        ("policies/sla/pack.toml".to_string(), PACK.to_string()),
+        ("policies/sla/fault.toml".to_string(), FAULT.to_string()),
+    ];
+    let pack = load_pack(&files).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut p = app.platform.clone();
+    p.packs = Arc::new(vec![pack]);
+    p
+}
+
+async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
+    app.login(username).await;
+    let mut c = app.platform.db.read().await.unwrap();
+    let u = yunwei_store::users::by_username(&mut c, username)
+        .await
+        .unwrap()
+        .unwrap();
+    yunwei_core::auth::principal_of(&mut c, &u, None)
+        .await
+        .unwrap()
+}
+
+async fn open_fault(p: &Platform, pr: &yunwei_core::Principal) -> String {
+    let input = OpenInput {
+        pack: "sla".into(),
+        process: "fault".into(),
+        title: "核心交换机端口故障".into(),
+        fields: json!({}).as_object().unwrap().clone(),
+        ..Default::default()
+    };
+    tickets::open(p, &Ctx::system("test"), pr, &input)
+        .await
+        .unwrap()
+        .id
+}
+
+async fn inbox(app: &TestApp, user: &str) -> Vec<String> {
+    let mut c = app.platform.db.read().await.unwrap();
+    let u = yunwei_store::users::by_username(&mut c, user)
+        .await
+        .unwrap()
+        .unwrap();
+    yunwei_store::tickets::notifications_of(&mut c, &u.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.title)
+        .collect()
+}
+
+#[tokio::test]
+async fn ntcz_6_1_2_response_breach_fires_once_and_marks_the_ticket_overdue() {
+    let app = TestApp::new().await;
+    let p = with_sla_pack(&app);
+    let lead = principal(&app, "demo_lead").await;
+    app.clock.set(cst(2026, 3, 6, 10, 0));
+    let id = open_fault(&p, &lead).await;
+    app.clock.set(cst(2026, 3, 6, 10, 29));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 0);
+    app.clock.set(cst(2026, 3, 6, 10, 31));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 1);
+    assert_eq!(
+        tickets::run_timers(&p, 100).await.unwrap(),
+        0,
+        "a breach fires once"
+    );
+    let notes = inbox(&app, "demo_lead").await;
+    assert!(
+        notes.iter().any(|t| t.contains("响应时限已超时")),
+        "{notes:?}"
+    );
+    let detail = tickets::detail(&p, &lead, &id).await.unwrap();
+    assert!(detail.ticket.overdue);
+    let mut c = app.platform.db.read().await.unwrap();
+    let f = yunwei_store::audit::AuditFilter {
+        action: Some("ticket.sla_breach".into()),
+        ..Default::default()
+    };
+    let recs = yunwei_store::audit::search(&mut c, &yunwei_store::Scope::system(), &f, 10)
+        .await
+        .unwrap();
+    assert_eq!(recs.len(), 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn design_6_resolution_deadline_spans_make_up_saturday_and_spring_festival() {
+    let app = TestApp::new().await;
+    let p = with_sla_pack(&app);
+    let lead = principal(&app, "demo_lead").await;
+    // Friday before the Spring Festival: +1 working day is the worked
+    // Saturday 02-14, +2 is 02-24 after the holiday; due at its end.
+    app.clock.set(cst(2026, 2, 13, 10, 0));
+    let id = open_fault(&p, &lead).await;
+    tickets::transition(
+        &p,
+        &Ctx::system("test"),
+        &lead,
+        &id,
+        &tickets::TransitionInput {
+            transition: "respond".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let detail = tickets::detail(&p, &lead, &id).await.unwrap();
+    let resolution = detail
+        .timers
+        .iter()
+        .find(|t| t.label == "解决时限")
+        .expect("resolution timer");
+    assert_eq!(
+        resolution.due_at,
+        cst(2026, 2, 24, 23, 59).timestamp_micros() + 59_000_000
+    );
+    // During the holiday nothing is due.
+    app.clock.set(cst(2026, 2, 20, 12, 0));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 0);
+    // Two hours before the end of 02-24 the warning comes, once.
+    app.clock.set(cst(2026, 2, 24, 22, 0));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 1);
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 0);
+    assert!(inbox(&app, "demo_lead")
+        .await
+        .iter()
+        .any(|t| t.contains("解决时限即将超时")));
+    assert!(
+        !tickets::detail(&p, &lead, &id)
+            .await
+            .unwrap()
+            .ticket
+            .overdue
+    );
+    app.clock.set(cst(2026, 2, 25, 0, 0));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 1);
+    assert!(
+        tickets::detail(&p, &lead, &id)
+            .await
+            .unwrap()
+            .ticket
+            .overdue
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn design_6_weekend_is_skipped_and_waiting_pauses_the_clock() {
+    let app = TestApp::new().await;
+    let p = with_sla_pack(&app);
+    let lead = principal(&app, "demo_lead").await;
+    // Thursday 2026-03-05 + 2 working days = Monday 03-09.
+    app.clock.set(cst(2026, 3, 5, 9, 0));
+    let id = open_fault(&p, &lead).await;
+    let ctx = Ctx::system("test");
+    let step = |t: &str| tickets::TransitionInput {
+        transition: t.into(),
+        ..Default::default()
+    };
+    tickets::transition(&p, &ctx, &lead, &id, &step("respond"))
+        .await
+        .unwrap();
+    let due = |d: &yunwei_core::tickets::TicketDetail| {
+        d.timers
+            .iter()
+            .find(|t| t.label == "解决时限")
+            .unwrap()
+            .due_at
+    };
+    let first = due(&tickets::detail(&p, &lead, &id).await.unwrap());
+    assert_eq!(
+        first,
+        cst(2026, 3, 9, 23, 59).timestamp_micros() + 59_000_000
+    );
+    // Waiting for the user for a day moves the deadline by that day.
+    app.clock.set(cst(2026, 3, 5, 10, 0));
+    tickets::transition(&p, &ctx, &lead, &id, &step("wait"))
+        .await
+        .unwrap();
+    app.clock.set(cst(2026, 3, 6, 10, 0));
+    tickets::transition(&p, &ctx, &lead, &id, &step("resume"))
+        .await
+        .unwrap();
+    let moved = due(&tickets::detail(&p, &lead, &id).await.unwrap());
+    assert_eq!(moved - first, 24 * 3600 * 1_000_000);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn timer_job_acts_once_with_several_app_nodes() {
+    let app = TestApp::new().await;
+    let p = with_sla_pack(&app);
+    let lead = principal(&app, "demo_lead").await;
+    app.clock.set(cst(2026, 3, 6, 10, 0));
+    for _ in 0..6 {
+        open_fault(&p, &lead).await;
+    }
+    app.clock.set(cst(2026, 3, 6, 11, 0));
+    // Two "nodes" run the job at once on the same database.
+    let (a, b) = tokio::join!(tickets::run_timers(&p, 100), tickets::run_timers(&p, 100));
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        6,
+        "six response breaches, each fired once"
+    );
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 0);
+    // The resolution warning was due too (2h before 03-09 24:00 had not
+    // come yet); jumping past the deadline fires only the breach.
+    app.clock.set(cst(2026, 3, 11, 0, 0));
+    assert_eq!(tickets::run_timers(&p, 100).await.unwrap(), 6);
+    assert_eq!(
+        tickets::run_timers(&p, 100).await.unwrap(),
+        0,
+        "no late warning after a breach"
+    );
+    app.cleanup().await;
+}
