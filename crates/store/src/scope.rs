@@ -22,6 +22,23 @@ impl Scope {
         Scope { ranges: None }
     }
 
+    /// The scope of a principal whose grant covers the root organisation
+    /// with its subtree: the whole tree. Unlike [`Scope::system`] it is
+    /// only built from such a grant (see `covers_subtree`).
+    pub fn whole_tree() -> Self {
+        Scope { ranges: None }
+    }
+
+    /// Whether one of the ranges is `path` with its subtree.
+    pub fn covers_subtree(&self, path: &str) -> bool {
+        match &self.ranges {
+            None => true,
+            Some(r) => r
+                .iter()
+                .any(|(p, sub)| *sub && path.starts_with(p.as_str())),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         matches!(&self.ranges, Some(r) if r.is_empty())
     }
