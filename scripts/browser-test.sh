@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Browser end-to-end test: start `yunwei serve --demo` and chromedriver on
-# free loopback ports, then run tests/browser/test_login.py against them.
+# Browser end-to-end tests: start chromedriver and, for every test file in
+# tests/browser (test_login.py, test_data_change.py), a fresh
+# `yunwei serve --demo` with its own data directory, all on free loopback
+# ports, and run the file against them. A fresh server per file keeps the
+# files independent: test_login.py changes demo_staff's password and locks
+# demo_director, whom test_data_change.py needs.
+#
+# Arguments, if any, are test names: only those run (a file with none of
+# them is skipped; naming no test of any file fails).
 #
 # Environment overrides (optional):
 #   YUNWEI_BIN     use this server binary instead of building target/debug/yunwei
@@ -12,6 +19,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PYTHON="${PYTHON:-python3}"
+# The test files import tests/browser/webdriver.py; leave no __pycache__.
+export PYTHONDONTWRITEBYTECODE=1
 CHROMEDRIVER="${CHROMEDRIVER:-chromedriver}"
 export CHROME_BINARY="${CHROME_BINARY:-/usr/bin/chromium}"
 DEMO_PASSWORD='Demo#Passw0rd!2026'
@@ -32,13 +41,15 @@ command -v "$CHROMEDRIVER" >/dev/null || { log "chromedriver not found"; exit 1;
 [ -x "$CHROME_BINARY" ] || { log "browser binary $CHROME_BINARY not found"; exit 1; }
 
 WORK="$(mktemp -d -t yunwei-browser-XXXXXX)"
-DATA_DIR="$WORK/data"
-mkdir -p "$DATA_DIR"
-SERVER_LOG="$WORK/server.log"
+SERVER_LOG=""
 DRIVER_LOG="$WORK/chromedriver.log"
 SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
+
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py)
+# Exit status of a test file none of whose tests was selected (webdriver.py).
+NO_TESTS_SELECTED=5
 
 stop_pid() {
     local pid="$1"
@@ -58,7 +69,7 @@ cleanup() {
     stop_pid "$DRIVER_PID"
     stop_pid "$SERVER_PID"
     if [ "$rc" -ne 0 ] || [ "$STATUS" -ne 0 ]; then
-        if [ -f "$SERVER_LOG" ]; then
+        if [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
             echo "----- server log (last 80 lines) -----"
             tail -n 80 "$SERVER_LOG" || true
         fi
@@ -105,20 +116,6 @@ while True:
 PY
 }
 
-PORT="$(free_port)"
-BASE_URL="http://127.0.0.1:$PORT"
-log "starting server on $BASE_URL (data dir $DATA_DIR)"
-YUNWEI_DEMO_PASSWORD="$DEMO_PASSWORD" YUNWEI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-    "$BIN" serve --demo --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT" \
-    >"$SERVER_LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-
-if ! wait_http_200 "$BASE_URL/healthz" "$SERVER_PID" 60; then
-    log "server did not become healthy"
-    exit 1
-fi
-log "server healthy"
-
 DPORT="$(free_port)"
 WEBDRIVER_URL="http://127.0.0.1:$DPORT"
 log "starting chromedriver on $WEBDRIVER_URL"
@@ -130,16 +127,58 @@ if ! wait_http_200 "$WEBDRIVER_URL/status" "$DRIVER_PID" 30; then
     exit 1
 fi
 
-log "running tests/browser/test_login.py"
-set +e
-BASE_URL="$BASE_URL" WEBDRIVER_URL="$WEBDRIVER_URL" DEMO_PASSWORD="$DEMO_PASSWORD" \
-    "$PYTHON" tests/browser/test_login.py "$@"
-STATUS=$?
-set -e
+FAILED=()
+RAN=0
+for TEST_FILE in "${TEST_FILES[@]}"; do
+    NAME="$(basename "$TEST_FILE" .py)"
+    DATA_DIR="$WORK/$NAME/data"
+    mkdir -p "$DATA_DIR"
+    SERVER_LOG="$WORK/$NAME/server.log"
+    PORT="$(free_port)"
+    BASE_URL="http://127.0.0.1:$PORT"
+    log "$NAME: starting a fresh server on $BASE_URL (data dir $DATA_DIR)"
+    YUNWEI_DEMO_PASSWORD="$DEMO_PASSWORD" YUNWEI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+        "$BIN" serve --demo --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT" \
+        >"$SERVER_LOG" 2>&1 </dev/null &
+    SERVER_PID=$!
 
-if [ "$STATUS" -eq 0 ]; then
+    if ! wait_http_200 "$BASE_URL/healthz" "$SERVER_PID" 60; then
+        log "$NAME: server did not become healthy"
+        exit 1
+    fi
+    log "$NAME: server healthy; running $TEST_FILE"
+
+    set +e
+    BASE_URL="$BASE_URL" WEBDRIVER_URL="$WEBDRIVER_URL" DEMO_PASSWORD="$DEMO_PASSWORD" \
+        "$PYTHON" "$TEST_FILE" "$@"
+    RC=$?
+    set -e
+
+    if [ "$RC" -eq "$NO_TESTS_SELECTED" ]; then
+        log "$NAME: skipped (no selected tests)"
+    elif [ "$RC" -eq 0 ]; then
+        RAN=$((RAN + 1))
+        log "$NAME: passed"
+    else
+        RAN=$((RAN + 1))
+        FAILED+=("$NAME")
+        log "$NAME: FAILED (exit $RC)"
+        echo "----- $NAME server log (last 80 lines) -----"
+        tail -n 80 "$SERVER_LOG" || true
+    fi
+    stop_pid "$SERVER_PID"
+    SERVER_PID=""
+    SERVER_LOG=""
+done
+
+if [ "$RAN" -eq 0 ]; then
+    log "no test ran (selected: $*)"
+    STATUS=1
+elif [ "${#FAILED[@]}" -eq 0 ]; then
+    STATUS=0
     log "passed"
 else
-    log "FAILED (exit $STATUS)"
+    STATUS=1
+    log "FAILED: ${FAILED[*]}"
 fi
 exit "$STATUS"

@@ -3,18 +3,26 @@
 //! notice comes out each November), and the calendar every deadline is
 //! computed with.
 //!
-//! The calendar is read from the database on each use (two tiny tables), so
-//! an import is seen at once by every app node; there is no cache to
-//! invalidate.
+//! Deadlines are computed with [`load`], which keeps the parsed calendar in
+//! a per-process cache keyed by a generation token: every write of holiday
+//! data (import, first seed) stores a fresh random token in `settings`
+//! (`calendar.generation`) in the same transaction, and each [`load`] reads
+//! that one row. An import is therefore seen at once by every app node,
+//! and a node re-reads the two calendar tables only after one. The token
+//! is random, so caches of different databases in one process (tests)
+//! never mix.
+
+use std::sync::Mutex;
 
 use serde::Serialize;
 use yunwei_domain::calendar::{
     builtin_files, HolidayCalendar, HolidayDay, YearFile, BUILTIN_SOURCE,
 };
+use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 use yunwei_store::calendar::{self as store, CalendarDayRow, CalendarYearRow};
-use yunwei_store::{in_tx, DbConn};
+use yunwei_store::{in_tx, settings, DbConn};
 
 use crate::audit::{record, root_path, Actor, Event};
 use crate::{Ctx, Platform, Principal};
@@ -135,9 +143,53 @@ pub async fn snapshot(p: &Platform) -> Result<Snapshot, AppError> {
     snapshot_with(&mut p.db.read().await?).await
 }
 
-/// The calendar deadlines are computed with.
+/// Setting holding the generation token of the calendar data.
+pub const GENERATION_KEY: &str = "calendar.generation";
+
+/// Parsed calendars by generation token. A handful of entries: one per
+/// database this process serves (several only in tests).
+static CACHE: Mutex<Vec<(String, HolidayCalendar)>> = Mutex::new(Vec::new());
+const CACHE_ENTRIES: usize = 8;
+
+fn cached(generation: &str) -> Option<HolidayCalendar> {
+    let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .iter()
+        .find(|(g, _)| g == generation)
+        .map(|(_, c)| c.clone())
+}
+
+fn remember(generation: String, cal: HolidayCalendar) {
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.iter().any(|(g, _)| *g == generation) {
+        return;
+    }
+    if cache.len() >= CACHE_ENTRIES {
+        cache.remove(0);
+    }
+    cache.push((generation, cal));
+}
+
+/// Marks the calendar data as changed, inside the writing transaction.
+async fn new_generation(p: &Platform, c: &mut DbConn) -> Result<(), AppError> {
+    settings::put(c, GENERATION_KEY, &new_id(), p.now_us()).await
+}
+
+/// The calendar deadlines are computed with: from the cache when the
+/// generation token in the database is the one it was loaded under.
 pub async fn load(p: &Platform) -> Result<HolidayCalendar, AppError> {
-    Ok(snapshot(p).await?.calendar)
+    let mut c = p.db.read().await?;
+    // The token first, then the data: data newer than its token can only
+    // be cached under a token no longer current, never the reverse.
+    let generation = settings::get(&mut c, GENERATION_KEY).await?;
+    if let Some(cal) = generation.as_deref().and_then(cached) {
+        return Ok(cal);
+    }
+    let cal = snapshot_with(&mut c).await?.calendar;
+    if let Some(g) = generation {
+        remember(g, cal.clone());
+    }
+    Ok(cal)
 }
 
 /// [`load`] on a connection or inside a transaction.
@@ -161,6 +213,11 @@ pub async fn seed_builtin(p: &Platform, ctx: &Ctx) -> Result<usize, AppError> {
     let files = builtin_files();
     let written = in_tx!(p.db, |c| {
         if !store::is_empty(&mut c).await? {
+            // Databases seeded before the generation token existed get one,
+            // so their calendar is cached too.
+            if settings::get(&mut c, GENERATION_KEY).await?.is_none() {
+                new_generation(p, &mut c).await?;
+            }
             return Ok(0);
         }
         let root = root_path(&mut c).await?;
@@ -306,6 +363,7 @@ async fn write_year(
         &rows,
     )
     .await?;
+    new_generation(p, c).await?;
     let summary = file.summary();
     record(
         p,

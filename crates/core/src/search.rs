@@ -45,12 +45,18 @@ fn check_doc_type(t: &str) -> Result<(), AppError> {
     }
 }
 
+/// The index tokens of a document's title and body, as [`index_document`]
+/// stores them; bulk loaders (the benchmark's seed) compute them with this
+/// and write through `yunwei_store::search::insert_many`.
+pub fn document_tokens(doc: &Document<'_>) -> Result<(String, String), AppError> {
+    check_doc_type(doc.doc_type)?;
+    Ok((index_tokens(doc.title), index_tokens(doc.body)))
+}
+
 /// (Re-)indexes a document inside the caller's transaction: the title and
 /// the body are tokenised separately so title matches rank higher.
 pub async fn index_document(c: &mut DbConn, doc: &Document<'_>) -> Result<(), AppError> {
-    check_doc_type(doc.doc_type)?;
-    let title_tokens = index_tokens(doc.title);
-    let tokens = index_tokens(doc.body);
+    let (title_tokens, tokens) = document_tokens(doc)?;
     store::upsert(
         c,
         &SearchDoc {
@@ -96,8 +102,12 @@ impl Default for PageRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// Matching documents in scope, over all pages.
+    /// Matching documents in scope, over all pages; counted up to
+    /// [`store::COUNT_CAP`] (see `total_capped`).
     pub total: i64,
+    /// More than `total` documents match: they come newest first instead
+    /// of best first, and a narrower query finds the rest.
+    pub total_capped: bool,
     pub page: u64,
     pub per_page: u64,
 }
@@ -146,9 +156,52 @@ pub async fn search(
         (page_no - 1).saturating_mul(per_page),
     )
     .await?;
+    // Draft articles are indexed for their editors; readers must not see
+    // them in the general search.
+    let articles: Vec<String> = hits
+        .iter()
+        .filter(|h| h.doc_type == "article")
+        .map(|h| h.doc_id.clone())
+        .collect();
+    let (hits, total) = if articles.is_empty() {
+        (hits, total)
+    } else {
+        let vis = yunwei_store::knowledge::Visibility {
+            published: pr.scope_for(Action::BusinessRead),
+            drafts: pr.scope_for(Action::KnowledgeEdit),
+        };
+        let ids =
+            |rows: Vec<yunwei_store::knowledge::ArticleRow>| -> std::collections::HashSet<String> {
+                rows.into_iter().map(|a| a.id).collect()
+            };
+        let visible =
+            ids(yunwei_store::knowledge::visible_by_ids(&mut c, &vis, None, &articles).await?);
+        // Documents indexed as articles that are not knowledge rows are left alone.
+        let everything = yunwei_store::knowledge::Visibility {
+            published: yunwei_store::Scope::system(),
+            drafts: yunwei_store::Scope::system(),
+        };
+        let existing =
+            ids(
+                yunwei_store::knowledge::visible_by_ids(&mut c, &everything, None, &articles)
+                    .await?,
+            );
+        let before = hits.len();
+        let kept: Vec<SearchHit> = hits
+            .into_iter()
+            .filter(|h| {
+                h.doc_type != "article"
+                    || !existing.contains(&h.doc_id)
+                    || visible.contains(&h.doc_id)
+            })
+            .collect();
+        let hidden = (before - kept.len()) as i64;
+        (kept, total - hidden)
+    };
     Ok(SearchResults {
         hits,
-        total,
+        total: total.min(store::COUNT_CAP),
+        total_capped: total > store::COUNT_CAP,
         page: page_no,
         per_page,
     })

@@ -292,6 +292,32 @@ fn minutes_of(d: TimerDuration) -> i64 {
     }
 }
 
+/// A timer started now.
+fn started_timer(
+    cal: &HolidayCalendar,
+    def: &yunwei_domain::policy::model::Timer,
+    ticket_id: &str,
+    now: DateTime<Utc>,
+) -> TimerRow {
+    let (due, _) = add_duration(cal, now, def.duration);
+    let warn_at = def
+        .warn_before
+        .map(|w| (due - Duration::minutes(minutes_of(w))).timestamp_micros());
+    TimerRow {
+        id: new_id(),
+        ticket_id: ticket_id.into(),
+        timer_id: def.id.clone(),
+        status: "running".into(),
+        started_at: now.timestamp_micros(),
+        due_at: due.timestamp_micros(),
+        warn_at,
+        remaining_us: None,
+        warned: false,
+        breached: false,
+        stopped_at: None,
+    }
+}
+
 /// Applies the engine's timer operations to the ticket's timer rows.
 async fn apply_timers(
     c: &mut DbConn,
@@ -314,27 +340,17 @@ async fn apply_timers(
             .cloned();
         match (op.op, current) {
             (TimerAction::Start, None) => {
-                let (due, _) = add_duration(cal, now, def.duration);
-                let warn_at = def
-                    .warn_before
-                    .map(|w| (due - Duration::minutes(minutes_of(w))).timestamp_micros());
-                store::upsert_timer(
-                    c,
-                    &TimerRow {
-                        id: new_id(),
-                        ticket_id: ticket_id.into(),
-                        timer_id: def.id.clone(),
-                        status: "running".into(),
-                        started_at: now_us,
-                        due_at: due.timestamp_micros(),
-                        warn_at,
-                        remaining_us: None,
-                        warned: false,
-                        breached: false,
-                        stopped_at: None,
-                    },
-                )
-                .await?;
+                store::upsert_timer(c, &started_timer(cal, def, ticket_id, now)).await?;
+            }
+            // A review that restarts its clock (EEDS-3.2.5): the running
+            // row stops and a fresh one starts, in one step.
+            (TimerAction::Restart, current) => {
+                if let Some(mut t) = current {
+                    t.status = "stopped".into();
+                    t.stopped_at = Some(now_us);
+                    store::upsert_timer(c, &t).await?;
+                }
+                store::upsert_timer(c, &started_timer(cal, def, ticket_id, now)).await?;
             }
             (TimerAction::Stop, Some(mut t)) => {
                 t.status = "stopped".into();
@@ -484,12 +500,20 @@ async fn insert_ticket(
         due_at: None,
         overdue: false,
     };
+    // A new ticket has no timers: the opening starts them, and its deadline
+    // follows from them without reading them back.
+    let timers: Vec<TimerRow> = opening
+        .timers
+        .iter()
+        .filter(|op| matches!(op.op, TimerAction::Start | TimerAction::Restart))
+        .filter_map(|op| pr_.timer(&op.timer_id))
+        .map(|def| started_timer(cal, def, &row.id, now))
+        .collect();
+    row.due_at = timers.iter().map(|t| t.due_at).min();
     store::insert(c, &row).await?;
-    apply_timers(c, cal, pr_, &row.id, &opening.timers, now).await?;
-    let (due, overdue) = due_summary(c, &row.id).await?;
-    row.due_at = due;
-    row.overdue = overdue;
-    store::set_due(c, &row.id, due, overdue).await?;
+    for t in &timers {
+        store::upsert_timer(c, t).await?;
+    }
     store::insert_event(
         c,
         &EventRow {
@@ -762,6 +786,8 @@ pub async fn transition(
             comment
         );
         index(&mut c, &next, &body).await?;
+        // Closing records cause and solution as knowledge (EEDS-3.2.4).
+        crate::knowledge::record_from_ticket(p, &mut c, ctx, pr, &next, &outcome.fields).await?;
         let mut to_notify = vec![next.requester_id.clone()];
         to_notify.extend(next.assignee_id.clone());
         to_notify.retain(|u| u != &pr.user_id);
@@ -854,6 +880,7 @@ pub async fn vote(
         if !store::update(&mut c, &next, &row.state, row.updated_at).await? {
             return Err(busy());
         }
+        crate::knowledge::record_from_ticket(p, &mut c, ctx, pr, &next, &snapshot.fields).await?;
         let approval = pr_.approval(approval_id).ok_or_else(AppError::internal)?;
         let verdict = if approve { "同意" } else { "驳回" };
         store::insert_event(
@@ -1119,7 +1146,10 @@ pub fn summary(p: &Platform, t: &TicketRow) -> TicketSummary {
 
 pub struct TicketPage {
     pub tickets: Vec<TicketSummary>,
+    /// Matching tickets, counted up to [`store::COUNT_CAP`].
     pub total: i64,
+    /// More than `total` tickets match (show "1000+"; filters narrow it).
+    pub total_capped: bool,
 }
 
 pub async fn list(
@@ -1150,7 +1180,8 @@ pub async fn list(
     .await?;
     Ok(TicketPage {
         tickets: rows.iter().map(|t| summary(p, t)).collect(),
-        total,
+        total: total.min(store::COUNT_CAP),
+        total_capped: total > store::COUNT_CAP,
     })
 }
 
@@ -1257,7 +1288,7 @@ fn field_shown(pr_: &Process, id: &str, fields: &Fields) -> Option<FieldShown> {
 
 /// The states along the ticket's route: those it has been in, then the
 /// ones reachable from here in a simple forward walk.
-fn route(pr_: &Process, events: &[EventRow], current: &str) -> Vec<StepShown> {
+fn route(pr_: &Process, events: &[EventRow], current: &str, fields: &Fields) -> Vec<StepShown> {
     let mut visited: Vec<String> = Vec::new();
     for e in events {
         if let Some(s) = &e.to_state {
@@ -1277,7 +1308,11 @@ fn route(pr_: &Process, events: &[EventRow], current: &str) -> Vec<StepShown> {
             status: if s == current { "current" } else { "done" },
         })
         .collect();
-    // Ahead: follow the first outgoing transition or approval until a final state.
+    // Ahead: follow the first outgoing approval or transition whose
+    // condition holds for the ticket's fields until a final state.
+    let holds = |w: Option<&yunwei_domain::policy::Condition>| {
+        yunwei_domain::policy::Condition::holds_opt(w, fields)
+    };
     let mut at = current.to_string();
     for _ in 0..pr_.states.len() {
         if pr_.state(&at).is_some_and(|s| s.is_final) {
@@ -1286,12 +1321,12 @@ fn route(pr_: &Process, events: &[EventRow], current: &str) -> Vec<StepShown> {
         let next = pr_
             .approvals
             .iter()
-            .find(|a| a.state == at)
+            .find(|a| a.state == at && holds(a.when.as_ref()))
             .map(|a| a.approved.clone())
             .or_else(|| {
                 pr_.transitions
                     .iter()
-                    .find(|t| t.from.contains(&at) && t.to != at)
+                    .find(|t| t.from.contains(&at) && t.to != at && holds(t.when.as_ref()))
                     .map(|t| t.to.clone())
             });
         let Some(n) = next else { break };
@@ -1446,7 +1481,7 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<TicketDeta
             .iter()
             .filter_map(|f| field_shown(pr_, &f.id, &fields))
             .collect(),
-        route: route(pr_, &events, &row.state),
+        route: route(pr_, &events, &row.state, &fields),
         next_actors,
         transitions,
         approval,

@@ -149,10 +149,13 @@ pub enum Action {
     BusinessOperate,
     /// Import holiday data into the working-day calendar (configuration).
     CalendarManage,
+    /// Write, edit and publish knowledge articles (`EEDS-3.2.4`,
+    /// `NTCZ-6.1.2`); reading published articles is `BusinessRead`.
+    KnowledgeEdit,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -172,6 +175,7 @@ impl Action {
         Action::BusinessRead,
         Action::BusinessOperate,
         Action::CalendarManage,
+        Action::KnowledgeEdit,
     ];
 
     pub fn label(self) -> &'static str {
@@ -195,6 +199,7 @@ impl Action {
             Action::BusinessRead => "查看业务数据",
             Action::BusinessOperate => "办理业务",
             Action::CalendarManage => "维护工作日历",
+            Action::KnowledgeEdit => "编辑和发布知识",
         }
     }
 }
@@ -233,16 +238,22 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             OrgView | UserView | RoleView | AuditRead | AuditExport
         ),
         Role::VendorAdmin => matches!(action, ConfigView | ConfigEdit),
+        // Those who solve incidents record and publish what they learnt
+        // (EEDS-3.2.4, NTCZ-6.1.2).
         Role::Director
         | Role::DeputyDirector
         | Role::ProjectLead
         | Role::HardwareOps
         | Role::SoftwareDev => {
-            matches!(action, OrgView | BusinessRead | BusinessOperate)
+            matches!(
+                action,
+                OrgView | BusinessRead | BusinessOperate | KnowledgeEdit
+            )
         }
-        Role::BusinessStaff | Role::VendorEngineer => {
-            matches!(action, BusinessRead | BusinessOperate)
+        Role::VendorEngineer => {
+            matches!(action, BusinessRead | BusinessOperate | KnowledgeEdit)
         }
+        Role::BusinessStaff => matches!(action, BusinessRead | BusinessOperate),
     }
 }
 
@@ -358,6 +369,7 @@ mod tests {
             Action::RoleGrant,
             Action::BusinessRead,
             Action::BusinessOperate,
+            Action::KnowledgeEdit,
             Action::AuditRead,
         ] {
             assert!(!role_allows(Role::SysAdmin, a), "{a:?}");
@@ -374,6 +386,27 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    #[test]
+    fn eeds_3_2_4_those_who_solve_incidents_edit_knowledge() {
+        for r in Role::ALL {
+            let solver = matches!(
+                r,
+                Role::Director
+                    | Role::DeputyDirector
+                    | Role::ProjectLead
+                    | Role::HardwareOps
+                    | Role::SoftwareDev
+                    | Role::VendorEngineer
+            );
+            assert_eq!(role_allows(r, Action::KnowledgeEdit), solver, "{r:?}");
+            // Every editor also reads the business data the articles live in.
+            if solver {
+                assert!(role_allows(r, Action::BusinessRead), "{r:?}");
+            }
+        }
+        assert!(role_allows(Role::BusinessStaff, Action::BusinessRead));
     }
 
     #[test]

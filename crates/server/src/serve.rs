@@ -84,6 +84,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         let seeded = yunwei_core::demo::seed(&p, &password)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
+        yunwei_core::demo_tickets::seed(&p)
+            .await
+            .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
         Some(match (seeded, from_env) {
             (false, _) => DemoPassword::Existing,
             (true, true) => DemoPassword::FromEnv,

@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod calendar;
 pub mod db;
+pub mod knowledge;
 pub mod migrate;
 pub mod orgs;
+pub mod reports;
 pub mod scope;
 pub mod search;
 pub mod sessions;

@@ -50,6 +50,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "tickets",
         steps: tickets,
     },
+    Migration {
+        version: 5,
+        name: "knowledge",
+        steps: knowledge,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -502,6 +507,46 @@ fn tickets(b: Backend) -> Vec<Step> {
                 .col(ColumnDef::new("key").text().not_null().primary_key())
                 .col(int("value"))
                 .to_owned(),
+        ),
+    ]
+}
+
+/// The knowledge base (EEDS-3.2.4, NTCZ-6.1.2): articles with the cause
+/// and solution of a problem, drafted by hand or recorded when a ticket
+/// closes, and published for readers.
+fn knowledge(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("kb_articles")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("title"))
+                .col(text("cause"))
+                .col(text("solution"))
+                // `draft` | `published`.
+                .col(text("status"))
+                .col(text_null("source_ticket_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("author_id"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .col(int_null("published_at"))
+                .foreign_key(&mut fk("kb_articles", "org_id", "orgs"))
+                .foreign_key(&mut fk("kb_articles", "author_id", "users"))
+                .foreign_key(&mut fk("kb_articles", "source_ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_kb_articles_org",
+            "kb_articles",
+            &["org_path", "updated_at"],
+        ),
+        index(
+            "ix_kb_articles_ticket",
+            "kb_articles",
+            &["source_ticket_id"],
         ),
     ]
 }

@@ -172,6 +172,81 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Adds many documents that are not in the index yet, with multi-row
+/// statements (bulk loading). Run inside a write transaction; a document
+/// already indexed makes the statement fail.
+pub async fn insert_many(c: &mut DbConn, docs: &[SearchDoc<'_>]) -> Result<(), AppError> {
+    let cols = [
+        "doc_key",
+        "doc_type",
+        "doc_id",
+        "org_path",
+        "title",
+        "updated_at",
+    ];
+    match c.backend() {
+        Backend::Postgres => {
+            for chunk in docs.chunks(500) {
+                let mut q = Query::insert();
+                q.into_table("search_docs")
+                    .columns(cols.into_iter().chain(["tokens"]));
+                for d in chunk {
+                    q.values_panic([
+                        doc_key(d.doc_type, d.doc_id).into(),
+                        d.doc_type.into(),
+                        d.doc_id.into(),
+                        d.org_path.into(),
+                        d.title.into(),
+                        d.updated_at.into(),
+                        Expr::cust_with_values(
+                            "setweight(to_tsvector('simple', $1), 'A') || to_tsvector('simple', $2)",
+                            [d.title_tokens, d.tokens],
+                        ),
+                    ]);
+                }
+                c.exec(&q).await?;
+            }
+        }
+        Backend::Sqlite => {
+            let mut next = c
+                .one(
+                    &Query::select()
+                        .expr_as(Expr::cust("COALESCE(MAX(fts_rowid), 0) + 1"), "next")
+                        .from("search_docs")
+                        .to_owned(),
+                )
+                .await?
+                .i("next")?;
+            for chunk in docs.chunks(500) {
+                let mut q = Query::insert();
+                q.into_table("search_docs")
+                    .columns(cols.into_iter().chain(["fts_rowid"]));
+                let mut sql =
+                    String::from("INSERT INTO search_fts (rowid, title_tokens, tokens) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 3);
+                for (i, d) in chunk.iter().enumerate() {
+                    let rowid = next + i as i64;
+                    q.values_panic([
+                        doc_key(d.doc_type, d.doc_id).into(),
+                        d.doc_type.into(),
+                        d.doc_id.into(),
+                        d.org_path.into(),
+                        d.title.into(),
+                        d.updated_at.into(),
+                        rowid.into(),
+                    ]);
+                    sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+                    values.extend([rowid.into(), d.title_tokens.into(), d.tokens.into()]);
+                }
+                c.exec(&q).await?;
+                c.all_raw(&sql, values).await?;
+                next += chunk.len() as i64;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Removes a document from the index; false when it was not there. Call it
 /// inside the transaction that deletes the document.
 pub async fn remove(c: &mut DbConn, doc_key: &str) -> Result<bool, AppError> {
@@ -254,10 +329,17 @@ fn from_row(r: &AnyRow) -> Result<SearchHit, AppError> {
     })
 }
 
+/// Matches are counted up to this many. A larger result set reports
+/// `COUNT_CAP + 1` as its total and comes newest first (by when the
+/// document entered the index) instead of best first: ranking, like
+/// counting, costs time in proportion to the matches, and a word found in
+/// a fifth of a million documents must still answer in milliseconds.
+pub const COUNT_CAP: i64 = 1_000;
+
 /// Documents in `scope` (optionally of one type) containing every term,
-/// best first (rank, then most recently updated), with the total count.
-/// `terms` come from `yunwei_domain::search::query_terms`; no terms, no
-/// hits.
+/// best first (rank, then most recently updated), with the total count
+/// (at most `COUNT_CAP + 1`, see [`COUNT_CAP`]). `terms` come from
+/// `yunwei_domain::search::query_terms`; no terms, no hits.
 pub async fn query(
     c: &mut DbConn,
     scope: &Scope,
@@ -303,7 +385,7 @@ pub async fn query(
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
-    let page = base
+    let mut page = base
         .columns([
             ("search_docs", "doc_type"),
             ("search_docs", "doc_id"),
@@ -311,12 +393,19 @@ pub async fn query(
             ("search_docs", "org_path"),
             ("search_docs", "updated_at"),
         ])
-        .order_by_expr(rank.0, rank.1)
-        .order_by(("search_docs", "updated_at"), Order::Desc)
-        .order_by(("search_docs", "doc_key"), Order::Asc)
-        .limit(limit)
-        .offset(offset)
         .to_owned();
+    if total > COUNT_CAP {
+        match backend {
+            Backend::Sqlite => page.order_by_expr(Expr::cust("search_fts.rowid"), Order::Desc),
+            Backend::Postgres => page.order_by(("search_docs", "updated_at"), Order::Desc),
+        };
+    } else {
+        page.order_by_expr(rank.0, rank.1)
+            .order_by(("search_docs", "updated_at"), Order::Desc);
+    }
+    page.order_by(("search_docs", "doc_key"), Order::Asc)
+        .limit(limit)
+        .offset(offset);
     let hits = c
         .all(&page)
         .await?
@@ -326,6 +415,15 @@ pub async fn query(
     Ok((hits, total))
 }
 
+/// The matches counted up to `COUNT_CAP + 1`.
 fn count(base: &SelectStatement) -> SelectStatement {
-    base.clone().expr_as(Expr::cust("COUNT(*)"), "n").to_owned()
+    let capped = base
+        .clone()
+        .expr_as(Expr::val(1), "one")
+        .limit(COUNT_CAP as u64 + 1)
+        .to_owned();
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from_subquery(capped, "matches")
+        .to_owned()
 }

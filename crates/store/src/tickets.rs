@@ -120,6 +120,42 @@ pub async fn insert(c: &mut DbConn, t: &TicketRow) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Inserts many new tickets with multi-row statements (bulk loading: the
+/// benchmark, imports). Run inside a transaction; search entries, events
+/// and audit records are the caller's business.
+pub async fn insert_many(c: &mut DbConn, rows: &[TicketRow]) -> Result<(), AppError> {
+    // 19 parameters a row keeps a statement well under SQLite's 32766.
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table("tickets").columns(COLS);
+        for t in chunk {
+            q.values_panic([
+                t.id.clone().into(),
+                t.number.clone().into(),
+                t.pack_id.clone().into(),
+                t.pack_version.clone().into(),
+                t.process_id.clone().into(),
+                t.title.clone().into(),
+                t.state.clone().into(),
+                t.state_since.into(),
+                t.org_id.clone().into(),
+                t.org_path.clone().into(),
+                t.requester_id.clone().into(),
+                t.assignee_id.clone().into(),
+                t.fields_json.clone().into(),
+                t.level.clone().into(),
+                t.created_at.into(),
+                t.updated_at.into(),
+                t.closed_at.into(),
+                t.due_at.into(),
+                i64::from(t.overdue).into(),
+            ]);
+        }
+        c.exec(&q).await?;
+    }
+    Ok(())
+}
+
 pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<TicketRow>, AppError> {
     let q = select().and_where(Expr::col("id").eq(id)).to_owned();
     c.optional(&q).await?.as_ref().map(from_row).transpose()
@@ -230,7 +266,13 @@ fn filtered(scope: &Scope, user_id: &str, f: &TicketFilter) -> sea_query::Select
     q
 }
 
-/// One page of visible tickets, newest first, and the total.
+/// Lists count their tickets up to this many: a total above it is
+/// reported as `COUNT_CAP + 1` (callers show "more than COUNT_CAP"), so a
+/// page costs the same with a million tickets as with a thousand.
+pub const COUNT_CAP: i64 = 1_000;
+
+/// One page of visible tickets, newest first, and the total, counted up to
+/// `COUNT_CAP + 1`.
 pub async fn list(
     c: &mut DbConn,
     scope: &Scope,
@@ -240,9 +282,14 @@ pub async fn list(
     limit: u64,
 ) -> Result<(Vec<TicketRow>, i64), AppError> {
     let base = filtered(scope, user_id, f);
-    let count = base
+    let capped = base
         .clone()
+        .column("id")
+        .limit(COUNT_CAP as u64 + 1)
+        .to_owned();
+    let count = Query::select()
         .expr_as(Func::count(Expr::col("id")), "n")
+        .from_subquery(capped, "matches")
         .to_owned();
     let total = c.one(&count).await?.i("n")?;
     let page = base
@@ -274,29 +321,18 @@ pub async fn by_ids(c: &mut DbConn, ids: &[String]) -> Result<Vec<TicketRow>, Ap
 }
 
 /// Next value of a named counter (ticket numbers), inside the caller's
-/// transaction.
+/// transaction: one upsert that returns the new value (1 for a new key).
 pub async fn next_counter(c: &mut DbConn, key: &str) -> Result<i64, AppError> {
-    c.exec(
-        &Query::insert()
-            .into_table("counters")
-            .columns(["key", "value"])
-            .values_panic([key.into(), 0i64.into()])
-            .on_conflict(OnConflict::column("key").do_nothing().to_owned())
-            .to_owned(),
-    )
-    .await?;
-    c.exec(
-        &Query::update()
-            .table("counters")
-            .value("value", Expr::col("value").add(1))
-            .and_where(Expr::col("key").eq(key))
-            .to_owned(),
-    )
-    .await?;
-    let q = Query::select()
-        .column("value")
-        .from("counters")
-        .and_where(Expr::col("key").eq(key))
+    let q = Query::insert()
+        .into_table("counters")
+        .columns(["key", "value"])
+        .values_panic([key.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column("key")
+                .value("value", Expr::col(("counters", "value")).add(1))
+                .to_owned(),
+        )
+        .returning_col("value")
         .to_owned();
     c.one(&q).await?.i("value")
 }

@@ -1,6 +1,8 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
 pub(crate) mod calendar;
+pub(crate) mod knowledge;
+pub(crate) mod reports;
 pub(crate) mod tickets;
 
 use axum::extract::{Path, Query, State};
@@ -66,10 +68,27 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/tickets/{id}/votes", post(tickets::vote))
         .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
-        .route("/api/v1/tickets/{id}/attachments", post(tickets::attach))
+        .route(
+            "/api/v1/tickets/{id}/attachments",
+            // The file is the body: allow what the core accepts.
+            post(tickets::attach).layer(axum::extract::DefaultBodyLimit::max(
+                yunwei_core::tickets::MAX_ATTACHMENT_BYTES + 64 * 1024,
+            )),
+        )
         .route("/api/v1/attachments/{id}", get(tickets::download))
         .route("/api/v1/todo", get(tickets::todo))
         .route("/api/v1/search", get(tickets::search))
+        .route(
+            "/api/v1/knowledge",
+            get(knowledge::list).post(knowledge::create),
+        )
+        .route(
+            "/api/v1/knowledge/{id}",
+            get(knowledge::get).put(knowledge::update),
+        )
+        .route("/api/v1/knowledge/{id}/publish", post(knowledge::publish))
+        .route("/api/v1/reports/sla", get(reports::sla))
+        .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
         .route("/api/v1/notifications", get(tickets::notifications))
         .route("/api/v1/notifications/{id}/read", post(tickets::mark_read))
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))

@@ -2,9 +2,11 @@
 //! server (in the use cases); menus only hide what would be refused.
 
 mod calendar;
+mod knowledge;
+mod tickets;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -54,6 +56,27 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/export", post(audit_export))
         .route("/calendar", get(calendar::page))
         .route("/calendar/import", post(calendar::import_submit))
+        .route("/tickets", get(tickets::list).post(tickets::open))
+        .route("/tickets/new", get(tickets::new_page))
+        .route("/tickets/export", post(tickets::export))
+        .route("/tickets/attachments/{id}", get(tickets::download))
+        .route("/tickets/{id}", get(tickets::page))
+        .route("/tickets/{id}/transition", post(tickets::transition))
+        .route("/tickets/{id}/vote", post(tickets::vote))
+        .route("/tickets/{id}/comment", post(tickets::comment))
+        .route(
+            "/tickets/{id}/attachments",
+            post(tickets::upload).layer(DefaultBodyLimit::max(tickets::UPLOAD_LIMIT)),
+        )
+        .route("/todo", get(tickets::todo))
+        .route("/inbox", get(tickets::inbox))
+        .route("/inbox/read-all", post(tickets::mark_all_read))
+        .route("/inbox/{id}/read", post(tickets::mark_read))
+        .route("/search", get(tickets::search))
+        .route("/knowledge", get(knowledge::list).post(knowledge::create))
+        .route("/knowledge/{id}", get(knowledge::page))
+        .route("/knowledge/{id}/edit", post(knowledge::edit))
+        .route("/knowledge/{id}/publish", post(knowledge::publish))
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
@@ -103,7 +126,12 @@ impl Layout {
     fn for_user(u: &UiUser, active: &'static str) -> Self {
         let p = &u.principal;
         let mut nav = vec![("/", "首页")];
-        let items: [(&str, &str, Option<Action>); 8] = [
+        let items: [(&str, &str, Option<Action>); 13] = [
+            ("/todo", "我的待办", Some(Action::BusinessRead)),
+            ("/tickets", "工单", Some(Action::BusinessRead)),
+            ("/search", "搜索", Some(Action::BusinessRead)),
+            ("/knowledge", "知识库", Some(Action::BusinessRead)),
+            ("/inbox", "消息", Some(Action::BusinessRead)),
             ("/orgs", "组织机构", Some(Action::OrgView)),
             ("/users", "用户管理", Some(Action::UserView)),
             ("/sessions", "会话", None),
@@ -421,9 +449,12 @@ struct HomeTpl {
     org_name: String,
     roles: Vec<(String, String, String)>,
     notice: String,
+    /// (to-do items, unread messages) for those who do business.
+    counts: Option<(usize, usize)>,
 }
 
 async fn home(State(s): State<AppState>, u: UiUser) -> Page {
+    let counts = tickets::counts(&s, &u).await;
     let p = &u.principal;
     let mut c = ui(s.platform.db.read().await)?;
     let org_name = ui(yunwei_store::orgs::get(&mut c, &p.org_id).await)?
@@ -457,6 +488,7 @@ async fn home(State(s): State<AppState>, u: UiUser) -> Page {
         org_name,
         roles,
         notice,
+        counts,
     })
 }
 

@@ -13,8 +13,8 @@ use super::condition::{parse_date, parse_datetime, CmpOp, Condition, Literal};
 use super::model::Approval;
 use super::model::{
     parse_citation, ApprovalMode, ApprovalOrder, Choice, Conversion, Derive, DeriveCase, Field,
-    FieldType, FieldValue, LeadTime, Origin, Pack, PackRole, Process, State, Timer, TimerDuration,
-    Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
+    FieldType, FieldValue, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State, Timer,
+    TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
 /// One problem in a pack, located in its file.
@@ -117,6 +117,8 @@ struct RawProcess {
     #[serde(default)]
     lead_time: Vec<S<RawLeadTime>>,
     #[serde(default)]
+    required_if: Vec<S<RawRequiredIf>>,
+    #[serde(default)]
     conversion: Vec<S<RawConversion>>,
 }
 
@@ -171,7 +173,11 @@ struct RawTransition {
     #[serde(default)]
     require: Vec<S<String>>,
     #[serde(default)]
+    require_input: Vec<S<String>>,
+    #[serde(default)]
     attachments: Vec<S<String>>,
+    #[serde(default)]
+    exclude_requester: bool,
     when: Option<S<String>>,
     source: Option<S<String>>,
 }
@@ -187,6 +193,8 @@ struct RawApproval {
     order: Option<S<String>>,
     approved: S<String>,
     rejected: S<String>,
+    #[serde(default)]
+    exclude_requester: bool,
     when: Option<S<String>>,
     source: Option<S<String>>,
 }
@@ -205,6 +213,8 @@ struct RawTimer {
     warn_before: Option<S<String>>,
     #[serde(default)]
     notify: Vec<S<String>>,
+    #[serde(default)]
+    restart: Vec<S<String>>,
     when: Option<S<String>>,
     source: Option<S<String>>,
 }
@@ -216,6 +226,18 @@ struct RawLeadTime {
     field: S<String>,
     working_days: S<i64>,
     when: Option<S<String>>,
+    source: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequiredIf {
+    transition: S<String>,
+    when: S<String>,
+    #[serde(default)]
+    fields: Vec<S<String>>,
+    #[serde(default)]
+    attachments: Vec<S<String>>,
     source: Option<S<String>>,
 }
 
@@ -653,8 +675,9 @@ impl Checker {
         let derives = self.derives(src, p, &fields);
         let transitions = self.transitions(src, p, &fields, &state_ids);
         let approvals = self.approvals(src, p, &fields, &state_ids);
-        let timers = self.timers(src, p, &fields, &state_ids);
+        let timers = self.timers(src, p, &fields, &state_ids, &transitions);
         let lead_times = self.lead_times(src, p, &fields, &transitions);
+        let required_ifs = self.required_ifs(src, p, &fields, &transitions);
         let process = Process {
             id: p.id.get_ref().clone(),
             name: p.name.get_ref().clone(),
@@ -668,10 +691,12 @@ impl Checker {
             approvals,
             timers,
             lead_times,
+            required_ifs,
             conversions: Vec::new(),
             role_labels: self.role_labels.clone(),
         };
         self.graph(src, p, &process);
+        self.restarts(src, p, &process);
         process
     }
 
@@ -853,6 +878,16 @@ impl Checker {
             for f in &t.require {
                 self.field_ref(src, fields, f, &format!("{what}的 require "));
             }
+            for f in &t.require_input {
+                self.field_ref(src, fields, f, &format!("{what}的 require_input "));
+            }
+            // `require_input` fields are required too (and shown in forms).
+            let mut require = strings(&t.require);
+            for f in &t.require_input {
+                if !require.contains(f.get_ref()) {
+                    require.push(f.get_ref().clone());
+                }
+            }
             for a in &t.attachments {
                 self.ident(src, a, "附件类型");
             }
@@ -863,8 +898,10 @@ impl Checker {
                 from: strings(t.from.get_ref()),
                 to: t.to.get_ref().clone(),
                 roles: strings(t.roles.get_ref()),
-                require: strings(&t.require),
+                require,
+                require_input: strings(&t.require_input),
                 attachments: strings(&t.attachments),
+                exclude_requester: t.exclude_requester,
                 when,
                 source,
                 origin: src.origin(&item.span()),
@@ -925,6 +962,7 @@ impl Checker {
                 order,
                 approved: a.approved.get_ref().clone(),
                 rejected: a.rejected.get_ref().clone(),
+                exclude_requester: a.exclude_requester,
                 when,
                 source,
                 origin: src.origin(&item.span()),
@@ -952,6 +990,7 @@ impl Checker {
         p: &RawProcess,
         fields: &[Field],
         states: &BTreeSet<String>,
+        transitions: &[Transition],
     ) -> Vec<Timer> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
@@ -991,6 +1030,14 @@ impl Checker {
             for r in &t.notify {
                 self.role_ref(src, r);
             }
+            for r in &t.restart {
+                if !transitions.iter().any(|x| &x.id == r.get_ref()) {
+                    self.push(src.err(
+                        &r.span(),
+                        format!("{what}的 restart 引用了未知流转「{}」", r.get_ref()),
+                    ));
+                }
+            }
             let duration = self.duration(src, &t.duration);
             let warn_before = t.warn_before.as_ref().map(|w| self.duration(src, w));
             let when = self.opt_condition(src, fields, &t.when);
@@ -1007,6 +1054,7 @@ impl Checker {
                 duration,
                 warn_before,
                 notify: strings(&t.notify),
+                restart: strings(&t.restart),
                 when,
                 source,
                 origin: src.origin(&item.span()),
@@ -1064,6 +1112,83 @@ impl Checker {
         out
     }
 
+    fn required_ifs(
+        &mut self,
+        src: &Src,
+        p: &RawProcess,
+        fields: &[Field],
+        transitions: &[Transition],
+    ) -> Vec<RequiredIf> {
+        let mut out = Vec::new();
+        for item in &p.required_if {
+            let r = item.get_ref();
+            let source = self.source(src, &item.span(), &r.source, "条件必填规则 required_if ");
+            if !transitions.iter().any(|t| &t.id == r.transition.get_ref()) {
+                self.push(src.err(
+                    &r.transition.span(),
+                    format!("条件必填规则引用了未知流转「{}」", r.transition.get_ref()),
+                ));
+            }
+            if r.fields.is_empty() && r.attachments.is_empty() {
+                self.push(src.err(
+                    &item.span(),
+                    "条件必填规则的 fields 和 attachments 不能都为空（条件成立时需要什么？）",
+                ));
+            }
+            for f in &r.fields {
+                self.field_ref(src, fields, f, "条件必填规则");
+            }
+            for a in &r.attachments {
+                self.ident(src, a, "附件类型");
+            }
+            let when = self.condition(src, fields, &r.when);
+            if let Some(when) = when {
+                out.push(RequiredIf {
+                    transition: r.transition.get_ref().clone(),
+                    when,
+                    fields: strings(&r.fields),
+                    attachments: strings(&r.attachments),
+                    source,
+                    origin: src.origin(&item.span()),
+                });
+            }
+        }
+        out
+    }
+
+    /// A timer's `restart` transitions must leave a state where the timer
+    /// may be running and must not stop it.
+    fn restarts(&mut self, src: &Src, p: &RawProcess, process: &Process) {
+        for (timer, raw) in process.timers.iter().zip(&p.timer) {
+            for r in &raw.get_ref().restart {
+                let Some(t) = process.transition(r.get_ref()) else {
+                    continue;
+                };
+                if timer.stop.contains(&t.to) {
+                    self.push(src.err(
+                        &r.span(),
+                        format!(
+                            "流转「{}」进入计时器「{}」的停止状态「{}」，不能用来重新计时",
+                            t.id, timer.id, t.to
+                        ),
+                    ));
+                } else if !t
+                    .from
+                    .iter()
+                    .any(|f| super::engine::may_run_in(process, timer, f))
+                {
+                    self.push(src.err(
+                        &r.span(),
+                        format!(
+                            "流转「{}」的出发状态中计时器「{}」都不会在计时，不能用来重新计时",
+                            t.id, timer.id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
     fn conversions(
         &mut self,
         src: &Src,
@@ -1116,6 +1241,12 @@ impl Checker {
                                     target.id
                                 ),
                             ));
+                        } else if let (Some(from), Some(to)) =
+                            (this.field(f.get_ref()), target.field(f.get_ref()))
+                        {
+                            if let Some(problem) = copy_problem(from, to, &target.id) {
+                                self.push(src.err(&f.span(), problem));
+                            }
                         }
                     }
                 }
@@ -1229,6 +1360,41 @@ fn literal_problem(field: &Field, op: CmpOp, lit: &Literal) -> Option<String> {
         )),
         _ => Some(format!("字段「{name}」的类型是 {ty}，不能与 {lit} 比较")),
     }
+}
+
+/// Why a field's values cannot be copied into a field of the target
+/// process, if they cannot: text and long text mix; a choice needs a choice
+/// field offering every one of its options; other types must be equal.
+fn copy_problem(from: &Field, to: &Field, target: &str) -> Option<String> {
+    let plain = |t: FieldType| matches!(t, FieldType::Text | FieldType::LongText);
+    let fits = match (from.ty, to.ty) {
+        (a, b) if plain(a) && plain(b) => true,
+        (FieldType::Choice, FieldType::Choice) => {
+            let missing: Vec<&str> = from
+                .choices
+                .iter()
+                .filter(|c| to.choice(&c.id).is_none())
+                .map(|c| c.id.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Some(format!(
+                    "复制的字段「{}」的选项 {} 在目标流程「{target}」中不存在",
+                    from.id,
+                    missing.join("、")
+                ));
+            }
+            true
+        }
+        (a, b) => a == b,
+    };
+    (!fits).then(|| {
+        format!(
+            "复制的字段「{}」类型为 {}，目标流程「{target}」中同名字段类型为 {}，无法复制",
+            from.id,
+            from.ty.as_str(),
+            to.ty.as_str()
+        )
+    })
 }
 
 /// Why a value written in the pack does not fit a field, if it does not.
@@ -1685,6 +1851,134 @@ source = "JSCZ-26"
             "type = \"day\"",
             "\"day\"",
             "未知字段类型「day」",
+        );
+    }
+
+    #[test]
+    fn require_input_names_known_fields_and_is_required() {
+        broken_process(
+            "require = [\"level\"]",
+            "require = [\"level\"]\nrequire_input = [\"nte\"]",
+            "\"nte\"",
+            "require_input 引用了未知字段「nte」",
+        );
+        let text = PROC.replacen(
+            "require = [\"level\"]",
+            "require = [\"level\"]\nrequire_input = [\"note\", \"level\"]",
+            1,
+        );
+        let pack = load_pack(&files(PACK, &[&text])).expect("valid");
+        let t = &pack.processes[0].transitions[0];
+        assert_eq!(t.require, ["level", "note"]);
+        assert_eq!(t.require_input, ["note", "level"]);
+    }
+
+    #[test]
+    fn required_if_rules() {
+        let rule = "[[required_if]]\ntransition = \"finish\"\nwhen = \"level == 'major'\"\nfields = [\"note\"]\nattachments = [\"backup\"]\nsource = \"EEDS-3.3.4\"\n";
+        let pack = load_pack(&files(PACK, &[&format!("{PROC}\n{rule}")])).expect("valid");
+        let r = &pack.processes[0].required_ifs[0];
+        assert_eq!((r.fields.len(), r.attachments.len()), (1, 1));
+        assert!(pack
+            .rules()
+            .iter()
+            .any(|x| x.kind == "required_if" && x.id == "finish:note,backup"));
+        appended(
+            &rule.replace("\"finish\"", "\"finsh\""),
+            "\"finsh\"",
+            "条件必填规则引用了未知流转「finsh」",
+        );
+        appended(
+            &rule.replace("[\"note\"]", "[\"nte\"]"),
+            "\"nte\"",
+            "条件必填规则引用了未知字段「nte」",
+        );
+        appended(
+            &rule.replace("source = \"EEDS-3.3.4\"\n", ""),
+            "[[required_if]]",
+            "条件必填规则 required_if 缺少依据条款",
+        );
+        appended(
+            &rule
+                .replace("fields = [\"note\"]\n", "")
+                .replace("attachments = [\"backup\"]\n", ""),
+            "[[required_if]]",
+            "不能都为空",
+        );
+        appended(
+            &rule.replace("level == 'major'", "levl == 'major'"),
+            "levl",
+            "未知字段「levl」",
+        );
+        appended(
+            &rule.replace("when = \"level == 'major'\"\n", ""),
+            "[[required_if]]",
+            "缺少必填的键「when」",
+        );
+        appended(
+            &rule.replace("[\"backup\"]", "[\"Backup\"]"),
+            "\"Backup\"",
+            "附件类型「Backup」无效",
+        );
+    }
+
+    #[test]
+    fn timer_restart_rules() {
+        let timer = |restart: &str| {
+            format!(
+                "[[timer]]\nid = \"t\"\nlabel = \"时限\"\nstart = [\"open\"]\nstop = [\"done\"]\nduration = \"30d\"\nrestart = [\"{restart}\"]\nsource = \"EEDS-3.2.5\"\n"
+            )
+        };
+        appended(
+            &timer("reviw"),
+            "\"reviw\"",
+            "restart 引用了未知流转「reviw」",
+        );
+        // `finish` enters the stop state.
+        appended(
+            &timer("finish"),
+            "\"finish\"]",
+            "进入计时器「t」的停止状态「done」",
+        );
+        // `submit` leaves `draft`, where the timer has not started.
+        appended(&timer("submit"), "\"submit\"]", "都不会在计时");
+        let review = "[[transition]]\nid = \"review\"\nlabel = \"跟踪\"\nfrom = [\"open\"]\nto = \"open\"\nroles = [\"lead\"]\nsource = \"EEDS-3.2.5\"\n";
+        let text = format!("{PROC}\n{review}\n{}", timer("review"));
+        let pack = load_pack(&files(PACK, &[&text])).expect("valid");
+        assert_eq!(pack.processes[0].timers[0].restart, ["review"]);
+    }
+
+    #[test]
+    fn conversion_copies_need_compatible_fields() {
+        let target = PROC
+            .replacen("id = \"p\"", "id = \"q\"", 1)
+            .replacen("type = \"text\"", "type = \"long_text\"", 1)
+            .replacen(
+                "id = \"start\"\nlabel = \"开始日期\"\ntype = \"date\"",
+                "id = \"start\"\nlabel = \"开始日期\"\ntype = \"datetime\"",
+                1,
+            )
+            .replacen(
+                "choices = { major = \"重大\", minor = \"一般\" }",
+                "choices = { major = \"重大\" }",
+                1,
+            );
+        let conv = |copy: &str| {
+            format!("{PROC}\n[[conversion]]\ntransition = \"finish\"\nprocess = \"q\"\ncopy = [{copy}]\nsource = \"JSCZ-21\"\n")
+        };
+        // text -> long_text is fine.
+        assert!(load_pack(&files(PACK, &[&conv("\"note\""), &target])).is_ok());
+        let text = conv("\"start\"");
+        let errs = errors(PACK, &[&text, &target]);
+        assert_error(&errs, "t/p.toml", &text, "\"start\"]", "类型为 date");
+        let text = conv("\"level\"");
+        let errs = errors(PACK, &[&text, &target]);
+        assert_error(
+            &errs,
+            "t/p.toml",
+            &text,
+            "\"level\"]\nsource = \"JSCZ-21\"",
+            "选项 minor",
         );
     }
 

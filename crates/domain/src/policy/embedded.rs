@@ -27,14 +27,36 @@ macro_rules! pack_file {
 
 /// Every shipped pack. Add a pack's files here when adding a folder under
 /// `policies/`.
-pub const EMBEDDED: &[EmbeddedPack] = &[EmbeddedPack {
-    id: "jscz",
-    files: &[
-        pack_file!("jscz", "pack.toml"),
-        pack_file!("jscz", "change.toml"),
-        pack_file!("jscz", "incident.toml"),
-    ],
-}];
+pub const EMBEDDED: &[EmbeddedPack] = &[
+    EmbeddedPack {
+        id: "jscz",
+        files: &[
+            pack_file!("jscz", "pack.toml"),
+            pack_file!("jscz", "change.toml"),
+            pack_file!("jscz", "incident.toml"),
+            pack_file!("jscz", "service_request.toml"),
+            pack_file!("jscz", "requirement.toml"),
+            pack_file!("jscz", "release.toml"),
+        ],
+    },
+    EmbeddedPack {
+        id: "eeds",
+        files: &[
+            pack_file!("eeds", "pack.toml"),
+            pack_file!("eeds", "incident.toml"),
+            pack_file!("eeds", "problem.toml"),
+            pack_file!("eeds", "change.toml"),
+        ],
+    },
+    EmbeddedPack {
+        id: "ntcz",
+        files: &[
+            pack_file!("ntcz", "pack.toml"),
+            pack_file!("ntcz", "fault.toml"),
+            pack_file!("ntcz", "hotline.toml"),
+        ],
+    },
+];
 
 impl EmbeddedPack {
     pub fn load(&self) -> Result<Pack, Vec<PackError>> {
@@ -81,10 +103,49 @@ mod tests {
                 panic!("{}", lines.join("\n"));
             }
         }
+        let ids = |p: &Pack| -> Vec<String> { p.processes.iter().map(|p| p.id.clone()).collect() };
         let jscz = pack("jscz").expect("jscz");
         assert_eq!(jscz.version, "1.0.0");
-        let ids: Vec<&str> = jscz.processes.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["change", "incident"]);
-        assert!(jscz.rules().iter().all(|r| r.source.starts_with("JSCZ-")));
+        assert_eq!(
+            ids(&jscz),
+            [
+                "change",
+                "incident",
+                "service_request",
+                "requirement",
+                "release"
+            ]
+        );
+        let eeds = pack("eeds").expect("eeds");
+        assert_eq!(ids(&eeds), ["incident", "problem", "change"]);
+        let ntcz = pack("ntcz").expect("ntcz");
+        assert_eq!(ids(&ntcz), ["fault", "hotline"]);
+        // Each pack cites its own regulation only.
+        for (p, code) in [(&jscz, "JSCZ-"), (&eeds, "EEDS-"), (&ntcz, "NTCZ-")] {
+            assert!(
+                p.rules().iter().all(|r| r.source.starts_with(code)),
+                "{}",
+                p.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_embedded_file_is_listed_from_its_folder() {
+        // A file added to `policies/<id>/` but not to EMBEDDED would not ship.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        for p in EMBEDDED {
+            let mut on_disk: Vec<String> = std::fs::read_dir(root.join(p.id))
+                .expect("pack folder")
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .map(|n| format!("policies/{}/{n}", p.id))
+                .collect();
+            on_disk.sort();
+            let mut listed: Vec<String> = p.files.iter().map(|(f, _)| f.to_string()).collect();
+            listed.sort();
+            assert_eq!(listed, on_disk, "{}", p.id);
+        }
     }
 }

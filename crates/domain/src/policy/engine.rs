@@ -7,7 +7,9 @@
 //! stable code and the citation of the rule that refused.
 //!
 //! Timer operations are intents: the caller ignores `Stop`, `Pause` and
-//! `Resume` on a timer that is not running and `Start` on one that is.
+//! `Resume` on a timer that is not running and `Start` on one that is;
+//! `Restart` stops the timer's current clock, if any, and starts a new one
+//! with the full duration.
 
 use std::collections::BTreeSet;
 
@@ -15,8 +17,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use super::condition::Condition;
 use super::model::{
-    Approval, ApprovalMode, ApprovalOrder, Conversion, FieldValue, Fields, Process, Transition,
-    ROLE_ASSIGNEE, ROLE_REQUESTER,
+    Approval, ApprovalMode, ApprovalOrder, Conversion, FieldValue, Fields, Process, RequiredIf,
+    Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
 /// A vote already cast on an approval (of the current round: the caller
@@ -65,6 +67,9 @@ pub enum TimerAction {
     Stop,
     Pause,
     Resume,
+    /// Stop the current clock (running or paused), if any, and start a new
+    /// one with the full duration: a timer's `restart` transition.
+    Restart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +196,7 @@ pub fn available<'p>(
         .iter()
         .filter(|t| t.from.contains(&ticket.state))
         .filter(|t| t.roles.iter().any(|r| roles.contains(r)))
+        .filter(|t| !(t.exclude_requester && roles.contains(ROLE_REQUESTER)))
         .filter(|t| Condition::holds_opt(t.when.as_ref(), &fields))
         .collect()
 }
@@ -237,11 +243,56 @@ pub fn validate_input(process: &Process, input: &Fields) -> Result<(), Refusal> 
     Ok(())
 }
 
+/// The fields `transition` needs with these fields (once the input is
+/// merged and derived): its `require` plus those of the `required_if` rules
+/// whose condition holds, in order, without repeats. For forms.
+pub fn required_fields<'p>(
+    process: &'p Process,
+    transition: &'p Transition,
+    fields: &Fields,
+) -> Vec<&'p str> {
+    let mut out: Vec<&str> = Vec::new();
+    let conditional = process
+        .required_ifs
+        .iter()
+        .filter(|r| r.transition == transition.id && r.when.holds(fields))
+        .flat_map(|r| r.fields.iter());
+    for f in transition.require.iter().chain(conditional) {
+        if !out.contains(&f.as_str()) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The attachment kinds `transition` needs with these fields: its
+/// `attachments` plus those of the `required_if` rules whose condition
+/// holds.
+pub fn required_attachments<'p>(
+    process: &'p Process,
+    transition: &'p Transition,
+    fields: &Fields,
+) -> Vec<&'p str> {
+    let mut out: Vec<&str> = Vec::new();
+    let conditional = process
+        .required_ifs
+        .iter()
+        .filter(|r| r.transition == transition.id && r.when.holds(fields))
+        .flat_map(|r| r.attachments.iter());
+    for a in transition.attachments.iter().chain(conditional) {
+        if !out.contains(&a.as_str()) {
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// Takes a transition. Checks, in order: the transition exists and leaves
 /// the ticket's state, the actor holds one of its roles, its condition
-/// holds, the input fits the fields, the required fields are set (after
-/// merging the input and deriving), the attachments exist, and the lead
-/// times are met.
+/// holds, the input fits the fields, the `require_input` fields are in the
+/// input, the required fields are set (after merging the input and
+/// deriving; `required_if` rules add theirs), the attachments exist, and
+/// the lead times are met.
 #[allow(clippy::too_many_arguments)]
 pub fn apply<'p>(
     process: &'p Process,
@@ -279,6 +330,13 @@ pub fn apply<'p>(
             src,
         ));
     }
+    if t.exclude_requester && roles.contains(ROLE_REQUESTER) {
+        return Err(Refusal::new(
+            "policy.role",
+            format!("「{}」不能由申请人本人执行", t.label),
+            src,
+        ));
+    }
     validate_input(process, input)?;
     let mut merged = ticket.fields.clone();
     merged.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -292,11 +350,26 @@ pub fn apply<'p>(
             ));
         }
     }
+    let label_of = |f: &'p str| process.field(f).map(|x| x.label.as_str()).unwrap_or(f);
+    let stale: Vec<&str> = t
+        .require_input
+        .iter()
+        .filter(|f| !input.get(*f).is_some_and(FieldValue::is_set))
+        .map(|f| label_of(f))
+        .collect();
+    if !stale.is_empty() {
+        return Err(Refusal::new(
+            "policy.missing_field",
+            format!("「{}」需要本次重新填写：{}", t.label, stale.join("、")),
+            src,
+        ));
+    }
+    let unset = |f: &&String| !fields.get(*f).is_some_and(FieldValue::is_set);
     let missing: Vec<&str> = t
         .require
         .iter()
-        .filter(|f| !fields.get(*f).is_some_and(FieldValue::is_set))
-        .map(|f| process.field(f).map(|x| x.label.as_str()).unwrap_or(f))
+        .filter(unset)
+        .map(|f| label_of(f))
         .collect();
     if !missing.is_empty() {
         return Err(Refusal::new(
@@ -304,6 +377,26 @@ pub fn apply<'p>(
             format!("「{}」需要填写：{}", t.label, missing.join("、")),
             src,
         ));
+    }
+    let conditional: Vec<&RequiredIf> = process
+        .required_ifs
+        .iter()
+        .filter(|r| r.transition == t.id && r.when.holds(&fields))
+        .collect();
+    for r in &conditional {
+        let missing: Vec<&str> = r.fields.iter().filter(unset).map(|f| label_of(f)).collect();
+        if !missing.is_empty() {
+            return Err(Refusal::new(
+                "policy.missing_field",
+                format!(
+                    "「{}」在「{}」时还需要填写：{}",
+                    t.label,
+                    r.when.text,
+                    missing.join("、")
+                ),
+                Some(&r.source),
+            ));
+        }
     }
     let absent: Vec<&str> = t
         .attachments
@@ -318,9 +411,31 @@ pub fn apply<'p>(
             src,
         ));
     }
+    for r in &conditional {
+        let absent: Vec<&str> = r
+            .attachments
+            .iter()
+            .filter(|a| !ticket.attachments.contains(*a))
+            .map(String::as_str)
+            .collect();
+        if !absent.is_empty() {
+            return Err(Refusal::new(
+                "policy.missing_attachment",
+                format!(
+                    "「{}」在「{}」时需要先上传附件：{}",
+                    t.label,
+                    r.when.text,
+                    absent.join("、")
+                ),
+                Some(&r.source),
+            ));
+        }
+    }
     check_lead_times(process, t, &fields, now, workdays)?;
 
-    let (timers, approval_opened) = enter(process, &ticket.state, &t.to, &fields);
+    let old = derive_fields(process, &ticket.fields);
+    let timers = timer_ops(process, &ticket.state, &t.to, &old, &fields, Some(&t.id));
+    let approval_opened = opened_approval(process, &ticket.state, &t.to, &fields);
     let conversions = process
         .conversions
         .iter()
@@ -428,34 +543,102 @@ fn check_lead_times(
 }
 
 /// Timer operations for moving from `left` to `entered`, and the approval
-/// that opens in `entered`.
+/// that opens in `entered` (the fields do not change: votes, opening).
 pub fn enter(
     process: &Process,
     left: &str,
     entered: &str,
     fields: &Fields,
 ) -> (Vec<TimerOp>, Option<String>) {
+    (
+        timer_ops(process, left, entered, fields, fields, None),
+        opened_approval(process, left, entered, fields),
+    )
+}
+
+/// The approval that opens when the ticket enters `entered`.
+fn opened_approval(
+    process: &Process,
+    left: &str,
+    entered: &str,
+    fields: &Fields,
+) -> Option<String> {
+    if left == entered {
+        None
+    } else {
+        process.open_approval(entered, fields).map(|a| a.id.clone())
+    }
+}
+
+/// Timer operations for moving from `left` (`""` when opening) to
+/// `entered` by transition `via`, the fields changing from `old` to `new`.
+///
+/// - Entering a stop state stops the timer; entering a pause state (or a
+///   waiting state, for wall-clock timers) pauses it; leaving one resumes
+///   it (each only when leaving a state where the timer may be running);
+///   entering a start state from a state where it cannot be running starts
+///   it.
+/// - A timer's `when` is read on the new fields. When an input makes it
+///   stop holding (a fault reclassified from general to major), the timer
+///   is stopped; when it starts holding while the ticket is where the timer
+///   runs, the timer starts then (the reclassified fault's new clock). In a
+///   state that pauses the timer no clock starts: reclassify while working.
+/// - A `restart` transition that neither stops nor pauses the timer
+///   restarts it with its full duration.
+fn timer_ops(
+    process: &Process,
+    left: &str,
+    entered: &str,
+    old: &Fields,
+    new: &Fields,
+    via: Option<&str>,
+) -> Vec<TimerOp> {
+    use TimerAction::*;
     let waiting = |s: &str| process.state(s).is_some_and(|s| s.waiting);
     let mut ops = Vec::new();
     for timer in &process.timers {
-        if !Condition::holds_opt(timer.when.as_ref(), fields) {
-            continue;
-        }
+        let applies = Condition::holds_opt(timer.when.as_ref(), new);
+        let applied = !left.is_empty() && Condition::holds_opt(timer.when.as_ref(), old);
         let pauses = |s: &str| {
             timer.pause.iter().any(|p| p == s) || (timer.duration.is_wall_clock() && waiting(s))
         };
         let in_start = |s: &str| timer.start.iter().any(|x| x == s);
         let in_stop = |s: &str| timer.stop.iter().any(|x| x == s);
-        let op = if in_stop(entered) && !in_stop(left) {
-            Some(TimerAction::Stop)
-        } else if pauses(entered) && !pauses(left) {
-            Some(TimerAction::Pause)
-        } else if pauses(left) && !pauses(entered) && !in_stop(entered) {
-            Some(TimerAction::Resume)
-        } else if in_start(entered) && !in_start(left) && !may_run_in(process, timer, left) {
-            Some(TimerAction::Start)
+        let op = if !applies {
+            (applied && may_run_in(process, timer, left)).then_some(Stop)
         } else {
-            None
+            // Stop, pause and resume only a timer that may be running (or
+            // paused) where the ticket was.
+            let ran = may_run_in(process, timer, left);
+            let by_state = if in_stop(entered) && !in_stop(left) && ran {
+                Some(Stop)
+            } else if pauses(entered) && !pauses(left) && ran {
+                Some(Pause)
+            } else if pauses(left) && !pauses(entered) && !in_stop(entered) && ran {
+                Some(Resume)
+            } else if in_start(entered) && !in_start(left) && !ran {
+                Some(Start)
+            } else {
+                None
+            };
+            let runs_here = !in_stop(entered) && !pauses(entered);
+            if !left.is_empty() && !applied {
+                // It did not apply before this input: nothing to pause or
+                // resume; it starts if the ticket is now where it runs.
+                match by_state {
+                    Some(Start) => by_state,
+                    Some(Stop) => None,
+                    _ if runs_here && may_run_in(process, timer, entered) => Some(Start),
+                    _ => None,
+                }
+            } else if via.is_some_and(|t| timer.restart.iter().any(|r| r == t)) && runs_here {
+                match by_state {
+                    None | Some(Resume) => Some(Restart),
+                    other => other,
+                }
+            } else {
+                by_state
+            }
         };
         if let Some(op) = op {
             ops.push(TimerOp {
@@ -464,19 +647,14 @@ pub fn enter(
             });
         }
     }
-    let approval = if left == entered {
-        None
-    } else {
-        process.open_approval(entered, fields).map(|a| a.id.clone())
-    };
-    (ops, approval)
+    ops
 }
 
 /// Whether `timer` may be running (or paused) while the ticket is in
 /// `state`: the state is reachable from one of its start states without
 /// entering a stop state. Entering a start state from such a state does
 /// not restart the timer.
-fn may_run_in(process: &Process, timer: &super::model::Timer, state: &str) -> bool {
+pub(crate) fn may_run_in(process: &Process, timer: &super::model::Timer, state: &str) -> bool {
     let mut seen: BTreeSet<&str> = timer.start.iter().map(String::as_str).collect();
     let mut queue: Vec<&str> = seen.iter().copied().collect();
     while let Some(s) = queue.pop() {
@@ -661,6 +839,13 @@ pub fn vote(
         ));
     }
     let roles = effective_roles(ticket, actor);
+    if approval.exclude_requester && roles.contains(ROLE_REQUESTER) {
+        return Err(Refusal::new(
+            "policy.role",
+            "申请人本人不能审批自己提出的申请".to_string(),
+            src,
+        ));
+    }
     let step = votable_step(process, approval, &votes, &roles)?;
     let vote = ApprovalVote {
         approval_id: approval_id.to_string(),
@@ -1385,5 +1570,315 @@ source = "JSCZ-21"
         assert_eq!(v.complete.as_deref(), Some("rejected"));
         let r = vote(pr, &t, "par", &actor("x", &[]), true).unwrap_err();
         assert_eq!(r.code, "policy.not_your_step");
+    }
+
+    /// A process for the later extensions: a periodic review that restarts
+    /// its timer, fresh input, conditional requirements, and timers that
+    /// follow their condition.
+    const EXT: &str = r#"id = "x"
+name = "扩展"
+
+[[field]]
+id = "severity"
+label = "级别"
+type = "choice"
+choices = { general = "一般", major = "重大" }
+source = "NTCZ-6.1.3"
+[[field]]
+id = "record"
+label = "跟踪记录"
+type = "long_text"
+[[field]]
+id = "in_window"
+label = "窗口内实施"
+type = "bool"
+[[field]]
+id = "justification"
+label = "理由"
+type = "text"
+
+[[state]]
+id = "tracking"
+label = "跟踪中"
+initial = true
+[[state]]
+id = "waiting"
+label = "等待"
+waiting = true
+[[state]]
+id = "closed"
+label = "关闭"
+final = true
+
+[[transition]]
+id = "review"
+label = "月度跟踪"
+from = ["tracking", "waiting"]
+to = "tracking"
+roles = ["assignee"]
+require_input = ["record"]
+source = "EEDS-3.2.5"
+[[transition]]
+id = "wait"
+label = "等待"
+from = ["tracking"]
+to = "waiting"
+roles = ["assignee"]
+source = "EEDS-3.2.5"
+[[transition]]
+id = "close"
+label = "关闭"
+from = ["tracking"]
+to = "closed"
+roles = ["assignee"]
+require = ["in_window"]
+source = "EEDS-3.3.4"
+
+[[required_if]]
+transition = "close"
+when = "in_window == false"
+fields = ["justification"]
+attachments = ["backup"]
+source = "EEDS-3.3.4"
+
+[[timer]]
+id = "monthly"
+label = "月度跟踪"
+start = ["tracking"]
+stop = ["closed"]
+duration = "30d"
+restart = ["review"]
+source = "EEDS-3.2.5"
+[[timer]]
+id = "general"
+label = "一般"
+start = ["tracking"]
+stop = ["closed"]
+duration = "2h"
+when = "severity == 'general'"
+source = "NTCZ-6.1.3"
+[[timer]]
+id = "major"
+label = "重大"
+start = ["tracking"]
+stop = ["closed"]
+duration = "24h"
+when = "severity == 'major'"
+source = "NTCZ-6.1.3"
+"#;
+
+    fn ext() -> Pack {
+        load_pack(&[
+            ("pack.toml".into(), PACK.into()),
+            ("x.toml".into(), EXT.into()),
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn restart_transition_restarts_a_running_or_paused_timer() {
+        use TimerAction::*;
+        let p = ext();
+        let pr = &p.processes[0];
+        let o = open(pr, &Fields::new()).unwrap();
+        assert_eq!(ops(&o.timers), [("monthly", Start)]);
+        let now = sh(date(2026, 11, 2), 9, 0);
+        let asg = actor("asg", &[]);
+        let t = ticket("tracking", Fields::new());
+        let out = apply(
+            pr,
+            &t,
+            "review",
+            &asg,
+            &fields(&[("record", text("r"))]),
+            now,
+            &Weekends,
+        )
+        .unwrap();
+        assert_eq!(out.to_state, "tracking");
+        assert_eq!(ops(&out.timers), [("monthly", Restart)]);
+        // From a waiting state the wall-clock timers resume; the 30-day
+        // one (not wall-clock) was never paused and restarts.
+        let w = ticket("waiting", Fields::new());
+        let out = apply(
+            pr,
+            &w,
+            "review",
+            &asg,
+            &fields(&[("record", text("r"))]),
+            now,
+            &Weekends,
+        )
+        .unwrap();
+        assert_eq!(ops(&out.timers), [("monthly", Restart)]);
+        // Other transitions do not restart it.
+        let out = apply(pr, &t, "wait", &asg, &Fields::new(), now, &Weekends).unwrap();
+        assert!(ops(&out.timers).is_empty(), "{:?}", out.timers);
+    }
+
+    #[test]
+    fn require_input_needs_a_fresh_value() {
+        let p = ext();
+        let pr = &p.processes[0];
+        let now = sh(date(2026, 11, 2), 9, 0);
+        let asg = actor("asg", &[]);
+        // Set by last month's review: not enough for this one.
+        let t = ticket("tracking", fields(&[("record", text("上月记录"))]));
+        let r = apply(pr, &t, "review", &asg, &Fields::new(), now, &Weekends).unwrap_err();
+        assert_eq!(r.code, "policy.missing_field");
+        assert!(r.message.contains("重新填写：跟踪记录"), "{r}");
+        assert_eq!(r.source.as_deref(), Some("EEDS-3.2.5"));
+        let r = apply(
+            pr,
+            &t,
+            "review",
+            &asg,
+            &fields(&[("record", text(" "))]),
+            now,
+            &Weekends,
+        );
+        assert_eq!(r.unwrap_err().code, "policy.missing_field");
+        let out = apply(
+            pr,
+            &t,
+            "review",
+            &asg,
+            &fields(&[("record", text("本月"))]),
+            now,
+            &Weekends,
+        )
+        .unwrap();
+        assert_eq!(out.fields["record"], text("本月"));
+        // The field is listed among the required ones, for forms.
+        assert_eq!(pr.transition("review").unwrap().require, ["record"]);
+    }
+
+    #[test]
+    fn required_if_adds_fields_and_attachments_when_its_condition_holds() {
+        let p = ext();
+        let pr = &p.processes[0];
+        let now = sh(date(2026, 11, 2), 9, 0);
+        let asg = actor("asg", &[]);
+        let close = pr.transition("close").unwrap();
+        let t = ticket("tracking", Fields::new());
+        let inside = fields(&[("in_window", FieldValue::Bool(true))]);
+        assert!(apply(pr, &t, "close", &asg, &inside, now, &Weekends).is_ok());
+        assert_eq!(required_fields(pr, close, &inside), ["in_window"]);
+        let outside = fields(&[("in_window", FieldValue::Bool(false))]);
+        assert_eq!(
+            required_fields(pr, close, &outside),
+            ["in_window", "justification"]
+        );
+        assert_eq!(required_attachments(pr, close, &outside), ["backup"]);
+        let r = apply(pr, &t, "close", &asg, &outside, now, &Weekends).unwrap_err();
+        assert_eq!(r.code, "policy.missing_field");
+        assert_eq!(r.source.as_deref(), Some("EEDS-3.3.4"));
+        assert!(
+            r.message.contains("in_window == false") && r.message.contains("理由"),
+            "{r}"
+        );
+        let mut with = outside.clone();
+        with.insert("justification".into(), text("白天窗口"));
+        let r = apply(pr, &t, "close", &asg, &with, now, &Weekends).unwrap_err();
+        assert_eq!(r.code, "policy.missing_attachment");
+        assert!(r.message.contains("backup"), "{r}");
+        let mut t2 = t.clone();
+        t2.attachments.insert("backup".into());
+        assert!(apply(pr, &t2, "close", &asg, &with, now, &Weekends).is_ok());
+        // An unset bool makes `in_window == false` false: `require` asks first.
+        let r = apply(pr, &t, "close", &asg, &Fields::new(), now, &Weekends).unwrap_err();
+        assert!(r.message.contains("窗口内实施"), "{r}");
+    }
+
+    #[test]
+    fn exclude_requester_bars_the_requester_from_transitions_and_votes() {
+        let proc_ = PROC
+            .replacen(
+                "id = \"hold\"\nlabel = \"挂起\"\nfrom = [\"open\"]\nto = \"held\"\nroles = [\"lead\"]",
+                "id = \"hold\"\nlabel = \"挂起\"\nfrom = [\"open\"]\nto = \"held\"\nroles = [\"lead\"]\nexclude_requester = true",
+                1,
+            )
+            .replacen(
+                "id = \"par\"\nstate = \"review_any\"",
+                "id = \"par\"\nstate = \"review_any\"\nexclude_requester = true",
+                1,
+            );
+        assert_ne!(proc_, PROC);
+        let p = load_pack(&[("pack.toml".into(), PACK.into()), ("t.toml".into(), proc_)])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let pr = &p.processes[0];
+        let now = sh(date(2026, 11, 2), 9, 0);
+        let open_ = ticket("open", Fields::new());
+        // The requester holding the lead role: not for `hold`.
+        let own = actor("req", &["lead", "boss"]);
+        let ids: Vec<&str> = available(pr, &open_, &own)
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        assert!(
+            !ids.contains(&"hold") && ids.contains(&"ask_any"),
+            "{ids:?}"
+        );
+        let r = apply(pr, &open_, "hold", &own, &Fields::new(), now, &Weekends).unwrap_err();
+        assert_eq!(r.code, "policy.role");
+        assert!(r.message.contains("申请人本人"), "{r}");
+        assert!(apply(
+            pr,
+            &open_,
+            "hold",
+            &actor("l", &["lead"]),
+            &Fields::new(),
+            now,
+            &Weekends
+        )
+        .is_ok());
+        let review = ticket("review_any", Fields::new());
+        let r = vote(pr, &review, "par", &own, true).unwrap_err();
+        assert_eq!(r.code, "policy.role");
+        assert!(vote(pr, &review, "par", &actor("b", &["boss"]), true).is_ok());
+        // Approvals without the flag still take the requester's vote.
+        let seq = ticket("review", fields(&[("pct", FieldValue::Number(90.0))]));
+        assert!(vote(pr, &seq, "seq", &own, true).is_ok());
+    }
+
+    #[test]
+    fn timers_follow_their_condition_when_the_input_changes_it() {
+        use TimerAction::*;
+        let p = ext();
+        let pr = &p.processes[0];
+        let now = sh(date(2026, 11, 2), 9, 0);
+        let asg = actor("asg", &[]);
+        let o = open(pr, &fields(&[("severity", text("general"))])).unwrap();
+        assert_eq!(ops(&o.timers), [("monthly", Start), ("general", Start)]);
+        // Reclassified general -> major where the timers run: the general
+        // clock stops, the major one starts now.
+        let t = ticket("tracking", o.fields.clone());
+        let major = fields(&[("severity", text("major")), ("record", text("r"))]);
+        let out = apply(pr, &t, "review", &asg, &major, now, &Weekends).unwrap();
+        assert_eq!(
+            ops(&out.timers),
+            [("monthly", Restart), ("general", Stop), ("major", Start)]
+        );
+        // Into a waiting state: the new timer does not start while paused.
+        let w = apply(
+            pr,
+            &t,
+            "wait",
+            &asg,
+            &fields(&[("severity", text("major"))]),
+            now,
+            &Weekends,
+        )
+        .unwrap();
+        assert_eq!(ops(&w.timers), [("general", Stop)]);
+        // Unchanged condition: nothing but the usual state rules.
+        let out = apply(pr, &t, "wait", &asg, &Fields::new(), now, &Weekends).unwrap();
+        assert_eq!(ops(&out.timers), [("general", Pause)]);
+        // Into a stop state, a newly applying timer is not started (nor
+        // stopped: it never ran).
+        let mut f = fields(&[("in_window", FieldValue::Bool(true))]);
+        f.insert("severity".into(), text("major"));
+        let out = apply(pr, &t, "close", &asg, &f, now, &Weekends).unwrap();
+        assert_eq!(ops(&out.timers), [("monthly", Stop), ("general", Stop)]);
     }
 }

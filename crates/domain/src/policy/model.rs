@@ -150,6 +150,7 @@ pub struct Process {
     pub approvals: Vec<Approval>,
     pub timers: Vec<Timer>,
     pub lead_times: Vec<LeadTime>,
+    pub required_ifs: Vec<RequiredIf>,
     pub conversions: Vec<Conversion>,
     /// Labels of the pack's roles, for messages.
     pub role_labels: BTreeMap<String, String>,
@@ -274,10 +275,18 @@ pub struct Transition {
     pub to: String,
     /// Pack roles (or `requester` / `assignee`) allowed to take it.
     pub roles: Vec<String>,
-    /// Fields that must be set once the input is merged and derived.
+    /// Fields that must be set once the input is merged and derived
+    /// (including the `require_input` ones).
     pub require: Vec<String>,
+    /// Fields that must be given, not blank, in this transition's own
+    /// input: a value set earlier does not count (a monthly review record,
+    /// EEDS-3.2.5).
+    pub require_input: Vec<String>,
     /// Attachment kinds that must exist on the ticket.
     pub attachments: Vec<String>,
+    /// The ticket's requester may not take it, whatever roles they hold
+    /// (nobody answers or approves their own request).
+    pub exclude_requester: bool,
     pub when: Option<Condition>,
     pub source: String,
     pub origin: Origin,
@@ -313,6 +322,8 @@ pub struct Approval {
     pub order: ApprovalOrder,
     pub approved: String,
     pub rejected: String,
+    /// The ticket's requester may not vote, whatever roles they hold.
+    pub exclude_requester: bool,
     pub when: Option<Condition>,
     pub source: String,
     pub origin: Origin,
@@ -373,7 +384,24 @@ pub struct Timer {
     pub duration: TimerDuration,
     pub warn_before: Option<TimerDuration>,
     pub notify: Vec<String>,
+    /// Transitions that restart the timer with its full duration when it
+    /// may be running (a periodic review resets the clock, EEDS-3.2.5).
+    pub restart: Vec<String>,
     pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+/// `[[required_if]]`: extra fields and attachments `transition` needs when
+/// `when` holds (on the fields once the input is merged and derived), e.g.
+/// a justification for a change planned outside the maintenance window
+/// (EEDS-3.3.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredIf {
+    pub transition: String,
+    pub when: Condition,
+    pub fields: Vec<String>,
+    pub attachments: Vec<String>,
     pub source: String,
     pub origin: Origin,
 }
@@ -407,7 +435,7 @@ pub struct RuleRef {
     /// Process id, or `None` for pack-level items (roles).
     pub process: Option<String>,
     /// `process`, `role`, `field`, `derive`, `state`, `transition`,
-    /// `approval`, `timer`, `lead_time`, `conversion`.
+    /// `approval`, `timer`, `lead_time`, `required_if`, `conversion`.
     pub kind: &'static str,
     pub id: String,
     pub source: String,
@@ -537,6 +565,16 @@ impl Process {
         for l in &self.lead_times {
             let id = format!("{}.{}>={}wd", l.transition, l.field, l.working_days);
             push("lead_time", &id, &Some(l.source.clone()), &l.origin);
+        }
+        for r in &self.required_ifs {
+            let items: Vec<&str> = r
+                .fields
+                .iter()
+                .chain(&r.attachments)
+                .map(String::as_str)
+                .collect();
+            let id = format!("{}:{}", r.transition, items.join(","));
+            push("required_if", &id, &Some(r.source.clone()), &r.origin);
         }
         for c in &self.conversions {
             let id = format!("{}->{}", c.transition, c.process);

@@ -413,3 +413,54 @@ async fn invalid_ticket_input_gets_clear_chinese_errors() {
     assert_eq!(code(&r), "ticket.title_invalid");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn demo_tickets_cover_every_process_in_varied_states() {
+    let app = TestApp::new().await;
+    let opened = yunwei_core::demo_tickets::seed(&app.platform)
+        .await
+        .unwrap();
+    assert!(opened >= 5, "{opened}");
+    assert_eq!(
+        yunwei_core::demo_tickets::seed(&app.platform)
+            .await
+            .unwrap(),
+        0,
+        "seeded once"
+    );
+    let lead = app.login("demo_lead").await;
+    let list = app
+        .get("/api/v1/tickets?per_page=200", Some(&lead))
+        .await
+        .json();
+    let tickets = list["tickets"].as_array().unwrap();
+    for pk in app.platform.packs.iter() {
+        for pr in &pk.processes {
+            assert!(
+                tickets
+                    .iter()
+                    .any(|t| t["pack"] == pk.id.as_str() && t["process"] == pr.id.as_str()),
+                "no demo ticket for {}/{}",
+                pk.id,
+                pr.id
+            );
+        }
+    }
+    let states: std::collections::BTreeSet<&str> = tickets
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert!(states.len() >= 4, "{states:?}");
+    let timed = app
+        .platform
+        .packs
+        .iter()
+        .any(|pk| pk.processes.iter().any(|p| !p.timers.is_empty()));
+    if timed {
+        assert!(
+            tickets.iter().any(|t| t["overdue"] == true),
+            "some demo tickets are overdue"
+        );
+    }
+    app.cleanup().await;
+}

@@ -334,3 +334,70 @@ async fn timer_job_acts_once_with_several_app_nodes() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn eeds_3_2_5_problem_reviewed_monthly_or_overdue() {
+    let app = TestApp::new().await;
+    let p = app.platform.clone();
+    let lead = principal(&app, "demo_lead").await;
+    let ctx = Ctx::system("test");
+    app.clock.set(cst(2026, 3, 2, 9, 0));
+    let input = OpenInput {
+        pack: "eeds".into(),
+        process: "problem".into(),
+        title: "数据库连接池反复耗尽".into(),
+        fields: json!({"origin": "fault", "system": "预算系统", "description": "高峰期连接耗尽"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
+    let id = match tickets::open(&p, &ctx, &lead, &input).await {
+        Ok(t) => t.id,
+        Err(e) => panic!("open problem: {e}"),
+    };
+    let review = |n: u32| tickets::TransitionInput {
+        transition: "review".into(),
+        fields: json!({"review_record": format!("第{n}次月度复核：仍在观察")})
+            .as_object()
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
+    // Reviewed within each month: never overdue.
+    app.clock.set(cst(2026, 3, 30, 9, 0));
+    tickets::transition(&p, &ctx, &lead, &id, &review(1))
+        .await
+        .unwrap();
+    app.clock.set(cst(2026, 4, 28, 9, 0));
+    tickets::transition(&p, &ctx, &lead, &id, &review(2))
+        .await
+        .unwrap();
+    tickets::run_timers(&p, 100).await.unwrap();
+    assert!(
+        !tickets::detail(&p, &lead, &id)
+            .await
+            .unwrap()
+            .ticket
+            .overdue
+    );
+    // A review record must be written again each time.
+    let again = tickets::TransitionInput {
+        transition: "review".into(),
+        ..Default::default()
+    };
+    assert!(tickets::transition(&p, &ctx, &lead, &id, &again)
+        .await
+        .is_err());
+    // A month without review makes it overdue.
+    app.clock.set(cst(2026, 5, 29, 9, 0));
+    tickets::run_timers(&p, 100).await.unwrap();
+    assert!(
+        tickets::detail(&p, &lead, &id)
+            .await
+            .unwrap()
+            .ticket
+            .overdue
+    );
+    app.cleanup().await;
+}

@@ -134,7 +134,7 @@ pub async fn list(
     )
     .await?;
     Ok(Json(
-        json!({ "tickets": page.tickets, "total": page.total }),
+        json!({ "tickets": page.tickets, "total": page.total, "total_capped": page.total_capped }),
     ))
 }
 

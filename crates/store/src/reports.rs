@@ -1,0 +1,103 @@
+//! Aggregate queries behind the reports (`core::reports`). Each report is a
+//! handful of `GROUP BY` statements over indexed columns, always limited
+//! by the caller's scope.
+
+use std::collections::BTreeMap;
+
+use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use yunwei_domain::AppError;
+
+use crate::db::{DbConn, RowExt};
+use crate::Scope;
+
+/// Counts of one (pack, process, level) group for a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaGroup {
+    pub pack_id: String,
+    pub process_id: String,
+    pub level: Option<String>,
+    /// Opened in the period.
+    pub opened: i64,
+    /// Of those opened in the period, not closed yet.
+    pub still_open: i64,
+    /// Of those opened in the period, breached an SLA timer.
+    pub breached: i64,
+    /// Closed in the period (whenever opened).
+    pub closed: i64,
+    /// Of those closed in the period, breached an SLA timer.
+    pub closed_breached: i64,
+}
+
+/// A ticket breached when it is flagged overdue now or one of its timers
+/// breached earlier (a timer stopped after its breach clears the flag but
+/// keeps `breached`).
+const BREACHED: &str = "CAST(SUM(CASE WHEN tickets.overdue = 1 OR EXISTS (\
+     SELECT 1 FROM ticket_timers tt WHERE tt.ticket_id = tickets.id AND tt.breached = 1\
+     ) THEN 1 ELSE 0 END) AS BIGINT)";
+
+fn grouped(scope: &Scope, col: &'static str, from: i64, to: i64) -> SelectStatement {
+    Query::select()
+        .columns(["pack_id", "process_id", "level"])
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .expr_as(Expr::cust(BREACHED), "breached")
+        .from("tickets")
+        .and_where(Expr::col(col).gte(from))
+        .and_where(Expr::col(col).lt(to))
+        .cond_where(scope.condition("org_path"))
+        .group_by_col("pack_id")
+        .group_by_col("process_id")
+        .group_by_col("level")
+        .order_by("pack_id", Order::Asc)
+        .order_by("process_id", Order::Asc)
+        .order_by("level", Order::Asc)
+        .to_owned()
+}
+
+type Key = (String, String, Option<String>);
+
+/// SLA counts per (pack, process, level) for tickets in `scope`, over
+/// `[from, to)` (UTC microseconds): one grouped query over the tickets
+/// opened in the period (index on `created_at`), one over those closed in
+/// it (index on `closed_at`).
+pub async fn sla_groups(
+    c: &mut DbConn,
+    scope: &Scope,
+    from: i64,
+    to: i64,
+) -> Result<Vec<SlaGroup>, AppError> {
+    let mut groups: BTreeMap<Key, SlaGroup> = BTreeMap::new();
+    let key = |r: &sqlx::any::AnyRow| -> Result<Key, AppError> {
+        Ok((r.s("pack_id")?, r.s("process_id")?, r.os("level")?))
+    };
+    let opened = grouped(scope, "created_at", from, to)
+        .expr_as(
+            Expr::cust(
+                "CAST(SUM(CASE WHEN tickets.closed_at IS NULL THEN 1 ELSE 0 END) AS BIGINT)",
+            ),
+            "still_open",
+        )
+        .to_owned();
+    for r in c.all(&opened).await? {
+        let k = key(&r)?;
+        let g = groups.entry(k.clone()).or_insert_with(|| group_of(k));
+        g.opened = r.i("n")?;
+        g.breached = r.i("breached")?;
+        g.still_open = r.i("still_open")?;
+    }
+    for r in c.all(&grouped(scope, "closed_at", from, to)).await? {
+        let k = key(&r)?;
+        let g = groups.entry(k.clone()).or_insert_with(|| group_of(k));
+        g.closed = r.i("n")?;
+        g.closed_breached = r.i("breached")?;
+    }
+    Ok(groups.into_values().collect())
+}
+
+fn group_of((pack_id, process_id, level): Key) -> SlaGroup {
+    SlaGroup {
+        pack_id,
+        process_id,
+        level,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,1537 @@
+//! Ticket pages (DESIGN.md section 10): the list with filters, paging and
+//! Excel export; a form generated from a process of an enabled policy pack;
+//! the ticket itself with its route drawn as steps, who acts next, the
+//! deadlines, one form per allowed transition, the open approval,
+//! attachments, links and the timeline; the to-do list, the inbox and
+//! search. Every decision is the engine's, through `yunwei_core::tickets`;
+//! a refusal is shown on the page it came from.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use yunwei_core::orgs::OrgView;
+use yunwei_core::tickets::{self, FieldShown, OpenInput, TicketDetail, TransitionInput};
+use yunwei_domain::calendar::shanghai;
+use yunwei_domain::policy::model::{Field, FieldType, Process};
+use yunwei_domain::roles::Action;
+use yunwei_domain::AppError;
+
+use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
+use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
+use crate::error::{status_of, WebError};
+use crate::extract::{ReqCtx, UiUser};
+use crate::AppState;
+
+/// Tickets on one page of the list.
+const PER_PAGE: u64 = 50;
+/// Search hits on one page.
+const SEARCH_PER_PAGE: u64 = 20;
+
+/// Ticket pages are for those who do business; the three administrators
+/// (and a vendor's configuration administrator) are refused.
+fn business(u: &UiUser) -> Result<(), WebError> {
+    if u.principal.can_somewhere(Action::BusinessRead) {
+        Ok(())
+    } else {
+        Err(WebError::ui(AppError::forbidden(
+            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
+        )))
+    }
+}
+
+/// A page shown again with the error that refused the form; the status
+/// says what happened.
+fn refused(page: Page, e: &AppError) -> Page {
+    let mut r = page?;
+    *r.status_mut() = status_of(e.kind);
+    Ok(r)
+}
+
+fn fmt_min(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| {
+            t.with_timezone(&shanghai())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// `剩余1天3小时` / `已超时20分钟`.
+fn time_left(due: i64, now: i64) -> String {
+    let d = due - now;
+    let mins = d.abs() / 60_000_000;
+    let (days, hours, m) = (mins / 1440, mins % 1440 / 60, mins % 60);
+    let span = if days > 0 {
+        format!("{days}天{hours}小时")
+    } else if hours > 0 {
+        format!("{hours}小时{m}分钟")
+    } else {
+        format!("{m}分钟")
+    };
+    if d >= 0 {
+        format!("剩余{span}")
+    } else {
+        format!("已超时{span}")
+    }
+}
+
+fn size_text(n: i64) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Chinese names of the attachment kinds the shipped packs require; any
+/// other kind is shown by its identifier.
+fn kind_label(kind: &str) -> String {
+    let known = match kind {
+        "signed_request" => "领导审签的申请",
+        "backup" => "备份文件",
+        "script" => "执行脚本",
+        "result" => "执行结果",
+        "report" => "报告",
+        "plan" => "方案",
+        "other" => "其他",
+        _ => return kind.to_string(),
+    };
+    format!("{known}（{kind}）")
+}
+
+fn link_label(kind: &str) -> &str {
+    match kind {
+        "converted_to" => "转为",
+        "converted_to_by" => "由此工单转来",
+        other => other,
+    }
+}
+
+/// Form posts with dynamic field names (`f.<field id>`), read as pairs; a
+/// later value replaces an earlier one (a checkbox after its hidden
+/// `false`).
+struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    fn get(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The submitted field values by field id, as typed.
+    fn raw_fields(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (k, v) in &self.0 {
+            if let Some(id) = k.strip_prefix("f.") {
+                out.insert(id.to_string(), v.clone());
+            }
+        }
+        out
+    }
+}
+
+fn fields_json(raw: &BTreeMap<String, String>) -> Map<String, Value> {
+    raw.iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+// ---- inputs generated from field definitions ----
+
+/// One input of a generated form.
+struct Input {
+    name: String,
+    html_id: String,
+    label: String,
+    /// `input`, `textarea`, `select` or `checkbox`.
+    widget: &'static str,
+    /// The `type` of an `input`.
+    input_type: &'static str,
+    step: &'static str,
+    value: String,
+    checked: bool,
+    /// (id, label, selected)
+    choices: Vec<(String, String, bool)>,
+    hint: String,
+}
+
+/// The value an input shows for a displayed field value (choice labels
+/// back to ids, China time back to `datetime-local`).
+fn input_value(ty: &str, shown: &FieldShown) -> String {
+    match ty {
+        "choice" => shown
+            .choices
+            .iter()
+            .find(|(id, label)| *label == shown.value || *id == shown.value)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default(),
+        "datetime" => shown.value.replacen(' ', "T", 1),
+        "bool" => if shown.value == "是" { "true" } else { "" }.to_string(),
+        _ => shown.value.clone(),
+    }
+}
+
+fn make_input(
+    prefix: &str,
+    id: &str,
+    label: &str,
+    ty: &str,
+    choices: &[(String, String)],
+    value: &str,
+    hint: String,
+) -> Input {
+    let (widget, input_type, step) = match ty {
+        "long_text" => ("textarea", "", ""),
+        "choice" => ("select", "", ""),
+        "integer" => ("input", "number", "1"),
+        "number" => ("input", "number", "any"),
+        "date" => ("input", "date", ""),
+        "datetime" => ("input", "datetime-local", ""),
+        "bool" => ("checkbox", "checkbox", ""),
+        _ => ("input", "text", ""),
+    };
+    Input {
+        name: format!("f.{id}"),
+        html_id: format!("{prefix}-{id}"),
+        label: label.to_string(),
+        widget,
+        input_type,
+        step,
+        value: value.to_string(),
+        checked: matches!(value, "true" | "on" | "1" | "是"),
+        choices: choices
+            .iter()
+            .map(|(c, l)| (c.clone(), l.clone(), c == value))
+            .collect(),
+        hint,
+    }
+}
+
+fn field_input(prefix: &str, f: &Field, value: &str, hint: String) -> Input {
+    let choices: Vec<(String, String)> = f
+        .choices
+        .iter()
+        .map(|c| (c.id.clone(), c.label.clone()))
+        .collect();
+    make_input(
+        prefix,
+        &f.id,
+        &f.label,
+        f.ty.as_str(),
+        &choices,
+        value,
+        hint,
+    )
+}
+
+// ---- the list ----
+
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    process: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    open: String,
+    #[serde(default)]
+    mine: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl ListQuery {
+    fn api(&self) -> TicketQuery {
+        let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        TicketQuery {
+            process: opt(&self.process),
+            state: opt(&self.state),
+            level: opt(&self.level),
+            org_id: opt(&self.org_id),
+            assignee: opt(&self.assignee),
+            overdue: opt(&self.overdue),
+            mine: opt(&self.mine),
+            open: opt(&self.open),
+            ..Default::default()
+        }
+    }
+
+    fn page(&self) -> u64 {
+        self.page.trim().parse::<u64>().unwrap_or(1).max(1)
+    }
+
+    fn url(&self, page: u64) -> String {
+        format!(
+            "/tickets?process={}&state={}&level={}&org_id={}&assignee={}&overdue={}&open={}&mine={}&page={page}",
+            urlencoding(&self.process),
+            urlencoding(&self.state),
+            urlencoding(&self.level),
+            urlencoding(&self.org_id),
+            urlencoding(&self.assignee),
+            urlencoding(&self.overdue),
+            urlencoding(&self.open),
+            urlencoding(&self.mine),
+        )
+    }
+}
+
+struct Line {
+    id: String,
+    number: String,
+    title: String,
+    process: String,
+    state: String,
+    level: String,
+    org: String,
+    created: String,
+    due: String,
+    overdue: bool,
+    closed: bool,
+}
+
+/// (value, label, selected)
+type Opt = (String, String, bool);
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct ListTpl {
+    l: Layout,
+    q: ListQuery,
+    processes: Vec<Opt>,
+    states: Vec<Opt>,
+    levels: Vec<Opt>,
+    orgs: Vec<Opt>,
+    lines: Vec<Line>,
+    total: i64,
+    page: u64,
+    pages: u64,
+    prev_url: String,
+    next_url: String,
+    reason: String,
+}
+
+fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
+    items
+        .into_iter()
+        .map(|(v, l)| {
+            let sel = v == current;
+            (v, l, sel)
+        })
+        .collect()
+}
+
+/// Joins the distinct labels of one id across processes (`草稿／事件登记`).
+fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, label) in items {
+        let e = labels.entry(id.clone()).or_default();
+        if e.is_empty() {
+            order.push(id);
+        }
+        if !e.contains(&label) {
+            e.push(label);
+        }
+    }
+    order
+        .into_iter()
+        .map(|id| {
+            let l = labels[&id].join("／");
+            (id, l)
+        })
+        .collect()
+}
+
+async fn orgs_in(s: &AppState, u: &UiUser, action: Action) -> Result<Vec<OrgView>, WebError> {
+    let mut c = ui(s.platform.db.read().await)?;
+    let rows = ui(yunwei_store::orgs::list(&mut c, &u.principal.scope_for(action)).await)?;
+    Ok(rows.iter().map(OrgView::from).collect())
+}
+
+fn indented(o: &OrgView) -> String {
+    format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name)
+}
+
+async fn list_view(
+    s: &AppState,
+    u: &UiUser,
+    q: ListQuery,
+    reason: String,
+    error: Option<&AppError>,
+) -> Page {
+    let p = &s.platform;
+    let filter = ui(ticket_filter(s, &u.principal.user_id, &q.api()).await)?;
+    let page_no = q.page();
+    let page = ui(tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await)?;
+    let org_list = orgs_in(s, u, Action::BusinessRead).await?;
+    let now = p.now_us();
+    let chosen: Vec<&Process> = p
+        .packs
+        .iter()
+        .flat_map(|pk| pk.processes.iter())
+        .filter(|pr| q.process.is_empty() || pr.id == q.process)
+        .collect();
+    let processes = merge_labels(
+        p.packs
+            .iter()
+            .flat_map(|pk| pk.processes.iter())
+            .map(|pr| (pr.id.clone(), pr.name.clone())),
+    );
+    let states = merge_labels(
+        chosen
+            .iter()
+            .flat_map(|pr| pr.states.iter())
+            .map(|st| (st.id.clone(), st.label.clone())),
+    );
+    let levels = merge_labels(
+        chosen
+            .iter()
+            .filter_map(|pr| pr.field("level"))
+            .flat_map(|f| f.choices.iter())
+            .map(|c| (c.id.clone(), c.label.clone())),
+    );
+    let lines = page
+        .tickets
+        .into_iter()
+        .map(|t| {
+            let overdue = t.overdue || (!t.closed && t.due_at.is_some_and(|d| d < now));
+            Line {
+                org: org_list
+                    .iter()
+                    .find(|o| o.id == t.org_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                id: t.id,
+                number: t.number,
+                title: t.title,
+                process: t.process_name,
+                state: t.state_label,
+                level: t.level_label.unwrap_or_default(),
+                created: fmt_min(t.created_at),
+                due: t.due_at.map(fmt_min).unwrap_or_default(),
+                overdue,
+                closed: t.closed,
+            }
+        })
+        .collect();
+    let pages = (page.total as u64).div_ceil(PER_PAGE).max(1);
+    let page_view = render(&ListTpl {
+        l: Layout::for_user(u, "/tickets").with(None, error.map(|e| e.message.clone())),
+        processes: opts(processes, &q.process),
+        states: opts(states, &q.state),
+        levels: opts(levels, &q.level),
+        orgs: opts(
+            org_list
+                .iter()
+                .map(|o| (o.id.clone(), indented(o)))
+                .collect(),
+            &q.org_id,
+        ),
+        lines,
+        total: page.total,
+        page: page_no,
+        pages,
+        prev_url: q.url(page_no.saturating_sub(1).max(1)),
+        next_url: q.url(page_no + 1),
+        reason,
+        q,
+    });
+    match error {
+        Some(e) => refused(page_view, e),
+        None => page_view,
+    }
+}
+
+pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
+    business(&u)?;
+    list_view(&s, &u, q, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(flatten)]
+    q: ListQuery,
+}
+
+pub(super) async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let filter = ui(ticket_filter(&s, &u.principal.user_id, &f.q.api()).await)?;
+    match tickets::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
+        Ok(bytes) => Ok(crate::api::xlsx("tickets.xlsx", bytes)),
+        Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+// ---- opening ----
+
+struct ProcessLink {
+    href: String,
+    name: String,
+    source: String,
+}
+
+struct PackChoice {
+    name: String,
+    version: String,
+    processes: Vec<ProcessLink>,
+}
+
+#[derive(Template)]
+#[template(path = "ticket_new.html")]
+struct NewTpl {
+    l: Layout,
+    packs: Vec<PackChoice>,
+    /// The chosen process's form, if one is chosen.
+    form: Option<NewForm>,
+}
+
+struct NewForm {
+    pack: String,
+    process: String,
+    pack_name: String,
+    process_name: String,
+    source: String,
+    title: String,
+    primary: Vec<Input>,
+    other: Vec<Input>,
+    orgs: Vec<Opt>,
+    on_behalf_of: String,
+}
+
+/// What the user typed, kept when the form comes back with an error.
+#[derive(Default)]
+struct Typed {
+    title: String,
+    org_id: String,
+    on_behalf_of: String,
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct NewQuery {
+    #[serde(default)]
+    pack: String,
+    #[serde(default)]
+    process: String,
+}
+
+/// Fields the first step of the route asks for: those required by the
+/// transitions leaving the initial state.
+fn first_step_fields(pr: &Process) -> BTreeSet<String> {
+    let initial = pr
+        .states
+        .iter()
+        .find(|s| s.initial)
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    pr.transitions
+        .iter()
+        .filter(|t| t.from.contains(&initial))
+        .flat_map(|t| t.require.iter().cloned())
+        .collect()
+}
+
+async fn new_view(
+    s: &AppState,
+    u: &UiUser,
+    q: &NewQuery,
+    typed: Typed,
+    error: Option<&AppError>,
+) -> Page {
+    let p = &s.platform;
+    let packs = p
+        .packs
+        .iter()
+        .map(|pk| PackChoice {
+            name: pk.name.clone(),
+            version: pk.version.clone(),
+            processes: pk
+                .processes
+                .iter()
+                .map(|pr| ProcessLink {
+                    href: format!(
+                        "/tickets/new?pack={}&process={}",
+                        urlencoding(&pk.id),
+                        urlencoding(&pr.id)
+                    ),
+                    name: pr.name.clone(),
+                    source: pr.source.clone().unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let chosen = p
+        .packs
+        .iter()
+        .find(|pk| pk.id == q.pack)
+        .and_then(|pk| pk.process(&q.process).map(|pr| (pk, pr)));
+    let mut form = None;
+    if let Some((pk, pr)) = chosen {
+        let first = first_step_fields(pr);
+        let mut primary = Vec::new();
+        let mut other = Vec::new();
+        for f in pr.fields.iter().filter(|f| f.id != "title") {
+            let value = typed.fields.get(&f.id).cloned().unwrap_or_default();
+            let source = f
+                .source
+                .as_deref()
+                .map(|s| format!("依据 {s}"))
+                .unwrap_or_default();
+            if first.contains(&f.id) {
+                let hint = if source.is_empty() {
+                    "提交时必填".to_string()
+                } else {
+                    format!("提交时必填，{source}")
+                };
+                primary.push(field_input("new", f, &value, hint));
+            } else {
+                other.push(field_input("new", f, &value, source));
+            }
+        }
+        let org_id = if typed.org_id.is_empty() {
+            u.principal.org_id.clone()
+        } else {
+            typed.org_id.clone()
+        };
+        let orgs = orgs_in(s, u, Action::BusinessOperate).await?;
+        form = Some(NewForm {
+            pack: pk.id.clone(),
+            process: pr.id.clone(),
+            pack_name: pk.name.clone(),
+            process_name: pr.name.clone(),
+            source: pr.source.clone().unwrap_or_default(),
+            title: typed.title,
+            primary,
+            other,
+            orgs: opts(
+                orgs.iter().map(|o| (o.id.clone(), indented(o))).collect(),
+                &org_id,
+            ),
+            on_behalf_of: typed.on_behalf_of,
+        });
+    }
+    let page = render(&NewTpl {
+        l: Layout::for_user(u, "/tickets").with(None, error.map(|e| e.message.clone())),
+        packs,
+        form,
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+pub(super) async fn new_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<NewQuery>,
+) -> Page {
+    business(&u)?;
+    new_view(&s, &u, &q, Typed::default(), None).await
+}
+
+pub(super) async fn open(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<Vec<(String, String)>>,
+) -> Page {
+    let f = Pairs(f);
+    u.check_csrf(&f.get("csrf"))?;
+    business(&u)?;
+    let raw = f.raw_fields();
+    let input = OpenInput {
+        pack: f.get("pack"),
+        process: f.get("process"),
+        title: f.get("title"),
+        org_id: Some(f.get("org_id")).filter(|v| !v.is_empty()),
+        on_behalf_of: Some(f.get("on_behalf_of")).filter(|v| !v.trim().is_empty()),
+        fields: fields_json(&raw),
+    };
+    match tickets::open(&s.platform, &ctx, &u.principal, &input).await {
+        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?msg=opened", t.id)).into_response()),
+        Err(e) if correctable(&e) => {
+            let q = NewQuery {
+                pack: input.pack.clone(),
+                process: input.process.clone(),
+            };
+            let typed = Typed {
+                title: input.title.clone(),
+                org_id: input.org_id.clone().unwrap_or_default(),
+                on_behalf_of: input.on_behalf_of.clone().unwrap_or_default(),
+                fields: raw,
+            };
+            new_view(&s, &u, &q, typed, Some(&e)).await
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+// ---- one ticket ----
+
+struct Step {
+    label: String,
+    class: &'static str,
+    mark: &'static str,
+}
+
+struct TimerLine {
+    label: String,
+    source: String,
+    due: String,
+    left: String,
+    overdue: bool,
+    warning: Option<String>,
+}
+
+struct Needed {
+    label: String,
+    present: bool,
+}
+
+struct ActionForm {
+    id: String,
+    label: String,
+    to_label: String,
+    source: String,
+    inputs: Vec<Input>,
+    attachments: Vec<Needed>,
+    open: bool,
+    comment: String,
+    assignee: String,
+}
+
+struct VoteStep {
+    role: String,
+    status: String,
+    class: &'static str,
+}
+
+struct ApprovalView {
+    id: String,
+    label: String,
+    source: String,
+    steps: Vec<VoteStep>,
+    can_vote: bool,
+}
+
+struct AttachmentLine {
+    id: String,
+    kind: String,
+    filename: String,
+    size: String,
+    at: String,
+    sm3: String,
+}
+
+struct LinkLine {
+    kind: String,
+    id: String,
+    number: String,
+    title: String,
+    process: String,
+    state: String,
+}
+
+struct EventLine {
+    at: String,
+    actor: String,
+    label: String,
+    body: String,
+    class: String,
+}
+
+struct FieldLine {
+    label: String,
+    value: String,
+    long: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketTpl {
+    l: Layout,
+    id: String,
+    number: String,
+    title: String,
+    pack_name: String,
+    pack_version: String,
+    process: String,
+    state: String,
+    closed: bool,
+    level: String,
+    org: String,
+    requester: String,
+    assignee: String,
+    created: String,
+    route: Vec<Step>,
+    next_actors: Vec<String>,
+    timers: Vec<TimerLine>,
+    approval: Option<ApprovalView>,
+    vote_comment: String,
+    actions: Vec<ActionForm>,
+    fields: Vec<FieldLine>,
+    attachments: Vec<AttachmentLine>,
+    kinds: Vec<(String, String)>,
+    links: Vec<LinkLine>,
+    events: Vec<EventLine>,
+    note: String,
+}
+
+/// What the user typed in the form that was refused, shown again.
+#[derive(Default)]
+struct Kept {
+    transition: Option<String>,
+    values: BTreeMap<String, String>,
+    comment: String,
+    assignee: String,
+    vote_comment: String,
+    note: String,
+}
+
+fn notice_of(msg: &str) -> Option<String> {
+    Some(
+        match msg {
+            "opened" => "工单已登记",
+            "transition" => "已办理",
+            "vote" => "审批意见已提交",
+            "comment" => "评论已添加",
+            "attached" => "附件已上传",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn actions_of(
+    d: &TicketDetail,
+    kept: &Kept,
+    present: &BTreeSet<String>,
+    pr: Option<&Process>,
+) -> Vec<ActionForm> {
+    d.transitions
+        .iter()
+        .map(|t| {
+            let mine = kept.transition.as_deref() == Some(t.id.as_str());
+            let inputs = t
+                .require
+                .iter()
+                .map(|f| {
+                    let value = match kept.values.get(&f.id) {
+                        Some(v) if mine => v.clone(),
+                        _ => input_value(f.ty, f),
+                    };
+                    let hint = pr
+                        .and_then(|p| p.field(&f.id))
+                        .and_then(|x| x.source.clone())
+                        .map(|s| format!("依据 {s}"))
+                        .unwrap_or_default();
+                    make_input(
+                        &format!("t-{}", t.id),
+                        &f.id,
+                        &f.label,
+                        f.ty,
+                        &f.choices,
+                        &value,
+                        hint,
+                    )
+                })
+                .collect();
+            ActionForm {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                to_label: t.to_label.clone(),
+                source: t.source.clone(),
+                inputs,
+                attachments: t
+                    .attachments
+                    .iter()
+                    .map(|k| Needed {
+                        label: kind_label(k),
+                        present: present.contains(k),
+                    })
+                    .collect(),
+                open: mine,
+                comment: if mine {
+                    kept.comment.clone()
+                } else {
+                    String::new()
+                },
+                assignee: if mine {
+                    kept.assignee.clone()
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect()
+}
+
+async fn ticket_view(
+    s: &AppState,
+    u: &UiUser,
+    id: &str,
+    notice: Option<String>,
+    error: Option<&AppError>,
+    kept: Kept,
+) -> Page {
+    let p = &s.platform;
+    let d = ui(tickets::detail(p, &u.principal, id).await)?;
+    let pk = tickets::pack(p, &d.ticket.pack, Some(&d.pack_version)).ok();
+    let pr = pk.and_then(|pk| pk.process(&d.ticket.process));
+    let now = p.now_us();
+    let present: BTreeSet<String> = d.attachments.iter().map(|a| a.kind.clone()).collect();
+    // Kinds to upload: those the route asks for, then those already there.
+    let mut kinds: Vec<String> = Vec::new();
+    for k in pr
+        .iter()
+        .flat_map(|pr| pr.transitions.iter())
+        .flat_map(|t| t.attachments.iter())
+        .chain(d.attachments.iter().map(|a| &a.kind))
+    {
+        if !kinds.contains(k) {
+            kinds.push(k.clone());
+        }
+    }
+    if !kinds.iter().any(|k| k == "other") {
+        kinds.push("other".into());
+    }
+    let org = {
+        let mut c = ui(p.db.read().await)?;
+        ui(yunwei_store::orgs::get(&mut c, &d.ticket.org_id).await)?
+            .map(|o| o.name)
+            .unwrap_or_default()
+    };
+    let route = d
+        .route
+        .iter()
+        .map(|st| {
+            let (class, mark) = match st.status {
+                "done" => ("step-done", "✓"),
+                "current" => ("step-current", "●"),
+                _ => ("step-todo", "○"),
+            };
+            Step {
+                label: st.label.clone(),
+                class,
+                mark,
+            }
+        })
+        .collect();
+    let timers = d
+        .timers
+        .iter()
+        .map(|t| TimerLine {
+            label: t.label.clone(),
+            source: t.source.clone(),
+            due: fmt_min(t.due_at),
+            left: if t.status == "paused" {
+                "已暂停计时".into()
+            } else {
+                time_left(t.due_at, now)
+            },
+            overdue: t.overdue,
+            warning: t.warning.clone(),
+        })
+        .collect();
+    let approval = d.approval.as_ref().map(|a| ApprovalView {
+        id: a.id.clone(),
+        label: a.label.clone(),
+        source: a.source.clone(),
+        steps: a
+            .steps
+            .iter()
+            .map(|(role, status)| VoteStep {
+                role: role.clone(),
+                class: match status.as_str() {
+                    "已同意" => "vote-yes",
+                    "已驳回" => "vote-no",
+                    _ => "vote-wait",
+                },
+                status: status.clone(),
+            })
+            .collect(),
+        can_vote: a.can_vote,
+    });
+    let actions = actions_of(&d, &kept, &present, pr);
+    let fields = d
+        .fields
+        .iter()
+        .filter(|f| !f.value.is_empty() && f.id != "title")
+        .map(|f| FieldLine {
+            label: f.label.clone(),
+            value: f.value.clone(),
+            long: f.ty == FieldType::LongText.as_str(),
+        })
+        .collect();
+    let attachments = d
+        .attachments
+        .iter()
+        .map(|a| AttachmentLine {
+            id: a.id.clone(),
+            kind: kind_label(&a.kind),
+            filename: a.filename.clone(),
+            size: size_text(a.size),
+            at: fmt_min(a.at),
+            sm3: a.sm3.chars().take(16).collect(),
+        })
+        .collect();
+    let links = d
+        .links
+        .iter()
+        .map(|(kind, t)| LinkLine {
+            kind: link_label(kind).to_string(),
+            id: t.id.clone(),
+            number: t.number.clone(),
+            title: t.title.clone(),
+            process: t.process_name.clone(),
+            state: t.state_label.clone(),
+        })
+        .collect();
+    let events = d
+        .events
+        .iter()
+        .map(|e| EventLine {
+            at: fmt_min(e.at),
+            actor: e.actor_name.clone(),
+            label: e.label.clone(),
+            body: e.body.clone(),
+            class: format!("ev-{}", e.kind),
+        })
+        .collect();
+    let page = render(&TicketTpl {
+        l: Layout::for_user(u, "/tickets").with(notice, error.map(|e| e.message.clone())),
+        id: d.ticket.id.clone(),
+        number: d.ticket.number.clone(),
+        title: d.ticket.title.clone(),
+        pack_name: pk.map(|pk| pk.name.clone()).unwrap_or_default(),
+        pack_version: d.pack_version.clone(),
+        process: d.ticket.process_name.clone(),
+        state: d.ticket.state_label.clone(),
+        closed: d.ticket.closed,
+        level: d.ticket.level_label.clone().unwrap_or_default(),
+        org,
+        requester: d.requester_name.clone(),
+        assignee: d.assignee_name.clone().unwrap_or_default(),
+        created: fmt_min(d.ticket.created_at),
+        route,
+        next_actors: if d.ticket.closed {
+            vec![]
+        } else {
+            d.next_actors.clone()
+        },
+        timers,
+        approval,
+        vote_comment: kept.vote_comment,
+        actions,
+        fields,
+        attachments,
+        kinds: kinds.iter().map(|k| (k.clone(), kind_label(k))).collect(),
+        links,
+        events,
+        note: kept.note,
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct TicketQueryMsg {
+    #[serde(default)]
+    msg: String,
+}
+
+pub(super) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    Query(q): Query<TicketQueryMsg>,
+) -> Page {
+    business(&u)?;
+    ticket_view(&s, &u, &id, notice_of(&q.msg), None, Kept::default()).await
+}
+
+fn back_to(id: &str, msg: &str) -> Page {
+    Ok(Redirect::to(&format!("/tickets/{}?msg={msg}", urlencoding(id))).into_response())
+}
+
+/// After an action: back to the ticket, or the ticket again with the
+/// refusal and what was typed.
+async fn after(
+    s: &AppState,
+    u: &UiUser,
+    id: &str,
+    r: Result<(), AppError>,
+    msg: &str,
+    kept: Kept,
+) -> Page {
+    match r {
+        Ok(()) => back_to(id, msg),
+        Err(e) if correctable(&e) => ticket_view(s, u, id, None, Some(&e), kept).await,
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+pub(super) async fn transition(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<Vec<(String, String)>>,
+) -> Page {
+    let f = Pairs(f);
+    u.check_csrf(&f.get("csrf"))?;
+    business(&u)?;
+    let raw = f.raw_fields();
+    let input = TransitionInput {
+        transition: f.get("transition"),
+        fields: fields_json(&raw),
+        comment: f.get("comment"),
+        assignee: Some(f.get("assignee")).filter(|v| !v.trim().is_empty()),
+    };
+    let r = tickets::transition(&s.platform, &ctx, &u.principal, &id, &input)
+        .await
+        .map(|_| ());
+    let kept = Kept {
+        transition: Some(input.transition.clone()),
+        values: raw,
+        comment: input.comment.clone(),
+        assignee: input.assignee.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    after(&s, &u, &id, r, "transition", kept).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct VoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    approval: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub(super) async fn vote(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<VoteForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(WebError::ui(AppError::bad_request(
+                "ticket.vote_decision",
+                "请选择同意或驳回",
+            )))
+        }
+    };
+    let r = tickets::vote(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &id,
+        &f.approval,
+        approve,
+        &f.comment,
+    )
+    .await
+    .map(|_| ());
+    let kept = Kept {
+        vote_comment: f.comment,
+        ..Default::default()
+    };
+    after(&s, &u, &id, r, "vote", kept).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub(super) async fn comment(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CommentForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let r = tickets::comment(&s.platform, &ctx, &u.principal, &id, &f.body).await;
+    let kept = Kept {
+        note: f.body,
+        ..Default::default()
+    };
+    after(&s, &u, &id, r, "comment", kept).await
+}
+
+/// The upload form, read in full (the body limit of the route bounds it).
+struct Upload {
+    csrf: String,
+    kind: String,
+    kind_other: String,
+    filename: String,
+    content: Vec<u8>,
+}
+
+async fn read_upload(mut m: Multipart) -> Result<Upload, AppError> {
+    let too_big = || AppError::bad_request("ticket.attachment_size", "附件不能为空，且不超过20MB");
+    let mut up = Upload {
+        csrf: String::new(),
+        kind: String::new(),
+        kind_other: String::new(),
+        filename: String::new(),
+        content: Vec::new(),
+    };
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(too_big())
+            }
+            Err(_) => return Err(bad_upload()),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            up.filename = field.file_name().unwrap_or_default().to_string();
+            up.content = match field.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_big())
+                }
+                Err(_) => return Err(bad_upload()),
+            };
+            if up.content.len() > tickets::MAX_ATTACHMENT_BYTES {
+                return Err(too_big());
+            }
+        } else {
+            let text = field.text().await.map_err(|_| bad_upload())?;
+            match name.as_str() {
+                "csrf" => up.csrf = text,
+                "kind" => up.kind = text,
+                "kind_other" => up.kind_other = text,
+                _ => {}
+            }
+        }
+    }
+    Ok(up)
+}
+
+fn bad_upload() -> AppError {
+    AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确")
+}
+
+/// Largest upload request: the file plus the form around it.
+pub(super) const UPLOAD_LIMIT: usize = tickets::MAX_ATTACHMENT_BYTES + 64 * 1024;
+
+pub(super) async fn upload(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Page {
+    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
+    let up = match read_upload(m).await {
+        Ok(up) => up,
+        // The CSRF token may not have been read; show nothing but the error.
+        Err(e) => return Err(WebError::ui(e)),
+    };
+    u.check_csrf(&up.csrf)?;
+    business(&u)?;
+    let kind = if up.kind_other.trim().is_empty() {
+        up.kind.clone()
+    } else {
+        up.kind_other.trim().to_string()
+    };
+    let r = tickets::attach(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &id,
+        &kind,
+        &up.filename,
+        &up.content,
+    )
+    .await
+    .map(|_| ());
+    after(&s, &u, &id, r, "attached", Kept::default()).await
+}
+
+pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
+    business(&u)?;
+    let (a, bytes) = ui(tickets::download(&s.platform, &u.principal, &id).await)?;
+    Ok(attachment_response(&a.filename, bytes))
+}
+
+// ---- to-do, inbox, search ----
+
+struct TodoLine {
+    id: String,
+    number: String,
+    title: String,
+    process: String,
+    state: String,
+    due: String,
+    overdue: bool,
+    actions: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct TodoTpl {
+    l: Layout,
+    items: Vec<TodoLine>,
+}
+
+pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
+    business(&u)?;
+    let now = s.platform.now_us();
+    let items = ui(tickets::todo(&s.platform, &u.principal).await)?
+        .into_iter()
+        .map(|i| TodoLine {
+            overdue: i.ticket.overdue || i.ticket.due_at.is_some_and(|d| d < now),
+            id: i.ticket.id,
+            number: i.ticket.number,
+            title: i.ticket.title,
+            process: i.ticket.process_name,
+            state: i.ticket.state_label,
+            due: i.ticket.due_at.map(fmt_min).unwrap_or_default(),
+            actions: i.actions,
+        })
+        .collect();
+    render(&TodoTpl {
+        l: Layout::for_user(&u, "/todo"),
+        items,
+    })
+}
+
+struct NoteLine {
+    id: String,
+    ticket_id: String,
+    title: String,
+    body: String,
+    at: String,
+    unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxTpl {
+    l: Layout,
+    notes: Vec<NoteLine>,
+    unread: usize,
+}
+
+async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
+    let notes: Vec<NoteLine> = ui(tickets::notifications(&s.platform, &u.principal, 100).await)?
+        .into_iter()
+        .map(|n| NoteLine {
+            id: n.id,
+            ticket_id: n.ticket_id.unwrap_or_default(),
+            title: n.title,
+            body: n.body,
+            at: fmt_min(n.created_at),
+            unread: n.read_at.is_none(),
+        })
+        .collect();
+    render(&InboxTpl {
+        l: Layout::for_user(u, "/inbox").with(notice, None),
+        unread: notes.iter().filter(|n| n.unread).count(),
+        notes,
+    })
+}
+
+pub(super) async fn inbox(State(s): State<AppState>, u: UiUser) -> Page {
+    business(&u)?;
+    inbox_view(&s, &u, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(super) async fn mark_read(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CsrfOnly>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    ui(tickets::mark_read(&s.platform, &u.principal, &id).await)?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+pub(super) async fn mark_all_read(
+    State(s): State<AppState>,
+    u: UiUser,
+    UiForm(f): UiForm<CsrfOnly>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let unread: Vec<String> = ui(tickets::notifications(&s.platform, &u.principal, 200).await)?
+        .into_iter()
+        .filter(|n| n.read_at.is_none())
+        .map(|n| n.id)
+        .collect();
+    for id in &unread {
+        ui(tickets::mark_read(&s.platform, &u.principal, id).await)?;
+    }
+    inbox_view(
+        &s,
+        &u,
+        Some(format!("已将 {} 条消息标为已读", unread.len())),
+    )
+    .await
+}
+
+/// Counts for the home page: (to-do items, unread messages).
+pub(super) async fn counts(s: &AppState, u: &UiUser) -> Option<(usize, usize)> {
+    if !u.principal.can_somewhere(Action::BusinessRead) {
+        return None;
+    }
+    let todo = tickets::todo(&s.platform, &u.principal)
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0);
+    let unread = tickets::notifications(&s.platform, &u.principal, 200)
+        .await
+        .map(|v| v.iter().filter(|n| n.read_at.is_none()).count())
+        .unwrap_or(0);
+    Some((todo, unread))
+}
+
+struct Hit {
+    href: String,
+    kind: &'static str,
+    title: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchTpl {
+    l: Layout,
+    q: String,
+    searched: bool,
+    hits: Vec<Hit>,
+    total: i64,
+    page: u64,
+    pages: u64,
+    prev_url: String,
+    next_url: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+pub(super) async fn search(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<SearchQuery>,
+) -> Page {
+    business(&u)?;
+    let page_no = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
+    let url = |n: u64| format!("/search?q={}&page={n}", urlencoding(&q.q));
+    let mut tpl = SearchTpl {
+        l: Layout::for_user(&u, "/search"),
+        q: q.q.clone(),
+        searched: false,
+        hits: vec![],
+        total: 0,
+        page: page_no,
+        pages: 1,
+        prev_url: url(page_no.saturating_sub(1).max(1)),
+        next_url: url(page_no + 1),
+    };
+    if q.q.trim().is_empty() {
+        return render(&tpl);
+    }
+    let req = yunwei_core::search::PageRequest {
+        page: page_no,
+        per_page: SEARCH_PER_PAGE,
+    };
+    match yunwei_core::search::search(&s.platform, &u.principal, &q.q, None, req).await {
+        Ok(r) => {
+            tpl.searched = true;
+            tpl.total = r.total;
+            tpl.pages = (r.total as u64).div_ceil(SEARCH_PER_PAGE).max(1);
+            tpl.hits = r
+                .hits
+                .into_iter()
+                .map(|h| Hit {
+                    href: match h.doc_type.as_str() {
+                        "ticket" => format!("/tickets/{}", urlencoding(&h.doc_id)),
+                        "article" => format!("/knowledge/{}", urlencoding(&h.doc_id)),
+                        _ => String::new(),
+                    },
+                    kind: match h.doc_type.as_str() {
+                        "ticket" => "工单",
+                        "article" => "知识库",
+                        _ => "文档",
+                    },
+                    title: h.title,
+                    updated: fmt_min(h.updated_at),
+                })
+                .collect();
+            render(&tpl)
+        }
+        Err(e) if correctable(&e) => {
+            tpl.l = tpl.l.with(None, Some(e.message.clone()));
+            refused(render(&tpl), &e)
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}

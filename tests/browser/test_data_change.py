@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Browser end-to-end test: one major data change, from the service request
+to the closed change, walked through the ticket pages in real Chromium.
+
+The route (policies/jscz/service_request.toml, policies/jscz/change.toml):
+
+  service request (数据更改)
+    demo_staff   registers it and submits it to the local vendor   JSCZ-21
+    demo_vendor  converts it into a major data change              JSCZ-21
+  change (重大变更, 数据类变更)
+    demo_staff   uploads the signed request, submits               JSCZ-33, JSCZ-27
+    demo_lead    accepts, submits the adjustment plan              JSCZ-26
+    demo_deputy  signs off, then demo_director signs off           JSCZ-26
+    demo_lead    publishes the plan, assigning it to demo_vendor   JSCZ-26
+    demo_vendor  uploads the backup, starts, finishes, verifies,
+                 uploads the script and its result                 JSCZ-34
+    demo_lead    closes the change                                 JSCZ-34
+  demo_staff sees the service request linked to the closed change.
+
+Every demo user changes the initial password at the first login. Uses the
+stdlib WebDriver client of webdriver.py; environment as there.
+"""
+
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+
+from webdriver import change_password, fill, run, submit_login
+
+NEW_PASSWORD = "Nw!Str0ng#Pass2026x"
+
+CHINA = datetime.timezone(datetime.timedelta(hours=8))
+
+# Display names of the demo users (crates/core/src/demo.rs), shown in the
+# page header once logged in.
+DISPLAY_NAMES = {
+    "demo_staff": "孙晓梅",
+    "demo_vendor": "郑海峰",
+    "demo_lead": "陈思远",
+    "demo_deputy": "徐立明",
+    "demo_director": "周振华",
+}
+
+# State labels of the packs.
+SR_SUBMITTED = "已提交，待服务接单人员受理"
+SR_CONVERTED = "已转为变更申请"
+CH_DRAFT = "草稿"
+CH_SUBMITTED = "已提交，待项目负责人受理"
+CH_PLANNING = "制定数据调整方案"
+CH_SIGNOFF = "待分管主任及中心主任审批"
+CH_APPROVED = "已批准，待发布实施方案"
+CH_PUBLISHED = "实施方案已发布"
+CH_IMPLEMENTING = "实施中"
+CH_VERIFYING = "验证中"
+CH_VERIFIED = "验证通过，待发布更新成功报告"
+CH_CLOSED = "已关闭"
+
+
+def step(msg):
+    print(f"    - {msg}", flush=True)
+
+
+class Journey:
+    """One browser switching between demo users through the UI."""
+
+    def __init__(self, driver, cfg):
+        self.d = driver
+        self.base = cfg["base_url"]
+        self.demo_password = cfg["demo_password"]
+        self.passwords = {}
+        self.user = None
+        self.tmp = tempfile.mkdtemp(prefix="yunwei-upload-")
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- users -------------------------------------------------------------
+
+    def login_as(self, username):
+        d = self.d
+        if self.user is not None:
+            # Log out through the header's button.
+            buttons = d.find_all("header .who form button")
+            if buttons:
+                d.click(buttons[0])
+                d.wait_for_path("/login")
+            d.delete_cookies()
+        password = self.passwords.get(username, self.demo_password)
+        submit_login(d, self.base, username, password)
+
+        def landed():
+            if d.find_all("#error"):
+                return "error"
+            path = d.current_path()
+            return path if path != "/login" else None
+
+        where = d.wait_until(f"login of {username} to finish", landed)
+        if where == "error":
+            raise AssertionError(f"login of {username} refused: {d.error_text()!r}")
+        if where == "/password/change":
+            change_password(d, password, NEW_PASSWORD)
+            self.passwords[username] = NEW_PASSWORD
+        else:
+            d.wait_for_path("/")
+        name = DISPLAY_NAMES[username]
+        d.wait_for_text(
+            "header .who", lambda t: name in t, f"header showing {name} ({username})"
+        )
+        self.user = username
+        step(f"logged in as {username} ({name})")
+
+    # -- pages and forms ---------------------------------------------------
+
+    def open_ticket(self, tid):
+        self.d.get(f"{self.base}/tickets/{tid}")
+        self.d.wait_for("#ticket-head")
+
+    def state(self):
+        return self.d.text(self.d.find("#ticket-state")).strip()
+
+    def expect_state(self, label):
+        self.d.wait_for_text(
+            "#ticket-state", lambda t: t.strip() == label, f"state {label!r}"
+        )
+
+    def set_field(self, css, value):
+        """Set a generated input (text, textarea, select, datetime-local,
+        checkbox) and check the browser holds the value."""
+        d = self.d
+        el = d.wait_for(css)
+        tag = (d.prop(el, "tagName") or "").lower()
+        kind = (d.prop(el, "type") or "").lower()
+        if tag == "select":
+            d.click(d.find(f"option[value='{value}']", within=el))
+        elif kind in ("datetime-local", "date"):
+            # Typing into these depends on the browser locale's segment
+            # order; set the value as a date picker would, with its events.
+            d.execute(
+                "var e = arguments[0]; e.value = arguments[1];"
+                "e.dispatchEvent(new Event('input', {bubbles: true}));"
+                "e.dispatchEvent(new Event('change', {bubbles: true}));",
+                el,
+                value,
+            )
+        elif kind == "checkbox":
+            if bool(d.prop(el, "checked")) != bool(value):
+                d.click(el)
+            return
+        else:
+            d.clear(el)
+            d.send_keys(el, value)
+        got = d.prop(el, "value")
+        assert got == value, f"{css}: value is {got!r}, expected {value!r}"
+
+    def submit(self, button, tid, msg, what):
+        """Click a form's button; wait for the redirect back to the ticket
+        with ?msg=<msg>, or fail with the page's #error."""
+        d = self.d
+        d.click(button)
+
+        def outcome():
+            if d.find_all("#error"):
+                return "error"
+            if d.current_path() == f"/tickets/{tid}" and d.current_query().get("msg") == msg:
+                return "ok"
+            return None
+
+        if d.wait_until(f"{what}: redirect with msg={msg} or #error", outcome) == "error":
+            raise AssertionError(
+                f"{what} refused: {d.error_text()!r}; url {d.current_url()}"
+            )
+        d.wait_for("#ticket-head")
+        d.wait_for_text("#notice", lambda t: bool(t.strip()), f"{what}: #notice")
+
+    def action_box(self, tid, transition):
+        """The open <details> form of a transition offered to the user."""
+        d = self.d
+        self.open_ticket(tid)
+        found = d.find_all(f"details#t-{transition}")
+        if not found:
+            offered = [
+                d.attr(e, "id") for e in d.find_all("#actions details.action")
+            ]
+            nxt = d.find_all("#next-actors")
+            raise AssertionError(
+                f"{self.user} is not offered {transition!r} on ticket {tid} "
+                f"(state {self.state()!r}); offered: {offered}; next: "
+                f"{d.text(nxt[0]) if nxt else '-'!r}"
+            )
+        box = found[0]
+        if not d.prop(box, "open"):
+            d.click(d.find(f"#t-{transition} > summary"))
+            d.wait_until(
+                f"#t-{transition} to open", lambda: d.prop(box, "open")
+            )
+        return box
+
+    def transition(self, tid, transition, fields=None, assignee=None,
+                   comment=None, expect=None):
+        d = self.d
+        self.action_box(tid, transition)
+        for name, value in (fields or {}).items():
+            self.set_field(f"#t-{transition}-{name}", value)
+        if assignee is not None:
+            fill(d, f"#t-{transition}-assignee", assignee)
+        if comment is not None:
+            fill(d, f"#t-{transition}-comment", comment)
+        button = d.find(f"#t-{transition} form button[type='submit']")
+        self.submit(button, tid, "transition", f"{self.user}: {transition}")
+        if expect:
+            self.expect_state(expect)
+        step(f"{self.user}: {transition} -> {self.state()}")
+
+    def upload(self, tid, kind, filename, content):
+        d = self.d
+        path = os.path.join(self.tmp, filename)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(content)
+        self.open_ticket(tid)
+        self.set_field("#upload-form select[name='kind']", kind)
+        d.send_keys(d.find("#upload-form input[type='file']"), path)
+        button = d.find("#upload-form button[type='submit']")
+        self.submit(button, tid, "attached", f"{self.user}: upload {kind}")
+        d.wait_for_text(
+            "#attachments", lambda t: filename in t, f"{filename} listed"
+        )
+        step(f"{self.user}: uploaded {kind} ({filename})")
+
+    def vote_approve(self, tid, comment):
+        d = self.d
+        self.open_ticket(tid)
+        if not d.find_all("#vote-form"):
+            approval = d.find_all("#approval")
+            raise AssertionError(
+                f"{self.user} may not vote on {tid} (state {self.state()!r}); "
+                f"approval: {d.text(approval[0]) if approval else '-'!r}"
+            )
+        fill(d, "#vote-comment", comment)
+        button = d.find("#vote-form button[name='decision'][value='approve']")
+        self.submit(button, tid, "vote", f"{self.user}: approve")
+        step(f"{self.user}: approved -> {self.state()}")
+
+
+def planned_start():
+    """09:00 China time, two weeks ahead: well beyond the lead time of two
+    working days (JSCZ-27) whatever today is, holidays included."""
+    day = datetime.datetime.now(CHINA).date() + datetime.timedelta(days=14)
+    return f"{day.isoformat()}T09:00"
+
+
+def test_major_data_change_from_service_request_to_closed_change(driver, cfg):
+    j = Journey(driver, cfg)
+    try:
+        walk(j)
+    finally:
+        j.close()
+
+
+def walk(j):
+    d = j.d
+    base = j.base
+    planned = planned_start()
+
+    # -- the service request (JSCZ-21) -------------------------------------
+    j.login_as("demo_staff")
+    d.get(base + "/tickets")
+    d.click(d.wait_for("a.button[href='/tickets/new']"))
+    d.click(d.wait_for("#process-chooser a[href*='process=service_request']"))
+    d.wait_for("#open-form")
+    fill(d, "#new-title", "更正南京市2026年指标文号（浏览器测试）")
+    j.set_field("#new-kind", "data_change")
+    j.set_field("#new-channel", "web_form")
+    j.set_field("#new-system", "预算管理一体化系统")
+    j.set_field("#new-description", "指标文号录入错误，需要后台更正 3 条记录")
+    # The reason is among the other fields, folded away.
+    more = d.find("#open-form details.more-fields")
+    if not d.prop(more, "open"):
+        d.click(d.find("#open-form details.more-fields > summary"))
+    j.set_field("#new-reason", "业务处室发文更正")
+    d.click(d.find("#open-form button[type='submit']"))
+
+    def opened():
+        if d.find_all("#error"):
+            return "error"
+        return d.current_query().get("msg") == "opened" and d.current_path()
+
+    where = d.wait_until("the service request to be registered", opened)
+    assert where != "error", f"registering refused: {d.error_text()!r}"
+    sr = where.rsplit("/", 1)[-1]
+    sr_no = d.text(d.find("#ticket-head .ticket-no")).strip()
+    assert sr_no.startswith("FW-"), f"service request number {sr_no!r}"
+    j.expect_state("填写服务请求")
+    step(f"demo_staff: registered service request {sr_no} ({sr})")
+
+    j.transition(sr, "submit", comment="请协助更正", expect=SR_SUBMITTED)
+
+    j.login_as("demo_vendor")
+    j.transition(
+        sr, "convert_to_change", comment="数据更改，转为重大数据类变更",
+        expect=SR_CONVERTED,
+    )
+    link = d.wait_for("#links a[href^='/tickets/']")
+    link_text = d.text(d.find("#links")).strip()
+    assert "转为" in link_text and "BG-" in link_text, f"#links: {link_text!r}"
+    d.click(link)
+    d.wait_until(
+        "the change page", lambda: d.current_path() != f"/tickets/{sr}"
+        and d.find_all("#ticket-head")
+    )
+    ch = d.current_path().rsplit("/", 1)[-1]
+    ch_no = d.text(d.find("#ticket-head .ticket-no")).strip()
+    assert ch_no.startswith("BG-"), f"change number {ch_no!r}"
+    head = d.text(d.find("#ticket-head"))
+    assert "重大变更" in head, f"#ticket-head: {head!r}"
+    fields = d.text(d.find("#fields"))
+    for want in ("数据类变更", "预算管理一体化系统", "业务处室发文更正"):
+        assert want in fields, f"{want!r} not copied into the change: {fields!r}"
+    j.expect_state(CH_DRAFT)
+    step(f"service request {sr_no} converted into change {ch_no} ({ch})")
+
+    # -- the change: submission (JSCZ-33, JSCZ-27) --------------------------
+    j.login_as("demo_staff")
+    j.upload(ch, "signed_request", "signed_request.txt", "分管厅领导审签件")
+    needed = d.prop(d.find("#t-submit_data_change .needed"), "textContent")
+    assert "signed_request）：已上传" in needed, f"needed attachments: {needed!r}"
+    j.transition(
+        ch, "submit_data_change", fields={"planned_start": planned},
+        comment="请审核", expect=CH_SUBMITTED,
+    )
+    fields = d.text(d.find("#fields"))
+    assert planned.replace("T", " ") in fields, (
+        f"planned start {planned!r} not recorded: {fields!r}"
+    )
+
+    # -- planning and sign-off (JSCZ-26) ------------------------------------
+    j.login_as("demo_lead")
+    j.transition(ch, "accept_data_change", expect=CH_PLANNING)
+    j.transition(
+        ch, "submit_data_plan",
+        fields={"plan": "执行更正脚本，更新 3 条指标记录", "rollback_plan": "按备份恢复"},
+        expect=CH_SIGNOFF,
+    )
+
+    j.login_as("demo_deputy")
+    j.vote_approve(ch, "同意实施")
+    approval = d.text(d.find("#approval"))
+    assert "中心分管主任：已同意" in approval, f"#approval: {approval!r}"
+    j.expect_state(CH_SIGNOFF)
+
+    j.login_as("demo_director")
+    j.vote_approve(ch, "同意")
+    j.expect_state(CH_APPROVED)
+
+    # -- publish and implement (JSCZ-26, JSCZ-34) ---------------------------
+    j.login_as("demo_lead")
+    j.transition(ch, "publish_plan", assignee="demo_vendor", expect=CH_PUBLISHED)
+    head = d.text(d.find("#ticket-head"))
+    assert DISPLAY_NAMES["demo_vendor"] in head, f"assignee not shown: {head!r}"
+
+    j.login_as("demo_vendor")
+    j.upload(ch, "backup", "backup.sql", "-- 更正前数据备份\n")
+    j.transition(ch, "start_data_change", expect=CH_IMPLEMENTING)
+    j.transition(
+        ch, "finish_implementation",
+        fields={"implementation_record": "已执行更正脚本，更新 3 行"},
+        expect=CH_VERIFYING,
+    )
+    j.transition(
+        ch, "verification_passed",
+        fields={"verification_result": "与发文核对无误"},
+        expect=CH_VERIFIED,
+    )
+    j.upload(ch, "script", "fix.sql", "UPDATE zbwh SET wh = '苏财预〔2026〕1号';\n")
+    j.upload(ch, "result", "result.txt", "3 rows updated\n")
+
+    # -- close (JSCZ-34) ----------------------------------------------------
+    j.login_as("demo_lead")
+    j.transition(
+        ch, "close_data_change",
+        fields={"success_report": "指标文号已更正，数据核对无误"},
+        expect=CH_CLOSED,
+    )
+    d.wait_for_text(
+        "#next-actors", lambda t: "流程已结束" in t, "#next-actors 流程已结束"
+    )
+    assert not d.find_all("#actions"), "a closed change offers no actions"
+    files = d.text(d.find("#attachments"))
+    for name in ("signed_request.txt", "backup.sql", "fix.sql", "result.txt"):
+        assert name in files, f"{name} not among the attachments: {files!r}"
+    step(f"change {ch_no} closed")
+
+    # -- the requester sees it all from the service request ----------------
+    j.login_as("demo_staff")
+    j.open_ticket(ch)
+    j.expect_state(CH_CLOSED)
+    j.open_ticket(sr)
+    j.expect_state(SR_CONVERTED)
+    d.wait_for(f"#links a[href='/tickets/{ch}']")
+    links = d.text(d.find("#links"))
+    assert ch_no in links and CH_CLOSED in links, f"#links: {links!r}"
+    timeline = d.text(d.find("#timeline"))
+    assert ch_no in timeline, f"conversion not in the timeline: {timeline!r}"
+    step(f"service request {sr_no} links to closed change {ch_no}")
+
+
+TESTS = [test_major_data_change_from_service_request_to_closed_change]
+
+
+if __name__ == "__main__":
+    sys.exit(run(TESTS))
