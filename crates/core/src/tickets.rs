@@ -1372,12 +1372,16 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<TicketDeta
                 .map(|s| s.label.clone())
                 .unwrap_or_default(),
             source: t.source.clone(),
-            require: t
-                .require
-                .iter()
+            // Conditional requirements (`required_if`) included, so the
+            // form asks for everything the engine will check.
+            require: engine::required_fields(pr_, t, &fields)
+                .into_iter()
                 .filter_map(|f| field_shown(pr_, f, &fields))
                 .collect(),
-            attachments: t.attachments.clone(),
+            attachments: engine::required_attachments(pr_, t, &fields)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
         })
         .collect();
     let approval = pr_.open_approval(&row.state, &fields).map(|a| {

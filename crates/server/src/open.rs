@@ -69,9 +69,22 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
         clock: Arc::new(SystemClock),
         keys,
         password_iterations: settings.password_iterations,
-        packs: Arc::new(yunwei_domain::policy::embedded::packs()),
+        packs: Arc::new(enabled_packs(settings)),
         files_dir: settings.data_dir.join("files"),
     }
+}
+
+/// The shipped packs the settings enable (all when not configured).
+pub fn enabled_packs(settings: &Settings) -> Vec<yunwei_domain::policy::Pack> {
+    yunwei_domain::policy::embedded::packs()
+        .into_iter()
+        .filter(|p| {
+            settings
+                .packs
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&p.id))
+        })
+        .collect()
 }
 
 pub fn now_us() -> i64 {

@@ -19,8 +19,9 @@ pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
 
 /// Keys of the settings that may come from `YUNWEI_*` variables. Keys and
 /// passwords are read separately and never pass through here.
-const ENV_KEYS: [&str; 7] = [
+const ENV_KEYS: [&str; 8] = [
     "data_dir",
+    "packs",
     "listen",
     "database_url",
     "root_org_name",
@@ -43,6 +44,10 @@ pub struct Settings {
     pub password_iterations: u32,
     pub secure_cookies: bool,
     pub log: String,
+    /// Policy packs this installation enables (`["jscz", "ntcz"]`); `None`
+    /// enables every shipped pack (the demo's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packs: Option<Vec<String>>,
 }
 
 impl Default for Settings {
@@ -55,6 +60,7 @@ impl Default for Settings {
             password_iterations: yunwei_domain::crypto::PASSWORD_ITERATIONS,
             secure_cookies: false,
             log: "info".into(),
+            packs: None,
         }
     }
 }
@@ -107,6 +113,23 @@ impl Settings {
         }
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir 不能为空");
+        }
+        if let Some(packs) = &self.packs {
+            let shipped: Vec<&str> = yunwei_domain::policy::embedded::EMBEDDED
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            if packs.is_empty() {
+                bail!(
+                    "packs 不能为空：至少启用一个策略包（可选：{}）",
+                    shipped.join("、")
+                );
+            }
+            for id in packs {
+                if !shipped.contains(&id.as_str()) {
+                    bail!("未知的策略包「{id}」（可选：{}）", shipped.join("、"));
+                }
+            }
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")

@@ -322,6 +322,25 @@ async fn cli_settings_layer_file_env_and_flags() {
     let typo = run(&mut bin.cmd(&["--config", "typo.toml", "config", "show"])).await;
     assert_eq!(typo.code, Some(2), "unknown keys are rejected: {typo}");
 
+    // An installation enables the policy packs it uses.
+    std::fs::write(
+        bin.dir.path().join("packs.toml"),
+        "packs = [\"jscz\", \"ntcz\"]\n",
+    )
+    .expect("write packs.toml");
+    let packs = run(&mut bin.cmd(&["--config", "packs.toml", "config", "show"])).await;
+    assert_eq!(packs.code, Some(0), "{packs}");
+    assert!(
+        packs.stdout.contains("jscz") && packs.stdout.contains("ntcz"),
+        "{packs}"
+    );
+    let unknown = run(bin
+        .cmd(&["config", "show"])
+        .env("YUNWEI_PACKS", "[\"nosuch\"]"))
+    .await;
+    assert_eq!(unknown.code, Some(2), "{unknown}");
+    assert!(unknown.stderr.contains("未知的策略包"), "{unknown}");
+
     let weak = run(bin
         .cmd(&["config", "show"])
         .env("YUNWEI_PASSWORD_ITERATIONS", "10"))
