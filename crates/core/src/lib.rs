@@ -11,6 +11,7 @@ pub mod demo_tickets;
 pub mod export;
 pub mod files;
 pub mod knowledge;
+pub mod notify;
 pub mod orgs;
 pub mod policy;
 pub mod principal;

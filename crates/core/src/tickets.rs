@@ -621,27 +621,15 @@ async fn notify_users(
     body: &str,
     now_us: i64,
 ) -> Result<(), AppError> {
-    let mut seen = BTreeSet::new();
-    for u in users {
-        if !seen.insert(u.clone()) {
-            continue;
-        }
-        store::insert_notification(
-            c,
-            &NotificationRow {
-                id: new_id(),
-                user_id: u.clone(),
-                ticket_id: Some(ticket.id.clone()),
-                kind: kind.into(),
-                title: title.into(),
-                body: body.into(),
-                created_at: now_us,
-                read_at: None,
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    let template = crate::notify::Notice {
+        user_id: "",
+        ticket_id: Some(&ticket.id),
+        kind,
+        title,
+        body,
+        at_us: now_us,
+    };
+    crate::notify::notify(c, users, &template).await
 }
 
 /// Takes a transition of the ticket's route.
