@@ -128,9 +128,92 @@ fn fn_name(line: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
-/// Article numbers of a regulation text: every `第…条` that starts an
-/// article (followed by whitespace), in document order, without repeats.
-pub fn document_articles(text: &str) -> Vec<u32> {
+/// Article paths of a regulation text, in document order, without
+/// repeats. Three numbering styles are recognised, the first that occurs:
+/// `第…条` articles (JSCZ, ZMDY, SNXM: `[27]`), a Chinese outline of parts
+/// `六、`, sections `（一）` and items `3.` (NTCZ: `[6, 1, 3]`), and dotted
+/// section numbers `3.2.5` (EEDS: `[3, 2, 5]`).
+pub fn document_articles(text: &str) -> Vec<Vec<u32>> {
+    let articles = numbered_articles(text);
+    if !articles.is_empty() {
+        return articles.into_iter().map(|n| vec![n]).collect();
+    }
+    let outline = chinese_outline(text);
+    if !outline.is_empty() {
+        return outline;
+    }
+    dotted_sections(text)
+}
+
+fn push_unique(out: &mut Vec<Vec<u32>>, path: Vec<u32>) {
+    if !out.contains(&path) {
+        out.push(path);
+    }
+}
+
+/// `六、…` / `（一）…` / `3.…` at the start of lines.
+fn chinese_outline(text: &str) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    let (mut part, mut section) = (0u32, 0u32);
+    for line in text.lines().map(str::trim_start) {
+        if let Some((head, _)) = line.split_once('、') {
+            if let Some(n) = chinese_number(head) {
+                part = n;
+                section = 0;
+                push_unique(&mut out, vec![part]);
+                continue;
+            }
+        }
+        if let Some(rest) = line.strip_prefix('（') {
+            if let Some((head, _)) = rest.split_once('）') {
+                if let Some(n) = chinese_number(head) {
+                    if part > 0 {
+                        section = n;
+                        push_unique(&mut out, vec![part, section]);
+                    }
+                    continue;
+                }
+            }
+        }
+        let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
+        let after = line[digits.len()..].chars().next();
+        if !digits.is_empty() && matches!(after, Some('.') | Some('．') | Some('、')) && part > 0
+        {
+            if let Ok(n) = digits.parse::<u32>() {
+                let path = if section > 0 {
+                    vec![part, section, n]
+                } else {
+                    vec![part, n]
+                };
+                push_unique(&mut out, path);
+            }
+        }
+    }
+    out
+}
+
+/// `3.2.5` (two levels or more) at the start of lines.
+fn dotted_sections(text: &str) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim_start) {
+        let head: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let parts: Vec<u32> = head
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if parts.len() >= 2 {
+            push_unique(&mut out, parts);
+        }
+    }
+    out
+}
+
+/// Article numbers written `第…条` followed by whitespace.
+fn numbered_articles(text: &str) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -251,16 +334,15 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
     match (document, main_code(pack)) {
         (Some(text), Some(code)) => {
             let articles = document_articles(text);
-            let cited: Vec<u32> = by_article
+            let cited: Vec<&Vec<u32>> = by_article
                 .keys()
-                .filter(|(c, parts, _)| *c == code && parts.len() == 1)
-                .map(|(_, parts, _)| parts[0])
+                .filter(|(c, parts, _)| *c == code && !parts.is_empty())
+                .map(|(_, parts, _)| parts)
                 .collect();
-            let uncited: Vec<u32> = articles
-                .iter()
-                .copied()
-                .filter(|a| !cited.contains(a))
-                .collect();
+            // An article counts as cited when a rule cites it, a part of
+            // it, or the section containing it.
+            let covered = |a: &Vec<u32>| cited.iter().any(|c| c.starts_with(a) || a.starts_with(c));
+            let uncited: Vec<&Vec<u32>> = articles.iter().filter(|a| !covered(a)).collect();
             let _ = writeln!(
                 out,
                 "条款覆盖：文档共 {} 条，被规则引用 {} 条，未被引用 {} 条",
@@ -272,7 +354,8 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
                 let _ = writeln!(out, "未被任何规则引用的条款：");
             }
             for a in uncited {
-                let citation = format!("{code}-{a}");
+                let path: Vec<String> = a.iter().map(u32::to_string).collect();
+                let citation = format!("{code}-{}", path.join("."));
                 let note = match tests_for(&citation) {
                     Some(found) if !found.is_empty() => {
                         let names: Vec<&str> = found.iter().map(|t| t.name.as_str()).collect();

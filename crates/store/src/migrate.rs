@@ -55,6 +55,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "knowledge",
         steps: knowledge,
     },
+    Migration {
+        version: 6,
+        name: "ticket_list_indexes",
+        steps: ticket_list_indexes,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -547,6 +552,26 @@ fn knowledge(b: Backend) -> Vec<Step> {
             "ix_kb_articles_ticket",
             "kb_articles",
             &["source_ticket_id"],
+        ),
+    ]
+}
+
+/// Indexes for the ticket lists at scale (BENCHMARKS.md): a newest-first
+/// page of one process, of the open tickets (todo lists), and of the
+/// overdue ones walks its index in order instead of sorting every match;
+/// `closed_at` also serves the SLA report's tickets closed in a month.
+fn ticket_list_indexes(_: Backend) -> Vec<Step> {
+    vec![
+        index(
+            "ix_tickets_process_created",
+            "tickets",
+            &["process_id", "created_at"],
+        ),
+        index("ix_tickets_closed", "tickets", &["closed_at", "created_at"]),
+        index(
+            "ix_tickets_overdue_created",
+            "tickets",
+            &["overdue", "created_at"],
         ),
     ]
 }

@@ -58,6 +58,12 @@ impl Scope {
 
     /// SQL condition restricting `col` (a materialised path) to the scope.
     pub fn condition(&self, col: &'static str) -> Condition {
+        self.condition_on(|| Expr::col(col))
+    }
+
+    /// [`Scope::condition`] over any expression of the path, e.g. one the
+    /// query planner must not use an index for.
+    pub fn condition_on(&self, col: impl Fn() -> Expr) -> Condition {
         match &self.ranges {
             None => Cond::all(),
             Some(r) if r.is_empty() => Cond::all().add(Expr::val(1).eq(0)),
@@ -67,11 +73,11 @@ impl Scope {
                     any = if *sub {
                         any.add(
                             Cond::all()
-                                .add(Expr::col(col).gte(p.clone()))
-                                .add(Expr::col(col).lt(subtree_upper_bound(p))),
+                                .add(col().gte(p.clone()))
+                                .add(col().lt(subtree_upper_bound(p))),
                         )
                     } else {
-                        any.add(Expr::col(col).eq(p.clone()))
+                        any.add(col().eq(p.clone()))
                     };
                 }
                 any

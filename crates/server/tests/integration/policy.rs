@@ -230,7 +230,10 @@ fn trace_helpers() {
     }
     assert_eq!(chinese_number("零"), None);
     let text = "第一章 总则\n\t第一条 为加强\n\t第二条 本制度\n参见第一条的规定。\n[image: ]\t第十一条 x\n第五十九条";
-    assert_eq!(document_articles(text), [1, 2, 11, 59]);
+    assert_eq!(
+        document_articles(text),
+        [vec![1], vec![2], vec![11], vec![59]]
+    );
 
     let pack = embedded::pack("jscz").unwrap();
     let tests = scan_test_fns(&repo_root().join("crates")).expect("sources");
@@ -1217,5 +1220,27 @@ fn jscz_28_incident_registered_from_problem_report_or_inspection() {
             .unwrap_err()
             .code,
         "policy.role"
+    );
+}
+
+#[test]
+fn trace_reads_outline_and_dotted_numbering() {
+    let ntcz = "六、服务要求\n（一）实施服务的工作要求\n1.现场服务：……\n2.电话服务标准：……\n（二）项目管理要求\n1.团队\n七、验收标准\n";
+    assert_eq!(
+        document_articles(ntcz),
+        [
+            vec![6],
+            vec![6, 1],
+            vec![6, 1, 1],
+            vec![6, 1, 2],
+            vec![6, 2],
+            vec![6, 2, 1],
+            vec![7]
+        ]
+    );
+    let eeds = "1.总则\n1.1为规范……\n3.2.5 问题管理\n2.1.1.信息系统……\n";
+    assert_eq!(
+        document_articles(eeds),
+        [vec![1, 1], vec![3, 2, 5], vec![2, 1, 1]]
     );
 }
