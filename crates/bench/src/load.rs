@@ -57,16 +57,54 @@ fn ms(us: u64) -> f64 {
     (us as f64 / 10.0).round() / 100.0
 }
 
+/// CPU time in seconds: (all CPUs busy, the server process, this process).
+/// The machine is shared; what others used shows in the difference.
+fn cpu(server_pid: u32) -> (f64, f64, f64) {
+    const HZ: f64 = 100.0;
+    let busy = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?.to_string();
+            let v: Vec<f64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal
+            Some(v.iter().take(8).sum::<f64>() - v.get(3)? - v.get(4)?)
+        })
+        .unwrap_or(0.0);
+    let proc_cpu = |path: String| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| {
+                let rest = s.rsplit_once(')')?.1.to_string();
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                // Fields after the name: state is 3rd overall, utime 14th, stime 15th.
+                Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+            })
+            .unwrap_or(0.0)
+    };
+    (
+        busy / HZ,
+        proc_cpu(format!("/proc/{server_pid}/stat")) / HZ,
+        proc_cpu("/proc/self/stat".into()) / HZ,
+    )
+}
+
 /// Runs `total` requests (or until `limit` passes) over `clients`
-/// connections; returns the figures as JSON.
+/// connections; returns the figures as JSON, with the CPU time the server,
+/// this program and everything else on the machine used meanwhile.
 pub async fn phase(
     addr: SocketAddr,
+    server_pid: u32,
     token: &str,
     clients: usize,
     total: u64,
     limit: Duration,
     make: MakeReq,
 ) -> Value {
+    let cpu_before = cpu(server_pid);
     let next = Arc::new(AtomicU64::new(0));
     let samples = Arc::new(Mutex::new(Samples::default()));
     let started = Instant::now();
@@ -131,6 +169,13 @@ pub async fn phase(
         let _ = t.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = cpu(server_pid);
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let (all, server, bench) = (
+        cpu_after.0 - cpu_before.0,
+        cpu_after.1 - cpu_before.1,
+        cpu_after.2 - cpu_before.2,
+    );
     let s = std::mem::take(&mut *samples.lock().expect("samples lock"));
     let ok = s.all.len() as u64;
     let mut out = summary(s.all);
@@ -144,6 +189,12 @@ pub async fn phase(
     out["seconds"] = json!((elapsed * 1000.0).round() / 1000.0);
     out["per_second"] = json!((ok as f64 / elapsed.max(1e-9) * 10.0).round() / 10.0);
     out["stopped_by_time_limit"] = json!(ok + s.errors < total);
+    out["cpu_seconds"] = json!({
+        "server": round(server),
+        "bench": round(bench),
+        "others": round((all - server - bench).max(0.0)),
+        "server_ms_per_request": round(server * 1000.0 / (ok + s.errors).max(1) as f64),
+    });
     if s.by_label.len() > 1 {
         let by: serde_json::Map<String, Value> = s
             .by_label

@@ -86,6 +86,10 @@ struct Args {
     /// Keep the data directory and database afterwards.
     #[arg(long)]
     keep: bool,
+    /// Extra environment for the server, `KEY=VALUE` (repeatable), e.g.
+    /// `TOKIO_WORKER_THREADS=1` for experiments.
+    #[arg(long, value_name = "KEY=VALUE")]
+    server_env: Vec<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -307,6 +311,12 @@ fn spawn_server(args: &Args, env: &Env, keys: &Keys, addr: SocketAddr) -> anyhow
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log));
+    for kv in &args.server_env {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--server-env expects KEY=VALUE, got {kv}"))?;
+        cmd.env(k, v);
+    }
     let mut child = cmd.spawn().context("start the server")?;
     let banner = Arc::new(Mutex::new(String::new()));
     if let Some(out) = child.stdout.take() {
@@ -484,6 +494,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
         eprintln!("phase: {label}");
         load::phase(
             addr,
+            pid,
             &token,
             args.clients,
             args.clients as u64 * 4,
@@ -496,6 +507,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
     warm_up("creates", create_req(args.seed ^ 1)).await;
     let creates = load::phase(
         addr,
+        pid,
         &token,
         args.clients,
         args.creates,
@@ -510,13 +522,23 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
 
     // 4b: filtered list pages.
     warm_up("lists", list_req()).await;
-    let list = load::phase(addr, &token, args.clients, args.lists, limit, list_req()).await;
+    let list = load::phase(
+        addr,
+        pid,
+        &token,
+        args.clients,
+        args.lists,
+        limit,
+        list_req(),
+    )
+    .await;
     eprintln!("list: p50 {} ms, p99 {} ms", list["p50_ms"], list["p99_ms"]);
 
     // 4c: searches.
     warm_up("searches", search_req()).await;
     let search = load::phase(
         addr,
+        pid,
         &token,
         args.clients,
         args.searches,
@@ -593,6 +615,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
         },
         "clients": args.clients,
         "server_log": args.server_log,
+        "server_env": args.server_env,
         "startup_ms": {
             "until_first_response": (startup_ms * 10.0).round() / 10.0,
             "banner": banner_ms,

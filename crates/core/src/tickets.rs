@@ -220,6 +220,32 @@ fn can_see(pr: &Principal, t: &TicketRow) -> bool {
 
 // ---- loading ----
 
+/// What the engine needs of a stored ticket: its state, typed fields, the
+/// votes of the current round and the kinds of attachment present.
+fn snapshot_of(
+    pr_: &Process,
+    row: &TicketRow,
+    votes: &[VoteRow],
+    attachments: BTreeSet<String>,
+) -> TicketSnapshot {
+    TicketSnapshot {
+        state: row.state.clone(),
+        fields: fields_from_json(pr_, &row.fields_json),
+        approvals: votes
+            .iter()
+            .map(|v| ApprovalVote {
+                approval_id: v.approval_id.clone(),
+                pack_role: v.pack_role.clone(),
+                user_id: v.user_id.clone(),
+                approve: v.approve,
+            })
+            .collect(),
+        attachments,
+        requester_id: row.requester_id.clone(),
+        assignee_id: row.assignee_id.clone(),
+    }
+}
+
 struct Loaded {
     row: TicketRow,
     snapshot: TicketSnapshot,
@@ -241,22 +267,7 @@ async fn load(c: &mut DbConn, p: &Platform, pr: &Principal, id: &str) -> Result<
         .into_iter()
         .map(|a| a.kind)
         .collect();
-    let snapshot = TicketSnapshot {
-        state: row.state.clone(),
-        fields: fields_from_json(pr_, &row.fields_json),
-        approvals: votes
-            .iter()
-            .map(|v| ApprovalVote {
-                approval_id: v.approval_id.clone(),
-                pack_role: v.pack_role.clone(),
-                user_id: v.user_id.clone(),
-                approve: v.approve,
-            })
-            .collect(),
-        attachments,
-        requester_id: row.requester_id.clone(),
-        assignee_id: row.assignee_id.clone(),
-    };
+    let snapshot = snapshot_of(pr_, &row, &votes, attachments);
     Ok(Loaded {
         row,
         snapshot,
@@ -559,7 +570,11 @@ pub async fn open(
         fields.insert("title".into(), FieldValue::Text(title.clone()));
     }
     let cal = crate::calendar::load(p).await?;
-    in_tx!(p.db, |c| {
+    // What the ticket refers to is read before the write transaction (an
+    // organisation's path never changes; the references are checked again
+    // by the foreign keys), so the writer's turn holds only the writes.
+    let (org, requester) = {
+        let mut c = p.db.read().await?;
         let org_id = input
             .org_id
             .clone()
@@ -587,6 +602,9 @@ pub async fn open(
             }
             None => pr.user_id.clone(),
         };
+        (org, requester)
+    };
+    in_tx!(p.db, |c| {
         insert_ticket(
             p, &mut c, ctx, pr, pk, pr_, &title, &org, &requester, &fields, &cal,
         )
@@ -1716,22 +1734,7 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
             pack_roles: roles,
         };
         let votes = store::votes_since(&mut c, &row.id, row.state_since).await?;
-        let snapshot = TicketSnapshot {
-            state: row.state.clone(),
-            fields: fields_from_json(pr_, &row.fields_json),
-            approvals: votes
-                .iter()
-                .map(|v| ApprovalVote {
-                    approval_id: v.approval_id.clone(),
-                    pack_role: v.pack_role.clone(),
-                    user_id: v.user_id.clone(),
-                    approve: v.approve,
-                })
-                .collect(),
-            attachments: Default::default(),
-            requester_id: row.requester_id.clone(),
-            assignee_id: row.assignee_id.clone(),
-        };
+        let snapshot = snapshot_of(pr_, &row, &votes, Default::default());
         let mut actions: Vec<String> = engine::available(pr_, &snapshot, &actor)
             .iter()
             .map(|t| t.label.clone())

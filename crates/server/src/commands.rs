@@ -126,6 +126,8 @@ struct ShownConfig {
     password_iterations: u32,
     secure_cookies: bool,
     log: String,
+    /// The enabled policy packs (all shipped ones when not configured).
+    packs: Vec<String>,
     sensitive: ShownSensitive,
 }
 
@@ -171,6 +173,13 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
         password_iterations: settings.password_iterations,
         secure_cookies: settings.secure_cookies,
         log: settings.log.clone(),
+        packs: match &settings.packs {
+            Some(ids) => ids.clone(),
+            None => yunwei_domain::policy::embedded::EMBEDDED
+                .iter()
+                .map(|p| p.id.to_string())
+                .collect(),
+        },
         sensitive: ShownSensitive {
             audit_key: shown_key(&data_dir, &AUDIT_KEY),
             field_key: shown_key(&data_dir, &FIELD_KEY),

@@ -2,6 +2,7 @@
 //! with a bounded retry, and mapping of database errors to [`AppError`].
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Value, Values};
@@ -29,7 +30,22 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process queue here,
+    /// in order, before `BEGIN IMMEDIATE`, instead of in SQLite's busy
+    /// handler, which polls with sleeps of up to 100 ms and so turns a
+    /// burst of concurrent writes into long, unfair waits. Other processes
+    /// (the command line) still meet `busy_timeout`.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// Connections in the SQLite pool. Statements run on one thread per
+/// connection; more threads than this only contend for SQLite's shared
+/// page-cache mutex on a small machine (BENCHMARKS.md).
+const SQLITE_CONNECTIONS: u32 = 4;
+/// Longest wait for the SQLite writer turn (as `busy_timeout`).
+const WRITER_WAIT: Duration = Duration::from_secs(10);
+/// Page cache of each SQLite connection, in KiB (the default is 2 MB).
+const SQLITE_CACHE_KIB: u32 = 16 * 1024;
 
 /// How many times a transaction is tried when the database reports a
 /// serialisation failure, deadlock or busy lock.
@@ -56,14 +72,18 @@ impl Db {
         let pool_opts = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(SQLITE_CONNECTIONS)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL for concurrent readers, FULL sync so an
                             // acknowledged write survives a crash, foreign keys on.
                             conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
+                                )
+                                .as_str(),
                             )
                             .await?;
                             Ok(())
@@ -77,7 +97,12 @@ impl Db {
             .connect_with(opts)
             .await
             .map_err(|e| internal("connect to database", e))?;
-        Ok(Db { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -94,6 +119,7 @@ impl Db {
         Ok(DbConn {
             inner: Inner::Pooled(conn),
             backend: self.backend,
+            _writer: None,
         })
     }
 
@@ -101,6 +127,23 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue on busy_timeout
     /// instead of failing on lock upgrade.
     pub async fn begin(&self) -> Result<DbConn, AppError> {
+        let writer = match &self.writer {
+            // Bounded like busy_timeout: a transaction opened while the same
+            // task holds one fails instead of waiting forever.
+            Some(w) => Some(
+                tokio::time::timeout(WRITER_WAIT, w.clone().lock_owned())
+                    .await
+                    .map_err(|_| {
+                        tracing::warn!("waited too long for the SQLite writer turn");
+                        AppError::new(
+                            yunwei_domain::ErrorKind::Internal,
+                            "storage.busy",
+                            "系统繁忙，请稍后重试",
+                        )
+                    })?,
+            ),
+            None => None,
+        };
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
@@ -109,6 +152,7 @@ impl Db {
         Ok(DbConn {
             inner: Inner::Tx(tx),
             backend: self.backend,
+            _writer: writer,
         })
     }
 
@@ -124,8 +168,11 @@ enum Inner {
 
 /// A connection or a transaction, with the dialect to render queries in.
 pub struct DbConn {
+    // Dropped first: the transaction ends before the writer turn passes on.
     inner: Inner,
     backend: Backend,
+    /// The writer turn of a SQLite transaction (see [`Db`]).
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl DbConn {

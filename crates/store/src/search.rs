@@ -104,64 +104,54 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
             .await?;
         }
         Backend::Sqlite => {
-            let rowid = match sqlite_rowid(c, &key).await? {
-                Some(rowid) => {
-                    delete_fts_row(c, rowid).await?;
-                    c.exec(
-                        &Query::update()
-                            .table("search_docs")
-                            .values([
-                                ("doc_type", d.doc_type.into()),
-                                ("doc_id", d.doc_id.into()),
-                                ("org_path", d.org_path.into()),
-                                ("title", d.title.into()),
-                                ("updated_at", d.updated_at.into()),
-                            ])
-                            .and_where(Expr::col("doc_key").eq(key.as_str()))
-                            .to_owned(),
-                    )
-                    .await?;
-                    rowid
-                }
-                None => {
-                    // Writers are serialised on SQLite (BEGIN IMMEDIATE), so
-                    // the next number cannot be taken twice.
-                    let next = c
-                        .one(
-                            &Query::select()
-                                .expr_as(Expr::cust("COALESCE(MAX(fts_rowid), 0) + 1"), "next")
-                                .from("search_docs")
+            // The document's old FTS row, if any (contentless: by rowid).
+            c.all_raw(
+                "DELETE FROM search_fts WHERE rowid = \
+                 (SELECT fts_rowid FROM search_docs WHERE doc_key = ?)",
+                vec![key.as_str().into()],
+            )
+            .await?;
+            // Inserts or updates the document row and returns its FTS rowid,
+            // the next number for a new document (writers are serialised on
+            // SQLite, so a number cannot be taken twice).
+            let rowid = c
+                .one(
+                    &Query::insert()
+                        .into_table("search_docs")
+                        .columns([
+                            "doc_key",
+                            "doc_type",
+                            "doc_id",
+                            "org_path",
+                            "title",
+                            "updated_at",
+                            "fts_rowid",
+                        ])
+                        .values_panic([
+                            key.into(),
+                            d.doc_type.into(),
+                            d.doc_id.into(),
+                            d.org_path.into(),
+                            d.title.into(),
+                            d.updated_at.into(),
+                            Expr::cust("(SELECT COALESCE(MAX(fts_rowid), 0) + 1 FROM search_docs)"),
+                        ])
+                        .on_conflict(
+                            OnConflict::column("doc_key")
+                                .update_columns([
+                                    "doc_type",
+                                    "doc_id",
+                                    "org_path",
+                                    "title",
+                                    "updated_at",
+                                ])
                                 .to_owned(),
                         )
-                        .await?
-                        .i("next")?;
-                    c.exec(
-                        &Query::insert()
-                            .into_table("search_docs")
-                            .columns([
-                                "doc_key",
-                                "doc_type",
-                                "doc_id",
-                                "org_path",
-                                "title",
-                                "updated_at",
-                                "fts_rowid",
-                            ])
-                            .values_panic([
-                                key.into(),
-                                d.doc_type.into(),
-                                d.doc_id.into(),
-                                d.org_path.into(),
-                                d.title.into(),
-                                d.updated_at.into(),
-                                next.into(),
-                            ])
-                            .to_owned(),
-                    )
-                    .await?;
-                    next
-                }
-            };
+                        .returning_col("fts_rowid")
+                        .to_owned(),
+                )
+                .await?
+                .i("fts_rowid")?;
             c.all_raw(
                 "INSERT INTO search_fts (rowid, title_tokens, tokens) VALUES (?, ?, ?)",
                 vec![rowid.into(), d.title_tokens.into(), d.tokens.into()],
@@ -394,18 +384,23 @@ pub async fn query(
             ("search_docs", "updated_at"),
         ])
         .to_owned();
-    if total > COUNT_CAP {
-        match backend {
-            Backend::Sqlite => page.order_by_expr(Expr::cust("search_fts.rowid"), Order::Desc),
-            Backend::Postgres => page.order_by(("search_docs", "updated_at"), Order::Desc),
-        };
-    } else {
-        page.order_by_expr(rank.0, rank.1)
-            .order_by(("search_docs", "updated_at"), Order::Desc);
+    match (total > COUNT_CAP, backend) {
+        // The FTS5 rowid is unique and FTS5 walks its matches in rowid
+        // order, so this needs no sort.
+        (true, Backend::Sqlite) => {
+            page.order_by_expr(Expr::cust("search_fts.rowid"), Order::Desc);
+        }
+        (true, Backend::Postgres) => {
+            page.order_by(("search_docs", "updated_at"), Order::Desc)
+                .order_by(("search_docs", "doc_key"), Order::Asc);
+        }
+        (false, _) => {
+            page.order_by_expr(rank.0, rank.1)
+                .order_by(("search_docs", "updated_at"), Order::Desc)
+                .order_by(("search_docs", "doc_key"), Order::Asc);
+        }
     }
-    page.order_by(("search_docs", "doc_key"), Order::Asc)
-        .limit(limit)
-        .offset(offset);
+    page.limit(limit).offset(offset);
     let hits = c
         .all(&page)
         .await?

@@ -570,22 +570,7 @@ pub async fn attachments_of(
         .order_by("at", Order::Asc)
         .order_by("id", Order::Asc)
         .to_owned();
-    c.all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(AttachmentRow {
-                id: r.s("id")?,
-                ticket_id: r.s("ticket_id")?,
-                kind: r.s("kind")?,
-                filename: r.s("filename")?,
-                sm3: r.s("sm3")?,
-                size: r.i("size")?,
-                uploaded_by: r.s("uploaded_by")?,
-                at: r.i("at")?,
-            })
-        })
-        .collect()
+    c.all(&q).await?.iter().map(attachment_from_row).collect()
 }
 
 pub async fn get_attachment(c: &mut DbConn, id: &str) -> Result<Option<AttachmentRow>, AppError> {
@@ -594,18 +579,23 @@ pub async fn get_attachment(c: &mut DbConn, id: &str) -> Result<Option<Attachmen
         .from("ticket_attachments")
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    Ok(match c.optional(&q).await? {
-        Some(r) => Some(AttachmentRow {
-            id: r.s("id")?,
-            ticket_id: r.s("ticket_id")?,
-            kind: r.s("kind")?,
-            filename: r.s("filename")?,
-            sm3: r.s("sm3")?,
-            size: r.i("size")?,
-            uploaded_by: r.s("uploaded_by")?,
-            at: r.i("at")?,
-        }),
-        None => None,
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(attachment_from_row)
+        .transpose()
+}
+
+fn attachment_from_row(r: &AnyRow) -> Result<AttachmentRow, AppError> {
+    Ok(AttachmentRow {
+        id: r.s("id")?,
+        ticket_id: r.s("ticket_id")?,
+        kind: r.s("kind")?,
+        filename: r.s("filename")?,
+        sm3: r.s("sm3")?,
+        size: r.i("size")?,
+        uploaded_by: r.s("uploaded_by")?,
+        at: r.i("at")?,
     })
 }
 

@@ -8,6 +8,8 @@ use serde_json::json;
 use sqlx::Row;
 use yunwei_testkit::{TestApp, TestResponse};
 
+use crate::support::{form, hidden_csrf, urlenc};
+
 async fn org_id(app: &TestApp, token: &str, name: &str) -> String {
     let r = app.get("/api/v1/orgs", Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -893,22 +895,6 @@ fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
     })
 }
 
-fn hidden_csrf(html: &str) -> String {
-    let at =
-        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
-    Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn ui_login_uses_httponly_cookies_csrf_and_strict_headers() {
     let app = TestApp::new().await;
@@ -1045,7 +1031,7 @@ async fn ui_pages_render_for_each_admin_and_refuse_others() {
         .request(form(
             "/users/export",
             &cookie,
-            &format!("csrf={csrf}&reason="),
+            format!("csrf={csrf}&reason="),
         ))
         .await;
     assert!(r.text().contains("请填写操作原因"));
@@ -1053,7 +1039,7 @@ async fn ui_pages_render_for_each_admin_and_refuse_others() {
         .request(form(
             "/users/export",
             &cookie,
-            &format!("csrf=bad&reason={}", urlenc("年度核查")),
+            format!("csrf=bad&reason={}", urlenc("年度核查")),
         ))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -1061,7 +1047,7 @@ async fn ui_pages_render_for_each_admin_and_refuse_others() {
         .request(form(
             "/users/export",
             &cookie,
-            &format!("csrf={csrf}&reason={}", urlenc("年度核查")),
+            format!("csrf={csrf}&reason={}", urlenc("年度核查")),
         ))
         .await;
     assert!(r.body.starts_with(b"PK"));
@@ -1070,18 +1056,6 @@ async fn ui_pages_render_for_each_admin_and_refuse_others() {
         "年度核查"
     );
     app.cleanup().await;
-}
-
-fn urlenc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate};
 use yunwei_core::search::{self, PageRequest};
@@ -18,6 +18,8 @@ use yunwei_domain::ErrorKind;
 use yunwei_store::audit::AuditFilter;
 use yunwei_store::Scope;
 use yunwei_testkit::TestApp;
+
+use crate::support::{form, hidden_csrf, urlenc};
 
 /// A small pack: a fault process with the `cause` and `solution` fields,
 /// closed by a transition or by an approval, and a request process
@@ -678,34 +680,6 @@ fn page(path: &str, cookie: &str) -> Request<Body> {
         .header(header::COOKIE, cookie)
         .body(Body::empty())
         .unwrap()
-}
-
-fn form(path: &str, cookie: &str, body: String) -> Request<Body> {
-    Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at =
-        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-fn urlenc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod permission_matrix;
 mod policy;
 mod reports;
 mod search;
+mod support;
 mod ticket_ui;
 mod tickets;
 mod timers;

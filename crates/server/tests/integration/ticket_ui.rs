@@ -8,23 +8,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
 use yunwei_testkit::{TestApp, TestResponse};
 
-fn hidden_csrf(html: &str) -> String {
-    let at =
-        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-fn urlenc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use crate::support::{hidden_csrf, urlenc};
 
 fn encode(pairs: &[(&str, &str)]) -> String {
     pairs
