@@ -86,6 +86,11 @@ struct Args {
     /// Keep the data directory and database afterwards.
     #[arg(long)]
     keep: bool,
+    /// Measure again on a data directory kept by `--keep` (its keys and
+    /// SQLite file; with `--database-url`, the PostgreSQL database that URL
+    /// names): no new database, no seeding. Nothing is removed afterwards.
+    #[arg(long, requires = "data_dir")]
+    reuse: bool,
     /// Extra environment for the server, `KEY=VALUE` (repeatable), e.g.
     /// `TOKIO_WORKER_THREADS=1` for experiments.
     #[arg(long, value_name = "KEY=VALUE")]
@@ -141,11 +146,33 @@ struct Env {
     pg: Option<(String, String)>,
     /// The URL the library and the server use.
     url: String,
+    postgres: bool,
     server: Option<Server>,
 }
 
 impl Env {
     async fn create(args: &Args) -> anyhow::Result<Env> {
+        if args.reuse {
+            let data_dir = std::path::absolute(args.data_dir.as_ref().expect("clap requires it"))?;
+            if !data_dir.join("keys").is_dir() {
+                bail!("{} holds no keys: not kept by --keep", data_dir.display());
+            }
+            let (url, postgres) = match &args.database_url {
+                Some(u) => (u.clone(), true),
+                None => (
+                    format!("sqlite://{}?mode=rw", data_dir.join("yunwei.db").display()),
+                    false,
+                ),
+            };
+            return Ok(Env {
+                data_dir,
+                remove_dir: false,
+                pg: None,
+                postgres,
+                url,
+                server: None,
+            });
+        }
         let (data_dir, remove_dir) = match &args.data_dir {
             Some(d) => {
                 if d.exists() && std::fs::read_dir(d)?.next().is_some() {
@@ -184,6 +211,7 @@ impl Env {
         Ok(Env {
             data_dir,
             remove_dir,
+            postgres: pg.is_some(),
             pg,
             url,
             server: None,
@@ -191,7 +219,7 @@ impl Env {
     }
 
     async fn cleanup(&mut self, keep: bool) {
-        if keep {
+        if keep && (self.remove_dir || self.pg.is_some()) {
             eprintln!(
                 "kept: data directory {}, database {}",
                 self.data_dir.display(),
@@ -300,7 +328,7 @@ fn spawn_server(args: &Args, env: &Env, keys: &Keys, addr: SocketAddr) -> anyhow
         .arg(addr.to_string())
         .arg("--data-dir")
         .arg(&env.data_dir);
-    if env.pg.is_some() {
+    if env.postgres {
         cmd.arg("--database-url").arg(&env.url);
     }
     let log = std::fs::File::create(env.data_dir.join("server.log"))?;
@@ -395,24 +423,34 @@ fn f(v: &Value, key: &str) -> f64 {
 }
 
 async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
-    let backend = if env.pg.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = if env.postgres { "postgres" } else { "sqlite" };
     eprintln!(
         "backend {backend}, data directory {}",
         env.data_dir.display()
     );
     let crypto = SoftwareCrypto;
-    let keys = Keys {
-        audit_mac: crypto.random_bytes(32),
-        field: crypto
-            .random_bytes(16)
-            .try_into()
-            .map_err(|_| anyhow!("field key length"))?,
+    let keys = if args.reuse {
+        let read = |name: &str| -> anyhow::Result<Vec<u8>> {
+            let path = env.data_dir.join("keys").join(name);
+            hex::decode(std::fs::read_to_string(&path)?.trim())
+                .with_context(|| format!("key file {}", path.display()))
+        };
+        Keys {
+            audit_mac: read("audit.key")?,
+            field: read("field.key")?
+                .try_into()
+                .map_err(|_| anyhow!("field key length"))?,
+        }
+    } else {
+        Keys {
+            audit_mac: crypto.random_bytes(32),
+            field: crypto
+                .random_bytes(16)
+                .try_into()
+                .map_err(|_| anyhow!("field key length"))?,
+        }
     };
-    if args.keep {
+    if args.keep && !args.reuse {
         // So the kept directory can be served again: `yunwei serve --data-dir`.
         write_key(&env.data_dir, "audit.key", &keys.audit_mac)?;
         write_key(&env.data_dir, "field.key", &keys.field)?;
@@ -423,10 +461,14 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
         .map_err(|e| anyhow!("connect {}: {}", env.url, e.message))?;
     let p = seed::platform(db, keys.clone(), &env.data_dir);
     let prep_started = Instant::now();
-    let token = seed::prepare(&p).await?;
-    let prepare_seconds = prep_started.elapsed().as_secs_f64();
-    let seeded = seed::tickets(&p, args.tickets, args.seed).await?;
-    if env.pg.is_some() {
+    let (token, seeded) = if args.reuse {
+        (seed::token(&p).await?, seed::existing(&p).await?)
+    } else {
+        let token = seed::prepare(&p).await?;
+        (token, seed::tickets(&p, args.tickets, args.seed).await?)
+    };
+    let prepare_seconds = prep_started.elapsed().as_secs_f64() - seeded.seconds;
+    if env.postgres && !args.reuse {
         // What autovacuum would do shortly after a bulk load.
         let mut c = p.db.read().await.map_err(|e| anyhow!(e.message))?;
         c.exec_raw("ANALYZE")
@@ -434,7 +476,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
             .map_err(|e| anyhow!(e.message))?;
     }
     let sqlite_file = env.data_dir.join("yunwei.db");
-    let db_bytes = seed::database_bytes(&p, env.pg.is_none().then_some(sqlite_file.as_path()))
+    let db_bytes = seed::database_bytes(&p, (!env.postgres).then_some(sqlite_file.as_path()))
         .await
         .unwrap_or(0);
     p.db.close().await;
@@ -607,6 +649,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
         "backend": backend,
         "machine": machine(),
         "tickets_seeded": seeded.tickets,
+        "reused_database": args.reuse,
         "seed": {
             "prepare_seconds": (prepare_seconds * 100.0).round() / 100.0,
             "seconds": (seeded.seconds * 10.0).round() / 10.0,

@@ -82,11 +82,45 @@ pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
     yunwei_core::auth::change_password(p, &ctx, &pr, DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
         .await
         .map_err(app)?;
-    let pr = principal(p).await?;
+    token(p).await
+}
+
+/// A new API token of `demo_lead`, whose initial password was changed.
+pub async fn token(p: &Platform) -> anyhow::Result<String> {
+    let ctx = Ctx::system("bench");
+    let mut c = p.db.read().await.map_err(app)?;
+    let u = yunwei_store::users::by_username(&mut c, "demo_lead")
+        .await
+        .map_err(app)?
+        .ok_or_else(|| anyhow!("demo_lead missing"))?;
+    let pr = yunwei_core::auth::principal_of(&mut c, &u, None)
+        .await
+        .map_err(app)?;
+    drop(c);
     let t = yunwei_core::auth::create_token(p, &ctx, &pr, "benchmark", 30)
         .await
         .map_err(app)?;
     Ok(t.token)
+}
+
+/// The tickets already in a reused database.
+pub async fn existing(p: &Platform) -> anyhow::Result<Seeded> {
+    let mut c = p.db.read().await.map_err(app)?;
+    let r = c
+        .one(
+            &Query::select()
+                .expr_as(Expr::cust("COUNT(*)"), "n")
+                .from("tickets")
+                .to_owned(),
+        )
+        .await
+        .map_err(app)?;
+    use yunwei_store::RowExt as _;
+    Ok(Seeded {
+        tickets: r.i("n").map_err(app)? as u64,
+        seconds: 0.0,
+        per_month: HashMap::new(),
+    })
 }
 
 /// What seeding did.

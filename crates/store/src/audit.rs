@@ -105,7 +105,8 @@ pub async fn append(
     let mac = chain_mac(crypto, key, &prev_mac, &rec);
     let mac_hex = hex::encode(mac);
     let seal_hex = hex::encode(head_seal(crypto, key, rec.seq, &mac));
-    c.exec(
+    // The record goes with the head's update in one call (`DbConn::defer`).
+    c.defer(
         &Query::insert()
             .into_table("audit_log")
             .columns(COLS)
@@ -132,7 +133,7 @@ pub async fn append(
     )
     .await?;
     if prev_seq == 0 {
-        c.exec(
+        c.defer(
             &Query::insert()
                 .into_table("audit_head")
                 .columns(["id", "seq", "mac", "seal"])
@@ -144,7 +145,7 @@ pub async fn append(
         // Guarded by the previous seq so two writers can never both extend
         // the same head.
         let n = c
-            .exec(
+            .all(
                 &Query::update()
                     .table("audit_head")
                     .values([
@@ -154,9 +155,11 @@ pub async fn append(
                     ])
                     .and_where(Expr::col("id").eq(1))
                     .and_where(Expr::col("seq").eq(prev_seq))
+                    .returning_col("seq")
                     .to_owned(),
             )
-            .await?;
+            .await?
+            .len();
         if n != 1 {
             return Err(AppError::new(
                 yunwei_domain::ErrorKind::Internal,

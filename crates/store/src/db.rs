@@ -41,7 +41,7 @@ pub struct Db {
 /// Connections in the SQLite pool. Statements run on one thread per
 /// connection; more threads than this only contend for SQLite's shared
 /// page-cache mutex on a small machine (BENCHMARKS.md).
-const SQLITE_CONNECTIONS: u32 = 4;
+const SQLITE_CONNECTIONS: u32 = 3;
 /// Longest wait for the SQLite writer turn (as `busy_timeout`).
 const WRITER_WAIT: Duration = Duration::from_secs(10);
 /// Page cache of each SQLite connection, in KiB (the default is 2 MB).
@@ -120,6 +120,7 @@ impl Db {
             inner: Inner::Pooled(conn),
             backend: self.backend,
             _writer: None,
+            pending: Vec::new(),
         })
     }
 
@@ -153,6 +154,7 @@ impl Db {
             inner: Inner::Tx(tx),
             backend: self.backend,
             _writer: writer,
+            pending: Vec::new(),
         })
     }
 
@@ -173,7 +175,12 @@ pub struct DbConn {
     backend: Backend,
     /// The writer turn of a SQLite transaction (see [`Db`]).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Deferred writes of a SQLite transaction (see [`DbConn::defer`]).
+    pending: Vec<(String, Values)>,
 }
+
+/// Most deferred writes held before they are sent on their own.
+const MAX_PENDING: usize = 32;
 
 impl DbConn {
     pub fn backend(&self) -> Backend {
@@ -194,11 +201,87 @@ impl DbConn {
         }
     }
 
+    /// Queues a write whose result nobody reads (a new row, an unchecked
+    /// update). Inside a SQLite transaction it is sent together with the
+    /// next statement that returns rows, or before the next other
+    /// statement or the commit, as one multi-statement call: each call
+    /// costs two thread hand-overs in the SQLite driver, and the writer's
+    /// turn is held meanwhile. Order is kept; an error of a deferred write
+    /// fails that later call, and so the transaction, all the same.
+    /// Elsewhere (PostgreSQL, no transaction) the write runs at once.
+    ///
+    /// Several statements in one prepared query is SQLite-only behaviour of
+    /// sqlx that its authors call deprecated; should it go, `defer` becomes
+    /// an immediate `exec` and nothing else changes.
+    pub async fn defer<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<(), AppError> {
+        let (sql, values) = self.render(stmt);
+        self.defer_sql(sql, values).await
+    }
+
+    /// [`DbConn::defer`] for raw SQL with bound values.
+    pub async fn defer_raw(&mut self, sql: &str, values: Vec<Value>) -> Result<(), AppError> {
+        self.defer_sql(sql.to_string(), Values(values)).await
+    }
+
+    async fn defer_sql(&mut self, sql: String, values: Values) -> Result<(), AppError> {
+        if self.backend == Backend::Sqlite && matches!(self.inner, Inner::Tx(_)) {
+            self.pending.push((sql, values));
+            if self.pending.len() >= MAX_PENDING {
+                self.flush().await?;
+            }
+            return Ok(());
+        }
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args)
+            .execute(self.conn())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Sends the deferred writes on their own.
+    async fn flush(&mut self) -> Result<(), AppError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (sql, values) = self.with_pending(String::new(), Values(Vec::new()));
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args)
+            .execute(self.conn())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    /// The deferred writes, then `sql`, as one multi-statement query. The
+    /// deferred writes return no rows, so the rows are those of `sql`.
+    fn with_pending(&mut self, sql: String, values: Values) -> (String, Values) {
+        if self.pending.is_empty() {
+            return (sql, values);
+        }
+        let mut all_sql = String::new();
+        let mut all_values = Vec::new();
+        for (s, v) in self.pending.drain(..) {
+            if !all_sql.is_empty() {
+                all_sql.push_str(";\n");
+            }
+            all_sql.push_str(&s);
+            all_values.extend(v.0);
+        }
+        if !sql.is_empty() {
+            all_sql.push_str(";\n");
+            all_sql.push_str(&sql);
+            all_values.extend(values.0);
+        }
+        (all_sql, Values(all_values))
+    }
+
     pub async fn all<S: QueryStatementWriter>(
         &mut self,
         stmt: &S,
     ) -> Result<Vec<AnyRow>, AppError> {
         let (sql, values) = self.render(stmt);
+        let (sql, values) = self.with_pending(sql, values);
         let args = bind(values)?;
         sqlx::query_with(&sql, args)
             .fetch_all(self.conn())
@@ -210,6 +293,11 @@ impl DbConn {
         &mut self,
         stmt: &S,
     ) -> Result<Option<AnyRow>, AppError> {
+        if !self.pending.is_empty() {
+            // The `Any` driver's fetch_optional stops at the first result of
+            // a multi-statement query, a deferred write's: collect instead.
+            return Ok(self.all(stmt).await?.into_iter().next());
+        }
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
         sqlx::query_with(&sql, args)
@@ -219,6 +307,14 @@ impl DbConn {
     }
 
     pub async fn one<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<AnyRow, AppError> {
+        if !self.pending.is_empty() {
+            return self
+                .all(stmt)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| map_err(sqlx::Error::RowNotFound));
+        }
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
         sqlx::query_with(&sql, args)
@@ -229,6 +325,8 @@ impl DbConn {
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn exec<S: QueryStatementWriter>(&mut self, stmt: &S) -> Result<u64, AppError> {
+        // The count of this statement alone: deferred writes go first.
+        self.flush().await?;
         let (sql, values) = self.render(stmt);
         let args = bind(values)?;
         let r = sqlx::query_with(&sql, args)
@@ -240,6 +338,7 @@ impl DbConn {
 
     /// Raw SQL without parameters (migrations, pragmas).
     pub async fn exec_raw(&mut self, sql: &str) -> Result<(), AppError> {
+        self.flush().await?;
         sqlx::raw_sql(sql)
             .execute(self.conn())
             .await
@@ -254,14 +353,16 @@ impl DbConn {
         sql: &str,
         values: Vec<Value>,
     ) -> Result<Vec<AnyRow>, AppError> {
-        let args = bind(Values(values))?;
-        sqlx::query_with(sql, args)
+        let (sql, values) = self.with_pending(sql.to_string(), Values(values));
+        let args = bind(values)?;
+        sqlx::query_with(&sql, args)
             .fetch_all(self.conn())
             .await
             .map_err(map_err)
     }
 
-    pub async fn commit(self) -> Result<(), AppError> {
+    pub async fn commit(mut self) -> Result<(), AppError> {
+        self.flush().await?;
         match self.inner {
             Inner::Tx(tx) => tx.commit().await.map_err(map_err),
             Inner::Pooled(_) => Ok(()),

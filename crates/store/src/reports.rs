@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use yunwei_domain::AppError;
 
-use crate::db::{DbConn, RowExt};
+use crate::db::{Backend, DbConn, RowExt};
 use crate::Scope;
 
 /// Counts of one (pack, process, level) group for a period.
@@ -35,7 +35,21 @@ const BREACHED: &str = "CAST(SUM(CASE WHEN tickets.overdue = 1 OR EXISTS (\
      SELECT 1 FROM ticket_timers tt WHERE tt.ticket_id = tickets.id AND tt.breached = 1\
      ) THEN 1 ELSE 0 END) AS BIGINT)";
 
-fn grouped(scope: &Scope, col: &'static str, from: i64, to: i64) -> SelectStatement {
+fn grouped(
+    backend: Backend,
+    scope: &Scope,
+    col: &'static str,
+    from: i64,
+    to: i64,
+) -> SelectStatement {
+    // The month's range drives the plan. SQLite cannot tell how much of the
+    // table the scope's path range covers and might walk the whole scope
+    // instead (a province-wide scope is every ticket), so it is told not to
+    // use an index for it; the path is read from the range's index anyway.
+    let scope = match backend {
+        Backend::Sqlite => scope.condition_on(|| Expr::cust("+org_path")),
+        Backend::Postgres => scope.condition("org_path"),
+    };
     Query::select()
         .columns(["pack_id", "process_id", "level"])
         .expr_as(Func::count(Expr::col("id")), "n")
@@ -43,7 +57,7 @@ fn grouped(scope: &Scope, col: &'static str, from: i64, to: i64) -> SelectStatem
         .from("tickets")
         .and_where(Expr::col(col).gte(from))
         .and_where(Expr::col(col).lt(to))
-        .cond_where(scope.condition("org_path"))
+        .cond_where(scope)
         .group_by_col("pack_id")
         .group_by_col("process_id")
         .group_by_col("level")
@@ -69,7 +83,8 @@ pub async fn sla_groups(
     let key = |r: &sqlx::any::AnyRow| -> Result<Key, AppError> {
         Ok((r.s("pack_id")?, r.s("process_id")?, r.os("level")?))
     };
-    let opened = grouped(scope, "created_at", from, to)
+    let backend = c.backend();
+    let opened = grouped(backend, scope, "created_at", from, to)
         .expr_as(
             Expr::cust(
                 "CAST(SUM(CASE WHEN tickets.closed_at IS NULL THEN 1 ELSE 0 END) AS BIGINT)",
@@ -84,7 +99,10 @@ pub async fn sla_groups(
         g.breached = r.i("breached")?;
         g.still_open = r.i("still_open")?;
     }
-    for r in c.all(&grouped(scope, "closed_at", from, to)).await? {
+    for r in c
+        .all(&grouped(backend, scope, "closed_at", from, to))
+        .await?
+    {
         let k = key(&r)?;
         let g = groups.entry(k.clone()).or_insert_with(|| group_of(k));
         g.closed = r.i("n")?;

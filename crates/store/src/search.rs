@@ -104,57 +104,61 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
             .await?;
         }
         Backend::Sqlite => {
-            // The document's old FTS row, if any (contentless: by rowid).
-            c.all_raw(
+            // Three writes, deferred to travel with the caller's next
+            // statement (`DbConn::defer`). The document's old FTS row goes
+            // first (contentless: deleted by rowid).
+            c.defer_raw(
                 "DELETE FROM search_fts WHERE rowid = \
                  (SELECT fts_rowid FROM search_docs WHERE doc_key = ?)",
                 vec![key.as_str().into()],
             )
             .await?;
-            // Inserts or updates the document row and returns its FTS rowid,
-            // the next number for a new document (writers are serialised on
-            // SQLite, so a number cannot be taken twice).
-            let rowid = c
-                .one(
-                    &Query::insert()
-                        .into_table("search_docs")
-                        .columns([
-                            "doc_key",
-                            "doc_type",
-                            "doc_id",
-                            "org_path",
-                            "title",
-                            "updated_at",
-                            "fts_rowid",
-                        ])
-                        .values_panic([
-                            key.into(),
-                            d.doc_type.into(),
-                            d.doc_id.into(),
-                            d.org_path.into(),
-                            d.title.into(),
-                            d.updated_at.into(),
-                            Expr::cust("(SELECT COALESCE(MAX(fts_rowid), 0) + 1 FROM search_docs)"),
-                        ])
-                        .on_conflict(
-                            OnConflict::column("doc_key")
-                                .update_columns([
-                                    "doc_type",
-                                    "doc_id",
-                                    "org_path",
-                                    "title",
-                                    "updated_at",
-                                ])
-                                .to_owned(),
-                        )
-                        .returning_col("fts_rowid")
-                        .to_owned(),
-                )
-                .await?
-                .i("fts_rowid")?;
-            c.all_raw(
-                "INSERT INTO search_fts (rowid, title_tokens, tokens) VALUES (?, ?, ?)",
-                vec![rowid.into(), d.title_tokens.into(), d.tokens.into()],
+            // The document row, inserted with the next FTS rowid (writers are
+            // serialised on SQLite, so a number cannot be taken twice) or
+            // updated keeping its rowid.
+            c.defer(
+                &Query::insert()
+                    .into_table("search_docs")
+                    .columns([
+                        "doc_key",
+                        "doc_type",
+                        "doc_id",
+                        "org_path",
+                        "title",
+                        "updated_at",
+                        "fts_rowid",
+                    ])
+                    .values_panic([
+                        key.into(),
+                        d.doc_type.into(),
+                        d.doc_id.into(),
+                        d.org_path.into(),
+                        d.title.into(),
+                        d.updated_at.into(),
+                        Expr::cust("(SELECT COALESCE(MAX(fts_rowid), 0) + 1 FROM search_docs)"),
+                    ])
+                    .on_conflict(
+                        OnConflict::column("doc_key")
+                            .update_columns([
+                                "doc_type",
+                                "doc_id",
+                                "org_path",
+                                "title",
+                                "updated_at",
+                            ])
+                            .to_owned(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+            c.defer_raw(
+                "INSERT INTO search_fts (rowid, title_tokens, tokens) VALUES \
+                 ((SELECT fts_rowid FROM search_docs WHERE doc_key = ?), ?, ?)",
+                vec![
+                    doc_key(d.doc_type, d.doc_id).into(),
+                    d.title_tokens.into(),
+                    d.tokens.into(),
+                ],
             )
             .await?;
         }
@@ -320,11 +324,13 @@ fn from_row(r: &AnyRow) -> Result<SearchHit, AppError> {
 }
 
 /// Matches are counted up to this many. A larger result set reports
-/// `COUNT_CAP + 1` as its total and comes newest first (by when the
-/// document entered the index) instead of best first: ranking, like
-/// counting, costs time in proportion to the matches, and a word found in
-/// a fifth of a million documents must still answer in milliseconds.
-pub const COUNT_CAP: i64 = 1_000;
+/// `COUNT_CAP + 1` as its total and comes newest first (SQLite: by when the
+/// document entered the index; PostgreSQL: by `updated_at`) instead of
+/// best first: ranking, like counting, costs time in proportion to the
+/// matches, and a word found in a fifth of a million documents must still
+/// answer in milliseconds. Small enough that PostgreSQL finds that many
+/// matches of a common word by reading a few hundred rows.
+pub const COUNT_CAP: i64 = 500;
 
 /// Documents in `scope` (optionally of one type) containing every term,
 /// best first (rank, then most recently updated), with the total count
@@ -390,9 +396,10 @@ pub async fn query(
         (true, Backend::Sqlite) => {
             page.order_by_expr(Expr::cust("search_fts.rowid"), Order::Desc);
         }
+        // Backwards along `ix_search_docs_updated`.
         (true, Backend::Postgres) => {
             page.order_by(("search_docs", "updated_at"), Order::Desc)
-                .order_by(("search_docs", "doc_key"), Order::Asc);
+                .order_by(("search_docs", "doc_key"), Order::Desc);
         }
         (false, _) => {
             page.order_by_expr(rank.0, rank.1)

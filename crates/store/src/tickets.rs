@@ -1,7 +1,7 @@
 //! Tickets of every process, their timeline, votes, attachments, links,
 //! SLA timers and the in-app inbox.
 
-use sea_query::{Cond, Expr, ExprTrait, Func, OnConflict, Order, Query};
+use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query};
 use sqlx::any::AnyRow;
 use yunwei_domain::AppError;
 
@@ -89,7 +89,7 @@ fn select() -> sea_query::SelectStatement {
 }
 
 pub async fn insert(c: &mut DbConn, t: &TicketRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("tickets")
             .columns(COLS)
@@ -169,8 +169,10 @@ pub async fn update(
     expected_state: &str,
     expected_updated: i64,
 ) -> Result<bool, AppError> {
+    // RETURNING rather than a count of changed rows, so the deferred writes
+    // before it travel in the same call (see `DbConn::defer`).
     let n = c
-        .exec(
+        .all(
             &Query::update()
                 .table("tickets")
                 .values([
@@ -188,9 +190,11 @@ pub async fn update(
                 .and_where(Expr::col("id").eq(t.id.clone()))
                 .and_where(Expr::col("state").eq(expected_state))
                 .and_where(Expr::col("updated_at").eq(expected_updated))
+                .returning_col("id")
                 .to_owned(),
         )
-        .await?;
+        .await?
+        .len();
     Ok(n == 1)
 }
 
@@ -200,7 +204,7 @@ pub async fn set_due(
     due_at: Option<i64>,
     overdue: bool,
 ) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::update()
             .table("tickets")
             .values([
@@ -301,12 +305,14 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<TicketRow>, i64), AppError> {
+    // `1`, not a column: the count is answered from the index when the
+    // visibility and the filters are (no row is read).
     let capped = filtered(scope, user_id, f, false)
-        .column("id")
+        .expr_as(Expr::val(1), "one")
         .limit(COUNT_CAP as u64 + 1)
         .to_owned();
     let count = Query::select()
-        .expr_as(Func::count(Expr::col("id")), "n")
+        .expr_as(Expr::cust("COUNT(*)"), "n")
         .from_subquery(capped, "matches")
         .to_owned();
     let total = c.one(&count).await?.i("n")?;
@@ -387,7 +393,7 @@ const EVENT_COLS: [&str; 10] = [
 ];
 
 pub async fn insert_event(c: &mut DbConn, e: &EventRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("ticket_events")
             .columns(EVENT_COLS)
@@ -461,7 +467,7 @@ const VOTE_COLS: [&str; 8] = [
 ];
 
 pub async fn insert_vote(c: &mut DbConn, v: &VoteRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("ticket_votes")
             .columns(VOTE_COLS)
@@ -539,7 +545,7 @@ const ATT_COLS: [&str; 8] = [
 ];
 
 pub async fn insert_attachment(c: &mut DbConn, a: &AttachmentRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("ticket_attachments")
             .columns(ATT_COLS)
@@ -607,7 +613,7 @@ pub async fn insert_link(
     kind: &str,
     at: i64,
 ) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("ticket_links")
             .columns(["id", "from_ticket", "to_ticket", "kind", "created_at"])
@@ -693,7 +699,7 @@ fn timer_from_row(r: &AnyRow) -> Result<TimerRow, AppError> {
 }
 
 pub async fn upsert_timer(c: &mut DbConn, t: &TimerRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("ticket_timers")
             .columns(TIMER_COLS)
@@ -812,7 +818,7 @@ const NOTE_COLS: [&str; 8] = [
 ];
 
 pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<(), AppError> {
-    c.exec(
+    c.defer(
         &Query::insert()
             .into_table("notifications")
             .columns(NOTE_COLS)

@@ -11,6 +11,7 @@ mod packs;
 mod permission_matrix;
 mod policy;
 mod reports;
+mod scale;
 mod search;
 mod support;
 mod ticket_ui;
