@@ -243,26 +243,41 @@ pub fn validate_input(process: &Process, input: &Fields) -> Result<(), Refusal> 
     Ok(())
 }
 
-/// The fields `transition` needs with these fields (once the input is
-/// merged and derived): its `require` plus those of the `required_if` rules
-/// whose condition holds, in order, without repeats. For forms.
-pub fn required_fields<'p>(
+/// The transition's own list plus what the `required_if` rules whose
+/// condition holds add (`pick` chooses fields or attachments), in order,
+/// without repeats.
+fn requirements<'p>(
     process: &'p Process,
     transition: &'p Transition,
     fields: &Fields,
+    own: &'p [String],
+    pick: impl Fn(&'p super::model::RequiredIf) -> &'p [String],
 ) -> Vec<&'p str> {
     let mut out: Vec<&str> = Vec::new();
     let conditional = process
         .required_ifs
         .iter()
         .filter(|r| r.transition == transition.id && r.when.holds(fields))
-        .flat_map(|r| r.fields.iter());
-    for f in transition.require.iter().chain(conditional) {
-        if !out.contains(&f.as_str()) {
-            out.push(f);
+        .flat_map(pick);
+    for x in own.iter().chain(conditional) {
+        if !out.contains(&x.as_str()) {
+            out.push(x);
         }
     }
     out
+}
+
+/// The fields `transition` needs with these fields (once the input is
+/// merged and derived): its `require` plus those of the `required_if` rules
+/// whose condition holds. For forms.
+pub fn required_fields<'p>(
+    process: &'p Process,
+    transition: &'p Transition,
+    fields: &Fields,
+) -> Vec<&'p str> {
+    requirements(process, transition, fields, &transition.require, |r| {
+        &r.fields
+    })
 }
 
 /// The attachment kinds `transition` needs with these fields: its
@@ -273,18 +288,9 @@ pub fn required_attachments<'p>(
     transition: &'p Transition,
     fields: &Fields,
 ) -> Vec<&'p str> {
-    let mut out: Vec<&str> = Vec::new();
-    let conditional = process
-        .required_ifs
-        .iter()
-        .filter(|r| r.transition == transition.id && r.when.holds(fields))
-        .flat_map(|r| r.attachments.iter());
-    for a in transition.attachments.iter().chain(conditional) {
-        if !out.contains(&a.as_str()) {
-            out.push(a);
-        }
-    }
-    out
+    requirements(process, transition, fields, &transition.attachments, |r| {
+        &r.attachments
+    })
 }
 
 /// Takes a transition. Checks, in order: the transition exists and leaves
