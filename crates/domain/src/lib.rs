@@ -15,6 +15,7 @@ pub mod password;
 pub mod policy;
 pub mod roles;
 pub mod search;
+pub mod schedule;
 pub mod security_policy;
 
 pub use error::{AppError, ErrorKind};

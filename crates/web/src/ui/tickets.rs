@@ -322,11 +322,24 @@ struct ListTpl {
     orgs: Vec<Opt>,
     lines: Vec<Line>,
     total: i64,
+    /// More than `total` match: shown as "1000+", pages as "N / …".
+    capped: bool,
     page: u64,
     pages: u64,
     prev_url: String,
     next_url: String,
     reason: String,
+}
+
+/// Page count for the pager. A capped total only says "at least this
+/// many", so a full page is followed by another one.
+fn capped_pages(total: i64, capped: bool, page: u64, per_page: u64, shown: usize) -> u64 {
+    let counted = (total.max(0) as u64).div_ceil(per_page).max(1);
+    match (capped, shown as u64 == per_page) {
+        (true, true) => counted.max(page + 1),
+        (true, false) => page,
+        (false, _) => counted,
+    }
 }
 
 fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
@@ -409,7 +422,7 @@ async fn list_view(
             .flat_map(|f| f.choices.iter())
             .map(|c| (c.id.clone(), c.label.clone())),
     );
-    let lines = page
+    let lines: Vec<Line> = page
         .tickets
         .into_iter()
         .map(|t| {
@@ -433,7 +446,7 @@ async fn list_view(
             }
         })
         .collect();
-    let pages = (page.total as u64).div_ceil(PER_PAGE).max(1);
+    let pages = capped_pages(page.total, page.total_capped, page_no, PER_PAGE, lines.len());
     let page_view = render(&ListTpl {
         l: Layout::for_user(u, "/tickets").with(None, error.map(|e| e.message.clone())),
         processes: opts(processes, &q.process),
@@ -448,6 +461,7 @@ async fn list_view(
         ),
         lines,
         total: page.total,
+        capped: page.total_capped,
         page: page_no,
         pages,
         prev_url: q.url(page_no.saturating_sub(1).max(1)),
@@ -1463,6 +1477,7 @@ struct SearchTpl {
     searched: bool,
     hits: Vec<Hit>,
     total: i64,
+    capped: bool,
     page: u64,
     pages: u64,
     prev_url: String,
@@ -1491,6 +1506,7 @@ pub(super) async fn search(
         searched: false,
         hits: vec![],
         total: 0,
+        capped: false,
         page: page_no,
         pages: 1,
         prev_url: url(page_no.saturating_sub(1).max(1)),
@@ -1507,7 +1523,14 @@ pub(super) async fn search(
         Ok(r) => {
             tpl.searched = true;
             tpl.total = r.total;
-            tpl.pages = (r.total as u64).div_ceil(SEARCH_PER_PAGE).max(1);
+            tpl.capped = r.total_capped;
+            tpl.pages = capped_pages(
+                r.total,
+                r.total_capped,
+                page_no,
+                SEARCH_PER_PAGE,
+                r.hits.len(),
+            );
             tpl.hits = r
                 .hits
                 .into_iter()
@@ -1533,5 +1556,25 @@ pub(super) async fn search(
             refused(render(&tpl), &e)
         }
         Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capped_pages;
+
+    #[test]
+    fn exact_totals_give_exact_page_counts() {
+        assert_eq!(capped_pages(0, false, 1, 50, 0), 1);
+        assert_eq!(capped_pages(120, false, 1, 50, 50), 3);
+    }
+
+    #[test]
+    fn capped_totals_offer_a_next_page_only_after_a_full_page() {
+        // 1000+ matches: at least the 20 counted pages.
+        assert_eq!(capped_pages(1000, true, 1, 50, 50), 20);
+        assert_eq!(capped_pages(1000, true, 25, 50, 50), 26);
+        // Past the end of the matches: no next page.
+        assert_eq!(capped_pages(1000, true, 30, 50, 7), 30);
     }
 }

@@ -1,0 +1,268 @@
+//! Recurring controls: the periods of a plan that must be done "at least
+//! once a day / week / month / year" (EEDS-1.4.1 monthly website patrol,
+//! EEDS-2.2.2.6 annual inspection, EEDS-3.7.5 restore tests, ...).
+//!
+//! A period is a range of local (Asia/Shanghai) calendar days; the control
+//! of a period is due at the end of its last day, so a monthly patrol not
+//! done in March is overdue from 1 April 00:00 Beijing time. Weeks start on
+//! Monday. Periods are calendar periods, not working days: the regulations
+//! say "每月不少于一次", not "每 22 个工作日".
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::shanghai;
+use crate::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recurrence {
+    Daily,
+    Weekly,
+    Monthly,
+    Quarterly,
+    HalfYearly,
+    Yearly,
+}
+
+impl Recurrence {
+    pub const ALL: [Recurrence; 6] = [
+        Recurrence::Daily,
+        Recurrence::Weekly,
+        Recurrence::Monthly,
+        Recurrence::Quarterly,
+        Recurrence::HalfYearly,
+        Recurrence::Yearly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recurrence::Daily => "daily",
+            Recurrence::Weekly => "weekly",
+            Recurrence::Monthly => "monthly",
+            Recurrence::Quarterly => "quarterly",
+            Recurrence::HalfYearly => "half_yearly",
+            Recurrence::Yearly => "yearly",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Recurrence::Daily => "每日",
+            Recurrence::Weekly => "每周",
+            Recurrence::Monthly => "每月",
+            Recurrence::Quarterly => "每季度",
+            Recurrence::HalfYearly => "每半年",
+            Recurrence::Yearly => "每年",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Recurrence, AppError> {
+        Recurrence::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim() || r.label() == s.trim())
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "schedule.recurrence_invalid",
+                    "周期无效，应为每日、每周、每月、每季度、每半年或每年",
+                )
+            })
+    }
+
+    fn months(self) -> Option<u32> {
+        match self {
+            Recurrence::Monthly => Some(1),
+            Recurrence::Quarterly => Some(3),
+            Recurrence::HalfYearly => Some(6),
+            Recurrence::Yearly => Some(12),
+            Recurrence::Daily | Recurrence::Weekly => None,
+        }
+    }
+
+    /// The period that contains local day `d`.
+    pub fn period_of(self, d: NaiveDate) -> Period {
+        let start = match self {
+            Recurrence::Daily => d,
+            Recurrence::Weekly => d - Duration::days(d.weekday().num_days_from_monday() as i64),
+            _ => {
+                let m = self.months().unwrap_or(1);
+                let month0 = (d.month0() / m) * m;
+                NaiveDate::from_ymd_opt(d.year(), month0 + 1, 1).unwrap_or(d)
+            }
+        };
+        Period {
+            start,
+            end: self.next_start(start) - Duration::days(1),
+        }
+    }
+
+    fn next_start(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Recurrence::Daily => start + Duration::days(1),
+            Recurrence::Weekly => start + Duration::days(7),
+            _ => start + Months::new(self.months().unwrap_or(1)),
+        }
+    }
+}
+
+/// 00:00 Asia/Shanghai on `d`, as UTC.
+pub fn start_of_day_shanghai(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN)
+        .and_local_timezone(shanghai())
+        .single()
+        .expect("fixed offset is unambiguous")
+        .with_timezone(&Utc)
+}
+
+/// A closed range of local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Period {
+    /// The moment the period's control becomes overdue: the end of its last
+    /// local day.
+    pub fn due_at(&self) -> DateTime<Utc> {
+        start_of_day_shanghai(self.end + Duration::days(1))
+    }
+
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.start <= d && d <= self.end
+    }
+
+    pub fn label(&self) -> String {
+        if self.start == self.end {
+            self.start.format("%Y-%m-%d").to_string()
+        } else {
+            format!(
+                "{} 至 {}",
+                self.start.format("%Y-%m-%d"),
+                self.end.format("%Y-%m-%d")
+            )
+        }
+    }
+}
+
+/// The periods of `r` from the one containing `first` up to the one
+/// containing `today`, oldest first (bounded: at most `max` periods, the
+/// newest ones, so a daily plan left alone for years cannot flood anyone).
+pub fn periods_through(r: Recurrence, first: NaiveDate, today: NaiveDate, max: usize) -> Vec<Period> {
+    let mut out = Vec::new();
+    if today < first {
+        return out;
+    }
+    let mut p = r.period_of(first);
+    while p.start <= today {
+        out.push(p);
+        let start = r.next_start(p.start);
+        p = r.period_of(start);
+    }
+    if out.len() > max {
+        out.drain(..out.len() - max);
+    }
+    out
+}
+
+/// Where a due control stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueStatus {
+    Done,
+    /// Due within the warning window (default 7 days).
+    DueSoon,
+    Pending,
+    Overdue,
+}
+
+impl DueStatus {
+    pub fn of(due_at: i64, done: bool, now: i64, warn_us: i64) -> DueStatus {
+        if done {
+            DueStatus::Done
+        } else if due_at <= now {
+            DueStatus::Overdue
+        } else if due_at - now <= warn_us {
+            DueStatus::DueSoon
+        } else {
+            DueStatus::Pending
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DueStatus::Done => "done",
+            DueStatus::DueSoon => "due_soon",
+            DueStatus::Pending => "pending",
+            DueStatus::Overdue => "overdue",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DueStatus::Done => "已完成",
+            DueStatus::DueSoon => "即将到期",
+            DueStatus::Pending => "未到期",
+            DueStatus::Overdue => "已逾期",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn monthly_period_ends_on_the_last_day_and_is_due_at_beijing_midnight() {
+        let p = Recurrence::Monthly.period_of(d("2026-02-14"));
+        assert_eq!((p.start, p.end), (d("2026-02-01"), d("2026-02-28")));
+        // 2026-03-01 00:00 +08:00 is 2026-02-28 16:00 UTC.
+        assert_eq!(p.due_at().to_rfc3339(), "2026-02-28T16:00:00+00:00");
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_quarters_on_the_first_month() {
+        let w = Recurrence::Weekly.period_of(d("2026-03-08")); // a Sunday
+        assert_eq!((w.start, w.end), (d("2026-03-02"), d("2026-03-08")));
+        let q = Recurrence::Quarterly.period_of(d("2026-05-20"));
+        assert_eq!((q.start, q.end), (d("2026-04-01"), d("2026-06-30")));
+        let h = Recurrence::HalfYearly.period_of(d("2026-12-31"));
+        assert_eq!((h.start, h.end), (d("2026-07-01"), d("2026-12-31")));
+        let y = Recurrence::Yearly.period_of(d("2028-02-29"));
+        assert_eq!((y.start, y.end), (d("2028-01-01"), d("2028-12-31")));
+    }
+
+    #[test]
+    fn periods_through_lists_every_period_and_keeps_the_newest() {
+        let ps = periods_through(Recurrence::Monthly, d("2026-01-15"), d("2026-04-02"), 12);
+        let starts: Vec<_> = ps.iter().map(|p| p.start.to_string()).collect();
+        assert_eq!(starts, ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]);
+        let daily = periods_through(Recurrence::Daily, d("2020-01-01"), d("2026-01-01"), 5);
+        assert_eq!(daily.len(), 5);
+        assert_eq!(daily[4].start, d("2026-01-01"));
+        assert!(periods_through(Recurrence::Yearly, d("2027-01-01"), d("2026-01-01"), 5).is_empty());
+    }
+
+    #[test]
+    fn due_status_orders_done_overdue_soon_pending() {
+        let day = 86_400_000_000;
+        assert_eq!(DueStatus::of(10, true, 20, day), DueStatus::Done);
+        assert_eq!(DueStatus::of(10, false, 10, day), DueStatus::Overdue);
+        assert_eq!(DueStatus::of(10 + day, false, 10, day), DueStatus::DueSoon);
+        assert_eq!(DueStatus::of(10 + 8 * day, false, 10, 7 * day), DueStatus::Pending);
+    }
+
+    #[test]
+    fn recurrence_parses_code_and_chinese_label() {
+        assert_eq!(Recurrence::parse("monthly").unwrap(), Recurrence::Monthly);
+        assert_eq!(Recurrence::parse("每年").unwrap(), Recurrence::Yearly);
+        assert_eq!(
+            Recurrence::parse("每两月").unwrap_err().code,
+            "schedule.recurrence_invalid"
+        );
+    }
+}
