@@ -6,16 +6,18 @@
 pub mod audit;
 pub mod calendar;
 pub mod clock;
+pub mod cmdb;
 pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod mask;
 pub mod org;
+pub mod paging;
 pub mod password;
 pub mod policy;
 pub mod roles;
-pub mod search;
 pub mod schedule;
+pub mod search;
 pub mod security_policy;
 
 pub use error::{AppError, ErrorKind};

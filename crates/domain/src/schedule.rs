@@ -148,7 +148,12 @@ impl Period {
 /// The periods of `r` from the one containing `first` up to the one
 /// containing `today`, oldest first (bounded: at most `max` periods, the
 /// newest ones, so a daily plan left alone for years cannot flood anyone).
-pub fn periods_through(r: Recurrence, first: NaiveDate, today: NaiveDate, max: usize) -> Vec<Period> {
+pub fn periods_through(
+    r: Recurrence,
+    first: NaiveDate,
+    today: NaiveDate,
+    max: usize,
+) -> Vec<Period> {
     let mut out = Vec::new();
     if today < first {
         return out;
@@ -240,11 +245,16 @@ mod tests {
     fn periods_through_lists_every_period_and_keeps_the_newest() {
         let ps = periods_through(Recurrence::Monthly, d("2026-01-15"), d("2026-04-02"), 12);
         let starts: Vec<_> = ps.iter().map(|p| p.start.to_string()).collect();
-        assert_eq!(starts, ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]);
+        assert_eq!(
+            starts,
+            ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]
+        );
         let daily = periods_through(Recurrence::Daily, d("2020-01-01"), d("2026-01-01"), 5);
         assert_eq!(daily.len(), 5);
         assert_eq!(daily[4].start, d("2026-01-01"));
-        assert!(periods_through(Recurrence::Yearly, d("2027-01-01"), d("2026-01-01"), 5).is_empty());
+        assert!(
+            periods_through(Recurrence::Yearly, d("2027-01-01"), d("2026-01-01"), 5).is_empty()
+        );
     }
 
     #[test]
@@ -253,7 +263,10 @@ mod tests {
         assert_eq!(DueStatus::of(10, true, 20, day), DueStatus::Done);
         assert_eq!(DueStatus::of(10, false, 10, day), DueStatus::Overdue);
         assert_eq!(DueStatus::of(10 + day, false, 10, day), DueStatus::DueSoon);
-        assert_eq!(DueStatus::of(10 + 8 * day, false, 10, 7 * day), DueStatus::Pending);
+        assert_eq!(
+            DueStatus::of(10 + 8 * day, false, 10, 7 * day),
+            DueStatus::Pending
+        );
     }
 
     #[test]

@@ -331,17 +331,6 @@ struct ListTpl {
     reason: String,
 }
 
-/// Page count for the pager. A capped total only says "at least this
-/// many", so a full page is followed by another one.
-fn capped_pages(total: i64, capped: bool, page: u64, per_page: u64, shown: usize) -> u64 {
-    let counted = (total.max(0) as u64).div_ceil(per_page).max(1);
-    match (capped, shown as u64 == per_page) {
-        (true, true) => counted.max(page + 1),
-        (true, false) => page,
-        (false, _) => counted,
-    }
-}
-
 fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
     items
         .into_iter()
@@ -446,7 +435,13 @@ async fn list_view(
             }
         })
         .collect();
-    let pages = capped_pages(page.total, page.total_capped, page_no, PER_PAGE, lines.len());
+    let pages = yunwei_domain::paging::page_count(
+        page.total,
+        page.total_capped,
+        page_no,
+        PER_PAGE,
+        lines.len(),
+    );
     let page_view = render(&ListTpl {
         l: Layout::for_user(u, "/tickets").with(None, error.map(|e| e.message.clone())),
         processes: opts(processes, &q.process),
@@ -1524,7 +1519,7 @@ pub(super) async fn search(
             tpl.searched = true;
             tpl.total = r.total;
             tpl.capped = r.total_capped;
-            tpl.pages = capped_pages(
+            tpl.pages = yunwei_domain::paging::page_count(
                 r.total,
                 r.total_capped,
                 page_no,
@@ -1556,25 +1551,5 @@ pub(super) async fn search(
             refused(render(&tpl), &e)
         }
         Err(e) => Err(WebError::ui(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::capped_pages;
-
-    #[test]
-    fn exact_totals_give_exact_page_counts() {
-        assert_eq!(capped_pages(0, false, 1, 50, 0), 1);
-        assert_eq!(capped_pages(120, false, 1, 50, 50), 3);
-    }
-
-    #[test]
-    fn capped_totals_offer_a_next_page_only_after_a_full_page() {
-        // 1000+ matches: at least the 20 counted pages.
-        assert_eq!(capped_pages(1000, true, 1, 50, 50), 20);
-        assert_eq!(capped_pages(1000, true, 25, 50, 50), 26);
-        // Past the end of the matches: no next page.
-        assert_eq!(capped_pages(1000, true, 30, 50, 7), 30);
     }
 }
