@@ -152,10 +152,14 @@ pub enum Action {
     /// Write, edit and publish knowledge articles (`EEDS-3.2.4`,
     /// `NTCZ-6.1.2`); reading published articles is `BusinessRead`.
     KnowledgeEdit,
+    /// Keep the operations registers (CMDB, archives, inspections, backups,
+    /// drills, vendors; issue 4) and download technical archives
+    /// (`EEDS-3.6`); reading the registers is `BusinessRead`.
+    RegisterEdit,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -176,6 +180,7 @@ impl Action {
         Action::BusinessOperate,
         Action::CalendarManage,
         Action::KnowledgeEdit,
+        Action::RegisterEdit,
     ];
 
     pub fn label(self) -> &'static str {
@@ -200,6 +205,7 @@ impl Action {
             Action::BusinessOperate => "办理业务",
             Action::CalendarManage => "维护工作日历",
             Action::KnowledgeEdit => "编辑和发布知识",
+            Action::RegisterEdit => "维护运维台账",
         }
     }
 }
@@ -247,11 +253,15 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         | Role::SoftwareDev => {
             matches!(
                 action,
-                OrgView | BusinessRead | BusinessOperate | KnowledgeEdit
+                OrgView | BusinessRead | BusinessOperate | KnowledgeEdit | RegisterEdit
             )
         }
+        // Vendors keep the registers they maintain (EEDS-2.2.2.4, JSCZ-10).
         Role::VendorEngineer => {
-            matches!(action, BusinessRead | BusinessOperate | KnowledgeEdit)
+            matches!(
+                action,
+                BusinessRead | BusinessOperate | KnowledgeEdit | RegisterEdit
+            )
         }
         Role::BusinessStaff => matches!(action, BusinessRead | BusinessOperate),
     }
