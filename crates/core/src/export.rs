@@ -100,3 +100,41 @@ pub fn audit_xlsx(
         .collect();
     table_xlsx("审计记录", exporter, at, &headers, &data)
 }
+
+/// An import template: the first sheet holds only the header row (the
+/// columns marked required in bold red), a second sheet the notes, one
+/// row each (e.g. column, required, what to write).
+pub fn template_xlsx(
+    sheet: &str,
+    columns: &[(&str, bool)],
+    notes_sheet: &str,
+    notes: &[Vec<String>],
+) -> Result<Vec<u8>, AppError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(xlsx_err)?;
+    let bold = Format::new().set_bold();
+    let required = Format::new()
+        .set_bold()
+        .set_font_color(rust_xlsxwriter::Color::Red);
+    for (i, (h, req)) in columns.iter().enumerate() {
+        let f = if *req { &required } else { &bold };
+        ws.write_string_with_format(0, i as u16, *h, f)
+            .map_err(xlsx_err)?;
+        ws.set_column_width(i as u16, 14).map_err(xlsx_err)?;
+    }
+    let ns = wb.add_worksheet();
+    ns.set_name(notes_sheet).map_err(xlsx_err)?;
+    for (r, row) in notes.iter().enumerate() {
+        for (i, v) in row.iter().enumerate() {
+            if r == 0 {
+                ns.write_string_with_format(0, i as u16, v, &bold)
+                    .map_err(xlsx_err)?;
+            } else {
+                ns.write_string(r as u32, i as u16, v).map_err(xlsx_err)?;
+            }
+        }
+    }
+    ns.set_column_width(2, 80).map_err(xlsx_err)?;
+    wb.save_to_buffer().map_err(xlsx_err)
+}

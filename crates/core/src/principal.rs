@@ -75,6 +75,18 @@ impl Principal {
         }
     }
 
+    /// Refuses, with the usual message, a principal that may not do
+    /// `action` anywhere (registers, exports and imports).
+    pub fn authorize_somewhere(&self, action: Action) -> Result<Authorized, AppError> {
+        match self.grants.iter().find(|g| role_allows(g.role, action)) {
+            Some(g) => self.authorize(action, &g.scope_path),
+            None => Err(AppError::forbidden(format!(
+                "无权{}：超出您的角色或管理范围",
+                action.label()
+            ))),
+        }
+    }
+
     /// The data scope for listing objects subject to `action`: the union of
     /// the scopes of every grant whose role allows it.
     pub fn scope_for(&self, action: Action) -> Scope {

@@ -206,7 +206,7 @@ fn parent_path(path: &str) -> String {
 }
 
 /// Whether the principal may see the ticket.
-fn can_see(pr: &Principal, t: &TicketRow) -> bool {
+pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
     pr.can(Action::BusinessRead, &t.org_path)
         || (!pr.must_change_password
             && (t.requester_id == pr.user_id || t.assignee_id.as_deref() == Some(&pr.user_id)))
@@ -465,7 +465,7 @@ async fn index(c: &mut DbConn, t: &TicketRow, body: &str) -> Result<(), AppError
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_ticket(
+pub(crate) async fn insert_ticket(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,

@@ -133,6 +133,24 @@ pub fn check_in_segment(net: &IpNet, addr: IpAddr) -> Result<(), AppError> {
     Ok(())
 }
 
+/// How many addresses of `net` may be allocated (IPv4: less the network
+/// and broadcast addresses, except for /31 and /32).
+pub fn usable_addresses(net: &IpNet) -> u128 {
+    match net {
+        IpNet::V4(n) => {
+            let size = 1u128 << (32 - n.prefix_len());
+            if n.prefix_len() >= 31 {
+                size
+            } else {
+                size - 2
+            }
+        }
+        IpNet::V6(n) => 1u128
+            .checked_shl(128 - u32::from(n.prefix_len()))
+            .unwrap_or(u128::MAX),
+    }
+}
+
 /// Free text fields of an item: trimmed, bounded.
 pub fn clean_text(s: &str, label: &str, max: usize, required: bool) -> Result<String, AppError> {
     let t = s.trim();
@@ -204,6 +222,12 @@ mod tests {
             parse_address("10.12.0.256").unwrap_err().code,
             "cmdb.address_invalid"
         );
+    }
+
+    #[test]
+    fn usable_addresses_leave_out_network_and_broadcast() {
+        assert_eq!(usable_addresses(&parse_segment("10.0.0.0/24").unwrap()), 254);
+        assert_eq!(usable_addresses(&parse_segment("10.0.0.0/31").unwrap()), 2);
     }
 
     #[test]

@@ -148,8 +148,9 @@ const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
 /// Most timers handled per batch; a full batch is followed at once by the next.
 const JOB_BATCH: u64 = 200;
 
-/// Background jobs of this node: SLA timer warnings and breaches. Every
-/// node runs them; the guarded claim makes each one fire exactly once.
+/// Background jobs of this node: SLA timer warnings and breaches, and the
+/// due controls (inspection plans and other registers). Every node runs
+/// them; the guarded claim makes each one fire exactly once.
 async fn run_jobs(p: yunwei_core::Platform) {
     let mut tick = tokio::time::interval(JOB_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -161,6 +162,18 @@ async fn run_jobs(p: yunwei_core::Platform) {
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(code = e.code, "timer job failed; retrying at the next tick");
+                    break;
+                }
+            }
+        }
+        // Due controls (ADR 0005): plans rolled forward, overdue notices
+        // claimed once across nodes.
+        loop {
+            match yunwei_core::controls::run_controls(&p, JOB_BATCH).await {
+                Ok(n) if n as u64 >= JOB_BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(code = e.code, "controls job failed; retrying at the next tick");
                     break;
                 }
             }

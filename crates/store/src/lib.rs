@@ -4,7 +4,10 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod cmdb;
+pub mod controls;
 pub mod db;
+pub mod inspections;
 pub mod knowledge;
 pub mod migrate;
 pub mod orgs;

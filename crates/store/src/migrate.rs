@@ -60,6 +60,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "ticket_list_indexes",
         steps: ticket_list_indexes,
     },
+    Migration {
+        version: 7,
+        name: "cmdb",
+        steps: cmdb,
+    },
+    Migration {
+        version: 8,
+        name: "controls",
+        steps: controls,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -556,6 +566,119 @@ fn knowledge(b: Backend) -> Vec<Step> {
     ]
 }
 
+/// The CMDB (issue 4, EEDS-1.3, EEDS-3.6, JSCZ-10): configuration items,
+/// their relations, the tickets that touch them and the IP address plan.
+fn cmdb(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("cis")
+                .if_not_exists()
+                .col(id_col())
+                // 编号: unique, given by the owner or generated.
+                .col(text("code"))
+                .col(text("name"))
+                // hardware | network | base_software | application (EEDS-1.3).
+                .col(text("category"))
+                .col(text("ci_type"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("vendor"))
+                .col(text("location"))
+                .col(text("status"))
+                // Software: version, patch level, licence (EEDS-3.6.2.1).
+                .col(text("version"))
+                .col(text("patch_level"))
+                .col(text("licence"))
+                .col(text_null("licence_expires"))
+                .col(text("notes"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("cis", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique("uq_cis_code", "cis", &["code"]),
+        index("ix_cis_org", "cis", &["org_path", "code"]),
+        index("ix_cis_category", "cis", &["category", "org_path"]),
+        Step::Table(
+            Table::create()
+                .table("ci_relations")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("from_ci"))
+                .col(text("to_ci"))
+                // runs_on | depends_on | connects_to
+                .col(text("kind"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("ci_relations", "from_ci", "cis"))
+                .foreign_key(&mut fk("ci_relations", "to_ci", "cis"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_ci_relations",
+            "ci_relations",
+            &["from_ci", "to_ci", "kind"],
+        ),
+        index("ix_ci_relations_to", "ci_relations", &["to_ci", "kind"]),
+        Step::Table(
+            Table::create()
+                .table("ticket_cis")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("ticket_id"))
+                .col(text("ci_id"))
+                .col(text("linked_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("ticket_cis", "ticket_id", "tickets"))
+                .foreign_key(&mut fk("ticket_cis", "ci_id", "cis"))
+                .to_owned(),
+        ),
+        unique("uq_ticket_cis", "ticket_cis", &["ticket_id", "ci_id"]),
+        index("ix_ticket_cis_ci", "ticket_cis", &["ci_id", "created_at"]),
+        Step::Table(
+            Table::create()
+                .table("ip_segments")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("cidr"))
+                .col(text("name"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("ip_segments", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique("uq_ip_segments_cidr", "ip_segments", &["cidr"]),
+        index("ix_ip_segments_org", "ip_segments", &["org_path"]),
+        Step::Table(
+            Table::create()
+                .table("ip_allocations")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("segment_id"))
+                // Canonical text form; unique across the plan.
+                .col(text("address"))
+                .col(text_null("ci_id"))
+                .col(text("purpose"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("ip_allocations", "segment_id", "ip_segments"))
+                .foreign_key(&mut fk("ip_allocations", "ci_id", "cis"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_ip_allocations_address",
+            "ip_allocations",
+            &["address"],
+        ),
+        index(
+            "ix_ip_allocations_segment",
+            "ip_allocations",
+            &["segment_id"],
+        ),
+        index("ix_ip_allocations_ci", "ip_allocations", &["ci_id"]),
+    ]
+}
+
 /// Indexes for the ticket lists and search at scale (BENCHMARKS.md).
 ///
 /// A newest-first page of one process, of the open tickets (to-do lists)
@@ -647,6 +770,131 @@ fn search(b: Backend) -> Vec<Step> {
                      tokenize = 'unicode61')",
             postgres: "",
         },
+    ]
+}
+
+/// The due-date engine and the inspection registers (ADR 0005, issue 4):
+/// `controls` (one row per occurrence of an obligation, unique per
+/// subject, kind and due time, so nodes rolling plans forward create each
+/// once), inspection / patrol / maintenance plans with their checklists,
+/// the records filed against their occurrences (EEDS-3.5.3), and the
+/// maintenance records of every maintenance action (EEDS-2.2.2.2).
+fn controls(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("controls")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("kind"))
+                .col(text("subject_type"))
+                .col(text("subject_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("title"))
+                .col(text("source"))
+                // 'YYYY-MM-DD' local days of the period covered.
+                .col(text_null("period_start"))
+                .col(text_null("period_end"))
+                .col(int("due_at"))
+                .col(int_null("done_at"))
+                .col(text_null("done_ref"))
+                .col(int_null("notified_at"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("controls", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_controls_subject",
+            "controls",
+            &["subject_type", "subject_id", "kind", "due_at"],
+        ),
+        index("ix_controls_open", "controls", &["done_at", "due_at"]),
+        index("ix_controls_org", "controls", &["org_path", "due_at"]),
+        Step::Table(
+            Table::create()
+                .table("inspection_plans")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("name"))
+                // inspection | patrol | maintenance
+                .col(text("kind"))
+                .col(text("recurrence"))
+                .col(text("checklist_json"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                // A CMDB item; no foreign key, the CMDB is a register of its own.
+                .col(text_null("ci_id"))
+                .col(text("source"))
+                .col(text("first_date"))
+                .col(int("active"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("inspection_plans", "org_id", "orgs"))
+                .foreign_key(&mut fk("inspection_plans", "created_by", "users"))
+                .to_owned(),
+        ),
+        index(
+            "ix_inspection_plans_org",
+            "inspection_plans",
+            &["org_path", "name"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("inspection_records")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("plan_id"))
+                .col(text("control_id"))
+                .col(int("performed_at"))
+                .col(text("performer_id"))
+                .col(text("results_json"))
+                .col(int("abnormal_count"))
+                .col(text_null("ticket_id"))
+                .col(text("summary"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("inspection_records", "plan_id", "inspection_plans"))
+                .foreign_key(&mut fk("inspection_records", "control_id", "controls"))
+                .foreign_key(&mut fk("inspection_records", "performer_id", "users"))
+                .foreign_key(&mut fk("inspection_records", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_inspection_records_plan",
+            "inspection_records",
+            &["plan_id", "performed_at"],
+        ),
+        index(
+            "ix_inspection_records_control",
+            "inspection_records",
+            &["control_id"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("maintenance_records")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text_null("ci_id"))
+                .col(text("kind"))
+                .col(int("performed_at"))
+                .col(text("performer_id"))
+                .col(text("description"))
+                .col(text("result"))
+                .col(text_null("ticket_id"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("maintenance_records", "org_id", "orgs"))
+                .foreign_key(&mut fk("maintenance_records", "performer_id", "users"))
+                .foreign_key(&mut fk("maintenance_records", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_maintenance_records_org",
+            "maintenance_records",
+            &["org_path", "performed_at"],
+        ),
     ]
 }
 

@@ -1,6 +1,9 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
 pub(crate) mod calendar;
+pub(crate) mod cmdb;
+pub(crate) mod controls;
+pub(crate) mod inspections;
 pub(crate) mod knowledge;
 pub(crate) mod reports;
 pub(crate) mod tickets;
@@ -87,6 +90,45 @@ pub fn routes() -> Router<AppState> {
             get(knowledge::get).put(knowledge::update),
         )
         .route("/api/v1/knowledge/{id}/publish", post(knowledge::publish))
+        .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
+        .route("/api/v1/cis/export.xlsx", get(cmdb::export))
+        .route(
+            "/api/v1/cis/import",
+            post(cmdb::import).layer(axum::extract::DefaultBodyLimit::max(10 * 1024 * 1024)),
+        )
+        .route("/api/v1/cis/{id}", get(cmdb::get).put(cmdb::update))
+        .route("/api/v1/cis/{id}/relations", post(cmdb::add_relation))
+        .route(
+            "/api/v1/ci-relations/{id}",
+            axum::routing::delete(cmdb::remove_relation),
+        )
+        .route(
+            "/api/v1/tickets/{id}/cis",
+            get(cmdb::ticket_cis).post(cmdb::link_ticket),
+        )
+        .route(
+            "/api/v1/tickets/{id}/cis/{ci}",
+            axum::routing::delete(cmdb::unlink_ticket),
+        )
+        .route(
+            "/api/v1/ip-segments",
+            get(cmdb::segments).post(cmdb::create_segment),
+        )
+        .route("/api/v1/ip-segments/{id}", get(cmdb::segment))
+        .route(
+            "/api/v1/ip-segments/{id}/allocations",
+            post(cmdb::allocate),
+        )
+        .route(
+            "/api/v1/ip-allocations/{id}",
+            axum::routing::delete(cmdb::release),
+        )
+        .route("/api/v1/controls", get(controls::overview))
+        .route("/api/v1/controls/export.xlsx", get(controls::export))
+        .route("/api/v1/inspection-plans", get(inspections::list_plans).post(inspections::create_plan))
+        .route("/api/v1/inspection-plans/{id}", get(inspections::get_plan).put(inspections::update_plan))
+        .route("/api/v1/inspection-plans/{id}/records", post(inspections::file_record))
+        .route("/api/v1/maintenance-records", get(inspections::list_maintenance).post(inspections::create_maintenance))
         .route("/api/v1/reports/sla", get(reports::sla))
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
         .route("/api/v1/notifications", get(tickets::notifications))

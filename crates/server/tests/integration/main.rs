@@ -6,6 +6,7 @@ mod api;
 mod audit_tamper;
 mod calendar;
 mod cli;
+mod cmdb;
 mod knowledge;
 mod packs;
 mod permission_matrix;

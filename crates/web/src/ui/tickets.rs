@@ -309,7 +309,7 @@ struct Line {
 }
 
 /// (value, label, selected)
-type Opt = (String, String, bool);
+pub(super) type Opt = (String, String, bool);
 
 #[derive(Template)]
 #[template(path = "tickets.html")]
@@ -331,7 +331,7 @@ struct ListTpl {
     reason: String,
 }
 
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
+pub(super) fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
     items
         .into_iter()
         .map(|(v, l)| {
@@ -363,13 +363,17 @@ fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, S
         .collect()
 }
 
-async fn orgs_in(s: &AppState, u: &UiUser, action: Action) -> Result<Vec<OrgView>, WebError> {
+pub(super) async fn orgs_in(
+    s: &AppState,
+    u: &UiUser,
+    action: Action,
+) -> Result<Vec<OrgView>, WebError> {
     let mut c = ui(s.platform.db.read().await)?;
     let rows = ui(yunwei_store::orgs::list(&mut c, &u.principal.scope_for(action)).await)?;
     Ok(rows.iter().map(OrgView::from).collect())
 }
 
-fn indented(o: &OrgView) -> String {
+pub(super) fn indented(o: &OrgView) -> String {
     format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name)
 }
 
