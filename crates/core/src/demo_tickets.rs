@@ -93,7 +93,7 @@ fn choices_of(pr_: &Process, id: &str) -> (FieldType, Vec<(String, String)>) {
         .unwrap_or((FieldType::Text, vec![]))
 }
 
-async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError> {
+pub(crate) async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError> {
     let mut c = p.db.read().await?;
     let mut out = Vec::new();
     for u in ACTORS {

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cmdb;
 pub mod controls;
 pub mod demo;
+pub mod demo_cmdb;
 pub mod demo_tickets;
 pub mod export;
 pub mod files;

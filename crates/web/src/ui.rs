@@ -2,6 +2,9 @@
 //! server (in the use cases); menus only hide what would be refused.
 
 mod calendar;
+mod cmdb;
+mod controls;
+mod inspections;
 mod knowledge;
 mod tickets;
 
@@ -77,6 +80,47 @@ pub fn routes() -> Router<AppState> {
         .route("/knowledge/{id}", get(knowledge::page))
         .route("/knowledge/{id}/edit", post(knowledge::edit))
         .route("/knowledge/{id}/publish", post(knowledge::publish))
+        .route("/controls", get(controls::overview))
+        .route("/controls/export", post(controls::export))
+        .route("/inspections", get(inspections::list).post(inspections::create))
+        .route("/inspections/{id}", get(inspections::page))
+        .route(
+            "/inspections/{id}/records",
+            post(inspections::file_record).layer(DefaultBodyLimit::max(inspections::RECORD_LIMIT)),
+        )
+        .route("/inspections/{id}/active", post(inspections::set_active))
+        .route(
+            "/inspections/records/{rid}/items/{n}",
+            get(inspections::record_file),
+        )
+        .route(
+            "/maintenance",
+            get(inspections::maintenance).post(inspections::maintenance_create),
+        )
+        .route("/cmdb", get(cmdb::list))
+        .route("/cmdb/new", get(cmdb::new_page).post(cmdb::create))
+        .route("/cmdb/export", post(cmdb::export))
+        .route(
+            "/cmdb/import",
+            post(cmdb::import).layer(DefaultBodyLimit::max(cmdb::IMPORT_LIMIT)),
+        )
+        .route("/cmdb/import-template", get(cmdb::template))
+        .route("/cmdb/ip", get(cmdb::segments).post(cmdb::create_segment))
+        .route("/cmdb/ip/{id}", get(cmdb::segment))
+        .route("/cmdb/ip/{id}/allocate", post(cmdb::allocate))
+        .route(
+            "/cmdb/ip/{id}/allocations/{aid}/release",
+            post(cmdb::release),
+        )
+        .route("/cmdb/{id}", get(cmdb::page))
+        .route("/cmdb/{id}/edit", get(cmdb::edit_page).post(cmdb::edit))
+        .route("/cmdb/{id}/relations", post(cmdb::add_relation))
+        .route(
+            "/cmdb/{id}/relations/{rid}/remove",
+            post(cmdb::remove_relation),
+        )
+        .route("/tickets/{id}/cis", post(tickets::link_ci))
+        .route("/tickets/{id}/cis/{ci}/remove", post(tickets::unlink_ci))
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
@@ -126,11 +170,15 @@ impl Layout {
     fn for_user(u: &UiUser, active: &'static str) -> Self {
         let p = &u.principal;
         let mut nav = vec![("/", "首页")];
-        let items: [(&str, &str, Option<Action>); 13] = [
+        let items: &[(&str, &str, Option<Action>)] = &[
             ("/todo", "我的待办", Some(Action::BusinessRead)),
             ("/tickets", "工单", Some(Action::BusinessRead)),
             ("/search", "搜索", Some(Action::BusinessRead)),
             ("/knowledge", "知识库", Some(Action::BusinessRead)),
+            ("/cmdb", "配置管理", Some(Action::BusinessRead)),
+            ("/controls", "到期事项", Some(Action::BusinessRead)),
+            ("/inspections", "巡检计划", Some(Action::BusinessRead)),
+            ("/maintenance", "维护记录", Some(Action::BusinessRead)),
             ("/inbox", "消息", Some(Action::BusinessRead)),
             ("/orgs", "组织机构", Some(Action::OrgView)),
             ("/users", "用户管理", Some(Action::UserView)),
@@ -146,7 +194,7 @@ impl Layout {
             ("/calendar", "工作日历", None),
         ];
         if !p.must_change_password {
-            for (href, label, action) in items {
+            for &(href, label, action) in items {
                 if action.is_none_or(|a| p.can_somewhere(a)) {
                     nav.push((href, label));
                 }

@@ -459,3 +459,22 @@ async fn eeds_3_6_registers_are_kept_by_the_centre_and_vendors_only() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn demo_cmdb_seeds_a_connected_system_once() {
+    let app = TestApp::new().await;
+    assert_eq!(yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(), 11);
+    assert_eq!(yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(), 0);
+    let lead = app.login("demo_lead").await;
+    let sto = app.get("/api/v1/cis?q=STO-01", Some(&lead)).await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = app.get(&format!("/api/v1/cis/{sto}"), Some(&lead)).await.json();
+    let impact: Vec<&str> = d["impact"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    // Storage <- database server <- Oracle <- both applications.
+    assert_eq!(impact, ["SRV-DB-01", "DB-ORA-01", "APP-GKZF", "APP-YSYTH"]);
+    let segs = app.get("/api/v1/ip-segments", Some(&lead)).await.json();
+    assert_eq!(segs[0]["used"], 4);
+    app.cleanup().await;
+}

@@ -73,10 +73,6 @@ fn fmt_time(us: i64) -> String {
         .unwrap_or_default()
 }
 
-fn category_label(s: &str) -> &'static str {
-    Category::parse(s).map(|c| c.label()).unwrap_or("未知")
-}
-
 fn category_opts(current: &str) -> Vec<Opt> {
     opts(
         Category::ALL

@@ -790,6 +790,16 @@ struct FieldLine {
     long: bool,
 }
 
+/// A configuration item linked to the ticket.
+struct CiLine {
+    id: String,
+    code: String,
+    name: String,
+    category: &'static str,
+    /// `false`: outside the caller's scope, shown by code only.
+    visible: bool,
+}
+
 #[derive(Template)]
 #[template(path = "ticket.html")]
 struct TicketTpl {
@@ -819,6 +829,9 @@ struct TicketTpl {
     links: Vec<LinkLine>,
     events: Vec<EventLine>,
     note: String,
+    cis: Vec<CiLine>,
+    can_link_ci: bool,
+    ci_ref: String,
 }
 
 /// What the user typed in the form that was refused, shown again.
@@ -830,6 +843,8 @@ struct Kept {
     assignee: String,
     vote_comment: String,
     note: String,
+    /// The 配置项编号 of the link form.
+    ci: String,
 }
 
 fn notice_of(msg: &str) -> Option<String> {
@@ -840,6 +855,8 @@ fn notice_of(msg: &str) -> Option<String> {
             "vote" => "审批意见已提交",
             "comment" => "评论已添加",
             "attached" => "附件已上传",
+            "ci_linked" => "已关联配置项",
+            "ci_unlinked" => "已取消关联配置项",
             _ => return None,
         }
         .to_string(),
@@ -1042,6 +1059,21 @@ async fn ticket_view(
             class: format!("ev-{}", e.kind),
         })
         .collect();
+    let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &d.ticket.id).await)?
+        .into_iter()
+        .map(|c| {
+            let visible = u.principal.can(Action::BusinessRead, &c.org_path);
+            CiLine {
+                category: yunwei_domain::cmdb::Category::parse(&c.category)
+                    .map(|k| k.label())
+                    .unwrap_or("未知"),
+                name: if visible { c.name } else { "（无权查看）".into() },
+                id: c.id,
+                code: c.code,
+                visible,
+            }
+        })
+        .collect();
     let page = render(&TicketTpl {
         l: Layout::for_user(u, "/tickets").with(notice, error.map(|e| e.message.clone())),
         id: d.ticket.id.clone(),
@@ -1073,6 +1105,11 @@ async fn ticket_view(
         links,
         events,
         note: kept.note,
+        cis,
+        can_link_ci: u
+            .principal
+            .can(Action::BusinessOperate, &d.ticket.org_path),
+        ci_ref: kept.ci,
     });
     match error {
         Some(e) => refused(page, e),
@@ -1219,6 +1256,47 @@ pub(super) async fn comment(
         ..Default::default()
     };
     after(&s, &u, &id, r, "comment", kept).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct LinkCiForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ci: String,
+}
+
+/// Links a configuration item (by its code) to the ticket.
+pub(super) async fn link_ci(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<LinkCiForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let r = yunwei_core::cmdb::link_ticket(&s.platform, &ctx, &u.principal, &id, &f.ci)
+        .await
+        .map(|_| ());
+    let kept = Kept {
+        ci: f.ci,
+        ..Default::default()
+    };
+    after(&s, &u, &id, r, "ci_linked", kept).await
+}
+
+pub(super) async fn unlink_ci(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path((id, ci)): Path<(String, String)>,
+    UiForm(f): UiForm<CsrfOnly>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let r = yunwei_core::cmdb::unlink_ticket(&s.platform, &ctx, &u.principal, &id, &ci).await;
+    after(&s, &u, &id, r, "ci_unlinked", Kept::default()).await
 }
 
 /// The upload form, read in full (the body limit of the route bounds it).
@@ -1537,11 +1615,13 @@ pub(super) async fn search(
                     href: match h.doc_type.as_str() {
                         "ticket" => format!("/tickets/{}", urlencoding(&h.doc_id)),
                         "article" => format!("/knowledge/{}", urlencoding(&h.doc_id)),
+                        "ci" => format!("/cmdb/{}", urlencoding(&h.doc_id)),
                         _ => String::new(),
                     },
                     kind: match h.doc_type.as_str() {
                         "ticket" => "工单",
                         "article" => "知识库",
+                        "ci" => "配置项",
                         _ => "文档",
                     },
                     title: h.title,
