@@ -444,3 +444,139 @@ async fn jscz_50_business_and_vendor_accounts_have_no_admin_rights() {
     }
     w.app.cleanup().await;
 }
+
+// ---- the operations registers (issue 4, ADR 0005) ----
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RegisterOp {
+    ReadItem,
+    CreateItem,
+    EditItem,
+    AllocateAddress,
+}
+
+/// What `actor` may do to the registers of `target`, written out by hand:
+/// the information centre's roles cover the whole province (JSCZ-6) and
+/// keep the registers (RegisterEdit); business staff read their own
+/// organisation only; vendor engineers keep only their own organisation's;
+/// the third-party administrator and the three administrators see no
+/// registers. Returns (may read, may change).
+fn register_rights(actor: &str, target: &str) -> (bool, bool) {
+    match actor {
+        "demo_director" | "demo_deputy" | "demo_lead" | "demo_hwops" | "demo_soft" => (true, true),
+        "demo_staff" => (target == "nanjing", false),
+        _ => (false, false),
+    }
+}
+
+#[tokio::test]
+async fn eeds_3_6_register_permission_matrix() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let orgs = app.get("/api/v1/orgs", Some(&lead)).await.json();
+    let orgs = orgs.as_array().or_else(|| orgs["orgs"].as_array()).expect("org list").clone();
+    let org_id = |name: &str| {
+        orgs.iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("{name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // One item and one segment in each target organisation.
+    let mut items: HashMap<&str, String> = HashMap::new();
+    let mut segments: HashMap<&str, String> = HashMap::new();
+    for (n, (key, name)) in TARGETS.iter().enumerate() {
+        let r = app
+            .post_json(
+                "/api/v1/cis",
+                Some(&lead),
+                json!({"code": format!("M-{key}"), "name": name, "category": "hardware", "org_id": org_id(name)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        items.insert(key, r.json()["ci"]["id"].as_str().unwrap().to_string());
+        let r = app
+            .post_json(
+                "/api/v1/ip-segments",
+                Some(&lead),
+                json!({"cidr": format!("10.{}.0.0/24", 100 + n), "org_id": org_id(name)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        segments.insert(key, r.json()["id"].as_str().unwrap().to_string());
+    }
+    let actors = [
+        "demo_director",
+        "demo_deputy",
+        "demo_lead",
+        "demo_hwops",
+        "demo_soft",
+        "demo_staff",
+        "demo_unit",
+        "demo_vendor",
+        "demo_vendor_admin",
+        "nj_sysadmin",
+        "nj_secadmin",
+        "nj_audadmin",
+    ];
+    let mut host = 1;
+    let mut failures = Vec::new();
+    for actor in actors {
+        let token = app.login(actor).await;
+        for (n, (key, name)) in TARGETS.iter().enumerate() {
+            let (read, change) = register_rights(actor, key);
+            for op in [
+                RegisterOp::ReadItem,
+                RegisterOp::CreateItem,
+                RegisterOp::EditItem,
+                RegisterOp::AllocateAddress,
+            ] {
+                host += 1;
+                let item = &items[key];
+                let r = match op {
+                    RegisterOp::ReadItem => app.get(&format!("/api/v1/cis/{item}"), Some(&token)).await,
+                    RegisterOp::CreateItem => {
+                        app.post_json(
+                            "/api/v1/cis",
+                            Some(&token),
+                            json!({"name": "矩阵测试", "category": "network", "org_id": org_id(name)}),
+                        )
+                        .await
+                    }
+                    RegisterOp::EditItem => {
+                        app.put_json(
+                            &format!("/api/v1/cis/{item}"),
+                            Some(&token),
+                            json!({"name": format!("{name}{host}"), "category": "hardware"}),
+                        )
+                        .await
+                    }
+                    RegisterOp::AllocateAddress => {
+                        app.post_json(
+                            &format!("/api/v1/ip-segments/{}/allocations", segments[key]),
+                            Some(&token),
+                            json!({"address": format!("10.{}.0.{}", 100 + n, host % 250 + 1)}),
+                        )
+                        .await
+                    }
+                };
+                // Allowed: success. Not allowed: 403 when the caller may
+                // read the object (or creates one), 404 when it is hidden.
+                let expected = match (op, read, change) {
+                    (RegisterOp::ReadItem, true, _) => StatusCode::OK,
+                    (RegisterOp::ReadItem, false, _) => StatusCode::NOT_FOUND,
+                    (RegisterOp::CreateItem, _, true) => StatusCode::CREATED,
+                    (RegisterOp::CreateItem, _, false) => StatusCode::FORBIDDEN,
+                    (RegisterOp::EditItem, _, true) => StatusCode::OK,
+                    (RegisterOp::AllocateAddress, _, true) => StatusCode::CREATED,
+                    (_, true, false) => StatusCode::FORBIDDEN,
+                    (_, false, false) => StatusCode::NOT_FOUND,
+                };
+                if r.status != expected {
+                    failures.push(format!("{actor} {op:?} {key}: {} (expected {expected}) {}", r.status, r.text()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    app.cleanup().await;
+}
