@@ -2,6 +2,7 @@
 //! checks what it may do, and writes its change together with the audit
 //! record in one transaction.
 
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

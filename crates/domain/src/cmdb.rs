@@ -76,6 +76,23 @@ labelled_enum!(
     }
 );
 
+labelled_enum!(
+    /// Kinds of technical archive documents (EEDS-3.6.1, EEDS-3.6.2,
+    /// NTCZ-3.1.7).
+    ArchiveKind, "archive.kind_invalid", "资料类别" {
+        TechInfo = "tech_info", "信息系统技术资料";
+        DeviceLayout = "device_layout", "设备布置图";
+        IpMap = "ip_map", "IP地址分布图";
+        NetworkDiagram = "network_diagram", "网络连接图及配置资料";
+        ConfigList = "config_list", "软硬件配置清单";
+        Manual = "manual", "使用手册和维护手册";
+        MediaLicence = "media_licence", "软件介质、许可证、版本及补丁资料";
+        InstallManual = "install_manual", "安装、操作和开发手册";
+        EmergencyPlan = "emergency_plan", "应急预案";
+        Other = "other", "其他资料";
+    }
+);
+
 impl RelationKind {
     /// Whether a failure of `to` affects `from` (and so everything that
     /// depends on `from`): true for runs on and depends on; a connection is

@@ -70,6 +70,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "controls",
         steps: controls,
     },
+    Migration {
+        version: 9,
+        name: "archives",
+        steps: archives,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -676,6 +681,55 @@ fn cmdb(b: Backend) -> Vec<Step> {
             &["segment_id"],
         ),
         index("ix_ip_allocations_ci", "ip_allocations", &["ci_id"]),
+    ]
+}
+
+/// Technical archives (issue 4, EEDS-3.6, NTCZ-3.1.7): documents of an
+/// item or a system, each version a file of the content-addressed store
+/// with its SM3 digest.
+fn archives(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("archive_docs")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("title"))
+                .col(text("kind"))
+                .col(text_null("ci_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(int("current_version"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("archive_docs", "ci_id", "cis"))
+                .foreign_key(&mut fk("archive_docs", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        index("ix_archive_docs_org", "archive_docs", &["org_path", "updated_at"]),
+        index("ix_archive_docs_ci", "archive_docs", &["ci_id"]),
+        Step::Table(
+            Table::create()
+                .table("archive_versions")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("doc_id"))
+                .col(int("version"))
+                .col(text("filename"))
+                .col(text("sm3"))
+                .col(int("size"))
+                .col(text("note"))
+                .col(text("uploaded_by"))
+                .col(int("uploaded_at"))
+                .foreign_key(&mut fk("archive_versions", "doc_id", "archive_docs"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_archive_versions",
+            "archive_versions",
+            &["doc_id", "version"],
+        ),
     ]
 }
 

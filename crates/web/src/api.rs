@@ -1,6 +1,7 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
 pub(crate) mod calendar;
+pub(crate) mod archives;
 pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
@@ -90,6 +91,25 @@ pub fn routes() -> Router<AppState> {
             get(knowledge::get).put(knowledge::update),
         )
         .route("/api/v1/knowledge/{id}/publish", post(knowledge::publish))
+        .route(
+            "/api/v1/archives",
+            get(archives::list).post(archives::create).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    yunwei_core::archives::MAX_FILE_BYTES + 64 * 1024,
+                ),
+            ),
+        )
+        .route("/api/v1/archives/{id}", get(archives::get))
+        .route(
+            "/api/v1/archives/{id}/versions",
+            post(archives::add_version).layer(axum::extract::DefaultBodyLimit::max(
+                yunwei_core::archives::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/api/v1/archive-versions/{id}/download",
+            get(archives::download),
+        )
         .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
         .route("/api/v1/cis/export.xlsx", get(cmdb::export))
         .route(

@@ -478,3 +478,127 @@ async fn demo_cmdb_seeds_a_connected_system_once() {
     assert_eq!(segs[0]["used"], 4);
     app.cleanup().await;
 }
+
+async fn upload_file(app: &TestApp, token: &str, path: &str, bytes: &[u8]) -> TestResponse {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(bytes.to_vec()))
+        .unwrap();
+    app.request(req).await
+}
+
+#[tokio::test]
+async fn eeds_3_6_archives_are_versioned_with_their_hash() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    create(&app, &lead, json!({"code": "SW-ARC", "name": "核心交换机", "category": "network"})).await;
+    let title = urlencoding("核心交换机配置清单");
+    let r = upload_file(
+        &app,
+        &lead,
+        &format!("/api/v1/archives?title={title}&kind=config_list&ci=SW-ARC&filename=sw.cfg"),
+        b"hostname core-1\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = r.json();
+    let id = doc["id"].as_str().unwrap().to_string();
+    assert_eq!(doc["kind_label"], "软硬件配置清单");
+    assert_eq!(doc["ci_code"], "SW-ARC");
+    // The recorded digest is the SM3 of the uploaded content.
+    let digest = hex::encode(yunwei_domain::crypto::Crypto::sm3(&yunwei_domain::crypto::SoftwareCrypto, b"hostname core-1\n"));
+    assert_eq!(doc["versions"][0]["sm3"], digest.as_str());
+    let r = upload_file(
+        &app,
+        &lead,
+        &format!("/api/v1/archives/{id}/versions?filename=sw-v2.cfg&note=%E6%89%A9%E5%AE%B9"),
+        b"hostname core-1\nvlan 20\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["current_version"], 2);
+    let versions = doc["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["note"], "扩容");
+    // The first version is still there, byte for byte.
+    let v1 = versions[1]["id"].as_str().unwrap();
+    let r = app.get(&format!("/api/v1/archive-versions/{v1}/download"), Some(&lead)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(&r.body[..], b"hostname core-1\n");
+    let list = app.get("/api/v1/archives", Some(&lead)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    for (q, code) in [
+        ("title=x&kind=blueprint&filename=a", "archive.kind_invalid"),
+        ("title=&kind=manual&filename=a", "cmdb.field_required"),
+    ] {
+        let r = upload_file(&app, &lead, &format!("/api/v1/archives?{q}"), b"x").await;
+        assert_eq!(r.json()["code"], code, "{q}");
+    }
+    let r = upload_file(&app, &lead, "/api/v1/archives?title=x&kind=manual&filename=a", b"").await;
+    assert_eq!(r.json()["code"], "archive.size");
+    assert_eq!(audit_count(&app, "archive.create").await, 1);
+    assert_eq!(audit_count(&app, "archive.version").await, 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn eeds_3_6_archive_downloads_only_by_the_permitted_and_every_one_audited() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let unit = app.login("demo_unit").await;
+    let orgs = app.get("/api/v1/orgs", Some(&lead)).await.json();
+    let nj = orgs
+        .as_array()
+        .or_else(|| orgs["orgs"].as_array())
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "南京市财政局")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = upload_file(
+        &app,
+        &lead,
+        &format!("/api/v1/archives?title=ip&kind=ip_map&org_id={nj}&filename=ip.xlsx"),
+        b"10.32.1.0/24",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = r.json();
+    let v = doc["versions"][0]["id"].as_str().unwrap().to_string();
+    let dl = format!("/api/v1/archive-versions/{v}/download");
+    // Nanjing's business staff see that the document exists, not its content.
+    let seen = app.get("/api/v1/archives", Some(&staff)).await.json();
+    assert_eq!(seen[0]["can_download"], false);
+    assert_eq!(app.get(&dl, Some(&staff)).await.status, StatusCode::FORBIDDEN);
+    // Another unit does not even see it.
+    assert_eq!(app.get(&dl, Some(&unit)).await.status, StatusCode::NOT_FOUND);
+    // Those who keep the register download it.
+    assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
+    assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
+    let mut c = app.platform.db.read().await.unwrap();
+    let f = AuditFilter {
+        action: Some("archive.download".into()),
+        ..Default::default()
+    };
+    let recs = yunwei_store::audit::search(&mut c, &Scope::system(), &f, 10).await.unwrap();
+    drop(c);
+    let results: Vec<&str> = recs.iter().map(|r| r.result.as_str()).collect();
+    assert_eq!(results, ["success", "success", "denied"], "{recs:?}");
+    assert!(recs[0].after.contains("SM3="));
+    // Staff may not upload either.
+    let r = upload_file(&app, &staff, &format!("/api/v1/archives?title=x&kind=manual&org_id={nj}&filename=a"), b"x").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    app.cleanup().await;
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}

@@ -1,0 +1,80 @@
+//! Technical archives under `/api/v1/archives` (EEDS-3.6, NTCZ-3.1.7).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yunwei_core::archives::{self, NewDoc};
+
+use super::ApiResult;
+use crate::error::WebError;
+use crate::extract::{ApiUser, ReqCtx};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    pub ci_id: Option<String>,
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    Ok(Json(json!(
+        archives::list(&s.platform, &pr, q.ci_id.as_deref()).await?
+    )))
+}
+
+/// The request body is the file; the rest comes in the query.
+pub async fn create(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<NewDoc>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let d = archives::create(&s.platform, &ctx, &pr, &q, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!(d))))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    Ok(Json(json!(archives::get(&s.platform, &pr, &id).await?)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct VersionQuery {
+    pub filename: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn add_version(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let d = archives::add_version(&s.platform, &ctx, &pr, &id, &q.filename, &q.note, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!(d))))
+}
+
+pub async fn download(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (v, bytes) = archives::download(&s.platform, &ctx, &pr, &id).await?;
+    Ok(super::tickets::attachment_response(&v.filename, bytes))
+}
