@@ -253,12 +253,10 @@ pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
 /// Who answers for the subject of an occurrence (the plan's creator).
 async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppError> {
     Ok(match ctl.subject_type.as_str() {
-        crate::inspections::SUBJECT => {
-            yunwei_store::inspections::get_plan(c, &ctl.subject_id)
-                .await?
-                .map(|p| vec![p.created_by])
-                .unwrap_or_default()
-        }
+        crate::inspections::SUBJECT => yunwei_store::inspections::get_plan(c, &ctl.subject_id)
+            .await?
+            .map(|p| vec![p.created_by])
+            .unwrap_or_default(),
         _ => vec![],
     })
 }
@@ -451,7 +449,11 @@ pub async fn overview(
         now,
     };
     for r in &rows {
-        let v = view(r, names.get(&r.org_id).map(String::as_str).unwrap_or(""), now);
+        let v = view(
+            r,
+            names.get(&r.org_id).map(String::as_str).unwrap_or(""),
+            now,
+        );
         match status_of(r, now) {
             DueStatus::Overdue => out.overdue.push(v),
             DueStatus::DueSoon => out.due_soon.push(v),
@@ -480,7 +482,11 @@ pub async fn export(
     let data: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let v = view(r, names.get(&r.org_id).map(String::as_str).unwrap_or(""), now);
+            let v = view(
+                r,
+                names.get(&r.org_id).map(String::as_str).unwrap_or(""),
+                now,
+            );
             vec![
                 v.kind_label.to_string(),
                 v.title,
@@ -498,7 +504,14 @@ pub async fn export(
         &pr.display_name,
         p.clock.now(),
         &[
-            "类型", "事项", "机构", "周期", "截止日期", "状态", "依据", "完成时间",
+            "类型",
+            "事项",
+            "机构",
+            "周期",
+            "截止日期",
+            "状态",
+            "依据",
+            "完成时间",
         ],
         &data,
     )?;

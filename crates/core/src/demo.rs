@@ -228,3 +228,273 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         Ok(true)
     })
 }
+
+// ---- inspection plans, records and due controls (issue 4) ----
+
+/// A demo user acting in the seed (its initial password is not in the way).
+async fn demo_principal(
+    p: &Platform,
+    username: &str,
+) -> Result<Option<crate::Principal>, AppError> {
+    let mut c = p.db.read().await?;
+    let Some(u) = ustore::by_username(&mut c, username).await? else {
+        return Ok(None);
+    };
+    let mut pr = crate::auth::principal_of(&mut c, &u, None).await?;
+    pr.must_change_password = false;
+    Ok(Some(pr))
+}
+
+/// The platform with its clock moved back by `days` (whole days, same time
+/// of day), for records that were filed in the past.
+fn days_ago(p: &Platform, days: i64) -> Platform {
+    let mut past = p.clone();
+    past.clock = std::sync::Arc::new(yunwei_domain::clock::FixedClock::new(
+        p.clock.now() - chrono::Duration::days(days),
+    ));
+    past
+}
+
+fn lines(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn answers(n: usize, abnormal: &[(usize, &str)]) -> Vec<crate::inspections::ItemInput> {
+    (0..n)
+        .map(|i| match abnormal.iter().find(|(k, _)| *k == i) {
+            Some((_, note)) => crate::inspections::ItemInput {
+                status: "abnormal".into(),
+                note: (*note).into(),
+                attachment: None,
+            },
+            None => crate::inspections::ItemInput {
+                status: "normal".into(),
+                note: String::new(),
+                attachment: None,
+            },
+        })
+        .collect()
+}
+
+/// Seeds the inspection demo once (nothing happens when plans exist),
+/// through the same use cases and audit as real work: a monthly website
+/// content patrol started two months ago whose last month was missed
+/// (overdue, EEDS-1.4.1), the yearly inspection (EEDS-2.2.2.6), a weekly
+/// machine-room inspection with its records, one abnormal finding with its
+/// incident, and a few maintenance records (EEDS-2.2.2.2). Run after the
+/// demo tickets. Returns how many plans were created.
+pub async fn seed_controls(p: &Platform) -> Result<usize, AppError> {
+    use crate::inspections::{self as insp, MaintenanceInput, PlanInput, RecordInput};
+    use chrono::Datelike;
+    let (center, hw) = {
+        let mut c = p.db.read().await?;
+        let existing = yunwei_store::inspections::list_plans(
+            &mut c,
+            &yunwei_store::Scope::system(),
+            &Default::default(),
+            1,
+        )
+        .await?;
+        if !existing.is_empty() {
+            return Ok(0);
+        }
+        let Some(root) = orgs::root(&mut c).await? else {
+            return Ok(0);
+        };
+        let Some(center) = orgs::find_child(&mut c, &root.id, "信息中心").await? else {
+            return Ok(0);
+        };
+        let hw = orgs::find_child(&mut c, &center.id, "硬件运维科")
+            .await?
+            .unwrap_or_else(|| center.clone());
+        (center, hw)
+    };
+    let (Some(soft), Some(lead), Some(hwops)) = (
+        demo_principal(p, "demo_soft").await?,
+        demo_principal(p, "demo_lead").await?,
+        demo_principal(p, "demo_hwops").await?,
+    ) else {
+        return Ok(0);
+    };
+    let ctx = Ctx::system("demo-controls");
+    let today = crate::controls::today(p);
+    let mut created = 0;
+
+    // 1. Monthly website content patrol from two months ago: the first
+    // month done, last month missed (overdue since the 1st), this month open.
+    let two_months_ago = today - chrono::Months::new(2);
+    let start = two_months_ago.with_day(1).unwrap_or(two_months_ago);
+    let back = (today - start).num_days();
+    let at_start = days_ago(p, back);
+    let patrol = insp::create_plan(
+        &at_start,
+        &ctx,
+        &soft,
+        &PlanInput {
+            name: "门户网站内容月度巡查".into(),
+            kind: "patrol".into(),
+            recurrence: "monthly".into(),
+            checklist: lines(&[
+                "首页及各栏目信息是否按时更新",
+                "发布内容是否经过审核、有无错别字",
+                "是否存在过期或失效信息",
+                "外部链接和附件是否可正常访问",
+                "是否存在涉密或敏感信息",
+            ]),
+            org_id: Some(center.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-1.4.1".into()),
+            first_date: Some(start.format("%Y-%m-%d").to_string()),
+        },
+    )
+    .await?;
+    created += 1;
+    insp::file_record(
+        &days_ago(p, back - 12),
+        &ctx,
+        &soft,
+        &patrol.id,
+        &RecordInput {
+            results: answers(5, &[]),
+            summary: "各栏目更新及时，未发现问题。".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // 2. The yearly inspection of the whole centre, due at the year's end.
+    let jan1 = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    insp::create_plan(
+        p,
+        &ctx,
+        &lead,
+        &PlanInput {
+            name: "信息系统运维管理年度巡回检查".into(),
+            kind: "inspection".into(),
+            recurrence: "yearly".into(),
+            checklist: lines(&[
+                "各维护作业计划的执行情况",
+                "技术档案和资料管理",
+                "备份及日志管理",
+                "安全保密管理制度落实情况",
+                "硬件、网络、基础软件和应用软件运行状况",
+            ]),
+            org_id: Some(center.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-2.2.2.6".into()),
+            first_date: Some(jan1.format("%Y-%m-%d").to_string()),
+        },
+    )
+    .await?;
+    created += 1;
+
+    // 3. The weekly machine-room inspection of the last four weeks (the
+    // same weekday each week): three normal weeks, then an abnormal finding
+    // with its incident; this week is open.
+    let checklist = [
+        "机房温湿度是否在正常范围",
+        "UPS 及配电运行状态",
+        "精密空调与新风运行状态",
+        "服务器及存储设备指示灯与告警",
+        "网络设备运行状态与链路",
+        "消防与门禁设施",
+    ];
+    let weekly = insp::create_plan(
+        &days_ago(p, 28),
+        &ctx,
+        &hwops,
+        &PlanInput {
+            name: "信息中心机房每周巡检".into(),
+            kind: "inspection".into(),
+            recurrence: "weekly".into(),
+            checklist: lines(&checklist),
+            org_id: Some(hw.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-2.2.1.4".into()),
+            first_date: Some(
+                (today - chrono::Duration::days(28))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
+        },
+    )
+    .await?;
+    created += 1;
+    for weeks_back in [4, 3, 2] {
+        insp::file_record(
+            &days_ago(p, weeks_back * 7),
+            &ctx,
+            &hwops,
+            &weekly.id,
+            &RecordInput {
+                results: answers(checklist.len(), &[]),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let jscz = p.packs.iter().any(|pk| pk.id == "jscz");
+    insp::file_record(
+        &days_ago(p, 7),
+        &ctx,
+        &hwops,
+        &weekly.id,
+        &RecordInput {
+            results: answers(
+                checklist.len(),
+                &[(1, "UPS 2号电池组内阻告警，后备时间降至8分钟")],
+            ),
+            summary: "UPS 2号电池组老化，需联系厂商更换。".into(),
+            open_incident: jscz,
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // 4. Maintenance records of several kinds.
+    let when = |days: i64| {
+        (p.clock.now() - chrono::Duration::days(days))
+            .with_timezone(&yunwei_domain::calendar::shanghai())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    for (kind, days, description, result) in [
+        (
+            "routine",
+            9,
+            "每周服务器操作系统补丁检查与日志巡检",
+            "12台服务器补丁均为最新，日志无异常",
+        ),
+        (
+            "backup_restore",
+            5,
+            "预算管理一体化系统数据库全量备份恢复验证",
+            "在测试环境恢复成功，数据校验一致",
+        ),
+        (
+            "fault",
+            2,
+            "核心交换机 Gi1/0/24 端口故障处理，更换光模块",
+            "链路恢复正常，已观察24小时无丢包",
+        ),
+    ] {
+        insp::create_maintenance(
+            p,
+            &ctx,
+            &hwops,
+            &MaintenanceInput {
+                kind: kind.into(),
+                description: description.into(),
+                result: result.into(),
+                org_id: Some(hw.id.clone()),
+                ci_id: None,
+                performed_at: Some(when(days)),
+                ticket: None,
+            },
+        )
+        .await?;
+    }
+    // The current periods of every plan exist now.
+    insp::roll_forward(p).await?;
+    Ok(created)
+}

@@ -124,7 +124,8 @@ fn validate_kind(s: &str) -> Result<&'static str, AppError> {
 }
 
 fn validate_recurrence(s: &str) -> Result<Recurrence, AppError> {
-    Recurrence::parse(s).map_err(|e| AppError::bad_request("inspection.recurrence_invalid", e.message))
+    Recurrence::parse(s)
+        .map_err(|e| AppError::bad_request("inspection.recurrence_invalid", e.message))
 }
 
 /// The checklist: one item per non-empty line, in order (EEDS-3.5.1).
@@ -230,7 +231,11 @@ fn not_found() -> AppError {
     AppError::not_found("巡检计划")
 }
 
-async fn org_of(c: &mut DbConn, org_id: Option<&str>, pr: &Principal) -> Result<orgs::OrgRow, AppError> {
+async fn org_of(
+    c: &mut DbConn,
+    org_id: Option<&str>,
+    pr: &Principal,
+) -> Result<orgs::OrgRow, AppError> {
     let id = org_id
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -272,23 +277,49 @@ fn subject(plan: &PlanRow) -> Subject<'_> {
     }
 }
 
+/// Where the plan's occurrences continue from.
+#[derive(Debug, Clone, Copy)]
+enum Since {
+    /// After the newest existing occurrence (or from the first day when
+    /// there is none): periods of a deactivated stretch are not owed.
+    Latest,
+    /// From the plan's first day (it was changed).
+    FirstDate,
+    /// From today's period (the plan was resumed).
+    Today,
+}
+
 /// Creates the plan's occurrences through today, in the caller's
 /// transaction; returns how many were new.
-async fn ensure_plan(p: &Platform, c: &mut DbConn, plan: &PlanRow) -> Result<usize, AppError> {
+async fn ensure_plan(
+    p: &Platform,
+    c: &mut DbConn,
+    plan: &PlanRow,
+    since: Since,
+) -> Result<usize, AppError> {
     if !plan.active {
         return Ok(0);
     }
     let r = validate_recurrence(&plan.recurrence)?;
     let first = parse_date(&plan.first_date)?;
-    controls::ensure_periodic(
-        c,
-        &subject(plan),
-        r,
-        first,
-        controls::today(p),
-        p.now_us(),
-    )
-    .await
+    let today = controls::today(p);
+    let from = match since {
+        Since::FirstDate => first,
+        Since::Today => first.max(today),
+        Since::Latest => {
+            let latest_end = cstore::of_subject(c, SUBJECT, &plan.id, 1)
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|ctl| ctl.period_end)
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+            match latest_end {
+                Some(end) => first.max(end + chrono::Duration::days(1)),
+                None => first,
+            }
+        }
+    };
+    controls::ensure_periodic(c, &subject(plan), r, from, today, p.now_us()).await
 }
 
 /// The job's part: every active plan gets the occurrence of the current
@@ -325,7 +356,7 @@ pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
             let Some(plan) = store::get_plan(&mut c, &plan.id).await? else {
                 return Ok(0);
             };
-            let n = ensure_plan(p, &mut c, &plan).await?;
+            let n = ensure_plan(p, &mut c, &plan, Since::Latest).await?;
             if n > 0 {
                 record(
                     p,
@@ -412,14 +443,19 @@ pub async fn create_plan(
             updated_at: now,
         };
         store::insert_plan(&mut c, &plan).await?;
-        let n = ensure_plan(p, &mut c, &plan).await?;
+        let n = ensure_plan(p, &mut c, &plan, Since::FirstDate).await?;
         record(
             p,
             &mut c,
             ctx,
             Actor::User(pr),
             Event::success("inspection.plan_create", SUBJECT, &plan.id)
-                .after(format!("{}，{}：{}", plan_text(&plan), org.name, checklist.join("；")))
+                .after(format!(
+                    "{}，{}：{}",
+                    plan_text(&plan),
+                    org.name,
+                    checklist.join("；")
+                ))
                 .reason(format!("生成 {n} 个周期的到期事项")),
         )
         .await?;
@@ -485,7 +521,11 @@ pub async fn update_plan(
         .map(validate_checklist)
         .transpose()?;
     let first_date = input.first_date.as_deref().map(parse_date).transpose()?;
-    let ci_id = input.ci_id.as_deref().map(|s| validate_ci(Some(s))).transpose()?;
+    let ci_id = input
+        .ci_id
+        .as_deref()
+        .map(|s| validate_ci(Some(s)))
+        .transpose()?;
     in_tx!(p.db, |c| {
         let before = load_for_edit(&mut c, pr, id).await?;
         let mut after = before.clone();
@@ -496,7 +536,8 @@ pub async fn update_plan(
             after.recurrence = r.as_str().to_string();
         }
         if let Some(items) = &checklist {
-            after.checklist_json = serde_json::to_string(items).map_err(|_| AppError::internal())?;
+            after.checklist_json =
+                serde_json::to_string(items).map_err(|_| AppError::internal())?;
         }
         if let Some(d) = first_date {
             after.first_date = d.format("%Y-%m-%d").to_string();
@@ -543,7 +584,14 @@ pub async fn update_plan(
             )
             .await?;
         }
-        let created = ensure_plan(p, &mut c, &after).await?;
+        let since = if !before.active && after.active {
+            Since::Today
+        } else if after.first_date != before.first_date {
+            Since::FirstDate
+        } else {
+            Since::Latest
+        };
+        let created = ensure_plan(p, &mut c, &after, since).await?;
         let action = match (before.active, after.active) {
             (true, false) => "inspection.plan_deactivate",
             (false, true) => "inspection.plan_activate",
@@ -563,9 +611,7 @@ pub async fn update_plan(
             Event::success(action, SUBJECT, &after.id)
                 .before(before_text)
                 .after(after_text)
-                .reason(format!(
-                    "撤销未到期事项 {removed} 项，生成 {created} 项"
-                )),
+                .reason(format!("撤销未到期事项 {removed} 项，生成 {created} 项")),
         )
         .await?;
         Ok(after)
@@ -745,15 +791,16 @@ async fn occurrence_for(
                 .await?
                 .filter(|c| c.subject_type == SUBJECT && c.subject_id == plan.id)
                 .ok_or_else(|| {
-                    AppError::bad_request(
-                        "inspection.occurrence_invalid",
-                        "所选周期不属于该计划",
-                    )
+                    AppError::bad_request("inspection.occurrence_invalid", "所选周期不属于该计划")
                 })?;
             if ctl.done_at.is_some() {
                 return Err(done());
             }
-            if ctl.period_start.as_deref().is_some_and(|s| s > today.as_str()) {
+            if ctl
+                .period_start
+                .as_deref()
+                .is_some_and(|s| s > today.as_str())
+            {
                 return Err(AppError::bad_request(
                     "inspection.occurrence_future",
                     "该周期尚未开始，不能提前登记",
@@ -766,7 +813,11 @@ async fn occurrence_for(
                 .await?
                 .into_iter()
                 .filter(|c| c.done_at.is_none())
-                .filter(|c| c.period_start.as_deref().is_none_or(|s| s <= today.as_str()))
+                .filter(|c| {
+                    c.period_start
+                        .as_deref()
+                        .is_none_or(|s| s <= today.as_str())
+                })
                 .collect();
             open.sort_by_key(|c| c.due_at);
             let now = p.now_us();
@@ -842,12 +893,17 @@ pub async fn file_record(
                 "检查表已被修改，请刷新页面后重新填写",
             ));
         }
-        ensure_plan(p, &mut c, &plan).await?;
+        ensure_plan(p, &mut c, &plan, Since::Latest).await?;
         let ctl = occurrence_for(p, &mut c, &plan, input.control_id.as_deref()).await?;
         let now = p.now_us();
         let record_id = new_id();
-        if !cstore::mark_done(&mut c, &ctl.id, now, &format!("inspection_record:{record_id}"))
-            .await?
+        if !cstore::mark_done(
+            &mut c,
+            &ctl.id,
+            now,
+            &format!("inspection_record:{record_id}"),
+        )
+        .await?
         {
             return Err(AppError::conflict(
                 "inspection.occurrence_done",
@@ -903,7 +959,17 @@ pub async fn file_record(
                     .await?
                     .ok_or_else(|| AppError::not_found("机构"))?;
                 let t = crate::tickets::insert_ticket(
-                    p, &mut c, ctx, pr, pk, process, &title, &org, &pr.user_id, &fields, cal,
+                    p,
+                    &mut c,
+                    ctx,
+                    pr,
+                    pk,
+                    process,
+                    &title,
+                    &org,
+                    &pr.user_id,
+                    &fields,
+                    cal,
                 )
                 .await?;
                 Some(t)
@@ -1000,12 +1066,7 @@ pub struct PlanSummary {
     pub next: Option<ControlView>,
 }
 
-fn summary_of(
-    plan: &PlanRow,
-    org_name: &str,
-    open: &[&ControlRow],
-    now: i64,
-) -> PlanSummary {
+fn summary_of(plan: &PlanRow, org_name: &str, open: &[&ControlRow], now: i64) -> PlanSummary {
     let next = open.iter().min_by_key(|c| c.due_at);
     PlanSummary {
         id: plan.id.clone(),
@@ -1097,7 +1158,10 @@ pub async fn list_plans(
     let (open, _) = cstore::list(&mut c, &scope, &cf, 10_000).await?;
     let mut by_plan: HashMap<&str, Vec<&ControlRow>> = HashMap::new();
     for ctl in open.iter().filter(|c| c.subject_type == SUBJECT) {
-        by_plan.entry(ctl.subject_id.as_str()).or_default().push(ctl);
+        by_plan
+            .entry(ctl.subject_id.as_str())
+            .or_default()
+            .push(ctl);
     }
     let names = controls::org_names(&mut c, plans.iter().map(|pl| &pl.org_id)).await?;
     Ok(plans
@@ -1106,7 +1170,10 @@ pub async fn list_plans(
             summary_of(
                 pl,
                 names.get(&pl.org_id).map(String::as_str).unwrap_or(""),
-                by_plan.get(pl.id.as_str()).map(Vec::as_slice).unwrap_or(&[]),
+                by_plan
+                    .get(pl.id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
                 now,
             )
         })
@@ -1170,7 +1237,11 @@ pub async fn get_plan(p: &Platform, pr: &Principal, id: &str) -> Result<PlanDeta
     let summary = summary_of(&plan, &org_name, &open, now);
     let mut fileable: Vec<ControlView> = open
         .iter()
-        .filter(|c| c.period_start.as_deref().is_none_or(|s| s <= today.as_str()))
+        .filter(|c| {
+            c.period_start
+                .as_deref()
+                .is_none_or(|s| s <= today.as_str())
+        })
         .map(|c| controls::view(c, &org_name, now))
         .collect();
     fileable.sort_by_key(|v| v.due_at);
@@ -1194,7 +1265,10 @@ pub async fn get_plan(p: &Platform, pr: &Principal, id: &str) -> Result<PlanDeta
         records.push(RecordView {
             id: r.id.clone(),
             control_id: r.control_id.clone(),
-            period_label: periods.get(r.control_id.as_str()).cloned().unwrap_or_default(),
+            period_label: periods
+                .get(r.control_id.as_str())
+                .cloned()
+                .unwrap_or_default(),
             performed_at: r.performed_at,
             performer_name: user_name(&mut c, &r.performer_id).await?,
             performer_id: r.performer_id.clone(),
@@ -1346,7 +1420,12 @@ pub async fn create_maintenance(
     in_tx!(p.db, |c| {
         let org = org_of(&mut c, input.org_id.as_deref(), pr).await?;
         pr.authorize(Action::RegisterEdit, &org.path)?;
-        let ticket_id = match input.ticket.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let ticket_id = match input
+            .ticket
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(t) => {
                 let (id, _, _) = store::ticket_ref(&mut c, t)
@@ -1380,8 +1459,11 @@ pub async fn create_maintenance(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("maintenance.create", "maintenance_record", &m.id)
-                .after(format!("{}，{}", maintenance_text(&m), org.name)),
+            Event::success("maintenance.create", "maintenance_record", &m.id).after(format!(
+                "{}，{}",
+                maintenance_text(&m),
+                org.name
+            )),
         )
         .await?;
         Ok(m)

@@ -87,6 +87,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         yunwei_core::demo_tickets::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
+        yunwei_core::demo::seed_controls(&p)
+            .await
+            .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
         yunwei_core::demo_cmdb::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
@@ -176,7 +179,10 @@ async fn run_jobs(p: yunwei_core::Platform) {
                 Ok(n) if n as u64 >= JOB_BATCH => continue,
                 Ok(_) => break,
                 Err(e) => {
-                    tracing::warn!(code = e.code, "controls job failed; retrying at the next tick");
+                    tracing::warn!(
+                        code = e.code,
+                        "controls job failed; retrying at the next tick"
+                    );
                     break;
                 }
             }

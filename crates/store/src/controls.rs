@@ -310,7 +310,8 @@ fn filtered(scope: &Scope, f: &ControlFilter) -> SelectStatement {
             q.and_where(open());
         }
         StatusFilter::Overdue => {
-            q.and_where(open()).and_where(Expr::col("due_at").lte(f.now));
+            q.and_where(open())
+                .and_where(Expr::col("due_at").lte(f.now));
         }
         StatusFilter::DueSoon => {
             q.and_where(open())

@@ -107,7 +107,11 @@ pub async fn get_plan(c: &mut DbConn, id: &str) -> Result<Option<PlanRow>, AppEr
         .from("inspection_plans")
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(plan_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(plan_from_row)
+        .transpose()
 }
 
 /// Writes every changeable column of a plan; guarded by the `updated_at`
@@ -273,8 +277,14 @@ pub async fn insert_record(c: &mut DbConn, r: &RecordRow) -> Result<(), AppError
 }
 
 pub async fn get_record(c: &mut DbConn, id: &str) -> Result<Option<RecordRow>, AppError> {
-    let q = select_records().and_where(Expr::col("id").eq(id)).to_owned();
-    c.optional(&q).await?.as_ref().map(record_from_row).transpose()
+    let q = select_records()
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(record_from_row)
+        .transpose()
 }
 
 /// The records of a plan, the most recent first (at most `limit`).

@@ -82,7 +82,10 @@ pub fn routes() -> Router<AppState> {
         .route("/knowledge/{id}/publish", post(knowledge::publish))
         .route("/controls", get(controls::overview))
         .route("/controls/export", post(controls::export))
-        .route("/inspections", get(inspections::list).post(inspections::create))
+        .route(
+            "/inspections",
+            get(inspections::list).post(inspections::create),
+        )
         .route("/inspections/{id}", get(inspections::page))
         .route(
             "/inspections/{id}/records",

@@ -398,12 +398,8 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser, Path(id): Path<St
 
 async fn read_record_form(mut m: Multipart) -> Result<RecordForm, AppError> {
     let bad = || AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确");
-    let too_big = || {
-        AppError::bad_request(
-            "inspection.attachment_size",
-            "每项的照片或文件不超过20MB",
-        )
-    };
+    let too_big =
+        || AppError::bad_request("inspection.attachment_size", "每项的照片或文件不超过20MB");
     let mut f = RecordForm::default();
     let slot = |f: &mut RecordForm, i: usize| {
         if f.items.len() <= i {
