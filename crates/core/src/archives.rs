@@ -79,12 +79,17 @@ pub struct DocView {
 
 async fn view(c: &mut DbConn, pr: &Principal, d: DocRow) -> Result<DocView, AppError> {
     let ci_code = match &d.ci_id {
-        Some(id) => cistore::get_ci(c, id).await?.map(|a| a.code).unwrap_or_default(),
+        Some(id) => cistore::get_ci(c, id)
+            .await?
+            .map(|a| a.code)
+            .unwrap_or_default(),
         None => String::new(),
     };
     let versions = store::versions(c, &d.id).await?;
     Ok(DocView {
-        kind_label: ArchiveKind::parse(&d.kind).map(|k| k.label()).unwrap_or("其他资料"),
+        kind_label: ArchiveKind::parse(&d.kind)
+            .map(|k| k.label())
+            .unwrap_or("其他资料"),
         can_download: pr.can(Action::RegisterEdit, &d.org_path),
         ci_code,
         versions,
@@ -128,7 +133,9 @@ pub async fn create(
                 None => cistore::ci_by_code(&mut c, r).await?,
             }
             .filter(|a| pr.can(Action::BusinessRead, &a.org_path))
-            .ok_or_else(|| AppError::bad_request("cmdb.ci_unknown", format!("找不到配置项“{r}”")))?;
+            .ok_or_else(|| {
+                AppError::bad_request("cmdb.ci_unknown", format!("找不到配置项“{r}”"))
+            })?;
             let org = a.org_id.clone();
             (Some(a), org)
         };
@@ -233,10 +240,13 @@ pub async fn add_version(
             Actor::User(pr),
             Event::success("archive.version", "archive", &d.id)
                 .before(format!("第 {} 版", d.current_version))
-                .after(format!("《{}》第 {next} 版 {filename} SM3={digest}", d.title)),
+                .after(format!(
+                    "《{}》第 {next} 版 {filename} SM3={digest}",
+                    d.title
+                )),
         )
         .await?;
-        Ok(store::get_doc(&mut c, &d.id).await?.ok_or_else(not_found)?)
+        store::get_doc(&mut c, &d.id).await?.ok_or_else(not_found)
     })?;
     let mut c = p.db.read().await?;
     view(&mut c, pr, doc).await
@@ -249,7 +259,11 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<DocView, AppE
 }
 
 /// Documents the caller may see, of one item (`ci_id`) or all.
-pub async fn list(p: &Platform, pr: &Principal, ci_id: Option<&str>) -> Result<Vec<DocView>, AppError> {
+pub async fn list(
+    p: &Platform,
+    pr: &Principal,
+    ci_id: Option<&str>,
+) -> Result<Vec<DocView>, AppError> {
     crate::cmdb::may_read(pr)?;
     let mut c = p.db.read().await?;
     let rows = store::list_docs(&mut c, &pr.scope_for(Action::BusinessRead), ci_id, 500).await?;
@@ -271,12 +285,16 @@ pub async fn download(
 ) -> Result<(VersionRow, Vec<u8>), AppError> {
     let (v, d) = {
         let mut c = p.db.read().await?;
-        let v = store::get_version(&mut c, version_id).await?.ok_or_else(not_found)?;
+        let v = store::get_version(&mut c, version_id)
+            .await?
+            .ok_or_else(not_found)?;
         let d = readable(&mut c, pr, &v.doc_id).await?;
         (v, d)
     };
-    let ev = Event::success("archive.download", "archive", &d.id)
-        .after(format!("《{}》第 {} 版 {} SM3={}", d.title, v.version, v.filename, v.sm3));
+    let ev = Event::success("archive.download", "archive", &d.id).after(format!(
+        "《{}》第 {} 版 {} SM3={}",
+        d.title, v.version, v.filename, v.sm3
+    ));
     if let Err(e) = pr.authorize(Action::RegisterEdit, &d.org_path) {
         return deny(p, ctx, pr, ev, e).await;
     }

@@ -14,8 +14,8 @@ use std::io::Cursor;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use yunwei_domain::cmdb::{
-    check_in_segment, clean_text, parse_address, parse_segment, usable_addresses, Category, CiStatus,
-    RelationKind,
+    check_in_segment, clean_text, parse_address, parse_segment, usable_addresses, Category,
+    CiStatus, RelationKind,
 };
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
@@ -256,19 +256,18 @@ async fn load_editable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<CiRow
 
 // ---- items ----
 
-pub async fn create(p: &Platform, ctx: &Ctx, pr: &Principal, input: &CiInput) -> Result<CiRow, AppError> {
+pub async fn create(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &CiInput,
+) -> Result<CiRow, AppError> {
     let cl = clean(input)?;
     in_tx!(p.db, |c| {
         let org = org_for(&mut c, pr, &input.org_id).await?;
         pr.authorize(Action::RegisterEdit, &org.path)?;
         let now = p.now_us();
-        let a = row_of(
-            cl.clone(),
-            new_id(),
-            &org,
-            now,
-            now,
-        );
+        let a = row_of(cl.clone(), new_id(), &org, now, now);
         store::insert_ci(&mut c, &a).await?;
         index(&mut c, &a).await?;
         record(
@@ -309,13 +308,7 @@ pub async fn update(
             o
         };
         let now = p.now_us().max(old.updated_at + 1);
-        let mut a = row_of(
-            cl.clone(),
-            old.id.clone(),
-            &org,
-            now,
-            old.created_at,
-        );
+        let mut a = row_of(cl.clone(), old.id.clone(), &org, now, old.created_at);
         if input.code.trim().is_empty() {
             a.code = old.code.clone();
         }
@@ -347,7 +340,11 @@ pub struct CiView {
     pub org_name: String,
 }
 
-async fn view(c: &mut DbConn, a: CiRow, names: &mut HashMap<String, String>) -> Result<CiView, AppError> {
+async fn view(
+    c: &mut DbConn,
+    a: CiRow,
+    names: &mut HashMap<String, String>,
+) -> Result<CiView, AppError> {
     let org_name = match names.get(&a.org_id) {
         Some(n) => n.clone(),
         None => {
@@ -420,7 +417,13 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<CiDetail, 
     let rels = store::relations_of(&mut c, &a.id).await?;
     let others: Vec<String> = rels
         .iter()
-        .map(|r| if r.from_ci == a.id { r.to_ci.clone() } else { r.from_ci.clone() })
+        .map(|r| {
+            if r.from_ci == a.id {
+                r.to_ci.clone()
+            } else {
+                r.from_ci.clone()
+            }
+        })
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -439,11 +442,20 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<CiDetail, 
             Some(RelationView {
                 id: r.id.clone(),
                 kind: r.kind.clone(),
-                label: if outgoing { kind.label() } else { reverse_label(kind) }.into(),
+                label: if outgoing {
+                    kind.label()
+                } else {
+                    reverse_label(kind)
+                }
+                .into(),
                 outgoing,
                 other_id: other.id.clone(),
                 other_code: other.code.clone(),
-                other_name: if visible { other.name.clone() } else { "（无权查看）".into() },
+                other_name: if visible {
+                    other.name.clone()
+                } else {
+                    "（无权查看）".into()
+                },
             })
         })
         .collect();
@@ -502,7 +514,11 @@ async fn impact_of(c: &mut DbConn, pr: &Principal, id: &str) -> Result<Vec<Impac
             ImpactView {
                 depth: depth_of.get(&r.id).copied().unwrap_or(0),
                 code: r.code.clone(),
-                name: if visible { r.name.clone() } else { "（无权查看）".into() },
+                name: if visible {
+                    r.name.clone()
+                } else {
+                    "（无权查看）".into()
+                },
                 category_label: category_label(&r.category),
                 id: r.id,
                 visible,
@@ -599,9 +615,7 @@ async fn ci_by_ref(c: &mut DbConn, pr: &Principal, r: &str) -> Result<CiRow, App
     };
     found
         .filter(|a| pr.can(Action::BusinessRead, &a.org_path))
-        .ok_or_else(|| {
-            AppError::bad_request("cmdb.ci_unknown", format!("找不到配置项“{r}”"))
-        })
+        .ok_or_else(|| AppError::bad_request("cmdb.ci_unknown", format!("找不到配置项“{r}”")))
 }
 
 /// Records that item `id` runs on / depends on / connects to another.
@@ -635,8 +649,12 @@ pub async fn add_relation(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("cmdb.relation_add", "ci", &a.id)
-                .after(format!("{} {} {}", a.code, kind.label(), other.code)),
+            Event::success("cmdb.relation_add", "ci", &a.id).after(format!(
+                "{} {} {}",
+                a.code,
+                kind.label(),
+                other.code
+            )),
         )
         .await?;
         Ok(r)
@@ -654,9 +672,13 @@ pub async fn remove_relation(
             .await?
             .ok_or_else(|| AppError::not_found("关系"))?;
         let a = load_editable(&mut c, pr, &r.from_ci).await?;
-        let other = store::get_ci(&mut c, &r.to_ci).await?.ok_or_else(not_found)?;
+        let other = store::get_ci(&mut c, &r.to_ci)
+            .await?
+            .ok_or_else(not_found)?;
         store::delete_relation(&mut c, &r.id).await?;
-        let kind = RelationKind::parse(&r.kind).map(|k| k.label()).unwrap_or("");
+        let kind = RelationKind::parse(&r.kind)
+            .map(|k| k.label())
+            .unwrap_or("");
         record(
             p,
             &mut c,
@@ -694,8 +716,10 @@ pub async fn link_ticket(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("cmdb.ticket_link", "ticket", &t.id)
-                .after(format!("工单 {} 关联配置项 {} {}", t.number, a.code, a.name)),
+            Event::success("cmdb.ticket_link", "ticket", &t.id).after(format!(
+                "工单 {} 关联配置项 {} {}",
+                t.number, a.code, a.name
+            )),
         )
         .await?;
         Ok(a)
@@ -724,8 +748,10 @@ pub async fn unlink_ticket(
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("cmdb.ticket_unlink", "ticket", &t.id)
-                .before(format!("工单 {} 关联配置项 {} {}", t.number, a.code, a.name)),
+            Event::success("cmdb.ticket_unlink", "ticket", &t.id).before(format!(
+                "工单 {} 关联配置项 {} {}",
+                t.number, a.code, a.name
+            )),
         )
         .await?;
         Ok(())
@@ -804,7 +830,9 @@ pub struct SegmentView {
 }
 
 fn capacity(cidr: &str) -> u128 {
-    parse_segment(cidr).map(|n| usable_addresses(&n)).unwrap_or(0)
+    parse_segment(cidr)
+        .map(|n| usable_addresses(&n))
+        .unwrap_or(0)
 }
 
 pub async fn segments(p: &Platform, pr: &Principal) -> Result<Vec<SegmentView>, AppError> {
@@ -837,7 +865,11 @@ pub struct SegmentDetail {
     pub can_edit: bool,
 }
 
-pub async fn segment_detail(p: &Platform, pr: &Principal, id: &str) -> Result<SegmentDetail, AppError> {
+pub async fn segment_detail(
+    p: &Platform,
+    pr: &Principal,
+    id: &str,
+) -> Result<SegmentDetail, AppError> {
     let mut c = p.db.read().await?;
     let s = store::get_segment(&mut c, id)
         .await?
@@ -951,7 +983,11 @@ pub async fn allocate(
                 "{} -> {}{}",
                 a.address,
                 ci.as_ref().map(|c| c.code.as_str()).unwrap_or(""),
-                if a.purpose.is_empty() { String::new() } else { format!("（{}）", a.purpose) }
+                if a.purpose.is_empty() {
+                    String::new()
+                } else {
+                    format!("（{}）", a.purpose)
+                }
             )),
         )
         .await?;
@@ -959,7 +995,12 @@ pub async fn allocate(
     })
 }
 
-pub async fn release(p: &Platform, ctx: &Ctx, pr: &Principal, allocation_id: &str) -> Result<(), AppError> {
+pub async fn release(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    allocation_id: &str,
+) -> Result<(), AppError> {
     in_tx!(p.db, |c| {
         let a = store::get_allocation(&mut c, allocation_id)
             .await?
@@ -1021,7 +1062,10 @@ pub async fn export(
         let mut addrs: HashMap<String, Vec<String>> = HashMap::new();
         for r in &rows {
             if !names.contains_key(&r.org_id) {
-                let n = orgs::get(&mut c, &r.org_id).await?.map(|o| o.name).unwrap_or_default();
+                let n = orgs::get(&mut c, &r.org_id)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
                 names.insert(r.org_id.clone(), n);
             }
         }
@@ -1054,7 +1098,8 @@ pub async fn export(
         })
         .collect();
     let headers: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
-    let bytes = crate::export::table_xlsx("配置项", &pr.display_name, p.clock.now(), &headers, &data)?;
+    let bytes =
+        crate::export::table_xlsx("配置项", &pr.display_name, p.clock.now(), &headers, &data)?;
     in_tx!(p.db, |c| {
         record(
             p,
@@ -1129,7 +1174,10 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
         .ok_or_else(|| file_error("文件中没有工作表"))?
         .map_err(|_| file_error("无法读取第一个工作表"))?;
     let (row0, _) = range.start().unwrap_or((0, 0));
-    let all: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();
+    let all: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect();
     // The header is the first row naming 名称 (an export has a title line
     // above it).
     let header_at = all
@@ -1139,7 +1187,11 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
         .ok_or_else(|| {
             file_error(format!(
                 "找不到表头：第一行应为列名（{}）",
-                COLUMNS.iter().map(|(h, _)| *h).collect::<Vec<_>>().join("、")
+                COLUMNS
+                    .iter()
+                    .map(|(h, _)| *h)
+                    .collect::<Vec<_>>()
+                    .join("、")
             ))
         })?;
     let mut columns = HashMap::new();
@@ -1162,7 +1214,11 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
         return Err(file_error(format!(
             "无法识别的列：{}（可用的列：{}）",
             unknown.join("、"),
-            COLUMNS.iter().map(|(h, _)| *h).collect::<Vec<_>>().join("、")
+            COLUMNS
+                .iter()
+                .map(|(h, _)| *h)
+                .collect::<Vec<_>>()
+                .join("、")
         )));
     }
     let missing: Vec<&str> = COLUMNS
@@ -1188,6 +1244,9 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
     }
     Ok(Sheet { columns, rows })
 }
+
+/// The segment id and canonical address an imported row allocates.
+type SegmentAddress = (String, String);
 
 /// Imports items from the first sheet of an .xlsx file. Every row is
 /// validated first; the good rows are then written in one transaction (one
@@ -1221,8 +1280,11 @@ pub async fn import(
         .map(|(_, r)| get(r, "编号"))
         .filter(|s| !s.is_empty())
         .collect();
-    let taken: HashSet<String> = store::existing_codes(&mut c, &codes).await?.into_iter().collect();
-    let mut good: Vec<(u32, CiRow, Option<(String, String)>)> = Vec::new();
+    let taken: HashSet<String> = store::existing_codes(&mut c, &codes)
+        .await?
+        .into_iter()
+        .collect();
+    let mut good: Vec<(u32, CiRow, Option<SegmentAddress>)> = Vec::new();
     let mut errors = Vec::new();
     let mut seen_codes: HashMap<String, u32> = HashMap::new();
     let mut seen_addrs: HashMap<String, u32> = HashMap::new();

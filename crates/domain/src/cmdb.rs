@@ -243,7 +243,10 @@ mod tests {
 
     #[test]
     fn usable_addresses_leave_out_network_and_broadcast() {
-        assert_eq!(usable_addresses(&parse_segment("10.0.0.0/24").unwrap()), 254);
+        assert_eq!(
+            usable_addresses(&parse_segment("10.0.0.0/24").unwrap()),
+            254
+        );
         assert_eq!(usable_addresses(&parse_segment("10.0.0.0/31").unwrap()), 2);
     }
 

@@ -242,7 +242,12 @@ pub async fn list_cis(
         .offset(offset)
         .limit(limit)
         .to_owned();
-    let rows = c.all(&q).await?.iter().map(ci_from_row).collect::<Result<_, _>>()?;
+    let rows = c
+        .all(&q)
+        .await?
+        .iter()
+        .map(ci_from_row)
+        .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }
 
@@ -537,7 +542,14 @@ pub struct AllocationRow {
     pub created_at: i64,
 }
 
-const ALLOC_COLS: [&str; 6] = ["id", "segment_id", "address", "ci_id", "purpose", "created_at"];
+const ALLOC_COLS: [&str; 6] = [
+    "id",
+    "segment_id",
+    "address",
+    "ci_id",
+    "purpose",
+    "created_at",
+];
 
 fn alloc_from_row(r: &AnyRow) -> Result<AllocationRow, AppError> {
     Ok(AllocationRow {
@@ -575,7 +587,11 @@ pub async fn get_allocation(c: &mut DbConn, id: &str) -> Result<Option<Allocatio
         .from("ip_allocations")
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(alloc_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(alloc_from_row)
+        .transpose()
 }
 
 pub async fn allocation_by_address(
@@ -587,7 +603,11 @@ pub async fn allocation_by_address(
         .from("ip_allocations")
         .and_where(Expr::col("address").eq(address))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(alloc_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(alloc_from_row)
+        .transpose()
 }
 
 pub async fn delete_allocation(c: &mut DbConn, id: &str) -> Result<bool, AppError> {

@@ -480,9 +480,17 @@ fn unique_violation(what: &str) -> AppError {
         ("uq_cis_code", "cmdb.code_taken", "配置项编号已存在"),
         ("cis.code", "cmdb.code_taken", "配置项编号已存在"),
         ("uq_ci_relations", "cmdb.relation_exists", "该关系已存在"),
-        ("ci_relations.from_ci", "cmdb.relation_exists", "该关系已存在"),
+        (
+            "ci_relations.from_ci",
+            "cmdb.relation_exists",
+            "该关系已存在",
+        ),
         ("uq_ticket_cis", "cmdb.link_exists", "该工单已关联此配置项"),
-        ("ticket_cis.ticket_id", "cmdb.link_exists", "该工单已关联此配置项"),
+        (
+            "ticket_cis.ticket_id",
+            "cmdb.link_exists",
+            "该工单已关联此配置项",
+        ),
         ("uq_ip_segments_cidr", "cmdb.segment_taken", "该网段已登记"),
         ("ip_segments.cidr", "cmdb.segment_taken", "该网段已登记"),
         (

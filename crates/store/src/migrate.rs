@@ -670,11 +670,7 @@ fn cmdb(b: Backend) -> Vec<Step> {
                 .foreign_key(&mut fk("ip_allocations", "ci_id", "cis"))
                 .to_owned(),
         ),
-        unique(
-            "uq_ip_allocations_address",
-            "ip_allocations",
-            &["address"],
-        ),
+        unique("uq_ip_allocations_address", "ip_allocations", &["address"]),
         index(
             "ix_ip_allocations_segment",
             "ip_allocations",
@@ -707,7 +703,11 @@ fn archives(b: Backend) -> Vec<Step> {
                 .foreign_key(&mut fk("archive_docs", "org_id", "orgs"))
                 .to_owned(),
         ),
-        index("ix_archive_docs_org", "archive_docs", &["org_path", "updated_at"]),
+        index(
+            "ix_archive_docs_org",
+            "archive_docs",
+            &["org_path", "updated_at"],
+        ),
         index("ix_archive_docs_ci", "archive_docs", &["ci_id"]),
         Step::Table(
             Table::create()

@@ -1,7 +1,7 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
-pub(crate) mod calendar;
 pub(crate) mod archives;
+pub(crate) mod calendar;
 pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
@@ -93,11 +93,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/knowledge/{id}/publish", post(knowledge::publish))
         .route(
             "/api/v1/archives",
-            get(archives::list).post(archives::create).layer(
-                axum::extract::DefaultBodyLimit::max(
+            get(archives::list)
+                .post(archives::create)
+                .layer(axum::extract::DefaultBodyLimit::max(
                     yunwei_core::archives::MAX_FILE_BYTES + 64 * 1024,
-                ),
-            ),
+                )),
         )
         .route("/api/v1/archives/{id}", get(archives::get))
         .route(
@@ -135,20 +135,29 @@ pub fn routes() -> Router<AppState> {
             get(cmdb::segments).post(cmdb::create_segment),
         )
         .route("/api/v1/ip-segments/{id}", get(cmdb::segment))
-        .route(
-            "/api/v1/ip-segments/{id}/allocations",
-            post(cmdb::allocate),
-        )
+        .route("/api/v1/ip-segments/{id}/allocations", post(cmdb::allocate))
         .route(
             "/api/v1/ip-allocations/{id}",
             axum::routing::delete(cmdb::release),
         )
         .route("/api/v1/controls", get(controls::overview))
         .route("/api/v1/controls/export.xlsx", get(controls::export))
-        .route("/api/v1/inspection-plans", get(inspections::list_plans).post(inspections::create_plan))
-        .route("/api/v1/inspection-plans/{id}", get(inspections::get_plan).put(inspections::update_plan))
-        .route("/api/v1/inspection-plans/{id}/records", post(inspections::file_record))
-        .route("/api/v1/maintenance-records", get(inspections::list_maintenance).post(inspections::create_maintenance))
+        .route(
+            "/api/v1/inspection-plans",
+            get(inspections::list_plans).post(inspections::create_plan),
+        )
+        .route(
+            "/api/v1/inspection-plans/{id}",
+            get(inspections::get_plan).put(inspections::update_plan),
+        )
+        .route(
+            "/api/v1/inspection-plans/{id}/records",
+            post(inspections::file_record),
+        )
+        .route(
+            "/api/v1/maintenance-records",
+            get(inspections::list_maintenance).post(inspections::create_maintenance),
+        )
         .route("/api/v1/reports/sla", get(reports::sla))
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
         .route("/api/v1/notifications", get(tickets::notifications))

@@ -72,19 +72,31 @@ async fn eeds_1_3_items_of_the_four_maintenance_categories() {
         ("Oracle 数据库", "base_software"),
         ("预算管理一体化系统", "application"),
     ] {
-        let v = create(&app, &lead, json!({"name": name, "category": cat, "vendor": "金陵数智"})).await;
+        let v = create(
+            &app,
+            &lead,
+            json!({"name": name, "category": cat, "vendor": "金陵数智"}),
+        )
+        .await;
         assert_eq!(v["ci"]["name"], name);
         assert_eq!(v["ci"]["status"], "in_use");
         assert!(v["ci"]["code"].as_str().unwrap().starts_with("CI-"));
     }
     let r = app
-        .post_json("/api/v1/cis", Some(&lead), json!({"name": "打印机", "category": "外设"}))
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"name": "打印机", "category": "外设"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["code"], "cmdb.category_invalid");
     assert!(r.json()["message"].as_str().unwrap().contains("硬件及存储"));
 
-    let list = app.get("/api/v1/cis?category=network", Some(&lead)).await.json();
+    let list = app
+        .get("/api/v1/cis?category=network", Some(&lead))
+        .await
+        .json();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["category_label"], "网络设备");
     let list = app.get("/api/v1/cis?q=数据库", Some(&lead)).await.json();
@@ -92,7 +104,14 @@ async fn eeds_1_3_items_of_the_four_maintenance_categories() {
     assert_eq!(audit_count(&app, "cmdb.create").await, 4);
     // Items are found by the general search too.
     let s = app.get("/api/v1/search?q=交换机", Some(&lead)).await.json();
-    assert!(s["hits"].as_array().unwrap().iter().any(|h| h["doc_type"] == "ci"), "{s}");
+    assert!(
+        s["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["doc_type"] == "ci"),
+        "{s}"
+    );
     app.cleanup().await;
 }
 
@@ -116,7 +135,11 @@ async fn eeds_3_6_2_software_versions_patches_and_licences_are_kept() {
                "patch_level": patch, "expected_updated_at": expected})
     };
     let r = app
-        .put_json(&format!("/api/v1/cis/{id}"), Some(&lead), edit("19.23", updated_at))
+        .put_json(
+            &format!("/api/v1/cis/{id}"),
+            Some(&lead),
+            edit("19.23", updated_at),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["ci"]["patch_level"], "19.23");
@@ -124,12 +147,20 @@ async fn eeds_3_6_2_software_versions_patches_and_licences_are_kept() {
     assert_eq!(r.json()["ci"]["code"], "DB-01");
     // A second editor working from the old version is refused.
     let r = app
-        .put_json(&format!("/api/v1/cis/{id}"), Some(&lead), edit("19.22", updated_at))
+        .put_json(
+            &format!("/api/v1/cis/{id}"),
+            Some(&lead),
+            edit("19.22", updated_at),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["code"], "cmdb.changed");
     let r = app
-        .post_json("/api/v1/cis", Some(&lead), json!({"code": "DB-01", "name": "另一个", "category": "hardware"}))
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"code": "DB-01", "name": "另一个", "category": "hardware"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["code"], "cmdb.code_taken");
@@ -150,7 +181,11 @@ async fn eeds_3_6_2_software_versions_patches_and_licences_are_kept() {
         .await
         .unwrap();
     assert_eq!(recs.len(), 1);
-    assert!(recs[0].before.contains("补丁级别：19.21"), "{}", recs[0].before);
+    assert!(
+        recs[0].before.contains("补丁级别：19.21"),
+        "{}",
+        recs[0].before
+    );
     assert!(recs[0].after.contains("补丁级别：19.23"));
     drop(c);
     app.cleanup().await;
@@ -161,9 +196,18 @@ async fn eeds_1_3_impact_follows_runs_on_and_depends_on() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
     let mk = |code: &'static str, cat: &'static str| json!({"code": code, "name": code, "category": cat});
-    let server = create(&app, &lead, mk("SRV-1", "hardware")).await["ci"]["id"].as_str().unwrap().to_string();
-    let db = create(&app, &lead, mk("DB-1", "base_software")).await["ci"]["id"].as_str().unwrap().to_string();
-    let app_ci = create(&app, &lead, mk("APP-1", "application")).await["ci"]["id"].as_str().unwrap().to_string();
+    let server = create(&app, &lead, mk("SRV-1", "hardware")).await["ci"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = create(&app, &lead, mk("DB-1", "base_software")).await["ci"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let app_ci = create(&app, &lead, mk("APP-1", "application")).await["ci"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     create(&app, &lead, mk("SW-1", "network")).await;
     for (from, to, kind) in [
         (&db, "SRV-1", "runs_on"),
@@ -171,40 +215,81 @@ async fn eeds_1_3_impact_follows_runs_on_and_depends_on() {
         (&server, "SW-1", "connects_to"),
     ] {
         let r = app
-            .post_json(&format!("/api/v1/cis/{from}/relations"), Some(&lead), json!({"to": to, "kind": kind}))
+            .post_json(
+                &format!("/api/v1/cis/{from}/relations"),
+                Some(&lead),
+                json!({"to": to, "kind": kind}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
     // A cycle does not loop the walk.
     let r = app
-        .post_json(&format!("/api/v1/cis/{server}/relations"), Some(&lead), json!({"to": "APP-1", "kind": "depends_on"}))
+        .post_json(
+            &format!("/api/v1/cis/{server}/relations"),
+            Some(&lead),
+            json!({"to": "APP-1", "kind": "depends_on"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = app
-        .post_json(&format!("/api/v1/cis/{server}/relations"), Some(&lead), json!({"to": "APP-1", "kind": "depends_on"}))
+        .post_json(
+            &format!("/api/v1/cis/{server}/relations"),
+            Some(&lead),
+            json!({"to": "APP-1", "kind": "depends_on"}),
+        )
         .await;
     assert_eq!(r.json()["code"], "cmdb.relation_exists");
     let r = app
-        .post_json(&format!("/api/v1/cis/{server}/relations"), Some(&lead), json!({"to": "SRV-1", "kind": "runs_on"}))
+        .post_json(
+            &format!("/api/v1/cis/{server}/relations"),
+            Some(&lead),
+            json!({"to": "SRV-1", "kind": "runs_on"}),
+        )
         .await;
     assert_eq!(r.json()["code"], "cmdb.relation_self");
 
-    let d = app.get(&format!("/api/v1/cis/{server}"), Some(&lead)).await.json();
+    let d = app
+        .get(&format!("/api/v1/cis/{server}"), Some(&lead))
+        .await
+        .json();
     let impact: Vec<(String, i64)> = d["impact"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["code"].as_str().unwrap().to_string(), i["depth"].as_i64().unwrap()))
+        .map(|i| {
+            (
+                i["code"].as_str().unwrap().to_string(),
+                i["depth"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(impact, [("DB-1".to_string(), 1), ("APP-1".to_string(), 2)]);
-    let labels: Vec<&str> = d["relations"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
-    assert!(labels.contains(&"承载") && labels.contains(&"连接"), "{labels:?}");
+    let labels: Vec<&str> = d["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"承载") && labels.contains(&"连接"),
+        "{labels:?}"
+    );
     // The switch is connected, not depended on: no impact.
-    let sw = app.get("/api/v1/cis?q=SW-1", Some(&lead)).await.json()["items"][0]["id"].as_str().unwrap().to_string();
-    let d = app.get(&format!("/api/v1/cis/{sw}"), Some(&lead)).await.json();
+    let sw = app.get("/api/v1/cis?q=SW-1", Some(&lead)).await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = app
+        .get(&format!("/api/v1/cis/{sw}"), Some(&lead))
+        .await
+        .json();
     assert_eq!(d["impact"].as_array().unwrap().len(), 0);
     // Removing the relation removes the impact.
-    let rel = app.get(&format!("/api/v1/cis/{app_ci}"), Some(&lead)).await.json()["relations"]
+    let rel = app
+        .get(&format!("/api/v1/cis/{app_ci}"), Some(&lead))
+        .await
+        .json()["relations"]
         .as_array()
         .unwrap()
         .iter()
@@ -213,9 +298,14 @@ async fn eeds_1_3_impact_follows_runs_on_and_depends_on() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = app.delete(&format!("/api/v1/ci-relations/{rel}"), Some(&lead)).await;
+    let r = app
+        .delete(&format!("/api/v1/ci-relations/{rel}"), Some(&lead))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let d = app.get(&format!("/api/v1/cis/{server}"), Some(&lead)).await.json();
+    let d = app
+        .get(&format!("/api/v1/cis/{server}"), Some(&lead))
+        .await
+        .json();
     assert_eq!(d["impact"].as_array().unwrap().len(), 1);
     assert_eq!(audit_count(&app, "cmdb.relation_add").await, 4);
     assert_eq!(audit_count(&app, "cmdb.relation_remove").await, 1);
@@ -227,33 +317,65 @@ async fn jscz_10_incidents_name_the_items_they_touch() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
     let staff = app.login("demo_staff").await;
-    let ci = create(&app, &lead, json!({"code": "SW-CORE", "name": "核心交换机", "category": "network"})).await;
+    let ci = create(
+        &app,
+        &lead,
+        json!({"code": "SW-CORE", "name": "核心交换机", "category": "network"}),
+    )
+    .await;
     let ci_id = ci["ci"]["id"].as_str().unwrap().to_string();
     let t = app
-        .post_json("/api/v1/tickets", Some(&staff), json!({"pack": "jscz", "process": "incident", "title": "核心交换机端口故障"}))
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            json!({"pack": "jscz", "process": "incident", "title": "核心交换机端口故障"}),
+        )
         .await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.text());
     let tid = t.json()["id"].as_str().unwrap().to_string();
     let r = app
-        .post_json(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead), json!({"ci": "SW-CORE"}))
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/cis"),
+            Some(&lead),
+            json!({"ci": "SW-CORE"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = app
-        .post_json(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead), json!({"ci": "SW-CORE"}))
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/cis"),
+            Some(&lead),
+            json!({"ci": "SW-CORE"}),
+        )
         .await;
     assert_eq!(r.json()["code"], "cmdb.link_exists");
     let r = app
-        .post_json(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead), json!({"ci": "NO-SUCH"}))
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/cis"),
+            Some(&lead),
+            json!({"ci": "NO-SUCH"}),
+        )
         .await;
     assert_eq!(r.json()["code"], "cmdb.ci_unknown");
-    let linked = app.get(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead)).await.json();
+    let linked = app
+        .get(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead))
+        .await
+        .json();
     assert_eq!(linked[0]["code"], "SW-CORE");
-    let d = app.get(&format!("/api/v1/cis/{ci_id}"), Some(&lead)).await.json();
+    let d = app
+        .get(&format!("/api/v1/cis/{ci_id}"), Some(&lead))
+        .await
+        .json();
     assert_eq!(d["tickets"][0]["ticket_id"], tid.as_str());
     assert_eq!(d["tickets"][0]["title"], "核心交换机端口故障");
-    let r = app.delete(&format!("/api/v1/tickets/{tid}/cis/{ci_id}"), Some(&lead)).await;
+    let r = app
+        .delete(&format!("/api/v1/tickets/{tid}/cis/{ci_id}"), Some(&lead))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let d = app.get(&format!("/api/v1/cis/{ci_id}"), Some(&lead)).await.json();
+    let d = app
+        .get(&format!("/api/v1/cis/{ci_id}"), Some(&lead))
+        .await
+        .json();
     assert_eq!(d["tickets"].as_array().unwrap().len(), 0);
     assert_eq!(audit_count(&app, "cmdb.ticket_link").await, 1);
     assert_eq!(audit_count(&app, "cmdb.ticket_unlink").await, 1);
@@ -264,9 +386,18 @@ async fn jscz_10_incidents_name_the_items_they_touch() {
 async fn eeds_3_6_1_2_ip_plan_refuses_conflicts() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
-    create(&app, &lead, json!({"code": "SRV-9", "name": "应用服务器", "category": "hardware"})).await;
+    create(
+        &app,
+        &lead,
+        json!({"code": "SRV-9", "name": "应用服务器", "category": "hardware"}),
+    )
+    .await;
     let r = app
-        .post_json("/api/v1/ip-segments", Some(&lead), json!({"cidr": "10.12.0.0/24", "name": "业务网"}))
+        .post_json(
+            "/api/v1/ip-segments",
+            Some(&lead),
+            json!({"cidr": "10.12.0.0/24", "name": "业务网"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let seg = r.json()["id"].as_str().unwrap().to_string();
@@ -276,7 +407,9 @@ async fn eeds_3_6_1_2_ip_plan_refuses_conflicts() {
         ("10.12.0.0/24", "cmdb.segment_overlap"),
         ("10.12.0.7/24", "cmdb.segment_not_network"),
     ] {
-        let r = app.post_json("/api/v1/ip-segments", Some(&lead), json!({"cidr": cidr})).await;
+        let r = app
+            .post_json("/api/v1/ip-segments", Some(&lead), json!({"cidr": cidr}))
+            .await;
         assert_eq!(r.json()["code"], code, "{cidr}");
     }
     let alloc = |addr: &str| json!({"address": addr, "ci": "SRV-9", "purpose": "业务地址"});
@@ -293,16 +426,29 @@ async fn eeds_3_6_1_2_ip_plan_refuses_conflicts() {
         ("10.12.0.255", "cmdb.address_reserved"),
         ("10.12.0.300", "cmdb.address_invalid"),
     ] {
-        assert_eq!(app.post_json(&path, Some(&lead), alloc(addr)).await.json()["code"], code);
+        assert_eq!(
+            app.post_json(&path, Some(&lead), alloc(addr)).await.json()["code"],
+            code
+        );
     }
-    let d = app.get(&format!("/api/v1/ip-segments/{seg}"), Some(&lead)).await.json();
+    let d = app
+        .get(&format!("/api/v1/ip-segments/{seg}"), Some(&lead))
+        .await
+        .json();
     assert_eq!(d["allocations"][0]["ci_code"], "SRV-9");
     assert_eq!(d["segment"]["used"], 1);
     assert_eq!(d["segment"]["capacity"], 254);
     // Released, the address can be given again.
-    let r = app.delete(&format!("/api/v1/ip-allocations/{first}"), Some(&lead)).await;
+    let r = app
+        .delete(&format!("/api/v1/ip-allocations/{first}"), Some(&lead))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.post_json(&path, Some(&lead), alloc("10.12.0.21")).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post_json(&path, Some(&lead), alloc("10.12.0.21"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     assert_eq!(audit_count(&app, "cmdb.ip_allocate").await, 2);
     assert_eq!(audit_count(&app, "cmdb.ip_release").await, 1);
     app.cleanup().await;
@@ -314,19 +460,52 @@ const HEADER: &[&str] = &["编号", "名称", "类别", "所属机构", "IP地�
 async fn eeds_3_6_import_reports_bad_rows_and_keeps_the_good_ones() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
-    app.post_json("/api/v1/ip-segments", Some(&lead), json!({"cidr": "10.20.0.0/24"})).await;
+    app.post_json(
+        "/api/v1/ip-segments",
+        Some(&lead),
+        json!({"cidr": "10.20.0.0/24"}),
+    )
+    .await;
     let before = ci_count(&app).await;
     let file = xlsx(&[
         HEADER,
-        &["SRV-A", "前置服务器", "硬件及存储", "南京市财政局", "10.20.0.5", "2027-01-31"],
-        &["SRV-B", "备份服务器", "hardware", "南京市财政局", "10.20.0.5", ""],
+        &[
+            "SRV-A",
+            "前置服务器",
+            "硬件及存储",
+            "南京市财政局",
+            "10.20.0.5",
+            "2027-01-31",
+        ],
+        &[
+            "SRV-B",
+            "备份服务器",
+            "hardware",
+            "南京市财政局",
+            "10.20.0.5",
+            "",
+        ],
         &[],
         &["SRV-C", "网闸", "网络设备", "南京市财政局", "", "明年"],
         &["SRV-A", "重复编号", "network", "南京市财政局", "", ""],
         &["SRV-D", "", "network", "南京市财政局", "", ""],
         &["SRV-E", "堡垒机", "network", "不存在的机构", "", ""],
-        &["SRV-F", "防火墙", "network", "南京市财政局", "192.168.9.9", ""],
-        &["SRV-G", "日志审计", "base_software", "南京市财政局", "10.20.0.6", ""],
+        &[
+            "SRV-F",
+            "防火墙",
+            "network",
+            "南京市财政局",
+            "192.168.9.9",
+            "",
+        ],
+        &[
+            "SRV-G",
+            "日志审计",
+            "base_software",
+            "南京市财政局",
+            "10.20.0.6",
+            "",
+        ],
     ]);
     // A dry run reports and writes nothing.
     let r = upload(&app, &lead, "/api/v1/cis/import?dry_run=true", file.clone()).await;
@@ -344,7 +523,12 @@ async fn eeds_3_6_import_reports_bad_rows_and_keeps_the_good_ones() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["line"].as_i64().unwrap(), e["reason"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let lines: Vec<i64> = errors.iter().map(|e| e.0).collect();
     // Excel line numbers: header on 1, blank line 4 skipped.
@@ -361,10 +545,18 @@ async fn eeds_3_6_import_reports_bad_rows_and_keeps_the_good_ones() {
     assert_eq!(d["items"][0]["licence_expires"], "2027-01-31");
     assert_eq!(audit_count(&app, "cmdb.import").await, 1);
     // Importing the same file again: every row now conflicts.
-    let again = xlsx(&[HEADER, &["SRV-A", "前置服务器", "hardware", "南京市财政局", "", ""]]);
-    let rep = upload(&app, &lead, "/api/v1/cis/import", again).await.json();
+    let again = xlsx(&[
+        HEADER,
+        &["SRV-A", "前置服务器", "hardware", "南京市财政局", "", ""],
+    ]);
+    let rep = upload(&app, &lead, "/api/v1/cis/import", again)
+        .await
+        .json();
     assert_eq!(rep["created"], 0);
-    assert!(rep["errors"][0]["reason"].as_str().unwrap().contains("已存在"));
+    assert!(rep["errors"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("已存在"));
     app.cleanup().await;
 }
 
@@ -374,8 +566,17 @@ async fn eeds_3_6_import_refuses_malformed_files_whole() {
     let lead = app.login("demo_lead").await;
     let before = ci_count(&app).await;
     for (file, needle) in [
-        (xlsx(&[&["编号", "名称", "类别", "所属机构", "颜色"], &["X", "Y", "hardware", "南京市财政局", "红"]]), "无法识别的列：颜色"),
-        (xlsx(&[&["编号", "名称", "所属机构"], &["X", "Y", "南京市财政局"]]), "缺少必需的列：类别"),
+        (
+            xlsx(&[
+                &["编号", "名称", "类别", "所属机构", "颜色"],
+                &["X", "Y", "hardware", "南京市财政局", "红"],
+            ]),
+            "无法识别的列：颜色",
+        ),
+        (
+            xlsx(&[&["编号", "名称", "所属机构"], &["X", "Y", "南京市财政局"]]),
+            "缺少必需的列：类别",
+        ),
         (xlsx(&[HEADER]), "没有数据行"),
         (xlsx(&[]), "找不到表头"),
         (b"not a spreadsheet".to_vec(), "请上传 Excel"),
@@ -383,7 +584,11 @@ async fn eeds_3_6_import_refuses_malformed_files_whole() {
         let r = upload(&app, &lead, "/api/v1/cis/import", file).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{needle}: {}", r.text());
         assert_eq!(r.json()["code"], "cmdb.import_file");
-        assert!(r.json()["message"].as_str().unwrap().contains(needle), "{}", r.text());
+        assert!(
+            r.json()["message"].as_str().unwrap().contains(needle),
+            "{}",
+            r.text()
+        );
     }
     assert_eq!(ci_count(&app).await, before);
     assert_eq!(audit_count(&app, "cmdb.import").await, 0);
@@ -397,17 +602,31 @@ async fn eeds_3_6_export_round_trips_and_is_audited() {
     create(&app, &lead, json!({"code": "EXP-1", "name": "导出测试服务器", "category": "hardware", "location": "3 楼机房"})).await;
     let r = app.get("/api/v1/cis/export.xlsx?q=EXP", Some(&lead)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "a reason is required");
-    let r = app.get("/api/v1/cis/export.xlsx?q=EXP&reason=年度核查", Some(&lead)).await;
+    let r = app
+        .get("/api/v1/cis/export.xlsx?q=EXP&reason=年度核查", Some(&lead))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
     assert_eq!(audit_count(&app, "cmdb.export").await, 1);
     // The exported file imports as it is (the code now conflicts, which
     // proves the row was read back with every column understood).
-    let rep = upload(&app, &lead, "/api/v1/cis/import?dry_run=true", r.body.to_vec()).await;
+    let rep = upload(
+        &app,
+        &lead,
+        "/api/v1/cis/import?dry_run=true",
+        r.body.to_vec(),
+    )
+    .await;
     assert_eq!(rep.status, StatusCode::OK, "{}", rep.text());
     let rep = rep.json();
     assert_eq!(rep["rows"], 1);
-    assert!(rep["errors"][0]["reason"].as_str().unwrap().contains("EXP-1 已存在"), "{rep}");
+    assert!(
+        rep["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("EXP-1 已存在"),
+        "{rep}"
+    );
     app.cleanup().await;
 }
 
@@ -430,31 +649,69 @@ async fn eeds_3_6_registers_are_kept_by_the_centre_and_vendors_only() {
         .as_str()
         .unwrap()
         .to_string();
-    let v = create(&app, &lead, json!({"code": "NJ-1", "name": "南京前置机", "category": "hardware", "org_id": nj_id})).await;
+    let v = create(
+        &app,
+        &lead,
+        json!({"code": "NJ-1", "name": "南京前置机", "category": "hardware", "org_id": nj_id}),
+    )
+    .await;
     let id = v["ci"]["id"].as_str().unwrap().to_string();
     // Business staff of Nanjing read it but may not keep the register.
     let r = app.get(&format!("/api/v1/cis/{id}"), Some(&staff)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["can_edit"], false);
     let r = app
-        .post_json("/api/v1/cis", Some(&staff), json!({"name": "x", "category": "hardware"}))
+        .post_json(
+            "/api/v1/cis",
+            Some(&staff),
+            json!({"name": "x", "category": "hardware"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .put_json(&format!("/api/v1/cis/{id}"), Some(&staff), json!({"name": "x", "category": "hardware"}))
+        .put_json(
+            &format!("/api/v1/cis/{id}"),
+            Some(&staff),
+            json!({"name": "x", "category": "hardware"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(upload(&app, &staff, "/api/v1/cis/import", xlsx(&[HEADER])).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        upload(&app, &staff, "/api/v1/cis/import", xlsx(&[HEADER]))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Another unit does not see it at all.
-    assert_eq!(app.get(&format!("/api/v1/cis/{id}"), Some(&unit)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/api/v1/cis?q=NJ-1", Some(&unit)).await.json()["total"], 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/cis/{id}"), Some(&unit))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/cis?q=NJ-1", Some(&unit)).await.json()["total"],
+        0
+    );
     // The three administrators read no business registers.
-    assert_eq!(app.get("/api/v1/cis", Some(&sys)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get(&format!("/api/v1/cis/{id}"), Some(&sys)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/cis", Some(&sys)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/cis/{id}"), Some(&sys))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // The centre's hardware section keeps items (JSCZ-10).
     let hw = app.login("demo_hwops").await;
     let r = app
-        .post_json("/api/v1/cis", Some(&hw), json!({"name": "机房 UPS", "category": "hardware"}))
+        .post_json(
+            "/api/v1/cis",
+            Some(&hw),
+            json!({"name": "机房 UPS", "category": "hardware"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     app.cleanup().await;
@@ -463,15 +720,29 @@ async fn eeds_3_6_registers_are_kept_by_the_centre_and_vendors_only() {
 #[tokio::test]
 async fn demo_cmdb_seeds_a_connected_system_once() {
     let app = TestApp::new().await;
-    assert_eq!(yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(), 11);
-    assert_eq!(yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(), 0);
+    assert_eq!(
+        yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(),
+        11
+    );
+    assert_eq!(
+        yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(),
+        0
+    );
     let lead = app.login("demo_lead").await;
     let sto = app.get("/api/v1/cis?q=STO-01", Some(&lead)).await.json()["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let d = app.get(&format!("/api/v1/cis/{sto}"), Some(&lead)).await.json();
-    let impact: Vec<&str> = d["impact"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    let d = app
+        .get(&format!("/api/v1/cis/{sto}"), Some(&lead))
+        .await
+        .json();
+    let impact: Vec<&str> = d["impact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
     // Storage <- database server <- Oracle <- both applications.
     assert_eq!(impact, ["SRV-DB-01", "DB-ORA-01", "APP-GKZF", "APP-YSYTH"]);
     let segs = app.get("/api/v1/ip-segments", Some(&lead)).await.json();
@@ -494,7 +765,12 @@ async fn upload_file(app: &TestApp, token: &str, path: &str, bytes: &[u8]) -> Te
 async fn eeds_3_6_archives_are_versioned_with_their_hash() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
-    create(&app, &lead, json!({"code": "SW-ARC", "name": "核心交换机", "category": "network"})).await;
+    create(
+        &app,
+        &lead,
+        json!({"code": "SW-ARC", "name": "核心交换机", "category": "network"}),
+    )
+    .await;
     let title = urlencoding("核心交换机配置清单");
     let r = upload_file(
         &app,
@@ -509,7 +785,10 @@ async fn eeds_3_6_archives_are_versioned_with_their_hash() {
     assert_eq!(doc["kind_label"], "软硬件配置清单");
     assert_eq!(doc["ci_code"], "SW-ARC");
     // The recorded digest is the SM3 of the uploaded content.
-    let digest = hex::encode(yunwei_domain::crypto::Crypto::sm3(&yunwei_domain::crypto::SoftwareCrypto, b"hostname core-1\n"));
+    let digest = hex::encode(yunwei_domain::crypto::Crypto::sm3(
+        &yunwei_domain::crypto::SoftwareCrypto,
+        b"hostname core-1\n",
+    ));
     assert_eq!(doc["versions"][0]["sm3"], digest.as_str());
     let r = upload_file(
         &app,
@@ -527,7 +806,12 @@ async fn eeds_3_6_archives_are_versioned_with_their_hash() {
     assert_eq!(versions[0]["note"], "扩容");
     // The first version is still there, byte for byte.
     let v1 = versions[1]["id"].as_str().unwrap();
-    let r = app.get(&format!("/api/v1/archive-versions/{v1}/download"), Some(&lead)).await;
+    let r = app
+        .get(
+            &format!("/api/v1/archive-versions/{v1}/download"),
+            Some(&lead),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(&r.body[..], b"hostname core-1\n");
     let list = app.get("/api/v1/archives", Some(&lead)).await.json();
@@ -539,7 +823,13 @@ async fn eeds_3_6_archives_are_versioned_with_their_hash() {
         let r = upload_file(&app, &lead, &format!("/api/v1/archives?{q}"), b"x").await;
         assert_eq!(r.json()["code"], code, "{q}");
     }
-    let r = upload_file(&app, &lead, "/api/v1/archives?title=x&kind=manual&filename=a", b"").await;
+    let r = upload_file(
+        &app,
+        &lead,
+        "/api/v1/archives?title=x&kind=manual&filename=a",
+        b"",
+    )
+    .await;
     assert_eq!(r.json()["code"], "archive.size");
     assert_eq!(audit_count(&app, "archive.create").await, 1);
     assert_eq!(audit_count(&app, "archive.version").await, 1);
@@ -577,9 +867,15 @@ async fn eeds_3_6_archive_downloads_only_by_the_permitted_and_every_one_audited(
     // Nanjing's business staff see that the document exists, not its content.
     let seen = app.get("/api/v1/archives", Some(&staff)).await.json();
     assert_eq!(seen[0]["can_download"], false);
-    assert_eq!(app.get(&dl, Some(&staff)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&dl, Some(&staff)).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Another unit does not even see it.
-    assert_eq!(app.get(&dl, Some(&unit)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&dl, Some(&unit)).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Those who keep the register download it.
     assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
     assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
@@ -588,13 +884,21 @@ async fn eeds_3_6_archive_downloads_only_by_the_permitted_and_every_one_audited(
         action: Some("archive.download".into()),
         ..Default::default()
     };
-    let recs = yunwei_store::audit::search(&mut c, &Scope::system(), &f, 10).await.unwrap();
+    let recs = yunwei_store::audit::search(&mut c, &Scope::system(), &f, 10)
+        .await
+        .unwrap();
     drop(c);
     let results: Vec<&str> = recs.iter().map(|r| r.result.as_str()).collect();
     assert_eq!(results, ["success", "success", "denied"], "{recs:?}");
     assert!(recs[0].after.contains("SM3="));
     // Staff may not upload either.
-    let r = upload_file(&app, &staff, &format!("/api/v1/archives?title=x&kind=manual&org_id={nj}&filename=a"), b"x").await;
+    let r = upload_file(
+        &app,
+        &staff,
+        &format!("/api/v1/archives?title=x&kind=manual&org_id={nj}&filename=a"),
+        b"x",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     app.cleanup().await;
 }

@@ -7,6 +7,8 @@ mod audit_tamper;
 mod calendar;
 mod cli;
 mod cmdb;
+mod cmdb_ui;
+mod controls;
 mod knowledge;
 mod packs;
 mod permission_matrix;

@@ -474,9 +474,15 @@ async fn eeds_3_6_register_permission_matrix() {
     let app = TestApp::new().await;
     let lead = app.login("demo_lead").await;
     let orgs = app.get("/api/v1/orgs", Some(&lead)).await.json();
-    let orgs = orgs.as_array().or_else(|| orgs["orgs"].as_array()).expect("org list").clone();
+    let orgs = orgs
+        .as_array()
+        .or_else(|| orgs["orgs"].as_array())
+        .expect("org list")
+        .clone();
     let org_id = |name: &str| {
-        orgs.iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("{name}"))["id"]
+        orgs.iter()
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))["id"]
             .as_str()
             .unwrap()
             .to_string()
@@ -572,7 +578,11 @@ async fn eeds_3_6_register_permission_matrix() {
                     (_, false, false) => StatusCode::NOT_FOUND,
                 };
                 if r.status != expected {
-                    failures.push(format!("{actor} {op:?} {key}: {} (expected {expected}) {}", r.status, r.text()));
+                    failures.push(format!(
+                        "{actor} {op:?} {key}: {} (expected {expected}) {}",
+                        r.status,
+                        r.text()
+                    ));
                 }
             }
         }

@@ -198,7 +198,9 @@ pub async fn segment(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    Ok(Json(json!(cmdb::segment_detail(&s.platform, &pr, &id).await?)))
+    Ok(Json(json!(
+        cmdb::segment_detail(&s.platform, &pr, &id).await?
+    )))
 }
 
 pub async fn allocate(

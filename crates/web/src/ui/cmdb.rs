@@ -105,7 +105,12 @@ fn kind_opts(current: &str) -> Vec<Opt> {
 
 /// Organisations the caller may act on, indented, the current one
 /// selected.
-async fn org_opts(s: &AppState, u: &UiUser, action: Action, current: &str) -> Result<Vec<Opt>, WebError> {
+async fn org_opts(
+    s: &AppState,
+    u: &UiUser,
+    action: Action,
+    current: &str,
+) -> Result<Vec<Opt>, WebError> {
     let list = orgs_in(s, u, action).await?;
     Ok(opts(
         list.iter().map(|o| (o.id.clone(), indented(o))).collect(),
@@ -129,7 +134,10 @@ fn column_note(col: &str, orgs: &[String]) -> String {
             if orgs.len() > 30 {
                 shown.push("……");
             }
-            format!("必填，填写机构名称，须在您可维护的范围内：{}", shown.join("、"))
+            format!(
+                "必填，填写机构名称，须在您可维护的范围内：{}",
+                shown.join("、")
+            )
         }
         "维护厂商" => "负责维护的厂商名称".into(),
         "位置" => "机房、机柜等存放位置".into(),
@@ -383,7 +391,10 @@ fn bad_upload() -> AppError {
 }
 
 fn too_big() -> AppError {
-    AppError::bad_request("cmdb.import_size", "请选择要导入的 Excel 文件（不超过10MB）")
+    AppError::bad_request(
+        "cmdb.import_size",
+        "请选择要导入的 Excel 文件（不超过10MB）",
+    )
 }
 
 async fn read_import(mut m: Multipart) -> Result<ImportUpload, AppError> {
@@ -460,7 +471,10 @@ pub(super) async fn import(
     match cmdb::import(&s.platform, &ctx, &u.principal, &up.content, up.dry_run).await {
         Ok(r) => {
             let notice = if r.dry_run {
-                format!("校验完成：读取 {} 行，{} 行可导入（仅校验，未导入）", r.rows, r.valid)
+                format!(
+                    "校验完成：读取 {} 行，{} 行可导入（仅校验，未导入）",
+                    r.rows, r.valid
+                )
             } else {
                 format!("导入完成：读取 {} 行、导入 {} 行", r.rows, r.created)
             };
@@ -627,7 +641,11 @@ async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<CiDetail, WebErr
     Ok(d)
 }
 
-pub(super) async fn edit_page(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
+pub(super) async fn edit_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+) -> Page {
     readers(&u)?;
     let d = editable(&s, &u, &id).await?;
     let f = CiForm::of(&d.ci.ci);

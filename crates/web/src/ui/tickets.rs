@@ -1067,7 +1067,11 @@ async fn ticket_view(
                 category: yunwei_domain::cmdb::Category::parse(&c.category)
                     .map(|k| k.label())
                     .unwrap_or("未知"),
-                name: if visible { c.name } else { "（无权查看）".into() },
+                name: if visible {
+                    c.name
+                } else {
+                    "（无权查看）".into()
+                },
                 id: c.id,
                 code: c.code,
                 visible,
@@ -1106,9 +1110,7 @@ async fn ticket_view(
         events,
         note: kept.note,
         cis,
-        can_link_ci: u
-            .principal
-            .can(Action::BusinessOperate, &d.ticket.org_path),
+        can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
         ci_ref: kept.ci,
     });
     match error {
