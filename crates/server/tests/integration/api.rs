@@ -809,6 +809,8 @@ async fn audit_admin_searches_pages_and_exports_to_excel() {
     assert!(records
         .iter()
         .all(|x| x["org_path"].as_str().unwrap().starts_with(&nanjing)));
+    // A pooled connection still held would keep cleanup waiting.
+    drop(c);
     app.cleanup().await;
 }
 
