@@ -50,17 +50,34 @@ pub fn kind_label(kind: &str) -> &'static str {
         "drill" => "应急演练",
         "nda" => "保密协议",
         "asset_return" => "资产归还",
-        "vendor_report" => "厂商报告",
+        "backup_review" => "备份日志检查",
+        "vendor_weekly" => "厂商周报",
+        "vendor_monthly" => "厂商月报",
+        "vendor_plan" => "厂商工作计划",
+        "vendor_summary" => "厂商总结报告",
         _ => "到期事项",
     }
 }
 
 /// The kinds the overview can filter by: (code, label).
 pub fn kinds() -> Vec<(&'static str, &'static str)> {
-    ["inspection", "patrol", "maintenance"]
-        .into_iter()
-        .map(|k| (k, kind_label(k)))
-        .collect()
+    [
+        "inspection",
+        "patrol",
+        "maintenance",
+        "backup_review",
+        "restore_test",
+        "drill",
+        "nda",
+        "asset_return",
+        "vendor_weekly",
+        "vendor_monthly",
+        "vendor_plan",
+        "vendor_summary",
+    ]
+    .into_iter()
+    .map(|k| (k, kind_label(k)))
+    .collect()
 }
 
 /// The statuses the overview can filter by: (code, label).
@@ -147,6 +164,62 @@ pub async fn ensure_periodic(
     Ok(created)
 }
 
+/// Creates the one occurrence of `s` due at `due_at` (a restore test due a
+/// year after the last, an NDA's expiry, an asset's return), unless it
+/// exists. True when this call created it.
+pub async fn ensure_once(
+    c: &mut DbConn,
+    s: &Subject<'_>,
+    due_at: i64,
+    now_us: i64,
+) -> Result<bool, AppError> {
+    let row = ControlRow {
+        id: new_id(),
+        kind: s.kind.to_string(),
+        subject_type: s.subject_type.to_string(),
+        subject_id: s.subject_id.to_string(),
+        org_id: s.org_id.to_string(),
+        org_path: s.org_path.to_string(),
+        title: s.title.to_string(),
+        source: s.source.to_string(),
+        period_start: None,
+        period_end: None,
+        due_at,
+        done_at: None,
+        done_ref: None,
+        notified_at: None,
+        created_at: now_us,
+    };
+    store::insert_if_absent(c, &row).await
+}
+
+/// Marks done, by `done_ref` at `now_us`, the open occurrences of a
+/// subject (type, id) of `kind`
+/// that `matches` accepts, the oldest first, at most `max`. Returns how
+/// many.
+pub async fn complete_open(
+    c: &mut DbConn,
+    (subject_type, subject_id): (&str, &str),
+    kind: &str,
+    matches: impl Fn(&ControlRow) -> bool,
+    max: usize,
+    (done_ref, now_us): (&str, i64),
+) -> Result<usize, AppError> {
+    let mut open: Vec<ControlRow> = store::of_subject(c, subject_type, subject_id, 500)
+        .await?
+        .into_iter()
+        .filter(|ctl| ctl.kind == kind && ctl.done_at.is_none() && matches(ctl))
+        .collect();
+    open.sort_by_key(|ctl| ctl.due_at);
+    let mut n = 0;
+    for ctl in open.into_iter().take(max) {
+        if store::mark_done(c, &ctl.id, now_us, done_ref).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// The local day an occurrence must be done by (the day before `due_at`).
 pub fn last_day(due_at: i64) -> NaiveDate {
     let t: DateTime<Utc> = DateTime::from_timestamp_micros(due_at - 1).unwrap_or_default();
@@ -171,6 +244,9 @@ pub fn status_of(c: &ControlRow, now: i64) -> DueStatus {
 pub fn link_of(c: &ControlRow) -> String {
     match c.subject_type.as_str() {
         crate::inspections::SUBJECT => format!("/inspections/{}", c.subject_id),
+        t if yunwei_domain::register::spec(t).is_some() => {
+            format!("/registers/{t}/{}", c.subject_id)
+        }
         _ => String::new(),
     }
 }
@@ -183,6 +259,7 @@ pub fn link_of(c: &ControlRow) -> String {
 /// several app nodes. Returns how many notices went out (at most `limit`).
 pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::inspections::roll_forward(p).await?;
+    crate::register_rules::roll_forward(p).await?;
     let now = p.now_us();
     let due = {
         let mut c = p.db.read().await?;
@@ -257,7 +334,13 @@ async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppErro
             .await?
             .map(|p| vec![p.created_by])
             .unwrap_or_default(),
-        _ => vec![],
+        t => match yunwei_domain::register::spec(t) {
+            Some(spec) => yunwei_store::registers::get(c, spec, &ctl.subject_id)
+                .await?
+                .map(|e| vec![e.created_by])
+                .unwrap_or_default(),
+            None => vec![],
+        },
     })
 }
 

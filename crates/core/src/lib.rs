@@ -20,6 +20,8 @@ pub mod notify;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod register_rules;
+pub mod registers;
 pub mod reports;
 pub mod roles;
 pub mod search;

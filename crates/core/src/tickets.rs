@@ -690,6 +690,14 @@ pub async fn transition(
             Ok(o) => o,
             Err(r) => return Err(refusal(r)),
         };
+        // A release or major change is implemented only with its go-live
+        // emergency plan on file (NTCZ-3.4.1).
+        let level = outcome.fields.get("level").and_then(|v| v.as_text());
+        if outcome.to_state != row.state
+            && crate::register_rules::needs_golive_plan(&row.process_id, &outcome.to_state, level)
+        {
+            crate::register_rules::require_golive_plan(&mut c, &row.id, &row.number).await?;
+        }
         let mut next = row.clone();
         if let Some(username) = input.assignee.as_deref().filter(|s| !s.trim().is_empty()) {
             let u = ustore::by_username(&mut c, username.trim())

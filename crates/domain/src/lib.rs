@@ -15,6 +15,7 @@ pub mod org;
 pub mod paging;
 pub mod password;
 pub mod policy;
+pub mod register;
 pub mod roles;
 pub mod schedule;
 pub mod search;

@@ -156,10 +156,13 @@ pub enum Action {
     /// drills, vendors; issue 4) and download technical archives
     /// (`EEDS-3.6`); reading the registers is `BusinessRead`.
     RegisterEdit,
+    /// Approve register requests: asset requisitions, backup plans,
+    /// vendor staff changes (the purchaser's and the leaders' say).
+    RegisterApprove,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -181,6 +184,7 @@ impl Action {
         Action::CalendarManage,
         Action::KnowledgeEdit,
         Action::RegisterEdit,
+        Action::RegisterApprove,
     ];
 
     pub fn label(self) -> &'static str {
@@ -206,6 +210,7 @@ impl Action {
             Action::CalendarManage => "维护工作日历",
             Action::KnowledgeEdit => "编辑和发布知识",
             Action::RegisterEdit => "维护运维台账",
+            Action::RegisterApprove => "审批台账事项",
         }
     }
 }
@@ -246,11 +251,21 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Role::VendorAdmin => matches!(action, ConfigView | ConfigEdit),
         // Those who solve incidents record and publish what they learnt
         // (EEDS-3.2.4, NTCZ-6.1.2).
-        Role::Director
-        | Role::DeputyDirector
-        | Role::ProjectLead
-        | Role::HardwareOps
-        | Role::SoftwareDev => {
+        // Leaders and project leads approve what the registers request
+        // (asset requisitions JSCZ-9, backup plans EEDS-3.7.2, vendor
+        // staff changes NTCZ-6.1.7).
+        Role::Director | Role::DeputyDirector | Role::ProjectLead => {
+            matches!(
+                action,
+                OrgView
+                    | BusinessRead
+                    | BusinessOperate
+                    | KnowledgeEdit
+                    | RegisterEdit
+                    | RegisterApprove
+            )
+        }
+        Role::HardwareOps | Role::SoftwareDev => {
             matches!(
                 action,
                 OrgView | BusinessRead | BusinessOperate | KnowledgeEdit | RegisterEdit

@@ -265,6 +265,36 @@ pub async fn retitle_open(
     .await
 }
 
+/// How many occurrences of each kind in `org_path`'s subtree were done
+/// within `[from, to)` (UTC microseconds): (kind, done, done late).
+pub async fn done_between(
+    c: &mut DbConn,
+    org_path: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64, i64)>, AppError> {
+    let q = Query::select()
+        .column("kind")
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .expr_as(
+            Expr::cust("CAST(SUM(CASE WHEN done_at >= due_at THEN 1 ELSE 0 END) AS BIGINT)"),
+            "late",
+        )
+        .from("controls")
+        .and_where(Expr::col("org_path").gte(org_path))
+        .and_where(Expr::col("org_path").lt(subtree_upper_bound(org_path)))
+        .and_where(Expr::col("done_at").gte(from))
+        .and_where(Expr::col("done_at").lt(to))
+        .group_by_col("kind")
+        .order_by("kind", Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok((r.s("kind")?, r.i("n")?, r.oi("late")?.unwrap_or(0))))
+        .collect()
+}
+
 /// Which occurrences a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusFilter {

@@ -12,6 +12,7 @@ pub mod inspections;
 pub mod knowledge;
 pub mod migrate;
 pub mod orgs;
+pub mod registers;
 pub mod reports;
 pub mod scope;
 pub mod search;

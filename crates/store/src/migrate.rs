@@ -75,6 +75,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "archives",
         steps: archives,
     },
+    Migration {
+        version: 10,
+        name: "registers",
+        steps: registers,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -950,6 +955,258 @@ fn controls(b: Backend) -> Vec<Step> {
             &["org_path", "performed_at"],
         ),
     ]
+}
+
+/// The declarative registers' tables as of migration 10 (ADR 0006):
+/// (table, [(field column, integer?)]). Frozen here, not read from the
+/// specs, so a later change to a spec comes with its own migration; a
+/// test checks that the specs and these tables agree.
+pub const REGISTER_TABLES_V10: &[(&str, &[(&str, bool)])] = &[
+    (
+        "backup_plans",
+        &[
+            ("name", false),
+            ("ci_id", false),
+            ("scope", false),
+            ("covers_system", true),
+            ("covers_business", true),
+            ("covers_logs", true),
+            ("frequency", false),
+            ("location", false),
+            ("offsite_location", false),
+            ("retention_days", true),
+            ("review_every", false),
+            ("status", false),
+            ("last_backup_on", false),
+            ("last_restore_test_on", false),
+        ],
+    ),
+    (
+        "backup_logs",
+        &[
+            ("plan_id", false),
+            ("performed_on", false),
+            ("outcome", false),
+            ("size_mb", true),
+            ("checksum", false),
+            ("note", false),
+        ],
+    ),
+    (
+        "backup_reviews",
+        &[
+            ("plan_id", false),
+            ("reviewed_on", false),
+            ("conclusion", false),
+            ("findings", false),
+        ],
+    ),
+    (
+        "restore_tests",
+        &[
+            ("plan_id", false),
+            ("tested_on", false),
+            ("backup_used", false),
+            ("result", false),
+            ("duration_minutes", true),
+            ("findings", false),
+        ],
+    ),
+    (
+        "emergency_plans",
+        &[
+            ("name", false),
+            ("ci_id", false),
+            ("scope", false),
+            ("content", false),
+            ("contact", false),
+            ("drills", false),
+            ("last_drill_on", false),
+        ],
+    ),
+    (
+        "drills",
+        &[
+            ("plan_id", false),
+            ("held_on", false),
+            ("kind", false),
+            ("scenario", false),
+            ("participants", false),
+            ("findings", false),
+            ("follow_up", false),
+        ],
+    ),
+    (
+        "golive_plans",
+        &[
+            ("ticket_id", false),
+            ("title", false),
+            ("scope", false),
+            ("risks", false),
+            ("pass_criteria", false),
+            ("fail_criteria", false),
+            ("method", false),
+            ("follow_up", false),
+        ],
+    ),
+    (
+        "vendor_contracts",
+        &[
+            ("name", false),
+            ("contract_no", false),
+            ("vendor_org_id", false),
+            ("service_scope", false),
+            ("starts_on", false),
+            ("ends_on", false),
+            ("weekly_report", true),
+            ("monthly_report", true),
+            ("annual_plan", true),
+            ("annual_summary", true),
+        ],
+    ),
+    (
+        "vendor_reports",
+        &[
+            ("contract_id", false),
+            ("report_kind", false),
+            ("period_start", false),
+            ("period_end", false),
+            ("body", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "vendor_staff",
+        &[
+            ("name", false),
+            ("client_org_id", false),
+            ("username", false),
+            ("skills", false),
+            ("post", false),
+            ("presence", false),
+        ],
+    ),
+    (
+        "ndas",
+        &[
+            ("staff_id", false),
+            ("signed_on", false),
+            ("valid_from", false),
+            ("valid_to", false),
+            ("counterparty", false),
+        ],
+    ),
+    (
+        "staff_changes",
+        &[
+            ("vendor_org_id", false),
+            ("change_kind", false),
+            ("leaving_id", false),
+            ("joining_id", false),
+            ("reason", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "trainings",
+        &[
+            ("held_on", false),
+            ("topic", false),
+            ("kind", false),
+            ("trainer", false),
+            ("hours", true),
+            ("participants", false),
+            ("note", false),
+        ],
+    ),
+    (
+        "asset_requisitions",
+        &[
+            ("ci_id", false),
+            ("borrower_org_id", false),
+            ("borrower", false),
+            ("purpose", false),
+            ("borrowed_on", false),
+            ("due_back", false),
+            ("returned_on", false),
+            ("status", false),
+        ],
+    ),
+];
+
+fn registers(b: Backend) -> Vec<Step> {
+    let mut steps = vec![];
+    for (name, cols) in REGISTER_TABLES_V10 {
+        let name: &'static str = name;
+        let mut t = Table::create();
+        t.table(name)
+            .if_not_exists()
+            .col(id_col())
+            .col(text("org_id"))
+            .col(path_col("org_path", b))
+            .col({
+                let mut c = text_null("partner_path");
+                if b == Backend::Postgres {
+                    c.extra("COLLATE \"C\"");
+                }
+                c
+            })
+            .col(text_null("parent_id"))
+            .col(int("version"))
+            .col(text("created_by"))
+            .col(int("created_at"))
+            .col(text("updated_by"))
+            .col(int("updated_at"));
+        for (col, is_int) in *cols {
+            t.col(if *is_int {
+                int_null(col)
+            } else {
+                text_null(col)
+            });
+        }
+        t.foreign_key(&mut fk(name, "org_id", "orgs"));
+        steps.push(Step::Table(t.to_owned()));
+        steps.push(index(
+            &format!("ix_{name}_org"),
+            name,
+            &["org_path", "created_at"],
+        ));
+        steps.push(index(
+            &format!("ix_{name}_partner"),
+            name,
+            &["partner_path", "created_at"],
+        ));
+        steps.push(index(
+            &format!("ix_{name}_parent"),
+            name,
+            &["parent_id", "created_at"],
+        ));
+    }
+    steps.push(index(
+        "ix_golive_plans_ticket",
+        "golive_plans",
+        &["ticket_id"],
+    ));
+    steps.push(Step::Table(
+        Table::create()
+            .table("register_history")
+            .if_not_exists()
+            .col(id_col())
+            .col(text("register"))
+            .col(text("entry_id"))
+            .col(int("version"))
+            .col(text("data"))
+            .col(text("change"))
+            .col(text("changed_by"))
+            .col(int("changed_at"))
+            .to_owned(),
+    ));
+    steps.push(unique(
+        "uq_register_history",
+        "register_history",
+        &["register", "entry_id", "version"],
+    ));
+    steps
 }
 
 /// Applies every migration not yet recorded; returns how many ran.

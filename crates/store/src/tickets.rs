@@ -161,6 +161,14 @@ pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<TicketRow>, AppError
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
+/// The ticket with this human number (`BG-20260302-0007`).
+pub async fn by_number(c: &mut DbConn, number: &str) -> Result<Option<TicketRow>, AppError> {
+    let q = select()
+        .and_where(Expr::col("number").eq(number))
+        .to_owned();
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
 /// Writes a ticket's new state and fields, guarded by the state it was
 /// read in: returns false when someone else moved it meanwhile.
 pub async fn update(

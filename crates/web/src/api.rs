@@ -6,6 +6,7 @@ pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
 pub(crate) mod knowledge;
+pub(crate) mod registers;
 pub(crate) mod reports;
 pub(crate) mod tickets;
 
@@ -139,6 +140,27 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/ip-allocations/{id}",
             axum::routing::delete(cmdb::release),
+        )
+        .route("/api/v1/registers", get(registers::index))
+        .route(
+            "/api/v1/registers/vendor_reports/draft",
+            post(registers::draft_report),
+        )
+        .route(
+            "/api/v1/registers/{register}",
+            get(registers::list).post(registers::create),
+        )
+        .route(
+            "/api/v1/registers/{register}/export.xlsx",
+            get(registers::export),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}",
+            get(registers::get).put(registers::update),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}/steps/{step}",
+            post(registers::step),
         )
         .route("/api/v1/controls", get(controls::overview))
         .route("/api/v1/controls/export.xlsx", get(controls::export))

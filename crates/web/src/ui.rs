@@ -1,11 +1,13 @@
 //! Server-rendered Chinese UI. Every page re-checks permissions on the
 //! server (in the use cases); menus only hide what would be refused.
 
+mod archives;
 mod calendar;
 mod cmdb;
 mod controls;
 mod inspections;
 mod knowledge;
+mod registers;
 mod tickets;
 
 use askama::Template;
@@ -80,6 +82,22 @@ pub fn routes() -> Router<AppState> {
         .route("/knowledge/{id}", get(knowledge::page))
         .route("/knowledge/{id}/edit", post(knowledge::edit))
         .route("/knowledge/{id}/publish", post(knowledge::publish))
+        .route("/registers", get(registers::index))
+        .route("/registers/{register}", get(registers::list))
+        .route(
+            "/registers/{register}/new",
+            get(registers::new_page).post(registers::create),
+        )
+        .route("/registers/{register}/export", post(registers::export))
+        .route("/registers/{register}/{id}", get(registers::page))
+        .route(
+            "/registers/{register}/{id}/edit",
+            get(registers::edit_page).post(registers::edit),
+        )
+        .route(
+            "/registers/{register}/{id}/steps/{step}",
+            post(registers::step),
+        )
         .route("/controls", get(controls::overview))
         .route("/controls/export", post(controls::export))
         .route(
@@ -122,6 +140,18 @@ pub fn routes() -> Router<AppState> {
             "/cmdb/{id}/relations/{rid}/remove",
             post(cmdb::remove_relation),
         )
+        .route(
+            "/archives",
+            get(archives::list)
+                .post(archives::create)
+                .layer(DefaultBodyLimit::max(archives::UPLOAD_LIMIT)),
+        )
+        .route("/archives/{id}", get(archives::page))
+        .route(
+            "/archives/{id}/versions",
+            post(archives::add_version).layer(DefaultBodyLimit::max(archives::UPLOAD_LIMIT)),
+        )
+        .route("/archives/versions/{vid}/download", get(archives::download))
         .route("/tickets/{id}/cis", post(tickets::link_ci))
         .route("/tickets/{id}/cis/{ci}/remove", post(tickets::unlink_ci))
 }
@@ -179,7 +209,9 @@ impl Layout {
             ("/search", "搜索", Some(Action::BusinessRead)),
             ("/knowledge", "知识库", Some(Action::BusinessRead)),
             ("/cmdb", "配置管理", Some(Action::BusinessRead)),
+            ("/archives", "技术档案", Some(Action::BusinessRead)),
             ("/controls", "到期事项", Some(Action::BusinessRead)),
+            ("/registers", "运维台账", Some(Action::BusinessRead)),
             ("/inspections", "巡检计划", Some(Action::BusinessRead)),
             ("/maintenance", "维护记录", Some(Action::BusinessRead)),
             ("/inbox", "消息", Some(Action::BusinessRead)),

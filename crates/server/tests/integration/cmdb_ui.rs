@@ -4,101 +4,26 @@
 //! Excel import with row errors and their line numbers; items linked on a
 //! ticket page; business staff read but do not edit.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 use yunwei_testkit::{TestApp, TestResponse};
 
-use crate::support::{hidden_csrf, urlenc};
+use crate::support::{urlenc, Browser, FilePart};
 
-fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// A logged-in browser: the session cookie and the page's CSRF token.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn login(app: &'a TestApp, username: &str) -> Browser<'a> {
-        let token = app.login(username).await;
-        let mut b = Browser {
-            app,
-            cookie: format!("yw_session={token}"),
-            csrf: String::new(),
-        };
-        let home = b.get("/").await;
-        assert_eq!(home.status, StatusCode::OK, "{username}: {}", home.text());
-        b.csrf = hidden_csrf(&home.text());
-        b
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        let req = Request::builder()
-            .uri(path)
-            .header(header::COOKIE, &self.cookie)
-            .body(Body::empty())
-            .unwrap();
-        self.app.request(req).await
-    }
-
-    /// Posts a form with the session's CSRF token.
-    async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
-        let mut all = vec![("csrf", self.csrf.as_str())];
-        all.extend_from_slice(pairs);
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(encode(&all)))
-            .unwrap();
-        self.app.request(req).await
-    }
-
-    /// The import form: the file and, when asked, 仅校验不导入.
-    async fn import(&self, file: Vec<u8>, dry_run: bool) -> TestResponse {
-        let boundary = "----yunwei-cmdb-boundary-51c2";
-        let mut body: Vec<u8> = Vec::new();
-        let mut text = |name: &str, value: &str| {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .as_bytes(),
-            );
-        };
-        text("csrf", &self.csrf);
-        if dry_run {
-            text("dry_run", "true");
-        }
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cmdb.xlsx\"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&file);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri("/cmdb/import")
-            .header(header::COOKIE, &self.cookie)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap();
-        self.app.request(req).await
-    }
+/// The import form: the file and, when asked, 仅校验不导入.
+async fn import(b: &Browser<'_>, file: Vec<u8>, dry_run: bool) -> TestResponse {
+    let fields: &[(&str, &str)] = if dry_run { &[("dry_run", "true")] } else { &[] };
+    b.multipart(
+        "/cmdb/import",
+        fields,
+        FilePart {
+            field: "file",
+            filename: "cmdb.xlsx",
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content: &file,
+        },
+    )
+    .await
 }
 
 fn location(r: &TestResponse) -> String {
@@ -458,7 +383,7 @@ async fn cmdb_import_page_reports_row_errors_with_their_line_numbers() {
     ]);
 
     // 仅校验不导入: the report, nothing written.
-    let r = lead.import(file.clone(), true).await;
+    let r = import(&lead, file.clone(), true).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = r.text();
     assert!(
@@ -471,7 +396,7 @@ async fn cmdb_import_page_reports_row_errors_with_their_line_numbers() {
     assert!(lead.get("/cmdb").await.text().contains("共 0 个配置项"));
 
     // The import: the good rows written, the bad one named by its line.
-    let r = lead.import(file, false).await;
+    let r = import(&lead, file, false).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = r.text();
     assert!(html.contains("读取 3 行、导入 2 行"), "{html}");
@@ -483,16 +408,16 @@ async fn cmdb_import_page_reports_row_errors_with_their_line_numbers() {
     assert!(list.contains("<td>备用</td>"));
 
     // A file with unknown columns is refused as a whole, on the list page.
-    let r = lead
-        .import(
-            xlsx(&[&["名称", "类别", "所属机构", "颜色"], &["a", "b", "c", "d"]]),
-            false,
-        )
-        .await;
+    let r = import(
+        &lead,
+        xlsx(&[&["名称", "类别", "所属机构", "颜色"], &["a", "b", "c", "d"]]),
+        false,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(error_banner(&r.text()).contains("无法识别的列：颜色"));
     assert!(r.text().contains("id=\"ci-list\""), "the list again");
-    let r = lead.import(b"not a workbook".to_vec(), false).await;
+    let r = import(&lead, b"not a workbook".to_vec(), false).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(error_banner(&r.text()).contains("Excel"));
 
@@ -504,7 +429,7 @@ async fn cmdb_import_page_reports_row_errors_with_their_line_numbers() {
         .header("content-disposition")
         .unwrap()
         .starts_with("attachment"));
-    let r = lead.import(t.body.to_vec(), true).await;
+    let r = import(&lead, t.body.to_vec(), true).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(error_banner(&r.text()).contains("表中没有数据行"));
 
@@ -531,7 +456,7 @@ async fn cmdb_import_page_reports_row_errors_with_their_line_numbers() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.starts_with(b"PK"));
     assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
-    let back = lead.import(r.body.to_vec(), true).await;
+    let back = import(&lead, r.body.to_vec(), true).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.text());
     assert!(back.text().contains("读取 1 行、可导入 0 行"));
     assert!(back.text().contains("编号 SW-01 已存在"));
@@ -655,15 +580,15 @@ async fn business_staff_read_the_cmdb_but_do_not_keep_it() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = staff
-        .import(
-            xlsx(&[
-                &["名称", "类别", "所属机构"],
-                &["a", "网络设备", "南京市财政局"],
-            ]),
-            false,
-        )
-        .await;
+    let r = import(
+        &staff,
+        xlsx(&[
+            &["名称", "类别", "所属机构"],
+            &["a", "网络设备", "南京市财政局"],
+        ]),
+        false,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = staff
         .post(

@@ -3,6 +3,7 @@
 //! `YUNWEI_TEST_DATABASE_URL` is set.
 
 mod api;
+mod archives_ui;
 mod audit_tamper;
 mod calendar;
 mod cli;
@@ -13,6 +14,7 @@ mod knowledge;
 mod packs;
 mod permission_matrix;
 mod policy;
+mod registers;
 mod reports;
 mod scale;
 mod search;

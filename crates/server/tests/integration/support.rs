@@ -1,7 +1,8 @@
 //! Helpers shared by the modules that drive the UI like a browser.
 
 use axum::body::Body;
-use axum::http::{header, Method, Request};
+use axum::http::{header, Method, Request, StatusCode};
+use yunwei_testkit::{TestApp, TestResponse};
 
 /// The first CSRF token of a page's forms.
 pub fn hidden_csrf(html: &str) -> String {
@@ -32,4 +33,119 @@ pub fn form(uri: &str, cookie: &str, body: impl Into<String>) -> Request<Body> {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body.into()))
         .unwrap()
+}
+
+/// Urlencodes form pairs.
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The file part of a multipart form.
+pub struct FilePart<'f> {
+    /// The form field's name.
+    pub field: &'f str,
+    pub filename: &'f str,
+    pub content_type: &'f str,
+    pub content: &'f [u8],
+}
+
+/// A logged-in browser: the session cookie and the page's CSRF token.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl<'a> Browser<'a> {
+    /// Logs in (API login, the session cookie of the same session) and
+    /// reads the CSRF token from the home page.
+    pub async fn login(app: &'a TestApp, username: &str) -> Browser<'a> {
+        let token = app.login(username).await;
+        let mut b = Browser {
+            app,
+            cookie: format!("yw_session={token}"),
+            csrf: String::new(),
+        };
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{username}: {}", home.text());
+        b.csrf = hidden_csrf(&home.text());
+        b
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .unwrap();
+        self.app.request(req).await
+    }
+
+    /// Posts an urlencoded body as it is (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, body: String) -> TestResponse {
+        self.app.request(form(path, &self.cookie, body)).await
+    }
+
+    /// Posts a form with the session's CSRF token.
+    pub async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        self.post_raw(path, encode(&all)).await
+    }
+
+    /// Posts a multipart form of these text fields and one file, as it is
+    /// (no CSRF token added).
+    pub async fn multipart_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: FilePart<'_>,
+    ) -> TestResponse {
+        let boundary = "----yunwei-test-boundary-7d1f51c2";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                file.field, file.filename, file.content_type
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, &self.cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.app.request(req).await
+    }
+
+    /// Posts a multipart form with the session's CSRF token first.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: FilePart<'_>,
+    ) -> TestResponse {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.multipart_raw(path, &all, file).await
+    }
 }

@@ -3,102 +3,31 @@
 //! (JSCZ-26, JSCZ-33, JSCZ-34) is opened, submitted, signed off and
 //! commented through the forms; refusals come back on the page in Chinese.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 use yunwei_testkit::{TestApp, TestResponse};
 
-use crate::support::{hidden_csrf, urlenc};
+use crate::support::{encode, urlenc, Browser, FilePart};
 
-fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// A logged-in browser: the session cookie and the page's CSRF token.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn login(app: &'a TestApp, username: &str) -> Browser<'a> {
-        let token = app.login(username).await;
-        let mut b = Browser {
-            app,
-            cookie: format!("yw_session={token}"),
-            csrf: String::new(),
-        };
-        let home = b.get("/").await;
-        assert_eq!(home.status, StatusCode::OK, "{username}: {}", home.text());
-        b.csrf = hidden_csrf(&home.text());
-        b
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        let req = Request::builder()
-            .uri(path)
-            .header(header::COOKIE, &self.cookie)
-            .body(Body::empty())
-            .unwrap();
-        self.app.request(req).await
-    }
-
-    async fn post_raw(&self, path: &str, body: String) -> TestResponse {
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.app.request(req).await
-    }
-
-    /// Posts a form with the session's CSRF token.
-    async fn post(&self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
-        let mut all = vec![("csrf", self.csrf.as_str())];
-        all.extend_from_slice(pairs);
-        self.post_raw(path, encode(&all)).await
-    }
-
-    async fn upload(
-        &self,
-        ticket: &str,
-        kind: &str,
-        filename: &str,
-        content: &str,
-    ) -> TestResponse {
-        let boundary = "----yunwei-test-boundary-7d1f";
-        let mut body = String::new();
-        for (name, value) in [
-            ("csrf", self.csrf.as_str()),
-            ("kind", kind),
-            ("kind_other", ""),
-        ] {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            ));
-        }
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n--{boundary}--\r\n"
-        ));
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/tickets/{ticket}/attachments"))
-            .header(header::COOKIE, &self.cookie)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap();
-        self.app.request(req).await
-    }
+/// The attachment form of a ticket.
+async fn upload(
+    b: &Browser<'_>,
+    ticket: &str,
+    kind: &str,
+    filename: &str,
+    content: &str,
+) -> TestResponse {
+    b.multipart(
+        &format!("/tickets/{ticket}/attachments"),
+        &[("kind", kind), ("kind_other", "")],
+        FilePart {
+            field: "file",
+            filename,
+            content_type: "text/plain",
+            content: content.as_bytes(),
+        },
+    )
+    .await
 }
 
 fn location(r: &TestResponse) -> String {
@@ -238,9 +167,14 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
         "the comment is kept"
     );
 
-    let r = staff
-        .upload(&id, "signed_request", "审签件.txt", "分管厅领导审签件")
-        .await;
+    let r = upload(
+        &staff,
+        &id,
+        "signed_request",
+        "审签件.txt",
+        "分管厅领导审签件",
+    )
+    .await;
     redirected(&r, &id);
     let html = staff.get(&format!("/tickets/{id}")).await.text();
     assert!(html.contains("领导审签的申请（signed_request）：已上传"));
@@ -374,11 +308,42 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
     let r = transition(&vendor, &id, "start_data_change", &[]).await;
     assert!(error_banner(&r.text()).contains("JSCZ-34"));
     redirected(
-        &vendor
-            .upload(&id, "backup", "backup.sha", "备份文件校验值")
-            .await,
+        &upload(&vendor, &id, "backup", "backup.sha", "备份文件校验值").await,
         &id,
     );
+    // NTCZ-3.4.1: a major change starts only with its go-live emergency
+    // plan, filed from the ticket page.
+    let r = transition(&vendor, &id, "start_data_change", &[]).await;
+    assert!(error_banner(&r.text()).contains("NTCZ-3.4.1"));
+    let html = vendor.get(&format!("/tickets/{id}")).await.text();
+    assert!(html.contains("尚未登记上线应急方案"));
+    let number = html
+        .split("/registers/golive_plans/new?ticket_id=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let form = vendor
+        .get(&format!("/registers/golive_plans/new?ticket_id={number}"))
+        .await
+        .text();
+    assert!(form.contains(&format!("value=\"{number}\"")));
+    let filed = vendor
+        .post(
+            "/registers/golive_plans/new",
+            &[
+                ("ticket_id", number.as_str()),
+                ("title", "指标文号更正应急方案"),
+                ("scope", "预算指标数据"),
+                ("risks", "误改其他记录"),
+                ("pass_criteria", "3 条记录更正且总数不变"),
+                ("fail_criteria", "影响行数不为 3 即回退"),
+                ("method", "按备份恢复"),
+                ("follow_up", "问题记入工单"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text());
     redirected(
         &transition(&vendor, &id, "start_data_change", &[]).await,
         &id,

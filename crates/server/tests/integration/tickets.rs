@@ -171,6 +171,33 @@ async fn jscz_26_major_data_change_runs_its_route_end_to_end() {
             .status,
         StatusCode::CREATED
     );
+    // NTCZ-3.4.1: not without its go-live emergency plan.
+    let r = act(&app, &vendor, &id, "start_data_change", json!({})).await;
+    assert_eq!(code(&r), "ticket.golive_plan_required");
+    let number = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&vendor))
+        .await
+        .json()["ticket"]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            "/api/v1/registers/golive_plans",
+            Some(&vendor),
+            json!({"values": {
+                "ticket_id": number,
+                "title": "指标文号更正应急方案",
+                "scope": "预算指标数据",
+                "risks": "误改其他记录",
+                "pass_criteria": "3 条记录更正",
+                "fail_criteria": "影响行数不为 3 即回退",
+                "method": "按备份恢复",
+                "follow_up": "问题记入工单"
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     act_ok(&app, &vendor, &id, "start_data_change", json!({})).await;
     act_ok(
         &app,

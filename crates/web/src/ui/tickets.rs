@@ -832,6 +832,8 @@ struct TicketTpl {
     cis: Vec<CiLine>,
     can_link_ci: bool,
     ci_ref: String,
+    /// Releases and changes: their go-live emergency plans (NTCZ-3.4.1).
+    golive: Option<Vec<(String, String)>>,
 }
 
 /// What the user typed in the form that was refused, shown again.
@@ -1059,6 +1061,16 @@ async fn ticket_view(
             class: format!("ev-{}", e.kind),
         })
         .collect();
+    let golive = if matches!(d.ticket.process.as_str(), "release" | "change") {
+        Some(ui(yunwei_core::register_rules::golive_plans_of(
+            p,
+            &u.principal,
+            &d.ticket.id,
+        )
+        .await)?)
+    } else {
+        None
+    };
     let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &d.ticket.id).await)?
         .into_iter()
         .map(|c| {
@@ -1112,6 +1124,7 @@ async fn ticket_view(
         cis,
         can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
         ci_ref: kept.ci,
+        golive,
     });
     match error {
         Some(e) => refused(page, e),

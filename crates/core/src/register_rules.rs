@@ -1,0 +1,1081 @@
+//! What is particular to each declarative register (ADR 0006): checks
+//! across fields, the dates each one feeds into the due-date engine, the
+//! flags shown beside its entries, the go-live plan gate on releases and
+//! major changes, and the drafts of vendor reports.
+//!
+//! | register           | due-date engine (`controls`)                         |
+//! |--------------------|------------------------------------------------------|
+//! | backup_plans       | log review every period (EEDS-3.7.4); restore test a year after the last (EEDS-3.7.5) |
+//! | emergency_plans    | drills once, twice or four times a year (JSCZ-7, ZMDY-20) |
+//! | vendor_contracts   | weekly / monthly reports, yearly plan and summary (JSCZ-7) |
+//! | vendor_staff       | the NDA's expiry (JSCZ-37)                           |
+//! | asset_requisitions | the return date (JSCZ-9)                             |
+
+use chrono::{Months, NaiveDate};
+use yunwei_domain::ids::new_id;
+use yunwei_domain::register::{spec, Spec, Step, Val};
+use yunwei_domain::schedule::{start_of_day_shanghai, Recurrence};
+use yunwei_domain::AppError;
+use yunwei_store::registers::{self as store, EntryRow};
+use yunwei_store::{in_tx, DbConn};
+
+use crate::audit::{record, Actor, Event};
+use crate::controls::{self, Subject};
+use crate::{Ctx, Platform, Principal};
+
+/// What just happened to an entry.
+pub enum Change<'a> {
+    Created,
+    Updated(&'a EntryRow),
+    Step(&'static Step),
+}
+
+fn date(e: &EntryRow, f: &str) -> Option<NaiveDate> {
+    e.get(f).date()
+}
+
+fn text<'a>(e: &'a EntryRow, f: &str) -> &'a str {
+    e.get(f).text().unwrap_or("")
+}
+
+fn invalid(code: &'static str, msg: impl Into<String>) -> AppError {
+    AppError::bad_request(code, msg)
+}
+
+fn spec_named(key: &str) -> Result<&'static Spec, AppError> {
+    spec(key).ok_or_else(AppError::internal)
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Overdue from 00:00 (Beijing) of the day after `last_day`.
+fn due_after(last_day: NaiveDate) -> i64 {
+    start_of_day_shanghai(last_day + chrono::Duration::days(1)).timestamp_micros()
+}
+
+fn a_year_after(d: NaiveDate) -> NaiveDate {
+    d.checked_add_months(Months::new(12)).unwrap_or(d)
+}
+
+// ---- checks across fields ----
+
+/// Refuses an entry whose fields contradict each other or the entries
+/// they name.
+pub async fn check(
+    _p: &Platform,
+    c: &mut DbConn,
+    spec: &Spec,
+    e: &EntryRow,
+    _parent: Option<&EntryRow>,
+) -> Result<(), AppError> {
+    let order = |a: &str, b: &str, msg: &str| -> Result<(), AppError> {
+        match (date(e, a), date(e, b)) {
+            (Some(x), Some(y)) if y < x => Err(invalid("register.dates_reversed", msg)),
+            _ => Ok(()),
+        }
+    };
+    match spec.key {
+        "vendor_contracts" => order("starts_on", "ends_on", "服务结束日期不能早于开始日期")?,
+        "vendor_reports" => order("period_start", "period_end", "周期结束不能早于周期开始")?,
+        "ndas" => {
+            order("valid_from", "valid_to", "保密协议到期日期不能早于生效日期")?;
+            order("signed_on", "valid_to", "保密协议到期日期不能早于签订日期")?;
+        }
+        "asset_requisitions" => order("borrowed_on", "due_back", "应归还日期不能早于领用日期")?,
+        "golive_plans" => {
+            let t = yunwei_store::tickets::get(c, text(e, "ticket_id"))
+                .await?
+                .ok_or_else(AppError::internal)?;
+            if !matches!(t.process_id.as_str(), "release" | "change") {
+                return Err(invalid(
+                    "register.golive_ticket",
+                    format!(
+                        "上线应急方案只能关联发布或变更工单，{} 不是（NTCZ-3.4.1）",
+                        t.number
+                    ),
+                ));
+            }
+        }
+        "staff_changes" => {
+            let kind = text(e, "change_kind");
+            let leaving = e.get("leaving_id").text();
+            let joining = e.get("joining_id").text();
+            match kind {
+                "pm" | "onsite_in" if joining.is_none() => {
+                    return Err(invalid("register.staff_change", "请选择接任或进场的人员"))
+                }
+                "onsite_out" if leaving.is_none() => {
+                    return Err(invalid("register.staff_change", "请选择离场的人员"))
+                }
+                _ => {}
+            }
+            if leaving.is_some() && leaving == joining {
+                return Err(invalid("register.staff_change", "离任和接任不能是同一人"));
+            }
+            // Both people belong to the vendor named on the request.
+            let staff = spec_named("vendor_staff")?;
+            let vendor = text(e, "vendor_org_id");
+            for id in [leaving, joining].into_iter().flatten() {
+                let s = store::get(c, staff, id)
+                    .await?
+                    .ok_or_else(AppError::internal)?;
+                if s.org_id != vendor {
+                    return Err(invalid(
+                        "register.staff_change",
+                        format!("「{}」不是该服务厂商的人员", text(&s, "name")),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Sets fields of `e` before a step is stored (the return date of an
+/// asset is the day it is returned).
+pub async fn before_step(
+    p: &Platform,
+    _c: &mut DbConn,
+    spec: &Spec,
+    step: &Step,
+    e: &mut EntryRow,
+) -> Result<(), AppError> {
+    if spec.key == "asset_requisitions" && step.name == "return" {
+        e.values
+            .insert("returned_on", Val::Text(ymd(controls::today(p))));
+    }
+    Ok(())
+}
+
+/// Writes derived fields of another entry (a plan's last backup), with a
+/// new version so a form read before cannot overwrite them.
+async fn set_values(
+    c: &mut DbConn,
+    spec: &Spec,
+    id: &str,
+    values: &[(&'static str, Val)],
+    now: i64,
+) -> Result<(), AppError> {
+    let Some(old) = store::get(c, spec, id).await? else {
+        return Ok(());
+    };
+    let mut e = EntryRow {
+        version: old.version + 1,
+        updated_at: now.max(old.updated_at + 1),
+        ..old.clone()
+    };
+    for (k, v) in values {
+        e.values.insert(k, v.clone());
+    }
+    if !store::update(c, spec, &e, old.version).await? {
+        return Err(AppError::conflict(
+            "register.changed",
+            format!("该{}已被他人修改，请重试", spec.label),
+        ));
+    }
+    Ok(())
+}
+
+fn subject<'a>(
+    spec: &'a Spec,
+    e: &'a EntryRow,
+    kind: &'a str,
+    title: &'a str,
+    source: &'a str,
+) -> Subject<'a> {
+    Subject {
+        kind,
+        subject_type: spec.key,
+        subject_id: &e.id,
+        org_id: &e.org_id,
+        org_path: &e.org_path,
+        title,
+        source,
+    }
+}
+
+fn created_day(e: &EntryRow) -> NaiveDate {
+    chrono::DateTime::from_timestamp_micros(e.created_at)
+        .map(yunwei_domain::calendar::date_in_shanghai)
+        .unwrap_or_default()
+}
+
+// ---- backups ----
+
+fn review_recurrence(e: &EntryRow) -> Recurrence {
+    match text(e, "review_every") {
+        "weekly" => Recurrence::Weekly,
+        "quarterly" => Recurrence::Quarterly,
+        _ => Recurrence::Monthly,
+    }
+}
+
+/// An active plan's log reviews from `from` and its next restore test.
+async fn schedule_backup_plan(
+    p: &Platform,
+    c: &mut DbConn,
+    plan: &EntryRow,
+    from: NaiveDate,
+) -> Result<(), AppError> {
+    let spec = spec_named("backup_plans")?;
+    let title = crate::registers::title_of(spec, plan);
+    let now = p.now_us();
+    let today = controls::today(p);
+    controls::ensure_periodic(
+        c,
+        &subject(spec, plan, "backup_review", &title, "EEDS-3.7.4"),
+        review_recurrence(plan),
+        from.min(today),
+        today,
+        now,
+    )
+    .await?;
+    // One open restore test at a time: a year after the last one, or after
+    // the plan came into force.
+    let open = yunwei_store::controls::of_subject(c, spec.key, &plan.id, 500)
+        .await?
+        .into_iter()
+        .any(|ctl| ctl.kind == "restore_test" && ctl.done_at.is_none());
+    if !open {
+        let last = date(plan, "last_restore_test_on").unwrap_or(today);
+        controls::ensure_once(
+            c,
+            &subject(spec, plan, "restore_test", &title, "EEDS-3.7.5"),
+            due_after(a_year_after(last)),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn backup_window_days(frequency: &str) -> i64 {
+    match frequency {
+        "daily" => 1,
+        "weekly" => 7,
+        _ => 31,
+    }
+}
+
+// ---- the hooks ----
+
+/// Keeps the due-date engine and the derived fields in step with a change
+/// of `e`, in the caller's transaction.
+pub async fn after_write(
+    p: &Platform,
+    c: &mut DbConn,
+    spec: &Spec,
+    e: &EntryRow,
+    change: Change<'_>,
+) -> Result<(), AppError> {
+    let now = p.now_us();
+    let today = controls::today(p);
+    let done_ref = format!("{}:{}", spec.key, e.id);
+    match (spec.key, &change) {
+        ("backup_plans", Change::Step(st)) if st.to == "active" => {
+            schedule_backup_plan(p, c, e, today).await?;
+        }
+        ("backup_plans", Change::Step(st)) if st.to == "retired" => {
+            yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
+        }
+        ("backup_plans", Change::Updated(old)) => {
+            let title = crate::registers::title_of(spec, e);
+            yunwei_store::controls::retitle_open(
+                c,
+                spec.key,
+                &e.id,
+                &title,
+                &e.org_id,
+                &e.org_path,
+            )
+            .await?;
+            if text(e, "status") == "active" && text(old, "review_every") != text(e, "review_every")
+            {
+                yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
+                schedule_backup_plan(p, c, e, today).await?;
+            }
+        }
+        ("backup_logs", Change::Created) => {
+            let plans = spec_named("backup_plans")?;
+            let Some(plan) = store::get(c, plans, e.parent_id.as_deref().unwrap_or("")).await?
+            else {
+                return Ok(());
+            };
+            let on = date(e, "performed_on");
+            if text(e, "outcome") == "success" && on > date(&plan, "last_backup_on") {
+                let on = on.map(ymd).map(Val::Text).unwrap_or(Val::Null);
+                set_values(c, plans, &plan.id, &[("last_backup_on", on)], now).await?;
+            }
+        }
+        ("backup_reviews", Change::Created) => {
+            let on = date(e, "reviewed_on").map(ymd).unwrap_or_default();
+            controls::complete_open(
+                c,
+                ("backup_plans", e.parent_id.as_deref().unwrap_or("")),
+                "backup_review",
+                |ctl| {
+                    ctl.period_start
+                        .as_deref()
+                        .is_some_and(|s| s <= on.as_str())
+                },
+                1,
+                (&done_ref, now),
+            )
+            .await?;
+        }
+        ("restore_tests", Change::Created) if text(e, "result") == "pass" => {
+            let plans = spec_named("backup_plans")?;
+            let Some(plan) = store::get(c, plans, e.parent_id.as_deref().unwrap_or("")).await?
+            else {
+                return Ok(());
+            };
+            let on = date(e, "tested_on").unwrap_or(today);
+            if Some(on) > date(&plan, "last_restore_test_on") {
+                set_values(
+                    c,
+                    plans,
+                    &plan.id,
+                    &[("last_restore_test_on", Val::Text(ymd(on)))],
+                    now,
+                )
+                .await?;
+            }
+            // The next test is due a year after this one: it answers every
+            // open occurrence due before then.
+            let next = due_after(a_year_after(
+                on.max(date(&plan, "last_restore_test_on").unwrap_or(on)),
+            ));
+            controls::complete_open(
+                c,
+                (plans.key, &plan.id),
+                "restore_test",
+                |ctl| ctl.due_at < next,
+                usize::MAX,
+                (&done_ref, now),
+            )
+            .await?;
+            if text(&plan, "status") == "active" {
+                let title = crate::registers::title_of(plans, &plan);
+                controls::ensure_once(
+                    c,
+                    &subject(plans, &plan, "restore_test", &title, "EEDS-3.7.5"),
+                    next,
+                    now,
+                )
+                .await?;
+            }
+        }
+        ("emergency_plans", Change::Created) => {
+            schedule_drills(p, c, spec, e, today).await?;
+        }
+        ("emergency_plans", Change::Updated(old)) => {
+            let title = crate::registers::title_of(spec, e);
+            yunwei_store::controls::retitle_open(
+                c,
+                spec.key,
+                &e.id,
+                &title,
+                &e.org_id,
+                &e.org_path,
+            )
+            .await?;
+            if text(old, "drills") != text(e, "drills") {
+                yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
+                schedule_drills(p, c, spec, e, today).await?;
+            }
+        }
+        ("drills", Change::Created) => {
+            let plans = spec_named("emergency_plans")?;
+            let plan_id = e.parent_id.clone().unwrap_or_default();
+            let on = date(e, "held_on").unwrap_or(today);
+            let on_s = ymd(on);
+            controls::complete_open(
+                c,
+                (plans.key, &plan_id),
+                "drill",
+                |ctl| {
+                    ctl.period_start
+                        .as_deref()
+                        .is_some_and(|s| s <= on_s.as_str())
+                },
+                1,
+                (&done_ref, now),
+            )
+            .await?;
+            if let Some(plan) = store::get(c, plans, &plan_id).await? {
+                if Some(on) > date(&plan, "last_drill_on") {
+                    set_values(
+                        c,
+                        plans,
+                        &plan_id,
+                        &[("last_drill_on", Val::Text(on_s))],
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+        ("vendor_contracts", Change::Created) => {
+            schedule_reports(p, c, spec, e, None).await?;
+        }
+        ("vendor_contracts", Change::Updated(_)) => {
+            let title = crate::registers::title_of(spec, e);
+            yunwei_store::controls::retitle_open(
+                c,
+                spec.key,
+                &e.id,
+                &title,
+                &e.org_id,
+                &e.org_path,
+            )
+            .await?;
+            yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
+            schedule_reports(p, c, spec, e, Some(today)).await?;
+        }
+        ("vendor_reports", Change::Step(st)) if st.name == "submit" => {
+            let kind = report_control_kind(text(e, "report_kind"));
+            let end = text(e, "period_end").to_string();
+            controls::complete_open(
+                c,
+                ("vendor_contracts", e.parent_id.as_deref().unwrap_or("")),
+                kind,
+                |ctl| {
+                    ctl.period_start
+                        .as_deref()
+                        .is_some_and(|s| s <= end.as_str())
+                },
+                1,
+                (&done_ref, now),
+            )
+            .await?;
+        }
+        ("ndas", Change::Created) => {
+            let staff = spec_named("vendor_staff")?;
+            let Some(person) = store::get(c, staff, e.parent_id.as_deref().unwrap_or("")).await?
+            else {
+                return Ok(());
+            };
+            let Some(to) = date(e, "valid_to") else {
+                return Ok(());
+            };
+            let due = due_after(to);
+            // A renewal answers for the expiries it covers.
+            controls::complete_open(
+                c,
+                (staff.key, &person.id),
+                "nda",
+                |ctl| ctl.due_at < due,
+                usize::MAX,
+                (&done_ref, now),
+            )
+            .await?;
+            let title = crate::registers::title_of(staff, &person);
+            controls::ensure_once(
+                c,
+                &subject(staff, &person, "nda", &title, "JSCZ-37"),
+                due,
+                now,
+            )
+            .await?;
+        }
+        ("staff_changes", Change::Step(st)) if st.name == "approve" => {
+            apply_staff_change(c, e, now).await?;
+        }
+        ("asset_requisitions", Change::Step(st)) if st.name == "approve" => {
+            if let Some(back) = date(e, "due_back") {
+                let title = format!(
+                    "{}（{}）",
+                    crate::registers::title_of(spec, e),
+                    ci_label(c, text(e, "ci_id")).await?
+                );
+                controls::ensure_once(
+                    c,
+                    &subject(spec, e, "asset_return", &title, "JSCZ-9"),
+                    due_after(back),
+                    now,
+                )
+                .await?;
+            }
+        }
+        ("asset_requisitions", Change::Step(st)) if st.name == "return" => {
+            controls::complete_open(
+                c,
+                (spec.key, &e.id),
+                "asset_return",
+                |_| true,
+                usize::MAX,
+                (&done_ref, now),
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn ci_label(c: &mut DbConn, id: &str) -> Result<String, AppError> {
+    Ok(yunwei_store::cmdb::get_ci(c, id)
+        .await?
+        .map(|ci| format!("{} {}", ci.code, ci.name))
+        .unwrap_or_default())
+}
+
+fn drill_recurrence(e: &EntryRow) -> Option<Recurrence> {
+    match text(e, "drills") {
+        "1" => Some(Recurrence::Yearly),
+        "2" => Some(Recurrence::HalfYearly),
+        "4" => Some(Recurrence::Quarterly),
+        _ => None,
+    }
+}
+
+async fn schedule_drills(
+    p: &Platform,
+    c: &mut DbConn,
+    spec: &Spec,
+    e: &EntryRow,
+    from: NaiveDate,
+) -> Result<(), AppError> {
+    let Some(r) = drill_recurrence(e) else {
+        return Ok(());
+    };
+    let title = crate::registers::title_of(spec, e);
+    let today = controls::today(p);
+    controls::ensure_periodic(
+        c,
+        &subject(spec, e, "drill", &title, "JSCZ-7 ZMDY-20"),
+        r,
+        from.min(today),
+        today,
+        p.now_us(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// (contract field, control kind, recurrence) of each report a contract
+/// may call for.
+const REPORTS: [(&str, &str, Recurrence); 4] = [
+    ("weekly_report", "vendor_weekly", Recurrence::Weekly),
+    ("monthly_report", "vendor_monthly", Recurrence::Monthly),
+    ("annual_plan", "vendor_plan", Recurrence::Yearly),
+    ("annual_summary", "vendor_summary", Recurrence::Yearly),
+];
+
+fn report_control_kind(report_kind: &str) -> &'static str {
+    match report_kind {
+        "weekly" => "vendor_weekly",
+        "monthly" => "vendor_monthly",
+        "plan" => "vendor_plan",
+        _ => "vendor_summary",
+    }
+}
+
+/// The reports a contract calls for, period by period from its start (or
+/// `from`) to today or its end.
+async fn schedule_reports(
+    p: &Platform,
+    c: &mut DbConn,
+    spec: &Spec,
+    e: &EntryRow,
+    from: Option<NaiveDate>,
+) -> Result<(), AppError> {
+    let (Some(start), Some(end)) = (date(e, "starts_on"), date(e, "ends_on")) else {
+        return Ok(());
+    };
+    let today = controls::today(p);
+    let first = from.map_or(start, |f| f.max(start));
+    let through = today.min(end);
+    if first > through {
+        return Ok(());
+    }
+    let title = crate::registers::title_of(spec, e);
+    for (field, kind, r) in REPORTS {
+        if e.get(field).is_true() {
+            controls::ensure_periodic(
+                c,
+                &subject(spec, e, kind, &title, "JSCZ-7"),
+                r,
+                first,
+                through,
+                p.now_us(),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// An approved change of project manager or on-site staff takes effect on
+/// the people it names (NTCZ-6.1.7).
+async fn apply_staff_change(c: &mut DbConn, e: &EntryRow, now: i64) -> Result<(), AppError> {
+    let staff = spec_named("vendor_staff")?;
+    let leaving = e.get("leaving_id").text().map(str::to_string);
+    let joining = e.get("joining_id").text().map(str::to_string);
+    let t = |s: &str| Val::Text(s.to_string());
+    match text(e, "change_kind") {
+        "pm" => {
+            if let Some(id) = leaving {
+                set_values(c, staff, &id, &[("post", t("engineer"))], now).await?;
+            }
+            if let Some(id) = joining {
+                set_values(c, staff, &id, &[("post", t("pm"))], now).await?;
+            }
+        }
+        "onsite_in" => {
+            if let Some(id) = joining {
+                let keep_pm = store::get(c, staff, &id)
+                    .await?
+                    .is_some_and(|s| text(&s, "post") == "pm");
+                let mut v = vec![("presence", t("on_site"))];
+                if !keep_pm {
+                    v.push(("post", t("onsite")));
+                }
+                set_values(c, staff, &id, &v, now).await?;
+            }
+        }
+        "onsite_out" => {
+            if let Some(id) = leaving {
+                set_values(c, staff, &id, &[("presence", t("off_site"))], now).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+// ---- flags ----
+
+/// What needs attention about `e` today: its overdue occurrences and the
+/// register's own conditions.
+pub async fn flags(
+    p: &Platform,
+    c: &mut DbConn,
+    spec: &Spec,
+    e: &EntryRow,
+) -> Result<Vec<String>, AppError> {
+    let now = p.now_us();
+    let today = controls::today(p);
+    let mut out = vec![];
+    for ctl in yunwei_store::controls::of_subject(c, spec.key, &e.id, 50).await? {
+        if ctl.done_at.is_none() && ctl.due_at <= now {
+            let period = controls::period_label(&ctl);
+            out.push(format!(
+                "{}已逾期{}（应于 {} 前完成）",
+                controls::kind_label(&ctl.kind),
+                if period.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{period}")
+                },
+                controls::last_day(ctl.due_at).format("%Y-%m-%d")
+            ));
+        }
+    }
+    match spec.key {
+        "backup_plans" if text(e, "status") == "active" => {
+            // Backups stop arriving: no success within the plan's period
+            // (EEDS-3.7.4).
+            let window = backup_window_days(text(e, "frequency"));
+            match date(e, "last_backup_on") {
+                Some(last) if (today - last).num_days() > window => out.push(format!(
+                    "备份中断：最近一次成功备份为 {}，已超过{}",
+                    ymd(last),
+                    spec.field("frequency")
+                        .map(|f| f.display(e.get("frequency")))
+                        .unwrap_or_default()
+                )),
+                None if (today - created_day(e)).num_days() > window => {
+                    out.push("备份中断：尚无成功备份记录".to_string())
+                }
+                _ => {}
+            }
+            // A restore test at least yearly (EEDS-3.7.5, JSCZ-45).
+            match date(e, "last_restore_test_on") {
+                Some(last) if today > a_year_after(last) => out.push(format!(
+                    "恢复测试已超过一年：最近一次为 {}（EEDS-3.7.5）",
+                    ymd(last)
+                )),
+                None if today > a_year_after(created_day(e)) => {
+                    out.push("一年内未做恢复测试（EEDS-3.7.5）".to_string())
+                }
+                _ => {}
+            }
+            let missing: Vec<&str> = [
+                ("covers_system", "系统软件和数据"),
+                ("covers_business", "业务数据"),
+                ("covers_logs", "操作日志"),
+            ]
+            .into_iter()
+            .filter(|(f, _)| !e.get(f).is_true())
+            .map(|(_, l)| l)
+            .collect();
+            if !missing.is_empty() {
+                out.push(format!(
+                    "备份内容未包括{}（EEDS-3.7.3）",
+                    missing.join("、")
+                ));
+            }
+            if e.get("offsite_location").text().is_none() {
+                out.push("未做异地备份（JSCZ-45）".to_string());
+            }
+        }
+        "vendor_staff" => {
+            let (valid, latest) = nda_of(c, &e.id, today).await?;
+            if !valid {
+                out.push(match latest {
+                    Some(to) => format!("保密协议已于 {} 到期（JSCZ-37）", ymd(to)),
+                    None => "未签订保密协议（JSCZ-37）".to_string(),
+                });
+            }
+        }
+        "asset_requisitions" if text(e, "status") == "approved" => {
+            if let Some(back) = date(e, "due_back") {
+                if today > back && out.iter().all(|f| !f.starts_with("资产归还")) {
+                    out.push(format!("逾期未归还：应于 {} 归还（JSCZ-9）", ymd(back)));
+                }
+            }
+        }
+        "vendor_contracts" if date(e, "ends_on").is_some_and(|end| end < today) => {
+            out.push("合同服务期已结束".to_string());
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Whether the person has an NDA in force on `day`, and the latest expiry
+/// on file.
+pub async fn nda_of(
+    c: &mut DbConn,
+    staff_id: &str,
+    day: NaiveDate,
+) -> Result<(bool, Option<NaiveDate>), AppError> {
+    let ndas = spec_named("ndas")?;
+    let rows = store::find(
+        c,
+        ndas,
+        &[("parent_id", Val::Text(staff_id.to_string()))],
+        1_000,
+    )
+    .await?;
+    let valid = rows.iter().any(|n| {
+        date(n, "valid_from").is_some_and(|f| f <= day)
+            && date(n, "valid_to").is_some_and(|t| t >= day)
+    });
+    let latest = rows.iter().filter_map(|n| date(n, "valid_to")).max();
+    Ok((valid, latest))
+}
+
+// ---- the go-live plan gate (NTCZ-3.4.1) ----
+
+/// Whether moving a ticket into `to_state` implements a release or a major
+/// change, which needs a go-live emergency plan first.
+pub fn needs_golive_plan(process_id: &str, to_state: &str, level: Option<&str>) -> bool {
+    match process_id {
+        "release" => to_state == "patching",
+        "change" => to_state == "implementing" && level == Some("major"),
+        _ => false,
+    }
+}
+
+/// Refuses the implementation of a release or major change that has no
+/// go-live emergency plan.
+pub async fn require_golive_plan(
+    c: &mut DbConn,
+    ticket_id: &str,
+    number: &str,
+) -> Result<(), AppError> {
+    let plans = spec_named("golive_plans")?;
+    let found = store::find(
+        c,
+        plans,
+        &[("ticket_id", Val::Text(ticket_id.to_string()))],
+        1,
+    )
+    .await?;
+    if found.is_empty() {
+        return Err(AppError::bad_request(
+            "ticket.golive_plan_required",
+            format!(
+                "{number} 尚未登记上线应急方案（应急处置范围、风险分析、通过和失败准则、处置方法、问题跟踪策略），不能开始实施（NTCZ-3.4.1）"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+// ---- the job ----
+
+/// Rolls the periodic occurrences of the registers forward to today
+/// (log reviews, drills, vendor reports), audited per entry that got new
+/// ones. Returns how many were created.
+pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
+    let today = controls::today(p);
+    let mut created = 0;
+    for key in ["backup_plans", "emergency_plans", "vendor_contracts"] {
+        let spec = spec_named(key)?;
+        let entries = {
+            let mut c = p.db.read().await?;
+            store::find(&mut c, spec, &[], 100_000).await?
+        };
+        for e in entries {
+            let stale = {
+                let mut c = p.db.read().await?;
+                // The newest periodic occurrence (one-off ones such as a
+                // restore test a year ahead do not count).
+                let latest = yunwei_store::controls::of_subject(&mut c, key, &e.id, 500)
+                    .await?
+                    .into_iter()
+                    .filter(|ctl| ctl.period_end.is_some())
+                    .map(|ctl| ctl.due_at)
+                    .max();
+                rolling(&e, key, today, latest)
+            };
+            let Some(from) = stale else { continue };
+            let ctx = Ctx::system(&new_id());
+            created += in_tx!(p.db, |c| {
+                let Some(e) = store::get(&mut c, spec, &e.id).await? else {
+                    return Ok(0);
+                };
+                let before = yunwei_store::controls::of_subject(&mut c, key, &e.id, 500)
+                    .await?
+                    .len();
+                match key {
+                    "backup_plans" => schedule_backup_plan(p, &mut c, &e, from).await?,
+                    "emergency_plans" => schedule_drills(p, &mut c, spec, &e, from).await?,
+                    _ => schedule_reports(p, &mut c, spec, &e, Some(from)).await?,
+                }
+                let n = yunwei_store::controls::of_subject(&mut c, key, &e.id, 500)
+                    .await?
+                    .len()
+                    .saturating_sub(before);
+                if n > 0 {
+                    record(
+                        p,
+                        &mut c,
+                        &ctx,
+                        Actor::System {
+                            org_path: &e.org_path,
+                        },
+                        Event::success("controls.schedule", spec.key, &e.id).after(format!(
+                            "{}：生成 {n} 个到期事项",
+                            crate::registers::title_of(spec, &e)
+                        )),
+                    )
+                    .await?;
+                }
+                Ok(n)
+            })?;
+        }
+    }
+    Ok(created)
+}
+
+/// From which day an entry's periodic occurrences need creating, or None
+/// when the current period's exists (or it has none).
+fn rolling(
+    e: &EntryRow,
+    key: &str,
+    today: NaiveDate,
+    latest_due: Option<i64>,
+) -> Option<NaiveDate> {
+    let r = match key {
+        "backup_plans" if text(e, "status") == "active" => review_recurrence(e),
+        "emergency_plans" => drill_recurrence(e)?,
+        "vendor_contracts" => {
+            let end = date(e, "ends_on")?;
+            if date(e, "starts_on")? > today || end < today {
+                return None;
+            }
+            REPORTS
+                .iter()
+                .filter(|(f, _, _)| e.get(f).is_true())
+                .map(|(_, _, r)| *r)
+                .next()?
+        }
+        _ => return None,
+    };
+    let current = r.period_of(today).due_at().timestamp_micros();
+    if latest_due.is_some_and(|d| d >= current) {
+        return None;
+    }
+    let latest_day = latest_due.map(controls::last_day);
+    Some(latest_day.map_or(created_day(e), |d| d + chrono::Duration::days(1)))
+}
+
+// ---- vendor report drafts (JSCZ-7) ----
+
+/// The draft of a vendor report for a period, from the data of the
+/// contract's organisation: tickets opened and closed with their SLA,
+/// changes, the controls done (inspections, reviews, drills), backups and
+/// restore tests. The vendor completes and submits it.
+pub async fn draft_report(
+    p: &Platform,
+    pr: &Principal,
+    contract_id: &str,
+    report_kind: &str,
+    period_start: &str,
+    period_end: &str,
+) -> Result<String, AppError> {
+    let contracts = spec_named("vendor_contracts")?;
+    let reports = spec_named("vendor_reports")?;
+    let kind_field = reports
+        .field("report_kind")
+        .ok_or_else(AppError::internal)?;
+    let kind_label = kind_field.display(&yunwei_domain::register::parse_value(
+        kind_field,
+        report_kind,
+    )?);
+    let start_field = reports
+        .field("period_start")
+        .ok_or_else(AppError::internal)?;
+    let end_field = reports.field("period_end").ok_or_else(AppError::internal)?;
+    let start = yunwei_domain::register::parse_value(start_field, period_start)?
+        .date()
+        .ok_or_else(AppError::internal)?;
+    let end = yunwei_domain::register::parse_value(end_field, period_end)?
+        .date()
+        .ok_or_else(AppError::internal)?;
+    if end < start {
+        return Err(invalid(
+            "register.dates_reversed",
+            "周期结束不能早于周期开始",
+        ));
+    }
+    if (end - start).num_days() > 366 {
+        return Err(invalid("register.period_too_long", "报告周期不能超过一年"));
+    }
+    let mut c = p.db.read().await?;
+    let contract = store::get(&mut c, contracts, contract_id)
+        .await?
+        .filter(|e| crate::registers::can_read(pr, contracts, e))
+        .ok_or_else(|| AppError::not_found(contracts.label))?;
+    let from = start_of_day_shanghai(start).timestamp_micros();
+    let to = due_after(end);
+    let scope = yunwei_store::Scope::ranges(vec![(contract.org_path.clone(), true)]);
+    let groups = yunwei_store::reports::sla_groups(&mut c, &scope, from, to).await?;
+    let mut names = crate::registers::Names::default();
+    let org = names.org(&mut c, &contract.org_id).await?;
+    let mut out = format!(
+        "{}{}（{} 至 {}）\n服务单位：{org}    合同编号：{}\n\n一、工单处理情况\n",
+        text(&contract, "name"),
+        kind_label,
+        ymd(start),
+        ymd(end),
+        text(&contract, "contract_no"),
+    );
+    let mut per_process: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+    for g in &groups {
+        let name = p
+            .packs
+            .iter()
+            .find(|k| k.id == g.pack_id)
+            .and_then(|k| k.processes.iter().find(|pr| pr.id == g.process_id))
+            .map(|pr| pr.name.clone())
+            .unwrap_or_else(|| g.process_id.clone());
+        let t = per_process.entry(name).or_default();
+        t.0 += g.opened;
+        t.1 += g.closed;
+        t.2 += g.closed_breached;
+    }
+    let (mut closed, mut breached) = (0, 0);
+    if per_process.is_empty() {
+        out.push_str("本期无工单。\n");
+    }
+    for (name, (o, cl, b)) in &per_process {
+        out.push_str(&format!(
+            "- {name}：新建 {o} 张，办结 {cl} 张，其中超时 {b} 张\n"
+        ));
+        closed += cl;
+        breached += b;
+    }
+    out.push_str("\n二、服务水平（SLA）\n");
+    if closed > 0 {
+        out.push_str(&format!(
+            "本期办结 {closed} 张，按时 {} 张，按时率 {:.1}%。\n",
+            closed - breached,
+            (closed - breached) as f64 * 100.0 / closed as f64
+        ));
+    } else {
+        out.push_str("本期无办结工单。\n");
+    }
+    out.push_str("\n三、巡检、检查与演练\n");
+    let done = yunwei_store::controls::done_between(&mut c, &contract.org_path, from, to).await?;
+    if done.is_empty() {
+        out.push_str("本期无完成的巡检、检查或演练记录。\n");
+    }
+    for (kind, n, late) in &done {
+        out.push_str(&format!(
+            "- {}：完成 {n} 次{}\n",
+            controls::kind_label(kind),
+            if *late > 0 {
+                format!("（其中逾期完成 {late} 次）")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out.push_str("\n四、备份与恢复\n");
+    let (s, e) = (ymd(start), ymd(end));
+    let logs = store::count_between(
+        &mut c,
+        spec_named("backup_logs")?,
+        &contract.org_path,
+        "performed_on",
+        &s,
+        &e,
+        "outcome",
+    )
+    .await?;
+    let count = |rows: &[(String, i64)], k: &str| {
+        rows.iter()
+            .find(|(g, _)| g == k)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let tests = store::count_between(
+        &mut c,
+        spec_named("restore_tests")?,
+        &contract.org_path,
+        "tested_on",
+        &s,
+        &e,
+        "result",
+    )
+    .await?;
+    out.push_str(&format!(
+        "备份 {} 次成功、{} 次失败；恢复测试 {} 次成功、{} 次失败。\n",
+        count(&logs, "success"),
+        count(&logs, "failure"),
+        count(&tests, "pass"),
+        count(&tests, "fail"),
+    ));
+    out.push_str("\n五、存在问题\n（请填写）\n\n六、下阶段工作计划\n（请填写）\n");
+    Ok(out)
+}
+
+/// The go-live plans filed for a ticket the caller may see: (id, title).
+pub async fn golive_plans_of(
+    p: &Platform,
+    pr: &Principal,
+    ticket_id: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let plans = spec_named("golive_plans")?;
+    let mut c = p.db.read().await?;
+    let rows = store::find(
+        &mut c,
+        plans,
+        &[("ticket_id", Val::Text(ticket_id.to_string()))],
+        50,
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .filter(|e| crate::registers::can_read(pr, plans, e))
+        .map(|e| (e.id.clone(), crate::registers::title_of(plans, e)))
+        .collect())
+}

@@ -1,0 +1,1016 @@
+//! Declarative registers (ADR 0006): the operations registers that are
+//! tables of typed fields with an owner organisation, a few workflow steps
+//! and rules on their dates (backup plans and their logs, emergency plans
+//! and drills, vendors' contracts, staff, NDAs and reports, training
+//! records, asset requisitions).
+//!
+//! Each register is a [`Spec`]: its fields, where its organisation comes
+//! from, who reads and writes it, and its steps. One engine (core
+//! `registers`) stores, checks, audits, lists, exports and renders them
+//! all; what is particular to one register (the dates it feeds into the
+//! due-date engine, its flags) lives in core `register_rules`.
+//!
+//! This module is pure: the specs and the parsing of submitted values.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::roles::Action;
+use crate::AppError;
+
+/// Choices of a field: (code, label).
+pub type Choices = &'static [(&'static str, &'static str)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// One line of at most this many characters.
+    Text(usize),
+    /// Several lines of at most this many characters.
+    LongText(usize),
+    /// A local date, stored as `YYYY-MM-DD`.
+    Date,
+    /// A whole number within (min, max).
+    Int(i64, i64),
+    /// Yes or no, stored as 0 or 1.
+    Bool,
+    Choice(Choices),
+    /// An entry of the named register.
+    Entry(&'static str),
+    /// A CMDB configuration item (its id or code).
+    Ci,
+    /// A ticket (its id or number).
+    Ticket,
+    /// An organisation (its id).
+    Org,
+}
+
+impl Kind {
+    /// Stored as an integer column (else text).
+    pub fn is_int(self) -> bool {
+        matches!(self, Kind::Int(..) | Kind::Bool)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// Shown as a column of the list.
+    pub listed: bool,
+    /// Set by the platform (a step, an approval, a later record), never by
+    /// the form; starts as `default`.
+    pub locked: bool,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+const fn field(name: &'static str, label: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        label,
+        kind,
+        required: false,
+        listed: false,
+        locked: false,
+        default: "",
+        help: "",
+    }
+}
+
+impl Field {
+    const fn req(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn list(mut self) -> Self {
+        self.listed = true;
+        self
+    }
+    const fn locked(mut self, default: &'static str) -> Self {
+        self.locked = true;
+        self.default = default;
+        self
+    }
+    const fn help(mut self, help: &'static str) -> Self {
+        self.help = help;
+        self
+    }
+    /// The label of a stored value (choices, yes/no), else the value.
+    pub fn display(&self, v: &Val) -> String {
+        match (self.kind, v) {
+            (_, Val::Null) => String::new(),
+            (Kind::Bool, Val::Int(i)) => if *i != 0 { "是" } else { "否" }.to_string(),
+            (Kind::Choice(cs), Val::Text(t)) => cs
+                .iter()
+                .find(|(c, _)| c == t)
+                .map(|(_, l)| l.to_string())
+                .unwrap_or_else(|| t.clone()),
+            (_, Val::Text(t)) => t.clone(),
+            (_, Val::Int(i)) => i.to_string(),
+        }
+    }
+}
+
+/// Where an entry's owner organisation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgFrom {
+    /// Chosen on the form.
+    Chosen,
+    /// The parent entry's (and its partner organisation too).
+    Parent,
+    /// The owner of the configuration item in this field.
+    Ci(&'static str),
+    /// The organisation of the ticket in this field; the organisation of
+    /// its assignee (the vendor implementing it) is the partner.
+    Ticket(&'static str),
+}
+
+/// A workflow step: moves the status field from one of `from` to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub from: &'static [&'static str],
+    pub to: &'static str,
+    pub action: Action,
+    /// The partner organisation's holders of `action` may take it too
+    /// (a borrower returns an asset, a vendor submits its report).
+    pub partner_may: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// Table name and URL segment.
+    pub key: &'static str,
+    pub label: &'static str,
+    /// Heading the register is listed under.
+    pub group: &'static str,
+    /// The articles it implements.
+    pub source: &'static str,
+    /// The field that names an entry.
+    pub title: &'static str,
+    pub fields: &'static [Field],
+    pub org_from: OrgFrom,
+    /// (parent register, field holding the parent's id).
+    pub parent: Option<(&'static str, &'static str)>,
+    /// A field of kind [`Kind::Org`] naming a second organisation whose
+    /// register keepers see and write the entry too (the vendor of a
+    /// contract, the borrower of an asset).
+    pub partner: Option<&'static str>,
+    pub read: Action,
+    pub write: Action,
+    /// Entries may be amended after filing (false: a record, filed once).
+    pub amendable: bool,
+    /// Amending is allowed only in these statuses (empty: always).
+    pub amendable_in: &'static [&'static str],
+    /// The status field, set by the steps only.
+    pub status: Option<&'static str>,
+    pub steps: &'static [Step],
+}
+
+impl Spec {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn step(&self, name: &str) -> Option<&'static Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+    /// The registers whose parent this one is.
+    pub fn children(&self) -> impl Iterator<Item = &'static Spec> + '_ {
+        SPECS
+            .iter()
+            .filter(move |s| s.parent.is_some_and(|(p, _)| p == self.key))
+    }
+}
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Val {
+    Null,
+    Text(String),
+    Int(i64),
+}
+
+impl Val {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Val::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn date(&self) -> Option<NaiveDate> {
+        self.text()
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    }
+    pub fn is_true(&self) -> bool {
+        self.int().is_some_and(|i| i != 0)
+    }
+}
+
+fn bad(field: &Field, what: String) -> AppError {
+    AppError::bad_request("register.field_invalid", format!("{}：{what}", field.label))
+}
+
+/// Parses one submitted value of `field` (forms send text; an absent
+/// checkbox is "").
+pub fn parse_value(field: &Field, raw: &str) -> Result<Val, AppError> {
+    let t = raw.trim();
+    if let Kind::Bool = field.kind {
+        return match t {
+            "" | "0" | "false" | "off" | "否" => Ok(Val::Int(0)),
+            "1" | "true" | "on" | "是" => Ok(Val::Int(1)),
+            _ => Err(bad(field, "应为“是”或“否”".into())),
+        };
+    }
+    if t.is_empty() {
+        return if field.required {
+            Err(AppError::bad_request(
+                "register.field_required",
+                format!("{}不能为空", field.label),
+            ))
+        } else {
+            Ok(Val::Null)
+        };
+    }
+    match field.kind {
+        Kind::Text(max) | Kind::LongText(max) => {
+            if t.chars().count() > max {
+                return Err(bad(field, format!("不得超过{max}字")));
+            }
+            if matches!(field.kind, Kind::Text(_)) && t.contains(['\n', '\r']) {
+                return Err(bad(field, "不能换行".into()));
+            }
+            Ok(Val::Text(t.to_string()))
+        }
+        Kind::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(|d| Val::Text(d.format("%Y-%m-%d").to_string()))
+            .map_err(|_| bad(field, format!("日期「{t}」无效，格式应为 YYYY-MM-DD"))),
+        Kind::Int(min, max) => match t.parse::<i64>() {
+            Ok(i) if (min..=max).contains(&i) => Ok(Val::Int(i)),
+            _ => Err(bad(field, format!("应为 {min} 至 {max} 之间的整数"))),
+        },
+        Kind::Choice(cs) => cs
+            .iter()
+            .find(|(c, _)| *c == t)
+            .map(|(c, _)| Val::Text(c.to_string()))
+            .ok_or_else(|| {
+                let all: Vec<&str> = cs.iter().map(|(_, l)| *l).collect();
+                bad(field, format!("应为{}之一", all.join("、")))
+            }),
+        Kind::Entry(_) | Kind::Ci | Kind::Ticket | Kind::Org => {
+            if t.len() > 64 || t.chars().any(char::is_whitespace) {
+                Err(bad(field, format!("「{t}」无效")))
+            } else {
+                Ok(Val::Text(t.to_string()))
+            }
+        }
+        Kind::Bool => unreachable!("handled above"),
+    }
+}
+
+/// Parses the submitted values of every field the form may set. Unknown
+/// names are refused, so a misspelt API field is not silently dropped;
+/// `extra` are names the caller handles itself (`org_id`).
+pub fn parse_input(
+    spec: &Spec,
+    input: &BTreeMap<String, String>,
+    extra: &[&str],
+) -> Result<BTreeMap<&'static str, Val>, AppError> {
+    for k in input.keys() {
+        let known = spec.fields.iter().any(|f| f.name == k && !f.locked);
+        if !known && !extra.contains(&k.as_str()) {
+            return Err(AppError::bad_request(
+                "register.field_unknown",
+                format!("{}没有可填写的字段「{k}」", spec.label),
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for f in spec.fields.iter().filter(|f| !f.locked) {
+        let raw = input.get(f.name).map(String::as_str).unwrap_or("");
+        out.insert(f.name, parse_value(f, raw)?);
+    }
+    Ok(out)
+}
+
+/// The starting values of the locked fields.
+pub fn locked_defaults(spec: &Spec) -> BTreeMap<&'static str, Val> {
+    spec.fields
+        .iter()
+        .filter(|f| f.locked)
+        .map(|f| {
+            let v = if f.default.is_empty() {
+                if f.kind.is_int() {
+                    Val::Int(0)
+                } else {
+                    Val::Null
+                }
+            } else if f.kind.is_int() {
+                Val::Int(f.default.parse().unwrap_or(0))
+            } else {
+                Val::Text(f.default.to_string())
+            };
+            (f.name, v)
+        })
+        .collect()
+}
+
+pub fn spec(key: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| s.key == key)
+}
+
+// ---------------------------------------------------------------- specs
+
+use Action::{BusinessRead, RegisterApprove, RegisterEdit};
+
+const FREQUENCY: Choices = &[("daily", "每日"), ("weekly", "每周"), ("monthly", "每月")];
+const REVIEW: Choices = &[
+    ("weekly", "每周"),
+    ("monthly", "每月"),
+    ("quarterly", "每季度"),
+];
+const PLAN_STATUS: Choices = &[
+    ("draft", "待批准"),
+    ("active", "执行中"),
+    ("retired", "已停用"),
+];
+const OUTCOME: Choices = &[("success", "成功"), ("failure", "失败")];
+const REQUEST_STATUS: Choices = &[
+    ("requested", "待审批"),
+    ("approved", "已批准"),
+    ("rejected", "已驳回"),
+];
+
+/// Backups (EEDS-3.7.2..3.7.5, JSCZ-45, NTCZ-3.1.6).
+const BACKUP_PLAN: &[Field] = &[
+    field("name", "计划名称", Kind::Text(100)).req().list(),
+    field("ci_id", "所属系统", Kind::Ci)
+        .list()
+        .help("配置项编号，如 APP-001"),
+    field("scope", "备份内容", Kind::LongText(2000)).req(),
+    field("covers_system", "含系统软件和数据", Kind::Bool).help("EEDS-3.7.3"),
+    field("covers_business", "含业务数据", Kind::Bool),
+    field("covers_logs", "含操作日志", Kind::Bool),
+    field("frequency", "备份频率", Kind::Choice(FREQUENCY))
+        .req()
+        .list(),
+    field("location", "存放位置（异机）", Kind::Text(200)).req(),
+    field("offsite_location", "异地存放位置", Kind::Text(200))
+        .list()
+        .help("源代码、程序包和数据库文件须异地备份（JSCZ-45）"),
+    field("retention_days", "保存期限（天）", Kind::Int(1, 36_500)).req(),
+    field("review_every", "备份日志检查周期", Kind::Choice(REVIEW))
+        .req()
+        .help("EEDS-3.7.4"),
+    field("status", "状态", Kind::Choice(PLAN_STATUS))
+        .list()
+        .locked("draft"),
+    field("last_backup_on", "最近成功备份", Kind::Date)
+        .list()
+        .locked(""),
+    field("last_restore_test_on", "最近恢复测试", Kind::Date)
+        .list()
+        .locked(""),
+];
+
+const BACKUP_LOG: &[Field] = &[
+    field("plan_id", "备份计划", Kind::Entry("backup_plans")).req(),
+    field("performed_on", "备份日期", Kind::Date).req().list(),
+    field("outcome", "结果", Kind::Choice(OUTCOME)).req().list(),
+    field("size_mb", "大小（MB）", Kind::Int(0, 1_000_000_000)).list(),
+    field("checksum", "校验值", Kind::Text(128)).list(),
+    field("note", "说明", Kind::Text(500)),
+];
+
+const REVIEW_CONCLUSION: Choices = &[("normal", "正常"), ("abnormal", "发现问题")];
+const BACKUP_REVIEW: &[Field] = &[
+    field("plan_id", "备份计划", Kind::Entry("backup_plans")).req(),
+    field("reviewed_on", "检查日期", Kind::Date).req().list(),
+    field("conclusion", "结论", Kind::Choice(REVIEW_CONCLUSION))
+        .req()
+        .list(),
+    field("findings", "问题与整改", Kind::LongText(2000)),
+];
+
+const RESTORE_RESULT: Choices = &[("pass", "恢复成功"), ("fail", "恢复失败")];
+const RESTORE_TEST: &[Field] = &[
+    field("plan_id", "备份计划", Kind::Entry("backup_plans")).req(),
+    field("tested_on", "测试日期", Kind::Date).req().list(),
+    field("backup_used", "所用备份", Kind::Text(200))
+        .req()
+        .list(),
+    field("result", "结果", Kind::Choice(RESTORE_RESULT))
+        .req()
+        .list(),
+    field("duration_minutes", "耗时（分钟）", Kind::Int(0, 100_000)),
+    field("findings", "记录与问题", Kind::LongText(2000)),
+];
+
+/// Emergency plans and drills (JSCZ-7, ZMDY-20, NTCZ-3.4).
+const DRILLS_PER_YEAR: Choices = &[
+    ("0", "不要求"),
+    ("1", "每年一次"),
+    ("2", "每半年一次"),
+    ("4", "每季度一次"),
+];
+const EMERGENCY_PLAN: &[Field] = &[
+    field("name", "预案名称", Kind::Text(100)).req().list(),
+    field("ci_id", "适用系统", Kind::Ci)
+        .list()
+        .help("配置项编号；平台级预案可不填"),
+    field("scope", "适用范围", Kind::LongText(2000)).req(),
+    field("content", "预案内容", Kind::LongText(20_000)).req(),
+    field("contact", "应急联系人", Kind::Text(100)).req().list(),
+    field("drills", "演练要求", Kind::Choice(DRILLS_PER_YEAR))
+        .req()
+        .list()
+        .help("ZMDY-20 等要求每年至少两次的，选“每半年一次”"),
+    field("last_drill_on", "最近演练", Kind::Date)
+        .list()
+        .locked(""),
+];
+
+const DRILL_KIND: Choices = &[("tabletop", "桌面推演"), ("live", "实战演练")];
+const DRILL: &[Field] = &[
+    field("plan_id", "应急预案", Kind::Entry("emergency_plans")).req(),
+    field("held_on", "演练日期", Kind::Date).req().list(),
+    field("kind", "演练形式", Kind::Choice(DRILL_KIND))
+        .req()
+        .list(),
+    field("scenario", "演练场景", Kind::Text(500)).req().list(),
+    field("participants", "参加人员", Kind::LongText(2000)).req(),
+    field("findings", "发现问题", Kind::LongText(5000)),
+    field("follow_up", "整改措施", Kind::LongText(5000)),
+];
+
+/// The go-live emergency plan of a release or major change (NTCZ-3.4.1).
+const GOLIVE_PLAN: &[Field] = &[
+    field("ticket_id", "发布或变更工单", Kind::Ticket)
+        .req()
+        .list()
+        .help("工单编号，如 BG-20261101-0001"),
+    field("title", "方案名称", Kind::Text(100)).req().list(),
+    field("scope", "应急处置范围", Kind::LongText(5000)).req(),
+    field("risks", "风险分析", Kind::LongText(5000)).req(),
+    field("pass_criteria", "验证通过准则", Kind::LongText(2000)).req(),
+    field(
+        "fail_criteria",
+        "验证失败准则（回退条件）",
+        Kind::LongText(2000),
+    )
+    .req(),
+    field("method", "应急处置方法", Kind::LongText(5000)).req(),
+    field("follow_up", "问题跟踪策略", Kind::LongText(2000)).req(),
+];
+
+/// Vendors, their contracts, staff, NDAs, staff changes and training
+/// (JSCZ-5, JSCZ-7, JSCZ-37, JSCZ-51, NTCZ-3.3, NTCZ-6.1.4..7).
+const CONTRACT: &[Field] = &[
+    field("name", "项目名称", Kind::Text(200)).req().list(),
+    field("contract_no", "合同编号", Kind::Text(64))
+        .req()
+        .list(),
+    field("vendor_org_id", "服务厂商", Kind::Org).req().list(),
+    field("service_scope", "服务范围", Kind::LongText(5000)).req(),
+    field("starts_on", "服务开始", Kind::Date).req().list(),
+    field("ends_on", "服务结束", Kind::Date).req().list(),
+    field("weekly_report", "报送周报", Kind::Bool).help("JSCZ-7"),
+    field("monthly_report", "报送月报", Kind::Bool),
+    field("annual_plan", "报送年度工作计划", Kind::Bool),
+    field("annual_summary", "报送年度总结报告", Kind::Bool),
+];
+
+const REPORT_KIND: Choices = &[
+    ("weekly", "周报"),
+    ("monthly", "月报"),
+    ("plan", "工作计划"),
+    ("summary", "总结报告"),
+];
+const REPORT_STATUS: Choices = &[
+    ("draft", "草稿"),
+    ("submitted", "已提交"),
+    ("accepted", "已确认"),
+];
+const VENDOR_REPORT: &[Field] = &[
+    field("contract_id", "合同", Kind::Entry("vendor_contracts")).req(),
+    field("report_kind", "报告类型", Kind::Choice(REPORT_KIND))
+        .req()
+        .list(),
+    field("period_start", "周期开始", Kind::Date).req().list(),
+    field("period_end", "周期结束", Kind::Date).req().list(),
+    field("body", "报告内容", Kind::LongText(20_000)).req(),
+    field("status", "状态", Kind::Choice(REPORT_STATUS))
+        .list()
+        .locked("draft"),
+];
+
+const POST: Choices = &[
+    ("engineer", "工程师"),
+    ("onsite", "驻场工程师"),
+    ("pm", "项目经理"),
+];
+const PRESENCE: Choices = &[("off_site", "未驻场"), ("on_site", "驻场在岗")];
+const STAFF: &[Field] = &[
+    field("name", "姓名", Kind::Text(50)).req().list(),
+    field("client_org_id", "服务单位", Kind::Org)
+        .req()
+        .list()
+        .help("人员驻场或服务的单位（采购人）"),
+    field("username", "平台账号", Kind::Text(64)).list(),
+    field("skills", "技能与资质", Kind::Text(500)),
+    field("post", "岗位", Kind::Choice(POST))
+        .list()
+        .locked("engineer"),
+    field("presence", "驻场状态", Kind::Choice(PRESENCE))
+        .list()
+        .locked("off_site"),
+];
+
+const NDA: &[Field] = &[
+    field("staff_id", "人员", Kind::Entry("vendor_staff")).req(),
+    field("signed_on", "签订日期", Kind::Date).req().list(),
+    field("valid_from", "生效日期", Kind::Date).req().list(),
+    field("valid_to", "到期日期", Kind::Date).req().list(),
+    field("counterparty", "签订单位", Kind::Text(100))
+        .req()
+        .list()
+        .help("与之签订的财政部门或采购人（JSCZ-37）"),
+];
+
+const CHANGE_KIND: Choices = &[
+    ("pm", "更换项目经理"),
+    ("onsite_in", "驻场人员进场"),
+    ("onsite_out", "驻场人员离场"),
+];
+const STAFF_CHANGE: &[Field] = &[
+    field("vendor_org_id", "服务厂商", Kind::Org).req().list(),
+    field("change_kind", "变更类型", Kind::Choice(CHANGE_KIND))
+        .req()
+        .list(),
+    field("leaving_id", "离任人员", Kind::Entry("vendor_staff")).list(),
+    field("joining_id", "接任人员", Kind::Entry("vendor_staff")).list(),
+    field("reason", "变更原因", Kind::LongText(2000)).req(),
+    field("status", "状态", Kind::Choice(REQUEST_STATUS))
+        .list()
+        .locked("requested"),
+];
+
+const TRAINING_KIND: Choices = &[
+    ("end_user", "最终用户培训"),
+    ("system_admin", "系统管理用户培训"),
+    ("staff", "运维人员培训"),
+    ("security", "安全保密培训"),
+];
+const TRAINING: &[Field] = &[
+    field("held_on", "培训日期", Kind::Date).req().list(),
+    field("topic", "培训主题", Kind::Text(200)).req().list(),
+    field("kind", "培训类型", Kind::Choice(TRAINING_KIND))
+        .req()
+        .list(),
+    field("trainer", "讲师", Kind::Text(100)).list(),
+    field("hours", "学时", Kind::Int(1, 1000)).req(),
+    field("participants", "参加人员", Kind::LongText(5000)).req(),
+    field("note", "培训内容与效果", Kind::LongText(5000)),
+];
+
+/// Asset requisition and return (JSCZ-9).
+const REQUISITION_STATUS: Choices = &[
+    ("requested", "待审批"),
+    ("approved", "已借出"),
+    ("rejected", "已驳回"),
+    ("returned", "已归还"),
+];
+const REQUISITION: &[Field] = &[
+    field("ci_id", "资产", Kind::Ci)
+        .req()
+        .list()
+        .help("配置项编号，如 HW-001"),
+    field("borrower_org_id", "请领单位", Kind::Org).req().list(),
+    field("borrower", "请领人", Kind::Text(50)).req().list(),
+    field("purpose", "用途", Kind::Text(500)).req(),
+    field("borrowed_on", "领用日期", Kind::Date).req(),
+    field("due_back", "应归还日期", Kind::Date).req().list(),
+    field("returned_on", "归还日期", Kind::Date)
+        .list()
+        .locked(""),
+    field("status", "状态", Kind::Choice(REQUISITION_STATUS))
+        .list()
+        .locked("requested"),
+];
+
+const fn step(
+    name: &'static str,
+    label: &'static str,
+    from: &'static [&'static str],
+    to: &'static str,
+    action: Action,
+    partner_may: bool,
+) -> Step {
+    Step {
+        name,
+        label,
+        from,
+        to,
+        action,
+        partner_may,
+    }
+}
+
+const RECORD: Spec = Spec {
+    key: "",
+    label: "",
+    group: "",
+    source: "",
+    title: "",
+    fields: &[],
+    org_from: OrgFrom::Parent,
+    parent: None,
+    partner: None,
+    read: BusinessRead,
+    write: RegisterEdit,
+    amendable: false,
+    amendable_in: &[],
+    status: None,
+    steps: &[],
+};
+
+pub const SPECS: &[Spec] = &[
+    Spec {
+        key: "backup_plans",
+        label: "备份计划",
+        group: "备份与恢复",
+        source: "EEDS-3.7.2 EEDS-3.7.3 JSCZ-45",
+        title: "name",
+        fields: BACKUP_PLAN,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
+        status: Some("status"),
+        steps: &[
+            step(
+                "approve",
+                "分管领导批准",
+                &["draft"],
+                "active",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "retire",
+                "停用",
+                &["active"],
+                "retired",
+                RegisterEdit,
+                false,
+            ),
+            step(
+                "reactivate",
+                "重新启用",
+                &["retired"],
+                "active",
+                RegisterEdit,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "backup_logs",
+        label: "备份日志",
+        group: "备份与恢复",
+        source: "EEDS-3.7.4 NTCZ-3.1.6",
+        title: "performed_on",
+        fields: BACKUP_LOG,
+        parent: Some(("backup_plans", "plan_id")),
+        ..RECORD
+    },
+    Spec {
+        key: "backup_reviews",
+        label: "备份日志检查",
+        group: "备份与恢复",
+        source: "EEDS-3.7.4",
+        title: "reviewed_on",
+        fields: BACKUP_REVIEW,
+        parent: Some(("backup_plans", "plan_id")),
+        ..RECORD
+    },
+    Spec {
+        key: "restore_tests",
+        label: "恢复测试",
+        group: "备份与恢复",
+        source: "EEDS-3.7.5 JSCZ-45",
+        title: "tested_on",
+        fields: RESTORE_TEST,
+        parent: Some(("backup_plans", "plan_id")),
+        ..RECORD
+    },
+    Spec {
+        key: "emergency_plans",
+        label: "应急预案",
+        group: "应急管理",
+        source: "JSCZ-7 ZMDY-20 NTCZ-3.1.7",
+        title: "name",
+        fields: EMERGENCY_PLAN,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "drills",
+        label: "应急演练",
+        group: "应急管理",
+        source: "JSCZ-7 ZMDY-20",
+        title: "scenario",
+        fields: DRILL,
+        parent: Some(("emergency_plans", "plan_id")),
+        ..RECORD
+    },
+    Spec {
+        key: "golive_plans",
+        label: "上线应急方案",
+        group: "应急管理",
+        source: "NTCZ-3.4.1",
+        title: "title",
+        fields: GOLIVE_PLAN,
+        org_from: OrgFrom::Ticket("ticket_id"),
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "vendor_contracts",
+        label: "厂商合同",
+        group: "厂商管理",
+        source: "JSCZ-5 JSCZ-7",
+        title: "name",
+        fields: CONTRACT,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "vendor_reports",
+        label: "厂商工作报告",
+        group: "厂商管理",
+        source: "JSCZ-7",
+        title: "period_start",
+        fields: VENDOR_REPORT,
+        parent: Some(("vendor_contracts", "contract_id")),
+        amendable: true,
+        amendable_in: &["draft"],
+        status: Some("status"),
+        steps: &[
+            step(
+                "submit",
+                "提交",
+                &["draft"],
+                "submitted",
+                RegisterEdit,
+                true,
+            ),
+            step(
+                "accept",
+                "确认",
+                &["submitted"],
+                "accepted",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "send_back",
+                "退回修改",
+                &["submitted"],
+                "draft",
+                RegisterApprove,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "vendor_staff",
+        label: "厂商人员",
+        group: "厂商管理",
+        source: "JSCZ-51 NTCZ-6.1.4 NTCZ-6.1.7",
+        title: "name",
+        fields: STAFF,
+        org_from: OrgFrom::Chosen,
+        partner: Some("client_org_id"),
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "ndas",
+        label: "保密协议",
+        group: "厂商管理",
+        source: "JSCZ-37 JSCZ-51 NTCZ-6.1.5",
+        title: "valid_to",
+        fields: NDA,
+        parent: Some(("vendor_staff", "staff_id")),
+        ..RECORD
+    },
+    Spec {
+        key: "staff_changes",
+        label: "人员变更申请",
+        group: "厂商管理",
+        source: "NTCZ-6.1.7",
+        title: "change_kind",
+        fields: STAFF_CHANGE,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        status: Some("status"),
+        steps: &[
+            step(
+                "approve",
+                "采购人确认",
+                &["requested"],
+                "approved",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "reject",
+                "驳回",
+                &["requested"],
+                "rejected",
+                RegisterApprove,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "trainings",
+        label: "培训记录",
+        group: "厂商管理",
+        source: "NTCZ-3.3 NTCZ-6.1.6 EEDS-2.2.1.5",
+        title: "topic",
+        fields: TRAINING,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "asset_requisitions",
+        label: "资产领用",
+        group: "配置与资产",
+        source: "JSCZ-9",
+        title: "borrower",
+        fields: REQUISITION,
+        org_from: OrgFrom::Ci("ci_id"),
+        partner: Some("borrower_org_id"),
+        status: Some("status"),
+        steps: &[
+            step(
+                "approve",
+                "资产部门批准",
+                &["requested"],
+                "approved",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "reject",
+                "驳回",
+                &["requested"],
+                "rejected",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "return",
+                "登记归还",
+                &["approved"],
+                "returned",
+                RegisterEdit,
+                true,
+            ),
+        ],
+        ..RECORD
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_are_consistent() {
+        let mut keys = std::collections::BTreeSet::new();
+        for s in SPECS {
+            assert!(keys.insert(s.key), "{} twice", s.key);
+            assert!(s.field(s.title).is_some(), "{}: title", s.key);
+            if let Some((p, f)) = s.parent {
+                assert!(spec(p).is_some(), "{}: parent", s.key);
+                assert!(matches!(s.field(f).map(|f| f.kind), Some(Kind::Entry(x)) if x == p));
+                assert_eq!(s.org_from, OrgFrom::Parent, "{}", s.key);
+            } else {
+                assert_ne!(s.org_from, OrgFrom::Parent, "{}", s.key);
+            }
+            if let Some(p) = s.partner {
+                assert!(matches!(s.field(p).map(|f| f.kind), Some(Kind::Org)));
+            }
+            if let OrgFrom::Ci(f) | OrgFrom::Ticket(f) = s.org_from {
+                assert!(s.field(f).is_some_and(|f| f.required), "{}", s.key);
+            }
+            for st in s.steps {
+                let status = s.field(s.status.expect("steps need a status")).unwrap();
+                let Kind::Choice(cs) = status.kind else {
+                    panic!("{}: status is a choice", s.key)
+                };
+                assert!(status.locked);
+                for v in st.from.iter().chain([&st.to]) {
+                    assert!(cs.iter().any(|(c, _)| c == v), "{}: {v}", s.key);
+                }
+            }
+            for f in s.fields {
+                if let Kind::Entry(r) = f.kind {
+                    assert!(spec(r).is_some(), "{}.{}", s.key, f.name);
+                }
+                assert!(!(f.locked && f.required), "{}.{}", s.key, f.name);
+                assert!(![
+                    "id",
+                    "org_id",
+                    "org_path",
+                    "partner_path",
+                    "parent_id",
+                    "version"
+                ]
+                .contains(&f.name));
+            }
+        }
+    }
+
+    fn input(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn values_are_parsed_with_clear_errors() {
+        let s = spec("ndas").unwrap();
+        let ok = parse_input(
+            s,
+            &input(&[
+                ("staff_id", "abc"),
+                ("signed_on", "2026-01-05"),
+                ("valid_from", "2026-01-05"),
+                ("valid_to", "2027-01-04"),
+                ("counterparty", " 市财政局 "),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok["counterparty"], Val::Text("市财政局".into()));
+        assert_eq!(ok["valid_to"].date(), NaiveDate::from_ymd_opt(2027, 1, 4));
+
+        let e = parse_input(s, &input(&[("valid_to", "2027-02-30")]), &[]).unwrap_err();
+        assert_eq!(e.code, "register.field_required");
+        let e = parse_input(
+            s,
+            &input(&[
+                ("staff_id", "abc"),
+                ("signed_on", "2026-01-05"),
+                ("valid_from", "2026-01-05"),
+                ("valid_to", "2027-02-30"),
+                ("counterparty", "x"),
+            ]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.message.contains("到期日期"), "{}", e.message);
+        assert!(e.message.contains("2027-02-30"), "{}", e.message);
+
+        let e = parse_input(s, &input(&[("valid_till", "2027-01-01")]), &[]).unwrap_err();
+        assert_eq!(e.code, "register.field_unknown");
+
+        let plan = spec("backup_plans").unwrap();
+        let f = plan.field("frequency").unwrap();
+        assert!(parse_value(f, "hourly")
+            .unwrap_err()
+            .message
+            .contains("每日、每周、每月"));
+        let f = plan.field("retention_days").unwrap();
+        assert_eq!(parse_value(f, "30").unwrap(), Val::Int(30));
+        assert!(parse_value(f, "0").is_err());
+        let f = plan.field("covers_logs").unwrap();
+        assert_eq!(parse_value(f, "").unwrap(), Val::Int(0));
+        assert_eq!(parse_value(f, "on").unwrap(), Val::Int(1));
+        assert_eq!(f.display(&Val::Int(1)), "是");
+        // A locked field cannot be set from outside.
+        let e = parse_input(plan, &input(&[("status", "active")]), &[]).unwrap_err();
+        assert_eq!(e.code, "register.field_unknown");
+        assert_eq!(locked_defaults(plan)["status"], Val::Text("draft".into()));
+    }
+}

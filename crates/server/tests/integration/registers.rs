@@ -1,0 +1,1171 @@
+//! The declarative registers (ADR 0006, issue 4) through the API, on the
+//! test clock: backups and restore tests (EEDS-3.7, JSCZ-45), emergency
+//! plans, drills and the go-live plan gate (JSCZ-7, NTCZ-3.4.1), asset
+//! requisitions (JSCZ-9), vendor staff, NDAs and staff changes (JSCZ-37,
+//! NTCZ-6.1.7), vendor reports drafted from the period's data (JSCZ-7),
+//! clear errors, the permission matrix and the pages.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use yunwei_store::Scope;
+use yunwei_testkit::{TestApp, TestResponse};
+
+use crate::support::Browser;
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, s).unwrap()
+}
+
+/// 10:00 in Beijing on that day.
+fn beijing_morning(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    utc(y, m, d, 2, 0, 0)
+}
+
+fn code(r: &TestResponse) -> String {
+    r.json()["code"].as_str().unwrap_or_default().to_string()
+}
+
+async fn org_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.platform.db.read().await.unwrap();
+    yunwei_store::orgs::list(&mut c, &Scope::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no organisation {name}"))
+        .id
+}
+
+async fn create(app: &TestApp, token: &str, register: &str, body: Value) -> Value {
+    let r = app
+        .post_json(&format!("/api/v1/registers/{register}"), Some(token), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{register}: {}", r.text());
+    r.json()
+}
+
+async fn step(app: &TestApp, token: &str, register: &str, id: &str, step: &str) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/registers/{register}/{id}/steps/{step}"),
+        Some(token),
+        json!({"note": "测试"}),
+    )
+    .await
+}
+
+async fn detail(app: &TestApp, token: &str, register: &str, id: &str) -> Value {
+    let r = app
+        .get(&format!("/api/v1/registers/{register}/{id}"), Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+fn flags(d: &Value) -> Vec<String> {
+    d["entry"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// The open and done occurrences of a kind, through the overview.
+async fn controls_of(app: &TestApp, token: &str, kind: &str, status: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            &format!("/api/v1/controls?kind={kind}&status={status}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let o = r.json();
+    ["overdue", "due_soon", "other"]
+        .iter()
+        .flat_map(|k| o[*k].as_array().unwrap().clone())
+        .collect()
+}
+
+async fn backup_plan(app: &TestApp, token: &str, org: &str, frequency: &str) -> String {
+    let plan = create(
+        app,
+        token,
+        "backup_plans",
+        json!({
+            "org_id": org,
+            "values": {
+                "name": "预算一体化系统数据库备份",
+                "scope": "数据库全库、程序包、操作日志",
+                "covers_system": true,
+                "covers_business": true,
+                "covers_logs": true,
+                "frequency": frequency,
+                "location": "备份服务器 10.32.1.20",
+                "offsite_location": "灾备中心",
+                "retention_days": 180,
+                "review_every": "monthly"
+            }
+        }),
+    )
+    .await;
+    assert_eq!(plan["status"], "draft");
+    id(&plan)
+}
+
+#[tokio::test]
+async fn eeds_3_7_5_restore_test_older_than_a_year_flags_plan() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let deputy = app.login("demo_deputy").await;
+    let center = org_id(&app, "信息中心").await;
+    let plan = backup_plan(&app, &hw, &center, "daily").await;
+
+    // EEDS-3.7.2: the plan runs once the deputy director approves it; the
+    // operator who wrote it cannot.
+    let r = step(&app, &hw, "backup_plans", &plan, "approve").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &deputy, "backup_plans", &plan, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "active");
+    let r = step(&app, &deputy, "backup_plans", &plan, "approve").await;
+    assert_eq!(code(&r), "register.step_not_allowed");
+
+    // A restore test on 2026-03-02 (today on the test clock), and the
+    // backup of the day.
+    for (register, values) in [
+        (
+            "backup_logs",
+            json!({"plan_id": plan, "performed_on": "2026-03-02", "outcome": "success", "size_mb": 5120, "checksum": "sm3:ab12"}),
+        ),
+        (
+            "restore_tests",
+            json!({"plan_id": plan, "tested_on": "2026-03-02", "backup_used": "2026-03-02 全库备份", "result": "pass"}),
+        ),
+    ] {
+        create(&app, &hw, register, json!({ "values": values })).await;
+    }
+    let d = detail(&app, &hw, "backup_plans", &plan).await;
+    assert!(flags(&d).is_empty(), "{:?}", flags(&d));
+    assert_eq!(
+        d["children"].as_array().unwrap().len(),
+        3,
+        "logs, reviews and restore tests"
+    );
+    // The next restore test is due a year later.
+    let open = controls_of(&app, &hw, "restore_test", "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["due_date"], "2027-03-02");
+
+    // Backups keep arriving; on the last day of the year the restore test
+    // is not flagged (the monthly log reviews left undone are, apart).
+    let restore_flags = |d: &Value| -> Vec<String> {
+        flags(d)
+            .into_iter()
+            .filter(|f| f.contains("恢复测试") || f.contains("备份中断"))
+            .collect()
+    };
+    app.clock.set(utc(2027, 3, 2, 15, 59, 59));
+    let hw = app.login("demo_hwops").await;
+    create(
+        &app,
+        &hw,
+        "backup_logs",
+        json!({"values": {"plan_id": plan, "performed_on": "2027-03-02", "outcome": "success"}}),
+    )
+    .await;
+    let d = detail(&app, &hw, "backup_plans", &plan).await;
+    assert!(restore_flags(&d).is_empty(), "{:?}", flags(&d));
+
+    // From 00:00 on 2027-03-03 (Beijing) the test is more than a year old.
+    app.clock.set(utc(2027, 3, 2, 16, 0, 0));
+    let hw = app.login("demo_hwops").await;
+    let d = detail(&app, &hw, "backup_plans", &plan).await;
+    let f = flags(&d);
+    assert!(
+        f.iter()
+            .any(|f| f.contains("恢复测试已超过一年") && f.contains("2026-03-02")),
+        "{f:?}"
+    );
+    assert!(f.iter().any(|f| f.starts_with("恢复测试已逾期")), "{f:?}");
+    let overdue = controls_of(&app, &hw, "restore_test", "overdue").await;
+    assert_eq!(overdue.len(), 1);
+    // The list shows the flag too, and the job notifies once.
+    let list = app
+        .get("/api/v1/registers/backup_plans", Some(&hw))
+        .await
+        .json();
+    assert!(list["entries"][0]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f.as_str().unwrap().contains("恢复测试已超过一年")));
+    let sent = yunwei_core::controls::run_controls(&app.platform, 100)
+        .await
+        .unwrap();
+    assert!(sent >= 1);
+    assert_eq!(
+        yunwei_core::controls::run_controls(&app.platform, 100)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A new, passed restore test clears the flag and answers the overdue
+    // occurrence; a failed one would not.
+    create(
+        &app,
+        &hw,
+        "restore_tests",
+        json!({"values": {"plan_id": plan, "tested_on": "2027-03-03", "backup_used": "2027-03-02 全库备份", "result": "fail"}}),
+    )
+    .await;
+    assert!(flags(&detail(&app, &hw, "backup_plans", &plan).await)
+        .iter()
+        .any(|f| f.contains("恢复测试已超过一年")));
+    create(
+        &app,
+        &hw,
+        "restore_tests",
+        json!({"values": {"plan_id": plan, "tested_on": "2027-03-03", "backup_used": "2027-03-02 全库备份", "result": "pass"}}),
+    )
+    .await;
+    let d = detail(&app, &hw, "backup_plans", &plan).await;
+    assert!(restore_flags(&d).is_empty(), "{:?}", flags(&d));
+    assert!(controls_of(&app, &hw, "restore_test", "overdue")
+        .await
+        .is_empty());
+    let open = controls_of(&app, &hw, "restore_test", "open").await;
+    assert_eq!(open[0]["due_date"], "2028-03-03");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn eeds_3_7_4_backups_that_stop_arriving_flag_the_plan_and_log_reviews_fall_due() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let lead = app.login("demo_lead").await;
+    let center = org_id(&app, "信息中心").await;
+    let plan = backup_plan(&app, &hw, &center, "daily").await;
+    assert_eq!(
+        step(&app, &lead, "backup_plans", &plan, "approve")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let log = |day: &str, outcome: &str| json!({"values": {"plan_id": plan, "performed_on": day, "outcome": outcome}});
+    create(&app, &hw, "backup_logs", log("2026-03-02", "success")).await;
+    // The next day the daily backup is not late yet.
+    app.clock.set(beijing_morning(2026, 3, 3));
+    let hw = app.login("demo_hwops").await;
+    assert!(flags(&detail(&app, &hw, "backup_plans", &plan).await).is_empty());
+    // Two days on, with only a failure logged, it is.
+    app.clock.set(beijing_morning(2026, 3, 4));
+    let hw = app.login("demo_hwops").await;
+    create(&app, &hw, "backup_logs", log("2026-03-03", "failure")).await;
+    let f = flags(&detail(&app, &hw, "backup_plans", &plan).await);
+    assert!(
+        f.iter()
+            .any(|f| f.contains("备份中断") && f.contains("2026-03-02")),
+        "{f:?}"
+    );
+    create(&app, &hw, "backup_logs", log("2026-03-04", "success")).await;
+    assert!(flags(&detail(&app, &hw, "backup_plans", &plan).await).is_empty());
+
+    // EEDS-3.7.4: the log is reviewed every month; March's review is
+    // overdue from 1 April unless filed.
+    let open = controls_of(&app, &hw, "backup_review", "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["due_date"], "2026-03-31");
+    app.clock.set(beijing_morning(2026, 4, 1));
+    let hw = app.login("demo_hwops").await;
+    assert_eq!(
+        controls_of(&app, &hw, "backup_review", "overdue")
+            .await
+            .len(),
+        1
+    );
+    // The job rolls April's occurrence forward.
+    yunwei_core::controls::run_controls(&app.platform, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        controls_of(&app, &hw, "backup_review", "open").await.len(),
+        2
+    );
+    create(
+        &app,
+        &hw,
+        "backup_reviews",
+        json!({"values": {"plan_id": plan, "reviewed_on": "2026-04-01", "conclusion": "abnormal", "findings": "3月3日备份失败，已补做"}}),
+    )
+    .await;
+    assert!(controls_of(&app, &hw, "backup_review", "overdue")
+        .await
+        .is_empty());
+    let done = controls_of(&app, &hw, "backup_review", "done").await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["done_late"], true);
+
+    // Records are filed once: a backup log cannot be amended.
+    let logs = app
+        .get(
+            &format!("/api/v1/registers/backup_logs?parent_id={plan}"),
+            Some(&hw),
+        )
+        .await
+        .json();
+    assert_eq!(logs["total"], 3);
+    let first = logs["entries"][0]["id"].as_str().unwrap();
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/backup_logs/{first}"),
+            Some(&hw),
+            json!({"expected_version": 1, "values": {"plan_id": plan, "performed_on": "2026-03-05", "outcome": "success"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.not_amendable");
+    app.cleanup().await;
+}
+
+/// A release through its route up to the patch installation.
+async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, String) {
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(vendor),
+            json!({
+                "pack": "jscz",
+                "process": "release",
+                "title": "支付系统 3.2.1 补丁",
+                "fields": {
+                    "system": "统一公共支付系统",
+                    "version_number": "3.2.1",
+                    "upgrade_content": "修复批量支付超时",
+                    "upgrade_plan": "3 月 5 日夜间升级"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let t = r.json();
+    let (tid, number) = (id(&t), t["number"].as_str().unwrap().to_string());
+    let act = |token: &str, body: Value| {
+        let path = format!("/api/v1/tickets/{tid}/transitions");
+        let token = token.to_string();
+        async move {
+            let r = app.post_json(&path, Some(&token), body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
+    };
+    act(
+        vendor,
+        json!({"transition": "submit", "fields": {"change_number": "BG-20260302-00001"}}),
+    )
+    .await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/votes"),
+            Some(lead),
+            json!({"approval": "lead_approval", "approve": true, "comment": "同意"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    act(
+        vendor,
+        json!({"transition": "test_passed", "fields": {"test_result": "测试环境回归通过"}}),
+    )
+    .await;
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/tickets/{tid}/attachments?kind=backup&filename=backup.txt"
+        ))
+        .header(
+            axum::http::header::AUTHORIZATION,
+            format!("Bearer {vendor}"),
+        )
+        .body(axum::body::Body::from("备份校验值"))
+        .unwrap();
+    assert_eq!(app.request(req).await.status, StatusCode::CREATED);
+    (tid, number)
+}
+
+#[tokio::test]
+async fn ntcz_3_4_1_release_without_golive_plan_cannot_be_implemented() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let (tid, number) = tested_release(&app, &vendor, &lead).await;
+    let start =
+        json!({"transition": "start_patching", "fields": {"backup_record": "已备份程序包及数据"}});
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/transitions"),
+            Some(&vendor),
+            start.clone(),
+        )
+        .await;
+    assert_eq!(code(&r), "ticket.golive_plan_required", "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains(&number));
+
+    // A go-live plan names a release or change, with every part filled.
+    let incomplete = app
+        .post_json(
+            "/api/v1/registers/golive_plans",
+            Some(&vendor),
+            json!({"values": {"ticket_id": number, "title": "3.2.1 上线应急方案", "scope": "支付系统"}}),
+        )
+        .await;
+    assert_eq!(code(&incomplete), "register.field_required");
+    let plan = create(
+        &app,
+        &vendor,
+        "golive_plans",
+        json!({"values": {
+            "ticket_id": number,
+            "title": "3.2.1 上线应急方案",
+            "scope": "统一公共支付系统全部功能",
+            "risks": "升级后批量支付可能失败",
+            "pass_criteria": "批量支付 1000 笔全部成功",
+            "fail_criteria": "任一笔支付失败或超时即回退",
+            "method": "回退至 3.2.0 程序包并恢复数据库备份",
+            "follow_up": "问题记入工单，次日复盘"
+        }}),
+    )
+    .await;
+    assert!(plan["title"].as_str().unwrap().contains("3.2.1"));
+    let linked = plan["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "ticket_id")
+        .unwrap()
+        .clone();
+    assert_eq!(linked["value"], tid);
+    assert!(linked["display"].as_str().unwrap().starts_with(&number));
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/transitions"),
+            Some(&vendor),
+            start,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "patching");
+    // Only releases and changes take a go-live plan.
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&lead),
+            json!({"pack": "jscz", "process": "incident", "title": "打印异常", "fields": {"system": "预算系统", "description": "无法打印"}}),
+        )
+        .await;
+    if r.status == StatusCode::CREATED {
+        let inc = r.json()["number"].as_str().unwrap().to_string();
+        let r = app
+            .post_json(
+                "/api/v1/registers/golive_plans",
+                Some(&lead),
+                json!({"values": {"ticket_id": inc, "title": "x", "scope": "x", "risks": "x", "pass_criteria": "x", "fail_criteria": "x", "method": "x", "follow_up": "x"}}),
+            )
+            .await;
+        assert_eq!(code(&r), "register.golive_ticket", "{}", r.text());
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versions() {
+    let app = TestApp::new().await;
+    let soft = app.login("demo_soft").await;
+    let center = org_id(&app, "信息中心").await;
+    let plan = create(
+        &app,
+        &soft,
+        "emergency_plans",
+        json!({"org_id": center, "values": {
+            "name": "预算一体化系统应急预案",
+            "scope": "预算一体化系统",
+            "content": "一、组织机构……",
+            "contact": "赵雨婷 025-0000",
+            "drills": "2"
+        }}),
+    )
+    .await;
+    let plan_id = id(&plan);
+    let open = controls_of(&app, &soft, "drill", "open").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["period_label"], "2026-01-01 至 2026-06-30");
+    // The first half ends without a drill: overdue from 1 July.
+    app.clock.set(utc(2026, 6, 30, 15, 59, 59));
+    let soft = app.login("demo_soft").await;
+    assert!(controls_of(&app, &soft, "drill", "overdue")
+        .await
+        .is_empty());
+    app.clock.set(utc(2026, 6, 30, 16, 0, 0));
+    let soft = app.login("demo_soft").await;
+    assert_eq!(controls_of(&app, &soft, "drill", "overdue").await.len(), 1);
+    assert!(
+        flags(&detail(&app, &soft, "emergency_plans", &plan_id).await)
+            .iter()
+            .any(|f| f.starts_with("应急演练已逾期"))
+    );
+    // A drill held late answers the missed half.
+    create(
+        &app,
+        &soft,
+        "drills",
+        json!({"values": {"plan_id": plan_id, "held_on": "2026-07-03", "kind": "tabletop", "scenario": "数据库主节点宕机", "participants": "软件科、厂商驻场", "findings": "切换脚本缺少权限", "follow_up": "7月10日前补齐"}}),
+    )
+    .await;
+    assert!(controls_of(&app, &soft, "drill", "overdue")
+        .await
+        .is_empty());
+    let d = detail(&app, &soft, "emergency_plans", &plan_id).await;
+    let last = d["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "last_drill_on")
+        .unwrap()
+        .clone();
+    assert_eq!(last["value"], "2026-07-03");
+
+    // Amending the plan keeps the earlier version.
+    let version = d["entry"]["version"].as_i64().unwrap();
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/emergency_plans/{plan_id}"),
+            Some(&soft),
+            json!({"expected_version": version, "org_id": center, "values": {
+                "name": "预算一体化系统应急预案（2026 修订）",
+                "scope": "预算一体化系统",
+                "content": "一、组织机构（调整）……",
+                "contact": "赵雨婷 025-0000",
+                "drills": "2"
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let stale = app
+        .put_json(
+            &format!("/api/v1/registers/emergency_plans/{plan_id}"),
+            Some(&soft),
+            json!({"expected_version": version, "org_id": center, "values": {
+                "name": "x", "scope": "x", "content": "x", "contact": "x", "drills": "2"
+            }}),
+        )
+        .await;
+    assert_eq!(code(&stale), "register.changed");
+    let d = detail(&app, &soft, "emergency_plans", &plan_id).await;
+    assert_eq!(d["entry"]["version"], version + 1);
+    let history = d["history"].as_array().unwrap();
+    // The drill's date is the platform's, not a version of its own.
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["version"], version);
+    assert!(history.iter().any(|h| h["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v[1] == "预算一体化系统应急预案")));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_9_asset_requisition_is_approved_by_the_owner_and_an_overdue_return_is_flagged() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let hw = app.login("demo_hwops").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let r = app
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"code": "HW-LAPTOP-01", "name": "运维笔记本", "category": "hardware", "org_id": center}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let values = |ci: &str| {
+        json!({"values": {
+            "ci_id": ci,
+            "borrower_org_id": vendor_org,
+            "borrower": "郑海峰",
+            "purpose": "驻场巡检",
+            "borrowed_on": "2026-03-02",
+            "due_back": "2026-03-09"
+        }})
+    };
+    let r = app
+        .post_json(
+            "/api/v1/registers/asset_requisitions",
+            Some(&vendor),
+            values("HW-NOPE"),
+        )
+        .await;
+    assert_eq!(code(&r), "register.reference_unknown");
+    assert!(r.json()["message"].as_str().unwrap().contains("HW-NOPE"));
+    // The vendor requests the asset by its code; it belongs to the centre.
+    let req = create(&app, &vendor, "asset_requisitions", values("HW-LAPTOP-01")).await;
+    let rid = id(&req);
+    assert_eq!(req["org_name"], "信息中心");
+    assert_eq!(req["status"], "requested");
+    // The borrower cannot approve, nor an operator without approval rights.
+    for token in [&vendor, &hw] {
+        let r = step(&app, token, "asset_requisitions", &rid, "approve").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
+    let r = step(&app, &lead, "asset_requisitions", &rid, "approve").await;
+    assert_eq!(r.json()["status"], "approved", "{}", r.text());
+    // Due back on the 9th: flagged from the 10th.
+    app.clock.set(utc(2026, 3, 9, 15, 59, 0));
+    let vendor = app.login("demo_vendor").await;
+    assert!(flags(&detail(&app, &vendor, "asset_requisitions", &rid).await).is_empty());
+    app.clock.set(beijing_morning(2026, 3, 10));
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let f = flags(&detail(&app, &vendor, "asset_requisitions", &rid).await);
+    assert!(
+        f.iter()
+            .any(|f| f.contains("资产归还已逾期") && f.contains("2026-03-09")),
+        "{f:?}"
+    );
+    assert_eq!(
+        controls_of(&app, &lead, "asset_return", "overdue")
+            .await
+            .len(),
+        1
+    );
+    // The borrower returns it.
+    let r = step(&app, &vendor, "asset_requisitions", &rid, "return").await;
+    let e = r.json();
+    assert_eq!(e["status"], "returned", "{e}");
+    assert!(e["flags"].as_array().unwrap().is_empty());
+    let returned = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "returned_on")
+        .unwrap()
+        .clone();
+    assert_eq!(returned["value"], "2026-03-10");
+    let r = step(&app, &vendor, "asset_requisitions", &rid, "return").await;
+    assert_eq!(code(&r), "register.step_not_allowed");
+    assert!(controls_of(&app, &lead, "asset_return", "overdue")
+        .await
+        .is_empty());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_37_expired_nda_is_flagged_and_ntcz_6_1_7_staff_changes_need_the_purchaser() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let person = |name: &str| json!({"org_id": vendor_org, "values": {"name": name, "client_org_id": center, "username": "demo_vendor", "skills": "Oracle、Linux"}});
+    let a = id(&create(&app, &vendor, "vendor_staff", person("郑海峰")).await);
+    let b = id(&create(&app, &vendor, "vendor_staff", person("王磊")).await);
+    // The purchaser sees the vendor's staff; no NDA yet.
+    let d = detail(&app, &lead, "vendor_staff", &a).await;
+    assert!(flags(&d).iter().any(|f| f.contains("未签订保密协议")));
+    // Dates the wrong way round are refused.
+    let r = app
+        .post_json(
+            "/api/v1/registers/ndas",
+            Some(&vendor),
+            json!({"values": {"staff_id": a, "signed_on": "2026-03-01", "valid_from": "2026-03-01", "valid_to": "2026-02-28", "counterparty": "江苏省财政厅"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.dates_reversed");
+    create(
+        &app,
+        &vendor,
+        "ndas",
+        json!({"values": {"staff_id": a, "signed_on": "2026-03-01", "valid_from": "2026-03-01", "valid_to": "2026-12-31", "counterparty": "江苏省财政厅"}}),
+    )
+    .await;
+    assert!(flags(&detail(&app, &lead, "vendor_staff", &a).await).is_empty());
+    // Expired from 1 January.
+    app.clock.set(beijing_morning(2027, 1, 1));
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let f = flags(&detail(&app, &lead, "vendor_staff", &a).await);
+    assert!(
+        f.iter().any(|f| f.contains("保密协议已于 2026-12-31 到期")),
+        "{f:?}"
+    );
+    assert_eq!(controls_of(&app, &lead, "nda", "overdue").await.len(), 1);
+    create(
+        &app,
+        &vendor,
+        "ndas",
+        json!({"values": {"staff_id": a, "signed_on": "2027-01-01", "valid_from": "2027-01-01", "valid_to": "2027-12-31", "counterparty": "江苏省财政厅"}}),
+    )
+    .await;
+    assert!(flags(&detail(&app, &lead, "vendor_staff", &a).await)
+        .iter()
+        .all(|f| !f.contains("保密协议")));
+    assert!(controls_of(&app, &lead, "nda", "overdue").await.is_empty());
+
+    // NTCZ-6.1.7: the vendor may not make anyone project manager itself.
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_staff/{b}"),
+            Some(&vendor),
+            json!({"expected_version": 1, "org_id": vendor_org, "values": {"name": "王磊", "client_org_id": center, "post": "pm"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.field_unknown");
+    let change = create(
+        &app,
+        &vendor,
+        "staff_changes",
+        json!({"org_id": center, "values": {"vendor_org_id": vendor_org, "change_kind": "pm", "leaving_id": a, "joining_id": b, "reason": "原项目经理调任"}}),
+    )
+    .await;
+    let cid = id(&change);
+    let r = step(&app, &vendor, "staff_changes", &cid, "approve").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let post = |d: &Value| {
+        d["entry"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "post")
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(
+        post(&detail(&app, &lead, "vendor_staff", &b).await),
+        "engineer"
+    );
+    let r = step(&app, &lead, "staff_changes", &cid, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(post(&detail(&app, &lead, "vendor_staff", &b).await), "pm");
+    assert_eq!(
+        post(&detail(&app, &lead, "vendor_staff", &a).await),
+        "engineer"
+    );
+    // A person of another organisation cannot be named.
+    let other = id(&create(
+        &app,
+        &lead,
+        "vendor_staff",
+        json!({"org_id": center, "values": {"name": "李明", "client_org_id": center}}),
+    )
+    .await);
+    let r = app
+        .post_json(
+            "/api/v1/registers/staff_changes",
+            Some(&lead),
+            json!({"org_id": center, "values": {"vendor_org_id": vendor_org, "change_kind": "onsite_in", "joining_id": other, "reason": "x"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.staff_change", "{}", r.text());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_7_vendor_reports_are_drafted_from_the_period_and_due_every_week() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let hw = app.login("demo_hwops").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    // Data of the week: a backup plan with a success and a failure.
+    let plan = backup_plan(&app, &hw, &center, "daily").await;
+    for (day, outcome) in [("2026-03-02", "success"), ("2026-03-03", "failure")] {
+        create(
+            &app,
+            &hw,
+            "backup_logs",
+            json!({"values": {"plan_id": plan, "performed_on": day, "outcome": outcome}}),
+        )
+        .await;
+    }
+    let contract = create(
+        &app,
+        &lead,
+        "vendor_contracts",
+        json!({"org_id": center, "values": {
+            "name": "2026年预算一体化系统运维服务",
+            "contract_no": "JS-2026-001",
+            "vendor_org_id": vendor_org,
+            "service_scope": "日常运维、驻场服务",
+            "starts_on": "2026-03-02",
+            "ends_on": "2026-12-31",
+            "weekly_report": true,
+            "monthly_report": true
+        }}),
+    )
+    .await;
+    let cid = id(&contract);
+    // The vendor sees its contract.
+    detail(&app, &vendor, "vendor_contracts", &cid).await;
+    let weekly = controls_of(&app, &lead, "vendor_weekly", "open").await;
+    assert_eq!(weekly.len(), 1);
+    assert_eq!(weekly[0]["period_label"], "2026-03-02 至 2026-03-08");
+
+    let r = app
+        .post_json(
+            "/api/v1/registers/vendor_reports/draft",
+            Some(&vendor),
+            json!({"contract_id": cid, "report_kind": "weekly", "period_start": "2026-03-02", "period_end": "2026-03-08"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json()["body"].as_str().unwrap().to_string();
+    assert!(body.contains("2026年预算一体化系统运维服务周报"), "{body}");
+    assert!(body.contains("备份 1 次成功、1 次失败"), "{body}");
+    let r = app
+        .post_json(
+            "/api/v1/registers/vendor_reports/draft",
+            Some(&vendor),
+            json!({"contract_id": cid, "report_kind": "weekly", "period_start": "2026-03-08", "period_end": "2026-03-02"}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.dates_reversed");
+
+    // Missed: overdue from Monday 9 March.
+    app.clock.set(beijing_morning(2026, 3, 9));
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    assert_eq!(
+        controls_of(&app, &lead, "vendor_weekly", "overdue")
+            .await
+            .len(),
+        1
+    );
+    let report = create(
+        &app,
+        &vendor,
+        "vendor_reports",
+        json!({"values": {"contract_id": cid, "report_kind": "weekly", "period_start": "2026-03-02", "period_end": "2026-03-08", "body": body}}),
+    )
+    .await;
+    let rid = id(&report);
+    assert_eq!(report["status"], "draft");
+    // Filing a draft is not submitting it.
+    assert_eq!(
+        controls_of(&app, &lead, "vendor_weekly", "overdue")
+            .await
+            .len(),
+        1
+    );
+    let r = step(&app, &vendor, "vendor_reports", &rid, "submit").await;
+    assert_eq!(r.json()["status"], "submitted", "{}", r.text());
+    assert!(controls_of(&app, &lead, "vendor_weekly", "overdue")
+        .await
+        .is_empty());
+    // Submitted reports are no longer amended; the purchaser accepts.
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_reports/{rid}"),
+            Some(&vendor),
+            json!({"expected_version": 2, "values": {"contract_id": cid, "report_kind": "weekly", "period_start": "2026-03-02", "period_end": "2026-03-08", "body": "改"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.not_amendable_now");
+    assert_eq!(
+        step(&app, &vendor, "vendor_reports", &rid, "accept")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        step(&app, &lead, "vendor_reports", &rid, "accept")
+            .await
+            .json()["status"],
+        "accepted"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn register_input_errors_are_clear_and_write_nothing() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let center = org_id(&app, "信息中心").await;
+    let cases = [
+        (
+            "backup_plans",
+            json!({"org_id": center, "values": {"name": "x"}}),
+            "register.field_required",
+            "备份内容",
+        ),
+        (
+            "trainings",
+            json!({"org_id": center, "values": {"held_on": "2026-02-30", "topic": "t", "kind": "staff", "hours": 2, "participants": "p"}}),
+            "register.field_invalid",
+            "2026-02-30",
+        ),
+        (
+            "trainings",
+            json!({"org_id": center, "values": {"held_on": "2026-03-01", "topic": "t", "kind": "party", "hours": 2, "participants": "p"}}),
+            "register.field_invalid",
+            "最终用户培训",
+        ),
+        (
+            "trainings",
+            json!({"org_id": center, "values": {"held_on": "2026-03-01", "topic": "t", "kind": "staff", "hours": 0, "participants": "p"}}),
+            "register.field_invalid",
+            "学时",
+        ),
+        (
+            "trainings",
+            json!({"org_id": center, "values": {"held_on": "2026-03-01", "topic": "t", "kind": "staff", "hours": 2, "participants": "p", "teacher": "x"}}),
+            "register.field_unknown",
+            "teacher",
+        ),
+        (
+            "trainings",
+            json!({"values": {"held_on": "2026-03-01", "topic": "t", "kind": "staff", "hours": 2, "participants": "p"}}),
+            "register.org_required",
+            "所属机构",
+        ),
+        (
+            "no_such_register",
+            json!({"values": {}}),
+            "not_found",
+            "台账",
+        ),
+    ];
+    for (register, body, expected, words) in cases {
+        let r = app
+            .post_json(&format!("/api/v1/registers/{register}"), Some(&hw), body)
+            .await;
+        assert_eq!(code(&r), expected, "{register}: {}", r.text());
+        assert!(
+            r.json()["message"].as_str().unwrap().contains(words),
+            "{}",
+            r.text()
+        );
+    }
+    for register in ["backup_plans", "trainings"] {
+        let r = app
+            .get(&format!("/api/v1/registers/{register}"), Some(&hw))
+            .await;
+        assert_eq!(r.json()["total"], 0, "{register}");
+    }
+    app.cleanup().await;
+}
+
+/// Who may read, file and approve the registers: the centre's roles keep
+/// and (leaders) approve across the province; business staff read their
+/// own organisation; vendor engineers keep their own organisation's and
+/// what names them as partner; the administrators see none (JSCZ-50).
+#[tokio::test]
+async fn registers_permission_matrix() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let training = |org: &str| json!({"org_id": org, "values": {"held_on": "2026-03-01", "topic": "等保培训", "kind": "security", "hours": 2, "participants": "全体"}});
+    let in_nanjing = id(&create(&app, &lead, "trainings", training(&nanjing)).await);
+    let in_vendor = id(&create(&app, &lead, "trainings", training(&vendor_org)).await);
+    // (actor, reads nanjing's, reads vendor's, files in nanjing, files in vendor org, approves)
+    let expected = [
+        ("demo_director", true, true, true, true, true),
+        ("demo_deputy", true, true, true, true, true),
+        ("demo_lead", true, true, true, true, true),
+        ("demo_hwops", true, true, true, true, false),
+        ("demo_soft", true, true, true, true, false),
+        ("demo_staff", true, false, false, false, false),
+        ("demo_unit", false, false, false, false, false),
+        ("demo_vendor", false, true, false, true, false),
+        ("demo_vendor_admin", false, false, false, false, false),
+        ("nj_sysadmin", false, false, false, false, false),
+        ("nj_secadmin", false, false, false, false, false),
+        ("nj_audadmin", false, false, false, false, false),
+    ];
+    let mut failures = vec![];
+    for (actor, read_nj, read_v, file_nj, file_v, approve) in expected {
+        let token = app.login(actor).await;
+        let ok = |r: &TestResponse| r.status.is_success();
+        let got_read_nj = ok(&app
+            .get(
+                &format!("/api/v1/registers/trainings/{in_nanjing}"),
+                Some(&token),
+            )
+            .await);
+        let got_read_v = ok(&app
+            .get(
+                &format!("/api/v1/registers/trainings/{in_vendor}"),
+                Some(&token),
+            )
+            .await);
+        let got_file_nj = ok(&app
+            .post_json(
+                "/api/v1/registers/trainings",
+                Some(&token),
+                training(&nanjing),
+            )
+            .await);
+        let got_file_v = ok(&app
+            .post_json(
+                "/api/v1/registers/trainings",
+                Some(&token),
+                training(&vendor_org),
+            )
+            .await);
+        let plan = backup_plan(&app, &lead, &nanjing, "weekly").await;
+        let got_approve = ok(&step(&app, &token, "backup_plans", &plan, "approve").await);
+        let got = (
+            got_read_nj,
+            got_read_v,
+            got_file_nj,
+            got_file_v,
+            got_approve,
+        );
+        let want = (read_nj, read_v, file_nj, file_v, approve);
+        if got != want {
+            failures.push(format!("{actor}: got {got:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn register_pages_list_file_amend_step_and_export() {
+    let app = TestApp::new().await;
+    let b = Browser::login(&app, "demo_lead").await;
+    let center = org_id(&app, "信息中心").await;
+    let index = b.get("/registers").await;
+    assert_eq!(index.status, StatusCode::OK);
+    let html = index.text();
+    for label in ["备份计划", "应急预案", "厂商人员", "资产领用", "培训记录"] {
+        assert!(html.contains(label), "{label}");
+    }
+    // The form shows the fields; a bad date comes back with the values.
+    let form = b.get("/registers/trainings/new").await.text();
+    assert!(form.contains("name=\"held_on\"") && form.contains("培训类型"));
+    let bad = b
+        .post(
+            "/registers/trainings/new",
+            &[
+                ("org_id", &center),
+                ("held_on", "2026-13-01"),
+                ("topic", "密评培训"),
+                ("kind", "security"),
+                ("hours", "3"),
+                ("participants", "软件科全体"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let text = bad.text();
+    assert!(
+        text.contains("2026-13-01") && text.contains("密评培训"),
+        "{text}"
+    );
+    let ok = b
+        .post(
+            "/registers/trainings/new",
+            &[
+                ("org_id", &center),
+                ("held_on", "2026-03-01"),
+                ("topic", "密评培训"),
+                ("kind", "security"),
+                ("hours", "3"),
+                ("participants", "软件科全体"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let at = ok.header("location").unwrap().to_string();
+    assert!(at.starts_with("/registers/trainings/"));
+    let page = b.get(&at).await.text();
+    assert!(page.contains("已登记") && page.contains("密评培训") && page.contains("安全保密培训"));
+    // Amend it: the history keeps version 1.
+    let entry_path = at.split('?').next().unwrap().to_string();
+    let edit = b.get(&format!("{entry_path}/edit")).await.text();
+    assert!(edit.contains("name=\"expected_version\" value=\"1\""));
+    let saved = b
+        .post(
+            &format!("{entry_path}/edit"),
+            &[
+                ("expected_version", "1"),
+                ("org_id", &center),
+                ("held_on", "2026-03-01"),
+                ("topic", "商用密码应用安全性评估培训"),
+                ("kind", "security"),
+                ("hours", "4"),
+                ("participants", "软件科全体"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let page = b.get(&entry_path).await.text();
+    assert!(page.contains("商用密码应用安全性评估培训") && page.contains("第 1 版"));
+    // The list filters by name and exports with a reason (audited).
+    let list = b
+        .get("/registers/trainings?q=%E5%AF%86%E7%A0%81")
+        .await
+        .text();
+    assert!(list.contains("商用密码应用安全性评估培训"));
+    let none = b
+        .get("/registers/trainings?q=%E9%98%B2%E7%81%AB")
+        .await
+        .text();
+    assert!(none.contains("没有符合条件的培训记录"));
+    let refused = b
+        .post("/registers/trainings/export", &[("reason", "")])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let x = b
+        .post("/registers/trainings/export", &[("reason", "年度培训统计")])
+        .await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with(b"PK"));
+    // A step from the page: approve a backup plan.
+    let hw = app.login("demo_hwops").await;
+    let plan = backup_plan(&app, &hw, &center, "weekly").await;
+    let page = b
+        .get(&format!("/registers/backup_plans/{plan}"))
+        .await
+        .text();
+    assert!(page.contains("分管领导批准") && page.contains("登记备份日志"));
+    let r = b
+        .post(
+            &format!("/registers/backup_plans/{plan}/steps/approve"),
+            &[("note", "同意")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b
+        .get(&format!("/registers/backup_plans/{plan}"))
+        .await
+        .text();
+    assert!(page.contains("执行中") && page.contains("备份日志检查"));
+    // The vendor-report form drafts the body from the period.
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let contract = create(
+        &app,
+        &app.login("demo_lead").await,
+        "vendor_contracts",
+        json!({"org_id": center, "values": {"name": "运维服务", "contract_no": "C-1", "vendor_org_id": vendor_org, "service_scope": "运维", "starts_on": "2026-03-02", "ends_on": "2026-12-31", "monthly_report": true}}),
+    )
+    .await;
+    let draft = b
+        .get(&format!(
+            "/registers/vendor_reports/new?parent_id={}&report_kind=monthly&period_start=2026-03-01&period_end=2026-03-31&draft=1",
+            id(&contract)
+        ))
+        .await
+        .text();
+    assert!(
+        draft.contains("运维服务月报（2026-03-01 至 2026-03-31）"),
+        "{draft}"
+    );
+    app.cleanup().await;
+}

@@ -1,0 +1,769 @@
+//! `/registers`: the pages of the declarative registers (ADR 0006), one set
+//! for all of them, drawn from their specs: the index by group, a list with
+//! filters, sorting, paging and the audited Excel export, the entry page
+//! with its flags, steps, records below it, due dates and version history,
+//! and the forms. Every check is in `yunwei_core::registers`.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use yunwei_core::controls::ControlView;
+use yunwei_core::register_rules;
+use yunwei_core::registers::{
+    self, ChildList, EntryDetail, EntryInput, EntryView, HistoryView, ListFilter,
+};
+use yunwei_domain::register::{self as spec, Kind, Spec};
+use yunwei_domain::AppError;
+
+use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
+use crate::error::{status_of, WebError};
+use crate::extract::{ReqCtx, UiUser};
+use crate::AppState;
+
+/// (value, label, selected).
+type Opt = (String, String, bool);
+
+fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
+    items
+        .into_iter()
+        .map(|(v, l)| {
+            let sel = v == current;
+            (v, l, sel)
+        })
+        .collect()
+}
+
+fn refused(page: Page, e: &AppError) -> Page {
+    let mut r = page?;
+    *r.status_mut() = status_of(e.kind);
+    Ok(r)
+}
+
+fn spec_of(key: &str) -> Result<&'static Spec, WebError> {
+    ui(registers::spec_of(key))
+}
+
+fn fmt_time(us: i64) -> String {
+    yunwei_core::export::fmt_us(us)
+        .get(..16)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn readable(u: &UiUser, spec: &Spec) -> Result<(), WebError> {
+    if u.principal.can_somewhere(spec.read) {
+        Ok(())
+    } else {
+        Err(WebError::ui(AppError::forbidden(format!(
+            "无权查看{}（系统管理员、安全管理员和审计管理员不办理业务）",
+            spec.label
+        ))))
+    }
+}
+
+/// An entry as a row of a table: the listed columns' values with links.
+struct Row {
+    id: String,
+    register: &'static str,
+    title: String,
+    org_name: String,
+    flags: Vec<String>,
+    cells: Vec<(String, Option<String>)>,
+    created: String,
+}
+
+/// The listed fields of a register (the parent reference left out).
+fn columns(spec: &Spec) -> Vec<&'static spec::Field> {
+    spec.fields
+        .iter()
+        .filter(|f| f.listed && Some(f.name) != spec.parent.map(|p| p.1))
+        .collect()
+}
+
+fn row(spec: &Spec, e: &EntryView) -> Row {
+    let cells = columns(spec)
+        .iter()
+        .map(|c| {
+            e.fields
+                .iter()
+                .find(|f| f.name == c.name)
+                .map(|f| (f.display.clone(), f.link.clone()))
+                .unwrap_or_default()
+        })
+        .collect();
+    Row {
+        id: e.id.clone(),
+        register: e.register,
+        title: e.title.clone(),
+        org_name: e.org_name.clone(),
+        flags: e.flags.clone(),
+        cells,
+        created: fmt_time(e.created_at),
+    }
+}
+
+fn headers(spec: &Spec) -> Vec<&'static str> {
+    columns(spec).iter().map(|f| f.label).collect()
+}
+
+// ---- index ----
+
+struct GroupView {
+    name: &'static str,
+    registers: Vec<registers::RegisterInfo>,
+}
+
+#[derive(Template)]
+#[template(path = "registers.html")]
+struct IndexTpl {
+    l: Layout,
+    groups: Vec<GroupView>,
+}
+
+pub(super) async fn index(u: UiUser) -> Page {
+    let list = ui(registers::registers(&u.principal))?;
+    if list.is_empty() {
+        return Err(WebError::ui(AppError::forbidden(
+            "无权查看运维台账（系统管理员、安全管理员和审计管理员不办理业务）",
+        )));
+    }
+    let mut groups: Vec<GroupView> = vec![];
+    for r in list {
+        match groups.iter_mut().find(|g| g.name == r.group) {
+            Some(g) => g.registers.push(r),
+            None => groups.push(GroupView {
+                name: r.group,
+                registers: vec![r],
+            }),
+        }
+    }
+    render(&IndexTpl {
+        l: Layout::for_user(&u, "/registers"),
+        groups,
+    })
+}
+
+// ---- list ----
+
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct ListQ {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    page: Option<u64>,
+    #[serde(default)]
+    parent_id: String,
+}
+
+impl ListQ {
+    fn filter(&self) -> ListFilter {
+        ListFilter {
+            org_id: Some(self.org_id.clone()),
+            parent_id: Some(self.parent_id.clone()),
+            status: Some(self.status.clone()),
+            q: Some(self.q.clone()),
+            sort: Some(self.sort.clone()),
+            order: Some(self.order.clone()),
+            page: self.page,
+        }
+    }
+
+    /// The query string of this filter on another page.
+    fn link(&self, page: u64) -> String {
+        format!(
+            "org_id={}&status={}&q={}&sort={}&order={}&parent_id={}&page={page}",
+            urlencoding(&self.org_id),
+            urlencoding(&self.status),
+            urlencoding(&self.q),
+            urlencoding(&self.sort),
+            urlencoding(&self.order),
+            urlencoding(&self.parent_id),
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register_list.html")]
+struct ListTpl {
+    l: Layout,
+    spec: &'static Spec,
+    headers: Vec<&'static str>,
+    orgs: Vec<Opt>,
+    statuses: Vec<Opt>,
+    sorts: Vec<Opt>,
+    q: ListQ,
+    rows: Vec<Row>,
+    total: i64,
+    page: u64,
+    pages: u64,
+    prev: Option<String>,
+    next: Option<String>,
+    can_file: bool,
+    reason: String,
+}
+
+fn status_choices(spec: &Spec) -> Vec<(String, String)> {
+    match spec.status.and_then(|s| spec.field(s)).map(|f| f.kind) {
+        Some(Kind::Choice(cs)) => cs
+            .iter()
+            .map(|(c, l)| (c.to_string(), l.to_string()))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+async fn list_view(
+    s: &AppState,
+    u: &UiUser,
+    key: &str,
+    q: ListQ,
+    reason: String,
+    error: Option<&AppError>,
+) -> Page {
+    let spec = spec_of(key)?;
+    readable(u, spec)?;
+    let mut shown_error = error.map(|e| e.message.clone());
+    let page = match registers::list(&s.platform, &u.principal, key, &q.filter()).await {
+        Ok(p) => p,
+        Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
+            shown_error = shown_error.or(Some(e.message));
+            registers::EntryPage {
+                register: spec.key,
+                label: spec.label,
+                entries: vec![],
+                total: 0,
+                page: 1,
+                pages: 1,
+            }
+        }
+        Err(e) => return Err(WebError::ui(e)),
+    };
+    let orgs = super::controls::org_options(s, u, spec.read).await?;
+    let mut sorts = vec![
+        ("created_at".to_string(), "登记时间".to_string()),
+        ("updated_at".to_string(), "更新时间".to_string()),
+    ];
+    sorts.extend(
+        spec.fields
+            .iter()
+            .filter(|f| f.listed)
+            .map(|f| (f.name.to_string(), f.label.to_string())),
+    );
+    let rendered = render(&ListTpl {
+        l: Layout::for_user(u, "/registers").with(None, shown_error),
+        spec,
+        headers: headers(spec),
+        orgs: opts(orgs, &q.org_id),
+        statuses: opts(status_choices(spec), &q.status),
+        sorts: opts(sorts, &q.sort),
+        rows: page.entries.iter().map(|e| row(spec, e)).collect(),
+        total: page.total,
+        page: page.page,
+        pages: page.pages,
+        prev: (page.page > 1).then(|| q.link(page.page - 1)),
+        next: (page.page < page.pages).then(|| q.link(page.page + 1)),
+        can_file: spec.parent.is_none() && registers::can_file_somewhere(&u.principal, spec),
+        q,
+        reason,
+    });
+    match error {
+        Some(e) => refused(rendered, e),
+        None => rendered,
+    }
+}
+
+pub(super) async fn list(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    Query(q): Query<ListQ>,
+) -> Page {
+    list_view(&s, &u, &key, q, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(flatten)]
+    q: ListQ,
+}
+
+pub(super) async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(key): Path<String>,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    match registers::export(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &key,
+        &f.q.filter(),
+        &f.reason,
+    )
+    .await
+    {
+        Ok(bytes) => Ok(crate::api::xlsx(&format!("{key}.xlsx"), bytes)),
+        Err(e) if correctable(&e) => list_view(&s, &u, &key, f.q, f.reason, Some(&e)).await,
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+// ---- forms ----
+
+/// One input of a form.
+struct Input {
+    name: &'static str,
+    label: &'static str,
+    /// `text`, `textarea`, `date`, `number`, `checkbox`, `select`, `fixed`.
+    control: &'static str,
+    value: String,
+    options: Vec<Opt>,
+    required: bool,
+    help: &'static str,
+    /// For `fixed`: what is shown.
+    shown: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_form.html")]
+struct FormTpl {
+    l: Layout,
+    spec: &'static Spec,
+    /// (id, title, version) when amending.
+    editing: Option<(String, String, i64)>,
+    /// (register, id, title) of the parent entry.
+    parent: Option<(String, String, String)>,
+    choose_org: bool,
+    orgs: Vec<Opt>,
+    inputs: Vec<Input>,
+    /// The form can ask for a drafted report body.
+    draft: bool,
+}
+
+async fn all_orgs(s: &AppState) -> Result<Vec<(String, String)>, WebError> {
+    let mut c = ui(s.platform.db.read().await)?;
+    let rows = ui(yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system()).await)?;
+    Ok(rows
+        .iter()
+        .map(yunwei_core::orgs::OrgView::from)
+        .map(|o| {
+            (
+                o.id.clone(),
+                format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name),
+            )
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_view(
+    s: &AppState,
+    u: &UiUser,
+    spec: &'static Spec,
+    editing: Option<(String, String, i64)>,
+    org_id: &str,
+    values: &BTreeMap<String, String>,
+    error: Option<&AppError>,
+) -> Page {
+    let mut parent = None;
+    let mut inputs = vec![];
+    let mut every_org: Option<Vec<(String, String)>> = None;
+    for f in spec.fields.iter().filter(|f| !f.locked) {
+        let value = values.get(f.name).cloned().unwrap_or_default();
+        let mut input = Input {
+            name: f.name,
+            label: f.label,
+            control: "text",
+            value: value.clone(),
+            options: vec![],
+            required: f.required,
+            help: f.help,
+            shown: String::new(),
+        };
+        match f.kind {
+            Kind::LongText(_) => input.control = "textarea",
+            Kind::Date => input.control = "date",
+            Kind::Int(..) => input.control = "number",
+            Kind::Bool => {
+                input.control = "checkbox";
+                input.value = if spec::parse_value(f, &value).is_ok_and(|v| v.is_true()) {
+                    "1".into()
+                } else {
+                    String::new()
+                };
+            }
+            Kind::Choice(cs) => {
+                input.control = "select";
+                input.options = opts(
+                    cs.iter()
+                        .map(|(c, l)| (c.to_string(), l.to_string()))
+                        .collect(),
+                    &value,
+                );
+            }
+            Kind::Org => {
+                input.control = "select";
+                if every_org.is_none() {
+                    every_org = Some(all_orgs(s).await?);
+                }
+                input.options = opts(every_org.clone().unwrap_or_default(), &value);
+            }
+            Kind::Entry(key) if spec.parent.is_some_and(|(_, pf)| pf == f.name) => {
+                input.control = "fixed";
+                let pspec = spec_of(key)?;
+                let d = registers::get(&s.platform, &u.principal, key, &value).await;
+                let d = ui(d)?;
+                input.shown = d.entry.title.clone();
+                parent = Some((pspec.key.to_string(), value.clone(), d.entry.title));
+            }
+            Kind::Entry(key) => {
+                input.control = "select";
+                let list = ui(registers::options(&s.platform, &u.principal, key, 200).await)?;
+                input.options = opts(list, &value);
+            }
+            Kind::Ci | Kind::Ticket | Kind::Text(_) => {}
+        }
+        inputs.push(input);
+    }
+    let choose_org = spec.org_from == spec::OrgFrom::Chosen;
+    let orgs = if choose_org {
+        opts(
+            super::controls::org_options(s, u, spec.write).await?,
+            org_id,
+        )
+    } else {
+        vec![]
+    };
+    let page = render(&FormTpl {
+        l: Layout::for_user(u, "/registers").with(None, error.map(|e| e.message.clone())),
+        spec,
+        editing,
+        parent,
+        choose_org,
+        orgs,
+        inputs,
+        draft: spec.key == "vendor_reports",
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+/// Query of the "new" form: values to start from (the parent's id, a
+/// ticket number, a report period) and `draft=1` to draft a report.
+pub(super) async fn new_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    Query(mut q): Query<BTreeMap<String, String>>,
+) -> Page {
+    let spec = spec_of(&key)?;
+    ui(u.principal.authorize_somewhere(spec.write).map(|_| ()))?;
+    q.remove("csrf");
+    let org_id = q.remove("org_id").unwrap_or_default();
+    if let Some(pk) = q.remove("parent_id") {
+        if let Some((_, pf)) = spec.parent {
+            q.insert(pf.to_string(), pk);
+        }
+    }
+    let mut error = None;
+    if q.remove("draft").as_deref() == Some("1") && spec.key == "vendor_reports" {
+        let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+        match register_rules::draft_report(
+            &s.platform,
+            &u.principal,
+            &get("contract_id"),
+            &get("report_kind"),
+            &get("period_start"),
+            &get("period_end"),
+        )
+        .await
+        {
+            Ok(body) => {
+                q.insert("body".into(), body);
+            }
+            Err(e) if correctable(&e) => error = Some(e),
+            Err(e) => return Err(WebError::ui(e)),
+        }
+    }
+    form_view(&s, &u, spec, None, &org_id, &q, error.as_ref()).await
+}
+
+fn split_form(
+    mut f: BTreeMap<String, String>,
+    u: &UiUser,
+) -> Result<(String, Option<i64>, EntryInput), WebError> {
+    let csrf = f.remove("csrf").unwrap_or_default();
+    u.check_csrf(&csrf)?;
+    let version = f.remove("expected_version").and_then(|v| v.parse().ok());
+    let org_id = f.remove("org_id");
+    Ok((
+        org_id.clone().unwrap_or_default(),
+        version,
+        EntryInput { org_id, values: f },
+    ))
+}
+
+/// Checkboxes that are not ticked are not sent: they mean "no".
+fn with_unticked(spec: &Spec, mut values: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    for f in spec
+        .fields
+        .iter()
+        .filter(|f| f.kind == Kind::Bool && !f.locked)
+    {
+        values.entry(f.name.to_string()).or_default();
+    }
+    values
+}
+
+pub(super) async fn create(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(key): Path<String>,
+    UiForm(f): UiForm<BTreeMap<String, String>>,
+) -> Page {
+    let spec = spec_of(&key)?;
+    let (org_id, _, mut input) = split_form(f, &u)?;
+    input.values = with_unticked(spec, input.values);
+    match registers::create(&s.platform, &ctx, &u.principal, &key, &input).await {
+        Ok(e) => Ok(Redirect::to(&format!(
+            "/registers/{key}/{}?msg=created",
+            urlencoding(&e.id)
+        ))
+        .into_response()),
+        Err(e) if correctable(&e) => {
+            form_view(&s, &u, spec, None, &org_id, &input.values, Some(&e)).await
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+fn form_values(d: &EntryDetail) -> BTreeMap<String, String> {
+    d.entry
+        .fields
+        .iter()
+        .map(|f| (f.name.to_string(), f.input.clone()))
+        .collect()
+}
+
+pub(super) async fn edit_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path((key, id)): Path<(String, String)>,
+) -> Page {
+    let spec = spec_of(&key)?;
+    let d = ui(registers::get(&s.platform, &u.principal, &key, &id).await)?;
+    if !d.entry.can_amend {
+        return Err(WebError::ui(AppError::forbidden(format!(
+            "该{}不能修改（已登记的记录，或当前状态下不能修改，或超出您的管理范围）",
+            spec.label
+        ))));
+    }
+    let values = form_values(&d);
+    form_view(
+        &s,
+        &u,
+        spec,
+        Some((id, d.entry.title.clone(), d.entry.version)),
+        &d.entry.org_id,
+        &values,
+        None,
+    )
+    .await
+}
+
+pub(super) async fn edit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path((key, id)): Path<(String, String)>,
+    UiForm(f): UiForm<BTreeMap<String, String>>,
+) -> Page {
+    let spec = spec_of(&key)?;
+    let (org_id, version, mut input) = split_form(f, &u)?;
+    input.values = with_unticked(spec, input.values);
+    let version = version.unwrap_or(0);
+    match registers::update(&s.platform, &ctx, &u.principal, &key, &id, version, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/registers/{key}/{}?msg=updated",
+            urlencoding(&id)
+        ))
+        .into_response()),
+        Err(e) if correctable(&e) => {
+            let title = registers::get(&s.platform, &u.principal, &key, &id)
+                .await
+                .map(|d| d.entry.title)
+                .unwrap_or_default();
+            form_view(
+                &s,
+                &u,
+                spec,
+                Some((id, title, version)),
+                &org_id,
+                &input.values,
+                Some(&e),
+            )
+            .await
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+// ---- the entry page ----
+
+/// The records below an entry (backup logs, drills, NDAs ...).
+struct ChildView {
+    register: &'static str,
+    label: &'static str,
+    total: i64,
+    can_add: bool,
+    headers: Vec<&'static str>,
+    rows: Vec<Row>,
+}
+
+impl ChildView {
+    fn of(c: &ChildList) -> Self {
+        let cs = spec::spec(c.register).expect("child spec");
+        ChildView {
+            register: c.register,
+            label: c.label,
+            total: c.total,
+            can_add: c.can_add,
+            headers: headers(cs),
+            rows: c.entries.iter().map(|e| row(cs, e)).collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register_entry.html")]
+struct EntryTpl {
+    l: Layout,
+    spec: &'static Spec,
+    e: EntryView,
+    parent: Option<(String, String, String)>,
+    children: Vec<ChildView>,
+    history: Vec<HistoryView>,
+    controls: Vec<ControlView>,
+    created: String,
+    updated: String,
+    /// Links to file related entries: (href, label).
+    related: Vec<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct EntryQ {
+    #[serde(default)]
+    msg: String,
+}
+
+fn notice_of(msg: &str) -> Option<String> {
+    match msg {
+        "created" => Some("已登记。".into()),
+        "updated" => Some("已保存，旧版本已存入历史。".into()),
+        "step" => Some("已办理。".into()),
+        _ => None,
+    }
+}
+
+async fn entry_view(
+    s: &AppState,
+    u: &UiUser,
+    key: &str,
+    id: &str,
+    notice: Option<String>,
+    error: Option<&AppError>,
+) -> Page {
+    let spec = spec_of(key)?;
+    let d = ui(registers::get(&s.platform, &u.principal, key, id).await)?;
+    let mut related = vec![];
+    if spec.key == "vendor_contracts" && registers::can_file_somewhere(&u.principal, spec) {
+        related.push((
+            format!(
+                "/registers/staff_changes/new?vendor_org_id={}",
+                urlencoding(
+                    d.entry
+                        .fields
+                        .iter()
+                        .find(|f| f.name == "vendor_org_id")
+                        .map(|f| f.input.as_str())
+                        .unwrap_or("")
+                )
+            ),
+            "申请更换项目经理或驻场人员".to_string(),
+        ));
+    }
+    let page = render(&EntryTpl {
+        l: Layout::for_user(u, "/registers").with(notice, error.map(|e| e.message.clone())),
+        spec,
+        created: fmt_time(d.entry.created_at),
+        updated: fmt_time(d.entry.updated_at),
+        e: d.entry,
+        parent: d.parent,
+        children: d.children.iter().map(ChildView::of).collect(),
+        history: d.history,
+        controls: d.controls,
+        related,
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+pub(super) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path((key, id)): Path<(String, String)>,
+    Query(q): Query<EntryQ>,
+) -> Page {
+    entry_view(&s, &u, &key, &id, notice_of(&q.msg), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn step(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path((key, id, step)): Path<(String, String, String)>,
+    UiForm(f): UiForm<StepForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    match registers::take_step(&s.platform, &ctx, &u.principal, &key, &id, &step, &f.note).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/registers/{key}/{}?msg=step", urlencoding(&id)))
+                .into_response(),
+        ),
+        Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
+            entry_view(&s, &u, &key, &id, None, Some(&e)).await
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
