@@ -256,6 +256,60 @@ async fn load_editable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<CiRow
 
 // ---- items ----
 
+/// The subject type of an item's occurrences in the due-date engine.
+pub const SUBJECT: &str = "ci";
+
+/// Keeps the licence expiry of an item in the due-date engine (EEDS-3.6.2):
+/// one open occurrence due the day after the licence ends; a renewal (a
+/// later expiry) answers the earlier one, a removed expiry drops the open
+/// ones not yet due.
+async fn schedule_licence(p: &Platform, c: &mut DbConn, a: &CiRow) -> Result<(), AppError> {
+    let now = p.now_us();
+    let Some(expires) = a
+        .licence_expires
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        yunwei_store::controls::delete_open_not_due(c, SUBJECT, &a.id, now).await?;
+        return Ok(());
+    };
+    let due = yunwei_domain::schedule::start_of_day_shanghai(expires + chrono::Duration::days(1))
+        .timestamp_micros();
+    let done_ref = format!("{SUBJECT}:{}", a.id);
+    crate::controls::complete_open(
+        c,
+        (SUBJECT, &a.id),
+        "licence",
+        |ctl| ctl.due_at < due,
+        usize::MAX,
+        (&done_ref, now),
+    )
+    .await?;
+    // A shortened licence: the later occurrence no longer applies.
+    for ctl in yunwei_store::controls::of_subject(c, SUBJECT, &a.id, 100).await? {
+        if ctl.kind == "licence" && ctl.done_at.is_none() && ctl.due_at > due {
+            yunwei_store::controls::delete_open_not_due(c, SUBJECT, &a.id, ctl.due_at - 1).await?;
+        }
+    }
+    let title = format!("{} {}（{}）", a.code, a.name, a.licence);
+    crate::controls::ensure_once(
+        c,
+        &crate::controls::Subject {
+            kind: "licence",
+            subject_type: SUBJECT,
+            subject_id: &a.id,
+            org_id: &a.org_id,
+            org_path: &a.org_path,
+            title: &title,
+            source: "EEDS-3.6.2",
+        },
+        due,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn create(
     p: &Platform,
     ctx: &Ctx,
@@ -270,6 +324,7 @@ pub async fn create(
         let a = row_of(cl.clone(), new_id(), &org, now, now);
         store::insert_ci(&mut c, &a).await?;
         index(&mut c, &a).await?;
+        schedule_licence(p, &mut c, &a).await?;
         record(
             p,
             &mut c,
@@ -316,6 +371,7 @@ pub async fn update(
             return Err(changed());
         }
         index(&mut c, &a).await?;
+        schedule_licence(p, &mut c, &a).await?;
         record(
             p,
             &mut c,
@@ -1404,6 +1460,7 @@ pub async fn import(
     in_tx!(p.db, |c| {
         for (line, a, alloc) in &good {
             store::insert_ci(&mut c, a).await?;
+            schedule_licence(p, &mut c, a).await?;
             index(&mut c, a).await?;
             if let Some((seg, addr)) = alloc {
                 store::insert_allocation(

@@ -51,6 +51,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "nda" => "保密协议",
         "asset_return" => "资产归还",
         "backup_review" => "备份日志检查",
+        "licence" => "软件许可到期",
         "vendor_weekly" => "厂商周报",
         "vendor_monthly" => "厂商月报",
         "vendor_plan" => "厂商工作计划",
@@ -70,6 +71,7 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "drill",
         "nda",
         "asset_return",
+        "licence",
         "vendor_weekly",
         "vendor_monthly",
         "vendor_plan",
@@ -244,6 +246,7 @@ pub fn status_of(c: &ControlRow, now: i64) -> DueStatus {
 pub fn link_of(c: &ControlRow) -> String {
     match c.subject_type.as_str() {
         crate::inspections::SUBJECT => format!("/inspections/{}", c.subject_id),
+        crate::cmdb::SUBJECT => format!("/cmdb/{}", c.subject_id),
         t if yunwei_domain::register::spec(t).is_some() => {
             format!("/registers/{t}/{}", c.subject_id)
         }

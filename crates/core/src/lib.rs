@@ -11,6 +11,7 @@ pub mod cmdb;
 pub mod controls;
 pub mod demo;
 pub mod demo_cmdb;
+pub mod demo_registers;
 pub mod demo_tickets;
 pub mod export;
 pub mod files;

@@ -660,8 +660,15 @@ pub async fn flags(
     let now = p.now_us();
     let today = controls::today(p);
     let mut out = vec![];
+    // Kinds the register's own flags below say better.
+    let covered: &[&str] = match spec.key {
+        "backup_plans" => &["restore_test"],
+        "vendor_staff" => &["nda"],
+        "asset_requisitions" => &["asset_return"],
+        _ => &[],
+    };
     for ctl in yunwei_store::controls::of_subject(c, spec.key, &e.id, 50).await? {
-        if ctl.done_at.is_none() && ctl.due_at <= now {
+        if ctl.done_at.is_none() && ctl.due_at <= now && !covered.contains(&ctl.kind.as_str()) {
             let period = controls::period_label(&ctl);
             out.push(format!(
                 "{}已逾期{}（应于 {} 前完成）",
@@ -734,7 +741,7 @@ pub async fn flags(
         }
         "asset_requisitions" if text(e, "status") == "approved" => {
             if let Some(back) = date(e, "due_back") {
-                if today > back && out.iter().all(|f| !f.starts_with("资产归还")) {
+                if today > back {
                     out.push(format!("逾期未归还：应于 {} 归还（JSCZ-9）", ymd(back)));
                 }
             }

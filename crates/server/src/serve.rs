@@ -93,6 +93,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         yunwei_core::demo_cmdb::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
+        yunwei_core::demo_registers::seed(&p)
+            .await
+            .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
         Some(match (seeded, from_env) {
             (false, _) => DemoPassword::Existing,
             (true, true) => DemoPassword::FromEnv,

@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use chrono::TimeZone;
 use serde_json::{json, Value};
 use yunwei_store::audit::AuditFilter;
 use yunwei_store::Scope;
@@ -188,6 +189,66 @@ async fn eeds_3_6_2_software_versions_patches_and_licences_are_kept() {
     );
     assert!(recs[0].after.contains("补丁级别：19.23"));
     drop(c);
+    app.cleanup().await;
+}
+
+/// The licence controls of the due-date engine, through the overview.
+async fn licence_controls(app: &TestApp, token: &str, status: &str) -> Vec<Value> {
+    let o = app
+        .get(
+            &format!("/api/v1/controls?kind=licence&status={status}"),
+            Some(token),
+        )
+        .await
+        .json();
+    ["overdue", "due_soon", "other"]
+        .iter()
+        .flat_map(|k| o[*k].as_array().unwrap().clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn eeds_3_6_2_licence_expiry_falls_due_and_a_renewal_answers_it() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let v = create(
+        &app,
+        &lead,
+        json!({"code": "MW-01", "name": "中间件", "category": "base_software",
+               "licence": "标准版 10 节点", "licence_expires": "2026-03-31"}),
+    )
+    .await;
+    let id = v["ci"]["id"].as_str().unwrap().to_string();
+    let open = licence_controls(&app, &lead, "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["due_date"], "2026-03-31");
+    assert_eq!(open[0]["link"], format!("/cmdb/{id}"));
+    // Overdue from 1 April (Beijing) if not renewed.
+    app.clock
+        .set(chrono::Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap());
+    let lead = app.login("demo_lead").await;
+    assert_eq!(licence_controls(&app, &lead, "overdue").await.len(), 1);
+    // Renewed for a year: the expiry is answered, the next one is open.
+    let updated_at = app
+        .get(&format!("/api/v1/cis/{id}"), Some(&lead))
+        .await
+        .json()["ci"]["updated_at"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .put_json(
+            &format!("/api/v1/cis/{id}"),
+            Some(&lead),
+            json!({"name": "中间件", "category": "base_software", "licence": "标准版 10 节点",
+                   "licence_expires": "2027-03-31", "expected_updated_at": updated_at}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(licence_controls(&app, &lead, "overdue").await.is_empty());
+    assert_eq!(licence_controls(&app, &lead, "done").await.len(), 1);
+    let open = licence_controls(&app, &lead, "open").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["due_date"], "2027-03-31");
     app.cleanup().await;
 }
 

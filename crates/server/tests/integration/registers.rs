@@ -191,7 +191,6 @@ async fn eeds_3_7_5_restore_test_older_than_a_year_flags_plan() {
             .any(|f| f.contains("恢复测试已超过一年") && f.contains("2026-03-02")),
         "{f:?}"
     );
-    assert!(f.iter().any(|f| f.starts_with("恢复测试已逾期")), "{f:?}");
     let overdue = controls_of(&app, &hw, "restore_test", "overdue").await;
     assert_eq!(overdue.len(), 1);
     // The list shows the flag too, and the job notifies once.
@@ -633,7 +632,7 @@ async fn jscz_9_asset_requisition_is_approved_by_the_owner_and_an_overdue_return
     let f = flags(&detail(&app, &vendor, "asset_requisitions", &rid).await);
     assert!(
         f.iter()
-            .any(|f| f.contains("资产归还已逾期") && f.contains("2026-03-09")),
+            .any(|f| f.contains("逾期未归还") && f.contains("2026-03-09")),
         "{f:?}"
     );
     assert_eq!(
@@ -1167,5 +1166,66 @@ async fn register_pages_list_file_amend_step_and_export() {
         draft.contains("运维服务月报（2026-03-01 至 2026-03-31）"),
         "{draft}"
     );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
+    let app = TestApp::new().await;
+    let p = &app.platform;
+    yunwei_core::demo_tickets::seed(p).await.unwrap();
+    yunwei_core::demo_cmdb::seed(p).await.unwrap();
+    let n = yunwei_core::demo_registers::seed(p).await.unwrap();
+    assert!(n > 20, "{n}");
+    assert_eq!(yunwei_core::demo_registers::seed(p).await.unwrap(), 0);
+    let lead = app.login("demo_lead").await;
+    let plans = app
+        .get("/api/v1/registers/backup_plans", Some(&lead))
+        .await
+        .json();
+    assert_eq!(plans["total"], 2);
+    assert!(plans["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("恢复测试已超过一年"))));
+    let overdue = app
+        .get("/api/v1/controls?status=overdue", Some(&lead))
+        .await
+        .json();
+    let kinds: Vec<&str> = overdue["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    for k in ["restore_test", "vendor_weekly", "nda", "asset_return"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    // The last week's report is the only one missing.
+    assert_eq!(kinds.iter().filter(|k| **k == "vendor_weekly").count(), 1);
+    let staff = app
+        .get(
+            "/api/v1/registers/vendor_staff?q=%E7%8E%8B%E7%A3%8A",
+            Some(&lead),
+        )
+        .await
+        .json();
+    assert!(staff["entries"][0]["flags"][0]
+        .as_str()
+        .unwrap()
+        .contains("保密协议已于"));
+    let pending = app
+        .get(
+            "/api/v1/registers/staff_changes?status=requested",
+            Some(&lead),
+        )
+        .await
+        .json();
+    assert_eq!(pending["total"], 1);
     app.cleanup().await;
 }
