@@ -484,6 +484,10 @@ pub struct PlanUpdate {
     pub first_date: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
+    /// The `updated_at` the editor read: a plan saved since is refused as
+    /// stale instead of overwritten.
+    #[serde(default)]
+    pub expected_updated_at: Option<i64>,
 }
 
 fn can_read(pr: &Principal, plan: &PlanRow) -> bool {
@@ -528,6 +532,12 @@ pub async fn update_plan(
         .transpose()?;
     in_tx!(p.db, |c| {
         let before = load_for_edit(&mut c, pr, id).await?;
+        if input
+            .expected_updated_at
+            .is_some_and(|e| e != before.updated_at)
+        {
+            return Err(changed());
+        }
         let mut after = before.clone();
         if let Some(n) = &name {
             after.name = n.clone();
@@ -1064,6 +1074,8 @@ pub struct PlanSummary {
     pub overdue: usize,
     /// The earliest open occurrence (overdue or current), if any.
     pub next: Option<ControlView>,
+    /// When it was last saved (send back as `expected_updated_at`).
+    pub updated_at: i64,
 }
 
 fn summary_of(plan: &PlanRow, org_name: &str, open: &[&ControlRow], now: i64) -> PlanSummary {
@@ -1086,6 +1098,7 @@ fn summary_of(plan: &PlanRow, org_name: &str, open: &[&ControlRow], now: i64) ->
         items: checklist_of(plan).len(),
         overdue: open.iter().filter(|c| c.due_at <= now).count(),
         next: next.map(|c| controls::view(c, org_name, now)),
+        updated_at: plan.updated_at,
     }
 }
 

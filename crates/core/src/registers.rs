@@ -69,6 +69,16 @@ fn may(pr: &Principal, action: Action, org_path: &str, partner: Option<&str>) ->
     pr.can(action, org_path) || partner.is_some_and(|pp| pr.can(action, pp))
 }
 
+/// May `pr` file or amend an entry of `spec` placed there?
+fn may_write(pr: &Principal, spec: &Spec, org_path: &str, partner: Option<&str>) -> bool {
+    may(
+        pr,
+        spec.write,
+        org_path,
+        partner.filter(|_| spec.partner_writes),
+    )
+}
+
 pub fn can_read(pr: &Principal, spec: &Spec, e: &EntryRow) -> bool {
     may(pr, spec.read, &e.org_path, e.partner_path.as_deref())
 }
@@ -80,7 +90,7 @@ pub fn can_amend(pr: &Principal, spec: &Spec, e: &EntryRow) -> bool {
                 .status
                 .and_then(|s| e.get(s).text())
                 .is_some_and(|st| spec.amendable_in.contains(&st)))
-        && may(pr, spec.write, &e.org_path, e.partner_path.as_deref())
+        && may_write(pr, spec, &e.org_path, e.partner_path.as_deref())
 }
 
 /// The steps `pr` may take on `e` now.
@@ -296,12 +306,7 @@ pub async fn create(
         let mut values = parsed.clone();
         resolve_refs(&mut c, pr, spec, &mut values).await?;
         let placed = place(&mut c, spec, input.org_id.as_deref(), &values).await?;
-        if !may(
-            pr,
-            spec.write,
-            &placed.org_path,
-            placed.partner_path.as_deref(),
-        ) {
+        if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
             return Err(denied(spec.write));
         }
         values.extend(register::locked_defaults(spec));
@@ -365,7 +370,7 @@ pub async fn update(
             .filter(|e| can_read(pr, spec, e))
             .ok_or_else(|| not_found(spec))?;
         if !can_amend(pr, spec, &old) {
-            if may(pr, spec.write, &old.org_path, old.partner_path.as_deref()) {
+            if may_write(pr, spec, &old.org_path, old.partner_path.as_deref()) {
                 return Err(AppError::bad_request(
                     "register.not_amendable_now",
                     format!("该{}当前状态下不能修改", spec.label),
@@ -387,12 +392,7 @@ pub async fn update(
             }
         }
         let placed = place(&mut c, spec, input.org_id.as_deref(), &values).await?;
-        if !may(
-            pr,
-            spec.write,
-            &placed.org_path,
-            placed.partner_path.as_deref(),
-        ) {
+        if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
             return Err(denied(spec.write));
         }
         for f in spec.fields.iter().filter(|f| f.locked) {
@@ -787,7 +787,7 @@ pub async fn get(
             label: child.label,
             entries,
             total,
-            can_add: may(pr, child.write, &e.org_path, e.partner_path.as_deref()),
+            can_add: may_write(pr, child, &e.org_path, e.partner_path.as_deref()),
         });
     }
     let mut history = vec![];

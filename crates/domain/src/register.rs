@@ -160,6 +160,9 @@ pub struct Spec {
     /// register keepers see and write the entry too (the vendor of a
     /// contract, the borrower of an asset).
     pub partner: Option<&'static str>,
+    /// The partner organisation's keepers may file and amend too (false:
+    /// they only read, as a vendor reads its contract).
+    pub partner_writes: bool,
     pub read: Action,
     pub write: Action,
     /// Entries may be amended after filing (false: a record, filed once).
@@ -636,6 +639,7 @@ const RECORD: Spec = Spec {
     org_from: OrgFrom::Parent,
     parent: None,
     partner: None,
+    partner_writes: true,
     read: BusinessRead,
     write: RegisterEdit,
     amendable: false,
@@ -754,6 +758,7 @@ pub const SPECS: &[Spec] = &[
         fields: CONTRACT,
         org_from: OrgFrom::Chosen,
         partner: Some("vendor_org_id"),
+        partner_writes: false,
         amendable: true,
         ..RECORD
     },

@@ -403,33 +403,3 @@ pub async fn history(
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use yunwei_domain::register::SPECS;
-
-    use crate::migrate::REGISTER_TABLES_V10;
-
-    /// Every spec field has a column of its type in the migrated tables,
-    /// and every table column belongs to a field (ADR 0006).
-    #[test]
-    fn specs_match_the_migrated_tables() {
-        assert_eq!(SPECS.len(), REGISTER_TABLES_V10.len());
-        for s in SPECS {
-            let (_, cols) = REGISTER_TABLES_V10
-                .iter()
-                .find(|(t, _)| *t == s.key)
-                .unwrap_or_else(|| panic!("no table for {}", s.key));
-            assert_eq!(cols.len(), s.fields.len(), "{}", s.key);
-            for f in s.fields {
-                let col = cols.iter().find(|(c, _)| *c == f.name);
-                assert_eq!(
-                    col.map(|(_, int)| *int),
-                    Some(f.kind.is_int()),
-                    "{}.{}",
-                    s.key,
-                    f.name
-                );
-            }
-        }
-    }
-}

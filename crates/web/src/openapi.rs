@@ -570,7 +570,7 @@ pub const OPERATIONS: &[Op] = &[
         HttpMethod::Put,
         "/api/v1/inspection-plans/{id}",
         "巡检与维护",
-        "修改、停用（active=false，撤销未到期的周期，逾期未做的保留）或恢复计划；未提供的字段不变",
+        "修改、停用（active=false，撤销未到期的周期，逾期未做的保留）或恢复计划；未提供的字段不变；expected_updated_at 为读取时的 updated_at，计划已被他人修改时拒绝（inspection.changed）",
         &[
             "name?",
             "recurrence?",
@@ -580,6 +580,7 @@ pub const OPERATIONS: &[Op] = &[
             "source?",
             "first_date?",
             "active?:boolean",
+            "expected_updated_at?:integer",
         ],
     ),
     (

@@ -106,6 +106,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/inspections/{id}", get(inspections::page))
         .route(
+            "/inspections/{id}/edit",
+            get(inspections::edit_page).post(inspections::edit),
+        )
+        .route(
             "/inspections/{id}/records",
             post(inspections::file_record).layer(DefaultBodyLimit::max(inspections::RECORD_LIMIT)),
         )

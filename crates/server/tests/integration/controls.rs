@@ -18,7 +18,7 @@ use yunwei_store::audit::AuditFilter;
 use yunwei_store::Scope;
 use yunwei_testkit::TestApp;
 
-use crate::support::{form, hidden_csrf, urlenc};
+use crate::support::{form, hidden_csrf, urlenc, Browser};
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, s).unwrap()
@@ -1150,6 +1150,221 @@ async fn controls_pages_show_overview_plans_records_and_maintenance() {
     }
     let r = app.request(page("/", &sys)).await;
     assert!(!r.text().contains("href=\"/controls\""), "no menu entry");
+    app.cleanup().await;
+}
+
+/// The value of the first input of a page with this name.
+fn input_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html.find(&key).unwrap_or_else(|| panic!("no input {name}"));
+    html[at + key.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The error banner of a form shown again after a refusal.
+fn error_banner(html: &str) -> String {
+    let at = html.find("id=\"error\"").expect("error banner");
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    rest[start..].split("</").next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn plan_edit_form_saves_audited_changes_and_refuses_bad_stale_and_readers() {
+    let app = TestApp::new().await;
+    let p = &app.platform;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let lead_pr = principal(&app, "demo_lead").await;
+    let plan = inspections::create_plan(
+        p,
+        &ctx(),
+        &lead_pr,
+        &plan_input(
+            "南京门户网站巡查",
+            "patrol",
+            "monthly",
+            &PATROL_ITEMS,
+            &nanjing,
+        ),
+    )
+    .await
+    .unwrap();
+    let plan_url = format!("/inspections/{}", plan.id);
+    let edit_url = format!("{plan_url}/edit");
+    let lead = Browser::login(&app, "demo_lead").await;
+
+    // The plan's page links to the form; the form shows the plan.
+    let html = lead.get(&plan_url).await.text();
+    assert!(
+        html.contains(&format!(
+            "<a class=\"button\" href=\"{edit_url}\" id=\"edit-plan-link\">修改计划</a>"
+        )),
+        "{html}"
+    );
+    let r = lead.get(&edit_url).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("id=\"edit-plan\""));
+    assert_eq!(input_value(&html, "name"), "南京门户网站巡查");
+    assert!(html.contains("<option value=\"monthly\" selected>每月</option>"));
+    assert!(html.contains(&format!("<option value=\"{nanjing}\" selected>")));
+    assert!(
+        html.contains("value=\"网站内容巡查\" disabled"),
+        "kind shown, not editable"
+    );
+    assert_eq!(input_value(&html, "first_date"), "2026-03-02");
+    assert_eq!(input_value(&html, "source"), "EEDS-1.4.1");
+    assert_eq!(input_value(&html, "ci_id"), "");
+    assert!(html.contains("name=\"active\" value=\"true\" checked"));
+    assert!(html.contains(&format!(">{}</textarea>", PATROL_ITEMS.join("\n"))));
+    let seen = input_value(&html, "expected_updated_at");
+    assert_eq!(seen, plan.updated_at.to_string());
+
+    // Saving: renamed, weekly, one more item, a CMDB item.
+    let checklist = format!("{}\r\n错别字检查", PATROL_ITEMS.join("\r\n"));
+    // The form as an editor fills it in.
+    let fields = |name: &str, recurrence: &str, expected: &str, active: &str| {
+        [
+            ("name", name),
+            ("recurrence", recurrence),
+            ("org_id", nanjing.as_str()),
+            ("first_date", "2026-03-02"),
+            ("source", "EEDS-1.4.1"),
+            ("ci_id", "APP-PORTAL"),
+            ("checklist", checklist.as_str()),
+            ("active", active),
+            ("expected_updated_at", expected),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec()
+    };
+    fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+    let edited = fields("南京门户网站每周巡查", "weekly", &seen, "true");
+    let r = lead.post(&edit_url, &pairs(&edited)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.header("location").unwrap().to_string();
+    assert_eq!(to, format!("{plan_url}?msg=saved"));
+    let html = lead.get(&to).await.text();
+    assert!(
+        html.contains("<div class=\"notice\" id=\"notice\">计划已保存</div>"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>南京门户网站每周巡查 "));
+    assert!(html.contains("<dt>周期</dt><dd>每周（2026-03-02 起）</dd>"));
+    assert!(html.contains("<dt>配置项</dt><dd>APP-PORTAL</dd>"));
+    assert!(html.contains("<li>错别字检查</li>"));
+    assert!(
+        html.contains("<td>2026-03-02 至 2026-03-08</td>"),
+        "a weekly period"
+    );
+    let saved = audits(&app, "inspection.plan_update").await;
+    assert_eq!(saved.len(), 1);
+    let a = &saved[0];
+    assert_eq!(
+        (a.object_id.as_str(), a.actor_name.as_str()),
+        (plan.id.as_str(), "demo_lead")
+    );
+    assert!(
+        a.before.contains("南京门户网站巡查（网站内容巡查，每月"),
+        "{}",
+        a.before
+    );
+    assert!(
+        a.after.contains("南京门户网站每周巡查（网站内容巡查，每周"),
+        "{}",
+        a.after
+    );
+    assert!(a.after.contains("配置项 APP-PORTAL") && a.after.contains("错别字检查"));
+
+    // A bad value: shown in Chinese, the typed values kept, nothing saved.
+    let html = lead.get(&edit_url).await.text();
+    let current = input_value(&html, "expected_updated_at");
+    assert_ne!(current, seen, "the form carries the new version");
+    let bad = fields("南京门户网站巡查（改）", "hourly", &current, "true");
+    let r = lead.post(&edit_url, &pairs(&bad)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let html = r.text();
+    assert!(error_banner(&html).contains("周期无效"), "{html}");
+    assert_eq!(input_value(&html, "name"), "南京门户网站巡查（改）");
+    assert_eq!(input_value(&html, "ci_id"), "APP-PORTAL");
+    assert!(html.contains("错别字检查</textarea>"));
+    assert_eq!(input_value(&html, "expected_updated_at"), current);
+    let mut empty = fields("南京门户网站巡查（改）", "weekly", &current, "true");
+    empty[6].1 = " \r\n ".into();
+    let r = lead.post(&edit_url, &pairs(&empty)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(error_banner(&r.text()).contains("检查表至少需要一项检查内容"));
+    assert_eq!(input_value(&r.text(), "name"), "南京门户网站巡查（改）");
+    assert_eq!(audits(&app, "inspection.plan_update").await.len(), 1);
+
+    // A stale form: someone saved after it was read.
+    inspections::update_plan(
+        p,
+        &ctx(),
+        &lead_pr,
+        &plan.id,
+        &PlanUpdate {
+            name: Some("他人修改的名称".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let stale = fields("我的修改", "weekly", &current, "true");
+    let r = lead.post(&edit_url, &pairs(&stale)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let html = r.text();
+    assert!(error_banner(&html).contains("该计划已被他人修改，请刷新后重试"));
+    assert_eq!(input_value(&html, "name"), "我的修改", "typed value kept");
+    let d = inspections::get_plan(p, &lead_pr, &plan.id).await.unwrap();
+    assert_eq!(d.plan.name, "他人修改的名称", "not overwritten");
+    assert_eq!(audits(&app, "inspection.plan_update").await.len(), 2);
+
+    // The active flag: an unticked box deactivates the plan.
+    let html = lead.get(&edit_url).await.text();
+    let current = input_value(&html, "expected_updated_at");
+    let unchanged = fields("他人修改的名称", "weekly", &current, "true");
+    let r = lead.post(&edit_url, &pairs(&unchanged)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("{plan_url}?msg=unchanged")
+    );
+    assert_eq!(audits(&app, "inspection.plan_update").await.len(), 2);
+    let off = fields("他人修改的名称", "weekly", &current, "");
+    let r = lead.post(&edit_url, &pairs(&off)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(audits(&app, "inspection.plan_deactivate").await.len(), 1);
+    let html = lead.get(&plan_url).await.text();
+    assert!(html.contains("<span class=\"badge badge-closed\">已停用</span>"));
+    let html = lead.get(&edit_url).await.text();
+    assert!(html.contains("name=\"active\" value=\"true\">"), "unticked");
+
+    // Business staff of the city read the plan but may not edit it.
+    let staff = Browser::login(&app, "demo_staff").await;
+    let r = staff.get(&plan_url).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(!r.text().contains("修改计划"));
+    let r = staff.get(&edit_url).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("无权修改该计划"), "{}", r.text());
+    assert!(!r.text().contains("id=\"edit-plan\""));
+    let html = lead.get(&edit_url).await.text();
+    let current = input_value(&html, "expected_updated_at");
+    let theirs = fields("越权修改", "weekly", &current, "true");
+    let r = staff.post(&edit_url, &pairs(&theirs)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("无权修改该计划"));
+    // The three administrators are refused before anything.
+    let admin = Browser::login(&app, "sysadmin").await;
+    assert_eq!(admin.get(&edit_url).await.status, StatusCode::FORBIDDEN);
+    let d = inspections::get_plan(p, &lead_pr, &plan.id).await.unwrap();
+    assert_eq!(d.plan.name, "他人修改的名称");
     app.cleanup().await;
 }
 

@@ -808,8 +808,25 @@ async fn jscz_7_vendor_reports_are_drafted_from_the_period_and_due_every_week() 
     )
     .await;
     let cid = id(&contract);
-    // The vendor sees its contract.
-    detail(&app, &vendor, "vendor_contracts", &cid).await;
+    // The vendor sees its contract but neither files nor amends one.
+    let seen = detail(&app, &vendor, "vendor_contracts", &cid).await;
+    assert_eq!(seen["entry"]["can_amend"], false);
+    let r = app
+        .post_json(
+            "/api/v1/registers/vendor_contracts",
+            Some(&vendor),
+            json!({"org_id": center, "values": {"name": "自拟合同", "contract_no": "X-1", "vendor_org_id": vendor_org, "service_scope": "x", "starts_on": "2026-03-02", "ends_on": "2026-12-31"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_contracts/{cid}"),
+            Some(&vendor),
+            json!({"expected_version": 1, "org_id": center, "values": {"name": "改", "contract_no": "JS-2026-001", "vendor_org_id": vendor_org, "service_scope": "x", "starts_on": "2026-03-02", "ends_on": "2027-12-31"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     let weekly = controls_of(&app, &lead, "vendor_weekly", "open").await;
     assert_eq!(weekly.len(), 1);
     assert_eq!(weekly[0]["period_label"], "2026-03-02 至 2026-03-08");
@@ -1227,5 +1244,39 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
         .await
         .json();
     assert_eq!(pending["total"], 1);
+    app.cleanup().await;
+}
+
+/// Every spec field has a column of its type in the tables migration 10
+/// created (frozen in `store::migrate`), and every column a field; and the
+/// real tables answer a select of every column (ADR 0006).
+#[tokio::test]
+async fn register_specs_match_the_migrated_tables() {
+    use yunwei_domain::register::SPECS;
+    use yunwei_store::migrate::REGISTER_TABLES_V10;
+    assert_eq!(SPECS.len(), REGISTER_TABLES_V10.len());
+    let app = TestApp::new().await;
+    for s in SPECS {
+        let (_, cols) = REGISTER_TABLES_V10
+            .iter()
+            .find(|(t, _)| *t == s.key)
+            .unwrap_or_else(|| panic!("no table for {}", s.key));
+        assert_eq!(cols.len(), s.fields.len(), "{}", s.key);
+        for f in s.fields {
+            let col = cols.iter().find(|(c, _)| *c == f.name);
+            assert_eq!(
+                col.map(|(_, int)| *int),
+                Some(f.kind.is_int()),
+                "{}.{}",
+                s.key,
+                f.name
+            );
+        }
+        let mut c = app.platform.db.read().await.unwrap();
+        let rows = yunwei_store::registers::find(&mut c, s, &[], 1)
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{}", s.key);
+    }
     app.cleanup().await;
 }

@@ -18,6 +18,7 @@ use yunwei_domain::calendar::shanghai;
 use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
+use yunwei_store::inspections::PlanRow;
 
 use super::controls::{business, org_options};
 use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
@@ -392,8 +393,30 @@ async fn plan_view(
     })
 }
 
-pub(super) async fn page(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
-    plan_view(&s, &u, &id, None, None).await
+#[derive(Deserialize, Default)]
+pub(super) struct MsgQuery {
+    #[serde(default)]
+    msg: String,
+}
+
+fn notice_of(msg: &str) -> Option<String> {
+    Some(
+        match msg {
+            "saved" => "计划已保存",
+            "unchanged" => "计划未作修改",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+pub(super) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    Query(q): Query<MsgQuery>,
+) -> Page {
+    plan_view(&s, &u, &id, notice_of(&q.msg), None).await
 }
 
 async fn read_record_form(mut m: Multipart) -> Result<RecordForm, AppError> {
@@ -552,6 +575,164 @@ pub(super) async fn set_active(
             plan_view(&s, &u, &id, None, Some((&e, RecordForm::default()))).await,
             &e,
         ),
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+// ---- editing a plan ----
+
+/// The edit form's values, kept when it is refused.
+#[derive(Default, Deserialize)]
+pub(super) struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    recurrence: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    first_date: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    ci_id: String,
+    /// One item per line.
+    #[serde(default)]
+    checklist: String,
+    /// `true` when the box 启用 is ticked (an unticked box sends nothing).
+    #[serde(default)]
+    active: String,
+    /// The `updated_at` the editor read.
+    #[serde(default)]
+    expected_updated_at: String,
+}
+
+impl EditForm {
+    fn of(p: &PlanRow) -> EditForm {
+        let items: Vec<String> = serde_json::from_str(&p.checklist_json).unwrap_or_default();
+        EditForm {
+            csrf: String::new(),
+            name: p.name.clone(),
+            recurrence: p.recurrence.clone(),
+            org_id: p.org_id.clone(),
+            first_date: p.first_date.clone(),
+            source: p.source.clone(),
+            ci_id: p.ci_id.clone().unwrap_or_default(),
+            checklist: items.join("\n"),
+            active: if p.active {
+                "true".into()
+            } else {
+                String::new()
+            },
+            expected_updated_at: p.updated_at.to_string(),
+        }
+    }
+
+    /// Every field as typed: an empty 配置项 clears it, an empty 制度依据
+    /// goes back to the kind's default.
+    fn input(&self) -> PlanUpdate {
+        PlanUpdate {
+            name: Some(self.name.clone()),
+            recurrence: Some(self.recurrence.clone()),
+            checklist: Some(vec![self.checklist.clone()]),
+            org_id: Some(self.org_id.clone()).filter(|s| !s.trim().is_empty()),
+            ci_id: Some(self.ci_id.clone()),
+            source: Some(self.source.clone()),
+            first_date: Some(self.first_date.clone()),
+            active: Some(self.active == "true"),
+            expected_updated_at: self.expected_updated_at.trim().parse().ok(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inspection_plan_edit.html")]
+struct EditTpl {
+    l: Layout,
+    id: String,
+    /// The plan's name as saved (the typed one may differ).
+    saved_name: String,
+    kind_label: &'static str,
+    f: EditForm,
+    orgs: Vec<Opt>,
+    recurrences: Vec<Opt>,
+}
+
+/// The plan for its edit form: not found when the caller may not read it,
+/// refused when they may read but not edit it.
+async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, WebError> {
+    business(u)?;
+    let d = ui(inspections::get_plan(&s.platform, &u.principal, id).await)?;
+    if !d.can_edit {
+        return Err(WebError::ui(AppError::forbidden(
+            "无权修改该计划：超出您的角色或管理范围",
+        )));
+    }
+    // The row itself, for the time it was last saved (the stale check).
+    let mut c = ui(s.platform.db.read().await)?;
+    ui(yunwei_store::inspections::get_plan(&mut c, id).await)?
+        .ok_or_else(|| WebError::ui(AppError::not_found("巡检计划")))
+}
+
+async fn edit_view(
+    s: &AppState,
+    u: &UiUser,
+    plan: &PlanRow,
+    f: EditForm,
+    error: Option<&AppError>,
+) -> Page {
+    let orgs = org_options(s, u, Action::RegisterEdit).await?;
+    let page = render(&EditTpl {
+        l: Layout::for_user(u, "/inspections").with(None, error.map(|e| e.message.clone())),
+        id: plan.id.clone(),
+        saved_name: plan.name.clone(),
+        kind_label: inspections::kind_label(&plan.kind),
+        orgs: opts(orgs, &f.org_id),
+        recurrences: opts(recurrence_options(), &f.recurrence),
+        f,
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+pub(super) async fn edit_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+) -> Page {
+    let plan = editable(&s, &u, &id).await?;
+    edit_view(&s, &u, &plan, EditForm::of(&plan), None).await
+}
+
+pub(super) async fn edit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<EditForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    let plan = editable(&s, &u, &id).await?;
+    // A form read before someone else saved is refused by `update_plan`.
+    let expected = f.expected_updated_at.trim().parse::<i64>().ok();
+    let saved = inspections::update_plan(&s.platform, &ctx, &u.principal, &id, &f.input()).await;
+    match saved {
+        Ok(p) => {
+            let msg = if Some(p.updated_at) == expected {
+                "unchanged"
+            } else {
+                "saved"
+            };
+            Ok(
+                Redirect::to(&format!("/inspections/{}?msg={msg}", urlencoding(&p.id)))
+                    .into_response(),
+            )
+        }
+        Err(e) if correctable(&e) => edit_view(&s, &u, &plan, f, Some(&e)).await,
         Err(e) => Err(WebError::ui(e)),
     }
 }
