@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: start chromedriver and, for every test file in
-# tests/browser (test_login.py, test_data_change.py), a fresh
-# `yunwei serve --demo` with its own data directory, all on free loopback
-# ports, and run the file against them. A fresh server per file keeps the
-# files independent: test_login.py changes demo_staff's password and locks
-# demo_director, whom test_data_change.py needs.
+# tests/browser (test_login.py, test_data_change.py, test_registers.py), a
+# fresh `yunwei serve --demo` with its own data directory, all on free
+# loopback ports, and run the file against them. A fresh server per file
+# keeps the files independent: test_login.py changes demo_staff's password
+# and locks demo_director, whom test_data_change.py needs; test_registers.py
+# changes the initial passwords of demo_vendor and demo_lead, whom
+# test_data_change.py logs in with the demo password.
 #
 # Arguments, if any, are test names: only those run (a file with none of
 # them is skipped; naming no test of any file fails).
@@ -47,7 +49,7 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py)
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py)
 # Exit status of a test file none of whose tests was selected (webdriver.py).
 NO_TESTS_SELECTED=5
 

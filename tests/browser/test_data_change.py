@@ -12,7 +12,9 @@ The route (policies/jscz/service_request.toml, policies/jscz/change.toml):
     demo_lead    accepts, submits the adjustment plan              JSCZ-26
     demo_deputy  signs off, then demo_director signs off           JSCZ-26
     demo_lead    publishes the plan, assigning it to demo_vendor   JSCZ-26
-    demo_vendor  uploads the backup, starts, finishes, verifies,
+    demo_vendor  uploads the backup, files the go-live emergency
+                 plan (上线应急方案) from the ticket page,        NTCZ-3.4.1
+                 starts, finishes, verifies,
                  uploads the script and its result                 JSCZ-34
     demo_lead    closes the change                                 JSCZ-34
   demo_staff sees the service request linked to the closed change.
@@ -228,6 +230,50 @@ class Journey:
         )
         step(f"{self.user}: uploaded {kind} ({filename})")
 
+    def file_golive_plan(self, tid, title):
+        """File the ticket's go-live emergency plan (NTCZ-3.4.1) through
+        the ticket page's link to the register form, which names the
+        ticket; back on the ticket page, the plan is listed."""
+        d = self.d
+        self.open_ticket(tid)
+        number = d.text(d.find("#ticket-head .ticket-no")).strip()
+        d.wait_for_text(
+            "#golive", lambda t: "尚未登记上线应急方案" in t, "#golive: none yet"
+        )
+        d.click(d.find("#new-golive"))
+        d.wait_for("#register-form")
+        got = d.prop(d.find("#f-ticket_id"), "value")
+        assert got == number, f"go-live plan form names {got!r}, not {number!r}"
+        for name, value in (
+            ("title", title),
+            ("scope", "预算指标数据（3 条记录）"),
+            ("risks", "误改其他指标记录"),
+            ("pass_criteria", "3 条记录更正且记录总数不变"),
+            ("fail_criteria", "影响行数不为 3 即回退"),
+            ("method", "按更正前备份恢复"),
+            ("follow_up", "问题记入本工单"),
+        ):
+            self.set_field(f"#f-{name}", value)
+        d.click(d.find("#register-form button[type='submit']"))
+
+        def filed():
+            if d.find_all("#error"):
+                return "error"
+            return (
+                d.current_path().startswith("/registers/golive_plans/")
+                and d.current_query().get("msg") == "created"
+            )
+
+        if d.wait_until("the go-live plan to be filed", filed) == "error":
+            raise AssertionError(
+                f"{self.user}: go-live plan refused: {d.error_text()!r}"
+            )
+        self.open_ticket(tid)
+        d.wait_for_text(
+            "#golive", lambda t: title in t, f"#golive listing {title!r}"
+        )
+        step(f"{self.user}: filed go-live plan {title!r} (NTCZ-3.4.1)")
+
     def vote_approve(self, tid, comment):
         d = self.d
         self.open_ticket(tid)
@@ -361,6 +407,7 @@ def walk(j):
 
     j.login_as("demo_vendor")
     j.upload(ch, "backup", "backup.sql", "-- 更正前数据备份\n")
+    j.file_golive_plan(ch, "指标文号更正上线应急方案")
     j.transition(ch, "start_data_change", expect=CH_IMPLEMENTING)
     j.transition(
         ch, "finish_implementation",

@@ -73,7 +73,7 @@ pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
                 .await
                 .map_err(app)?
                 .ok_or_else(|| anyhow!("demo_lead missing"))?;
-            yunwei_core::auth::principal_of(&mut c, &u, None)
+            yunwei_core::auth::principal_of(&mut c, &u, None, p.now_us())
                 .await
                 .map_err(app)
         }
@@ -93,7 +93,7 @@ pub async fn token(p: &Platform) -> anyhow::Result<String> {
         .await
         .map_err(app)?
         .ok_or_else(|| anyhow!("demo_lead missing"))?;
-    let pr = yunwei_core::auth::principal_of(&mut c, &u, None)
+    let pr = yunwei_core::auth::principal_of(&mut c, &u, None, p.now_us())
         .await
         .map_err(app)?;
     drop(c);

@@ -5,11 +5,13 @@
 //! with its SM3 digest. Everyone who may read the registers sees which
 //! documents exist; only those who keep the registers there
 //! (`RegisterEdit`) may upload or download them, and every download, and
-//! every refused one, is audited.
+//! every refused one, is audited. The list exports to Excel (audited,
+//! with a reason).
 
 use serde::{Deserialize, Serialize};
 use yunwei_domain::cmdb::{clean_text, ArchiveKind};
 use yunwei_domain::ids::new_id;
+use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 use yunwei_store::archives::{self as store, DocRow, VersionRow};
@@ -20,6 +22,8 @@ use crate::{Ctx, Platform, Principal};
 
 /// Largest file of one version.
 pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
+/// Most documents in one export.
+pub const EXPORT_LIMIT: u64 = 50_000;
 
 fn not_found() -> AppError {
     AppError::not_found("技术资料")
@@ -272,6 +276,120 @@ pub async fn list(
         out.push(view(&mut c, pr, d).await?);
     }
     Ok(out)
+}
+
+/// What the list page filters by; every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListFilter {
+    /// Documents of this item only.
+    #[serde(default)]
+    pub ci_id: Option<String>,
+    /// One [`ArchiveKind`].
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// This organisation and the ones below it.
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The documents of [`list`] matching the page's filters (up to
+/// [`EXPORT_LIMIT`], the most recently updated first) as an Excel sheet
+/// naming the exporter: title, kind, item, organisation, current version
+/// with its SM3 and when it was updated. Needs a reason and is audited.
+pub async fn export(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &ListFilter,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
+    let reason = crate::users::require_reason(reason)?;
+    crate::cmdb::may_read(pr)?;
+    let kind = given(&f.kind).map(ArchiveKind::parse).transpose()?;
+    let mut c = p.db.read().await?;
+    let org_path = match given(&f.org_id) {
+        None => None,
+        Some(id) => Some(
+            orgs::get(&mut c, id)
+                .await?
+                .filter(|o| pr.can(Action::BusinessRead, &o.path))
+                .ok_or_else(|| {
+                    AppError::bad_request("archive.org_unknown", "找不到该机构，或超出您的查看范围")
+                })?
+                .path,
+        ),
+    };
+    let rows = store::list_docs(
+        &mut c,
+        &pr.scope_for(Action::BusinessRead),
+        given(&f.ci_id),
+        EXPORT_LIMIT,
+    )
+    .await?;
+    let mut docs = Vec::new();
+    for d in rows {
+        if kind.is_some_and(|k| d.kind != k.as_str())
+            || org_path
+                .as_ref()
+                .is_some_and(|p| !is_within(&d.org_path, p))
+        {
+            continue;
+        }
+        docs.push(view(&mut c, pr, d).await?);
+    }
+    let names = crate::controls::org_names(&mut c, docs.iter().map(|d| &d.doc.org_id)).await?;
+    drop(c);
+    let data: Vec<Vec<String>> = docs
+        .iter()
+        .map(|d| {
+            vec![
+                d.doc.title.clone(),
+                d.kind_label.to_string(),
+                d.ci_code.clone(),
+                names.get(&d.doc.org_id).cloned().unwrap_or_default(),
+                format!("第 {} 版", d.doc.current_version),
+                d.versions
+                    .iter()
+                    .find(|v| v.version == d.doc.current_version)
+                    .map(|v| v.sm3.clone())
+                    .unwrap_or_default(),
+                crate::export::fmt_us(d.doc.updated_at),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::table_xlsx(
+        "技术档案",
+        &pr.display_name,
+        p.clock.now(),
+        &[
+            "资料名称",
+            "类别",
+            "配置项",
+            "机构",
+            "当前版本",
+            "当前版本SM3",
+            "更新时间",
+        ],
+        &data,
+    )?;
+    in_tx!(p.db, |c| {
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("archives.export", "archive", "")
+                .after(format!("导出 {} 份技术资料", data.len()))
+                .reason(reason.clone()),
+        )
+        .await?;
+        Ok(())
+    })?;
+    Ok(bytes)
 }
 
 /// A version's file, for those who keep the registers of its organisation;

@@ -163,7 +163,13 @@ pub async fn login(
         ended_at: None,
         end_reason: None,
     };
-    let principal = principal_of(&mut p.db.read().await?, &user, Some(session.id.clone())).await?;
+    let principal = principal_of(
+        &mut p.db.read().await?,
+        &user,
+        Some(session.id.clone()),
+        p.now_us(),
+    )
+    .await?;
     in_tx!(p.db, |c| {
         ustore::set_login_state(&mut c, &user.id, 0, None).await?;
         sstore::insert(&mut c, &session).await?;
@@ -186,14 +192,18 @@ pub async fn login(
 }
 
 /// Builds the principal of a user from their grants.
+/// The principal of `user` at `now_us`: a grant whose end has passed gives
+/// nothing, even before the job removes it (JSCZ-49).
 pub async fn principal_of(
     c: &mut DbConn,
     user: &UserRow,
     session_id: Option<String>,
+    now_us: i64,
 ) -> Result<Principal, AppError> {
     let grants = ustore::grants_of(c, &user.id)
         .await?
         .into_iter()
+        .filter(|g| g.valid_until.is_none_or(|end| end > now_us))
         .filter_map(|g| {
             Role::parse(&g.role).map(|role| ScopedRole {
                 role,
@@ -245,7 +255,7 @@ pub async fn authenticate_session(
     if user.status != "active" {
         return Err(AppError::unauthorized());
     }
-    let principal = principal_of(&mut c, &user, Some(session.id.clone())).await?;
+    let principal = principal_of(&mut c, &user, Some(session.id.clone()), p.now_us()).await?;
     drop(c);
     if now - session.last_seen_at > i64::from(pol.idle_timeout_minutes) * MINUTE_US {
         in_tx!(p.db, |c| {
@@ -288,7 +298,7 @@ pub async fn authenticate_token(p: &Platform, token: &str) -> Result<Principal, 
     if user.status != "active" {
         return Err(AppError::unauthorized());
     }
-    let principal = principal_of(&mut c, &user, None).await?;
+    let principal = principal_of(&mut c, &user, None, p.now_us()).await?;
     drop(c);
     if t.last_used_at.is_none_or(|l| now - l > TOUCH_INTERVAL_US) {
         in_tx!(p.db, |c| {

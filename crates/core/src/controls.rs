@@ -261,6 +261,7 @@ pub fn link_of(c: &ControlRow) -> String {
 /// open occurrence that became overdue, each exactly once even with
 /// several app nodes. Returns how many notices went out (at most `limit`).
 pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
+    crate::roles::expire_grants(p, limit).await?;
     crate::inspections::roll_forward(p).await?;
     crate::register_rules::roll_forward(p).await?;
     let now = p.now_us();

@@ -240,7 +240,7 @@ async fn demo_principal(
     let Some(u) = ustore::by_username(&mut c, username).await? else {
         return Ok(None);
     };
-    let mut pr = crate::auth::principal_of(&mut c, &u, None).await?;
+    let mut pr = crate::auth::principal_of(&mut c, &u, None, p.now_us()).await?;
     pr.must_change_password = false;
     Ok(Some(pr))
 }

@@ -259,7 +259,9 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         NaiveDate::from_ymd_opt(today.year(), 1, 1)
     }
     .unwrap_or(today);
-    let since = (today - half_start).num_days() + 10;
+    // Written a few days into the last half year, so its first
+    // occurrence is that half's drill.
+    let since = (today - half_start).num_days() - 5;
     let at = days_ago(p, since);
     let ep = file(
         &at,

@@ -98,7 +98,7 @@ pub(crate) async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError>
     let mut out = Vec::new();
     for u in ACTORS {
         if let Some(row) = ustore::by_username(&mut c, u).await? {
-            let mut pr = crate::auth::principal_of(&mut c, &row, None).await?;
+            let mut pr = crate::auth::principal_of(&mut c, &row, None, p.now_us()).await?;
             // Demo accounts still carry their initial password; acting here
             // is the seeding itself.
             pr.must_change_password = false;

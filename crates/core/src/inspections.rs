@@ -71,6 +71,8 @@ pub const MAX_PLANS: u64 = 500;
 pub const MAX_HISTORY: u64 = 100;
 /// Most maintenance records on one page.
 pub const MAX_PER_PAGE: u64 = 100;
+/// Most plans or maintenance records in one export.
+pub const EXPORT_LIMIT: u64 = 50_000;
 
 pub fn kind_label(kind: &str) -> &'static str {
     KINDS
@@ -1136,6 +1138,16 @@ pub async fn list_plans(
     pr: &Principal,
     f: &PlanListFilter,
 ) -> Result<Vec<PlanSummary>, AppError> {
+    plans_within(p, pr, f, MAX_PLANS).await
+}
+
+/// At most `limit` plans matching `f` in the caller's scope.
+async fn plans_within(
+    p: &Platform,
+    pr: &Principal,
+    f: &PlanListFilter,
+    limit: u64,
+) -> Result<Vec<PlanSummary>, AppError> {
     let scope = read_scope(pr)?;
     let kind = f
         .kind
@@ -1160,7 +1172,7 @@ pub async fn list_plans(
         kind: kind.map(str::to_string),
         active: f.active,
     };
-    let plans = store::list_plans(&mut c, &scope, &filter, MAX_PLANS).await?;
+    let plans = store::list_plans(&mut c, &scope, &filter, limit).await?;
     let cf = yunwei_store::controls::ControlFilter {
         org_path,
         kind: None,
@@ -1191,6 +1203,71 @@ pub async fn list_plans(
             )
         })
         .collect())
+}
+
+/// The plans of [`list_plans`] (same filter, up to [`EXPORT_LIMIT`]) as an
+/// Excel sheet naming the exporter; needs a reason and is audited.
+pub async fn export_plans(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &PlanListFilter,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
+    let reason = crate::users::require_reason(reason)?;
+    let plans = plans_within(p, pr, f, EXPORT_LIMIT).await?;
+    let data: Vec<Vec<String>> = plans
+        .iter()
+        .map(|pl| {
+            vec![
+                pl.name.clone(),
+                pl.kind_label.to_string(),
+                pl.recurrence_label.to_string(),
+                pl.org_name.clone(),
+                pl.source.clone(),
+                pl.first_date.clone(),
+                if pl.active { "启用" } else { "已停用" }.to_string(),
+                pl.items.to_string(),
+                pl.overdue.to_string(),
+                pl.next
+                    .as_ref()
+                    .map(|n| n.due_date.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::table_xlsx(
+        "巡检与维护计划",
+        &pr.display_name,
+        p.clock.now(),
+        &[
+            "计划名称",
+            "类型",
+            "周期",
+            "机构",
+            "依据",
+            "起始日期",
+            "状态",
+            "检查项数",
+            "逾期周期数",
+            "最近截止日期",
+        ],
+        &data,
+    )?;
+    in_tx!(p.db, |c| {
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("inspection.export", SUBJECT, "")
+                .after(format!("导出 {} 个巡检与维护计划", data.len()))
+                .reason(reason.clone()),
+        )
+        .await?;
+        Ok(())
+    })?;
+    Ok(bytes)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1527,6 +1604,27 @@ pub async fn list_maintenance(
     page: u64,
     per_page: u64,
 ) -> Result<MaintenancePage, AppError> {
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let page = page.max(1);
+    let (records, total) =
+        maintenance_within(p, pr, f, (page - 1).saturating_mul(per_page), per_page).await?;
+    Ok(MaintenancePage {
+        records,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Up to `limit` maintenance records matching `f` in the caller's scope
+/// from `offset`, with how many match.
+async fn maintenance_within(
+    p: &Platform,
+    pr: &Principal,
+    f: &MaintenanceListFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<MaintenanceView>, i64), AppError> {
     let scope = read_scope(pr)?;
     let kind = match f.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -1543,8 +1641,6 @@ pub async fn list_maintenance(
                 })?,
         ),
     };
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
     let mut c = p.db.read().await?;
     let org_path = match f.org_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -1561,14 +1657,7 @@ pub async fn list_maintenance(
         kind,
         ci_id: validate_ci(f.ci_id.as_deref())?,
     };
-    let (rows, total) = store::list_maintenance(
-        &mut c,
-        &scope,
-        &filter,
-        (page - 1).saturating_mul(per_page),
-        per_page,
-    )
-    .await?;
+    let (rows, total) = store::list_maintenance(&mut c, &scope, &filter, offset, limit).await?;
     let names = controls::org_names(&mut c, rows.iter().map(|m| &m.org_id)).await?;
     let mut people: HashMap<String, String> = HashMap::new();
     let mut records = Vec::new();
@@ -1593,10 +1682,83 @@ pub async fn list_maintenance(
             created_at: m.created_at,
         });
     }
-    Ok(MaintenancePage {
-        records,
-        total,
-        page,
-        per_page,
-    })
+    Ok((records, total))
+}
+
+/// The maintenance records of [`list_maintenance`] (same filter, up to
+/// [`EXPORT_LIMIT`], the most recent first) as an Excel sheet naming the
+/// exporter; needs a reason and is audited.
+pub async fn export_maintenance(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &MaintenanceListFilter,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
+    let reason = crate::users::require_reason(reason)?;
+    let (records, _) = maintenance_within(p, pr, f, 0, EXPORT_LIMIT).await?;
+    // The linked tickets by number, when the caller may read them.
+    let mut tickets: HashMap<String, String> = HashMap::new();
+    {
+        let mut c = p.db.read().await?;
+        for id in records.iter().filter_map(|m| m.ticket_id.as_ref()) {
+            if tickets.contains_key(id) {
+                continue;
+            }
+            let number = store::ticket_ref(&mut c, id)
+                .await?
+                .filter(|(_, _, path)| pr.can(Action::BusinessRead, path))
+                .map(|(_, number, _)| number)
+                .unwrap_or_default();
+            tickets.insert(id.clone(), number);
+        }
+    }
+    let data: Vec<Vec<String>> = records
+        .iter()
+        .map(|m| {
+            vec![
+                crate::export::fmt_us(m.performed_at),
+                m.kind_label.to_string(),
+                m.org_name.clone(),
+                m.description.clone(),
+                m.result.clone(),
+                m.performer_name.clone(),
+                m.ci_id.clone().unwrap_or_default(),
+                m.ticket_id
+                    .as_ref()
+                    .and_then(|t| tickets.get(t).cloned())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::table_xlsx(
+        "维护记录",
+        &pr.display_name,
+        p.clock.now(),
+        &[
+            "维护时间",
+            "维护类型",
+            "机构",
+            "维护内容",
+            "维护结果",
+            "维护人",
+            "配置项",
+            "关联工单",
+        ],
+        &data,
+    )?;
+    in_tx!(p.db, |c| {
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("maintenance.export", "maintenance_record", "")
+                .after(format!("导出 {} 条维护记录", data.len()))
+                .reason(reason.clone()),
+        )
+        .await?;
+        Ok(())
+    })?;
+    Ok(bytes)
 }

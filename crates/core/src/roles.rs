@@ -23,6 +23,10 @@ pub struct GrantView {
     pub scope_org_name: String,
     pub subtree: bool,
     pub created_at: i64,
+    /// The grant ends at this instant (UTC microseconds), if it ends.
+    pub valid_until: Option<i64>,
+    /// The same in Beijing time (`YYYY-MM-DD HH:MM:SS`), or empty.
+    pub valid_until_text: String,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -36,6 +40,38 @@ pub struct GrantInput {
     pub subtree: bool,
     #[serde(default)]
     pub reason: String,
+    /// Last day of the grant (`YYYY-MM-DD`, valid through that day in
+    /// Beijing) or an RFC 3339 instant. Required for third parties
+    /// (JSCZ-49: 授权有效时间, 授权期满后应当及时回收).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+/// The end of a grant as an instant: a date is valid through that day
+/// (Asia/Shanghai); it must lie in the future.
+pub fn parse_valid_until(s: &str, now_us: i64) -> Result<Option<i64>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let at = if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        yunwei_domain::schedule::start_of_day_shanghai(d + chrono::Duration::days(1))
+            .timestamp_micros()
+    } else if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        t.timestamp_micros()
+    } else {
+        return Err(AppError::bad_request(
+            "role.valid_until_invalid",
+            format!("授权截止时间「{s}」无效，应为 YYYY-MM-DD 或 RFC 3339 时间"),
+        ));
+    };
+    if at <= now_us {
+        return Err(AppError::bad_request(
+            "role.valid_until_past",
+            "授权截止时间必须晚于现在",
+        ));
+    }
+    Ok(Some(at))
 }
 
 pub async fn grants_of(
@@ -65,6 +101,8 @@ pub async fn grants_of(
             scope_org_name: org_name,
             subtree: g.subtree,
             created_at: g.created_at,
+            valid_until: g.valid_until,
+            valid_until_text: g.valid_until.map(crate::export::fmt_us).unwrap_or_default(),
         });
     }
     Ok(out)
@@ -79,6 +117,7 @@ pub async fn grant(
     let reason = require_reason(&input.reason)?;
     let role = Role::parse(&input.role)
         .ok_or_else(|| AppError::bad_request("role.invalid", "角色无效"))?;
+    let valid_until = parse_valid_until(input.valid_until.as_deref().unwrap_or(""), p.now_us())?;
     let event = Event::success("role.grant", "user", &input.user_id).reason(reason.clone());
     // Checks that read only; a refusal is audited in its own transaction.
     let (user, scope_org, in_vendor) = {
@@ -102,9 +141,15 @@ pub async fn grant(
             .ok_or_else(AppError::internal)?;
         (user, scope_org, user_org.kind == OrgKind::Vendor.as_str())
     };
-    let ev = event
-        .clone()
-        .after(format!("{} 范围={}", role.label(), scope_org.name));
+    let ev = event.clone().after(format!(
+        "{} 范围={}{}",
+        role.label(),
+        scope_org.name,
+        valid_until
+            .map(|t| format!(" 有效期至={}", crate::export::fmt_us(t)))
+            .unwrap_or_default()
+    ));
+
     for path in [&user.org_path, &scope_org.path] {
         if let Err(e) = pr.authorize(Action::RoleGrant, path) {
             return deny(p, ctx, pr, ev, e).await;
@@ -125,6 +170,12 @@ pub async fn grant(
         if let Some((code, msg)) = grant_conflict(&existing, role, in_vendor) {
             return Err(AppError::conflict(code, msg));
         }
+        if in_vendor && valid_until.is_none() {
+            return Err(AppError::bad_request(
+                "role.valid_until_required",
+                "第三方人员的授权必须写明有效期（JSCZ-49：授权期满后应当及时回收）",
+            ));
+        }
         let row = GrantRow {
             id: new_id(),
             user_id: user.id.clone(),
@@ -134,6 +185,7 @@ pub async fn grant(
             subtree,
             granted_by: pr.user_id.clone(),
             created_at: p.now_us(),
+            valid_until,
         };
         ustore::insert_grant(&mut c, &row).await?;
         record(p, &mut c, ctx, Actor::User(pr), ev.clone()).await?;
@@ -146,11 +198,18 @@ pub async fn grant(
             scope_org_name: scope_org.name.clone(),
             subtree,
             created_at: row.created_at,
+            valid_until,
+            valid_until_text: valid_until.map(crate::export::fmt_us).unwrap_or_default(),
         })
     });
     match result {
         // The attempt is refused with a clear error and audited.
-        Err(e) if e.kind == yunwei_domain::ErrorKind::Conflict => deny(p, ctx, pr, ev, e).await,
+        Err(e)
+            if e.kind == yunwei_domain::ErrorKind::Conflict
+                || e.code == "role.valid_until_required" =>
+        {
+            deny(p, ctx, pr, ev, e).await
+        }
         other => other,
     }
 }
@@ -191,4 +250,65 @@ pub async fn revoke(
         .await?;
         Ok(())
     })
+}
+
+/// The job's part (JSCZ-49): removes every grant whose end has passed,
+/// each once across nodes (guarded delete), audits it and tells the holder
+/// and the one who granted it, whether or not anyone logs in. Returns how
+/// many were removed (at most `limit`).
+pub async fn expire_grants(p: &Platform, limit: u64) -> Result<usize, AppError> {
+    let now = p.now_us();
+    let due = {
+        let mut c = p.db.read().await?;
+        ustore::expired_grants(&mut c, now, limit).await?
+    };
+    let mut removed = 0;
+    for g in due {
+        let ctx = Ctx::system(&new_id());
+        let done = in_tx!(p.db, |c| {
+            if !ustore::delete_expired_grant(&mut c, &g.id, now).await? {
+                return Ok(false);
+            }
+            let role = Role::parse(&g.role).map(|r| r.label()).unwrap_or("");
+            let scope = orgs::get(&mut c, &g.scope_org_id)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            let end = g.valid_until.map(crate::export::fmt_us).unwrap_or_default();
+            let user = ustore::get(&mut c, &g.user_id).await?;
+            let who = user
+                .as_ref()
+                .map(|u| u.display_name.clone())
+                .unwrap_or_default();
+            let title = format!("授权已到期收回：{who} 的{role}（{scope}）");
+            let body = format!("该授权有效期至 {end}，已由系统自动收回（JSCZ-49）。");
+            let notice = crate::notify::Notice {
+                user_id: "",
+                ticket_id: None,
+                kind: "grant_expired",
+                title: &title,
+                body: &body,
+                at_us: now,
+            };
+            let to = vec![g.user_id.clone(), g.granted_by.clone()];
+            crate::notify::notify(&mut c, &to, &notice).await?;
+            record(
+                p,
+                &mut c,
+                &ctx,
+                Actor::System {
+                    org_path: user.as_ref().map(|u| u.org_path.as_str()).unwrap_or("/"),
+                },
+                Event::success("role.expire", "user", &g.user_id)
+                    .before(format!("{role} 范围={scope}"))
+                    .after(format!("有效期至 {end}，已自动收回")),
+            )
+            .await?;
+            Ok(true)
+        })?;
+        if done {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

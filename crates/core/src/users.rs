@@ -549,6 +549,7 @@ pub async fn grant_unchecked(
             subtree,
             granted_by: "system".into(),
             created_at: p.now_us(),
+            valid_until: None,
         },
     )
     .await

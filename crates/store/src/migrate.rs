@@ -80,6 +80,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "registers",
         steps: registers,
     },
+    Migration {
+        version: 11,
+        name: "grant_expiry",
+        steps: grant_expiry,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1207,6 +1212,22 @@ fn registers(b: Backend) -> Vec<Step> {
         &["register", "entry_id", "version"],
     ));
     steps
+}
+
+/// Grants that end (JSCZ-49): `role_grants.valid_until`, indexed for the
+/// job that removes them.
+fn grant_expiry(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Raw {
+            sqlite: "ALTER TABLE role_grants ADD COLUMN valid_until BIGINT",
+            postgres: "ALTER TABLE role_grants ADD COLUMN IF NOT EXISTS valid_until BIGINT",
+        },
+        index(
+            "ix_role_grants_valid_until",
+            "role_grants",
+            &["valid_until"],
+        ),
+    ]
 }
 
 /// Applies every migration not yet recorded; returns how many ran.

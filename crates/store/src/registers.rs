@@ -402,4 +402,3 @@ pub async fn history(
         })
         .collect()
 }
-

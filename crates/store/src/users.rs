@@ -317,9 +317,11 @@ pub struct GrantRow {
     pub subtree: bool,
     pub granted_by: String,
     pub created_at: i64,
+    /// The grant ends at this instant (UTC microseconds); `None`: no end.
+    pub valid_until: Option<i64>,
 }
 
-const GRANT_COLS: [&str; 8] = [
+const GRANT_COLS: [&str; 9] = [
     "id",
     "user_id",
     "role",
@@ -328,6 +330,7 @@ const GRANT_COLS: [&str; 8] = [
     "subtree",
     "granted_by",
     "created_at",
+    "valid_until",
 ];
 
 fn grant_from_row(r: &AnyRow) -> Result<GrantRow, AppError> {
@@ -340,6 +343,7 @@ fn grant_from_row(r: &AnyRow) -> Result<GrantRow, AppError> {
         subtree: r.i("subtree")? != 0,
         granted_by: r.s("granted_by")?,
         created_at: r.i("created_at")?,
+        valid_until: r.oi("valid_until")?,
     })
 }
 
@@ -357,6 +361,7 @@ pub async fn insert_grant(c: &mut DbConn, g: &GrantRow) -> Result<(), AppError> 
                 i64::from(g.subtree).into(),
                 g.granted_by.clone().into(),
                 g.created_at.into(),
+                g.valid_until.into(),
             ])
             .to_owned(),
     )
@@ -386,6 +391,38 @@ pub async fn get_grant(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, App
         .as_ref()
         .map(grant_from_row)
         .transpose()
+}
+
+/// Grants whose end has passed at `now`, the earliest first.
+pub async fn expired_grants(
+    c: &mut DbConn,
+    now: i64,
+    limit: u64,
+) -> Result<Vec<GrantRow>, AppError> {
+    let q = Query::select()
+        .columns(GRANT_COLS)
+        .from("role_grants")
+        .and_where(Expr::col("valid_until").lte(now))
+        .order_by("valid_until", Order::Asc)
+        .order_by("id", Order::Asc)
+        .limit(limit)
+        .to_owned();
+    c.all(&q).await?.iter().map(grant_from_row).collect()
+}
+
+/// Removes a grant whose end has passed; false when it is gone already
+/// (another node removed it first).
+pub async fn delete_expired_grant(c: &mut DbConn, id: &str, now: i64) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::delete()
+                .from_table("role_grants")
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("valid_until").lte(now))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 pub async fn delete_grant(c: &mut DbConn, id: &str) -> Result<u64, AppError> {

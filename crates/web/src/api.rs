@@ -100,6 +100,7 @@ pub fn routes() -> Router<AppState> {
                     yunwei_core::archives::MAX_FILE_BYTES + 64 * 1024,
                 )),
         )
+        .route("/api/v1/archives/export.xlsx", get(archives::export))
         .route("/api/v1/archives/{id}", get(archives::get))
         .route(
             "/api/v1/archives/{id}/versions",
@@ -169,6 +170,10 @@ pub fn routes() -> Router<AppState> {
             get(inspections::list_plans).post(inspections::create_plan),
         )
         .route(
+            "/api/v1/inspection-plans/export.xlsx",
+            get(inspections::export_plans),
+        )
+        .route(
             "/api/v1/inspection-plans/{id}",
             get(inspections::get_plan).put(inspections::update_plan),
         )
@@ -179,6 +184,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/maintenance-records",
             get(inspections::list_maintenance).post(inspections::create_maintenance),
+        )
+        .route(
+            "/api/v1/maintenance-records/export.xlsx",
+            get(inspections::export_maintenance),
         )
         .route("/api/v1/reports/sla", get(reports::sla))
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))

@@ -104,6 +104,7 @@ pub fn routes() -> Router<AppState> {
             "/inspections",
             get(inspections::list).post(inspections::create),
         )
+        .route("/inspections/export", post(inspections::export))
         .route("/inspections/{id}", get(inspections::page))
         .route(
             "/inspections/{id}/edit",
@@ -122,6 +123,7 @@ pub fn routes() -> Router<AppState> {
             "/maintenance",
             get(inspections::maintenance).post(inspections::maintenance_create),
         )
+        .route("/maintenance/export", post(inspections::maintenance_export))
         .route("/cmdb", get(cmdb::list))
         .route("/cmdb/new", get(cmdb::new_page).post(cmdb::create))
         .route("/cmdb/export", post(cmdb::export))
@@ -150,6 +152,7 @@ pub fn routes() -> Router<AppState> {
                 .post(archives::create)
                 .layer(DefaultBodyLimit::max(archives::UPLOAD_LIMIT)),
         )
+        .route("/archives/export", post(archives::export))
         .route("/archives/{id}", get(archives::page))
         .route(
             "/archives/{id}/versions",
@@ -1040,6 +1043,8 @@ struct GrantForm {
     subtree: Option<String>,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    valid_until: String,
 }
 
 async fn role_grant(
@@ -1056,6 +1061,7 @@ async fn role_grant(
         scope_org_id: Some(f.scope_org_id),
         subtree: f.subtree.is_some(),
         reason: f.reason,
+        valid_until: Some(f.valid_until),
     };
     let r = roles::grant(&s.platform, &ctx, &u.principal, &input)
         .await

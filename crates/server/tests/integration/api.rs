@@ -865,17 +865,23 @@ async fn openapi_lists_every_api_route_and_healthz_answers() {
     ] {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
+    // Every routed path, also where rustfmt put `.route(` and its path on
+    // separate lines: the first string after each `.route(`.
     let src = include_str!("../../../web/src/api.rs");
-    for line in src
-        .lines()
-        .filter(|l| l.trim_start().starts_with(".route(\"/api/v1/"))
-    {
-        let path = line.split('"').nth(1).unwrap();
+    let mut routed = 0;
+    for after in src.split(".route(").skip(1) {
+        let path = after.split('"').nth(1).unwrap();
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        routed += 1;
         assert!(
             paths.contains_key(path),
             "routed {path} missing from OpenAPI"
         );
     }
+    assert!(routed > 60, "{routed} routes found");
+    assert!(paths.contains_key("/api/v1/registers/{register}/{id}/steps/{step}"));
     let r = app.get("/healthz", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.text(), "ok");
@@ -1096,5 +1102,147 @@ async fn user_list_filters_by_text_literally_and_pages() {
     assert_eq!(all["users"].as_array().unwrap().len(), 5);
     assert_ne!(all["users"][0]["id"], second["users"][0]["id"]);
     assert_eq!(all["total"], second["total"]);
+    app.cleanup().await;
+}
+
+/// Whether `token` reads the register entry at `path`.
+async fn reads(app: &TestApp, token: &str, path: &str) -> bool {
+    app.get(path, Some(token)).await.status == StatusCode::OK
+}
+
+/// JSCZ-49: a third party's grant names its end; at the end it gives
+/// nothing at once, and the job removes it, tells the holder and the
+/// granter and audits it, even if nobody logs in.
+#[tokio::test]
+async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in() {
+    let app = TestApp::new().await;
+    let sec = app.login("secadmin").await;
+    let vendor = user_id(&app, "demo_vendor").await;
+    let nanjing = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "南京市财政局")
+            .unwrap()
+            .id
+    };
+    let grant = |until: Option<&str>| {
+        let mut b = json!({"user_id": vendor, "role": "vendor_engineer", "scope_org_id": nanjing, "reason": "南京市预算系统驻场运维"});
+        if let Some(u) = until {
+            b["valid_until"] = json!(u);
+        }
+        b
+    };
+    // No end: refused, and the refusal audited.
+    let r = app
+        .post_json("/api/v1/roles/grants", Some(&sec), grant(None))
+        .await;
+    assert_eq!(code(&r), "role.valid_until_required", "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(Some("2026-03-01")),
+        )
+        .await;
+    assert_eq!(code(&r), "role.valid_until_past");
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(Some("2026-03-05")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["valid_until_text"], "2026-03-06 00:00:00");
+
+    // A record of Nanjing's that the grant lets the vendor read.
+    let lead = app.login("demo_lead").await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/trainings",
+            Some(&lead),
+            json!({"org_id": nanjing, "values": {"held_on": "2026-03-02", "topic": "系统操作培训", "kind": "end_user", "hours": 2, "participants": "业务处室"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let record = format!(
+        "/api/v1/registers/trainings/{}",
+        r.json()["id"].as_str().unwrap()
+    );
+    // Through 5 March (Beijing) the vendor reads it.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-03-05T23:59:59+08:00")
+            .unwrap()
+            .into(),
+    );
+    let token = app.login("demo_vendor").await;
+    assert!(reads(&app, &token, &record).await);
+    assert_eq!(
+        yunwei_core::roles::expire_grants(&app.platform, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    // From 00:00 on the 6th the grant gives nothing, before any job runs.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-03-06T00:00:00+08:00")
+            .unwrap()
+            .into(),
+    );
+    let token = app.login("demo_vendor").await;
+    assert!(!reads(&app, &token, &record).await);
+    // Nobody logs in; the job removes it once, even run twice.
+    yunwei_core::controls::run_controls(&app.platform, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        yunwei_core::roles::expire_grants(&app.platform, 100)
+            .await
+            .unwrap(),
+        0,
+        "the job already removed it"
+    );
+    let mut c = app.platform.db.read().await.unwrap();
+    let left = yunwei_store::users::grants_of(&mut c, &vendor)
+        .await
+        .unwrap();
+    assert!(left.iter().all(|g| g.scope_org_id != nanjing), "{left:?}");
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &vendor, 50)
+        .await
+        .unwrap();
+    assert!(notices
+        .iter()
+        .any(|n| n.kind == "grant_expired" && n.title.contains("厂商工程师")));
+    let audit = yunwei_store::audit::search(
+        &mut c,
+        &yunwei_store::Scope::system(),
+        &yunwei_store::audit::AuditFilter {
+            action: Some("role.expire".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].actor_name, "system");
+    let denied = yunwei_store::audit::search(
+        &mut c,
+        &yunwei_store::Scope::system(),
+        &yunwei_store::audit::AuditFilter {
+            action: Some("role.grant".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(denied
+        .iter()
+        .any(|a| a.result == "denied" && a.after.contains("role.valid_until_required")));
+    drop(c);
     app.cleanup().await;
 }

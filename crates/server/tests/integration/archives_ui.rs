@@ -441,3 +441,236 @@ async fn eeds_3_6_business_staff_see_archives_but_their_download_is_refused_and_
     assert_eq!(admin.get("/archives").await.status, StatusCode::FORBIDDEN);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn eeds_3_6_archive_export_needs_a_reason_keeps_to_the_callers_scope_and_is_audited() {
+    let app = TestApp::new().await;
+    let lead = Browser::login(&app, "demo_lead").await;
+    let staff = Browser::login(&app, "demo_staff").await;
+    let token = staff.cookie.trim_start_matches("yw_session=").to_string();
+    let lead_token = lead.cookie.trim_start_matches("yw_session=").to_string();
+    let ci_id = register_item(&lead, "SW-CORE-01", "核心交换机").await;
+    let list = lead.get("/archives").await.text();
+    let nj = option_value(section(&list, "archive-new"), "南京市财政局");
+    // Nanjing's IP map, two versions; the centre's plan of its switch.
+    let nj_doc = register(
+        &lead,
+        &[
+            ("title", "南京市财政局IP地址分布图"),
+            ("kind", "ip_map"),
+            ("ci", ""),
+            ("org_id", &nj),
+            ("note", ""),
+        ],
+        file("ip.xlsx", V1),
+    )
+    .await;
+    let r = lead
+        .multipart(
+            &format!("/archives/{nj_doc}/versions"),
+            &[("note", "新增网段")],
+            file("ip-v2.xlsx", V2),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    register(
+        &lead,
+        &[
+            ("title", "信息中心应急预案"),
+            ("kind", "emergency_plan"),
+            ("ci", "SW-CORE-01"),
+            ("org_id", ""),
+            ("note", ""),
+        ],
+        file("plan.docx", V1),
+    )
+    .await;
+
+    // The API: refused without a reason, and not taken for a document id.
+    for q in ["", "?reason=", "?kind=ip_map&reason=%20"] {
+        let r = app
+            .get(&format!("/api/v1/archives/export.xlsx{q}"), Some(&token))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.text());
+        assert_eq!(r.json()["code"], "audit.reason_required");
+        assert_eq!(r.json()["message"], "请填写操作原因");
+    }
+    assert!(audits(&app, "archives.export").await.is_empty());
+    let r = app
+        .get(
+            &format!("/api/v1/archives/export.xlsx?reason={}", urlenc("档案核查")),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = crate::controls::xlsx_rows(&r.body);
+    assert!(rows[0][0].contains("导出人：孙晓梅"), "{:?}", rows[0]);
+    assert_eq!(
+        rows[1],
+        [
+            "资料名称",
+            "类别",
+            "配置项",
+            "机构",
+            "当前版本",
+            "当前版本SM3",
+            "更新时间"
+        ]
+    );
+    let row = crate::controls::xlsx_row(&rows, "南京市财政局IP地址分布图").expect("Nanjing's map");
+    assert_eq!(
+        &row[..6],
+        [
+            "南京市财政局IP地址分布图",
+            "IP地址分布图",
+            "",
+            "南京市财政局",
+            "第 2 版",
+            sm3(V2).as_str(),
+        ]
+    );
+    assert!(row[6].starts_with("2026-03-02 "), "{row:?}");
+    assert!(
+        crate::controls::xlsx_row(&rows, "信息中心应急预案").is_none(),
+        "the centre's plan is outside demo_staff's scope"
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // The filters of the page: kind, organisation, item.
+    for (q, found) in [
+        ("kind=ip_map", vec!["南京市财政局IP地址分布图"]),
+        ("kind=manual", vec![]),
+        (
+            &format!("org_id={nj}") as &str,
+            vec!["南京市财政局IP地址分布图"],
+        ),
+        (&format!("ci_id={ci_id}") as &str, vec!["信息中心应急预案"]),
+        ("ci_id=nothing", vec![]),
+    ] {
+        let r = app
+            .get(
+                &format!("/api/v1/archives/export.xlsx?{q}&reason={}", urlenc("核对")),
+                Some(&lead_token),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text());
+        let rows = crate::controls::xlsx_rows(&r.body);
+        let titles: Vec<&str> = rows[2..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(titles, found, "{q}");
+    }
+    let r = app
+        .get(
+            &format!("/api/v1/archives/export.xlsx?reason={}", urlenc("核对")),
+            Some(&lead_token),
+        )
+        .await;
+    let rows = crate::controls::xlsx_rows(&r.body);
+    let plan = crate::controls::xlsx_row(&rows, "信息中心应急预案").expect("the centre's plan");
+    assert_eq!(
+        &plan[1..5],
+        ["应急预案", "SW-CORE-01", "信息中心", "第 1 版"]
+    );
+    assert_eq!(plan[5], sm3(V1));
+    assert!(crate::controls::xlsx_row(&rows, "南京市财政局IP地址分布图").is_some());
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/archives/export.xlsx?kind=photo&reason={}",
+                urlenc("核对")
+            ),
+            Some(&lead_token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["code"], "archive.kind_invalid");
+    let recs = audits(&app, "archives.export").await;
+    assert_eq!(recs.len(), 7, "{recs:?}");
+    let mine: Vec<&AuditRecord> = recs
+        .iter()
+        .filter(|a| a.actor_name == "demo_staff")
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].reason, "档案核查");
+    assert_eq!(mine[0].result, "success");
+    assert!(mine[0].after.contains("导出 1 份"), "{}", mine[0].after);
+
+    // The page: the form carries the filters; no reason, the list again
+    // with the Chinese error and the filters; then the file.
+    let html = staff
+        .get(&format!("/archives?kind=ip_map&org_id={}", urlenc(&nj)))
+        .await
+        .text();
+    let form = section(&html, "export-archives");
+    assert!(html.contains("action=\"/archives/export\" class=\"filters\" id=\"export-archives\""));
+    for needle in [
+        &format!("name=\"csrf\" value=\"{}\"", staff.csrf) as &str,
+        "name=\"kind\" value=\"ip_map\"",
+        &format!("name=\"org_id\" value=\"{nj}\""),
+        "name=\"reason\"",
+    ] {
+        assert!(form.contains(needle), "{needle}: {form}");
+    }
+    let r = staff
+        .post(
+            "/archives/export",
+            &[("reason", " "), ("kind", "ip_map"), ("org_id", &nj)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let html = r.text();
+    assert_eq!(error_banner(&html), "请填写操作原因");
+    assert!(section(&html, "archive-list").contains("南京市财政局IP地址分布图"));
+    assert!(
+        html.contains("name=\"kind\" value=\"ip_map\""),
+        "filters kept"
+    );
+    let r = staff
+        .post(
+            "/archives/export",
+            &[("reason", "页面导出"), ("ci", "NO-SUCH")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_banner(&r.text()), "找不到配置项“NO-SUCH”");
+    let r = staff
+        .post_raw(
+            "/archives/export",
+            format!("csrf=forged&reason={}", urlenc("核对")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(audits(&app, "archives.export").await.len(), 7);
+    let r = staff
+        .post(
+            "/archives/export",
+            &[("reason", "页面导出"), ("kind", "ip_map"), ("org_id", &nj)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = crate::controls::xlsx_rows(&r.body);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[2][0], "南京市财政局IP地址分布图");
+    let r = lead
+        .post(
+            "/archives/export",
+            &[("reason", "页面导出"), ("ci", "SW-CORE-01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = crate::controls::xlsx_rows(&r.body);
+    let titles: Vec<&str> = rows[2..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(titles, ["信息中心应急预案"], "the item's documents only");
+    let page: Vec<AuditRecord> = audits(&app, "archives.export")
+        .await
+        .into_iter()
+        .filter(|a| a.reason == "页面导出")
+        .collect();
+    assert_eq!(page.len(), 2);
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    assert!(doc["paths"]["/api/v1/archives/export.xlsx"]
+        .get("get")
+        .is_some());
+    app.cleanup().await;
+}

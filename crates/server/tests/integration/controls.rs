@@ -35,7 +35,7 @@ async fn principal(app: &TestApp, username: &str) -> Principal {
         .await
         .unwrap()
         .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None)
+    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
         .await
         .unwrap()
 }
@@ -1414,5 +1414,442 @@ async fn demo_seeds_an_overdue_patrol_records_an_incident_and_maintenance() {
         .await
         .unwrap();
     assert_eq!(m.total, 3);
+    app.cleanup().await;
+}
+
+/// The rows of an exported workbook's first sheet as text: the title line
+/// naming the exporter, the header, then the data rows.
+pub(crate) fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    assert!(bytes.starts_with(b"PK"), "an xlsx (zip) file");
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let range = wb
+        .worksheet_range_at(0)
+        .expect("a worksheet")
+        .expect("a readable worksheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// The data row (below the title line and the header) whose first cell
+/// is `first`.
+pub(crate) fn xlsx_row<'r>(rows: &'r [Vec<String>], first: &str) -> Option<&'r [String]> {
+    rows.iter()
+        .skip(2)
+        .find(|r| r.first().map(String::as_str) == Some(first))
+        .map(Vec::as_slice)
+}
+
+#[tokio::test]
+async fn plan_export_needs_a_reason_keeps_to_the_callers_scope_and_is_audited() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = Browser::login(&app, "demo_staff").await;
+    let token = staff.cookie.trim_start_matches("yw_session=").to_string();
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    for (name, org) in [
+        ("南京门户网站巡查", &nanjing),
+        ("苏州门户网站巡查", &suzhou),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/inspection-plans",
+                Some(&lead),
+                json!({
+                    "name": name,
+                    "kind": "patrol",
+                    "recurrence": "monthly",
+                    "checklist": ["栏目更新", "错别字", "外链"],
+                    "org_id": org,
+                    "first_date": "2026-01-05",
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let listed = app
+        .get("/api/v1/inspection-plans", Some(&token))
+        .await
+        .json();
+    assert_eq!(listed["plans"].as_array().unwrap().len(), 1, "{listed}");
+    let next_due = listed["plans"][0]["next"]["due_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The API: refused without a reason (and not taken for a plan's id).
+    for q in ["", "?reason=", "?reason=%20%20"] {
+        let r = app
+            .get(
+                &format!("/api/v1/inspection-plans/export.xlsx{q}"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.text());
+        assert_eq!(r.json()["code"], "audit.reason_required");
+        assert_eq!(r.json()["message"], "请填写操作原因");
+    }
+    assert!(audits(&app, "inspection.export").await.is_empty());
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/inspection-plans/export.xlsx?reason={}",
+                urlenc("季度巡查核对")
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = xlsx_rows(&r.body);
+    assert!(rows[0][0].contains("导出人：孙晓梅"), "{:?}", rows[0]);
+    assert_eq!(
+        rows[1],
+        [
+            "计划名称",
+            "类型",
+            "周期",
+            "机构",
+            "依据",
+            "起始日期",
+            "状态",
+            "检查项数",
+            "逾期周期数",
+            "最近截止日期"
+        ]
+    );
+    assert_eq!(
+        xlsx_row(&rows, "南京门户网站巡查").expect("Nanjing's plan"),
+        [
+            "南京门户网站巡查",
+            "网站内容巡查",
+            "每月",
+            "南京市财政局",
+            "EEDS-1.4.1",
+            "2026-01-05",
+            "启用",
+            "3",
+            "2",
+            next_due.as_str(),
+        ]
+    );
+    assert!(
+        xlsx_row(&rows, "苏州门户网站巡查").is_none(),
+        "Suzhou is outside demo_staff's scope"
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // The filters are those of the list.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/inspection-plans/export.xlsx?kind=inspection&reason={}",
+                urlenc("核对")
+            ),
+            Some(&lead),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(xlsx_rows(&r.body).len(), 2, "no inspection plans");
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/inspection-plans/export.xlsx?org_id={suzhou}&active=true&reason={}",
+                urlenc("核对")
+            ),
+            Some(&lead),
+        )
+        .await;
+    let rows = xlsx_rows(&r.body);
+    assert!(xlsx_row(&rows, "苏州门户网站巡查").is_some());
+    assert!(xlsx_row(&rows, "南京门户网站巡查").is_none());
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/inspection-plans/export.xlsx?org_id={suzhou}&reason={}",
+                urlenc("核对")
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "an organisation out of scope"
+    );
+    let recs = audits(&app, "inspection.export").await;
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    let mine: Vec<&AuditRecord> = recs
+        .iter()
+        .filter(|a| a.actor_name == "demo_staff")
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].reason, "季度巡查核对");
+    assert_eq!(mine[0].result, "success");
+    assert!(mine[0].after.contains("导出 1 个"), "{}", mine[0].after);
+
+    // The page: the form carries the filters; no reason, the list again
+    // with the Chinese error; then the file.
+    let html = staff
+        .get("/inspections?kind=patrol&active=true")
+        .await
+        .text();
+    let at = html.find("id=\"export-plans\"").expect("export form");
+    let export_form = &html[at..at + html[at..].find("</form>").unwrap()];
+    for needle in [
+        &format!("name=\"csrf\" value=\"{}\"", staff.csrf) as &str,
+        "name=\"kind\" value=\"patrol\"",
+        "name=\"active\" value=\"true\"",
+        "name=\"reason\"",
+    ] {
+        assert!(export_form.contains(needle), "{needle}: {export_form}");
+    }
+    assert!(html.contains("action=\"/inspections/export\""));
+    let r = staff
+        .post(
+            "/inspections/export",
+            &[("reason", " "), ("kind", "patrol"), ("active", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let html = r.text();
+    assert_eq!(error_banner(&html), "请填写操作原因");
+    assert!(html.contains("id=\"plan-list\""), "the list again");
+    assert!(html.contains("南京门户网站巡查"));
+    let r = staff
+        .post_raw(
+            "/inspections/export",
+            format!("csrf=forged&reason={}", urlenc("核对")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(audits(&app, "inspection.export").await.len(), 3);
+    let r = staff
+        .post(
+            "/inspections/export",
+            &[("reason", "页面导出"), ("kind", "patrol"), ("active", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = xlsx_rows(&r.body);
+    assert!(xlsx_row(&rows, "南京门户网站巡查").is_some());
+    assert!(xlsx_row(&rows, "苏州门户网站巡查").is_none());
+    let r = staff
+        .post(
+            "/inspections/export",
+            &[("reason", "页面导出"), ("active", "false")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(xlsx_rows(&r.body).len(), 2, "no deactivated plans");
+    let page: Vec<AuditRecord> = audits(&app, "inspection.export")
+        .await
+        .into_iter()
+        .filter(|a| a.reason == "页面导出")
+        .collect();
+    assert_eq!(page.len(), 2);
+    assert!(page.iter().all(|a| a.actor_name == "demo_staff"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn maintenance_export_needs_a_reason_keeps_to_the_callers_scope_and_is_audited() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let hw = app.login("demo_hwops").await;
+    let staff = Browser::login(&app, "demo_staff").await;
+    let token = staff.cookie.trim_start_matches("yw_session=").to_string();
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let room = org_id(&app, "硬件运维科").await;
+    for (t, org, kind, description, at) in [
+        (
+            &lead,
+            &nanjing,
+            "fault",
+            "南京前置机磁盘故障处理",
+            "2026-03-01T09:15",
+        ),
+        (&hw, &room, "routine", "机房UPS月度维护", "2026-03-01T10:00"),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/maintenance-records",
+                Some(t),
+                json!({
+                    "kind": kind,
+                    "org_id": org,
+                    "description": description,
+                    "result": "已处理",
+                    "performed_at": at,
+                    "ci_id": "SRV-NJ-01",
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+
+    // The API: refused without a reason (and not taken for anything else).
+    for q in ["", "?reason=", "?kind=fault&reason=%20"] {
+        let r = app
+            .get(
+                &format!("/api/v1/maintenance-records/export.xlsx{q}"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.text());
+        assert_eq!(r.json()["code"], "audit.reason_required");
+        assert_eq!(r.json()["message"], "请填写操作原因");
+    }
+    assert!(audits(&app, "maintenance.export").await.is_empty());
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/maintenance-records/export.xlsx?reason={}",
+                urlenc("维护记录抽查")
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = xlsx_rows(&r.body);
+    assert!(rows[0][0].contains("导出人：孙晓梅"), "{:?}", rows[0]);
+    assert_eq!(
+        rows[1],
+        [
+            "维护时间",
+            "维护类型",
+            "机构",
+            "维护内容",
+            "维护结果",
+            "维护人",
+            "配置项",
+            "关联工单"
+        ]
+    );
+    assert_eq!(
+        rows[2],
+        [
+            "2026-03-01 09:15:00",
+            "故障处理",
+            "南京市财政局",
+            "南京前置机磁盘故障处理",
+            "已处理",
+            "陈思远",
+            "SRV-NJ-01",
+            "",
+        ]
+    );
+    assert_eq!(
+        rows.len(),
+        3,
+        "the machine room is outside demo_staff's scope: {rows:?}"
+    );
+    // The filters are those of the list, over every page.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/maintenance-records/export.xlsx?per_page=1&reason={}",
+                urlenc("核对")
+            ),
+            Some(&hw),
+        )
+        .await;
+    let rows = xlsx_rows(&r.body);
+    let found: Vec<&str> = rows[2..].iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(found, ["机房UPS月度维护", "南京前置机磁盘故障处理"]);
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/maintenance-records/export.xlsx?kind=routine&reason={}",
+                urlenc("核对")
+            ),
+            Some(&hw),
+        )
+        .await;
+    let rows = xlsx_rows(&r.body);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2][3], "机房UPS月度维护");
+    let recs = audits(&app, "maintenance.export").await;
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    let mine: Vec<&AuditRecord> = recs
+        .iter()
+        .filter(|a| a.actor_name == "demo_staff")
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].reason, "维护记录抽查");
+    assert!(mine[0].after.contains("导出 1 条"), "{}", mine[0].after);
+
+    // The page: the form carries the filters; no reason, the list again
+    // with the Chinese error; then the file.
+    let html = staff.get("/maintenance?kind=fault").await.text();
+    let at = html.find("id=\"export-maintenance\"").expect("export form");
+    let export_form = &html[at..at + html[at..].find("</form>").unwrap()];
+    for needle in [
+        &format!("name=\"csrf\" value=\"{}\"", staff.csrf) as &str,
+        "name=\"kind\" value=\"fault\"",
+        "name=\"reason\"",
+    ] {
+        assert!(export_form.contains(needle), "{needle}: {export_form}");
+    }
+    assert!(html.contains("action=\"/maintenance/export\""));
+    let r = staff
+        .post("/maintenance/export", &[("reason", ""), ("kind", "fault")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let html = r.text();
+    assert_eq!(error_banner(&html), "请填写操作原因");
+    assert!(html.contains("id=\"maintenance-list\""), "the list again");
+    assert!(html.contains("南京前置机磁盘故障处理"));
+    let r = staff
+        .post_raw(
+            "/maintenance/export",
+            format!("csrf=forged&reason={}", urlenc("核对")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(audits(&app, "maintenance.export").await.len(), 3);
+    let r = staff
+        .post(
+            "/maintenance/export",
+            &[("reason", "页面导出"), ("kind", "fault")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let rows = xlsx_rows(&r.body);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2][3], "南京前置机磁盘故障处理");
+    let r = staff
+        .post(
+            "/maintenance/export",
+            &[("reason", "页面导出"), ("kind", "routine")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        xlsx_rows(&r.body).len(),
+        2,
+        "the routine work is out of scope"
+    );
+    let page: Vec<AuditRecord> = audits(&app, "maintenance.export")
+        .await
+        .into_iter()
+        .filter(|a| a.reason == "页面导出")
+        .collect();
+    assert_eq!(page.len(), 2);
+    assert!(page.iter().all(|a| a.actor_name == "demo_staff"));
+    // The new routes are documented.
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    for path in [
+        "/api/v1/inspection-plans/export.xlsx",
+        "/api/v1/maintenance-records/export.xlsx",
+    ] {
+        assert!(doc["paths"][path].get("get").is_some(), "{path} in OpenAPI");
+    }
     app.cleanup().await;
 }

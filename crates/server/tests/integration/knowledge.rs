@@ -181,7 +181,7 @@ async fn principal(app: &TestApp, username: &str) -> Principal {
         .await
         .unwrap()
         .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None)
+    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
         .await
         .unwrap()
 }

@@ -266,7 +266,7 @@ async fn principal(f: &Fixture, username: &str) -> Principal {
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("demo user {username}"));
-    let mut pr = yunwei_core::auth::principal_of(&mut c, &user, None)
+    let mut pr = yunwei_core::auth::principal_of(&mut c, &user, None, f.p().now_us())
         .await
         .unwrap();
     pr.must_change_password = false;

@@ -134,7 +134,7 @@ async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
         .await
         .unwrap()
         .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None)
+    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
         .await
         .unwrap()
 }

@@ -1,4 +1,5 @@
-//! Technical archives under `/api/v1/archives` (EEDS-3.6, NTCZ-3.1.7).
+//! Technical archives under `/api/v1/archives` (EEDS-3.6, NTCZ-3.1.7),
+//! with the audited Excel export of the list.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -7,7 +8,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yunwei_core::archives::{self, NewDoc};
+use yunwei_core::archives::{self, ListFilter, NewDoc};
 
 use super::ApiResult;
 use crate::error::WebError;
@@ -28,6 +29,42 @@ pub async fn list(
     Ok(Json(json!(
         archives::list(&s.platform, &pr, q.ci_id.as_deref()).await?
     )))
+}
+
+/// The list page's filters and the export's reason.
+#[derive(Deserialize, Default)]
+pub(crate) struct ExportQuery {
+    #[serde(default)]
+    pub ci_id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// Required.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    let f = ListFilter {
+        ci_id: q.ci_id,
+        kind: q.kind,
+        org_id: q.org_id,
+    };
+    let bytes = archives::export(
+        &s.platform,
+        &ctx,
+        &pr,
+        &f,
+        q.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(super::xlsx("archives.xlsx", bytes))
 }
 
 /// The request body is the file; the rest comes in the query.

@@ -1,9 +1,10 @@
 //! Inspection plans, their records and maintenance records under
 //! `/api/v1` (EEDS-1.4.1, EEDS-2.2.1.4, EEDS-2.2.2.2, EEDS-2.2.2.6,
-//! EEDS-3.4, EEDS-3.5).
+//! EEDS-3.4, EEDS-3.5), and the audited Excel exports of both lists.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,6 +14,7 @@ use yunwei_core::inspections::{
 };
 
 use super::{ApiResult, Body};
+use crate::error::WebError;
 use crate::extract::{ApiUser, ReqCtx};
 use crate::AppState;
 
@@ -23,6 +25,47 @@ pub async fn list_plans(
 ) -> ApiResult {
     let plans = inspections::list_plans(&s.platform, &pr, &q).await?;
     Ok(Json(json!({ "plans": plans })))
+}
+
+/// The list's filters and the export's reason.
+#[derive(Deserialize, Default)]
+pub(crate) struct PlansQuery {
+    #[serde(default)]
+    pub org_id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Required for the export.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl PlansQuery {
+    fn filter(&self) -> PlanListFilter {
+        PlanListFilter {
+            org_id: self.org_id.clone(),
+            kind: self.kind.clone(),
+            active: self.active,
+        }
+    }
+}
+
+pub async fn export_plans(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<PlansQuery>,
+) -> Result<Response, WebError> {
+    let bytes = inspections::export_plans(
+        &s.platform,
+        &ctx,
+        &pr,
+        &q.filter(),
+        q.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(super::xlsx("inspection-plans.xlsx", bytes))
 }
 
 pub async fn create_plan(
@@ -87,6 +130,19 @@ pub(crate) struct MaintenanceQuery {
     pub page: Option<u64>,
     #[serde(default)]
     pub per_page: Option<u64>,
+    /// Required for the export.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl MaintenanceQuery {
+    fn filter(&self) -> MaintenanceListFilter {
+        MaintenanceListFilter {
+            org_id: self.org_id.clone(),
+            kind: self.kind.clone(),
+            ci_id: self.ci_id.clone(),
+        }
+    }
 }
 
 pub async fn list_maintenance(
@@ -94,15 +150,10 @@ pub async fn list_maintenance(
     ApiUser(pr): ApiUser,
     Query(q): Query<MaintenanceQuery>,
 ) -> ApiResult {
-    let f = MaintenanceListFilter {
-        org_id: q.org_id,
-        kind: q.kind,
-        ci_id: q.ci_id,
-    };
     let page = inspections::list_maintenance(
         &s.platform,
         &pr,
-        &f,
+        &q.filter(),
         q.page.unwrap_or(1),
         q.per_page.unwrap_or(20),
     )
@@ -118,4 +169,21 @@ pub async fn create_maintenance(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let m = inspections::create_maintenance(&s.platform, &ctx, &pr, &b).await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
+}
+
+pub async fn export_maintenance(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<MaintenanceQuery>,
+) -> Result<Response, WebError> {
+    let bytes = inspections::export_maintenance(
+        &s.platform,
+        &ctx,
+        &pr,
+        &q.filter(),
+        q.reason.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(super::xlsx("maintenance-records.xlsx", bytes))
 }

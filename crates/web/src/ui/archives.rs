@@ -1,6 +1,7 @@
 //! `/archives`: the technical archive pages (EEDS-3.6, NTCZ-3.1.7). The
-//! list of documents in the caller's scope with filters and paging, the
-//! form that registers a document with its first version; a document with
+//! list of documents in the caller's scope with filters and paging, its
+//! audited Excel export (with a reason, the filters as shown), the form
+//! that registers a document with its first version; a document with
 //! all its versions, the download of each and the form for a new version.
 //! Every check is in `yunwei_core::archives`: readers see which documents
 //! exist, only those who keep the registers upload and download, and every
@@ -14,7 +15,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use yunwei_core::archives::{self, DocView, NewDoc, MAX_FILE_BYTES};
+use yunwei_core::archives::{self, DocView, ListFilter, NewDoc, MAX_FILE_BYTES};
 use yunwei_core::cmdb::may_read;
 use yunwei_domain::calendar::shanghai;
 use yunwei_domain::cmdb::ArchiveKind;
@@ -23,7 +24,7 @@ use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{correctable, render, ui, urlencoding, Layout, Page};
+use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
 use crate::error::{status_of, WebError};
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
@@ -235,6 +236,8 @@ struct Line {
 struct ListTpl {
     l: Layout,
     q: ListQuery,
+    /// The export's reason as typed (kept when refused).
+    reason: String,
     kinds: Vec<Opt>,
     orgs: Vec<Opt>,
     lines: Vec<Line>,
@@ -282,6 +285,7 @@ async fn list_view(
     u: &UiUser,
     mut q: ListQuery,
     f: CreateForm,
+    reason: String,
     error: Option<&AppError>,
 ) -> Page {
     let pr = &u.principal;
@@ -397,13 +401,56 @@ async fn list_view(
         form_orgs,
         f,
         q,
+        reason,
     });
     with_error(page, shown)
 }
 
 pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
     readers(&u)?;
-    list_view(&s, &u, q, CreateForm::default(), None).await
+    list_view(&s, &u, q, CreateForm::default(), String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(flatten)]
+    q: ListQuery,
+}
+
+/// The list as filtered on the page, to Excel (audited); a refusal (no
+/// reason, a filter that does not hold) comes back on the list with the
+/// filters and the reason kept.
+pub(super) async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    readers(&u)?;
+    let item = match filter_item(&s, &u, &f.q).await {
+        Ok(item) => item,
+        Err(e) if correctable(&e) => {
+            return list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
+        }
+        Err(e) => return Err(WebError::ui(e)),
+    };
+    let filter = ListFilter {
+        ci_id: item.map(|(id, _)| id),
+        kind: Some(f.q.kind.clone()),
+        org_id: Some(f.q.org_id.clone()),
+    };
+    match archives::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
+        Ok(bytes) => Ok(crate::api::xlsx("archives.xlsx", bytes)),
+        Err(e) if correctable(&e) => {
+            list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
 }
 
 /// 登记技术资料: the document and its first version in one form.
@@ -433,7 +480,7 @@ pub(super) async fn create(
                 org_id: input.org_id,
                 note: input.note,
             };
-            list_view(&s, &u, ListQuery::default(), kept, Some(&e)).await
+            list_view(&s, &u, ListQuery::default(), kept, String::new(), Some(&e)).await
         }
         Err(e) => Err(WebError::ui(e)),
     }

@@ -1,9 +1,11 @@
 //! `/inspections`: inspection, patrol and maintenance plans (EEDS-1.4.1,
 //! EEDS-2.2.1.4, EEDS-2.2.2.6, EEDS-3.4, EEDS-3.5) — the list with the new
-//! plan form (checklist items one per line), a plan's page with its
+//! plan form (checklist items one per line) and the audited Excel export
+//! of the list, a plan's page with its
 //! occurrences, its records and the form to file one (正常 / 异常 and a
 //! note per item, a photo or file, 发现异常时登记事件); `/maintenance`: the
-//! maintenance records of EEDS-2.2.2.2 with their form. Every check is in
+//! maintenance records of EEDS-2.2.2.2 with their form and export. Every
+//! check is in
 //! `yunwei_core::inspections`.
 
 use askama::Template;
@@ -113,11 +115,27 @@ pub(super) struct ListQuery {
     active: String,
 }
 
+impl ListQuery {
+    fn filter(&self) -> PlanListFilter {
+        PlanListFilter {
+            org_id: Some(self.org_id.clone()),
+            kind: Some(self.kind.clone()),
+            active: match self.active.as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "inspections.html")]
 struct ListTpl {
     l: Layout,
     q: ListQuery,
+    /// The export's reason as typed (kept when refused).
+    reason: String,
     orgs: Vec<Opt>,
     kinds: Vec<Opt>,
     plans: Vec<PlanSummary>,
@@ -133,19 +151,12 @@ async fn list_view(
     u: &UiUser,
     q: ListQuery,
     draft: PlanForm,
+    reason: String,
     error: Option<&AppError>,
 ) -> Page {
     business(u)?;
     let pr = &u.principal;
-    let f = PlanListFilter {
-        org_id: Some(q.org_id.clone()),
-        kind: Some(q.kind.clone()),
-        active: match q.active.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-    };
+    let f = q.filter();
     let mut shown_error = error.map(|e| e.message.clone());
     let plans = match inspections::list_plans(&s.platform, pr, &f).await {
         Ok(p) => p,
@@ -183,11 +194,43 @@ async fn list_view(
         recurrences: opts(recurrence_options(), &recurrence),
         draft,
         q,
+        reason,
     })
 }
 
 pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
-    list_view(&s, &u, q, PlanForm::default(), None).await
+    list_view(&s, &u, q, PlanForm::default(), String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(flatten)]
+    q: ListQuery,
+}
+
+/// The list as filtered, to Excel (audited); a refusal (no reason) comes
+/// back on the list with the filters and the reason kept.
+pub(super) async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    match inspections::export_plans(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await
+    {
+        Ok(bytes) => Ok(crate::api::xlsx("inspection-plans.xlsx", bytes)),
+        Err(e) if correctable(&e) => refused(
+            list_view(&s, &u, f.q, PlanForm::default(), f.reason, Some(&e)).await,
+            &e,
+        ),
+        Err(e) => Err(WebError::ui(e)),
+    }
 }
 
 pub(super) async fn create(
@@ -211,7 +254,7 @@ pub(super) async fn create(
     match inspections::create_plan(&s.platform, &ctx, &u.principal, &input).await {
         Ok(p) => Ok(Redirect::to(&format!("/inspections/{}", urlencoding(&p.id))).into_response()),
         Err(e) if correctable(&e) => refused(
-            list_view(&s, &u, ListQuery::default(), f, Some(&e)).await,
+            list_view(&s, &u, ListQuery::default(), f, String::new(), Some(&e)).await,
             &e,
         ),
         Err(e) => Err(WebError::ui(e)),
@@ -761,6 +804,16 @@ pub(super) struct MaintenanceQuery {
     page: Option<u64>,
 }
 
+impl MaintenanceQuery {
+    fn filter(&self) -> MaintenanceListFilter {
+        MaintenanceListFilter {
+            org_id: Some(self.org_id.clone()),
+            kind: Some(self.kind.clone()),
+            ci_id: None,
+        }
+    }
+}
+
 #[derive(Default, Deserialize)]
 pub(super) struct MaintenanceForm {
     #[serde(default)]
@@ -790,6 +843,9 @@ struct MaintenanceLine {
 #[template(path = "inspection_maintenance.html")]
 struct MaintenanceTpl {
     l: Layout,
+    q: MaintenanceQuery,
+    /// The export's reason as typed (kept when refused).
+    reason: String,
     orgs: Vec<Opt>,
     kinds: Vec<Opt>,
     lines: Vec<MaintenanceLine>,
@@ -809,17 +865,14 @@ async fn maintenance_view(
     u: &UiUser,
     q: MaintenanceQuery,
     draft: MaintenanceForm,
+    reason: String,
     notice: Option<String>,
     error: Option<&AppError>,
 ) -> Page {
     business(u)?;
     let pr = &u.principal;
     let page_no = q.page.unwrap_or(1).max(1);
-    let f = MaintenanceListFilter {
-        org_id: Some(q.org_id.clone()),
-        kind: Some(q.kind.clone()),
-        ci_id: None,
-    };
+    let f = q.filter();
     let mut shown_error = error.map(|e| e.message.clone());
     let page = match inspections::list_maintenance(&s.platform, pr, &f, page_no, PER_PAGE).await {
         Ok(p) => p,
@@ -875,6 +928,8 @@ async fn maintenance_view(
         edit_orgs: opts(edit_orgs, &current_org),
         new_kinds: opts(maintenance_kind_options(), &draft.kind),
         draft,
+        q,
+        reason,
     })
 }
 
@@ -883,7 +938,64 @@ pub(super) async fn maintenance(
     u: UiUser,
     Query(q): Query<MaintenanceQuery>,
 ) -> Page {
-    maintenance_view(&s, &u, q, MaintenanceForm::default(), None, None).await
+    maintenance_view(
+        &s,
+        &u,
+        q,
+        MaintenanceForm::default(),
+        String::new(),
+        None,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct MaintenanceExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// The records as filtered, to Excel (audited); a refusal (no reason)
+/// comes back on the list with the filters and the reason kept.
+pub(super) async fn maintenance_export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<MaintenanceExportForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    business(&u)?;
+    let q = MaintenanceQuery {
+        org_id: f.org_id,
+        kind: f.kind,
+        page: None,
+    };
+    match inspections::export_maintenance(&s.platform, &ctx, &u.principal, &q.filter(), &f.reason)
+        .await
+    {
+        Ok(bytes) => Ok(crate::api::xlsx("maintenance-records.xlsx", bytes)),
+        Err(e) if correctable(&e) => refused(
+            maintenance_view(
+                &s,
+                &u,
+                q,
+                MaintenanceForm::default(),
+                f.reason,
+                None,
+                Some(&e),
+            )
+            .await,
+            &e,
+        ),
+        Err(e) => Err(WebError::ui(e)),
+    }
 }
 
 pub(super) async fn maintenance_create(
@@ -910,13 +1022,23 @@ pub(super) async fn maintenance_create(
                 &u,
                 MaintenanceQuery::default(),
                 MaintenanceForm::default(),
+                String::new(),
                 Some("维护记录已登记".into()),
                 None,
             )
             .await
         }
         Err(e) if correctable(&e) => refused(
-            maintenance_view(&s, &u, MaintenanceQuery::default(), f, None, Some(&e)).await,
+            maintenance_view(
+                &s,
+                &u,
+                MaintenanceQuery::default(),
+                f,
+                String::new(),
+                None,
+                Some(&e),
+            )
+            .await,
             &e,
         ),
         Err(e) => Err(WebError::ui(e)),
