@@ -211,7 +211,19 @@ pub async fn principal_of(
                 subtree: g.subtree,
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Where the installation requires UKEYs, an administrator without one
+    // in use (lost, returned, never issued) does not act as administrator
+    // (JSCZ-53). Business users are not affected and cost no query.
+    let is_admin = |r: Role| r.is_three_admin() || r == Role::VendorAdmin;
+    let grants = if grants.iter().any(|g| is_admin(g.role))
+        && crate::policy::load(c).await?.require_ukey_for_admins
+        && !crate::register_rules::holds_ukey(c, &user.username).await?
+    {
+        grants.into_iter().filter(|g| !is_admin(g.role)).collect()
+    } else {
+        grants
+    };
     Ok(Principal {
         user_id: user.id.clone(),
         username: user.username.clone(),

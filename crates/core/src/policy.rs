@@ -42,6 +42,16 @@ pub async fn set(
         let root = crate::audit::root_path(&mut c).await?;
         pr.authorize(Action::SecurityPolicyEdit, &root)?;
         let before = load(&mut c).await?;
+        // Requiring UKEYs must not lock out the one who turns it on.
+        if new.require_ukey_for_admins
+            && !before.require_ukey_for_admins
+            && !crate::register_rules::holds_ukey(&mut c, &pr.username).await?
+        {
+            return Err(AppError::bad_request(
+                "policy.ukey_missing",
+                "启用前请先为本人登记在用的 UKEY（JSCZ-53），否则启用后将无法继续管理",
+            ));
+        }
         let json = serde_json::to_string(new).map_err(|_| AppError::internal())?;
         settings::put(&mut c, POLICY_KEY, &json, p.now_us()).await?;
         record(

@@ -84,6 +84,7 @@ pub async fn check(
             order("signed_on", "valid_to", "保密协议到期日期不能早于签订日期")?;
         }
         "asset_requisitions" => order("borrowed_on", "due_back", "应归还日期不能早于领用日期")?,
+        "ukeys" => check_ukey(c, spec, e).await?,
         "golive_plans" => {
             let t = yunwei_store::tickets::get(c, text(e, "ticket_id"))
                 .await?
@@ -134,6 +135,70 @@ pub async fn check(
     Ok(())
 }
 
+/// A UKEY goes to one administrator, who holds at most one in use; a
+/// serial is not in use twice (JSCZ-53).
+async fn check_ukey(c: &mut DbConn, spec: &Spec, e: &EntryRow) -> Result<(), AppError> {
+    use yunwei_domain::roles::Role;
+    let holder = text(e, "holder");
+    let user = yunwei_store::users::by_username(c, holder)
+        .await?
+        .ok_or_else(|| invalid("register.ukey_holder", format!("账号「{holder}」不存在")))?;
+    let admin = yunwei_store::users::grants_of(c, &user.id)
+        .await?
+        .iter()
+        .filter_map(|g| Role::parse(&g.role))
+        .any(|r| r.is_three_admin() || r == Role::VendorAdmin);
+    if !admin {
+        return Err(invalid(
+            "register.ukey_holder",
+            format!(
+                "「{}」不是管理员，UKEY 只发给系统、安全、审计管理员和第三方系统管理员",
+                user.display_name
+            ),
+        ));
+    }
+    let in_use = |field: &'static str, value: &str| {
+        vec![
+            (field, Val::Text(value.to_string())),
+            ("status", Val::Text("issued".into())),
+        ]
+    };
+    for (field, value, msg) in [
+        (
+            "serial",
+            text(e, "serial"),
+            "该 UKEY 已发给他人在用，请先登记归还或挂失",
+        ),
+        (
+            "holder",
+            holder,
+            "该管理员已有在用的 UKEY，请先登记归还或挂失",
+        ),
+    ] {
+        let others = store::find(c, spec, &in_use(field, value), 10).await?;
+        if others.iter().any(|o| o.id != e.id) {
+            return Err(AppError::conflict("register.ukey_in_use", msg));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `username` holds a UKEY in use (JSCZ-53).
+pub async fn holds_ukey(c: &mut DbConn, username: &str) -> Result<bool, AppError> {
+    let ukeys = spec_named("ukeys")?;
+    Ok(!store::find(
+        c,
+        ukeys,
+        &[
+            ("holder", Val::Text(username.to_string())),
+            ("status", Val::Text("issued".into())),
+        ],
+        1,
+    )
+    .await?
+    .is_empty())
+}
+
 /// Sets fields of `e` before a step is stored (the return date of an
 /// asset is the day it is returned).
 pub async fn before_step(
@@ -143,6 +208,10 @@ pub async fn before_step(
     step: &Step,
     e: &mut EntryRow,
 ) -> Result<(), AppError> {
+    if spec.key == "ukeys" && step.name == "return" {
+        e.values
+            .insert("returned_on", Val::Text(ymd(controls::today(p))));
+    }
     if spec.key == "asset_requisitions" && step.name == "return" {
         e.values
             .insert("returned_on", Val::Text(ymd(controls::today(p))));
@@ -481,6 +550,41 @@ pub async fn after_write(
             )
             .await?;
         }
+        ("ukeys", Change::Step(st)) if st.name == "report_lost" => {
+            // A loss opens the reissue: a new UKEY within three days.
+            let title = format!("{}（{}）", text(e, "serial"), text(e, "holder"));
+            controls::ensure_once(
+                c,
+                &subject(spec, e, "ukey_reissue", &title, "JSCZ-53"),
+                due_after(today + chrono::Duration::days(2)),
+                now,
+            )
+            .await?;
+        }
+        ("ukeys", Change::Created) => {
+            // A new UKEY answers the reissue of the holder's lost ones.
+            let lost = store::find(
+                c,
+                spec,
+                &[
+                    ("holder", e.get("holder").clone()),
+                    ("status", Val::Text("lost".into())),
+                ],
+                100,
+            )
+            .await?;
+            for old in lost {
+                controls::complete_open(
+                    c,
+                    (spec.key, &old.id),
+                    "ukey_reissue",
+                    |_| true,
+                    usize::MAX,
+                    (&done_ref, now),
+                )
+                .await?;
+            }
+        }
         ("staff_changes", Change::Step(st)) if st.name == "approve" => {
             apply_staff_change(c, e, now).await?;
         }
@@ -745,6 +849,9 @@ pub async fn flags(
                     out.push(format!("逾期未归还：应于 {} 归还（JSCZ-9）", ymd(back)));
                 }
             }
+        }
+        "ukeys" if text(e, "status") == "lost" => {
+            out.push("已挂失：持有人在补发前不能以管理员身份操作（JSCZ-53）".to_string());
         }
         "vendor_contracts" if date(e, "ends_on").is_some_and(|end| end < today) => {
             out.push("合同服务期已结束".to_string());

@@ -334,7 +334,7 @@ pub fn spec(key: &str) -> Option<&'static Spec> {
 
 // ---------------------------------------------------------------- specs
 
-use Action::{BusinessRead, RegisterApprove, RegisterEdit};
+use Action::{BusinessRead, RegisterApprove, RegisterEdit, RoleGrant, RoleView};
 
 const FREQUENCY: Choices = &[("daily", "每日"), ("weekly", "每周"), ("monthly", "每月")];
 const REVIEW: Choices = &[
@@ -611,6 +611,29 @@ const REQUISITION: &[Field] = &[
         .locked("requested"),
 ];
 
+/// Administrators' UKEYs (JSCZ-53): kept by the security administrator.
+const UKEY_STATUS: Choices = &[
+    ("issued", "在用"),
+    ("lost", "已挂失"),
+    ("returned", "已归还"),
+];
+const UKEY: &[Field] = &[
+    field("serial", "UKEY 序列号", Kind::Text(64)).req().list(),
+    field("holder", "持有人账号", Kind::Text(64))
+        .req()
+        .list()
+        .help("管理员的登录账号；一个 UKEY 只发给一名管理员"),
+    field("cert_fingerprint", "SM2 证书指纹", Kind::Text(128))
+        .help("证书的 SM3 指纹，用于登录时核验签名"),
+    field("issued_on", "发放日期", Kind::Date).req().list(),
+    field("returned_on", "归还日期", Kind::Date)
+        .list()
+        .locked(""),
+    field("status", "状态", Kind::Choice(UKEY_STATUS))
+        .list()
+        .locked("issued"),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -862,6 +885,32 @@ pub const SPECS: &[Spec] = &[
         fields: TRAINING,
         org_from: OrgFrom::Chosen,
         amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "ukeys",
+        label: "管理员 UKEY",
+        group: "安全管理",
+        source: "JSCZ-53",
+        title: "serial",
+        fields: UKEY,
+        org_from: OrgFrom::Chosen,
+        read: RoleView,
+        write: RoleGrant,
+        amendable: true,
+        amendable_in: &["issued"],
+        status: Some("status"),
+        steps: &[
+            step("report_lost", "挂失", &["issued"], "lost", RoleView, false),
+            step(
+                "return",
+                "登记归还",
+                &["issued"],
+                "returned",
+                RoleGrant,
+                false,
+            ),
+        ],
         ..RECORD
     },
     Spec {

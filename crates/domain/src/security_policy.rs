@@ -22,6 +22,10 @@ pub struct SecurityPolicy {
     pub audit_retention_days: u32,
     /// Longest lifetime of an integration API token.
     pub api_token_max_days: u32,
+    /// Administrators act as administrators only while they hold a UKEY in
+    /// use (`JSCZ-53`, 等保 L3 two factors).
+    #[serde(default)]
+    pub require_ukey_for_admins: bool,
 }
 
 impl Default for SecurityPolicy {
@@ -34,6 +38,7 @@ impl Default for SecurityPolicy {
             idle_timeout_minutes: 30,
             audit_retention_days: 365,
             api_token_max_days: 365,
+            require_ukey_for_admins: false,
         }
     }
 }

@@ -85,6 +85,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "grant_expiry",
         steps: grant_expiry,
     },
+    Migration {
+        version: 12,
+        name: "ukeys",
+        steps: ukeys,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1139,9 +1144,33 @@ pub const REGISTER_TABLES_V10: &[(&str, &[(&str, bool)])] = &[
     ),
 ];
 
-fn registers(b: Backend) -> Vec<Step> {
+/// The UKEY register (migration 12, JSCZ-53), frozen like
+/// [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V12: &[(&str, &[(&str, bool)])] = &[(
+    "ukeys",
+    &[
+        ("serial", false),
+        ("holder", false),
+        ("cert_fingerprint", false),
+        ("issued_on", false),
+        ("returned_on", false),
+        ("status", false),
+    ],
+)];
+
+fn ukeys(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V12);
+    steps.push(index("ix_ukeys_holder", "ukeys", &["holder", "status"]));
+    steps
+}
+
+type FrozenTables = [(&'static str, &'static [(&'static str, bool)])];
+
+/// One table per declarative register: the common columns, then the
+/// fields (ADR 0006).
+fn register_tables(b: Backend, tables: &FrozenTables) -> Vec<Step> {
     let mut steps = vec![];
-    for (name, cols) in REGISTER_TABLES_V10 {
+    for (name, cols) in tables {
         let name: &'static str = name;
         let mut t = Table::create();
         t.table(name)
@@ -1187,6 +1216,11 @@ fn registers(b: Backend) -> Vec<Step> {
             &["parent_id", "created_at"],
         ));
     }
+    steps
+}
+
+fn registers(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V10);
     steps.push(index(
         "ix_golive_plans_ticket",
         "golive_plans",

@@ -223,6 +223,7 @@ impl Layout {
             ("/maintenance", "维护记录", Some(Action::BusinessRead)),
             ("/inbox", "消息", Some(Action::BusinessRead)),
             ("/orgs", "组织机构", Some(Action::OrgView)),
+            ("/registers/ukeys", "UKEY", Some(Action::RoleView)),
             ("/users", "用户管理", Some(Action::UserView)),
             ("/sessions", "会话", None),
             ("/tokens", "接口令牌", None),
@@ -1294,6 +1295,8 @@ struct PolicyForm {
     #[serde(default)]
     api_token_max_days: String,
     #[serde(default)]
+    require_ukey_for_admins: Option<String>,
+    #[serde(default)]
     reason: String,
 }
 
@@ -1313,6 +1316,7 @@ async fn policy_submit(
         idle_timeout_minutes: n(&f.idle_timeout_minutes),
         audit_retention_days: n(&f.audit_retention_days),
         api_token_max_days: n(&f.api_token_max_days),
+        require_ukey_for_admins: f.require_ukey_for_admins.is_some(),
     };
     match policy::set(&s.platform, &ctx, &u.principal, &p, &f.reason).await {
         Ok(()) => policy_view(&s, &u, None, Some("安全策略已保存".into()), None).await,

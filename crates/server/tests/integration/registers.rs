@@ -988,7 +988,29 @@ async fn registers_permission_matrix() {
     let training = |org: &str| json!({"org_id": org, "values": {"held_on": "2026-03-01", "topic": "等保培训", "kind": "security", "hours": 2, "participants": "全体"}});
     let in_nanjing = id(&create(&app, &lead, "trainings", training(&nanjing)).await);
     let in_vendor = id(&create(&app, &lead, "trainings", training(&vendor_org)).await);
-    // (actor, reads nanjing's, reads vendor's, files in nanjing, files in vendor org, approves)
+    // Nanjing's technical archive and inspection plan (ADR 0005 registers).
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/archives?title=%E7%BD%91%E7%BB%9C%E5%9B%BE&kind=network_diagram&org_id={nanjing}&filename=net.txt"
+        ))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {lead}"))
+        .body(axum::body::Body::from("核心交换机—防火墙"))
+        .unwrap();
+    let r = app.request(req).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = r.json();
+    let doc_id = id(&doc);
+    let version_id = doc["versions"][0]["id"].as_str().unwrap().to_string();
+    let plan_body = |org: &str| json!({"name": "机房巡检", "kind": "inspection", "recurrence": "weekly", "checklist": ["温湿度", "UPS"], "org_id": org});
+    let r = app
+        .post_json("/api/v1/inspection-plans", Some(&lead), plan_body(&nanjing))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let plan_id = r.json()["plan"]["id"].as_str().unwrap().to_string();
+    // (actor, reads nanjing's, reads vendor's, files in nanjing, files in
+    // vendor org, approves); the archive and the inspection plan follow the
+    // first and third columns, downloading an archive the third.
     let expected = [
         ("demo_director", true, true, true, true, true),
         ("demo_deputy", true, true, true, true, true),
@@ -1045,6 +1067,32 @@ async fn registers_permission_matrix() {
         let want = (read_nj, read_v, file_nj, file_v, approve);
         if got != want {
             failures.push(format!("{actor}: got {got:?}, want {want:?}"));
+        }
+        let others = (
+            ok(&app
+                .get(&format!("/api/v1/archives/{doc_id}"), Some(&token))
+                .await),
+            ok(&app
+                .get(
+                    &format!("/api/v1/archive-versions/{version_id}/download"),
+                    Some(&token),
+                )
+                .await),
+            ok(&app
+                .get(&format!("/api/v1/inspection-plans/{plan_id}"), Some(&token))
+                .await),
+            ok(&app
+                .post_json(
+                    "/api/v1/inspection-plans",
+                    Some(&token),
+                    plan_body(&nanjing),
+                )
+                .await),
+        );
+        if others != (read_nj, file_nj, read_nj, file_nj) {
+            failures.push(format!(
+                "{actor}: archive read/download, plan read/create got {others:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
@@ -1253,11 +1301,15 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
 #[tokio::test]
 async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
-    use yunwei_store::migrate::REGISTER_TABLES_V10;
-    assert_eq!(SPECS.len(), REGISTER_TABLES_V10.len());
+    use yunwei_store::migrate::{REGISTER_TABLES_V10, REGISTER_TABLES_V12};
+    let tables: Vec<_> = REGISTER_TABLES_V10
+        .iter()
+        .chain(REGISTER_TABLES_V12)
+        .collect();
+    assert_eq!(SPECS.len(), tables.len());
     let app = TestApp::new().await;
     for s in SPECS {
-        let (_, cols) = REGISTER_TABLES_V10
+        let (_, cols) = tables
             .iter()
             .find(|(t, _)| *t == s.key)
             .unwrap_or_else(|| panic!("no table for {}", s.key));
@@ -1278,5 +1330,100 @@ async fn register_specs_match_the_migrated_tables() {
             .unwrap();
         assert!(rows.is_empty(), "{}", s.key);
     }
+    app.cleanup().await;
+}
+
+/// JSCZ-53: each UKEY goes to one administrator; where the installation
+/// requires UKEYs, an administrator whose UKEY was reported lost cannot act
+/// as administrator until a new one is issued.
+#[tokio::test]
+async fn jscz_53_administrator_whose_ukey_is_reported_lost_cannot_act_as_administrator() {
+    let app = TestApp::new().await;
+    let sec = app.login("secadmin").await;
+    let sys = app.login("sysadmin").await;
+    let root = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
+    };
+    let ukey = |serial: &str, holder: &str| json!({"org_id": root, "values": {"serial": serial, "holder": holder, "issued_on": "2026-03-02", "cert_fingerprint": format!("sm3:{serial}")}});
+    // Requiring UKEYs is refused while the security admin holds none.
+    let policy = |require: bool| {
+        json!({
+            "password_min_length": 8, "password_history": 5, "lockout_threshold": 5,
+            "lockout_minutes": 30, "idle_timeout_minutes": 30, "audit_retention_days": 365,
+            "api_token_max_days": 365, "require_ukey_for_admins": require, "reason": "等保三级双因素"
+        })
+    };
+    let r = app
+        .put_json("/api/v1/security-policy", Some(&sec), policy(true))
+        .await;
+    assert_eq!(code(&r), "policy.ukey_missing", "{}", r.text());
+    // Only administrators get UKEYs, one each, a serial once.
+    let r = app
+        .post_json(
+            "/api/v1/registers/ukeys",
+            Some(&sec),
+            ukey("UK-001", "demo_lead"),
+        )
+        .await;
+    assert_eq!(code(&r), "register.ukey_holder", "{}", r.text());
+    create(&app, &sec, "ukeys", ukey("UK-001", "secadmin")).await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/ukeys",
+            Some(&sec),
+            ukey("UK-001", "sysadmin"),
+        )
+        .await;
+    assert_eq!(code(&r), "register.ukey_in_use");
+    let sys_key = id(&create(&app, &sec, "ukeys", ukey("UK-002", "sysadmin")).await);
+    let r = app
+        .post_json(
+            "/api/v1/registers/ukeys",
+            Some(&sec),
+            ukey("UK-003", "sysadmin"),
+        )
+        .await;
+    assert_eq!(code(&r), "register.ukey_in_use");
+    // Business users do not see the register.
+    let lead = app.login("demo_lead").await;
+    assert_eq!(
+        app.get("/api/v1/registers/ukeys", Some(&lead)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .put_json("/api/v1/security-policy", Some(&sec), policy(true))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert_eq!(
+        app.get("/api/v1/users", Some(&sys)).await.status,
+        StatusCode::OK
+    );
+    // The system administrator reports the key lost: no longer an
+    // administrator, at once.
+    let r = step(&app, &sys, "ukeys", &sys_key, "report_lost").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "lost");
+    assert!(r.json()["flags"][0].as_str().unwrap().contains("已挂失"));
+    assert_eq!(
+        app.get("/api/v1/users", Some(&sys)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let d = detail(&app, &sec, "ukeys", &sys_key).await;
+    assert_eq!(d["controls"][0]["kind"], "ukey_reissue");
+    assert!(d["controls"][0]["done_at"].is_null());
+    // A new UKEY is issued: administrator again, the reissue answered.
+    create(&app, &sec, "ukeys", ukey("UK-004", "sysadmin")).await;
+    assert_eq!(
+        app.get("/api/v1/users", Some(&sys)).await.status,
+        StatusCode::OK
+    );
+    let d = detail(&app, &sec, "ukeys", &sys_key).await;
+    assert!(!d["controls"][0]["done_at"].is_null());
+    // Without the requirement a lost key does not matter.
+    let r = app
+        .put_json("/api/v1/security-policy", Some(&sec), policy(false))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
     app.cleanup().await;
 }
