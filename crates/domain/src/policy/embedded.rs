@@ -37,6 +37,8 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("jscz", "service_request.toml"),
             pack_file!("jscz", "requirement.toml"),
             pack_file!("jscz", "release.toml"),
+            pack_file!("jscz", "software_install.toml"),
+            pack_file!("jscz", "data_export.toml"),
         ],
     },
     EmbeddedPack {

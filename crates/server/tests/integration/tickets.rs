@@ -491,3 +491,157 @@ async fn demo_tickets_cover_every_process_in_varied_states() {
     }
     app.cleanup().await;
 }
+
+async fn open_ticket(
+    app: &TestApp,
+    token: &str,
+    process: &str,
+    title: &str,
+    fields: Value,
+) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(token),
+            json!({"pack": "jscz", "process": process, "title": title, "fields": fields}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn vote(app: &TestApp, token: &str, id: &str, approval: &str, approve: bool) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/votes"),
+        Some(token),
+        json!({"approval": approval, "approve": approve, "comment": "意见"}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn jscz_39_software_installation_needs_the_project_leads_approval() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let hw = app.login("demo_hwops").await;
+    let id = open_ticket(
+        &app,
+        &vendor,
+        "software_install",
+        "应用服务器安装监控代理",
+        json!({"server": "SRV-APP-01", "software": "Zabbix Agent 6.0"}),
+    )
+    .await;
+    // Licence and purpose first.
+    let r = act(&app, &vendor, &id, "submit", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_field", "{}", r.text());
+    act_ok(
+        &app,
+        &vendor,
+        &id,
+        "submit",
+        json!({"licence": "开源 GPLv2，官方发行包", "purpose": "性能监控"}),
+    )
+    .await;
+    // Installing before the approval is refused; only the project lead approves.
+    let r = act(
+        &app,
+        &vendor,
+        &id,
+        "record_installation",
+        json!({"install_record": "x"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.wrong_state", "{}", r.text());
+    let r = vote(&app, &hw, &id, "lead_approval", true).await;
+    assert_eq!(code(&r), "policy.not_your_step", "{}", r.text());
+    let r = vote(&app, &lead, &id, "lead_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    let done = act_ok(
+        &app,
+        &vendor,
+        &id,
+        "record_installation",
+        json!({"install_record": "3月2日 郑海峰 安装至 /opt/zabbix"}),
+    )
+    .await;
+    assert_eq!(done["state"], "installed");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_54_data_export_to_a_third_party_needs_the_level_heads_approval() {
+    let app = TestApp::new().await;
+    let soft = app.login("demo_soft").await;
+    let lead = app.login("demo_lead").await;
+    let director = app.login("demo_director").await;
+    let fields = |recipient_type: &str| {
+        json!({
+            "system": "预算管理一体化系统",
+            "data_scope": "2026年省级部门预算支出明细",
+            "purpose": "审计署专项审计",
+            "recipient_type": recipient_type,
+            "recipient": "审计署南京特派办 王某",
+            "transfer": "encrypted_media"
+        })
+    };
+    // Within the division: the division head alone.
+    let own = open_ticket(
+        &app,
+        &soft,
+        "data_export",
+        "预算数据导出",
+        fields("own_division"),
+    )
+    .await;
+    act_ok(&app, &soft, &own, "submit", json!({})).await;
+    let r = vote(&app, &lead, &own, "section_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    // A third party: the division head, then the head of this level, in order.
+    let third = open_ticket(
+        &app,
+        &soft,
+        "data_export",
+        "审计数据提供",
+        fields("third_party"),
+    )
+    .await;
+    act_ok(&app, &soft, &third, "submit", json!({})).await;
+    let r = vote(&app, &director, &third, "third_party_approval", true).await;
+    assert_eq!(code(&r), "policy.not_your_step", "{}", r.text());
+    let r = vote(&app, &lead, &third, "third_party_approval", true).await;
+    assert_eq!(r.json()["state"], "requested", "{}", r.text());
+    let r = act(
+        &app,
+        &soft,
+        &third,
+        "record_export",
+        json!({"export_record": "x"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.wrong_state");
+    let r = vote(&app, &director, &third, "third_party_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    let done = act_ok(
+        &app,
+        &soft,
+        &third,
+        "record_export",
+        json!({"export_record": "3月2日导出 1 个加密文件，12,000 行，当面交接"}),
+    )
+    .await;
+    assert_eq!(done["state"], "exported");
+    // Internet transfer is not a choice at all (JSCZ-56).
+    let mut bad = fields("third_party");
+    bad["transfer"] = json!("wechat");
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&soft),
+            json!({"pack": "jscz", "process": "data_export", "title": "x", "fields": bad}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    app.cleanup().await;
+}
