@@ -1193,3 +1193,34 @@ pub async fn golive_plans_of(
         .map(|e| (e.id.clone(), crate::registers::title_of(plans, e)))
         .collect())
 }
+
+/// A person left (JSCZ-51): their vendor staff entries (by platform
+/// account) go off site. Returns how many entries changed.
+pub async fn staff_departed(c: &mut DbConn, username: &str, now: i64) -> Result<usize, AppError> {
+    let staff = spec_named("vendor_staff")?;
+    let rows = store::find(
+        c,
+        staff,
+        &[("username", Val::Text(username.to_string()))],
+        100,
+    )
+    .await?;
+    let mut n = 0;
+    for e in rows {
+        if text(&e, "presence") != "off_site" || text(&e, "post") != "engineer" {
+            set_values(
+                c,
+                staff,
+                &e.id,
+                &[
+                    ("presence", Val::Text("off_site".into())),
+                    ("post", Val::Text("engineer".into())),
+                ],
+                now,
+            )
+            .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -344,6 +344,127 @@ pub async fn set_enabled(
     })
 }
 
+/// What a departure closed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Departure {
+    pub user: UserView,
+    /// Role grants removed.
+    pub grants_removed: usize,
+    /// API tokens revoked.
+    pub tokens_revoked: usize,
+    /// Vendor staff entries marked off site.
+    pub staff_entries: usize,
+    /// Where the audit trail of the person is reviewed.
+    pub review_link: String,
+}
+
+/// Registers that a person left (JSCZ-51, JSCZ-47): in one transaction the
+/// account is disabled, its sessions end, its API tokens are revoked, every
+/// role grant it holds is removed, its vendor staff entries go off site,
+/// and the audit administrators and directors covering its organisation
+/// are asked to review what it did (its audit trail, linked). Needs
+/// `UserDisable` (the system administrator); the grants go as a
+/// consequence, each audited.
+pub async fn register_departure(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<Departure, AppError> {
+    let reason = require_reason(reason)?;
+    if id == pr.user_id {
+        return Err(AppError::bad_request(
+            "user.self_departure",
+            "不能为自己登记离岗",
+        ));
+    }
+    in_tx!(p.db, |c| {
+        let u = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
+        let now = p.now_us();
+        store::set_status(&mut c, &u.id, "disabled", now).await?;
+        sessions::end_all_of(&mut c, &u.id, now, "departure").await?;
+        let mut tokens_revoked = 0;
+        for t in sessions::tokens_of(&mut c, &u.id).await? {
+            if sessions::revoke_token(&mut c, &t.id, &u.id, now).await? {
+                tokens_revoked += 1;
+            }
+        }
+        let grants = store::grants_of(&mut c, &u.id).await?;
+        for g in &grants {
+            store::delete_grant(&mut c, &g.id).await?;
+            record(
+                p,
+                &mut c,
+                ctx,
+                Actor::System {
+                    org_path: &u.org_path,
+                },
+                Event::success("role.revoke", "user", &u.id)
+                    .before(format!("{} 范围={}", g.role, g.scope_path))
+                    .reason(format!("人员离岗：{reason}")),
+            )
+            .await?;
+        }
+        let staff_entries = crate::register_rules::staff_departed(&mut c, &u.username, now).await?;
+        let since = u.created_at;
+        let review_link = format!(
+            "/audit?actor={}&from={}",
+            u.username,
+            crate::export::fmt_us(since).get(..10).unwrap_or("")
+        );
+        let roles = [
+            yunwei_domain::roles::Role::AudAdmin.as_str().to_string(),
+            yunwei_domain::roles::Role::Director.as_str().to_string(),
+        ];
+        let to = store::holders_covering(&mut c, &roles, &u.org_path).await?;
+        let title = format!("人员离岗安全审查：{}（{}）", u.display_name, u.username);
+        let body = format!(
+            "账号已停用，已收回 {} 项授权、{} 个接口令牌。请审查其任职期间的操作记录：{review_link}（JSCZ-51）。离岗原因：{reason}",
+            grants.len(),
+            tokens_revoked
+        );
+        crate::notify::notify(
+            &mut c,
+            &to,
+            &crate::notify::Notice {
+                user_id: "",
+                ticket_id: None,
+                kind: "departure_review",
+                title: &title,
+                body: &body,
+                at_us: now,
+            },
+        )
+        .await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success("user.departure", "user", &u.id)
+                .before(u.status.clone())
+                .after(format!(
+                    "停用账号，收回 {} 项授权、{} 个接口令牌，{} 条厂商人员记录离场",
+                    grants.len(),
+                    tokens_revoked,
+                    staff_entries
+                ))
+                .reason(reason.clone()),
+        )
+        .await?;
+        let mut u = u;
+        u.status = "disabled".into();
+        Ok(Departure {
+            user: UserView::from_row(&u, now),
+            grants_removed: grants.len(),
+            tokens_revoked,
+            staff_entries,
+            review_link,
+        })
+    })
+}
+
 /// Sets a generated password that must be changed at next login, ends the
 /// user's sessions and clears any lockout; returns the new password once.
 pub async fn reset_password(

@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(get_user).put(update_user))
         .route("/api/v1/users/{id}/disable", post(disable_user))
         .route("/api/v1/users/{id}/enable", post(enable_user))
+        .route("/api/v1/users/{id}/departure", post(user_departure))
         .route("/api/v1/users/{id}/reset-password", post(reset_password))
         .route("/api/v1/users/{id}/roles", get(user_roles))
         .route("/api/v1/roles", get(role_catalog))
@@ -487,6 +488,18 @@ async fn disable_user(
 ) -> ApiResult {
     Ok(Json(json!(
         users::set_enabled(&s.platform, &ctx, &pr, &id, false, &b.reason).await?
+    )))
+}
+
+async fn user_departure(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult {
+    Ok(Json(json!(
+        users::register_departure(&s.platform, &ctx, &pr, &id, &b.reason).await?
     )))
 }
 

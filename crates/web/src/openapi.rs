@@ -137,6 +137,13 @@ pub const OPERATIONS: &[Op] = &[
     ),
     (
         HttpMethod::Post,
+        "/api/v1/users/{id}/departure",
+        "用户管理",
+        "登记人员离岗（须填原因）：停用账号、结束会话、吊销接口令牌、收回全部授权、厂商人员记录离场，并通知审计管理员和中心主任审查其操作记录（JSCZ-51）",
+        &["reason"],
+    ),
+    (
+        HttpMethod::Post,
         "/api/v1/users/{id}/enable",
         "用户",
         "启用账号并解除锁定（须填原因）",

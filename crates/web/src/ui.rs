@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/edit", post(user_edit))
         .route("/users/{id}/disable", post(user_disable))
         .route("/users/{id}/enable", post(user_enable))
+        .route("/users/{id}/departure", post(user_departure))
         .route("/users/{id}/reset-password", post(user_reset))
         .route("/users/{id}/roles", post(role_grant))
         .route("/users/{id}/roles/{gid}/revoke", post(role_revoke))
@@ -986,6 +987,25 @@ async fn user_disable(
     let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, false, &f.reason)
         .await
         .map(|_| "账号已停用".into());
+    after_user_action(&s, &u, &id, r).await
+}
+
+async fn user_departure(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ReasonForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    let r = users::register_departure(&s.platform, &ctx, &u.principal, &id, &f.reason)
+        .await
+        .map(|d| {
+            format!(
+                "已登记离岗：账号已停用，收回 {} 项授权、{} 个接口令牌，已通知审计管理员审查",
+                d.grants_removed, d.tokens_revoked
+            )
+        });
     after_user_action(&s, &u, &id, r).await
 }
 

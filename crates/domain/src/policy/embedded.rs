@@ -115,7 +115,9 @@ mod tests {
                 "incident",
                 "service_request",
                 "requirement",
-                "release"
+                "release",
+                "software_install",
+                "data_export"
             ]
         );
         let eeds = pack("eeds").expect("eeds");

@@ -1246,3 +1246,178 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
     drop(c);
     app.cleanup().await;
 }
+
+/// JSCZ-51 / JSCZ-47: a departure closes every account, session, token and
+/// grant of the person, sends their vendor staff entries off site, and
+/// asks the audit administrators to review their trail.
+#[tokio::test]
+async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let sec = app.login("secadmin").await;
+    let vendor = app.login("demo_vendor").await;
+    let vendor_id = user_id(&app, "demo_vendor").await;
+    // An API token, a second grant with an end, and a staff entry.
+    let r = app
+        .post_json(
+            "/api/v1/tokens",
+            Some(&vendor),
+            json!({"name": "巡检脚本", "days": 30}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let api_token = r.json()["token"].as_str().unwrap().to_string();
+    let nanjing = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "南京市财政局")
+            .unwrap()
+            .id
+    };
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            json!({"user_id": vendor_id, "role": "vendor_engineer", "scope_org_id": nanjing, "reason": "驻场", "valid_until": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let vendor_org = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::users::by_username(&mut c, "demo_vendor")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+    };
+    let lead = app.login("demo_lead").await;
+    let center = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "信息中心")
+            .unwrap()
+            .id
+    };
+    let staff = app
+        .post_json(
+            "/api/v1/registers/vendor_staff",
+            Some(&vendor),
+            json!({"org_id": vendor_org, "values": {"name": "郑海峰", "client_org_id": center, "username": "demo_vendor"}}),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED, "{}", staff.text());
+    let staff_id = staff.json()["id"].as_str().unwrap().to_string();
+    let change = app
+        .post_json(
+            "/api/v1/registers/staff_changes",
+            Some(&vendor),
+            json!({"org_id": center, "values": {"vendor_org_id": vendor_org, "change_kind": "onsite_in", "joining_id": staff_id, "reason": "进场"}}),
+        )
+        .await;
+    let cid = change.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/staff_changes/{cid}/steps/approve"),
+            Some(&lead),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // Only the system administrator registers it, with a reason.
+    let r = app
+        .post_json(
+            &format!("/api/v1/users/{vendor_id}/departure"),
+            Some(&lead),
+            json!({"reason": "合同到期离场"}),
+        )
+        .await;
+    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND);
+    let r = app
+        .post_json(
+            &format!("/api/v1/users/{vendor_id}/departure"),
+            Some(&sys),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(code(&r), "audit.reason_required");
+    let r = app
+        .post_json(
+            &format!("/api/v1/users/{vendor_id}/departure"),
+            Some(&sys),
+            json!({"reason": "合同到期离场"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = r.json();
+    assert_eq!(d["grants_removed"], 2, "{d}");
+    assert_eq!(d["tokens_revoked"], 1);
+    assert_eq!(d["staff_entries"], 1);
+    assert_eq!(d["user"]["status"], "disabled");
+
+    // Nothing of the person works any more.
+    for t in [&vendor, &api_token] {
+        let r = app.get("/api/v1/me", Some(t)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    }
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "demo_vendor", "password": TestApp::NEW_PASSWORD}),
+        )
+        .await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    let mut c = app.platform.db.read().await.unwrap();
+    assert!(yunwei_store::users::grants_of(&mut c, &vendor_id)
+        .await
+        .unwrap()
+        .is_empty());
+    let entry = app
+        .get(
+            &format!("/api/v1/registers/vendor_staff/{staff_id}"),
+            Some(&lead),
+        )
+        .await
+        .json();
+    let presence = entry["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "presence")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(presence, "off_site");
+    // The audit administrators are asked to review the trail.
+    let aud = yunwei_store::users::by_username(&mut c, "audadmin")
+        .await
+        .unwrap()
+        .unwrap();
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &aud.id, 20)
+        .await
+        .unwrap();
+    assert!(notices
+        .iter()
+        .any(|n| n.kind == "departure_review" && n.body.contains("/audit?actor=demo_vendor")));
+    let recs = yunwei_store::audit::search(
+        &mut c,
+        &yunwei_store::Scope::system(),
+        &yunwei_store::audit::AuditFilter {
+            action: Some("user.departure".into()),
+            ..Default::default()
+        },
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].reason, "合同到期离场");
+    drop(c);
+    app.cleanup().await;
+}
