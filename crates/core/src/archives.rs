@@ -376,19 +376,16 @@ pub async fn export(
         ],
         &data,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("archives.export", "archive", "")
-                .after(format!("导出 {} 份技术资料", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "archives.export",
+        "archive",
+        format!("导出 {} 份技术资料", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

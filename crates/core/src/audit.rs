@@ -223,19 +223,16 @@ pub async fn export(
     }
     rows.truncate(EXPORT_LIMIT as usize);
     let bytes = crate::export::audit_xlsx(&rows, &pr.display_name, p.clock.now())?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("audit.export", "audit_log", "")
-                .after(format!("导出 {} 条审计记录", rows.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "audit.export",
+        "audit_log",
+        format!("导出 {} 条审计记录", rows.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

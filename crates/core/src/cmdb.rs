@@ -1156,19 +1156,16 @@ pub async fn export(
     let headers: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
     let bytes =
         crate::export::table_xlsx("配置项", &pr.display_name, p.clock.now(), &headers, &data)?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("cmdb.export", "ci", "")
-                .after(format!("导出 {} 个配置项", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "cmdb.export",
+        "ci",
+        format!("导出 {} 个配置项", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

@@ -604,18 +604,15 @@ pub async fn export(
         ],
         &data,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("controls.export", "control", "")
-                .after(format!("导出 {} 项到期事项", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "controls.export",
+        "control",
+        format!("导出 {} 项到期事项", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }

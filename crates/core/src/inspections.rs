@@ -1254,19 +1254,16 @@ pub async fn export_plans(
         ],
         &data,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("inspection.export", SUBJECT, "")
-                .after(format!("导出 {} 个巡检与维护计划", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "inspection.export",
+        SUBJECT,
+        format!("导出 {} 个巡检与维护计划", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 
@@ -1747,18 +1744,15 @@ pub async fn export_maintenance(
         ],
         &data,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("maintenance.export", "maintenance_record", "")
-                .after(format!("导出 {} 条维护记录", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "maintenance.export",
+        "maintenance_record",
+        format!("导出 {} 条维护记录", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }

@@ -1014,19 +1014,16 @@ pub async fn export(
     headers.extend(["提示", "登记时间"]);
     let bytes =
         crate::export::table_xlsx(spec.label, &pr.display_name, p.clock.now(), &headers, &data)?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("register.export", spec.key, "")
-                .after(format!("导出 {} 条{}", data.len(), spec.label))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "register.export",
+        spec.key,
+        format!("导出 {} 条{}", data.len(), spec.label),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

@@ -1689,19 +1689,16 @@ pub async fn export(
         ],
         &data,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("ticket.export", "ticket", "")
-                .after(format!("导出 {} 张工单", data.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "ticket.export",
+        "ticket",
+        format!("导出 {} 张工单", data.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

@@ -582,19 +582,16 @@ pub async fn export(
         &["用户名", "姓名", "机构路径", "状态", "电话", "身份证号"],
         &rows,
     )?;
-    in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("user.export", "user", "")
-                .after(format!("导出 {} 个用户", rows.len()))
-                .reason(reason.clone()),
-        )
-        .await?;
-        Ok(())
-    })?;
+    crate::export::audit_export(
+        p,
+        ctx,
+        pr,
+        "user.export",
+        "user",
+        format!("导出 {} 个用户", rows.len()),
+        &reason,
+    )
+    .await?;
     Ok(bytes)
 }
 

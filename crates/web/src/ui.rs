@@ -278,6 +278,14 @@ fn render(t: &impl Template) -> Page {
     }
 }
 
+/// A page shown again with the error that refused the form; the status
+/// says what happened.
+fn refused(page: Page, e: &AppError) -> Page {
+    let mut r = page?;
+    *r.status_mut() = crate::error::status_of(e.kind);
+    Ok(r)
+}
+
 fn ui<T>(r: Result<T, AppError>) -> Result<T, WebError> {
     r.map_err(WebError::ui)
 }

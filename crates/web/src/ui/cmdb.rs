@@ -19,8 +19,8 @@ use yunwei_domain::AppError;
 use yunwei_store::cmdb::CiRow;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::{status_of, WebError};
+use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -46,14 +46,6 @@ fn editor(u: &UiUser) -> Result<(), WebError> {
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
         .map_err(WebError::ui)
-}
-
-/// A page shown again with the error that refused the form; the status
-/// says what happened.
-fn refused(page: Page, e: &AppError) -> Page {
-    let mut r = page?;
-    *r.status_mut() = status_of(e.kind);
-    Ok(r)
 }
 
 fn with_error(page: Page, error: Option<&AppError>) -> Page {

@@ -23,8 +23,8 @@ use yunwei_domain::AppError;
 use yunwei_store::inspections::PlanRow;
 
 use super::controls::{business, org_options};
-use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::{status_of, WebError};
+use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -49,13 +49,6 @@ fn fmt_time(us: i64) -> String {
                 .to_string()
         })
         .unwrap_or_default()
-}
-
-/// The page shown again with the error that refused the form.
-fn refused(page: Page, e: &AppError) -> Page {
-    let mut r = page?;
-    *r.status_mut() = status_of(e.kind);
-    Ok(r)
 }
 
 fn kind_options() -> Vec<(String, String)> {

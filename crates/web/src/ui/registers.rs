@@ -18,8 +18,8 @@ use yunwei_core::registers::{
 use yunwei_domain::register::{self as spec, Kind, Spec};
 use yunwei_domain::AppError;
 
-use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::{status_of, WebError};
+use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -34,12 +34,6 @@ fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
             (v, l, sel)
         })
         .collect()
-}
-
-fn refused(page: Page, e: &AppError) -> Page {
-    let mut r = page?;
-    *r.status_mut() = status_of(e.kind);
-    Ok(r)
 }
 
 fn spec_of(key: &str) -> Result<&'static Spec, WebError> {

@@ -20,9 +20,9 @@ use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
+use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
 use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
-use crate::error::{status_of, WebError};
+use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -41,14 +41,6 @@ fn business(u: &UiUser) -> Result<(), WebError> {
             "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
         )))
     }
-}
-
-/// A page shown again with the error that refused the form; the status
-/// says what happened.
-fn refused(page: Page, e: &AppError) -> Page {
-    let mut r = page?;
-    *r.status_mut() = status_of(e.kind);
-    Ok(r)
 }
 
 fn fmt_min(us: i64) -> String {
