@@ -85,6 +85,19 @@ pub async fn check(
         }
         "asset_requisitions" => order("borrowed_on", "due_back", "应归还日期不能早于领用日期")?,
         "ukeys" => check_ukey(c, spec, e).await?,
+        "db_access" => {
+            order("valid_from", "valid_to", "截止日期不能早于生效日期")?;
+            let staff = spec_named("vendor_staff")?;
+            let person = store::get(c, staff, text(e, "staff_id"))
+                .await?
+                .ok_or_else(AppError::internal)?;
+            if person.org_id != text(e, "vendor_org_id") {
+                return Err(invalid(
+                    "register.staff_vendor",
+                    format!("「{}」不是该服务厂商的人员", text(&person, "name")),
+                ));
+            }
+        }
         "golive_plans" => {
             let t = yunwei_store::tickets::get(c, text(e, "ticket_id"))
                 .await?
@@ -203,11 +216,28 @@ pub async fn holds_ukey(c: &mut DbConn, username: &str) -> Result<bool, AppError
 /// asset is the day it is returned).
 pub async fn before_step(
     p: &Platform,
-    _c: &mut DbConn,
+    c: &mut DbConn,
     spec: &Spec,
     step: &Step,
     e: &mut EntryRow,
 ) -> Result<(), AppError> {
+    // Access only for an engineer named in an NDA in force (JSCZ-36).
+    if spec.key == "db_access" && step.name == "grant" {
+        let staff = text(e, "staff_id").to_string();
+        let (valid, latest) = nda_of(c, &staff, controls::today(p)).await?;
+        if !valid {
+            return Err(AppError::conflict(
+                "register.nda_required",
+                match latest {
+                    Some(d) => format!(
+                        "该运维人员的保密协议已于 {} 到期，不能授权访问数据库（JSCZ-36）",
+                        ymd(d)
+                    ),
+                    None => "该运维人员没有签订保密协议，不能授权访问数据库（JSCZ-36）".to_string(),
+                },
+            ));
+        }
+    }
     if spec.key == "ukeys" && step.name == "return" {
         e.values
             .insert("returned_on", Val::Text(ymd(controls::today(p))));
@@ -848,6 +878,15 @@ pub async fn flags(
                 if today > back {
                     out.push(format!("逾期未归还：应于 {} 归还（JSCZ-9）", ymd(back)));
                 }
+            }
+        }
+        "db_access" if text(e, "status") == "granted" => {
+            if date(e, "valid_to").is_some_and(|end| end < today) {
+                out.push("授权已到期，请收回并确认堡垒机账号已删除".to_string());
+            }
+            let (valid, _) = nda_of(c, text(e, "staff_id"), today).await?;
+            if !valid {
+                out.push("保密协议已失效，数据库访问暂停（JSCZ-36）".to_string());
             }
         }
         "ukeys" if text(e, "status") == "lost" => {

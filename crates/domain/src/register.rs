@@ -634,6 +634,41 @@ const UKEY: &[Field] = &[
         .locked("issued"),
 ];
 
+/// Database access of a vendor's engineer (JSCZ-32, JSCZ-36): granted per
+/// finance region by the local finance department, only to an engineer
+/// named in a valid NDA, only through the bastion host; query and
+/// maintenance rights, never writes (those go through a major data
+/// change, JSCZ-33).
+const DB_RIGHTS: Choices = &[("query", "查询"), ("maintain", "运维（配置、备份、恢复）")];
+const DB_ACCESS_STATUS: Choices = &[
+    ("requested", "待授权"),
+    ("granted", "已授权"),
+    ("rejected", "未授权"),
+    ("revoked", "已收回"),
+];
+const DB_ACCESS: &[Field] = &[
+    field("staff_id", "运维人员", Kind::Entry("vendor_staff"))
+        .req()
+        .list(),
+    field("vendor_org_id", "服务厂商", Kind::Org).req(),
+    field("database", "数据库（配置项编号）", Kind::Ci)
+        .req()
+        .list(),
+    field("bastion", "堡垒机（配置项编号）", Kind::Ci)
+        .req()
+        .list()
+        .help("运维人员必须通过省厅下发的堡垒机访问（JSCZ-36）"),
+    field("rights", "权限", Kind::Choice(DB_RIGHTS))
+        .req()
+        .list(),
+    field("purpose", "访问事由", Kind::LongText(2000)).req(),
+    field("valid_from", "生效日期", Kind::Date).req(),
+    field("valid_to", "截止日期", Kind::Date).req().list(),
+    field("status", "状态", Kind::Choice(DB_ACCESS_STATUS))
+        .list()
+        .locked("requested"),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -908,6 +943,44 @@ pub const SPECS: &[Spec] = &[
                 &["issued"],
                 "returned",
                 RoleGrant,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "db_access",
+        label: "数据库访问授权",
+        group: "安全管理",
+        source: "JSCZ-32 JSCZ-36",
+        title: "rights",
+        fields: DB_ACCESS,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        status: Some("status"),
+        steps: &[
+            step(
+                "grant",
+                "财政部门授权",
+                &["requested"],
+                "granted",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "reject",
+                "不予授权",
+                &["requested"],
+                "rejected",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "revoke",
+                "收回授权",
+                &["granted"],
+                "revoked",
+                RegisterApprove,
                 false,
             ),
         ],

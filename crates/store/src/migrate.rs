@@ -90,6 +90,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ukeys",
         steps: ukeys,
     },
+    Migration {
+        version: 13,
+        name: "db_access",
+        steps: db_access,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1157,6 +1162,27 @@ pub const REGISTER_TABLES_V12: &[(&str, &[(&str, bool)])] = &[(
         ("status", false),
     ],
 )];
+
+/// Database access grants (migration 13, JSCZ-36), frozen like
+/// [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V13: &[(&str, &[(&str, bool)])] = &[(
+    "db_access",
+    &[
+        ("staff_id", false),
+        ("vendor_org_id", false),
+        ("database", false),
+        ("bastion", false),
+        ("rights", false),
+        ("purpose", false),
+        ("valid_from", false),
+        ("valid_to", false),
+        ("status", false),
+    ],
+)];
+
+fn db_access(b: Backend) -> Vec<Step> {
+    register_tables(b, REGISTER_TABLES_V13)
+}
 
 fn ukeys(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V12);

@@ -1301,10 +1301,11 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
 #[tokio::test]
 async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
-    use yunwei_store::migrate::{REGISTER_TABLES_V10, REGISTER_TABLES_V12};
+    use yunwei_store::migrate::{REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13};
     let tables: Vec<_> = REGISTER_TABLES_V10
         .iter()
         .chain(REGISTER_TABLES_V12)
+        .chain(REGISTER_TABLES_V13)
         .collect();
     assert_eq!(SPECS.len(), tables.len());
     let app = TestApp::new().await;
@@ -1425,5 +1426,84 @@ async fn jscz_53_administrator_whose_ukey_is_reported_lost_cannot_act_as_adminis
         .put_json("/api/v1/security-policy", Some(&sec), policy(false))
         .await;
     assert!(r.status.is_success(), "{}", r.text());
+    app.cleanup().await;
+}
+
+/// JSCZ-36: the local finance department grants database access only to an
+/// engineer named in an NDA in force, through the bastion host; when the
+/// NDA lapses the access is flagged as suspended.
+#[tokio::test]
+async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let center = org_id(&app, "信息中心").await;
+    for (code, name, category) in [
+        ("DB-NJ-01", "南京预算库", "base_software"),
+        ("BH-01", "堡垒机", "network"),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/cis",
+                Some(&lead),
+                json!({"code": code, "name": name, "category": category, "org_id": center}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let person = id(&create(
+        &app,
+        &vendor,
+        "vendor_staff",
+        json!({"org_id": vendor_org, "values": {"name": "郑海峰", "client_org_id": nanjing}}),
+    )
+    .await);
+    let request = json!({"org_id": nanjing, "values": {
+        "staff_id": person, "vendor_org_id": vendor_org, "database": "DB-NJ-01",
+        "bastion": "BH-01", "rights": "query", "purpose": "核对指标数据",
+        "valid_from": "2026-03-02", "valid_to": "2026-06-30"
+    }});
+    // There is no write right to ask for (JSCZ-32).
+    let mut write = request.clone();
+    write["values"]["rights"] = json!("write");
+    let r = app
+        .post_json("/api/v1/registers/db_access", Some(&vendor), write)
+        .await;
+    assert_eq!(code(&r), "register.field_invalid");
+    let access = id(&create(&app, &vendor, "db_access", request.clone()).await);
+    // No NDA: the department cannot grant it.
+    let r = step(&app, &lead, "db_access", &access, "grant").await;
+    assert_eq!(code(&r), "register.nda_required", "{}", r.text());
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("没有签订保密协议"));
+    // The vendor cannot grant it to itself.
+    create(
+        &app,
+        &vendor,
+        "ndas",
+        json!({"values": {"staff_id": person, "signed_on": "2026-03-01", "valid_from": "2026-03-01", "valid_to": "2026-04-30", "counterparty": "南京市财政局"}}),
+    )
+    .await;
+    let r = step(&app, &vendor, "db_access", &access, "grant").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &lead, "db_access", &access, "grant").await;
+    assert_eq!(r.json()["status"], "granted", "{}", r.text());
+    assert!(r.json()["flags"].as_array().unwrap().is_empty());
+    // The NDA lapses on 30 April: the access is suspended from 1 May.
+    app.clock.set(beijing_morning(2026, 5, 1));
+    let lead = app.login("demo_lead").await;
+    let f = flags(&detail(&app, &lead, "db_access", &access).await);
+    assert!(f.iter().any(|f| f.contains("数据库访问暂停")), "{f:?}");
+    // A second request for the same engineer is now refused at once.
+    let again = id(&create(&app, &lead, "db_access", request).await);
+    let r = step(&app, &lead, "db_access", &again, "grant").await;
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("已于 2026-04-30 到期"));
     app.cleanup().await;
 }
