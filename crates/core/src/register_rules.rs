@@ -98,7 +98,7 @@ pub async fn check(
                 ));
             }
         }
-        "golive_plans" => {
+        "golive_plans" | "prelaunch_checks" => {
             let t = yunwei_store::tickets::get(c, text(e, "ticket_id"))
                 .await?
                 .ok_or_else(AppError::internal)?;
@@ -935,6 +935,48 @@ pub fn needs_golive_plan(process_id: &str, to_state: &str, level: Option<&str>) 
     }
 }
 
+/// Whether moving a ticket into `to_state` puts new software or functions
+/// live, which needs passed pre-launch checks (JSCZ-42): a release's
+/// patching, an application change's implementation.
+pub fn needs_prelaunch_checks(process_id: &str, to_state: &str, change_type: Option<&str>) -> bool {
+    match process_id {
+        "release" => to_state == "patching",
+        "change" => to_state == "implementing" && change_type == Some("application"),
+        _ => false,
+    }
+}
+
+/// Refuses the implementation of new software or functions whose code
+/// review, virus scan and vulnerability scan have not all passed.
+pub async fn require_prelaunch_checks(
+    c: &mut DbConn,
+    ticket_id: &str,
+    number: &str,
+) -> Result<(), AppError> {
+    let checks = spec_named("prelaunch_checks")?;
+    let found = store::find(
+        c,
+        checks,
+        &[("ticket_id", Val::Text(ticket_id.to_string()))],
+        50,
+    )
+    .await?;
+    let passed = found.iter().any(|e| {
+        ["code_review", "virus_scan", "vuln_scan"]
+            .iter()
+            .all(|f| text(e, f) == "pass")
+    });
+    if !passed {
+        return Err(AppError::bad_request(
+            "ticket.prelaunch_checks_required",
+            format!(
+                "{number} 尚未登记全部通过的上线前安全检测（代码审核、病毒检测、漏洞扫描），不能开始实施（JSCZ-42）"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses the implementation of a release or major change that has no
 /// go-live emergency plan.
 pub async fn require_golive_plan(
@@ -1211,13 +1253,15 @@ pub async fn draft_report(
     Ok(out)
 }
 
-/// The go-live plans filed for a ticket the caller may see: (id, title).
-pub async fn golive_plans_of(
+/// The entries of a register naming a ticket (`golive_plans`,
+/// `prelaunch_checks`) that the caller may see: (id, title).
+pub async fn entries_for_ticket(
     p: &Platform,
     pr: &Principal,
+    register: &str,
     ticket_id: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let plans = spec_named("golive_plans")?;
+    let plans = spec_named(register)?;
     let mut c = p.db.read().await?;
     let rows = store::find(
         &mut c,

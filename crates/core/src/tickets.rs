@@ -698,6 +698,16 @@ pub async fn transition(
         {
             crate::register_rules::require_golive_plan(&mut c, &row.id, &row.number).await?;
         }
+        let change_type = outcome.fields.get("type").and_then(|v| v.as_text());
+        if outcome.to_state != row.state
+            && crate::register_rules::needs_prelaunch_checks(
+                &row.process_id,
+                &outcome.to_state,
+                change_type,
+            )
+        {
+            crate::register_rules::require_prelaunch_checks(&mut c, &row.id, &row.number).await?;
+        }
         let mut next = row.clone();
         if let Some(username) = input.assignee.as_deref().filter(|s| !s.trim().is_empty()) {
             let u = ustore::by_username(&mut c, username.trim())

@@ -669,6 +669,37 @@ const DB_ACCESS: &[Field] = &[
         .locked("requested"),
 ];
 
+/// Pre-launch security checks of new systems and functions (JSCZ-42):
+/// the vendor's technical lead reviews the code, the package is scanned
+/// for viruses and vulnerabilities, and what the reports found is fixed
+/// before the release or change is implemented.
+const CHECK_RESULT: Choices = &[("pass", "通过"), ("fail", "未通过")];
+const PRELAUNCH: &[Field] = &[
+    field("ticket_id", "发布或变更工单", Kind::Ticket)
+        .req()
+        .list()
+        .help("工单编号，如 RJSJ-20261101-0001"),
+    field("package", "程序包及版本", Kind::Text(200))
+        .req()
+        .list(),
+    field(
+        "code_review",
+        "代码规范性及安全性审核",
+        Kind::Choice(CHECK_RESULT),
+    )
+    .req()
+    .list(),
+    field("reviewer", "审核人（厂商技术负责人）", Kind::Text(50)).req(),
+    field("virus_scan", "病毒检测", Kind::Choice(CHECK_RESULT))
+        .req()
+        .list(),
+    field("vuln_scan", "漏洞扫描", Kind::Choice(CHECK_RESULT))
+        .req()
+        .list(),
+    field("reports", "检测报告编号", Kind::Text(200)).req(),
+    field("fixes", "漏洞修复情况", Kind::LongText(5000)),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -803,6 +834,17 @@ pub const SPECS: &[Spec] = &[
         source: "NTCZ-3.4.1",
         title: "title",
         fields: GOLIVE_PLAN,
+        org_from: OrgFrom::Ticket("ticket_id"),
+        amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "prelaunch_checks",
+        label: "上线前安全检测",
+        group: "应急管理",
+        source: "JSCZ-42",
+        title: "package",
+        fields: PRELAUNCH,
         org_from: OrgFrom::Ticket("ticket_id"),
         amendable: true,
         ..RECORD

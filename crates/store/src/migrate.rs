@@ -92,7 +92,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 13,
-        name: "db_access",
+        name: "db_access_and_prelaunch_checks",
         steps: db_access,
     },
 ];
@@ -1165,23 +1165,44 @@ pub const REGISTER_TABLES_V12: &[(&str, &[(&str, bool)])] = &[(
 
 /// Database access grants (migration 13, JSCZ-36), frozen like
 /// [`REGISTER_TABLES_V10`].
-pub const REGISTER_TABLES_V13: &[(&str, &[(&str, bool)])] = &[(
-    "db_access",
-    &[
-        ("staff_id", false),
-        ("vendor_org_id", false),
-        ("database", false),
-        ("bastion", false),
-        ("rights", false),
-        ("purpose", false),
-        ("valid_from", false),
-        ("valid_to", false),
-        ("status", false),
-    ],
-)];
+pub const REGISTER_TABLES_V13: &[(&str, &[(&str, bool)])] = &[
+    (
+        "db_access",
+        &[
+            ("staff_id", false),
+            ("vendor_org_id", false),
+            ("database", false),
+            ("bastion", false),
+            ("rights", false),
+            ("purpose", false),
+            ("valid_from", false),
+            ("valid_to", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "prelaunch_checks",
+        &[
+            ("ticket_id", false),
+            ("package", false),
+            ("code_review", false),
+            ("reviewer", false),
+            ("virus_scan", false),
+            ("vuln_scan", false),
+            ("reports", false),
+            ("fixes", false),
+        ],
+    ),
+];
 
 fn db_access(b: Backend) -> Vec<Step> {
-    register_tables(b, REGISTER_TABLES_V13)
+    let mut steps = register_tables(b, REGISTER_TABLES_V13);
+    steps.push(index(
+        "ix_prelaunch_checks_ticket",
+        "prelaunch_checks",
+        &["ticket_id"],
+    ));
+    steps
 }
 
 fn ukeys(b: Backend) -> Vec<Step> {

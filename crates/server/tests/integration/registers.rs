@@ -394,6 +394,66 @@ async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, Str
     (tid, number)
 }
 
+fn prelaunch(number: &str, vuln_scan: &str) -> Value {
+    json!({"values": {
+        "ticket_id": number, "package": "pay-3.2.1.tar.gz", "code_review": "pass",
+        "reviewer": "李工（技术负责人）", "virus_scan": "pass", "vuln_scan": vuln_scan,
+        "reports": "BD-2026-031, LD-2026-044", "fixes": "修复 2 个中危漏洞后复扫"
+    }})
+}
+
+fn golive(number: &str) -> Value {
+    json!({"values": {
+        "ticket_id": number, "title": "3.2.1 上线应急方案", "scope": "统一公共支付系统",
+        "risks": "批量支付失败", "pass_criteria": "1000 笔全部成功", "fail_criteria": "任一失败即回退",
+        "method": "回退至 3.2.0", "follow_up": "记入工单"
+    }})
+}
+
+async fn start_patching(app: &TestApp, vendor: &str, tid: &str) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{tid}/transitions"),
+        Some(vendor),
+        json!({"transition": "start_patching", "fields": {"backup_record": "已备份"}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn jscz_42_release_without_passed_prelaunch_checks_cannot_be_implemented() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let (tid, number) = tested_release(&app, &vendor, &lead).await;
+    create(&app, &vendor, "golive_plans", golive(&number)).await;
+    let r = start_patching(&app, &vendor, &tid).await;
+    assert_eq!(code(&r), "ticket.prelaunch_checks_required", "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("JSCZ-42"));
+    // A vulnerability scan that failed does not count.
+    create(
+        &app,
+        &vendor,
+        "prelaunch_checks",
+        prelaunch(&number, "fail"),
+    )
+    .await;
+    assert_eq!(
+        code(&start_patching(&app, &vendor, &tid).await),
+        "ticket.prelaunch_checks_required"
+    );
+    create(
+        &app,
+        &vendor,
+        "prelaunch_checks",
+        prelaunch(&number, "pass"),
+    )
+    .await;
+    let r = start_patching(&app, &vendor, &tid).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "patching");
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn ntcz_3_4_1_release_without_golive_plan_cannot_be_implemented() {
     let app = TestApp::new().await;
@@ -447,6 +507,13 @@ async fn ntcz_3_4_1_release_without_golive_plan_cannot_be_implemented() {
         .clone();
     assert_eq!(linked["value"], tid);
     assert!(linked["display"].as_str().unwrap().starts_with(&number));
+    create(
+        &app,
+        &vendor,
+        "prelaunch_checks",
+        prelaunch(&number, "pass"),
+    )
+    .await;
     let r = app
         .post_json(
             &format!("/api/v1/tickets/{tid}/transitions"),

@@ -826,6 +826,8 @@ struct TicketTpl {
     ci_ref: String,
     /// Releases and changes: their go-live emergency plans (NTCZ-3.4.1).
     golive: Option<Vec<(String, String)>>,
+    /// Releases and changes: their pre-launch security checks (JSCZ-42).
+    prelaunch: Vec<(String, String)>,
 }
 
 /// What the user typed in the form that was refused, shown again.
@@ -1053,15 +1055,20 @@ async fn ticket_view(
             class: format!("ev-{}", e.kind),
         })
         .collect();
-    let golive = if matches!(d.ticket.process.as_str(), "release" | "change") {
-        Some(ui(yunwei_core::register_rules::golive_plans_of(
-            p,
-            &u.principal,
-            &d.ticket.id,
+    let (golive, prelaunch) = if matches!(d.ticket.process.as_str(), "release" | "change") {
+        use yunwei_core::register_rules::entries_for_ticket;
+        (
+            Some(ui(entries_for_ticket(
+                p,
+                &u.principal,
+                "golive_plans",
+                &d.ticket.id,
+            )
+            .await)?),
+            ui(entries_for_ticket(p, &u.principal, "prelaunch_checks", &d.ticket.id).await)?,
         )
-        .await)?)
     } else {
-        None
+        (None, vec![])
     };
     let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &d.ticket.id).await)?
         .into_iter()
@@ -1117,6 +1124,7 @@ async fn ticket_view(
         can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
         ci_ref: kept.ci,
         golive,
+        prelaunch,
     });
     match error {
         Some(e) => refused(page, e),
