@@ -1193,7 +1193,7 @@ fn file_error(msg: impl Into<String>) -> AppError {
     AppError::bad_request("cmdb.import_file", msg)
 }
 
-fn cell_text(d: &calamine::Data) -> String {
+pub(crate) fn cell_text(d: &calamine::Data) -> String {
     use calamine::Data;
     match d {
         Data::Empty => String::new(),

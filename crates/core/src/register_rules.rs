@@ -59,6 +59,28 @@ fn a_year_after(d: NaiveDate) -> NaiveDate {
     d.checked_add_months(Months::new(12)).unwrap_or(d)
 }
 
+// ---- derived fields ----
+
+/// Days to remediate a vulnerability by severity.
+fn fix_days(severity: &str) -> i64 {
+    match severity {
+        "critical" => 7,
+        "high" => 30,
+        "medium" => 90,
+        _ => 180,
+    }
+}
+
+/// Fields the platform computes from the others before a check.
+pub fn derive(spec: &Spec, e: &mut EntryRow) {
+    if spec.key == "vulnerabilities" {
+        let due = date(e, "found_on")
+            .map(|d| ymd(d + chrono::Duration::days(fix_days(text(e, "severity")))));
+        e.values
+            .insert("due_on", due.map(Val::Text).unwrap_or(Val::Null));
+    }
+}
+
 // ---- checks across fields ----
 
 /// Refuses an entry whose fields contradict each other or the entries
@@ -85,6 +107,27 @@ pub async fn check(
         }
         "asset_requisitions" => order("borrowed_on", "due_back", "应归还日期不能早于领用日期")?,
         "ukeys" => check_ukey(c, spec, e).await?,
+        "vulnerabilities" => {
+            // A finding already open on the item is not registered twice
+            // (the same scan report imported again).
+            let same = store::find(c, spec, &[("ci_id", e.get("ci_id").clone())], 10_000).await?;
+            let key = |x: &EntryRow| {
+                let cve = text(x, "cve");
+                if cve.is_empty() {
+                    text(x, "title").to_string()
+                } else {
+                    cve.to_string()
+                }
+            };
+            if same.iter().any(|o| {
+                o.id != e.id && matches!(text(o, "status"), "open" | "fixed") && key(o) == key(e)
+            }) {
+                return Err(AppError::conflict(
+                    "register.vulnerability_open",
+                    format!("该系统的漏洞「{}」已登记且未关闭", key(e)),
+                ));
+            }
+        }
         "db_access" => {
             order("valid_from", "valid_to", "截止日期不能早于生效日期")?;
             let staff = spec_named("vendor_staff")?;
@@ -577,6 +620,36 @@ pub async fn after_write(
                 &subject(staff, &person, "nda", &title, "JSCZ-37"),
                 due,
                 now,
+            )
+            .await?;
+        }
+        ("vulnerabilities", Change::Created | Change::Updated(_)) => {
+            if let Some(due) = date(e, "due_on") {
+                // A new due date (severity or date corrected) replaces
+                // the open one not yet due.
+                yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
+                let title = format!(
+                    "{}（{}）",
+                    text(e, "title"),
+                    ci_label(c, text(e, "ci_id")).await?
+                );
+                controls::ensure_once(
+                    c,
+                    &subject(spec, e, "vuln_fix", &title, "JSCZ-42"),
+                    due_after(due),
+                    now,
+                )
+                .await?;
+            }
+        }
+        ("vulnerabilities", Change::Step(st)) if st.to == "closed" || st.to == "accepted" => {
+            controls::complete_open(
+                c,
+                (spec.key, &e.id),
+                "vuln_fix",
+                |_| true,
+                usize::MAX,
+                (&done_ref, now),
             )
             .await?;
         }

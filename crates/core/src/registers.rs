@@ -290,6 +290,67 @@ fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: i64) -> His
     }
 }
 
+/// Checks a new entry and everything it names without writing anything:
+/// the entry ready to insert, or why it cannot be filed.
+async fn prepare(
+    p: &Platform,
+    c: &mut DbConn,
+    pr: &Principal,
+    spec: &'static Spec,
+    input: &EntryInput,
+) -> Result<EntryRow, AppError> {
+    let mut values = register::parse_input(spec, &input.values, &[])?;
+    resolve_refs(c, pr, spec, &mut values).await?;
+    let placed = place(c, spec, input.org_id.as_deref(), &values).await?;
+    if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
+        return Err(denied(spec.write));
+    }
+    values.extend(register::locked_defaults(spec));
+    let now = p.now_us();
+    let mut e = EntryRow {
+        id: new_id(),
+        org_id: placed.org_id,
+        org_path: placed.org_path,
+        partner_path: placed.partner_path,
+        parent_id: placed.parent.as_ref().map(|pe| pe.id.clone()),
+        version: 1,
+        created_by: pr.user_id.clone(),
+        created_at: now,
+        updated_by: pr.user_id.clone(),
+        updated_at: now,
+        values,
+    };
+    rules::derive(spec, &mut e);
+    rules::check(p, c, spec, &e, placed.parent.as_ref()).await?;
+    Ok(e)
+}
+
+/// Writes a prepared entry, its due dates and its audit record.
+async fn persist(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    pr: &Principal,
+    spec: &'static Spec,
+    e: &EntryRow,
+) -> Result<(), AppError> {
+    store::insert(c, spec, e).await?;
+    rules::after_write(p, c, spec, e, rules::Change::Created).await?;
+    record(
+        p,
+        c,
+        ctx,
+        Actor::User(pr),
+        Event::success("register.create", spec.key, &e.id).after(format!(
+            "{}：{}",
+            spec.label,
+            summary(spec, &e.values)
+        )),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Files a new entry.
 pub async fn create(
     p: &Platform,
@@ -301,47 +362,243 @@ pub async fn create(
     let spec = spec_of(key)?;
     check_password(pr)?;
     pr.authorize_somewhere(spec.write)?;
-    let parsed = register::parse_input(spec, &input.values, &[])?;
+    register::parse_input(spec, &input.values, &[])?;
     let id = in_tx!(p.db, |c| {
-        let mut values = parsed.clone();
-        resolve_refs(&mut c, pr, spec, &mut values).await?;
-        let placed = place(&mut c, spec, input.org_id.as_deref(), &values).await?;
-        if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
-            return Err(denied(spec.write));
-        }
-        values.extend(register::locked_defaults(spec));
-        let now = p.now_us();
-        let e = EntryRow {
-            id: new_id(),
-            org_id: placed.org_id,
-            org_path: placed.org_path,
-            partner_path: placed.partner_path,
-            parent_id: placed.parent.as_ref().map(|pe| pe.id.clone()),
-            version: 1,
-            created_by: pr.user_id.clone(),
-            created_at: now,
-            updated_by: pr.user_id.clone(),
-            updated_at: now,
-            values,
-        };
-        rules::check(p, &mut c, spec, &e, placed.parent.as_ref()).await?;
-        store::insert(&mut c, spec, &e).await?;
-        rules::after_write(p, &mut c, spec, &e, rules::Change::Created).await?;
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success("register.create", spec.key, &e.id).after(format!(
-                "{}：{}",
-                spec.label,
-                summary(spec, &e.values)
-            )),
-        )
-        .await?;
+        let e = prepare(p, &mut c, pr, spec, input).await?;
+        persist(p, &mut c, ctx, pr, spec, &e).await?;
         Ok(e.id)
     })?;
     Ok(get(p, pr, key, &id).await?.entry)
+}
+
+// ---- import ----
+
+/// Most data rows in one import.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
+/// Largest file to import.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowError {
+    /// The line in the file (Excel row number, or CSV line).
+    pub line: u32,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    /// Rows that passed every check.
+    pub valid: usize,
+    /// Rows written (0 on a dry run).
+    pub created: usize,
+    pub errors: Vec<RowError>,
+    pub dry_run: bool,
+}
+
+fn file_error(msg: impl Into<String>) -> AppError {
+    AppError::bad_request("register.import_file", msg)
+}
+
+/// The rows of an .xlsx (first sheet) or UTF-8 CSV file with their line
+/// numbers.
+fn read_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, AppError> {
+    if bytes.starts_with(b"PK") {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|_| file_error("无法读取 Excel 文件"))?;
+        let range = wb
+            .worksheet_range_at(0)
+            .ok_or_else(|| file_error("文件中没有工作表"))?
+            .map_err(|_| file_error("无法读取第一个工作表"))?;
+        let (row0, _) = range.start().unwrap_or((0, 0));
+        return Ok(range
+            .rows()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    row0 + i as u32 + 1,
+                    r.iter().map(crate::cmdb::cell_text).collect(),
+                )
+            })
+            .collect());
+    }
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| file_error("无法读取文件：请上传 Excel（.xlsx）或 UTF-8 编码的 CSV 文件"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = vec![];
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| file_error(format!("CSV 格式错误：{e}")))?;
+        let line = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+        out.push((line, rec.iter().map(|c| c.trim().to_string()).collect()));
+    }
+    Ok(out)
+}
+
+/// Imports entries from a spreadsheet or CSV whose header names the fields
+/// (by label or name; 所属机构 by organisation name where the register lets
+/// one choose). Every row is checked first; the good rows are written in
+/// one transaction, each audited; the bad ones are reported with their
+/// line and reason. A file whose header is wrong is refused whole.
+pub async fn import(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    key: &str,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport, AppError> {
+    let spec = spec_of(key)?;
+    check_password(pr)?;
+    if !spec.importable {
+        return Err(AppError::bad_request(
+            "register.not_importable",
+            format!("{}不支持导入", spec.label),
+        ));
+    }
+    pr.authorize_somewhere(spec.write)?;
+    let all = read_rows(bytes)?;
+    let header_at = all
+        .iter()
+        .take(5)
+        .position(|(_, r)| {
+            r.iter()
+                .any(|c| c == spec.fields[0].label || c == spec.fields[0].name)
+        })
+        .ok_or_else(|| {
+            file_error(format!(
+                "找不到表头：第一行应为列名（{}）",
+                spec.fields
+                    .iter()
+                    .filter(|f| !f.locked)
+                    .map(|f| f.label)
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ))
+        })?;
+    const ORG: &str = "所属机构";
+    let choose_org = spec.org_from == register::OrgFrom::Chosen;
+    let mut columns: Vec<Option<&'static str>> = vec![];
+    for h in &all[header_at].1 {
+        let h = h.replace(' ', "");
+        if h.is_empty() {
+            columns.push(None);
+            continue;
+        }
+        if choose_org && h == ORG {
+            columns.push(Some("org_id"));
+            continue;
+        }
+        match spec
+            .fields
+            .iter()
+            .find(|f| !f.locked && (f.label.replace(' ', "") == h || f.name == h))
+        {
+            Some(f) if columns.contains(&Some(f.name)) => {
+                return Err(file_error(format!("列“{h}”出现了两次")))
+            }
+            Some(f) => columns.push(Some(f.name)),
+            None => return Err(file_error(format!("无法识别的列：{h}"))),
+        }
+    }
+    let mut required: Vec<&str> = spec
+        .fields
+        .iter()
+        .filter(|f| f.required && !f.locked && !columns.contains(&Some(f.name)))
+        .map(|f| f.label)
+        .collect();
+    if choose_org && !columns.contains(&Some("org_id")) {
+        required.push(ORG);
+    }
+    if !required.is_empty() {
+        return Err(file_error(format!("缺少必需的列：{}", required.join("、"))));
+    }
+    let rows: Vec<&(u32, Vec<String>)> = all[header_at + 1..]
+        .iter()
+        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+        .collect();
+    if rows.is_empty() {
+        return Err(file_error("表中没有数据行"));
+    }
+    if rows.len() > MAX_IMPORT_ROWS {
+        return Err(file_error(format!("一次最多导入 {MAX_IMPORT_ROWS} 行")));
+    }
+    let orgs_by_name: HashMap<String, String> = {
+        let mut c = p.db.read().await?;
+        orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await?
+            .into_iter()
+            .map(|o| (o.name, o.id))
+            .collect()
+    };
+    let inputs: Vec<(u32, Result<EntryInput, AppError>)> = rows
+        .iter()
+        .map(|(line, cells)| {
+            let mut input = EntryInput::default();
+            for (i, col) in columns.iter().enumerate() {
+                let (Some(col), Some(v)) = (col, cells.get(i)) else {
+                    continue;
+                };
+                if *col == "org_id" {
+                    match orgs_by_name.get(v.trim()) {
+                        Some(id) => input.org_id = Some(id.clone()),
+                        None if v.trim().is_empty() => {}
+                        None => {
+                            return (*line, Err(file_error(format!("机构「{v}」不存在"))));
+                        }
+                    }
+                } else {
+                    input.values.insert(col.to_string(), v.clone());
+                }
+            }
+            (*line, Ok(input))
+        })
+        .collect();
+    let row_error = |e: &AppError| {
+        matches!(
+            e.kind,
+            ErrorKind::BadRequest
+                | ErrorKind::Conflict
+                | ErrorKind::Forbidden
+                | ErrorKind::NotFound
+        )
+    };
+    let report = in_tx!(p.db, |c| {
+        let mut errors = vec![];
+        let mut valid = 0;
+        for (line, input) in &inputs {
+            let prepared = match input {
+                Ok(input) => prepare(p, &mut c, pr, spec, input).await,
+                Err(e) => Err(e.clone()),
+            };
+            match prepared {
+                // Written at once, so a later row of the same file is
+                // checked against it (a finding listed twice).
+                Ok(e) => {
+                    valid += 1;
+                    if !dry_run {
+                        persist(p, &mut c, ctx, pr, spec, &e).await?;
+                    }
+                }
+                Err(e) if row_error(&e) => errors.push(RowError {
+                    line: *line,
+                    reason: e.message,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ImportReport {
+            rows: inputs.len(),
+            valid,
+            created: if dry_run { 0 } else { valid },
+            errors,
+            dry_run,
+        })
+    })?;
+    Ok(report)
 }
 
 /// Amends an entry read at `expected_version`: every field the form sets
@@ -399,7 +656,7 @@ pub async fn update(
             values.insert(f.name, old.get(f.name).clone());
         }
         let now = p.now_us();
-        let e = EntryRow {
+        let mut e = EntryRow {
             org_id: placed.org_id,
             org_path: placed.org_path,
             partner_path: placed.partner_path,
@@ -409,6 +666,7 @@ pub async fn update(
             values,
             ..old.clone()
         };
+        rules::derive(spec, &mut e);
         rules::check(p, &mut c, spec, &e, placed.parent.as_ref()).await?;
         store::insert_history(&mut c, &history_of(spec, &old, "update", &pr.user_id, now)).await?;
         if !store::update(&mut c, spec, &e, old.version).await? {

@@ -171,6 +171,8 @@ pub struct Spec {
     pub amendable_in: &'static [&'static str],
     /// The status field, set by the steps only.
     pub status: Option<&'static str>,
+    /// Entries may be imported from Excel or CSV.
+    pub importable: bool,
     pub steps: &'static [Step],
 }
 
@@ -262,9 +264,10 @@ pub fn parse_value(field: &Field, raw: &str) -> Result<Val, AppError> {
             Ok(i) if (min..=max).contains(&i) => Ok(Val::Int(i)),
             _ => Err(bad(field, format!("应为 {min} 至 {max} 之间的整数"))),
         },
+        // The code, or the label a person writes in a spreadsheet.
         Kind::Choice(cs) => cs
             .iter()
-            .find(|(c, _)| *c == t)
+            .find(|(c, l)| *c == t || *l == t)
             .map(|(c, _)| Val::Text(c.to_string()))
             .ok_or_else(|| {
                 let all: Vec<&str> = cs.iter().map(|(_, l)| *l).collect();
@@ -700,6 +703,42 @@ const PRELAUNCH: &[Field] = &[
     field("fixes", "漏洞修复情况", Kind::LongText(5000)),
 ];
 
+/// Vulnerabilities found by scans, each tracked to remediation by a due
+/// date set by its severity, closed by a re-scan (JSCZ-42, ZMDY-31,
+/// NTCZ-6.3.1).
+const SEVERITY: Choices = &[
+    ("critical", "紧急"),
+    ("high", "高危"),
+    ("medium", "中危"),
+    ("low", "低危"),
+];
+const VULN_STATUS: Choices = &[
+    ("open", "待修复"),
+    ("fixed", "已修复待复测"),
+    ("closed", "复测通过已关闭"),
+    ("accepted", "已接受风险"),
+];
+const VULNERABILITY: &[Field] = &[
+    field("ci_id", "系统或设备（配置项编号）", Kind::Ci)
+        .req()
+        .list(),
+    field("title", "漏洞名称", Kind::Text(200)).req().list(),
+    field("cve", "漏洞编号（CVE/CNVD）", Kind::Text(64)).list(),
+    field("severity", "危险等级", Kind::Choice(SEVERITY))
+        .req()
+        .list(),
+    field("scan", "扫描报告", Kind::Text(200)).req(),
+    field("found_on", "发现日期", Kind::Date).req().list(),
+    field("fix_note", "修复措施", Kind::LongText(5000)),
+    field("due_on", "修复期限", Kind::Date)
+        .list()
+        .locked("")
+        .help("紧急 7 天、高危 30 天、中危 90 天、低危 180 天"),
+    field("status", "状态", Kind::Choice(VULN_STATUS))
+        .list()
+        .locked("open"),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -734,6 +773,7 @@ const RECORD: Spec = Spec {
     amendable: false,
     amendable_in: &[],
     status: None,
+    importable: false,
     steps: &[],
 };
 
@@ -962,6 +1002,7 @@ pub const SPECS: &[Spec] = &[
         fields: TRAINING,
         org_from: OrgFrom::Chosen,
         amendable: true,
+        importable: true,
         ..RECORD
     },
     Spec {
@@ -985,6 +1026,54 @@ pub const SPECS: &[Spec] = &[
                 &["issued"],
                 "returned",
                 RoleGrant,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "vulnerabilities",
+        label: "漏洞台账",
+        group: "安全管理",
+        source: "JSCZ-42 ZMDY-31 NTCZ-6.3.1",
+        title: "title",
+        fields: VULNERABILITY,
+        org_from: OrgFrom::Ci("ci_id"),
+        amendable: true,
+        amendable_in: &["open", "fixed"],
+        status: Some("status"),
+        importable: true,
+        steps: &[
+            step(
+                "mark_fixed",
+                "登记已修复",
+                &["open"],
+                "fixed",
+                RegisterEdit,
+                false,
+            ),
+            step(
+                "rescan_passed",
+                "复测通过，关闭",
+                &["fixed"],
+                "closed",
+                RegisterEdit,
+                false,
+            ),
+            step(
+                "rescan_failed",
+                "复测未通过，重新打开",
+                &["fixed"],
+                "open",
+                RegisterEdit,
+                false,
+            ),
+            step(
+                "accept_risk",
+                "接受风险",
+                &["open"],
+                "accepted",
+                RegisterApprove,
                 false,
             ),
         ],
@@ -1170,6 +1259,7 @@ mod tests {
             .unwrap_err()
             .message
             .contains("每日、每周、每月"));
+        assert_eq!(parse_value(f, "每周").unwrap(), Val::Text("weekly".into()));
         let f = plan.field("retention_days").unwrap();
         assert_eq!(parse_value(f, "30").unwrap(), Val::Int(30));
         assert!(parse_value(f, "0").is_err());

@@ -95,6 +95,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "db_access_and_prelaunch_checks",
         steps: db_access,
     },
+    Migration {
+        version: 14,
+        name: "vulnerabilities",
+        steps: vulnerabilities,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1194,6 +1199,33 @@ pub const REGISTER_TABLES_V13: &[(&str, &[(&str, bool)])] = &[
         ],
     ),
 ];
+
+/// The vulnerability register (migration 14), frozen like
+/// [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V14: &[(&str, &[(&str, bool)])] = &[(
+    "vulnerabilities",
+    &[
+        ("ci_id", false),
+        ("title", false),
+        ("cve", false),
+        ("severity", false),
+        ("scan", false),
+        ("found_on", false),
+        ("fix_note", false),
+        ("due_on", false),
+        ("status", false),
+    ],
+)];
+
+fn vulnerabilities(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V14);
+    steps.push(index(
+        "ix_vulnerabilities_ci",
+        "vulnerabilities",
+        &["ci_id", "status"],
+    ));
+    steps
+}
 
 fn db_access(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V13);

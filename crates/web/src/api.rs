@@ -157,6 +157,12 @@ pub fn routes() -> Router<AppState> {
             get(registers::export),
         )
         .route(
+            "/api/v1/registers/{register}/import",
+            post(registers::import).layer(axum::extract::DefaultBodyLimit::max(
+                yunwei_core::registers::MAX_IMPORT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
             "/api/v1/registers/{register}/{id}",
             get(registers::get).put(registers::update),
         )

@@ -510,6 +510,13 @@ pub const OPERATIONS: &[Op] = &[
         &["values:object", "org_id?"],
     ),
     (
+        HttpMethod::Post,
+        "/api/v1/registers/{register}/import",
+        "运维台账",
+        "从 Excel（.xlsx）或 UTF-8 CSV 导入条目（可导入的台账：漏洞台账 vulnerabilities、培训记录 trainings）：请求体为文件，表头为字段名称（可设“所属机构”）；dry_run=true 仅校验；逐行校验，合格行在同一事务中写入并记入审计，不合格行报告行号和原因",
+        &[],
+    ),
+    (
         HttpMethod::Get,
         "/api/v1/registers/{register}/export.xlsx",
         "运维台账",

@@ -90,6 +90,12 @@ pub fn routes() -> Router<AppState> {
             get(registers::new_page).post(registers::create),
         )
         .route("/registers/{register}/export", post(registers::export))
+        .route(
+            "/registers/{register}/import",
+            post(registers::import).layer(DefaultBodyLimit::max(
+                yunwei_core::registers::MAX_IMPORT_BYTES + 64 * 1024,
+            )),
+        )
         .route("/registers/{register}/{id}", get(registers::page))
         .route(
             "/registers/{register}/{id}/edit",

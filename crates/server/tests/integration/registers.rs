@@ -1368,11 +1368,14 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
 #[tokio::test]
 async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
-    use yunwei_store::migrate::{REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13};
+    use yunwei_store::migrate::{
+        REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13, REGISTER_TABLES_V14,
+    };
     let tables: Vec<_> = REGISTER_TABLES_V10
         .iter()
         .chain(REGISTER_TABLES_V12)
         .chain(REGISTER_TABLES_V13)
+        .chain(REGISTER_TABLES_V14)
         .collect();
     assert_eq!(SPECS.len(), tables.len());
     let app = TestApp::new().await;
@@ -1572,5 +1575,220 @@ async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
         .as_str()
         .unwrap()
         .contains("已于 2026-04-30 到期"));
+    app.cleanup().await;
+}
+
+async fn import(
+    app: &TestApp,
+    token: &str,
+    register: &str,
+    dry_run: bool,
+    body: Vec<u8>,
+) -> TestResponse {
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/registers/{register}/import?dry_run={dry_run}"
+        ))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    app.request(req).await
+}
+
+/// NTCZ-6.3.1 / JSCZ-42: a scan report is imported; each finding is tracked
+/// to remediation by a due date set by its severity and closed by a
+/// re-scan; bad rows are reported with their line and nothing else of them
+/// is written.
+#[tokio::test]
+async fn ntcz_6_3_1_scan_report_import_tracks_each_finding_to_remediation() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let center = org_id(&app, "信息中心").await;
+    let r = app
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"code": "APP-01", "name": "预算系统", "category": "application", "org_id": center}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let csv = "\u{feff}系统或设备（配置项编号）,漏洞名称,漏洞编号（CVE/CNVD）,危险等级,扫描报告,发现日期\n\
+APP-01,Struts2 远程代码执行,CVE-2023-50164,critical,LD-2026-001,2026-03-02\n\
+APP-01,\"弱口令, 后台\",,中危,LD-2026-001,2026-03-02\n\
+APP-01,跨站脚本,CNVD-2026-1,严重,LD-2026-001,2026-03-02\n\
+APP-01,信息泄露,,low,LD-2026-001,2026-02-30\n\
+APP-99,目录遍历,,high,LD-2026-001,2026-03-02\n\
+APP-01,Struts2 远程代码执行,CVE-2023-50164,critical,LD-2026-001,2026-03-02\n";
+    // A dry run writes nothing.
+    let r = import(
+        &app,
+        &lead,
+        "vulnerabilities",
+        true,
+        csv.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["valid"].as_i64(), r.json()["created"].as_i64()),
+        (Some(3), Some(0))
+    );
+    let list = app
+        .get("/api/v1/registers/vulnerabilities", Some(&lead))
+        .await
+        .json();
+    assert_eq!(list["total"], 0);
+    let r = import(
+        &app,
+        &lead,
+        "vulnerabilities",
+        false,
+        csv.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let rep = r.json();
+    assert_eq!(rep["rows"], 6);
+    assert_eq!(rep["created"], 2);
+    let errors: Vec<(i64, String)> = rep["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [4, 5, 6, 7],
+        "{errors:?}"
+    );
+    assert!(errors[0].1.contains("危险等级"), "{errors:?}");
+    assert!(errors[1].1.contains("2026-02-30"), "{errors:?}");
+    assert!(errors[2].1.contains("APP-99"), "{errors:?}");
+    assert!(errors[3].1.contains("已登记且未关闭"), "{errors:?}");
+    // Due by severity: critical in 7 days, medium in 90.
+    let list = app
+        .get(
+            "/api/v1/registers/vulnerabilities?sort=due_on&order=asc",
+            Some(&lead),
+        )
+        .await
+        .json();
+    let due: Vec<&str> = list["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "due_on")
+                .unwrap()["value"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(due, ["2026-03-09", "2026-05-31"]);
+    let critical = list["entries"][0]["id"].as_str().unwrap().to_string();
+    app.clock.set(beijing_morning(2026, 3, 10));
+    let lead = app.login("demo_lead").await;
+    assert!(
+        flags(&detail(&app, &lead, "vulnerabilities", &critical).await)
+            .iter()
+            .any(|f| f.starts_with("漏洞修复已逾期"))
+    );
+    // Fixed, then closed by a re-scan: the occurrence is done.
+    for s in ["mark_fixed", "rescan_passed"] {
+        let r = step(&app, &lead, "vulnerabilities", &critical, s).await;
+        assert_eq!(r.status, StatusCode::OK, "{s}: {}", r.text());
+    }
+    let d = detail(&app, &lead, "vulnerabilities", &critical).await;
+    assert_eq!(d["entry"]["status"], "closed");
+    assert!(flags(&d).is_empty());
+    assert!(!d["controls"][0]["done_at"].is_null());
+    // Wrong columns or no rows refuse the file whole.
+    let r = import(
+        &app,
+        &lead,
+        "vulnerabilities",
+        false,
+        "系统,名称\nAPP-01,x\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(code(&r), "register.import_file");
+    let r = import(
+        &app,
+        &lead,
+        "vulnerabilities",
+        false,
+        "系统或设备（配置项编号）,漏洞名称,危险等级,扫描报告,发现日期\n"
+            .as_bytes()
+            .to_vec(),
+    )
+    .await;
+    assert!(r.json()["message"].as_str().unwrap().contains("没有数据行"));
+    let r = import(&app, &lead, "backup_plans", false, csv.as_bytes().to_vec()).await;
+    assert_eq!(code(&r), "register.not_importable");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn training_records_import_from_excel_with_their_organisation() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows: [&[&str]; 3] = [
+        &[
+            "所属机构",
+            "培训日期",
+            "培训主题",
+            "培训类型",
+            "学时",
+            "参加人员",
+        ],
+        &[
+            "南京市财政局",
+            "2026-03-01",
+            "一体化系统操作",
+            "end_user",
+            "4",
+            "业务处室 30 人",
+        ],
+        &[
+            "不存在的机构",
+            "2026-03-01",
+            "保密培训",
+            "security",
+            "2",
+            "全体",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let r = import(&app, &lead, "trainings", false, bytes).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let rep = r.json();
+    assert_eq!(rep["created"], 1, "{rep}");
+    assert_eq!(rep["errors"][0]["line"], 3);
+    assert!(rep["errors"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("不存在的机构"));
+    let list = app
+        .get("/api/v1/registers/trainings", Some(&lead))
+        .await
+        .json();
+    assert_eq!(list["entries"][0]["org_name"], "南京市财政局");
     app.cleanup().await;
 }

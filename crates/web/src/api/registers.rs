@@ -157,6 +157,26 @@ pub async fn step(
     Ok(Json(json!(e)))
 }
 
+#[derive(Deserialize, Default)]
+pub(crate) struct ImportQuery {
+    /// `true`: check and report only.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The request body is the .xlsx or CSV file.
+pub async fn import(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(key): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let r = registers::import(&s.platform, &ctx, &pr, &key, &body, q.dry_run).await?;
+    Ok(Json(json!(r)))
+}
+
 #[derive(Deserialize)]
 pub(crate) struct DraftBody {
     pub contract_id: String,

@@ -371,11 +371,11 @@ pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
 // ---- import ----
 
 /// The import form, read in full (the body limit of the route bounds it).
-struct ImportUpload {
-    csrf: String,
-    dry_run: bool,
-    filename: String,
-    content: Vec<u8>,
+pub(super) struct ImportUpload {
+    pub(super) csrf: String,
+    pub(super) dry_run: bool,
+    pub(super) filename: String,
+    pub(super) content: Vec<u8>,
 }
 
 fn bad_upload() -> AppError {
@@ -389,7 +389,7 @@ fn too_big() -> AppError {
     )
 }
 
-async fn read_import(mut m: Multipart) -> Result<ImportUpload, AppError> {
+pub(super) async fn read_import(mut m: Multipart) -> Result<ImportUpload, AppError> {
     let mut up = ImportUpload {
         csrf: String::new(),
         dry_run: false,

@@ -205,6 +205,10 @@ struct ListTpl {
     next: Option<String>,
     can_file: bool,
     reason: String,
+    /// The register takes Excel / CSV imports and the caller may file.
+    can_import: bool,
+    /// The last import's rows refused: (line, reason).
+    import_errors: Vec<registers::RowError>,
 }
 
 fn status_choices(spec: &Spec) -> Vec<(String, String)> {
@@ -224,6 +228,20 @@ async fn list_view(
     q: ListQ,
     reason: String,
     error: Option<&AppError>,
+) -> Page {
+    list_view_with(s, u, key, q, reason, error, None, vec![]).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn list_view_with(
+    s: &AppState,
+    u: &UiUser,
+    key: &str,
+    q: ListQ,
+    reason: String,
+    error: Option<&AppError>,
+    notice: Option<String>,
+    import_errors: Vec<registers::RowError>,
 ) -> Page {
     let spec = spec_of(key)?;
     readable(u, spec)?;
@@ -255,7 +273,7 @@ async fn list_view(
             .map(|f| (f.name.to_string(), f.label.to_string())),
     );
     let rendered = render(&ListTpl {
-        l: Layout::for_user(u, "/registers").with(None, shown_error),
+        l: Layout::for_user(u, "/registers").with(notice, shown_error),
         spec,
         headers: headers(spec),
         orgs: opts(orgs, &q.org_id),
@@ -268,6 +286,8 @@ async fn list_view(
         prev: (page.page > 1).then(|| q.link(page.page - 1)),
         next: (page.page < page.pages).then(|| q.link(page.page + 1)),
         can_file: spec.parent.is_none() && registers::can_file_somewhere(&u.principal, spec),
+        can_import: spec.importable && registers::can_file_somewhere(&u.principal, spec),
+        import_errors,
         q,
         reason,
     });
@@ -316,6 +336,66 @@ pub(super) async fn export(
     {
         Ok(bytes) => Ok(crate::api::xlsx(&format!("{key}.xlsx"), bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, &key, f.q, f.reason, Some(&e)).await,
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+/// `POST /registers/{register}/import` (multipart: csrf, file, dry_run):
+/// the list again with what the import did and the rows it refused.
+pub(super) async fn import(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    Path(key): Path<String>,
+    m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Page {
+    let m = m.map_err(|_| {
+        WebError::ui(AppError::bad_request(
+            "register.import_file",
+            "上传失败，请重新选择文件",
+        ))
+    })?;
+    let up = super::cmdb::read_import(m).await.map_err(WebError::ui)?;
+    u.check_csrf(&up.csrf)?;
+    match registers::import(
+        &s.platform,
+        &ctx,
+        &u.principal,
+        &key,
+        &up.content,
+        up.dry_run,
+    )
+    .await
+    {
+        Ok(r) => {
+            let notice = if r.dry_run {
+                format!(
+                    "校验完成：读取 {} 行，{} 行可导入（仅校验，未导入）",
+                    r.rows, r.valid
+                )
+            } else {
+                format!(
+                    "导入完成：读取 {} 行，导入 {} 行，{} 行未导入",
+                    r.rows,
+                    r.created,
+                    r.errors.len()
+                )
+            };
+            list_view_with(
+                &s,
+                &u,
+                &key,
+                ListQ::default(),
+                String::new(),
+                None,
+                Some(notice),
+                r.errors,
+            )
+            .await
+        }
+        Err(e) if correctable(&e) => {
+            list_view(&s, &u, &key, ListQ::default(), String::new(), Some(&e)).await
+        }
         Err(e) => Err(WebError::ui(e)),
     }
 }
