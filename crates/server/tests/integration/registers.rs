@@ -1792,3 +1792,38 @@ async fn training_records_import_from_excel_with_their_organisation() {
     assert_eq!(list["entries"][0]["org_name"], "南京市财政局");
     app.cleanup().await;
 }
+
+/// Every register's list and form render for a user who may file there
+/// (the security registers for the security administrator), and the index
+/// lists what each may read.
+#[tokio::test]
+async fn every_register_list_and_form_renders() {
+    let app = TestApp::new().await;
+    let lead = Browser::login(&app, "demo_lead").await;
+    let sec = Browser::login(&app, "secadmin").await;
+    for s in yunwei_domain::register::SPECS {
+        let b = if s.read == yunwei_domain::roles::Action::RoleView {
+            &sec
+        } else {
+            &lead
+        };
+        let list = b.get(&format!("/registers/{}", s.key)).await;
+        assert_eq!(list.status, StatusCode::OK, "{}: {}", s.key, list.text());
+        assert!(list.text().contains(s.label), "{}", s.key);
+        if s.parent.is_none() {
+            let form = b.get(&format!("/registers/{}/new", s.key)).await;
+            assert_eq!(form.status, StatusCode::OK, "{}: {}", s.key, form.text());
+            for f in s.fields.iter().filter(|f| !f.locked) {
+                assert!(
+                    form.text().contains(&format!("name=\"{}\"", f.name)),
+                    "{}.{}",
+                    s.key,
+                    f.name
+                );
+            }
+        }
+    }
+    let index = sec.get("/registers").await.text();
+    assert!(index.contains("管理员 UKEY") && !index.contains("备份计划"));
+    app.cleanup().await;
+}
