@@ -322,6 +322,7 @@ async fn prepare(
     };
     rules::derive(spec, &mut e);
     rules::check(p, c, spec, &e, placed.parent.as_ref()).await?;
+    rules::check_filer(spec, &e, pr)?;
     Ok(e)
 }
 

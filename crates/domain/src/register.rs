@@ -739,6 +739,29 @@ const VULNERABILITY: &[Field] = &[
         .locked("open"),
 ];
 
+/// Periodic reviews kept by the administrators (EEDS-3.7.1, JSCZ-10,
+/// NTCZ-6.3.1): who holds which rights, the operation and security logs
+/// (the audit administrator's), the security self-check; a checklist
+/// generated from the data, the findings and a summary opinion, filed once
+/// under the reviewer's name.
+const REVIEW_KIND: Choices = &[
+    ("access_review", "权限审查"),
+    ("log_review", "操作和安全日志审查"),
+    ("self_check", "安全自查"),
+];
+const SECURITY_REVIEW: &[Field] = &[
+    field("kind", "审查类型", Kind::Choice(REVIEW_KIND))
+        .req()
+        .list(),
+    field("period_start", "审查期间自", Kind::Date).req().list(),
+    field("period_end", "审查期间至", Kind::Date).req().list(),
+    field("checklist", "检查清单", Kind::LongText(50_000))
+        .req()
+        .help("可用“按期间数据生成”生成后逐项核对"),
+    field("findings", "发现问题及处理", Kind::LongText(10_000)),
+    field("opinion", "审查汇总意见", Kind::LongText(5000)).req(),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -1077,6 +1100,18 @@ pub const SPECS: &[Spec] = &[
                 false,
             ),
         ],
+        ..RECORD
+    },
+    Spec {
+        key: "security_reviews",
+        label: "安全检查与审查",
+        group: "安全管理",
+        source: "EEDS-3.7.1 JSCZ-10 NTCZ-6.3.1",
+        title: "kind",
+        fields: SECURITY_REVIEW,
+        org_from: OrgFrom::Chosen,
+        read: RoleView,
+        write: RoleView,
         ..RECORD
     },
     Spec {

@@ -100,6 +100,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "vulnerabilities",
         steps: vulnerabilities,
     },
+    Migration {
+        version: 15,
+        name: "security_reviews",
+        steps: security_reviews,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1216,6 +1221,23 @@ pub const REGISTER_TABLES_V14: &[(&str, &[(&str, bool)])] = &[(
         ("status", false),
     ],
 )];
+
+/// Security reviews (migration 15), frozen like [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V15: &[(&str, &[(&str, bool)])] = &[(
+    "security_reviews",
+    &[
+        ("kind", false),
+        ("period_start", false),
+        ("period_end", false),
+        ("checklist", false),
+        ("findings", false),
+        ("opinion", false),
+    ],
+)];
+
+fn security_reviews(b: Backend) -> Vec<Step> {
+    register_tables(b, REGISTER_TABLES_V15)
+}
 
 fn vulnerabilities(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V14);

@@ -1,6 +1,6 @@
 //! Server-side sessions (stored as token hashes) and integration API tokens.
 
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, Order, Query};
 use sqlx::any::AnyRow;
 use yunwei_domain::AppError;
 
@@ -271,4 +271,14 @@ pub async fn touch_token(c: &mut DbConn, id: &str, now: i64) -> Result<(), AppEr
     )
     .await?;
     Ok(())
+}
+
+/// When the user last logged in (their newest session), if ever.
+pub async fn last_login(c: &mut DbConn, user_id: &str) -> Result<Option<i64>, AppError> {
+    let q = Query::select()
+        .expr_as(Func::max(Expr::col("created_at")), "last")
+        .from("sessions")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .to_owned();
+    c.one(&q).await?.oi("last")
 }

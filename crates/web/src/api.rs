@@ -149,6 +149,10 @@ pub fn routes() -> Router<AppState> {
             post(registers::draft_report),
         )
         .route(
+            "/api/v1/registers/security_reviews/draft",
+            post(registers::draft_review),
+        )
+        .route(
             "/api/v1/registers/{register}",
             get(registers::list).post(registers::create),
         )

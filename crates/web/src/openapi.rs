@@ -485,8 +485,15 @@ pub const OPERATIONS: &[Op] = &[
         HttpMethod::Get,
         "/api/v1/registers",
         "运维台账",
-        "台账目录（ADR 0006）：备份计划 backup_plans、备份日志 backup_logs、备份日志检查 backup_reviews、恢复测试 restore_tests、应急预案 emergency_plans、应急演练 drills、上线应急方案 golive_plans、厂商合同 vendor_contracts、厂商工作报告 vendor_reports、厂商人员 vendor_staff、保密协议 ndas、人员变更申请 staff_changes、培训记录 trainings、资产领用 asset_requisitions、上线前安全检测 prelaunch_checks（JSCZ-42）、数据库访问授权 db_access（须有有效保密协议，JSCZ-36）、管理员 UKEY ukeys（安全管理员登记，report_lost 挂失后持有人不能以管理员身份操作，JSCZ-53）；含各台账的字段（名称、类型、是否必填、选项）和流程步骤",
+        "台账目录（ADR 0006）：备份计划 backup_plans、备份日志 backup_logs、备份日志检查 backup_reviews、恢复测试 restore_tests、应急预案 emergency_plans、应急演练 drills、上线应急方案 golive_plans、厂商合同 vendor_contracts、厂商工作报告 vendor_reports、厂商人员 vendor_staff、保密协议 ndas、人员变更申请 staff_changes、培训记录 trainings、资产领用 asset_requisitions、上线前安全检测 prelaunch_checks（JSCZ-42）、安全检查与审查 security_reviews（日志审查由审计管理员、权限审查由安全管理员登记）、数据库访问授权 db_access（须有有效保密协议，JSCZ-36）、管理员 UKEY ukeys（安全管理员登记，report_lost 挂失后持有人不能以管理员身份操作，JSCZ-53）；含各台账的字段（名称、类型、是否必填、选项）和流程步骤",
         &[],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/registers/security_reviews/draft",
+        "运维台账",
+        "按期间数据生成安全审查清单（kind=access_review 权限审查|log_review 操作和安全日志审查|self_check 安全自查；EEDS-3.7.1、NTCZ-6.3.1），返回 checklist",
+        &["kind", "period_start", "period_end"],
     ),
     (
         HttpMethod::Post,

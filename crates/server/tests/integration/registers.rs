@@ -1370,12 +1370,14 @@ async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
     use yunwei_store::migrate::{
         REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13, REGISTER_TABLES_V14,
+        REGISTER_TABLES_V15,
     };
     let tables: Vec<_> = REGISTER_TABLES_V10
         .iter()
         .chain(REGISTER_TABLES_V12)
         .chain(REGISTER_TABLES_V13)
         .chain(REGISTER_TABLES_V14)
+        .chain(REGISTER_TABLES_V15)
         .collect();
     assert_eq!(SPECS.len(), tables.len());
     let app = TestApp::new().await;
@@ -1825,5 +1827,105 @@ async fn every_register_list_and_form_renders() {
     }
     let index = sec.get("/registers").await.text();
     assert!(index.contains("管理员 UKEY") && !index.contains("备份计划"));
+    app.cleanup().await;
+}
+
+/// EEDS-3.7.1 / NTCZ-6.3.1: the access review lists who holds which rights
+/// and what needs attention; the log review is the audit administrator's,
+/// with findings and a summary opinion, filed once under their name.
+#[tokio::test]
+async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
+    let app = TestApp::new().await;
+    let sec = app.login("secadmin").await;
+    let aud = app.login("audadmin").await;
+    let root = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
+    };
+    // A third party with a grant and no NDA shows up in the access review.
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews/draft",
+            Some(&sec),
+            json!({"kind": "access_review", "period_start": "2026-01-01", "period_end": "2026-03-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let list = r.json()["checklist"].as_str().unwrap().to_string();
+    assert!(
+        list.contains("权限审查（2026-01-01 至 2026-03-31）"),
+        "{list}"
+    );
+    assert!(list.contains("demo_vendor"), "{list}");
+    assert!(
+        list.contains("demo_vendor 为第三方人员，授权未写明有效期"),
+        "{list}"
+    );
+    // Business users cannot generate one.
+    let lead = app.login("demo_lead").await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews/draft",
+            Some(&lead),
+            json!({"kind": "access_review", "period_start": "2026-01-01", "period_end": "2026-03-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The log review: the audit trail summarised, filed by the audit admin.
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews/draft",
+            Some(&aud),
+            json!({"kind": "log_review", "period_start": "2026-03-01", "period_end": "2026-03-31"}),
+        )
+        .await;
+    let checklist = r.json()["checklist"].as_str().unwrap().to_string();
+    assert!(checklist.contains("一、操作记录（共"), "{checklist}");
+    assert!(checklist.contains("auth.login"), "{checklist}");
+    let review = |kind: &str| {
+        json!({"org_id": root, "values": {
+            "kind": kind, "period_start": "2026-03-01", "period_end": "2026-03-31",
+            "checklist": checklist, "findings": "3 月 2 日 5 次登录失败，已核实为本人输错",
+            "opinion": "未见异常操作，建议继续按月审查"
+        }})
+    };
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews",
+            Some(&sec),
+            review("log_review"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("审计管理员"));
+    let kept = create(&app, &aud, "security_reviews", review("log_review")).await;
+    let aud_name = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::users::by_username(&mut c, "audadmin")
+            .await
+            .unwrap()
+            .unwrap()
+            .display_name
+    };
+    assert_eq!(kept["created_by"], aud_name.as_str());
+    assert_eq!(kept["can_amend"], false, "signed and kept as filed");
+    // Kept: not amended afterwards.
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/security_reviews/{}", id(&kept)),
+            Some(&aud),
+            json!({"expected_version": 1, "org_id": root, "values": {"kind": "log_review", "period_start": "2026-03-01", "period_end": "2026-03-31", "checklist": "x", "opinion": "改"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.not_amendable");
+    // A self-check counts what is overdue and open.
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews/draft",
+            Some(&sec),
+            json!({"kind": "self_check", "period_start": "2026-03-01", "period_end": "2026-03-31"}),
+        )
+        .await;
+    assert!(r.json()["checklist"].as_str().unwrap().contains("二、漏洞"));
     app.cleanup().await;
 }

@@ -199,6 +199,9 @@ async fn ntcz_6_1_2_response_breach_fires_once_and_marks_the_ticket_overdue() {
         .await
         .unwrap();
     assert_eq!(recs.len(), 1);
+    // A connection held across the cleanup keeps PostgreSQL from dropping
+    // the test's database.
+    drop(c);
     app.cleanup().await;
 }
 

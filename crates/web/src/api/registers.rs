@@ -178,6 +178,24 @@ pub async fn import(
 }
 
 #[derive(Deserialize)]
+pub(crate) struct ReviewDraftBody {
+    pub kind: String,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+pub async fn draft_review(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<ReviewDraftBody>,
+) -> ApiResult {
+    let checklist =
+        register_rules::draft_review(&s.platform, &pr, &b.kind, &b.period_start, &b.period_end)
+            .await?;
+    Ok(Json(json!({ "checklist": checklist })))
+}
+
+#[derive(Deserialize)]
 pub(crate) struct DraftBody {
     pub contract_id: String,
     pub report_kind: String,

@@ -428,8 +428,8 @@ struct FormTpl {
     choose_org: bool,
     orgs: Vec<Opt>,
     inputs: Vec<Input>,
-    /// The form can ask for a drafted report body.
-    draft: bool,
+    /// The form can draft a field from the data: the hint saying how.
+    draft: Option<&'static str>,
 }
 
 async fn all_orgs(s: &AppState) -> Result<Vec<(String, String)>, WebError> {
@@ -534,7 +534,11 @@ async fn form_view(
         choose_org,
         orgs,
         inputs,
-        draft: spec.key == "vendor_reports",
+        draft: match spec.key {
+            "vendor_reports" => Some("选择报告类型和周期后点“按周期数据生成草稿”：系统汇总该周期的工单新建与办结、SLA、巡检检查演练、备份与恢复测试，填入报告内容，由厂商补充后登记并提交（JSCZ-7）。草稿会替换当前的报告内容。"),
+            "security_reviews" => Some("选择审查类型和期间后点“按周期数据生成草稿”：权限审查列出每个账号的授权和最近登录并指出长期未登录、停用仍有授权、第三方授权无期限或无保密协议；日志审查汇总期间的操作记录和安全事件；安全自查汇总逾期事项、待修复漏洞和即将到期的授权。逐项核对后填写发现问题和审查汇总意见。"),
+            _ => None,
+        },
     });
     match error {
         Some(e) => refused(page, e),
@@ -560,23 +564,41 @@ pub(super) async fn new_page(
         }
     }
     let mut error = None;
-    if q.remove("draft").as_deref() == Some("1") && spec.key == "vendor_reports" {
+    if q.remove("draft").as_deref() == Some("1") {
         let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-        match register_rules::draft_report(
-            &s.platform,
-            &u.principal,
-            &get("contract_id"),
-            &get("report_kind"),
-            &get("period_start"),
-            &get("period_end"),
-        )
-        .await
-        {
-            Ok(body) => {
-                q.insert("body".into(), body);
+        let drafted = match spec.key {
+            "vendor_reports" => Some((
+                "body",
+                register_rules::draft_report(
+                    &s.platform,
+                    &u.principal,
+                    &get("contract_id"),
+                    &get("report_kind"),
+                    &get("period_start"),
+                    &get("period_end"),
+                )
+                .await,
+            )),
+            "security_reviews" => Some((
+                "checklist",
+                register_rules::draft_review(
+                    &s.platform,
+                    &u.principal,
+                    &get("kind"),
+                    &get("period_start"),
+                    &get("period_end"),
+                )
+                .await,
+            )),
+            _ => None,
+        };
+        match drafted {
+            Some((field, Ok(text))) => {
+                q.insert(field.into(), text);
             }
-            Err(e) if correctable(&e) => error = Some(e),
-            Err(e) => return Err(WebError::ui(e)),
+            Some((_, Err(e))) if correctable(&e) => error = Some(e),
+            Some((_, Err(e))) => return Err(WebError::ui(e)),
+            None => {}
         }
     }
     form_view(&s, &u, spec, None, &org_id, &q, error.as_ref()).await
