@@ -39,6 +39,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("jscz", "release.toml"),
             pack_file!("jscz", "software_install.toml"),
             pack_file!("jscz", "data_export.toml"),
+            pack_file!("jscz", "account_request.toml"),
         ],
     },
     EmbeddedPack {
@@ -117,7 +118,8 @@ mod tests {
                 "requirement",
                 "release",
                 "software_install",
-                "data_export"
+                "data_export",
+                "account_request"
             ]
         );
         let eeds = pack("eeds").expect("eeds");

@@ -645,3 +645,95 @@ async fn jscz_54_data_export_to_a_third_party_needs_the_level_heads_approval() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn jscz_47_third_party_account_is_requested_approved_created_and_closed() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let hw = app.login("demo_hwops").await;
+    let vendor = app.login("demo_vendor").await;
+    let fields = json!({
+        "kind": "create", "system": "预算管理一体化系统", "person": "郑海峰（金陵数智）",
+        "account": "zhenghf", "rights": "预算编制模块查询", "valid_until": "2026-12-31"
+    });
+    let id = open_ticket(
+        &app,
+        &staff,
+        "account_request",
+        "为驻场工程师开通查询账号",
+        fields,
+    )
+    .await;
+    // Least privilege must be argued.
+    let r = act(&app, &staff, &id, "request_account", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_field", "{}", r.text());
+    // A third party cannot request an account for itself.
+    let r = act(
+        &app,
+        &vendor,
+        &id,
+        "request_account",
+        json!({"least_privilege": "x"}),
+    )
+    .await;
+    assert!(!r.status.is_success());
+    act_ok(
+        &app,
+        &staff,
+        &id,
+        "request_account",
+        json!({"least_privilege": "仅需查询，不授予编制和审核权限"}),
+    )
+    .await;
+    let r = vote(&app, &lead, &id, "lead_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    let r = act(
+        &app,
+        &staff,
+        &id,
+        "record_done",
+        json!({"done_record": "x"}),
+    )
+    .await;
+    assert!(!r.status.is_success(), "only the system's administrators");
+    let done = act_ok(
+        &app,
+        &hw,
+        &id,
+        "record_done",
+        json!({"done_record": "3月2日创建 zhenghf，角色：查询"}),
+    )
+    .await;
+    assert_eq!(done["state"], "done");
+    // Closing when the work ends.
+    let close = open_ticket(
+        &app,
+        &staff,
+        "account_request",
+        "注销驻场工程师账号",
+        json!({"kind": "close", "system": "预算管理一体化系统", "person": "郑海峰", "account": "zhenghf"}),
+    )
+    .await;
+    let r = act(&app, &staff, &close, "request_account", json!({})).await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    act_ok(
+        &app,
+        &staff,
+        &close,
+        "request_closing",
+        json!({"close_reason": "合同到期"}),
+    )
+    .await;
+    vote(&app, &lead, &close, "lead_approval", true).await;
+    let done = act_ok(
+        &app,
+        &hw,
+        &close,
+        "record_done",
+        json!({"done_record": "已注销"}),
+    )
+    .await;
+    assert_eq!(done["state"], "done");
+    app.cleanup().await;
+}
