@@ -1196,6 +1196,27 @@ fn rolling(
     Some(latest_day.map_or(created_day(e), |d| d + chrono::Duration::days(1)))
 }
 
+/// A period typed into a register's `period_start` / `period_end` fields,
+/// checked like the form checks them and in order.
+fn period_of(
+    spec: &Spec,
+    start: &str,
+    end: &str,
+    reversed: &str,
+) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let day = |name: &str, raw: &str| -> Result<NaiveDate, AppError> {
+        let f = spec.field(name).ok_or_else(AppError::internal)?;
+        yunwei_domain::register::parse_value(f, raw)?
+            .date()
+            .ok_or_else(AppError::internal)
+    };
+    let (s, e) = (day("period_start", start)?, day("period_end", end)?);
+    if e < s {
+        return Err(invalid("register.dates_reversed", reversed.to_string()));
+    }
+    Ok((s, e))
+}
+
 // ---- vendor report drafts (JSCZ-7) ----
 
 /// The draft of a vendor report for a period, from the data of the
@@ -1219,22 +1240,12 @@ pub async fn draft_report(
         kind_field,
         report_kind,
     )?);
-    let start_field = reports
-        .field("period_start")
-        .ok_or_else(AppError::internal)?;
-    let end_field = reports.field("period_end").ok_or_else(AppError::internal)?;
-    let start = yunwei_domain::register::parse_value(start_field, period_start)?
-        .date()
-        .ok_or_else(AppError::internal)?;
-    let end = yunwei_domain::register::parse_value(end_field, period_end)?
-        .date()
-        .ok_or_else(AppError::internal)?;
-    if end < start {
-        return Err(invalid(
-            "register.dates_reversed",
-            "周期结束不能早于周期开始",
-        ));
-    }
+    let (start, end) = period_of(
+        reports,
+        period_start,
+        period_end,
+        "周期结束不能早于周期开始",
+    )?;
     if (end - start).num_days() > 366 {
         return Err(invalid("register.period_too_long", "报告周期不能超过一年"));
     }
@@ -1425,22 +1436,12 @@ pub async fn draft_review(
     let reviews = spec_named("security_reviews")?;
     let kind_field = reviews.field("kind").ok_or_else(AppError::internal)?;
     let kind_val = yunwei_domain::register::parse_value(kind_field, kind)?;
-    let start_field = reviews
-        .field("period_start")
-        .ok_or_else(AppError::internal)?;
-    let end_field = reviews.field("period_end").ok_or_else(AppError::internal)?;
-    let start = yunwei_domain::register::parse_value(start_field, period_start)?
-        .date()
-        .ok_or_else(AppError::internal)?;
-    let end = yunwei_domain::register::parse_value(end_field, period_end)?
-        .date()
-        .ok_or_else(AppError::internal)?;
-    if end < start {
-        return Err(invalid(
-            "register.dates_reversed",
-            "审查期间的结束不能早于开始",
-        ));
-    }
+    let (start, end) = period_of(
+        reviews,
+        period_start,
+        period_end,
+        "审查期间的结束不能早于开始",
+    )?;
     if !pr.can_somewhere(Action::RoleView) {
         return Err(AppError::forbidden("无权生成审查清单"));
     }
