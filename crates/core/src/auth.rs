@@ -51,6 +51,18 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<LoginOk, AppError> {
+    login_with_code(p, ctx, username, password, None).await
+}
+
+/// Logs in with the password and, for a user who has one, the current code
+/// of the second factor.
+pub async fn login_with_code(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<LoginOk, AppError> {
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
         return Err(invalid_login());
@@ -105,50 +117,42 @@ pub async fn login(
         return Err(locked(until));
     }
     if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
-        // Counted inside the write transaction so concurrent failures are
-        // all counted.
-        let (attempts, until) = in_tx!(p.db, |c| {
-            let current = ustore::get_for_update(&mut c, &user.id)
-                .await?
-                .ok_or_else(AppError::internal)?;
-            // A lock that expired starts a fresh count.
-            let previous = if current.locked_until.is_some() {
-                0
-            } else {
-                current.failed_attempts
-            };
-            let attempts = previous + 1;
-            let lock = attempts >= i64::from(pol.lockout_threshold);
-            let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
-            ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until)
-                .await?;
-            let ev = Event::success("auth.login", "user", &user.id)
-                .with_result("failure")
-                .after(format!("密码错误，连续第{attempts}次"));
-            record(p, &mut c, ctx, anon, ev).await?;
-            if lock {
-                let ev = Event::success("auth.lockout", "user", &user.id).after(format!(
-                    "连续{attempts}次登录失败，锁定{}分钟",
-                    pol.lockout_minutes
-                ));
-                let system = Actor::System {
-                    org_path: &user.org_path,
-                };
-                record(p, &mut c, ctx, system, ev).await?;
+        return Err(failed_login(
+            p,
+            ctx,
+            &user,
+            &pol,
+            now,
+            "密码错误",
+            ("auth.invalid", "用户名或密码错误"),
+        )
+        .await?);
+    }
+    // The second factor, once the user has one (等保 L3, JSCZ-53).
+    let secret = crate::mfa::active_secret(p, &mut p.db.read().await?, &user.id).await?;
+    if let Some(secret) = secret {
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => {
+                return Err(AppError::new(
+                    ErrorKind::Unauthorized,
+                    "auth.totp_required",
+                    "该账号已启用动态口令，请输入手机验证器上的 6 位动态口令",
+                ))
             }
-            Ok((attempts, until))
-        })?;
-        return Err(match until {
-            Some(t) => locked(t),
-            None => AppError::new(
-                ErrorKind::Unauthorized,
-                "auth.invalid",
-                format!(
-                    "用户名或密码错误（再失败{}次将锁定账号）",
-                    i64::from(pol.lockout_threshold) - attempts
-                ),
-            ),
-        });
+            Some(c) if !crate::mfa::code_ok(p, &secret, c)? => {
+                return Err(failed_login(
+                    p,
+                    ctx,
+                    &user,
+                    &pol,
+                    now,
+                    "动态口令错误",
+                    ("auth.totp_invalid", "动态口令错误"),
+                )
+                .await?);
+            }
+            Some(_) => {}
+        }
     }
     let token = random_token(p.crypto.as_ref());
     let session = SessionRow {
@@ -233,6 +237,67 @@ pub async fn principal_of(
         grants,
         session_id,
         must_change_password: user.must_change_password,
+    })
+}
+
+/// Counts a failed login (a wrong password or code) inside a write
+/// transaction, so concurrent failures are all counted, locks the account
+/// at the policy's threshold, audits both; returns the error to show.
+async fn failed_login(
+    p: &Platform,
+    ctx: &Ctx,
+    user: &UserRow,
+    pol: &yunwei_domain::security_policy::SecurityPolicy,
+    now: i64,
+    why: &str,
+    (code, shown): (&'static str, &str),
+) -> Result<AppError, AppError> {
+    let anon = Actor::Anonymous {
+        name: &user.username,
+        org_path: &user.org_path,
+    };
+    // Counted inside the write transaction so concurrent failures are
+    // all counted.
+    let (attempts, until) = in_tx!(p.db, |c| {
+        let current = ustore::get_for_update(&mut c, &user.id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        // A lock that expired starts a fresh count.
+        let previous = if current.locked_until.is_some() {
+            0
+        } else {
+            current.failed_attempts
+        };
+        let attempts = previous + 1;
+        let lock = attempts >= i64::from(pol.lockout_threshold);
+        let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
+        ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until).await?;
+        let ev = Event::success("auth.login", "user", &user.id)
+            .with_result("failure")
+            .after(format!("{why}，连续第{attempts}次"));
+        record(p, &mut c, ctx, anon, ev).await?;
+        if lock {
+            let ev = Event::success("auth.lockout", "user", &user.id).after(format!(
+                "连续{attempts}次登录失败，锁定{}分钟",
+                pol.lockout_minutes
+            ));
+            let system = Actor::System {
+                org_path: &user.org_path,
+            };
+            record(p, &mut c, ctx, system, ev).await?;
+        }
+        Ok((attempts, until))
+    })?;
+    Ok(match until {
+        Some(t) => locked(t),
+        None => AppError::new(
+            ErrorKind::Unauthorized,
+            code,
+            format!(
+                "{shown}（再失败{}次将锁定账号）",
+                i64::from(pol.lockout_threshold) - attempts
+            ),
+        ),
     })
 }
 

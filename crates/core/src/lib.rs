@@ -17,6 +17,7 @@ pub mod export;
 pub mod files;
 pub mod inspections;
 pub mod knowledge;
+pub mod mfa;
 pub mod notify;
 pub mod orgs;
 pub mod policy;

@@ -105,6 +105,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "security_reviews",
         steps: security_reviews,
     },
+    Migration {
+        version: 16,
+        name: "user_totp",
+        steps: user_totp,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1234,6 +1239,23 @@ pub const REGISTER_TABLES_V15: &[(&str, &[(&str, bool)])] = &[(
         ("opinion", false),
     ],
 )];
+
+/// A user's TOTP second factor (等保 L3, JSCZ-53): the secret SM4-encrypted
+/// with the field key, pending until confirmed with a first code.
+fn user_totp(_: Backend) -> Vec<Step> {
+    vec![Step::Table(
+        Table::create()
+            .table("user_totp")
+            .if_not_exists()
+            .col(ColumnDef::new("user_id").text().not_null().primary_key())
+            .col(text_null("secret_enc"))
+            .col(text_null("pending_enc"))
+            .col(int_null("enabled_at"))
+            .col(int("updated_at"))
+            .foreign_key(&mut fk("user_totp", "user_id", "users"))
+            .to_owned(),
+    )]
+}
 
 fn security_reviews(b: Backend) -> Vec<Step> {
     register_tables(b, REGISTER_TABLES_V15)

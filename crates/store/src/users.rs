@@ -475,3 +475,73 @@ pub async fn holders_covering(
         .to_owned();
     c.all(&q).await?.iter().map(|r| r.s("user_id")).collect()
 }
+
+/// A user's TOTP second factor (migration 16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpRow {
+    pub user_id: String,
+    /// The active secret (base32), SM4-encrypted.
+    pub secret_enc: Option<String>,
+    /// A secret being enrolled, until confirmed with a code.
+    pub pending_enc: Option<String>,
+    pub enabled_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+pub async fn get_totp(c: &mut DbConn, user_id: &str) -> Result<Option<TotpRow>, AppError> {
+    let q = Query::select()
+        .columns([
+            "user_id",
+            "secret_enc",
+            "pending_enc",
+            "enabled_at",
+            "updated_at",
+        ])
+        .from("user_totp")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .to_owned();
+    c.optional(&q)
+        .await?
+        .map(|r| {
+            Ok(TotpRow {
+                user_id: r.s("user_id")?,
+                secret_enc: r.os("secret_enc")?,
+                pending_enc: r.os("pending_enc")?,
+                enabled_at: r.oi("enabled_at")?,
+                updated_at: r.i("updated_at")?,
+            })
+        })
+        .transpose()
+}
+
+/// Replaces a user's TOTP row.
+pub async fn put_totp(c: &mut DbConn, t: &TotpRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::delete()
+            .from_table("user_totp")
+            .and_where(Expr::col("user_id").eq(t.user_id.clone()))
+            .to_owned(),
+    )
+    .await?;
+    c.exec(
+        &Query::insert()
+            .into_table("user_totp")
+            .columns([
+                "user_id",
+                "secret_enc",
+                "pending_enc",
+                "enabled_at",
+                "updated_at",
+            ])
+            .values_panic([
+                t.user_id.clone().into(),
+                t.secret_enc.clone().into(),
+                t.pending_enc.clone().into(),
+                t.enabled_at.into(),
+                t.updated_at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}

@@ -40,6 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/password", post(change_password))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/totp", get(totp_status).post(totp_enroll))
+        .route("/api/v1/me/totp/confirm", post(totp_confirm))
+        .route("/api/v1/users/{id}/totp/reset", post(totp_reset))
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route("/api/v1/orgs/{id}", get(get_org).put(rename_org))
         .route(
@@ -250,6 +253,9 @@ pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
 struct LoginBody {
     username: String,
     password: String,
+    /// The current code of the user's second factor, once enrolled.
+    #[serde(default)]
+    totp_code: Option<String>,
 }
 
 async fn login(
@@ -257,7 +263,14 @@ async fn login(
     ReqCtx(ctx): ReqCtx,
     Body(b): Body<LoginBody>,
 ) -> ApiResult {
-    let ok = auth::login(&s.platform, &ctx, &b.username, &b.password).await?;
+    let ok = auth::login_with_code(
+        &s.platform,
+        &ctx,
+        &b.username,
+        &b.password,
+        b.totp_code.as_deref(),
+    )
+    .await?;
     let mut c = s.platform.db.read().await?;
     let user = yunwei_store::users::get(&mut c, &ok.session.user_id)
         .await?
@@ -267,6 +280,48 @@ async fn login(
         "must_change_password": ok.must_change_password,
         "user": users::UserView::from_row(&user, s.platform.now_us()),
     })))
+}
+
+async fn totp_status(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {
+    Ok(Json(json!(
+        yunwei_core::mfa::status(&s.platform, &pr).await?
+    )))
+}
+
+async fn totp_enroll(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+) -> ApiResult {
+    Ok(Json(json!(
+        yunwei_core::mfa::enroll(&s.platform, &ctx, &pr).await?
+    )))
+}
+
+#[derive(Deserialize)]
+struct TotpCodeBody {
+    code: String,
+}
+
+async fn totp_confirm(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<TotpCodeBody>,
+) -> ApiResult<StatusCode> {
+    yunwei_core::mfa::confirm(&s.platform, &ctx, &pr, &b.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn totp_reset(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<StatusCode> {
+    yunwei_core::mfa::reset(&s.platform, &ctx, &pr, &id, &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn logout(

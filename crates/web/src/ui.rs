@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/password/change", get(password_page).post(password_submit))
+        .route("/mfa", get(mfa_page).post(mfa_enroll))
+        .route("/mfa/confirm", post(mfa_confirm))
         .route("/orgs", get(orgs_page).post(org_create))
         .route("/users", get(users_page).post(user_create))
         .route("/users/export", post(users_export))
@@ -251,6 +253,7 @@ impl Layout {
             }
         }
         nav.push(("/password/change", "修改密码"));
+        nav.push(("/mfa", "动态口令"));
         let roles: Vec<&str> = p.roles().iter().map(|r| r.label()).collect();
         Layout {
             user: Some(p.display_name.clone()),
@@ -407,6 +410,8 @@ struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    totp_code: String,
 }
 
 async fn login_submit(
@@ -424,7 +429,8 @@ async fn login_submit(
     {
         return login_form(&s, None, &f.username, Some("页面已过期，请重新登录".into())).await;
     }
-    match auth::login(&s.platform, &ctx, &f.username, &f.password).await {
+    let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
+    match auth::login_with_code(&s.platform, &ctx, &f.username, &f.password, code).await {
         Ok(ok) => {
             let to = if ok.must_change_password {
                 "/password/change"
@@ -504,6 +510,80 @@ async fn password_form(s: &AppState, u: &UiUser, error: Option<String>) -> Page 
         min_len: pol.password_min_length,
         history: pol.password_history,
     })
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaTpl {
+    l: Layout,
+    status: yunwei_core::mfa::Status,
+    /// Just generated: shown once.
+    enrollment: Option<yunwei_core::mfa::Enrollment>,
+}
+
+async fn mfa_view(
+    s: &AppState,
+    u: &UiUser,
+    enrollment: Option<yunwei_core::mfa::Enrollment>,
+    notice: Option<String>,
+    error: Option<&AppError>,
+) -> Page {
+    let status = ui(yunwei_core::mfa::status(&s.platform, &u.principal).await)?;
+    let page = render(&MfaTpl {
+        l: Layout::for_user(u, "/mfa").with(notice, error.map(|e| e.message.clone())),
+        status,
+        enrollment,
+    });
+    match error {
+        Some(e) => refused(page, e),
+        None => page,
+    }
+}
+
+async fn mfa_page(State(s): State<AppState>, u: UiUser) -> Page {
+    mfa_view(&s, &u, None, None, None).await
+}
+
+async fn mfa_enroll(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ReasonForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    let e = ui(yunwei_core::mfa::enroll(&s.platform, &ctx, &u.principal).await)?;
+    mfa_view(&s, &u, Some(e), None, None).await
+}
+
+#[derive(Deserialize)]
+struct MfaCodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn mfa_confirm(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<MfaCodeForm>,
+) -> Page {
+    u.check_csrf(&f.csrf)?;
+    match yunwei_core::mfa::confirm(&s.platform, &ctx, &u.principal, &f.code).await {
+        Ok(()) => {
+            mfa_view(
+                &s,
+                &u,
+                None,
+                Some("动态口令已启用，下次登录时请输入".into()),
+                None,
+            )
+            .await
+        }
+        Err(e) if correctable(&e) => mfa_view(&s, &u, None, None, Some(&e)).await,
+        Err(e) => Err(WebError::ui(e)),
+    }
 }
 
 async fn password_page(State(s): State<AppState>, u: UiUser) -> Page {

@@ -1421,3 +1421,142 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
     drop(c);
     app.cleanup().await;
 }
+
+/// 等保 L3 / JSCZ-53: an administrator enrolls a TOTP factor; from then on
+/// the login needs the current code, a wrong code counts as a failed login,
+/// and the security administrator can clear a lost factor.
+#[tokio::test]
+async fn jscz_53_totp_second_factor_is_required_once_enrolled() {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let password = TestApp::NEW_PASSWORD;
+    let r = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&sys),
+            json!({"code": "123456"}),
+        )
+        .await;
+    assert_eq!(code(&r), "mfa.not_enrolling");
+    let r = app
+        .post_json("/api/v1/me/totp", Some(&sys), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let secret = r.json()["secret"].as_str().unwrap().to_string();
+    assert!(r.json()["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/yunwei:sysadmin?"));
+    let now = || app.platform.clock.now().timestamp() as u64;
+    let code_now = |t: u64| yunwei_core::mfa::code_at(&secret, t).unwrap();
+    // Enrolled but not confirmed: the login still needs no code.
+    let login = |code: Option<String>| {
+        let mut b = json!({"username": "sysadmin", "password": password});
+        if let Some(c) = code {
+            b["totp_code"] = json!(c);
+        }
+        b
+    };
+    assert_eq!(
+        app.post_json("/api/v1/auth/login", None, login(None))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let wrong = if code_now(now()) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let r = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&sys),
+            json!({"code": wrong}),
+        )
+        .await;
+    assert_eq!(code(&r), "mfa.code_invalid");
+    let r = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&sys),
+            json!({"code": code_now(now())}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    assert_eq!(
+        app.get("/api/v1/me/totp", Some(&sys)).await.json()["enabled"],
+        true
+    );
+    // Now the password alone is not enough.
+    let r = app.post_json("/api/v1/auth/login", None, login(None)).await;
+    assert_eq!(code(&r), "auth.totp_required", "{}", r.text());
+    let r = app
+        .post_json("/api/v1/auth/login", None, login(Some(wrong.to_string())))
+        .await;
+    assert_eq!(code(&r), "auth.totp_invalid");
+    assert!(r.json()["message"].as_str().unwrap().contains("再失败4次"));
+    // A code from two minutes ago is refused; the current one works.
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            login(Some(code_now(now() - 120))),
+        )
+        .await;
+    if code_now(now() - 120) != code_now(now()) {
+        assert_eq!(code(&r), "auth.totp_invalid");
+    }
+    let r = app
+        .post_json("/api/v1/auth/login", None, login(Some(code_now(now()))))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The security administrator clears it (phone lost), with a reason.
+    let sec = app.login("secadmin").await;
+    let sys_id = user_id(&app, "sysadmin").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/users/{sys_id}/totp/reset"),
+            Some(&sys),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert!(!r.status.is_success(), "the system administrator may not");
+    let r = app
+        .post_json(
+            &format!("/api/v1/users/{sys_id}/totp/reset"),
+            Some(&sec),
+            json!({"reason": "手机丢失"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    assert_eq!(
+        app.post_json("/api/v1/auth/login", None, login(None))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn totp_pages_enroll_and_confirm() {
+    let app = TestApp::new().await;
+    let b = crate::support::Browser::login(&app, "secadmin").await;
+    let page = b.get("/mfa").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("未启用"));
+    let r = b.post("/mfa", &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    let at = html.find("<code>").unwrap() + "<code>".len();
+    let secret = html[at..].split('<').next().unwrap().to_string();
+    let bad = b.post("/mfa/confirm", &[("code", "12")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let code =
+        yunwei_core::mfa::code_at(&secret, app.platform.clock.now().timestamp() as u64).unwrap();
+    let ok = b.post("/mfa/confirm", &[("code", &code)]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert!(ok.text().contains("动态口令已启用") && ok.text().contains("已启用"));
+    app.cleanup().await;
+}
