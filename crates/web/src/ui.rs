@@ -287,6 +287,59 @@ fn render(t: &impl Template) -> Page {
     }
 }
 
+/// A multipart form of text fields and one `file`, read in full (the
+/// route's body limit bounds it).
+#[derive(Default)]
+struct Upload {
+    fields: std::collections::HashMap<String, String>,
+    filename: String,
+    content: Vec<u8>,
+}
+
+impl Upload {
+    fn field(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+fn bad_upload() -> AppError {
+    AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确")
+}
+
+/// Reads an upload form; a file over `max_bytes` (or a body over the
+/// route's limit) is refused with `too_big`, what says the limit.
+async fn read_upload(
+    mut m: axum::extract::Multipart,
+    max_bytes: usize,
+    too_big: fn() -> AppError,
+) -> Result<Upload, AppError> {
+    let mut up = Upload::default();
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
+            Err(_) => return Err(bad_upload()),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            up.filename = field.file_name().unwrap_or_default().to_string();
+            up.content = match field.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
+                Err(_) => return Err(bad_upload()),
+            };
+            if up.content.len() > max_bytes {
+                return Err(too_big());
+            }
+        } else {
+            let text = field.text().await.map_err(|_| bad_upload())?;
+            up.fields.insert(name, text);
+        }
+    }
+    Ok(up)
+}
+
 /// A page shown again with the error that refused the form; the status
 /// says what happened.
 fn refused(page: Page, e: &AppError) -> Page {

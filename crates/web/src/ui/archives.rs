@@ -24,7 +24,9 @@ use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{correctable, render, ui, urlencoding, Layout, Page, UiForm};
+use super::{
+    bad_upload, correctable, read_upload, render, ui, urlencoding, Layout, Page, UiForm, Upload,
+};
 use crate::error::{status_of, WebError};
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
@@ -110,59 +112,8 @@ fn back_to(id: &str, msg: &str) -> Page {
 
 // ---- the upload forms ----
 
-/// A multipart form of text fields and one `file`, read in full (the body
-/// limit of the route bounds it).
-#[derive(Default)]
-struct Upload {
-    fields: HashMap<String, String>,
-    filename: String,
-    content: Vec<u8>,
-}
-
-impl Upload {
-    fn field(&self, name: &str) -> String {
-        self.fields.get(name).cloned().unwrap_or_default()
-    }
-}
-
-fn bad_upload() -> AppError {
-    AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确")
-}
-
 fn too_big() -> AppError {
     AppError::bad_request("archive.size", "文件不能为空，且不超过50MB")
-}
-
-async fn read_upload(mut m: Multipart) -> Result<Upload, AppError> {
-    let mut up = Upload::default();
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(too_big())
-            }
-            Err(_) => return Err(bad_upload()),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            up.filename = field.file_name().unwrap_or_default().to_string();
-            up.content = match field.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_big())
-                }
-                Err(_) => return Err(bad_upload()),
-            };
-            if up.content.len() > MAX_FILE_BYTES {
-                return Err(too_big());
-            }
-        } else {
-            let text = field.text().await.map_err(|_| bad_upload())?;
-            up.fields.insert(name, text);
-        }
-    }
-    Ok(up)
 }
 
 async fn multipart_form(
@@ -171,7 +122,9 @@ async fn multipart_form(
 ) -> Result<Upload, WebError> {
     let m = m.map_err(|_| WebError::ui(bad_upload()))?;
     // The CSRF token may not have been read; show nothing but the error.
-    let up = read_upload(m).await.map_err(WebError::ui)?;
+    let up = read_upload(m, MAX_FILE_BYTES, too_big)
+        .await
+        .map_err(WebError::ui)?;
     u.check_csrf(&up.field("csrf"))?;
     Ok(up)
 }

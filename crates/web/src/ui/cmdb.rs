@@ -19,7 +19,10 @@ use yunwei_domain::AppError;
 use yunwei_store::cmdb::CiRow;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use super::{
+    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
+    Upload,
+};
 use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
@@ -370,18 +373,6 @@ pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
 
 // ---- import ----
 
-/// The import form, read in full (the body limit of the route bounds it).
-pub(super) struct ImportUpload {
-    pub(super) csrf: String,
-    pub(super) dry_run: bool,
-    pub(super) filename: String,
-    pub(super) content: Vec<u8>,
-}
-
-fn bad_upload() -> AppError {
-    AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确")
-}
-
 fn too_big() -> AppError {
     AppError::bad_request(
         "cmdb.import_size",
@@ -389,45 +380,9 @@ fn too_big() -> AppError {
     )
 }
 
-pub(super) async fn read_import(mut m: Multipart) -> Result<ImportUpload, AppError> {
-    let mut up = ImportUpload {
-        csrf: String::new(),
-        dry_run: false,
-        filename: String::new(),
-        content: Vec::new(),
-    };
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(too_big())
-            }
-            Err(_) => return Err(bad_upload()),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            up.filename = field.file_name().unwrap_or_default().to_string();
-            up.content = match field.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_big())
-                }
-                Err(_) => return Err(bad_upload()),
-            };
-            if up.content.len() > MAX_IMPORT_BYTES {
-                return Err(too_big());
-            }
-        } else {
-            let text = field.text().await.map_err(|_| bad_upload())?;
-            match name.as_str() {
-                "csrf" => up.csrf = text,
-                "dry_run" => up.dry_run = matches!(text.as_str(), "true" | "on" | "1"),
-                _ => {}
-            }
-        }
-    }
-    Ok(up)
+/// Whether an import form asked for a check only.
+pub(super) fn dry_run(up: &Upload) -> bool {
+    matches!(up.field("dry_run").as_str(), "true" | "on" | "1")
 }
 
 #[derive(Template)]
@@ -449,18 +404,18 @@ pub(super) async fn import(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
     let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = match read_import(m).await {
+    let up = match read_upload(m, MAX_IMPORT_BYTES, too_big).await {
         Ok(up) => up,
         // The CSRF token may not have been read; show nothing but the error.
         Err(e) => return Err(WebError::ui(e)),
     };
-    u.check_csrf(&up.csrf)?;
+    u.check_csrf(&up.field("csrf"))?;
     editor(&u)?;
     if up.content.is_empty() {
         let e = too_big();
         return list_view(&s, &u, ListQuery::default(), String::new(), Some(&e)).await;
     }
-    match cmdb::import(&s.platform, &ctx, &u.principal, &up.content, up.dry_run).await {
+    match cmdb::import(&s.platform, &ctx, &u.principal, &up.content, dry_run(&up)).await {
         Ok(r) => {
             let notice = if r.dry_run {
                 format!(

@@ -18,7 +18,9 @@ use yunwei_core::registers::{
 use yunwei_domain::register::{self as spec, Kind, Spec};
 use yunwei_domain::AppError;
 
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use super::{
+    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
+};
 use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
@@ -340,6 +342,13 @@ pub(super) async fn export(
     }
 }
 
+fn too_big() -> AppError {
+    AppError::bad_request(
+        "register.import_size",
+        "请选择要导入的 Excel 或 CSV 文件（不超过10MB）",
+    )
+}
+
 /// `POST /registers/{register}/import` (multipart: csrf, file, dry_run):
 /// the list again with what the import did and the rows it refused.
 pub(super) async fn import(
@@ -349,21 +358,18 @@ pub(super) async fn import(
     Path(key): Path<String>,
     m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| {
-        WebError::ui(AppError::bad_request(
-            "register.import_file",
-            "上传失败，请重新选择文件",
-        ))
-    })?;
-    let up = super::cmdb::read_import(m).await.map_err(WebError::ui)?;
-    u.check_csrf(&up.csrf)?;
+    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
+    let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big)
+        .await
+        .map_err(WebError::ui)?;
+    u.check_csrf(&up.field("csrf"))?;
     match registers::import(
         &s.platform,
         &ctx,
         &u.principal,
         &key,
         &up.content,
-        up.dry_run,
+        super::cmdb::dry_run(&up),
     )
     .await
     {

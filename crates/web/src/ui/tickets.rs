@@ -20,7 +20,9 @@ use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
+use super::{
+    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
+};
 use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
 use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
@@ -1314,61 +1316,8 @@ pub(super) async fn unlink_ci(
     after(&s, &u, &id, r, "ci_unlinked", Kept::default()).await
 }
 
-/// The upload form, read in full (the body limit of the route bounds it).
-struct Upload {
-    csrf: String,
-    kind: String,
-    kind_other: String,
-    filename: String,
-    content: Vec<u8>,
-}
-
-async fn read_upload(mut m: Multipart) -> Result<Upload, AppError> {
-    let too_big = || AppError::bad_request("ticket.attachment_size", "附件不能为空，且不超过20MB");
-    let mut up = Upload {
-        csrf: String::new(),
-        kind: String::new(),
-        kind_other: String::new(),
-        filename: String::new(),
-        content: Vec::new(),
-    };
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(too_big())
-            }
-            Err(_) => return Err(bad_upload()),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            up.filename = field.file_name().unwrap_or_default().to_string();
-            up.content = match field.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_big())
-                }
-                Err(_) => return Err(bad_upload()),
-            };
-            if up.content.len() > tickets::MAX_ATTACHMENT_BYTES {
-                return Err(too_big());
-            }
-        } else {
-            let text = field.text().await.map_err(|_| bad_upload())?;
-            match name.as_str() {
-                "csrf" => up.csrf = text,
-                "kind" => up.kind = text,
-                "kind_other" => up.kind_other = text,
-                _ => {}
-            }
-        }
-    }
-    Ok(up)
-}
-
-fn bad_upload() -> AppError {
-    AppError::bad_request("request.invalid_form", "上传内容不完整或格式不正确")
+fn too_big() -> AppError {
+    AppError::bad_request("ticket.attachment_size", "附件不能为空，且不超过20MB")
 }
 
 /// Largest upload request: the file plus the form around it.
@@ -1382,17 +1331,18 @@ pub(super) async fn upload(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
     let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = match read_upload(m).await {
+    let up = match read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await {
         Ok(up) => up,
         // The CSRF token may not have been read; show nothing but the error.
         Err(e) => return Err(WebError::ui(e)),
     };
-    u.check_csrf(&up.csrf)?;
+    u.check_csrf(&up.field("csrf"))?;
     business(&u)?;
-    let kind = if up.kind_other.trim().is_empty() {
-        up.kind.clone()
+    let kind_other = up.field("kind_other");
+    let kind = if kind_other.trim().is_empty() {
+        up.field("kind")
     } else {
-        up.kind_other.trim().to_string()
+        kind_other.trim().to_string()
     };
     let r = tickets::attach(
         &s.platform,
