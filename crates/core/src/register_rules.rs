@@ -1107,24 +1107,22 @@ pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let mut created = 0;
     for key in ["backup_plans", "emergency_plans", "vendor_contracts"] {
         let spec = spec_named(key)?;
-        let entries = {
+        // One read of the entries and one grouped read of their newest
+        // periodic occurrences per tick, whatever their number.
+        let (entries, latest) = {
             let mut c = p.db.read().await?;
-            store::find(&mut c, spec, &[], 100_000).await?
-        };
-        for e in entries {
-            let stale = {
-                let mut c = p.db.read().await?;
-                // The newest periodic occurrence (one-off ones such as a
-                // restore test a year ahead do not count).
-                let latest = yunwei_store::controls::of_subject(&mut c, key, &e.id, 500)
+            let entries = store::find(&mut c, spec, &[], 100_000).await?;
+            let latest: std::collections::HashMap<String, i64> =
+                yunwei_store::controls::latest_periodic_due_by_subject(&mut c, key)
                     .await?
                     .into_iter()
-                    .filter(|ctl| ctl.period_end.is_some())
-                    .map(|ctl| ctl.due_at)
-                    .max();
-                rolling(&e, key, today, latest)
+                    .collect();
+            (entries, latest)
+        };
+        for e in entries {
+            let Some(from) = rolling(&e, key, today, latest.get(&e.id).copied()) else {
+                continue;
             };
-            let Some(from) = stale else { continue };
             let ctx = Ctx::system(&new_id());
             created += in_tx!(p.db, |c| {
                 let Some(e) = store::get(&mut c, spec, &e.id).await? else {

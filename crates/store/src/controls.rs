@@ -161,6 +161,28 @@ pub async fn latest_due_by_subject(
         .collect()
 }
 
+/// The latest due time of the periodic occurrences (those covering a
+/// period) of each subject of a type: (subject_id, due_at). One-off ones,
+/// such as a restore test a year ahead, do not count.
+pub async fn latest_periodic_due_by_subject(
+    c: &mut DbConn,
+    subject_type: &str,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let q = Query::select()
+        .column("subject_id")
+        .expr_as(Func::max(Expr::col("due_at")), "latest")
+        .from("controls")
+        .and_where(Expr::col("subject_type").eq(subject_type))
+        .and_where(Expr::col("period_end").is_not_null())
+        .group_by_col("subject_id")
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok((r.s("subject_id")?, r.i("latest")?)))
+        .collect()
+}
+
 /// Marks an open occurrence done by a record; false when it was already
 /// done (someone filed first).
 pub async fn mark_done(
