@@ -531,17 +531,16 @@ async fn ntcz_3_4_1_release_without_golive_plan_cannot_be_implemented() {
             json!({"pack": "jscz", "process": "incident", "title": "打印异常", "fields": {"system": "预算系统", "description": "无法打印"}}),
         )
         .await;
-    if r.status == StatusCode::CREATED {
-        let inc = r.json()["number"].as_str().unwrap().to_string();
-        let r = app
-            .post_json(
-                "/api/v1/registers/golive_plans",
-                Some(&lead),
-                json!({"values": {"ticket_id": inc, "title": "x", "scope": "x", "risks": "x", "pass_criteria": "x", "fail_criteria": "x", "method": "x", "follow_up": "x"}}),
-            )
-            .await;
-        assert_eq!(code(&r), "register.golive_ticket", "{}", r.text());
-    }
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let inc = r.json()["number"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/registers/golive_plans",
+            Some(&lead),
+            json!({"values": {"ticket_id": inc, "title": "x", "scope": "x", "risks": "x", "pass_criteria": "x", "fail_criteria": "x", "method": "x", "follow_up": "x"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.golive_ticket", "{}", r.text());
     app.cleanup().await;
 }
 
