@@ -10,15 +10,18 @@ use yunwei_domain::ids::new_id;
 use yunwei_domain::password::{check_password_strength, PasswordProblem, UserDetails};
 use yunwei_domain::roles::{Action, Role, ScopedRole};
 use yunwei_domain::{AppError, ErrorKind};
-use yunwei_store::sessions::{self as sstore, ApiTokenRow, SessionRow};
+use yunwei_store::sessions::{self as sstore, ApiTokenRow, SessionRow, UkeyChallengeRow};
 use yunwei_store::users::{self as ustore, UserRow};
 use yunwei_store::{in_tx, DbConn};
 
 use crate::audit::{record, record_alone, Actor, Event};
 use crate::export::fmt_us;
+use crate::ukey::{self, LoginKey, CHALLENGE_MINUTES};
 use crate::{policy, Ctx, Platform, Principal};
 
 const MINUTE_US: i64 = 60_000_000;
+/// Challenges older than this are removed when the user gets a new one.
+const CHALLENGE_KEEP_US: i64 = 24 * 60 * MINUTE_US;
 /// `last_seen_at` is refreshed at most this often, to keep reads cheap.
 const TOUCH_INTERVAL_US: i64 = 30_000_000;
 pub const API_TOKEN_PREFIX: &str = "yw_";
@@ -54,8 +57,46 @@ pub async fn login(
     login_with_code(p, ctx, username, password, None).await
 }
 
+/// What the password step of a login leads to.
+pub enum LoginStep {
+    /// Logged in.
+    Done(LoginOk),
+    /// The user's UKEY must sign this challenge ([`login_with_ukey`]).
+    Ukey(UkeyChallenge),
+}
+
+/// A pending login waiting for the UKEY's signature (ADR 0008).
+#[derive(Debug, Clone, Serialize)]
+pub struct UkeyChallenge {
+    /// Names the pending login; sent back with the signature. Only its SM3
+    /// hash is stored, so the challenge alone does not finish the login.
+    pub login_token: String,
+    /// The exact text to sign (its UTF-8 bytes, SM2 with SM3 and the
+    /// default identifier `1234567812345678`).
+    pub challenge: String,
+    /// The UKEY expected to sign.
+    pub serial: String,
+    pub username: String,
+    /// Beijing time, `YYYY-MM-DD HH:MM:SS`.
+    pub expires_at: String,
+    pub expires_in_seconds: i64,
+}
+
+/// Which second factors the caller can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    /// `POST /api/v1/auth/login`: password and code in one request; a UKEY
+    /// user is told to use the UKEY endpoints.
+    Code,
+    /// The login page: a UKEY user who typed no code gets a challenge.
+    CodeOrUkey,
+    /// `POST /api/v1/auth/login/ukey/challenge`: a challenge or an error.
+    Ukey,
+}
+
 /// Logs in with the password and, for a user who has one, the current code
-/// of the second factor.
+/// of the second factor. A user whose UKEY in use carries a public key is
+/// refused with `auth.ukey_required` unless the TOTP code is given.
 pub async fn login_with_code(
     p: &Platform,
     ctx: &Ctx,
@@ -63,6 +104,123 @@ pub async fn login_with_code(
     password: &str,
     code: Option<&str>,
 ) -> Result<LoginOk, AppError> {
+    match login_as(p, ctx, username, password, code, Offer::Code).await? {
+        LoginStep::Done(ok) => Ok(ok),
+        LoginStep::Ukey(_) => Err(AppError::internal()),
+    }
+}
+
+/// The login page's step: like [`login_with_code`], but a user whose UKEY
+/// carries a public key and who typed no TOTP code gets a UKEY challenge.
+pub async fn login_step(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<LoginStep, AppError> {
+    login_as(p, ctx, username, password, code, Offer::CodeOrUkey).await
+}
+
+/// Checks the password and issues a UKEY challenge bound to this pending
+/// login (`auth.ukey_not_registered` for a user without a UKEY key).
+pub async fn ukey_challenge(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Result<UkeyChallenge, AppError> {
+    match login_as(p, ctx, username, password, None, Offer::Ukey).await? {
+        LoginStep::Ukey(ch) => Ok(ch),
+        LoginStep::Done(_) => Err(AppError::internal()),
+    }
+}
+
+async fn login_as(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    code: Option<&str>,
+    offer: Offer,
+) -> Result<LoginStep, AppError> {
+    let (user, pol) = check_password(p, ctx, username, password).await?;
+    let now = p.now_us();
+    // The second factors the user has (等保 L3, JSCZ-53).
+    let (secret, key) = {
+        let mut c = p.db.read().await?;
+        (
+            crate::mfa::active_secret(p, &mut c, &user.id).await?,
+            ukey::login_key(&mut c, &user.username).await?,
+        )
+    };
+    if offer == Offer::Ukey {
+        let Some(key) = key else {
+            return Err(AppError::bad_request(
+                "auth.ukey_not_registered",
+                "该账号没有登记了签名公钥的在用 UKEY，请用密码（及动态口令）登录",
+            ));
+        };
+        return Ok(LoginStep::Ukey(issue_challenge(p, ctx, &user, &key).await?));
+    }
+    let code = code.map(str::trim).filter(|c| !c.is_empty());
+    if let (Some(secret), Some(code)) = (&secret, code) {
+        if !crate::mfa::code_ok(p, secret, code)? {
+            return Err(failed_login(
+                p,
+                ctx,
+                &user,
+                &pol,
+                now,
+                "动态口令错误",
+                ("auth.totp_invalid", "动态口令错误"),
+                None,
+            )
+            .await?);
+        }
+        return Ok(LoginStep::Done(
+            start_session(p, ctx, &user, String::new(), None)
+                .await?
+                .ok_or_else(AppError::internal)?,
+        ));
+    }
+    if let Some(key) = key {
+        if offer == Offer::CodeOrUkey {
+            return Ok(LoginStep::Ukey(issue_challenge(p, ctx, &user, &key).await?));
+        }
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            "auth.ukey_required",
+            if secret.is_some() {
+                "该账号已登记 UKEY 签名公钥，请输入动态口令，或用 UKEY 对登录挑战码签名后登录"
+            } else {
+                "该账号已登记 UKEY 签名公钥，须用 UKEY 对登录挑战码签名后登录"
+            },
+        ));
+    }
+    if secret.is_some() {
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            "auth.totp_required",
+            "该账号已启用动态口令，请输入手机验证器上的 6 位动态口令",
+        ));
+    }
+    Ok(LoginStep::Done(
+        start_session(p, ctx, &user, String::new(), None)
+            .await?
+            .ok_or_else(AppError::internal)?,
+    ))
+}
+
+/// The first factor: the account exists, is active and not locked, and the
+/// password is right (a wrong one is counted toward the lockout). Every
+/// refusal is audited.
+async fn check_password(
+    p: &Platform,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Result<(UserRow, yunwei_domain::security_policy::SecurityPolicy), AppError> {
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
         return Err(invalid_login());
@@ -93,11 +251,30 @@ pub async fn login_with_code(
         .await?;
         return Err(invalid_login());
     };
+    let now = p.now_us();
+    check_usable(p, ctx, &user, now).await?;
+    if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
+        return Err(failed_login(
+            p,
+            ctx,
+            &user,
+            &pol,
+            now,
+            "密码错误",
+            ("auth.invalid", "用户名或密码错误"),
+            None,
+        )
+        .await?);
+    }
+    Ok((user, pol))
+}
+
+/// Refuses (and audits) a login of a disabled or locked account.
+async fn check_usable(p: &Platform, ctx: &Ctx, user: &UserRow, now: i64) -> Result<(), AppError> {
     let anon = Actor::Anonymous {
-        name: &username,
+        name: &user.username,
         org_path: &user.org_path,
     };
-    let now = p.now_us();
     if user.status != "active" {
         let ev = Event::success("auth.login", "user", &user.id)
             .with_result("denied")
@@ -116,44 +293,21 @@ pub async fn login_with_code(
         record_alone(p, ctx, anon, ev).await?;
         return Err(locked(until));
     }
-    if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
-        return Err(failed_login(
-            p,
-            ctx,
-            &user,
-            &pol,
-            now,
-            "密码错误",
-            ("auth.invalid", "用户名或密码错误"),
-        )
-        .await?);
-    }
-    // The second factor, once the user has one (等保 L3, JSCZ-53).
-    let secret = crate::mfa::active_secret(p, &mut p.db.read().await?, &user.id).await?;
-    if let Some(secret) = secret {
-        match code.map(str::trim).filter(|c| !c.is_empty()) {
-            None => {
-                return Err(AppError::new(
-                    ErrorKind::Unauthorized,
-                    "auth.totp_required",
-                    "该账号已启用动态口令，请输入手机验证器上的 6 位动态口令",
-                ))
-            }
-            Some(c) if !crate::mfa::code_ok(p, &secret, c)? => {
-                return Err(failed_login(
-                    p,
-                    ctx,
-                    &user,
-                    &pol,
-                    now,
-                    "动态口令错误",
-                    ("auth.totp_invalid", "动态口令错误"),
-                )
-                .await?);
-            }
-            Some(_) => {}
-        }
-    }
+    Ok(())
+}
+
+/// Starts the session of a user who passed both factors, with the audit
+/// record in the same transaction. With `challenge`, the UKEY challenge is
+/// used up in that transaction too; `None` when it already was (a
+/// concurrent answer came first) and nothing was written.
+async fn start_session(
+    p: &Platform,
+    ctx: &Ctx,
+    user: &UserRow,
+    factor: String,
+    challenge: Option<&str>,
+) -> Result<Option<LoginOk>, AppError> {
+    let now = p.now_us();
     let token = random_token(p.crypto.as_ref());
     let session = SessionRow {
         id: new_id(),
@@ -169,12 +323,17 @@ pub async fn login_with_code(
     };
     let principal = principal_of(
         &mut p.db.read().await?,
-        &user,
+        user,
         Some(session.id.clone()),
         p.now_us(),
     )
     .await?;
-    in_tx!(p.db, |c| {
+    let started = in_tx!(p.db, |c| {
+        if let Some(id) = challenge {
+            if !sstore::use_ukey_challenge(&mut c, id, now).await? {
+                return Ok(false);
+            }
+        }
         ustore::set_login_state(&mut c, &user.id, 0, None).await?;
         sstore::insert(&mut c, &session).await?;
         record(
@@ -182,17 +341,232 @@ pub async fn login_with_code(
             &mut c,
             ctx,
             Actor::User(&principal),
-            Event::success("auth.login", "session", &session.id),
+            Event::success("auth.login", "session", &session.id).after(factor.clone()),
+        )
+        .await?;
+        Ok(true)
+    })?;
+    Ok(started.then_some(LoginOk {
+        token,
+        session,
+        must_change_password: user.must_change_password,
+    }))
+}
+
+/// Issues a challenge for the UKEY `key` to a user whose password was
+/// right, stored with the hash of a new pending-login token, and audited.
+async fn issue_challenge(
+    p: &Platform,
+    ctx: &Ctx,
+    user: &UserRow,
+    key: &LoginKey,
+) -> Result<UkeyChallenge, AppError> {
+    let token = random_token(p.crypto.as_ref());
+    let now = p.now_us();
+    let row = UkeyChallengeRow {
+        id: new_id(),
+        user_id: user.id.clone(),
+        token_hash: token_hash(p.crypto.as_ref(), &token),
+        serial: key.serial.clone(),
+        challenge: ukey::challenge_text(&user.username, &p.crypto.random_bytes(16)),
+        source_ip: ctx.source_ip.clone(),
+        created_at: now,
+        expires_at: now + CHALLENGE_MINUTES * MINUTE_US,
+        used_at: None,
+    };
+    in_tx!(p.db, |c| {
+        sstore::purge_ukey_challenges(&mut c, &user.id, now - CHALLENGE_KEEP_US).await?;
+        sstore::insert_ukey_challenge(&mut c, &row).await?;
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::Anonymous {
+                name: &user.username,
+                org_path: &user.org_path,
+            },
+            Event::success("auth.ukey_challenge", "user", &user.id).after(format!(
+                "密码正确，向 UKEY {} 发出登录挑战，{}分钟内有效",
+                key.serial, CHALLENGE_MINUTES
+            )),
         )
         .await?;
         Ok(())
     })?;
-    let _ = root;
-    Ok(LoginOk {
-        token,
-        session,
-        must_change_password: user.must_change_password,
-    })
+    Ok(challenge_view(&row, token, &user.username, now))
+}
+
+fn challenge_view(
+    row: &UkeyChallengeRow,
+    token: String,
+    username: &str,
+    now: i64,
+) -> UkeyChallenge {
+    UkeyChallenge {
+        login_token: token,
+        challenge: row.challenge.clone(),
+        serial: row.serial.clone(),
+        username: username.to_string(),
+        expires_at: fmt_us(row.expires_at),
+        expires_in_seconds: ((row.expires_at - now) / 1_000_000).max(0),
+    }
+}
+
+fn no_pending_login() -> AppError {
+    AppError::new(
+        ErrorKind::Unauthorized,
+        "auth.ukey_challenge_invalid",
+        "登录挑战不存在，请重新输入用户名和密码登录",
+    )
+}
+
+/// The pending login of `login_token` while it can still be answered
+/// (the UKEY step of the login page shows it again).
+pub async fn pending_ukey(
+    p: &Platform,
+    login_token: &str,
+) -> Result<Option<UkeyChallenge>, AppError> {
+    let token = login_token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let now = p.now_us();
+    let mut c = p.db.read().await?;
+    let Some(row) =
+        sstore::ukey_challenge_by_token_hash(&mut c, &token_hash(p.crypto.as_ref(), token))
+            .await?
+            .filter(|r| r.used_at.is_none() && r.expires_at > now)
+    else {
+        return Ok(None);
+    };
+    let Some(user) = ustore::get(&mut c, &row.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(challenge_view(
+        &row,
+        token.to_string(),
+        &user.username,
+        now,
+    )))
+}
+
+/// Finishes a pending login with the UKEY's signature of its challenge
+/// (hex of `r || s`). The challenge is used up by this answer, right or
+/// wrong; a wrong, repeated or late answer, or one for a UKEY no longer in
+/// use (lost, returned, replaced), counts as a failed login. The outcome
+/// is audited in the transaction that starts the session or counts the
+/// failure.
+pub async fn login_with_ukey(
+    p: &Platform,
+    ctx: &Ctx,
+    login_token: &str,
+    signature: &str,
+) -> Result<LoginOk, AppError> {
+    let token = login_token.trim();
+    let found = if token.is_empty() || token.len() > 128 {
+        None
+    } else {
+        let mut c = p.db.read().await?;
+        match sstore::ukey_challenge_by_token_hash(&mut c, &token_hash(p.crypto.as_ref(), token))
+            .await?
+        {
+            Some(row) => ustore::get(&mut c, &row.user_id)
+                .await?
+                .map(|user| (row, user)),
+            None => None,
+        }
+    };
+    let Some((row, user)) = found else {
+        let root = crate::audit::root_path(&mut p.db.read().await?).await?;
+        let ev = Event::success("auth.login", "user", "")
+            .with_result("failure")
+            .after("UKEY 登录挑战不存在");
+        record_alone(
+            p,
+            ctx,
+            Actor::Anonymous {
+                name: "",
+                org_path: &root,
+            },
+            ev,
+        )
+        .await?;
+        return Err(no_pending_login());
+    };
+    let now = p.now_us();
+    check_usable(p, ctx, &user, now).await?;
+    let (pol, key) = {
+        let mut c = p.db.read().await?;
+        (
+            policy::load(&mut c).await?,
+            ukey::login_key(&mut c, &user.username).await?,
+        )
+    };
+    let not_in_use = (
+        "auth.ukey_not_in_use",
+        "该 UKEY 已挂失、归还或更换，其签名不被接受，请联系安全管理员".to_string(),
+    );
+    let failure: Option<(&str, (&'static str, String))> = if row.used_at.is_some() {
+        Some((
+            "UKEY 挑战码重复使用",
+            (
+                "auth.ukey_challenge_used",
+                "该挑战码已使用过，请重新输入密码获取新的挑战码".to_string(),
+            ),
+        ))
+    } else if row.expires_at <= now {
+        Some((
+            "UKEY 挑战码已过期",
+            (
+                "auth.ukey_challenge_expired",
+                format!("挑战码已过期（{CHALLENGE_MINUTES}分钟内有效），请重新输入密码登录"),
+            ),
+        ))
+    } else {
+        match key {
+            Some(k) if k.serial == row.serial => {
+                let good = ukey::parse_signature(signature).is_some_and(|sig| {
+                    p.crypto
+                        .sm2_verify(&k.public_key, row.challenge.as_bytes(), &sig)
+                });
+                (!good).then(|| {
+                    (
+                        "UKEY 签名错误",
+                        (
+                            "auth.ukey_signature_invalid",
+                            "UKEY 签名不正确，请确认插入的是本人的 UKEY 并对页面上的挑战码签名"
+                                .to_string(),
+                        ),
+                    )
+                })
+            }
+            _ => Some(("UKEY 不在用（已挂失、归还或更换）", not_in_use.clone())),
+        }
+    };
+    if let Some((why, (code, shown))) = failure {
+        return Err(
+            failed_login(p, ctx, &user, &pol, now, why, (code, &shown), Some(&row.id)).await?,
+        );
+    }
+    let factor = format!("UKEY 签名（序列号 {}）", row.serial);
+    match start_session(p, ctx, &user, factor, Some(&row.id)).await? {
+        Some(ok) => Ok(ok),
+        // A concurrent answer used the challenge first.
+        None => Err(failed_login(
+            p,
+            ctx,
+            &user,
+            &pol,
+            now,
+            "UKEY 挑战码重复使用",
+            (
+                "auth.ukey_challenge_used",
+                "该挑战码已使用过，请重新输入密码获取新的挑战码",
+            ),
+            Some(&row.id),
+        )
+        .await?),
+    }
 }
 
 /// Builds the principal of a user from their grants.
@@ -240,9 +614,10 @@ pub async fn principal_of(
     })
 }
 
-/// Counts a failed login (a wrong password or code) inside a write
+/// Counts a failed login (a wrong password, code or UKEY signature) inside a write
 /// transaction, so concurrent failures are all counted, locks the account
 /// at the policy's threshold, audits both; returns the error to show.
+#[allow(clippy::too_many_arguments)]
 async fn failed_login(
     p: &Platform,
     ctx: &Ctx,
@@ -251,6 +626,7 @@ async fn failed_login(
     now: i64,
     why: &str,
     (code, shown): (&'static str, &str),
+    challenge: Option<&str>,
 ) -> Result<AppError, AppError> {
     let anon = Actor::Anonymous {
         name: &user.username,
@@ -262,6 +638,10 @@ async fn failed_login(
         let current = ustore::get_for_update(&mut c, &user.id)
             .await?
             .ok_or_else(AppError::internal)?;
+        // A UKEY challenge answered wrongly is used up with the count.
+        if let Some(id) = challenge {
+            sstore::use_ukey_challenge(&mut c, id, now).await?;
+        }
         // A lock that expired starts a fresh count.
         let previous = if current.locked_until.is_some() {
             0

@@ -53,6 +53,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "backup_review" => "备份日志检查",
         "licence" => "软件许可到期",
         "ukey_reissue" => "UKEY 补发",
+        "grant_removal" => "临时授权收回确认",
         "vuln_fix" => "漏洞修复",
         "vendor_weekly" => "厂商周报",
         "vendor_monthly" => "厂商月报",
@@ -75,6 +76,7 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "asset_return",
         "licence",
         "ukey_reissue",
+        "grant_removal",
         "vuln_fix",
         "vendor_weekly",
         "vendor_monthly",
@@ -226,6 +228,13 @@ pub async fn complete_open(
     Ok(n)
 }
 
+/// The `due_at` of something to be done by the end of `last_day`: 00:00
+/// (Beijing) of the next day.
+pub fn day_end(last_day: NaiveDate) -> i64 {
+    yunwei_domain::schedule::start_of_day_shanghai(last_day + chrono::Duration::days(1))
+        .timestamp_micros()
+}
+
 /// The local day an occurrence must be done by (the day before `due_at`).
 pub fn last_day(due_at: i64) -> NaiveDate {
     let t: DateTime<Utc> = DateTime::from_timestamp_micros(due_at - 1).unwrap_or_default();
@@ -266,6 +275,7 @@ pub fn link_of(c: &ControlRow) -> String {
 /// several app nodes. Returns how many notices went out (at most `limit`).
 pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::roles::expire_grants(p, limit).await?;
+    crate::access::expire_grants(p, limit as usize).await?;
     crate::inspections::roll_forward(p).await?;
     crate::register_rules::roll_forward(p).await?;
     let now = p.now_us();

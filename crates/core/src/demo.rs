@@ -19,7 +19,7 @@ pub struct DemoAccount {
 }
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 13] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -31,6 +31,12 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 13] = [
     ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
     ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
     ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
+    // The managed systems' administrators who review special access
+    // requests with the business division (JSCZ-8).
+    ("demo_sysop", "王磊", "hw", Role::SystemsAdmin, false),
+    ("demo_secop", "陈静", "center", Role::SecurityOfficer, false),
+    ("demo_netop", "黄涛", "hw", Role::NetworkAdmin, false),
+    ("demo_budget", "李晓燕", "budget", Role::BusinessStaff, true),
     (
         "demo_staff",
         "孙晓梅",
@@ -77,6 +83,7 @@ pub fn org_label(key: &str) -> &'static str {
         "center" => "江苏省财政厅信息中心",
         "hw" => "信息中心硬件运维科",
         "sw" => "信息中心软件科",
+        "budget" => "江苏省财政厅预算处（业务处室）",
         "nanjing" => "南京市财政局",
         "jiangning" => "南京市江宁区财政局",
         "unit" => "江苏省财政厅机关服务中心（预算单位）",
@@ -125,6 +132,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         let center = child(p, &mut c, &ctx, &root, OrgKind::Department, "信息中心").await?;
         let hw = child(p, &mut c, &ctx, &center, OrgKind::Section, "硬件运维科").await?;
         let sw = child(p, &mut c, &ctx, &center, OrgKind::Section, "软件科").await?;
+        let budget = child(p, &mut c, &ctx, &root, OrgKind::Department, "预算处").await?;
         let nanjing = child(p, &mut c, &ctx, &root, OrgKind::City, "南京市财政局").await?;
         let jiangning = child(
             p,
@@ -169,6 +177,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 "center" => &center,
                 "hw" => &hw,
                 "sw" => &sw,
+                "budget" => &budget,
                 "nanjing" => &nanjing,
                 "jiangning" => &jiangning,
                 "unit" => &unit,
@@ -203,8 +212,13 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                     | Role::ProjectLead
                     | Role::HardwareOps
                     | Role::SoftwareDev
+                    | Role::SystemsAdmin
+                    | Role::SecurityOfficer
+                    | Role::NetworkAdmin
             );
-            let (scope, subtree) = if centre_role {
+            // A provincial business division owns its unified system at
+            // every level, so it sees the requests about it (JSCZ-8).
+            let (scope, subtree) = if centre_role || *key == "budget" {
                 (&root, true)
             } else {
                 (org, *subtree)

@@ -2,6 +2,7 @@
 //! checks what it may do, and writes its change together with the audit
 //! record in one transaction.
 
+pub mod access;
 pub mod archives;
 pub mod audit;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod reports;
 pub mod roles;
 pub mod search;
 pub mod tickets;
+pub mod ukey;
 pub mod users;
 
 use std::sync::Arc;

@@ -214,6 +214,8 @@ async fn check_ukey(c: &mut DbConn, spec: &Spec, e: &EntryRow) -> Result<(), App
             ),
         ));
     }
+    // The SM2 key the holder logs in with, if given (ADR 0008).
+    crate::ukey::check_public_key(e)?;
     let in_use = |field: &'static str, value: &str| {
         vec![
             (field, Val::Text(value.to_string())),
@@ -284,7 +286,34 @@ pub async fn before_step(
     spec: &Spec,
     step: &Step,
     e: &mut EntryRow,
+    note: &str,
 ) -> Result<(), AppError> {
+    if spec.key == crate::access::REGISTER {
+        match step.name {
+            "revoke" => {
+                e.values
+                    .insert("revoked_at", Val::Text(crate::export::fmt_us(p.now_us())));
+                let reason = if note.trim().is_empty() {
+                    "管理员提前收回"
+                } else {
+                    note.trim()
+                };
+                e.values
+                    .insert("revoke_reason", Val::Text(reason.to_string()));
+            }
+            "confirm_removed" => {
+                if note.trim().is_empty() {
+                    return Err(invalid(
+                        "access.removal_note_required",
+                        "请在说明中写明在目标系统中删除了哪些账号和权限（JSCZ-49）",
+                    ));
+                }
+                e.values
+                    .insert("removal_note", Val::Text(note.trim().to_string()));
+            }
+            _ => {}
+        }
+    }
     // Access only for an engineer named in an NDA in force (JSCZ-36).
     if spec.key == "db_access" && step.name == "grant" {
         let staff = text(e, "staff_id").to_string();
@@ -438,6 +467,20 @@ pub async fn after_write(
     let today = controls::today(p);
     let done_ref = format!("{}:{}", spec.key, e.id);
     match (spec.key, &change) {
+        (crate::access::REGISTER, Change::Step(st)) if st.name == "revoke" => {
+            crate::access::after_revoke(p, c, e).await?;
+        }
+        (crate::access::REGISTER, Change::Step(st)) if st.name == "confirm_removed" => {
+            controls::complete_open(
+                c,
+                (spec.key, &e.id),
+                crate::access::REMOVAL_KIND,
+                |_| true,
+                1,
+                (&done_ref, now),
+            )
+            .await?;
+        }
         ("backup_plans", Change::Step(st)) if st.to == "active" => {
             schedule_backup_plan(p, c, e, today).await?;
         }
@@ -982,6 +1025,9 @@ pub async fn flags(
             if !valid {
                 out.push("保密协议已失效，数据库访问暂停（JSCZ-36）".to_string());
             }
+        }
+        crate::access::REGISTER if text(e, "status") == "revoked" => {
+            out.push("已收回，待系统管理员确认目标系统中的账号和权限已删除（JSCZ-49）".to_string());
         }
         "ukeys" if text(e, "status") == "lost" => {
             out.push("已挂失：持有人在补发前不能以管理员身份操作（JSCZ-53）".to_string());

@@ -113,7 +113,21 @@ pub fn steps_open(pr: &Principal, spec: &Spec, e: &EntryRow) -> Vec<&'static reg
 
 /// May `pr` file entries of `spec` anywhere (menus, "new" buttons)?
 pub fn can_file_somewhere(pr: &Principal, spec: &Spec) -> bool {
-    pr.can_somewhere(spec.write)
+    !spec.platform_filed && pr.can_somewhere(spec.write)
+}
+
+/// Refuses a form or an import for a register the platform files itself.
+fn refuse_platform_filed(spec: &Spec) -> Result<(), AppError> {
+    if spec.platform_filed {
+        return Err(AppError::bad_request(
+            "register.platform_filed",
+            format!(
+                "{}由平台在申请审批并办理后自动登记，不能手工登记",
+                spec.label
+            ),
+        ));
+    }
+    Ok(())
 }
 
 // ---- writing ----
@@ -272,7 +286,7 @@ fn summary(spec: &Spec, values: &BTreeMap<&'static str, Val>) -> String {
     parts.join("；")
 }
 
-fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: i64) -> HistoryRow {
+pub(crate) fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: i64) -> HistoryRow {
     let data: serde_json::Map<String, serde_json::Value> = spec
         .fields
         .iter()
@@ -292,7 +306,7 @@ fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: i64) -> His
 
 /// Checks a new entry and everything it names without writing anything:
 /// the entry ready to insert, or why it cannot be filed.
-async fn prepare(
+pub(crate) async fn prepare(
     p: &Platform,
     c: &mut DbConn,
     pr: &Principal,
@@ -327,7 +341,7 @@ async fn prepare(
 }
 
 /// Writes a prepared entry, its due dates and its audit record.
-async fn persist(
+pub(crate) async fn persist(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
@@ -363,6 +377,7 @@ pub async fn create(
     let spec = spec_of(key)?;
     check_password(pr)?;
     pr.authorize_somewhere(spec.write)?;
+    refuse_platform_filed(spec)?;
     register::parse_input(spec, &input.values, &[])?;
     let id = in_tx!(p.db, |c| {
         let e = prepare(p, &mut c, pr, spec, input).await?;
@@ -747,7 +762,7 @@ pub async fn take_step(
         };
         e.values
             .insert(status_field, Val::Text(step.to.to_string()));
-        rules::before_step(p, &mut c, spec, step, &mut e).await?;
+        rules::before_step(p, &mut c, spec, step, &mut e, &note).await?;
         store::insert_history(&mut c, &history_of(spec, &old, step.name, &pr.user_id, now)).await?;
         if !store::update(&mut c, spec, &e, old.version).await? {
             return Err(changed(spec));

@@ -708,6 +708,16 @@ pub async fn transition(
         {
             crate::register_rules::require_prelaunch_checks(&mut c, &row.id, &row.number).await?;
         }
+        // Access requests name one active person and a future end (JSCZ-8,
+        // JSCZ-49).
+        crate::access::check_transition(
+            &mut c,
+            crate::controls::today(p),
+            &row,
+            &outcome.transition.id,
+            &outcome.fields,
+        )
+        .await?;
         let mut next = row.clone();
         if let Some(username) = input.assignee.as_deref().filter(|s| !s.trim().is_empty()) {
             let u = ustore::by_username(&mut c, username.trim())
@@ -740,6 +750,17 @@ pub async fn transition(
         if !store::update(&mut c, &next, &row.state, row.updated_at).await? {
             return Err(busy());
         }
+        // A carried-out access request files its temporary grant (ADR 0007).
+        crate::access::after_transition(
+            p,
+            &mut c,
+            ctx,
+            pr,
+            &next,
+            &outcome.transition.id,
+            &outcome.fields,
+        )
+        .await?;
         let label = outcome.transition.label.clone();
         store::insert_event(
             &mut c,

@@ -354,6 +354,9 @@ pub struct Departure {
     pub tokens_revoked: usize,
     /// Vendor staff entries marked off site.
     pub staff_entries: usize,
+    /// Temporary grants in managed systems and database accesses revoked
+    /// (each awaiting its administrator's confirmation, ADR 0007).
+    pub access_revoked: usize,
     /// Where the audit trail of the person is reviewed.
     pub review_link: String,
 }
@@ -407,6 +410,8 @@ pub async fn register_departure(
             .await?;
         }
         let staff_entries = crate::register_rules::staff_departed(&mut c, &u.username, now).await?;
+        let access_revoked =
+            crate::access::person_departed(p, &mut c, ctx, pr, &u.username, &reason).await?;
         let since = u.created_at;
         let review_link = format!(
             "/audit?actor={}&from={}",
@@ -420,9 +425,10 @@ pub async fn register_departure(
         let to = store::holders_covering(&mut c, &roles, &u.org_path).await?;
         let title = format!("人员离岗安全审查：{}（{}）", u.display_name, u.username);
         let body = format!(
-            "账号已停用，已收回 {} 项授权、{} 个接口令牌。请审查其任职期间的操作记录：{review_link}（JSCZ-51）。离岗原因：{reason}",
+            "账号已停用，已收回 {} 项授权、{} 个接口令牌、{} 项目标系统临时授权及数据库访问（待系统管理员确认删除）。请审查其任职期间的操作记录：{review_link}（JSCZ-51）。离岗原因：{reason}",
             grants.len(),
-            tokens_revoked
+            tokens_revoked,
+            access_revoked
         );
         crate::notify::notify(
             &mut c,
@@ -445,9 +451,10 @@ pub async fn register_departure(
             Event::success("user.departure", "user", &u.id)
                 .before(u.status.clone())
                 .after(format!(
-                    "停用账号，收回 {} 项授权、{} 个接口令牌，{} 条厂商人员记录离场",
+                    "停用账号，收回 {} 项授权、{} 个接口令牌、{} 项临时授权及数据库访问，{} 条厂商人员记录离场",
                     grants.len(),
                     tokens_revoked,
+                    access_revoked,
                     staff_entries
                 ))
                 .reason(reason.clone()),
@@ -460,6 +467,7 @@ pub async fn register_departure(
             grants_removed: grants.len(),
             tokens_revoked,
             staff_entries,
+            access_revoked,
             review_link,
         })
     })

@@ -1,7 +1,8 @@
 //! Cryptography behind a single trait.
 //!
 //! Today everything is implemented in software with the Chinese national
-//! algorithms (SM3 hash, HMAC-SM3, PBKDF2-HMAC-SM3, SM4-GCM). A hardware
+//! algorithms (SM3 hash, HMAC-SM3, PBKDF2-HMAC-SM3, SM4-GCM, SM2DSA
+//! signature verification). A hardware
 //! security module (HSM) backed implementation can later be plugged in by
 //! implementing [`Crypto`] without touching callers.
 
@@ -11,6 +12,7 @@ use aes_gcm::{AesGcm, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use sm2::dsa::signature::Verifier as _;
 use sm3::{Digest, Sm3};
 use sm4::Sm4;
 
@@ -25,6 +27,17 @@ const TAG_LEN: usize = 16;
 
 /// Length of the random salt used for password hashing.
 const SALT_LEN: usize = 16;
+
+/// The distinguishing identifier of SM2 signatures: the default of
+/// GM/T 0009 (`1234567812345678`), which UKEY middleware uses unless told
+/// otherwise.
+pub const SM2_DEFAULT_ID: &str = "1234567812345678";
+
+/// Length of an SM2 public key as a SEC1 uncompressed point (`04 || x || y`).
+pub const SM2_PUBLIC_KEY_LEN: usize = 65;
+
+/// Length of an SM2 signature as `r || s`, each 32 bytes big-endian.
+pub const SM2_SIGNATURE_LEN: usize = 64;
 
 /// Identifier of the password hash format.
 const PASSWORD_SCHEME: &str = "pbkdf2-sm3";
@@ -63,6 +76,13 @@ pub trait Crypto: Send + Sync + 'static {
     fn sm4_decrypt(&self, key: &[u8; 16], data: &[u8]) -> Result<Vec<u8>, CryptoError>;
     /// `n` bytes from the operating system CSPRNG.
     fn random_bytes(&self, n: usize) -> Vec<u8>;
+    /// SM2DSA verification (GB/T 32918.2) with SM3 and the default
+    /// distinguishing identifier [`SM2_DEFAULT_ID`]: `public_key` is a SEC1
+    /// uncompressed point (65 bytes, `04 || x || y`), `signature` is
+    /// `r || s` (64 bytes, big-endian), `message` the signed bytes as they
+    /// are (the `Z_A` prefix is computed here). Any malformed input is
+    /// `false`.
+    fn sm2_verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool;
 }
 
 /// Pure-software implementation of [`Crypto`].
@@ -120,6 +140,45 @@ impl Crypto for SoftwareCrypto {
         getrandom::getrandom(&mut buf).expect("operating system RNG unavailable");
         buf
     }
+
+    fn sm2_verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+        if !sm2_public_key_ok(public_key) || signature.len() != SM2_SIGNATURE_LEN {
+            return false;
+        }
+        let Ok(key) = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, public_key) else {
+            return false;
+        };
+        let Ok(sig) = sm2::dsa::Signature::from_slice(signature) else {
+            return false;
+        };
+        key.verify(message, &sig).is_ok()
+    }
+}
+
+/// Whether `bytes` is an SM2 public key in the accepted form: a SEC1
+/// uncompressed point (`04 || x || y`, 65 bytes) on the SM2 curve, not the
+/// identity.
+pub fn sm2_public_key_ok(bytes: &[u8]) -> bool {
+    bytes.len() == SM2_PUBLIC_KEY_LEN
+        && bytes[0] == 0x04
+        && sm2::PublicKey::from_sec1_bytes(bytes).is_ok()
+}
+
+/// Hex as typed or pasted from UKEY middleware: upper or lower case, with
+/// spaces, line breaks or colons between the digits; `None` if anything
+/// else is in it.
+pub fn decode_loose_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    hex::decode(digits).ok()
+}
+
+/// An SM2 public key written as hex (see [`decode_loose_hex`]): 130 hex
+/// digits of a SEC1 uncompressed point on the curve.
+pub fn parse_sm2_public_key(text: &str) -> Option<Vec<u8>> {
+    decode_loose_hex(text).filter(|b| sm2_public_key_ok(b))
 }
 
 /// Constant-time equality of two byte slices (length is not secret).
@@ -337,6 +396,99 @@ mod tests {
             token_hash(&c, "abc"),
             "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
         );
+    }
+
+    /// A private key for the tests below (any scalar below the order).
+    fn sm2_test_key(seed: u8) -> sm2::dsa::SigningKey {
+        let mut d = [seed; 32];
+        d[0] = 0x01;
+        sm2::dsa::SigningKey::from_slice(SM2_DEFAULT_ID, &d).unwrap()
+    }
+
+    fn sm2_public(k: &sm2::dsa::SigningKey) -> Vec<u8> {
+        use sm2::elliptic_curve::sec1::ToEncodedPoint as _;
+        k.verifying_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec()
+    }
+
+    #[test]
+    fn sm2_crypto_verifies_a_signature_made_with_the_key() {
+        use sm2::dsa::signature::Signer as _;
+        let c = SoftwareCrypto;
+        let key = sm2_test_key(7);
+        let public = sm2_public(&key);
+        assert_eq!(public.len(), SM2_PUBLIC_KEY_LEN);
+        let message = b"yunwei-login:sysadmin:00112233445566778899aabbccddeeff";
+        let sig: sm2::dsa::Signature = key.sign(message);
+        let sig = sig.to_bytes();
+        assert!(c.sm2_verify(&public, message, &sig));
+        // A tampered message, signature or another key is refused.
+        let mut other = message.to_vec();
+        other[13] ^= 0x01;
+        assert!(!c.sm2_verify(&public, &other, &sig));
+        for i in [0, 31, 32, 63] {
+            let mut bad = sig;
+            bad[i] ^= 0x01;
+            assert!(!c.sm2_verify(&public, message, &bad), "byte {i}");
+        }
+        assert!(!c.sm2_verify(&sm2_public(&sm2_test_key(8)), message, &sig));
+        // Wrong shapes are refused, not a panic.
+        assert!(!c.sm2_verify(&public, message, &sig[..63]));
+        assert!(!c.sm2_verify(&public, message, &[0u8; 64]));
+        assert!(!c.sm2_verify(&public[1..], message, &sig));
+        assert!(!c.sm2_verify(&[], message, &sig));
+    }
+
+    /// A signature made by OpenSSL 3 (`pkeyutl -sign -rawin -digest sm3
+    /// -pkeyopt distid:1234567812345678`), so the identifier, the `Z_A`
+    /// prefix and the `r || s` layout agree with another implementation.
+    #[test]
+    fn sm2_crypto_verifies_an_openssl_signature() {
+        let c = SoftwareCrypto;
+        let public = parse_sm2_public_key(
+            "04f72f33bed7f0b4c10f4cb7a38370356d00b737f207434bbd36cb32c646fcba70\
+             3004390e5c9fab59af2ce80cadb1b0678d5e9fb0dc7869dcf48ebcc71a63fadd",
+        )
+        .unwrap();
+        let sig = hex::decode(
+            "2f6df72b5d4c0d4f72a6f7e6419d0bef34db3d3c9889a42af2162dd477a7bc4d\
+             9cff5e1a8a73dd26d5c0a844087ba92936012855128dde037f142eb7ae7403a0",
+        )
+        .unwrap();
+        let message = b"yunwei-login:sysadmin:0123456789abcdef";
+        assert!(c.sm2_verify(&public, message, &sig));
+        assert!(!c.sm2_verify(&public, b"yunwei-login:sysadmin:0123456789abcdeF", &sig));
+    }
+
+    #[test]
+    fn sm2_public_keys_are_parsed_strictly() {
+        let public = hex::encode(sm2_public(&sm2_test_key(9)));
+        assert!(parse_sm2_public_key(&public).is_some());
+        // Upper case, spaces, line breaks and colons are what middleware prints.
+        let spaced: String = public
+            .to_uppercase()
+            .as_bytes()
+            .chunks(2)
+            .map(|p| std::str::from_utf8(p).unwrap())
+            .collect::<Vec<_>>()
+            .join(":");
+        assert!(parse_sm2_public_key(&spaced).is_some());
+        assert!(parse_sm2_public_key(&format!(" {public}\n")).is_some());
+        // Compressed form, missing prefix, point off the curve, not hex.
+        let mut off = hex::decode(&public).unwrap();
+        off[64] ^= 0x01;
+        for bad in [
+            String::new(),
+            public[2..].to_string(),
+            format!("02{}", &public[2..66]),
+            hex::encode(off),
+            format!("{public}00"),
+            "04zz".to_string(),
+        ] {
+            assert!(parse_sm2_public_key(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

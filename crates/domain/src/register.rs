@@ -173,6 +173,9 @@ pub struct Spec {
     pub status: Option<&'static str>,
     /// Entries may be imported from Excel or CSV.
     pub importable: bool,
+    /// Entries are filed by the platform only, never by a form or an
+    /// import (temporary grants come from approved requests, ADR 0007).
+    pub platform_filed: bool,
     pub steps: &'static [Step],
 }
 
@@ -628,6 +631,12 @@ const UKEY: &[Field] = &[
         .help("管理员的登录账号；一个 UKEY 只发给一名管理员"),
     field("cert_fingerprint", "SM2 证书指纹", Kind::Text(128))
         .help("证书的 SM3 指纹，用于登录时核验签名"),
+    field(
+        "public_key",
+        "UKEY 签名公钥（SM2，十六进制）",
+        Kind::Text(300),
+    )
+    .help("由 UKEY 管理工具导出的 SM2 公钥：未压缩点 04‖X‖Y，共 130 位十六进制（可含空格或冒号）；登记后该管理员登录时可用 UKEY 对挑战码签名作为第二因素"),
     field("issued_on", "发放日期", Kind::Date).req().list(),
     field("returned_on", "归还日期", Kind::Date)
         .list()
@@ -670,6 +679,55 @@ const DB_ACCESS: &[Field] = &[
     field("status", "状态", Kind::Choice(DB_ACCESS_STATUS))
         .list()
         .locked("requested"),
+];
+
+/// Temporary access granted in a managed system (JSCZ-8, JSCZ-47,
+/// JSCZ-49): filed by the platform when an administrator records that an
+/// approved special access request or account request was carried out.
+/// It names one person and cannot be handed on (not amendable); at its end
+/// the platform revokes it and asks the responsible administrator to
+/// confirm the access was removed in the target system (ADR 0007).
+pub const GRANT_KINDS: Choices = &[
+    ("network", "网络地址及端口访问"),
+    ("bastion", "堡垒机运维通道"),
+    ("temp_account", "临时用户账号"),
+    ("business_account", "业务用户账号"),
+    ("admin_account", "系统管理员账号（仅配置权限）"),
+    ("system_account", "第三方人员系统账号"),
+];
+const GRANT_STATUS: Choices = &[
+    ("active", "有效"),
+    ("revoked", "已收回，待确认目标系统已删除"),
+    ("removed", "已确认收回"),
+];
+const ACCESS_GRANT: &[Field] = &[
+    field("ticket_id", "申请工单", Kind::Ticket).req().list(),
+    field("grantee", "被授权人（平台账号）", Kind::Text(64))
+        .req()
+        .list()
+        .help("授权仅限本人使用，不得转交他人（JSCZ-8）"),
+    field("grantee_name", "被授权人姓名", Kind::Text(50)).req(),
+    field("vendor_org_id", "所属单位", Kind::Org).req(),
+    field("system", "目标系统或资源", Kind::Text(200))
+        .req()
+        .list(),
+    field("access_kind", "授权类别", Kind::Choice(GRANT_KINDS))
+        .req()
+        .list(),
+    field("scope", "访问事项及权限", Kind::LongText(2000)).req(),
+    field("valid_from", "生效日期", Kind::Date).req(),
+    field("valid_until", "截止日期", Kind::Date).req().list(),
+    field("authorisation", "书面授权", Kind::Text(200))
+        .help("使用业务用户账号或临时账号时的授权人及授权书（JSCZ-49）"),
+    field("responsible", "负责收回的管理员", Kind::Text(64))
+        .req()
+        .help("在目标系统中开通该权限的管理员，到期后确认已删除"),
+    field("status", "状态", Kind::Choice(GRANT_STATUS))
+        .list()
+        .locked("active"),
+    field("revoked_at", "收回时间", Kind::Text(20)).locked(""),
+    field("revoke_reason", "收回原因", Kind::Text(200)).locked(""),
+    field("removal_note", "目标系统收回情况", Kind::LongText(1000)).locked(""),
 ];
 
 /// Pre-launch security checks of new systems and functions (JSCZ-42):
@@ -797,6 +855,7 @@ const RECORD: Spec = Spec {
     amendable_in: &[],
     status: None,
     importable: false,
+    platform_filed: false,
     steps: &[],
 };
 
@@ -1147,6 +1206,38 @@ pub const SPECS: &[Spec] = &[
                 &["granted"],
                 "revoked",
                 RegisterApprove,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "access_grants",
+        label: "临时授权",
+        group: "安全管理",
+        source: "JSCZ-8 JSCZ-47 JSCZ-49",
+        title: "system",
+        fields: ACCESS_GRANT,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        partner_writes: false,
+        status: Some("status"),
+        platform_filed: true,
+        steps: &[
+            step(
+                "revoke",
+                "提前收回",
+                &["active"],
+                "revoked",
+                RegisterEdit,
+                false,
+            ),
+            step(
+                "confirm_removed",
+                "确认目标系统已删除",
+                &["revoked"],
+                "removed",
+                RegisterEdit,
                 false,
             ),
         ],

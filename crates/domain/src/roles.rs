@@ -31,6 +31,14 @@ pub enum Role {
     HardwareOps,
     /// 软件科
     SoftwareDev,
+    /// 系统管理员 of the managed systems (JSCZ-8, JSCZ-47): opens and
+    /// removes accounts and rights in them. Not yunwei's own 系统管理员
+    /// ([`Role::SysAdmin`]), who administers the platform (ADR 0007).
+    SystemsAdmin,
+    /// 安全管理员 of the managed systems (JSCZ-8).
+    SecurityOfficer,
+    /// 网络管理员 (JSCZ-8): network addresses, firewalls, the bastion host.
+    NetworkAdmin,
     /// 业务人员 (finance departments, budget units)
     BusinessStaff,
     /// 厂商工程师 (承建厂商 / 运维服务商)
@@ -38,7 +46,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 14] = [
         Role::SysAdmin,
         Role::SecAdmin,
         Role::AudAdmin,
@@ -48,6 +56,9 @@ impl Role {
         Role::ProjectLead,
         Role::HardwareOps,
         Role::SoftwareDev,
+        Role::SystemsAdmin,
+        Role::SecurityOfficer,
+        Role::NetworkAdmin,
         Role::BusinessStaff,
         Role::VendorEngineer,
     ];
@@ -63,6 +74,9 @@ impl Role {
             Role::ProjectLead => "project_lead",
             Role::HardwareOps => "hardware_ops",
             Role::SoftwareDev => "software_dev",
+            Role::SystemsAdmin => "systems_admin",
+            Role::SecurityOfficer => "security_officer",
+            Role::NetworkAdmin => "network_admin",
             Role::BusinessStaff => "business_staff",
             Role::VendorEngineer => "vendor_engineer",
         }
@@ -83,6 +97,9 @@ impl Role {
             Role::ProjectLead => "项目负责人",
             Role::HardwareOps => "硬件运维人员",
             Role::SoftwareDev => "软件科人员",
+            Role::SystemsAdmin => "信息系统管理员",
+            Role::SecurityOfficer => "信息系统安全管理员",
+            Role::NetworkAdmin => "网络管理员",
             Role::BusinessStaff => "业务人员",
             Role::VendorEngineer => "厂商工程师",
         }
@@ -100,6 +117,9 @@ impl Role {
             Role::ProjectLead => "受理、分类和分派运维工单",
             Role::HardwareOps => "处理基础设施类事件和变更",
             Role::SoftwareDev => "处理应用类事件、需求和变更",
+            Role::SystemsAdmin => "审核特殊访问权限，在被管系统中开通和收回账号与权限",
+            Role::SecurityOfficer => "审核特殊访问权限，核查安全措施",
+            Role::NetworkAdmin => "审核特殊访问权限，分配网络地址和堡垒机访问",
             Role::BusinessStaff => "提交服务请求，查看本单位业务",
             Role::VendorEngineer => "按分派处理运维工单",
         }
@@ -118,6 +138,9 @@ impl Role {
                 | Role::ProjectLead
                 | Role::HardwareOps
                 | Role::SoftwareDev
+                | Role::SystemsAdmin
+                | Role::SecurityOfficer
+                | Role::NetworkAdmin
                 | Role::BusinessStaff
                 | Role::VendorEngineer
         )
@@ -263,6 +286,15 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                     | KnowledgeEdit
                     | RegisterEdit
                     | RegisterApprove
+            )
+        }
+        // The managed systems' administrators review and handle access
+        // requests and keep the registers (the temporary grants they open
+        // and confirm removed, JSCZ-49).
+        Role::SystemsAdmin | Role::SecurityOfficer | Role::NetworkAdmin => {
+            matches!(
+                action,
+                OrgView | BusinessRead | BusinessOperate | RegisterEdit
             )
         }
         Role::HardwareOps | Role::SoftwareDev => {

@@ -123,6 +123,34 @@ pub enum AdminCommand {
         #[arg(long, required = true, value_name = "TEXT")]
         reason: String,
     },
+
+    /// 开启或关闭安全策略「管理员须持有在用的 UKEY」：全部管理员的 UKEY 都已挂失、无人能以管理员身份登录时，用 off 恢复管理（写入审计记录，操作者为 system）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    UkeyRequirement {
+        /// on 开启，off 关闭
+        #[arg(
+            value_name = "on|off",
+            value_enum,
+            hide_possible_values = true,
+            help_heading = "参数"
+        )]
+        state: OnOff,
+
+        /// 操作原因（写入审计记录）
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+
+        /// 不再询问确认（非交互运行时必须加）
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The state a switch is set to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +278,9 @@ pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             Command::Audit(AuditCommand::Verify) => crate::commands::audit_verify(&settings).await,
             Command::Admin(AdminCommand::ResetPassword { username, reason }) => {
                 crate::commands::reset_password(&settings, &username, &reason).await
+            }
+            Command::Admin(AdminCommand::UkeyRequirement { state, reason, yes }) => {
+                crate::commands::ukey_requirement(&settings, state == OnOff::On, &reason, yes).await
             }
             Command::Config(ConfigCommand::Show) => crate::commands::config_show(&settings),
             Command::Policy(_) => unreachable!("handled before the runtime starts"),

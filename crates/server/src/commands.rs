@@ -1,5 +1,5 @@
 //! The maintenance commands: migrate, audit verify, admin reset-password,
-//! config show.
+//! admin ukey-requirement, config show.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
@@ -114,6 +114,53 @@ pub async fn reset_password(
     );
     println!("新密码：{password}");
     println!("该密码只显示这一次；用户下次登录时必须修改密码。");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yunwei admin ukey-requirement on|off --reason ...`: the lockout
+/// recovery of ADR 0008. Asks on a terminal unless `--yes`; refuses to run
+/// unattended without `--yes`.
+pub async fn ukey_requirement(
+    settings: &Settings,
+    on: bool,
+    reason: &str,
+    yes: bool,
+) -> anyhow::Result<ExitCode> {
+    let reason =
+        yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let what = if on {
+        "开启「管理员须持有在用的 UKEY」：没有在用 UKEY 的管理员将只保留非管理员角色"
+    } else {
+        "关闭「管理员须持有在用的 UKEY」：管理员不再需要持有在用的 UKEY 即可行使管理员权限"
+    };
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("非交互运行时请加 --yes 确认：{what}");
+        }
+        eprint!("即将{what}。\n确认请输入 yes：");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("已取消，安全策略未改变。");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load(&data_dir, false)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let ctx = Ctx::system(&new_id());
+    let changed = yunwei_core::policy::set_ukey_requirement(&p, &ctx, on, &reason).await;
+    p.db.close().await;
+    let changed = changed.map_err(|e| anyhow::anyhow!("修改安全策略失败：{}", e.message))?;
+    let state = if on { "开启" } else { "关闭" };
+    if changed {
+        println!("已{state}「管理员须持有在用的 UKEY」，已写入审计记录。");
+    } else {
+        println!("「管理员须持有在用的 UKEY」已是{state}状态，未作修改。");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -110,6 +110,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "user_totp",
         steps: user_totp,
     },
+    Migration {
+        version: 17,
+        name: "access_grants",
+        steps: access_grants,
+    },
+    Migration {
+        version: 18,
+        name: "ukey_public_key",
+        steps: ukey_public_key,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1240,6 +1250,46 @@ pub const REGISTER_TABLES_V15: &[(&str, &[(&str, bool)])] = &[(
     ],
 )];
 
+/// Temporary grants in the managed systems (migration 17, ADR 0007),
+/// frozen like [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V17: &[(&str, &[(&str, bool)])] = &[(
+    "access_grants",
+    &[
+        ("ticket_id", false),
+        ("grantee", false),
+        ("grantee_name", false),
+        ("vendor_org_id", false),
+        ("system", false),
+        ("access_kind", false),
+        ("scope", false),
+        ("valid_from", false),
+        ("valid_until", false),
+        ("authorisation", false),
+        ("responsible", false),
+        ("status", false),
+        ("revoked_at", false),
+        ("revoke_reason", false),
+        ("removal_note", false),
+    ],
+)];
+
+fn access_grants(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V17);
+    // The expiry job reads the active grants by end date; a departure
+    // reads a person's grants.
+    steps.push(index(
+        "ix_access_grants_status",
+        "access_grants",
+        &["status", "valid_until"],
+    ));
+    steps.push(index(
+        "ix_access_grants_grantee",
+        "access_grants",
+        &["grantee", "status"],
+    ));
+    steps
+}
+
 /// A user's TOTP second factor (等保 L3, JSCZ-53): the secret SM4-encrypted
 /// with the field key, pending until confirmed with a first code.
 fn user_totp(_: Backend) -> Vec<Step> {
@@ -1369,6 +1419,53 @@ fn registers(b: Backend) -> Vec<Step> {
         &["register", "entry_id", "version"],
     ));
     steps
+}
+
+/// Columns added to existing register tables by migration 18, frozen like
+/// [`REGISTER_TABLES_V10`]: the SM2 public key of a UKEY (JSCZ-53,
+/// ADR 0008).
+pub const REGISTER_COLUMNS_V18: &[(&str, &[(&str, bool)])] = &[("ukeys", &[("public_key", false)])];
+
+/// The UKEY signature login (等保 L3 two factors, JSCZ-53, ADR 0008):
+/// `ukeys.public_key` (nullable: UKEYs filed before have none), and
+/// `ukey_challenges`, the pending logins waiting for a signature: the user
+/// whose password was right, the SM3 hash of the pending login's token
+/// (only the client that typed the password holds the token), the UKEY
+/// serial and the challenge text to sign, an expiry, and `used_at` set
+/// once by the first answer, right or wrong.
+fn ukey_public_key(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Raw {
+            sqlite: "ALTER TABLE ukeys ADD COLUMN public_key TEXT",
+            postgres: "ALTER TABLE ukeys ADD COLUMN IF NOT EXISTS public_key TEXT",
+        },
+        Step::Table(
+            Table::create()
+                .table("ukey_challenges")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("token_hash"))
+                .col(text("serial"))
+                .col(text("challenge"))
+                .col(text("source_ip"))
+                .col(int("created_at"))
+                .col(int("expires_at"))
+                .col(int_null("used_at"))
+                .foreign_key(&mut fk("ukey_challenges", "user_id", "users"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_ukey_challenges_token",
+            "ukey_challenges",
+            &["token_hash"],
+        ),
+        index(
+            "ix_ukey_challenges_user",
+            "ukey_challenges",
+            &["user_id", "created_at"],
+        ),
+    ]
 }
 
 /// Grants that end (JSCZ-49): `role_grants.valid_until`, indexed for the

@@ -282,3 +282,116 @@ pub async fn last_login(c: &mut DbConn, user_id: &str) -> Result<Option<i64>, Ap
         .to_owned();
     c.one(&q).await?.oi("last")
 }
+
+/// A pending login waiting for the UKEY's signature of `challenge`
+/// (migration 18, ADR 0008).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UkeyChallengeRow {
+    pub id: String,
+    pub user_id: String,
+    /// SM3 hash of the pending login's token (the token is the client's).
+    pub token_hash: String,
+    /// The UKEY the challenge was issued for.
+    pub serial: String,
+    /// The exact text the UKEY signs.
+    pub challenge: String,
+    pub source_ip: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Set by the first answer, right or wrong: a challenge is used once.
+    pub used_at: Option<i64>,
+}
+
+const CHALLENGE_COLS: [&str; 9] = [
+    "id",
+    "user_id",
+    "token_hash",
+    "serial",
+    "challenge",
+    "source_ip",
+    "created_at",
+    "expires_at",
+    "used_at",
+];
+
+pub async fn insert_ukey_challenge(c: &mut DbConn, r: &UkeyChallengeRow) -> Result<(), AppError> {
+    c.exec(
+        &Query::insert()
+            .into_table("ukey_challenges")
+            .columns(CHALLENGE_COLS)
+            .values_panic([
+                r.id.clone().into(),
+                r.user_id.clone().into(),
+                r.token_hash.clone().into(),
+                r.serial.clone().into(),
+                r.challenge.clone().into(),
+                r.source_ip.clone().into(),
+                r.created_at.into(),
+                r.expires_at.into(),
+                r.used_at.into(),
+            ])
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn ukey_challenge_by_token_hash(
+    c: &mut DbConn,
+    hash: &str,
+) -> Result<Option<UkeyChallengeRow>, AppError> {
+    let q = Query::select()
+        .columns(CHALLENGE_COLS)
+        .from("ukey_challenges")
+        .and_where(Expr::col("token_hash").eq(hash))
+        .to_owned();
+    c.optional(&q)
+        .await?
+        .map(|r| {
+            Ok(UkeyChallengeRow {
+                id: r.s("id")?,
+                user_id: r.s("user_id")?,
+                token_hash: r.s("token_hash")?,
+                serial: r.s("serial")?,
+                challenge: r.s("challenge")?,
+                source_ip: r.s("source_ip")?,
+                created_at: r.i("created_at")?,
+                expires_at: r.i("expires_at")?,
+                used_at: r.oi("used_at")?,
+            })
+        })
+        .transpose()
+}
+
+/// Marks a challenge used; false when it already was (a second answer,
+/// or a concurrent one that came first).
+pub async fn use_ukey_challenge(c: &mut DbConn, id: &str, now: i64) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::update()
+                .table("ukey_challenges")
+                .value("used_at", now)
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("used_at").is_null())
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Removes a user's challenges created before `before` (long expired; the
+/// login's outcome is in the audit trail).
+pub async fn purge_ukey_challenges(
+    c: &mut DbConn,
+    user_id: &str,
+    before: i64,
+) -> Result<u64, AppError> {
+    c.exec(
+        &Query::delete()
+            .from_table("ukey_challenges")
+            .and_where(Expr::col("user_id").eq(user_id))
+            .and_where(Expr::col("created_at").lt(before))
+            .to_owned(),
+    )
+    .await
+}

@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/login/ukey/challenge", post(ukey_challenge))
+        .route("/api/v1/auth/login/ukey", post(login_ukey))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/password", post(change_password))
         .route("/api/v1/me", get(me))
@@ -271,6 +273,11 @@ async fn login(
         b.totp_code.as_deref(),
     )
     .await?;
+    login_response(&s, ok).await
+}
+
+/// The answer to a login: the session token and the user.
+async fn login_response(s: &AppState, ok: auth::LoginOk) -> ApiResult {
     let mut c = s.platform.db.read().await?;
     let user = yunwei_store::users::get(&mut c, &ok.session.user_id)
         .await?
@@ -280,6 +287,40 @@ async fn login(
         "must_change_password": ok.must_change_password,
         "user": users::UserView::from_row(&user, s.platform.now_us()),
     })))
+}
+
+#[derive(Deserialize)]
+struct UkeyChallengeBody {
+    username: String,
+    password: String,
+}
+
+/// The password step of a UKEY login: a challenge bound to this pending
+/// login (ADR 0008).
+async fn ukey_challenge(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    Body(b): Body<UkeyChallengeBody>,
+) -> ApiResult {
+    Ok(Json(json!(
+        auth::ukey_challenge(&s.platform, &ctx, &b.username, &b.password).await?
+    )))
+}
+
+#[derive(Deserialize)]
+struct UkeyLoginBody {
+    login_token: String,
+    /// Hex of the SM2 signature `r || s` of the challenge.
+    signature: String,
+}
+
+async fn login_ukey(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    Body(b): Body<UkeyLoginBody>,
+) -> ApiResult {
+    let ok = auth::login_with_ukey(&s.platform, &ctx, &b.login_token, &b.signature).await?;
+    login_response(&s, ok).await
 }
 
 async fn totp_status(State(s): State<AppState>, ApiUser(pr): ApiUser) -> ApiResult {

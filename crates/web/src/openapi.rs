@@ -27,8 +27,22 @@ pub const OPERATIONS: &[Op] = &[
         HttpMethod::Post,
         "/api/v1/auth/login",
         "认证",
-        "登录，返回会话令牌；已启用动态口令的账号须同时提交 totp_code（缺少为 auth.totp_required，错误为 auth.totp_invalid 并计入连续失败次数）",
+        "登录，返回会话令牌；已启用动态口令的账号须同时提交 totp_code（缺少为 auth.totp_required，错误为 auth.totp_invalid 并计入连续失败次数）；已登记 UKEY 签名公钥的管理员不提交 totp_code 时为 auth.ukey_required，改用 UKEY 签名登录",
         &["username", "password", "totp_code?"],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/auth/login/ukey/challenge",
+        "认证",
+        "UKEY 签名登录第一步（等保三级双因素，JSCZ-53）：核对密码（错误计入连续失败次数），返回 login_token、挑战码 challenge（5 分钟内有效，仅可使用一次）、UKEY 序列号和到期时间；没有登记签名公钥的在用 UKEY 时为 auth.ukey_not_registered",
+        &["username", "password"],
+    ),
+    (
+        HttpMethod::Post,
+        "/api/v1/auth/login/ukey",
+        "认证",
+        "UKEY 签名登录第二步：提交 login_token 和 UKEY 对 challenge 原文（UTF-8）的 SM2 签名（SM3 杂凑，默认用户标识 1234567812345678，r‖s 共 64 字节的十六进制）；成功返回会话令牌，签名错误 auth.ukey_signature_invalid、挑战码已用 auth.ukey_challenge_used、已过期 auth.ukey_challenge_expired、UKEY 已挂失或更换 auth.ukey_not_in_use，均计入连续失败次数",
+        &["login_token", "signature"],
     ),
     (
         HttpMethod::Post,
@@ -759,7 +773,7 @@ pub fn build() -> OpenApi {
                     .required(Required::True),
             );
         }
-        if *path != "/api/v1/auth/login" && *path != "/api/v1/openapi.json" {
+        if !path.starts_with("/api/v1/auth/login") && *path != "/api/v1/openapi.json" {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
         paths = paths.path(*path, PathItem::new(method.clone(), op));

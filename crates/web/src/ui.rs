@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
+        .route("/login/ukey", get(login_ukey_page).post(login_ukey_submit))
         .route("/logout", post(logout))
         .route("/password/change", get(password_page).post(password_submit))
         .route("/mfa", get(mfa_page).post(mfa_enroll))
@@ -483,37 +484,131 @@ async fn login_submit(
         return login_form(&s, None, &f.username, Some("页面已过期，请重新登录".into())).await;
     }
     let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
-    match auth::login_with_code(&s.platform, &ctx, &f.username, &f.password, code).await {
-        Ok(ok) => {
-            let to = if ok.must_change_password {
-                "/password/change"
-            } else {
-                "/"
-            };
-            let mut r = Redirect::to(to).into_response();
+    match auth::login_step(&s.platform, &ctx, &f.username, &f.password, code).await {
+        Ok(auth::LoginStep::Done(ok)) => logged_in(&s, ok),
+        // The password was right; the UKEY signs the challenge next
+        // (ADR 0008). The pending login's token stays in a cookie of the
+        // login pages only.
+        Ok(auth::LoginStep::Ukey(ch)) => {
+            let mut r = Redirect::to("/login/ukey").into_response();
             let c = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
-                ok.token,
+                "{LOGIN_UKEY_COOKIE}={}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                ch.login_token,
+                yunwei_core::ukey::CHALLENGE_MINUTES * 60,
                 secure(&s)
             );
-            let clear = format!(
-                "{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}",
-                secure(&s)
-            );
-            let h = r.headers_mut();
-            h.append(
+            r.headers_mut().append(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
-            );
-            h.append(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?,
             );
             Ok(r)
         }
         Err(e) if e.kind != yunwei_domain::ErrorKind::Internal => {
             let mut r = login_form(&s, Some(expected), &f.username, Some(e.message)).await?;
             *r.status_mut() = crate::error::status_of(e.kind);
+            Ok(r)
+        }
+        Err(e) => Err(WebError::ui(e)),
+    }
+}
+
+/// The pending UKEY login of the login pages (ADR 0008).
+const LOGIN_UKEY_COOKIE: &str = "yw_login_ukey";
+
+/// Sets the session cookie, clears the login pages' cookies and goes on.
+fn logged_in(s: &AppState, ok: auth::LoginOk) -> Page {
+    let to = if ok.must_change_password {
+        "/password/change"
+    } else {
+        "/"
+    };
+    let mut r = Redirect::to(to).into_response();
+    let c = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
+        ok.token,
+        secure(s)
+    );
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+    );
+    for name in [LOGIN_CSRF_COOKIE, LOGIN_UKEY_COOKIE] {
+        h.append(header::SET_COOKIE, clear_login_cookie(s, name)?);
+    }
+    Ok(r)
+}
+
+fn clear_login_cookie(s: &AppState, name: &str) -> Result<HeaderValue, WebError> {
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(s)
+    ))
+    .map_err(|_| WebError::ui(AppError::internal()))
+}
+
+#[derive(Template)]
+#[template(path = "login_ukey.html")]
+struct LoginUkeyTpl {
+    l: Layout,
+    csrf: String,
+    ch: auth::UkeyChallenge,
+}
+
+fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers.clone();
+    cookie(&parts, name)
+}
+
+/// The UKEY step of the login: the challenge to sign and a field for the
+/// signature. Without a pending login that can still be answered, back to
+/// the login page.
+async fn login_ukey_page(State(s): State<AppState>, headers: HeaderMap) -> Page {
+    let token = request_cookie(&headers, LOGIN_UKEY_COOKIE).unwrap_or_default();
+    let csrf = request_cookie(&headers, LOGIN_CSRF_COOKIE).filter(|c| !c.is_empty());
+    let pending = ui(auth::pending_ukey(&s.platform, &token).await)?;
+    match (pending, csrf) {
+        (Some(ch), Some(csrf)) => render(&LoginUkeyTpl {
+            l: Layout::anonymous(),
+            csrf,
+            ch,
+        }),
+        _ => Ok(Redirect::to("/login").into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginUkeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    signature: String,
+}
+
+async fn login_ukey_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    headers: HeaderMap,
+    UiForm(f): UiForm<LoginUkeyForm>,
+) -> Page {
+    let expected = request_cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty()
+        || !yunwei_domain::crypto::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes())
+    {
+        return login_form(&s, None, "", Some("页面已过期，请重新登录".into())).await;
+    }
+    let token = request_cookie(&headers, LOGIN_UKEY_COOKIE).unwrap_or_default();
+    match auth::login_with_ukey(&s.platform, &ctx, &token, &f.signature).await {
+        Ok(ok) => logged_in(&s, ok),
+        // The challenge is used up: the login starts again.
+        Err(e) if e.kind != yunwei_domain::ErrorKind::Internal => {
+            let mut r = login_form(&s, Some(expected), "", Some(e.message)).await?;
+            *r.status_mut() = crate::error::status_of(e.kind);
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                clear_login_cookie(&s, LOGIN_UKEY_COOKIE)?,
+            );
             Ok(r)
         }
         Err(e) => Err(WebError::ui(e)),
@@ -572,6 +667,7 @@ struct MfaTpl {
     status: yunwei_core::mfa::Status,
     /// Just generated: shown once.
     enrollment: Option<yunwei_core::mfa::Enrollment>,
+    ukey: yunwei_core::ukey::Status,
 }
 
 async fn mfa_view(
@@ -582,10 +678,12 @@ async fn mfa_view(
     error: Option<&AppError>,
 ) -> Page {
     let status = ui(yunwei_core::mfa::status(&s.platform, &u.principal).await)?;
+    let ukey = ui(yunwei_core::ukey::status(&s.platform, &u.principal).await)?;
     let page = render(&MfaTpl {
         l: Layout::for_user(u, "/mfa").with(notice, error.map(|e| e.message.clone())),
         status,
         enrollment,
+        ukey,
     });
     match error {
         Some(e) => refused(page, e),

@@ -40,6 +40,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("jscz", "software_install.toml"),
             pack_file!("jscz", "data_export.toml"),
             pack_file!("jscz", "account_request.toml"),
+            pack_file!("jscz", "special_access.toml"),
         ],
     },
     EmbeddedPack {
@@ -119,7 +120,8 @@ mod tests {
                 "release",
                 "software_install",
                 "data_export",
-                "account_request"
+                "account_request",
+                "special_access"
             ]
         );
         let eeds = pack("eeds").expect("eeds");

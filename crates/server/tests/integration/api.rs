@@ -1330,6 +1330,10 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 
+    // A temporary grant in a managed system (JSCZ-8, ADR 0007).
+    let access_ticket = crate::access::request_access(&app, "demo_vendor", "bastion").await;
+    let access = crate::access::grant_access(&app, &access_ticket).await;
+
     // Only the system administrator registers it, with a reason.
     let r = app
         .post_json(
@@ -1360,6 +1364,17 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
     assert_eq!(d["tokens_revoked"], 1);
     assert_eq!(d["staff_entries"], 1);
     assert_eq!(d["user"]["status"], "disabled");
+    assert_eq!(d["access_revoked"], 1);
+    let sysop = app.login("demo_sysop").await;
+    let g = app
+        .get(
+            &format!("/api/v1/registers/access_grants/{access}"),
+            Some(&sysop),
+        )
+        .await
+        .json();
+    assert_eq!(g["entry"]["status"], "revoked", "{g}");
+    assert_eq!(g["controls"][0]["kind"], "grant_removal");
 
     // Nothing of the person works any more.
     for t in [&vendor, &api_token] {

@@ -2,6 +2,7 @@
 //! time down). Runs on SQLite, or on PostgreSQL when
 //! `YUNWEI_TEST_DATABASE_URL` is set.
 
+mod access;
 mod api;
 mod archives_ui;
 mod audit_tamper;
@@ -22,3 +23,4 @@ mod support;
 mod ticket_ui;
 mod tickets;
 mod timers;
+mod ukey;

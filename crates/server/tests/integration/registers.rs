@@ -1368,16 +1368,30 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
 async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
     use yunwei_store::migrate::{
-        REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13, REGISTER_TABLES_V14,
-        REGISTER_TABLES_V15,
+        REGISTER_COLUMNS_V18, REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13,
+        REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17,
     };
-    let tables: Vec<_> = REGISTER_TABLES_V10
+    // Tables as created, with the columns later migrations added to them.
+    let tables: Vec<(&str, Vec<(&str, bool)>)> = REGISTER_TABLES_V10
         .iter()
         .chain(REGISTER_TABLES_V12)
         .chain(REGISTER_TABLES_V13)
         .chain(REGISTER_TABLES_V14)
         .chain(REGISTER_TABLES_V15)
+        .chain(REGISTER_TABLES_V17)
+        .map(|(t, cols)| {
+            let mut cols = cols.to_vec();
+            for (to, added) in REGISTER_COLUMNS_V18 {
+                if to == t {
+                    cols.extend_from_slice(added);
+                }
+            }
+            (*t, cols)
+        })
         .collect();
+    for (to, _) in REGISTER_COLUMNS_V18 {
+        assert!(tables.iter().any(|(t, _)| t == to), "no table {to}");
+    }
     assert_eq!(SPECS.len(), tables.len());
     let app = TestApp::new().await;
     for s in SPECS {

@@ -1,0 +1,536 @@
+//! Special access requests and temporary grants that really expire
+//! (JSCZ-8, JSCZ-47, JSCZ-49; ADR 0007), through the API on the shipped
+//! JSCZ pack, with the job run on a fixed clock.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use yunwei_testkit::{TestApp, TestResponse};
+
+fn code(r: &TestResponse) -> String {
+    r.json()["code"].as_str().unwrap_or_default().to_string()
+}
+
+/// `h:mm` Beijing time on a day, as UTC.
+fn beijing(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    transition: &str,
+    fields: Value,
+) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/transitions"),
+        Some(token),
+        json!({"transition": transition, "fields": fields}),
+    )
+    .await
+}
+
+async fn vote(app: &TestApp, token: &str, id: &str, approve: bool) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/votes"),
+        Some(token),
+        json!({"approval": "four_party_review", "approve": approve, "comment": "审核意见"}),
+    )
+    .await
+}
+
+async fn attach(app: &TestApp, token: &str, id: &str, kind: &str) -> TestResponse {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "/api/v1/tickets/{id}/attachments?kind={kind}&filename={kind}.pdf"
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from("业务用户本人签字的授权书"))
+        .unwrap();
+    app.request(req).await
+}
+
+/// Opens and submits a special access request of `demo_vendor` for
+/// `grantee`, valid 2 to 6 March 2026.
+pub async fn request_access(app: &TestApp, grantee: &str, kind: &str) -> String {
+    let vendor = app.login("demo_vendor").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&vendor),
+            json!({"pack": "jscz", "process": "special_access", "title": "预算库性能排查临时访问",
+                   "fields": {"system": "预算管理一体化系统 10.1.2.0/24:1521", "access_kind": kind,
+                              "scope": "只读查询执行计划", "reason": "排查月末批处理超时",
+                              "grantee": grantee, "valid_from": "2026-03-02", "valid_until": "2026-03-06"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = act(app, &vendor, &id, "submit", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "requested");
+    id
+}
+
+/// Approves by all four reviewers and records the opening; returns the
+/// temporary grant's id.
+pub async fn grant_access(app: &TestApp, ticket: &str) -> String {
+    for who in ["demo_budget", "demo_sysop", "demo_secop", "demo_netop"] {
+        let t = app.login(who).await;
+        let r = vote(app, &t, ticket, true).await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text());
+    }
+    let sysop = app.login("demo_sysop").await;
+    let r = act(
+        app,
+        &sysop,
+        ticket,
+        "record_granted",
+        json!({"grant_record": "堡垒机策略 BH-0302 已开通，账号 zhenghf"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "granted");
+    grants_of_ticket(app, &sysop, ticket).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn grants_of_ticket(app: &TestApp, token: &str, ticket: &str) -> Vec<Value> {
+    let r = app
+        .get("/api/v1/registers/access_grants?per_page=200", Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut out = vec![];
+    for e in r.json()["entries"].as_array().unwrap() {
+        let id = e["id"].as_str().unwrap();
+        let d = app
+            .get(
+                &format!("/api/v1/registers/access_grants/{id}"),
+                Some(token),
+            )
+            .await
+            .json();
+        if field(&d, "ticket_id") == ticket {
+            out.push(d["entry"].clone());
+        }
+    }
+    out
+}
+
+async fn grant(app: &TestApp, token: &str, id: &str) -> Value {
+    let r = app
+        .get(
+            &format!("/api/v1/registers/access_grants/{id}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+fn field(d: &Value, name: &str) -> String {
+    d["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .map(|f| f["value"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+async fn run_job(app: &TestApp) {
+    yunwei_core::controls::run_controls(&app.platform, 1_000)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn jscz_8_access_request_approved_by_three_of_the_four_is_not_granted() {
+    let app = TestApp::new().await;
+    let ticket = request_access(&app, "demo_vendor", "bastion").await;
+    let sysop = app.login("demo_sysop").await;
+    for who in ["demo_budget", "demo_sysop", "demo_secop"] {
+        let t = app.login(who).await;
+        let r = vote(&app, &t, &ticket, true).await;
+        assert_eq!(r.json()["state"], "requested", "{who}: {}", r.text());
+    }
+    // One vote per person: the system administrator cannot stand in for the
+    // network administrator, nor can anyone else.
+    let r = vote(&app, &sysop, &ticket, true).await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    for who in ["demo_hwops", "demo_lead", "demo_vendor"] {
+        let t = app.login(who).await;
+        let r = vote(&app, &t, &ticket, true).await;
+        assert!(!r.status.is_success(), "{who}: {}", r.text());
+    }
+    // Not granted: nothing can be opened and no grant exists.
+    let r = act(
+        &app,
+        &sysop,
+        &ticket,
+        "record_granted",
+        json!({"grant_record": "x"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.wrong_state", "{}", r.text());
+    assert!(grants_of_ticket(&app, &sysop, &ticket).await.is_empty());
+    // The fourth approval opens the way; only the system administrator
+    // records the opening, which files the grant.
+    let net = app.login("demo_netop").await;
+    let r = vote(&app, &net, &ticket, true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    let hw = app.login("demo_hwops").await;
+    let r = act(
+        &app,
+        &hw,
+        &ticket,
+        "record_granted",
+        json!({"grant_record": "x"}),
+    )
+    .await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    let r = act(
+        &app,
+        &sysop,
+        &ticket,
+        "record_granted",
+        json!({"grant_record": "堡垒机策略已开通"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "granted", "{}", r.text());
+    let grants = grants_of_ticket(&app, &sysop, &ticket).await;
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0]["status"], "active");
+    // One refusal decides.
+    let other = request_access(&app, "demo_vendor", "network").await;
+    let budget = app.login("demo_budget").await;
+    let r = vote(&app, &budget, &other, false).await;
+    assert_eq!(r.json()["state"], "rejected", "{}", r.text());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in() {
+    let app = TestApp::new().await;
+    let ticket = request_access(&app, "demo_vendor", "bastion").await;
+    let id = grant_access(&app, &ticket).await;
+    let sysop = app.login("demo_sysop").await;
+    let d = grant(&app, &sysop, &id).await;
+    assert_eq!(field(&d, "grantee"), "demo_vendor");
+    assert_eq!(field(&d, "responsible"), "demo_sysop");
+    assert_eq!(field(&d, "valid_until"), "2026-03-06");
+    // The vendor sees its grant but can neither revoke nor confirm it.
+    let vendor = app.login("demo_vendor").await;
+    assert_eq!(grant(&app, &vendor, &id).await["entry"]["status"], "active");
+    // The last minute of the last day: still valid.
+    app.clock.set(beijing(2026, 3, 6, 23, 59));
+    run_job(&app).await;
+    let sysop = app.login("demo_sysop").await;
+    assert_eq!(grant(&app, &sysop, &id).await["entry"]["status"], "active");
+    // Midnight: the job revokes it, nobody having logged in.
+    app.clock.set(beijing(2026, 3, 7, 0, 0));
+    run_job(&app).await;
+    let mut c = app.platform.db.read().await.unwrap();
+    let spec = yunwei_domain::register::spec("access_grants").unwrap();
+    let e = yunwei_store::registers::get(&mut c, spec, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.get("status").text(), Some("revoked"));
+    assert_eq!(
+        e.get("revoke_reason").text(),
+        Some(yunwei_core::access::EXPIRED)
+    );
+    // Audited as the platform's own act.
+    let recs = yunwei_store::audit::search(
+        &mut c,
+        &yunwei_store::Scope::system(),
+        &yunwei_store::audit::AuditFilter {
+            action: Some("register.step".into()),
+            ..Default::default()
+        },
+        20,
+    )
+    .await
+    .unwrap();
+    assert!(
+        recs.iter()
+            .any(|r| r.object_id == id && r.actor_name == "system" && r.actor_id.is_none()),
+        "{recs:?}"
+    );
+    // The responsible administrator is asked to confirm the removal by the
+    // end of the next working day (Saturday 7 March -> Monday 9 March).
+    let sysop_id = yunwei_store::users::by_username(&mut c, "demo_sysop")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &sysop_id, 20)
+        .await
+        .unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.kind == "grant_revoked" && n.body.contains("2026-03-09")),
+        "{notices:?}"
+    );
+    let lead_id = yunwei_store::users::by_username(&mut c, "demo_lead")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    drop(c);
+    let sysop = app.login("demo_sysop").await;
+    let d = grant(&app, &sysop, &id).await;
+    let ctl = &d["controls"][0];
+    assert_eq!(ctl["kind"], "grant_removal");
+    assert_eq!(ctl["due_date"], "2026-03-09");
+    // Running the job again changes nothing.
+    run_job(&app).await;
+    assert_eq!(
+        grant(&app, &sysop, &id).await["controls"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Late: the due-date engine escalates to the project leads.
+    app.clock.set(beijing(2026, 3, 10, 8, 0));
+    run_job(&app).await;
+    let mut c = app.platform.db.read().await.unwrap();
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
+        .await
+        .unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.kind == "control_overdue" && n.title.contains("临时授权收回确认")),
+        "{notices:?}"
+    );
+    drop(c);
+    // The vendor cannot confirm; the administrator must say what was removed.
+    let vendor = app.login("demo_vendor").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/access_grants/{id}/steps/confirm_removed"),
+            Some(&vendor),
+            json!({"note": "已删除"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let sysop = app.login("demo_sysop").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/access_grants/{id}/steps/confirm_removed"),
+            Some(&sysop),
+            json!({"note": ""}),
+        )
+        .await;
+    assert_eq!(code(&r), "access.removal_note_required", "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/access_grants/{id}/steps/confirm_removed"),
+            Some(&sysop),
+            json!({"note": "堡垒机策略 BH-0302 已删除"}),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "removed", "{}", r.text());
+    let d = grant(&app, &sysop, &id).await;
+    assert!(!d["controls"][0]["done_at"].is_null(), "{d}");
+    assert_eq!(field(&d, "removal_note"), "堡垒机策略 BH-0302 已删除");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_49_business_account_needs_the_signed_written_authorisation() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&vendor),
+            json!({"pack": "jscz", "process": "special_access", "title": "借用业务账号核对数据",
+                   "fields": {"system": "预算管理一体化系统", "access_kind": "business_account",
+                              "scope": "以 wangfang 账号查询指标", "reason": "核对指标",
+                              "grantee": "demo_vendor", "valid_from": "2026-03-02", "valid_until": "2026-03-03"}}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = act(&app, &vendor, &id, "submit", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_field", "{}", r.text());
+    let r = act(
+        &app,
+        &vendor,
+        &id,
+        "submit",
+        json!({"authoriser": "预算处 王芳（账号本人）"}),
+    )
+    .await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    assert!(r.text().contains("JSCZ-49"), "{}", r.text());
+    let r = attach(&app, &vendor, &id, "authorisation").await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let r = act(
+        &app,
+        &vendor,
+        &id,
+        "submit",
+        json!({"authoriser": "预算处 王芳（账号本人）"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "requested", "{}", r.text());
+    let g = grant_access(&app, &id).await;
+    let sysop = app.login("demo_sysop").await;
+    let d = grant(&app, &sysop, &g).await;
+    assert!(field(&d, "authorisation").contains("王芳"), "{d}");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn jscz_8_grant_names_one_person_of_the_vendor_and_cannot_be_handed_on() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let fields = |grantee: &str, until: &str| {
+        json!({"pack": "jscz", "process": "special_access", "title": "临时访问",
+               "fields": {"system": "预算管理一体化系统", "access_kind": "network", "scope": "1521 端口",
+                          "reason": "排查", "grantee": grantee, "valid_from": "2026-03-02", "valid_until": until}})
+    };
+    // Someone of another organisation, an unknown person, a past end.
+    for (grantee, until, expected) in [
+        ("demo_staff", "2026-03-06", "access.grantee_other_org"),
+        ("nobody", "2026-03-06", "access.grantee_unknown"),
+        ("demo_vendor", "2026-03-01", "access.dates_reversed"),
+    ] {
+        let r = app
+            .post_json("/api/v1/tickets", Some(&vendor), fields(grantee, until))
+            .await;
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let r = act(&app, &vendor, &id, "submit", json!({})).await;
+        assert_eq!(code(&r), expected, "{}", r.text());
+    }
+    let ticket = request_access(&app, "demo_vendor", "network").await;
+    let id = grant_access(&app, &ticket).await;
+    // Nobody amends a grant (to hand it on) or files one by hand.
+    let sysop = app.login("demo_sysop").await;
+    let d = grant(&app, &sysop, &id).await;
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/access_grants/{id}"),
+            Some(&sysop),
+            json!({"version": d["entry"]["version"], "values": {"grantee": "demo_soft"}}),
+        )
+        .await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/registers/access_grants",
+            Some(&sysop),
+            json!({"values": {"grantee": "demo_vendor"}}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.platform_filed", "{}", r.text());
+    // Revoked early by hand: the same confirmation is asked for.
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/access_grants/{id}/steps/revoke"),
+            Some(&sysop),
+            json!({"note": "排查提前完成"}),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "revoked", "{}", r.text());
+    let d = grant(&app, &sysop, &id).await;
+    assert_eq!(field(&d, "revoke_reason"), "排查提前完成");
+    assert_eq!(d["controls"][0]["kind"], "grant_removal");
+    app.cleanup().await;
+}
+
+/// JSCZ-47 / JSCZ-49: an account created for a named third party is a
+/// temporary grant too, revoked at its end; closing it on request confirms
+/// the removal.
+#[tokio::test]
+async fn jscz_47_account_for_a_third_party_is_a_grant_closed_on_request() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_budget").await;
+    let lead = app.login("demo_lead").await;
+    let sysop = app.login("demo_sysop").await;
+    let open = |kind: &str| {
+        json!({"pack": "jscz", "process": "account_request", "title": "驻场工程师账号",
+               "fields": {"kind": kind, "system": "预算管理一体化系统", "person": "郑海峰（金陵数智）",
+                          "grantee": "demo_vendor", "account": "zhenghf", "rights": "预算编制模块查询",
+                          "valid_until": "2026-06-30"}})
+    };
+    let r = app
+        .post_json("/api/v1/tickets", Some(&staff), open("create"))
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = act(
+        &app,
+        &staff,
+        &id,
+        "request_account",
+        json!({"least_privilege": "仅查询"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    vote_lead(&app, &lead, &id).await;
+    let r = act(
+        &app,
+        &sysop,
+        &id,
+        "record_done",
+        json!({"done_record": "已创建 zhenghf"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "done", "{}", r.text());
+    let grants = grants_of_ticket(&app, &sysop, &id).await;
+    assert_eq!(grants.len(), 1);
+    let gid = grants[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(grants[0]["status"], "active");
+    let r = app
+        .post_json("/api/v1/tickets", Some(&staff), open("close"))
+        .await;
+    let close = r.json()["id"].as_str().unwrap().to_string();
+    act(
+        &app,
+        &staff,
+        &close,
+        "request_closing",
+        json!({"close_reason": "工作结束"}),
+    )
+    .await;
+    vote_lead(&app, &lead, &close).await;
+    let r = act(
+        &app,
+        &sysop,
+        &close,
+        "record_done",
+        json!({"done_record": "已注销 zhenghf"}),
+    )
+    .await;
+    assert_eq!(r.json()["state"], "done", "{}", r.text());
+    let d = grant(&app, &sysop, &gid).await;
+    assert_eq!(d["entry"]["status"], "removed", "{d}");
+    assert_eq!(field(&d, "removal_note"), "已注销 zhenghf");
+    app.cleanup().await;
+}
+
+async fn vote_lead(app: &TestApp, lead: &str, id: &str) {
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(lead),
+            json!({"approval": "lead_approval", "approve": true, "comment": "同意"}),
+        )
+        .await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+}
