@@ -534,3 +534,43 @@ pub(crate) async fn person_departed(
     }
     Ok(n)
 }
+
+// ---- reading ----
+
+/// The temporary grants a request filed that the caller may see, as
+/// (id, one line: target, person, end and status) for the ticket page.
+pub async fn grants_of_ticket(
+    p: &Platform,
+    pr: &Principal,
+    ticket_id: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let spec = grants_spec()?;
+    let mut c = p.db.read().await?;
+    let rows = store::find(
+        &mut c,
+        spec,
+        &[("ticket_id", Val::Text(ticket_id.to_string()))],
+        50,
+    )
+    .await?;
+    let status = spec.field("status").ok_or_else(AppError::internal)?;
+    Ok(rows
+        .iter()
+        .filter(|e| crate::registers::can_read(pr, spec, e))
+        .map(|e| {
+            let t = |k: &str| e.get(k).text().unwrap_or("").to_string();
+            (
+                e.id.clone(),
+                format!(
+                    "{}：{}（{}），{} 至 {}，{}",
+                    t("system"),
+                    t("grantee_name"),
+                    t("grantee"),
+                    t("valid_from"),
+                    t("valid_until"),
+                    status.display(e.get("status"))
+                ),
+            )
+        })
+        .collect())
+}

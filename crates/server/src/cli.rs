@@ -89,6 +89,25 @@ pub enum Command {
     /// 工作日历：导入节假日安排，按工作日（含调休）推算日期
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
     Calendar(CalendarCommand),
+
+    /// 后台作业：立即执行一次（工单计时、到期事项、临时授权到期收回）
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令", subcommand_value_name = "命令")]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// 立即执行一次后台作业（服务停机后补做，或无常驻服务时由定时任务调用）；--at 按指定的未来时间演练（会真实收回到期的授权）
+    #[command(help_template = HELP_TEMPLATE)]
+    Run {
+        /// 按此北京时间执行，如 "2026-12-01 00:10"（只能是未来的时间，用于演练到期收回）
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+
+        /// 不再询问确认（指定 --at 时）
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -284,6 +303,9 @@ pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
             }
             Command::Config(ConfigCommand::Show) => crate::commands::config_show(&settings),
             Command::Policy(_) => unreachable!("handled before the runtime starts"),
+            Command::Jobs(JobsCommand::Run { at, yes }) => {
+                crate::jobs::run_once(&settings, at.as_deref(), yes).await
+            }
             Command::Calendar(CalendarCommand::Import { file, reason }) => {
                 crate::calendar::import(&settings, &file, reason.as_deref()).await
             }

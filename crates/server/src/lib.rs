@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod cli;
 pub mod commands;
+pub mod jobs;
 pub mod keys;
 pub mod open;
 pub mod policy;

@@ -534,3 +534,137 @@ async fn vote_lead(app: &TestApp, lead: &str, id: &str) {
         .await;
     assert_eq!(r.json()["state"], "approved", "{}", r.text());
 }
+
+/// `yunwei jobs run`: the job from the command line revokes a grant whose
+/// end has passed (here by the real clock, the grant ended in March 2026);
+/// a rehearsal time must be in the future and confirmed.
+#[tokio::test]
+async fn jscz_49_jobs_run_from_the_command_line_revokes_ended_grants() {
+    use crate::cli::{run, Bin};
+    let app = TestApp::new().await;
+    let ticket = request_access(&app, "demo_vendor", "bastion").await;
+    let id = grant_access(&app, &ticket).await;
+    let bin = Bin::new();
+    let url = app.db_url.clone();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        ["--database-url", url.as_str(), "jobs", "run"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let call =
+        |v: &[String]| bin.cmd_with_keys(&app, &v.iter().map(String::as_str).collect::<Vec<_>>());
+    for (extra, expected) in [
+        (["--at", "2020-01-01 00:00"], "只能指定未来的时间"),
+        (["--at", "2999-01-01 00:00"], "--yes"),
+        (["--at", "明天"], "YYYY-MM-DD HH:MM"),
+    ] {
+        let out = run(&mut call(&args(&extra))).await;
+        assert_eq!(out.code, Some(2), "{out}");
+        assert!(out.stderr.contains(expected), "{out}");
+    }
+    let sysop = app.login("demo_sysop").await;
+    assert_eq!(grant(&app, &sysop, &id).await["entry"]["status"], "active");
+    let out = run(&mut call(&args(&[]))).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains("后台作业已执行"), "{out}");
+    assert_eq!(grant(&app, &sysop, &id).await["entry"]["status"], "revoked");
+    app.cleanup().await;
+}
+
+/// Who may do what along an access request and its grant, for every demo
+/// actor: submit a request (a vendor, JSCZ-8), review it (the four
+/// reviewers), record the opening (the system administrator), read the
+/// grant (the centre, the business division, the vendor it names) and
+/// revoke it early (the centre's register keepers).
+#[tokio::test]
+async fn jscz_8_access_request_permission_matrix() {
+    let app = TestApp::new().await;
+    // (actor, submits, reviews, records the opening, reads, revokes)
+    let expected = [
+        ("demo_director", false, false, false, true, true),
+        ("demo_deputy", false, false, false, true, true),
+        ("demo_lead", false, false, false, true, true),
+        ("demo_hwops", false, false, false, true, true),
+        ("demo_soft", false, false, false, true, true),
+        ("demo_sysop", false, true, true, true, true),
+        ("demo_secop", false, true, false, true, true),
+        ("demo_netop", false, true, false, true, true),
+        ("demo_budget", false, true, false, true, false),
+        ("demo_staff", false, false, false, false, false),
+        ("demo_unit", false, false, false, false, false),
+        ("demo_vendor", true, false, false, true, false),
+        ("demo_vendor_admin", false, false, false, false, false),
+        ("nj_sysadmin", false, false, false, false, false),
+        ("nj_secadmin", false, false, false, false, false),
+        ("nj_audadmin", false, false, false, false, false),
+    ];
+    let ok = |r: &TestResponse| r.status.is_success();
+    let mut failures = vec![];
+    for (actor, submits, reviews, records, reads, revokes) in expected {
+        let token = app.login(actor).await;
+        let body = json!({"pack": "jscz", "process": "special_access", "title": "临时访问",
+            "fields": {"system": "预算管理一体化系统", "access_kind": "network", "scope": "1521 端口",
+                       "reason": "排查", "grantee": "demo_vendor", "valid_from": "2026-03-02", "valid_until": "2026-03-06"}});
+        let r = app.post_json("/api/v1/tickets", Some(&token), body).await;
+        let got_submit = ok(&r) && {
+            let id = r.json()["id"].as_str().unwrap().to_string();
+            ok(&act(&app, &token, &id, "submit", json!({})).await)
+        };
+        let ticket = request_access(&app, "demo_vendor", "network").await;
+        let got_review = ok(&vote(&app, &token, &ticket, true).await);
+        // The others approve; then the opening.
+        for who in ["demo_budget", "demo_sysop", "demo_secop", "demo_netop"] {
+            if who != actor || !got_review {
+                let t = app.login(who).await;
+                vote(&app, &t, &ticket, true).await;
+            }
+        }
+        let got_record = ok(&act(
+            &app,
+            &token,
+            &ticket,
+            "record_granted",
+            json!({"grant_record": "已开通"}),
+        )
+        .await);
+        if !got_record {
+            let sysop = app.login("demo_sysop").await;
+            act(
+                &app,
+                &sysop,
+                &ticket,
+                "record_granted",
+                json!({"grant_record": "已开通"}),
+            )
+            .await;
+        }
+        let sysop = app.login("demo_sysop").await;
+        let gid = grants_of_ticket(&app, &sysop, &ticket).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = app.login(actor).await;
+        let got_read = ok(&app
+            .get(
+                &format!("/api/v1/registers/access_grants/{gid}"),
+                Some(&token),
+            )
+            .await);
+        let got_revoke = ok(&app
+            .post_json(
+                &format!("/api/v1/registers/access_grants/{gid}/steps/revoke"),
+                Some(&token),
+                json!({"note": "提前收回"}),
+            )
+            .await);
+        let got = (got_submit, got_review, got_record, got_read, got_revoke);
+        let want = (submits, reviews, records, reads, revokes);
+        if got != want {
+            failures.push(format!("{actor}: got {got:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    app.cleanup().await;
+}

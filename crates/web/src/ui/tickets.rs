@@ -830,6 +830,8 @@ struct TicketTpl {
     golive: Option<Vec<(String, String)>>,
     /// Releases and changes: their pre-launch security checks (JSCZ-42).
     prelaunch: Vec<(String, String)>,
+    /// The temporary grants an access request filed (JSCZ-49).
+    grants: Option<Vec<(String, String)>>,
 }
 
 /// What the user typed in the form that was refused, shown again.
@@ -1072,6 +1074,19 @@ async fn ticket_view(
     } else {
         (None, vec![])
     };
+    let grants = if matches!(
+        d.ticket.process.as_str(),
+        "special_access" | "account_request"
+    ) {
+        Some(ui(yunwei_core::access::grants_of_ticket(
+            p,
+            &u.principal,
+            &d.ticket.id,
+        )
+        .await)?)
+    } else {
+        None
+    };
     let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &d.ticket.id).await)?
         .into_iter()
         .map(|c| {
@@ -1126,6 +1141,7 @@ async fn ticket_view(
         can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
         ci_ref: kept.ci,
         golive,
+        grants,
         prelaunch,
     });
     match error {
