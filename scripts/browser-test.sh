@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: start chromedriver and, for every test file in
-# tests/browser (test_login.py, test_data_change.py, test_registers.py), a
+# tests/browser (test_login.py, test_data_change.py, test_registers.py,
+# test_access.py), a
 # fresh `yunwei serve --demo` with its own data directory, all on free
 # loopback ports, and run the file against them. A fresh server per file
 # keeps the files independent: test_login.py changes demo_staff's password
@@ -49,7 +50,7 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py)
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py)
 # Exit status of a test file none of whose tests was selected (webdriver.py).
 NO_TESTS_SELECTED=5
 
@@ -151,7 +152,9 @@ for TEST_FILE in "${TEST_FILES[@]}"; do
     log "$NAME: server healthy; running $TEST_FILE"
 
     set +e
+    # test_access.py runs the server's background job itself (jobs run --at).
     BASE_URL="$BASE_URL" WEBDRIVER_URL="$WEBDRIVER_URL" DEMO_PASSWORD="$DEMO_PASSWORD" \
+        SERVER_BIN="$BIN" SERVER_DATA_DIR="$DATA_DIR" \
         "$PYTHON" "$TEST_FILE" "$@"
     RC=$?
     set -e

@@ -24,26 +24,14 @@ stdlib WebDriver client of webdriver.py; environment as there.
 """
 
 import datetime
-import os
-import shutil
 import sys
-import tempfile
 
-from webdriver import change_password, fill, run, submit_login
-
-NEW_PASSWORD = "Nw!Str0ng#Pass2026x"
+from journey import DISPLAY_NAMES
+from journey import Journey as BaseJourney
+from journey import step
+from webdriver import fill, run
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
-
-# Display names of the demo users (crates/core/src/demo.rs), shown in the
-# page header once logged in.
-DISPLAY_NAMES = {
-    "demo_staff": "孙晓梅",
-    "demo_vendor": "郑海峰",
-    "demo_lead": "陈思远",
-    "demo_deputy": "徐立明",
-    "demo_director": "周振华",
-}
 
 # State labels of the packs.
 SR_SUBMITTED = "已提交，待服务接单人员受理"
@@ -60,175 +48,8 @@ CH_VERIFIED = "验证通过，待发布更新成功报告"
 CH_CLOSED = "已关闭"
 
 
-def step(msg):
-    print(f"    - {msg}", flush=True)
-
-
-class Journey:
-    """One browser switching between demo users through the UI."""
-
-    def __init__(self, driver, cfg):
-        self.d = driver
-        self.base = cfg["base_url"]
-        self.demo_password = cfg["demo_password"]
-        self.passwords = {}
-        self.user = None
-        self.tmp = tempfile.mkdtemp(prefix="yunwei-upload-")
-
-    def close(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    # -- users -------------------------------------------------------------
-
-    def login_as(self, username):
-        d = self.d
-        if self.user is not None:
-            # Log out through the header's button.
-            buttons = d.find_all("header .who form button")
-            if buttons:
-                d.click(buttons[0])
-                d.wait_for_path("/login")
-            d.delete_cookies()
-        password = self.passwords.get(username, self.demo_password)
-        submit_login(d, self.base, username, password)
-
-        def landed():
-            if d.find_all("#error"):
-                return "error"
-            path = d.current_path()
-            return path if path != "/login" else None
-
-        where = d.wait_until(f"login of {username} to finish", landed)
-        if where == "error":
-            raise AssertionError(f"login of {username} refused: {d.error_text()!r}")
-        if where == "/password/change":
-            change_password(d, password, NEW_PASSWORD)
-            self.passwords[username] = NEW_PASSWORD
-        else:
-            d.wait_for_path("/")
-        name = DISPLAY_NAMES[username]
-        d.wait_for_text(
-            "header .who", lambda t: name in t, f"header showing {name} ({username})"
-        )
-        self.user = username
-        step(f"logged in as {username} ({name})")
-
-    # -- pages and forms ---------------------------------------------------
-
-    def open_ticket(self, tid):
-        self.d.get(f"{self.base}/tickets/{tid}")
-        self.d.wait_for("#ticket-head")
-
-    def state(self):
-        return self.d.text(self.d.find("#ticket-state")).strip()
-
-    def expect_state(self, label):
-        self.d.wait_for_text(
-            "#ticket-state", lambda t: t.strip() == label, f"state {label!r}"
-        )
-
-    def set_field(self, css, value):
-        """Set a generated input (text, textarea, select, datetime-local,
-        checkbox) and check the browser holds the value."""
-        d = self.d
-        el = d.wait_for(css)
-        tag = (d.prop(el, "tagName") or "").lower()
-        kind = (d.prop(el, "type") or "").lower()
-        if tag == "select":
-            d.click(d.find(f"option[value='{value}']", within=el))
-        elif kind in ("datetime-local", "date"):
-            # Typing into these depends on the browser locale's segment
-            # order; set the value as a date picker would, with its events.
-            d.execute(
-                "var e = arguments[0]; e.value = arguments[1];"
-                "e.dispatchEvent(new Event('input', {bubbles: true}));"
-                "e.dispatchEvent(new Event('change', {bubbles: true}));",
-                el,
-                value,
-            )
-        elif kind == "checkbox":
-            if bool(d.prop(el, "checked")) != bool(value):
-                d.click(el)
-            return
-        else:
-            d.clear(el)
-            d.send_keys(el, value)
-        got = d.prop(el, "value")
-        assert got == value, f"{css}: value is {got!r}, expected {value!r}"
-
-    def submit(self, button, tid, msg, what):
-        """Click a form's button; wait for the redirect back to the ticket
-        with ?msg=<msg>, or fail with the page's #error."""
-        d = self.d
-        d.click(button)
-
-        def outcome():
-            if d.find_all("#error"):
-                return "error"
-            if d.current_path() == f"/tickets/{tid}" and d.current_query().get("msg") == msg:
-                return "ok"
-            return None
-
-        if d.wait_until(f"{what}: redirect with msg={msg} or #error", outcome) == "error":
-            raise AssertionError(
-                f"{what} refused: {d.error_text()!r}; url {d.current_url()}"
-            )
-        d.wait_for("#ticket-head")
-        d.wait_for_text("#notice", lambda t: bool(t.strip()), f"{what}: #notice")
-
-    def action_box(self, tid, transition):
-        """The open <details> form of a transition offered to the user."""
-        d = self.d
-        self.open_ticket(tid)
-        found = d.find_all(f"details#t-{transition}")
-        if not found:
-            offered = [
-                d.attr(e, "id") for e in d.find_all("#actions details.action")
-            ]
-            nxt = d.find_all("#next-actors")
-            raise AssertionError(
-                f"{self.user} is not offered {transition!r} on ticket {tid} "
-                f"(state {self.state()!r}); offered: {offered}; next: "
-                f"{d.text(nxt[0]) if nxt else '-'!r}"
-            )
-        box = found[0]
-        if not d.prop(box, "open"):
-            d.click(d.find(f"#t-{transition} > summary"))
-            d.wait_until(
-                f"#t-{transition} to open", lambda: d.prop(box, "open")
-            )
-        return box
-
-    def transition(self, tid, transition, fields=None, assignee=None,
-                   comment=None, expect=None):
-        d = self.d
-        self.action_box(tid, transition)
-        for name, value in (fields or {}).items():
-            self.set_field(f"#t-{transition}-{name}", value)
-        if assignee is not None:
-            fill(d, f"#t-{transition}-assignee", assignee)
-        if comment is not None:
-            fill(d, f"#t-{transition}-comment", comment)
-        button = d.find(f"#t-{transition} form button[type='submit']")
-        self.submit(button, tid, "transition", f"{self.user}: {transition}")
-        if expect:
-            self.expect_state(expect)
-        step(f"{self.user}: {transition} -> {self.state()}")
-
-    def upload(self, tid, kind, filename, content):
-        d = self.d
-        path = os.path.join(self.tmp, filename)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(content)
-        self.open_ticket(tid)
-        self.set_field("#upload-form select[name='kind']", kind)
-        d.send_keys(d.find("#upload-form input[type='file']"), path)
-        button = d.find("#upload-form button[type='submit']")
-        self.submit(button, tid, "attached", f"{self.user}: upload {kind}")
-        d.wait_for_text(
-            "#attachments", lambda t: filename in t, f"{filename} listed"
-        )
-        step(f"{self.user}: uploaded {kind} ({filename})")
+class Journey(BaseJourney):
+    """The shared journey, with the go-live plan filed from the ticket."""
 
     def file_golive_plan(self, tid, title):
         """File the ticket's go-live emergency plan (NTCZ-3.4.1) through
@@ -273,20 +94,6 @@ class Journey:
             "#golive", lambda t: title in t, f"#golive listing {title!r}"
         )
         step(f"{self.user}: filed go-live plan {title!r} (NTCZ-3.4.1)")
-
-    def vote_approve(self, tid, comment):
-        d = self.d
-        self.open_ticket(tid)
-        if not d.find_all("#vote-form"):
-            approval = d.find_all("#approval")
-            raise AssertionError(
-                f"{self.user} may not vote on {tid} (state {self.state()!r}); "
-                f"approval: {d.text(approval[0]) if approval else '-'!r}"
-            )
-        fill(d, "#vote-comment", comment)
-        button = d.find("#vote-form button[name='decision'][value='approve']")
-        self.submit(button, tid, "vote", f"{self.user}: approve")
-        step(f"{self.user}: approved -> {self.state()}")
 
 
 def planned_start():

@@ -23,18 +23,11 @@ stdlib WebDriver client of webdriver.py; environment as there.
 import datetime
 import sys
 
-from webdriver import WebDriverError, change_password, run, submit_login
-
-NEW_PASSWORD = "Nw!Str0ng#Pass2026x"
+from journey import Journey as BaseJourney
+from journey import step
+from webdriver import run
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
-
-# Display names of the demo users (crates/core/src/demo.rs), shown in the
-# page header once logged in.
-DISPLAY_NAMES = {
-    "demo_vendor": "郑海峰",
-    "demo_lead": "陈思远",
-}
 
 REGISTER = "asset_requisitions"
 VENDOR_ORG = "金陵数智运维服务有限公司"
@@ -49,140 +42,8 @@ REQUESTED = "待审批"
 APPROVED = "已借出"
 
 
-def step(msg):
-    print(f"    - {msg}", flush=True)
-
-
-class Journey:
-    """One browser switching between demo users through the UI."""
-
-    def __init__(self, driver, cfg):
-        self.d = driver
-        self.base = cfg["base_url"]
-        self.demo_password = cfg["demo_password"]
-        self.passwords = {}
-        self.user = None
-
-    # -- users -------------------------------------------------------------
-
-    def login_as(self, username):
-        d = self.d
-        if self.user is not None:
-            # Log out through the header's button.
-            buttons = d.find_all("header .who form button")
-            if buttons:
-                d.click(buttons[0])
-                d.wait_for_path("/login")
-            d.delete_cookies()
-        password = self.passwords.get(username, self.demo_password)
-        submit_login(d, self.base, username, password)
-
-        def landed():
-            if d.find_all("#error"):
-                return "error"
-            path = d.current_path()
-            return path if path != "/login" else None
-
-        where = d.wait_until(f"login of {username} to finish", landed)
-        if where == "error":
-            raise AssertionError(f"login of {username} refused: {d.error_text()!r}")
-        if where == "/password/change":
-            change_password(d, password, NEW_PASSWORD)
-            self.passwords[username] = NEW_PASSWORD
-        else:
-            d.wait_for_path("/")
-        name = DISPLAY_NAMES[username]
-        d.wait_for_text(
-            "header .who", lambda t: name in t, f"header showing {name} ({username})"
-        )
-        self.user = username
-        step(f"logged in as {username} ({name})")
-
-    # -- pages and forms ---------------------------------------------------
-
-    def click_and_wait_for_new_page(self, el, what):
-        """Click el (a link or a submit button) and wait until the page it
-        was on has been replaced, so that a check after this one never
-        reads the old page (an old #error in particular)."""
-        d = self.d
-        old = d.find("html")
-        d.click(el)
-
-        def replaced():
-            try:
-                d.prop(old, "tagName")
-            except WebDriverError as exc:
-                if exc.error == "stale element reference":
-                    return True
-                raise
-            return False
-
-        d.wait_until(f"{what}: the next page to load", replaced)
-        d.wait_for("body")
-
-    def set_value(self, css, value):
-        """Set an input, a date input or a select (by option value) and
-        check the browser holds the value."""
-        d = self.d
-        el = d.wait_for(css)
-        tag = (d.prop(el, "tagName") or "").lower()
-        kind = (d.prop(el, "type") or "").lower()
-        if tag == "select":
-            d.click(d.find(f"option[value='{value}']", within=el))
-        elif kind == "date":
-            # Typing into a date input depends on the browser locale's
-            # segment order; set the value as the date picker would, with
-            # its events.
-            d.execute(
-                "var e = arguments[0]; e.value = arguments[1];"
-                "e.dispatchEvent(new Event('input', {bubbles: true}));"
-                "e.dispatchEvent(new Event('change', {bubbles: true}));",
-                el,
-                value,
-            )
-        else:
-            d.clear(el)
-            d.send_keys(el, value)
-        got = d.prop(el, "value")
-        assert got == value, f"{css}: value is {got!r}, expected {value!r}"
-
-    def option_value(self, select_css, label):
-        """The value of the option of a select whose label (without the
-        indentation of nested organisations) is label."""
-        d = self.d
-        select = d.wait_for(select_css)
-        seen = []
-        for opt in d.find_all("option", within=select):
-            text = (d.prop(opt, "textContent") or "").strip().strip("\u3000")
-            seen.append(text)
-            if text == label:
-                return d.prop(opt, "value")
-        raise AssertionError(f"{select_css}: no option {label!r} among {seen}")
-
-    def choose(self, select_css, label):
-        value = self.option_value(select_css, label)
-        self.set_value(select_css, value)
-        return value
-
-    def fields(self):
-        """The entry page's fields table as {label: text}."""
-        d = self.d
-        d.wait_for("#entry table.fields")
-        out = {}
-        for tr in d.find_all("#entry table.fields tr"):
-            th = d.find_all("th", within=tr)
-            td = d.find_all("td", within=tr)
-            if th and td:
-                out[d.text(th[0]).strip()] = d.text(td[0]).strip()
-        return out
-
-    def expect_field(self, label, want):
-        d = self.d
-
-        def check():
-            got = self.fields().get(label)
-            return got == want
-        d.wait_until(f"entry field {label} = {want!r}", check)
+class Journey(BaseJourney):
+    """The shared journey, on the requisition register."""
 
     def entry_id(self):
         path = self.d.current_path()
@@ -217,13 +78,13 @@ def test_asset_requisition_filed_approved_and_due(driver, cfg):
     j.click_and_wait_for_new_page(new, "open the requisition form")
     d.wait_for("#register-form")
 
-    j.set_value("#f-ci_id", ASSET)
+    j.set_field("#f-ci_id", ASSET)
     org_value = j.choose("#f-borrower_org_id", VENDOR_ORG)
-    j.set_value("#f-borrower", BORROWER)
-    j.set_value("#f-purpose", PURPOSE)
-    j.set_value("#f-borrowed_on", borrowed_s)
+    j.set_field("#f-borrower", BORROWER)
+    j.set_field("#f-purpose", PURPOSE)
+    j.set_field("#f-borrowed_on", borrowed_s)
     # The due-back date before the borrow date: refused.
-    j.set_value("#f-due_back", too_early_s)
+    j.set_field("#f-due_back", too_early_s)
     j.click_and_wait_for_new_page(
         d.find("#register-form button[type='submit']"), "submit reversed dates"
     )
@@ -245,7 +106,7 @@ def test_asset_requisition_filed_approved_and_due(driver, cfg):
         assert got == want, f"{css} not kept after the refusal: {got!r}, typed {want!r}"
     step("demo_vendor: reversed dates refused, typed values kept")
 
-    j.set_value("#f-due_back", due_back_s)
+    j.set_field("#f-due_back", due_back_s)
     j.click_and_wait_for_new_page(
         d.find("#register-form button[type='submit']"), "submit the requisition"
     )
@@ -354,7 +215,7 @@ def test_asset_requisition_filed_approved_and_due(driver, cfg):
 
     # Without the kind filter: the demo's overdue items.
     filters = d.wait_for("#control-filters")
-    j.set_value("#control-filters select[name='kind']", "")
+    j.set_field("#control-filters select[name='kind']", "")
     j.click_and_wait_for_new_page(
         d.find("button[type='submit']", within=filters), "clear the kind filter"
     )

@@ -502,10 +502,6 @@ pub async fn login_with_ukey(
             ukey::login_key(&mut c, &user.username).await?,
         )
     };
-    let not_in_use = (
-        "auth.ukey_not_in_use",
-        "该 UKEY 已挂失、归还或更换，其签名不被接受，请联系安全管理员".to_string(),
-    );
     let failure: Option<(&str, (&'static str, String))> = if row.used_at.is_some() {
         Some((
             "UKEY 挑战码重复使用",
@@ -540,7 +536,15 @@ pub async fn login_with_ukey(
                     )
                 })
             }
-            _ => Some(("UKEY 不在用（已挂失、归还或更换）", not_in_use.clone())),
+            // Lost, returned or replaced since the challenge: its key is
+            // no longer accepted.
+            _ => Some((
+                "UKEY 不在用（已挂失、归还或更换）",
+                (
+                    "auth.ukey_not_in_use",
+                    "该 UKEY 已挂失、归还或更换，其签名不被接受，请联系安全管理员".to_string(),
+                ),
+            )),
         }
     };
     if let Some((why, (code, shown))) = failure {

@@ -54,6 +54,9 @@ pub fn kind_label(kind: &str) -> &'static str {
         "licence" => "软件许可到期",
         "ukey_reissue" => "UKEY 补发",
         "grant_removal" => "临时授权收回确认",
+        "log_review" => "操作和安全日志审查",
+        "access_review" => "权限审查",
+        "self_check" => "安全自查",
         "vuln_fix" => "漏洞修复",
         "vendor_weekly" => "厂商周报",
         "vendor_monthly" => "厂商月报",
@@ -77,6 +80,9 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "licence",
         "ukey_reissue",
         "grant_removal",
+        "log_review",
+        "access_review",
+        "self_check",
         "vuln_fix",
         "vendor_weekly",
         "vendor_monthly",
@@ -260,6 +266,10 @@ pub fn link_of(c: &ControlRow) -> String {
     match c.subject_type.as_str() {
         crate::inspections::SUBJECT => format!("/inspections/{}", c.subject_id),
         crate::cmdb::SUBJECT => format!("/cmdb/{}", c.subject_id),
+        crate::reviews::SUBJECT => format!(
+            "/registers/security_reviews/new?kind={}&org_id={}",
+            c.kind, c.subject_id
+        ),
         t if yunwei_domain::register::spec(t).is_some() => {
             format!("/registers/{t}/{}", c.subject_id)
         }
@@ -278,6 +288,7 @@ pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::access::expire_grants(p, limit as usize).await?;
     crate::inspections::roll_forward(p).await?;
     crate::register_rules::roll_forward(p).await?;
+    crate::reviews::roll_forward(p).await?;
     let now = p.now_us();
     let due = {
         let mut c = p.db.read().await?;
@@ -307,14 +318,18 @@ pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
                 last_day(ctl.due_at).format("%Y-%m-%d")
             );
             let mut users = owners(&mut c, &ctl).await?;
-            users.extend(
-                ustore::holders_covering(
-                    &mut c,
-                    &[Role::ProjectLead.as_str().to_string()],
-                    &ctl.org_path,
-                )
-                .await?,
-            );
+            // Escalated to the project leads, except the administrators'
+            // own reviews (三员 are kept apart from the business roles).
+            if ctl.subject_type != crate::reviews::SUBJECT {
+                users.extend(
+                    ustore::holders_covering(
+                        &mut c,
+                        &[Role::ProjectLead.as_str().to_string()],
+                        &ctl.org_path,
+                    )
+                    .await?,
+                );
+            }
             let template = crate::notify::Notice {
                 user_id: "",
                 ticket_id: None,
@@ -352,6 +367,7 @@ async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppErro
             .await?
             .map(|p| vec![p.created_by])
             .unwrap_or_default(),
+        crate::reviews::SUBJECT => crate::reviews::owners(c, ctl).await?,
         t => match yunwei_domain::register::spec(t) {
             Some(spec) => yunwei_store::registers::get(c, spec, &ctl.subject_id)
                 .await?
@@ -518,12 +534,15 @@ async fn rows(
             Some(o.path)
         }
     };
+    // The administrators' reviews are theirs (三员), not the business
+    // overview's.
     let filter = ControlFilter {
         org_path,
         kind,
         status,
         now,
         warn_us: WARN_US,
+        subject_type_not: Some(crate::reviews::SUBJECT.to_string()),
     };
     let (rows, total) = store::list(&mut c, &scope, &filter, limit).await?;
     Ok((rows, total, now))

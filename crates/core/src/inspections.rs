@@ -1179,6 +1179,7 @@ async fn plans_within(
         status: yunwei_store::controls::StatusFilter::Open,
         now,
         warn_us: controls::WARN_US,
+        subject_type_not: None,
     };
     let (open, _) = cstore::list(&mut c, &scope, &cf, 10_000).await?;
     let mut by_plan: HashMap<&str, Vec<&ControlRow>> = HashMap::new();

@@ -26,6 +26,7 @@ pub mod principal;
 pub mod register_rules;
 pub mod registers;
 pub mod reports;
+pub mod reviews;
 pub mod roles;
 pub mod search;
 pub mod tickets;

@@ -467,6 +467,9 @@ pub async fn after_write(
     let today = controls::today(p);
     let done_ref = format!("{}:{}", spec.key, e.id);
     match (spec.key, &change) {
+        ("security_reviews", Change::Created) => {
+            crate::reviews::answered(c, e, (&done_ref, now)).await?;
+        }
         (crate::access::REGISTER, Change::Step(st)) if st.name == "revoke" => {
             crate::access::after_revoke(p, c, e).await?;
         }
@@ -1650,6 +1653,7 @@ pub async fn draft_review(
                 status: yunwei_store::controls::StatusFilter::Overdue,
                 now,
                 warn_us: controls::WARN_US,
+                subject_type_not: None,
             };
             let (overdue, total) =
                 yunwei_store::controls::list(&mut c, &scope, &filter, 1_000).await?;

@@ -117,7 +117,7 @@ pub fn can_file_somewhere(pr: &Principal, spec: &Spec) -> bool {
 }
 
 /// Refuses a form or an import for a register the platform files itself.
-fn refuse_platform_filed(spec: &Spec) -> Result<(), AppError> {
+pub fn refuse_platform_filed(spec: &Spec) -> Result<(), AppError> {
     if spec.platform_filed {
         return Err(AppError::bad_request(
             "register.platform_filed",

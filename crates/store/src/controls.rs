@@ -343,6 +343,8 @@ pub struct ControlFilter {
     pub now: i64,
     /// The warning window, in microseconds.
     pub warn_us: i64,
+    /// Leave out the occurrences of this subject type.
+    pub subject_type_not: Option<String>,
 }
 
 fn filtered(scope: &Scope, f: &ControlFilter) -> SelectStatement {
@@ -354,6 +356,9 @@ fn filtered(scope: &Scope, f: &ControlFilter) -> SelectStatement {
     }
     if let Some(k) = &f.kind {
         q.and_where(Expr::col("kind").eq(k.clone()));
+    }
+    if let Some(t) = &f.subject_type_not {
+        q.and_where(Expr::col("subject_type").ne(t.clone()));
     }
     let soon = f.now.saturating_add(f.warn_us);
     let open = || Expr::col("done_at").is_null();

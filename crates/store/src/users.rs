@@ -476,6 +476,30 @@ pub async fn holders_covering(
     c.all(&q).await?.iter().map(|r| r.s("user_id")).collect()
 }
 
+/// The distinct organisations (id, path) on which an active user holds
+/// `role`: where that role's periodic duties fall (the reviews of the
+/// security and audit administrators of each level).
+pub async fn scopes_of_role(c: &mut DbConn, role: &str) -> Result<Vec<(String, String)>, AppError> {
+    let q = Query::select()
+        .distinct()
+        .column(("role_grants", "scope_org_id"))
+        .column(("role_grants", "scope_path"))
+        .from("role_grants")
+        .inner_join(
+            "users",
+            Expr::col(("users", "id")).equals(("role_grants", "user_id")),
+        )
+        .and_where(Expr::col(("role_grants", "role")).eq(role))
+        .and_where(Expr::col(("users", "status")).eq("active"))
+        .order_by(("role_grants", "scope_path"), Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok((r.s("scope_org_id")?, r.s("scope_path")?)))
+        .collect()
+}
+
 /// A user's TOTP second factor (migration 16).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpRow {

@@ -1825,7 +1825,13 @@ async fn every_register_list_and_form_renders() {
         let list = b.get(&format!("/registers/{}", s.key)).await;
         assert_eq!(list.status, StatusCode::OK, "{}: {}", s.key, list.text());
         assert!(list.text().contains(s.label), "{}", s.key);
-        if s.parent.is_none() {
+        if s.platform_filed {
+            // Filed by the platform only (ADR 0007): no form.
+            let form = b.get(&format!("/registers/{}/new", s.key)).await;
+            assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", s.key);
+            assert!(form.text().contains("自动登记"), "{}", s.key);
+            assert!(!list.text().contains("id=\"new-entry\""), "{}", s.key);
+        } else if s.parent.is_none() {
             let form = b.get(&format!("/registers/{}/new", s.key)).await;
             assert_eq!(form.status, StatusCode::OK, "{}: {}", s.key, form.text());
             for f in s.fields.iter().filter(|f| !f.locked) {
@@ -1940,5 +1946,106 @@ async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
         )
         .await;
     assert!(r.json()["checklist"].as_str().unwrap().contains("二、漏洞"));
+    app.cleanup().await;
+}
+
+/// EEDS-3.7.1 / JSCZ-10 / NTCZ-6.3.1: the reviews fall due periodically at
+/// every level with a security or audit administrator (log review monthly,
+/// access review and self-check quarterly); an overdue one is notified to
+/// the holders of the role; filing a review for the period answers it.
+#[tokio::test]
+async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() {
+    let app = TestApp::new().await;
+    let root = org_id(&app, "江苏省财政厅").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    yunwei_core::controls::run_controls(&app.platform, 1_000)
+        .await
+        .unwrap();
+    let page = Browser::login(&app, "audadmin").await;
+    let html = page.get("/registers/security_reviews").await.text();
+    assert!(html.contains("应完成的定期审查"), "{html}");
+    async fn open(
+        c: &mut yunwei_store::DbConn,
+        org: String,
+    ) -> Vec<yunwei_store::controls::ControlRow> {
+        yunwei_store::controls::of_subject(c, yunwei_core::reviews::SUBJECT, &org, 100)
+            .await
+            .unwrap()
+    }
+    let mut c = app.platform.db.read().await.unwrap();
+    let at_root = open(&mut c, root.clone()).await;
+    let kinds = |rows: &[yunwei_store::controls::ControlRow]| {
+        let mut k: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.kind.clone(), r.period_end.clone().unwrap_or_default()))
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        kinds(&at_root),
+        [
+            ("access_review".to_string(), "2026-03-31".to_string()),
+            ("log_review".to_string(), "2026-03-31".to_string()),
+            ("self_check".to_string(), "2026-03-31".to_string()),
+        ]
+    );
+    // Nanjing has its own three administrators: its own reviews.
+    assert_eq!(open(&mut c, nanjing.clone()).await.len(), 3);
+    drop(c);
+    // April: March's log review is overdue, the audit administrators are
+    // told; the next month's occurrence exists.
+    app.clock.set(beijing_morning(2026, 4, 1));
+    yunwei_core::controls::run_controls(&app.platform, 1_000)
+        .await
+        .unwrap();
+    let mut c = app.platform.db.read().await.unwrap();
+    let aud_id = yunwei_store::users::by_username(&mut c, "audadmin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &aud_id, 20)
+        .await
+        .unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.kind == "control_overdue" && n.title.contains("操作和安全日志审查")),
+        "{notices:?}"
+    );
+    let logs: Vec<_> = open(&mut c, root.clone())
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "log_review")
+        .collect();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    drop(c);
+    // The audit administrator files March's log review: March answered,
+    // April still open.
+    let aud = app.login("audadmin").await;
+    create(
+        &app,
+        &aud,
+        "security_reviews",
+        json!({"org_id": root, "values": {
+            "kind": "log_review", "period_start": "2026-03-01", "period_end": "2026-03-31",
+            "checklist": "逐项核对", "opinion": "未见异常"
+        }}),
+    )
+    .await;
+    let mut c = app.platform.db.read().await.unwrap();
+    let logs: Vec<_> = open(&mut c, root.clone())
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "log_review")
+        .map(|r| (r.period_end.unwrap_or_default(), r.done_at.is_some()))
+        .collect();
+    drop(c);
+    assert!(logs.contains(&("2026-03-31".to_string(), true)), "{logs:?}");
+    assert!(
+        logs.contains(&("2026-04-30".to_string(), false)),
+        "{logs:?}"
+    );
     app.cleanup().await;
 }

@@ -211,6 +211,8 @@ struct ListTpl {
     can_import: bool,
     /// The last import's rows refused: (line, reason).
     import_errors: Vec<registers::RowError>,
+    /// The periodic reviews owed (安全检查与审查 only).
+    reviews_due: Vec<yunwei_core::controls::ControlView>,
 }
 
 fn status_choices(spec: &Spec) -> Vec<(String, String)> {
@@ -264,6 +266,13 @@ async fn list_view_with(
         Err(e) => return Err(WebError::ui(e)),
     };
     let orgs = super::controls::org_options(s, u, spec.read).await?;
+    let reviews_due = if spec.key == "security_reviews" {
+        yunwei_core::reviews::open_for(&s.platform, &u.principal)
+            .await
+            .map_err(WebError::ui)?
+    } else {
+        vec![]
+    };
     let mut sorts = vec![
         ("created_at".to_string(), "登记时间".to_string()),
         ("updated_at".to_string(), "更新时间".to_string()),
@@ -290,6 +299,7 @@ async fn list_view_with(
         can_file: spec.parent.is_none() && registers::can_file_somewhere(&u.principal, spec),
         can_import: spec.importable && registers::can_file_somewhere(&u.principal, spec),
         import_errors,
+        reviews_due,
         q,
         reason,
     });
@@ -562,6 +572,7 @@ pub(super) async fn new_page(
 ) -> Page {
     let spec = spec_of(&key)?;
     ui(u.principal.authorize_somewhere(spec.write).map(|_| ()))?;
+    ui(registers::refuse_platform_filed(spec))?;
     q.remove("csrf");
     let org_id = q.remove("org_id").unwrap_or_default();
     if let Some(pk) = q.remove("parent_id") {
