@@ -3,7 +3,9 @@
 //! emergency plans with a drill, a vendor contract with its weekly and
 //! monthly reports (the last week's missing), vendor staff with NDAs (one
 //! expired), an approved on-site change and a pending project-manager
-//! change, training records and asset requisitions (one overdue). Written
+//! change, training records, asset requisitions (one overdue) and two
+//! special access requests with their temporary grants (one in force, one
+//! ended and revoked, its removal awaiting confirmation). Written
 //! through the use cases, so audited and scheduled like real work; nothing
 //! happens when a backup plan exists.
 
@@ -562,5 +564,119 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         }
         n += 1;
     }
+    n += seed_access(p, today).await?;
+    Ok(n)
+}
+
+/// A demo account acting in the seed.
+async fn actor(p: &Platform, username: &str) -> Result<Option<Principal>, AppError> {
+    let mut c = p.db.read().await?;
+    let Some(row) = yunwei_store::users::by_username(&mut c, username).await? else {
+        return Ok(None);
+    };
+    let mut pr = crate::auth::principal_of(&mut c, &row, None, p.now_us()).await?;
+    pr.must_change_password = false;
+    Ok(Some(pr))
+}
+
+/// Two special access requests of the vendor (JSCZ-8) through their four
+/// reviews to the grant: one in force for the coming days, one whose end
+/// has passed, revoked by the job and awaiting the removal's confirmation
+/// (JSCZ-49). Returns how many grants were filed.
+async fn seed_access(p: &Platform, today: NaiveDate) -> Result<usize, AppError> {
+    use crate::tickets::{self, OpenInput, TransitionInput};
+    let mut people = vec![];
+    for u in [
+        "demo_vendor",
+        "demo_budget",
+        "demo_sysop",
+        "demo_secop",
+        "demo_netop",
+    ] {
+        match actor(p, u).await? {
+            Some(pr) => people.push(pr),
+            None => return Ok(0),
+        }
+    }
+    let ctx = Ctx::system("demo-registers");
+    let mut n = 0;
+    for (ago, from, until, title, system) in [
+        (
+            2,
+            -2,
+            5,
+            "月末批处理排查临时访问",
+            "预算管理一体化系统 数据库区（堡垒机）",
+        ),
+        (
+            9,
+            -9,
+            -2,
+            "指标接口联调临时访问",
+            "指标管理系统 接口区 10.1.3.0/24",
+        ),
+    ] {
+        let at = days_ago(p, ago);
+        let day = |d: i64| ymd(today + Duration::days(d));
+        let fields = serde_json::json!({
+            "system": system, "access_kind": "bastion",
+            "scope": "经堡垒机只读访问，不含数据修改", "reason": title,
+            "grantee": "demo_vendor", "valid_from": day(from), "valid_until": day(until)
+        });
+        let t = tickets::open(
+            &at,
+            &ctx,
+            &people[0],
+            &OpenInput {
+                pack: "jscz".into(),
+                process: "special_access".into(),
+                title: title.into(),
+                org_id: None,
+                on_behalf_of: None,
+                fields: fields.as_object().cloned().unwrap_or_default(),
+            },
+        )
+        .await?;
+        let go = |name: &str, fields: serde_json::Value| TransitionInput {
+            transition: name.into(),
+            fields: fields.as_object().cloned().unwrap_or_default(),
+            comment: String::new(),
+            assignee: None,
+        };
+        tickets::transition(
+            &at,
+            &ctx,
+            &people[0],
+            &t.id,
+            &go("submit", serde_json::json!({})),
+        )
+        .await?;
+        for reviewer in &people[1..] {
+            tickets::vote(
+                &at,
+                &ctx,
+                reviewer,
+                &t.id,
+                "four_party_review",
+                true,
+                "同意",
+            )
+            .await?;
+        }
+        tickets::transition(
+            &at,
+            &ctx,
+            &people[2],
+            &t.id,
+            &go(
+                "record_granted",
+                serde_json::json!({"grant_record": "堡垒机策略已开通，限 demo_vendor 本人使用"}),
+            ),
+        )
+        .await?;
+        n += 1;
+    }
+    // The job at today's clock revokes the ended one.
+    crate::access::expire_grants(p, 100).await?;
     Ok(n)
 }

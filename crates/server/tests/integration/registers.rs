@@ -1358,6 +1358,19 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
         .await
         .json();
     assert_eq!(pending["total"], 1);
+    // Two special access grants: one in force, one ended and revoked by
+    // the job, its removal awaiting confirmation (JSCZ-49).
+    let sysop = app.login("demo_sysop").await;
+    for (status, total) in [("active", 1), ("revoked", 1)] {
+        let r = app
+            .get(
+                &format!("/api/v1/registers/access_grants?status={status}"),
+                Some(&sysop),
+            )
+            .await
+            .json();
+        assert_eq!(r["total"], total, "{status}: {r}");
+    }
     app.cleanup().await;
 }
 
