@@ -668,3 +668,161 @@ async fn jscz_8_access_request_permission_matrix() {
     assert!(failures.is_empty(), "{failures:#?}");
     app.cleanup().await;
 }
+
+/// The other requests of issue 5 for every demo actor: who submits and
+/// who approves a software installation (JSCZ-39), a data export (JSCZ-54)
+/// and a third-party account (JSCZ-47), and who carries the account out.
+#[tokio::test]
+async fn jscz_39_47_54_request_permission_matrix() {
+    let app = TestApp::new().await;
+    let actors = [
+        "demo_director",
+        "demo_deputy",
+        "demo_lead",
+        "demo_hwops",
+        "demo_soft",
+        "demo_sysop",
+        "demo_secop",
+        "demo_netop",
+        "demo_budget",
+        "demo_staff",
+        "demo_unit",
+        "demo_vendor",
+        "demo_vendor_admin",
+        "nj_sysadmin",
+        "nj_secadmin",
+        "nj_audadmin",
+    ];
+    let yes = |who: &[&str], actor: &str| who.contains(&actor);
+    let install = json!({"server": "SRV-APP-01", "software": "Zabbix Agent 6.0", "licence": "GPLv2", "purpose": "监控"});
+    let export = json!({"system": "预算管理一体化系统", "data_scope": "2026年预算", "purpose": "审计",
+        "recipient_type": "own_division", "recipient": "本处", "transfer": "encrypted_media"});
+    let account = json!({"kind": "create", "system": "预算管理一体化系统", "person": "郑海峰", "account": "zhenghf",
+        "rights": "查询", "least_privilege": "仅查询", "valid_until": "2026-12-31"});
+    // (process, submitting transition, fields, opened and submitted by,
+    // approval, approvers)
+    let cases = [
+        (
+            "software_install",
+            "submit",
+            &install,
+            "demo_vendor",
+            "lead_approval",
+            &["demo_lead"][..],
+        ),
+        (
+            "data_export",
+            "submit",
+            &export,
+            "demo_soft",
+            "section_approval",
+            &["demo_deputy", "demo_lead"][..],
+        ),
+        (
+            "account_request",
+            "request_account",
+            &account,
+            "demo_budget",
+            "lead_approval",
+            &["demo_lead"][..],
+        ),
+    ];
+    let submitters: [&[&str]; 3] = [
+        &["demo_vendor"],
+        &[
+            "demo_director",
+            "demo_deputy",
+            "demo_lead",
+            "demo_hwops",
+            "demo_soft",
+            "demo_sysop",
+            "demo_secop",
+            "demo_netop",
+            "demo_budget",
+            "demo_staff",
+            "demo_unit",
+            "demo_vendor",
+        ],
+        &["demo_lead", "demo_budget", "demo_staff", "demo_unit"],
+    ];
+    let ok = |r: &TestResponse| r.status.is_success();
+    let open = |token: String, process: &'static str, fields: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .post_json(
+                    "/api/v1/tickets",
+                    Some(&token),
+                    json!({"pack": "jscz", "process": process, "title": "权限矩阵", "fields": fields}),
+                )
+                .await;
+            ok(&r).then(|| r.json()["id"].as_str().unwrap().to_string())
+        }
+    };
+    let mut failures = vec![];
+    for ((process, submit, fields, owner, approval, approvers), may_submit) in
+        cases.iter().zip(submitters)
+    {
+        for actor in actors {
+            let token = app.login(actor).await;
+            let got_submit = match open(token.clone(), process, (*fields).clone()).await {
+                Some(id) => ok(&act(&app, &token, &id, submit, json!({})).await),
+                None => false,
+            };
+            // A request of its usual owner, waiting for its approval.
+            let owner_token = app.login(owner).await;
+            let id = open(owner_token.clone(), process, (*fields).clone())
+                .await
+                .unwrap();
+            let r = act(&app, &owner_token, &id, submit, json!({})).await;
+            assert!(ok(&r), "{process}: {}", r.text());
+            let r = app
+                .post_json(
+                    &format!("/api/v1/tickets/{id}/votes"),
+                    Some(&token),
+                    json!({"approval": approval, "approve": true, "comment": "同意"}),
+                )
+                .await;
+            let got_approve = ok(&r);
+            let want = (yes(may_submit, actor), yes(approvers, actor));
+            if (got_submit, got_approve) != want {
+                failures.push(format!(
+                    "{process} {actor}: got {:?}, want {want:?}",
+                    (got_submit, got_approve)
+                ));
+            }
+        }
+    }
+    // Only the managed systems' operators carry an approved account out.
+    for actor in actors {
+        let budget = app.login("demo_budget").await;
+        let id = open(budget.clone(), "account_request", account.clone())
+            .await
+            .unwrap();
+        act(&app, &budget, &id, "request_account", json!({})).await;
+        let lead = app.login("demo_lead").await;
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(&lead),
+            json!({"approval": "lead_approval", "approve": true, "comment": "同意"}),
+        )
+        .await;
+        let token = app.login(actor).await;
+        let got = ok(&act(
+            &app,
+            &token,
+            &id,
+            "record_done",
+            json!({"done_record": "已创建"}),
+        )
+        .await);
+        let want = yes(&["demo_hwops", "demo_soft", "demo_sysop"], actor);
+        if got != want {
+            failures.push(format!(
+                "account_request record_done {actor}: got {got}, want {want}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    app.cleanup().await;
+}
