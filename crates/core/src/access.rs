@@ -469,6 +469,88 @@ pub async fn expire_grants(p: &Platform, limit: usize) -> Result<usize, AppError
     Ok(n)
 }
 
+/// Database access follows its NDA and its end (JSCZ-36): a granted
+/// access whose engineer has no NDA in force is suspended, one past its
+/// last day is revoked, each by the platform in its own transaction,
+/// audited, with a notice to whoever filed it. Returns how many changed.
+pub async fn enforce_db_access(p: &Platform, limit: usize) -> Result<usize, AppError> {
+    let db = spec("db_access").ok_or_else(AppError::internal)?;
+    let today = controls::today(p);
+    let granted = {
+        let mut c = p.db.read().await?;
+        store::find(
+            &mut c,
+            db,
+            &[("status", Val::Text("granted".into()))],
+            100_000,
+        )
+        .await?
+    };
+    let mut n = 0;
+    for e in granted {
+        if n >= limit {
+            break;
+        }
+        let ended = e.get("valid_to").date().is_some_and(|d| d < today);
+        let ctx = Ctx::system(&new_id());
+        let changed = in_tx!(p.db, |c| {
+            let Some(e) = store::get(&mut c, db, &e.id)
+                .await?
+                .filter(|e| e.get("status").text() == Some("granted"))
+            else {
+                return Ok(false);
+            };
+            let staff = e.get("staff_id").text().unwrap_or("").to_string();
+            let (step, note) = if ended {
+                ("revoke", "有效期届满，平台自动收回（请删除堡垒机账号）")
+            } else if !crate::register_rules::nda_of(&mut c, &staff, today)
+                .await?
+                .0
+            {
+                ("suspend", "保密协议已失效，平台自动暂停（JSCZ-36）")
+            } else {
+                return Ok(false);
+            };
+            let st = db.step(step).ok_or_else(AppError::internal)?;
+            let org_path = e.org_path.clone();
+            let creator = e.created_by.clone();
+            let title = crate::registers::title_of(db, &e);
+            let id = e.id.clone();
+            step_as(
+                p,
+                &mut c,
+                &ctx,
+                Actor::System {
+                    org_path: &org_path,
+                },
+                "system",
+                (db, st),
+                e,
+                note,
+            )
+            .await?;
+            crate::notify::notify(
+                &mut c,
+                &[creator],
+                &crate::notify::Notice {
+                    user_id: "",
+                    ticket_id: None,
+                    kind: "db_access_changed",
+                    title: &format!("数据库访问授权{}：{title}", st.label),
+                    body: &format!("{note}。详见 /registers/db_access/{id}"),
+                    at_us: p.now_us(),
+                },
+            )
+            .await?;
+            Ok(true)
+        })?;
+        if changed {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// A person left (JSCZ-51): every active grant naming them and every
 /// database access of theirs is revoked, in the departure's transaction.
 /// Returns how many.
@@ -507,16 +589,10 @@ pub(crate) async fn person_departed(
     )
     .await?
     {
-        let granted = store::find(
-            c,
-            db,
-            &[
-                ("staff_id", Val::Text(person.id.clone())),
-                ("status", Val::Text("granted".into())),
-            ],
-            1_000,
-        )
-        .await?;
+        let granted = store::find(c, db, &[("staff_id", Val::Text(person.id.clone()))], 1_000)
+            .await?
+            .into_iter()
+            .filter(|e| matches!(e.get("status").text(), Some("granted" | "suspended")));
         for e in granted {
             step_as(
                 p,

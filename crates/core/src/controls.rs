@@ -286,6 +286,7 @@ pub fn link_of(c: &ControlRow) -> String {
 pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::roles::expire_grants(p, limit).await?;
     crate::access::expire_grants(p, limit as usize).await?;
+    crate::access::enforce_db_access(p, limit as usize).await?;
     crate::inspections::roll_forward(p).await?;
     crate::register_rules::roll_forward(p).await?;
     crate::reviews::roll_forward(p).await?;

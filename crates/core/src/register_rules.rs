@@ -315,7 +315,7 @@ pub async fn before_step(
         }
     }
     // Access only for an engineer named in an NDA in force (JSCZ-36).
-    if spec.key == "db_access" && step.name == "grant" {
+    if spec.key == "db_access" && matches!(step.name, "grant" | "resume") {
         let staff = text(e, "staff_id").to_string();
         let (valid, latest) = nda_of(c, &staff, controls::today(p)).await?;
         if !valid {
@@ -1032,6 +1032,9 @@ pub async fn flags(
         crate::access::REGISTER if text(e, "status") == "revoked" => {
             out.push("已收回，待系统管理员确认目标系统中的账号和权限已删除（JSCZ-49）".to_string());
         }
+        "db_access" if text(e, "status") == "suspended" => {
+            out.push("保密协议已失效，访问已暂停；续签保密协议后可恢复（JSCZ-36）".to_string());
+        }
         "ukeys" if text(e, "status") == "lost" => {
             out.push("已挂失：持有人在补发前不能以管理员身份操作（JSCZ-53）".to_string());
         }
@@ -1588,6 +1591,50 @@ pub async fn draft_review(
                         problems.push(format!("{} 的保密协议缺失或已过期（JSCZ-37）", u.username));
                     }
                 }
+            }
+            // Rights in the managed systems: temporary grants and database
+            // access (JSCZ-8, JSCZ-36, JSCZ-49).
+            let _ = writeln!(out, "\n目标系统临时授权及数据库访问（逐项核对是否仍需要）");
+            let mut listed = 0;
+            for key in [crate::access::REGISTER, "db_access"] {
+                let rs = spec_named(key)?;
+                for e in store::find(&mut c, rs, &[], 10_000).await? {
+                    if !pr.can(Action::RoleView, &e.org_path) {
+                        continue;
+                    }
+                    let status = text(&e, "status");
+                    let title = crate::registers::title_of(rs, &e);
+                    let label = rs
+                        .field("status")
+                        .map(|f| f.display(e.get("status")))
+                        .unwrap_or_default();
+                    let (who, until) = if key == "db_access" {
+                        ("", text(&e, "valid_to"))
+                    } else {
+                        (text(&e, "grantee"), text(&e, "valid_until"))
+                    };
+                    match status {
+                        "active" | "granted" | "suspended" | "revoked" => {
+                            let _ =
+                                writeln!(out, "□ {}：{title} {who}，至 {until}，{label}", rs.label);
+                            listed += 1;
+                        }
+                        _ => {}
+                    }
+                    if status == "revoked" && key == crate::access::REGISTER {
+                        problems.push(format!(
+                            "{title}（{who}）的临时授权已收回，尚未确认在目标系统删除（JSCZ-49）"
+                        ));
+                    }
+                    if status == "active"
+                        && date(&e, "valid_until").is_some_and(|d| crate::access::ends_at(d) <= now)
+                    {
+                        problems.push(format!("{title}（{who}）的临时授权已到期仍未收回"));
+                    }
+                }
+            }
+            if listed == 0 {
+                let _ = writeln!(out, "无。");
             }
             let _ = writeln!(out, "\n二、需要处理的问题");
             if problems.is_empty() {

@@ -655,6 +655,7 @@ const DB_RIGHTS: Choices = &[("query", "查询"), ("maintain", "运维（配置�
 const DB_ACCESS_STATUS: Choices = &[
     ("requested", "待授权"),
     ("granted", "已授权"),
+    ("suspended", "已暂停（保密协议失效）"),
     ("rejected", "未授权"),
     ("revoked", "已收回"),
 ];
@@ -1203,8 +1204,26 @@ pub const SPECS: &[Spec] = &[
             step(
                 "revoke",
                 "收回授权",
-                &["granted"],
+                &["granted", "suspended"],
                 "revoked",
+                RegisterApprove,
+                false,
+            ),
+            // The platform suspends an access whose engineer's NDA lapsed
+            // (JSCZ-36); a new NDA lets the department resume it.
+            step(
+                "suspend",
+                "暂停访问",
+                &["granted"],
+                "suspended",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "resume",
+                "恢复访问",
+                &["suspended"],
+                "granted",
                 RegisterApprove,
                 false,
             ),

@@ -1247,8 +1247,8 @@ async fn user_departure(
         .await
         .map(|d| {
             format!(
-                "已登记离岗：账号已停用，收回 {} 项授权、{} 个接口令牌，已通知审计管理员审查",
-                d.grants_removed, d.tokens_revoked
+                "已登记离岗：账号已停用，收回 {} 项授权、{} 个接口令牌，{} 项目标系统临时授权及数据库访问已收回（待系统管理员确认删除），已通知审计管理员审查",
+                d.grants_removed, d.tokens_revoked, d.access_revoked
             )
         });
     after_user_action(&s, &u, &id, r).await

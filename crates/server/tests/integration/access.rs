@@ -318,6 +318,24 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
         "{notices:?}"
     );
     drop(c);
+    // The security administrator's access review lists it as not yet
+    // confirmed removed.
+    let sec = app.login("secadmin").await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_reviews/draft",
+            Some(&sec),
+            json!({"kind": "access_review", "period_start": "2026-03-01", "period_end": "2026-03-31"}),
+        )
+        .await;
+    let checklist = r.json()["checklist"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        checklist.contains("目标系统临时授权") && checklist.contains("尚未确认在目标系统删除"),
+        "{checklist}"
+    );
     // The vendor cannot confirm; the administrator must say what was removed.
     let vendor = app.login("demo_vendor").await;
     let r = app

@@ -1529,7 +1529,8 @@ async fn jscz_53_administrator_whose_ukey_is_reported_lost_cannot_act_as_adminis
 
 /// JSCZ-36: the local finance department grants database access only to an
 /// engineer named in an NDA in force, through the bastion host; when the
-/// NDA lapses the access is flagged as suspended.
+/// NDA lapses the platform suspends the access until a new NDA, and
+/// revokes it after its last day.
 #[tokio::test]
 async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
     let app = TestApp::new().await;
@@ -1603,6 +1604,32 @@ async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
         .as_str()
         .unwrap()
         .contains("已于 2026-04-30 到期"));
+    // The job suspends the access itself; it resumes only with a new NDA.
+    yunwei_core::controls::run_controls(&app.platform, 100)
+        .await
+        .unwrap();
+    let d = detail(&app, &lead, "db_access", &access).await;
+    assert_eq!(d["entry"]["status"], "suspended", "{d}");
+    let r = step(&app, &lead, "db_access", &access, "resume").await;
+    assert_eq!(code(&r), "register.nda_required", "{}", r.text());
+    let vendor = app.login("demo_vendor").await;
+    create(
+        &app,
+        &vendor,
+        "ndas",
+        json!({"values": {"staff_id": person, "signed_on": "2026-05-01", "valid_from": "2026-05-01", "valid_to": "2027-04-30", "counterparty": "南京市财政局"}}),
+    )
+    .await;
+    let r = step(&app, &lead, "db_access", &access, "resume").await;
+    assert_eq!(r.json()["status"], "granted", "{}", r.text());
+    // After its last day the job revokes it.
+    app.clock.set(beijing_morning(2026, 7, 1));
+    yunwei_core::controls::run_controls(&app.platform, 100)
+        .await
+        .unwrap();
+    let lead = app.login("demo_lead").await;
+    let d = detail(&app, &lead, "db_access", &access).await;
+    assert_eq!(d["entry"]["status"], "revoked", "{d}");
     app.cleanup().await;
 }
 
