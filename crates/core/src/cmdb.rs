@@ -782,6 +782,40 @@ pub async fn link_ticket(
     })
 }
 
+/// The configuration item a ticket names by code or id in one of its
+/// fields (the server of a software installation, JSCZ-39), linked to the
+/// ticket in the caller's transaction unless it is already. Refused when
+/// the CMDB has no such item: the installation must be traceable on the
+/// item. Looked up across the CMDB (the vendor applying may not read the
+/// centre's items, only name the one it works on).
+pub(crate) async fn link_named_item(
+    c: &mut DbConn,
+    ticket_id: &str,
+    named: &str,
+    by: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let named = named.trim();
+    let found = match store::get_ci(c, named).await? {
+        Some(a) => Some(a),
+        None => store::ci_by_code(c, named).await?,
+    };
+    let Some(item) = found else {
+        return Err(AppError::bad_request(
+            "cmdb.ci_unknown",
+            format!("配置管理库中没有编号为“{named}”的配置项，请填写服务器的配置项编号（JSCZ-39）"),
+        ));
+    };
+    if !store::cis_of_ticket(c, ticket_id)
+        .await?
+        .iter()
+        .any(|a| a.id == item.id)
+    {
+        store::link_ticket(c, &new_id(), ticket_id, &item.id, by, now).await?;
+    }
+    Ok(())
+}
+
 pub async fn unlink_ticket(
     p: &Platform,
     ctx: &Ctx,

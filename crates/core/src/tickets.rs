@@ -750,6 +750,15 @@ pub async fn transition(
         if !store::update(&mut c, &next, &row.state, row.updated_at).await? {
             return Err(busy());
         }
+        // A software installation is traceable on its server's item (JSCZ-39).
+        if row.process_id == "software_install" && outcome.transition.id == "submit" {
+            let server = outcome
+                .fields
+                .get("server")
+                .and_then(|v| v.as_text())
+                .unwrap_or("");
+            crate::cmdb::link_named_item(&mut c, &row.id, server, &pr.user_id, now_us).await?;
+        }
         // A carried-out access request files its temporary grant (ADR 0007).
         crate::access::after_transition(
             p,

@@ -712,6 +712,26 @@ async fn jscz_39_47_54_request_permission_matrix() {
         "nj_audadmin",
     ];
     let yes = |who: &[&str], actor: &str| who.contains(&actor);
+    // The server of the installation is an item of the CMDB (JSCZ-39).
+    let lead = app.login("demo_lead").await;
+    let center = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "信息中心")
+            .unwrap()
+            .id
+    };
+    let r = app
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"code": "SRV-APP-01", "name": "应用服务器01", "category": "hardware", "org_id": center}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let install = json!({"server": "SRV-APP-01", "software": "Zabbix Agent 6.0", "licence": "GPLv2", "purpose": "监控"});
     let export = json!({"system": "预算管理一体化系统", "data_scope": "2026年预算", "purpose": "审计",
         "recipient_type": "own_division", "recipient": "本处", "transfer": "encrypted_media"});

@@ -536,6 +536,34 @@ async fn jscz_39_software_installation_needs_the_project_leads_approval() {
     // Licence and purpose first.
     let r = act(&app, &vendor, &id, "submit", json!({})).await;
     assert_eq!(code(&r), "policy.missing_field", "{}", r.text());
+    // The server must be an item of the CMDB, which the request is linked to.
+    let r = act(
+        &app,
+        &vendor,
+        &id,
+        "submit",
+        json!({"licence": "开源 GPLv2，官方发行包", "purpose": "性能监控"}),
+    )
+    .await;
+    assert_eq!(code(&r), "cmdb.ci_unknown", "{}", r.text());
+    let center = {
+        let mut c = app.platform.db.read().await.unwrap();
+        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "信息中心")
+            .unwrap()
+            .id
+    };
+    let r = app
+        .post_json(
+            "/api/v1/cis",
+            Some(&lead),
+            json!({"code": "SRV-APP-01", "name": "应用服务器01", "category": "hardware", "org_id": center}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     act_ok(
         &app,
         &vendor,
@@ -567,6 +595,11 @@ async fn jscz_39_software_installation_needs_the_project_leads_approval() {
     )
     .await;
     assert_eq!(done["state"], "installed");
+    let cis = app
+        .get(&format!("/api/v1/tickets/{id}/cis"), Some(&lead))
+        .await
+        .json();
+    assert_eq!(cis[0]["code"], "SRV-APP-01", "{cis}");
     app.cleanup().await;
 }
 
