@@ -476,22 +476,36 @@ pub async fn expire_grants(p: &Platform, limit: usize) -> Result<usize, AppError
 pub async fn enforce_db_access(p: &Platform, limit: usize) -> Result<usize, AppError> {
     let db = spec("db_access").ok_or_else(AppError::internal)?;
     let today = controls::today(p);
-    let granted = {
+    // Read first; only the entries that must change take a write
+    // transaction (the job runs every 15 s).
+    let due = {
         let mut c = p.db.read().await?;
-        store::find(
+        let granted = store::find(
             &mut c,
             db,
             &[("status", Val::Text("granted".into()))],
             100_000,
         )
-        .await?
+        .await?;
+        let mut due = vec![];
+        for e in granted {
+            let ended = e.get("valid_to").date().is_some_and(|d| d < today);
+            let staff = e.get("staff_id").text().unwrap_or("").to_string();
+            if ended
+                || !crate::register_rules::nda_of(&mut c, &staff, today)
+                    .await?
+                    .0
+            {
+                due.push((e, ended));
+            }
+            if due.len() >= limit {
+                break;
+            }
+        }
+        due
     };
     let mut n = 0;
-    for e in granted {
-        if n >= limit {
-            break;
-        }
-        let ended = e.get("valid_to").date().is_some_and(|d| d < today);
+    for (e, ended) in due {
         let ctx = Ctx::system(&new_id());
         let changed = in_tx!(p.db, |c| {
             let Some(e) = store::get(&mut c, db, &e.id)

@@ -70,11 +70,25 @@ pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let today = controls::today(p);
     let mut created = 0;
     for d in &DUTIES {
+        // Read first: only a level whose current period is missing takes a
+        // write transaction (the job runs every 15 s).
         let levels = {
             let mut c = p.db.read().await?;
-            yunwei_store::users::scopes_of_role(&mut c, d.role.as_str()).await?
+            let mut behind = vec![];
+            for (org_id, _) in yunwei_store::users::scopes_of_role(&mut c, d.role.as_str()).await? {
+                let latest = yunwei_store::controls::of_subject(&mut c, SUBJECT, &org_id, 500)
+                    .await?
+                    .into_iter()
+                    .filter(|ctl| ctl.kind == d.kind)
+                    .map(|ctl| ctl.due_at)
+                    .max();
+                if latest.is_none_or(|due| controls::last_day(due) < today) {
+                    behind.push(org_id);
+                }
+            }
+            behind
         };
-        for (org_id, _) in levels {
+        for org_id in levels {
             let ctx = Ctx::system(&new_id());
             created += in_tx!(p.db, |c| {
                 let Some(org) = orgs::get(&mut c, &org_id).await? else {
