@@ -19,7 +19,6 @@ use chrono::NaiveDate;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::policy::model::{FieldValue, Fields};
 use yunwei_domain::register::{spec, Spec, Val};
-use yunwei_domain::schedule::start_of_day_shanghai;
 use yunwei_domain::AppError;
 use yunwei_store::registers::{self as store, EntryRow};
 use yunwei_store::tickets::TicketRow;
@@ -58,11 +57,6 @@ fn ymd(d: NaiveDate) -> String {
 
 fn invalid(code: &'static str, msg: impl Into<String>) -> AppError {
     AppError::bad_request(code, msg)
-}
-
-/// The end of a grant: 00:00 (Beijing) after its last day.
-pub fn ends_at(valid_until: NaiveDate) -> i64 {
-    start_of_day_shanghai(valid_until + chrono::Duration::days(1)).timestamp_micros()
 }
 
 /// The person a request names: an active account (of the requesting
@@ -105,11 +99,10 @@ pub(crate) async fn check_transition(
     fields: &Fields,
 ) -> Result<(), AppError> {
     let (named, org) = match (row.process_id.as_str(), transition) {
-        ("special_access", "submit") => (text(fields, "grantee"), Some(row.org_id.as_str())),
-        ("account_request", "request_account") => (text(fields, "grantee"), None),
-        ("special_access", "record_granted") => {
+        ("special_access", "submit" | "record_granted") => {
             (text(fields, "grantee"), Some(row.org_id.as_str()))
         }
+        ("account_request", "request_account") => (text(fields, "grantee"), None),
         _ => return Ok(()),
     };
     if !named.is_empty() {
@@ -138,7 +131,6 @@ pub(crate) async fn check_transition(
 /// ticket's transaction: a special access request's opening, an account
 /// created for a named person. An account closed by request closes that
 /// person's grants on the system.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn after_transition(
     p: &Platform,
     c: &mut DbConn,
@@ -430,7 +422,7 @@ pub async fn expire_grants(p: &Platform, limit: usize) -> Result<usize, AppError
         .filter(|e| {
             e.get("valid_until")
                 .date()
-                .is_some_and(|d| ends_at(d) <= now)
+                .is_some_and(|d| controls::day_end(d) <= now)
         })
         .map(|e| e.id)
         .take(limit)

@@ -246,7 +246,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
 // ---- inspection plans, records and due controls (issue 4) ----
 
 /// A demo user acting in the seed (its initial password is not in the way).
-async fn demo_principal(
+pub(crate) async fn demo_principal(
     p: &Platform,
     username: &str,
 ) -> Result<Option<crate::Principal>, AppError> {

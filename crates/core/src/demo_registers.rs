@@ -568,17 +568,6 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
     Ok(n)
 }
 
-/// A demo account acting in the seed.
-async fn actor(p: &Platform, username: &str) -> Result<Option<Principal>, AppError> {
-    let mut c = p.db.read().await?;
-    let Some(row) = yunwei_store::users::by_username(&mut c, username).await? else {
-        return Ok(None);
-    };
-    let mut pr = crate::auth::principal_of(&mut c, &row, None, p.now_us()).await?;
-    pr.must_change_password = false;
-    Ok(Some(pr))
-}
-
 /// Two special access requests of the vendor (JSCZ-8) through their four
 /// reviews to the grant: one in force for the coming days, one whose end
 /// has passed, revoked by the job and awaiting the removal's confirmation
@@ -593,7 +582,7 @@ async fn seed_access(p: &Platform, today: NaiveDate) -> Result<usize, AppError> 
         "demo_secop",
         "demo_netop",
     ] {
-        match actor(p, u).await? {
+        match crate::demo::demo_principal(p, u).await? {
             Some(pr) => people.push(pr),
             None => return Ok(0),
         }

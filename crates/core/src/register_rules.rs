@@ -50,11 +50,6 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// Overdue from 00:00 (Beijing) of the day after `last_day`.
-fn due_after(last_day: NaiveDate) -> i64 {
-    start_of_day_shanghai(last_day + chrono::Duration::days(1)).timestamp_micros()
-}
-
 fn a_year_after(d: NaiveDate) -> NaiveDate {
     d.checked_add_months(Months::new(12)).unwrap_or(d)
 }
@@ -436,7 +431,7 @@ async fn schedule_backup_plan(
         controls::ensure_once(
             c,
             &subject(spec, plan, "restore_test", &title, "EEDS-3.7.5"),
-            due_after(a_year_after(last)),
+            controls::day_end(a_year_after(last)),
             now,
         )
         .await?;
@@ -554,7 +549,7 @@ pub async fn after_write(
             }
             // The next test is due a year after this one: it answers every
             // open occurrence due before then.
-            let next = due_after(a_year_after(
+            let next = controls::day_end(a_year_after(
                 on.max(date(&plan, "last_restore_test_on").unwrap_or(on)),
             ));
             controls::complete_open(
@@ -670,7 +665,7 @@ pub async fn after_write(
             let Some(to) = date(e, "valid_to") else {
                 return Ok(());
             };
-            let due = due_after(to);
+            let due = controls::day_end(to);
             // A renewal answers for the expiries it covers.
             controls::complete_open(
                 c,
@@ -703,7 +698,7 @@ pub async fn after_write(
                 controls::ensure_once(
                     c,
                     &subject(spec, e, "vuln_fix", &title, "JSCZ-42"),
-                    due_after(due),
+                    controls::day_end(due),
                     now,
                 )
                 .await?;
@@ -726,7 +721,7 @@ pub async fn after_write(
             controls::ensure_once(
                 c,
                 &subject(spec, e, "ukey_reissue", &title, "JSCZ-53"),
-                due_after(today + chrono::Duration::days(2)),
+                controls::day_end(today + chrono::Duration::days(2)),
                 now,
             )
             .await?;
@@ -768,7 +763,7 @@ pub async fn after_write(
                 controls::ensure_once(
                     c,
                     &subject(spec, e, "asset_return", &title, "JSCZ-9"),
-                    due_after(back),
+                    controls::day_end(back),
                     now,
                 )
                 .await?;
@@ -1305,7 +1300,7 @@ pub async fn draft_report(
         .filter(|e| crate::registers::can_read(pr, contracts, e))
         .ok_or_else(|| AppError::not_found(contracts.label))?;
     let from = start_of_day_shanghai(start).timestamp_micros();
-    let to = due_after(end);
+    let to = controls::day_end(end);
     let scope = yunwei_store::Scope::ranges(vec![(contract.org_path.clone(), true)]);
     let groups = yunwei_store::reports::sla_groups(&mut c, &scope, from, to).await?;
     let mut names = crate::registers::Names::default();
@@ -1496,7 +1491,7 @@ pub async fn draft_review(
         return Err(AppError::forbidden("无权生成审查清单"));
     }
     let from = start_of_day_shanghai(start).timestamp_micros();
-    let to = due_after(end);
+    let to = controls::day_end(end);
     let now = p.now_us();
     let today = controls::today(p);
     let mut out = String::new();
@@ -1627,7 +1622,7 @@ pub async fn draft_review(
                         ));
                     }
                     if status == "active"
-                        && date(&e, "valid_until").is_some_and(|d| crate::access::ends_at(d) <= now)
+                        && date(&e, "valid_until").is_some_and(|d| controls::day_end(d) <= now)
                     {
                         problems.push(format!("{title}（{who}）的临时授权已到期仍未收回"));
                     }

@@ -71,42 +71,35 @@ pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let mut created = 0;
     for d in &DUTIES {
         // Read first: only a level whose current period is missing takes a
-        // write transaction (the job runs every 15 s).
-        let levels = {
+        // write transaction (the job runs every 15 s); it starts from the
+        // period after its newest occurrence, or the current one.
+        let behind = {
             let mut c = p.db.read().await?;
             let mut behind = vec![];
             for (org_id, _) in yunwei_store::users::scopes_of_role(&mut c, d.role.as_str()).await? {
-                let latest = yunwei_store::controls::of_subject(&mut c, SUBJECT, &org_id, 500)
+                let from = yunwei_store::controls::of_subject(&mut c, SUBJECT, &org_id, 500)
                     .await?
                     .into_iter()
                     .filter(|ctl| ctl.kind == d.kind)
                     .map(|ctl| ctl.due_at)
-                    .max();
-                if latest.is_none_or(|due| controls::last_day(due) < today) {
-                    behind.push(org_id);
+                    .max()
+                    .map_or(today, |due| {
+                        controls::last_day(due) + chrono::Duration::days(1)
+                    });
+                if from <= today {
+                    behind.push((org_id, from));
                 }
             }
             behind
         };
-        for org_id in levels {
+        for (org_id, from) in behind {
             let ctx = Ctx::system(&new_id());
+            // Creating an occurrence that exists is a no-op, so another
+            // node doing the same meanwhile does no harm.
             created += in_tx!(p.db, |c| {
                 let Some(org) = orgs::get(&mut c, &org_id).await? else {
                     return Ok(0);
                 };
-                let existing = yunwei_store::controls::of_subject(&mut c, SUBJECT, &org.id, 500)
-                    .await?
-                    .into_iter()
-                    .filter(|ctl| ctl.kind == d.kind)
-                    .map(|ctl| ctl.due_at)
-                    .max();
-                // From the period after the newest one, or the current one.
-                let from = existing.map_or(today, |due| {
-                    controls::last_day(due) + chrono::Duration::days(1)
-                });
-                if from > today {
-                    return Ok(0);
-                }
                 let title = format!("{}{}", org.name, d.label);
                 let n = controls::ensure_periodic(
                     &mut c,

@@ -714,16 +714,7 @@ async fn jscz_39_47_54_request_permission_matrix() {
     let yes = |who: &[&str], actor: &str| who.contains(&actor);
     // The server of the installation is an item of the CMDB (JSCZ-39).
     let lead = app.login("demo_lead").await;
-    let center = {
-        let mut c = app.platform.db.read().await.unwrap();
-        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|o| o.name == "信息中心")
-            .unwrap()
-            .id
-    };
+    let center = crate::support::org_id(&app, "信息中心").await;
     let r = app
         .post_json(
             "/api/v1/cis",

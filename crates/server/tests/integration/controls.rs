@@ -18,6 +18,7 @@ use yunwei_store::audit::AuditFilter;
 use yunwei_store::Scope;
 use yunwei_testkit::TestApp;
 
+use crate::support::org_id;
 use crate::support::{form, hidden_csrf, urlenc, Browser};
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -38,17 +39,6 @@ async fn principal(app: &TestApp, username: &str) -> Principal {
     yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
         .await
         .unwrap()
-}
-
-async fn org_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
-    yunwei_store::orgs::list(&mut c, &Scope::system())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| panic!("no organisation {name}"))
-        .id
 }
 
 async fn user_id(app: &TestApp, username: &str) -> String {

@@ -8,9 +8,9 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
-use yunwei_store::Scope;
 use yunwei_testkit::{TestApp, TestResponse};
 
+use crate::support::org_id;
 use crate::support::Browser;
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -24,17 +24,6 @@ fn beijing_morning(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 
 fn code(r: &TestResponse) -> String {
     r.json()["code"].as_str().unwrap_or_default().to_string()
-}
-
-async fn org_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
-    yunwei_store::orgs::list(&mut c, &Scope::system())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| panic!("no organisation {name}"))
-        .id
 }
 
 async fn create(app: &TestApp, token: &str, register: &str, body: Value) -> Value {

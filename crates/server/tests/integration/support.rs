@@ -1,8 +1,21 @@
-//! Helpers shared by the modules that drive the UI like a browser.
+//! Helpers shared by the test modules (and by those that drive the UI
+//! like a browser).
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use yunwei_testkit::{TestApp, TestResponse};
+
+/// The id of the organisation named `name` (the demo tenant's names).
+pub async fn org_id(app: &TestApp, name: &str) -> String {
+    let mut c = app.platform.db.read().await.unwrap();
+    yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no organisation {name}"))
+        .id
+}
 
 /// The first CSRF token of a page's forms.
 pub fn hidden_csrf(html: &str) -> String {

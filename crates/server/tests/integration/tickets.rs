@@ -546,16 +546,7 @@ async fn jscz_39_software_installation_needs_the_project_leads_approval() {
     )
     .await;
     assert_eq!(code(&r), "cmdb.ci_unknown", "{}", r.text());
-    let center = {
-        let mut c = app.platform.db.read().await.unwrap();
-        yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|o| o.name == "信息中心")
-            .unwrap()
-            .id
-    };
+    let center = crate::support::org_id(&app, "信息中心").await;
     let r = app
         .post_json(
             "/api/v1/cis",
