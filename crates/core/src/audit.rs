@@ -255,15 +255,73 @@ impl VerifyReport {
 
 /// Walks the whole chain in `seq` order and checks every MAC and the head.
 /// `progress` is called after each batch with the count so far.
-pub async fn verify(p: &Platform, mut progress: impl FnMut(u64)) -> Result<VerifyReport, AppError> {
+pub async fn verify(p: &Platform, progress: impl FnMut(u64)) -> Result<VerifyReport, AppError> {
+    verify_with_anchors(p, &[], progress).await
+}
+
+/// A chain head recorded outside the database (`yunwei audit anchor`): the
+/// record at `seq` had `mac`. Each MAC covers everything before it, so a
+/// chain that still holds this MAC at this position is the anchored one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anchor {
+    /// When it was taken, RFC 3339 UTC.
+    pub at: String,
+    pub seq: i64,
+    pub mac: String,
+    /// The head's seal (HMAC-SM3 of seq and MAC), as stored.
+    pub seal: String,
+}
+
+/// The current head, checked against its seal, to be kept outside the
+/// database; None for a new database without records.
+pub async fn anchor(p: &Platform) -> Result<Option<Anchor>, AppError> {
+    let mut c = p.db.read().await?;
+    let Some(h) = store::head(&mut c).await? else {
+        return Ok(None);
+    };
+    let mac = hex::decode(&h.mac).unwrap_or_default();
+    let seal = yunwei_domain::audit::head_seal(p.crypto.as_ref(), &p.keys.audit_mac, h.seq, &mac);
+    if hex::encode(seal) != h.seal {
+        return Err(AppError::new(
+            yunwei_domain::ErrorKind::Internal,
+            "audit.head_invalid",
+            "审计链头校验失败，不能锚定；请先运行 yunwei audit verify",
+        ));
+    }
+    Ok(Some(Anchor {
+        at: p
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        seq: h.seq,
+        mac: h.mac,
+        seal: h.seal,
+    }))
+}
+
+/// [`verify`], and also: every anchored head is in the chain at its
+/// position with its MAC and the chain reaches the newest anchor (a wiped
+/// trail restarted from genesis, or a tail cut back to an older copy of
+/// the head, fails); an empty trail in a database with accounts fails; a
+/// stored record the walk did not reach (a `seq` of 0 or below) fails.
+pub async fn verify_with_anchors(
+    p: &Platform,
+    anchors: &[Anchor],
+    mut progress: impl FnMut(u64),
+) -> Result<VerifyReport, AppError> {
     let started = Instant::now();
     let mut c = p.db.read().await?;
     let mut v = ChainVerifier::new(p.crypto.as_ref(), &p.keys.audit_mac);
-    let mut after = 0i64;
+    let anchored: std::collections::HashMap<i64, &str> =
+        anchors.iter().map(|a| (a.seq, a.mac.as_str())).collect();
+    let newest_anchor = anchors.iter().map(|a| a.seq).max();
+    // From the lowest possible seq: a record numbered 0 or below is walked
+    // too, and breaks the sequence, instead of being skipped.
+    let mut after = i64::MIN;
     let fault = loop {
         let batch = store::chain_batch(&mut c, after, 10_000).await?;
         if batch.is_empty() {
-            break match store::head(&mut c).await? {
+            let head_fault = match store::head(&mut c).await? {
                 Some(h) => {
                     let mac = hex::decode(&h.mac).unwrap_or_default();
                     let seal = hex::decode(&h.seal).unwrap_or_default();
@@ -275,12 +333,43 @@ pub async fn verify(p: &Platform, mut progress: impl FnMut(u64)) -> Result<Verif
                     last_seq: v.checked as i64,
                 }),
             };
+            if head_fault.is_some() {
+                break head_fault;
+            }
+            let last_seq = v.checked as i64;
+            if let Some(anchor_seq) = newest_anchor.filter(|s| *s > last_seq) {
+                break Some(ChainFault::BehindAnchor {
+                    anchor_seq,
+                    last_seq,
+                });
+            }
+            let stored = store::count_records(&mut c).await?;
+            if stored != v.checked as i64 {
+                break Some(ChainFault::Unchecked {
+                    stored,
+                    checked: v.checked,
+                });
+            }
+            if v.checked == 0 {
+                let users = store::count_users(&mut c).await?;
+                if users > 0 {
+                    break Some(ChainFault::EmptyTrail { users });
+                }
+            }
+            break None;
         }
         let mut fault = None;
         for (rec, mac_hex) in &batch {
             let mac = hex::decode(mac_hex).unwrap_or_default();
             if let Err(f) = v.push(rec, &mac) {
                 fault = Some(f);
+                break;
+            }
+            if anchored
+                .get(&rec.seq)
+                .is_some_and(|m| !m.eq_ignore_ascii_case(mac_hex))
+            {
+                fault = Some(ChainFault::AnchorMismatch { seq: rec.seq });
                 break;
             }
         }

@@ -30,7 +30,15 @@ fn invalid_login() -> AppError {
     AppError::new(ErrorKind::Unauthorized, "auth.invalid", "用户名或密码错误")
 }
 
-fn locked(until_us: i64) -> AppError {
+fn disabled() -> AppError {
+    AppError::new(
+        ErrorKind::Forbidden,
+        "auth.disabled",
+        "账号已停用，请联系系统管理员",
+    )
+}
+
+fn locked_error(until_us: i64) -> AppError {
     AppError::new(
         ErrorKind::Locked,
         "auth.locked",
@@ -144,8 +152,7 @@ async fn login_as(
     code: Option<&str>,
     offer: Offer,
 ) -> Result<LoginStep, AppError> {
-    let (user, pol) = check_password(p, ctx, username, password).await?;
-    let now = p.now_us();
+    let (user, pol, claim) = check_password(p, ctx, username, password).await?;
     // The second factors the user has (等保 L3, JSCZ-53).
     let (secret, key) = {
         let mut c = p.db.read().await?;
@@ -155,6 +162,7 @@ async fn login_as(
         )
     };
     if offer == Offer::Ukey {
+        release_attempt(p, &user, &claim).await?;
         let Some(key) = key else {
             return Err(AppError::bad_request(
                 "auth.ukey_not_registered",
@@ -165,13 +173,14 @@ async fn login_as(
     }
     let code = code.map(str::trim).filter(|c| !c.is_empty());
     if let (Some(secret), Some(code)) = (&secret, code) {
+        // Still the claimed attempt: a wrong code is its failure.
         if !crate::mfa::code_ok(p, secret, code)? {
-            return Err(failed_login(
+            return Err(record_failure(
                 p,
                 ctx,
                 &user,
                 &pol,
-                now,
+                &claim,
                 "动态口令错误",
                 ("auth.totp_invalid", "动态口令错误"),
                 None,
@@ -179,12 +188,13 @@ async fn login_as(
             .await?);
         }
         return Ok(LoginStep::Done(
-            start_session(p, ctx, &user, String::new(), None)
+            start_session(p, ctx, &user, String::new(), None, Some(&claim))
                 .await?
                 .ok_or_else(AppError::internal)?,
         ));
     }
     if let Some(key) = key {
+        release_attempt(p, &user, &claim).await?;
         if offer == Offer::CodeOrUkey {
             return Ok(LoginStep::Ukey(issue_challenge(p, ctx, &user, &key).await?));
         }
@@ -199,6 +209,7 @@ async fn login_as(
         ));
     }
     if secret.is_some() {
+        release_attempt(p, &user, &claim).await?;
         return Err(AppError::new(
             ErrorKind::Unauthorized,
             "auth.totp_required",
@@ -206,21 +217,29 @@ async fn login_as(
         ));
     }
     Ok(LoginStep::Done(
-        start_session(p, ctx, &user, String::new(), None)
+        start_session(p, ctx, &user, String::new(), None, Some(&claim))
             .await?
             .ok_or_else(AppError::internal)?,
     ))
 }
 
 /// The first factor: the account exists, is active and not locked, and the
-/// password is right (a wrong one is counted toward the lockout). Every
-/// refusal is audited.
+/// password is right. The attempt is counted toward the lockout before the
+/// password is checked ([`claim_attempt`]); a wrong one stays counted, a
+/// right one leaves the claim to the caller. Every refusal is audited.
 async fn check_password(
     p: &Platform,
     ctx: &Ctx,
     username: &str,
     password: &str,
-) -> Result<(UserRow, yunwei_domain::security_policy::SecurityPolicy), AppError> {
+) -> Result<
+    (
+        UserRow,
+        yunwei_domain::security_policy::SecurityPolicy,
+        Claim,
+    ),
+    AppError,
+> {
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
         return Err(invalid_login());
@@ -251,22 +270,22 @@ async fn check_password(
         .await?;
         return Err(invalid_login());
     };
-    let now = p.now_us();
-    check_usable(p, ctx, &user, now).await?;
+    check_usable(p, ctx, &user, p.now_us()).await?;
+    let claim = claim_attempt(p, ctx, &user, &pol).await?;
     if !verify_password(p.crypto.as_ref(), password, &user.password_hash) {
-        return Err(failed_login(
+        return Err(record_failure(
             p,
             ctx,
             &user,
             &pol,
-            now,
+            &claim,
             "密码错误",
             ("auth.invalid", "用户名或密码错误"),
             None,
         )
         .await?);
     }
-    Ok((user, pol))
+    Ok((user, pol, claim))
 }
 
 /// Refuses (and audits) a login of a disabled or locked account.
@@ -280,18 +299,14 @@ async fn check_usable(p: &Platform, ctx: &Ctx, user: &UserRow, now: i64) -> Resu
             .with_result("denied")
             .after("账号已停用");
         record_alone(p, ctx, anon, ev).await?;
-        return Err(AppError::new(
-            ErrorKind::Forbidden,
-            "auth.disabled",
-            "账号已停用，请联系系统管理员",
-        ));
+        return Err(disabled());
     }
     if let Some(until) = user.locked_until.filter(|t| *t > now) {
         let ev = Event::success("auth.login", "user", &user.id)
             .with_result("denied")
             .after("账号已锁定");
         record_alone(p, ctx, anon, ev).await?;
-        return Err(locked(until));
+        return Err(locked_error(until));
     }
     Ok(())
 }
@@ -306,6 +321,7 @@ async fn start_session(
     user: &UserRow,
     factor: String,
     challenge: Option<&str>,
+    claim: Option<&Claim>,
 ) -> Result<Option<LoginOk>, AppError> {
     let now = p.now_us();
     let token = random_token(p.crypto.as_ref());
@@ -329,9 +345,36 @@ async fn start_session(
     )
     .await?;
     let started = in_tx!(p.db, |c| {
+        // The account as it is now: a lock taken by other attempts while
+        // this one was checked, or a disabling, still refuses it.
+        let current = ustore::get_for_update(&mut c, &user.id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let own_lock = claim.and_then(|cl| cl.locked_until);
+        let locked = current
+            .locked_until
+            .filter(|t| *t > now && Some(*t) != own_lock);
+        if current.status != "active" || locked.is_some() {
+            let ev = Event::success("auth.login", "user", &user.id)
+                .with_result("denied")
+                .after(if locked.is_some() {
+                    "账号已锁定"
+                } else {
+                    "账号已停用"
+                });
+            let anon = Actor::Anonymous {
+                name: &user.username,
+                org_path: &user.org_path,
+            };
+            record(p, &mut c, ctx, anon, ev).await?;
+            return Ok(Err(match locked {
+                Some(t) => locked_error(t),
+                None => disabled(),
+            }));
+        }
         if let Some(id) = challenge {
             if !sstore::use_ukey_challenge(&mut c, id, now).await? {
-                return Ok(false);
+                return Ok(Ok(false));
             }
         }
         ustore::set_login_state(&mut c, &user.id, 0, None).await?;
@@ -344,8 +387,8 @@ async fn start_session(
             Event::success("auth.login", "session", &session.id).after(factor.clone()),
         )
         .await?;
-        Ok(true)
-    })?;
+        Ok(Ok(true))
+    })??;
     Ok(started.then_some(LoginOk {
         token,
         session,
@@ -502,6 +545,8 @@ pub async fn login_with_ukey(
             ukey::login_key(&mut c, &user.username).await?,
         )
     };
+    // Counted before the signature is checked, like a password.
+    let claim = claim_attempt(p, ctx, &user, &pol).await?;
     let failure: Option<(&str, (&'static str, String))> = if row.used_at.is_some() {
         Some((
             "UKEY 挑战码重复使用",
@@ -548,20 +593,28 @@ pub async fn login_with_ukey(
         }
     };
     if let Some((why, (code, shown))) = failure {
-        return Err(
-            failed_login(p, ctx, &user, &pol, now, why, (code, &shown), Some(&row.id)).await?,
-        );
-    }
-    let factor = format!("UKEY 签名（序列号 {}）", row.serial);
-    match start_session(p, ctx, &user, factor, Some(&row.id)).await? {
-        Some(ok) => Ok(ok),
-        // A concurrent answer used the challenge first.
-        None => Err(failed_login(
+        return Err(record_failure(
             p,
             ctx,
             &user,
             &pol,
-            now,
+            &claim,
+            why,
+            (code, &shown),
+            Some(&row.id),
+        )
+        .await?);
+    }
+    let factor = format!("UKEY 签名（序列号 {}）", row.serial);
+    match start_session(p, ctx, &user, factor, Some(&row.id), Some(&claim)).await? {
+        Some(ok) => Ok(ok),
+        // A concurrent answer used the challenge first.
+        None => Err(record_failure(
+            p,
+            ctx,
+            &user,
+            &pol,
+            &claim,
             "UKEY 挑战码重复使用",
             (
                 "auth.ukey_challenge_used",
@@ -618,16 +671,101 @@ pub async fn principal_of(
     })
 }
 
-/// Counts a failed login (a wrong password, code or UKEY signature) inside a write
-/// transaction, so concurrent failures are all counted, locks the account
-/// at the policy's threshold, audits both; returns the error to show.
-#[allow(clippy::too_many_arguments)]
-async fn failed_login(
+/// One login attempt, counted toward the lockout before its password, code
+/// or signature is checked.
+#[derive(Debug, Clone, Copy)]
+struct Claim {
+    /// Consecutive attempts counted, this one included.
+    count: i64,
+    /// The lock this attempt took by reaching the threshold.
+    locked_until: Option<i64>,
+}
+
+/// Counts an attempt before it is checked, in one transaction with the
+/// user's row locked: refused (and audited) while a lock is in force, a
+/// fresh count after a lock that expired, and the lock taken by the attempt
+/// that reaches the threshold. Checking comes after counting, so however
+/// many attempts arrive at once, at most the threshold of them are ever
+/// checked per lock period (等保 L3, `EEDS-3.8.6`). A right answer gives
+/// its count back ([`release_attempt`]) or starts a session, which clears
+/// the count; a wrong one is recorded by [`record_failure`].
+async fn claim_attempt(
     p: &Platform,
     ctx: &Ctx,
     user: &UserRow,
     pol: &yunwei_domain::security_policy::SecurityPolicy,
-    now: i64,
+) -> Result<Claim, AppError> {
+    let outcome = in_tx!(p.db, |c| {
+        let now = p.now_us();
+        let current = ustore::get_for_update(&mut c, &user.id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let refusal = if current.status != "active" {
+            Some(("账号已停用", disabled()))
+        } else {
+            current
+                .locked_until
+                .filter(|t| *t > now)
+                .map(|t| ("账号已锁定", locked_error(t)))
+        };
+        if let Some((why, e)) = refusal {
+            let ev = Event::success("auth.login", "user", &user.id)
+                .with_result("denied")
+                .after(why);
+            let anon = Actor::Anonymous {
+                name: &user.username,
+                org_path: &user.org_path,
+            };
+            record(p, &mut c, ctx, anon, ev).await?;
+            return Ok(Err(e));
+        }
+        // A lock that expired starts a fresh count.
+        let previous = if current.locked_until.is_some() {
+            0
+        } else {
+            current.failed_attempts
+        };
+        let count = previous + 1;
+        let locked_until = (count >= i64::from(pol.lockout_threshold))
+            .then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
+        ustore::set_login_state(&mut c, &user.id, count, locked_until).await?;
+        Ok(Ok(Claim {
+            count,
+            locked_until,
+        }))
+    })?;
+    outcome
+}
+
+/// Gives back the count of an attempt whose answer was right but that
+/// starts no session (a UKEY challenge follows, or a second factor is
+/// missing), lifting the lock only if this attempt took it.
+async fn release_attempt(p: &Platform, user: &UserRow, claim: &Claim) -> Result<(), AppError> {
+    in_tx!(p.db, |c| {
+        let current = ustore::get_for_update(&mut c, &user.id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        let until = match (current.locked_until, claim.locked_until) {
+            (Some(now_lock), Some(own)) if now_lock == own => None,
+            (other, _) => other,
+        };
+        let count = (current.failed_attempts - 1).max(0);
+        ustore::set_login_state(&mut c, &user.id, count, until).await?;
+        Ok(())
+    })
+}
+
+/// Records a claimed attempt that failed (a wrong password, code or UKEY
+/// signature) with its count, and the lockout if this attempt took it;
+/// returns the error to show. A UKEY challenge answered wrongly is used up
+/// in the same transaction.
+#[allow(clippy::too_many_arguments)]
+async fn record_failure(
+    p: &Platform,
+    ctx: &Ctx,
+    user: &UserRow,
+    pol: &yunwei_domain::security_policy::SecurityPolicy,
+    claim: &Claim,
     why: &str,
     (code, shown): (&'static str, &str),
     challenge: Option<&str>,
@@ -636,50 +774,35 @@ async fn failed_login(
         name: &user.username,
         org_path: &user.org_path,
     };
-    // Counted inside the write transaction so concurrent failures are
-    // all counted.
-    let (attempts, until) = in_tx!(p.db, |c| {
-        let current = ustore::get_for_update(&mut c, &user.id)
-            .await?
-            .ok_or_else(AppError::internal)?;
-        // A UKEY challenge answered wrongly is used up with the count.
+    let now = p.now_us();
+    in_tx!(p.db, |c| {
         if let Some(id) = challenge {
             sstore::use_ukey_challenge(&mut c, id, now).await?;
         }
-        // A lock that expired starts a fresh count.
-        let previous = if current.locked_until.is_some() {
-            0
-        } else {
-            current.failed_attempts
-        };
-        let attempts = previous + 1;
-        let lock = attempts >= i64::from(pol.lockout_threshold);
-        let until = lock.then(|| now + i64::from(pol.lockout_minutes) * MINUTE_US);
-        ustore::set_login_state(&mut c, &user.id, if lock { 0 } else { attempts }, until).await?;
         let ev = Event::success("auth.login", "user", &user.id)
             .with_result("failure")
-            .after(format!("{why}，连续第{attempts}次"));
+            .after(format!("{why}，连续第{}次", claim.count));
         record(p, &mut c, ctx, anon, ev).await?;
-        if lock {
+        if claim.locked_until.is_some() {
             let ev = Event::success("auth.lockout", "user", &user.id).after(format!(
-                "连续{attempts}次登录失败，锁定{}分钟",
-                pol.lockout_minutes
+                "连续{}次登录失败，锁定{}分钟",
+                claim.count, pol.lockout_minutes
             ));
             let system = Actor::System {
                 org_path: &user.org_path,
             };
             record(p, &mut c, ctx, system, ev).await?;
         }
-        Ok((attempts, until))
+        Ok(())
     })?;
-    Ok(match until {
-        Some(t) => locked(t),
+    Ok(match claim.locked_until {
+        Some(t) => locked_error(t),
         None => AppError::new(
             ErrorKind::Unauthorized,
             code,
             format!(
                 "{shown}（再失败{}次将锁定账号）",
-                i64::from(pol.lockout_threshold) - attempts
+                i64::from(pol.lockout_threshold) - claim.count
             ),
         ),
     })
@@ -857,12 +980,25 @@ pub async fn change_password(
         let hash = hash_password(p.crypto.as_ref(), new, p.password_iterations);
         ustore::set_password(&mut c, &user.id, &hash, false, now).await?;
         ustore::add_password_history(&mut c, &new_id(), &user.id, &hash, now).await?;
+        // Whoever held the old password may hold a session or a token made
+        // with it: every other session ends and every token is revoked.
+        let sessions = sstore::end_others_of(
+            &mut c,
+            &user.id,
+            pr.session_id.as_deref(),
+            now,
+            "password_changed",
+        )
+        .await?;
+        let tokens = sstore::revoke_all_tokens_of(&mut c, &user.id, now).await?;
         record(
             p,
             &mut c,
             ctx,
             Actor::User(pr),
-            Event::success("user.password_change", "user", &user.id),
+            Event::success("user.password_change", "user", &user.id).after(format!(
+                "结束其他会话 {sessions} 个，吊销接口令牌 {tokens} 个"
+            )),
         )
         .await?;
         Ok(())
@@ -977,6 +1113,15 @@ pub async fn create_token(
             ErrorKind::Forbidden,
             "auth.password_change_required",
             "请先修改初始密码",
+        ));
+    }
+    // A token cannot mint tokens: one that leaked would otherwise outlive
+    // its own revocation through its children.
+    if pr.session_id.is_none() {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "token.session_required",
+            "接口令牌不能创建新的令牌，请登录后在会话中创建",
         ));
     }
     in_tx!(p.db, |c| {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::org::OrgKind;
-use yunwei_domain::roles::{grant_conflict, Action, Role};
+use yunwei_domain::roles::{grant_conflict, AccountAct, Action, Role};
 use yunwei_domain::AppError;
 use yunwei_store::users::{self as ustore, GrantRow};
 use yunwei_store::{in_tx, orgs};
@@ -162,6 +162,13 @@ pub async fn grant(
     // 三员 and vendor roles always cover the subtree of their scope.
     let subtree = input.subtree || role.is_three_admin();
     let result = in_tx!(p.db, |c| {
+        // The user's row is locked first, so concurrent grants to one user
+        // are checked one after another and a race cannot combine roles
+        // that exclude each other (三员分立; SQLite already serialises
+        // writers, PostgreSQL would not at READ COMMITTED).
+        ustore::get_for_update(&mut c, &user.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("用户"))?;
         let existing: Vec<Role> = ustore::grants_of(&mut c, &user.id)
             .await?
             .iter()
@@ -222,7 +229,7 @@ pub async fn revoke(
     reason: &str,
 ) -> Result<(), AppError> {
     let reason = require_reason(reason)?;
-    in_tx!(p.db, |c| {
+    let r = in_tx!(p.db, |c| {
         let g = ustore::get_grant(&mut c, grant_id)
             .await?
             .ok_or_else(|| AppError::not_found("授权"))?;
@@ -237,6 +244,18 @@ pub async fn revoke(
         if user.id == pr.user_id {
             return Err(AppError::forbidden("不能收回自己的角色"));
         }
+        if let Some(role) = Role::parse(&g.role) {
+            if let Some(e) = crate::users::three_admin_refusal(
+                &mut c,
+                Actor::User(pr),
+                &user,
+                AccountAct::RevokeRole(role),
+            )
+            .await?
+            {
+                return Ok(Err(e));
+            }
+        }
         ustore::delete_grant(&mut c, grant_id).await?;
         record(
             p,
@@ -248,8 +267,15 @@ pub async fn revoke(
                 .reason(reason.clone()),
         )
         .await?;
-        Ok(())
-    })
+        Ok(Ok(()))
+    })?;
+    match r {
+        Err(e) => {
+            let ev = Event::success("role.revoke", "grant", grant_id).reason(reason);
+            deny(p, ctx, pr, ev, e).await
+        }
+        ok => ok,
+    }
 }
 
 /// The job's part (JSCZ-49): removes every grant whose end has passed,

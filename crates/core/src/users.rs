@@ -6,12 +6,12 @@ use yunwei_domain::crypto::{encrypt_field, hash_password};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::mask::{mask_id_number, mask_phone};
 use yunwei_domain::password::{birthday_from_id_number, generate_password, id_number_check_digit};
-use yunwei_domain::roles::Action;
-use yunwei_domain::AppError;
+use yunwei_domain::roles::{three_admin_protection, AccountAct, Action, Role};
+use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::users::{self as store, UserFilter, UserRow};
 use yunwei_store::{in_tx, orgs, sessions, DbConn};
 
-use crate::audit::{record, Actor, Event};
+use crate::audit::{deny, record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
 /// A user as shown to administrators: personal fields masked.
@@ -150,6 +150,48 @@ async fn load_in_scope(
     }
     pr.authorize(action, &u.org_path)?;
     Ok(u)
+}
+
+/// 三员分立, checked inside the act's transaction with the account's row
+/// locked (a concurrent grant locks it too, so a role granted meanwhile is
+/// seen): the refusal to return, if `pr` may not do `act` to `target`.
+/// The command line acts as the system and is not asked.
+pub(crate) async fn three_admin_refusal(
+    c: &mut DbConn,
+    actor: Actor<'_>,
+    target: &UserRow,
+    act: AccountAct,
+) -> Result<Option<AppError>, AppError> {
+    let Actor::User(pr) = actor else {
+        return Ok(None);
+    };
+    store::get_for_update(c, &target.id).await?;
+    let held: Vec<Role> = store::grants_of(c, &target.id)
+        .await?
+        .iter()
+        .filter_map(|g| Role::parse(&g.role))
+        .collect();
+    Ok(three_admin_protection(&pr.roles(), &held, act)
+        .map(|(code, msg)| AppError::new(ErrorKind::Forbidden, code, msg)))
+}
+
+/// The result of a transaction that may end in a refusal to audit: a
+/// refusal is recorded (in its own transaction, as `denied`) and returned.
+async fn audited<T>(
+    p: &Platform,
+    ctx: &Ctx,
+    actor: Actor<'_>,
+    ev: Event,
+    r: Result<T, AppError>,
+) -> Result<T, AppError> {
+    match (r, actor) {
+        (Err(e), Actor::User(pr))
+            if e.code.ends_with("three_admin_protected") || e.code == "user.three_admin_reset" =>
+        {
+            deny(p, ctx, pr, ev, e).await
+        }
+        (r, _) => r,
+    }
 }
 
 fn encrypt_opt(p: &Platform, v: Option<&str>) -> Option<String> {
@@ -311,8 +353,15 @@ pub async fn set_enabled(
             "不能停用或启用自己的账号",
         ));
     }
-    in_tx!(p.db, |c| {
+    let r = in_tx!(p.db, |c| {
         let u = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
+        if !enable {
+            if let Some(e) =
+                three_admin_refusal(&mut c, Actor::User(pr), &u, AccountAct::Disable).await?
+            {
+                return Ok(Err(e));
+            }
+        }
         let now = p.now_us();
         let status = if enable { "active" } else { "disabled" };
         store::set_status(&mut c, &u.id, status, now).await?;
@@ -340,8 +389,10 @@ pub async fn set_enabled(
         .await?;
         let mut u = u;
         u.status = status.into();
-        Ok(UserView::from_row(&u, now))
-    })
+        Ok(Ok(UserView::from_row(&u, now)))
+    })?;
+    let ev = Event::success("user.disable", "user", id).reason(reason);
+    audited(p, ctx, Actor::User(pr), ev, r).await
 }
 
 /// What a departure closed.
@@ -375,15 +426,66 @@ pub async fn register_departure(
     id: &str,
     reason: &str,
 ) -> Result<Departure, AppError> {
+    departure(p, ctx, Actor::User(pr), id, reason).await
+}
+
+/// The departure of an account registered on the server's command line
+/// (`yunwei admin departure`), audited as the system: how an account
+/// holding a 三员 role leaves, since no other administrator may do it
+/// alone (DESIGN §7).
+pub async fn register_departure_on_server(
+    p: &Platform,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> Result<Departure, AppError> {
+    let org_path = {
+        let mut c = p.db.read().await?;
+        store::get(&mut c, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("用户"))?
+            .org_path
+    };
+    departure(
+        p,
+        ctx,
+        Actor::System {
+            org_path: &org_path,
+        },
+        id,
+        reason,
+    )
+    .await
+}
+
+async fn departure(
+    p: &Platform,
+    ctx: &Ctx,
+    actor: Actor<'_>,
+    id: &str,
+    reason: &str,
+) -> Result<Departure, AppError> {
     let reason = require_reason(reason)?;
-    if id == pr.user_id {
+    let actor_id = match actor {
+        Actor::User(pr) => pr.user_id.clone(),
+        _ => "system".to_string(),
+    };
+    if id == actor_id {
         return Err(AppError::bad_request(
             "user.self_departure",
             "不能为自己登记离岗",
         ));
     }
-    in_tx!(p.db, |c| {
-        let u = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
+    let r = in_tx!(p.db, |c| {
+        let u = match actor {
+            Actor::User(pr) => load_in_scope(&mut c, pr, id, Action::UserDisable).await?,
+            _ => store::get(&mut c, id)
+                .await?
+                .ok_or_else(|| AppError::not_found("用户"))?,
+        };
+        if let Some(e) = three_admin_refusal(&mut c, actor, &u, AccountAct::Departure).await? {
+            return Ok(Err(e));
+        }
         let now = p.now_us();
         store::set_status(&mut c, &u.id, "disabled", now).await?;
         sessions::end_all_of(&mut c, &u.id, now, "departure").await?;
@@ -411,7 +513,8 @@ pub async fn register_departure(
         }
         let staff_entries = crate::register_rules::staff_departed(&mut c, &u.username, now).await?;
         let access_revoked =
-            crate::access::person_departed(p, &mut c, ctx, pr, &u.username, &reason).await?;
+            crate::access::person_departed(p, &mut c, ctx, actor, &actor_id, &u.username, &reason)
+                .await?;
         let since = u.created_at;
         let review_link = format!(
             "/audit?actor={}&from={}",
@@ -447,7 +550,7 @@ pub async fn register_departure(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            actor,
             Event::success("user.departure", "user", &u.id)
                 .before(u.status.clone())
                 .after(format!(
@@ -462,15 +565,17 @@ pub async fn register_departure(
         .await?;
         let mut u = u;
         u.status = "disabled".into();
-        Ok(Departure {
+        Ok(Ok(Departure {
             user: UserView::from_row(&u, now),
             grants_removed: grants.len(),
             tokens_revoked,
             staff_entries,
             access_revoked,
             review_link,
-        })
-    })
+        }))
+    })?;
+    let ev = Event::success("user.departure", "user", id).reason(reason);
+    audited(p, ctx, actor, ev, r).await
 }
 
 /// Sets a generated password that must be changed at next login, ends the
@@ -484,30 +589,39 @@ pub async fn reset_password(
 ) -> Result<String, AppError> {
     let reason = require_reason(reason)?;
     let password = generate_password(p.crypto.as_ref());
-    in_tx!(p.db, |c| {
+    let r = in_tx!(p.db, |c| {
         let u = match actor {
             Actor::User(pr) => load_in_scope(&mut c, pr, id, Action::UserResetPassword).await?,
             _ => store::get(&mut c, id)
                 .await?
                 .ok_or_else(|| AppError::not_found("用户"))?,
         };
+        if let Some(e) = three_admin_refusal(&mut c, actor, &u, AccountAct::ResetPassword).await? {
+            return Ok(Err(e));
+        }
         let now = p.now_us();
         let hash = hash_password(p.crypto.as_ref(), &password, p.password_iterations);
         store::set_password(&mut c, &u.id, &hash, true, now).await?;
         store::add_password_history(&mut c, &new_id(), &u.id, &hash, now).await?;
-        sessions::end_all_of(&mut c, &u.id, now, "password_reset").await?;
+        let ended = sessions::end_all_of(&mut c, &u.id, now, "password_reset").await?;
+        let revoked = sessions::revoke_all_tokens_of(&mut c, &u.id, now).await?;
         record(
             p,
             &mut c,
             ctx,
             actor,
             Event::success("user.password_reset", "user", &u.id)
-                .after(u.username.clone())
+                .after(format!(
+                    "{}：结束会话 {ended} 个，吊销接口令牌 {revoked} 个",
+                    u.username
+                ))
                 .reason(reason.clone()),
         )
         .await?;
-        Ok(())
+        Ok(Ok(()))
     })?;
+    let ev = Event::success("user.password_reset", "user", id).reason(reason);
+    audited(p, ctx, actor, ev, r).await?;
     Ok(password)
 }
 

@@ -93,6 +93,17 @@ pub enum ChainFault {
     /// The head does not match the last record (records cut off the end, or
     /// the head itself was altered).
     BadHead { head_seq: i64, last_seq: i64 },
+    /// The trail is empty although the database holds accounts (the audit
+    /// tables were wiped).
+    EmptyTrail { users: i64 },
+    /// Records the walk did not check (a `seq` outside the chain).
+    Unchecked { stored: i64, checked: u64 },
+    /// The record at an anchored position is not the anchored one (the
+    /// chain was rebuilt or replaced since the anchor was taken).
+    AnchorMismatch { seq: i64 },
+    /// The chain ends before a head that was anchored outside the database
+    /// (records cut off and the head rolled back to an older copy).
+    BehindAnchor { anchor_seq: i64, last_seq: i64 },
 }
 
 impl ChainFault {
@@ -106,6 +117,18 @@ impl ChainFault {
             ),
             ChainFault::BadHead { head_seq, last_seq } => format!(
                 "审计链尾不一致：链头记录到第 {head_seq} 条，实际最后一条为第 {last_seq} 条（记录被截断或链头被篡改）"
+            ),
+            ChainFault::EmptyTrail { users } => format!(
+                "审计记录为空，但数据库中有 {users} 个账号：审计表被清空"
+            ),
+            ChainFault::Unchecked { stored, checked } => format!(
+                "审计表共有 {stored} 条记录，按链只校验到 {checked} 条：有序号不在链中的记录（被插入或篡改）"
+            ),
+            ChainFault::AnchorMismatch { seq } => format!(
+                "第 {seq} 条审计记录与库外锚定的链头不一致：审计链被重建或替换"
+            ),
+            ChainFault::BehindAnchor { anchor_seq, last_seq } => format!(
+                "审计链只到第 {last_seq} 条，而库外锚定的链头已到第 {anchor_seq} 条：记录被截断、链头被回滚"
             ),
         }
     }

@@ -341,6 +341,72 @@ pub fn allowed(grants: &[ScopedRole], action: Action, target_path: &str) -> bool
         .any(|g| role_allows(g.role, action) && g.covers(target_path))
 }
 
+/// An act on another person's account that would hand the actor that
+/// account's credentials or take away its duties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAct {
+    /// A reset whose one-time password reaches the one who resets.
+    ResetPassword,
+    Disable,
+    Departure,
+    /// Removing one role grant of the account.
+    RevokeRole(Role),
+}
+
+/// 三员分立 (DESIGN §7): no one of the three administrators may obtain
+/// another's credentials or remove another's duties alone. Returns why
+/// `actor` may not do `act` to an account holding `target` roles over the
+/// API or UI, or None when it may:
+/// - the password of an account holding any 三员 role is never reset
+///   online, since the one-time password would reach the one resetting
+///   (the server's command line `yunwei admin reset-password` does it,
+///   audited);
+/// - an account holding a 三员 role the actor does not hold is not
+///   disabled, nor is its departure registered, by that actor;
+/// - a 三员 role is revoked only by one who holds that role too (a
+///   higher-level administrator of the same kind).
+///
+/// Everything refused here is done from the server's command line,
+/// audited as the system with its reason.
+pub fn three_admin_protection(
+    actor: &[Role],
+    target: &[Role],
+    act: AccountAct,
+) -> Option<(&'static str, String)> {
+    let foreign = target
+        .iter()
+        .find(|r| r.is_three_admin() && !actor.contains(r));
+    match act {
+        AccountAct::ResetPassword => target.iter().find(|r| r.is_three_admin()).map(|r| {
+            (
+                "user.three_admin_reset",
+                format!(
+                    "三员分立：{}账号的密码不能在线重置（一次性密码会交到重置者手中），请在服务器上执行 yunwei admin reset-password",
+                    r.label()
+                ),
+            )
+        }),
+        AccountAct::Disable | AccountAct::Departure => foreign.map(|r| {
+            (
+                "user.three_admin_protected",
+                format!(
+                    "三员分立：不能停用{}的账号或登记其离岗，请在服务器上执行 yunwei admin departure",
+                    r.label()
+                ),
+            )
+        }),
+        AccountAct::RevokeRole(role) => (role.is_three_admin() && !actor.contains(&role)).then(|| {
+            (
+                "role.three_admin_protected",
+                format!(
+                    "三员分立：不能收回他人的{}角色，请在服务器上执行 yunwei admin departure",
+                    role.label()
+                ),
+            )
+        }),
+    }
+}
+
 /// Why a role may not be added to a user, or None when it may.
 ///
 /// `existing` are the roles the user holds already; `user_in_vendor` tells
@@ -408,6 +474,35 @@ mod tests {
             scope_path: path.into(),
             subtree,
         }
+    }
+
+    #[test]
+    fn three_admin_separation_no_one_takes_over_another() {
+        use AccountAct::*;
+        let (sys, sec, aud) = (Role::SysAdmin, Role::SecAdmin, Role::AudAdmin);
+        // Nobody resets a 三员 password online, not even one of the same kind.
+        for actor in [sys, sec, aud] {
+            for target in [sys, sec, aud] {
+                assert!(three_admin_protection(&[actor], &[target], ResetPassword).is_some());
+            }
+        }
+        // An ordinary account may be reset.
+        assert!(three_admin_protection(&[sys], &[Role::Director], ResetPassword).is_none());
+        // Disabling or a departure: only by one holding the same 三员 role.
+        for act in [Disable, Departure] {
+            assert!(three_admin_protection(&[sys], &[aud], act).is_some());
+            assert!(three_admin_protection(&[sys], &[sec], act).is_some());
+            assert!(three_admin_protection(&[sys], &[sys], act).is_none());
+            assert!(three_admin_protection(&[sys], &[Role::BusinessStaff], act).is_none());
+        }
+        // The security administrator grants roles but does not strip the
+        // audit or system administrator of theirs.
+        assert!(three_admin_protection(&[sec], &[aud], RevokeRole(aud)).is_some());
+        assert!(three_admin_protection(&[sec], &[sys], RevokeRole(sys)).is_some());
+        assert!(three_admin_protection(&[sec], &[sec], RevokeRole(sec)).is_none());
+        assert!(
+            three_admin_protection(&[sec], &[Role::Director], RevokeRole(Role::Director)).is_none()
+        );
     }
 
     #[test]

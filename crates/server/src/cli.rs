@@ -125,8 +125,20 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// 校验审计链：发现任何修改、删除、插入或调换的审计记录（退出码 0 完整，1 发现篡改，2 无法校验）
-    #[command(help_template = HELP_TEMPLATE)]
-    Verify,
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Verify {
+        /// 库外锚点文件（yunwei audit anchor 写入）：同时核对链头未被回滚、审计链未被清空重建
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
+    },
+
+    /// 把当前审计链头（序号、MAC 和封印）追加到库外锚点文件并输出到标准输出（可交给 syslog），供 audit verify --anchor 核对；服务运行时也会定期写入
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Anchor {
+        /// 锚点文件（默认为配置项 audit_anchor_file，未配置时为数据目录下的 audit-anchor.jsonl）
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +153,22 @@ pub enum AdminCommand {
         /// 操作原因（写入审计记录）
         #[arg(long, required = true, value_name = "TEXT")]
         reason: String,
+    },
+
+    /// 登记人员离岗：停用账号、注销会话、吊销令牌、收回全部授权（三员账号只能在服务器上这样办理，写入审计记录，操作者为 system）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Departure {
+        /// 用户名
+        #[arg(value_name = "USER", help_heading = "参数")]
+        username: String,
+
+        /// 操作原因（写入审计记录）
+        #[arg(long, required = true, value_name = "TEXT")]
+        reason: String,
+
+        /// 不再询问确认（非交互运行时必须加）
+        #[arg(long)]
+        yes: bool,
     },
 
     /// 开启或关闭安全策略「管理员须持有在用的 UKEY」：全部管理员的 UKEY 都已挂失、无人能以管理员身份登录时，用 off 恢复管理（写入审计记录，操作者为 system）
@@ -294,7 +322,17 @@ pub fn run(cli: Cli, started: Instant) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Serve(args) => crate::serve::serve(&settings, args.demo, started).await,
             Command::Migrate => crate::commands::migrate(&settings).await,
-            Command::Audit(AuditCommand::Verify) => crate::commands::audit_verify(&settings).await,
+            Command::Audit(AuditCommand::Verify { anchor }) => {
+                crate::commands::audit_verify(&settings, anchor.as_deref()).await
+            }
+            Command::Audit(AuditCommand::Anchor { file }) => {
+                crate::commands::audit_anchor(&settings, file.as_deref()).await
+            }
+            Command::Admin(AdminCommand::Departure {
+                username,
+                reason,
+                yes,
+            }) => crate::commands::departure(&settings, &username, &reason, yes).await,
             Command::Admin(AdminCommand::ResetPassword { username, reason }) => {
                 crate::commands::reset_password(&settings, &username, &reason).await
             }

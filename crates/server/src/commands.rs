@@ -2,6 +2,7 @@
 //! admin ukey-requirement, config show.
 
 use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -31,7 +32,11 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+pub async fn audit_verify(settings: &Settings, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let anchors = match anchor {
+        Some(path) => read_anchors(path)?,
+        None => vec![],
+    };
     let data_dir = settings.data_dir_abs()?;
     let loaded = keys::load_for_audit(&data_dir)?;
     let db = open::connect(settings, false).await?;
@@ -39,7 +44,7 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let p = open::platform(db, loaded.keys, settings);
     let tty = std::io::stderr().is_terminal();
     let mut shown = false;
-    let report = yunwei_core::audit::verify(&p, |n| {
+    let report = yunwei_core::audit::verify_with_anchors(&p, &anchors, |n| {
         if tty {
             shown = true;
             eprint!("\r已校验 {n} 条");
@@ -58,6 +63,9 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         report.seconds,
         report.per_second()
     );
+    if let Some(path) = anchor {
+        println!("已核对库外锚点 {} 个（{}）", anchors.len(), path.display());
+    }
     match report.fault {
         None => {
             println!("审计链完整");
@@ -68,6 +76,141 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Most anchors read from one file (a line every few minutes for decades).
+const MAX_ANCHORS: usize = 10_000_000;
+
+/// The anchors of an anchor file, one JSON object a line; a line that is
+/// not one is an error (the file is evidence, not best effort).
+fn read_anchors(path: &Path) -> anyhow::Result<Vec<yunwei_core::audit::Anchor>> {
+    use std::io::BufRead as _;
+    let f = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("无法读取锚点文件 {}：{e}", path.display()))?;
+    let mut out = vec![];
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| anyhow::anyhow!("无法读取锚点文件 {}：{e}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if out.len() >= MAX_ANCHORS {
+            bail!("锚点文件 {} 超过 {MAX_ANCHORS} 行", path.display());
+        }
+        let a: yunwei_core::audit::Anchor = serde_json::from_str(&line)
+            .map_err(|_| anyhow::anyhow!("锚点文件 {} 第 {} 行格式错误", path.display(), i + 1))?;
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// Appends the current head to the anchor file (synced) and returns it.
+pub async fn write_anchor(
+    p: &yunwei_core::Platform,
+    path: &Path,
+) -> anyhow::Result<Option<yunwei_core::audit::Anchor>> {
+    let Some(a) = yunwei_core::audit::anchor(p)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    else {
+        return Ok(None);
+    };
+    let line = serde_json::to_string(&a)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("无法创建目录 {}：{e}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("无法写入锚点文件 {}：{e}", path.display()))?;
+    writeln!(f, "{line}")?;
+    f.sync_all()?;
+    Ok(Some(a))
+}
+
+/// `yunwei audit anchor [--file FILE]`.
+pub async fn audit_anchor(settings: &Settings, file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let path = match file {
+        Some(f) => f.to_path_buf(),
+        None => settings.anchor_file()?,
+    };
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load_for_audit(&data_dir)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let written = write_anchor(&p, &path).await;
+    p.db.close().await;
+    match written? {
+        Some(a) => {
+            println!("{}", serde_json::to_string(&a)?);
+            eprintln!("已把审计链头（第 {} 条）追加到 {}", a.seq, path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("审计链为空，无需锚定");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `yunwei admin departure USER --reason ...`: the departure of any account,
+/// the three administrators included, done by whoever has the server
+/// (DESIGN §7: no one of the three does it to another alone).
+pub async fn departure(
+    settings: &Settings,
+    username: &str,
+    reason: &str,
+    yes: bool,
+) -> anyhow::Result<ExitCode> {
+    let reason =
+        yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load(&data_dir, false)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let username = username.trim().to_ascii_lowercase();
+    let user = {
+        let mut c =
+            p.db.read()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        yunwei_store::users::by_username(&mut c, &username)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    };
+    let Some(user) = user else {
+        bail!("用户 {username} 不存在");
+    };
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("非交互运行时请加 --yes 确认：登记 {username} 离岗");
+        }
+        eprint!(
+            "即将登记 {}（{}）离岗：停用账号，注销会话，吊销令牌，收回全部授权。\n确认请输入 yes：",
+            user.username, user.display_name
+        );
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("已取消。");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let ctx = Ctx::system(&new_id());
+    let d = yunwei_core::users::register_departure_on_server(&p, &ctx, &user.id, &reason)
+        .await
+        .map_err(|e| anyhow::anyhow!("登记离岗失败：{}", e.message));
+    p.db.close().await;
+    let d = d?;
+    println!(
+        "已登记 {}（{}）离岗：收回授权 {} 项，吊销接口令牌 {} 个，收回临时授权及数据库访问 {} 项。",
+        user.username, user.display_name, d.grants_removed, d.tokens_revoked, d.access_revoked
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn reset_password(

@@ -16,6 +16,9 @@ pub struct KeySpec {
     /// Chinese name for messages.
     pub label: &'static str,
     pub env: &'static str,
+    /// Names a key file anywhere (outside the data directory), read once at
+    /// start; used when `env` is not set.
+    pub file_env: &'static str,
     pub file_name: &'static str,
     pub len: usize,
 }
@@ -23,12 +26,14 @@ pub struct KeySpec {
 pub const AUDIT_KEY: KeySpec = KeySpec {
     label: "审计密钥",
     env: "YUNWEI_AUDIT_KEY",
+    file_env: "YUNWEI_AUDIT_KEY_FILE",
     file_name: "audit.key",
     len: 32,
 };
 pub const FIELD_KEY: KeySpec = KeySpec {
     label: "字段加密密钥",
     env: "YUNWEI_FIELD_KEY",
+    file_env: "YUNWEI_FIELD_KEY_FILE",
     file_name: "field.key",
     len: 16,
 };
@@ -67,8 +72,22 @@ pub fn key_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("keys")
 }
 
+/// The key file: the one `file_env` names, else `<data_dir>/keys/…`.
 pub fn key_path(data_dir: &Path, spec: &KeySpec) -> PathBuf {
-    key_dir(data_dir).join(spec.file_name)
+    match std::env::var(spec.file_env)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(p) => PathBuf::from(p.trim()),
+        None => key_dir(data_dir).join(spec.file_name),
+    }
+}
+
+/// Whether the key file was named outside the data directory.
+fn named_elsewhere(spec: &KeySpec) -> bool {
+    std::env::var(spec.file_env)
+        .ok()
+        .is_some_and(|v| !v.trim().is_empty())
 }
 
 /// Where `spec` would be loaded from, without reading or creating anything.
@@ -149,6 +168,14 @@ fn load_one(data_dir: &Path, spec: &KeySpec, create: bool) -> anyhow::Result<(Ve
         warn_if_readable_by_others(&path);
         let bytes = decode(spec, &text, &format!("文件 {}", path.display()))?;
         return Ok((bytes, KeySource::File(path)));
+    }
+    if named_elsewhere(spec) {
+        bail!(
+            "{}文件 {} 不存在（由环境变量 {} 指定）；不会自动生成新密钥",
+            spec.label,
+            path.display(),
+            spec.file_env
+        );
     }
     if !create {
         bail!(

@@ -132,6 +132,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     // soon as the banner appears is a graceful one.
     let shutdown = shutdown_signal()?;
     let jobs = tokio::spawn(run_jobs(p.clone()));
+    let anchors = tokio::spawn(anchor_job(p.clone(), settings.anchor_file()?));
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -143,6 +144,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
+    anchors.abort();
     p.db.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)
@@ -188,6 +190,36 @@ async fn run_jobs(p: yunwei_core::Platform) {
                     );
                     break;
                 }
+            }
+        }
+    }
+}
+
+/// How often the audit chain head is anchored outside the database (when
+/// it moved): the window in which a rollback of the trail to an older
+/// genuine head could go unseen by `audit verify --anchor`.
+const ANCHOR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Anchors the audit head in `file` at start and then every
+/// [`ANCHOR_INTERVAL`] when it moved; a failure is logged and retried.
+async fn anchor_job(p: yunwei_core::Platform, file: std::path::PathBuf) {
+    let mut tick = tokio::time::interval(ANCHOR_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<i64> = None;
+    loop {
+        tick.tick().await;
+        let head = match p.db.read().await {
+            Ok(mut c) => yunwei_store::audit::head(&mut c).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let Some(head) = head else { continue };
+        if last == Some(head.seq) {
+            continue;
+        }
+        match crate::commands::write_anchor(&p, &file).await {
+            Ok(a) => last = a.map(|a| a.seq),
+            Err(e) => {
+                tracing::warn!(error = %e, file = %file.display(), "audit anchor failed; retrying at the next tick")
             }
         }
     }

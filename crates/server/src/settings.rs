@@ -19,8 +19,9 @@ pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
 
 /// Keys of the settings that may come from `YUNWEI_*` variables. Keys and
 /// passwords are read separately and never pass through here.
-const ENV_KEYS: [&str; 8] = [
+const ENV_KEYS: [&str; 9] = [
     "data_dir",
+    "audit_anchor_file",
     "packs",
     "listen",
     "database_url",
@@ -48,6 +49,12 @@ pub struct Settings {
     /// enables every shipped pack (the demo's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packs: Option<Vec<String>>,
+    /// Where the audit chain head is anchored outside the database
+    /// (`yunwei audit anchor`, and every few minutes by `serve`); default
+    /// `<data_dir>/audit-anchor.jsonl`. Put it on other storage than the
+    /// database (another disk, a mount only appended to, a log collector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -61,6 +68,7 @@ impl Default for Settings {
             secure_cookies: false,
             log: "info".into(),
             packs: None,
+            audit_anchor_file: None,
         }
     }
 }
@@ -140,6 +148,15 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The audit anchor file ([`Settings::audit_anchor_file`] or the
+    /// default in the data directory).
+    pub fn anchor_file(&self) -> anyhow::Result<PathBuf> {
+        match &self.audit_anchor_file {
+            Some(p) => Ok(p.clone()),
+            None => Ok(self.data_dir_abs()?.join("audit-anchor.jsonl")),
+        }
     }
 
     /// The organisation name used when the database is created.

@@ -99,6 +99,17 @@ pub async fn append(
             r.i("seq")?,
             hex::decode(r.s("mac")?).map_err(|e| internal("audit head mac", e))?,
         ),
+        // A chain starts from genesis only in a new database: with no head
+        // but records or accounts present, the trail was wiped, and
+        // restarting it would hide that.
+        None if count_records(c).await? > 0 || count_users(c).await? > 0 => {
+            tracing::error!("audit chain head is missing in a database with data; refusing to restart the chain");
+            return Err(yunwei_domain::AppError::new(
+                yunwei_domain::ErrorKind::Internal,
+                "audit.chain_missing",
+                "审计链缺失，系统拒绝写入，请联系审计管理员",
+            ));
+        }
         None => (0, GENESIS_MAC.to_vec()),
     };
     rec.seq = prev_seq + 1;
@@ -239,4 +250,25 @@ pub async fn chain_batch(
         .limit(limit)
         .to_owned();
     c.all(&q).await?.iter().map(from_row).collect()
+}
+
+/// How many audit records are stored, whatever their `seq`.
+pub async fn count_records(c: &mut DbConn) -> Result<i64, AppError> {
+    count_of(c, "audit_log").await
+}
+
+/// How many accounts exist (a database with accounts has an audit trail).
+pub async fn count_users(c: &mut DbConn) -> Result<i64, AppError> {
+    count_of(c, "users").await
+}
+
+async fn count_of(c: &mut DbConn, table: &'static str) -> Result<i64, AppError> {
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from(table)
+        .to_owned();
+    match c.optional(&q).await? {
+        Some(r) => r.i("n"),
+        None => Ok(0),
+    }
 }

@@ -138,6 +138,44 @@ pub async fn end_all_of(
     .await
 }
 
+/// Ends every open session of a user but `keep` (a password change ends
+/// the others, not the one it was made in).
+pub async fn end_others_of(
+    c: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    now: i64,
+    reason: &str,
+) -> Result<u64, AppError> {
+    let mut q = Query::update();
+    q.table("sessions")
+        .values([("ended_at", now.into()), ("end_reason", reason.into())])
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("ended_at").is_null());
+    if let Some(keep) = keep {
+        q.and_where(Expr::col("id").ne(keep));
+    }
+    c.exec(&q).await
+}
+
+/// Revokes every API token of a user that is still valid (password change
+/// or reset, departure); returns how many.
+pub async fn revoke_all_tokens_of(
+    c: &mut DbConn,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, AppError> {
+    c.exec(
+        &Query::update()
+            .table("api_tokens")
+            .value("revoked_at", now)
+            .and_where(Expr::col("user_id").eq(user_id))
+            .and_where(Expr::col("revoked_at").is_null())
+            .to_owned(),
+    )
+    .await
+}
+
 /// Open sessions of the given users (newest first), at most `limit`.
 pub async fn open_of_users(
     c: &mut DbConn,

@@ -15,6 +15,7 @@ mod knowledge;
 mod packs;
 mod permission_matrix;
 mod policy;
+mod probe_regressions;
 mod registers;
 mod reports;
 mod scale;
