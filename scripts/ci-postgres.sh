@@ -39,8 +39,20 @@ psql_admin() {
     as_postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres -tA -c "$1"
 }
 
+# A fresh machine may have no PostgreSQL at all: install Debian's server
+# (which brings postgresql-common and its default cluster).
+if ! command -v pg_lsclusters >/dev/null 2>&1 || [ ! -x "/usr/lib/postgresql/${PG_VERSION}/bin/postgres" ]; then
+    log "PostgreSQL ${PG_VERSION} is not installed; installing it"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get -o DPkg::Lock::Timeout=600 update >&2
+    if ! as_root apt-get -o DPkg::Lock::Timeout=600 install -y "postgresql-${PG_VERSION}" >&2; then
+        log "postgresql-${PG_VERSION} is not available; installing Debian's default postgresql"
+        as_root apt-get -o DPkg::Lock::Timeout=600 install -y postgresql >&2
+        PG_VERSION="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+    fi
+fi
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
-    log "pg_lsclusters not found; is postgresql-common installed?"
+    log "pg_lsclusters not found after installing PostgreSQL"
     exit 1
 fi
 

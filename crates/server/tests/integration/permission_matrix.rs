@@ -590,3 +590,89 @@ async fn eeds_3_6_register_permission_matrix() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     app.cleanup().await;
 }
+
+/// 三员分立 between the three administrators themselves (DESIGN §7, ADR
+/// 0009): no one of them resets, disables, departs or strips another.
+/// Written out by hand: (actor, target account, act) -> allowed? Every
+/// case runs on a fresh database, so one case cannot mask another.
+#[tokio::test]
+async fn three_admin_protection_matrix() {
+    const RESET: &str = "reset-password";
+    const DISABLE: &str = "disable";
+    const DEPART: &str = "departure";
+    const REVOKE: &str = "revoke";
+    let cases: &[(&str, &str, &str, bool)] = &[
+        // Resets of a 三员 account: never online, whoever asks.
+        ("sysadmin", "secadmin", RESET, false),
+        ("sysadmin", "audadmin", RESET, false),
+        ("sysadmin", "nj_sysadmin", RESET, false),
+        ("nj_sysadmin", "nj_secadmin", RESET, false),
+        ("nj_sysadmin", "nj_audadmin", RESET, false),
+        ("nj_sysadmin", "jn_sysadmin", RESET, false),
+        // Disabling and departures: only of the same kind, below.
+        ("sysadmin", "secadmin", DISABLE, false),
+        ("sysadmin", "audadmin", DISABLE, false),
+        ("sysadmin", "nj_audadmin", DEPART, false),
+        ("nj_sysadmin", "nj_secadmin", DEPART, false),
+        ("sysadmin", "nj_sysadmin", DISABLE, true),
+        ("nj_sysadmin", "jn_sysadmin", DEPART, true),
+        // Revoking a 三员 role: only by a holder of the same role.
+        ("secadmin", "nj_audadmin", REVOKE, false),
+        ("secadmin", "nj_sysadmin", REVOKE, false),
+        ("secadmin", "sysadmin", REVOKE, false),
+        ("secadmin", "nj_secadmin", REVOKE, true),
+        ("nj_secadmin", "nj_audadmin", REVOKE, false),
+    ];
+    for (actor, target, act, allowed) in cases {
+        let app = TestApp::new().await;
+        let token = app.login(actor).await;
+        let target_id = {
+            let mut c = app.platform.db.read().await.unwrap();
+            yunwei_store::users::by_username(&mut c, target)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let r = if *act == REVOKE {
+            let sec = app.login("secadmin").await;
+            let grants = app
+                .get(&format!("/api/v1/users/{target_id}/roles"), Some(&sec))
+                .await
+                .json();
+            let grant = grants["grants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["role"].as_str().unwrap_or("").ends_with("_admin"))
+                .unwrap_or_else(|| panic!("{target} holds a 三员 role"))["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            app.post_json(
+                &format!("/api/v1/roles/grants/{grant}/revoke"),
+                Some(&token),
+                json!({"reason": "矩阵测试"}),
+            )
+            .await
+        } else {
+            app.post_json(
+                &format!("/api/v1/users/{target_id}/{act}"),
+                Some(&token),
+                json!({"reason": "矩阵测试"}),
+            )
+            .await
+        };
+        assert_eq!(
+            r.status.is_success(),
+            *allowed,
+            "{actor} {act} {target}: {} {}",
+            r.status,
+            r.text()
+        );
+        if !allowed {
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{actor} {act} {target}");
+        }
+        app.cleanup().await;
+    }
+}
