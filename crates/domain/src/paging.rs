@@ -73,7 +73,16 @@ mod tests {
         assert_eq!(parse_page_param("page", "3").unwrap(), Some(3));
         assert_eq!(parse_page_param("page", "").unwrap(), None);
         assert_eq!(parse_page_param("page", "1000000").unwrap(), Some(MAX_PAGE));
-        for bad in ["abc", "0", "-1", "+2", "1000001", "18446744073709551615", "18446744073709551616", "1.5"] {
+        for bad in [
+            "abc",
+            "0",
+            "-1",
+            "+2",
+            "1000001",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1.5",
+        ] {
             let e = parse_page_param("page", bad).unwrap_err();
             assert_eq!(e.code, "request.invalid_page", "{bad}");
             assert!(e.message.contains("分页参数 page 无效"), "{}", e.message);

@@ -795,7 +795,11 @@ mod tests {
         }
         // Through the whole policy, and the code and message shown.
         let u = UserDetails::default();
-        assert_eq!(check_password_strength("Jsczt@2026", 8, &u), Ok(()), "today's gap");
+        assert_eq!(
+            check_password_strength("Jsczt@2026", 8, &u),
+            Ok(()),
+            "today's gap"
+        );
         assert_eq!(
             check_password_strength_with_orgs("Jsczt@2026", 8, &u, &orgs),
             Err(PasswordProblem::ContainsOrgInfo)

@@ -50,16 +50,17 @@ impl TextProblem {
             }
             Self::BidiControl => AppError::bad_request(
                 CODE_BIDI,
-                format!("{what}含有双向文本控制字符（可用于伪装文件扩展名或文字顺序），请删除后重试"),
+                format!(
+                    "{what}含有双向文本控制字符（可用于伪装文件扩展名或文字顺序），请删除后重试"
+                ),
             ),
             Self::ControlChar => AppError::bad_request(
                 CODE_CONTROL,
                 format!("{what}含有控制字符或不可见字符，请删除后重试"),
             ),
-            Self::PathSeparator => AppError::bad_request(
-                CODE_PATH,
-                format!("{what}不能包含路径分隔符“/”或“\\”"),
-            ),
+            Self::PathSeparator => {
+                AppError::bad_request(CODE_PATH, format!("{what}不能包含路径分隔符“/”或“\\”"))
+            }
         }
     }
 }
@@ -174,22 +175,31 @@ mod tests {
         assert_eq!(e.code, "user.display_name_invalid");
         assert_eq!(e.message, "姓名不能为空");
         // A joiner inside a name is not refused.
-        assert_eq!(clean_name("张\u{200D}伟", 50).as_deref(), Ok("张\u{200D}伟"));
+        assert_eq!(
+            clean_name("张\u{200D}伟", 50).as_deref(),
+            Ok("张\u{200D}伟")
+        );
     }
 
     #[test]
     fn defect_9c_control_characters_are_refused_except_breaks_in_bodies() {
-        for name in ["a\u{0}b", "a\u{7}b", "a\u{1B}[31mb", "a\u{7F}", "a\u{85}b", "a\tb", "a\nb"] {
-            assert_eq!(clean_name(name, 50), Err(TextProblem::ControlChar), "{name:?}");
+        for name in [
+            "a\u{0}b",
+            "a\u{7}b",
+            "a\u{1B}[31mb",
+            "a\u{7F}",
+            "a\u{85}b",
+            "a\tb",
+            "a\nb",
+        ] {
+            assert_eq!(
+                clean_name(name, 50),
+                Err(TextProblem::ControlChar),
+                "{name:?}"
+            );
         }
-        assert_eq!(
-            clean_name("a\u{2028}b", 50),
-            Err(TextProblem::ControlChar)
-        );
-        assert_eq!(
-            clean_name("a\u{E0041}b", 50),
-            Err(TextProblem::ControlChar)
-        );
+        assert_eq!(clean_name("a\u{2028}b", 50), Err(TextProblem::ControlChar));
+        assert_eq!(clean_name("a\u{E0041}b", 50), Err(TextProblem::ControlChar));
         assert_eq!(
             clean_body("第一行\r\n\t第二行", 50).as_deref(),
             Ok("第一行\r\n\t第二行")
@@ -203,7 +213,10 @@ mod tests {
 
     #[test]
     fn defect_9c_names_are_trimmed_and_otherwise_kept() {
-        assert_eq!(clean_name("  南京市财政局 ", 100).as_deref(), Ok("南京市财政局"));
+        assert_eq!(
+            clean_name("  南京市财政局 ", 100).as_deref(),
+            Ok("南京市财政局")
+        );
         assert_eq!(
             clean_name("一二三四五", 4),
             Err(TextProblem::TooLong { max: 4 })
