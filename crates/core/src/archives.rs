@@ -30,19 +30,8 @@ fn not_found() -> AppError {
 }
 
 fn clean_filename(name: &str) -> Result<String, AppError> {
-    let f: String = name
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '/' | '\\' | '\0'))
-        .take(200)
-        .collect();
-    if f.is_empty() {
-        return Err(AppError::bad_request(
-            "archive.filename",
-            "请选择要上传的文件",
-        ));
-    }
-    Ok(f)
+    yunwei_domain::text::clean_file_name(name, 200)
+        .map_err(|e| e.error("archive.filename", "文件名"))
 }
 
 fn check_size(content: &[u8]) -> Result<(), AppError> {

@@ -241,7 +241,11 @@ async fn check_password(
     AppError,
 > {
     let username = username.trim().to_ascii_lowercase();
-    if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
+    if username.is_empty()
+        || password.is_empty()
+        || username.len() > 64
+        || password.len() > yunwei_domain::password::MAX_PASSWORD_BYTES
+    {
         return Err(invalid_login());
     }
     let (user, pol, root) = {

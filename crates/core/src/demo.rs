@@ -18,6 +18,10 @@ pub struct DemoAccount {
     pub role: Role,
 }
 
+/// How long the demo's third-party grants last from the demo's start
+/// (JSCZ-49: a third party's grant names its end).
+pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
+
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
 const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
     ("demo_director", "周振华", "center", Role::Director, true),
@@ -223,9 +227,33 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             } else {
                 (org, *subtree)
             };
-            crate::users::grant_unchecked(p, &mut c, &user, *role, scope, subtree).await?;
+            // Third parties' grants must end (JSCZ-49): a vendor's people
+            // get theirs for a year from the demo's start.
+            let third_party = org.kind == OrgKind::Vendor.as_str();
+            let valid_until = if third_party {
+                let end = p.now_us() + THIRD_PARTY_GRANT_DAYS * 86_400_000_000;
+                ustore::insert_grant(
+                    &mut c,
+                    &ustore::GrantRow {
+                        id: yunwei_domain::ids::new_id(),
+                        user_id: user.id.clone(),
+                        role: role.as_str().into(),
+                        scope_org_id: scope.id.clone(),
+                        scope_path: scope.path.clone(),
+                        subtree,
+                        granted_by: "system".into(),
+                        created_at: p.now_us(),
+                        valid_until: Some(end),
+                    },
+                )
+                .await?;
+                format!("，有效期至 {}", crate::export::fmt_us(end))
+            } else {
+                crate::users::grant_unchecked(p, &mut c, &user, *role, scope, subtree).await?;
+                String::new()
+            };
             let ev = Event::success("user.create", "user", &user.id).after(format!(
-                "演示账号 {username}（{name}），授予{}",
+                "演示账号 {username}（{name}），授予{}{valid_until}",
                 role.label()
             ));
             record(

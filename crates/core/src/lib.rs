@@ -21,6 +21,7 @@ pub mod knowledge;
 pub mod mfa;
 pub mod notify;
 pub mod orgs;
+pub mod passwords;
 pub mod policy;
 pub mod principal;
 pub mod register_rules;

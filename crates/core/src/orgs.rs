@@ -37,14 +37,7 @@ impl From<&OrgRow> for OrgView {
 }
 
 pub fn validate_name(s: &str) -> Result<String, AppError> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > 100 {
-        return Err(AppError::bad_request(
-            "org.name_invalid",
-            "机构名称不能为空，且不超过100字",
-        ));
-    }
-    Ok(s.to_string())
+    yunwei_domain::text::clean_name(s, 100).map_err(|e| e.error("org.name_invalid", "机构名称"))
 }
 
 /// Inserts an organisation without permission checks (bootstrap, demo).

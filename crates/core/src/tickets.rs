@@ -416,14 +416,7 @@ pub struct OpenInput {
 }
 
 pub fn validate_title(s: &str) -> Result<String, AppError> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > 200 {
-        return Err(AppError::bad_request(
-            "ticket.title_invalid",
-            "标题不能为空，且不超过200字",
-        ));
-    }
-    Ok(s.to_string())
+    yunwei_domain::text::clean_name(s, 200).map_err(|e| e.error("ticket.title_invalid", "标题"))
 }
 
 fn ticket_number(prefix: &str, now: DateTime<Utc>, n: i64) -> String {
@@ -1049,18 +1042,8 @@ pub async fn attach(
             "附件类型无效",
         ));
     }
-    let filename: String = filename
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '/' | '\\' | '\0'))
-        .take(200)
-        .collect();
-    if filename.is_empty() {
-        return Err(AppError::bad_request(
-            "ticket.attachment_name",
-            "请选择要上传的文件",
-        ));
-    }
+    let filename = yunwei_domain::text::clean_file_name(filename, 200)
+        .map_err(|e| e.error("ticket.attachment_name", "文件名"))?;
     if content.is_empty() || content.len() > MAX_ATTACHMENT_BYTES {
         return Err(AppError::bad_request(
             "ticket.attachment_size",

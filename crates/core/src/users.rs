@@ -95,14 +95,7 @@ pub fn validate_username(s: &str) -> Result<String, AppError> {
 }
 
 pub fn validate_display_name(s: &str) -> Result<String, AppError> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > 50 {
-        return Err(AppError::bad_request(
-            "user.display_name_invalid",
-            "姓名不能为空，且不超过50字",
-        ));
-    }
-    Ok(s.to_string())
+    yunwei_domain::text::clean_name(s, 50).map_err(|e| e.error("user.display_name_invalid", "姓名"))
 }
 
 pub fn validate_phone(s: &str) -> Result<String, AppError> {

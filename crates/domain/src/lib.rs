@@ -20,5 +20,6 @@ pub mod roles;
 pub mod schedule;
 pub mod search;
 pub mod security_policy;
+pub mod text;
 
 pub use error::{AppError, ErrorKind};

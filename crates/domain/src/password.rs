@@ -13,6 +13,10 @@ use pinyin::ToPinyin;
 
 use crate::crypto::Crypto;
 
+/// Longest password (in bytes, UTF-8) the login accepts; the policy refuses
+/// a longer one, so nobody can set a password they cannot log in with.
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
 /// Personal details of the account owner that must not appear in a password.
 #[derive(Debug, Clone, Default)]
 pub struct UserDetails {
@@ -30,6 +34,13 @@ pub enum PasswordProblem {
     TooShort {
         min: usize,
     },
+    /// Longer than the login accepts ([`MAX_PASSWORD_BYTES`]).
+    TooLong {
+        max_bytes: usize,
+    },
+    /// Built from an organisation's name, its initials or pinyin, with a
+    /// year or a simple sequence (`Jsczt@2026`).
+    ContainsOrgInfo,
     /// Needs letters AND digits AND special characters.
     MissingClasses,
     CommonWeak,
@@ -45,6 +56,8 @@ impl PasswordProblem {
     pub fn code(&self) -> &'static str {
         match self {
             Self::TooShort { .. } => "password.too_short",
+            Self::TooLong { .. } => "password.too_long",
+            Self::ContainsOrgInfo => "password.contains_org_info",
             Self::MissingClasses => "password.missing_classes",
             Self::CommonWeak => "password.common_weak",
             Self::ContainsPersonalInfo => "password.contains_personal_info",
@@ -57,6 +70,12 @@ impl PasswordProblem {
     pub fn message(&self) -> String {
         match self {
             Self::TooShort { min } => format!("密码长度不得少于{min}位"),
+            Self::TooLong { max_bytes } => format!(
+                "密码长度不得超过{max_bytes}字节（字母、数字和符号每个1字节，汉字每个3字节）"
+            ),
+            Self::ContainsOrgInfo => {
+                "密码不得由单位名称、简称或其拼音首字母加年份、连续或重复字符组成".to_string()
+            }
             Self::MissingClasses => "密码必须同时包含字母、数字和特殊字符".to_string(),
             Self::CommonWeak => "密码属于常见弱口令，请更换".to_string(),
             Self::ContainsPersonalInfo => {
@@ -333,7 +352,8 @@ fn personal_strings(user: &UserDetails) -> Vec<String> {
 
 /// Check a candidate password against the policy (JSCZ-43, EEDS-3.8.6).
 ///
-/// Rules, in order: minimum length (in characters); letters, digits and
+/// Rules, in order: minimum length (in characters); at most
+/// [`MAX_PASSWORD_BYTES`] bytes (what the login accepts); letters, digits and
 /// special characters all present; not a common weak password; no personal
 /// information; zxcvbn score of at least 3.
 pub fn check_password_strength(
@@ -343,6 +363,11 @@ pub fn check_password_strength(
 ) -> Result<(), PasswordProblem> {
     if password.chars().count() < min_len {
         return Err(PasswordProblem::TooShort { min: min_len });
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordProblem::TooLong {
+            max_bytes: MAX_PASSWORD_BYTES,
+        });
     }
 
     let has_letter = password.chars().any(|c| c.is_ascii_alphabetic());
@@ -370,6 +395,157 @@ pub fn check_password_strength(
         return Err(PasswordProblem::TooGuessable);
     }
     Ok(())
+}
+
+/// Administrative-level characters dropped by the usual short forms
+/// (江苏省财政厅 → 江苏财政厅).
+const LEVEL_CHARS: &[char] = &['省', '市', '县', '区'];
+
+/// Kind words dropped by the usual short forms (江苏财政厅 → 江苏财政).
+const KIND_SUFFIXES: &[&str] = &[
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "公司",
+    "委员会",
+    "办公室",
+    "中心",
+    "厅",
+    "局",
+    "处",
+    "科",
+    "委",
+    "办",
+];
+
+/// The names an organisation is known by: its name, without the level
+/// characters, without its kind word, and both.
+fn org_short_forms(name: &str) -> Vec<String> {
+    let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut forms = vec![name.clone()];
+    let no_level: String = name.chars().filter(|c| !LEVEL_CHARS.contains(c)).collect();
+    forms.push(no_level);
+    for f in forms.clone() {
+        if let Some(stem) = KIND_SUFFIXES.iter().find_map(|k| f.strip_suffix(k)) {
+            forms.push(stem.to_string());
+        }
+    }
+    forms.retain(|f| f.chars().count() >= 2);
+    forms.dedup();
+    forms
+}
+
+/// Lower-case strings a password must not be built from for these
+/// organisations: short forms, their pinyin and pinyin initials, longest
+/// first.
+fn org_tokens(org_names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String, min: usize| {
+        if s.chars().count() >= min && !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for name in org_names {
+        for form in org_short_forms(name) {
+            let has_han = form.chars().any(|c| c.to_pinyin().is_some());
+            if has_han {
+                let (full, initials) = name_pinyin(&form);
+                push(initials, 3);
+                push(full, 4);
+                push(form.to_lowercase(), 2);
+            } else {
+                push(form.to_lowercase(), 3);
+            }
+        }
+    }
+    out.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+    out
+}
+
+/// A run that adds nothing to a password: digits that are a year or a date
+/// (19xx, 20xx, with month and day), four digits or fewer, one repeated
+/// character, an ascending or descending run, or part of a keyboard row.
+fn is_simple_run(run: &str) -> bool {
+    let chars: Vec<char> = run.chars().collect();
+    if chars.is_empty() {
+        return true;
+    }
+    let digits = chars.iter().all(char::is_ascii_digit);
+    if digits {
+        let year = |y: &str| y.starts_with("19") || y.starts_with("20");
+        if chars.len() <= 4 || (matches!(chars.len(), 6 | 8) && year(&run[..4])) {
+            return true;
+        }
+    }
+    if chars.iter().all(|c| *c == chars[0]) {
+        return true;
+    }
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|w| i64::from(u32::from(w[1])) - i64::from(u32::from(w[0])))
+        .collect();
+    if steps.iter().all(|d| *d == 1) || steps.iter().all(|d| *d == -1) {
+        return true;
+    }
+    const ROWS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    let rev: String = run.chars().rev().collect();
+    ROWS.iter()
+        .any(|row| row.contains(run) || row.contains(rev.as_str()))
+}
+
+/// Refuses a password built from the name, a short form, the pinyin or the
+/// pinyin initials of one of `org_names` (the user's organisation and
+/// those above it up to the tenant) combined only with years, simple
+/// sequences and special characters, case-insensitive (`JSCZ-43`,
+/// `EEDS-3.8.6`): `Jsczt@2026` for 江苏省财政厅.
+pub fn check_org_derived(password: &str, org_names: &[String]) -> Result<(), PasswordProblem> {
+    let mut rest = password.to_lowercase();
+    let mut found = false;
+    for t in org_tokens(org_names) {
+        if rest.contains(t.as_str()) {
+            found = true;
+            rest = rest.replace(t.as_str(), " ");
+        }
+    }
+    if !found {
+        return Ok(());
+    }
+    // What is left, split into runs of digits and runs of other
+    // characters at specials and token boundaries.
+    let mut runs: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in rest.chars() {
+        let boundary = !c.is_alphanumeric()
+            || cur
+                .chars()
+                .last()
+                .is_some_and(|l| l.is_ascii_digit() != c.is_ascii_digit());
+        if boundary && !cur.is_empty() {
+            runs.push(std::mem::take(&mut cur));
+        }
+        if c.is_alphanumeric() {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        runs.push(cur);
+    }
+    if runs.iter().all(|r| is_simple_run(r)) {
+        return Err(PasswordProblem::ContainsOrgInfo);
+    }
+    Ok(())
+}
+
+/// [`check_password_strength`], then [`check_org_derived`] for the user's
+/// organisations.
+pub fn check_password_strength_with_orgs(
+    password: &str,
+    min_len: usize,
+    user: &UserDetails,
+    org_names: &[String],
+) -> Result<(), PasswordProblem> {
+    check_password_strength(password, min_len, user)?;
+    check_org_derived(password, org_names)
 }
 
 const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
@@ -583,6 +759,87 @@ mod tests {
         assert_eq!(birthday_from_id_number("32010219900307"), None);
         assert_eq!(birthday_from_id_number("3201021990030712AX"), None);
         assert_eq!(birthday_from_id_number("３２０１０２199003071234"), None);
+    }
+
+    /// JSCZ-43 / EEDS-3.8.6: a password must not be made of dictionary
+    /// words or the user's or the organisation's details; `Jsczt@2026`
+    /// (江苏省财政厅's initials and a year) is refused (defect 9f).
+    #[test]
+    fn jscz_43_eeds_3_8_6_password_rejects_organisation_initials_with_year() {
+        let orgs = vec!["江苏省财政厅".to_string(), "信息中心".to_string()];
+        for pw in [
+            "Jsczt@2026",
+            "JSCZT@2026",
+            "jsczt#2026!",
+            "Jscz-2026",
+            "JSCZ@123456",
+            "Jssczt2026!",
+            "Jscz@Jsczt2026",
+            "Xxzx@2026",
+            "Jiangsucaizheng@2026",
+            "江苏财政@2026a",
+            "Jsczt!20260302",
+            "Jsczt@abc123",
+            "2026@Jsczt",
+            "Jsczt@qwer1",
+        ] {
+            assert_eq!(
+                check_org_derived(pw, &orgs),
+                Err(PasswordProblem::ContainsOrgInfo),
+                "{pw}"
+            );
+        }
+        // Not built from the organisation: accepted by this rule.
+        for pw in ["Jsczt#Xk9!pQ2m", "Yw#7kP!q2Lm9", "Nw!Str0ng#Pass2026x"] {
+            assert_eq!(check_org_derived(pw, &orgs), Ok(()), "{pw}");
+        }
+        // Through the whole policy, and the code and message shown.
+        let u = UserDetails::default();
+        assert_eq!(
+            check_password_strength("Jsczt@2026", 8, &u),
+            Ok(()),
+            "today's gap"
+        );
+        assert_eq!(
+            check_password_strength_with_orgs("Jsczt@2026", 8, &u, &orgs),
+            Err(PasswordProblem::ContainsOrgInfo)
+        );
+        let e = PasswordProblem::ContainsOrgInfo;
+        assert_eq!(e.code(), "password.contains_org_info");
+        assert!(e.message().contains("单位名称"), "{}", e.message());
+        // A vendor: 金陵数智运维服务有限公司 without its kind word.
+        let vendor = vec!["金陵数智运维服务有限公司".to_string()];
+        assert_eq!(
+            check_org_derived("Jlszywfw@2026", &vendor),
+            Err(PasswordProblem::ContainsOrgInfo)
+        );
+    }
+
+    /// Defect 9a: the policy refuses what the login would refuse, so a
+    /// password change cannot lock the owner out.
+    #[test]
+    fn defect_9a_password_longer_than_login_accepts_is_refused() {
+        let u = UserDetails::default();
+        let base = "Yw#7kP!q2Lm9";
+        let at_max: String = base.chars().cycle().take(MAX_PASSWORD_BYTES).collect();
+        assert_eq!(check_password_strength(&at_max, 8, &u), Ok(()));
+        let over: String = base.chars().cycle().take(MAX_PASSWORD_BYTES + 1).collect();
+        assert_eq!(
+            check_password_strength(&over, 8, &u),
+            Err(PasswordProblem::TooLong {
+                max_bytes: MAX_PASSWORD_BYTES
+            })
+        );
+        // Counted in bytes, as the login counts: 86 Han characters are 258.
+        let han = format!("{base}{}", "密".repeat(82));
+        assert!(han.len() > MAX_PASSWORD_BYTES && han.chars().count() < MAX_PASSWORD_BYTES);
+        assert_eq!(
+            check_password_strength(&han, 8, &u).map_err(|p| p.code()),
+            Err("password.too_long")
+        );
+        assert!(PasswordProblem::TooLong { max_bytes: 256 }
+            .message()
+            .starts_with("密码长度不得超过256字节"));
     }
 
     #[test]

@@ -225,6 +225,15 @@ impl Val {
     }
 }
 
+/// The code of an empty (invisible-only) value of `field`.
+fn field_code(field: &Field) -> &'static str {
+    if field.required {
+        "register.field_required"
+    } else {
+        "register.field_invalid"
+    }
+}
+
 fn bad(field: &Field, what: String) -> AppError {
     AppError::bad_request("register.field_invalid", format!("{}：{what}", field.label))
 }
@@ -258,7 +267,16 @@ pub fn parse_value(field: &Field, raw: &str) -> Result<Val, AppError> {
             if matches!(field.kind, Kind::Text(_)) && t.contains(['\n', '\r']) {
                 return Err(bad(field, "不能换行".into()));
             }
-            Ok(Val::Text(t.to_string()))
+            // Bidi and control characters (line breaks and tabs in a
+            // multi-line field) and invisible-only values are refused.
+            let checked = if matches!(field.kind, Kind::Text(_)) {
+                crate::text::clean_name(t, max)
+            } else {
+                crate::text::clean_body(t, max)
+            };
+            checked
+                .map(Val::Text)
+                .map_err(|e| e.error(field_code(field), field.label))
         }
         Kind::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .map(|d| Val::Text(d.format("%Y-%m-%d").to_string()))
@@ -1358,6 +1376,41 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn defect_9c_register_text_fields_refuse_bidi_control_and_invisible_values() {
+        let s = spec("backup_plans").unwrap();
+        let name = s.field("name").unwrap();
+        let e = parse_value(name, "月度备份\u{202E}fdp.exe").unwrap_err();
+        assert_eq!(e.code, "text.bidi_control");
+        assert!(
+            e.message.starts_with("计划名称含有双向文本控制字符"),
+            "{}",
+            e.message
+        );
+        let e = parse_value(name, "月度\u{7}备份").unwrap_err();
+        assert_eq!(e.code, "text.control_char");
+        let e = parse_value(name, "\u{200B}\u{FEFF}").unwrap_err();
+        assert_eq!(e.code, "register.field_required");
+        // A multi-line field keeps its line breaks and tabs.
+        let scope = s.field("scope").unwrap();
+        assert_eq!(
+            parse_value(scope, "数据库\r\n\t文件").unwrap(),
+            Val::Text("数据库\r\n\t文件".into())
+        );
+        assert_eq!(
+            parse_value(scope, "数据库\u{2067}文件").unwrap_err().code,
+            "text.bidi_control"
+        );
+        // An optional field made only of invisible characters is refused,
+        // not stored as empty.
+        let note = spec("backup_logs").unwrap().field("note").unwrap();
+        assert!(!note.required);
+        assert_eq!(
+            parse_value(note, "\u{200B}").unwrap_err().code,
+            "register.field_invalid"
+        );
     }
 
     #[test]

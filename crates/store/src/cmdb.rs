@@ -200,7 +200,7 @@ fn filtered(scope: &Scope, f: &CiFilter) -> SelectStatement {
         q.cond_where(Scope::ranges(vec![(p.clone(), true)]).condition("org_path"));
     }
     if let Some(t) = f.text.as_ref().filter(|t| !t.is_empty()) {
-        let like = format!("%{}%", t.replace(['%', '_'], ""));
+        let like = crate::db::like_contains(t);
         q.cond_where(
             Cond::any()
                 .add(Expr::col("code").like(like.clone()))

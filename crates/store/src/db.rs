@@ -394,6 +394,18 @@ macro_rules! in_tx {
     }};
 }
 
+/// A LIKE pattern matching `text` literally anywhere in a column: `%`, `_`
+/// and the escape character itself are escaped (`ESCAPE '!'`, the same on
+/// SQLite and PostgreSQL), so `SZ_SRV_01` finds itself and `SZ%` matches
+/// only a literal `SZ%`.
+pub fn like_contains(text: &str) -> sea_query::LikeExpr {
+    let escaped = text
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_");
+    sea_query::LikeExpr::new(format!("%{escaped}%")).escape('!')
+}
+
 pub fn is_retryable(e: &AppError) -> bool {
     e.code == "storage.busy"
 }

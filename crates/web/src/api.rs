@@ -10,7 +10,8 @@ pub(crate) mod registers;
 pub(crate) mod reports;
 pub(crate) mod tickets;
 
-use axum::extract::{Path, Query, State};
+use crate::extract::Query;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -223,6 +224,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::api(
+                crate::error::error_for_status(StatusCode::PAYLOAD_TOO_LARGE),
+            )),
             Err(e) => {
                 tracing::debug!(error = %e, "bad json body");
                 Err(WebError::api(AppError::bad_request(
@@ -387,7 +391,7 @@ async fn change_password(
     ApiUser(pr): ApiUser,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<StatusCode> {
-    auth::change_password(
+    yunwei_core::passwords::change_password(
         &s.platform,
         &ctx,
         &pr,

@@ -109,3 +109,56 @@ impl UiUser {
         }
     }
 }
+
+/// Whether a path belongs to the JSON API (errors as JSON) rather than the
+/// UI (errors as a Chinese page).
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// An error of the request itself, as JSON under `/api/` and as the error
+/// page elsewhere.
+pub fn request_error(path: &str, err: AppError) -> WebError {
+    if is_api_path(path) {
+        WebError::api(err)
+    } else {
+        WebError::ui(err)
+    }
+}
+
+/// The query string, parsed with Chinese errors instead of axum's English
+/// text: page parameters (`page`, `per_page`, `page_size`) must be whole
+/// numbers from 1 to [`yunwei_domain::paging::MAX_PAGE`]
+/// (`request.invalid_page`), anything else that does not parse is
+/// `request.invalid_query`. Every handler takes its query through this.
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_string();
+        if let Ok(axum::extract::Query(pairs)) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        {
+            for (k, v) in &pairs {
+                if yunwei_domain::paging::PAGE_PARAMS.contains(&k.as_str()) {
+                    yunwei_domain::paging::parse_page_param(k, v)
+                        .map_err(|e| request_error(&path, e))?;
+                }
+            }
+        }
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => {
+                tracing::debug!(error = %e, "bad query string");
+                Err(request_error(
+                    &path,
+                    AppError::bad_request(
+                        "request.invalid_query",
+                        "查询参数格式不正确，请检查链接中的参数",
+                    ),
+                ))
+            }
+        }
+    }
+}

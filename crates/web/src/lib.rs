@@ -35,6 +35,8 @@ pub fn router(platform: Platform, options: WebOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(ui::stylesheet))
         .route("/static/app.js", get(ui::script))
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)
 }

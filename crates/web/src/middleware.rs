@@ -44,8 +44,16 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let span = tracing::info_span!("request", id = %request_id);
     let mut res = next.run(req).instrument(span.clone()).await;
+    let allow = res.headers().get(header::ALLOW).cloned();
     if let Some(e) = res.extensions_mut().remove::<WebError>() {
         res = render_error(e, &request_id);
+    } else if let Some(e) = bare_error(&res, &path) {
+        // An error that left without a body of ours (an axum rejection in
+        // English plain text, an empty 4xx/5xx): JSON or the error page.
+        res = render_error(e, &request_id);
+    }
+    if let Some(allow) = allow {
+        res.headers_mut().insert(header::ALLOW, allow);
     }
     let status = res.status();
     span.in_scope(|| {
@@ -83,8 +91,45 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// The error of a 4xx/5xx response whose body is not ours: empty or plain
+/// text (axum's rejections), neither JSON nor HTML.
+fn bare_error(res: &Response, path: &str) -> Option<WebError> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| !ct.starts_with("text/plain"));
+    if ours {
+        return None;
+    }
+    Some(crate::extract::request_error(
+        path,
+        crate::error::error_for_status(status),
+    ))
+}
+
+/// Unknown routes: `request.not_found` (JSON under `/api/`, else the page).
+pub async fn not_found(uri: axum::http::Uri) -> WebError {
+    crate::extract::request_error(
+        uri.path(),
+        crate::error::error_for_status(axum::http::StatusCode::NOT_FOUND),
+    )
+}
+
+/// A known route with another method: `request.method_not_allowed`.
+pub async fn method_not_allowed(uri: axum::http::Uri) -> WebError {
+    crate::extract::request_error(
+        uri.path(),
+        crate::error::error_for_status(axum::http::StatusCode::METHOD_NOT_ALLOWED),
+    )
+}
+
 fn render_error(e: WebError, request_id: &str) -> Response {
-    let status = crate::error::status_of(e.err.kind);
+    let status = crate::error::status_for(&e.err);
     if e.err.kind == ErrorKind::Internal {
         tracing::error!(code = e.err.code, "request failed with an internal error");
     }

@@ -10,8 +10,9 @@ mod knowledge;
 mod registers;
 mod tickets;
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -392,6 +393,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(UiForm(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::ui(
+                crate::error::error_for_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
+            )),
             Err(_) => Err(WebError::ui(AppError::bad_request(
                 "request.invalid_form",
                 "表单内容不完整或格式不正确",
@@ -760,7 +764,7 @@ async fn password_submit(
     UiForm(f): UiForm<PasswordForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    match auth::change_password(
+    match yunwei_core::passwords::change_password(
         &s.platform,
         &ctx,
         &u.principal,

@@ -11,6 +11,7 @@ mod cli;
 mod cmdb;
 mod cmdb_ui;
 mod controls;
+mod inputs;
 mod knowledge;
 mod packs;
 mod permission_matrix;

@@ -1890,7 +1890,16 @@ async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
         let mut c = app.platform.db.read().await.unwrap();
         yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
     };
-    // A third party with a grant and no NDA shows up in the access review.
+    // A third party with a grant and no NDA shows up in the access review;
+    // one whose grant names no end (the demo's grants end, JSCZ-49: one
+    // from before that rule) is flagged.
+    sqlx::query(
+        "UPDATE role_grants SET valid_until = NULL WHERE user_id = \
+         (SELECT id FROM users WHERE username = 'demo_vendor')",
+    )
+    .execute(app.platform.db.pool())
+    .await
+    .unwrap();
     let r = app
         .post_json(
             "/api/v1/registers/security_reviews/draft",

@@ -1,8 +1,9 @@
 //! Technical archives under `/api/v1/archives` (EEDS-3.6, NTCZ-3.1.7),
 //! with the audited Excel export of the list.
 
+use crate::extract::Query;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;

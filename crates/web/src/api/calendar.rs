@@ -1,7 +1,8 @@
 //! `/api/v1/calendar`: the working-day calendar (DESIGN.md section 6).
 
+use crate::extract::Query;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;

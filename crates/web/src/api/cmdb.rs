@@ -1,8 +1,9 @@
 //! The CMDB under `/api/v1/cis` and `/api/v1/ip-segments` (EEDS-1.3,
 //! EEDS-3.6, JSCZ-10).
 
+use crate::extract::Query;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;

@@ -1,7 +1,8 @@
 //! The due-date overview under `/api/v1/controls` (ADR 0005): every open
 //! control in the caller's scope, overdue first, and its Excel export.
 
-use axum::extract::{Query, State};
+use crate::extract::Query;
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;

@@ -2,7 +2,8 @@
 //! `/api/v1` (EEDS-1.4.1, EEDS-2.2.1.4, EEDS-2.2.2.2, EEDS-2.2.2.6,
 //! EEDS-3.4, EEDS-3.5), and the audited Excel exports of both lists.
 
-use axum::extract::{Path, Query, State};
+use crate::extract::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;

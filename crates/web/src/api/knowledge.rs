@@ -1,6 +1,7 @@
 //! The knowledge base under `/api/v1/knowledge` (EEDS-3.2.4, NTCZ-6.1.2).
 
-use axum::extract::{Path, Query, State};
+use crate::extract::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;

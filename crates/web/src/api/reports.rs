@@ -1,6 +1,7 @@
 //! Reports under `/api/v1/reports`.
 
-use axum::extract::{Query, State};
+use crate::extract::Query;
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;

@@ -11,8 +11,9 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::archives::{self, DocView, ListFilter, NewDoc, MAX_FILE_BYTES};

@@ -2,8 +2,9 @@
 //! working-day calculator, and the import form for those allowed
 //! (DESIGN.md section 6).
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use yunwei_core::calendar::{self, Importer};

@@ -5,8 +5,9 @@
 //! plan. Every check is in `yunwei_core::cmdb`; a refusal comes back on
 //! the page it came from with what was typed.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::cmdb::{

@@ -3,8 +3,9 @@
 //! filterable by organisation, kind and status, with the audited Excel
 //! export. Every check is in `yunwei_core::controls`.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use yunwei_core::controls::{self, ControlView, Overview, OverviewFilter};
 use yunwei_core::orgs::OrgView;

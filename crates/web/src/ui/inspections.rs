@@ -8,8 +8,9 @@
 //! check is in
 //! `yunwei_core::inspections`.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::inspections::{

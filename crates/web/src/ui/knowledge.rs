@@ -3,8 +3,9 @@
 //! article with its source ticket, the edit form and the 发布 button for
 //! editors. Every check is in `yunwei_core::knowledge`.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, ArticleView};

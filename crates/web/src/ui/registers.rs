@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::controls::ControlView;
