@@ -10,6 +10,7 @@ mod calendar;
 mod cli;
 mod cmdb;
 mod cmdb_ui;
+mod hostile_input;
 mod controls;
 mod knowledge;
 mod packs;

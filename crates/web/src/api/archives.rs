@@ -1,7 +1,6 @@
 //! Technical archives under `/api/v1/archives` (EEDS-3.6, NTCZ-3.1.7),
 //! with the audited Excel export of the list.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -73,7 +72,7 @@ pub async fn create(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Query(q): Query<NewDoc>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let d = archives::create(&s.platform, &ctx, &pr, &q, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
@@ -100,7 +99,7 @@ pub async fn add_version(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let d = archives::add_version(&s.platform, &ctx, &pr, &id, &q.filename, &q.note, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))

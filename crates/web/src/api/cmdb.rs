@@ -1,7 +1,6 @@
 //! The CMDB under `/api/v1/cis` and `/api/v1/ip-segments` (EEDS-1.3,
 //! EEDS-3.6, JSCZ-10).
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -75,7 +74,7 @@ pub async fn import(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult {
     let r = cmdb::import(&s.platform, &ctx, &pr, &body, q.dry_run).await?;
     Ok(Json(json!(r)))
