@@ -26,15 +26,20 @@
 //! [`MAX_CELLS`]. A CSV is read record by record with the same row,
 //! column, field and cell limits.
 //!
-//! Memory bound of one read (the limits below): the upload itself (10 MiB)
-//! + calamine's shared strings (at most 32 MiB of text in at most 500,000
-//! strings, 24 bytes each, doubled by `Vec` growth: about 56 MiB) + one XML
-//! event of the sheet (at most one entry, 32 MiB) + the cells kept (at most
-//! 32 MiB of text, 500,000 cells of 24 bytes sparse and again dense: about
-//! 56 MiB with map overhead) = at most about 190 MiB in the worst case,
-//! typically a few MiB; and at most [`MAX_CONCURRENT_READS`] reads run at
-//! once, so about 380 MiB for the process. The zip pass itself holds one
-//! 64 KiB buffer and one inflater.
+//! Memory bound of one read, from the limits below:
+//!
+//! - the upload itself: 10 MiB;
+//! - calamine's shared strings: at most 32 MiB of text in at most 500,000
+//!   strings of 24 bytes each, doubled by `Vec` growth: about 56 MiB;
+//! - one XML event of the sheet: at most one entry, 32 MiB;
+//! - the cells kept: at most 32 MiB of text, 500,000 cells of 24 bytes
+//!   sparse and again dense: about 56 MiB with the map's overhead;
+//! - the zip pass: one 64 KiB buffer and one inflater.
+//!
+//! That is at most about 190 MiB in the worst case, a few MiB in practice
+//! (a valid 5,000 x 10 sheet peaks at about 6 MiB); at most
+//! [`MAX_CONCURRENT_READS`] reads run at once, so about 380 MiB for the
+//! process.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -120,7 +125,10 @@ fn zip_bomb() -> AppError {
 fn too_many_rows(max_rows: usize) -> AppError {
     AppError::bad_request(
         "import.too_many_rows",
-        format!("一次最多导入 {max_rows} 行（含表头最多 {} 行）", max_rows + HEADER_ROWS),
+        format!(
+            "一次最多导入 {max_rows} 行（含表头最多 {} 行）",
+            max_rows + HEADER_ROWS
+        ),
     )
 }
 
@@ -134,7 +142,10 @@ fn too_many_columns() -> AppError {
 fn too_many_cells() -> AppError {
     AppError::bad_request(
         "import.too_many_cells",
-        format!("表格内容过多：单元格最多 {MAX_CELLS} 个、文字合计最多 {} MB", MAX_TEXT_BYTES >> 20),
+        format!(
+            "表格内容过多：单元格最多 {MAX_CELLS} 个、文字合计最多 {} MB",
+            MAX_TEXT_BYTES >> 20
+        ),
     )
 }
 
@@ -182,9 +193,7 @@ pub fn read_now(
         return read_xlsx(bytes, limits, file_error);
     }
     if !limits.csv {
-        return Err(file_error(
-            "无法读取文件，请上传 Excel（.xlsx）文件".into(),
-        ));
+        return Err(file_error("无法读取文件，请上传 Excel（.xlsx）文件".into()));
     }
     read_csv(bytes, limits, file_error)
 }
@@ -356,8 +365,7 @@ fn check_text(line: u32, s: &str) -> Result<(), AppError> {
     if s.len() > MAX_FIELD_CHARS && s.chars().count() > MAX_FIELD_CHARS {
         return Err(field_too_long(line));
     }
-    if s
-        .chars()
+    if s.chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
         return Err(control_char(line));
@@ -463,10 +471,9 @@ fn read_csv(
     limits: Limits,
     file_error: fn(String) -> AppError,
 ) -> Result<Rows, AppError> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| {
-            file_error("无法读取文件：请上传 Excel（.xlsx）或 UTF-8 编码的 CSV 文件".into())
-        })?;
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(
+        |_| file_error("无法读取文件：请上传 Excel（.xlsx）或 UTF-8 编码的 CSV 文件".into()),
+    )?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -505,4 +512,3 @@ fn read_csv(
     }
     Ok(out)
 }
-

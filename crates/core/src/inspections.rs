@@ -745,13 +745,16 @@ fn check_results(
     Ok(out)
 }
 
+/// An item's file, checked and named, with the content still to write.
+type PreparedFile<'a> = Option<(StoredFile, &'a [u8])>;
+
 /// The items' files checked and named by their SM3, not yet written: they
 /// are written by [`write_files`] in the record's transaction, once every
 /// check has passed, before the record naming them (issue 11).
 fn prepare_files<'a>(
     p: &Platform,
     input: &'a RecordInput,
-) -> Result<Vec<Option<(StoredFile, &'a [u8])>>, AppError> {
+) -> Result<Vec<PreparedFile<'a>>, AppError> {
     input
         .results
         .iter()
@@ -792,7 +795,7 @@ fn prepare_files<'a>(
 /// Writes the prepared files to the content-addressed store.
 fn write_files(
     p: &Platform,
-    files: &[Option<(StoredFile, &[u8])>],
+    files: &[PreparedFile<'_>],
 ) -> Result<Vec<Option<StoredFile>>, AppError> {
     files
         .iter()

@@ -98,7 +98,6 @@ async fn run_all(
         }
     }
     // Files no row references (issue 11), older than the grace period.
-    let orphans =
-        yunwei_core::files::collect_orphans(p, yunwei_core::files::ORPHAN_GRACE).await?;
+    let orphans = yunwei_core::files::collect_orphans(p, yunwei_core::files::ORPHAN_GRACE).await?;
     Ok((timers, notices, orphans))
 }

@@ -177,12 +177,12 @@ fn zip_bomb(lie: bool) -> Vec<u8> {
             let at = xml.find("<sheetData>").unwrap() + "<sheetData>".len();
             out.start_file(SHEET, zip::write::SimpleFileOptions::default())
                 .unwrap();
-            out.write_all(xml[..at].as_bytes()).unwrap();
+            out.write_all(&xml.as_bytes()[..at]).unwrap();
             let chunk = vec![b' '; MIB];
             for _ in 0..BOMB_BYTES / MIB {
                 out.write_all(&chunk).unwrap();
             }
-            out.write_all(xml[at..].as_bytes()).unwrap();
+            out.write_all(&xml.as_bytes()[at..]).unwrap();
         }
         let mut bytes = out.finish().unwrap().into_inner();
         if lie {
@@ -290,16 +290,11 @@ fn cases() -> Vec<Case> {
             "a million rows",
             "a\n".repeat(1_000_000).into_bytes(),
         ),
-        csv(
-            "import.field_too_long",
-            "字符",
-            "gigantic field",
-            {
-                let mut v = "培训主题\n".as_bytes().to_vec();
-                v.extend(std::iter::repeat_n(b'x', 9 * MIB));
-                v
-            },
-        ),
+        csv("import.field_too_long", "字符", "gigantic field", {
+            let mut v = "培训主题\n".as_bytes().to_vec();
+            v.extend(std::iter::repeat_n(b'x', 9 * MIB));
+            v
+        }),
         csv(
             "register.import_file",
             "UTF-8",
@@ -342,7 +337,10 @@ fn json_refusal(r: &TestResponse, what: &str) -> Value {
         r.text()
     );
     let v = r.json();
-    assert!(v["code"].as_str().is_some_and(|c| !c.is_empty()), "{what}: {v}");
+    assert!(
+        v["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{what}: {v}"
+    );
     assert!(v["message"].as_str().is_some(), "{what}: {v}");
     assert!(v["request_id"].as_str().is_some(), "{what}: {v}");
     v
@@ -362,7 +360,10 @@ fn page_refusal(r: &TestResponse, what: &str, needle: &str) {
         head(r)
     );
     let html = r.text();
-    assert!(html.contains("<html") || html.contains("<!DOCTYPE") || html.contains("<!doctype"), "{what}: not a page");
+    assert!(
+        html.contains("<html") || html.contains("<!DOCTYPE") || html.contains("<!doctype"),
+        "{what}: not a page"
+    );
     assert!(
         html.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
         "{what}: no Chinese on the page"
@@ -437,7 +438,11 @@ async fn issue_11_every_import_refuses_hostile_files_with_a_code() {
     let vendor = app.login("demo_vendor").await;
     let lead = app.login("demo_lead").await;
     let api: [(&str, &str, bool); 3] = [
-        ("/api/v1/registers/trainings/import?dry_run=true", vendor.as_str(), false),
+        (
+            "/api/v1/registers/trainings/import?dry_run=true",
+            vendor.as_str(),
+            false,
+        ),
         (
             "/api/v1/registers/vulnerabilities/import?dry_run=true",
             lead.as_str(),
@@ -521,7 +526,12 @@ fn issue_11_reader_memory_is_bounded_by_its_limits() {
         ),
         ("zip bomb", zip_bomb(false), "import.zip_bomb", 4 * MIB),
         ("lying zip bomb", zip_bomb(true), "import.zip_bomb", 4 * MIB),
-        ("5,000 entries", many_entries(), "import.zip_entries", 4 * MIB),
+        (
+            "5,000 entries",
+            many_entries(),
+            "import.zip_entries",
+            4 * MIB,
+        ),
         (
             "a million rows",
             "a\n".repeat(1_000_000).into_bytes(),
@@ -552,7 +562,8 @@ fn issue_11_reader_memory_is_bounded_by_its_limits() {
     let ws = wb.add_worksheet();
     for r in 0..5_001u32 {
         for c in 0..10u16 {
-            ws.write_string(r, c, format!("第{r}行第{c}列的内容")).unwrap();
+            ws.write_string(r, c, format!("第{r}行第{c}列的内容"))
+                .unwrap();
         }
     }
     let big = wb.save_to_buffer().unwrap();
@@ -561,7 +572,10 @@ fn issue_11_reader_memory_is_bounded_by_its_limits() {
     assert_eq!(rows.len(), 5_001);
     assert_eq!(rows[5_000].0, 5_001);
     assert_eq!(rows[5_000].1[9], "第5000行第9列的内容");
-    eprintln!("valid 5,001 x 10 sheet ({} bytes): peak {peak} bytes", big.len());
+    eprintln!(
+        "valid 5,001 x 10 sheet ({} bytes): peak {peak} bytes",
+        big.len()
+    );
     assert!(peak <= 64 * MIB, "valid sheet: {peak}");
     // One row over the limit and its header lines: refused.
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -772,19 +786,32 @@ async fn issue_11_uploads_store_hostile_files_opaquely_and_refuse_oversized() {
     for (name, bytes) in &hostile {
         sent += bytes.len() as u64;
         let r = app
-            .request(attach_req(&staff, &ticket, &format!("a\u{0}\u{1}{name}"), bytes.clone()))
+            .request(attach_req(
+                &staff,
+                &ticket,
+                &format!("a\u{0}\u{1}{name}"),
+                bytes.clone(),
+            ))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.text());
         assert_eq!(r.json()["size"], bytes.len(), "{name}");
         assert_eq!(r.json()["filename"], format!("a{name}"), "{name}");
         let r = app
             .request(raw_post(
-                &format!("/api/v1/archives?title={}&kind=tech_info&filename={name}", urlenc(name)),
+                &format!(
+                    "/api/v1/archives?title={}&kind=tech_info&filename={name}",
+                    urlenc(name)
+                ),
                 &lead,
                 bytes.clone(),
             ))
             .await;
-        assert_eq!(r.status, StatusCode::CREATED, "archive {name}: {}", r.text());
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "archive {name}: {}",
+            r.text()
+        );
         still_answers(&app, &staff, name).await;
     }
     // Stored once each, byte for byte: nothing expanded.
@@ -820,7 +847,11 @@ async fn issue_11_uploads_store_hostile_files_opaquely_and_refuse_oversized() {
             },
         )
         .await;
-    assert!(r.status.is_redirection() || r.status.is_success(), "{}", r.status);
+    assert!(
+        r.status.is_redirection() || r.status.is_success(),
+        "{}",
+        r.status
+    );
     let big = vec![7u8; 21 * MIB];
     let r = sb
         .multipart(
@@ -868,7 +899,12 @@ async fn issue_11_uploads_store_hostile_files_opaquely_and_refuse_oversized() {
         )
         .await;
     assert!(!r.status.is_server_error(), "{}", r.status);
-    assert!(r.status.is_success() || r.status.is_redirection(), "{}: {}", r.status, head(&r));
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}: {}",
+        r.status,
+        head(&r)
+    );
     let r = hw
         .multipart(
             &format!("/inspections/{}/records", plan.id),
