@@ -110,7 +110,6 @@ pub async fn create(
     let note = clean_text(&input.note, "说明", 1000, false)?;
     check_size(content)?;
     let digest = hex::encode(p.crypto.sm3(content));
-    crate::files::store(p, &digest, content)?;
     let doc = in_tx!(p.db, |c| {
         let (ci, org_id) = if input.ci.trim().is_empty() {
             let id = if input.org_id.trim().is_empty() {
@@ -136,6 +135,9 @@ pub async fn create(
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
         pr.authorize(Action::RegisterEdit, &org.path)?;
+        // Written only once the upload is allowed, before the row naming
+        // it in this transaction (issue 11).
+        crate::files::store(p, &digest, content)?;
         let now = p.now_us();
         let d = DocRow {
             id: new_id(),
@@ -199,10 +201,10 @@ pub async fn add_version(
     let note = clean_text(note, "说明", 1000, false)?;
     check_size(content)?;
     let digest = hex::encode(p.crypto.sm3(content));
-    crate::files::store(p, &digest, content)?;
     let doc = in_tx!(p.db, |c| {
         let d = readable(&mut c, pr, id).await?;
         pr.authorize(Action::RegisterEdit, &d.org_path)?;
+        crate::files::store(p, &digest, content)?;
         let now = p.now_us();
         let next = d.current_version + 1;
         if !store::bump_version(&mut c, &d.id, d.current_version, next, now).await? {

@@ -9,7 +9,6 @@
 //! search (`doc_type = "ci"`) in its transaction.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::Cursor;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -1252,25 +1251,28 @@ struct Sheet {
     rows: Vec<(u32, Vec<String>)>,
 }
 
-fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
-    use calamine::{Reader, Xlsx};
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|_| file_error("无法读取文件，请上传 Excel（.xlsx）文件"))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error("文件中没有工作表"))?
-        .map_err(|_| file_error("无法读取第一个工作表"))?;
-    let (row0, _) = range.start().unwrap_or((0, 0));
-    let all: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| r.iter().map(cell_text).collect())
-        .collect();
+fn file_error_owned(msg: String) -> AppError {
+    file_error(msg)
+}
+
+async fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
+    // The shared reader (issue 11): limits checked while streaming; only
+    // the non-blank rows come back, with their Excel line numbers.
+    let all = crate::import::read(
+        bytes,
+        crate::import::Limits {
+            max_rows: MAX_ROWS,
+            csv: false,
+        },
+        file_error_owned,
+    )
+    .await?;
     // The header is the first row naming 名称 (an export has a title line
     // above it).
     let header_at = all
         .iter()
-        .take(5)
-        .position(|r| r.iter().any(|c| c == "名称"))
+        .take(crate::import::HEADER_ROWS)
+        .position(|(_, r)| r.iter().any(|c| c == "名称"))
         .ok_or_else(|| {
             file_error(format!(
                 "找不到表头：第一行应为列名（{}）",
@@ -1283,7 +1285,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
         })?;
     let mut columns = HashMap::new();
     let mut unknown = Vec::new();
-    for (i, h) in all[header_at].iter().enumerate() {
+    for (i, h) in all[header_at].1.iter().enumerate() {
         let h = h.replace(' ', "");
         if h.is_empty() {
             continue;
@@ -1316,13 +1318,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
     if !missing.is_empty() {
         return Err(file_error(format!("缺少必需的列：{}", missing.join("、"))));
     }
-    let rows: Vec<(u32, Vec<String>)> = all
-        .into_iter()
-        .enumerate()
-        .skip(header_at + 1)
-        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
-        .map(|(i, r)| (row0 + i as u32 + 1, r))
-        .collect();
+    let rows: Vec<(u32, Vec<String>)> = all.into_iter().skip(header_at + 1).collect();
     if rows.is_empty() {
         return Err(file_error("表中没有数据行"));
     }
@@ -1348,7 +1344,7 @@ pub async fn import(
     dry_run: bool,
 ) -> Result<ImportReport, AppError> {
     pr.authorize_somewhere(Action::RegisterEdit)?;
-    let sheet = read_sheet(bytes)?;
+    let sheet = read_sheet(bytes).await?;
     let get = |row: &Vec<String>, col: &str| -> String {
         sheet
             .columns

@@ -745,9 +745,16 @@ fn check_results(
     Ok(out)
 }
 
-/// Stores the items' files content-addressed (before the transaction: a
-/// file without a record is harmless, a record without its file is not).
-fn store_files(p: &Platform, input: &RecordInput) -> Result<Vec<Option<StoredFile>>, AppError> {
+/// An item's file, checked and named, with the content still to write.
+type PreparedFile<'a> = Option<(StoredFile, &'a [u8])>;
+
+/// The items' files checked and named by their SM3, not yet written: they
+/// are written by [`write_files`] in the record's transaction, once every
+/// check has passed, before the record naming them (issue 11).
+fn prepare_files<'a>(
+    p: &Platform,
+    input: &'a RecordInput,
+) -> Result<Vec<PreparedFile<'a>>, AppError> {
     input
         .results
         .iter()
@@ -765,20 +772,39 @@ fn store_files(p: &Platform, input: &RecordInput) -> Result<Vec<Option<StoredFil
                 .filename
                 .trim()
                 .chars()
-                .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+                .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
                 .take(200)
                 .collect();
             let digest = hex::encode(p.crypto.sm3(&f.content));
-            crate::files::store(p, &digest, &f.content)?;
-            Ok(Some(StoredFile {
-                filename: if filename.is_empty() {
-                    "附件".into()
-                } else {
-                    filename
+            Ok(Some((
+                StoredFile {
+                    filename: if filename.is_empty() {
+                        "附件".into()
+                    } else {
+                        filename
+                    },
+                    sm3: digest,
+                    size: f.content.len() as i64,
                 },
-                sm3: digest,
-                size: f.content.len() as i64,
-            }))
+                f.content.as_slice(),
+            )))
+        })
+        .collect()
+}
+
+/// Writes the prepared files to the content-addressed store.
+fn write_files(
+    p: &Platform,
+    files: &[PreparedFile<'_>],
+) -> Result<Vec<Option<StoredFile>>, AppError> {
+    files
+        .iter()
+        .map(|f| match f {
+            None => Ok(None),
+            Some((sf, content)) => {
+                crate::files::store(p, &sf.sm3, content)?;
+                Ok(Some(sf.clone()))
+            }
         })
         .collect()
 }
@@ -888,7 +914,7 @@ pub async fn file_record(
     } else {
         None
     };
-    let files = store_files(p, input)?;
+    let prepared = prepare_files(p, input)?;
     in_tx!(p.db, |c| {
         let plan = store::get_plan(&mut c, &plan.id)
             .await?
@@ -922,6 +948,9 @@ pub async fn file_record(
                 "该周期已登记过记录，无需重复登记",
             ));
         }
+        // Every check passed: the files reach the disk now, before the
+        // record naming them.
+        let files = write_files(p, &prepared)?;
         let period = controls::period_label(&ctl);
         let ticket = match &incident {
             None => None,

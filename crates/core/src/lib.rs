@@ -16,6 +16,7 @@ pub mod demo_registers;
 pub mod demo_tickets;
 pub mod export;
 pub mod files;
+pub mod import;
 pub mod inspections;
 pub mod knowledge;
 pub mod mfa;

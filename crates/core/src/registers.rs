@@ -391,8 +391,8 @@ pub async fn create(
 
 /// Most data rows in one import.
 pub const MAX_IMPORT_ROWS: usize = 5_000;
-/// Largest file to import.
-pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+/// Largest file to import (the shared reader's limit).
+pub const MAX_IMPORT_BYTES: usize = crate::import::MAX_FILE_BYTES;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RowError {
@@ -416,42 +416,22 @@ fn file_error(msg: impl Into<String>) -> AppError {
     AppError::bad_request("register.import_file", msg)
 }
 
-/// The rows of an .xlsx (first sheet) or UTF-8 CSV file with their line
-/// numbers.
-fn read_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, AppError> {
-    if bytes.starts_with(b"PK") {
-        use calamine::{Reader, Xlsx};
-        let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-            .map_err(|_| file_error("无法读取 Excel 文件"))?;
-        let range = wb
-            .worksheet_range_at(0)
-            .ok_or_else(|| file_error("文件中没有工作表"))?
-            .map_err(|_| file_error("无法读取第一个工作表"))?;
-        let (row0, _) = range.start().unwrap_or((0, 0));
-        return Ok(range
-            .rows()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    row0 + i as u32 + 1,
-                    r.iter().map(crate::cmdb::cell_text).collect(),
-                )
-            })
-            .collect());
-    }
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| file_error("无法读取文件：请上传 Excel（.xlsx）或 UTF-8 编码的 CSV 文件"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut out = vec![];
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| file_error(format!("CSV 格式错误：{e}")))?;
-        let line = rec.position().map(|p| p.line() as u32).unwrap_or(0);
-        out.push((line, rec.iter().map(|c| c.trim().to_string()).collect()));
-    }
-    Ok(out)
+fn file_error_owned(msg: String) -> AppError {
+    file_error(msg)
+}
+
+/// The non-blank rows of an .xlsx (first sheet) or UTF-8 CSV file with
+/// their line numbers, through the shared reader and its limits (issue 11).
+async fn read_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, AppError> {
+    crate::import::read(
+        bytes,
+        crate::import::Limits {
+            max_rows: MAX_IMPORT_ROWS,
+            csv: true,
+        },
+        file_error_owned,
+    )
+    .await
 }
 
 /// Imports entries from a spreadsheet or CSV whose header names the fields
@@ -476,10 +456,10 @@ pub async fn import(
         ));
     }
     pr.authorize_somewhere(spec.write)?;
-    let all = read_rows(bytes)?;
+    let all = read_rows(bytes).await?;
     let header_at = all
         .iter()
-        .take(5)
+        .take(crate::import::HEADER_ROWS)
         .position(|(_, r)| {
             r.iter()
                 .any(|c| c == spec.fields[0].label || c == spec.fields[0].name)

@@ -1022,7 +1022,8 @@ pub async fn comment(
 pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
 
 /// Stores a file content-addressed (by SM3) under the data directory and
-/// records it as an attachment of `kind`.
+/// records it as an attachment of `kind`. The file is written only after
+/// the caller is found to see the ticket.
 pub async fn attach(
     p: &Platform,
     ctx: &Ctx,
@@ -1051,7 +1052,6 @@ pub async fn attach(
         ));
     }
     let digest = hex::encode(p.crypto.sm3(content));
-    crate::files::store(p, &digest, content)?;
     in_tx!(p.db, |c| {
         let row = store::get(&mut c, id)
             .await?
@@ -1059,6 +1059,9 @@ pub async fn attach(
         if !can_see(pr, &row) {
             return Err(AppError::not_found("工单"));
         }
+        // Only now, with the ticket seen, does a byte reach the disk; the
+        // row naming it follows in this transaction (issue 11).
+        crate::files::store(p, &digest, content)?;
         let now_us = p.now_us();
         let a = store::AttachmentRow {
             id: new_id(),

@@ -70,12 +70,17 @@ pub async fn run_once(
     }
     let result = run_all(&p).await;
     p.db.close().await;
-    let (timers, notices) = result.map_err(|e| anyhow::anyhow!("后台作业失败：{}", e.message))?;
-    println!("后台作业已执行：工单计时提醒 {timers} 个，到期事项通知 {notices} 个。");
+    let (timers, notices, orphans) =
+        result.map_err(|e| anyhow::anyhow!("后台作业失败：{}", e.message))?;
+    println!(
+        "后台作业已执行：工单计时提醒 {timers} 个，到期事项通知 {notices} 个，清理未被引用的文件 {orphans} 个。"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_all(p: &yunwei_core::Platform) -> Result<(usize, usize), yunwei_domain::AppError> {
+async fn run_all(
+    p: &yunwei_core::Platform,
+) -> Result<(usize, usize, usize), yunwei_domain::AppError> {
     let mut timers = 0;
     for _ in 0..MAX_BATCHES {
         let n = yunwei_core::tickets::run_timers(p, BATCH).await?;
@@ -92,5 +97,7 @@ async fn run_all(p: &yunwei_core::Platform) -> Result<(usize, usize), yunwei_dom
             break;
         }
     }
-    Ok((timers, notices))
+    // Files no row references (issue 11), older than the grace period.
+    let orphans = yunwei_core::files::collect_orphans(p, yunwei_core::files::ORPHAN_GRACE).await?;
+    Ok((timers, notices, orphans))
 }

@@ -159,14 +159,28 @@ const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
 /// Most timers handled per batch; a full batch is followed at once by the next.
 const JOB_BATCH: u64 = 200;
 
-/// Background jobs of this node: SLA timer warnings and breaches, and the
-/// due controls (inspection plans and other registers). Every node runs
-/// them; the guarded claim makes each one fire exactly once.
+/// How often the file store is swept for files no row references (a walk
+/// of the whole store: not every tick).
+const ORPHAN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Background jobs of this node: SLA timer warnings and breaches, the due
+/// controls (inspection plans and other registers), and hourly the files
+/// no row references. Every node runs them; the guarded claim makes each
+/// one fire exactly once.
 async fn run_jobs(p: yunwei_core::Platform) {
     let mut tick = tokio::time::interval(JOB_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sweep: Option<tokio::time::Instant> = None;
     loop {
         tick.tick().await;
+        if last_sweep.is_none_or(|t| t.elapsed() >= ORPHAN_INTERVAL) {
+            last_sweep = Some(tokio::time::Instant::now());
+            if let Err(e) =
+                yunwei_core::files::collect_orphans(&p, yunwei_core::files::ORPHAN_GRACE).await
+            {
+                tracing::warn!(code = e.code, "orphan file collection failed");
+            }
+        }
         loop {
             match yunwei_core::tickets::run_timers(&p, JOB_BATCH).await {
                 Ok(n) if n as u64 >= JOB_BATCH => continue,

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cmdb;
 pub mod controls;
 pub mod db;
+pub mod files;
 pub mod inspections;
 pub mod knowledge;
 pub mod migrate;

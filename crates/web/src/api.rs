@@ -238,6 +238,33 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
+/// A raw upload body (imports, attachments, archive files). A body over
+/// the route's limit is refused with a JSON `request.too_large` instead of
+/// axum's plain-text 413 (issue 11).
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
+    type Rejection = WebError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(RawBody(b)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(WebError::api(AppError::bad_request(
+                    "request.too_large",
+                    "上传的文件过大，超过了该接口允许的大小",
+                )))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "unreadable body");
+                Err(WebError::api(AppError::bad_request(
+                    "request.invalid_body",
+                    "请求内容不完整或格式不正确",
+                )))
+            }
+        }
+    }
+}
+
 pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     (
         [

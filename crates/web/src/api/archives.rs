@@ -2,7 +2,6 @@
 //! with the audited Excel export of the list.
 
 use crate::extract::Query;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -74,7 +73,7 @@ pub async fn create(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Query(q): Query<NewDoc>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let d = archives::create(&s.platform, &ctx, &pr, &q, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))
@@ -101,7 +100,7 @@ pub async fn add_version(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let d = archives::add_version(&s.platform, &ctx, &pr, &id, &q.filename, &q.note, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(d))))

@@ -2,7 +2,6 @@
 //! EEDS-3.6, JSCZ-10).
 
 use crate::extract::Query;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -76,7 +75,7 @@ pub async fn import(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult {
     let r = cmdb::import(&s.platform, &ctx, &pr, &body, q.dry_run).await?;
     Ok(Json(json!(r)))

@@ -172,7 +172,7 @@ pub async fn import(
     ApiUser(pr): ApiUser,
     Path(key): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: axum::body::Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult {
     let r = registers::import(&s.platform, &ctx, &pr, &key, &body, q.dry_run).await?;
     Ok(Json(json!(r)))

@@ -1,7 +1,6 @@
 //! Tickets, search and the inbox under `/api/v1`.
 
 use crate::extract::Query;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -246,7 +245,7 @@ pub async fn attach(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
     Query(q): Query<AttachQuery>,
-    body: Bytes,
+    super::RawBody(body): super::RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let a = tickets::attach(&s.platform, &ctx, &pr, &id, &q.kind, &q.filename, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(a))))
