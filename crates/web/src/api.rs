@@ -249,9 +249,8 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for RawBody {
         match axum::body::Bytes::from_request(req, state).await {
             Ok(b) => Ok(RawBody(b)),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(WebError::api(AppError::bad_request(
-                    "request.too_large",
-                    "上传的文件过大，超过了该接口允许的大小",
+                Err(WebError::api(crate::error::error_for_status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
                 )))
             }
             Err(e) => {

@@ -426,8 +426,8 @@ async fn cli_migrate_applies_once() {
 }
 
 /// A running `yunwei serve`; killed if the test fails before stopping it.
-struct Server {
-    child: Child,
+pub struct Server {
+    pub child: Child,
     banner: String,
     /// Lines of stdout after the banner, read by a background thread so a
     /// wedged server fails the test after a bounded wait instead of hanging.
@@ -440,7 +440,7 @@ const SERVER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120)
 impl Server {
     /// Starts the server and reads its start-up banner (printed once the
     /// listener is bound).
-    fn start(mut cmd: Command, stderr_file: &std::path::Path) -> Server {
+    pub fn start(mut cmd: Command, stderr_file: &std::path::Path) -> Server {
         let stderr = std::fs::File::create(stderr_file).expect("stderr file");
         let mut child = cmd
             .stdout(Stdio::piped())
@@ -484,7 +484,7 @@ impl Server {
         }
     }
 
-    fn addr(&self) -> String {
+    pub fn addr(&self) -> String {
         let line = self
             .banner
             .lines()
@@ -495,7 +495,7 @@ impl Server {
     }
 
     /// SIGTERM, then waits (bounded) for a clean exit; returns the rest of stdout.
-    fn stop(mut self) -> String {
+    pub fn stop(mut self) -> String {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

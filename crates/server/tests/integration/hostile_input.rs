@@ -785,11 +785,22 @@ async fn issue_11_uploads_store_hostile_files_opaquely_and_refuse_oversized() {
     let mut sent = 0u64;
     for (name, bytes) in &hostile {
         sent += bytes.len() as u64;
+        // A name with control characters is refused, not silently cleaned.
         let r = app
             .request(attach_req(
                 &staff,
                 &ticket,
                 &format!("a\u{0}\u{1}{name}"),
+                bytes.clone(),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.text());
+        assert_eq!(r.json()["code"], "text.control_char", "{name}");
+        let r = app
+            .request(attach_req(
+                &staff,
+                &ticket,
+                &format!("a{name}"),
                 bytes.clone(),
             ))
             .await;
@@ -932,4 +943,216 @@ async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
     yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
         .await
         .unwrap()
+}
+
+// ---- the real server under hostile input: it stays up, within its memory bound ----
+
+/// Peak resident memory the `yunwei serve` process may reach while it is
+/// sent every hostile file and body below, one after another (README,
+/// 安全 / security). The reader alone is bounded far lower
+/// (`issue_11_reader_memory_is_bounded_by_its_limits`); this is the whole
+/// process, demo data, pools and caches included.
+const SERVER_PEAK_RSS_BOUND_MIB: u64 = 256;
+
+/// One HTTP/1.1 exchange over loopback with a raw body; returns the status
+/// and the body. Reading is bounded by a timeout so a wedged server fails
+/// the test instead of hanging it.
+fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    use std::net::TcpStream;
+    let mut s = TcpStream::connect(addr).expect("connect to server");
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).expect("send head");
+    // A server may answer and close before reading a body over its limit.
+    let _ = s.write_all(body);
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let resp = String::from_utf8_lossy(&resp).into_owned();
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Logs in over HTTP, changing the demo's initial password first.
+fn live_login(addr: &str, user: &str, initial: &str) -> String {
+    let json = [("Content-Type", "application/json")];
+    let login = |password: &str| {
+        let body = json!({"username": user, "password": password}).to_string();
+        let (status, body) = exchange(addr, "POST", "/api/v1/auth/login", &json, body.as_bytes());
+        assert_eq!(status, 200, "login {user}: {body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let first = login(initial);
+    let token = first["token"].as_str().unwrap().to_string();
+    let bearer = format!("Bearer {token}");
+    let change = json!({
+        "current_password": initial,
+        "new_password": yunwei_testkit::NEW_PASSWORD,
+        "confirm_password": yunwei_testkit::NEW_PASSWORD,
+    })
+    .to_string();
+    let (status, body) = exchange(
+        addr,
+        "POST",
+        "/api/v1/auth/password",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        change.as_bytes(),
+    );
+    assert_eq!(status, 204, "change password of {user}: {body}");
+    login(yunwei_testkit::NEW_PASSWORD)["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `VmHWM` (peak resident set) of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM")
+}
+
+#[tokio::test]
+async fn issue_11_live_server_stays_up_and_within_its_memory_bound_under_hostile_input() {
+    use crate::cli::{Bin, Server};
+    let db = yunwei_testkit::TestDatabase::new().await;
+    let bin = Bin::new();
+    let err = bin.dir.path().join("serve.err");
+    let mut cmd = bin.cmd(&[
+        "serve",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db.url.as_str(),
+    ]);
+    cmd.env("YUNWEI_DEMO_PASSWORD", yunwei_testkit::DEMO_PASSWORD);
+    let server = Server::start(cmd, &err);
+    let addr = server.addr();
+    let pid = server.child.id();
+    let demo = yunwei_testkit::DEMO_PASSWORD;
+    let vendor = format!("Bearer {}", live_login(&addr, "demo_vendor", demo));
+    let lead = format!("Bearer {}", live_login(&addr, "demo_lead", demo));
+    let staff = format!("Bearer {}", live_login(&addr, "demo_staff", demo));
+    let baseline = peak_rss_kib(pid);
+    let alive = |what: &str| {
+        let (status, body) = exchange(&addr, "GET", "/healthz", &[], b"");
+        assert_eq!(status, 200, "server down after {what}: {body}");
+    };
+    let mut refused = 0;
+    for case in cases() {
+        for (path, token) in [
+            ("/api/v1/registers/trainings/import?dry_run=true", &vendor),
+            (
+                "/api/v1/registers/vulnerabilities/import?dry_run=true",
+                &lead,
+            ),
+            ("/api/v1/cis/import?dry_run=true", &lead),
+        ] {
+            let (status, body) = exchange(
+                &addr,
+                "POST",
+                path,
+                &[
+                    ("Authorization", token),
+                    ("Content-Type", "application/octet-stream"),
+                ],
+                &case.bytes,
+            );
+            let what = format!("{} to {path}", case.name);
+            assert!((400..500).contains(&status), "{what}: {status} {body}");
+            let v: Value = serde_json::from_str(&body)
+                .unwrap_or_else(|_| panic!("{what}: JSON error, got {body}"));
+            assert!(
+                v["code"].as_str().is_some_and(|c| !c.is_empty()),
+                "{what}: {v}"
+            );
+            assert!(v["message"].as_str().is_some(), "{what}: {v}");
+            alive(&what);
+            refused += 1;
+        }
+    }
+    // JSON bodies: nested a million levels deep, over the size limit, not
+    // UTF-8, control characters in a name.
+    let json_h = |t: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("Content-Type", "application/json".into()),
+            ("Authorization", t.to_string()),
+        ]
+    };
+    let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    let mut big = br#"{"pack":"jscz","process":"change","title":""#.to_vec();
+    big.extend(std::iter::repeat_n(b'x', 3 * MIB));
+    big.extend_from_slice(br#""}"#);
+    let bodies: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("deeply nested JSON", deep.clone().into_bytes(), 0),
+        ("oversized JSON", big, 413),
+        ("JSON not UTF-8", b"{\"title\": \"\xff\xfe\"}".to_vec(), 400),
+        (
+            "bidi title",
+            json!({"pack": "jscz", "process": "change", "title": "报表\u{202E}fdp.exe", "fields": {}})
+                .to_string()
+                .into_bytes(),
+            400,
+        ),
+    ];
+    for (what, body, want) in bodies {
+        let headers = json_h(&staff);
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, resp) = exchange(&addr, "POST", "/api/v1/tickets", &h, &body);
+        if want == 0 {
+            assert!(status == 400 || status == 413, "{what}: {status} {resp}");
+        } else {
+            assert_eq!(status, want, "{what}: {resp}");
+        }
+        let v: Value = serde_json::from_str(&resp)
+            .unwrap_or_else(|_| panic!("{what}: JSON error, got {resp}"));
+        assert!(
+            v["code"].as_str().is_some_and(|c| c.contains('.')),
+            "{what}: {v}"
+        );
+        alive(what);
+        refused += 1;
+    }
+    let peak = peak_rss_kib(pid);
+    eprintln!(
+        "live server: {refused} hostile requests refused; peak RSS {} MiB (baseline after login {} MiB, bound {SERVER_PEAK_RSS_BOUND_MIB} MiB, {})",
+        peak / 1024,
+        baseline / 1024,
+        if db.is_postgres() { "PostgreSQL" } else { "SQLite" }
+    );
+    assert!(
+        peak / 1024 < SERVER_PEAK_RSS_BOUND_MIB,
+        "peak RSS {} MiB over the bound of {SERVER_PEAK_RSS_BOUND_MIB} MiB",
+        peak / 1024
+    );
+    let rest = server.stop();
+    assert!(rest.contains("已停止"), "{rest}");
 }

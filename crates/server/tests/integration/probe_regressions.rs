@@ -372,7 +372,7 @@ async fn eeds_3_8_6_right_password_in_a_guessing_burst_gets_no_session_once_lock
         assert!((4..=5).contains(&failures), "{failures}: {answers:?}");
     }
     let mut c = app.platform.db.read().await.unwrap();
-    let sessions = yunwei_store::sessions::open_of_users(&mut c, &[id.clone()], 10)
+    let sessions = yunwei_store::sessions::open_of_users(&mut c, std::slice::from_ref(&id), 10)
         .await
         .unwrap();
     assert_eq!(sessions.len(), logged_in, "sessions started");
