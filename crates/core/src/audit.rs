@@ -299,6 +299,10 @@ pub async fn anchor(p: &Platform) -> Result<Option<Anchor>, AppError> {
     }))
 }
 
+/// How often a walk that ended below the head goes on (a live server
+/// appending meanwhile) before the difference is reported.
+const MAX_CATCH_UPS: u32 = 5;
+
 /// [`verify`], and also: every anchored head is in the chain at its
 /// position with its MAC and the chain reaches the newest anchor (a wiped
 /// trail restarted from genesis, or a tail cut back to an older copy of
@@ -312,16 +316,41 @@ pub async fn verify_with_anchors(
     let started = Instant::now();
     let mut c = p.db.read().await?;
     let mut v = ChainVerifier::new(p.crypto.as_ref(), &p.keys.audit_mac);
-    let anchored: std::collections::HashMap<i64, &str> =
-        anchors.iter().map(|a| (a.seq, a.mac.as_str())).collect();
+    let mut anchored: std::collections::HashMap<i64, &str> = Default::default();
+    for a in anchors {
+        // Two different heads anchored at one position are themselves the
+        // evidence of a rebuilt chain.
+        if anchored
+            .insert(a.seq, a.mac.as_str())
+            .is_some_and(|m| !m.eq_ignore_ascii_case(&a.mac))
+        {
+            return Ok(VerifyReport {
+                checked: 0,
+                seconds: started.elapsed().as_secs_f64(),
+                fault: Some(ChainFault::AnchorMismatch { seq: a.seq }),
+            });
+        }
+    }
     let newest_anchor = anchors.iter().map(|a| a.seq).max();
     // From the lowest possible seq: a record numbered 0 or below is walked
     // too, and breaks the sequence, instead of being skipped.
     let mut after = i64::MIN;
+    // A live server may append while the walk runs: when the walk ends
+    // below the head read then, it goes on walking (a record and its head
+    // commit together), a bounded number of times.
+    let mut catch_ups = 0;
     let fault = loop {
-        let batch = store::chain_batch(&mut c, after, 10_000).await?;
+        let batch = store::chain_batch(&mut c, after, i64::MAX, 10_000).await?;
         if batch.is_empty() {
-            let head_fault = match store::head(&mut c).await? {
+            let head = store::head(&mut c).await?;
+            let last_seq = v.checked as i64;
+            if let Some(h) = &head {
+                if h.seq > last_seq && catch_ups < MAX_CATCH_UPS {
+                    catch_ups += 1;
+                    continue;
+                }
+            }
+            let head_fault = match &head {
                 Some(h) => {
                     let mac = hex::decode(&h.mac).unwrap_or_default();
                     let seal = hex::decode(&h.seal).unwrap_or_default();
@@ -330,20 +359,21 @@ pub async fn verify_with_anchors(
                 None if v.checked == 0 => None,
                 None => Some(ChainFault::BadHead {
                     head_seq: 0,
-                    last_seq: v.checked as i64,
+                    last_seq,
                 }),
             };
             if head_fault.is_some() {
                 break head_fault;
             }
-            let last_seq = v.checked as i64;
             if let Some(anchor_seq) = newest_anchor.filter(|s| *s > last_seq) {
                 break Some(ChainFault::BehindAnchor {
                     anchor_seq,
                     last_seq,
                 });
             }
-            let stored = store::count_records(&mut c).await?;
+            // Records up to the last one walked, zero and negative numbers
+            // included: one more than walked is one outside the chain.
+            let stored = store::count_records_upto(&mut c, last_seq).await?;
             if stored != v.checked as i64 {
                 break Some(ChainFault::Unchecked {
                     stored,

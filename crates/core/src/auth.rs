@@ -663,7 +663,18 @@ pub async fn principal_of(
     } else {
         grants
     };
+    // A vendor engineer serves the unassigned tickets of the regions its
+    // vendor's contracts in force cover (same in lists and by id).
+    let contract_regions = if grants.iter().any(|g| g.role == Role::VendorEngineer) {
+        let today = yunwei_domain::calendar::date_in_shanghai(
+            chrono::DateTime::from_timestamp_micros(now_us).unwrap_or_default(),
+        );
+        crate::register_rules::contract_regions(c, &user.org_id, today).await?
+    } else {
+        vec![]
+    };
     Ok(Principal {
+        contract_regions,
         user_id: user.id.clone(),
         username: user.username.clone(),
         display_name: user.display_name.clone(),
@@ -995,6 +1006,7 @@ pub async fn change_password(
         )
         .await?;
         let tokens = sstore::revoke_all_tokens_of(&mut c, &user.id, now).await?;
+        sstore::use_all_ukey_challenges(&mut c, &user.id, now).await?;
         record(
             p,
             &mut c,
@@ -1105,13 +1117,9 @@ pub async fn create_token(
     name: &str,
     days: u32,
 ) -> Result<NewToken, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_request(
-            "token.name_invalid",
-            "令牌名称不能为空，且不超过100字",
-        ));
-    }
+    let name = yunwei_domain::text::clean_name(name, 100)
+        .map_err(|e| e.error("token.name_invalid", "令牌名称"))?;
+    let name = name.as_str();
     if pr.must_change_password {
         return Err(AppError::new(
             ErrorKind::Forbidden,

@@ -38,10 +38,13 @@ pub async fn ensure(
     admin_password: Option<&str>,
 ) -> Result<Bootstrap, AppError> {
     if let Some(pw) = admin_password {
-        if pw.chars().count() < 8 {
+        let max = yunwei_domain::password::MAX_PASSWORD_BYTES;
+        if pw.chars().count() < 8 || pw.len() > max {
             return Err(AppError::bad_request(
                 "config.admin_password",
-                "YUNWEI_ADMIN_PASSWORD 不得少于8位",
+                format!(
+                    "YUNWEI_ADMIN_PASSWORD 须为8位以上，且不超过{max}字节（登录所接受的最大长度）"
+                ),
             ));
         }
     }

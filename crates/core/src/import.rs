@@ -34,7 +34,9 @@
 //! - one XML event of the sheet: at most one entry, 32 MiB;
 //! - the cells kept: at most 32 MiB of text, 500,000 cells of 24 bytes
 //!   sparse and again dense: about 56 MiB with the map's overhead;
-//! - the zip pass: one 64 KiB buffer and one inflater.
+//! - the zip pass: one 64 KiB buffer and one inflater;
+//! - the other XML parts calamine parses whole (workbook, relationships,
+//!   styles): at most [`MAX_PART_BYTES`] (4 MiB) each.
 //!
 //! That is at most about 190 MiB in the worst case, a few MiB in practice
 //! (a valid 5,000 x 10 sheet peaks at about 6 MiB); at most
@@ -57,6 +59,11 @@ pub const MAX_ZIP_ENTRIES: usize = 1_000;
 /// Largest real (decompressed) size of one entry. A 20,000-row,
 /// 14-column sheet is 15-25 MiB of XML, its shared strings under 15 MiB.
 pub const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest real size of an XML part other than a sheet or the shared
+/// strings (workbook, relationships, styles, theme): calamine parses these
+/// whole into structures at open; Excel writes them in kilobytes (styles of
+/// a heavily formatted workbook stay under 1 MiB).
+pub const MAX_PART_BYTES: u64 = 4 * 1024 * 1024;
 /// Largest real size of all entries together (sheet + shared strings +
 /// the small parts).
 pub const MAX_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
@@ -330,9 +337,24 @@ pub fn check_zip(bytes: &[u8], file_error: fn(String) -> AppError) -> Result<(),
             return Err(zip_bomb());
         }
         let name = entry.name().to_ascii_lowercase();
+        // XML parts other than the sheets and the shared strings (the
+        // workbook, relationships, styles, theme) are parsed whole into
+        // structures when calamine opens the file; they are small in any
+        // real workbook, so they get a much smaller cap.
+        let whole_part = (name.ends_with(".xml") || name.ends_with(".rels"))
+            && !name.starts_with("xl/worksheets/")
+            && !name.ends_with("sharedstrings.xml");
+        let entry_cap = if whole_part {
+            MAX_PART_BYTES
+        } else {
+            MAX_ENTRY_BYTES
+        };
+        if declared > entry_cap {
+            return Err(zip_bomb());
+        }
         let mut sink = CountingSink {
             written: 0,
-            cap: MAX_ENTRY_BYTES.min(MAX_TOTAL_BYTES - total),
+            cap: entry_cap.min(MAX_TOTAL_BYTES - total),
             shared_strings: name.ends_with("sharedstrings.xml").then_some(0),
             carry: [0; 3],
             carry_len: 0,

@@ -768,13 +768,13 @@ fn prepare_files<'a>(
                     "每项的照片或文件不超过20MB",
                 ));
             }
-            let filename: String = f
-                .filename
-                .trim()
-                .chars()
-                .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
-                .take(200)
-                .collect();
+            // Bidi or control characters are refused as on other uploads;
+            // a photo without a name is called 附件.
+            let filename = match yunwei_domain::text::clean_file_name(&f.filename, 200) {
+                Ok(name) => name,
+                Err(yunwei_domain::text::TextProblem::Empty) => String::new(),
+                Err(e) => return Err(e.error("inspection.attachment_name", "文件名")),
+            };
             let digest = hex::encode(p.crypto.sm3(&f.content));
             Ok(Some((
                 StoredFile {

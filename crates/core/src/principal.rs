@@ -16,6 +16,9 @@ pub struct Principal {
     /// The session this request came with (None for API tokens).
     pub session_id: Option<String>,
     pub must_change_password: bool,
+    /// For a vendor engineer: the regions its vendor's contracts in force
+    /// cover (path prefixes), whose unassigned tickets it serves.
+    pub contract_regions: Vec<String>,
 }
 
 /// Proof that a permission check passed; use cases that change data take
@@ -85,6 +88,20 @@ impl Principal {
                 action.label()
             ))),
         }
+    }
+
+    /// The unassigned tickets a vendor engineer may list and open: those
+    /// of the regions its vendor's contracts in force cover.
+    pub fn unassigned_ticket_scope(&self) -> Scope {
+        if self.must_change_password || !self.has_role(Role::VendorEngineer) {
+            return Scope::ranges(vec![]);
+        }
+        Scope::ranges(
+            self.contract_regions
+                .iter()
+                .map(|p| (p.clone(), true))
+                .collect(),
+        )
     }
 
     /// The data scope for listing objects subject to `action`: the union of

@@ -253,6 +253,64 @@ pub async fn holds_ukey(c: &mut DbConn, username: &str) -> Result<bool, AppError
     .is_empty())
 }
 
+/// Most contracts of one vendor read for its engineers' ticket coverage.
+const MAX_CONTRACTS_READ: u64 = 200;
+
+/// The regions whose tickets a vendor's engineers serve (issue 11): for
+/// every contract in force on `today` (`starts_on` <= today <= `ends_on`)
+/// naming `vendor_org_id` as its vendor, the subtree of the purchaser's
+/// region, the nearest province, city or county at or above it. A contract
+/// of the provincial information centre covers the province, since the
+/// centre runs the unified systems for every level (JSCZ-6); a city
+/// bureau's contract covers that city. Returned as path prefixes.
+pub async fn contract_regions(
+    c: &mut DbConn,
+    vendor_org_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<String>, AppError> {
+    let contracts = spec_named("vendor_contracts")?;
+    let rows = store::find(
+        c,
+        contracts,
+        &[("vendor_org_id", Val::Text(vendor_org_id.to_string()))],
+        MAX_CONTRACTS_READ,
+    )
+    .await?;
+    let day = |e: &EntryRow, f: &str| {
+        e.get(f)
+            .text()
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    };
+    let mut out: Vec<String> = vec![];
+    for e in rows {
+        let in_force = matches!((day(&e, "starts_on"), day(&e, "ends_on")), (Some(s), Some(end)) if s <= today && today <= end);
+        if !in_force {
+            continue;
+        }
+        // The purchaser's region: walk up to a province, city or county.
+        let mut org = yunwei_store::orgs::get(c, &e.org_id).await?;
+        let mut hops = 0;
+        while let Some(o) = &org {
+            if matches!(o.kind.as_str(), "province" | "city" | "county") || hops > 16 {
+                break;
+            }
+            hops += 1;
+            org = match &o.parent_id {
+                Some(parent) => yunwei_store::orgs::get(c, parent).await?,
+                None => None,
+            };
+        }
+        if let Some(o) = org {
+            if !out.iter().any(|p| o.path.starts_with(p.as_str())) {
+                out.retain(|p| !p.starts_with(o.path.as_str()));
+                out.push(o.path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Who may file an entry beyond the register's action: the operation and
 /// security log review is the audit administrator's (EEDS-3.7.1), the
 /// access review the security administrator's.
@@ -335,6 +393,43 @@ pub async fn before_step(
             .insert("returned_on", Val::Text(ymd(controls::today(p))));
     }
     Ok(())
+}
+
+/// 三员分立 (ADR 0009): a UKEY of a holder with a 三员 role leaves use
+/// (reported lost, returned) only by the holder or an administrator of the
+/// same role, since with the UKEY requirement on that takes the holder's
+/// administrator duties (JSCZ-53). The refusal to return, if any.
+pub async fn three_admin_step_refusal(
+    c: &mut DbConn,
+    pr: &Principal,
+    spec: &Spec,
+    step: &Step,
+    e: &EntryRow,
+) -> Result<Option<AppError>, AppError> {
+    if spec.key != "ukeys" || !matches!(step.name, "report_lost" | "return") {
+        return Ok(None);
+    }
+    let holder = text(e, "holder");
+    if holder == pr.username {
+        return Ok(None);
+    }
+    let Some(user) = yunwei_store::users::by_username(c, holder).await? else {
+        return Ok(None);
+    };
+    Ok(crate::users::three_admin_refusal(
+        c,
+        Actor::User(pr),
+        &user,
+        yunwei_domain::roles::AccountAct::Disable,
+    )
+    .await?
+    .map(|e| {
+        AppError::new(
+            e.kind,
+            "register.three_admin_protected",
+            "三员分立：不能挂失或收回其他管理员的 UKEY（启用 UKEY 要求时这会取消其管理员职权），请由持有人本人或同类管理员办理",
+        )
+    }))
 }
 
 /// Writes derived fields of another entry (a plan's last backup), with a

@@ -183,7 +183,11 @@ async fn resolve_refs(
                     Some(t) => Some(t),
                     None => yunwei_store::tickets::by_number(c, &raw).await?,
                 };
-                t.ok_or_else(|| unknown("工单"))?.id
+                // A ticket the caller may not see is as unknown as a
+                // missing one: no existence oracle by number.
+                t.filter(|t| crate::tickets::can_see(pr, t))
+                    .ok_or_else(|| unknown("工单"))?
+                    .id
             }
             Kind::Org => orgs::get(c, &raw).await?.ok_or_else(|| unknown("机构"))?.id,
             Kind::Entry(key) => {
@@ -711,11 +715,14 @@ pub async fn take_step(
         ));
     }
     let status_field = spec.status.ok_or_else(AppError::internal)?;
-    in_tx!(p.db, |c| {
+    let r = in_tx!(p.db, |c| {
         let old = store::get(&mut c, spec, id)
             .await?
             .filter(|e| can_read(pr, spec, e))
             .ok_or_else(|| not_found(spec))?;
+        if let Some(e) = rules::three_admin_step_refusal(&mut c, pr, spec, step, &old).await? {
+            return Ok(Err(e));
+        }
         let current = old.get(status_field).text().unwrap_or("").to_string();
         if !step.from.contains(&current.as_str()) {
             let label = spec
@@ -759,8 +766,14 @@ pub async fn take_step(
                 .reason(note.clone()),
         )
         .await?;
-        Ok(())
+        Ok(Ok(()))
     })?;
+    if let Err(e) = r {
+        let ev = Event::success("register.step", spec.key, id)
+            .after(format!("{}：{}", spec.label, step.label))
+            .reason(note);
+        return crate::audit::deny(p, ctx, pr, ev, e).await;
+    }
     Ok(get(p, pr, key, id).await?.entry)
 }
 
@@ -845,7 +858,15 @@ impl Names {
         Ok(n)
     }
 
-    async fn reference(&mut self, c: &mut DbConn, kind: Kind, id: &str) -> Result<Ref, AppError> {
+    /// A referenced object as `pr` may see it: a ticket the viewer may not
+    /// see shows its number only, without title or link.
+    async fn reference(
+        &mut self,
+        c: &mut DbConn,
+        pr: &Principal,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Ref, AppError> {
         let k = (kind, id.to_string());
         if let Some(v) = self.refs.get(&k) {
             return Ok(v.clone());
@@ -860,11 +881,12 @@ impl Names {
                 None => (id.to_string(), None, id.to_string()),
             },
             Kind::Ticket => match yunwei_store::tickets::get(c, id).await? {
-                Some(t) => (
+                Some(t) if crate::tickets::can_see(pr, &t) => (
                     format!("{} {}", t.number, t.title),
                     Some(format!("/tickets/{id}")),
                     t.number,
                 ),
+                Some(t) => (t.number.clone(), None, t.number),
                 None => (id.to_string(), None, id.to_string()),
             },
             Kind::Org => (self.org(c, id).await?, None, id.to_string()),
@@ -910,7 +932,7 @@ pub(crate) async fn view(
         let v = e.get(f.name).clone();
         let (display, link, input) = match (&v, f.kind) {
             (Val::Text(id), Kind::Ci | Kind::Ticket | Kind::Org | Kind::Entry(_)) => {
-                names.reference(c, f.kind, id).await?
+                names.reference(c, pr, f.kind, id).await?
             }
             (Val::Text(t), _) => (f.display(&v), None, t.clone()),
             (Val::Int(i), _) => (f.display(&v), None, i.to_string()),
@@ -1057,7 +1079,7 @@ pub async fn get(
             };
             let d = match (&v, f.kind) {
                 (Val::Text(id), Kind::Ci | Kind::Ticket | Kind::Org | Kind::Entry(_)) => {
-                    names.reference(&mut c, f.kind, id).await?.0
+                    names.reference(&mut c, pr, f.kind, id).await?.0
                 }
                 _ => f.display(&v),
             };

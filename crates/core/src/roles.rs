@@ -166,7 +166,7 @@ pub async fn grant(
         // are checked one after another and a race cannot combine roles
         // that exclude each other (三员分立; SQLite already serialises
         // writers, PostgreSQL would not at READ COMMITTED).
-        ustore::get_for_update(&mut c, &user.id)
+        let current = ustore::get_for_update(&mut c, &user.id)
             .await?
             .ok_or_else(|| AppError::not_found("用户"))?;
         let existing: Vec<Role> = ustore::grants_of(&mut c, &user.id)
@@ -176,6 +176,19 @@ pub async fn grant(
             .collect();
         if let Some((code, msg)) = grant_conflict(&existing, role, in_vendor) {
             return Err(AppError::conflict(code, msg));
+        }
+        // 三员分立: an account still on a password an administrator set
+        // (created or reset) could be entered by that administrator, who
+        // would then hold the new duties: only once the holder has set a
+        // password of their own does it receive a 三员 role.
+        if role.is_three_admin() && current.must_change_password {
+            return Err(AppError::conflict(
+                "role.three_admin_initial_password",
+                format!(
+                    "三员分立：该账号仍在使用管理员设置的初始密码或重置后的密码，须本人登录并修改密码后才能授予{}",
+                    role.label()
+                ),
+            ));
         }
         if in_vendor && valid_until.is_none() {
             return Err(AppError::bad_request(
@@ -256,7 +269,10 @@ pub async fn revoke(
                 return Ok(Err(e));
             }
         }
-        ustore::delete_grant(&mut c, grant_id).await?;
+        // A concurrent revocation already removed it: nothing to record.
+        if ustore::delete_grant(&mut c, grant_id).await? == 0 {
+            return Err(AppError::not_found("授权"));
+        }
         record(
             p,
             &mut c,

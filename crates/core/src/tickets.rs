@@ -206,14 +206,28 @@ fn parent_path(path: &str) -> String {
 }
 
 /// Whether the principal may see the ticket: exactly what the lists show
-/// (`store::tickets::visibility`): tickets in the business-read scope, and
-/// those the caller filed or is assigned to. A vendor engineer, who has no
-/// business-read scope, sees and acts on what it filed or was assigned,
-/// by id as in lists.
+/// (`store::tickets::visibility`): tickets in the business-read scope,
+/// those the caller filed or is assigned to, and for a vendor engineer the
+/// unassigned tickets of the regions its vendor's contracts in force cover
+/// (its intake queue, `JSCZ-21`). Nothing else by id.
 pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
     pr.can(Action::BusinessRead, &t.org_path)
         || (!pr.must_change_password
             && (t.requester_id == pr.user_id || t.assignee_id.as_deref() == Some(&pr.user_id)))
+        || (t.assignee_id.is_none() && pr.unassigned_ticket_scope().contains(&t.org_path))
+}
+
+/// What the caller's ticket lists show (`can_see` by id is the same).
+fn visible_to<'a>(
+    pr: &'a Principal,
+    scope: &'a yunwei_store::Scope,
+    unassigned: &'a yunwei_store::Scope,
+) -> store::Visible<'a> {
+    store::Visible {
+        scope,
+        user_id: &pr.user_id,
+        unassigned,
+    }
 }
 
 // ---- loading ----
@@ -1205,12 +1219,12 @@ pub async fn list(
         ));
     }
     let scope = pr.scope_for(Action::BusinessRead);
+    let unassigned = pr.unassigned_ticket_scope();
     let per_page = per_page.clamp(1, 200);
     let mut c = p.db.read().await?;
     let (rows, total) = store::list(
         &mut c,
-        &scope,
-        &pr.user_id,
+        &visible_to(pr, &scope, &unassigned),
         f,
         page.saturating_sub(1) * per_page,
         per_page,
@@ -1670,11 +1684,18 @@ pub async fn export(
         ));
     }
     let scope = pr.scope_for(Action::BusinessRead);
+    let unassigned = pr.unassigned_ticket_scope();
     let rows = {
         let mut c = p.db.read().await?;
-        store::list(&mut c, &scope, &pr.user_id, f, 0, EXPORT_LIMIT)
-            .await?
-            .0
+        store::list(
+            &mut c,
+            &visible_to(pr, &scope, &unassigned),
+            f,
+            0,
+            EXPORT_LIMIT,
+        )
+        .await?
+        .0
     };
     let fmt = |us: Option<i64>| us.map(crate::export::fmt_us).unwrap_or_default();
     let data: Vec<Vec<String>> = rows
@@ -1748,7 +1769,8 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
         open_only: true,
         ..Default::default()
     };
-    let (rows, _) = store::list(&mut c, &scope, &pr.user_id, &f, 0, 500).await?;
+    let unassigned = pr.unassigned_ticket_scope();
+    let (rows, _) = store::list(&mut c, &visible_to(pr, &scope, &unassigned), &f, 0, 500).await?;
     let mut out = Vec::new();
     for row in rows {
         let Ok(pk) = pack(p, &row.pack_id, Some(&row.pack_version)) else {

@@ -598,6 +598,7 @@ pub async fn reset_password(
         store::add_password_history(&mut c, &new_id(), &u.id, &hash, now).await?;
         let ended = sessions::end_all_of(&mut c, &u.id, now, "password_reset").await?;
         let revoked = sessions::revoke_all_tokens_of(&mut c, &u.id, now).await?;
+        sessions::use_all_ukey_challenges(&mut c, &u.id, now).await?;
         record(
             p,
             &mut c,

@@ -363,8 +363,9 @@ pub enum AccountAct {
 ///   audited);
 /// - an account holding a 三员 role the actor does not hold is not
 ///   disabled, nor is its departure registered, by that actor;
-/// - a 三员 role is revoked only by one who holds that role too (a
-///   higher-level administrator of the same kind).
+/// - a 三员 role is revoked only by one who holds that role too (only
+///   security administrators revoke roles, so the system and audit
+///   administrator roles go only by the command line's departure).
 ///
 /// Everything refused here is done from the server's command line,
 /// audited as the system with its reason.

@@ -74,8 +74,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     let demo_password = if demo {
         let (password, from_env) = match env_nonempty("YUNWEI_DEMO_PASSWORD") {
             Some(pw) => {
-                if pw.chars().count() < 8 {
-                    bail!("YUNWEI_DEMO_PASSWORD 不得少于8位");
+                let max = yunwei_domain::password::MAX_PASSWORD_BYTES;
+                if pw.chars().count() < 8 || pw.len() > max {
+                    bail!("YUNWEI_DEMO_PASSWORD 须为8位以上，且不超过{max}字节");
                 }
                 (pw, true)
             }
@@ -132,7 +133,14 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     // soon as the banner appears is a graceful one.
     let shutdown = shutdown_signal()?;
     let jobs = tokio::spawn(run_jobs(p.clone()));
-    let anchors = tokio::spawn(anchor_job(p.clone(), settings.anchor_file()?));
+    let anchor_file = settings.anchor_file()?;
+    if anchor_file.starts_with(settings.data_dir_abs()?) {
+        tracing::warn!(
+            file = %anchor_file.display(),
+            "the audit anchor file is inside the data directory: whoever can roll the database back can roll it back too; set audit_anchor_file to other storage (README, 安全 / security)"
+        );
+    }
+    let anchors = tokio::spawn(anchor_job(p.clone(), anchor_file));
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 

@@ -236,16 +236,19 @@ pub async fn search(
         .collect()
 }
 
-/// Records with `seq > after`, ascending, at most `limit`, with their MACs.
+/// Records with `after < seq <= upto`, ascending, at most `limit`, with
+/// their MACs.
 pub async fn chain_batch(
     c: &mut DbConn,
     after: i64,
+    upto: i64,
     limit: u64,
 ) -> Result<Vec<(AuditRecord, String)>, AppError> {
     let q = Query::select()
         .columns(COLS)
         .from("audit_log")
         .and_where(Expr::col("seq").gt(after))
+        .and_where(Expr::col("seq").lte(upto))
         .order_by("seq", Order::Asc)
         .limit(limit)
         .to_owned();
@@ -255,6 +258,20 @@ pub async fn chain_batch(
 /// How many audit records are stored, whatever their `seq`.
 pub async fn count_records(c: &mut DbConn) -> Result<i64, AppError> {
     count_of(c, "audit_log").await
+}
+
+/// How many audit records have `seq <= upto` (those of a head read
+/// earlier, zero and negative numbers included).
+pub async fn count_records_upto(c: &mut DbConn, upto: i64) -> Result<i64, AppError> {
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from("audit_log")
+        .and_where(Expr::col("seq").lte(upto))
+        .to_owned();
+    match c.optional(&q).await? {
+        Some(r) => r.i("n"),
+        None => Ok(0),
+    }
 }
 
 /// How many accounts exist (a database with accounts has an audit trail).

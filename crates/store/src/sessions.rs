@@ -417,6 +417,24 @@ pub async fn use_ukey_challenge(c: &mut DbConn, id: &str, now: i64) -> Result<bo
     Ok(n == 1)
 }
 
+/// Uses up every open challenge of a user (a password change or reset:
+/// a challenge issued for the old password must not finish a login).
+pub async fn use_all_ukey_challenges(
+    c: &mut DbConn,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, AppError> {
+    c.exec(
+        &Query::update()
+            .table("ukey_challenges")
+            .value("used_at", now)
+            .and_where(Expr::col("user_id").eq(user_id))
+            .and_where(Expr::col("used_at").is_null())
+            .to_owned(),
+    )
+    .await
+}
+
 /// Removes a user's challenges created before `before` (long expired; the
 /// login's outcome is in the audit trail).
 pub async fn purge_ukey_challenges(

@@ -240,8 +240,18 @@ pub struct TicketFilter {
     pub open_only: bool,
 }
 
-/// Visibility: tickets in the scope, plus those the user opened or is
-/// assigned to (a vendor engineer works on tickets of other organisations).
+/// Who is looking: the business-read scope, the user, and the scope in
+/// which unassigned tickets are visible too (a vendor engineer's contract
+/// regions; empty for everybody else).
+pub struct Visible<'a> {
+    pub scope: &'a Scope,
+    pub user_id: &'a str,
+    pub unassigned: &'a Scope,
+}
+
+/// Visibility: tickets in the scope, those the user opened or is assigned
+/// to (a vendor engineer works on tickets of other organisations), and
+/// unassigned tickets in the `unassigned` scope.
 ///
 /// With `walk`, SQLite is told not to answer the condition from indexes
 /// (`+column`): for a large result the fast plan for a newest-first page
@@ -249,7 +259,7 @@ pub struct TicketFilter {
 /// planner, which cannot tell how much of the table a path range covers,
 /// would otherwise collect every visible row from three indexes and sort
 /// them all. PostgreSQL plans from its statistics and gets plain columns.
-fn visibility(scope: &Scope, user_id: &str, walk: bool) -> Cond {
+fn visibility(v: &Visible<'_>, walk: bool) -> Cond {
     let col = |name: &'static str| {
         if walk {
             Expr::cust(format!("+{name}"))
@@ -257,21 +267,23 @@ fn visibility(scope: &Scope, user_id: &str, walk: bool) -> Cond {
             Expr::col(name)
         }
     };
-    Cond::any()
-        .add(scope.condition_on(|| col("org_path")))
-        .add(col("requester_id").eq(user_id))
-        .add(col("assignee_id").eq(user_id))
+    let mut any = Cond::any()
+        .add(v.scope.condition_on(|| col("org_path")))
+        .add(col("requester_id").eq(v.user_id))
+        .add(col("assignee_id").eq(v.user_id));
+    if !v.unassigned.is_empty() {
+        any = any.add(
+            Cond::all()
+                .add(col("assignee_id").is_null())
+                .add(v.unassigned.condition_on(|| col("org_path"))),
+        );
+    }
+    any
 }
 
-fn filtered(
-    scope: &Scope,
-    user_id: &str,
-    f: &TicketFilter,
-    walk: bool,
-) -> sea_query::SelectStatement {
+fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectStatement {
     let mut q = Query::select();
-    q.from("tickets")
-        .cond_where(visibility(scope, user_id, walk));
+    q.from("tickets").cond_where(visibility(v, walk));
     let mut c = Cond::all();
     let eq = |c: Cond, col: &'static str, v: &Option<String>| match v
         .as_deref()
@@ -307,15 +319,14 @@ pub const COUNT_CAP: i64 = 1_000;
 /// `COUNT_CAP + 1`.
 pub async fn list(
     c: &mut DbConn,
-    scope: &Scope,
-    user_id: &str,
+    v: &Visible<'_>,
     f: &TicketFilter,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<TicketRow>, i64), AppError> {
     // `1`, not a column: the count is answered from the index when the
     // visibility and the filters are (no row is read).
-    let capped = filtered(scope, user_id, f, false)
+    let capped = filtered(v, f, false)
         .expr_as(Expr::val(1), "one")
         .limit(COUNT_CAP as u64 + 1)
         .to_owned();
@@ -327,7 +338,7 @@ pub async fn list(
     // A few visible rows are found through the indexes and sorted; many are
     // walked newest first (see `visibility`).
     let walk = total > COUNT_CAP && c.backend() == crate::Backend::Sqlite;
-    let page = filtered(scope, user_id, f, walk)
+    let page = filtered(v, f, walk)
         .columns(COLS)
         .order_by("created_at", Order::Desc)
         .order_by("id", Order::Desc)

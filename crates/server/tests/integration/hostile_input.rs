@@ -1156,3 +1156,39 @@ async fn issue_11_live_server_stays_up_and_within_its_memory_bound_under_hostile
     let rest = server.stop();
     assert!(rest.contains("已停止"), "{rest}");
 }
+
+/// A workbook whose styles part is 6 MiB of varied markup (so it deflates
+/// well under the bomb ratio): calamine would parse it whole at open, so
+/// it is refused by the part cap before calamine sees it.
+#[tokio::test]
+async fn issue_11_oversized_workbook_part_is_refused_before_calamine() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let base = xlsx(&[&["培训主题", "培训日期"], &["等保测评培训", "2026-03-01"]]);
+    let file = rewrite(&base, "xl/styles.xml", |xml| {
+        let mut extra = String::with_capacity(7 * MIB);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        while extra.len() < 6 * MIB {
+            // SplitMix64: numbers that do not repeat, so the part stays
+            // large after deflate.
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            extra.push_str(&format!("<!--{:x}-->", z ^ (z >> 31)));
+        }
+        xml.replacen("<styleSheet", &format!("{extra}<styleSheet"), 1)
+    });
+    assert!(file.len() < import::MAX_FILE_BYTES, "{}", file.len());
+    let r = app
+        .request(raw_post(
+            "/api/v1/registers/trainings/import?dry_run=true",
+            &vendor,
+            file,
+        ))
+        .await;
+    let v = json_refusal(&r, "oversized styles part");
+    assert_eq!(v["code"], "import.zip_bomb", "{v}");
+    still_answers(&app, &vendor, "oversized styles part").await;
+    app.cleanup().await;
+}

@@ -259,6 +259,75 @@ async fn three_admin_separation_no_admin_disables_strips_or_departs_another() {
     app.cleanup().await;
 }
 
+#[tokio::test]
+async fn three_admin_separation_no_admin_takes_anothers_ukey_out_of_use() {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let sec = app.login("secadmin").await;
+    let aud = app.login("audadmin").await;
+    let root = {
+        let r = app.get("/api/v1/orgs", Some(&sys)).await;
+        r.json()["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == yunwei_testkit::ROOT_ORG)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let issue = |serial: &str, holder: &str| {
+        json!({"org_id": root, "values": {"serial": serial, "holder": holder,
+            "issued_on": "2026-03-02", "cert_fingerprint": format!("sm3:{serial}")}})
+    };
+    let mut keys = std::collections::HashMap::new();
+    for (serial, holder) in [("UK-101", "audadmin"), ("UK-102", "secadmin")] {
+        let r = app
+            .post_json("/api/v1/registers/ukeys", Some(&sec), issue(serial, holder))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        keys.insert(holder, r.json()["id"].as_str().unwrap().to_string());
+    }
+    let step = |entry: &str, step: &str| format!("/api/v1/registers/ukeys/{entry}/steps/{step}");
+    // With the UKEY requirement on, a lost or returned key takes the
+    // holder's duties: the system administrator may not report the audit
+    // administrator's key lost, nor the security administrator return it.
+    for (token, who, what) in [
+        (&sys, "sysadmin", "report_lost"),
+        (&sec, "secadmin", "return"),
+    ] {
+        let r = app
+            .post_json(
+                &step(&keys["audadmin"], what),
+                Some(token),
+                json!({"note": "代为办理"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{who} {what}: {}",
+            r.text()
+        );
+        assert_eq!(code(&r), "register.three_admin_protected");
+    }
+    assert!(audit_of(&app, "register.step")
+        .await
+        .iter()
+        .any(|a| a.result == "denied" && a.actor_name == "sysadmin"));
+    // The holder reports their own key lost.
+    let r = app
+        .post_json(
+            &step(&keys["audadmin"], "report_lost"),
+            Some(&aud),
+            json!({"note": "遗失"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.cleanup().await;
+}
+
 // ---- defect 3: the lockout under parallel guessing ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -382,6 +451,81 @@ async fn eeds_3_8_6_right_password_in_a_guessing_burst_gets_no_session_once_lock
 
 // ---- defect 4: conflicting roles granted by a race ----
 
+/// The holder logs in with the password an administrator gave and sets
+/// their own (what a 三员 role needs first).
+async fn own_password(app: &TestApp, username: &str, initial: &str) {
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": username, "password": initial}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/auth/password",
+            Some(&token),
+            json!({
+                "current_password": initial,
+                "new_password": "Qv#8tLm!wZ3k7pR",
+                "confirm_password": "Qv#8tLm!wZ3k7pR",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+}
+
+#[tokio::test]
+async fn three_admin_role_is_not_granted_to_an_account_on_an_administrators_password() {
+    let app = TestApp::new().await;
+    let sys = app.login("sysadmin").await;
+    let sec = app.login("secadmin").await;
+    let org = {
+        let r = app.get("/api/v1/orgs", Some(&sys)).await;
+        r.json()["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "南京市财政局")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // The system administrator creates the new auditor's account and so
+    // knows its first password.
+    let r = app
+        .post_json(
+            "/api/v1/users",
+            Some(&sys),
+            json!({"username": "new.auditor", "display_name": "周审计", "org_id": org}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["user"]["id"].as_str().unwrap().to_string();
+    let initial = r.json()["initial_password"].as_str().unwrap().to_string();
+    let body = json!({"user_id": id, "role": "aud_admin", "reason": "新任审计管理员"});
+    let r = app
+        .post_json("/api/v1/roles/grants", Some(&sec), body.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(code(&r), "role.three_admin_initial_password");
+    assert!(roles_of(&app, &id).await.is_empty());
+    assert!(audit_of(&app, "role.grant")
+        .await
+        .iter()
+        .any(|a| a.result == "denied" && a.object_id == id));
+    // Once the holder has a password of their own, the grant goes through.
+    own_password(&app, "new.auditor", &initial).await;
+    let r = app
+        .post_json("/api/v1/roles/grants", Some(&sec), body.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    app.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_admin_exclusion_holds_under_parallel_grants() {
     let app = TestApp::new().await;
@@ -409,6 +553,8 @@ async fn three_admin_exclusion_holds_under_parallel_grants() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let id = r.json()["user"]["id"].as_str().unwrap().to_string();
+        let initial = r.json()["initial_password"].as_str().unwrap().to_string();
+        own_password(&app, &format!("race.user{n}"), &initial).await;
         // 系统管理员, 审计管理员 and 中心主任 exclude one another.
         let requests = ["sys_admin", "aud_admin", "director"]
             .iter()
@@ -436,21 +582,55 @@ async fn three_admin_exclusion_holds_under_parallel_grants() {
 
 // ---- defect 5: a vendor acts by id only on what it may list ----
 
-#[tokio::test]
-async fn vendor_sees_and_acts_by_id_only_on_what_its_lists_show() {
-    let app = TestApp::new().await;
-    let vendor = app.login("demo_vendor").await;
-    let vendor_id = user_id(&app, "demo_vendor").await;
-    let listed: Vec<String> = app
-        .get("/api/v1/tickets?page_size=200", Some(&vendor))
-        .await
-        .json()["tickets"]
+async fn vendor_listed(app: &TestApp, token: &str) -> Vec<String> {
+    let r = app.get("/api/v1/tickets?per_page=200", Some(token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["tickets"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t["id"].as_str().unwrap().to_string())
-        .collect();
-    // A change the provincial staff filed, nobody assigned yet.
+        .collect()
+}
+
+/// Every ticket the vendor's list does not show is refused by id: read,
+/// comment.
+async fn unlisted_are_refused(app: &TestApp, token: &str, listed: &[String]) -> usize {
+    let all: Vec<(String,)> = sqlx::query_as("SELECT id FROM tickets ORDER BY id")
+        .fetch_all(app.platform.db.pool())
+        .await
+        .unwrap();
+    let mut refused = 0;
+    for (id,) in all.iter().filter(|(id,)| !listed.contains(id)) {
+        let r = app.get(&format!("/api/v1/tickets/{id}"), Some(token)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "read {id}");
+        let r = app
+            .post_json(
+                &format!("/api/v1/tickets/{id}/comments"),
+                Some(token),
+                json!({"body": "厂商评论"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "comment {id}");
+        refused += 1;
+    }
+    refused
+}
+
+#[tokio::test]
+async fn vendor_sees_and_acts_by_id_only_on_what_its_lists_show() {
+    let app = TestApp::new().await;
+    // The demo registers hold the operations contract of the vendor.
+    assert!(
+        yunwei_core::demo_registers::seed(&app.platform)
+            .await
+            .unwrap()
+            > 0
+    );
+    let vendor = app.login("demo_vendor").await;
+    // A change the provincial staff filed, nobody assigned yet: in the
+    // region of the vendor's contract in force (the information centre's,
+    // which covers the province), so it is in the vendor's intake list...
     let staff = app.login("demo_staff").await;
     let r = app
         .post_json(
@@ -473,33 +653,26 @@ async fn vendor_sees_and_acts_by_id_only_on_what_its_lists_show() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let filed = r.json()["id"].as_str().unwrap().to_string();
+    let listed = vendor_listed(&app, &vendor).await;
+    assert!(listed.contains(&filed), "intake list under the contract");
+    // ...and readable by id; whatever the list does not show is not.
+    let r = app
+        .get(&format!("/api/v1/tickets/{filed}"), Some(&vendor))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    unlisted_are_refused(&app, &vendor, &listed).await;
+    // Once the contract has ended, the vendor serves no region: the
+    // unassigned ticket leaves its list and is refused by id, like every
+    // other ticket it neither filed nor was assigned.
+    exec(&app, "UPDATE vendor_contracts SET ends_on = '2026-03-01'").await;
+    let vendor = app.login("demo_vendor").await;
+    let listed = vendor_listed(&app, &vendor).await;
     assert!(!listed.contains(&filed));
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, requester_id FROM tickets WHERE assignee_id IS NULL ORDER BY id",
-    )
-    .fetch_all(app.platform.db.pool())
-    .await
-    .unwrap();
-    let unlisted: Vec<&String> = rows
-        .iter()
-        .filter(|(id, requester)| *requester != vendor_id && !listed.contains(id))
-        .map(|(id, _)| id)
-        .collect();
-    assert!(unlisted.contains(&&filed));
-    for id in unlisted {
-        let r = app
-            .get(&format!("/api/v1/tickets/{id}"), Some(&vendor))
-            .await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "read {id}");
-        let r = app
-            .post_json(
-                &format!("/api/v1/tickets/{id}/comments"),
-                Some(&vendor),
-                json!({"body": "厂商评论"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "comment {id}");
-    }
+    assert!(unlisted_are_refused(&app, &vendor, &listed).await > 0);
+    let r = app
+        .get(&format!("/api/v1/tickets/{filed}"), Some(&vendor))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     app.cleanup().await;
 }
 
