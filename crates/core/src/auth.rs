@@ -960,7 +960,7 @@ pub async fn change_password(
             "两次输入的新密码不一致",
         ));
     }
-    let (user, pol, history) = {
+    let (user, pol, history, org_names) = {
         let mut c = p.db.read().await?;
         let user = ustore::get(&mut c, &pr.user_id)
             .await?
@@ -968,7 +968,8 @@ pub async fn change_password(
         let pol = policy::load(&mut c).await?;
         let history =
             ustore::recent_passwords(&mut c, &user.id, u64::from(pol.password_history)).await?;
-        (user, pol, history)
+        let org_names = crate::passwords::org_names_of(&mut c, &user.org_id).await?;
+        (user, pol, history, org_names)
     };
     if !verify_password(p.crypto.as_ref(), current, &user.password_hash) {
         let ev = Event::success("user.password_change", "user", &user.id)
@@ -982,6 +983,8 @@ pub async fn change_password(
     }
     check_password_strength(new, pol.password_min_length as usize, &details_of(p, &user))
         .map_err(problem)?;
+    // Not built from the organisation's name or initials and a year.
+    yunwei_domain::password::check_org_derived(new, &org_names).map_err(problem)?;
     let reused = std::iter::once(&user.password_hash)
         .chain(history.iter())
         .any(|h| verify_password(p.crypto.as_ref(), new, h));

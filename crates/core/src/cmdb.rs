@@ -849,9 +849,54 @@ pub async fn unlink_ticket(
 
 /// The items linked to a ticket (the caller has already been allowed to
 /// see the ticket).
-pub async fn cis_of_ticket(p: &Platform, ticket_id: &str) -> Result<Vec<CiRow>, AppError> {
+/// An item linked to a ticket, as the caller may see it: one outside the
+/// caller's business-read scope shows its code and category only.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkedCi {
+    pub id: String,
+    pub code: String,
+    pub category: String,
+    /// Whether the caller may read the item; when false, `name` is
+    /// 「（无权查看）」 and `item` is absent.
+    pub visible: bool,
+    pub name: String,
+    /// The whole item, for a caller who may read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<CiRow>,
+}
+
+/// The items linked to a ticket the caller may see (404 otherwise, as a
+/// read by id), each redacted to what the caller may read: the same for
+/// the API and the ticket page.
+pub async fn cis_of_ticket(
+    p: &Platform,
+    pr: &Principal,
+    ticket_id: &str,
+) -> Result<Vec<LinkedCi>, AppError> {
     let mut c = p.db.read().await?;
-    store::cis_of_ticket(&mut c, ticket_id).await
+    let ticket = yunwei_store::tickets::get(&mut c, ticket_id)
+        .await?
+        .filter(|t| crate::tickets::can_see(pr, t))
+        .ok_or_else(|| AppError::not_found("工单"))?;
+    Ok(store::cis_of_ticket(&mut c, &ticket.id)
+        .await?
+        .into_iter()
+        .map(|ci| {
+            let visible = pr.can(Action::BusinessRead, &ci.org_path);
+            LinkedCi {
+                id: ci.id.clone(),
+                code: ci.code.clone(),
+                category: ci.category.clone(),
+                visible,
+                name: if visible {
+                    ci.name.clone()
+                } else {
+                    "（无权查看）".into()
+                },
+                item: visible.then_some(ci),
+            }
+        })
+        .collect())
 }
 
 // ---- IP plan ----

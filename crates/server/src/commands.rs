@@ -129,6 +129,36 @@ pub async fn write_anchor(
     Ok(Some(a))
 }
 
+/// The platform of the configured database and the account named
+/// `username` (an error when there is none), for the admin commands.
+async fn platform_and_user(
+    settings: &Settings,
+    username: &str,
+) -> anyhow::Result<(yunwei_core::Platform, yunwei_store::users::UserRow)> {
+    let data_dir = settings.data_dir_abs()?;
+    let loaded = keys::load(&data_dir, false)?;
+    let db = open::connect(settings, false).await?;
+    open::require_schema(&db).await?;
+    let p = open::platform(db, loaded.keys, settings);
+    let username = username.trim().to_ascii_lowercase();
+    let user = {
+        let mut c =
+            p.db.read()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        yunwei_store::users::by_username(&mut c, &username)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+    };
+    match user {
+        Some(user) => Ok((p, user)),
+        None => {
+            p.db.close().await;
+            bail!("用户 {username} 不存在")
+        }
+    }
+}
+
 /// `yunwei audit anchor [--file FILE]`.
 pub async fn audit_anchor(settings: &Settings, file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let path = match file {
@@ -166,24 +196,7 @@ pub async fn departure(
 ) -> anyhow::Result<ExitCode> {
     let reason =
         yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let data_dir = settings.data_dir_abs()?;
-    let loaded = keys::load(&data_dir, false)?;
-    let db = open::connect(settings, false).await?;
-    open::require_schema(&db).await?;
-    let p = open::platform(db, loaded.keys, settings);
-    let username = username.trim().to_ascii_lowercase();
-    let user = {
-        let mut c =
-            p.db.read()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        yunwei_store::users::by_username(&mut c, &username)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?
-    };
-    let Some(user) = user else {
-        bail!("用户 {username} 不存在");
-    };
+    let (p, user) = platform_and_user(settings, username).await?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!("非交互运行时请加 --yes 确认：登记 {username} 离岗");
@@ -220,24 +233,7 @@ pub async fn reset_password(
 ) -> anyhow::Result<ExitCode> {
     let reason =
         yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let data_dir = settings.data_dir_abs()?;
-    let loaded = keys::load(&data_dir, false)?;
-    let db = open::connect(settings, false).await?;
-    open::require_schema(&db).await?;
-    let p = open::platform(db, loaded.keys, settings);
-    let username = username.trim().to_ascii_lowercase();
-    let user = {
-        let mut c =
-            p.db.read()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        yunwei_store::users::by_username(&mut c, &username)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?
-    };
-    let Some(user) = user else {
-        bail!("用户 {username} 不存在");
-    };
+    let (p, user) = platform_and_user(settings, username).await?;
     let ctx = Ctx::system(&new_id());
     let password = yunwei_core::users::reset_password(
         &p,

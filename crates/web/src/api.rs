@@ -417,7 +417,7 @@ async fn change_password(
     ApiUser(pr): ApiUser,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<StatusCode> {
-    yunwei_core::passwords::change_password(
+    yunwei_core::auth::change_password(
         &s.platform,
         &ctx,
         &pr,

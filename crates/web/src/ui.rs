@@ -764,7 +764,7 @@ async fn password_submit(
     UiForm(f): UiForm<PasswordForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    match yunwei_core::passwords::change_password(
+    match yunwei_core::auth::change_password(
         &s.platform,
         &ctx,
         &u.principal,

@@ -967,3 +967,72 @@ async fn eeds_3_6_archive_downloads_only_by_the_permitted_and_every_one_audited(
 fn urlencoding(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
+
+/// Issue 12: a ticket's linked items through the API are redacted inside
+/// core exactly as on the ticket page: the Nanjing requester sees her
+/// ticket, and of a Suzhou item linked to it only its code and category.
+#[tokio::test]
+async fn ticket_cis_are_redacted_for_who_may_see_the_ticket_but_not_the_item() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let orgs = app.get("/api/v1/orgs", Some(&lead)).await.json();
+    let suzhou = orgs["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "苏州市财政局")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    create(
+        &app,
+        &lead,
+        json!({"code": "SZ-DB-01", "name": "苏州预算库服务器", "category": "hardware", "org_id": suzhou, "location": "苏州机房A区"}),
+    )
+    .await;
+    let t = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&staff),
+            json!({"pack": "jscz", "process": "incident", "title": "预算系统访问缓慢"}),
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.text());
+    let tid = t.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{tid}/cis"),
+            Some(&lead),
+            json!({"ci": "SZ-DB-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // The lead reads the item whole.
+    let linked = app
+        .get(&format!("/api/v1/tickets/{tid}/cis"), Some(&lead))
+        .await
+        .json();
+    assert_eq!(linked[0]["visible"], true);
+    assert_eq!(linked[0]["name"], "苏州预算库服务器");
+    assert_eq!(linked[0]["item"]["location"], "苏州机房A区");
+    // The requester sees her ticket but not the Suzhou item.
+    let r = app
+        .get(&format!("/api/v1/tickets/{tid}/cis"), Some(&staff))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let linked = r.json();
+    assert_eq!(linked[0]["code"], "SZ-DB-01");
+    assert_eq!(linked[0]["visible"], false);
+    assert_eq!(linked[0]["name"], "（无权查看）");
+    assert!(linked[0].get("item").is_none(), "{linked}");
+    assert!(!r.text().contains("苏州机房A区"), "{}", r.text());
+    // Someone who may not see the ticket gets 404, as for the ticket.
+    let unit = app.login("demo_unit").await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{tid}/cis"), Some(&unit))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}

@@ -30,6 +30,20 @@ async fn user_id(app: &TestApp, username: &str) -> String {
         .id
 }
 
+/// The id of the organisation named `name`, as `token` lists them.
+async fn org_named(app: &TestApp, token: &str, name: &str) -> String {
+    let r = app.get("/api/v1/orgs", Some(token)).await;
+    r.json()["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("{name} listed"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn code(r: &TestResponse) -> String {
     r.json()["code"].as_str().unwrap_or_default().to_string()
 }
@@ -265,18 +279,7 @@ async fn three_admin_separation_no_admin_takes_anothers_ukey_out_of_use() {
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
     let aud = app.login("audadmin").await;
-    let root = {
-        let r = app.get("/api/v1/orgs", Some(&sys)).await;
-        r.json()["orgs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == yunwei_testkit::ROOT_ORG)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let root = org_named(&app, &sys, yunwei_testkit::ROOT_ORG).await;
     let issue = |serial: &str, holder: &str| {
         json!({"org_id": root, "values": {"serial": serial, "holder": holder,
             "issued_on": "2026-03-02", "cert_fingerprint": format!("sm3:{serial}")}})
@@ -482,18 +485,7 @@ async fn three_admin_role_is_not_granted_to_an_account_on_an_administrators_pass
     let app = TestApp::new().await;
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
-    let org = {
-        let r = app.get("/api/v1/orgs", Some(&sys)).await;
-        r.json()["orgs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == "南京市财政局")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let org = org_named(&app, &sys, "南京市财政局").await;
     // The system administrator creates the new auditor's account and so
     // knows its first password.
     let r = app
@@ -531,18 +523,7 @@ async fn three_admin_exclusion_holds_under_parallel_grants() {
     let app = TestApp::new().await;
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
-    let org = {
-        let r = app.get("/api/v1/orgs", Some(&sys)).await;
-        r.json()["orgs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == "南京市财政局")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let org = org_named(&app, &sys, "南京市财政局").await;
     for n in 0..6 {
         let r = app
             .post_json(

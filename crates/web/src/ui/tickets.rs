@@ -1088,23 +1088,16 @@ async fn ticket_view(
     } else {
         None
     };
-    let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &d.ticket.id).await)?
+    let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &u.principal, &d.ticket.id).await)?
         .into_iter()
-        .map(|c| {
-            let visible = u.principal.can(Action::BusinessRead, &c.org_path);
-            CiLine {
-                category: yunwei_domain::cmdb::Category::parse(&c.category)
-                    .map(|k| k.label())
-                    .unwrap_or("未知"),
-                name: if visible {
-                    c.name
-                } else {
-                    "（无权查看）".into()
-                },
-                id: c.id,
-                code: c.code,
-                visible,
-            }
+        .map(|c| CiLine {
+            category: yunwei_domain::cmdb::Category::parse(&c.category)
+                .map(|k| k.label())
+                .unwrap_or("未知"),
+            name: c.name,
+            id: c.id,
+            code: c.code,
+            visible: c.visible,
         })
         .collect();
     let page = render(&TicketTpl {
