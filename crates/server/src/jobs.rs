@@ -267,7 +267,8 @@ pub async fn run_forever(env: JobEnv) {
         tick.tick().await;
         run_turn(JOBS, &env, |i, job| {
             let now = tokio::time::Instant::now();
-            // Less a little slack, so a job every TICK runs every tick.
+            // Half a tick of slack, so that a job due every TICK runs at
+            // every tick whatever the turn before it took.
             let due = last[i].is_none_or(|t| now.duration_since(t) + TICK / 2 >= job.every);
             if due {
                 last[i] = Some(now);
