@@ -279,10 +279,13 @@ pub fn link_of(c: &ControlRow) -> String {
 
 // ---- the job ----
 
-/// The job beside the ticket timers: rolls the active plans forward (their
+/// The due-date engine's part of the background jobs in one call: ends
+/// the grants whose end has passed, rolls the active plans forward (their
 /// occurrence of the current period exists) and sends the notice of every
-/// open occurrence that became overdue, each exactly once even with
-/// several app nodes. Returns how many notices went out (at most `limit`).
+/// open occurrence that became overdue ([`send_overdue_notices`]). Returns
+/// how many notices went out (at most `limit`). The server runs each part
+/// as its own job (`crates/server/src/jobs.rs`), so that one failing part
+/// does not hold up the others; this is the same sequence in one call.
 pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::roles::expire_grants(p, limit).await?;
     crate::access::expire_grants(p, limit as usize).await?;
@@ -290,6 +293,13 @@ pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
     crate::inspections::roll_forward(p).await?;
     crate::register_rules::roll_forward(p).await?;
     crate::reviews::roll_forward(p).await?;
+    send_overdue_notices(p, limit).await
+}
+
+/// Sends the notice of every open occurrence that became overdue, each
+/// exactly once even with several app nodes (guarded claim). Returns how
+/// many notices went out (at most `limit`).
+pub async fn send_overdue_notices(p: &Platform, limit: u64) -> Result<usize, AppError> {
     let now = p.now_us();
     let due = {
         let mut c = p.db.read().await?;

@@ -327,7 +327,7 @@ async fn ensure_plan(
 /// The job's part: every active plan gets the occurrence of the current
 /// period (and any missing earlier ones, bounded), written and audited only
 /// for plans that lack it. Returns how many occurrences were created.
-pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
+pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let today = controls::today(p);
     let (plans, latest) = {
         let mut c = p.db.read().await?;

@@ -1244,7 +1244,7 @@ pub async fn require_golive_plan(
 /// Rolls the periodic occurrences of the registers forward to today
 /// (log reviews, drills, vendor reports), audited per entry that got new
 /// ones. Returns how many were created.
-pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
+pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let today = controls::today(p);
     let mut created = 0;
     for key in ["backup_plans", "emergency_plans", "vendor_contracts"] {

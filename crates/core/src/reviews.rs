@@ -66,7 +66,7 @@ pub fn duty(kind: &str) -> Option<&'static Duty> {
 
 /// Creates the occurrences up to the current period for every level that
 /// has the role, each batch audited. Returns how many were created.
-pub(crate) async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
+pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let today = controls::today(p);
     let mut created = 0;
     for d in &DUTIES {

@@ -1,7 +1,7 @@
 //! Working days (工作日) under the State Council's holiday notices, per
 //! DESIGN.md section 6.
 //!
-//! The holiday data is the holiday-cn per-year format (`data/calendar/`,
+//! The holiday data is the holiday-cn per-year format (`calendar/`,
 //! see its README): `{year, papers: [..], days: [{name, date, isOffDay}]}`.
 //! A listed date with `isOffDay: true` is a rest day, with `isOffDay: false`
 //! a make-up working day (调休上班); an unlisted date follows the week
@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use crate::AppError;
 
 /// The built-in holiday files (copied from holiday-cn, see
-/// `data/calendar/README.md`), as (file year, JSON text).
+/// `calendar/README.md`), as (file year, JSON text).
 pub const BUILTIN_FILES: [(i32, &str); 3] = [
-    (2024, include_str!("../../../data/calendar/2024.json")),
-    (2025, include_str!("../../../data/calendar/2025.json")),
-    (2026, include_str!("../../../data/calendar/2026.json")),
+    (2024, include_str!("../../../calendar/2024.json")),
+    (2025, include_str!("../../../calendar/2025.json")),
+    (2026, include_str!("../../../calendar/2026.json")),
 ];
 
 /// Where the built-in files come from, recorded as their import source.
@@ -591,7 +591,7 @@ mod tests {
             .iter()
             .map(|f| (f.year, f.off_days(), f.makeup_workdays()))
             .collect();
-        // data/calendar/README.md: 2024 = 28 + 8, 2025 = 28 + 5, 2026 = 33 + 6.
+        // calendar/README.md: 2024 = 28 + 8, 2025 = 28 + 5, 2026 = 33 + 6.
         assert_eq!(counts, vec![(2024, 28, 8), (2025, 28, 5), (2026, 33, 6)]);
         let c = cal();
         for y in 2024..=2026 {

@@ -221,7 +221,7 @@ pub enum CalendarCommand {
         reason: Option<String>,
     },
 
-    /// 输出 DATE 之后第 N 个工作日（按数据库中的工作日历，含调休）
+    /// 输出 DATE 之后第 N 个工作日（含调休；有数据库时按数据库中的工作日历，否则按内置节假日数据）
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     AddWorkdays {
         /// 起算日期 YYYY-MM-DD（不含当天）

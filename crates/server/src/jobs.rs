@@ -1,23 +1,283 @@
-//! `yunwei jobs run`: the background jobs of `serve`, once, from the
-//! command line: after downtime, from cron on an installation without a
-//! resident server, or with `--at` to rehearse what the jobs will do at a
-//! future time (a grant's end, ADR 0007). The jobs claim their work with
-//! guarded updates, so running this beside a live server fires nothing
-//! twice.
+//! The background jobs: one list ([`JOBS`]) that `serve` runs on its
+//! schedule and `yunwei jobs run` runs once, from the command line: after
+//! downtime, from cron on an installation without a resident server, or
+//! with `--at` to rehearse what the jobs will do at a future time (a
+//! grant's end, ADR 0007). The jobs claim their work with guarded updates,
+//! so running this beside a live server fires nothing twice.
+//!
+//! A new job is one new entry in [`JOBS`]. A job that fails is logged with
+//! its name and error code and does not stop the others: `serve` retries it
+//! at its next turn, `jobs run` runs the rest and then exits non-zero,
+//! naming it.
 
+use std::future::Future;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::bail;
 use chrono::{NaiveDateTime, TimeZone};
+use yunwei_core::Platform;
+use yunwei_domain::{AppError, ErrorKind};
 
 use crate::settings::Settings;
 use crate::{keys, open};
 
-/// Most batches of one job in one run (each handles up to `BATCH`).
+/// Most batches of a batched job in one turn (each handles up to [`BATCH`]).
 const MAX_BATCHES: usize = 1_000;
-const BATCH: u64 = 200;
+/// Most items a batched job handles per call; a full batch is followed at
+/// once by the next.
+pub const BATCH: u64 = 200;
+
+/// How often `serve` looks for due work: the turn of the frequent jobs.
+pub const TICK: Duration = Duration::from_secs(15);
+
+/// What a job's run returns: how many items it handled.
+pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, AppError>> + Send + 'a>>;
+
+/// How a job is called.
+#[derive(Clone, Copy)]
+pub enum Work {
+    /// Handles at most the given number of items per call and returns how
+    /// many it handled; called again at once while a batch comes back full
+    /// (at most [`MAX_BATCHES`] times a turn).
+    Batched(for<'a> fn(&'a JobEnv, u64) -> JobFuture<'a>),
+    /// Called once a turn.
+    Once(for<'a> fn(&'a JobEnv) -> JobFuture<'a>),
+}
+
+/// One background job.
+pub struct Job {
+    /// Stable name, in logs and error messages (`ticket_timers`).
+    pub name: &'static str,
+    /// What it does, in Chinese, for the command line.
+    pub title: &'static str,
+    /// Its count in the summary line of `yunwei jobs run` ("工单计时提醒"),
+    /// if it has one there.
+    pub report: Option<&'static str>,
+    /// How often `serve` runs it (at the first [`TICK`] after this much
+    /// time since its last turn; the first turn is at start).
+    pub every: Duration,
+    /// Whether `yunwei jobs run` runs it too (otherwise only `serve`).
+    pub in_jobs_run: bool,
+    pub work: Work,
+}
+
+/// What the jobs run on.
+pub struct JobEnv {
+    pub p: Platform,
+    /// Where the audit head is anchored (`serve` only).
+    pub anchor_file: Option<PathBuf>,
+    /// The sequence number last anchored by this process.
+    anchored_seq: Mutex<Option<i64>>,
+}
+
+impl JobEnv {
+    pub fn new(p: Platform, anchor_file: Option<PathBuf>) -> JobEnv {
+        JobEnv {
+            p,
+            anchor_file,
+            anchored_seq: Mutex::new(None),
+        }
+    }
+}
+
+/// The background jobs, in the order of a turn. Grants end and plans roll
+/// forward before the overdue notices, so a turn notifies what became due
+/// in it.
+pub static JOBS: &[Job] = &[
+    Job {
+        name: "ticket_timers",
+        title: "工单计时提醒与超时",
+        report: Some("工单计时提醒"),
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| Box::pin(yunwei_core::tickets::run_timers(&e.p, n))),
+    },
+    Job {
+        name: "role_grants_expiry",
+        title: "收回到期的角色授权",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| Box::pin(yunwei_core::roles::expire_grants(&e.p, n))),
+    },
+    Job {
+        name: "access_grants_expiry",
+        title: "收回到期的临时访问授权",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| Box::pin(yunwei_core::access::expire_grants(&e.p, n as usize))),
+    },
+    Job {
+        name: "db_access",
+        title: "数据库访问授权的保密协议与期限",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| {
+            Box::pin(yunwei_core::access::enforce_db_access(&e.p, n as usize))
+        }),
+    },
+    Job {
+        name: "inspection_plans",
+        title: "巡检计划生成本期事项",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Once(|e| Box::pin(yunwei_core::inspections::roll_forward(&e.p))),
+    },
+    Job {
+        name: "register_periods",
+        title: "台账生成本期事项",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Once(|e| Box::pin(yunwei_core::register_rules::roll_forward(&e.p))),
+    },
+    Job {
+        name: "security_reviews",
+        title: "定期安全审查生成本期事项",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Once(|e| Box::pin(yunwei_core::reviews::roll_forward(&e.p))),
+    },
+    Job {
+        name: "overdue_notices",
+        title: "到期事项逾期通知",
+        report: Some("到期事项通知"),
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| Box::pin(yunwei_core::controls::send_overdue_notices(&e.p, n))),
+    },
+    Job {
+        // A walk of the whole file store: not every tick.
+        name: "orphan_files",
+        title: "清理未被引用的文件",
+        report: Some("清理未被引用的文件"),
+        every: Duration::from_secs(3600),
+        in_jobs_run: true,
+        work: Work::Once(|e| {
+            Box::pin(yunwei_core::files::collect_orphans(
+                &e.p,
+                yunwei_core::files::ORPHAN_GRACE,
+            ))
+        }),
+    },
+    Job {
+        // The window in which a rollback of the trail to an older genuine
+        // head could go unseen by `audit verify --anchor`. From the command
+        // line this is `yunwei audit anchor`.
+        name: "audit_anchor",
+        title: "审计链锚定",
+        report: None,
+        every: Duration::from_secs(300),
+        in_jobs_run: false,
+        work: Work::Once(|e| Box::pin(anchor(e))),
+    },
+];
+
+/// Anchors the audit head in the anchor file when it moved since this
+/// process last anchored it. Returns 1 when it wrote a line.
+async fn anchor(env: &JobEnv) -> Result<usize, AppError> {
+    let Some(file) = &env.anchor_file else {
+        return Ok(0);
+    };
+    let head = {
+        let mut c = env.p.db.read().await?;
+        yunwei_store::audit::head(&mut c).await?
+    };
+    let Some(head) = head else { return Ok(0) };
+    let last = *env.anchored_seq.lock().unwrap_or_else(|e| e.into_inner());
+    if last == Some(head.seq) {
+        return Ok(0);
+    }
+    match crate::commands::write_anchor(&env.p, file).await {
+        Ok(a) => {
+            *env.anchored_seq.lock().unwrap_or_else(|e| e.into_inner()) = a.map(|a| a.seq);
+            Ok(1)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, file = %file.display(), "audit anchor failed");
+            Err(AppError::new(
+                ErrorKind::Internal,
+                "audit.anchor_failed",
+                format!("审计链锚定失败：{e}"),
+            ))
+        }
+    }
+}
+
+/// Runs one job's turn: a batched job until a batch comes back short.
+pub async fn run_job(job: &Job, env: &JobEnv) -> Result<usize, AppError> {
+    match job.work {
+        Work::Once(f) => f(env).await,
+        Work::Batched(f) => {
+            let mut total = 0;
+            for _ in 0..MAX_BATCHES {
+                let n = f(env, BATCH).await?;
+                total += n;
+                if (n as u64) < BATCH {
+                    break;
+                }
+            }
+            Ok(total)
+        }
+    }
+}
+
+/// Runs the jobs `due` selects, in list order, each on its own: a failure
+/// is logged with the job's name and code and the next job runs.
+pub async fn run_turn<'j>(
+    jobs: &'j [Job],
+    env: &JobEnv,
+    mut due: impl FnMut(usize, &Job) -> bool,
+) -> Vec<(&'j Job, Result<usize, AppError>)> {
+    let mut out = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        if !due(i, job) {
+            continue;
+        }
+        let r = run_job(job, env).await;
+        if let Err(e) = &r {
+            tracing::warn!(
+                job = job.name,
+                code = e.code,
+                error = %e.message,
+                "background job failed; the others go on, this one is retried at its next turn"
+            );
+        }
+        out.push((job, r));
+    }
+    out
+}
+
+/// `serve`'s loop: every [`TICK`], each job whose interval has passed.
+/// Every node runs it; the guarded claims make each item fire once.
+pub async fn run_forever(env: JobEnv) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Vec<Option<tokio::time::Instant>> = vec![None; JOBS.len()];
+    loop {
+        tick.tick().await;
+        run_turn(JOBS, &env, |i, job| {
+            let now = tokio::time::Instant::now();
+            // Half a tick of slack, so that a job due every TICK runs at
+            // every tick whatever the turn before it took.
+            let due = last[i].is_none_or(|t| now.duration_since(t) + TICK / 2 >= job.every);
+            if due {
+                last[i] = Some(now);
+            }
+            due
+        })
+        .await;
+    }
+}
 
 /// Parses `YYYY-MM-DD HH:MM` (or with seconds, or `T`) as Beijing time.
 fn parse_beijing(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
@@ -32,6 +292,8 @@ fn parse_beijing(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     }
 }
 
+/// `yunwei jobs run [--at TIME] [--yes]`: every job of [`JOBS`] that
+/// `jobs run` runs, once.
 pub async fn run_once(
     settings: &Settings,
     at: Option<&str>,
@@ -68,36 +330,37 @@ pub async fn run_once(
     if let Some(t) = when {
         p.clock = Arc::new(yunwei_domain::clock::FixedClock::new(t));
     }
-    let result = run_all(&p).await;
-    p.db.close().await;
-    let (timers, notices, orphans) =
-        result.map_err(|e| anyhow::anyhow!("后台作业失败：{}", e.message))?;
-    println!(
-        "后台作业已执行：工单计时提醒 {timers} 个，到期事项通知 {notices} 个，清理未被引用的文件 {orphans} 个。"
+    let env = JobEnv::new(p, None);
+    let results = run_turn(JOBS, &env, |_, job| job.in_jobs_run).await;
+    env.p.db.close().await;
+    let counts: Vec<String> = results
+        .iter()
+        .filter_map(|(job, r)| {
+            let label = job.report?;
+            Some(match r {
+                Ok(n) => format!("{label} {n} 个"),
+                Err(_) => format!("{label} 失败"),
+            })
+        })
+        .collect();
+    println!("后台作业已执行：{}。", counts.join("，"));
+    let failed: Vec<_> = results
+        .iter()
+        .filter_map(|(job, r)| r.as_ref().err().map(|e| (job, e)))
+        .collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (job, e) in &failed {
+        eprintln!(
+            "后台作业失败：{}（{}）：{}［{}］",
+            job.name, job.title, e.message, e.code
+        );
+    }
+    eprintln!(
+        "{} 个后台作业失败，其余 {} 个已执行。",
+        failed.len(),
+        results.len() - failed.len()
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn run_all(
-    p: &yunwei_core::Platform,
-) -> Result<(usize, usize, usize), yunwei_domain::AppError> {
-    let mut timers = 0;
-    for _ in 0..MAX_BATCHES {
-        let n = yunwei_core::tickets::run_timers(p, BATCH).await?;
-        timers += n;
-        if (n as u64) < BATCH {
-            break;
-        }
-    }
-    let mut notices = 0;
-    for _ in 0..MAX_BATCHES {
-        let n = yunwei_core::controls::run_controls(p, BATCH).await?;
-        notices += n;
-        if (n as u64) < BATCH {
-            break;
-        }
-    }
-    // Files no row references (issue 11), older than the grace period.
-    let orphans = yunwei_core::files::collect_orphans(p, yunwei_core::files::ORPHAN_GRACE).await?;
-    Ok((timers, notices, orphans))
+    Ok(ExitCode::from(crate::cli::EXIT_ERROR))
 }

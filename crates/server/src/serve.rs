@@ -132,7 +132,6 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     // Listen for signals before announcing the address, so a stop sent as
     // soon as the banner appears is a graceful one.
     let shutdown = shutdown_signal()?;
-    let jobs = tokio::spawn(run_jobs(p.clone()));
     let anchor_file = settings.anchor_file()?;
     if anchor_file.starts_with(settings.data_dir_abs()?) {
         tracing::warn!(
@@ -140,7 +139,12 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
             "the audit anchor file is inside the data directory: whoever can roll the database back can roll it back too; set audit_anchor_file to other storage (README, 安全 / security)"
         );
     }
-    let anchors = tokio::spawn(anchor_job(p.clone(), anchor_file));
+    // The background jobs of this node (crates/server/src/jobs.rs): the
+    // same list as `yunwei jobs run`, each on its own interval.
+    let jobs = tokio::spawn(crate::jobs::run_forever(crate::jobs::JobEnv::new(
+        p.clone(),
+        Some(anchor_file),
+    )));
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -152,7 +156,6 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
-    anchors.abort();
     p.db.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)
@@ -160,91 +163,6 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
 
 fn env_nonempty(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
-/// How often the background jobs look for due work.
-const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
-/// Most timers handled per batch; a full batch is followed at once by the next.
-const JOB_BATCH: u64 = 200;
-
-/// How often the file store is swept for files no row references (a walk
-/// of the whole store: not every tick).
-const ORPHAN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Background jobs of this node: SLA timer warnings and breaches, the due
-/// controls (inspection plans and other registers), and hourly the files
-/// no row references. Every node runs them; the guarded claim makes each
-/// one fire exactly once.
-async fn run_jobs(p: yunwei_core::Platform) {
-    let mut tick = tokio::time::interval(JOB_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_sweep: Option<tokio::time::Instant> = None;
-    loop {
-        tick.tick().await;
-        if last_sweep.is_none_or(|t| t.elapsed() >= ORPHAN_INTERVAL) {
-            last_sweep = Some(tokio::time::Instant::now());
-            if let Err(e) =
-                yunwei_core::files::collect_orphans(&p, yunwei_core::files::ORPHAN_GRACE).await
-            {
-                tracing::warn!(code = e.code, "orphan file collection failed");
-            }
-        }
-        loop {
-            match yunwei_core::tickets::run_timers(&p, JOB_BATCH).await {
-                Ok(n) if n as u64 >= JOB_BATCH => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(code = e.code, "timer job failed; retrying at the next tick");
-                    break;
-                }
-            }
-        }
-        // Due controls (ADR 0005): plans rolled forward, overdue notices
-        // claimed once across nodes.
-        loop {
-            match yunwei_core::controls::run_controls(&p, JOB_BATCH).await {
-                Ok(n) if n as u64 >= JOB_BATCH => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(
-                        code = e.code,
-                        "controls job failed; retrying at the next tick"
-                    );
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// How often the audit chain head is anchored outside the database (when
-/// it moved): the window in which a rollback of the trail to an older
-/// genuine head could go unseen by `audit verify --anchor`.
-const ANCHOR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// Anchors the audit head in `file` at start and then every
-/// [`ANCHOR_INTERVAL`] when it moved; a failure is logged and retried.
-async fn anchor_job(p: yunwei_core::Platform, file: std::path::PathBuf) {
-    let mut tick = tokio::time::interval(ANCHOR_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last: Option<i64> = None;
-    loop {
-        tick.tick().await;
-        let head = match p.db.read().await {
-            Ok(mut c) => yunwei_store::audit::head(&mut c).await.ok().flatten(),
-            Err(_) => None,
-        };
-        let Some(head) = head else { continue };
-        if last == Some(head.seq) {
-            continue;
-        }
-        match crate::commands::write_anchor(&p, &file).await {
-            Ok(a) => last = a.map(|a| a.seq),
-            Err(e) => {
-                tracing::warn!(error = %e, file = %file.display(), "audit anchor failed; retrying at the next tick")
-            }
-        }
-    }
 }
 
 /// Registers the stop signals now and resolves when one arrives.

@@ -591,6 +591,45 @@ async fn jscz_49_jobs_run_from_the_command_line_revokes_ended_grants() {
     app.cleanup().await;
 }
 
+/// One failing job does not stop the others: with the ticket timers' table
+/// gone, the first job of the list fails, the grant is still revoked by a
+/// later one, and `jobs run` names the failed job and exits 2 after running
+/// the rest (the same `run_turn` as `serve`'s loop).
+#[tokio::test]
+async fn jobs_run_goes_on_after_a_failing_job_and_names_it() {
+    use crate::cli::{run, Bin};
+    let app = TestApp::new().await;
+    let ticket = request_access(&app, "demo_vendor", "bastion").await;
+    let id = grant_access(&app, &ticket).await;
+    sqlx::query("ALTER TABLE ticket_timers RENAME TO ticket_timers_gone")
+        .execute(app.platform.db.pool())
+        .await
+        .expect("rename table");
+    let bin = Bin::new();
+    let out =
+        run(&mut bin.cmd_with_keys(&app, &["--database-url", &app.db_url, "jobs", "run"])).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout
+            .contains("后台作业已执行：工单计时提醒 失败，到期事项通知 "),
+        "{out}"
+    );
+    assert!(out.stdout.contains("清理未被引用的文件 0 个"), "{out}");
+    assert!(out.stderr.contains("后台作业失败：ticket_timers"), "{out}");
+    assert!(out.stderr.contains("1 个后台作业失败"), "{out}");
+    let sysop = app.login("demo_sysop").await;
+    assert_eq!(grant(&app, &sysop, &id).await["entry"]["status"], "revoked");
+    sqlx::query("ALTER TABLE ticket_timers_gone RENAME TO ticket_timers")
+        .execute(app.platform.db.pool())
+        .await
+        .expect("rename table back");
+    let out =
+        run(&mut bin.cmd_with_keys(&app, &["--database-url", &app.db_url, "jobs", "run"])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains("工单计时提醒 0 个"), "{out}");
+    app.cleanup().await;
+}
+
 /// Who may do what along an access request and its grant, for every demo
 /// actor: submit a request (a vendor, JSCZ-8), review it (the four
 /// reviewers), record the opening (the system administrator), read the

@@ -617,3 +617,68 @@ async fn cli_calendar_add_and_sub_workdays_and_import() {
     );
     app.cleanup().await;
 }
+
+/// The calendar commands need no database: with no data directory at all,
+/// with `./data` there but empty (the repository root's old clash), with a
+/// SQLite URL naming a missing file, they compute on the built-in years,
+/// and create nothing.
+#[tokio::test]
+async fn cli_calendar_works_without_a_database_and_creates_none() {
+    let bin = Bin::new();
+    let dir = bin.dir.path();
+    let lookup = |extra: &[&str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["calendar", "add-workdays", "2026-09-30", "7"]);
+        bin.cmd(&args)
+    };
+    // No data directory at all.
+    let out = run(&mut lookup(&[])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout, "2026-10-15\n", "{out}");
+    assert_eq!(out.stderr, "", "{out}");
+    assert!(!dir.join("data").exists(), "a lookup created ./data");
+    // `./data` there, without a database.
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let out = run(&mut bin.cmd(&["calendar", "sub-workdays", "2026-10-08", "2"])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout, "2026-09-29\n", "{out}");
+    assert_eq!(std::fs::read_dir(dir.join("data")).unwrap().count(), 0);
+    // A year without a built-in notice still warns.
+    let out = run(&mut bin.cmd(&["calendar", "add-workdays", "2026-12-30", "3"])).await;
+    assert_eq!(out.stdout, "2027-01-04\n", "{out}");
+    assert!(
+        out.stderr.contains("警告") && out.stderr.contains("2027年"),
+        "{out}"
+    );
+    // A SQLite URL naming a missing file: not created.
+    let missing = dir.join("none.db");
+    let url = format!("sqlite://{}?mode=rwc", missing.display());
+    let out = run(&mut lookup(&["--database-url", &url])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout, "2026-10-15\n", "{out}");
+    assert!(!missing.exists(), "a lookup created {}", missing.display());
+}
+
+/// With a database holding an imported year, the lookup uses it (here
+/// 2027, imported through the API); the same command without the database
+/// falls back to the built-in years and warns about 2027.
+#[tokio::test]
+async fn cli_calendar_uses_the_imported_years_of_an_existing_database() {
+    let app = TestApp::new().await;
+    let token = app.login("sysadmin").await;
+    let r = import(&app, &token, &file_2027(), "2027年安排已公布").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bin = Bin::new();
+    let args = ["calendar", "add-workdays", "2026-12-30", "3"];
+    let mut with_db = vec!["--database-url", app.db_url.as_str()];
+    with_db.extend(args);
+    let out = run(&mut bin.cmd(&with_db)).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout, "2027-01-05\n", "{out}");
+    assert!(!out.stderr.contains("警告"), "{out}");
+    let out = run(&mut bin.cmd(&args)).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(out.stdout, "2027-01-04\n", "{out}");
+    assert!(out.stderr.contains("2027年"), "{out}");
+    app.cleanup().await;
+}
