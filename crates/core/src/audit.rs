@@ -7,10 +7,12 @@ use yunwei_domain::audit::{AuditRecord, ChainFault, ChainVerifier};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
-use yunwei_store::audit::{self as store, AuditFilter};
+use yunwei_store::audit as store;
 use yunwei_store::{in_tx, orgs, DbConn, Scope};
 
 use crate::{Ctx, Platform, Principal};
+
+pub use yunwei_store::audit::AuditFilter;
 
 /// Who did it.
 #[derive(Clone, Copy)]

@@ -10,7 +10,7 @@ use yunwei_domain::ids::new_id;
 use yunwei_domain::password::{check_password_strength, PasswordProblem, UserDetails};
 use yunwei_domain::roles::{Action, Role, ScopedRole};
 use yunwei_domain::{AppError, ErrorKind};
-use yunwei_store::sessions::{self as sstore, ApiTokenRow, SessionRow, UkeyChallengeRow};
+use yunwei_store::sessions::{self as sstore, ApiTokenRow, UkeyChallengeRow};
 use yunwei_store::users::{self as ustore, UserRow};
 use yunwei_store::{in_tx, DbConn};
 
@@ -18,6 +18,8 @@ use crate::audit::{record, record_alone, Actor, Event};
 use crate::export::fmt_us;
 use crate::ukey::{self, LoginKey, CHALLENGE_MINUTES};
 use crate::{policy, Ctx, Platform, Principal};
+
+pub use yunwei_store::sessions::SessionRow;
 
 const MINUTE_US: i64 = 60_000_000;
 /// Challenges older than this are removed when the user gets a new one.
@@ -54,6 +56,15 @@ pub struct LoginOk {
     pub token: String,
     pub session: SessionRow,
     pub must_change_password: bool,
+}
+
+/// The account a login just opened a session for, as the API returns it.
+pub async fn user_of(p: &Platform, ok: &LoginOk) -> Result<crate::users::UserView, AppError> {
+    let mut c = p.db.read().await?;
+    let user = ustore::get(&mut c, &ok.session.user_id)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    Ok(crate::users::UserView::from_row(&user, p.now_us()))
 }
 
 pub async fn login(

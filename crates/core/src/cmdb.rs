@@ -20,13 +20,15 @@ use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::cmdb::{
-    self as store, AllocationRow, CiFilter, CiRow, LinkedTicket, RelationRow, SegmentRow,
+    self as store, AllocationRow, CiFilter, LinkedTicket, RelationRow, SegmentRow,
 };
 use yunwei_store::orgs::{self, OrgRow};
 use yunwei_store::{in_tx, DbConn, Scope};
 
 use crate::audit::{record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
+
+pub use yunwei_store::cmdb::CiRow;
 
 /// The search index type of configuration items.
 pub const DOC_TYPE: &str = "ci";
@@ -1590,4 +1592,25 @@ pub fn may_read(pr: &Principal) -> Result<(), AppError> {
             "您没有查看运维台账的权限",
         ))
     }
+}
+
+/// The configuration item `key` names, when the caller may read it: by id,
+/// or (`by_id` false) by code and then by id. None when there is none or
+/// the caller may not read it.
+pub async fn find_readable(
+    p: &Platform,
+    pr: &Principal,
+    key: &str,
+    by_id: bool,
+) -> Result<Option<CiRow>, AppError> {
+    let mut c = p.db.read().await?;
+    let row = if by_id {
+        store::get_ci(&mut c, key).await?
+    } else {
+        match store::ci_by_code(&mut c, key).await? {
+            Some(a) => Some(a),
+            None => store::get_ci(&mut c, key).await?,
+        }
+    };
+    Ok(row.filter(|a| pr.can(Action::BusinessRead, &a.org_path)))
 }

@@ -31,13 +31,15 @@ use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::controls::{self as cstore, ControlRow};
 use yunwei_store::inspections::{
-    self as store, MaintenanceFilter, MaintenanceRow, PlanFilter, PlanRow, RecordRow,
+    self as store, MaintenanceFilter, MaintenanceRow, PlanFilter, RecordRow,
 };
 use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 
 use crate::audit::{record, Actor, Event};
 use crate::controls::{self, ControlView, Subject};
 use crate::{Ctx, Platform, Principal};
+
+pub use yunwei_store::inspections::PlanRow;
 
 /// The `subject_type` of a plan's occurrences.
 pub const SUBJECT: &str = "inspection_plan";
@@ -1333,6 +1335,17 @@ async fn user_name(c: &mut DbConn, id: &str) -> Result<String, AppError> {
         .await?
         .map(|u| u.display_name)
         .unwrap_or_default())
+}
+
+/// The stored plan itself (with the time it was last saved, for an edit
+/// form's stale check), when the caller may read it.
+pub async fn plan_row(p: &Platform, pr: &Principal, id: &str) -> Result<PlanRow, AppError> {
+    read_scope(pr)?;
+    let mut c = p.db.read().await?;
+    store::get_plan(&mut c, id)
+        .await?
+        .filter(|pl| can_read(pr, pl))
+        .ok_or_else(not_found)
 }
 
 /// One plan with its occurrences and records, when the caller may read it.

@@ -16,6 +16,7 @@ pub mod demo_registers;
 pub mod demo_tickets;
 pub mod export;
 pub mod files;
+pub mod home;
 pub mod import;
 pub mod inspections;
 pub mod knowledge;
@@ -71,4 +72,11 @@ impl Platform {
     pub fn now_us(&self) -> i64 {
         self.clock.now().timestamp_micros()
     }
+}
+
+/// Whether the database answers (`/healthz`): one read of a setting.
+pub async fn health(p: &Platform) -> Result<(), yunwei_domain::AppError> {
+    let mut c = p.db.read().await?;
+    yunwei_store::settings::get(&mut c, "healthz").await?;
+    Ok(())
 }

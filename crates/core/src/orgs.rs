@@ -169,3 +169,63 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<OrgView, AppE
     }
     Ok(OrgView::from(&org))
 }
+
+/// The organisations where the caller may do `action`, in tree order: the
+/// choices of a form's or a filter's organisation field.
+pub async fn choices(
+    p: &Platform,
+    pr: &Principal,
+    action: Action,
+) -> Result<Vec<OrgView>, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::list(&mut c, &pr.scope_for(action))
+        .await?
+        .iter()
+        .map(OrgView::from)
+        .collect())
+}
+
+/// Every organisation, in tree order, for a register field naming a
+/// second organisation (服务厂商, 服务单位, 请领单位, ...), offered to a
+/// caller who may do `action` (the register's write action) somewhere.
+///
+/// Unscoped on purpose: such a field names a party that usually sits
+/// outside the caller's own range (a vendor's organisation, the client
+/// unit of a contract), and `registers` accepts any existing organisation
+/// there, so the choice list is the whole tree, as it always was. Only the
+/// guard is new: a caller who may not write such a register anywhere gets
+/// no list.
+pub async fn reference_choices(
+    p: &Platform,
+    pr: &Principal,
+    action: Action,
+) -> Result<Vec<OrgView>, AppError> {
+    pr.authorize_somewhere(action)?;
+    let mut c = p.db.read().await?;
+    Ok(store::list(&mut c, &yunwei_store::Scope::system())
+        .await?
+        .iter()
+        .map(OrgView::from)
+        .collect())
+}
+
+/// An organisation's name, empty when there is none. For labelling an
+/// organisation the caller already reached through a checked use case
+/// (the organisation of a ticket or document it may read, its own).
+pub async fn name_of(p: &Platform, id: &str) -> Result<String, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::get(&mut c, id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default())
+}
+
+/// The path of the organisation a list filter names; not found when there
+/// is none. It only narrows a list: the list's own scope still applies.
+pub async fn path_of(p: &Platform, id: &str) -> Result<String, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::get(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("机构"))?
+        .path)
+}

@@ -19,6 +19,12 @@ pub async fn load(c: &mut DbConn) -> Result<SecurityPolicy, AppError> {
     })
 }
 
+/// The policy in force, for anyone (the login form shows its lockout
+/// rule, the password form its length and history rules).
+pub async fn current(p: &Platform) -> Result<SecurityPolicy, AppError> {
+    load(&mut p.db.read().await?).await
+}
+
 pub async fn get(p: &Platform, pr: &Principal) -> Result<SecurityPolicy, AppError> {
     if !pr.can_somewhere(Action::SecurityPolicyView) {
         return Err(AppError::forbidden("无权查看安全策略"));
@@ -199,7 +205,7 @@ impl OrgConfig {
     }
 }
 
-fn config_key(org_id: &str) -> String {
+pub(crate) fn config_key(org_id: &str) -> String {
     format!("org_config:{org_id}")
 }
 

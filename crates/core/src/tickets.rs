@@ -19,12 +19,14 @@ use yunwei_domain::policy::{
 use yunwei_domain::roles::{Action, Role};
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::tickets::{
-    self as store, EventRow, NotificationRow, TicketFilter, TicketRow, TimerRow, VoteRow,
+    self as store, EventRow, NotificationRow, TicketRow, TimerRow, VoteRow,
 };
 use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 
 use crate::audit::{record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
+
+pub use yunwei_store::tickets::TicketFilter;
 
 /// Working days for the engine, from the holiday calendar.
 pub struct CalendarDays<'a>(pub &'a HolidayCalendar);

@@ -8,7 +8,9 @@ use yunwei_domain::mask::{mask_id_number, mask_phone};
 use yunwei_domain::password::{birthday_from_id_number, generate_password, id_number_check_digit};
 use yunwei_domain::roles::{three_admin_protection, AccountAct, Action, Role};
 use yunwei_domain::{AppError, ErrorKind};
-use yunwei_store::users::{self as store, UserFilter, UserRow};
+use yunwei_store::users::{self as store, UserRow};
+
+pub use yunwei_store::users::UserFilter;
 use yunwei_store::{in_tx, orgs, sessions, DbConn};
 
 use crate::audit::{deny, record, Actor, Event};
@@ -787,4 +789,23 @@ pub async fn grant_unchecked(
         },
     )
     .await
+}
+
+/// A user's display name, empty when there is none. For labelling a user
+/// named by something the caller already read through a checked use case
+/// (the uploader of a document version).
+pub async fn display_name_of(p: &Platform, id: &str) -> Result<String, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::get(&mut c, id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default())
+}
+
+/// The id of the account with this username, for a list filter (who a
+/// ticket is assigned to); None when there is none. It only narrows a
+/// list: the list's own scope still applies.
+pub async fn id_by_username(p: &Platform, username: &str) -> Result<Option<String>, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::by_username(&mut c, username).await?.map(|u| u.id))
 }

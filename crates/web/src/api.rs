@@ -18,15 +18,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use yunwei_core::audit::AuditFilter;
 use yunwei_core::policy::OrgConfig;
 use yunwei_core::roles::GrantInput;
+use yunwei_core::users::UserFilter;
 use yunwei_core::users::{NewUser, UserUpdate};
 use yunwei_core::{audit, auth, orgs, policy, roles, users};
 use yunwei_domain::roles::Role;
 use yunwei_domain::security_policy::SecurityPolicy;
 use yunwei_domain::AppError;
-use yunwei_store::audit::AuditFilter;
-use yunwei_store::users::UserFilter;
 
 use crate::error::WebError;
 use crate::extract::{ApiUser, ReqCtx};
@@ -308,14 +308,11 @@ async fn login(
 
 /// The answer to a login: the session token and the user.
 async fn login_response(s: &AppState, ok: auth::LoginOk) -> ApiResult {
-    let mut c = s.platform.db.read().await?;
-    let user = yunwei_store::users::get(&mut c, &ok.session.user_id)
-        .await?
-        .ok_or_else(AppError::internal)?;
+    let user = auth::user_of(&s.platform, &ok).await?;
     Ok(Json(json!({
         "token": ok.token,
         "must_change_password": ok.must_change_password,
-        "user": users::UserView::from_row(&user, s.platform.now_us()),
+        "user": user,
     })))
 }
 
@@ -527,15 +524,7 @@ pub(crate) struct UserQuery {
 
 pub(crate) async fn user_filter(s: &AppState, q: &UserQuery) -> Result<UserFilter, WebError> {
     let org_path = match q.org_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(id) => {
-            let mut c = s.platform.db.read().await?;
-            Some(
-                yunwei_store::orgs::get(&mut c, id)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("机构"))?
-                    .path,
-            )
-        }
+        Some(id) => Some(yunwei_core::orgs::path_of(&s.platform, id).await?),
         None => None,
     };
     Ok(UserFilter {

@@ -6,9 +6,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use yunwei_core::auth::SessionRow;
 use yunwei_core::{auth, Ctx, Principal};
 use yunwei_domain::AppError;
-use yunwei_store::sessions::SessionRow;
 
 use crate::error::WebError;
 use crate::AppState;

@@ -44,8 +44,7 @@ pub fn router(platform: Platform, options: WebOptions) -> Router {
 async fn healthz(
     axum::extract::State(s): axum::extract::State<AppState>,
 ) -> Result<&'static str, WebError> {
-    let mut c = s.platform.db.read().await.map_err(WebError::api)?;
-    yunwei_store::settings::get(&mut c, "healthz")
+    yunwei_core::health(&s.platform)
         .await
         .map_err(WebError::api)?;
     Ok("ok")

@@ -423,7 +423,7 @@ async fn login_form(
     username: &str,
     error: Option<String>,
 ) -> Page {
-    let pol = ui(policy::load(&mut ui(s.platform.db.read().await)?).await)?;
+    let pol = ui(policy::current(&s.platform).await)?;
     let fresh = csrf.is_none();
     let csrf =
         csrf.unwrap_or_else(|| yunwei_domain::crypto::random_token(s.platform.crypto.as_ref()));
@@ -655,7 +655,7 @@ struct PasswordTpl {
 }
 
 async fn password_form(s: &AppState, u: &UiUser, error: Option<String>) -> Page {
-    let pol = ui(policy::load(&mut ui(s.platform.db.read().await)?).await)?;
+    let pol = ui(policy::current(&s.platform).await)?;
     render(&PasswordTpl {
         l: Layout::for_user(u, "/password/change").with(None, error),
         forced: u.principal.must_change_password,
@@ -797,38 +797,17 @@ struct HomeTpl {
 async fn home(State(s): State<AppState>, u: UiUser) -> Page {
     let counts = tickets::counts(&s, &u).await;
     let p = &u.principal;
-    let mut c = ui(s.platform.db.read().await)?;
-    let org_name = ui(yunwei_store::orgs::get(&mut c, &p.org_id).await)?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    let mut roles = Vec::new();
-    for g in &p.grants {
-        let scope = ui(yunwei_store::orgs::list(
-            &mut c,
-            &yunwei_store::Scope::ranges(vec![(g.scope_path.clone(), false)]),
-        )
-        .await)?;
-        let name = scope.first().map(|o| o.name.clone()).unwrap_or_default();
-        let name = if g.subtree {
-            format!("{name}及下级")
-        } else {
-            name
-        };
-        roles.push((g.role.label().to_string(), name, g.role.duty().to_string()));
-    }
-    let notice =
-        match yunwei_store::settings::get(&mut c, &format!("org_config:{}", p.org_id)).await {
-            Ok(Some(v)) => serde_json::from_str::<OrgConfig>(&v)
-                .map(|c| c.notice)
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
+    let sum = ui(yunwei_core::home::summary(&s.platform, p).await)?;
     render(&HomeTpl {
         l: Layout::for_user(&u, "/"),
         display_name: p.display_name.clone(),
-        org_name,
-        roles,
-        notice,
+        org_name: sum.org_name,
+        roles: sum
+            .roles
+            .into_iter()
+            .map(|r| (r.role, r.scope, r.duty))
+            .collect(),
+        notice: sum.notice,
         counts,
     })
 }
@@ -1437,7 +1416,7 @@ async fn tokens_view(
     use yunwei_core::export::fmt_us;
     let now = s.platform.now_us();
     let rows = ui(auth::tokens(&s.platform, &u.principal).await)?;
-    let pol = ui(policy::load(&mut ui(s.platform.db.read().await)?).await)?;
+    let pol = ui(policy::current(&s.platform).await)?;
     let tokens = rows
         .into_iter()
         .map(|t| {

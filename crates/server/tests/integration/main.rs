@@ -14,6 +14,7 @@ mod controls;
 mod hostile_input;
 mod inputs;
 mod knowledge;
+mod layering;
 mod packs;
 mod permission_matrix;
 mod policy;

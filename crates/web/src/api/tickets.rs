@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use yunwei_core::tickets::TicketFilter;
 use yunwei_core::tickets::{self, OpenInput, TransitionInput};
 use yunwei_domain::AppError;
-use yunwei_store::tickets::TicketFilter;
 
 use super::{ApiResult, Body};
 use crate::error::WebError;
@@ -77,21 +77,15 @@ pub(crate) async fn ticket_filter(
     user_id: &str,
     q: &TicketQuery,
 ) -> Result<TicketFilter, AppError> {
-    let mut c = s.platform.db.read().await?;
+    let p = &s.platform;
     let org_path = match q.org_id.as_deref().filter(|v| !v.is_empty()) {
-        Some(id) => Some(
-            yunwei_store::orgs::get(&mut c, id)
-                .await?
-                .ok_or_else(|| AppError::not_found("机构"))?
-                .path,
-        ),
+        Some(id) => Some(yunwei_core::orgs::path_of(p, id).await?),
         None => None,
     };
     let assignee_id = match q.assignee.as_deref().filter(|v| !v.is_empty()) {
         Some(u) => Some(
-            yunwei_store::users::by_username(&mut c, u)
+            yunwei_core::users::id_by_username(p, u)
                 .await?
-                .map(|u| u.id)
                 .unwrap_or_else(|| "-".into()),
         ),
         None => None,

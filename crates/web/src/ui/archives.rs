@@ -220,16 +220,8 @@ async fn filter_item(
     } else {
         return Ok(None);
     };
-    let mut c = s.platform.db.read().await?;
-    let row = if by_id {
-        yunwei_store::cmdb::get_ci(&mut c, key).await?
-    } else {
-        match yunwei_store::cmdb::ci_by_code(&mut c, key).await? {
-            Some(a) => Some(a),
-            None => yunwei_store::cmdb::get_ci(&mut c, key).await?,
-        }
-    };
-    row.filter(|a| u.principal.can(Action::BusinessRead, &a.org_path))
+    yunwei_core::cmdb::find_readable(&s.platform, &u.principal, key, by_id)
+        .await?
         .map(|a| Some((a.id, a.code)))
         .ok_or_else(|| AppError::bad_request("cmdb.ci_unknown", format!("找不到配置项“{key}”")))
 }
@@ -477,20 +469,14 @@ async fn doc_view(
     note: String,
 ) -> Page {
     let d = ui(archives::get(&s.platform, &u.principal, id).await)?;
-    let mut c = ui(s.platform.db.read().await)?;
-    let org = ui(yunwei_store::orgs::get(&mut c, &d.doc.org_id).await)?
-        .map(|o| o.name)
-        .unwrap_or_default();
+    let org = ui(yunwei_core::orgs::name_of(&s.platform, &d.doc.org_id).await)?;
     let mut names: HashMap<String, String> = HashMap::new();
     for v in &d.versions {
         if !names.contains_key(&v.uploaded_by) {
-            let name = ui(yunwei_store::users::get(&mut c, &v.uploaded_by).await)?
-                .map(|u| u.display_name)
-                .unwrap_or_default();
+            let name = ui(yunwei_core::users::display_name_of(&s.platform, &v.uploaded_by).await)?;
             names.insert(v.uploaded_by.clone(), name);
         }
     }
-    drop(c);
     let versions = d
         .versions
         .iter()

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use yunwei_core::cmdb::CiRow;
 use yunwei_core::cmdb::{
     self, AllocationInput, CiDetail, CiInput, RelationInput, RowError, SegmentInput,
 };
@@ -17,7 +18,6 @@ use yunwei_domain::calendar::shanghai;
 use yunwei_domain::cmdb::{Category, CiStatus, RelationKind};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
-use yunwei_store::cmdb::CiRow;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
 use super::{

@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 use yunwei_core::controls::{self, ControlView, Overview, OverviewFilter};
-use yunwei_core::orgs::OrgView;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
@@ -46,11 +45,9 @@ pub(super) async fn org_options(
     u: &UiUser,
     action: Action,
 ) -> Result<Vec<(String, String)>, WebError> {
-    let mut c = ui(s.platform.db.read().await)?;
-    let rows = ui(yunwei_store::orgs::list(&mut c, &u.principal.scope_for(action)).await)?;
+    let rows = ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)?;
     Ok(rows
         .iter()
-        .map(OrgView::from)
         .map(|o| {
             (
                 o.id.clone(),

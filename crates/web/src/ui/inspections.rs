@@ -13,6 +13,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use yunwei_core::inspections::PlanRow;
 use yunwei_core::inspections::{
     self, FileInput, ItemInput, MaintenanceInput, MaintenanceListFilter, MaintenanceView,
     PlanDetail, PlanInput, PlanListFilter, PlanSummary, PlanUpdate, RecordInput,
@@ -21,7 +22,6 @@ use yunwei_domain::calendar::shanghai;
 use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
-use yunwei_store::inspections::PlanRow;
 
 use super::controls::{business, org_options};
 use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
@@ -708,9 +708,7 @@ async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, WebErro
         )));
     }
     // The row itself, for the time it was last saved (the stale check).
-    let mut c = ui(s.platform.db.read().await)?;
-    ui(yunwei_store::inspections::get_plan(&mut c, id).await)?
-        .ok_or_else(|| WebError::ui(AppError::not_found("巡检计划")))
+    ui(inspections::plan_row(&s.platform, &u.principal, id).await)
 }
 
 async fn edit_view(

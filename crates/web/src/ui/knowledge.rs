@@ -109,8 +109,7 @@ async fn list_view(
         Err(e) => return Err(WebError::ui(e)),
     };
     let orgs = if can_edit {
-        let mut c = ui(p.db.read().await)?;
-        ui(yunwei_store::orgs::list(&mut c, &pr.scope_for(Action::KnowledgeEdit)).await)?
+        ui(yunwei_core::orgs::choices(p, pr, Action::KnowledgeEdit).await)?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect()

@@ -449,12 +449,17 @@ struct FormTpl {
     draft: Option<&'static str>,
 }
 
-async fn all_orgs(s: &AppState) -> Result<Vec<(String, String)>, WebError> {
-    let mut c = ui(s.platform.db.read().await)?;
-    let rows = ui(yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system()).await)?;
+/// Every organisation, for a field naming a second organisation (see
+/// `orgs::reference_choices` for why it is the whole tree).
+async fn all_orgs(
+    s: &AppState,
+    u: &UiUser,
+    spec: &Spec,
+) -> Result<Vec<(String, String)>, WebError> {
+    let rows =
+        ui(yunwei_core::orgs::reference_choices(&s.platform, &u.principal, spec.write).await)?;
     Ok(rows
         .iter()
-        .map(yunwei_core::orgs::OrgView::from)
         .map(|o| {
             (
                 o.id.clone(),
@@ -513,7 +518,7 @@ async fn form_view(
             Kind::Org => {
                 input.control = "select";
                 if every_org.is_none() {
-                    every_org = Some(all_orgs(s).await?);
+                    every_org = Some(all_orgs(s, u, spec).await?);
                 }
                 input.options = opts(every_org.clone().unwrap_or_default(), &value);
             }

@@ -363,9 +363,7 @@ pub(super) async fn orgs_in(
     u: &UiUser,
     action: Action,
 ) -> Result<Vec<OrgView>, WebError> {
-    let mut c = ui(s.platform.db.read().await)?;
-    let rows = ui(yunwei_store::orgs::list(&mut c, &u.principal.scope_for(action)).await)?;
-    Ok(rows.iter().map(OrgView::from).collect())
+    ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)
 }
 
 pub(super) fn indented(o: &OrgView) -> String {
@@ -957,12 +955,7 @@ async fn ticket_view(
     if !kinds.iter().any(|k| k == "other") {
         kinds.push("other".into());
     }
-    let org = {
-        let mut c = ui(p.db.read().await)?;
-        ui(yunwei_store::orgs::get(&mut c, &d.ticket.org_id).await)?
-            .map(|o| o.name)
-            .unwrap_or_default()
-    };
+    let org = ui(yunwei_core::orgs::name_of(p, &d.ticket.org_id).await)?;
     let route = d
         .route
         .iter()
