@@ -1,25 +1,11 @@
 //! Excel (.xlsx) exports. Every sheet names who exported it and when.
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Format, Workbook};
 use yunwei_domain::audit::AuditRecord;
 use yunwei_domain::AppError;
 
-/// China Standard Time (no daylight saving since 1991).
-pub fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-pub fn fmt_us(us: i64) -> String {
-    Utc.timestamp_micros(us)
-        .single()
-        .map(|t| {
-            t.with_timezone(&cst())
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+pub use yunwei_domain::time::{fmt_minute, fmt_us, shanghai as cst};
 
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
     tracing::error!(error = %e, "xlsx export failed");

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
@@ -39,15 +39,7 @@ pub const BUILTIN_SOURCE: &str = "内置数据（holiday-cn d4e53bf）";
 /// Largest `n` the API and command line accept (about 40 years).
 pub const MAX_WORKDAYS: u32 = 10_000;
 
-/// Asia/Shanghai: UTC+08:00 all year.
-pub fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// The calendar date of an instant in Asia/Shanghai.
-pub fn date_in_shanghai(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&shanghai()).date_naive()
-}
+pub use crate::time::{date_in_shanghai, shanghai};
 
 /// 23:59:59 Asia/Shanghai on `d`, as UTC.
 pub fn end_of_day_shanghai(d: NaiveDate) -> DateTime<Utc> {

@@ -21,5 +21,6 @@ pub mod schedule;
 pub mod search;
 pub mod security_policy;
 pub mod text;
+pub mod time;
 
 pub use error::{AppError, ErrorKind};

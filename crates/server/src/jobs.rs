@@ -285,7 +285,7 @@ fn parse_beijing(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     let naive = NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S"))
         .map_err(|_| anyhow::anyhow!("时间格式应为 YYYY-MM-DD HH:MM（北京时间），收到「{s}」"))?;
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    let beijing = yunwei_domain::time::shanghai();
     match beijing.from_local_datetime(&naive).single() {
         Some(t) => Ok(t.with_timezone(&chrono::Utc)),
         None => bail!("无效的时间「{s}」"),

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::condition::Condition;
 use super::model::{
@@ -141,14 +141,11 @@ impl std::fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// Asia/Shanghai has no daylight saving: UTC+8.
-pub fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
+pub use crate::time::shanghai;
 
 /// The calendar date in Asia/Shanghai of an instant.
 pub fn date_shanghai(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&shanghai()).date_naive()
+    crate::time::date_in_shanghai(t)
 }
 
 /// The actor's pack roles plus `requester` / `assignee` for this ticket.

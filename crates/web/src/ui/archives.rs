@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::archives::{self, DocView, ListFilter, NewDoc, MAX_FILE_BYTES};
 use yunwei_core::cmdb::may_read;
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::cmdb::ArchiveKind;
 use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
@@ -63,15 +62,7 @@ fn with_error(page: Page, error: Option<&AppError>) -> Page {
     Ok(r)
 }
 
-fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 /// A file size for people: bytes, KB or MB.
 fn fmt_size(n: i64) -> String {

@@ -137,15 +137,7 @@ fn months(cal: &yunwei_domain::calendar::HolidayCalendar, year: i32) -> Vec<Mont
         .collect()
 }
 
-fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 struct Shown {
     json: String,

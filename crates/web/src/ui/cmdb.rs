@@ -59,15 +59,7 @@ fn with_error(page: Page, error: Option<&AppError>) -> Page {
     }
 }
 
-fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn category_opts(current: &str) -> Vec<Opt> {
     opts(

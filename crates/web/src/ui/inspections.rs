@@ -18,7 +18,6 @@ use yunwei_core::inspections::{
     self, FileInput, ItemInput, MaintenanceInput, MaintenanceListFilter, MaintenanceView,
     PlanDetail, PlanInput, PlanListFilter, PlanSummary, PlanUpdate, RecordInput,
 };
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
@@ -42,15 +41,7 @@ fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn kind_options() -> Vec<(String, String)> {
     inspections::KINDS

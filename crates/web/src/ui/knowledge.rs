@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, ArticleView};
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
@@ -21,15 +20,7 @@ use crate::AppState;
 /// Articles on one page of the list.
 const PER_PAGE: u64 = 20;
 
-fn fmt_time(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 struct Row {
     id: String,

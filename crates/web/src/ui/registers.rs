@@ -43,12 +43,7 @@ fn spec_of(key: &str) -> Result<&'static Spec, WebError> {
     ui(registers::spec_of(key))
 }
 
-fn fmt_time(us: i64) -> String {
-    yunwei_core::export::fmt_us(us)
-        .get(..16)
-        .unwrap_or_default()
-        .to_string()
-}
+use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn readable(u: &UiUser, spec: &Spec) -> Result<(), WebError> {
     if u.principal.can_somewhere(spec.read) {

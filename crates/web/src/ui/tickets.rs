@@ -16,7 +16,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_core::orgs::OrgView;
 use yunwei_core::tickets::{self, FieldShown, OpenInput, TicketDetail, TransitionInput};
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
@@ -46,15 +45,7 @@ fn business(u: &UiUser) -> Result<(), WebError> {
     }
 }
 
-fn fmt_min(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|t| {
-            t.with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+use yunwei_domain::time::fmt_minute as fmt_min;
 
 /// `剩余1天3小时` / `已超时20分钟`.
 fn time_left(due: i64, now: i64) -> String {
