@@ -9,13 +9,13 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use super::hooks;
 use super::condition::{parse_date, parse_datetime, CmpOp, Condition, Literal};
+use super::hooks;
 use super::model::Approval;
 use super::model::{
     parse_citation, ApprovalMode, ApprovalOrder, Choice, Conversion, Derive, DeriveCase, Field,
-    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State, Timer,
-    TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
+    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State,
+    Timer, TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
 /// One problem in a pack, located in its file.
@@ -940,29 +940,42 @@ impl Checker {
         gate: bool,
     ) -> Vec<HookUse> {
         let (kind, known, list) = if gate {
-            ("闸门 gate", hooks::is_gate as fn(&str) -> bool, hooks::GATES)
+            (
+                "闸门 gate",
+                hooks::is_gate as fn(&str) -> bool,
+                hooks::GATES,
+            )
         } else {
-            ("副作用 effect", hooks::is_effect as fn(&str) -> bool, hooks::EFFECTS)
+            (
+                "副作用 effect",
+                hooks::is_effect as fn(&str) -> bool,
+                hooks::EFFECTS,
+            )
         };
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for item in raw {
             let h = item.get_ref();
             let name = h.hook.get_ref();
-            let source = self.source(src, &item.span(), &h.source, &format!("{what}的{kind}「{name}」"));
+            let source = self.source(
+                src,
+                &item.span(),
+                &h.source,
+                &format!("{what}的{kind}「{name}」"),
+            );
             if !known(name) {
                 let names: Vec<&str> = list.iter().map(|(n, _)| *n).collect();
                 self.push(src.err(
                     &h.hook.span(),
-                    format!("{what}的{kind}「{name}」未知：已知的有 {}", names.join("、")),
+                    format!(
+                        "{what}的{kind}「{name}」未知：已知的有 {}",
+                        names.join("、")
+                    ),
                 ));
                 continue;
             }
             if !seen.insert(name.clone()) {
-                self.push(src.err(
-                    &h.hook.span(),
-                    format!("{what}的{kind}「{name}」重复"),
-                ));
+                self.push(src.err(&h.hook.span(), format!("{what}的{kind}「{name}」重复")));
                 continue;
             }
             let when = self.opt_condition(src, fields, &h.when);
