@@ -4,7 +4,8 @@
 //! it is taken, and `[[transition.effect]]`s, side effects applied in its
 //! transaction. The names are the domain's registry
 //! ([`yunwei_domain::policy::hooks`]); this module is the one place that
-//! implements them, as a table of named functions. `tickets::transition`
+//! implements them, as a table of named functions (the integration test
+//! `policy::core_hooks_implement_the_registry` holds the two equal). `tickets::transition`
 //! runs the hooks the transition names (whose `when` holds on the merged
 //! fields), in the order written; no process id of any pack is matched in
 //! Rust.
@@ -185,21 +186,4 @@ fn link_named_ci<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> HookFuture<'a> {
         &h.pr.user_id,
         h.now_us,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every name of the domain's registry has exactly one function here,
-    /// and nothing else does.
-    #[test]
-    fn registry_and_table_agree() {
-        let gates: Vec<&str> = GATES.iter().map(|h| h.name).collect();
-        let effects: Vec<&str> = EFFECTS.iter().map(|h| h.name).collect();
-        let want_gates: Vec<&str> = names::GATES.iter().map(|(n, _)| *n).collect();
-        let want_effects: Vec<&str> = names::EFFECTS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(gates, want_gates);
-        assert_eq!(effects, want_effects);
-    }
 }
