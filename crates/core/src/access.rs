@@ -1,11 +1,13 @@
 //! Special access requests and temporary grants (JSCZ-8, JSCZ-47, JSCZ-49,
 //! JSCZ-51; ADR 0007).
 //!
-//! The request is a ticket of the pack's `special_access` process (four
-//! reviewers, all of them) or `account_request` (an account for a third
-//! party). When the system administrator records that it was carried out,
-//! the platform files a temporary grant in the `access_grants` register, in
-//! the same transaction. The grant names one person and cannot be amended.
+//! The request is a ticket of a process whose transitions name the
+//! `grantee` / `grantee_of_org` gates and the `temporary_grant`,
+//! `account_grant` and `revoke_grant` effects (ADR 0010; in jscz the
+//! special access request, four reviewers, all of them, and the account
+//! request for a third party). When the system administrator records that
+//! it was carried out, the platform files a temporary grant in the
+//! `access_grants` register, in the same transaction. The grant names one person and cannot be amended.
 //!
 //! At the grant's end the job ([`expire_grants`], beside the ticket timers)
 //! revokes it whether or not anyone logs in, asks the responsible
@@ -89,22 +91,19 @@ async fn grantee(
     Ok(u)
 }
 
-/// Checks a request before the ticket moves: the person it names and its
-/// dates (a grant always has an end, not already past).
-pub(crate) async fn check_transition(
+/// Checks a request before the ticket moves (the `grantee` and
+/// `grantee_of_org` gates, ADR 0010): the person it names (of the ticket's
+/// organisation when `of_org`) and its dates (a grant always has an end,
+/// not already past).
+pub(crate) async fn check_grantee(
     c: &mut DbConn,
     today: NaiveDate,
     row: &TicketRow,
-    transition: &str,
     fields: &Fields,
+    of_org: bool,
 ) -> Result<(), AppError> {
-    let (named, org) = match (row.process_id.as_str(), transition) {
-        ("special_access", "submit" | "record_granted") => {
-            (text(fields, "grantee"), Some(row.org_id.as_str()))
-        }
-        ("account_request", "request_account") => (text(fields, "grantee"), None),
-        _ => return Ok(()),
-    };
+    let named = text(fields, "grantee");
+    let org = of_org.then_some(row.org_id.as_str());
     if !named.is_empty() {
         grantee(c, named, org).await?;
     }
@@ -127,59 +126,93 @@ pub(crate) async fn check_transition(
     Ok(())
 }
 
-/// Files the temporary grant a ticket's last step carried out, in the
-/// ticket's transaction: a special access request's opening, an account
-/// created for a named person. An account closed by request closes that
-/// person's grants on the system.
-pub(crate) async fn after_transition(
+/// The `temporary_grant` effect (ADR 0010): a special access request's
+/// opening files its temporary grant for the named person of the
+/// requesting organisation, in the ticket's transaction.
+pub(crate) async fn file_temporary_grant(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
     pr: &Principal,
     row: &TicketRow,
-    transition: &str,
     fields: &Fields,
 ) -> Result<(), AppError> {
     let today = controls::today(p);
-    let (kind, scope, from) = match (row.process_id.as_str(), transition) {
-        ("special_access", "record_granted") => (
-            text(fields, "access_kind").to_string(),
-            text(fields, "scope").to_string(),
-            date(fields, "valid_from").unwrap_or(today).max(today),
-        ),
-        ("account_request", "record_done") if text(fields, "kind") == "create" => {
-            if text(fields, "grantee").is_empty() {
-                return Ok(());
-            }
-            (
-                if fields
-                    .get("admin_account")
-                    .is_some_and(|v| *v == FieldValue::Bool(true))
-                {
-                    "admin_account".to_string()
-                } else {
-                    "system_account".to_string()
-                },
-                format!(
-                    "账号 {}：{}",
-                    text(fields, "account"),
-                    text(fields, "rights")
-                ),
-                today,
-            )
-        }
-        ("account_request", "record_done") if text(fields, "kind") == "close" => {
-            return close_accounts(p, c, ctx, pr, fields).await;
-        }
-        _ => return Ok(()),
+    let grant = Grant {
+        kind: text(fields, "access_kind").to_string(),
+        scope: text(fields, "scope").to_string(),
+        from: date(fields, "valid_from").unwrap_or(today).max(today),
+        of_org: true,
     };
+    file_grant(p, c, ctx, pr, row, fields, grant).await
+}
+
+/// The `account_grant` effect (ADR 0010): an account created for a named
+/// person becomes a temporary grant from today.
+pub(crate) async fn file_account_grant(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    pr: &Principal,
+    row: &TicketRow,
+    fields: &Fields,
+) -> Result<(), AppError> {
+    if text(fields, "grantee").is_empty() {
+        return Ok(());
+    }
+    let grant = Grant {
+        kind: if fields
+            .get("admin_account")
+            .is_some_and(|v| *v == FieldValue::Bool(true))
+        {
+            "admin_account".to_string()
+        } else {
+            "system_account".to_string()
+        },
+        scope: format!(
+            "账号 {}：{}",
+            text(fields, "account"),
+            text(fields, "rights")
+        ),
+        from: controls::today(p),
+        of_org: false,
+    };
+    file_grant(p, c, ctx, pr, row, fields, grant).await
+}
+
+/// What a grant gives, from which day, and whether its person must be of
+/// the ticket's organisation.
+struct Grant {
+    kind: String,
+    scope: String,
+    from: NaiveDate,
+    of_org: bool,
+}
+
+/// Files the temporary grant a ticket's last step carried out, in the
+/// ticket's transaction.
+async fn file_grant(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    pr: &Principal,
+    row: &TicketRow,
+    fields: &Fields,
+    grant: Grant,
+) -> Result<(), AppError> {
+    let Grant {
+        kind,
+        scope,
+        from,
+        of_org,
+    } = grant;
     let Some(until) = date(fields, "valid_until") else {
         return Err(invalid(
             "access.end_required",
             "授权必须写明截止日期（JSCZ-49）",
         ));
     };
-    let org = if row.process_id == "special_access" {
+    let org = if of_org {
         Some(row.org_id.as_str())
     } else {
         None
@@ -215,9 +248,10 @@ pub(crate) async fn after_transition(
     Ok(())
 }
 
-/// An account closed on request: the person's grants on that system are
-/// revoked and, the administrator having recorded the closing, confirmed.
-async fn close_accounts(
+/// The `revoke_grant` effect (ADR 0010): an account closed on request:
+/// the person's grants on that system are revoked and, the administrator
+/// having recorded the closing, confirmed.
+pub(crate) async fn close_accounts(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,

@@ -17,6 +17,7 @@ pub mod demo_tickets;
 pub mod export;
 pub mod files;
 pub mod home;
+pub mod hooks;
 pub mod import;
 pub mod inspections;
 pub mod knowledge;

@@ -81,7 +81,7 @@ pub fn derive(spec: &Spec, e: &mut EntryRow) {
 /// Refuses an entry whose fields contradict each other or the entries
 /// they name.
 pub async fn check(
-    _p: &Platform,
+    p: &Platform,
     c: &mut DbConn,
     spec: &Spec,
     e: &EntryRow,
@@ -141,7 +141,18 @@ pub async fn check(
             let t = yunwei_store::tickets::get(c, text(e, "ticket_id"))
                 .await?
                 .ok_or_else(AppError::internal)?;
-            if !matches!(t.process_id.as_str(), "release" | "change") {
+            // Only tickets whose process names the gate this register
+            // answers (ADR 0010).
+            let hook = if spec.key == "golive_plans" {
+                yunwei_domain::policy::hooks::GOLIVE_PLAN
+            } else {
+                yunwei_domain::policy::hooks::PRELAUNCH_CHECKS
+            };
+            let gated = crate::tickets::pack(p, &t.pack_id, Some(&t.pack_version))
+                .ok()
+                .and_then(|pk| pk.process(&t.process_id))
+                .is_some_and(|pr_| pr_.uses_hook(hook));
+            if !gated {
                 return Err(invalid(
                     "register.golive_ticket",
                     format!(
@@ -1159,28 +1170,10 @@ pub async fn nda_of(
     Ok((valid, latest))
 }
 
-// ---- the go-live plan gate (NTCZ-3.4.1) ----
-
-/// Whether moving a ticket into `to_state` implements a release or a major
-/// change, which needs a go-live emergency plan first.
-pub fn needs_golive_plan(process_id: &str, to_state: &str, level: Option<&str>) -> bool {
-    match process_id {
-        "release" => to_state == "patching",
-        "change" => to_state == "implementing" && level == Some("major"),
-        _ => false,
-    }
-}
-
-/// Whether moving a ticket into `to_state` puts new software or functions
-/// live, which needs passed pre-launch checks (JSCZ-42): a release's
-/// patching, an application change's implementation.
-pub fn needs_prelaunch_checks(process_id: &str, to_state: &str, change_type: Option<&str>) -> bool {
-    match process_id {
-        "release" => to_state == "patching",
-        "change" => to_state == "implementing" && change_type == Some("application"),
-        _ => false,
-    }
-}
+// ---- the go-live plan and pre-launch gates (NTCZ-3.4.1, JSCZ-42) ----
+//
+// Run as the `golive_plan` and `prelaunch_checks` gates a pack names on a
+// transition (`core::hooks`, ADR 0010).
 
 /// Refuses the implementation of new software or functions whose code
 /// review, virus scan and vulnerability scan have not all passed.

@@ -697,34 +697,19 @@ pub async fn transition(
             Ok(o) => o,
             Err(r) => return Err(refusal(r)),
         };
-        // A release or major change is implemented only with its go-live
-        // emergency plan on file (NTCZ-3.4.1).
-        let level = outcome.fields.get("level").and_then(|v| v.as_text());
-        if outcome.to_state != row.state
-            && crate::register_rules::needs_golive_plan(&row.process_id, &outcome.to_state, level)
-        {
-            crate::register_rules::require_golive_plan(&mut c, &row.id, &row.number).await?;
-        }
-        let change_type = outcome.fields.get("type").and_then(|v| v.as_text());
-        if outcome.to_state != row.state
-            && crate::register_rules::needs_prelaunch_checks(
-                &row.process_id,
-                &outcome.to_state,
-                change_type,
-            )
-        {
-            crate::register_rules::require_prelaunch_checks(&mut c, &row.id, &row.number).await?;
-        }
-        // Access requests name one active person and a future end (JSCZ-8,
-        // JSCZ-49).
-        crate::access::check_transition(
-            &mut c,
-            crate::controls::today(p),
-            &row,
-            &outcome.transition.id,
-            &outcome.fields,
-        )
-        .await?;
+        // The gates the pack names on the transition: a go-live plan, passed
+        // pre-launch checks, the person an access request names (ADR 0010).
+        let call = crate::hooks::HookCall {
+            p,
+            ctx,
+            pr,
+            ticket: &row,
+            transition: &outcome.transition.id,
+            fields: &outcome.fields,
+            now_us,
+        };
+        crate::hooks::run_gates(&mut c, &call, outcome.transition.gates_for(&outcome.fields))
+            .await?;
         let mut next = row.clone();
         if let Some(username) = input.assignee.as_deref().filter(|s| !s.trim().is_empty()) {
             let u = ustore::by_username(&mut c, username.trim())
@@ -757,24 +742,16 @@ pub async fn transition(
         if !store::update(&mut c, &next, &row.state, row.updated_at).await? {
             return Err(busy());
         }
-        // A software installation is traceable on its server's item (JSCZ-39).
-        if row.process_id == "software_install" && outcome.transition.id == "submit" {
-            let server = outcome
-                .fields
-                .get("server")
-                .and_then(|v| v.as_text())
-                .unwrap_or("");
-            crate::cmdb::link_named_item(&mut c, &row.id, server, &pr.user_id, now_us).await?;
-        }
-        // A carried-out access request files its temporary grant (ADR 0007).
-        crate::access::after_transition(
-            p,
+        // The effects the pack names, in this transaction: a CMDB link, a
+        // temporary grant filed or revoked (ADR 0010).
+        let call = crate::hooks::HookCall {
+            ticket: &next,
+            ..call
+        };
+        crate::hooks::run_effects(
             &mut c,
-            ctx,
-            pr,
-            &next,
-            &outcome.transition.id,
-            &outcome.fields,
+            &call,
+            outcome.transition.effects_for(&outcome.fields),
         )
         .await?;
         let label = outcome.transition.label.clone();
@@ -1301,6 +1278,9 @@ pub struct TicketDetail {
     pub links: Vec<(String, TicketSummary)>,
     pub requester_name: String,
     pub assignee_name: Option<String>,
+    /// The hook names the process uses on any transition (ADR 0010): the
+    /// ticket page shows a hook's panel by them.
+    pub hooks: BTreeSet<String>,
 }
 
 fn show_value(f: &yunwei_domain::policy::model::Field, v: Option<&FieldValue>) -> String {
@@ -1549,6 +1529,7 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<TicketDeta
         links,
         requester_name,
         assignee_name,
+        hooks: pr_.hooks_used(),
     })
 }
 

@@ -10,11 +10,12 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use super::condition::{parse_date, parse_datetime, CmpOp, Condition, Literal};
+use super::hooks;
 use super::model::Approval;
 use super::model::{
     parse_citation, ApprovalMode, ApprovalOrder, Choice, Conversion, Derive, DeriveCase, Field,
-    FieldType, FieldValue, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State, Timer,
-    TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
+    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State,
+    Timer, TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
 /// One problem in a pack, located in its file.
@@ -178,6 +179,19 @@ struct RawTransition {
     attachments: Vec<S<String>>,
     #[serde(default)]
     exclude_requester: bool,
+    when: Option<S<String>>,
+    source: Option<S<String>>,
+    #[serde(default)]
+    gate: Vec<S<RawHookUse>>,
+    #[serde(default)]
+    effect: Vec<S<RawHookUse>>,
+}
+
+/// `[[transition.gate]]` / `[[transition.effect]]` (ADR 0010).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHookUse {
+    hook: S<String>,
     when: Option<S<String>>,
     source: Option<S<String>>,
 }
@@ -892,6 +906,8 @@ impl Checker {
                 self.ident(src, a, "附件类型");
             }
             let when = self.opt_condition(src, fields, &t.when);
+            let gates = self.hook_uses(src, fields, &what, &t.gate, true);
+            let effects = self.hook_uses(src, fields, &what, &t.effect, false);
             out.push(Transition {
                 id: t.id.get_ref().clone(),
                 label: t.label.get_ref().clone(),
@@ -902,6 +918,72 @@ impl Checker {
                 require_input: strings(&t.require_input),
                 attachments: strings(&t.attachments),
                 exclude_requester: t.exclude_requester,
+                when,
+                gates,
+                effects,
+                source,
+                origin: src.origin(&item.span()),
+            });
+        }
+        out
+    }
+
+    /// A transition's gates (`gate`) or effects: known hook names (the
+    /// registry in [`super::hooks`]), each once, cited, with a typed
+    /// condition.
+    fn hook_uses(
+        &mut self,
+        src: &Src,
+        fields: &[Field],
+        what: &str,
+        raw: &[S<RawHookUse>],
+        gate: bool,
+    ) -> Vec<HookUse> {
+        let (kind, known, list) = if gate {
+            (
+                "闸门 gate",
+                hooks::is_gate as fn(&str) -> bool,
+                hooks::GATES,
+            )
+        } else {
+            (
+                "副作用 effect",
+                hooks::is_effect as fn(&str) -> bool,
+                hooks::EFFECTS,
+            )
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for item in raw {
+            let h = item.get_ref();
+            let name = h.hook.get_ref();
+            let source = self.source(
+                src,
+                &item.span(),
+                &h.source,
+                &format!("{what}的{kind}「{name}」"),
+            );
+            if !known(name) {
+                let names: Vec<&str> = list.iter().map(|(n, _)| *n).collect();
+                self.push(src.err(
+                    &h.hook.span(),
+                    format!(
+                        "{what}的{kind}「{name}」未知：已知的有 {}",
+                        names.join("、")
+                    ),
+                ));
+                continue;
+            }
+            if !seen.insert(name.clone()) {
+                self.push(src.err(&h.hook.span(), format!("{what}的{kind}「{name}」重复")));
+                continue;
+            }
+            let when = self.opt_condition(src, fields, &h.when);
+            if h.when.is_some() && when.is_none() {
+                continue;
+            }
+            out.push(HookUse {
+                hook: name.clone(),
                 when,
                 source,
                 origin: src.origin(&item.span()),
@@ -1542,6 +1624,58 @@ source = "JSCZ-26"
         let text = format!("{PROC}\n{extra}");
         let errs = errors(PACK, &[&text]);
         assert_error(&errs, "t/p.toml", &text, needle, fragment);
+    }
+
+    #[test]
+    fn transition_hooks_are_known_cited_and_typed() {
+        let ok = "[[transition.gate]]\nhook = \"golive_plan\"\nwhen = \"level == 'major'\"\nsource = \"JSCZ-42\"\n\n[[transition.effect]]\nhook = \"link_named_ci\"\nsource = \"JSCZ-39\"\n";
+        let text = format!("{PROC}\n{ok}");
+        let pack = load_pack(&files(PACK, &[&text])).expect("valid");
+        let pr = &pack.processes[0];
+        let finish = pr.transition("finish").unwrap();
+        assert_eq!(finish.gates[0].hook, "golive_plan");
+        assert!(finish.gates[0].when.is_some());
+        assert_eq!(finish.effects[0].hook, "link_named_ci");
+        assert!(pr.uses_hook("golive_plan") && !pr.uses_hook("temporary_grant"));
+        let rules = pack.rules();
+        assert!(rules
+            .iter()
+            .any(|r| r.kind == "gate" && r.id == "finish:golive_plan" && r.source == "JSCZ-42"));
+        assert!(rules
+            .iter()
+            .any(|r| r.kind == "effect" && r.id == "finish:link_named_ci"));
+        // An unknown keyword, at its own position.
+        appended(
+            "[[transition.gate]]\nhook = \"golive_plans\"\nsource = \"JSCZ-42\"\n",
+            "\"golive_plans\"",
+            "闸门 gate「golive_plans」未知：已知的有 golive_plan",
+        );
+        // An effect is not a gate, nor the other way round.
+        appended(
+            "[[transition.gate]]\nhook = \"temporary_grant\"\nsource = \"JSCZ-49\"\n",
+            "\"temporary_grant\"",
+            "未知",
+        );
+        appended(
+            "[[transition.effect]]\nhook = \"golive_plan\"\nsource = \"JSCZ-49\"\n",
+            "\"golive_plan\"",
+            "副作用 effect「golive_plan」未知",
+        );
+        appended(
+            "[[transition.gate]]\nhook = \"golive_plan\"\n",
+            "[[transition.gate]]",
+            "缺少依据条款",
+        );
+        appended(
+            "[[transition.gate]]\nhook = \"golive_plan\"\nwhen = \"nope == 'x'\"\nsource = \"JSCZ-42\"\n",
+            "nope ==",
+            "未知字段「nope」",
+        );
+        appended(
+            "[[transition.gate]]\nhook = \"golive_plan\"\nsource = \"JSCZ-42\"\nsurprise = 1\n",
+            "surprise",
+            "",
+        );
     }
 
     #[test]

@@ -128,10 +128,14 @@ mod tests {
         assert_eq!(ids(&eeds), ["incident", "problem", "change"]);
         let ntcz = pack("ntcz").expect("ntcz");
         assert_eq!(ids(&ntcz), ["fault", "hotline"]);
-        // Each pack cites its own regulation only.
+        // Each pack cites its own regulation only, except a gate the
+        // platform applies across packs (the go-live emergency plan,
+        // NTCZ-3.4.1, ADR 0010).
         for (p, code) in [(&jscz, "JSCZ-"), (&eeds, "EEDS-"), (&ntcz, "NTCZ-")] {
             assert!(
-                p.rules().iter().all(|r| r.source.starts_with(code)),
+                p.rules()
+                    .iter()
+                    .all(|r| r.source.starts_with(code) || r.kind == "gate"),
                 "{}",
                 p.id
             );

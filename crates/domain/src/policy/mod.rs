@@ -8,12 +8,15 @@
 //! - [`check`]: [`check::load_pack`] parses the TOML files with source spans
 //!   and reports every problem as `file:line:col: message`.
 //! - [`engine`]: which transitions an actor may take, applying one, votes.
+//! - [`hooks`]: the names of platform gates and effects a transition may
+//!   name (ADR 0010).
 //! - [`embedded`]: the packs compiled into the binary (`policies/`).
 
 pub mod check;
 pub mod condition;
 pub mod embedded;
 pub mod engine;
+pub mod hooks;
 pub mod model;
 
 pub use check::{load_pack, PackError};

@@ -288,8 +288,47 @@ pub struct Transition {
     /// (nobody answers or approves their own request).
     pub exclude_requester: bool,
     pub when: Option<Condition>,
+    /// `[[transition.gate]]`: platform checks (named in [`super::hooks`])
+    /// that must hold before the transition is taken, e.g. a go-live plan
+    /// on file (ADR 0010).
+    pub gates: Vec<HookUse>,
+    /// `[[transition.effect]]`: platform side effects (named in
+    /// [`super::hooks`]) applied in the transition's transaction, e.g. a
+    /// temporary grant filed (ADR 0010).
+    pub effects: Vec<HookUse>,
     pub source: String,
     pub origin: Origin,
+}
+
+impl Transition {
+    /// The gates that apply to these fields (merged and derived).
+    pub fn gates_for<'a>(&'a self, fields: &'a Fields) -> impl Iterator<Item = &'a HookUse> {
+        self.gates.iter().filter(|h| h.holds(fields))
+    }
+
+    /// The effects that apply to these fields (merged and derived).
+    pub fn effects_for<'a>(&'a self, fields: &'a Fields) -> impl Iterator<Item = &'a HookUse> {
+        self.effects.iter().filter(|h| h.holds(fields))
+    }
+}
+
+/// One use of a platform hook on a transition: its name (one of
+/// [`super::hooks::GATES`] or [`super::hooks::EFFECTS`]), when it applies
+/// and the article that asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookUse {
+    pub hook: String,
+    /// Evaluated on the ticket's fields once the input is merged and
+    /// derived; `None` always applies.
+    pub when: Option<Condition>,
+    pub source: String,
+    pub origin: Origin,
+}
+
+impl HookUse {
+    pub fn holds(&self, fields: &Fields) -> bool {
+        Condition::holds_opt(self.when.as_ref(), fields)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,7 +474,8 @@ pub struct RuleRef {
     /// Process id, or `None` for pack-level items (roles).
     pub process: Option<String>,
     /// `process`, `role`, `field`, `derive`, `state`, `transition`,
-    /// `approval`, `timer`, `lead_time`, `required_if`, `conversion`.
+    /// `gate`, `effect`, `approval`, `timer`, `lead_time`, `required_if`,
+    /// `conversion`.
     pub kind: &'static str,
     pub id: String,
     pub source: String,
@@ -508,6 +548,24 @@ impl Process {
         self.transitions.iter().find(|t| t.id == id)
     }
 
+    /// Whether any transition of the process names the hook `name` as a
+    /// gate or an effect (the ticket page shows the hook's panel).
+    pub fn uses_hook(&self, name: &str) -> bool {
+        self.transitions
+            .iter()
+            .flat_map(|t| t.gates.iter().chain(&t.effects))
+            .any(|h| h.hook == name)
+    }
+
+    /// The hook names the process uses, in a stable order.
+    pub fn hooks_used(&self) -> std::collections::BTreeSet<String> {
+        self.transitions
+            .iter()
+            .flat_map(|t| t.gates.iter().chain(&t.effects))
+            .map(|h| h.hook.clone())
+            .collect()
+    }
+
     pub fn approval(&self, id: &str) -> Option<&Approval> {
         self.approvals.iter().find(|a| a.id == id)
     }
@@ -555,6 +613,12 @@ impl Process {
         }
         for t in &self.transitions {
             push("transition", &t.id, &Some(t.source.clone()), &t.origin);
+            for (kind, uses) in [("gate", &t.gates), ("effect", &t.effects)] {
+                for h in uses {
+                    let id = format!("{}:{}", t.id, h.hook);
+                    push(kind, &id, &Some(h.source.clone()), &h.origin);
+                }
+            }
         }
         for a in &self.approvals {
             push("approval", &a.id, &Some(a.source.clone()), &a.origin);

@@ -163,6 +163,84 @@ fn policy_check_reports_toml_errors_and_unknown_keys() {
     assert!(out.stderr.contains("无法读取策略包目录"), "{out}");
 }
 
+/// ADR 0010: every name of the domain's hook registry has exactly one
+/// function in `core::hooks`, and nothing else does.
+#[test]
+fn core_hooks_implement_the_registry() {
+    use yunwei_domain::policy::hooks as names;
+    let table = |t: &[yunwei_core::hooks::Hook]| -> Vec<&'static str> {
+        t.iter().map(|h| h.name).collect()
+    };
+    let registry = |t: &[(&'static str, &'static str)]| -> Vec<&'static str> {
+        t.iter().map(|(n, _)| *n).collect()
+    };
+    assert_eq!(table(yunwei_core::hooks::GATES), registry(names::GATES));
+    assert_eq!(table(yunwei_core::hooks::EFFECTS), registry(names::EFFECTS));
+    // Every shipped pack names only registered hooks (the checker's rule).
+    for pack in yunwei_domain::policy::embedded::packs() {
+        for pr in &pack.processes {
+            for h in pr.hooks_used() {
+                assert!(names::all().any(|n| n == h), "{}/{}: {h}", pack.id, pr.id);
+            }
+        }
+    }
+}
+
+/// ADR 0010: a gate or effect name outside the domain's registry is
+/// refused at the name's position.
+#[test]
+fn policy_check_refuses_an_unknown_hook_keyword() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("pack.toml"), MINI_PACK).unwrap();
+    let process = r#"id = "p"
+name = "测试流程"
+
+[[state]]
+id = "draft"
+label = "草稿"
+initial = true
+
+[[state]]
+id = "done"
+label = "完成"
+final = true
+
+[[transition]]
+id = "finish"
+label = "完成"
+from = ["draft"]
+to = "done"
+roles = ["lead"]
+source = "JSCZ-26"
+
+[[transition.gate]]
+hook = "golive_plans"
+source = "NTCZ-3.4.1"
+
+[[transition.effect]]
+hook = "link_named_ci"
+source = "JSCZ-39"
+"#;
+    std::fs::write(tmp.path().join("p.toml"), process).unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    assert!(
+        out.stdout.starts_with(
+            "./p.toml:23:8: 流转「finish」的闸门 gate「golive_plans」未知：已知的有 golive_plan、prelaunch_checks"
+        ),
+        "{out}"
+    );
+    // With the registered name the pack passes.
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        process.replace("\"golive_plans\"", "\"golive_plan\""),
+    )
+    .unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(0), "{out}");
+}
+
 #[test]
 fn policy_trace_lists_articles_rules_and_tests() {
     let document = "../shared/seeds/000_4b969e8bf2fe8a51.txt";
@@ -197,6 +275,22 @@ fn policy_trace_lists_articles_rules_and_tests() {
     assert!(pos("JSCZ-11") < pos("JSCZ-26") && pos("JSCZ-27") < pos("JSCZ-31"));
     assert!(block("JSCZ-34")
         .contains("jscz_34_data_change_needs_backup_script_and_result_before_close"));
+    // ADR 0010: gates and effects under their article.
+    let b42 = block("JSCZ-42");
+    assert!(
+        b42.contains("release / gate / start_patching:prelaunch_checks"),
+        "{b42}"
+    );
+    assert!(
+        b42.contains("change / gate / start_upgrade:prelaunch_checks"),
+        "{b42}"
+    );
+    let golive = block("NTCZ-3.4.1");
+    assert!(
+        golive.contains("change / gate / start_data_change:golive_plan"),
+        "{golive}"
+    );
+    assert!(block("JSCZ-39").contains("software_install / effect / submit:link_named_ci"));
     if has_document {
         assert!(out.stdout.contains("条款覆盖：文档共 59 条"), "{out}");
         let uncited = &out.stdout[out.stdout.find("未被任何规则引用的条款").unwrap()..];

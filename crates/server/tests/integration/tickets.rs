@@ -761,3 +761,115 @@ async fn jscz_47_third_party_account_is_requested_approved_created_and_closed() 
     assert_eq!(done["state"], "done");
     app.cleanup().await;
 }
+
+/// Drives a major data change to 实施方案已发布 with its backup attached,
+/// ready for `start_data_change`.
+async fn published_data_change(app: &TestApp) -> (String, String) {
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let deputy = app.login("demo_deputy").await;
+    let director = app.login("demo_director").await;
+    let vendor = app.login("demo_vendor").await;
+    let id = open_data_change(app, &staff, "2026-03-05T09:00:00+08:00").await;
+    attach(app, &staff, &id, "signed_request", "审签件").await;
+    act_ok(app, &staff, &id, "submit_data_change", json!({})).await;
+    act_ok(app, &lead, &id, "accept_data_change", json!({})).await;
+    act_ok(
+        app,
+        &lead,
+        &id,
+        "submit_data_plan",
+        json!({"plan": "执行更正脚本", "rollback_plan": "按备份恢复"}),
+    )
+    .await;
+    for who in [&deputy, &director] {
+        let r = app
+            .post_json(
+                &format!("/api/v1/tickets/{id}/votes"),
+                Some(who),
+                json!({"approval": "data_signoff", "approve": true, "comment": "同意"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/transitions"),
+            Some(&lead),
+            json!({"transition": "publish_plan", "assignee": "demo_vendor"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    attach(app, &vendor, &id, "backup", "备份文件校验值").await;
+    (id, vendor)
+}
+
+/// ADR 0010: the go-live gate of a major change is the `golive_plan`
+/// keyword on the transition in policies/jscz/change.toml, nothing else.
+/// The shipped pack refuses `start_data_change` without a go-live plan; the
+/// same pack with that one `[[transition.gate]]` removed lets it through.
+#[tokio::test]
+async fn ntcz_3_4_1_the_pack_keyword_is_what_gates_the_transition() {
+    use std::sync::Arc;
+    use yunwei_domain::policy::embedded::EMBEDDED;
+
+    // The shipped pack: gated.
+    let app = TestApp::new().await;
+    let (id, vendor) = published_data_change(&app).await;
+    let r = act(&app, &vendor, &id, "start_data_change", json!({})).await;
+    assert_eq!(code(&r), "ticket.golive_plan_required", "{}", r.text());
+    let detail = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&vendor))
+        .await
+        .json();
+    assert!(detail["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h == "golive_plan"));
+    app.cleanup().await;
+
+    // A copy of jscz with the gate removed from `start_data_change`.
+    let gate = "\n# A major change: its go-live emergency plan on file first.\n[[transition.gate]]\nhook = \"golive_plan\"\nsource = \"NTCZ-3.4.1\"\n";
+    let jscz = EMBEDDED.iter().find(|p| p.id == "jscz").unwrap();
+    let files: Vec<(String, String)> = jscz
+        .files
+        .iter()
+        .map(|(path, text)| {
+            let text = if path.ends_with("/change.toml") {
+                assert!(text.contains(gate), "change.toml lacks the gate");
+                text.replacen(gate, "\n", 1)
+            } else {
+                text.to_string()
+            };
+            (path.to_string(), text)
+        })
+        .collect();
+    let modified = yunwei_domain::policy::load_pack(&files).expect("modified pack loads");
+    assert!(modified
+        .process("change")
+        .unwrap()
+        .transition("start_data_change")
+        .unwrap()
+        .gates
+        .is_empty());
+    let mut app = TestApp::new().await;
+    let packs: Vec<_> = app
+        .platform
+        .packs
+        .iter()
+        .map(|p| {
+            if p.id == "jscz" {
+                modified.clone()
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    app.platform.packs = Arc::new(packs);
+    app.router = yunwei_web::router(app.platform.clone(), yunwei_web::WebOptions::default());
+    let (id, vendor) = published_data_change(&app).await;
+    let t = act_ok(&app, &vendor, &id, "start_data_change", json!({})).await;
+    assert_eq!(t["state"], "implementing");
+    app.cleanup().await;
+}

@@ -816,11 +816,14 @@ struct TicketTpl {
     cis: Vec<CiLine>,
     can_link_ci: bool,
     ci_ref: String,
-    /// Releases and changes: their go-live emergency plans (NTCZ-3.4.1).
+    /// Processes with the `golive_plan` gate: the ticket's go-live
+    /// emergency plans (NTCZ-3.4.1).
     golive: Option<Vec<(String, String)>>,
-    /// Releases and changes: their pre-launch security checks (JSCZ-42).
-    prelaunch: Vec<(String, String)>,
-    /// The temporary grants an access request filed (JSCZ-49).
+    /// Processes with the `prelaunch_checks` gate: the ticket's pre-launch
+    /// security checks (JSCZ-42).
+    prelaunch: Option<Vec<(String, String)>>,
+    /// Processes with a grant effect: the temporary grants the ticket
+    /// filed (JSCZ-49).
     grants: Option<Vec<(String, String)>>,
 }
 
@@ -1044,25 +1047,39 @@ async fn ticket_view(
             class: format!("ev-{}", e.kind),
         })
         .collect();
-    let (golive, prelaunch) = if matches!(d.ticket.process.as_str(), "release" | "change") {
-        use yunwei_core::register_rules::entries_for_ticket;
-        (
-            Some(ui(entries_for_ticket(
-                p,
-                &u.principal,
-                "golive_plans",
-                &d.ticket.id,
-            )
-            .await)?),
-            ui(entries_for_ticket(p, &u.principal, "prelaunch_checks", &d.ticket.id).await)?,
+    // Panels by the hooks the process names, not by its id (ADR 0010).
+    use yunwei_core::register_rules::entries_for_ticket;
+    use yunwei_domain::policy::hooks;
+    let golive = if d.hooks.contains(hooks::GOLIVE_PLAN) {
+        Some(ui(entries_for_ticket(
+            p,
+            &u.principal,
+            "golive_plans",
+            &d.ticket.id,
         )
+        .await)?)
     } else {
-        (None, vec![])
+        None
     };
-    let grants = if matches!(
-        d.ticket.process.as_str(),
-        "special_access" | "account_request"
-    ) {
+    let prelaunch = if d.hooks.contains(hooks::PRELAUNCH_CHECKS) {
+        Some(ui(entries_for_ticket(
+            p,
+            &u.principal,
+            "prelaunch_checks",
+            &d.ticket.id,
+        )
+        .await)?)
+    } else {
+        None
+    };
+    let grants = if [
+        hooks::TEMPORARY_GRANT,
+        hooks::ACCOUNT_GRANT,
+        hooks::REVOKE_GRANT,
+    ]
+    .iter()
+    .any(|h| d.hooks.contains(*h))
+    {
         Some(ui(yunwei_core::access::grants_of_ticket(
             p,
             &u.principal,
