@@ -11,7 +11,7 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
@@ -537,7 +537,7 @@ pub fn build() -> OpenApi {
             Reply::Json | Reply::Created => ok.content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().build()))
+                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
                     .build(),
             ),
             Reply::NoContent => ResponseBuilder::new().description("成功，无内容"),
@@ -746,6 +746,15 @@ mod tests {
                     }
                 }
                 let responses = op["responses"].as_object().unwrap();
+                for ok in ["200", "201"] {
+                    // Any JSON: objects and lists.
+                    if let Some(schema) = responses
+                        .get(ok)
+                        .and_then(|r| r["content"].get("application/json"))
+                    {
+                        assert_eq!(schema["schema"], serde_json::json!({}), "{method} {path}");
+                    }
+                }
                 assert!(responses.contains_key("500"), "{method} {path}");
                 for (status, r) in responses {
                     if status.starts_with('4') || status.starts_with('5') {
