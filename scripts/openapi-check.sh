@@ -17,7 +17,9 @@
 #   SCHEMATHESIS        schemathesis executable (default: schemathesis on PATH)
 #   MAX_EXAMPLES        test cases per operation and phase (default 5)
 #   MAX_TIME            time budget of the run in seconds (default 120)
-#   SEED                random seed (default 20260101: the same cases each run)
+#   SEED                random seed (default 20260101)
+#   USER_NAME           account whose token the requests carry (default demo_lead;
+#                       sysadmin, secadmin or audadmin reach the administration API)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +33,11 @@ SEED="${SEED:-20260101}"
 DEMO_PASSWORD='Demo#Passw0rd!2026'
 ADMIN_PASSWORD='Admin#Passw0rd!2026'
 NEW_PASSWORD='Lead#Chang3d!Pw2026'
-USER_NAME='demo_lead'
+USER_NAME="${USER_NAME:-demo_lead}"
+case "$USER_NAME" in
+    sysadmin | secadmin | audadmin) INITIAL_PASSWORD="$ADMIN_PASSWORD" ;;
+    *) INITIAL_PASSWORD="$DEMO_PASSWORD" ;;
+esac
 
 log() { echo "openapi-check: $*"; }
 
@@ -112,10 +118,10 @@ login() {
 }
 
 # First login with the initial password, which must be changed first.
-FIRST="$(login "$DEMO_PASSWORD" | token_of)"
+FIRST="$(login "$INITIAL_PASSWORD" | token_of)"
 curl -fsS --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
     -H "Authorization: Bearer $FIRST" \
-    -d "{\"current_password\":\"$DEMO_PASSWORD\",\"new_password\":\"$NEW_PASSWORD\",\"confirm_password\":\"$NEW_PASSWORD\"}" \
+    -d "{\"current_password\":\"$INITIAL_PASSWORD\",\"new_password\":\"$NEW_PASSWORD\",\"confirm_password\":\"$NEW_PASSWORD\"}" \
     "$BASE/api/v1/auth/password"
 TOKEN="$(login "$NEW_PASSWORD" | token_of)"
 log "logged in as $USER_NAME"
