@@ -138,6 +138,9 @@ PY
 log "running schemathesis (max examples $MAX_EXAMPLES, max time ${MAX_TIME}s, seed $SEED)"
 # Logging out or changing the password would end the session the run uses;
 # both are covered by the integration tests.
+# From the scratch directory: schemathesis keeps its cache (.schemathesis/)
+# in the working directory, and each run starts without one.
+cd "$WORK"
 "$SCHEMATHESIS" run "$BASE/api/v1/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance \
