@@ -177,6 +177,8 @@ impl TestApp {
             req.extensions_mut()
                 .insert(ConnectInfo(SocketAddr::from(CLIENT_ADDR)));
         }
+        let method = req.method().as_str().to_string();
+        let path = req.uri().path().to_string();
         let resp = self
             .router
             .clone()
@@ -184,6 +186,7 @@ impl TestApp {
             .await
             .expect("router is infallible");
         let (parts, body) = resp.into_parts();
+        check_documented(&method, &path, parts.status);
         let body = body.collect().await.expect("read response body").to_bytes();
         TestResponse {
             status: parts.status,
@@ -285,6 +288,24 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.text());
         r.json()
     }
+}
+
+/// Every status an API operation answers with in a test is one its OpenAPI
+/// document states: the success status of creates (201) and no-content
+/// handlers (204), and the error statuses.
+fn check_documented(method: &str, path: &str, status: StatusCode) {
+    if !path.starts_with("/api/v1/") {
+        return;
+    }
+    let Some(op) = yunwei_web::openapi::find(method, path) else {
+        return;
+    };
+    assert!(
+        op.statuses().contains(&status.as_u16()),
+        "{method} {path} answered {status}, but the OpenAPI document of {} gives only {:?}",
+        op.path,
+        op.statuses()
+    );
 }
 
 fn token_of(body: &serde_json::Value, username: &str) -> String {

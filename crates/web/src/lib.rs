@@ -6,7 +6,7 @@ mod api;
 mod error;
 mod extract;
 mod middleware;
-mod openapi;
+pub mod openapi;
 mod ui;
 
 use axum::routing::get;

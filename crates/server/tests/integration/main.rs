@@ -15,6 +15,7 @@ mod hostile_input;
 mod inputs;
 mod knowledge;
 mod layering;
+mod openapi;
 mod packs;
 mod permission_matrix;
 mod policy;
