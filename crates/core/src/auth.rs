@@ -305,25 +305,39 @@ async fn check_password(
 
 /// Refuses (and audits) a login of a disabled or locked account.
 async fn check_usable(p: &Platform, ctx: &Ctx, user: &UserRow, now: i64) -> Result<(), AppError> {
-    let anon = Actor::Anonymous {
+    match refusal_of(user, now, None) {
+        Some((why, e)) => {
+            record_alone(p, ctx, anonymous(user), denied_login(user, why)).await?;
+            Err(e)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Why `user` (as read now) may not log in: disabled, or locked by a lock
+/// in force other than `own_lock` (the one this attempt took itself); with
+/// the error to show.
+fn refusal_of(user: &UserRow, now: i64, own_lock: Option<i64>) -> Option<(&'static str, AppError)> {
+    if user.status != "active" {
+        return Some(("账号已停用", disabled()));
+    }
+    user.locked_until
+        .filter(|t| *t > now && Some(*t) != own_lock)
+        .map(|t| ("账号已锁定", locked_error(t)))
+}
+
+fn anonymous(user: &UserRow) -> Actor<'_> {
+    Actor::Anonymous {
         name: &user.username,
         org_path: &user.org_path,
-    };
-    if user.status != "active" {
-        let ev = Event::success("auth.login", "user", &user.id)
-            .with_result("denied")
-            .after("账号已停用");
-        record_alone(p, ctx, anon, ev).await?;
-        return Err(disabled());
     }
-    if let Some(until) = user.locked_until.filter(|t| *t > now) {
-        let ev = Event::success("auth.login", "user", &user.id)
-            .with_result("denied")
-            .after("账号已锁定");
-        record_alone(p, ctx, anon, ev).await?;
-        return Err(locked_error(until));
-    }
-    Ok(())
+}
+
+/// The audit record of a login refused before its answer was checked.
+fn denied_login(user: &UserRow, why: &str) -> Event {
+    Event::success("auth.login", "user", &user.id)
+        .with_result("denied")
+        .after(why)
 }
 
 /// Starts the session of a user who passed both factors, with the audit
@@ -366,26 +380,9 @@ async fn start_session(
             .await?
             .ok_or_else(AppError::internal)?;
         let own_lock = claim.and_then(|cl| cl.locked_until);
-        let locked = current
-            .locked_until
-            .filter(|t| *t > now && Some(*t) != own_lock);
-        if current.status != "active" || locked.is_some() {
-            let ev = Event::success("auth.login", "user", &user.id)
-                .with_result("denied")
-                .after(if locked.is_some() {
-                    "账号已锁定"
-                } else {
-                    "账号已停用"
-                });
-            let anon = Actor::Anonymous {
-                name: &user.username,
-                org_path: &user.org_path,
-            };
-            record(p, &mut c, ctx, anon, ev).await?;
-            return Ok(Err(match locked {
-                Some(t) => locked_error(t),
-                None => disabled(),
-            }));
+        if let Some((why, e)) = refusal_of(&current, now, own_lock) {
+            record(p, &mut c, ctx, anonymous(user), denied_login(user, why)).await?;
+            return Ok(Err(e));
         }
         if let Some(id) = challenge {
             if !sstore::use_ukey_challenge(&mut c, id, now).await? {
@@ -726,23 +723,8 @@ async fn claim_attempt(
         let current = ustore::get_for_update(&mut c, &user.id)
             .await?
             .ok_or_else(AppError::internal)?;
-        let refusal = if current.status != "active" {
-            Some(("账号已停用", disabled()))
-        } else {
-            current
-                .locked_until
-                .filter(|t| *t > now)
-                .map(|t| ("账号已锁定", locked_error(t)))
-        };
-        if let Some((why, e)) = refusal {
-            let ev = Event::success("auth.login", "user", &user.id)
-                .with_result("denied")
-                .after(why);
-            let anon = Actor::Anonymous {
-                name: &user.username,
-                org_path: &user.org_path,
-            };
-            record(p, &mut c, ctx, anon, ev).await?;
+        if let Some((why, e)) = refusal_of(&current, now, None) {
+            record(p, &mut c, ctx, anonymous(user), denied_login(user, why)).await?;
             return Ok(Err(e));
         }
         // A lock that expired starts a fresh count.
@@ -796,10 +778,7 @@ async fn record_failure(
     (code, shown): (&'static str, &str),
     challenge: Option<&str>,
 ) -> Result<AppError, AppError> {
-    let anon = Actor::Anonymous {
-        name: &user.username,
-        org_path: &user.org_path,
-    };
+    let anon = anonymous(user);
     let now = p.now_us();
     in_tx!(p.db, |c| {
         if let Some(id) = challenge {

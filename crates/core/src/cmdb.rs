@@ -1273,33 +1273,11 @@ fn file_error(msg: impl Into<String>) -> AppError {
     AppError::bad_request("cmdb.import_file", msg)
 }
 
-pub(crate) fn cell_text(d: &calamine::Data) -> String {
-    use calamine::Data;
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "是" } else { "否" }.into(),
-        Data::DateTime(dt) => dt
-            .as_datetime()
-            .map(|t| t.date().format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
-        Data::Error(e) => format!("#{e:?}"),
-    }
-}
-
 /// A parsed sheet: the header's column positions and the data rows with
 /// their Excel line numbers.
 struct Sheet {
     columns: HashMap<&'static str, usize>,
     rows: Vec<(u32, Vec<String>)>,
-}
-
-fn file_error_owned(msg: String) -> AppError {
-    file_error(msg)
 }
 
 async fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
@@ -1311,7 +1289,7 @@ async fn read_sheet(bytes: &[u8]) -> Result<Sheet, AppError> {
             max_rows: MAX_ROWS,
             csv: false,
         },
-        file_error_owned,
+        file_error,
     )
     .await?;
     // The header is the first row naming 名称 (an export has a title line

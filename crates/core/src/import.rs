@@ -478,7 +478,7 @@ fn read_xlsx(
         let (row, col) = cell.get_position();
         in_bounds(row, col)?;
         let data: calamine::Data = cell.get_value().clone().into();
-        let text = crate::cmdb::cell_text(&data);
+        let text = cell_text(&data);
         if !text.is_empty() {
             sparse.put(row, col, text)?;
         }
@@ -533,4 +533,24 @@ fn read_csv(
         }
     }
     Ok(out)
+}
+
+/// A cell as the imports read it: text trimmed, whole numbers without a
+/// decimal point, dates as `YYYY-MM-DD`, booleans as 是/否.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "是" } else { "否" }.into(),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map(|t| t.date().format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
 }

@@ -420,10 +420,6 @@ fn file_error(msg: impl Into<String>) -> AppError {
     AppError::bad_request("register.import_file", msg)
 }
 
-fn file_error_owned(msg: String) -> AppError {
-    file_error(msg)
-}
-
 /// The non-blank rows of an .xlsx (first sheet) or UTF-8 CSV file with
 /// their line numbers, through the shared reader and its limits (issue 11).
 async fn read_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, AppError> {
@@ -433,7 +429,7 @@ async fn read_rows(bytes: &[u8]) -> Result<Vec<(u32, Vec<String>)>, AppError> {
             max_rows: MAX_IMPORT_ROWS,
             csv: true,
         },
-        file_error_owned,
+        file_error,
     )
     .await
 }

@@ -170,8 +170,9 @@ pub(crate) async fn three_admin_refusal(
         .map(|(code, msg)| AppError::new(ErrorKind::Forbidden, code, msg)))
 }
 
-/// The result of a transaction that may end in a refusal to audit: a
-/// refusal is recorded (in its own transaction, as `denied`) and returned.
+/// The inner result of a transaction whose only inner error is a refusal
+/// ([`three_admin_refusal`]): the refusal is recorded as `denied` (in its
+/// own transaction, since the act's was not committed) and returned.
 async fn audited<T>(
     p: &Platform,
     ctx: &Ctx,
@@ -180,11 +181,7 @@ async fn audited<T>(
     r: Result<T, AppError>,
 ) -> Result<T, AppError> {
     match (r, actor) {
-        (Err(e), Actor::User(pr))
-            if e.code.ends_with("three_admin_protected") || e.code == "user.three_admin_reset" =>
-        {
-            deny(p, ctx, pr, ev, e).await
-        }
+        (Err(e), Actor::User(pr)) => deny(p, ctx, pr, ev, e).await,
         (r, _) => r,
     }
 }

@@ -1,6 +1,7 @@
 //! API and UI behaviour of the foundation, named after the articles they
 //! prove.
 
+use crate::support::user_id;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
@@ -22,15 +23,6 @@ async fn org_id(app: &TestApp, token: &str, name: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
-    yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::AuditRecord> {

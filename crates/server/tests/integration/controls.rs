@@ -5,13 +5,15 @@
 //! maintenance action is recorded and audited (EEDS-2.2.2.2); permissions,
 //! the API and the pages. All on the test clock.
 
+use crate::support::principal;
+use crate::support::user_id;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use yunwei_core::controls::{self, OverviewFilter};
 use yunwei_core::inspections::{self, ItemInput, PlanInput, PlanUpdate, RecordInput};
-use yunwei_core::{Ctx, Principal};
+use yunwei_core::Ctx;
 use yunwei_domain::audit::AuditRecord;
 use yunwei_domain::ErrorKind;
 use yunwei_store::audit::AuditFilter;
@@ -27,27 +29,6 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
 
 fn ctx() -> Ctx {
     Ctx::system("test")
-}
-
-async fn principal(app: &TestApp, username: &str) -> Principal {
-    app.login(username).await;
-    let mut c = app.platform.db.read().await.unwrap();
-    let u = yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
-        .await
-        .unwrap()
-}
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
-    yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 /// The audit records of `action`, leaving out those of the

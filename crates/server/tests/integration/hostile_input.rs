@@ -9,6 +9,7 @@
 //! The reader's memory is measured by a counting allocator (bytes, not
 //! time), and refused uploads leave no file behind.
 
+use crate::support::principal;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{Cursor, Read, Write};
@@ -931,18 +932,6 @@ async fn issue_11_uploads_store_hostile_files_opaquely_and_refuse_oversized() {
     page_refusal(&r, "oversized photo", "20MB");
     still_answers(&app, &staff, "uploads").await;
     app.cleanup().await;
-}
-
-async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
-    app.login(username).await;
-    let mut c = app.platform.db.read().await.unwrap();
-    let u = yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
-        .await
-        .unwrap()
 }
 
 // ---- the real server under hostile input: it stays up, within its memory bound ----

@@ -3,6 +3,7 @@
 //! article; editors edit and publish; readers find published articles by
 //! Chinese words, within their scope; the API and the pages.
 
+use crate::support::principal;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -173,18 +174,6 @@ fn with_kb_pack(app: &TestApp) -> Platform {
     let mut p = app.platform.clone();
     p.packs = Arc::new(vec![pack]);
     p
-}
-
-async fn principal(app: &TestApp, username: &str) -> Principal {
-    app.login(username).await;
-    let mut c = app.platform.db.read().await.unwrap();
-    let u = yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
-        .await
-        .unwrap()
 }
 
 fn ctx() -> Ctx {

@@ -8,6 +8,7 @@
 //! database's own connection pool (SQLite, or PostgreSQL when
 //! `YUNWEI_TEST_DATABASE_URL` is set).
 
+use crate::support::{org_id, user_id};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -20,29 +21,6 @@ use yunwei_testkit::http::{header, Method, Request, StatusCode};
 use yunwei_testkit::{TestApp, TestResponse, CLIENT_ADDR};
 
 use crate::audit_tamper::exec;
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
-    yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("{username} exists"))
-        .id
-}
-
-/// The id of the organisation named `name`, as `token` lists them.
-async fn org_named(app: &TestApp, token: &str, name: &str) -> String {
-    let r = app.get("/api/v1/orgs", Some(token)).await;
-    r.json()["orgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("{name} listed"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 fn code(r: &TestResponse) -> String {
     r.json()["code"].as_str().unwrap_or_default().to_string()
@@ -279,7 +257,7 @@ async fn three_admin_separation_no_admin_takes_anothers_ukey_out_of_use() {
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
     let aud = app.login("audadmin").await;
-    let root = org_named(&app, &sys, yunwei_testkit::ROOT_ORG).await;
+    let root = org_id(&app, yunwei_testkit::ROOT_ORG).await;
     let issue = |serial: &str, holder: &str| {
         json!({"org_id": root, "values": {"serial": serial, "holder": holder,
             "issued_on": "2026-03-02", "cert_fingerprint": format!("sm3:{serial}")}})
@@ -485,7 +463,7 @@ async fn three_admin_role_is_not_granted_to_an_account_on_an_administrators_pass
     let app = TestApp::new().await;
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
-    let org = org_named(&app, &sys, "南京市财政局").await;
+    let org = org_id(&app, "南京市财政局").await;
     // The system administrator creates the new auditor's account and so
     // knows its first password.
     let r = app
@@ -523,7 +501,7 @@ async fn three_admin_exclusion_holds_under_parallel_grants() {
     let app = TestApp::new().await;
     let sys = app.login("sysadmin").await;
     let sec = app.login("secadmin").await;
-    let org = org_named(&app, &sys, "南京市财政局").await;
+    let org = org_id(&app, "南京市财政局").await;
     for n in 0..6 {
         let r = app
             .post_json(
@@ -878,35 +856,21 @@ async fn jscz_41_audit_anchor_command_and_verify_with_anchor() {
     let line: Value = serde_json::from_str(out.stdout.trim()).expect("a JSON anchor line");
     assert!(line["seq"].as_i64().unwrap() > 0);
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 1);
-    let out = run(&mut bin.cmd_with_keys(
-        &app,
-        &[
-            "--database-url",
-            &url,
-            "audit",
-            "verify",
-            "--anchor",
-            &file_arg,
-        ],
-    ))
-    .await;
+    let verify_args = [
+        "--database-url",
+        url.as_str(),
+        "audit",
+        "verify",
+        "--anchor",
+        file_arg.as_str(),
+    ];
+    let out = run(&mut bin.cmd_with_keys(&app, &verify_args)).await;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.stdout.contains("已核对库外锚点 1 个"), "{out}");
     // A wiped trail fails against it.
     exec(&app, "DELETE FROM audit_log").await;
     exec(&app, "DELETE FROM audit_head").await;
-    let out = run(&mut bin.cmd_with_keys(
-        &app,
-        &[
-            "--database-url",
-            &url,
-            "audit",
-            "verify",
-            "--anchor",
-            &file_arg,
-        ],
-    ))
-    .await;
+    let out = run(&mut bin.cmd_with_keys(&app, &verify_args)).await;
     assert_eq!(out.code, Some(1), "{out}");
     assert!(out.stdout.contains("审计链校验失败"), "{out}");
     // The audit key may live in a file outside the data directory.

@@ -17,6 +17,30 @@ pub async fn org_id(app: &TestApp, name: &str) -> String {
         .id
 }
 
+/// The id of the account `username`.
+pub async fn user_id(app: &TestApp, username: &str) -> String {
+    let mut c = app.platform.db.read().await.unwrap();
+    yunwei_store::users::by_username(&mut c, username)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no account {username}"))
+        .id
+}
+
+/// The principal of `username` after a login (its initial password
+/// changed), as a request of theirs would carry it.
+pub async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
+    app.login(username).await;
+    let mut c = app.platform.db.read().await.unwrap();
+    let u = yunwei_store::users::by_username(&mut c, username)
+        .await
+        .unwrap()
+        .unwrap();
+    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
+        .await
+        .unwrap()
+}
+
 /// The first CSRF token of a page's forms.
 pub fn hidden_csrf(html: &str) -> String {
     let at =

@@ -3,6 +3,7 @@
 //! section 6); warnings and breaches fire exactly once, even with several
 //! app nodes running the job at the same time.
 
+use crate::support::principal;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -125,18 +126,6 @@ fn with_sla_pack(app: &TestApp) -> Platform {
     let mut p = app.platform.clone();
     p.packs = Arc::new(vec![pack]);
     p
-}
-
-async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
-    app.login(username).await;
-    let mut c = app.platform.db.read().await.unwrap();
-    let u = yunwei_store::users::by_username(&mut c, username)
-        .await
-        .unwrap()
-        .unwrap();
-    yunwei_core::auth::principal_of(&mut c, &u, None, app.platform.now_us())
-        .await
-        .unwrap()
 }
 
 async fn open_fault(p: &Platform, pr: &yunwei_core::Principal) -> String {

@@ -31,7 +31,7 @@ use crate::AppState;
 /// Items on one page of the list.
 const PER_PAGE: u64 = 50;
 /// Largest import file.
-const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+const MAX_IMPORT_BYTES: usize = yunwei_core::import::MAX_FILE_BYTES;
 /// Largest import request: the file plus the form around it.
 pub(super) const IMPORT_LIMIT: usize = MAX_IMPORT_BYTES + 64 * 1024;
 /// What an item the caller may not read is called (`core::cmdb`).
