@@ -45,6 +45,7 @@ pub fn platform(db: Db, keys: Keys, data_dir: &Path) -> Platform {
         password_iterations: PASSWORD_ITERATIONS,
         packs: Arc::new(yunwei_domain::policy::embedded::packs()),
         files_dir: data_dir.join("files"),
+        seams: &yunwei_core::SEAMS,
     }
 }
 

@@ -1,79 +1,36 @@
 //! Use cases of yunwei. Every operation takes the caller's [`Principal`],
 //! checks what it may do, and writes its change together with the audit
 //! record in one transaction.
+//!
+//! The crate is built in floors that import only downward (ARCHITECTURE.md,
+//! the `core_floors` test):
+//!
+//! 1. [`kernel`]: principal, audit, export, notices, files, search,
+//!    calendar, the due-date engine and the seams;
+//! 2. the engines: [`tickets`] (packs' processes) and [`registers`]
+//!    (declarative registers and the shared spreadsheet import);
+//! 3. [`features`]: identity, access, CMDB, inspections, reviews,
+//!    knowledge, archives, reports and one file of rules per register;
+//! 4. [`jobs`]: the one list of background jobs.
+//!
+//! [`demo`] seeds a province and a city for `serve --demo` and the tests.
 
-pub mod access;
-pub mod archives;
-pub mod audit;
-pub mod auth;
-pub mod bootstrap;
-pub mod calendar;
-pub mod cmdb;
-pub mod controls;
 pub mod demo;
-pub mod demo_cmdb;
-pub mod demo_registers;
-pub mod demo_tickets;
-pub mod export;
-pub mod files;
-pub mod home;
-pub mod hooks;
-pub mod import;
-pub mod inspections;
-pub mod knowledge;
-pub mod mfa;
-pub mod notify;
-pub mod orgs;
-pub mod passwords;
-pub mod policy;
-pub mod principal;
-pub mod register_rules;
+pub mod features;
+pub mod kernel;
 pub mod registers;
-pub mod reports;
-pub mod reviews;
-pub mod roles;
-pub mod search;
 pub mod tickets;
-pub mod ukey;
-pub mod users;
 
-use std::sync::Arc;
+pub use kernel::platform::{Keys, Platform};
+pub use kernel::principal::{Authorized, Ctx, Principal};
 
-use yunwei_domain::clock::Clock;
-use yunwei_domain::crypto::Crypto;
-use yunwei_store::Db;
-
-pub use principal::{Authorized, Ctx, Principal};
-
-/// Secrets that live outside the database (data directory or environment).
-#[derive(Clone)]
-pub struct Keys {
-    /// HMAC-SM3 key of the audit chain.
-    pub audit_mac: Vec<u8>,
-    /// SM4 key for personal fields (phone, ID number).
-    pub field: [u8; 16],
-}
-
-/// Everything a use case needs: storage, crypto, time and keys.
-#[derive(Clone)]
-pub struct Platform {
-    pub db: Db,
-    pub crypto: Arc<dyn Crypto>,
-    pub clock: Arc<dyn Clock>,
-    pub keys: Keys,
-    /// PBKDF2 iterations for new password hashes (stored in each hash).
-    pub password_iterations: u32,
-    /// The enabled policy packs (ADR 0003).
-    pub packs: Arc<Vec<yunwei_domain::policy::Pack>>,
-    /// Where attachments and archives are kept, content-addressed.
-    pub files_dir: std::path::PathBuf,
-}
-
-impl Platform {
-    pub fn now_us(&self) -> i64 {
-        self.clock.now().timestamp_micros()
-    }
-}
+// The use cases by name, for the web and command-line layers.
+pub use features::{
+    access, archives, auth, bootstrap, cmdb, home, inspections, knowledge, mfa, orgs, passwords,
+    policy, reports, reviews, roles, rules as register_rules, ukey, users,
+};
+pub use kernel::{audit, calendar, due as controls, export, files, notify, search};
+pub use registers::import;
 
 /// Whether the database answers (`/healthz`): one read of a setting.
 pub async fn health(p: &Platform) -> Result<(), yunwei_domain::AppError> {
@@ -81,3 +38,12 @@ pub async fn health(p: &Platform) -> Result<(), yunwei_domain::AppError> {
     yunwei_store::settings::get(&mut c, "healthz").await?;
     Ok(())
 }
+
+/// The seams every platform carries: the hooks packs name and the rules of
+/// each register (ADR 0010).
+pub static SEAMS: kernel::seams::Seams = kernel::seams::Seams {
+    gates: features::hooks::GATES,
+    effects: features::hooks::EFFECTS,
+    on_final: features::hooks::ON_FINAL,
+    registers: features::rules::ALL,
+};

@@ -71,6 +71,7 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
         password_iterations: settings.password_iterations,
         packs: Arc::new(enabled_packs(settings)),
         files_dir: settings.data_dir.join("files"),
+        seams: &yunwei_core::SEAMS,
     }
 }
 

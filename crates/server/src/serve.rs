@@ -85,16 +85,16 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         let seeded = yunwei_core::demo::seed(&p, &password)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
-        yunwei_core::demo_tickets::seed(&p)
+        yunwei_core::demo::tickets::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
         yunwei_core::demo::seed_controls(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
-        yunwei_core::demo_cmdb::seed(&p)
+        yunwei_core::demo::cmdb::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
-        yunwei_core::demo_registers::seed(&p)
+        yunwei_core::demo::registers::seed(&p)
             .await
             .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
         Some(match (seeded, from_env) {

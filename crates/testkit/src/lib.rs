@@ -137,6 +137,7 @@ impl TestApp {
             password_iterations: 1_000,
             packs: Arc::new(yunwei_domain::policy::embedded::packs()),
             files_dir: files.path().to_path_buf(),
+            seams: &yunwei_core::SEAMS,
         };
         yunwei_core::bootstrap::ensure(&platform, ROOT_ORG, Some(ADMIN_PASSWORD))
             .await

@@ -782,11 +782,11 @@ async fn eeds_3_6_registers_are_kept_by_the_centre_and_vendors_only() {
 async fn demo_cmdb_seeds_a_connected_system_once() {
     let app = TestApp::new().await;
     assert_eq!(
-        yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(),
+        yunwei_core::demo::cmdb::seed(&app.platform).await.unwrap(),
         11
     );
     assert_eq!(
-        yunwei_core::demo_cmdb::seed(&app.platform).await.unwrap(),
+        yunwei_core::demo::cmdb::seed(&app.platform).await.unwrap(),
         0
     );
     let lead = app.login("demo_lead").await;

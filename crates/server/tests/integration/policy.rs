@@ -168,14 +168,14 @@ fn policy_check_reports_toml_errors_and_unknown_keys() {
 #[test]
 fn core_hooks_implement_the_registry() {
     use yunwei_domain::policy::hooks as names;
-    let table = |t: &[yunwei_core::hooks::Hook]| -> Vec<&'static str> {
+    let table = |t: &[yunwei_core::kernel::seams::Hook]| -> Vec<&'static str> {
         t.iter().map(|h| h.name).collect()
     };
     let registry = |t: &[(&'static str, &'static str)]| -> Vec<&'static str> {
         t.iter().map(|(n, _)| *n).collect()
     };
-    assert_eq!(table(yunwei_core::hooks::GATES), registry(names::GATES));
-    assert_eq!(table(yunwei_core::hooks::EFFECTS), registry(names::EFFECTS));
+    assert_eq!(table(yunwei_core::SEAMS.gates), registry(names::GATES));
+    assert_eq!(table(yunwei_core::SEAMS.effects), registry(names::EFFECTS));
     // Every shipped pack names only registered hooks (the checker's rule).
     for pack in yunwei_domain::policy::embedded::packs() {
         for pr in &pack.processes {

@@ -581,7 +581,7 @@ async fn vendor_sees_and_acts_by_id_only_on_what_its_lists_show() {
     let app = TestApp::new().await;
     // The demo registers hold the operations contract of the vendor.
     assert!(
-        yunwei_core::demo_registers::seed(&app.platform)
+        yunwei_core::demo::registers::seed(&app.platform)
             .await
             .unwrap()
             > 0

@@ -1293,11 +1293,11 @@ async fn register_pages_list_file_amend_step_and_export() {
 async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
     let app = TestApp::new().await;
     let p = &app.platform;
-    yunwei_core::demo_tickets::seed(p).await.unwrap();
-    yunwei_core::demo_cmdb::seed(p).await.unwrap();
-    let n = yunwei_core::demo_registers::seed(p).await.unwrap();
+    yunwei_core::demo::tickets::seed(p).await.unwrap();
+    yunwei_core::demo::cmdb::seed(p).await.unwrap();
+    let n = yunwei_core::demo::registers::seed(p).await.unwrap();
     assert!(n > 20, "{n}");
-    assert_eq!(yunwei_core::demo_registers::seed(p).await.unwrap(), 0);
+    assert_eq!(yunwei_core::demo::registers::seed(p).await.unwrap(), 0);
     let lead = app.login("demo_lead").await;
     let plans = app
         .get("/api/v1/registers/backup_plans", Some(&lead))

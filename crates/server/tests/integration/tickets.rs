@@ -444,12 +444,12 @@ async fn invalid_ticket_input_gets_clear_chinese_errors() {
 #[tokio::test]
 async fn demo_tickets_cover_every_process_in_varied_states() {
     let app = TestApp::new().await;
-    let opened = yunwei_core::demo_tickets::seed(&app.platform)
+    let opened = yunwei_core::demo::tickets::seed(&app.platform)
         .await
         .unwrap();
     assert!(opened >= 5, "{opened}");
     assert_eq!(
-        yunwei_core::demo_tickets::seed(&app.platform)
+        yunwei_core::demo::tickets::seed(&app.platform)
             .await
             .unwrap(),
         0,

@@ -1,0 +1,548 @@
+//! The demo tenant: 江苏省财政厅 with its 信息中心, two city and two county
+//! bureaus, a budget unit, two vendors, and one user for every role.
+
+pub mod cmdb;
+pub mod registers;
+pub mod tickets;
+
+use yunwei_domain::org::OrgKind;
+use yunwei_domain::password::id_number_check_digit;
+use yunwei_domain::roles::Role;
+use yunwei_domain::AppError;
+use yunwei_store::orgs::{self, OrgRow};
+use yunwei_store::{in_tx, users as ustore, DbConn};
+
+use crate::kernel::audit::{record, Actor, Event};
+use crate::{Ctx, Platform};
+
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub org: &'static str,
+    pub role: Role,
+}
+
+/// How long the demo's third-party grants last from the demo's start
+/// (JSCZ-49: a third party's grant names its end).
+pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
+
+/// Every demo account: (username, name, organisation key, role, scope is subtree).
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
+    ("demo_director", "周振华", "center", Role::Director, true),
+    (
+        "demo_deputy",
+        "徐立明",
+        "center",
+        Role::DeputyDirector,
+        true,
+    ),
+    ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
+    ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
+    ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
+    // The managed systems' administrators who review special access
+    // requests with the business division (JSCZ-8).
+    ("demo_sysop", "王磊", "hw", Role::SystemsAdmin, false),
+    ("demo_secop", "陈静", "center", Role::SecurityOfficer, false),
+    ("demo_netop", "黄涛", "hw", Role::NetworkAdmin, false),
+    ("demo_budget", "李晓燕", "budget", Role::BusinessStaff, true),
+    (
+        "demo_staff",
+        "孙晓梅",
+        "nanjing",
+        Role::BusinessStaff,
+        false,
+    ),
+    ("demo_unit", "吴国栋", "unit", Role::BusinessStaff, false),
+    (
+        "demo_vendor",
+        "郑海峰",
+        "ops_vendor",
+        Role::VendorEngineer,
+        false,
+    ),
+    (
+        "demo_vendor_admin",
+        "钱立新",
+        "builder",
+        Role::VendorAdmin,
+        true,
+    ),
+    ("nj_sysadmin", "冯志强", "nanjing", Role::SysAdmin, true),
+    ("nj_secadmin", "韩雪", "nanjing", Role::SecAdmin, true),
+    ("nj_audadmin", "杨帆", "nanjing", Role::AudAdmin, true),
+    ("jn_sysadmin", "何佳", "jiangning", Role::SysAdmin, true),
+];
+
+pub fn accounts() -> Vec<DemoAccount> {
+    ACCOUNTS
+        .iter()
+        .map(|(u, n, o, r, _)| DemoAccount {
+            username: u,
+            display_name: n,
+            org: o,
+            role: *r,
+        })
+        .collect()
+}
+
+/// Name of the demo organisation behind a key, for the start-up banner.
+pub fn org_label(key: &str) -> &'static str {
+    match key {
+        "center" => "江苏省财政厅信息中心",
+        "hw" => "信息中心硬件运维科",
+        "sw" => "信息中心软件科",
+        "budget" => "江苏省财政厅预算处（业务处室）",
+        "nanjing" => "南京市财政局",
+        "jiangning" => "南京市江宁区财政局",
+        "unit" => "江苏省财政厅机关服务中心（预算单位）",
+        "ops_vendor" => "金陵数智运维服务有限公司（运维服务商）",
+        "builder" => "苏财信息技术有限公司（系统承建厂商）",
+        _ => "",
+    }
+}
+
+/// A resident ID number with a correct check digit, for demo people.
+fn demo_id_number(region: &str, birthday: &str, seq: u32) -> String {
+    let body = format!("{region}{birthday}{seq:03}");
+    let check = id_number_check_digit(&body).expect("17 digits");
+    format!("{body}{check}")
+}
+
+async fn child(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    parent: &OrgRow,
+    kind: OrgKind,
+    name: &str,
+) -> Result<OrgRow, AppError> {
+    if let Some(o) = orgs::find_child(c, &parent.id, name).await? {
+        return Ok(o);
+    }
+    let o =
+        crate::features::orgs::insert_unchecked(c, Some(parent), kind, name, p.now_us()).await?;
+    let ev = Event::success("org.create", "org", &o.id).after(format!("{name}（演示数据）"));
+    record(p, c, ctx, Actor::System { org_path: &o.path }, ev).await?;
+    Ok(o)
+}
+
+/// Seeds the demo tenant under the root organisation. Returns false when it
+/// was already there.
+pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
+    let ctx = Ctx::system("demo-seed");
+    in_tx!(p.db, |c| {
+        if ustore::by_username(&mut c, "demo_director")
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let root = orgs::root(&mut c).await?.ok_or_else(AppError::internal)?;
+        let center = child(p, &mut c, &ctx, &root, OrgKind::Department, "信息中心").await?;
+        let hw = child(p, &mut c, &ctx, &center, OrgKind::Section, "硬件运维科").await?;
+        let sw = child(p, &mut c, &ctx, &center, OrgKind::Section, "软件科").await?;
+        let budget = child(p, &mut c, &ctx, &root, OrgKind::Department, "预算处").await?;
+        let nanjing = child(p, &mut c, &ctx, &root, OrgKind::City, "南京市财政局").await?;
+        let jiangning = child(
+            p,
+            &mut c,
+            &ctx,
+            &nanjing,
+            OrgKind::County,
+            "南京市江宁区财政局",
+        )
+        .await?;
+        let suzhou = child(p, &mut c, &ctx, &root, OrgKind::City, "苏州市财政局").await?;
+        child(p, &mut c, &ctx, &suzhou, OrgKind::County, "昆山市财政局").await?;
+        let unit = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::BudgetUnit,
+            "江苏省财政厅机关服务中心",
+        )
+        .await?;
+        let builder = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::Vendor,
+            "苏财信息技术有限公司",
+        )
+        .await?;
+        let ops_vendor = child(
+            p,
+            &mut c,
+            &ctx,
+            &root,
+            OrgKind::Vendor,
+            "金陵数智运维服务有限公司",
+        )
+        .await?;
+        for (i, (username, name, key, role, subtree)) in ACCOUNTS.iter().enumerate() {
+            let org = match *key {
+                "center" => &center,
+                "hw" => &hw,
+                "sw" => &sw,
+                "budget" => &budget,
+                "nanjing" => &nanjing,
+                "jiangning" => &jiangning,
+                "unit" => &unit,
+                "ops_vendor" => &ops_vendor,
+                _ => &builder,
+            };
+            let phone = format!("139{:08}", 51_000_000 + i as u32 * 7_919);
+            let id_number = demo_id_number(
+                "320102",
+                &format!("19{:02}0{}1{}", 70 + i, 1 + i % 9, i % 10),
+                i as u32 + 11,
+            );
+            let user = crate::features::users::insert_unchecked(
+                p,
+                &mut c,
+                org,
+                username,
+                name,
+                password,
+                Some(&phone),
+                Some(&id_number),
+                false,
+            )
+            .await?;
+            // The information centre handles the systems of every level
+            // (JSCZ-6: the province runs the unified systems for all levels),
+            // so its roles cover the whole province.
+            let centre_role = matches!(
+                role,
+                Role::Director
+                    | Role::DeputyDirector
+                    | Role::ProjectLead
+                    | Role::HardwareOps
+                    | Role::SoftwareDev
+                    | Role::SystemsAdmin
+                    | Role::SecurityOfficer
+                    | Role::NetworkAdmin
+            );
+            // A provincial business division owns its unified system at
+            // every level, so it sees the requests about it (JSCZ-8).
+            let (scope, subtree) = if centre_role || *key == "budget" {
+                (&root, true)
+            } else {
+                (org, *subtree)
+            };
+            // Third parties' grants must end (JSCZ-49): a vendor's people
+            // get theirs for a year from the demo's start.
+            let third_party = org.kind == OrgKind::Vendor.as_str();
+            let valid_until = if third_party {
+                let end = p.now_us() + THIRD_PARTY_GRANT_DAYS * 86_400_000_000;
+                ustore::insert_grant(
+                    &mut c,
+                    &ustore::GrantRow {
+                        id: yunwei_domain::ids::new_id(),
+                        user_id: user.id.clone(),
+                        role: role.as_str().into(),
+                        scope_org_id: scope.id.clone(),
+                        scope_path: scope.path.clone(),
+                        subtree,
+                        granted_by: "system".into(),
+                        created_at: p.now_us(),
+                        valid_until: Some(end),
+                    },
+                )
+                .await?;
+                format!("，有效期至 {}", crate::kernel::export::fmt_us(end))
+            } else {
+                crate::features::users::grant_unchecked(p, &mut c, &user, *role, scope, subtree)
+                    .await?;
+                String::new()
+            };
+            let ev = Event::success("user.create", "user", &user.id).after(format!(
+                "演示账号 {username}（{name}），授予{}{valid_until}",
+                role.label()
+            ));
+            record(
+                p,
+                &mut c,
+                &ctx,
+                Actor::System {
+                    org_path: &org.path,
+                },
+                ev,
+            )
+            .await?;
+        }
+        Ok(true)
+    })
+}
+
+// ---- inspection plans, records and due controls (issue 4) ----
+
+/// A demo user acting in the seed (its initial password is not in the way).
+pub(crate) async fn demo_principal(
+    p: &Platform,
+    username: &str,
+) -> Result<Option<crate::Principal>, AppError> {
+    let mut c = p.db.read().await?;
+    let Some(u) = ustore::by_username(&mut c, username).await? else {
+        return Ok(None);
+    };
+    let mut pr = crate::features::auth::principal_of(&mut c, &u, None, p.now_us()).await?;
+    pr.must_change_password = false;
+    Ok(Some(pr))
+}
+
+/// The platform with its clock moved back by `days` (whole days, same time
+/// of day), for records that were filed in the past.
+fn days_ago(p: &Platform, days: i64) -> Platform {
+    let mut past = p.clone();
+    past.clock = std::sync::Arc::new(yunwei_domain::clock::FixedClock::new(
+        p.clock.now() - chrono::Duration::days(days),
+    ));
+    past
+}
+
+fn lines(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn answers(n: usize, abnormal: &[(usize, &str)]) -> Vec<crate::features::inspections::ItemInput> {
+    (0..n)
+        .map(|i| match abnormal.iter().find(|(k, _)| *k == i) {
+            Some((_, note)) => crate::features::inspections::ItemInput {
+                status: "abnormal".into(),
+                note: (*note).into(),
+                attachment: None,
+            },
+            None => crate::features::inspections::ItemInput {
+                status: "normal".into(),
+                note: String::new(),
+                attachment: None,
+            },
+        })
+        .collect()
+}
+
+/// Seeds the inspection demo once (nothing happens when plans exist),
+/// through the same use cases and audit as real work: a monthly website
+/// content patrol started two months ago whose last month was missed
+/// (overdue, EEDS-1.4.1), the yearly inspection (EEDS-2.2.2.6), a weekly
+/// machine-room inspection with its records, one abnormal finding with its
+/// incident, and a few maintenance records (EEDS-2.2.2.2). Run after the
+/// demo tickets. Returns how many plans were created.
+pub async fn seed_controls(p: &Platform) -> Result<usize, AppError> {
+    use crate::features::inspections::{self as insp, MaintenanceInput, PlanInput, RecordInput};
+    use chrono::Datelike;
+    let (center, hw) = {
+        let mut c = p.db.read().await?;
+        let existing = yunwei_store::inspections::list_plans(
+            &mut c,
+            &yunwei_store::Scope::system(),
+            &Default::default(),
+            1,
+        )
+        .await?;
+        if !existing.is_empty() {
+            return Ok(0);
+        }
+        let Some(root) = orgs::root(&mut c).await? else {
+            return Ok(0);
+        };
+        let Some(center) = orgs::find_child(&mut c, &root.id, "信息中心").await? else {
+            return Ok(0);
+        };
+        let hw = orgs::find_child(&mut c, &center.id, "硬件运维科")
+            .await?
+            .unwrap_or_else(|| center.clone());
+        (center, hw)
+    };
+    let (Some(soft), Some(lead), Some(hwops)) = (
+        demo_principal(p, "demo_soft").await?,
+        demo_principal(p, "demo_lead").await?,
+        demo_principal(p, "demo_hwops").await?,
+    ) else {
+        return Ok(0);
+    };
+    let ctx = Ctx::system("demo-controls");
+    let today = crate::kernel::due::today(p);
+    let mut created = 0;
+
+    // 1. Monthly website content patrol from two months ago: the first
+    // month done, last month missed (overdue since the 1st), this month open.
+    let two_months_ago = today - chrono::Months::new(2);
+    let start = two_months_ago.with_day(1).unwrap_or(two_months_ago);
+    let back = (today - start).num_days();
+    let at_start = days_ago(p, back);
+    let patrol = insp::create_plan(
+        &at_start,
+        &ctx,
+        &soft,
+        &PlanInput {
+            name: "门户网站内容月度巡查".into(),
+            kind: "patrol".into(),
+            recurrence: "monthly".into(),
+            checklist: lines(&[
+                "首页及各栏目信息是否按时更新",
+                "发布内容是否经过审核、有无错别字",
+                "是否存在过期或失效信息",
+                "外部链接和附件是否可正常访问",
+                "是否存在涉密或敏感信息",
+            ]),
+            org_id: Some(center.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-1.4.1".into()),
+            first_date: Some(start.format("%Y-%m-%d").to_string()),
+        },
+    )
+    .await?;
+    created += 1;
+    insp::file_record(
+        &days_ago(p, back - 12),
+        &ctx,
+        &soft,
+        &patrol.id,
+        &RecordInput {
+            results: answers(5, &[]),
+            summary: "各栏目更新及时，未发现问题。".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // 2. The yearly inspection of the whole centre, due at the year's end.
+    let jan1 = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    insp::create_plan(
+        p,
+        &ctx,
+        &lead,
+        &PlanInput {
+            name: "信息系统运维管理年度巡回检查".into(),
+            kind: "inspection".into(),
+            recurrence: "yearly".into(),
+            checklist: lines(&[
+                "各维护作业计划的执行情况",
+                "技术档案和资料管理",
+                "备份及日志管理",
+                "安全保密管理制度落实情况",
+                "硬件、网络、基础软件和应用软件运行状况",
+            ]),
+            org_id: Some(center.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-2.2.2.6".into()),
+            first_date: Some(jan1.format("%Y-%m-%d").to_string()),
+        },
+    )
+    .await?;
+    created += 1;
+
+    // 3. The weekly machine-room inspection of the last four weeks (the
+    // same weekday each week): three normal weeks, then an abnormal finding
+    // with its incident; this week is open.
+    let checklist = [
+        "机房温湿度是否在正常范围",
+        "UPS 及配电运行状态",
+        "精密空调与新风运行状态",
+        "服务器及存储设备指示灯与告警",
+        "网络设备运行状态与链路",
+        "消防与门禁设施",
+    ];
+    let weekly = insp::create_plan(
+        &days_ago(p, 28),
+        &ctx,
+        &hwops,
+        &PlanInput {
+            name: "信息中心机房每周巡检".into(),
+            kind: "inspection".into(),
+            recurrence: "weekly".into(),
+            checklist: lines(&checklist),
+            org_id: Some(hw.id.clone()),
+            ci_id: None,
+            source: Some("EEDS-2.2.1.4".into()),
+            first_date: Some(
+                (today - chrono::Duration::days(28))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ),
+        },
+    )
+    .await?;
+    created += 1;
+    for weeks_back in [4, 3, 2] {
+        insp::file_record(
+            &days_ago(p, weeks_back * 7),
+            &ctx,
+            &hwops,
+            &weekly.id,
+            &RecordInput {
+                results: answers(checklist.len(), &[]),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let jscz = p.packs.iter().any(|pk| pk.id == "jscz");
+    insp::file_record(
+        &days_ago(p, 7),
+        &ctx,
+        &hwops,
+        &weekly.id,
+        &RecordInput {
+            results: answers(
+                checklist.len(),
+                &[(1, "UPS 2号电池组内阻告警，后备时间降至8分钟")],
+            ),
+            summary: "UPS 2号电池组老化，需联系厂商更换。".into(),
+            open_incident: jscz,
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // 4. Maintenance records of several kinds.
+    let when = |days: i64| {
+        (p.clock.now() - chrono::Duration::days(days))
+            .with_timezone(&yunwei_domain::calendar::shanghai())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    for (kind, days, description, result) in [
+        (
+            "routine",
+            9,
+            "每周服务器操作系统补丁检查与日志巡检",
+            "12台服务器补丁均为最新，日志无异常",
+        ),
+        (
+            "backup_restore",
+            5,
+            "预算管理一体化系统数据库全量备份恢复验证",
+            "在测试环境恢复成功，数据校验一致",
+        ),
+        (
+            "fault",
+            2,
+            "核心交换机 Gi1/0/24 端口故障处理，更换光模块",
+            "链路恢复正常，已观察24小时无丢包",
+        ),
+    ] {
+        insp::create_maintenance(
+            p,
+            &ctx,
+            &hwops,
+            &MaintenanceInput {
+                kind: kind.into(),
+                description: description.into(),
+                result: result.into(),
+                org_id: Some(hw.id.clone()),
+                ci_id: None,
+                performed_at: Some(when(days)),
+                ticket: None,
+            },
+        )
+        .await?;
+    }
+    // The current periods of every plan exist now.
+    insp::roll_forward(p).await?;
+    Ok(created)
+}

@@ -1,0 +1,149 @@
+//! The platform behaviour a pack names on a transition (ADR 0010).
+//!
+//! A transition lists `[[transition.gate]]`s, checks that must hold before
+//! it is taken, and `[[transition.effect]]`s, side effects applied in its
+//! transaction. The names are the domain's registry
+//! ([`yunwei_domain::policy::hooks`]); this module is the one place that
+//! implements them, as a table of named functions (the integration test
+//! `policy::core_hooks_implement_the_registry` holds the two equal). `tickets::transition`
+//! runs the hooks the transition names (whose `when` holds on the merged
+//! fields), in the order written; no process id of any pack is matched in
+//! Rust.
+
+use yunwei_domain::policy::hooks as names;
+use yunwei_store::DbConn;
+
+use crate::kernel::seams::{Hook, HookCall, SeamFuture};
+
+/// Every gate, registered once.
+pub static GATES: &[Hook] = &[
+    Hook {
+        name: names::GOLIVE_PLAN,
+        run: golive_plan,
+    },
+    Hook {
+        name: names::PRELAUNCH_CHECKS,
+        run: prelaunch_checks,
+    },
+    Hook {
+        name: names::GRANTEE,
+        run: grantee,
+    },
+    Hook {
+        name: names::GRANTEE_OF_ORG,
+        run: grantee_of_org,
+    },
+];
+
+/// Run whenever a ticket reaches a final state.
+pub static ON_FINAL: &[Hook] = &[Hook {
+    name: "knowledge_draft",
+    run: knowledge_draft,
+}];
+
+/// Every effect, registered once.
+pub static EFFECTS: &[Hook] = &[
+    Hook {
+        name: names::TEMPORARY_GRANT,
+        run: temporary_grant,
+    },
+    Hook {
+        name: names::ACCOUNT_GRANT,
+        run: account_grant,
+    },
+    Hook {
+        name: names::REVOKE_GRANT,
+        run: revoke_grant,
+    },
+    Hook {
+        name: names::LINK_NAMED_CI,
+        run: link_named_ci,
+    },
+];
+
+// ---- gates ----
+
+/// A go-live emergency plan names the ticket (NTCZ-3.4.1).
+fn golive_plan<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(crate::features::rules::require_golive_plan(
+        c,
+        &h.ticket.id,
+        &h.ticket.number,
+    ))
+}
+
+/// Passed pre-launch security checks of the ticket (JSCZ-42).
+fn prelaunch_checks<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(crate::features::rules::require_prelaunch_checks(
+        c,
+        &h.ticket.id,
+        &h.ticket.number,
+    ))
+}
+
+/// One active person named, dates in order and not past (JSCZ-8, JSCZ-49).
+fn grantee<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    let today = crate::kernel::due::today(h.p);
+    Box::pin(crate::features::access::check_grantee(
+        c, today, h.ticket, h.fields, false,
+    ))
+}
+
+/// As `grantee`, of the ticket's organisation.
+fn grantee_of_org<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    let today = crate::kernel::due::today(h.p);
+    Box::pin(crate::features::access::check_grantee(
+        c, today, h.ticket, h.fields, true,
+    ))
+}
+
+// ---- effects ----
+
+/// Files the temporary grant of a special access (ADR 0007).
+fn temporary_grant<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(crate::features::access::file_temporary_grant(
+        h.p, c, h.ctx, h.pr, h.ticket, h.fields,
+    ))
+}
+
+/// Files the temporary grant of an account created (ADR 0007).
+fn account_grant<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(crate::features::access::file_account_grant(
+        h.p, c, h.ctx, h.pr, h.ticket, h.fields,
+    ))
+}
+
+/// Revokes the grants of an account closed (ADR 0007).
+fn revoke_grant<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(crate::features::access::close_accounts(
+        h.p, c, h.ctx, h.pr, h.fields,
+    ))
+}
+
+/// Links the item the `server` field names (JSCZ-39).
+fn link_named_ci<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    let server = h
+        .fields
+        .get("server")
+        .and_then(|v| v.as_text())
+        .unwrap_or("");
+    Box::pin(crate::features::cmdb::link_named_item(
+        c,
+        &h.ticket.id,
+        server,
+        &h.pr.user_id,
+        h.now_us,
+    ))
+}
+
+// ---- final states ----
+
+/// The cause and solution of a closed ticket as a draft article
+/// (EEDS-3.2.4).
+fn knowledge_draft<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(async move {
+        crate::features::knowledge::record_from_ticket(h.p, c, h.ctx, h.pr, h.ticket, h.fields)
+            .await?;
+        Ok(())
+    })
+}

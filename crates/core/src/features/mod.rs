@@ -1,0 +1,23 @@
+//! Floor 3, the features: what the regulations ask beyond the two engines.
+//! A feature imports the kernel, the engines and the features it names
+//! below it in the list, never one above (the `core_floors` test).
+
+pub mod access;
+pub mod archives;
+pub mod auth;
+pub mod bootstrap;
+pub mod cmdb;
+pub mod home;
+pub mod hooks;
+pub mod inspections;
+pub mod knowledge;
+pub mod mfa;
+pub mod orgs;
+pub mod passwords;
+pub mod policy;
+pub mod reports;
+pub mod reviews;
+pub mod roles;
+pub mod rules;
+pub mod ukey;
+pub mod users;

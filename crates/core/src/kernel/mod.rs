@@ -1,0 +1,15 @@
+//! Floor 1, the kernel: who is calling and what they may do, the audit
+//! trail (with reasons and audited exports), spreadsheets out, notices,
+//! files, search, the working-day calendar, the due-date engine and the
+//! seams the features plug into. The kernel imports nothing above it.
+
+pub mod audit;
+pub mod calendar;
+pub mod due;
+pub mod export;
+pub mod files;
+pub mod notify;
+pub mod platform;
+pub mod principal;
+pub mod seams;
+pub mod search;
