@@ -13,10 +13,13 @@
 //!    knowledge, archives, reports and one file of rules per register;
 //! 4. [`jobs`]: the one list of background jobs.
 //!
-//! [`demo`] seeds a province and a city for `serve --demo` and the tests.
+//! `demo` (the `demo` feature) seeds a province and a city for
+//! `serve --demo`, the tests and the benchmark.
 
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod features;
+pub mod jobs;
 pub mod kernel;
 pub mod registers;
 pub mod tickets;
@@ -26,8 +29,8 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, archives, auth, bootstrap, cmdb, home, inspections, knowledge, mfa, orgs, passwords,
-    policy, reports, reviews, roles, rules as register_rules, ukey, users,
+    access, archives, auth, bootstrap, cmdb, departure, home, inspections, knowledge, mfa, orgs,
+    passwords, policy, reports, reviews, roles, rules as register_rules, ukey, users,
 };
 pub use kernel::{audit, calendar, due as controls, export, files, notify, search};
 pub use registers::import;

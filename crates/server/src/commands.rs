@@ -108,25 +108,9 @@ pub async fn write_anchor(
     p: &yunwei_core::Platform,
     path: &Path,
 ) -> anyhow::Result<Option<yunwei_core::audit::Anchor>> {
-    let Some(a) = yunwei_core::audit::anchor(p)
+    yunwei_core::audit::write_anchor(p, path)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?
-    else {
-        return Ok(None);
-    };
-    let line = serde_json::to_string(&a)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("无法创建目录 {}：{e}", dir.display()))?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("无法写入锚点文件 {}：{e}", path.display()))?;
-    writeln!(f, "{line}")?;
-    f.sync_all()?;
-    Ok(Some(a))
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
 /// The platform of the configured database and the account named
@@ -214,7 +198,7 @@ pub async fn departure(
         }
     }
     let ctx = Ctx::system(&new_id());
-    let d = yunwei_core::users::register_departure_on_server(&p, &ctx, &user.id, &reason)
+    let d = yunwei_core::departure::register_departure_on_server(&p, &ctx, &user.id, &reason)
         .await
         .map_err(|e| anyhow::anyhow!("登记离岗失败：{}", e.message));
     p.db.close().await;

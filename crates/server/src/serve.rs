@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use yunwei_core::bootstrap::CreatedAdmin;
-use yunwei_domain::password::generate_password;
 use yunwei_store::migrate;
 
 use crate::keys::{self, KeySource, LoadedKeys};
@@ -15,6 +14,7 @@ use crate::open;
 use crate::settings::{mask_url, Settings};
 
 /// Where the demo password came from.
+#[cfg_attr(not(feature = "demo"), allow(dead_code))]
 enum DemoPassword {
     Generated(String),
     FromEnv,
@@ -72,36 +72,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         .map_err(|e| anyhow::anyhow!("初始化失败：{}", e.message))?;
 
     let demo_password = if demo {
-        let (password, from_env) = match env_nonempty("YUNWEI_DEMO_PASSWORD") {
-            Some(pw) => {
-                let max = yunwei_domain::password::MAX_PASSWORD_BYTES;
-                if pw.chars().count() < 8 || pw.len() > max {
-                    bail!("YUNWEI_DEMO_PASSWORD 须为8位以上，且不超过{max}字节");
-                }
-                (pw, true)
-            }
-            None => (generate_password(p.crypto.as_ref()), false),
-        };
-        let seeded = yunwei_core::demo::seed(&p, &password)
-            .await
-            .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
-        yunwei_core::demo::tickets::seed(&p)
-            .await
-            .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
-        yunwei_core::demo::seed_controls(&p)
-            .await
-            .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
-        yunwei_core::demo::cmdb::seed(&p)
-            .await
-            .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
-        yunwei_core::demo::registers::seed(&p)
-            .await
-            .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
-        Some(match (seeded, from_env) {
-            (false, _) => DemoPassword::Existing,
-            (true, true) => DemoPassword::FromEnv,
-            (true, false) => DemoPassword::Generated(password),
-        })
+        Some(seed_demo(&p).await?)
     } else {
         None
     };
@@ -141,10 +112,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     }
     // The background jobs of this node (crates/server/src/jobs.rs): the
     // same list as `yunwei jobs run`, each on its own interval.
-    let jobs = tokio::spawn(crate::jobs::run_forever(crate::jobs::JobEnv::new(
-        p.clone(),
-        Some(anchor_file),
-    )));
+    let jobs = tokio::spawn(yunwei_core::jobs::run_forever(
+        yunwei_core::jobs::JobEnv::new(p.clone(), Some(anchor_file)),
+    ));
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -252,18 +222,7 @@ fn banner(i: &StartInfo) -> String {
     if let Some(demo) = &i.demo {
         let _ = writeln!(s);
         let _ = writeln!(s, "演示账号：");
-        let rows: Vec<[String; 5]> = yunwei_core::demo::accounts()
-            .into_iter()
-            .map(|a| {
-                [
-                    a.username.to_string(),
-                    a.display_name.to_string(),
-                    yunwei_core::demo::org_label(a.org).to_string(),
-                    a.role.label().to_string(),
-                    a.role.duty().to_string(),
-                ]
-            })
-            .collect();
+        let rows = demo_account_rows();
         let header = ["用户名", "姓名", "机构", "角色", "职责"].map(str::to_string);
         let mut widths = [0usize; 4];
         for row in std::iter::once(&header).chain(rows.iter()) {
@@ -341,4 +300,72 @@ fn pad(s: &str, width: usize) -> String {
     let mut out = s.to_string();
     out.extend(std::iter::repeat_n(' ', width.saturating_sub(w)));
     out
+}
+
+/// Seeds the demo province and city (`serve --demo`): the organisations
+/// and accounts, tickets, inspection plans, configuration items and
+/// registers. Idempotent: a second start finds them and adds nothing.
+#[cfg(feature = "demo")]
+async fn seed_demo(p: &yunwei_core::Platform) -> anyhow::Result<DemoPassword> {
+    let (password, from_env) = match env_nonempty("YUNWEI_DEMO_PASSWORD") {
+        Some(pw) => {
+            let max = yunwei_domain::password::MAX_PASSWORD_BYTES;
+            if pw.chars().count() < 8 || pw.len() > max {
+                bail!("YUNWEI_DEMO_PASSWORD 须为8位以上，且不超过{max}字节");
+            }
+            (pw, true)
+        }
+        None => (
+            yunwei_domain::password::generate_password(p.crypto.as_ref()),
+            false,
+        ),
+    };
+    let seeded = yunwei_core::demo::seed(&p, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
+    yunwei_core::demo::tickets::seed(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
+    yunwei_core::demo::seed_controls(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
+    yunwei_core::demo::cmdb::seed(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
+    yunwei_core::demo::registers::seed(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
+    Ok(match (seeded, from_env) {
+        (false, _) => DemoPassword::Existing,
+        (true, true) => DemoPassword::FromEnv,
+        (true, false) => DemoPassword::Generated(password),
+    })
+}
+
+#[cfg(not(feature = "demo"))]
+async fn seed_demo(_: &yunwei_core::Platform) -> anyhow::Result<DemoPassword> {
+    bail!("此版本编译时未包含演示数据（demo 功能），不能使用 --demo")
+}
+
+/// The demo accounts for the start-up message: username, name,
+/// organisation, role and duty.
+#[cfg(feature = "demo")]
+fn demo_account_rows() -> Vec<[String; 5]> {
+    yunwei_core::demo::accounts()
+        .into_iter()
+        .map(|a| {
+            [
+                a.username.to_string(),
+                a.display_name.to_string(),
+                yunwei_core::demo::org_label(a.org).to_string(),
+                a.role.label().to_string(),
+                a.role.duty().to_string(),
+            ]
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_account_rows() -> Vec<[String; 5]> {
+    Vec::new()
 }

@@ -624,7 +624,7 @@ async fn user_departure(
     Body(b): Body<ReasonBody>,
 ) -> ApiResult {
     Ok(Json(json!(
-        users::register_departure(&s.platform, &ctx, &pr, &id, &b.reason).await?
+        yunwei_core::departure::register_departure(&s.platform, &ctx, &pr, &id, &b.reason).await?
     )))
 }
 

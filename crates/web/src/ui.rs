@@ -1226,7 +1226,7 @@ async fn user_departure(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let r = users::register_departure(&s.platform, &ctx, &u.principal, &id, &f.reason)
+    let r = yunwei_core::departure::register_departure(&s.platform, &ctx, &u.principal, &id, &f.reason)
         .await
         .map(|d| {
             format!(

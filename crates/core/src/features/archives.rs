@@ -298,7 +298,7 @@ pub async fn export(
     f: &ListFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     crate::features::cmdb::may_read(pr)?;
     let kind = given(&f.kind).map(ArchiveKind::parse).transpose()?;
     let mut c = p.db.read().await?;
@@ -367,7 +367,7 @@ pub async fn export(
         ],
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

@@ -258,7 +258,7 @@ async fn load_editable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<CiRow
 // ---- items ----
 
 /// The subject type of an item's occurrences in the due-date engine.
-pub const SUBJECT: &str = "ci";
+pub const SUBJECT: &str = crate::kernel::due::CONFIGURATION_ITEM;
 
 /// Keeps the licence expiry of an item in the due-date engine (EEDS-3.6.2):
 /// one open occurrence due the day after the licence ends; a renewal (a
@@ -1187,7 +1187,7 @@ pub async fn export(
     q: &ListQuery,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     pr.authorize_somewhere(Action::BusinessRead)?;
     let scope = pr.scope_for(Action::BusinessRead);
     let (rows, names, addrs) = {
@@ -1241,7 +1241,7 @@ pub async fn export(
         &headers,
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

@@ -42,7 +42,7 @@ use crate::{Ctx, Platform, Principal};
 pub use yunwei_store::inspections::PlanRow;
 
 /// The `subject_type` of a plan's occurrences.
-pub const SUBJECT: &str = "inspection_plan";
+pub const SUBJECT: &str = due::INSPECTION_PLAN;
 /// Plan kinds: (code, label, the article that demands them).
 pub const KINDS: [(&str, &str, &str); 3] = [
     ("inspection", "巡检", "EEDS-2.2.1.4"),
@@ -1246,7 +1246,7 @@ pub async fn export_plans(
     f: &PlanListFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let plans = plans_within(p, pr, f, EXPORT_LIMIT).await?;
     let data: Vec<Vec<String>> = plans
         .iter()
@@ -1286,7 +1286,7 @@ pub async fn export_plans(
         ],
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,
@@ -1732,7 +1732,7 @@ pub async fn export_maintenance(
     f: &MaintenanceListFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let (records, _) = maintenance_within(p, pr, f, 0, EXPORT_LIMIT).await?;
     // The linked tickets by number, when the caller may read them.
     let mut tickets: HashMap<String, String> = HashMap::new();
@@ -1784,7 +1784,7 @@ pub async fn export_maintenance(
         ],
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

@@ -180,7 +180,7 @@ pub async fn reset(
     user_id: &str,
     reason: &str,
 ) -> Result<(), AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     in_tx!(p.db, |c| {
         let u = ustore::get(&mut c, user_id)
             .await?

@@ -42,7 +42,7 @@ pub async fn set(
     new: &SecurityPolicy,
     reason: &str,
 ) -> Result<(), AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     new.validate()?;
     in_tx!(p.db, |c| {
         let root = crate::kernel::audit::root_path(&mut c).await?;
@@ -101,7 +101,7 @@ pub async fn set_ukey_requirement(
     on: bool,
     reason: &str,
 ) -> Result<bool, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     in_tx!(p.db, |c| {
         let root = crate::kernel::audit::root_path(&mut c).await?;
         let before = load(&mut c).await?;

@@ -201,7 +201,7 @@ pub async fn export_sla(
     month: &str,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let report = monthly_sla(p, pr, month).await?;
     let rate = |c: &SlaCounts| {
         c.on_time_rate

@@ -21,7 +21,7 @@ use crate::{Ctx, Platform, Principal};
 
 /// The subject type of the review occurrences; the subject is the
 /// organisation.
-pub const SUBJECT: &str = "review_schedule";
+pub const SUBJECT: &str = due::REVIEW_SCHEDULE;
 
 /// A review owed periodically.
 pub struct Duty {

@@ -9,7 +9,7 @@ use yunwei_domain::AppError;
 use yunwei_store::users::{self as ustore, GrantRow};
 use yunwei_store::{in_tx, orgs};
 
-use crate::features::users::require_reason;
+use crate::kernel::audit::require_reason;
 use crate::kernel::audit::{deny, record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 

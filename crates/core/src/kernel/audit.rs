@@ -202,7 +202,7 @@ pub async fn export(
     f: &AuditFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let scope = pr.scope_for(Action::AuditExport);
     if scope.is_empty() {
         return Err(AppError::forbidden("无权导出审计记录"));
@@ -225,7 +225,7 @@ pub async fn export(
     }
     rows.truncate(EXPORT_LIMIT as usize);
     let bytes = crate::kernel::export::audit_xlsx(&rows, &pr.display_name, p.clock.now())?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,
@@ -416,4 +416,83 @@ pub async fn verify_with_anchors(
         seconds: started.elapsed().as_secs_f64(),
         fault,
     })
+}
+
+/// A reason is mandatory for sensitive operations (`JSCZ-41`).
+pub fn require_reason(reason: &str) -> Result<String, AppError> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(AppError::bad_request(
+            "audit.reason_required",
+            "请填写操作原因",
+        ));
+    }
+    if r.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "audit.reason_too_long",
+            "操作原因不得超过500字",
+        ));
+    }
+    Ok(r.to_string())
+}
+
+/// Records an export in a transaction of its own, after the file was
+/// written: what and how much (`after`), with the exporter's reason.
+pub async fn audit_export(
+    p: &crate::Platform,
+    ctx: &crate::Ctx,
+    pr: &crate::Principal,
+    action: &'static str,
+    object_type: &'static str,
+    after: String,
+    reason: &str,
+) -> Result<(), AppError> {
+    yunwei_store::in_tx!(p.db, |c| {
+        record(
+            p,
+            &mut c,
+            ctx,
+            Actor::User(pr),
+            Event::success(action, object_type, "")
+                .after(after.clone())
+                .reason(reason.to_string()),
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// Appends the current head of the trail to the anchor file (a line of
+/// JSON, synced before returning) and returns it; nothing when the trail
+/// is empty. The file is kept where the database's administrators cannot
+/// rewrite it (ADR 0009).
+pub async fn write_anchor(
+    p: &Platform,
+    path: &std::path::Path,
+) -> Result<Option<Anchor>, AppError> {
+    use std::io::Write;
+    let Some(a) = anchor(p).await? else {
+        return Ok(None);
+    };
+    let failed = |what: String| {
+        tracing::warn!(file = %path.display(), error = %what, "audit anchor failed");
+        AppError::new(
+            yunwei_domain::ErrorKind::Internal,
+            "audit.anchor_failed",
+            format!("审计链锚定失败：{what}"),
+        )
+    };
+    let line = serde_json::to_string(&a).map_err(|e| failed(e.to_string()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| failed(format!("无法创建目录 {}：{e}", dir.display())))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| failed(format!("无法写入锚点文件 {}：{e}", path.display())))?;
+    writeln!(f, "{line}").map_err(|e| failed(e.to_string()))?;
+    f.sync_all().map_err(|e| failed(e.to_string()))?;
+    Ok(Some(a))
 }

@@ -7,10 +7,8 @@
 //!
 //! - [`ensure_periodic`] creates the occurrences of a subject up to today
 //!   (bounded), inside the caller's transaction;
-//! - [`run_controls`] is the job beside the ticket timers: it rolls the
-//!   plans forward and claims each overdue occurrence with a guarded update
-//!   on `notified_at IS NULL`, notifying and auditing in the same
-//!   transaction, so several nodes notify once;
+//! - the features roll their plans forward (jobs of their own) and
+//!   `features::overdue` notifies each overdue occurrence once;
 //! - [`overview`] lists the open occurrences in the caller's scope, overdue
 //!   first, then those due within 7 days, then the later ones, and
 //!   [`export`] writes it to Excel (audited).
@@ -19,13 +17,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use yunwei_domain::calendar::date_in_shanghai;
 use yunwei_domain::ids::new_id;
-use yunwei_domain::roles::{Action, Role};
+use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::{periods_through, DueStatus, Recurrence};
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::controls::{self as store, ControlFilter, ControlRow, StatusFilter};
-use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
+use yunwei_store::{orgs, DbConn};
 
-use crate::kernel::audit::{record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
 /// Due within this window counts as "this week" (due soon).
@@ -37,6 +34,15 @@ pub const MAX_PERIODS: usize = 24;
 pub const OVERVIEW_LIMIT: u64 = 500;
 /// Most occurrences in one export.
 pub const EXPORT_LIMIT: u64 = 50_000;
+// The subject types of occurrences beside the registers (whose subject
+// type is the register's key).
+/// An inspection plan's occurrences.
+pub const INSPECTION_PLAN: &str = "inspection_plan";
+/// A configuration item's (a licence's end).
+pub const CONFIGURATION_ITEM: &str = "ci";
+/// The administrators' periodic reviews; the subject is the organisation.
+pub const REVIEW_SCHEDULE: &str = "review_schedule";
+
 /// The notification kind of an overdue occurrence.
 pub const NOTICE_KIND: &str = "control_overdue";
 
@@ -264,9 +270,9 @@ pub fn status_of(c: &ControlRow, now: i64) -> DueStatus {
 /// Where to look at the subject of an occurrence in the UI.
 pub fn link_of(c: &ControlRow) -> String {
     match c.subject_type.as_str() {
-        crate::features::inspections::SUBJECT => format!("/inspections/{}", c.subject_id),
-        crate::features::cmdb::SUBJECT => format!("/cmdb/{}", c.subject_id),
-        crate::features::reviews::SUBJECT => format!(
+        INSPECTION_PLAN => format!("/inspections/{}", c.subject_id),
+        CONFIGURATION_ITEM => format!("/cmdb/{}", c.subject_id),
+        REVIEW_SCHEDULE => format!(
             "/registers/security_reviews/new?kind={}&org_id={}",
             c.kind, c.subject_id
         ),
@@ -275,120 +281,6 @@ pub fn link_of(c: &ControlRow) -> String {
         }
         _ => String::new(),
     }
-}
-
-// ---- the job ----
-
-/// The due-date engine's part of the background jobs in one call: ends
-/// the grants whose end has passed, rolls the active plans forward (their
-/// occurrence of the current period exists) and sends the notice of every
-/// open occurrence that became overdue ([`send_overdue_notices`]). Returns
-/// how many notices went out (at most `limit`). The server runs each part
-/// as its own job (`crates/server/src/jobs.rs`), so that one failing part
-/// does not hold up the others; this is the same sequence in one call.
-pub async fn run_controls(p: &Platform, limit: u64) -> Result<usize, AppError> {
-    crate::features::roles::expire_grants(p, limit).await?;
-    crate::features::access::expire_grants(p, limit as usize).await?;
-    crate::features::access::enforce_db_access(p, limit as usize).await?;
-    crate::features::inspections::roll_forward(p).await?;
-    crate::features::rules::roll_forward(p).await?;
-    crate::features::reviews::roll_forward(p).await?;
-    send_overdue_notices(p, limit).await
-}
-
-/// Sends the notice of every open occurrence that became overdue, each
-/// exactly once even with several app nodes (guarded claim). Returns how
-/// many notices went out (at most `limit`).
-pub async fn send_overdue_notices(p: &Platform, limit: u64) -> Result<usize, AppError> {
-    let now = p.now_us();
-    let due = {
-        let mut c = p.db.read().await?;
-        store::overdue_unnotified(&mut c, now, limit).await?
-    };
-    let mut sent = 0;
-    for ctl in due {
-        let ctx = Ctx::system(&new_id());
-        let fired = in_tx!(p.db, |c| {
-            if !store::claim_overdue(&mut c, &ctl.id, now).await? {
-                return Ok(false);
-            }
-            let title = format!(
-                "{}已逾期：{}（{}）",
-                kind_label(&ctl.kind),
-                ctl.title,
-                ctl.source
-            );
-            let period = period_label(&ctl);
-            let body = format!(
-                "{}应于 {} 前完成，至今未登记记录。",
-                if period.is_empty() {
-                    String::new()
-                } else {
-                    format!("周期 {period} 的{}", kind_label(&ctl.kind))
-                },
-                last_day(ctl.due_at).format("%Y-%m-%d")
-            );
-            let mut users = owners(&mut c, &ctl).await?;
-            // Escalated to the project leads, except the administrators'
-            // own reviews (三员 are kept apart from the business roles).
-            if ctl.subject_type != crate::features::reviews::SUBJECT {
-                users.extend(
-                    ustore::holders_covering(
-                        &mut c,
-                        &[Role::ProjectLead.as_str().to_string()],
-                        &ctl.org_path,
-                    )
-                    .await?,
-                );
-            }
-            let template = crate::kernel::notify::Notice {
-                user_id: "",
-                ticket_id: None,
-                kind: NOTICE_KIND,
-                title: &title,
-                body: &body,
-                at_us: now,
-            };
-            crate::kernel::notify::notify(&mut c, &users, &template).await?;
-            record(
-                p,
-                &mut c,
-                &ctx,
-                Actor::System {
-                    org_path: &ctl.org_path,
-                },
-                Event::success("controls.overdue", "control", &ctl.id)
-                    .after(format!("{title} {period}"))
-                    .reason(format!("通知 {} 人", users.len())),
-            )
-            .await?;
-            Ok(true)
-        })?;
-        if fired {
-            sent += 1;
-        }
-    }
-    Ok(sent)
-}
-
-/// Who answers for the subject of an occurrence (the plan's creator).
-async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppError> {
-    Ok(match ctl.subject_type.as_str() {
-        crate::features::inspections::SUBJECT => {
-            yunwei_store::inspections::get_plan(c, &ctl.subject_id)
-                .await?
-                .map(|p| vec![p.created_by])
-                .unwrap_or_default()
-        }
-        crate::features::reviews::SUBJECT => crate::features::reviews::owners(c, ctl).await?,
-        t => match yunwei_domain::register::spec(t) {
-            Some(spec) => yunwei_store::registers::get(c, spec, &ctl.subject_id)
-                .await?
-                .map(|e| vec![e.created_by])
-                .unwrap_or_default(),
-            None => vec![],
-        },
-    })
 }
 
 // ---- reading ----
@@ -555,7 +447,7 @@ async fn rows(
         status,
         now,
         warn_us: WARN_US,
-        subject_type_not: Some(crate::features::reviews::SUBJECT.to_string()),
+        subject_type_not: Some(REVIEW_SCHEDULE.to_string()),
     };
     let (rows, total) = store::list(&mut c, &scope, &filter, limit).await?;
     Ok((rows, total, now))
@@ -605,7 +497,7 @@ pub async fn export(
     f: &OverviewFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let (rows, _, now) = rows(p, pr, f, EXPORT_LIMIT).await?;
     let names = {
         let mut c = p.db.read().await?;
@@ -648,7 +540,7 @@ pub async fn export(
         ],
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

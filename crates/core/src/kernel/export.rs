@@ -124,30 +124,3 @@ pub fn template_xlsx(
     ns.set_column_width(2, 80).map_err(xlsx_err)?;
     wb.save_to_buffer().map_err(xlsx_err)
 }
-
-/// Records an export in a transaction of its own, after the file was
-/// written: what and how much (`after`), with the exporter's reason.
-pub async fn audit_export(
-    p: &crate::Platform,
-    ctx: &crate::Ctx,
-    pr: &crate::Principal,
-    action: &'static str,
-    object_type: &'static str,
-    after: String,
-    reason: &str,
-) -> Result<(), AppError> {
-    use crate::kernel::audit::{record, Actor, Event};
-    yunwei_store::in_tx!(p.db, |c| {
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(pr),
-            Event::success(action, object_type, "")
-                .after(after.clone())
-                .reason(reason.to_string()),
-        )
-        .await?;
-        Ok(())
-    })
-}

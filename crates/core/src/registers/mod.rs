@@ -1271,7 +1271,7 @@ pub async fn export(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let spec = spec_of(key)?;
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     let mut data = vec![];
     {
         let mut c = p.db.read().await?;
@@ -1298,7 +1298,7 @@ pub async fn export(
         &headers,
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

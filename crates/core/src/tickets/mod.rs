@@ -1674,7 +1674,7 @@ pub async fn export(
     f: &TicketFilter,
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let reason = crate::features::users::require_reason(reason)?;
+    let reason = crate::kernel::audit::require_reason(reason)?;
     if pr.must_change_password {
         return Err(AppError::new(
             ErrorKind::Forbidden,
@@ -1733,7 +1733,7 @@ pub async fn export(
         ],
         &data,
     )?;
-    crate::kernel::export::audit_export(
+    crate::kernel::audit::audit_export(
         p,
         ctx,
         pr,

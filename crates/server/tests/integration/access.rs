@@ -149,9 +149,7 @@ fn field(d: &Value, name: &str) -> String {
 }
 
 async fn run_job(app: &TestApp) {
-    yunwei_core::controls::run_controls(&app.platform, 1_000)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
 }
 
 #[tokio::test]

@@ -1187,9 +1187,7 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
     let token = app.login("demo_vendor").await;
     assert!(!reads(&app, &token, &record).await);
     // Nobody logs in; the job removes it once, even run twice.
-    yunwei_core::controls::run_controls(&app.platform, 100)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     assert_eq!(
         yunwei_core::roles::expire_grants(&app.platform, 100)
             .await

@@ -76,7 +76,7 @@ async fn reviews_notified(app: &TestApp) -> usize {
 /// out).
 async fn run_for_plans(app: &TestApp) -> usize {
     let before = reviews_notified(app).await;
-    let n = controls::run_controls(&app.platform, 100).await.unwrap();
+    let n = crate::support::run_jobs(&app.platform).await.unwrap();
     n - (reviews_notified(app).await - before)
 }
 
@@ -155,20 +155,17 @@ async fn eeds_1_4_1_missed_monthly_patrol_is_overdue_from_the_first_of_next_mont
     assert!(o.overdue.is_empty(), "{:?}", o.overdue);
     assert_eq!(o.due_soon.len(), 1);
     assert_eq!(o.due_soon[0].status_label, "即将到期");
-    assert_eq!(controls::run_controls(p, 100).await.unwrap(), 0);
+    assert_eq!(crate::support::run_jobs(p).await.unwrap(), 0);
     assert!(overdue_notices(&app, "demo_soft").await.is_empty());
 
     // At 00:00 on 1 April the missed March patrol is overdue; two nodes
     // running the job at once notify once.
     app.clock.set(utc(2026, 3, 31, 16, 0, 0));
     let before = reviews_notified(&app).await;
-    let (a, b) = tokio::join!(
-        controls::run_controls(p, 100),
-        controls::run_controls(p, 100)
-    );
+    let (a, b) = tokio::join!(crate::support::run_jobs(p), crate::support::run_jobs(p));
     let reviews = reviews_notified(&app).await - before;
     assert_eq!(a.unwrap() + b.unwrap() - reviews, 1, "exactly one notice");
-    assert_eq!(controls::run_controls(p, 100).await.unwrap(), 0);
+    assert_eq!(crate::support::run_jobs(p).await.unwrap(), 0);
     let o = controls::overview(p, &lead, &OverviewFilter::default())
         .await
         .unwrap();
@@ -399,7 +396,7 @@ async fn eeds_3_5_record_must_answer_every_checklist_item() {
     // A deactivated plan takes no records; its week not yet due is
     // withdrawn, the next weeks are not created.
     app.clock.set(utc(2026, 3, 10, 2, 0, 0));
-    controls::run_controls(p, 100).await.unwrap();
+    crate::support::run_jobs(p).await.unwrap();
     let d = inspections::get_plan(p, &hw, &plan.id).await.unwrap();
     assert_eq!(d.occurrences.len(), 2);
     inspections::update_plan(
@@ -422,7 +419,7 @@ async fn eeds_3_5_record_must_answer_every_checklist_item() {
         .unwrap_err();
     assert_eq!(e.code, "inspection.plan_inactive");
     app.clock.set(utc(2026, 3, 20, 2, 0, 0));
-    controls::run_controls(p, 100).await.unwrap();
+    crate::support::run_jobs(p).await.unwrap();
     let d = inspections::get_plan(p, &hw, &plan.id).await.unwrap();
     assert_eq!(d.occurrences.len(), 1);
     assert_eq!(audits(&app, "inspection.plan_deactivate").await.len(), 1);
@@ -439,7 +436,7 @@ async fn eeds_3_5_record_must_answer_every_checklist_item() {
     )
     .await
     .unwrap();
-    controls::run_controls(p, 100).await.unwrap();
+    crate::support::run_jobs(p).await.unwrap();
     let d = inspections::get_plan(p, &hw, &plan.id).await.unwrap();
     let periods: Vec<&str> = d
         .occurrences

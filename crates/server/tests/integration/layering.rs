@@ -88,3 +88,170 @@ fn web_source_does_not_reach_the_database() {
         found.join("\n")
     );
 }
+
+/// The floor of a module of `core` (lib.rs's doc and ARCHITECTURE.md): a
+/// module imports modules of its own floor or below, never above.
+fn floor_of(module: &str) -> Option<u8> {
+    let first = module.split("::").next().unwrap_or("");
+    match first {
+        "kernel" => Some(1),
+        "tickets" | "registers" => Some(2),
+        "features" => Some(3),
+        "jobs" => Some(4),
+        "demo" => Some(5),
+        // The crate root gathers the floors and the seams.
+        "" => Some(6),
+        _ => None,
+    }
+}
+
+/// Every module of `core` (by path, `features::rules::ukeys`) and the
+/// modules it names (`crate::…` outside comments), resolved to the longest
+/// module path.
+fn core_imports() -> Imports {
+    let src = repo_root().join("crates/core/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let module_of = |path: &Path| -> String {
+        let rel = path.strip_prefix(&src).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+            parts.pop();
+        }
+        parts.join("::")
+    };
+    let modules: std::collections::BTreeSet<String> = files.iter().map(|f| module_of(f)).collect();
+    // Items of the kernel the root re-exports for everyone's convenience.
+    let kernel_items = ["Ctx", "Platform", "Principal", "Authorized", "Keys"];
+    let mut out = std::collections::BTreeMap::new();
+    for f in &files {
+        let me = module_of(f);
+        let text = std::fs::read_to_string(f).unwrap();
+        let mut deps = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for (i, _) in code.match_indices("crate::") {
+                let rest = &code[i + "crate::".len()..];
+                let path: Vec<&str> = rest
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .next()
+                    .unwrap_or("")
+                    .split("::")
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let target = (1..=path.len())
+                    .rev()
+                    .map(|n| path[..n].join("::"))
+                    .find(|m| modules.contains(m));
+                let target = match target {
+                    Some(m) => m,
+                    None if path.first().is_some_and(|p| kernel_items.contains(p)) => {
+                        "kernel::principal".to_string()
+                    }
+                    None if path
+                        .first()
+                        .is_some_and(|p| p.starts_with(char::is_uppercase)) =>
+                    {
+                        continue;
+                    }
+                    None => {
+                        // `crate::{Ctx, Platform}` and the like.
+                        if rest.starts_with('{') {
+                            "kernel::principal".to_string()
+                        } else {
+                            panic!(
+                                "{}: `crate::{}` names no module by its floor path; write \
+                                 `crate::kernel::…`, `crate::features::…` (the root's \
+                                 re-exports are for the other crates)",
+                                f.display(),
+                                path.join("::")
+                            )
+                        }
+                    }
+                };
+                if target != me {
+                    deps.insert(target);
+                }
+            }
+        }
+        out.insert(me, deps);
+    }
+    out
+}
+
+/// Issue 12: `core` in floors that import only downward, and no import
+/// cycle among its modules (file by file).
+#[test]
+fn core_floors() {
+    let imports = core_imports();
+    assert!(
+        imports.len() > 30 && imports.contains_key("kernel::audit"),
+        "the scan found core's modules (sanity check of this test)"
+    );
+    for (from, deps) in &imports {
+        let f = floor_of(from).unwrap_or_else(|| panic!("core module {from} is on no floor"));
+        for to in deps {
+            let t = floor_of(to).unwrap_or_else(|| panic!("core module {to} is on no floor"));
+            assert!(
+                t <= f,
+                "{from} (floor {f}) imports {to} (floor {t}): floors import only downward"
+            );
+        }
+    }
+    if let Some(cycle) = first_cycle(&imports) {
+        panic!("import cycle in core: {cycle}");
+    }
+}
+
+/// The cycle check finds a cycle (so that `core_floors` can fail).
+#[test]
+#[should_panic(expected = "import cycle")]
+fn core_floors_check_finds_a_cycle() {
+    let mut imports = core_imports();
+    imports
+        .get_mut("kernel::export")
+        .unwrap()
+        .insert("kernel::audit".into());
+    imports
+        .get_mut("kernel::audit")
+        .unwrap()
+        .insert("kernel::export".into());
+    if let Some(cycle) = first_cycle(&imports) {
+        panic!("import cycle in core: {cycle}");
+    }
+}
+
+type Imports = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// The first import cycle found by a depth-first search, as `a -> b -> a`.
+fn first_cycle(imports: &Imports) -> Option<String> {
+    fn visit<'a>(
+        m: &'a str,
+        imports: &'a Imports,
+        done: &mut std::collections::BTreeSet<&'a str>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<String> {
+        if let Some(i) = path.iter().position(|p| *p == m) {
+            return Some(format!("{} -> {m}", path[i..].join(" -> ")));
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m);
+        for d in imports.get(m).into_iter().flatten() {
+            if let Some(c) = visit(d, imports, done, path) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(m);
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    imports
+        .keys()
+        .find_map(|m| visit(m, imports, &mut done, &mut Vec::new()))
+}

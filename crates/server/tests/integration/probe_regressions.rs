@@ -234,7 +234,7 @@ async fn three_admin_separation_no_admin_disables_strips_or_departs_another() {
         StatusCode::OK
     );
     // On the server the departure is done, audited as system.
-    let d = yunwei_core::users::register_departure_on_server(
+    let d = yunwei_core::departure::register_departure_on_server(
         &app.platform,
         &yunwei_core::Ctx::system("cli-test"),
         &aud,

@@ -192,16 +192,9 @@ async fn eeds_3_7_5_restore_test_older_than_a_year_flags_plan() {
         .unwrap()
         .iter()
         .any(|f| f.as_str().unwrap().contains("恢复测试已超过一年")));
-    let sent = yunwei_core::controls::run_controls(&app.platform, 100)
-        .await
-        .unwrap();
+    let sent = crate::support::run_jobs(&app.platform).await.unwrap();
     assert!(sent >= 1);
-    assert_eq!(
-        yunwei_core::controls::run_controls(&app.platform, 100)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(crate::support::run_jobs(&app.platform).await.unwrap(), 0);
 
     // A new, passed restore test clears the flag and answers the overdue
     // occurrence; a failed one would not.
@@ -278,9 +271,7 @@ async fn eeds_3_7_4_backups_that_stop_arriving_flag_the_plan_and_log_reviews_fal
         1
     );
     // The job rolls April's occurrence forward.
-    yunwei_core::controls::run_controls(&app.platform, 100)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     assert_eq!(
         controls_of(&app, &hw, "backup_review", "open").await.len(),
         2
@@ -1594,9 +1585,7 @@ async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
         .unwrap()
         .contains("已于 2026-04-30 到期"));
     // The job suspends the access itself; it resumes only with a new NDA.
-    yunwei_core::controls::run_controls(&app.platform, 100)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     let d = detail(&app, &lead, "db_access", &access).await;
     assert_eq!(d["entry"]["status"], "suspended", "{d}");
     let r = step(&app, &lead, "db_access", &access, "resume").await;
@@ -1613,9 +1602,7 @@ async fn jscz_36_database_access_without_a_valid_nda_is_refused() {
     assert_eq!(r.json()["status"], "granted", "{}", r.text());
     // After its last day the job revokes it.
     app.clock.set(beijing_morning(2026, 7, 1));
-    yunwei_core::controls::run_controls(&app.platform, 100)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     let lead = app.login("demo_lead").await;
     let d = detail(&app, &lead, "db_access", &access).await;
     assert_eq!(d["entry"]["status"], "revoked", "{d}");
@@ -1996,9 +1983,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
     let app = TestApp::new().await;
     let root = org_id(&app, "江苏省财政厅").await;
     let nanjing = org_id(&app, "南京市财政局").await;
-    yunwei_core::controls::run_controls(&app.platform, 1_000)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     let page = Browser::login(&app, "audadmin").await;
     let html = page.get("/registers/security_reviews").await.text();
     assert!(html.contains("应完成的定期审查"), "{html}");
@@ -2034,9 +2019,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
     // April: March's log review is overdue, the audit administrators are
     // told; the next month's occurrence exists.
     app.clock.set(beijing_morning(2026, 4, 1));
-    yunwei_core::controls::run_controls(&app.platform, 1_000)
-        .await
-        .unwrap();
+    crate::support::run_jobs(&app.platform).await.unwrap();
     let mut c = app.platform.db.read().await.unwrap();
     let aud_id = yunwei_store::users::by_username(&mut c, "audadmin")
         .await

@@ -186,3 +186,19 @@ impl<'a> Browser<'a> {
         self.multipart_raw(path, &all, file).await
     }
 }
+
+/// One turn of every job `yunwei jobs run` runs, in the order of
+/// `yunwei_core::jobs::JOBS`, as the server runs them; the first failure is
+/// returned. Returns how many overdue notices went out.
+pub async fn run_jobs(p: &yunwei_core::Platform) -> Result<usize, yunwei_domain::AppError> {
+    use yunwei_core::jobs::{run_turn, JobEnv, JOBS};
+    let env = JobEnv::new(p.clone(), None);
+    let mut notices = 0;
+    for (job, r) in run_turn(JOBS, &env, |_, job| job.in_jobs_run).await {
+        let n = r?;
+        if job.name == "overdue_notices" {
+            notices = n;
+        }
+    }
+    Ok(notices)
+}
