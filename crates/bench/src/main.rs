@@ -470,7 +470,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
     let prepare_seconds = prep_started.elapsed().as_secs_f64() - seeded.seconds;
     if env.postgres && !args.reuse {
         // What autovacuum would do shortly after a bulk load.
-        let mut c = p.db.read().await.map_err(|e| anyhow!(e.message))?;
+        let mut c = p.db().read().await.map_err(|e| anyhow!(e.message))?;
         c.exec_raw("ANALYZE")
             .await
             .map_err(|e| anyhow!(e.message))?;
@@ -479,7 +479,7 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
     let db_bytes = seed::database_bytes(&p, (!env.postgres).then_some(sqlite_file.as_path()))
         .await
         .unwrap_or(0);
-    p.db.close().await;
+    p.db().close().await;
     eprintln!(
         "seeded {} tickets in {:.1} s; database {:.0} MB",
         seeded.tickets,

@@ -37,16 +37,15 @@ const PASSWORD_ITERATIONS: u32 = 1_000;
 const BATCH: usize = 5_000;
 
 pub fn platform(db: Db, keys: Keys, data_dir: &Path) -> Platform {
-    Platform {
+    Platform::new(
         db,
-        crypto: Arc::new(SoftwareCrypto),
-        clock: Arc::new(SystemClock),
+        Arc::new(SoftwareCrypto),
+        Arc::new(SystemClock),
         keys,
-        password_iterations: PASSWORD_ITERATIONS,
-        packs: Arc::new(yunwei_domain::policy::embedded::packs()),
-        files_dir: data_dir.join("files"),
-        seams: &yunwei_core::SEAMS,
-    }
+        PASSWORD_ITERATIONS,
+        Arc::new(yunwei_domain::policy::embedded::packs()),
+        data_dir.join("files"),
+    )
 }
 
 fn app(e: yunwei_domain::AppError) -> anyhow::Error {
@@ -56,7 +55,7 @@ fn app(e: yunwei_domain::AppError) -> anyhow::Error {
 /// Migrates, bootstraps and seeds the demo tenant; returns an API token of
 /// `demo_lead` (项目负责人, whole province) with its initial password changed.
 pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
-    yunwei_store::migrate::run(&p.db, p.now_us())
+    yunwei_store::migrate::run(&p.db(), p.now_us())
         .await
         .map_err(app)?;
     yunwei_core::bootstrap::ensure(p, ROOT_ORG, Some(ADMIN_PASSWORD))
@@ -69,7 +68,7 @@ pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
     let principal = |p: &Platform| {
         let p = p.clone();
         async move {
-            let mut c = p.db.read().await.map_err(app)?;
+            let mut c = p.db().read().await.map_err(app)?;
             let u = yunwei_store::users::by_username(&mut c, "demo_lead")
                 .await
                 .map_err(app)?
@@ -89,7 +88,7 @@ pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
 /// A new API token of `demo_lead`, whose initial password was changed.
 pub async fn token(p: &Platform) -> anyhow::Result<String> {
     let ctx = Ctx::system("bench");
-    let mut c = p.db.read().await.map_err(app)?;
+    let mut c = p.db().read().await.map_err(app)?;
     let u = yunwei_store::users::by_username(&mut c, "demo_lead")
         .await
         .map_err(app)?
@@ -106,7 +105,7 @@ pub async fn token(p: &Platform) -> anyhow::Result<String> {
 
 /// The tickets already in a reused database.
 pub async fn existing(p: &Platform) -> anyhow::Result<Seeded> {
-    let mut c = p.db.read().await.map_err(app)?;
+    let mut c = p.db().read().await.map_err(app)?;
     let r = c
         .one(
             &Query::select()
@@ -154,7 +153,7 @@ struct OwnedDoc {
 pub async fn tickets(p: &Platform, n: u64, seed: u64) -> anyhow::Result<Seeded> {
     let started = Instant::now();
     let (orgs, users) = {
-        let mut c = p.db.read().await.map_err(app)?;
+        let mut c = p.db().read().await.map_err(app)?;
         let orgs = yunwei_store::orgs::list(&mut c, &Scope::system())
             .await
             .map_err(app)?;
@@ -200,7 +199,7 @@ pub async fn tickets(p: &Platform, n: u64, seed: u64) -> anyhow::Result<Seeded> 
     let mut last_report = Instant::now();
     while let Ok(batch) = rx.recv() {
         let batch = batch?;
-        let mut c = p.db.begin().await.map_err(app)?;
+        let mut c = p.db().begin().await.map_err(app)?;
         yunwei_store::tickets::insert_many(&mut c, &batch.rows)
             .await
             .map_err(app)?;
@@ -237,7 +236,7 @@ pub async fn tickets(p: &Platform, n: u64, seed: u64) -> anyhow::Result<Seeded> 
         .join()
         .map_err(|_| anyhow!("ticket generator panicked"))?;
     // Live tickets continue the seeded numbering.
-    let mut c = p.db.begin().await.map_err(app)?;
+    let mut c = p.db().begin().await.map_err(app)?;
     for (prefix, value) in counters {
         c.exec(
             &Query::insert()
@@ -272,7 +271,7 @@ pub async fn database_bytes(p: &Platform, sqlite_file: Option<&Path>) -> anyhow:
         }
         return Ok(total);
     }
-    let mut c = p.db.read().await.map_err(app)?;
+    let mut c = p.db().read().await.map_err(app)?;
     let r = c
         .one(
             &Query::select()

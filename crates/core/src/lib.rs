@@ -35,6 +35,30 @@ pub use features::{
 pub use kernel::{audit, calendar, due as controls, export, files, notify, search};
 pub use registers::import;
 
+impl Platform {
+    /// A platform on `db` with the features' seams ([`SEAMS`]).
+    pub fn new(
+        db: yunwei_store::Db,
+        crypto: std::sync::Arc<dyn yunwei_domain::crypto::Crypto>,
+        clock: std::sync::Arc<dyn yunwei_domain::clock::Clock>,
+        keys: Keys,
+        password_iterations: u32,
+        packs: std::sync::Arc<Vec<yunwei_domain::policy::Pack>>,
+        files_dir: std::path::PathBuf,
+    ) -> Platform {
+        Platform {
+            db,
+            crypto,
+            clock,
+            keys,
+            password_iterations,
+            packs,
+            files_dir,
+            seams: &SEAMS,
+        }
+    }
+}
+
 /// Whether the database answers (`/healthz`): one read of a setting.
 pub async fn health(p: &Platform) -> Result<(), yunwei_domain::AppError> {
     let mut c = p.db.read().await?;

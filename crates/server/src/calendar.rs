@@ -34,7 +34,7 @@ pub async fn import(
     let ctx = Ctx::system(&new_id());
     let outcome =
         calendar::import_year(&p, &ctx, Importer::CommandLine, &text, reason.unwrap_or("")).await;
-    p.db.close().await;
+    p.close().await;
     let outcome = outcome.map_err(|e| anyhow!("导入失败：{}", e.message))?;
     println!(
         "已导入 {}{}",

@@ -56,7 +56,7 @@ pub async fn audit_verify(settings: &Settings, anchor: Option<&Path>) -> anyhow:
     if shown {
         eprintln!();
     }
-    p.db.close().await;
+    p.close().await;
     println!(
         "已校验 {} 条审计记录，用时 {:.3} 秒（每秒 {:.0} 条）",
         report.checked,
@@ -125,19 +125,13 @@ async fn platform_and_user(
     open::require_schema(&db).await?;
     let p = open::platform(db, loaded.keys, settings);
     let username = username.trim().to_ascii_lowercase();
-    let user = {
-        let mut c =
-            p.db.read()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        yunwei_store::users::by_username(&mut c, &username)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?
-    };
+    let user = yunwei_core::users::by_username_on_server(&p, &username)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     match user {
         Some(user) => Ok((p, user)),
         None => {
-            p.db.close().await;
+            p.close().await;
             bail!("用户 {username} 不存在")
         }
     }
@@ -155,7 +149,7 @@ pub async fn audit_anchor(settings: &Settings, file: Option<&Path>) -> anyhow::R
     open::require_schema(&db).await?;
     let p = open::platform(db, loaded.keys, settings);
     let written = write_anchor(&p, &path).await;
-    p.db.close().await;
+    p.close().await;
     match written? {
         Some(a) => {
             println!("{}", serde_json::to_string(&a)?);
@@ -201,7 +195,7 @@ pub async fn departure(
     let d = yunwei_core::departure::register_departure_on_server(&p, &ctx, &user.id, &reason)
         .await
         .map_err(|e| anyhow::anyhow!("登记离岗失败：{}", e.message));
-    p.db.close().await;
+    p.close().await;
     let d = d?;
     println!(
         "已登记 {}（{}）离岗：收回授权 {} 项，吊销接口令牌 {} 个，收回临时授权及数据库访问 {} 项。",
@@ -230,7 +224,7 @@ pub async fn reset_password(
     )
     .await
     .map_err(|e| anyhow::anyhow!("重置密码失败：{}", e.message))?;
-    p.db.close().await;
+    p.close().await;
     println!(
         "已重置用户 {}（{}）的密码，其全部会话已注销。",
         user.username, user.display_name
@@ -276,7 +270,7 @@ pub async fn ukey_requirement(
     let p = open::platform(db, loaded.keys, settings);
     let ctx = Ctx::system(&new_id());
     let changed = yunwei_core::policy::set_ukey_requirement(&p, &ctx, on, &reason).await;
-    p.db.close().await;
+    p.close().await;
     let changed = changed.map_err(|e| anyhow::anyhow!("修改安全策略失败：{}", e.message))?;
     let state = if on { "开启" } else { "关闭" };
     if changed {

@@ -70,7 +70,7 @@ pub async fn run_once(
     }
     let env = JobEnv::new(p, None);
     let results = run_turn(JOBS, &env, |_, job| job.in_jobs_run).await;
-    env.p.db.close().await;
+    env.p.close().await;
     let counts: Vec<String> = results
         .iter()
         .filter_map(|(job, r)| {

@@ -63,16 +63,15 @@ pub async fn require_schema(db: &Db) -> anyhow::Result<i64> {
 }
 
 pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
-    Platform {
+    Platform::new(
         db,
-        crypto: Arc::new(SoftwareCrypto),
-        clock: Arc::new(SystemClock),
+        Arc::new(SoftwareCrypto),
+        Arc::new(SystemClock),
         keys,
-        password_iterations: settings.password_iterations,
-        packs: Arc::new(enabled_packs(settings)),
-        files_dir: settings.data_dir.join("files"),
-        seams: &yunwei_core::SEAMS,
-    }
+        settings.password_iterations,
+        Arc::new(enabled_packs(settings)),
+        settings.data_dir.join("files"),
+    )
 }
 
 /// The shipped packs the settings enable (all when not configured).

@@ -90,7 +90,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
 
     let info = StartInfo {
         addr,
-        backend: p.db.backend().name(),
+        backend: p.backend_name(),
         database_url: mask_url(&settings.database_url()?),
         data_dir,
         root_name: boot.root.name.clone(),
@@ -126,7 +126,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
-    p.db.close().await;
+    p.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)
 }
@@ -320,19 +320,19 @@ async fn seed_demo(p: &yunwei_core::Platform) -> anyhow::Result<DemoPassword> {
             false,
         ),
     };
-    let seeded = yunwei_core::demo::seed(&p, &password)
+    let seeded = yunwei_core::demo::seed(p, &password)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
-    yunwei_core::demo::tickets::seed(&p)
+    yunwei_core::demo::tickets::seed(p)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
-    yunwei_core::demo::seed_controls(&p)
+    yunwei_core::demo::seed_controls(p)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
-    yunwei_core::demo::cmdb::seed(&p)
+    yunwei_core::demo::cmdb::seed(p)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
-    yunwei_core::demo::registers::seed(&p)
+    yunwei_core::demo::registers::seed(p)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
     Ok(match (seeded, from_env) {

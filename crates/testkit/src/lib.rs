@@ -126,19 +126,18 @@ impl TestApp {
             .expect("run migrations");
         let crypto = SoftwareCrypto;
         let field: [u8; 16] = crypto.random_bytes(16).try_into().expect("16 bytes");
-        let platform = Platform {
+        let platform = Platform::new(
             db,
-            crypto: Arc::new(crypto),
-            clock: Arc::new(clock.clone()),
-            keys: Keys {
+            Arc::new(crypto),
+            Arc::new(clock.clone()),
+            Keys {
                 audit_mac: crypto.random_bytes(32),
                 field,
             },
-            password_iterations: 1_000,
-            packs: Arc::new(yunwei_domain::policy::embedded::packs()),
-            files_dir: files.path().to_path_buf(),
-            seams: &yunwei_core::SEAMS,
-        };
+            1_000,
+            Arc::new(yunwei_domain::policy::embedded::packs()),
+            files.path().to_path_buf(),
+        );
         yunwei_core::bootstrap::ensure(&platform, ROOT_ORG, Some(ADMIN_PASSWORD))
             .await
             .expect("bootstrap");
@@ -159,14 +158,14 @@ impl TestApp {
 
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &str {
-        self.platform.db.backend().name()
+        self.platform.db().backend().name()
     }
 
     /// Closes the pool and drops the PostgreSQL test database (the SQLite
     /// directory goes with the `TempDir`). Dropping a `TestApp` does the
     /// same on a helper thread; call this to do it on the test's runtime.
     pub async fn cleanup(mut self) {
-        self.platform.db.close().await;
+        self.platform.db().close().await;
         if let Some(DbGuard::Postgres { admin_url, name }) = self.guard.take() {
             drop_pg_database(&admin_url, &name).await;
         }

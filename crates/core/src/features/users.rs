@@ -607,3 +607,13 @@ pub async fn id_by_username(p: &Platform, username: &str) -> Result<Option<Strin
     let mut c = p.db.read().await?;
     Ok(store::by_username(&mut c, username).await?.map(|u| u.id))
 }
+
+/// The account named `username`, unscoped: for the server's own command
+/// line (`yunwei admin …`), whose operator holds the server, not a role.
+pub async fn by_username_on_server(
+    p: &Platform,
+    username: &str,
+) -> Result<Option<UserRow>, AppError> {
+    let mut c = p.db.read().await?;
+    store::by_username(&mut c, username).await
+}

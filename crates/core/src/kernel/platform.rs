@@ -19,7 +19,10 @@ pub struct Keys {
 /// Everything a use case needs: storage, crypto, time and keys.
 #[derive(Clone)]
 pub struct Platform {
-    pub db: Db,
+    /// The database, private to core: every read and write goes through a
+    /// use case that applies the caller's scope (`Platform::db` is for the
+    /// tests and the benchmark only, behind the `test-support` feature).
+    pub(crate) db: Db,
     pub crypto: Arc<dyn Crypto>,
     pub clock: Arc<dyn Clock>,
     pub keys: Keys,
@@ -36,5 +39,22 @@ pub struct Platform {
 impl Platform {
     pub fn now_us(&self) -> i64 {
         self.clock.now().timestamp_micros()
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend().name()
+    }
+
+    /// Closes the connection pool (at shutdown, at the end of a command).
+    pub async fn close(&self) {
+        self.db.close().await
+    }
+
+    /// The database itself, for tests that set up or inspect rows and for
+    /// the benchmark's bulk seeding; not in a production build.
+    #[cfg(feature = "test-support")]
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 }

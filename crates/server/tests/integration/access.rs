@@ -238,7 +238,7 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
     // Midnight: the job revokes it, nobody having logged in.
     app.clock.set(beijing(2026, 3, 7, 0, 0));
     run_job(&app).await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let spec = yunwei_domain::register::spec("access_grants").unwrap();
     let e = yunwei_store::registers::get(&mut c, spec, &id)
         .await
@@ -305,7 +305,7 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
     // Late: the due-date engine escalates to the project leads.
     app.clock.set(beijing(2026, 3, 10, 8, 0));
     run_job(&app).await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let notices = yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
         .await
         .unwrap();
@@ -600,7 +600,7 @@ async fn jobs_run_goes_on_after_a_failing_job_and_names_it() {
     let ticket = request_access(&app, "demo_vendor", "bastion").await;
     let id = grant_access(&app, &ticket).await;
     sqlx::query("ALTER TABLE ticket_timers RENAME TO ticket_timers_gone")
-        .execute(app.platform.db.pool())
+        .execute(app.platform.db().pool())
         .await
         .expect("rename table");
     let bin = Bin::new();
@@ -618,7 +618,7 @@ async fn jobs_run_goes_on_after_a_failing_job_and_names_it() {
     let sysop = app.login("demo_sysop").await;
     assert_eq!(grant(&app, &sysop, &id).await["entry"]["status"], "revoked");
     sqlx::query("ALTER TABLE ticket_timers_gone RENAME TO ticket_timers")
-        .execute(app.platform.db.pool())
+        .execute(app.platform.db().pool())
         .await
         .expect("rename table back");
     let out =

@@ -26,7 +26,7 @@ async fn org_id(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = yunwei_store::audit::AuditFilter {
         action: Some(action.into()),
         ..Default::default()
@@ -355,7 +355,7 @@ async fn api_tokens_are_shown_once_stored_hashed_expire_and_revoke() {
     let list = app.get("/api/v1/tokens", Some(&session)).await;
     assert!(!list.text().contains(&token));
     let raw = sqlx::query("SELECT token_hash FROM api_tokens")
-        .fetch_all(app.platform.db.pool())
+        .fetch_all(app.platform.db().pool())
         .await
         .unwrap();
     assert!(raw.iter().all(|r| r.get::<String, _>(0) != token));
@@ -660,7 +660,7 @@ async fn personal_fields_are_sm4_encrypted_at_rest_and_masked() {
     assert!(initial.len() >= 12);
     let rows =
         sqlx::query("SELECT phone_enc, id_number_enc FROM users WHERE username = 'zhou.qing'")
-            .fetch_all(app.platform.db.pool())
+            .fetch_all(app.platform.db().pool())
             .await
             .unwrap();
     let phone_enc: String = rows[0].get(0);
@@ -790,7 +790,7 @@ async fn audit_admin_searches_pages_and_exports_to_excel() {
     // A city audit admin reads only its own subtree.
     let nj = app.login("nj_audadmin").await;
     let r = app.get("/api/v1/audit?limit=500", Some(&nj)).await.json();
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let nanjing = yunwei_store::users::by_username(&mut c, "nj_audadmin")
         .await
         .unwrap()
@@ -1111,7 +1111,7 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
     let sec = app.login("secadmin").await;
     let vendor = user_id(&app, "demo_vendor").await;
     let nanjing = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
             .await
             .unwrap()
@@ -1195,7 +1195,7 @@ async fn jscz_49_grant_expires_at_its_end_and_is_revoked_even_if_nobody_logs_in(
         0,
         "the job already removed it"
     );
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let left = yunwei_store::users::grants_of(&mut c, &vendor)
         .await
         .unwrap();
@@ -1258,7 +1258,7 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let api_token = r.json()["token"].as_str().unwrap().to_string();
     let nanjing = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
             .await
             .unwrap()
@@ -1276,7 +1276,7 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let vendor_org = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::users::by_username(&mut c, "demo_vendor")
             .await
             .unwrap()
@@ -1285,7 +1285,7 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
     };
     let lead = app.login("demo_lead").await;
     let center = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
             .await
             .unwrap()
@@ -1379,7 +1379,7 @@ async fn jscz_51_departure_closes_every_grant_and_account_of_the_person() {
         )
         .await;
     assert!(!r.status.is_success(), "{}", r.text());
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     assert!(yunwei_store::users::grants_of(&mut c, &vendor_id)
         .await
         .unwrap()

@@ -116,7 +116,7 @@ async fn register_item(b: &Browser<'_>, code: &str, name: &str) -> String {
 }
 
 async fn audits(app: &TestApp, action: &str) -> Vec<AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some(action.into()),
         ..Default::default()

@@ -15,7 +15,7 @@ const COLUMNS: &str =
 
 pub async fn exec(app: &TestApp, sql: &str) -> u64 {
     sqlx::query(sql)
-        .execute(app.platform.db.pool())
+        .execute(app.platform.db().pool())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .rows_affected()
@@ -23,14 +23,14 @@ pub async fn exec(app: &TestApp, sql: &str) -> u64 {
 
 async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(app.platform.db.pool())
+        .fetch_one(app.platform.db().pool())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn scalar_text(app: &TestApp, sql: &str) -> String {
     sqlx::query_scalar::<_, String>(sql)
-        .fetch_one(app.platform.db.pool())
+        .fetch_one(app.platform.db().pool())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }

@@ -58,7 +58,7 @@ async fn add_workdays(app: &TestApp, token: &str, date: &str, n: u32) -> Value {
 }
 
 async fn calendar_imports(app: &TestApp) -> Vec<AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some("calendar.import".into()),
         ..Default::default()

@@ -111,7 +111,7 @@ async fn cli_admin_reset_password_sets_one_time_password_and_audits() {
     assert!(password.chars().count() >= 8, "{out}");
     assert!(out.stdout.contains("必须修改密码"), "{out}");
 
-    let mut c = app.platform.db.read().await.expect("connection");
+    let mut c = app.platform.db().read().await.expect("connection");
     let user = yunwei_store::users::by_username(&mut c, "demo_staff")
         .await
         .expect("query")
@@ -217,7 +217,7 @@ async fn cli_admin_reset_password_requires_reason_and_existing_user() {
     assert!(unknown.stderr.contains("用户 nobody 不存在"), "{unknown}");
 
     // Nothing was reset, so nothing was audited.
-    let mut c = app.platform.db.read().await.expect("connection");
+    let mut c = app.platform.db().read().await.expect("connection");
     let filter = AuditFilter {
         action: Some("user.password_reset".into()),
         ..Default::default()

@@ -18,7 +18,7 @@ async fn create(app: &TestApp, token: &str, body: Value) -> Value {
 }
 
 async fn audit_count(app: &TestApp, action: &str) -> usize {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some(action.into()),
         ..Default::default()
@@ -30,7 +30,7 @@ async fn audit_count(app: &TestApp, action: &str) -> usize {
 }
 
 async fn ci_count(app: &TestApp) -> i64 {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let (_, n) = yunwei_store::cmdb::list_cis(&mut c, &Scope::system(), &Default::default(), 0, 1)
         .await
         .unwrap();
@@ -173,7 +173,7 @@ async fn eeds_3_6_2_software_versions_patches_and_licences_are_kept() {
         )
         .await;
     assert_eq!(r.json()["code"], "cmdb.date_invalid");
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some("cmdb.update".into()),
         ..Default::default()
@@ -940,7 +940,7 @@ async fn eeds_3_6_archive_downloads_only_by_the_permitted_and_every_one_audited(
     // Those who keep the register download it.
     assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
     assert_eq!(app.get(&dl, Some(&lead)).await.status, StatusCode::OK);
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some("archive.download".into()),
         ..Default::default()

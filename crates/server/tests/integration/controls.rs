@@ -35,7 +35,7 @@ fn ctx() -> Ctx {
 /// administrators' periodic reviews (core `reviews`), which fall due
 /// beside the plans from the job's first run.
 async fn audits(app: &TestApp, action: &str) -> Vec<AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some(action.into()),
         ..Default::default()
@@ -59,7 +59,7 @@ async fn audits(app: &TestApp, action: &str) -> Vec<AuditRecord> {
 
 /// How many review occurrences have been notified so far.
 async fn reviews_notified(app: &TestApp) -> usize {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = yunwei_store::controls::ControlFilter {
         status: yunwei_store::controls::StatusFilter::All,
         ..Default::default()
@@ -83,7 +83,7 @@ async fn run_for_plans(app: &TestApp) -> usize {
 /// Overdue notices in a user's inbox.
 async fn overdue_notices(app: &TestApp, username: &str) -> Vec<String> {
     let id = user_id(app, username).await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::tickets::notifications_of(&mut c, &id, 200)
         .await
         .unwrap()

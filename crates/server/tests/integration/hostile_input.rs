@@ -743,7 +743,7 @@ async fn issue_11_orphan_files_are_collected_after_the_grace_period() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     // Audited once, as the system, with the count.
-    let mut c = p.db.read().await.unwrap();
+    let mut c = p.db().read().await.unwrap();
     let f = yunwei_store::audit::AuditFilter {
         action: Some("files.collect".into()),
         ..Default::default()

@@ -409,7 +409,7 @@ async fn jscz_43_password_built_from_organisation_initials_is_refused() {
 #[tokio::test]
 async fn jscz_49_demo_vendor_grants_have_an_end() {
     let app = TestApp::new().await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let scope = yunwei_store::Scope::system();
     let vendors: Vec<_> = yunwei_store::orgs::list(&mut c, &scope)
         .await

@@ -207,14 +207,14 @@ async fn step(p: &Platform, pr: &Principal, id: &str, transition: &str, f: Value
 }
 
 async fn article_of(app: &TestApp, ticket_id: &str) -> Option<yunwei_store::knowledge::ArticleRow> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::knowledge::by_ticket(&mut c, ticket_id)
         .await
         .unwrap()
 }
 
 async fn audit(app: &TestApp, action: &str) -> Vec<AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some(action.into()),
         ..Default::default()

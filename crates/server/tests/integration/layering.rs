@@ -68,7 +68,7 @@ fn web_source_does_not_reach_the_database() {
         "yunwei_store",
         ".db.read(",
         ".db.write(",
-        "platform.db",
+        "platform.db()",
         "in_tx!",
     ];
     let mut found = Vec::new();

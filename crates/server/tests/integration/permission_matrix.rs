@@ -158,7 +158,7 @@ async fn world() -> World {
     }
     let mut sessions = HashMap::new();
     {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         for (key, _) in TARGETS {
             let ids = [targets[key].clone()];
             let open = yunwei_store::sessions::open_of_users(&mut c, &ids, 1)
@@ -183,7 +183,7 @@ impl World {
     async fn ensure_grant(&self, target: &str) -> String {
         let p = &self.app.platform;
         let user_id = &self.targets[target];
-        let mut c = p.db.begin().await.unwrap();
+        let mut c = p.db().begin().await.unwrap();
         let grants = yunwei_store::users::grants_of(&mut c, user_id)
             .await
             .unwrap();
@@ -627,7 +627,7 @@ async fn three_admin_protection_matrix() {
         let app = TestApp::new().await;
         let token = app.login(actor).await;
         let target_id = {
-            let mut c = app.platform.db.read().await.unwrap();
+            let mut c = app.platform.db().read().await.unwrap();
             yunwei_store::users::by_username(&mut c, target)
                 .await
                 .unwrap()

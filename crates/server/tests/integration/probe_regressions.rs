@@ -27,7 +27,7 @@ fn code(r: &TestResponse) -> String {
 }
 
 async fn audit_of(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = yunwei_store::audit::AuditFilter {
         action: Some(action.into()),
         ..Default::default()
@@ -38,7 +38,7 @@ async fn audit_of(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::Audi
 }
 
 async fn roles_of(app: &TestApp, user: &str) -> Vec<String> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::users::grants_of(&mut c, user)
         .await
         .unwrap()
@@ -421,7 +421,7 @@ async fn eeds_3_8_6_right_password_in_a_guessing_burst_gets_no_session_once_lock
         assert_eq!(logged_in, 0);
         assert!((4..=5).contains(&failures), "{failures}: {answers:?}");
     }
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let sessions = yunwei_store::sessions::open_of_users(&mut c, std::slice::from_ref(&id), 10)
         .await
         .unwrap();
@@ -556,7 +556,7 @@ async fn vendor_listed(app: &TestApp, token: &str) -> Vec<String> {
 /// comment.
 async fn unlisted_are_refused(app: &TestApp, token: &str, listed: &[String]) -> usize {
     let all: Vec<(String,)> = sqlx::query_as("SELECT id FROM tickets ORDER BY id")
-        .fetch_all(app.platform.db.pool())
+        .fetch_all(app.platform.db().pool())
         .await
         .unwrap();
     let mut refused = 0;
@@ -755,7 +755,7 @@ async fn jscz_41_wiped_audit_trail_fails_verify_and_is_not_restarted() {
         .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-        .fetch_one(app.platform.db.pool())
+        .fetch_one(app.platform.db().pool())
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -793,7 +793,7 @@ async fn jscz_41_tail_cut_back_to_an_older_head_fails_against_the_anchor() {
     // An older genuine head, as a backup would hold it.
     let (old_seq, old_mac, old_seal): (i64, String, String) =
         sqlx::query_as("SELECT seq, mac, seal FROM audit_head WHERE id = 1")
-            .fetch_one(app.platform.db.pool())
+            .fetch_one(app.platform.db().pool())
             .await
             .unwrap();
     let _ = app.login("demo_staff").await;

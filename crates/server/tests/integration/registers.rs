@@ -1403,7 +1403,7 @@ async fn register_specs_match_the_migrated_tables() {
                 f.name
             );
         }
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         let rows = yunwei_store::registers::find(&mut c, s, &[], 1)
             .await
             .unwrap();
@@ -1421,7 +1421,7 @@ async fn jscz_53_administrator_whose_ukey_is_reported_lost_cannot_act_as_adminis
     let sec = app.login("secadmin").await;
     let sys = app.login("sysadmin").await;
     let root = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
     };
     let ukey = |serial: &str, holder: &str| json!({"org_id": root, "values": {"serial": serial, "holder": holder, "issued_on": "2026-03-02", "cert_fingerprint": format!("sm3:{serial}")}});
@@ -1874,7 +1874,7 @@ async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
     let sec = app.login("secadmin").await;
     let aud = app.login("audadmin").await;
     let root = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
     };
     // A third party with a grant and no NDA shows up in the access review;
@@ -1884,7 +1884,7 @@ async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
         "UPDATE role_grants SET valid_until = NULL WHERE user_id = \
          (SELECT id FROM users WHERE username = 'demo_vendor')",
     )
-    .execute(app.platform.db.pool())
+    .execute(app.platform.db().pool())
     .await
     .unwrap();
     let r = app
@@ -1944,7 +1944,7 @@ async fn eeds_3_7_1_reviews_are_generated_as_checklists_and_kept() {
     assert!(r.json()["message"].as_str().unwrap().contains("审计管理员"));
     let kept = create(&app, &aud, "security_reviews", review("log_review")).await;
     let aud_name = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::users::by_username(&mut c, "audadmin")
             .await
             .unwrap()
@@ -1995,7 +1995,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
             .await
             .unwrap()
     }
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let at_root = open(&mut c, root.clone()).await;
     let kinds = |rows: &[yunwei_store::controls::ControlRow]| {
         let mut k: Vec<(String, String)> = rows
@@ -2020,7 +2020,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
     // told; the next month's occurrence exists.
     app.clock.set(beijing_morning(2026, 4, 1));
     crate::support::run_jobs(&app.platform).await.unwrap();
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let aud_id = yunwei_store::users::by_username(&mut c, "audadmin")
         .await
         .unwrap()
@@ -2055,7 +2055,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
         }}),
     )
     .await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let logs: Vec<_> = open(&mut c, root.clone())
         .await
         .into_iter()

@@ -63,7 +63,7 @@ async fn close(app: &TestApp, lead: &str, id: &str) {
 /// A breached SLA timer, as the timer job leaves it, and the overdue flag.
 async fn breach(app: &TestApp, id: &str) {
     let now = app.platform.now_us();
-    let mut c = app.platform.db.begin().await.unwrap();
+    let mut c = app.platform.db().begin().await.unwrap();
     tstore::upsert_timer(
         &mut c,
         &TimerRow {

@@ -15,7 +15,7 @@ const MANY: i64 = COUNT_CAP + 5;
 /// entries; every seventh mentions 密评 as well.
 async fn bulk(app: &TestApp) {
     let p = &app.platform;
-    let mut c = p.db.read().await.unwrap();
+    let mut c = p.db().read().await.unwrap();
     let staff = yunwei_store::users::by_username(&mut c, "demo_staff")
         .await
         .unwrap()
@@ -83,7 +83,7 @@ async fn bulk(app: &TestApp) {
             updated_at: t.updated_at,
         })
         .collect();
-    let mut c = p.db.begin().await.unwrap();
+    let mut c = p.db().begin().await.unwrap();
     yunwei_store::tickets::insert_many(&mut c, &rows)
         .await
         .unwrap();

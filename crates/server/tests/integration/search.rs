@@ -206,7 +206,7 @@ fn updated_at(offset_s: i64) -> i64 {
 async fn fixture() -> Fixture {
     let app = TestApp::new().await;
     let orgs = {
-        let mut c = app.platform.db.read().await.unwrap();
+        let mut c = app.platform.db().read().await.unwrap();
         yunwei_store::orgs::list(&mut c, &Scope::system())
             .await
             .unwrap()
@@ -230,12 +230,12 @@ async fn fixture() -> Fixture {
 }
 
 async fn index(p: &Platform, doc: &Document<'_>) -> Result<(), AppError> {
-    in_tx!(p.db, |c| { search::index_document(&mut c, doc).await })
+    in_tx!(p.db(), |c| { search::index_document(&mut c, doc).await })
 }
 
 /// Indexes a new document and removes c1, then fails: both must roll back.
 async fn index_then_fail(p: &Platform, org_path: &str) -> Result<(), AppError> {
-    in_tx!(p.db, |c| {
+    in_tx!(p.db(), |c| {
         search::index_document(
             &mut c,
             &Document {
@@ -254,14 +254,14 @@ async fn index_then_fail(p: &Platform, org_path: &str) -> Result<(), AppError> {
 }
 
 async fn remove(p: &Platform, doc_type: &str, id: &str) -> Result<bool, AppError> {
-    in_tx!(p.db, |c| {
+    in_tx!(p.db(), |c| {
         search::remove_document(&mut c, doc_type, id).await
     })
 }
 
 /// A demo user as they are after changing the initial password.
 async fn principal(f: &Fixture, username: &str) -> Principal {
-    let mut c = f.p().db.read().await.unwrap();
+    let mut c = f.p().db().read().await.unwrap();
     let user = yunwei_store::users::by_username(&mut c, username)
         .await
         .unwrap()
@@ -488,7 +488,7 @@ async fn queries_are_validated_and_never_sql() {
         set(&[])
     );
     // The store refuses malformed terms instead of quoting them blindly.
-    let mut c = f.p().db.read().await.unwrap();
+    let mut c = f.p().db().read().await.unwrap();
     for bad in ["a\" OR \"b", "x') OR 1=1 --", "a b", "", "a:*"] {
         let err =
             yunwei_store::search::query(&mut c, &Scope::system(), None, &[bad.to_string()], 10, 0)

@@ -7,7 +7,7 @@ use yunwei_testkit::{TestApp, TestResponse};
 
 /// The id of the organisation named `name` (the demo tenant's names).
 pub async fn org_id(app: &TestApp, name: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
         .await
         .unwrap()
@@ -19,7 +19,7 @@ pub async fn org_id(app: &TestApp, name: &str) -> String {
 
 /// The id of the account `username`.
 pub async fn user_id(app: &TestApp, username: &str) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::users::by_username(&mut c, username)
         .await
         .unwrap()
@@ -31,7 +31,7 @@ pub async fn user_id(app: &TestApp, username: &str) -> String {
 /// changed), as a request of theirs would carry it.
 pub async fn principal(app: &TestApp, username: &str) -> yunwei_core::Principal {
     app.login(username).await;
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let u = yunwei_store::users::by_username(&mut c, username)
         .await
         .unwrap()

@@ -143,7 +143,7 @@ async fn open_fault(p: &Platform, pr: &yunwei_core::Principal) -> String {
 }
 
 async fn inbox(app: &TestApp, user: &str) -> Vec<String> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let u = yunwei_store::users::by_username(&mut c, user)
         .await
         .unwrap()
@@ -179,7 +179,7 @@ async fn ntcz_6_1_2_response_breach_fires_once_and_marks_the_ticket_overdue() {
     );
     let detail = tickets::detail(&p, &lead, &id).await.unwrap();
     assert!(detail.ticket.overdue);
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = yunwei_store::audit::AuditFilter {
         action: Some("ticket.sla_breach".into()),
         ..Default::default()

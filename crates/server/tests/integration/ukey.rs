@@ -44,7 +44,7 @@ fn sign(k: &SigningKey, challenge: &str) -> String {
 }
 
 async fn root_id(app: &TestApp) -> String {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::orgs::root(&mut c).await.unwrap().unwrap().id
 }
 
@@ -93,7 +93,7 @@ fn s(v: &Value, k: &str) -> String {
 }
 
 async fn audit(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::AuditRecord> {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
         action: Some(action.into()),
         ..Default::default()
@@ -104,7 +104,7 @@ async fn audit(app: &TestApp, action: &str) -> Vec<yunwei_domain::audit::AuditRe
 }
 
 async fn failed_attempts(app: &TestApp, username: &str) -> i64 {
-    let mut c = app.platform.db.read().await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::users::by_username(&mut c, username)
         .await
         .unwrap()
