@@ -4,6 +4,7 @@
 //! gate it answers, and the two gates that refuse the implementation
 //! without them.
 
+use yunwei_domain::policy::hooks;
 use yunwei_domain::register::{Spec, Val};
 use yunwei_domain::AppError;
 use yunwei_store::registers::{self as store, EntryRow};
@@ -31,12 +32,7 @@ fn check_golive_plan<'a>(
     _: &'static Spec,
     e: &'a EntryRow,
 ) -> SeamFuture<'a, ()> {
-    Box::pin(check_gated(
-        p,
-        c,
-        e,
-        yunwei_domain::policy::hooks::GOLIVE_PLAN,
-    ))
+    Box::pin(check_gated(p, c, e, hooks::GOLIVE_PLAN))
 }
 
 fn check_prelaunch_checks<'a>(
@@ -45,12 +41,7 @@ fn check_prelaunch_checks<'a>(
     _: &'static Spec,
     e: &'a EntryRow,
 ) -> SeamFuture<'a, ()> {
-    Box::pin(check_gated(
-        p,
-        c,
-        e,
-        yunwei_domain::policy::hooks::PRELAUNCH_CHECKS,
-    ))
+    Box::pin(check_gated(p, c, e, hooks::PRELAUNCH_CHECKS))
 }
 
 /// Only tickets whose process names the gate `hook` this register

@@ -285,20 +285,3 @@ fn rolling_from(
     let latest_day = latest_due.map(due::last_day);
     Some(latest_day.map_or(created_day(e), |d| d + chrono::Duration::days(1)))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_rules_names_a_register_once() {
-        for (i, r) in ALL.iter().enumerate() {
-            assert!(spec(r.register).is_some(), "no register {}", r.register);
-            assert!(
-                ALL[..i].iter().all(|o| o.register != r.register),
-                "{} listed twice",
-                r.register
-            );
-        }
-    }
-}
