@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use serde::Serialize;
-use yunwei_core::audit::Actor;
 use yunwei_core::Ctx;
 use yunwei_domain::ids::new_id;
 use yunwei_store::migrate;
@@ -213,17 +212,9 @@ pub async fn reset_password(
         yunwei_core::users::require_reason(reason).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let (p, user) = platform_and_user(settings, username).await?;
     let ctx = Ctx::system(&new_id());
-    let password = yunwei_core::users::reset_password(
-        &p,
-        &ctx,
-        Actor::System {
-            org_path: &user.org_path,
-        },
-        &user.id,
-        &reason,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("重置密码失败：{}", e.message))?;
+    let password = yunwei_core::users::reset_password_on_server(&p, &ctx, &user.id, &reason)
+        .await
+        .map_err(|e| anyhow::anyhow!("重置密码失败：{}", e.message))?;
     p.close().await;
     println!(
         "已重置用户 {}（{}）的密码，其全部会话已注销。",

@@ -647,8 +647,7 @@ async fn reset_password(
     Path(id): Path<String>,
     Body(b): Body<ReasonBody>,
 ) -> ApiResult {
-    let pw =
-        users::reset_password(&s.platform, &ctx, audit::Actor::User(&pr), &id, &b.reason).await?;
+    let pw = users::reset_password(&s.platform, &ctx, &pr, &id, &b.reason).await?;
     Ok(Json(json!({ "temporary_password": pw })))
 }
 

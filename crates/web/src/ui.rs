@@ -1259,15 +1259,7 @@ async fn user_reset(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    match users::reset_password(
-        &s.platform,
-        &ctx,
-        audit::Actor::User(&u.principal),
-        &id,
-        &f.reason,
-    )
-    .await
-    {
+    match users::reset_password(&s.platform, &ctx, &u.principal, &id, &f.reason).await {
         Ok(pw) => render(&SecretTpl {
             l: Layout::for_user(&u, "/users")
                 .with(Some("密码已重置，该用户的会话已全部结束".into()), None),

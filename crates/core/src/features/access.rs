@@ -29,7 +29,7 @@ use yunwei_store::{in_tx, users as ustore, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, Subject};
 use crate::registers::EntryInput;
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 /// The register of temporary grants.
 pub const REGISTER: &str = "access_grants";
@@ -244,7 +244,7 @@ async fn file_grant(
     };
     let spec = grants_spec()?;
     let e = crate::registers::prepare(p, c, pr, spec, &input).await?;
-    crate::registers::persist(p, c, ctx, pr, spec, &e).await?;
+    crate::registers::persist(p, c, ctx, spec, &e).await?;
     Ok(())
 }
 
@@ -255,9 +255,10 @@ pub(crate) async fn close_accounts(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
-    pr: &Principal,
+    auth: Authorized<'_>,
     fields: &Fields,
 ) -> Result<(), AppError> {
+    let pr = auth.principal();
     let username = text(fields, "grantee");
     if username.is_empty() {
         return Ok(());
@@ -271,7 +272,7 @@ pub(crate) async fn close_accounts(
             p,
             c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             &pr.user_id,
             e,
             "账号注销申请已办理",
@@ -285,7 +286,7 @@ pub(crate) async fn close_accounts(
             p,
             c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             &pr.user_id,
             (spec, confirm),
             revoked,
@@ -518,7 +519,7 @@ pub async fn enforce_db_access(p: &Platform, limit: usize) -> Result<usize, AppE
             let ended = e.get("valid_to").date().is_some_and(|d| d < today);
             let staff = e.get("staff_id").text().unwrap_or("").to_string();
             if ended
-                || !crate::features::rules::nda_of(&mut c, &staff, today)
+                || !crate::features::rules::ndas::nda_of(&mut c, &staff, today)
                     .await?
                     .0
             {
@@ -543,7 +544,7 @@ pub async fn enforce_db_access(p: &Platform, limit: usize) -> Result<usize, AppE
             let staff = e.get("staff_id").text().unwrap_or("").to_string();
             let (step, note) = if ended {
                 ("revoke", "有效期届满，平台自动收回（请删除堡垒机账号）")
-            } else if !crate::features::rules::nda_of(&mut c, &staff, today)
+            } else if !crate::features::rules::ndas::nda_of(&mut c, &staff, today)
                 .await?
                 .0
             {

@@ -134,7 +134,7 @@ pub async fn create(
         let org = orgs::get(&mut c, &org_id)
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
-        pr.authorize(Action::RegisterEdit, &org.path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &org.path)?;
         // Written only once the upload is allowed, before the row naming
         // it in this transaction (issue 11).
         crate::kernel::files::store(p, &digest, content)?;
@@ -171,7 +171,7 @@ pub async fn create(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("archive.create", "archive", &d.id).after(format!(
                 "{}《{}》第 1 版 {} SM3={}",
                 kind.label(),
@@ -203,7 +203,7 @@ pub async fn add_version(
     let digest = hex::encode(p.crypto.sm3(content));
     let doc = in_tx!(p.db, |c| {
         let d = readable(&mut c, pr, id).await?;
-        pr.authorize(Action::RegisterEdit, &d.org_path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &d.org_path)?;
         crate::kernel::files::store(p, &digest, content)?;
         let now = p.now_us();
         let next = d.current_version + 1;
@@ -232,7 +232,7 @@ pub async fn add_version(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("archive.version", "archive", &d.id)
                 .before(format!("第 {} 版", d.current_version))
                 .after(format!(
@@ -299,7 +299,7 @@ pub async fn export(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
-    crate::features::cmdb::may_read(pr)?;
+    let auth = crate::features::cmdb::may_read(pr)?;
     let kind = given(&f.kind).map(ArchiveKind::parse).transpose()?;
     let mut c = p.db.read().await?;
     let org_path = match given(&f.org_id) {
@@ -370,7 +370,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "archives.export",
         "archive",
         format!("导出 {} 份技术资料", data.len()),
@@ -401,12 +401,13 @@ pub async fn download(
         "《{}》第 {} 版 {} SM3={}",
         d.title, v.version, v.filename, v.sm3
     ));
-    if let Err(e) = pr.authorize(Action::RegisterEdit, &d.org_path) {
-        return deny(p, ctx, pr, ev, e).await;
-    }
+    let auth = match pr.authorize(Action::RegisterEdit, &d.org_path) {
+        Ok(auth) => auth,
+        Err(e) => return deny(p, ctx, pr, ev, e).await,
+    };
     let bytes = crate::kernel::files::read(p, &v.sm3)?;
     in_tx!(p.db, |c| {
-        record(p, &mut c, ctx, Actor::User(pr), ev.clone()).await?;
+        record(p, &mut c, ctx, Actor::User(auth), ev.clone()).await?;
         Ok(())
     })?;
     Ok((v, bytes))

@@ -18,7 +18,7 @@ use crate::features::policy;
 use crate::features::ukey::{self, LoginKey, CHALLENGE_MINUTES};
 use crate::kernel::audit::{record, record_alone, Actor, Event};
 use crate::kernel::export::fmt_us;
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 pub use yunwei_store::sessions::SessionRow;
 
@@ -402,7 +402,7 @@ async fn start_session(
             p,
             &mut c,
             ctx,
-            Actor::User(&principal),
+            Actor::User(Authorized::own_account(&principal)),
             Event::success("auth.login", "session", &session.id).after(factor.clone()),
         )
         .await?;
@@ -860,7 +860,14 @@ pub async fn authenticate_session(
             if sstore::end(&mut c, &session.id, now, "idle_timeout").await? {
                 let ev = Event::success("auth.session_timeout", "session", &session.id)
                     .after(format!("空闲超过{}分钟", pol.idle_timeout_minutes));
-                record(p, &mut c, ctx, Actor::User(&principal), ev).await?;
+                record(
+                    p,
+                    &mut c,
+                    ctx,
+                    Actor::User(Authorized::own_account(&principal)),
+                    ev,
+                )
+                .await?;
             }
             Ok(())
         })?;
@@ -917,7 +924,7 @@ pub async fn logout(p: &Platform, ctx: &Ctx, pr: &Principal) -> Result<(), AppEr
                 p,
                 &mut c,
                 ctx,
-                Actor::User(pr),
+                Actor::User(Authorized::own_account(pr)),
                 Event::success("auth.logout", "session", &sid),
             )
             .await?;
@@ -974,7 +981,7 @@ pub async fn change_password(
         let ev = Event::success("user.password_change", "user", &user.id)
             .with_result("failure")
             .after("当前密码不正确");
-        record_alone(p, ctx, Actor::User(pr), ev).await?;
+        record_alone(p, ctx, Actor::Refused(pr), ev).await?;
         return Err(AppError::bad_request(
             "password.current_wrong",
             "当前密码不正确",
@@ -1013,7 +1020,7 @@ pub async fn change_password(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(Authorized::own_account(pr)),
             Event::success("user.password_change", "user", &user.id).after(format!(
                 "结束其他会话 {sessions} 个，吊销接口令牌 {tokens} 个"
             )),
@@ -1084,20 +1091,21 @@ pub async fn revoke_session(
         let s = sstore::get(&mut c, session_id)
             .await?
             .ok_or_else(|| AppError::not_found("会话"))?;
-        if s.user_id != pr.user_id {
+        let auth = if s.user_id == pr.user_id {
+            Authorized::own_account(pr)
+        } else {
             let owner = ustore::get(&mut c, &s.user_id)
                 .await?
                 .ok_or_else(AppError::internal)?;
-            if !pr.can(Action::SessionManage, &owner.org_path) {
-                return Err(AppError::not_found("会话"));
-            }
-        }
+            pr.authorize(Action::SessionManage, &owner.org_path)
+                .map_err(|_| AppError::not_found("会话"))?
+        };
         if sstore::end(&mut c, &s.id, p.now_us(), "revoked").await? {
             record(
                 p,
                 &mut c,
                 ctx,
-                Actor::User(pr),
+                Actor::User(auth),
                 Event::success("auth.session_revoke", "session", &s.id).after(s.user_id.clone()),
             )
             .await?;
@@ -1163,7 +1171,7 @@ pub async fn create_token(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(Authorized::own_account(pr)),
             Event::success("api_token.create", "api_token", &row.id).after(name.to_string()),
         )
         .await?;
@@ -1189,7 +1197,7 @@ pub async fn revoke_token(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(Authorized::own_account(pr)),
             Event::success("api_token.revoke", "api_token", id),
         )
         .await?;

@@ -26,7 +26,7 @@ use yunwei_store::orgs::{self, OrgRow};
 use yunwei_store::{in_tx, DbConn, Scope};
 
 use crate::kernel::audit::{record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 pub use yunwei_store::cmdb::CiRow;
 
@@ -249,10 +249,14 @@ async fn load_readable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<CiRow
 
 /// An item the caller may change: not found when unreadable, refused when
 /// readable but not theirs to keep.
-async fn load_editable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<CiRow, AppError> {
+async fn load_editable<'a>(
+    c: &mut DbConn,
+    pr: &'a Principal,
+    id: &str,
+) -> Result<(CiRow, Authorized<'a>), AppError> {
     let a = load_readable(c, pr, id).await?;
-    pr.authorize(Action::RegisterEdit, &a.org_path)?;
-    Ok(a)
+    let auth = pr.authorize(Action::RegisterEdit, &a.org_path)?;
+    Ok((a, auth))
 }
 
 // ---- items ----
@@ -320,7 +324,7 @@ pub async fn create(
     let cl = clean(input)?;
     in_tx!(p.db, |c| {
         let org = org_for(&mut c, pr, &input.org_id).await?;
-        pr.authorize(Action::RegisterEdit, &org.path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &org.path)?;
         let now = p.now_us();
         let a = row_of(cl.clone(), new_id(), &org, now, now);
         store::insert_ci(&mut c, &a).await?;
@@ -330,7 +334,7 @@ pub async fn create(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.create", "ci", &a.id).after(audit_text(&a)),
         )
         .await?;
@@ -352,7 +356,7 @@ pub async fn update(
 ) -> Result<CiRow, AppError> {
     let cl = clean(input)?;
     in_tx!(p.db, |c| {
-        let old = load_editable(&mut c, pr, id).await?;
+        let (old, auth) = load_editable(&mut c, pr, id).await?;
         if expected_updated.is_some_and(|e| e != old.updated_at) {
             return Err(changed());
         }
@@ -360,6 +364,7 @@ pub async fn update(
             org_for(&mut c, pr, &old.org_id).await?
         } else {
             let o = org_for(&mut c, pr, &input.org_id).await?;
+            // Moved: the caller keeps the items of the new place too.
             pr.authorize(Action::RegisterEdit, &o.path)?;
             o
         };
@@ -377,7 +382,7 @@ pub async fn update(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.update", "ci", &a.id)
                 .before(audit_text(&old))
                 .after(audit_text(&a)),
@@ -685,7 +690,7 @@ pub async fn add_relation(
 ) -> Result<RelationRow, AppError> {
     let kind = RelationKind::parse(&input.kind)?;
     in_tx!(p.db, |c| {
-        let a = load_editable(&mut c, pr, id).await?;
+        let (a, auth) = load_editable(&mut c, pr, id).await?;
         let other = ci_by_ref(&mut c, pr, &input.to).await?;
         if other.id == a.id {
             return Err(AppError::bad_request(
@@ -705,7 +710,7 @@ pub async fn add_relation(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.relation_add", "ci", &a.id).after(format!(
                 "{} {} {}",
                 a.code,
@@ -728,7 +733,7 @@ pub async fn remove_relation(
         let r = store::get_relation(&mut c, relation_id)
             .await?
             .ok_or_else(|| AppError::not_found("关系"))?;
-        let a = load_editable(&mut c, pr, &r.from_ci).await?;
+        let (a, auth) = load_editable(&mut c, pr, &r.from_ci).await?;
         let other = store::get_ci(&mut c, &r.to_ci)
             .await?
             .ok_or_else(not_found)?;
@@ -740,7 +745,7 @@ pub async fn remove_relation(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.relation_remove", "ci", &a.id)
                 .before(format!("{} {} {}", a.code, kind, other.code)),
         )
@@ -765,14 +770,14 @@ pub async fn link_ticket(
             .await?
             .filter(|t| crate::tickets::can_see(pr, t))
             .ok_or_else(|| AppError::not_found("工单"))?;
-        pr.authorize(Action::BusinessOperate, &t.org_path)?;
+        let auth = pr.authorize(Action::BusinessOperate, &t.org_path)?;
         let a = ci_by_ref(&mut c, pr, ci_ref).await?;
         store::link_ticket(&mut c, &new_id(), &t.id, &a.id, &pr.user_id, p.now_us()).await?;
         record(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.ticket_link", "ticket", &t.id).after(format!(
                 "工单 {} 关联配置项 {} {}",
                 t.number, a.code, a.name
@@ -829,7 +834,7 @@ pub async fn unlink_ticket(
             .await?
             .filter(|t| crate::tickets::can_see(pr, t))
             .ok_or_else(|| AppError::not_found("工单"))?;
-        pr.authorize(Action::BusinessOperate, &t.org_path)?;
+        let auth = pr.authorize(Action::BusinessOperate, &t.org_path)?;
         let a = store::get_ci(&mut c, ci_id).await?.ok_or_else(not_found)?;
         if !store::unlink_ticket(&mut c, &t.id, &a.id).await? {
             return Err(AppError::not_found("关联"));
@@ -838,7 +843,7 @@ pub async fn unlink_ticket(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.ticket_unlink", "ticket", &t.id).before(format!(
                 "工单 {} 关联配置项 {} {}",
                 t.number, a.code, a.name
@@ -922,7 +927,7 @@ pub async fn create_segment(
     let name = clean_text(&input.name, "网段名称", 100, false)?;
     in_tx!(p.db, |c| {
         let org = org_for(&mut c, pr, &input.org_id).await?;
-        pr.authorize(Action::RegisterEdit, &org.path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &org.path)?;
         // Overlapping segments would make an address belong to two plans.
         for s in store::list_segments(&mut c, &Scope::system()).await? {
             if let Ok(other) = parse_segment(&s.cidr) {
@@ -947,7 +952,7 @@ pub async fn create_segment(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.segment_create", "ip_segment", &s.id)
                 .after(format!("{} {}", s.cidr, s.name)),
         )
@@ -1090,7 +1095,7 @@ pub async fn allocate(
             .await?
             .filter(|s| pr.can(Action::BusinessRead, &s.org_path))
             .ok_or_else(|| AppError::not_found("网段"))?;
-        pr.authorize(Action::RegisterEdit, &s.org_path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &s.org_path)?;
         let net = parse_segment(&s.cidr)?;
         check_in_segment(&net, addr)?;
         let ci = if input.ci.trim().is_empty() {
@@ -1114,7 +1119,7 @@ pub async fn allocate(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.ip_allocate", "ip_segment", &s.id).after(format!(
                 "{} -> {}{}",
                 a.address,
@@ -1145,13 +1150,13 @@ pub async fn release(
             .await?
             .filter(|s| pr.can(Action::BusinessRead, &s.org_path))
             .ok_or_else(|| AppError::not_found("IP 分配"))?;
-        pr.authorize(Action::RegisterEdit, &s.org_path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &s.org_path)?;
         store::delete_allocation(&mut c, &a.id).await?;
         record(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.ip_release", "ip_segment", &s.id).before(a.address.clone()),
         )
         .await?;
@@ -1188,7 +1193,7 @@ pub async fn export(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
-    pr.authorize_somewhere(Action::BusinessRead)?;
+    let auth = pr.authorize_somewhere(Action::BusinessRead)?;
     let scope = pr.scope_for(Action::BusinessRead);
     let (rows, names, addrs) = {
         let mut c = p.db.read().await?;
@@ -1244,7 +1249,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "cmdb.export",
         "ci",
         format!("导出 {} 个配置项", data.len()),
@@ -1373,7 +1378,7 @@ pub async fn import(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<ImportReport, AppError> {
-    pr.authorize_somewhere(Action::RegisterEdit)?;
+    let auth = pr.authorize_somewhere(Action::RegisterEdit)?;
     let sheet = read_sheet(bytes).await?;
     let get = |row: &Vec<String>, col: &str| -> String {
         sheet
@@ -1537,7 +1542,7 @@ pub async fn import(
                 p,
                 &mut c,
                 ctx,
-                Actor::User(pr),
+                Actor::User(auth),
                 Event::success("cmdb.create", "ci", &a.id)
                     .after(audit_text(a))
                     .reason(format!("Excel 导入第 {line} 行")),
@@ -1548,7 +1553,7 @@ pub async fn import(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("cmdb.import", "ci", "")
                 .after(format!("导入 {valid} 个配置项，{refused} 行有错误未导入")),
         )
@@ -1565,16 +1570,14 @@ pub async fn import(
 }
 
 /// Refuses callers with no right to read registers anywhere.
-pub fn may_read(pr: &Principal) -> Result<(), AppError> {
-    if pr.can_somewhere(Action::BusinessRead) {
-        Ok(())
-    } else {
-        Err(AppError::new(
+pub fn may_read(pr: &Principal) -> Result<Authorized<'_>, AppError> {
+    pr.authorize_somewhere(Action::BusinessRead).map_err(|_| {
+        AppError::new(
             ErrorKind::Forbidden,
             "auth.forbidden",
             "您没有查看运维台账的权限",
-        ))
-    }
+        )
+    })
 }
 
 /// The configuration item `key` names, when the caller may read it: by id,

@@ -8,7 +8,7 @@ use yunwei_domain::roles::{AccountAct, Action};
 use yunwei_domain::AppError;
 use yunwei_store::{in_tx, sessions, users as store};
 
-use crate::features::users::{audited, load_in_scope, three_admin_refusal, UserView};
+use crate::features::users::{audited, org_path_of, three_admin_refusal, By, UserView};
 use crate::kernel::audit::{record, require_reason, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
@@ -43,7 +43,7 @@ pub async fn register_departure(
     id: &str,
     reason: &str,
 ) -> Result<Departure, AppError> {
-    departure(p, ctx, Actor::User(pr), id, reason).await
+    departure(p, ctx, By::User(pr), id, reason).await
 }
 
 /// The departure of an account registered on the server's command line
@@ -56,17 +56,11 @@ pub async fn register_departure_on_server(
     id: &str,
     reason: &str,
 ) -> Result<Departure, AppError> {
-    let org_path = {
-        let mut c = p.db.read().await?;
-        store::get(&mut c, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("用户"))?
-            .org_path
-    };
+    let org_path = org_path_of(p, id).await?;
     departure(
         p,
         ctx,
-        Actor::System {
+        By::Server {
             org_path: &org_path,
         },
         id,
@@ -78,15 +72,12 @@ pub async fn register_departure_on_server(
 async fn departure(
     p: &Platform,
     ctx: &Ctx,
-    actor: Actor<'_>,
+    by: By<'_>,
     id: &str,
     reason: &str,
 ) -> Result<Departure, AppError> {
     let reason = require_reason(reason)?;
-    let actor_id = match actor {
-        Actor::User(pr) => pr.user_id.clone(),
-        _ => "system".to_string(),
-    };
+    let actor_id = by.user_id().to_string();
     if id == actor_id {
         return Err(AppError::bad_request(
             "user.self_departure",
@@ -94,13 +85,10 @@ async fn departure(
         ));
     }
     let r = in_tx!(p.db, |c| {
-        let u = match actor {
-            Actor::User(pr) => load_in_scope(&mut c, pr, id, Action::UserDisable).await?,
-            _ => store::get(&mut c, id)
-                .await?
-                .ok_or_else(|| AppError::not_found("用户"))?,
-        };
-        if let Some(e) = three_admin_refusal(&mut c, actor, &u, AccountAct::Departure).await? {
+        let (u, actor) = by.load(&mut c, id, Action::UserDisable).await?;
+        if let Some(e) =
+            three_admin_refusal(&mut c, by.principal(), &u, AccountAct::Departure).await?
+        {
             return Ok(Err(e));
         }
         let now = p.now_us();
@@ -200,5 +188,5 @@ async fn departure(
         }))
     })?;
     let ev = Event::success("user.departure", "user", id).reason(reason);
-    audited(p, ctx, actor, ev, r).await
+    audited(p, ctx, by, ev, r).await
 }

@@ -116,7 +116,7 @@ fn account_grant<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, (
 /// Revokes the grants of an account closed (ADR 0007).
 fn revoke_grant<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
     Box::pin(crate::features::access::close_accounts(
-        h.p, c, h.ctx, h.pr, h.fields,
+        h.p, c, h.ctx, h.auth, h.fields,
     ))
 }
 
@@ -142,7 +142,7 @@ fn link_named_ci<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, (
 /// (EEDS-3.2.4).
 fn knowledge_draft<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
     Box::pin(async move {
-        crate::features::knowledge::record_from_ticket(h.p, c, h.ctx, h.pr, h.ticket, h.fields)
+        crate::features::knowledge::record_from_ticket(h.p, c, h.ctx, h.auth, h.ticket, h.fields)
             .await?;
         Ok(())
     })

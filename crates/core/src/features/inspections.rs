@@ -37,7 +37,7 @@ use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, ControlView, Subject};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 pub use yunwei_store::inspections::PlanRow;
 
@@ -428,7 +428,7 @@ pub async fn create_plan(
     let checklist_json = serde_json::to_string(&checklist).map_err(|_| AppError::internal())?;
     in_tx!(p.db, |c| {
         let org = org_of(&mut c, input.org_id.as_deref(), pr).await?;
-        pr.authorize(Action::RegisterEdit, &org.path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &org.path)?;
         let now = p.now_us();
         let plan = PlanRow {
             id: new_id(),
@@ -452,7 +452,7 @@ pub async fn create_plan(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("inspection.plan_create", SUBJECT, &plan.id)
                 .after(format!(
                     "{}，{}：{}",
@@ -500,13 +500,17 @@ fn can_read(pr: &Principal, plan: &PlanRow) -> bool {
 
 /// Loads a plan for a change: not found when the caller may not read it,
 /// refused when they may read but not edit it.
-async fn load_for_edit(c: &mut DbConn, pr: &Principal, id: &str) -> Result<PlanRow, AppError> {
+async fn load_for_edit<'a>(
+    c: &mut DbConn,
+    pr: &'a Principal,
+    id: &str,
+) -> Result<(PlanRow, Authorized<'a>), AppError> {
     let plan = store::get_plan(c, id)
         .await?
         .filter(|pl| can_read(pr, pl))
         .ok_or_else(not_found)?;
-    pr.authorize(Action::RegisterEdit, &plan.org_path)?;
-    Ok(plan)
+    let auth = pr.authorize(Action::RegisterEdit, &plan.org_path)?;
+    Ok((plan, auth))
 }
 
 /// Edits, deactivates or resumes a plan; audited with before and after.
@@ -535,7 +539,7 @@ pub async fn update_plan(
         .map(|s| validate_ci(Some(s)))
         .transpose()?;
     in_tx!(p.db, |c| {
-        let before = load_for_edit(&mut c, pr, id).await?;
+        let (before, auth) = load_for_edit(&mut c, pr, id).await?;
         if input
             .expected_updated_at
             .is_some_and(|e| e != before.updated_at)
@@ -621,7 +625,7 @@ pub async fn update_plan(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success(action, SUBJECT, &after.id)
                 .before(before_text)
                 .after(after_text)
@@ -894,7 +898,7 @@ pub async fn file_record(
             .filter(|pl| can_read(pr, pl))
             .ok_or_else(not_found)?
     };
-    pr.authorize(Action::RegisterEdit, &plan.org_path)?;
+    let auth = pr.authorize(Action::RegisterEdit, &plan.org_path)?;
     let checklist = checklist_of(&plan);
     let answers = check_results(&checklist, input)?;
     let abnormal: Vec<(usize, &(String, String, String))> = answers
@@ -909,10 +913,15 @@ pub async fn file_record(
                 "没有异常项，无需登记事件",
             ));
         }
-        pr.authorize(Action::BusinessOperate, &plan.org_path)?;
+        let ticket_auth = pr.authorize(Action::BusinessOperate, &plan.org_path)?;
         let pk = crate::tickets::pack(p, "jscz", None).map_err(|_| incident_unavailable())?;
         let process = pk.process("incident").ok_or_else(incident_unavailable)?;
-        Some((pk, process, crate::kernel::calendar::load(p).await?))
+        Some((
+            pk,
+            process,
+            crate::kernel::calendar::load(p).await?,
+            ticket_auth,
+        ))
     } else {
         None
     };
@@ -956,7 +965,7 @@ pub async fn file_record(
         let period = due::period_label(&ctl);
         let ticket = match &incident {
             None => None,
-            Some((pk, process, cal)) => {
+            Some((pk, process, cal, ticket_auth)) => {
                 let title = crate::tickets::validate_title(&format!(
                     "{}发现异常：{}",
                     kind_label(&plan.kind),
@@ -1005,7 +1014,7 @@ pub async fn file_record(
                     p,
                     &mut c,
                     ctx,
-                    pr,
+                    *ticket_auth,
                     pk,
                     process,
                     &title,
@@ -1058,7 +1067,7 @@ pub async fn file_record(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("inspection.record", "inspection_record", &row.id)
                 .before(format!("{} {period} 未完成", plan.name))
                 .after(format!(
@@ -1248,6 +1257,7 @@ pub async fn export_plans(
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
     let plans = plans_within(p, pr, f, EXPORT_LIMIT).await?;
+    let auth = pr.authorize_somewhere(Action::BusinessRead)?;
     let data: Vec<Vec<String>> = plans
         .iter()
         .map(|pl| {
@@ -1289,7 +1299,7 @@ pub async fn export_plans(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "inspection.export",
         SUBJECT,
         format!("导出 {} 个巡检与维护计划", data.len()),
@@ -1546,7 +1556,7 @@ pub async fn create_maintenance(
     };
     in_tx!(p.db, |c| {
         let org = org_of(&mut c, input.org_id.as_deref(), pr).await?;
-        pr.authorize(Action::RegisterEdit, &org.path)?;
+        let auth = pr.authorize(Action::RegisterEdit, &org.path)?;
         let ticket_id = match input
             .ticket
             .as_deref()
@@ -1585,7 +1595,7 @@ pub async fn create_maintenance(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("maintenance.create", "maintenance_record", &m.id).after(format!(
                 "{}，{}",
                 maintenance_text(&m),
@@ -1734,6 +1744,7 @@ pub async fn export_maintenance(
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
     let (records, _) = maintenance_within(p, pr, f, 0, EXPORT_LIMIT).await?;
+    let auth = pr.authorize_somewhere(Action::BusinessRead)?;
     // The linked tickets by number, when the caller may read them.
     let mut tickets: HashMap<String, String> = HashMap::new();
     {
@@ -1787,7 +1798,7 @@ pub async fn export_maintenance(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "maintenance.export",
         "maintenance_record",
         format!("导出 {} 条维护记录", data.len()),

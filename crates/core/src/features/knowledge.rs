@@ -25,7 +25,7 @@ use yunwei_store::tickets::TicketRow;
 use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 /// The search index type of articles.
 pub const DOC_TYPE: &str = "article";
@@ -133,10 +133,11 @@ pub async fn record_from_ticket(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
-    pr: &Principal,
+    auth: Authorized<'_>,
     ticket: &TicketRow,
     fields: &Fields,
 ) -> Result<Option<ArticleRow>, AppError> {
+    let pr = auth.principal();
     let Ok(pk) = crate::tickets::pack(p, &ticket.pack_id, Some(&ticket.pack_version)) else {
         return Ok(None);
     };
@@ -185,7 +186,7 @@ pub async fn record_from_ticket(
         p,
         c,
         ctx,
-        Actor::User(pr),
+        Actor::User(auth),
         Event::success("knowledge.create", "knowledge", &a.id)
             .after(audit_text(&a))
             .reason(format!(
@@ -231,7 +232,7 @@ pub async fn create(
         let org = orgs::get(&mut c, org_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
-        pr.authorize(Action::KnowledgeEdit, &org.path)?;
+        let auth = pr.authorize(Action::KnowledgeEdit, &org.path)?;
         let now = p.now_us();
         let a = ArticleRow {
             id: new_id(),
@@ -253,7 +254,7 @@ pub async fn create(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("knowledge.create", "knowledge", &a.id).after(audit_text(&a)),
         )
         .await?;
@@ -274,13 +275,17 @@ pub struct ArticleUpdate {
 
 /// Loads an article for a change by an editor: not found when the caller
 /// may not read it, refused when they may read but not edit it.
-async fn load_for_edit(c: &mut DbConn, pr: &Principal, id: &str) -> Result<ArticleRow, AppError> {
+async fn load_for_edit<'a>(
+    c: &mut DbConn,
+    pr: &'a Principal,
+    id: &str,
+) -> Result<(ArticleRow, Authorized<'a>), AppError> {
     let a = store::get(c, id)
         .await?
         .filter(|a| can_read(pr, a))
         .ok_or_else(|| AppError::not_found("知识"))?;
-    pr.authorize(Action::KnowledgeEdit, &a.org_path)?;
-    Ok(a)
+    let auth = pr.authorize(Action::KnowledgeEdit, &a.org_path)?;
+    Ok((a, auth))
 }
 
 /// Edits title, cause and solution (drafts and published articles alike);
@@ -304,7 +309,7 @@ pub async fn update(
         .map(|s| validate_text(s, "解决方案"))
         .transpose()?;
     in_tx!(p.db, |c| {
-        let before = load_for_edit(&mut c, pr, id).await?;
+        let (before, auth) = load_for_edit(&mut c, pr, id).await?;
         let mut a = before.clone();
         if let Some(t) = &title {
             a.title = t.clone();
@@ -327,7 +332,7 @@ pub async fn update(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("knowledge.update", "knowledge", &a.id)
                 .before(audit_text(&before))
                 .after(audit_text(&a)),
@@ -345,7 +350,7 @@ pub async fn publish(
     id: &str,
 ) -> Result<ArticleRow, AppError> {
     in_tx!(p.db, |c| {
-        let before = load_for_edit(&mut c, pr, id).await?;
+        let (before, auth) = load_for_edit(&mut c, pr, id).await?;
         if before.status == STATUS_PUBLISHED {
             return Err(AppError::conflict(
                 "knowledge.already_published",
@@ -371,7 +376,7 @@ pub async fn publish(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("knowledge.publish", "knowledge", &a.id)
                 .before(STATUS_DRAFT)
                 .after(format!("{} {}", STATUS_PUBLISHED, a.title)),

@@ -15,7 +15,7 @@ use yunwei_store::users::{self as ustore, TotpRow};
 use yunwei_store::{in_tx, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 const ISSUER: &str = "yunwei";
 
@@ -115,7 +115,7 @@ pub async fn enroll(p: &Platform, ctx: &Ctx, pr: &Principal) -> Result<Enrollmen
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(Authorized::own_account(pr)),
             Event::success("mfa.enroll", "user", &pr.user_id).after("生成新的动态口令密钥，待确认"),
         )
         .await?;
@@ -163,7 +163,7 @@ pub async fn confirm(p: &Platform, ctx: &Ctx, pr: &Principal, code: &str) -> Res
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(Authorized::own_account(pr)),
             Event::success("mfa.enable", "user", &pr.user_id).after("已启用动态口令"),
         )
         .await?;
@@ -186,7 +186,7 @@ pub async fn reset(
             .await?
             .filter(|u| pr.can(Action::RoleView, &u.org_path))
             .ok_or_else(|| AppError::not_found("用户"))?;
-        pr.authorize(Action::RoleGrant, &u.org_path)?;
+        let auth = pr.authorize(Action::RoleGrant, &u.org_path)?;
         ustore::put_totp(
             &mut c,
             &TotpRow {
@@ -202,7 +202,7 @@ pub async fn reset(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("mfa.reset", "user", &u.id)
                 .after(format!("清除 {} 的动态口令", u.username))
                 .reason(reason.clone()),

@@ -80,7 +80,7 @@ pub async fn create(
         let parent = store::get(&mut c, parent_id)
             .await?
             .ok_or_else(|| AppError::not_found("上级机构"))?;
-        pr.authorize(Action::OrgManage, &parent.path)?;
+        let auth = pr.authorize(Action::OrgManage, &parent.path)?;
         let parent_kind = OrgKind::parse(&parent.kind).ok_or_else(AppError::internal)?;
         if !parent_kind.allows_child(kind) {
             return Err(AppError::bad_request(
@@ -93,7 +93,7 @@ pub async fn create(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("org.create", "org", &row.id).after(format!(
                 "{}（{}）上级={}",
                 name,
@@ -121,13 +121,13 @@ pub async fn rename(
         if !pr.can(Action::OrgView, &org.path) && !pr.can(Action::OrgManage, &org.path) {
             return Err(AppError::not_found("机构"));
         }
-        pr.authorize(Action::OrgManage, &org.path)?;
+        let auth = pr.authorize(Action::OrgManage, &org.path)?;
         store::rename(&mut c, id, &name).await?;
         record(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("org.rename", "org", id)
                 .before(org.name.clone())
                 .after(name.clone()),

@@ -46,7 +46,7 @@ pub async fn set(
     new.validate()?;
     in_tx!(p.db, |c| {
         let root = crate::kernel::audit::root_path(&mut c).await?;
-        pr.authorize(Action::SecurityPolicyEdit, &root)?;
+        let auth = pr.authorize(Action::SecurityPolicyEdit, &root)?;
         let before = load(&mut c).await?;
         // Requiring UKEYs must not lock out the one who turns it on.
         if new.require_ukey_for_admins
@@ -58,7 +58,7 @@ pub async fn set(
                 "启用前请先为本人登记在用的 UKEY（JSCZ-53），否则启用后将无法继续管理",
             ));
         }
-        save(p, &mut c, ctx, Actor::User(pr), &before, new, &reason).await
+        save(p, &mut c, ctx, Actor::User(auth), &before, new, &reason).await
     })
 }
 
@@ -235,7 +235,7 @@ pub async fn set_org_config(
         let org = orgs::get(&mut c, org_id)
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
-        pr.authorize(Action::ConfigEdit, &org.path)?;
+        let auth = pr.authorize(Action::ConfigEdit, &org.path)?;
         let key = config_key(org_id);
         let before = settings::get(&mut c, &key).await?.unwrap_or_default();
         let json = serde_json::to_string(cfg).map_err(|_| AppError::internal())?;
@@ -244,7 +244,7 @@ pub async fn set_org_config(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("config.update", "org", org_id)
                 .before(before)
                 .after(json.clone()),

@@ -203,6 +203,7 @@ pub async fn export_sla(
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
     let report = monthly_sla(p, pr, month).await?;
+    let auth = pr.authorize_somewhere(Action::BusinessRead)?;
     let rate = |c: &SlaCounts| {
         c.on_time_rate
             .map(|r| format!("{:.1}%", r * 100.0))
@@ -249,7 +250,7 @@ pub async fn export_sla(
             p,
             &mut c,
             ctx,
-            crate::kernel::audit::Actor::User(pr),
+            crate::kernel::audit::Actor::User(auth),
             crate::kernel::audit::Event::success("report.export", "report", "sla")
                 .after(format!("导出 {} SLA 月报", report.month))
                 .reason(reason.clone()),

@@ -153,11 +153,14 @@ pub async fn grant(
             .unwrap_or_default()
     ));
 
+    let mut auth = None;
     for path in [&user.org_path, &scope_org.path] {
-        if let Err(e) = pr.authorize(Action::RoleGrant, path) {
-            return deny(p, ctx, pr, ev, e).await;
+        match pr.authorize(Action::RoleGrant, path) {
+            Ok(a) => auth = Some(a),
+            Err(e) => return deny(p, ctx, pr, ev, e).await,
         }
     }
+    let auth = auth.ok_or_else(AppError::internal)?;
     if user.id == pr.user_id {
         let e = AppError::forbidden("不能给自己授予角色");
         return deny(p, ctx, pr, ev, e).await;
@@ -211,7 +214,7 @@ pub async fn grant(
             valid_until,
         };
         ustore::insert_grant(&mut c, &row).await?;
-        record(p, &mut c, ctx, Actor::User(pr), ev.clone()).await?;
+        record(p, &mut c, ctx, Actor::User(auth), ev.clone()).await?;
         Ok(GrantView {
             id: row.id,
             user_id: row.user_id,
@@ -258,14 +261,14 @@ pub async fn revoke(
             return Err(AppError::not_found("授权"));
         }
         pr.authorize(Action::RoleGrant, &user.org_path)?;
-        pr.authorize(Action::RoleGrant, &g.scope_path)?;
+        let auth = pr.authorize(Action::RoleGrant, &g.scope_path)?;
         if user.id == pr.user_id {
             return Err(AppError::forbidden("不能收回自己的角色"));
         }
         if let Some(role) = Role::parse(&g.role) {
             if let Some(e) = crate::features::users::three_admin_refusal(
                 &mut c,
-                Actor::User(pr),
+                Some(pr),
                 &user,
                 AccountAct::RevokeRole(role),
             )
@@ -282,7 +285,7 @@ pub async fn revoke(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("role.revoke", "user", &user.id)
                 .before(g.role.clone())
                 .reason(reason.clone()),

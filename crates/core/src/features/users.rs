@@ -14,7 +14,7 @@ pub use yunwei_store::users::UserFilter;
 use yunwei_store::{in_tx, orgs, sessions, DbConn};
 
 use crate::kernel::audit::{deny, record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 /// A user as shown to administrators: personal fields masked.
 #[derive(Debug, Clone, Serialize)]
@@ -114,12 +114,12 @@ pub fn validate_id_number(s: &str) -> Result<String, AppError> {
     Ok(s)
 }
 
-pub(crate) async fn load_in_scope(
+pub(crate) async fn load_in_scope<'a>(
     c: &mut DbConn,
-    pr: &Principal,
+    pr: &'a Principal,
     id: &str,
     action: Action,
-) -> Result<UserRow, AppError> {
+) -> Result<(UserRow, Authorized<'a>), AppError> {
     let u = store::get(c, id)
         .await?
         .ok_or_else(|| AppError::not_found("用户"))?;
@@ -127,8 +127,8 @@ pub(crate) async fn load_in_scope(
     if !pr.scope_for(Action::UserView).contains(&u.org_path) && !pr.can(action, &u.org_path) {
         return Err(AppError::not_found("用户"));
     }
-    pr.authorize(action, &u.org_path)?;
-    Ok(u)
+    let auth = pr.authorize(action, &u.org_path)?;
+    Ok((u, auth))
 }
 
 /// 三员分立, checked inside the act's transaction with the account's row
@@ -137,11 +137,11 @@ pub(crate) async fn load_in_scope(
 /// The command line acts as the system and is not asked.
 pub(crate) async fn three_admin_refusal(
     c: &mut DbConn,
-    actor: Actor<'_>,
+    by: Option<&Principal>,
     target: &UserRow,
     act: AccountAct,
 ) -> Result<Option<AppError>, AppError> {
-    let Actor::User(pr) = actor else {
+    let Some(pr) = by else {
         return Ok(None);
     };
     store::get_for_update(c, &target.id).await?;
@@ -154,18 +154,74 @@ pub(crate) async fn three_admin_refusal(
         .map(|(code, msg)| AppError::new(ErrorKind::Forbidden, code, msg)))
 }
 
+/// Who acts on an account: a user, checked inside the use case, or the
+/// server's command line (`yunwei admin …`), audited as the system.
+#[derive(Clone, Copy)]
+pub(crate) enum By<'a> {
+    User(&'a Principal),
+    Server { org_path: &'a str },
+}
+
+impl<'a> By<'a> {
+    /// The account `id` for the act, with the actor of its audit record:
+    /// for a user, in their scope and with the proof of `action`.
+    pub(crate) async fn load(
+        self,
+        c: &mut DbConn,
+        id: &str,
+        action: Action,
+    ) -> Result<(UserRow, Actor<'a>), AppError> {
+        Ok(match self {
+            By::User(pr) => {
+                let (u, auth) = load_in_scope(c, pr, id, action).await?;
+                (u, Actor::User(auth))
+            }
+            By::Server { org_path } => (
+                store::get(c, id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("用户"))?,
+                Actor::System { org_path },
+            ),
+        })
+    }
+
+    /// The user, None for the command line.
+    pub(crate) fn principal(self) -> Option<&'a Principal> {
+        match self {
+            By::User(pr) => Some(pr),
+            By::Server { .. } => None,
+        }
+    }
+
+    pub(crate) fn user_id(self) -> &'a str {
+        match self {
+            By::User(pr) => &pr.user_id,
+            By::Server { .. } => "system",
+        }
+    }
+}
+
+/// The org path of account `id` (for an act on the server's command line).
+pub(crate) async fn org_path_of(p: &Platform, id: &str) -> Result<String, AppError> {
+    let mut c = p.db.read().await?;
+    Ok(store::get(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("用户"))?
+        .org_path)
+}
+
 /// The inner result of a transaction whose only inner error is a refusal
 /// ([`three_admin_refusal`]): the refusal is recorded as `denied` (in its
 /// own transaction, since the act's was not committed) and returned.
 pub(crate) async fn audited<T>(
     p: &Platform,
     ctx: &Ctx,
-    actor: Actor<'_>,
+    by: By<'_>,
     ev: Event,
     r: Result<T, AppError>,
 ) -> Result<T, AppError> {
-    match (r, actor) {
-        (Err(e), Actor::User(pr)) => deny(p, ctx, pr, ev, e).await,
+    match (r, by) {
+        (Err(e), By::User(pr)) => deny(p, ctx, pr, ev, e).await,
         (r, _) => r,
     }
 }
@@ -201,7 +257,7 @@ pub async fn create(
         let org = orgs::get(&mut c, &input.org_id)
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
-        pr.authorize(Action::UserCreate, &org.path)?;
+        let auth = pr.authorize(Action::UserCreate, &org.path)?;
         let now = p.now_us();
         let hash = hash_password(p.crypto.as_ref(), &password, p.password_iterations);
         let row = UserRow {
@@ -230,7 +286,7 @@ pub async fn create(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("user.create", "user", &row.id).after(format!(
                 "用户名={username} 姓名={display_name} 机构={}",
                 org.name
@@ -274,7 +330,7 @@ pub async fn update(
         .map(validate_id_number)
         .transpose()?;
     in_tx!(p.db, |c| {
-        let mut u = load_in_scope(&mut c, pr, id, Action::UserUpdate).await?;
+        let (mut u, auth) = load_in_scope(&mut c, pr, id, Action::UserUpdate).await?;
         let before = format!(
             "姓名={} 电话={}",
             u.display_name,
@@ -302,7 +358,7 @@ pub async fn update(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("user.update", "user", &u.id)
                 .before(before)
                 .after(after),
@@ -330,11 +386,9 @@ pub async fn set_enabled(
         ));
     }
     let r = in_tx!(p.db, |c| {
-        let u = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
+        let (u, auth) = load_in_scope(&mut c, pr, id, Action::UserDisable).await?;
         if !enable {
-            if let Some(e) =
-                three_admin_refusal(&mut c, Actor::User(pr), &u, AccountAct::Disable).await?
-            {
+            if let Some(e) = three_admin_refusal(&mut c, Some(pr), &u, AccountAct::Disable).await? {
                 return Ok(Err(e));
             }
         }
@@ -356,7 +410,7 @@ pub async fn set_enabled(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success(action, "user", &u.id)
                 .before(u.status.clone())
                 .after(status)
@@ -368,7 +422,7 @@ pub async fn set_enabled(
         Ok(Ok(UserView::from_row(&u, now)))
     })?;
     let ev = Event::success("user.disable", "user", id).reason(reason);
-    audited(p, ctx, Actor::User(pr), ev, r).await
+    audited(p, ctx, By::User(pr), ev, r).await
 }
 
 /// Sets a generated password that must be changed at next login, ends the
@@ -376,20 +430,49 @@ pub async fn set_enabled(
 pub async fn reset_password(
     p: &Platform,
     ctx: &Ctx,
-    actor: Actor<'_>,
+    pr: &Principal,
+    id: &str,
+    reason: &str,
+) -> Result<String, AppError> {
+    reset(p, ctx, By::User(pr), id, reason).await
+}
+
+/// The password reset of the server's command line (`yunwei admin
+/// reset-password`), audited as the system: how a 三员 account gets a new
+/// password, since no other administrator may reset it (ADR 0009).
+pub async fn reset_password_on_server(
+    p: &Platform,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> Result<String, AppError> {
+    let org_path = org_path_of(p, id).await?;
+    reset(
+        p,
+        ctx,
+        By::Server {
+            org_path: &org_path,
+        },
+        id,
+        reason,
+    )
+    .await
+}
+
+async fn reset(
+    p: &Platform,
+    ctx: &Ctx,
+    by: By<'_>,
     id: &str,
     reason: &str,
 ) -> Result<String, AppError> {
     let reason = require_reason(reason)?;
     let password = generate_password(p.crypto.as_ref());
     let r = in_tx!(p.db, |c| {
-        let u = match actor {
-            Actor::User(pr) => load_in_scope(&mut c, pr, id, Action::UserResetPassword).await?,
-            _ => store::get(&mut c, id)
-                .await?
-                .ok_or_else(|| AppError::not_found("用户"))?,
-        };
-        if let Some(e) = three_admin_refusal(&mut c, actor, &u, AccountAct::ResetPassword).await? {
+        let (u, actor) = by.load(&mut c, id, Action::UserResetPassword).await?;
+        if let Some(e) =
+            three_admin_refusal(&mut c, by.principal(), &u, AccountAct::ResetPassword).await?
+        {
             return Ok(Err(e));
         }
         let now = p.now_us();
@@ -415,7 +498,7 @@ pub async fn reset_password(
         Ok(Ok(()))
     })?;
     let ev = Event::success("user.password_reset", "user", id).reason(reason);
-    audited(p, ctx, actor, ev, r).await?;
+    audited(p, ctx, by, ev, r).await?;
     Ok(password)
 }
 
@@ -474,6 +557,7 @@ pub async fn export(
 ) -> Result<Vec<u8>, AppError> {
     let reason = require_reason(reason)?;
     let page = list_all(p, pr, f).await?;
+    let auth = pr.authorize_somewhere(Action::UserView)?;
     let rows: Vec<Vec<String>> = page
         .iter()
         .map(|u| {
@@ -501,7 +585,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "user.export",
         "user",
         format!("导出 {} 个用户", rows.len()),

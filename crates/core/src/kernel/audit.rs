@@ -10,23 +10,21 @@ use yunwei_domain::AppError;
 use yunwei_store::audit as store;
 use yunwei_store::{in_tx, orgs, DbConn, Scope};
 
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 pub use yunwei_store::audit::AuditFilter;
 
 /// Who did it.
 #[derive(Clone, Copy)]
 pub enum Actor<'a> {
-    User(&'a Principal),
+    /// A user, with the proof of the check that let them do it.
+    User(Authorized<'a>),
+    /// A user refused or failing: the record's result is never `success`.
+    Refused(&'a Principal),
     /// Someone not (yet) authenticated, e.g. a failed login for `name`.
-    Anonymous {
-        name: &'a str,
-        org_path: &'a str,
-    },
+    Anonymous { name: &'a str, org_path: &'a str },
     /// The platform itself or its command line.
-    System {
-        org_path: &'a str,
-    },
+    System { org_path: &'a str },
 }
 
 /// What happened.
@@ -75,15 +73,28 @@ impl Event {
 }
 
 /// Appends the audit record inside the caller's transaction.
-pub async fn record(
+pub(crate) async fn record(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
     actor: Actor<'_>,
     ev: Event,
 ) -> Result<AuditRecord, AppError> {
+    if matches!(actor, Actor::Refused(_)) && ev.result == "success" {
+        // A success needs the proof of the check (Actor::User).
+        return Err(AppError::internal());
+    }
     let (actor_id, actor_name, actor_role, org_path) = match actor {
-        Actor::User(pr) => (
+        Actor::User(auth) => {
+            let pr = auth.principal();
+            (
+                Some(pr.user_id.clone()),
+                pr.username.clone(),
+                pr.role_names(),
+                pr.org_path.clone(),
+            )
+        }
+        Actor::Refused(pr) => (
             Some(pr.user_id.clone()),
             pr.username.clone(),
             pr.role_names(),
@@ -125,7 +136,7 @@ pub async fn record(
 
 /// Records an event in a transaction of its own: refusals and failed
 /// attempts, where the attempted change itself is not written.
-pub async fn record_alone(
+pub(crate) async fn record_alone(
     p: &Platform,
     ctx: &Ctx,
     actor: Actor<'_>,
@@ -138,7 +149,7 @@ pub async fn record_alone(
 }
 
 /// Refuses with `err` after auditing the refusal.
-pub async fn deny<T>(
+pub(crate) async fn deny<T>(
     p: &Platform,
     ctx: &Ctx,
     pr: &Principal,
@@ -149,7 +160,7 @@ pub async fn deny<T>(
         after: format!("{}: {}", err.code, err.message),
         ..ev.with_result("denied")
     };
-    record_alone(p, ctx, Actor::User(pr), ev).await?;
+    record_alone(p, ctx, Actor::Refused(pr), ev).await?;
     Err(err)
 }
 
@@ -203,10 +214,10 @@ pub async fn export(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
+    let auth = pr
+        .authorize_somewhere(Action::AuditExport)
+        .map_err(|_| AppError::forbidden("无权导出审计记录"))?;
     let scope = pr.scope_for(Action::AuditExport);
-    if scope.is_empty() {
-        return Err(AppError::forbidden("无权导出审计记录"));
-    }
     let scope = widest(&mut p.db.read().await?, scope).await?;
     let mut rows = Vec::new();
     let mut filter = f.clone();
@@ -228,7 +239,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "audit.export",
         "audit_log",
         format!("导出 {} 条审计记录", rows.len()),
@@ -441,7 +452,7 @@ pub fn require_reason(reason: &str) -> Result<String, AppError> {
 pub async fn audit_export(
     p: &crate::Platform,
     ctx: &crate::Ctx,
-    pr: &crate::Principal,
+    auth: Authorized<'_>,
     action: &'static str,
     object_type: &'static str,
     after: String,
@@ -452,7 +463,7 @@ pub async fn audit_export(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success(action, object_type, "")
                 .after(after.clone())
                 .reason(reason.to_string()),

@@ -267,8 +267,8 @@ pub async fn import_year(
         let root = root_path(&mut c).await?;
         let actor = match by {
             Importer::User(pr) => {
-                pr.authorize(Action::CalendarManage, &root)?;
-                Actor::User(pr)
+                let auth = pr.authorize(Action::CalendarManage, &root)?;
+                Actor::User(auth)
             }
             Importer::CommandLine => Actor::System { org_path: &root },
         };

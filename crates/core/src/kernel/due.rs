@@ -386,7 +386,7 @@ pub struct Overview {
     pub now: i64,
 }
 
-fn can_read_somewhere(pr: &Principal) -> Result<(), AppError> {
+fn can_read_somewhere(pr: &Principal) -> Result<crate::Authorized<'_>, AppError> {
     if pr.must_change_password {
         return Err(AppError::new(
             ErrorKind::Forbidden,
@@ -399,7 +399,7 @@ fn can_read_somewhere(pr: &Principal) -> Result<(), AppError> {
             "无权查看到期事项（系统管理员、安全管理员和审计管理员不办理业务）",
         ));
     }
-    Ok(())
+    pr.authorize_somewhere(Action::BusinessRead)
 }
 
 async fn rows(
@@ -498,6 +498,7 @@ pub async fn export(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let reason = crate::kernel::audit::require_reason(reason)?;
+    let auth = can_read_somewhere(pr)?;
     let (rows, _, now) = rows(p, pr, f, EXPORT_LIMIT).await?;
     let names = {
         let mut c = p.db.read().await?;
@@ -543,7 +544,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "controls.export",
         "control",
         format!("导出 {} 项到期事项", data.len()),

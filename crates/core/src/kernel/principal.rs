@@ -21,12 +21,58 @@ pub struct Principal {
     pub contract_regions: Vec<String>,
 }
 
-/// Proof that a permission check passed; use cases that change data take
-/// one, so an unchecked call does not compile.
+/// Proof that a permission check passed for a principal. The audit record
+/// of a change made by a user is written only with one
+/// ([`crate::kernel::audit::Actor::User`]), and every change writes its
+/// audit record in its transaction, so a use case that changes data
+/// without a check does not compile. Only [`Principal::authorize`] and
+/// [`Principal::authorize_somewhere`] make one outside `core`; inside, the
+/// ticket engine makes one for a pack role it checked and the account
+/// pages for a user acting on their own account.
 #[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub struct Authorized {
-    pub action: Action,
+pub struct Authorized<'a> {
+    principal: &'a Principal,
+    action: Option<Action>,
+}
+
+impl<'a> Authorized<'a> {
+    /// Who was authorised.
+    pub fn principal(&self) -> &'a Principal {
+        self.principal
+    }
+
+    /// The action checked, None for a pack role or one's own account.
+    pub fn action(&self) -> Option<Action> {
+        self.action
+    }
+
+    /// The ticket engine checked that the principal holds a role of the
+    /// pack that may take the step (ADR 0003).
+    pub(crate) fn pack_role(principal: &'a Principal) -> Authorized<'a> {
+        Authorized {
+            principal,
+            action: None,
+        }
+    }
+
+    /// The principal acts on what they may see, chosen by the same rule
+    /// that scopes their lists (a comment or attachment on a ticket they
+    /// see, an export of the rows they see).
+    pub(crate) fn seen(principal: &'a Principal) -> Authorized<'a> {
+        Authorized {
+            principal,
+            action: None,
+        }
+    }
+
+    /// The principal acts on their own account, session or notices
+    /// (password, second factor, logout): needs no role.
+    pub(crate) fn own_account(principal: &'a Principal) -> Authorized<'a> {
+        Authorized {
+            principal,
+            action: None,
+        }
+    }
 }
 
 impl Principal {
@@ -60,7 +106,7 @@ impl Principal {
         !self.must_change_password && self.grants.iter().any(|g| role_allows(g.role, action))
     }
 
-    pub fn authorize(&self, action: Action, target_path: &str) -> Result<Authorized, AppError> {
+    pub fn authorize(&self, action: Action, target_path: &str) -> Result<Authorized<'_>, AppError> {
         if self.must_change_password {
             return Err(AppError::new(
                 yunwei_domain::ErrorKind::Forbidden,
@@ -69,7 +115,10 @@ impl Principal {
             ));
         }
         if allowed(&self.grants, action, target_path) {
-            Ok(Authorized { action })
+            Ok(Authorized {
+                principal: self,
+                action: Some(action),
+            })
         } else {
             Err(AppError::forbidden(format!(
                 "无权{}：超出您的角色或管理范围",
@@ -80,7 +129,7 @@ impl Principal {
 
     /// Refuses, with the usual message, a principal that may not do
     /// `action` anywhere (registers, exports and imports).
-    pub fn authorize_somewhere(&self, action: Action) -> Result<Authorized, AppError> {
+    pub fn authorize_somewhere(&self, action: Action) -> Result<Authorized<'_>, AppError> {
         match self.grants.iter().find(|g| role_allows(g.role, action)) {
             Some(g) => self.authorize(action, &g.scope_path),
             None => Err(AppError::forbidden(format!(

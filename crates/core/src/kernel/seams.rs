@@ -23,7 +23,7 @@ use yunwei_store::registers::EntryRow;
 use yunwei_store::tickets::TicketRow;
 use yunwei_store::DbConn;
 
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 /// The future a seam returns.
 pub type SeamFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -35,6 +35,8 @@ pub struct HookCall<'a> {
     pub p: &'a Platform,
     pub ctx: &'a Ctx,
     pub pr: &'a Principal,
+    /// The proof the engine made when it let the caller take the step.
+    pub auth: Authorized<'a>,
     pub ticket: &'a TicketRow,
     pub transition: &'a str,
     pub fields: &'a Fields,

@@ -31,7 +31,7 @@ use yunwei_store::{in_tx, orgs, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, ControlView};
 use crate::kernel::seams::Change;
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 /// Entries on one page of a list.
 pub const PAGE_SIZE: u64 = 50;
@@ -68,13 +68,26 @@ fn denied(action: Action) -> AppError {
     AppError::forbidden(format!("无权{}：超出您的角色或管理范围", action.label()))
 }
 
-/// May `pr` do `action` on an entry owned by `org_path` with this partner?
-fn may(pr: &Principal, action: Action, org_path: &str, partner: Option<&str>) -> bool {
-    pr.can(action, org_path) || partner.is_some_and(|pp| pr.can(action, pp))
+/// May `pr` do `action` on an entry owned by `org_path` with this
+/// partner? The proof when it may.
+fn may<'a>(
+    pr: &'a Principal,
+    action: Action,
+    org_path: &str,
+    partner: Option<&str>,
+) -> Option<Authorized<'a>> {
+    pr.authorize(action, org_path)
+        .ok()
+        .or_else(|| partner.and_then(|pp| pr.authorize(action, pp).ok()))
 }
 
 /// May `pr` file or amend an entry of `spec` placed there?
-fn may_write(pr: &Principal, spec: &Spec, org_path: &str, partner: Option<&str>) -> bool {
+fn may_write<'a>(
+    pr: &'a Principal,
+    spec: &Spec,
+    org_path: &str,
+    partner: Option<&str>,
+) -> Option<Authorized<'a>> {
     may(
         pr,
         spec.write,
@@ -84,7 +97,7 @@ fn may_write(pr: &Principal, spec: &Spec, org_path: &str, partner: Option<&str>)
 }
 
 pub fn can_read(pr: &Principal, spec: &Spec, e: &EntryRow) -> bool {
-    may(pr, spec.read, &e.org_path, e.partner_path.as_deref())
+    may(pr, spec.read, &e.org_path, e.partner_path.as_deref()).is_some()
 }
 
 pub fn can_amend(pr: &Principal, spec: &Spec, e: &EntryRow) -> bool {
@@ -94,7 +107,7 @@ pub fn can_amend(pr: &Principal, spec: &Spec, e: &EntryRow) -> bool {
                 .status
                 .and_then(|s| e.get(s).text())
                 .is_some_and(|st| spec.amendable_in.contains(&st)))
-        && may_write(pr, spec, &e.org_path, e.partner_path.as_deref())
+        && may_write(pr, spec, &e.org_path, e.partner_path.as_deref()).is_some()
 }
 
 /// The steps `pr` may take on `e` now.
@@ -312,21 +325,27 @@ pub(crate) fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: 
     }
 }
 
+/// A new entry checked and ready to insert, with the proof that its filer
+/// may file it there.
+pub(crate) struct Prepared<'a> {
+    pub entry: EntryRow,
+    auth: Authorized<'a>,
+}
+
 /// Checks a new entry and everything it names without writing anything:
 /// the entry ready to insert, or why it cannot be filed.
-pub(crate) async fn prepare(
+pub(crate) async fn prepare<'a>(
     p: &Platform,
     c: &mut DbConn,
-    pr: &Principal,
+    pr: &'a Principal,
     spec: &'static Spec,
     input: &EntryInput,
-) -> Result<EntryRow, AppError> {
+) -> Result<Prepared<'a>, AppError> {
     let mut values = register::parse_input(spec, &input.values, &[])?;
     resolve_refs(c, pr, spec, &mut values).await?;
     let placed = place(c, spec, input.org_id.as_deref(), &values).await?;
-    if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
-        return Err(denied(spec.write));
-    }
+    let auth = may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref())
+        .ok_or_else(|| denied(spec.write))?;
     values.extend(register::locked_defaults(spec));
     let now = p.now_us();
     let mut e = EntryRow {
@@ -346,7 +365,7 @@ pub(crate) async fn prepare(
     (rules.derive)(spec, &mut e);
     (rules.check)(p, c, spec, &e).await?;
     (rules.check_filer)(spec, &e, pr)?;
-    Ok(e)
+    Ok(Prepared { entry: e, auth })
 }
 
 /// Writes a prepared entry, its due dates and its audit record.
@@ -354,17 +373,17 @@ pub(crate) async fn persist(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
-    pr: &Principal,
     spec: &'static Spec,
-    e: &EntryRow,
+    prepared: &Prepared<'_>,
 ) -> Result<(), AppError> {
+    let e = &prepared.entry;
     store::insert(c, spec, e).await?;
     (p.seams.register(spec.key).after_write)(p, c, spec, e, Change::Created).await?;
     record(
         p,
         c,
         ctx,
-        Actor::User(pr),
+        Actor::User(prepared.auth),
         Event::success("register.create", spec.key, &e.id).after(format!(
             "{}：{}",
             spec.label,
@@ -390,8 +409,8 @@ pub async fn create(
     register::parse_input(spec, &input.values, &[])?;
     let id = in_tx!(p.db, |c| {
         let e = prepare(p, &mut c, pr, spec, input).await?;
-        persist(p, &mut c, ctx, pr, spec, &e).await?;
-        Ok(e.id)
+        persist(p, &mut c, ctx, spec, &e).await?;
+        Ok(e.entry.id)
     })?;
     Ok(get(p, pr, key, &id).await?.entry)
 }
@@ -581,7 +600,7 @@ pub async fn import(
                 Ok(e) => {
                     valid += 1;
                     if !dry_run {
-                        persist(p, &mut c, ctx, pr, spec, &e).await?;
+                        persist(p, &mut c, ctx, spec, &e).await?;
                     }
                 }
                 Err(e) if row_error(&e) => errors.push(RowError {
@@ -628,7 +647,7 @@ pub async fn update(
             .filter(|e| can_read(pr, spec, e))
             .ok_or_else(|| not_found(spec))?;
         if !can_amend(pr, spec, &old) {
-            if may_write(pr, spec, &old.org_path, old.partner_path.as_deref()) {
+            if may_write(pr, spec, &old.org_path, old.partner_path.as_deref()).is_some() {
                 return Err(AppError::bad_request(
                     "register.not_amendable_now",
                     format!("该{}当前状态下不能修改", spec.label),
@@ -650,9 +669,8 @@ pub async fn update(
             }
         }
         let placed = place(&mut c, spec, input.org_id.as_deref(), &values).await?;
-        if !may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref()) {
-            return Err(denied(spec.write));
-        }
+        let auth = may_write(pr, spec, &placed.org_path, placed.partner_path.as_deref())
+            .ok_or_else(|| denied(spec.write))?;
         for f in spec.fields.iter().filter(|f| f.locked) {
             values.insert(f.name, old.get(f.name).clone());
         }
@@ -679,7 +697,7 @@ pub async fn update(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("register.update", spec.key, &e.id)
                 .before(format!("v{} {}", old.version, summary(spec, &old.values)))
                 .after(format!("v{} {}", e.version, summary(spec, &e.values))),
@@ -737,12 +755,18 @@ pub async fn take_step(
                 format!("该{}当前为「{label}」，不能{}", spec.label, step.label),
             ));
         }
-        if !steps_open(pr, spec, &old)
-            .iter()
-            .any(|s| s.name == step.name)
-        {
-            return Err(denied(step.action));
-        }
+        // The step is open from the current status (above); may the
+        // caller take it on this entry?
+        let auth = pr
+            .authorize(step.action, &old.org_path)
+            .ok()
+            .or_else(|| {
+                old.partner_path
+                    .as_deref()
+                    .filter(|_| step.partner_may)
+                    .and_then(|pp| pr.authorize(step.action, pp).ok())
+            })
+            .ok_or_else(|| denied(step.action))?;
         let now = p.now_us();
         let mut e = EntryRow {
             version: old.version + 1,
@@ -762,7 +786,7 @@ pub async fn take_step(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("register.step", spec.key, &e.id)
                 .before(current.clone())
                 .after(format!("{}：{} → {}", spec.label, step.label, step.to))
@@ -1066,7 +1090,7 @@ pub async fn get(
             label: child.label,
             entries,
             total,
-            can_add: may_write(pr, child, &e.org_path, e.partner_path.as_deref()),
+            can_add: may_write(pr, child, &e.org_path, e.partner_path.as_deref()).is_some(),
         });
     }
     let mut history = vec![];
@@ -1273,9 +1297,11 @@ pub async fn export(
     let spec = spec_of(key)?;
     let reason = crate::kernel::audit::require_reason(reason)?;
     let mut data = vec![];
+    let auth;
     {
         let mut c = p.db.read().await?;
         let mut q = list_query(&mut c, pr, spec, f, EXPORT_LIMIT).await?;
+        auth = pr.authorize_somewhere(spec.read)?;
         q.offset = 0;
         let (rows, _) = store::list(&mut c, spec, &q).await?;
         let mut names = Names::default();
@@ -1301,7 +1327,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "register.export",
         spec.key,
         format!("导出 {} 条{}", data.len(), spec.label),

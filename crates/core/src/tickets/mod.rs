@@ -24,7 +24,7 @@ use yunwei_store::tickets::{
 use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 pub use yunwei_store::tickets::TicketFilter;
 
@@ -217,6 +217,12 @@ pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
         || (!pr.must_change_password
             && (t.requester_id == pr.user_id || t.assignee_id.as_deref() == Some(&pr.user_id)))
         || (t.assignee_id.is_none() && pr.unassigned_ticket_scope().contains(&t.org_path))
+}
+
+/// The proof that the caller may add to a ticket it sees (a comment, an
+/// attachment).
+fn seen_by<'a>(pr: &'a Principal, t: &TicketRow) -> Option<Authorized<'a>> {
+    can_see(pr, t).then(|| Authorized::seen(pr))
 }
 
 /// What the caller's ticket lists show (`can_see` by id is the same).
@@ -476,7 +482,7 @@ pub(crate) async fn insert_ticket(
     p: &Platform,
     c: &mut DbConn,
     ctx: &Ctx,
-    pr: &Principal,
+    auth: Authorized<'_>,
     pk: &Pack,
     pr_: &Process,
     title: &str,
@@ -485,6 +491,7 @@ pub(crate) async fn insert_ticket(
     fields_in: &Fields,
     cal: &HolidayCalendar,
 ) -> Result<TicketRow, AppError> {
+    let pr = auth.principal();
     let opening = engine::open(pr_, fields_in).map_err(refusal)?;
     let now = p.clock.now();
     let now_us = now.timestamp_micros();
@@ -553,7 +560,7 @@ pub(crate) async fn insert_ticket(
         p,
         c,
         ctx,
-        Actor::User(pr),
+        Actor::User(auth),
         Event::success("ticket.open", "ticket", &row.id)
             .after(format!("{} {}（{}）", row.number, row.title, pr_.name)),
     )
@@ -580,7 +587,7 @@ pub async fn open(
     // What the ticket refers to is read before the write transaction (an
     // organisation's path never changes; the references are checked again
     // by the foreign keys), so the writer's turn holds only the writes.
-    let (org, requester) = {
+    let (org, requester, auth) = {
         let mut c = p.db.read().await?;
         let org_id = input
             .org_id
@@ -590,7 +597,7 @@ pub async fn open(
         let org = orgs::get(&mut c, &org_id)
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
-        pr.authorize(Action::BusinessOperate, &org.path)?;
+        let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
         let requester = match input
             .on_behalf_of
             .as_deref()
@@ -609,11 +616,11 @@ pub async fn open(
             }
             None => pr.user_id.clone(),
         };
-        (org, requester)
+        (org, requester, auth)
     };
     in_tx!(p.db, |c| {
         insert_ticket(
-            p, &mut c, ctx, pr, pk, pr_, &title, &org, &requester, &fields, &cal,
+            p, &mut c, ctx, auth, pk, pr_, &title, &org, &requester, &fields, &cal,
         )
         .await
     })
@@ -697,12 +704,15 @@ pub async fn transition(
             Ok(o) => o,
             Err(r) => return Err(refusal(r)),
         };
+        // The engine found a pack role of the caller's that may take it.
+        let auth = Authorized::pack_role(pr);
         // The gates the pack names on the transition: a go-live plan, passed
         // pre-launch checks, the person an access request names (ADR 0010).
         let call = crate::kernel::seams::HookCall {
             p,
             ctx,
             pr,
+            auth,
             ticket: &row,
             transition: &outcome.transition.id,
             fields: &outcome.fields,
@@ -784,7 +794,7 @@ pub async fn transition(
                 p,
                 &mut c,
                 ctx,
-                pr,
+                auth,
                 pk,
                 target,
                 &row.title,
@@ -852,7 +862,7 @@ pub async fn transition(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("ticket.transition", "ticket", &row.id)
                 .before(row.state.clone())
                 .after(format!(
@@ -893,6 +903,8 @@ pub async fn vote(
             pack_roles: pack_roles(pk, pr, &row.org_path),
         };
         let out = engine::vote(pr_, &snapshot, approval_id, &actor, approve).map_err(refusal)?;
+        // The engine found a pack role of the caller's that may vote.
+        let auth = Authorized::pack_role(pr);
         let now = p.clock.now();
         let now_us = now.timestamp_micros();
         store::insert_vote(
@@ -928,6 +940,7 @@ pub async fn vote(
                 p,
                 ctx,
                 pr,
+                auth,
                 ticket: &next,
                 transition: "",
                 fields: &snapshot.fields,
@@ -966,7 +979,7 @@ pub async fn vote(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("ticket.vote", "ticket", &row.id)
                 .after(format!("{approval_id} {verdict}（{}）", approval.source))
                 .reason(comment.clone()),
@@ -995,9 +1008,7 @@ pub async fn comment(
         let row = store::get(&mut c, id)
             .await?
             .ok_or_else(|| AppError::not_found("工单"))?;
-        if !can_see(pr, &row) {
-            return Err(AppError::not_found("工单"));
-        }
+        let auth = seen_by(pr, &row).ok_or_else(|| AppError::not_found("工单"))?;
         let now_us = p.now_us();
         store::insert_event(
             &mut c,
@@ -1019,7 +1030,7 @@ pub async fn comment(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("ticket.comment", "ticket", &row.id).after(body.clone()),
         )
         .await?;
@@ -1065,9 +1076,7 @@ pub async fn attach(
         let row = store::get(&mut c, id)
             .await?
             .ok_or_else(|| AppError::not_found("工单"))?;
-        if !can_see(pr, &row) {
-            return Err(AppError::not_found("工单"));
-        }
+        let auth = seen_by(pr, &row).ok_or_else(|| AppError::not_found("工单"))?;
         // Only now, with the ticket seen, does a byte reach the disk; the
         // row naming it follows in this transaction (issue 11).
         crate::kernel::files::store(p, &digest, content)?;
@@ -1103,7 +1112,7 @@ pub async fn attach(
             p,
             &mut c,
             ctx,
-            Actor::User(pr),
+            Actor::User(auth),
             Event::success("ticket.attach", "ticket", &row.id)
                 .after(format!("{kind} {filename} SM3={digest}")),
         )
@@ -1684,6 +1693,8 @@ pub async fn export(
     }
     let scope = pr.scope_for(Action::BusinessRead);
     let unassigned = pr.unassigned_ticket_scope();
+    // The rows are those the caller's lists show.
+    let auth = Authorized::seen(pr);
     let rows = {
         let mut c = p.db.read().await?;
         store::list(
@@ -1736,7 +1747,7 @@ pub async fn export(
     crate::kernel::audit::audit_export(
         p,
         ctx,
-        pr,
+        auth,
         "ticket.export",
         "ticket",
         format!("导出 {} 张工单", data.len()),

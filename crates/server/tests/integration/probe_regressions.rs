@@ -152,10 +152,9 @@ async fn three_admin_separation_system_admin_cannot_reset_another_admins_passwor
     // The server's command line recovers a 三员 account, audited as system.
     let ctx = yunwei_core::Ctx::system("cli-test");
     let aud = user_id(&app, "audadmin").await;
-    yunwei_core::users::reset_password(
+    yunwei_core::users::reset_password_on_server(
         &app.platform,
         &ctx,
-        yunwei_core::audit::Actor::System { org_path: "/" },
         &aud,
         "审计管理员遗忘密码，经中心主任批准",
     )

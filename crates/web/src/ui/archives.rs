@@ -39,7 +39,7 @@ pub(super) const UPLOAD_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 /// The archives are read with `BusinessRead`; the three administrators are
 /// refused.
 fn readers(u: &UiUser) -> Result<(), WebError> {
-    may_read(&u.principal).map_err(WebError::ui)
+    may_read(&u.principal).map(|_| ()).map_err(WebError::ui)
 }
 
 /// Uploads need `RegisterEdit` somewhere (the use case checks the

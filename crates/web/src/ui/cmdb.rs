@@ -40,7 +40,9 @@ const HIDDEN: &str = "（无权查看）";
 /// The CMDB is read with `BusinessRead`; the three administrators are
 /// refused.
 fn readers(u: &UiUser) -> Result<(), WebError> {
-    cmdb::may_read(&u.principal).map_err(WebError::ui)
+    cmdb::may_read(&u.principal)
+        .map(|_| ())
+        .map_err(WebError::ui)
 }
 
 /// Forms that write the register need `RegisterEdit` somewhere.

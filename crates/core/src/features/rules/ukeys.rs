@@ -11,7 +11,6 @@ use yunwei_store::registers::{self as store, EntryRow};
 use yunwei_store::DbConn;
 
 use super::{done_ref, invalid, spec_named, subject, text, ymd};
-use crate::kernel::audit::Actor;
 use crate::kernel::due;
 use crate::kernel::seams::{Change, RegisterRules, SeamFuture};
 use crate::{Platform, Principal};
@@ -133,7 +132,7 @@ async fn three_admin_step_refusal(
     };
     Ok(crate::features::users::three_admin_refusal(
         c,
-        Actor::User(pr),
+        Some(pr),
         &user,
         yunwei_domain::roles::AccountAct::Disable,
     )
