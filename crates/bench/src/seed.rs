@@ -55,7 +55,7 @@ fn app(e: yunwei_domain::AppError) -> anyhow::Error {
 /// Migrates, bootstraps and seeds the demo tenant; returns an API token of
 /// `demo_lead` (项目负责人, whole province) with its initial password changed.
 pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
-    yunwei_store::migrate::run(&p.db(), p.now_us())
+    yunwei_store::migrate::run(p.db(), p.now_us())
         .await
         .map_err(app)?;
     yunwei_core::bootstrap::ensure(p, ROOT_ORG, Some(ADMIN_PASSWORD))
