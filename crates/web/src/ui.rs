@@ -34,7 +34,34 @@ use crate::error::WebError;
 use crate::extract::{cookie, ReqCtx, UiUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 
-type Page = Result<Response, WebError>;
+/// What a UI handler answers: a page, or an error shown as the Chinese
+/// error page.
+type Page = Result<Response, UiError>;
+
+/// An error of a UI handler. Any [`AppError`] (and any [`WebError`] of a
+/// shared helper) turns into one with `?`, and leaves as the Chinese error
+/// page with its status, stable code and the request id (or the redirect to
+/// the login or password page): no UI handler can answer with JSON.
+#[derive(Debug)]
+pub struct UiError(pub AppError);
+
+impl From<AppError> for UiError {
+    fn from(err: AppError) -> Self {
+        UiError(err)
+    }
+}
+
+impl From<WebError> for UiError {
+    fn from(e: WebError) -> Self {
+        UiError(e.err)
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        WebError::ui(self.0).into_response()
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -284,7 +311,7 @@ fn render(t: &impl Template) -> Page {
         Ok(html) => Ok(Html(html).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "template rendering failed");
-            Err(WebError::ui(AppError::internal()))
+            Err(AppError::internal().into())
         }
     }
 }
@@ -350,10 +377,6 @@ fn refused(page: Page, e: &AppError) -> Page {
     Ok(r)
 }
 
-fn ui<T>(r: Result<T, AppError>) -> Result<T, WebError> {
-    r.map_err(WebError::ui)
-}
-
 /// Errors the user can correct are shown on the page; others go to the
 /// error page.
 fn correctable(e: &AppError) -> bool {
@@ -389,14 +412,14 @@ pub fn error_page(status: u16, message: &str, request_id: &str) -> String {
 pub struct UiForm<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for UiForm<T> {
-    type Rejection = WebError;
+    type Rejection = UiError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(UiForm(v)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::ui(
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(UiError(
                 crate::error::error_for_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
             )),
-            Err(_) => Err(WebError::ui(AppError::bad_request(
+            Err(_) => Err(UiError(AppError::bad_request(
                 "request.invalid_form",
                 "表单内容不完整或格式不正确",
             ))),
@@ -423,7 +446,7 @@ async fn login_form(
     username: &str,
     error: Option<String>,
 ) -> Page {
-    let pol = ui(policy::current(&s.platform).await)?;
+    let pol = policy::current(&s.platform).await?;
     let fresh = csrf.is_none();
     let csrf =
         csrf.unwrap_or_else(|| yunwei_domain::crypto::random_token(s.platform.crypto.as_ref()));
@@ -442,7 +465,7 @@ async fn login_form(
         );
         r.headers_mut().append(
             header::SET_COOKIE,
-            HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+            HeaderValue::from_str(&c).map_err(|_| AppError::internal())?,
         );
     }
     Ok(r)
@@ -503,7 +526,7 @@ async fn login_submit(
             );
             r.headers_mut().append(
                 header::SET_COOKIE,
-                HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+                HeaderValue::from_str(&c).map_err(|_| AppError::internal())?,
             );
             Ok(r)
         }
@@ -512,7 +535,7 @@ async fn login_submit(
             *r.status_mut() = crate::error::status_of(e.kind);
             Ok(r)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -535,7 +558,7 @@ fn logged_in(s: &AppState, ok: auth::LoginOk) -> Page {
     let h = r.headers_mut();
     h.append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&c).map_err(|_| WebError::ui(AppError::internal()))?,
+        HeaderValue::from_str(&c).map_err(|_| AppError::internal())?,
     );
     for name in [LOGIN_CSRF_COOKIE, LOGIN_UKEY_COOKIE] {
         h.append(header::SET_COOKIE, clear_login_cookie(s, name)?);
@@ -543,12 +566,12 @@ fn logged_in(s: &AppState, ok: auth::LoginOk) -> Page {
     Ok(r)
 }
 
-fn clear_login_cookie(s: &AppState, name: &str) -> Result<HeaderValue, WebError> {
+fn clear_login_cookie(s: &AppState, name: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(&format!(
         "{name}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{}",
         secure(s)
     ))
-    .map_err(|_| WebError::ui(AppError::internal()))
+    .map_err(|_| AppError::internal())
 }
 
 #[derive(Template)]
@@ -571,7 +594,7 @@ fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 async fn login_ukey_page(State(s): State<AppState>, headers: HeaderMap) -> Page {
     let token = request_cookie(&headers, LOGIN_UKEY_COOKIE).unwrap_or_default();
     let csrf = request_cookie(&headers, LOGIN_CSRF_COOKIE).filter(|c| !c.is_empty());
-    let pending = ui(auth::pending_ukey(&s.platform, &token).await)?;
+    let pending = auth::pending_ukey(&s.platform, &token).await?;
     match (pending, csrf) {
         (Some(ch), Some(csrf)) => render(&LoginUkeyTpl {
             l: Layout::anonymous(),
@@ -615,7 +638,7 @@ async fn login_ukey_submit(
             );
             Ok(r)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -632,7 +655,7 @@ async fn logout(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    ui(auth::logout(&s.platform, &ctx, &u.principal).await)?;
+    auth::logout(&s.platform, &ctx, &u.principal).await?;
     let mut r = Redirect::to("/login").into_response();
     let clear = format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
@@ -640,7 +663,7 @@ async fn logout(
     );
     r.headers_mut().append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&clear).map_err(|_| WebError::ui(AppError::internal()))?,
+        HeaderValue::from_str(&clear).map_err(|_| AppError::internal())?,
     );
     Ok(r)
 }
@@ -655,7 +678,7 @@ struct PasswordTpl {
 }
 
 async fn password_form(s: &AppState, u: &UiUser, error: Option<String>) -> Page {
-    let pol = ui(policy::current(&s.platform).await)?;
+    let pol = policy::current(&s.platform).await?;
     render(&PasswordTpl {
         l: Layout::for_user(u, "/password/change").with(None, error),
         forced: u.principal.must_change_password,
@@ -681,8 +704,8 @@ async fn mfa_view(
     notice: Option<String>,
     error: Option<&AppError>,
 ) -> Page {
-    let status = ui(yunwei_core::mfa::status(&s.platform, &u.principal).await)?;
-    let ukey = ui(yunwei_core::ukey::status(&s.platform, &u.principal).await)?;
+    let status = yunwei_core::mfa::status(&s.platform, &u.principal).await?;
+    let ukey = yunwei_core::ukey::status(&s.platform, &u.principal).await?;
     let page = render(&MfaTpl {
         l: Layout::for_user(u, "/mfa").with(notice, error.map(|e| e.message.clone())),
         status,
@@ -706,7 +729,7 @@ async fn mfa_enroll(
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let e = ui(yunwei_core::mfa::enroll(&s.platform, &ctx, &u.principal).await)?;
+    let e = yunwei_core::mfa::enroll(&s.platform, &ctx, &u.principal).await?;
     mfa_view(&s, &u, Some(e), None, None).await
 }
 
@@ -737,7 +760,7 @@ async fn mfa_confirm(
             .await
         }
         Err(e) if correctable(&e) => mfa_view(&s, &u, None, None, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -776,7 +799,7 @@ async fn password_submit(
     {
         Ok(()) => Ok(Redirect::to("/").into_response()),
         Err(e) if correctable(&e) => password_form(&s, &u, Some(e.message)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -797,7 +820,7 @@ struct HomeTpl {
 async fn home(State(s): State<AppState>, u: UiUser) -> Page {
     let counts = tickets::counts(&s, &u).await;
     let p = &u.principal;
-    let sum = ui(yunwei_core::home::summary(&s.platform, p).await)?;
+    let sum = yunwei_core::home::summary(&s.platform, p).await?;
     render(&HomeTpl {
         l: Layout::for_user(&u, "/"),
         display_name: p.display_name.clone(),
@@ -829,7 +852,7 @@ async fn orgs_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> Page {
-    let list = ui(orgs::list(&s.platform, &u.principal).await)?;
+    let list = orgs::list(&s.platform, &u.principal).await?;
     render(&OrgsTpl {
         l: Layout::for_user(u, "/orgs").with(notice, error),
         can_manage: u.principal.can_somewhere(Action::OrgManage),
@@ -877,7 +900,7 @@ async fn org_create(
     {
         Ok(o) => orgs_view(&s, &u, Some(format!("已新建机构：{}", o.name)), None).await,
         Err(e) if correctable(&e) => orgs_view(&s, &u, None, Some(e.message)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -953,10 +976,12 @@ async fn users_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> Page {
-    let f = user_filter(s, q).await.map_err(|e| WebError::ui(e.err))?;
+    let f = user_filter(s, q).await?;
     let page_no = q.page.unwrap_or(1).max(1);
-    let page = ui(users::list(&s.platform, &u.principal, &f, page_no, PER_PAGE).await)?;
-    let org_list = ui(orgs::list(&s.platform, &u.principal).await).unwrap_or_default();
+    let page = users::list(&s.platform, &u.principal, &f, page_no, PER_PAGE).await?;
+    let org_list = orgs::list(&s.platform, &u.principal)
+        .await
+        .unwrap_or_default();
     let name_of = |path: &str| {
         org_list
             .iter()
@@ -1013,12 +1038,12 @@ async fn users_export(
 ) -> Page {
     u.check_csrf(&f.csrf)?;
     let q = f.q;
-    let filter = user_filter(&s, &q).await.map_err(|e| WebError::ui(e.err))?;
+    let filter = user_filter(&s, &q).await?;
     let reason = q.reason.as_deref().unwrap_or("");
     let bytes = match users::export(&s.platform, &ctx, &u.principal, &filter, reason).await {
         Ok(b) => b,
         Err(e) if correctable(&e) => return users_view(&s, &u, &q, None, Some(e.message)).await,
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     Ok((
         [
@@ -1091,7 +1116,7 @@ async fn user_create(
         Err(e) if correctable(&e) => {
             users_view(&s, &u, &UserQuery::default(), None, Some(e.message)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1121,9 +1146,11 @@ async fn user_view(
     error: Option<String>,
 ) -> Page {
     let p: &Principal = &u.principal;
-    let user = ui(users::get(&s.platform, p, id).await)?;
-    let grants = ui(roles::grants_of(&s.platform, p, id).await).unwrap_or_default();
-    let org_list = ui(orgs::list(&s.platform, p).await).unwrap_or_default();
+    let user = users::get(&s.platform, p, id).await?;
+    let grants = roles::grants_of(&s.platform, p, id)
+        .await
+        .unwrap_or_default();
+    let org_list = orgs::list(&s.platform, p).await.unwrap_or_default();
     let org_name = org_list
         .iter()
         .find(|o| o.id == user.org_id)
@@ -1161,7 +1188,7 @@ async fn after_user_action(
     match r {
         Ok(msg) => user_view(s, u, id, Some(msg), None).await,
         Err(e) if correctable(&e) => user_view(s, u, id, None, Some(e.message)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1351,7 +1378,7 @@ struct SessionsQuery {
 
 async fn sessions_view(s: &AppState, u: &UiUser, all: bool, notice: Option<String>) -> Page {
     let can_manage = u.principal.can_somewhere(Action::SessionManage);
-    let list = ui(auth::sessions(&s.platform, &u.principal, all && can_manage).await)?;
+    let list = auth::sessions(&s.platform, &u.principal, all && can_manage).await?;
     render(&SessionsTpl {
         l: Layout::for_user(u, "/sessions").with(notice, None),
         sessions: list,
@@ -1376,7 +1403,7 @@ async fn session_revoke(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    ui(auth::revoke_session(&s.platform, &ctx, &u.principal, &id).await)?;
+    auth::revoke_session(&s.platform, &ctx, &u.principal, &id).await?;
     if Some(id.as_str()) == u.principal.session_id.as_deref() {
         return Ok(Redirect::to("/login").into_response());
     }
@@ -1415,8 +1442,8 @@ async fn tokens_view(
 ) -> Page {
     use yunwei_core::export::fmt_us;
     let now = s.platform.now_us();
-    let rows = ui(auth::tokens(&s.platform, &u.principal).await)?;
-    let pol = ui(policy::current(&s.platform).await)?;
+    let rows = auth::tokens(&s.platform, &u.principal).await?;
+    let pol = policy::current(&s.platform).await?;
     let tokens = rows
         .into_iter()
         .map(|t| {
@@ -1479,7 +1506,7 @@ async fn token_create(
             back: "/tokens".into(),
         }),
         Err(e) if correctable(&e) => tokens_view(&s, &u, None, Some(e.message)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1491,7 +1518,7 @@ async fn token_revoke(
     UiForm(f): UiForm<CsrfForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    ui(auth::revoke_token(&s.platform, &ctx, &u.principal, &id).await)?;
+    auth::revoke_token(&s.platform, &ctx, &u.principal, &id).await?;
     tokens_view(&s, &u, Some("令牌已吊销".into()), None).await
 }
 
@@ -1512,7 +1539,7 @@ async fn policy_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> Page {
-    let current = ui(policy::get(&s.platform, &u.principal).await)?;
+    let current = policy::get(&s.platform, &u.principal).await?;
     render(&PolicyTpl {
         l: Layout::for_user(u, "/security-policy").with(notice, error),
         p: shown.unwrap_or(current),
@@ -1569,7 +1596,7 @@ async fn policy_submit(
     match policy::set(&s.platform, &ctx, &u.principal, &p, &f.reason).await {
         Ok(()) => policy_view(&s, &u, None, Some("安全策略已保存".into()), None).await,
         Err(e) if correctable(&e) => policy_view(&s, &u, Some(p), None, Some(e.message)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1597,7 +1624,7 @@ async fn config_view(
     error: Option<String>,
 ) -> Page {
     let p = &u.principal;
-    let org_list = ui(orgs::list(&s.platform, p).await)?;
+    let org_list = orgs::list(&s.platform, p).await?;
     let org_list: Vec<OrgView> = org_list
         .into_iter()
         .filter(|o| p.can(Action::ConfigView, &o.path))
@@ -1605,8 +1632,8 @@ async fn config_view(
     let org = org_id
         .and_then(|id| org_list.iter().find(|o| o.id == id).cloned())
         .or_else(|| org_list.first().cloned())
-        .ok_or_else(|| WebError::ui(AppError::forbidden("无权查看系统参数")))?;
-    let c = ui(policy::org_config(&s.platform, p, &org.id).await)?;
+        .ok_or_else(|| AppError::forbidden("无权查看系统参数"))?;
+    let c = policy::org_config(&s.platform, p, &org.id).await?;
     render(&ConfigTpl {
         l: Layout::for_user(u, "/config").with(notice, error),
         can_edit: p.can(Action::ConfigEdit, &org.path),
@@ -1651,7 +1678,7 @@ async fn config_submit(
         Err(e) if correctable(&e) => {
             config_view(&s, &u, Some(f.org_id), None, Some(e.message)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1698,7 +1725,7 @@ async fn audit_page(State(s): State<AppState>, u: UiUser, Query(q): Query<AuditQ
         Ok(f) => f,
         Err(e) => return audit_render(&s, &u, &q, vec![], Some(e.message)),
     };
-    let records = ui(audit::search(&s.platform, &u.principal, &filter, AUDIT_PAGE).await)?;
+    let records = audit::search(&s.platform, &u.principal, &filter, AUDIT_PAGE).await?;
     audit_render(&s, &u, &q, records, None)
 }
 
@@ -1778,7 +1805,7 @@ async fn audit_export(
     UiForm(f): UiForm<AuditExportForm>,
 ) -> Page {
     u.check_csrf(&f.csrf)?;
-    let filter = ui(audit_filter(&f.q))?;
+    let filter = audit_filter(&f.q)?;
     match audit::export(
         &s.platform,
         &ctx,
@@ -1804,6 +1831,6 @@ async fn audit_export(
         )
             .into_response()),
         Err(e) if correctable(&e) => audit_render(&s, &u, &f.q, vec![], Some(e.message)),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

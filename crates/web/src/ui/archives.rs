@@ -25,9 +25,10 @@ use yunwei_domain::AppError;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
 use super::{
-    bad_upload, correctable, read_upload, render, ui, urlencoding, Layout, Page, UiForm, Upload,
+    bad_upload, correctable, read_upload, render, urlencoding, Layout, Page, UiError, UiForm,
+    Upload,
 };
-use crate::error::{status_of, WebError};
+use crate::error::status_of;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -38,18 +39,17 @@ pub(super) const UPLOAD_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 
 /// The archives are read with `BusinessRead`; the three administrators are
 /// refused.
-fn readers(u: &UiUser) -> Result<(), WebError> {
-    may_read(&u.principal).map_err(WebError::ui)
+fn readers(u: &UiUser) -> Result<(), AppError> {
+    may_read(&u.principal)
 }
 
 /// Uploads need `RegisterEdit` somewhere (the use case checks the
 /// organisation).
-fn editor(u: &UiUser) -> Result<(), WebError> {
+fn editor(u: &UiUser) -> Result<(), AppError> {
     readers(u)?;
     u.principal
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
-        .map_err(WebError::ui)
 }
 
 /// A page shown again with the error that refused the form; the status
@@ -111,12 +111,10 @@ fn too_big() -> AppError {
 async fn multipart_form(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     u: &UiUser,
-) -> Result<Upload, WebError> {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
+) -> Result<Upload, UiError> {
+    let m = m.map_err(|_| bad_upload())?;
     // The CSRF token may not have been read; show nothing but the error.
-    let up = read_upload(m, MAX_FILE_BYTES, too_big)
-        .await
-        .map_err(WebError::ui)?;
+    let up = read_upload(m, MAX_FILE_BYTES, too_big).await?;
     u.check_csrf(&up.field("csrf"))?;
     Ok(up)
 }
@@ -255,7 +253,7 @@ async fn list_view(
             filter_error.get_or_insert(e);
             None
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     if let Some((_, code)) = &item {
         q.ci = code.clone();
@@ -263,7 +261,8 @@ async fn list_view(
     let docs: Vec<DocView> = if filter_error.is_some() {
         vec![]
     } else {
-        ui(archives::list(&s.platform, pr, item.as_ref().map(|(id, _)| id.as_str())).await)?
+        archives::list(&s.platform, pr, item.as_ref().map(|(id, _)| id.as_str()))
+            .await?
             .into_iter()
             .filter(|d| q.kind.is_empty() || d.doc.kind == q.kind)
             .filter(|d| {
@@ -374,7 +373,7 @@ pub(super) async fn export(
         Err(e) if correctable(&e) => {
             return list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let filter = ListFilter {
         ci_id: item.map(|(id, _)| id),
@@ -386,7 +385,7 @@ pub(super) async fn export(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -419,7 +418,7 @@ pub(super) async fn create(
             };
             list_view(&s, &u, ListQuery::default(), kept, String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -459,12 +458,12 @@ async fn doc_view(
     error: Option<&AppError>,
     note: String,
 ) -> Page {
-    let d = ui(archives::get(&s.platform, &u.principal, id).await)?;
-    let org = ui(yunwei_core::orgs::name_of(&s.platform, &d.doc.org_id).await)?;
+    let d = archives::get(&s.platform, &u.principal, id).await?;
+    let org = yunwei_core::orgs::name_of(&s.platform, &d.doc.org_id).await?;
     let mut names: HashMap<String, String> = HashMap::new();
     for v in &d.versions {
         if !names.contains_key(&v.uploaded_by) {
-            let name = ui(yunwei_core::users::display_name_of(&s.platform, &v.uploaded_by).await)?;
+            let name = yunwei_core::users::display_name_of(&s.platform, &v.uploaded_by).await?;
             names.insert(v.uploaded_by.clone(), name);
         }
     }
@@ -536,7 +535,7 @@ pub(super) async fn add_version(
     {
         Ok(d) => back_to(&d.doc.id, "version_added"),
         Err(e) if correctable(&e) => doc_view(&s, &u, &id, None, Some(&e), note).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -549,6 +548,6 @@ pub(super) async fn download(
     Path(vid): Path<String>,
 ) -> Page {
     readers(&u)?;
-    let (v, bytes) = ui(archives::download(&s.platform, &ctx, &u.principal, &vid).await)?;
+    let (v, bytes) = archives::download(&s.platform, &ctx, &u.principal, &vid).await?;
     Ok(crate::api::tickets::attachment_response(&v.filename, bytes))
 }

@@ -10,9 +10,8 @@ use serde::Deserialize;
 use yunwei_core::calendar::{self, Importer};
 use yunwei_domain::calendar::{end_of_day_shanghai, shanghai, DayKind};
 
-use super::{correctable, render, ui, Layout, Page, UiForm};
+use super::{correctable, render, Layout, Page, UiForm};
 use crate::api::calendar::{parse_date, parse_n, parse_year, YEARS};
-use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -154,8 +153,8 @@ async fn view(
     notice: Option<String>,
     mut error: Option<String>,
 ) -> Page {
-    let snap = ui(calendar::snapshot(&s.platform).await)?;
-    let can_manage = ui(calendar::can_manage(&s.platform, &u.principal).await)?;
+    let snap = calendar::snapshot(&s.platform).await?;
+    let can_manage = calendar::can_manage(&s.platform, &u.principal).await?;
     let cal = &snap.calendar;
     let mut calc = None;
     if !shown.calc_from.trim().is_empty() || !shown.calc_n.trim().is_empty() {
@@ -233,7 +232,7 @@ pub(super) async fn page(
     Query(q): Query<CalendarQuery>,
 ) -> Page {
     let year = match q.year.as_deref().filter(|y| !y.trim().is_empty()) {
-        Some(y) => parse_year(y).map_err(WebError::ui)?,
+        Some(y) => parse_year(y)?,
         None => this_year(&s),
     };
     let shown = Shown {
@@ -311,6 +310,6 @@ pub(super) async fn import_submit(
             };
             view(&s, &u, shown_year, shown, None, Some(e.message)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -21,10 +21,9 @@ use yunwei_domain::AppError;
 
 use super::tickets::{indented, opts, orgs_in, Opt};
 use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
-    Upload,
+    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiError,
+    UiForm, Upload,
 };
-use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -39,17 +38,16 @@ const HIDDEN: &str = "（无权查看）";
 
 /// The CMDB is read with `BusinessRead`; the three administrators are
 /// refused.
-fn readers(u: &UiUser) -> Result<(), WebError> {
-    cmdb::may_read(&u.principal).map_err(WebError::ui)
+fn readers(u: &UiUser) -> Result<(), AppError> {
+    cmdb::may_read(&u.principal)
 }
 
 /// Forms that write the register need `RegisterEdit` somewhere.
-fn editor(u: &UiUser) -> Result<(), WebError> {
+fn editor(u: &UiUser) -> Result<(), AppError> {
     readers(u)?;
     u.principal
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
-        .map_err(WebError::ui)
 }
 
 fn with_error(page: Page, error: Option<&AppError>) -> Page {
@@ -98,7 +96,7 @@ async fn org_opts(
     u: &UiUser,
     action: Action,
     current: &str,
-) -> Result<Vec<Opt>, WebError> {
+) -> Result<Vec<Opt>, UiError> {
     let list = orgs_in(s, u, action).await?;
     Ok(opts(
         list.iter().map(|o| (o.id.clone(), indented(o))).collect(),
@@ -239,7 +237,7 @@ async fn list_view(
             },
             Some(e),
         ),
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let error = error.or(list_error.as_ref());
     let shown = error.map(|e| e.message.clone());
@@ -334,7 +332,7 @@ pub(super) async fn export(
     match cmdb::export(&s.platform, &ctx, &u.principal, &f.q.core(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("cmdb.xlsx", bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -355,12 +353,7 @@ pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
             column_note(c, &editable),
         ]);
     }
-    let bytes = ui(yunwei_core::export::template_xlsx(
-        "配置项",
-        &cmdb::COLUMNS,
-        "填写说明",
-        &notes,
-    ))?;
+    let bytes = yunwei_core::export::template_xlsx("配置项", &cmdb::COLUMNS, "填写说明", &notes)?;
     Ok(crate::api::xlsx("cmdb-template.xlsx", bytes))
 }
 
@@ -396,11 +389,11 @@ pub(super) async fn import(
     u: UiUser,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
+    let m = m.map_err(|_| bad_upload())?;
     let up = match read_upload(m, MAX_IMPORT_BYTES, too_big).await {
         Ok(up) => up,
         // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     u.check_csrf(&up.field("csrf"))?;
     editor(&u)?;
@@ -431,7 +424,7 @@ pub(super) async fn import(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, ListQuery::default(), String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -565,18 +558,16 @@ pub(super) async fn create(
     match cmdb::create(&s.platform, &ctx, &u.principal, &f.input()).await {
         Ok(a) => back_to(&a.id, "created"),
         Err(e) if correctable(&e) => form_view(&s, &u, None, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The item for its edit form: refused when the caller may read but not
 /// keep it.
-async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<CiDetail, WebError> {
-    let d = ui(cmdb::detail(&s.platform, &u.principal, id).await)?;
+async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<CiDetail, UiError> {
+    let d = cmdb::detail(&s.platform, &u.principal, id).await?;
     if !d.can_edit {
-        return Err(WebError::ui(AppError::forbidden(
-            "无权维护该配置项：超出您的角色或管理范围",
-        )));
+        return Err(AppError::forbidden("无权维护该配置项：超出您的角色或管理范围").into());
     }
     Ok(d)
 }
@@ -608,7 +599,7 @@ pub(super) async fn edit(
             let d = editable(&s, &u, &id).await?;
             form_view(&s, &u, Some((d.ci.ci.id, d.ci.ci.code)), f, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -696,7 +687,7 @@ async fn item_view(
     error: Option<&AppError>,
     kept: Option<&RelationInput>,
 ) -> Page {
-    let d = ui(cmdb::detail(&s.platform, &u.principal, id).await)?;
+    let d = cmdb::detail(&s.platform, &u.principal, id).await?;
     let today = s
         .platform
         .clock
@@ -785,7 +776,7 @@ pub(super) async fn add_relation(
     match cmdb::add_relation(&s.platform, &ctx, &u.principal, &id, &input).await {
         Ok(_) => back_to(&id, "relation_added"),
         Err(e) if correctable(&e) => item_view(&s, &u, &id, None, Some(&e), Some(&input)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -807,7 +798,7 @@ pub(super) async fn remove_relation(
     match cmdb::remove_relation(&s.platform, &ctx, &u.principal, &rid).await {
         Ok(()) => back_to(&id, "relation_removed"),
         Err(e) if correctable(&e) => item_view(&s, &u, &id, None, Some(&e), None).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -826,7 +817,7 @@ async fn seg_line(
     s: &AppState,
     u: &UiUser,
     v: &[cmdb::SegmentView],
-) -> Result<Vec<SegLine>, WebError> {
+) -> Result<Vec<SegLine>, UiError> {
     let orgs = orgs_in(s, u, Action::BusinessRead).await?;
     Ok(v.iter()
         .map(|v| SegLine {
@@ -873,7 +864,7 @@ async fn segments_view(
     mut f: SegmentForm,
     error: Option<&AppError>,
 ) -> Page {
-    let list = ui(cmdb::segments(&s.platform, &u.principal).await)?;
+    let list = cmdb::segments(&s.platform, &u.principal).await?;
     let can_edit = u.principal.can_somewhere(Action::RegisterEdit);
     if f.org_id.is_empty() {
         f.org_id = u.principal.org_id.clone();
@@ -914,7 +905,7 @@ pub(super) async fn create_segment(
     match cmdb::create_segment(&s.platform, &ctx, &u.principal, &input).await {
         Ok(seg) => segment_back(&seg.id, "segment_created"),
         Err(e) if correctable(&e) => segments_view(&s, &u, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -975,11 +966,11 @@ async fn segment_view(
     f: AllocForm,
     error: Option<&AppError>,
 ) -> Page {
-    let d = ui(cmdb::segment_detail(&s.platform, &u.principal, id).await)?;
+    let d = cmdb::segment_detail(&s.platform, &u.principal, id).await?;
     let seg = seg_line(s, u, std::slice::from_ref(&d.segment))
         .await?
         .pop()
-        .ok_or_else(|| WebError::ui(AppError::not_found("网段")))?;
+        .ok_or_else(|| AppError::not_found("网段"))?;
     let allocations = d
         .allocations
         .into_iter()
@@ -1038,7 +1029,7 @@ pub(super) async fn allocate(
     match cmdb::allocate(&s.platform, &ctx, &u.principal, &id, &input).await {
         Ok(_) => segment_back(&id, "allocated"),
         Err(e) if correctable(&e) => segment_view(&s, &u, &id, None, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1056,6 +1047,6 @@ pub(super) async fn release(
         Err(e) if correctable(&e) => {
             segment_view(&s, &u, &id, None, AllocForm::default(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

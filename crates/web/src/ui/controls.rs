@@ -11,8 +11,8 @@ use yunwei_core::controls::{self, ControlView, Overview, OverviewFilter};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, render, ui, Layout, Page, UiForm};
-use crate::error::{status_of, WebError};
+use super::{correctable, render, Layout, Page, UiForm};
+use crate::error::status_of;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -29,13 +29,13 @@ fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-pub(super) fn business(u: &UiUser) -> Result<(), WebError> {
+pub(super) fn business(u: &UiUser) -> Result<(), AppError> {
     if u.principal.can_somewhere(Action::BusinessRead) {
         Ok(())
     } else {
-        Err(WebError::ui(AppError::forbidden(
+        Err(AppError::forbidden(
             "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        )))
+        ))
     }
 }
 
@@ -44,8 +44,8 @@ pub(super) async fn org_options(
     s: &AppState,
     u: &UiUser,
     action: Action,
-) -> Result<Vec<(String, String)>, WebError> {
-    let rows = ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)?;
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows = yunwei_core::orgs::choices(&s.platform, &u.principal, action).await?;
     Ok(rows
         .iter()
         .map(|o| {
@@ -116,7 +116,7 @@ async fn overview_view(
                 now: s.platform.now_us(),
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let orgs = org_options(s, u, Action::BusinessRead).await?;
     let page = render(&OverviewTpl {
@@ -184,6 +184,6 @@ pub(super) async fn export(
     match controls::export(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("controls.xlsx", bytes)),
         Err(e) if correctable(&e) => overview_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -23,8 +23,7 @@ use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
 
 use super::controls::{business, org_options};
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::WebError;
+use super::{correctable, refused, render, urlencoding, Layout, Page, UiForm};
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -149,7 +148,7 @@ async fn list_view(
             shown_error = shown_error.or(Some(e.message));
             vec![]
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let can_edit = inspections::can_edit_somewhere(pr);
     let edit_orgs = if can_edit {
@@ -214,7 +213,7 @@ pub(super) async fn export(
             list_view(&s, &u, f.q, PlanForm::default(), f.reason, Some(&e)).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -242,7 +241,7 @@ pub(super) async fn create(
             list_view(&s, &u, ListQuery::default(), f, String::new(), Some(&e)).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -318,7 +317,7 @@ async fn plan_view(
     kept: Option<(&AppError, RecordForm)>,
 ) -> Page {
     business(u)?;
-    let d = ui(inspections::get_plan(&s.platform, &u.principal, id).await)?;
+    let d = inspections::get_plan(&s.platform, &u.principal, id).await?;
     let (error, form) = match kept {
         Some((e, f)) => (Some(e.message.clone()), f),
         None => (None, RecordForm::default()),
@@ -525,14 +524,10 @@ pub(super) async fn file_record(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| {
-        WebError::ui(AppError::bad_request(
-            "request.invalid_form",
-            "表单内容不完整或格式不正确",
-        ))
-    })?;
+    let m =
+        m.map_err(|_| AppError::bad_request("request.invalid_form", "表单内容不完整或格式不正确"))?;
     // The CSRF token may not have been read; show nothing but the error.
-    let f = read_record_form(m).await.map_err(WebError::ui)?;
+    let f = read_record_form(m).await?;
     u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = RecordInput {
@@ -563,7 +558,7 @@ pub(super) async fn file_record(
             kept.files.clear();
             refused(plan_view(&s, &u, &id, None, Some((&e, kept))).await, &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -603,7 +598,7 @@ pub(super) async fn set_active(
             plan_view(&s, &u, &id, None, Some((&e, RecordForm::default()))).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -690,16 +685,16 @@ struct EditTpl {
 
 /// The plan for its edit form: not found when the caller may not read it,
 /// refused when they may read but not edit it.
-async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, WebError> {
+async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, AppError> {
     business(u)?;
-    let d = ui(inspections::get_plan(&s.platform, &u.principal, id).await)?;
+    let d = inspections::get_plan(&s.platform, &u.principal, id).await?;
     if !d.can_edit {
-        return Err(WebError::ui(AppError::forbidden(
+        return Err(AppError::forbidden(
             "无权修改该计划：超出您的角色或管理范围",
-        )));
+        ));
     }
     // The row itself, for the time it was last saved (the stale check).
-    ui(inspections::plan_row(&s.platform, &u.principal, id).await)
+    inspections::plan_row(&s.platform, &u.principal, id).await
 }
 
 async fn edit_view(
@@ -759,7 +754,7 @@ pub(super) async fn edit(
             )
         }
         Err(e) if correctable(&e) => edit_view(&s, &u, &plan, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -769,7 +764,7 @@ pub(super) async fn record_file(
     Path((rid, n)): Path<(String, usize)>,
 ) -> Page {
     business(&u)?;
-    let (name, bytes) = ui(inspections::record_file(&s.platform, &u.principal, &rid, n).await)?;
+    let (name, bytes) = inspections::record_file(&s.platform, &u.principal, &rid, n).await?;
     Ok(crate::api::tickets::attachment_response(&name, bytes))
 }
 
@@ -868,7 +863,7 @@ async fn maintenance_view(
                 per_page: PER_PAGE,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let can_edit = inspections::can_edit_somewhere(pr);
     let edit_orgs = if can_edit {
@@ -977,7 +972,7 @@ pub(super) async fn maintenance_export(
             .await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1024,6 +1019,6 @@ pub(super) async fn maintenance_create(
             .await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -12,8 +12,7 @@ use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, A
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::WebError;
+use super::{correctable, refused, render, urlencoding, Layout, Page, UiForm};
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -97,10 +96,11 @@ async fn list_view(
                 per_page: PER_PAGE,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let orgs = if can_edit {
-        ui(yunwei_core::orgs::choices(p, pr, Action::KnowledgeEdit).await)?
+        yunwei_core::orgs::choices(p, pr, Action::KnowledgeEdit)
+            .await?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect()
@@ -187,7 +187,7 @@ pub(super) async fn create(
                 &e,
             )
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -212,7 +212,7 @@ async fn article_view(
     notice: Option<String>,
     refused_form: Option<(&AppError, ArticleUpdate)>,
 ) -> Page {
-    let a = ui(knowledge::get(&s.platform, &u.principal, id).await)?;
+    let a = knowledge::get(&s.platform, &u.principal, id).await?;
     let (error, form) = match refused_form {
         Some((e, f)) => (Some(e.message.clone()), Some(f)),
         None => (None, None),
@@ -264,7 +264,7 @@ pub(super) async fn edit(
         Err(e) if correctable(&e) => {
             refused(article_view(&s, &u, &id, None, Some((&e, input))).await, &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -288,6 +288,6 @@ pub(super) async fn publish(
             article_view(&s, &u, &id, None, Some((&e, ArticleUpdate::default()))).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

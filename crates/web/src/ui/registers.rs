@@ -20,9 +20,9 @@ use yunwei_domain::register::{self as spec, Kind, Spec};
 use yunwei_domain::AppError;
 
 use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
+    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiError,
+    UiForm,
 };
-use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -39,20 +39,20 @@ fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-fn spec_of(key: &str) -> Result<&'static Spec, WebError> {
-    ui(registers::spec_of(key))
+fn spec_of(key: &str) -> Result<&'static Spec, AppError> {
+    registers::spec_of(key)
 }
 
 use yunwei_domain::time::fmt_minute as fmt_time;
 
-fn readable(u: &UiUser, spec: &Spec) -> Result<(), WebError> {
+fn readable(u: &UiUser, spec: &Spec) -> Result<(), AppError> {
     if u.principal.can_somewhere(spec.read) {
         Ok(())
     } else {
-        Err(WebError::ui(AppError::forbidden(format!(
+        Err(AppError::forbidden(format!(
             "无权查看{}（系统管理员、安全管理员和审计管理员不办理业务）",
             spec.label
-        ))))
+        )))
     }
 }
 
@@ -116,11 +116,12 @@ struct IndexTpl {
 }
 
 pub(super) async fn index(u: UiUser) -> Page {
-    let list = ui(registers::registers(&u.principal))?;
+    let list = registers::registers(&u.principal)?;
     if list.is_empty() {
-        return Err(WebError::ui(AppError::forbidden(
+        return Err(AppError::forbidden(
             "无权查看运维台账（系统管理员、安全管理员和审计管理员不办理业务）",
-        )));
+        )
+        .into());
     }
     let mut groups: Vec<GroupView> = vec![];
     for r in list {
@@ -259,13 +260,11 @@ async fn list_view_with(
                 pages: 1,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let orgs = super::controls::org_options(s, u, spec.read).await?;
     let reviews_due = if spec.key == "security_reviews" {
-        yunwei_core::reviews::open_for(&s.platform, &u.principal)
-            .await
-            .map_err(WebError::ui)?
+        yunwei_core::reviews::open_for(&s.platform, &u.principal).await?
     } else {
         vec![]
     };
@@ -344,7 +343,7 @@ pub(super) async fn export(
     {
         Ok(bytes) => Ok(crate::api::xlsx(&format!("{key}.xlsx"), bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, &key, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -364,10 +363,8 @@ pub(super) async fn import(
     Path(key): Path<String>,
     m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big)
-        .await
-        .map_err(WebError::ui)?;
+    let m = m.map_err(|_| bad_upload())?;
+    let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big).await?;
     u.check_csrf(&up.field("csrf"))?;
     match registers::import(
         &s.platform,
@@ -408,7 +405,7 @@ pub(super) async fn import(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, &key, ListQ::default(), String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -446,13 +443,8 @@ struct FormTpl {
 
 /// Every organisation, for a field naming a second organisation (see
 /// `orgs::reference_choices` for why it is the whole tree).
-async fn all_orgs(
-    s: &AppState,
-    u: &UiUser,
-    spec: &Spec,
-) -> Result<Vec<(String, String)>, WebError> {
-    let rows =
-        ui(yunwei_core::orgs::reference_choices(&s.platform, &u.principal, spec.write).await)?;
+async fn all_orgs(s: &AppState, u: &UiUser, spec: &Spec) -> Result<Vec<(String, String)>, UiError> {
+    let rows = yunwei_core::orgs::reference_choices(&s.platform, &u.principal, spec.write).await?;
     Ok(rows
         .iter()
         .map(|o| {
@@ -521,13 +513,13 @@ async fn form_view(
                 input.control = "fixed";
                 let pspec = spec_of(key)?;
                 let d = registers::get(&s.platform, &u.principal, key, &value).await;
-                let d = ui(d)?;
+                let d = d?;
                 input.shown = d.entry.title.clone();
                 parent = Some((pspec.key.to_string(), value.clone(), d.entry.title));
             }
             Kind::Entry(key) => {
                 input.control = "select";
-                let list = ui(registers::options(&s.platform, &u.principal, key, 200).await)?;
+                let list = registers::options(&s.platform, &u.principal, key, 200).await?;
                 input.options = opts(list, &value);
             }
             Kind::Ci | Kind::Ticket | Kind::Text(_) => {}
@@ -572,8 +564,8 @@ pub(super) async fn new_page(
     Query(mut q): Query<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    ui(u.principal.authorize_somewhere(spec.write).map(|_| ()))?;
-    ui(registers::refuse_platform_filed(spec))?;
+    u.principal.authorize_somewhere(spec.write).map(|_| ())?;
+    registers::refuse_platform_filed(spec)?;
     q.remove("csrf");
     let org_id = q.remove("org_id").unwrap_or_default();
     if let Some(pk) = q.remove("parent_id") {
@@ -615,7 +607,7 @@ pub(super) async fn new_page(
                 q.insert(field.into(), text);
             }
             Some((_, Err(e))) if correctable(&e) => error = Some(e),
-            Some((_, Err(e))) => return Err(WebError::ui(e)),
+            Some((_, Err(e))) => return Err(e.into()),
             None => {}
         }
     }
@@ -625,7 +617,7 @@ pub(super) async fn new_page(
 fn split_form(
     mut f: BTreeMap<String, String>,
     u: &UiUser,
-) -> Result<(String, Option<i64>, EntryInput), WebError> {
+) -> Result<(String, Option<i64>, EntryInput), UiError> {
     let csrf = f.remove("csrf").unwrap_or_default();
     u.check_csrf(&csrf)?;
     let version = f.remove("expected_version").and_then(|v| v.parse().ok());
@@ -668,7 +660,7 @@ pub(super) async fn create(
         Err(e) if correctable(&e) => {
             form_view(&s, &u, spec, None, &org_id, &input.values, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -686,12 +678,13 @@ pub(super) async fn edit_page(
     Path((key, id)): Path<(String, String)>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let d = ui(registers::get(&s.platform, &u.principal, &key, &id).await)?;
+    let d = registers::get(&s.platform, &u.principal, &key, &id).await?;
     if !d.entry.can_amend {
-        return Err(WebError::ui(AppError::forbidden(format!(
+        return Err(AppError::forbidden(format!(
             "该{}不能修改（已登记的记录，或当前状态下不能修改，或超出您的管理范围）",
             spec.label
-        ))));
+        ))
+        .into());
     }
     let values = form_values(&d);
     form_view(
@@ -739,7 +732,7 @@ pub(super) async fn edit(
             )
             .await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -809,7 +802,7 @@ async fn entry_view(
     error: Option<&AppError>,
 ) -> Page {
     let spec = spec_of(key)?;
-    let d = ui(registers::get(&s.platform, &u.principal, key, id).await)?;
+    let d = registers::get(&s.platform, &u.principal, key, id).await?;
     let mut related = vec![];
     if spec.key == "vendor_contracts" && registers::can_file_somewhere(&u.principal, spec) {
         related.push((
@@ -878,6 +871,6 @@ pub(super) async fn step(
         Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
             entry_view(&s, &u, &key, &id, None, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

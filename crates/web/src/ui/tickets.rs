@@ -21,10 +21,9 @@ use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
 use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
+    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiForm,
 };
 use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
-use crate::error::WebError;
 use crate::extract::{ReqCtx, UiUser};
 use crate::AppState;
 
@@ -35,13 +34,13 @@ const SEARCH_PER_PAGE: u64 = 20;
 
 /// Ticket pages are for those who do business; the three administrators
 /// (and a vendor's configuration administrator) are refused.
-fn business(u: &UiUser) -> Result<(), WebError> {
+fn business(u: &UiUser) -> Result<(), AppError> {
     if u.principal.can_somewhere(Action::BusinessRead) {
         Ok(())
     } else {
-        Err(WebError::ui(AppError::forbidden(
+        Err(AppError::forbidden(
             "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        )))
+        ))
     }
 }
 
@@ -353,8 +352,8 @@ pub(super) async fn orgs_in(
     s: &AppState,
     u: &UiUser,
     action: Action,
-) -> Result<Vec<OrgView>, WebError> {
-    ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)
+) -> Result<Vec<OrgView>, AppError> {
+    yunwei_core::orgs::choices(&s.platform, &u.principal, action).await
 }
 
 pub(super) fn indented(o: &OrgView) -> String {
@@ -369,9 +368,9 @@ async fn list_view(
     error: Option<&AppError>,
 ) -> Page {
     let p = &s.platform;
-    let filter = ui(ticket_filter(s, &u.principal.user_id, &q.api()).await)?;
+    let filter = ticket_filter(s, &u.principal.user_id, &q.api()).await?;
     let page_no = q.page();
-    let page = ui(tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await)?;
+    let page = tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await?;
     let org_list = orgs_in(s, u, Action::BusinessRead).await?;
     let now = p.now_us();
     let chosen: Vec<&Process> = p
@@ -481,11 +480,11 @@ pub(super) async fn export(
 ) -> Page {
     u.check_csrf(&f.csrf)?;
     business(&u)?;
-    let filter = ui(ticket_filter(&s, &u.principal.user_id, &f.q.api()).await)?;
+    let filter = ticket_filter(&s, &u.principal.user_id, &f.q.api()).await?;
     match tickets::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("tickets.xlsx", bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -690,7 +689,7 @@ pub(super) async fn open(
             };
             new_view(&s, &u, &q, typed, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -929,7 +928,7 @@ async fn ticket_view(
     kept: Kept,
 ) -> Page {
     let p = &s.platform;
-    let d = ui(tickets::detail(p, &u.principal, id).await)?;
+    let d = tickets::detail(p, &u.principal, id).await?;
     let pk = tickets::pack(p, &d.ticket.pack, Some(&d.pack_version)).ok();
     let pr = pk.and_then(|pk| pk.process(&d.ticket.process));
     let now = p.now_us();
@@ -949,7 +948,7 @@ async fn ticket_view(
     if !kinds.iter().any(|k| k == "other") {
         kinds.push("other".into());
     }
-    let org = ui(yunwei_core::orgs::name_of(p, &d.ticket.org_id).await)?;
+    let org = yunwei_core::orgs::name_of(p, &d.ticket.org_id).await?;
     let route = d
         .route
         .iter()
@@ -1051,24 +1050,12 @@ async fn ticket_view(
     use yunwei_core::register_rules::entries_for_ticket;
     use yunwei_domain::policy::hooks;
     let golive = if d.hooks.contains(hooks::GOLIVE_PLAN) {
-        Some(ui(entries_for_ticket(
-            p,
-            &u.principal,
-            "golive_plans",
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(entries_for_ticket(p, &u.principal, "golive_plans", &d.ticket.id).await?)
     } else {
         None
     };
     let prelaunch = if d.hooks.contains(hooks::PRELAUNCH_CHECKS) {
-        Some(ui(entries_for_ticket(
-            p,
-            &u.principal,
-            "prelaunch_checks",
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(entries_for_ticket(p, &u.principal, "prelaunch_checks", &d.ticket.id).await?)
     } else {
         None
     };
@@ -1080,16 +1067,12 @@ async fn ticket_view(
     .iter()
     .any(|h| d.hooks.contains(*h))
     {
-        Some(ui(yunwei_core::access::grants_of_ticket(
-            p,
-            &u.principal,
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(yunwei_core::access::grants_of_ticket(p, &u.principal, &d.ticket.id).await?)
     } else {
         None
     };
-    let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &u.principal, &d.ticket.id).await)?
+    let cis = yunwei_core::cmdb::cis_of_ticket(p, &u.principal, &d.ticket.id)
+        .await?
         .into_iter()
         .map(|c| CiLine {
             category: yunwei_domain::cmdb::Category::parse(&c.category)
@@ -1178,7 +1161,7 @@ async fn after(
     match r {
         Ok(()) => back_to(id, msg),
         Err(e) if correctable(&e) => ticket_view(s, u, id, None, Some(&e), kept).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1236,12 +1219,7 @@ pub(super) async fn vote(
     let approve = match f.decision.as_str() {
         "approve" => true,
         "reject" => false,
-        _ => {
-            return Err(WebError::ui(AppError::bad_request(
-                "ticket.vote_decision",
-                "请选择同意或驳回",
-            )))
-        }
+        _ => return Err(AppError::bad_request("ticket.vote_decision", "请选择同意或驳回").into()),
     };
     let r = tickets::vote(
         &s.platform,
@@ -1341,11 +1319,11 @@ pub(super) async fn upload(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
+    let m = m.map_err(|_| bad_upload())?;
     let up = match read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await {
         Ok(up) => up,
         // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     u.check_csrf(&up.field("csrf"))?;
     business(&u)?;
@@ -1371,7 +1349,7 @@ pub(super) async fn upload(
 
 pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
     business(&u)?;
-    let (a, bytes) = ui(tickets::download(&s.platform, &u.principal, &id).await)?;
+    let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
     Ok(attachment_response(&a.filename, bytes))
 }
 
@@ -1398,7 +1376,8 @@ struct TodoTpl {
 pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
     business(&u)?;
     let now = s.platform.now_us();
-    let items = ui(tickets::todo(&s.platform, &u.principal).await)?
+    let items = tickets::todo(&s.platform, &u.principal)
+        .await?
         .into_iter()
         .map(|i| TodoLine {
             overdue: i.ticket.overdue || i.ticket.due_at.is_some_and(|d| d < now),
@@ -1435,7 +1414,8 @@ struct InboxTpl {
 }
 
 async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
-    let notes: Vec<NoteLine> = ui(tickets::notifications(&s.platform, &u.principal, 100).await)?
+    let notes: Vec<NoteLine> = tickets::notifications(&s.platform, &u.principal, 100)
+        .await?
         .into_iter()
         .map(|n| NoteLine {
             id: n.id,
@@ -1472,7 +1452,7 @@ pub(super) async fn mark_read(
 ) -> Page {
     u.check_csrf(&f.csrf)?;
     business(&u)?;
-    ui(tickets::mark_read(&s.platform, &u.principal, &id).await)?;
+    tickets::mark_read(&s.platform, &u.principal, &id).await?;
     Ok(Redirect::to("/inbox").into_response())
 }
 
@@ -1483,13 +1463,14 @@ pub(super) async fn mark_all_read(
 ) -> Page {
     u.check_csrf(&f.csrf)?;
     business(&u)?;
-    let unread: Vec<String> = ui(tickets::notifications(&s.platform, &u.principal, 200).await)?
+    let unread: Vec<String> = tickets::notifications(&s.platform, &u.principal, 200)
+        .await?
         .into_iter()
         .filter(|n| n.read_at.is_none())
         .map(|n| n.id)
         .collect();
     for id in &unread {
-        ui(tickets::mark_read(&s.platform, &u.principal, id).await)?;
+        tickets::mark_read(&s.platform, &u.principal, id).await?;
     }
     inbox_view(
         &s,
@@ -1610,6 +1591,6 @@ pub(super) async fn search(
             tpl.l = tpl.l.with(None, Some(e.message.clone()));
             refused(render(&tpl), &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
