@@ -23,13 +23,13 @@ use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{
-    bad_upload, correctable, read_upload, render, urlencoding, Layout, Page, UiError, UiForm,
-    Upload,
+use super::error::{correctable, with_error, Page, UiError};
+use super::form::{
+    bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm, Upload,
 };
-use crate::error::status_of;
-use crate::extract::{ReqCtx, UiUser};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Documents on one page of the list.
@@ -54,14 +54,6 @@ fn editor(u: &UiUser) -> Result<(), AppError> {
 
 /// A page shown again with the error that refused the form; the status
 /// says what happened.
-fn with_error(page: Page, error: Option<&AppError>) -> Page {
-    let mut r = page?;
-    if let Some(e) = error {
-        *r.status_mut() = status_of(e.kind);
-    }
-    Ok(r)
-}
-
 use yunwei_domain::time::fmt_minute as fmt_time;
 
 /// A file size for people: bytes, KB or MB.
@@ -224,7 +216,7 @@ async fn list_view(
     error: Option<&AppError>,
 ) -> Page {
     let pr = &u.principal;
-    let readable = orgs_in(s, u, Action::BusinessRead).await?;
+    let readable = org_choices(s, u, Action::BusinessRead).await?;
     // Filters that do not hold (a hand-made URL, an unknown code) are
     // shown, not fatal.
     let mut filter_error: Option<AppError> = None;
@@ -307,7 +299,7 @@ async fn list_view(
         f.ci = q.ci.clone();
     }
     let form_orgs = if can_edit {
-        let keep = orgs_in(s, u, Action::RegisterEdit).await?;
+        let keep = org_choices(s, u, Action::RegisterEdit).await?;
         opts(
             keep.iter().map(|o| (o.id.clone(), indented(o))).collect(),
             &f.org_id,

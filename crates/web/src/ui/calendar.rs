@@ -10,9 +10,12 @@ use serde::Deserialize;
 use yunwei_core::calendar::{self, Importer};
 use yunwei_domain::calendar::{end_of_day_shanghai, shanghai, DayKind};
 
-use super::{correctable, render, Layout, Page, UiForm};
+use super::error::{correctable, Page};
+use super::form::UiForm;
+use super::page::{render, Layout};
+use super::session::UiUser;
 use crate::api::calendar::{parse_date, parse_n, parse_year, YEARS};
-use crate::extract::{ReqCtx, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// One day of a month grid; `day == 0` is an empty cell.

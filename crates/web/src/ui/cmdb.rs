@@ -19,12 +19,13 @@ use yunwei_domain::cmdb::{Category, CiStatus, RelationKind};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{
-    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiError,
-    UiForm, Upload,
+use super::error::{correctable, with_error, Page, UiError};
+use super::form::{
+    bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm, Upload,
 };
-use crate::extract::{ReqCtx, UiUser};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Items on one page of the list.
@@ -48,13 +49,6 @@ fn editor(u: &UiUser) -> Result<(), AppError> {
     u.principal
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
-}
-
-fn with_error(page: Page, error: Option<&AppError>) -> Page {
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
 }
 
 use yunwei_domain::time::fmt_minute as fmt_time;
@@ -97,7 +91,7 @@ async fn org_opts(
     action: Action,
     current: &str,
 ) -> Result<Vec<Opt>, UiError> {
-    let list = orgs_in(s, u, action).await?;
+    let list = org_choices(s, u, action).await?;
     Ok(opts(
         list.iter().map(|o| (o.id.clone(), indented(o))).collect(),
         current,
@@ -260,7 +254,7 @@ async fn list_render(
     let can_edit = pr.can_somewhere(Action::RegisterEdit);
     let orgs = org_opts(s, u, Action::BusinessRead, &q.org_id).await?;
     let editable: Vec<String> = if can_edit {
-        orgs_in(s, u, Action::RegisterEdit)
+        org_choices(s, u, Action::RegisterEdit)
             .await?
             .into_iter()
             .map(|o| o.name)
@@ -340,7 +334,7 @@ pub(super) async fn export(
 /// on the second.
 pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
     editor(&u)?;
-    let editable: Vec<String> = orgs_in(&s, &u, Action::RegisterEdit)
+    let editable: Vec<String> = org_choices(&s, &u, Action::RegisterEdit)
         .await?
         .into_iter()
         .map(|o| o.name)
@@ -818,7 +812,7 @@ async fn seg_line(
     u: &UiUser,
     v: &[cmdb::SegmentView],
 ) -> Result<Vec<SegLine>, UiError> {
-    let orgs = orgs_in(s, u, Action::BusinessRead).await?;
+    let orgs = org_choices(s, u, Action::BusinessRead).await?;
     Ok(v.iter()
         .map(|v| SegLine {
             id: v.segment.id.clone(),

@@ -11,51 +11,13 @@ use yunwei_core::controls::{self, ControlView, Overview, OverviewFilter};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, render, Layout, Page, UiForm};
+use super::error::{correctable, Page};
+use super::form::{opts, org_options, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
 use crate::error::status_of;
-use crate::extract::{ReqCtx, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
-
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
-}
-
-pub(super) fn business(u: &UiUser) -> Result<(), AppError> {
-    if u.principal.can_somewhere(Action::BusinessRead) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        ))
-    }
-}
-
-/// Organisations the caller reads business data in, indented by depth.
-pub(super) async fn org_options(
-    s: &AppState,
-    u: &UiUser,
-    action: Action,
-) -> Result<Vec<(String, String)>, AppError> {
-    let rows = yunwei_core::orgs::choices(&s.platform, &u.principal, action).await?;
-    Ok(rows
-        .iter()
-        .map(|o| {
-            (
-                o.id.clone(),
-                format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name),
-            )
-        })
-        .collect())
-}
 
 #[derive(Deserialize, Default, Clone)]
 pub(super) struct OverviewQuery {

@@ -22,23 +22,12 @@ use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
 
-use super::controls::{business, org_options};
-use super::{correctable, refused, render, urlencoding, Layout, Page, UiForm};
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, refused, with_error, Page};
+use super::form::{opts, org_options, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
-
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
-}
 
 use yunwei_domain::time::fmt_minute as fmt_time;
 
@@ -714,10 +703,7 @@ async fn edit_view(
         recurrences: opts(recurrence_options(), &f.recurrence),
         f,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn edit_page(

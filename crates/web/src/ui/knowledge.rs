@@ -12,8 +12,11 @@ use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, A
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, refused, render, urlencoding, Layout, Page, UiForm};
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, refused, Page};
+use super::form::{urlencoding, UiForm};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Articles on one page of the list.

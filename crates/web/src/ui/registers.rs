@@ -19,25 +19,12 @@ use yunwei_core::registers::{
 use yunwei_domain::register::{self as spec, Kind, Spec};
 use yunwei_domain::AppError;
 
-use super::{
-    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiError,
-    UiForm,
-};
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, with_error, Page, UiError};
+use super::form::{bad_upload, opts, org_options, read_upload, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
-
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
-}
 
 fn spec_of(key: &str) -> Result<&'static Spec, AppError> {
     registers::spec_of(key)
@@ -262,7 +249,7 @@ async fn list_view_with(
         }
         Err(e) => return Err(e.into()),
     };
-    let orgs = super::controls::org_options(s, u, spec.read).await?;
+    let orgs = org_options(s, u, spec.read).await?;
     let reviews_due = if spec.key == "security_reviews" {
         yunwei_core::reviews::open_for(&s.platform, &u.principal).await?
     } else {
@@ -298,10 +285,7 @@ async fn list_view_with(
         q,
         reason,
     });
-    match error {
-        Some(e) => refused(rendered, e),
-        None => rendered,
-    }
+    with_error(rendered, error)
 }
 
 pub(super) async fn list(
@@ -528,10 +512,7 @@ async fn form_view(
     }
     let choose_org = spec.org_from == spec::OrgFrom::Chosen;
     let orgs = if choose_org {
-        opts(
-            super::controls::org_options(s, u, spec.write).await?,
-            org_id,
-        )
+        opts(org_options(s, u, spec.write).await?, org_id)
     } else {
         vec![]
     };
@@ -549,10 +530,7 @@ async fn form_view(
             _ => None,
         },
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 /// Query of the "new" form: values to start from (the parent's id, a
@@ -832,10 +810,7 @@ async fn entry_view(
         controls: d.controls,
         related,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn page(

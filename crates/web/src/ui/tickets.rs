@@ -14,35 +14,23 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use yunwei_core::orgs::OrgView;
 use yunwei_core::tickets::{self, FieldShown, OpenInput, TicketDetail, TransitionInput};
 use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{
-    bad_upload, correctable, read_upload, refused, render, urlencoding, Layout, Page, UiForm,
-};
+use super::error::{correctable, refused, with_error, Page};
+use super::form::{bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
 use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
-use crate::extract::{ReqCtx, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Tickets on one page of the list.
 const PER_PAGE: u64 = 50;
 /// Search hits on one page.
 const SEARCH_PER_PAGE: u64 = 20;
-
-/// Ticket pages are for those who do business; the three administrators
-/// (and a vendor's configuration administrator) are refused.
-fn business(u: &UiUser) -> Result<(), AppError> {
-    if u.principal.can_somewhere(Action::BusinessRead) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        ))
-    }
-}
 
 use yunwei_domain::time::fmt_minute as fmt_min;
 
@@ -293,9 +281,6 @@ struct Line {
     closed: bool,
 }
 
-/// (value, label, selected)
-pub(super) type Opt = (String, String, bool);
-
 #[derive(Template)]
 #[template(path = "tickets.html")]
 struct ListTpl {
@@ -314,16 +299,6 @@ struct ListTpl {
     prev_url: String,
     next_url: String,
     reason: String,
-}
-
-pub(super) fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
 }
 
 /// Joins the distinct labels of one id across processes (`草稿／事件登记`).
@@ -348,18 +323,6 @@ fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, S
         .collect()
 }
 
-pub(super) async fn orgs_in(
-    s: &AppState,
-    u: &UiUser,
-    action: Action,
-) -> Result<Vec<OrgView>, AppError> {
-    yunwei_core::orgs::choices(&s.platform, &u.principal, action).await
-}
-
-pub(super) fn indented(o: &OrgView) -> String {
-    format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name)
-}
-
 async fn list_view(
     s: &AppState,
     u: &UiUser,
@@ -371,7 +334,7 @@ async fn list_view(
     let filter = ticket_filter(s, &u.principal.user_id, &q.api()).await?;
     let page_no = q.page();
     let page = tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await?;
-    let org_list = orgs_in(s, u, Action::BusinessRead).await?;
+    let org_list = org_choices(s, u, Action::BusinessRead).await?;
     let now = p.now_us();
     let chosen: Vec<&Process> = p
         .packs
@@ -451,10 +414,7 @@ async fn list_view(
         reason,
         q,
     });
-    match error {
-        Some(e) => refused(page_view, e),
-        None => page_view,
-    }
+    with_error(page_view, error)
 }
 
 pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
@@ -619,7 +579,7 @@ async fn new_view(
         } else {
             typed.org_id.clone()
         };
-        let orgs = orgs_in(s, u, Action::BusinessOperate).await?;
+        let orgs = org_choices(s, u, Action::BusinessOperate).await?;
         form = Some(NewForm {
             pack: pk.id.clone(),
             process: pr.id.clone(),
@@ -641,10 +601,7 @@ async fn new_view(
         packs,
         form,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn new_page(
@@ -1122,10 +1079,7 @@ async fn ticket_view(
         grants,
         prelaunch,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 #[derive(Deserialize, Default)]

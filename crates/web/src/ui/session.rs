@@ -1,0 +1,69 @@
+//! The logged-in UI user: the session cookie checked on every page, the
+//! forced password change, and the gate of the business pages.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use yunwei_core::auth::SessionRow;
+use yunwei_core::{auth, Ctx, Principal};
+use yunwei_domain::roles::Action;
+use yunwei_domain::{AppError, ErrorKind};
+
+use super::error::UiError;
+use crate::extract::{cookie, SESSION_COOKIE};
+use crate::AppState;
+
+/// An authenticated UI user with their session (for the CSRF token).
+pub struct UiUser {
+    pub principal: Principal,
+    pub session: SessionRow,
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = UiError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default();
+        let token = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
+        let (principal, session) = auth::authenticate_session(&s.platform, &ctx, &token).await?;
+        let path = parts.uri.path();
+        if principal.must_change_password && path != "/password/change" && path != "/logout" {
+            return Err(AppError::new(
+                ErrorKind::Forbidden,
+                "auth.password_change_required",
+                "请先修改初始密码",
+            )
+            .into());
+        }
+        Ok(UiUser { principal, session })
+    }
+}
+
+impl UiUser {
+    /// Every UI form carries the session's CSRF token.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), UiError> {
+        if yunwei_domain::crypto::constant_time_eq(
+            submitted.as_bytes(),
+            self.session.csrf_token.as_bytes(),
+        ) {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                ErrorKind::Forbidden,
+                "csrf.invalid",
+                "页面已过期或请求来源无效，请刷新页面后重试",
+            )
+            .into())
+        }
+    }
+}
+
+/// Business pages are for those who do business; the three administrators
+/// (and a vendor's configuration administrator) are refused.
+pub fn business(u: &UiUser) -> Result<(), AppError> {
+    if u.principal.can_somewhere(Action::BusinessRead) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
+        ))
+    }
+}
