@@ -2,13 +2,15 @@
 //! server (in the use cases); menus only hide what would be refused.
 //!
 //! The kernel every page shares: [`routes`] (the one route table),
-//! [`session`] (the logged-in user), [`error`] (errors as the Chinese error
-//! page), [`page`] (the frame and rendering) and [`form`] (form helpers).
+//! [`csrf`] (the check of every form post), [`session`] (the logged-in
+//! user), [`error`] (errors as the Chinese error page), [`page`] (the frame
+//! and rendering) and [`form`] (form helpers).
 //! The pages: identity and administration ([`login`], [`account`],
 //! [`home`], [`orgs`], [`users`], [`sessions`], [`tokens`], [`settings`],
 //! [`audit`]) and the business registers and processes (the rest).
 
 // The kernel.
+mod csrf;
 mod error;
 mod form;
 mod page;
@@ -37,4 +39,4 @@ mod registers;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};
-pub use routes::routes;
+pub use routes::{guards, routes, Guard};

@@ -10,7 +10,7 @@ use yunwei_core::policy;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, with_error, Page};
-use super::form::{ReasonForm, UiForm};
+use super::form::UiForm;
 use super::page::{render, Layout};
 use super::session::UiUser;
 use crate::extract::ReqCtx;
@@ -67,21 +67,13 @@ pub(super) async fn mfa_page(State(s): State<AppState>, u: UiUser) -> Page {
     mfa_view(&s, &u, None, None, None).await
 }
 
-pub(super) async fn mfa_enroll(
-    State(s): State<AppState>,
-    ReqCtx(ctx): ReqCtx,
-    u: UiUser,
-    UiForm(f): UiForm<ReasonForm>,
-) -> Page {
-    u.check_csrf(&f.csrf)?;
+pub(super) async fn mfa_enroll(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser) -> Page {
     let e = yunwei_core::mfa::enroll(&s.platform, &ctx, &u.principal).await?;
     mfa_view(&s, &u, Some(e), None, None).await
 }
 
 #[derive(Deserialize)]
 pub(super) struct MfaCodeForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
 }
@@ -92,7 +84,6 @@ pub(super) async fn mfa_confirm(
     u: UiUser,
     UiForm(f): UiForm<MfaCodeForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match yunwei_core::mfa::confirm(&s.platform, &ctx, &u.principal, &f.code).await {
         Ok(()) => {
             mfa_view(
@@ -116,8 +107,6 @@ pub(super) async fn password_page(State(s): State<AppState>, u: UiUser) -> Page 
 #[derive(Deserialize)]
 pub(super) struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
@@ -131,7 +120,6 @@ pub(super) async fn password_submit(
     u: UiUser,
     UiForm(f): UiForm<PasswordForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match yunwei_core::auth::change_password(
         &s.platform,
         &ctx,

@@ -23,7 +23,7 @@ use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::error::{correctable, with_error, Page, UiError};
+use super::error::{correctable, with_error, Page};
 use super::form::{
     bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm, Upload,
 };
@@ -100,15 +100,11 @@ fn too_big() -> AppError {
     AppError::bad_request("archive.size", "文件不能为空，且不超过50MB")
 }
 
+/// The upload form (its CSRF token checked by the route's layer before).
 async fn multipart_form(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-    u: &UiUser,
-) -> Result<Upload, UiError> {
-    let m = m.map_err(|_| bad_upload())?;
-    // The CSRF token may not have been read; show nothing but the error.
-    let up = read_upload(m, MAX_FILE_BYTES, too_big).await?;
-    u.check_csrf(&up.field("csrf"))?;
-    Ok(up)
+) -> Result<Upload, AppError> {
+    read_upload(m.map_err(|_| bad_upload())?, MAX_FILE_BYTES, too_big).await
 }
 
 // ---- the list ----
@@ -342,8 +338,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -358,7 +352,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let item = match filter_item(&s, &u, &f.q).await {
         Ok(item) => item,
@@ -388,7 +381,7 @@ pub(super) async fn create(
     u: UiUser,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let up = multipart_form(m, &u).await?;
+    let up = multipart_form(m).await?;
     editor(&u)?;
     let input = NewDoc {
         title: up.field("title"),
@@ -511,7 +504,7 @@ pub(super) async fn add_version(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let up = multipart_form(m, &u).await?;
+    let up = multipart_form(m).await?;
     readers(&u)?;
     let note = up.field("note");
     match archives::add_version(

@@ -129,8 +129,6 @@ pub(super) fn audit_render(
 
 #[derive(Deserialize)]
 pub(super) struct AuditExportForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(flatten)]
     q: AuditQuery,
 }
@@ -141,7 +139,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<AuditExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let filter = audit_filter(&f.q)?;
     match audit::export(
         &s.platform,

@@ -308,8 +308,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -321,7 +319,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::export(&s.platform, &ctx, &u.principal, &f.q.core(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("cmdb.xlsx", bytes)),
@@ -384,12 +381,8 @@ pub(super) async fn import(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
     let m = m.map_err(|_| bad_upload())?;
-    let up = match read_upload(m, MAX_IMPORT_BYTES, too_big).await {
-        Ok(up) => up,
-        // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(e.into()),
-    };
-    u.check_csrf(&up.field("csrf"))?;
+    // A form that cannot be read, or a file over the limit: the error page.
+    let up = read_upload(m, MAX_IMPORT_BYTES, too_big).await?;
     editor(&u)?;
     if up.content.is_empty() {
         let e = too_big();
@@ -427,8 +420,6 @@ pub(super) async fn import(
 /// The item form as posted (and shown again when refused).
 #[derive(Deserialize, Default)]
 pub(super) struct CiForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -481,7 +472,6 @@ impl CiForm {
 
     fn of(a: &CiRow) -> CiForm {
         CiForm {
-            csrf: String::new(),
             code: a.code.clone(),
             name: a.name.clone(),
             category: a.category.clone(),
@@ -547,7 +537,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<CiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     editor(&u)?;
     match cmdb::create(&s.platform, &ctx, &u.principal, &f.input()).await {
         Ok(a) => back_to(&a.id, "created"),
@@ -584,7 +573,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<CiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let expected = f.expected_updated_at.trim().parse::<i64>().ok();
     match cmdb::update(&s.platform, &ctx, &u.principal, &id, &f.input(), expected).await {
@@ -747,8 +735,6 @@ pub(super) async fn page(
 #[derive(Deserialize)]
 pub(super) struct RelationForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     kind: String,
     #[serde(default)]
     to: String,
@@ -761,7 +747,6 @@ pub(super) async fn add_relation(
     Path(id): Path<String>,
     UiForm(f): UiForm<RelationForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let input = RelationInput {
         to: f.to,
@@ -774,20 +759,12 @@ pub(super) async fn add_relation(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub(super) async fn remove_relation(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, rid)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::remove_relation(&s.platform, &ctx, &u.principal, &rid).await {
         Ok(()) => back_to(&id, "relation_removed"),
@@ -832,8 +809,6 @@ async fn seg_line(
 /// The segment form as typed.
 #[derive(Deserialize, Default)]
 pub(super) struct SegmentForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     cidr: String,
     #[serde(default)]
@@ -889,7 +864,6 @@ pub(super) async fn create_segment(
     u: UiUser,
     UiForm(f): UiForm<SegmentForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     editor(&u)?;
     let input = SegmentInput {
         cidr: f.cidr.clone(),
@@ -916,8 +890,6 @@ struct AllocLine {
 /// The allocation form as typed.
 #[derive(Deserialize, Default)]
 pub(super) struct AllocForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     address: String,
     #[serde(default)]
@@ -1013,7 +985,6 @@ pub(super) async fn allocate(
     Path(id): Path<String>,
     UiForm(f): UiForm<AllocForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let input = AllocationInput {
         address: f.address.clone(),
@@ -1032,9 +1003,7 @@ pub(super) async fn release(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, aid)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::release(&s.platform, &ctx, &u.principal, &aid).await {
         Ok(()) => segment_back(&id, "released"),

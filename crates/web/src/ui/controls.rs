@@ -128,8 +128,6 @@ pub(super) async fn overview(
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: OverviewQuery,
@@ -141,7 +139,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     match controls::export(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("controls.xlsx", bytes)),

@@ -84,15 +84,7 @@ pub(super) async fn read_upload(
 }
 
 #[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    #[serde(default)]
-    pub(super) csrf: String,
-}
-
-#[derive(Deserialize)]
 pub(super) struct ReasonForm {
-    #[serde(default)]
-    pub(super) csrf: String,
     #[serde(default)]
     pub(super) reason: String,
 }

@@ -58,8 +58,6 @@ fn maintenance_kind_options() -> Vec<(String, String)> {
 #[derive(Default, Deserialize)]
 pub(super) struct PlanForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     kind: String,
@@ -178,8 +176,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -193,7 +189,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     match inspections::export_plans(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await
     {
@@ -212,7 +207,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<PlanForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = PlanInput {
         name: f.name.clone(),
@@ -239,7 +233,6 @@ pub(super) async fn create(
 /// The record form's values, kept when it is refused.
 #[derive(Default)]
 struct RecordForm {
-    csrf: String,
     control_id: String,
     /// (status, note) per checklist item.
     items: Vec<(String, String)>,
@@ -492,7 +485,6 @@ async fn read_record_form(mut m: Multipart) -> Result<RecordForm, AppError> {
             f.items[i].1 = text;
         } else {
             match name.as_str() {
-                "csrf" => f.csrf = text,
                 "control_id" => f.control_id = text,
                 "summary" => f.summary = text,
                 "open_incident" => f.open_incident = !text.is_empty(),
@@ -515,9 +507,8 @@ pub(super) async fn file_record(
 ) -> Page {
     let m =
         m.map_err(|_| AppError::bad_request("request.invalid_form", "表单内容不完整或格式不正确"))?;
-    // The CSRF token may not have been read; show nothing but the error.
+    // A form that cannot be read, or a file over the limit: the error page.
     let f = read_record_form(m).await?;
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = RecordInput {
         control_id: Some(f.control_id.clone()).filter(|s| !s.is_empty()),
@@ -553,8 +544,6 @@ pub(super) async fn file_record(
 
 #[derive(Deserialize)]
 pub(super) struct ActiveForm {
-    #[serde(default)]
-    csrf: String,
     /// `true` resumes, `false` deactivates.
     #[serde(default)]
     active: String,
@@ -567,7 +556,6 @@ pub(super) async fn set_active(
     Path(id): Path<String>,
     UiForm(f): UiForm<ActiveForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let active = f.active == "true";
     let input = PlanUpdate {
@@ -597,8 +585,6 @@ pub(super) async fn set_active(
 #[derive(Default, Deserialize)]
 pub(super) struct EditForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     recurrence: String,
@@ -625,7 +611,6 @@ impl EditForm {
     fn of(p: &PlanRow) -> EditForm {
         let items: Vec<String> = serde_json::from_str(&p.checklist_json).unwrap_or_default();
         EditForm {
-            csrf: String::new(),
             name: p.name.clone(),
             recurrence: p.recurrence.clone(),
             org_id: p.org_id.clone(),
@@ -722,7 +707,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<EditForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let plan = editable(&s, &u, &id).await?;
     // A form read before someone else saved is refused by `update_plan`.
     let expected = f.expected_updated_at.trim().parse::<i64>().ok();
@@ -780,8 +764,6 @@ impl MaintenanceQuery {
 
 #[derive(Default, Deserialize)]
 pub(super) struct MaintenanceForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -917,8 +899,6 @@ pub(super) async fn maintenance(
 #[derive(Deserialize)]
 pub(super) struct MaintenanceExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(default)]
     org_id: String,
@@ -934,7 +914,6 @@ pub(super) async fn maintenance_export(
     u: UiUser,
     UiForm(f): UiForm<MaintenanceExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let q = MaintenanceQuery {
         org_id: f.org_id,
@@ -968,7 +947,6 @@ pub(super) async fn maintenance_create(
     u: UiUser,
     UiForm(f): UiForm<MaintenanceForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = MaintenanceInput {
         kind: f.kind.clone(),

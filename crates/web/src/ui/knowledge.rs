@@ -152,8 +152,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct CreateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     title: String,
     #[serde(default)]
     cause: String,
@@ -169,7 +167,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<CreateForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = ArticleInput {
         title: f.title.clone(),
         cause: f.cause.clone(),
@@ -240,8 +237,6 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser, Path(id): Path<St
 #[derive(Deserialize)]
 pub(super) struct EditForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     title: String,
     #[serde(default)]
     cause: String,
@@ -256,7 +251,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<EditForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = ArticleUpdate {
         title: Some(f.title),
         cause: Some(f.cause),
@@ -271,20 +265,12 @@ pub(super) async fn edit(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub(super) async fn publish(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match knowledge::publish(&s.platform, &ctx, &u.principal, &id).await {
         Ok(_) => article_view(&s, &u, &id, Some("已发布".into()), None).await,
         Err(e) if correctable(&e) => refused(

@@ -11,7 +11,7 @@ use yunwei_core::{auth, policy};
 use yunwei_domain::AppError;
 
 use super::error::Page;
-use super::form::{CsrfForm, UiForm};
+use super::form::UiForm;
 use super::page::{render, Layout};
 use super::session::UiUser;
 use crate::extract::{cookie, ReqCtx, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
@@ -28,6 +28,8 @@ struct LoginTpl {
     idle: u32,
 }
 
+/// The login page; `csrf` keeps the login pages' token, `None` makes a
+/// new one (and its cookie).
 pub(super) async fn login_form(
     s: &AppState,
     csrf: Option<String>,
@@ -71,10 +73,14 @@ pub(super) async fn page(State(s): State<AppState>) -> Page {
     login_form(&s, None, "", None).await
 }
 
+/// The login page again for a login form without the login pages' token
+/// (their CSRF layer's refusal), with a new token.
+pub(super) async fn expired(s: &AppState, username: &str) -> Page {
+    login_form(s, None, username, Some("页面已过期，请重新登录".into())).await
+}
+
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -89,15 +95,8 @@ pub(super) async fn submit(
     headers: HeaderMap,
     UiForm(f): UiForm<LoginForm>,
 ) -> Page {
-    let (parts, _) = axum::http::Request::new(()).into_parts();
-    let mut parts = parts;
-    parts.headers = headers;
-    let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty()
-        || !yunwei_domain::crypto::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes())
-    {
-        return login_form(&s, None, &f.username, Some("页面已过期，请重新登录".into())).await;
-    }
+    // The CSRF layer has checked the form's token against this cookie.
+    let expected = request_cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
     match auth::login_step(&s.platform, &ctx, &f.username, &f.password, code).await {
         Ok(auth::LoginStep::Done(ok)) => logged_in(&s, ok),
@@ -196,8 +195,6 @@ pub(super) async fn ukey_page(State(s): State<AppState>, headers: HeaderMap) -> 
 #[derive(Deserialize)]
 pub(super) struct LoginUkeyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     signature: String,
 }
 
@@ -207,12 +204,8 @@ pub(super) async fn ukey_submit(
     headers: HeaderMap,
     UiForm(f): UiForm<LoginUkeyForm>,
 ) -> Page {
+    // The CSRF layer has checked the form's token against this cookie.
     let expected = request_cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty()
-        || !yunwei_domain::crypto::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes())
-    {
-        return login_form(&s, None, "", Some("页面已过期，请重新登录".into())).await;
-    }
     let token = request_cookie(&headers, LOGIN_UKEY_COOKIE).unwrap_or_default();
     match auth::login_with_ukey(&s.platform, &ctx, &token, &f.signature).await {
         Ok(ok) => logged_in(&s, ok),
@@ -230,13 +223,7 @@ pub(super) async fn ukey_submit(
     }
 }
 
-pub(super) async fn logout(
-    State(s): State<AppState>,
-    ReqCtx(ctx): ReqCtx,
-    u: UiUser,
-    UiForm(f): UiForm<CsrfForm>,
-) -> Page {
-    u.check_csrf(&f.csrf)?;
+pub(super) async fn logout(State(s): State<AppState>, ReqCtx(ctx): ReqCtx, u: UiUser) -> Page {
     auth::logout(&s.platform, &ctx, &u.principal).await?;
     let mut r = Redirect::to("/login").into_response();
     let clear = format!(

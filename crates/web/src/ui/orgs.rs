@@ -49,8 +49,6 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser) -> Page {
 #[derive(Deserialize)]
 pub(super) struct OrgForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     parent_id: String,
     #[serde(default)]
     kind: String,
@@ -64,7 +62,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<OrgForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match orgs::create(
         &s.platform,
         &ctx,

@@ -300,8 +300,6 @@ pub(super) async fn list(
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQ,
@@ -314,7 +312,6 @@ pub(super) async fn export(
     Path(key): Path<String>,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match registers::export(
         &s.platform,
         &ctx,
@@ -330,6 +327,9 @@ pub(super) async fn export(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Largest import request: the file plus the form around it.
+pub(super) const IMPORT_LIMIT: usize = registers::MAX_IMPORT_BYTES + 64 * 1024;
 
 fn too_big() -> AppError {
     AppError::bad_request(
@@ -349,7 +349,6 @@ pub(super) async fn import(
 ) -> Page {
     let m = m.map_err(|_| bad_upload())?;
     let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big).await?;
-    u.check_csrf(&up.field("csrf"))?;
     match registers::import(
         &s.platform,
         &ctx,
@@ -592,19 +591,17 @@ pub(super) async fn new_page(
     form_view(&s, &u, spec, None, &org_id, &q, error.as_ref()).await
 }
 
-fn split_form(
-    mut f: BTreeMap<String, String>,
-    u: &UiUser,
-) -> Result<(String, Option<i64>, EntryInput), UiError> {
-    let csrf = f.remove("csrf").unwrap_or_default();
-    u.check_csrf(&csrf)?;
+/// A register form's organisation, the version it was read at, and its
+/// values (the CSRF token, checked by its layer, is not one of them).
+fn split_form(mut f: BTreeMap<String, String>) -> (String, Option<i64>, EntryInput) {
+    f.remove("csrf");
     let version = f.remove("expected_version").and_then(|v| v.parse().ok());
     let org_id = f.remove("org_id");
-    Ok((
+    (
         org_id.clone().unwrap_or_default(),
         version,
         EntryInput { org_id, values: f },
-    ))
+    )
 }
 
 /// Checkboxes that are not ticked are not sent: they mean "no".
@@ -627,7 +624,7 @@ pub(super) async fn create(
     UiForm(f): UiForm<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let (org_id, _, mut input) = split_form(f, &u)?;
+    let (org_id, _, mut input) = split_form(f);
     input.values = with_unticked(spec, input.values);
     match registers::create(&s.platform, &ctx, &u.principal, &key, &input).await {
         Ok(e) => Ok(Redirect::to(&format!(
@@ -685,7 +682,7 @@ pub(super) async fn edit(
     UiForm(f): UiForm<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let (org_id, version, mut input) = split_form(f, &u)?;
+    let (org_id, version, mut input) = split_form(f);
     input.values = with_unticked(spec, input.values);
     let version = version.unwrap_or(0);
     match registers::update(&s.platform, &ctx, &u.principal, &key, &id, version, &input).await {
@@ -825,8 +822,6 @@ pub(super) async fn page(
 #[derive(Deserialize)]
 pub(super) struct StepForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -837,7 +832,6 @@ pub(super) async fn step(
     Path((key, id, step)): Path<(String, String, String)>,
     UiForm(f): UiForm<StepForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match registers::take_step(&s.platform, &ctx, &u.principal, &key, &id, &step, &f.note).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/registers/{key}/{}?msg=step", urlencoding(&id)))

@@ -1,161 +1,253 @@
-//! The one table of UI routes.
+//! The one table of UI routes. A route is a page (GET) or a form post; a
+//! form post is made only by [`form`], [`upload`] or [`login`], which put it
+//! behind its CSRF layer ([`csrf`]): no UI route changes anything without
+//! the check, and [`guards`] lists every route with its guard for the test
+//! that posts to each of them without a token.
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cmdb, controls, home, inspections, knowledge, login, orgs,
-    registers, sessions, settings, tickets, tokens, users,
+    account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
+    orgs, registers, sessions, settings, tickets, tokens, users,
 };
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home::page))
-        .route("/login", get(login::page).post(login::submit))
-        .route(
-            "/login/ukey",
-            get(login::ukey_page).post(login::ukey_submit),
-        )
-        .route("/logout", post(login::logout))
-        .route(
-            "/password/change",
-            get(account::password_page).post(account::password_submit),
-        )
-        .route("/mfa", get(account::mfa_page).post(account::mfa_enroll))
-        .route("/mfa/confirm", post(account::mfa_confirm))
-        .route("/orgs", get(orgs::page).post(orgs::create))
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/export", post(users::export))
-        .route("/users/{id}", get(users::page))
-        .route("/users/{id}/edit", post(users::edit))
-        .route("/users/{id}/disable", post(users::disable))
-        .route("/users/{id}/enable", post(users::enable))
-        .route("/users/{id}/departure", post(users::departure))
-        .route("/users/{id}/reset-password", post(users::reset_password))
-        .route("/users/{id}/roles", post(users::role_grant))
-        .route("/users/{id}/roles/{gid}/revoke", post(users::role_revoke))
-        .route("/sessions", get(sessions::page))
-        .route("/sessions/{id}/revoke", post(sessions::revoke))
-        .route("/tokens", get(tokens::page).post(tokens::create))
-        .route("/tokens/{id}/revoke", post(tokens::revoke))
-        .route(
-            "/security-policy",
-            get(settings::policy_page).post(settings::policy_submit),
-        )
-        .route(
-            "/config",
-            get(settings::config_page).post(settings::config_submit),
-        )
-        .route("/audit", get(audit::page))
-        .route("/audit/export", post(audit::export))
-        .route("/calendar", get(calendar::page))
-        .route("/calendar/import", post(calendar::import_submit))
-        .route("/tickets", get(tickets::list).post(tickets::open))
-        .route("/tickets/new", get(tickets::new_page))
-        .route("/tickets/export", post(tickets::export))
-        .route("/tickets/attachments/{id}", get(tickets::download))
-        .route("/tickets/{id}", get(tickets::page))
-        .route("/tickets/{id}/transition", post(tickets::transition))
-        .route("/tickets/{id}/vote", post(tickets::vote))
-        .route("/tickets/{id}/comment", post(tickets::comment))
-        .route(
+/// How a UI route is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// A page: GET, reads only.
+    Page,
+    /// A form post of a logged-in user: the session's CSRF token, checked
+    /// by [`csrf::session_forms`].
+    Form,
+    /// A multipart upload of a logged-in user: the session's CSRF token,
+    /// checked by [`csrf::session_forms`] before the file is read, and the
+    /// route's body limit.
+    Upload,
+    /// A login form, before there is a session: the login pages' token,
+    /// checked by [`csrf::login_forms`].
+    Login,
+}
+
+/// One method of a route with its guard.
+pub struct Entry {
+    guard: Guard,
+    method: MethodRouter<AppState>,
+    limit: Option<usize>,
+}
+
+fn page<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Page,
+        method: get(h),
+        limit: None,
+    }
+}
+
+fn form<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Form,
+        method: post(h),
+        limit: None,
+    }
+}
+
+fn upload<H: Handler<T, AppState>, T: 'static>(h: H, limit: usize) -> Entry {
+    Entry {
+        guard: Guard::Upload,
+        method: post(h),
+        limit: Some(limit),
+    }
+}
+
+fn login<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Login,
+        method: post(h),
+        limit: None,
+    }
+}
+
+impl Entry {
+    /// The method router with its guard: the CSRF layer on the handler only
+    /// (a wrong method still answers 405), the body limit around it.
+    fn guarded(self, state: &AppState) -> MethodRouter<AppState> {
+        let m = match self.guard {
+            Guard::Page => self.method,
+            Guard::Form | Guard::Upload => self
+                .method
+                .route_layer(from_fn_with_state(state.clone(), csrf::session_forms)),
+            Guard::Login => self
+                .method
+                .route_layer(from_fn_with_state(state.clone(), csrf::login_forms)),
+        };
+        match self.limit {
+            Some(limit) => m.layer(DefaultBodyLimit::max(limit)),
+            None => m,
+        }
+    }
+}
+
+/// Every UI route: (path, method with its guard). A path with a page and
+/// a form is listed twice.
+fn table() -> Vec<(&'static str, Entry)> {
+    vec![
+        ("/", page(home::page)),
+        ("/login", page(login::page)),
+        ("/login", login(login::submit)),
+        ("/login/ukey", page(login::ukey_page)),
+        ("/login/ukey", login(login::ukey_submit)),
+        ("/logout", form(login::logout)),
+        ("/password/change", page(account::password_page)),
+        ("/password/change", form(account::password_submit)),
+        ("/mfa", page(account::mfa_page)),
+        ("/mfa", form(account::mfa_enroll)),
+        ("/mfa/confirm", form(account::mfa_confirm)),
+        ("/orgs", page(orgs::page)),
+        ("/orgs", form(orgs::create)),
+        ("/users", page(users::list)),
+        ("/users", form(users::create)),
+        ("/users/export", form(users::export)),
+        ("/users/{id}", page(users::page)),
+        ("/users/{id}/edit", form(users::edit)),
+        ("/users/{id}/disable", form(users::disable)),
+        ("/users/{id}/enable", form(users::enable)),
+        ("/users/{id}/departure", form(users::departure)),
+        ("/users/{id}/reset-password", form(users::reset_password)),
+        ("/users/{id}/roles", form(users::role_grant)),
+        ("/users/{id}/roles/{gid}/revoke", form(users::role_revoke)),
+        ("/sessions", page(sessions::page)),
+        ("/sessions/{id}/revoke", form(sessions::revoke)),
+        ("/tokens", page(tokens::page)),
+        ("/tokens", form(tokens::create)),
+        ("/tokens/{id}/revoke", form(tokens::revoke)),
+        ("/security-policy", page(settings::policy_page)),
+        ("/security-policy", form(settings::policy_submit)),
+        ("/config", page(settings::config_page)),
+        ("/config", form(settings::config_submit)),
+        ("/audit", page(audit::page)),
+        ("/audit/export", form(audit::export)),
+        ("/calendar", page(calendar::page)),
+        ("/calendar/import", form(calendar::import_submit)),
+        ("/tickets", page(tickets::list)),
+        ("/tickets", form(tickets::open)),
+        ("/tickets/new", page(tickets::new_page)),
+        ("/tickets/export", form(tickets::export)),
+        ("/tickets/attachments/{id}", page(tickets::download)),
+        ("/tickets/{id}", page(tickets::page)),
+        ("/tickets/{id}/transition", form(tickets::transition)),
+        ("/tickets/{id}/vote", form(tickets::vote)),
+        ("/tickets/{id}/comment", form(tickets::comment)),
+        (
             "/tickets/{id}/attachments",
-            post(tickets::upload).layer(DefaultBodyLimit::max(tickets::UPLOAD_LIMIT)),
-        )
-        .route("/todo", get(tickets::todo))
-        .route("/inbox", get(tickets::inbox))
-        .route("/inbox/read-all", post(tickets::mark_all_read))
-        .route("/inbox/{id}/read", post(tickets::mark_read))
-        .route("/search", get(tickets::search))
-        .route("/knowledge", get(knowledge::list).post(knowledge::create))
-        .route("/knowledge/{id}", get(knowledge::page))
-        .route("/knowledge/{id}/edit", post(knowledge::edit))
-        .route("/knowledge/{id}/publish", post(knowledge::publish))
-        .route("/registers", get(registers::index))
-        .route("/registers/{register}", get(registers::list))
-        .route(
-            "/registers/{register}/new",
-            get(registers::new_page).post(registers::create),
-        )
-        .route("/registers/{register}/export", post(registers::export))
-        .route(
+            upload(tickets::upload, tickets::UPLOAD_LIMIT),
+        ),
+        ("/todo", page(tickets::todo)),
+        ("/inbox", page(tickets::inbox)),
+        ("/inbox/read-all", form(tickets::mark_all_read)),
+        ("/inbox/{id}/read", form(tickets::mark_read)),
+        ("/search", page(tickets::search)),
+        ("/knowledge", page(knowledge::list)),
+        ("/knowledge", form(knowledge::create)),
+        ("/knowledge/{id}", page(knowledge::page)),
+        ("/knowledge/{id}/edit", form(knowledge::edit)),
+        ("/knowledge/{id}/publish", form(knowledge::publish)),
+        ("/registers", page(registers::index)),
+        ("/registers/{register}", page(registers::list)),
+        ("/registers/{register}/new", page(registers::new_page)),
+        ("/registers/{register}/new", form(registers::create)),
+        ("/registers/{register}/export", form(registers::export)),
+        (
             "/registers/{register}/import",
-            post(registers::import).layer(DefaultBodyLimit::max(
-                yunwei_core::registers::MAX_IMPORT_BYTES + 64 * 1024,
-            )),
-        )
-        .route("/registers/{register}/{id}", get(registers::page))
-        .route(
+            upload(registers::import, registers::IMPORT_LIMIT),
+        ),
+        ("/registers/{register}/{id}", page(registers::page)),
+        (
             "/registers/{register}/{id}/edit",
-            get(registers::edit_page).post(registers::edit),
-        )
-        .route(
+            page(registers::edit_page),
+        ),
+        ("/registers/{register}/{id}/edit", form(registers::edit)),
+        (
             "/registers/{register}/{id}/steps/{step}",
-            post(registers::step),
-        )
-        .route("/controls", get(controls::overview))
-        .route("/controls/export", post(controls::export))
-        .route(
-            "/inspections",
-            get(inspections::list).post(inspections::create),
-        )
-        .route("/inspections/export", post(inspections::export))
-        .route("/inspections/{id}", get(inspections::page))
-        .route(
-            "/inspections/{id}/edit",
-            get(inspections::edit_page).post(inspections::edit),
-        )
-        .route(
+            form(registers::step),
+        ),
+        ("/controls", page(controls::overview)),
+        ("/controls/export", form(controls::export)),
+        ("/inspections", page(inspections::list)),
+        ("/inspections", form(inspections::create)),
+        ("/inspections/export", form(inspections::export)),
+        ("/inspections/{id}", page(inspections::page)),
+        ("/inspections/{id}/edit", page(inspections::edit_page)),
+        ("/inspections/{id}/edit", form(inspections::edit)),
+        (
             "/inspections/{id}/records",
-            post(inspections::file_record).layer(DefaultBodyLimit::max(inspections::RECORD_LIMIT)),
-        )
-        .route("/inspections/{id}/active", post(inspections::set_active))
-        .route(
+            upload(inspections::file_record, inspections::RECORD_LIMIT),
+        ),
+        ("/inspections/{id}/active", form(inspections::set_active)),
+        (
             "/inspections/records/{rid}/items/{n}",
-            get(inspections::record_file),
-        )
-        .route(
-            "/maintenance",
-            get(inspections::maintenance).post(inspections::maintenance_create),
-        )
-        .route("/maintenance/export", post(inspections::maintenance_export))
-        .route("/cmdb", get(cmdb::list))
-        .route("/cmdb/new", get(cmdb::new_page).post(cmdb::create))
-        .route("/cmdb/export", post(cmdb::export))
-        .route(
-            "/cmdb/import",
-            post(cmdb::import).layer(DefaultBodyLimit::max(cmdb::IMPORT_LIMIT)),
-        )
-        .route("/cmdb/import-template", get(cmdb::template))
-        .route("/cmdb/ip", get(cmdb::segments).post(cmdb::create_segment))
-        .route("/cmdb/ip/{id}", get(cmdb::segment))
-        .route("/cmdb/ip/{id}/allocate", post(cmdb::allocate))
-        .route(
+            page(inspections::record_file),
+        ),
+        ("/maintenance", page(inspections::maintenance)),
+        ("/maintenance", form(inspections::maintenance_create)),
+        ("/maintenance/export", form(inspections::maintenance_export)),
+        ("/cmdb", page(cmdb::list)),
+        ("/cmdb/new", page(cmdb::new_page)),
+        ("/cmdb/new", form(cmdb::create)),
+        ("/cmdb/export", form(cmdb::export)),
+        ("/cmdb/import", upload(cmdb::import, cmdb::IMPORT_LIMIT)),
+        ("/cmdb/import-template", page(cmdb::template)),
+        ("/cmdb/ip", page(cmdb::segments)),
+        ("/cmdb/ip", form(cmdb::create_segment)),
+        ("/cmdb/ip/{id}", page(cmdb::segment)),
+        ("/cmdb/ip/{id}/allocate", form(cmdb::allocate)),
+        (
             "/cmdb/ip/{id}/allocations/{aid}/release",
-            post(cmdb::release),
-        )
-        .route("/cmdb/{id}", get(cmdb::page))
-        .route("/cmdb/{id}/edit", get(cmdb::edit_page).post(cmdb::edit))
-        .route("/cmdb/{id}/relations", post(cmdb::add_relation))
-        .route(
+            form(cmdb::release),
+        ),
+        ("/cmdb/{id}", page(cmdb::page)),
+        ("/cmdb/{id}/edit", page(cmdb::edit_page)),
+        ("/cmdb/{id}/edit", form(cmdb::edit)),
+        ("/cmdb/{id}/relations", form(cmdb::add_relation)),
+        (
             "/cmdb/{id}/relations/{rid}/remove",
-            post(cmdb::remove_relation),
-        )
-        .route(
+            form(cmdb::remove_relation),
+        ),
+        ("/archives", page(archives::list)),
+        (
             "/archives",
-            get(archives::list)
-                .post(archives::create)
-                .layer(DefaultBodyLimit::max(archives::UPLOAD_LIMIT)),
-        )
-        .route("/archives/export", post(archives::export))
-        .route("/archives/{id}", get(archives::page))
-        .route(
+            upload(archives::create, archives::UPLOAD_LIMIT),
+        ),
+        ("/archives/export", form(archives::export)),
+        ("/archives/{id}", page(archives::page)),
+        (
             "/archives/{id}/versions",
-            post(archives::add_version).layer(DefaultBodyLimit::max(archives::UPLOAD_LIMIT)),
-        )
-        .route("/archives/versions/{vid}/download", get(archives::download))
-        .route("/tickets/{id}/cis", post(tickets::link_ci))
-        .route("/tickets/{id}/cis/{ci}/remove", post(tickets::unlink_ci))
+            upload(archives::add_version, archives::UPLOAD_LIMIT),
+        ),
+        (
+            "/archives/versions/{vid}/download",
+            page(archives::download),
+        ),
+        ("/tickets/{id}/cis", form(tickets::link_ci)),
+        ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),
+    ]
+}
+
+/// The UI's routes, each behind its guard.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |r, (path, e)| {
+        r.route(path, e.guarded(state))
+    })
+}
+
+/// Every UI route's path and guard, as [`routes`] serves them.
+pub fn guards() -> Vec<(&'static str, Guard)> {
+    table()
+        .into_iter()
+        .map(|(path, e)| (path, e.guard))
+        .collect()
 }

@@ -12,7 +12,9 @@ use super::error::UiError;
 use crate::extract::{cookie, SESSION_COOKIE};
 use crate::AppState;
 
-/// An authenticated UI user with their session (for the CSRF token).
+/// An authenticated UI user with their session (for the CSRF token of the
+/// page's forms).
+#[derive(Clone)]
 pub struct UiUser {
     pub principal: Principal,
     pub session: SessionRow,
@@ -21,6 +23,10 @@ pub struct UiUser {
 impl FromRequestParts<AppState> for UiUser {
     type Rejection = UiError;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        // A form post's CSRF layer has read the session already.
+        if let Some(u) = parts.extensions.remove::<UiUser>() {
+            return Ok(u);
+        }
         let ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default();
         let token = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
         let (principal, session) = auth::authenticate_session(&s.platform, &ctx, &token).await?;
@@ -34,25 +40,6 @@ impl FromRequestParts<AppState> for UiUser {
             .into());
         }
         Ok(UiUser { principal, session })
-    }
-}
-
-impl UiUser {
-    /// Every UI form carries the session's CSRF token.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), UiError> {
-        if yunwei_domain::crypto::constant_time_eq(
-            submitted.as_bytes(),
-            self.session.csrf_token.as_bytes(),
-        ) {
-            Ok(())
-        } else {
-            Err(AppError::new(
-                ErrorKind::Forbidden,
-                "csrf.invalid",
-                "页面已过期或请求来源无效，请刷新页面后重试",
-            )
-            .into())
-        }
     }
 }
 

@@ -9,7 +9,6 @@ use yunwei_core::auth::{self, SessionView};
 use yunwei_domain::roles::Action;
 
 use super::error::Page;
-use super::form::{CsrfForm, UiForm};
 use super::page::{render, Layout};
 use super::session::UiUser;
 use crate::extract::{Query, ReqCtx};
@@ -59,9 +58,7 @@ pub(super) async fn revoke(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     auth::revoke_session(&s.platform, &ctx, &u.principal, &id).await?;
     if Some(id.as_str()) == u.principal.session_id.as_deref() {
         return Ok(Redirect::to("/login").into_response());

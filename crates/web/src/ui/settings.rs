@@ -47,8 +47,6 @@ pub(super) async fn policy_page(State(s): State<AppState>, u: UiUser) -> Page {
 #[derive(Deserialize)]
 pub(super) struct PolicyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     password_min_length: String,
     #[serde(default)]
     password_history: String,
@@ -74,7 +72,6 @@ pub(super) async fn policy_submit(
     u: UiUser,
     UiForm(f): UiForm<PolicyForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let n = |v: &str| v.trim().parse::<u32>().unwrap_or(0);
     let p = SecurityPolicy {
         password_min_length: n(&f.password_min_length),
@@ -147,8 +144,6 @@ pub(super) async fn config_page(
 #[derive(Deserialize)]
 pub(super) struct ConfigForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     org_id: String,
     #[serde(default)]
     business_hours_start: String,
@@ -164,7 +159,6 @@ pub(super) async fn config_submit(
     u: UiUser,
     UiForm(f): UiForm<ConfigForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let cfg = OrgConfig {
         business_hours_start: f.business_hours_start.trim().into(),
         business_hours_end: f.business_hours_end.trim().into(),

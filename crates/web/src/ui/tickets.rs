@@ -425,8 +425,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -438,7 +436,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let filter = ticket_filter(&s, &u.principal.user_id, &f.q.api()).await?;
     match tickets::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
@@ -620,7 +617,6 @@ pub(super) async fn open(
     UiForm(f): UiForm<Vec<(String, String)>>,
 ) -> Page {
     let f = Pairs(f);
-    u.check_csrf(&f.get("csrf"))?;
     business(&u)?;
     let raw = f.raw_fields();
     let input = OpenInput {
@@ -1127,7 +1123,6 @@ pub(super) async fn transition(
     UiForm(f): UiForm<Vec<(String, String)>>,
 ) -> Page {
     let f = Pairs(f);
-    u.check_csrf(&f.get("csrf"))?;
     business(&u)?;
     let raw = f.raw_fields();
     let input = TransitionInput {
@@ -1152,8 +1147,6 @@ pub(super) async fn transition(
 #[derive(Deserialize)]
 pub(super) struct VoteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     approval: String,
     #[serde(default)]
     decision: String,
@@ -1168,7 +1161,6 @@ pub(super) async fn vote(
     Path(id): Path<String>,
     UiForm(f): UiForm<VoteForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let approve = match f.decision.as_str() {
         "approve" => true,
@@ -1196,8 +1188,6 @@ pub(super) async fn vote(
 #[derive(Deserialize)]
 pub(super) struct CommentForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     body: String,
 }
 
@@ -1208,7 +1198,6 @@ pub(super) async fn comment(
     Path(id): Path<String>,
     UiForm(f): UiForm<CommentForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = tickets::comment(&s.platform, &ctx, &u.principal, &id, &f.body).await;
     let kept = Kept {
@@ -1221,8 +1210,6 @@ pub(super) async fn comment(
 #[derive(Deserialize)]
 pub(super) struct LinkCiForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     ci: String,
 }
 
@@ -1234,7 +1221,6 @@ pub(super) async fn link_ci(
     Path(id): Path<String>,
     UiForm(f): UiForm<LinkCiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = yunwei_core::cmdb::link_ticket(&s.platform, &ctx, &u.principal, &id, &f.ci)
         .await
@@ -1251,9 +1237,7 @@ pub(super) async fn unlink_ci(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, ci)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = yunwei_core::cmdb::unlink_ticket(&s.platform, &ctx, &u.principal, &id, &ci).await;
     after(&s, &u, &id, r, "ci_unlinked", Kept::default()).await
@@ -1274,12 +1258,8 @@ pub(super) async fn upload(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
     let m = m.map_err(|_| bad_upload())?;
-    let up = match read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await {
-        Ok(up) => up,
-        // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(e.into()),
-    };
-    u.check_csrf(&up.field("csrf"))?;
+    // A form that cannot be read, or a file over the limit: the error page.
+    let up = read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await?;
     business(&u)?;
     let kind_other = up.field("kind_other");
     let kind = if kind_other.trim().is_empty() {
@@ -1392,30 +1372,17 @@ pub(super) async fn inbox(State(s): State<AppState>, u: UiUser) -> Page {
     inbox_view(&s, &u, None).await
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub(super) async fn mark_read(
     State(s): State<AppState>,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     tickets::mark_read(&s.platform, &u.principal, &id).await?;
     Ok(Redirect::to("/inbox").into_response())
 }
 
-pub(super) async fn mark_all_read(
-    State(s): State<AppState>,
-    u: UiUser,
-    UiForm(f): UiForm<CsrfOnly>,
-) -> Page {
-    u.check_csrf(&f.csrf)?;
+pub(super) async fn mark_all_read(State(s): State<AppState>, u: UiUser) -> Page {
     business(&u)?;
     let unread: Vec<String> = tickets::notifications(&s.platform, &u.principal, 200)
         .await?

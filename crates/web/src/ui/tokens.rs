@@ -6,7 +6,7 @@ use serde::Deserialize;
 use yunwei_core::{auth, policy};
 
 use super::error::{correctable, Page};
-use super::form::{CsrfForm, UiForm};
+use super::form::UiForm;
 use super::page::{render, Layout, SecretTpl};
 use super::session::UiUser;
 use crate::extract::ReqCtx;
@@ -75,8 +75,6 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser) -> Page {
 #[derive(Deserialize)]
 pub(super) struct TokenForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     days: String,
@@ -88,7 +86,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<TokenForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let days = f.days.trim().parse::<u32>().unwrap_or(0);
     match auth::create_token(&s.platform, &ctx, &u.principal, &f.name, days).await {
         Ok(t) => render(&SecretTpl {
@@ -111,9 +108,7 @@ pub(super) async fn revoke(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     auth::revoke_token(&s.platform, &ctx, &u.principal, &id).await?;
     tokens_view(&s, &u, Some("令牌已吊销".into()), None).await
 }

@@ -127,8 +127,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<U
 
 #[derive(Deserialize)]
 pub(super) struct UserExportForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(flatten)]
     q: UserQuery,
 }
@@ -139,7 +137,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<UserExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let q = f.q;
     let filter = user_filter(&s, &q).await?;
     let reason = q.reason.as_deref().unwrap_or("");
@@ -167,8 +164,6 @@ pub(super) async fn export(
 #[derive(Deserialize)]
 pub(super) struct UserForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     display_name: String,
@@ -186,7 +181,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<UserForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = NewUser {
         username: f.username,
         display_name: f.display_name,
@@ -288,8 +282,6 @@ pub(super) async fn after_user_action(
 #[derive(Deserialize)]
 pub(super) struct UserEditForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     display_name: String,
     #[serde(default)]
     phone: String,
@@ -304,7 +296,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<UserEditForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = UserUpdate {
         display_name: Some(f.display_name),
         phone: Some(f.phone),
@@ -323,7 +314,6 @@ pub(super) async fn disable(
     Path(id): Path<String>,
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, false, &f.reason)
         .await
         .map(|_| "账号已停用".into());
@@ -337,7 +327,6 @@ pub(super) async fn departure(
     Path(id): Path<String>,
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let r = users::register_departure(&s.platform, &ctx, &u.principal, &id, &f.reason)
         .await
         .map(|d| {
@@ -356,7 +345,6 @@ pub(super) async fn enable(
     Path(id): Path<String>,
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let r = users::set_enabled(&s.platform, &ctx, &u.principal, &id, true, &f.reason)
         .await
         .map(|_| "账号已启用".into());
@@ -370,7 +358,6 @@ pub(super) async fn reset_password(
     Path(id): Path<String>,
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match users::reset_password(
         &s.platform,
         &ctx,
@@ -395,8 +382,6 @@ pub(super) async fn reset_password(
 #[derive(Deserialize)]
 pub(super) struct GrantForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     role: String,
     #[serde(default)]
     scope_org_id: String,
@@ -415,7 +400,6 @@ pub(super) async fn role_grant(
     Path(id): Path<String>,
     UiForm(f): UiForm<GrantForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = GrantInput {
         user_id: id.clone(),
         role: f.role,
@@ -437,7 +421,6 @@ pub(super) async fn role_revoke(
     Path((id, gid)): Path<(String, String)>,
     UiForm(f): UiForm<ReasonForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let r = roles::revoke(&s.platform, &ctx, &u.principal, &gid, &f.reason)
         .await
         .map(|_| "已收回角色".into());
