@@ -21,6 +21,7 @@ use yunwei_core::cmdb::may_read;
 use yunwei_domain::cmdb::ArchiveKind;
 use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, with_error, Page};
@@ -51,10 +52,6 @@ fn editor(u: &UiUser) -> Result<(), AppError> {
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
 }
-
-/// A page shown again with the error that refused the form; the status
-/// says what happened.
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 /// A file size for people: bytes, KB or MB.
 fn fmt_size(n: i64) -> String {
@@ -280,7 +277,7 @@ async fn list_view(
             ci_id: d.doc.ci_id.clone().unwrap_or_default(),
             ci_code: d.ci_code,
             version: d.doc.current_version,
-            updated: fmt_time(d.doc.updated_at),
+            updated: fmt_minute(d.doc.updated_at),
             can_download: d.can_download,
             id: d.doc.id,
             title: d.doc.title,
@@ -464,15 +461,15 @@ async fn doc_view(
             bytes: v.size,
             note: v.note.clone(),
             uploader: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
-            at: fmt_time(v.uploaded_at),
+            at: fmt_minute(v.uploaded_at),
             current: v.version == d.doc.current_version,
         })
         .collect();
     let page = render(&DocTpl {
         l: Layout::for_user(u, "/archives").with(notice, error.map(|e| e.message.clone())),
         org,
-        created: fmt_time(d.doc.created_at),
-        updated: fmt_time(d.doc.updated_at),
+        created: fmt_minute(d.doc.created_at),
+        updated: fmt_minute(d.doc.updated_at),
         versions,
         note,
         d,

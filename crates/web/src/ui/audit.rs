@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use yunwei_core::audit;
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_us;
 
 use super::error::{correctable, Page};
 use super::form::{urlencoding, UiForm};
@@ -98,7 +99,7 @@ pub(super) fn audit_render(
         .into_iter()
         .map(|r| AuditLine {
             seq: r.seq,
-            at: yunwei_core::export::fmt_us(r.at_us),
+            at: fmt_us(r.at_us),
             actor: r.actor_name,
             role: r.actor_role,
             ip: r.source_ip,

@@ -8,7 +8,8 @@ use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use yunwei_core::calendar::{self, Importer};
-use yunwei_domain::calendar::{end_of_day_shanghai, shanghai, DayKind};
+use yunwei_domain::calendar::{end_of_day_shanghai, DayKind};
+use yunwei_domain::time::{fmt_minute, fmt_us};
 
 use super::error::{correctable, Page};
 use super::form::UiForm;
@@ -139,8 +140,6 @@ fn months(cal: &yunwei_domain::calendar::HolidayCalendar, year: i32) -> Vec<Mont
         .collect()
 }
 
-use yunwei_domain::time::fmt_minute as fmt_time;
-
 struct Shown {
     json: String,
     reason: String,
@@ -168,10 +167,7 @@ async fn view(
                     from: from.format("%Y-%m-%d").to_string(),
                     n,
                     date: r.value.format("%Y-%m-%d").to_string(),
-                    due_at: end_of_day_shanghai(r.value)
-                        .with_timezone(&shanghai())
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
+                    due_at: fmt_us(end_of_day_shanghai(r.value).timestamp_micros()),
                     warning: r.warning(),
                 });
             }
@@ -202,7 +198,7 @@ async fn view(
         source: info.map(|i| i.source.clone()).unwrap_or_default(),
         imported_at: info
             .and_then(|i| i.imported_at)
-            .map(fmt_time)
+            .map(fmt_minute)
             .unwrap_or_default(),
         months: months(cal, year),
         listed,

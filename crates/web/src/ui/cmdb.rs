@@ -14,9 +14,9 @@ use yunwei_core::cmdb::CiRow;
 use yunwei_core::cmdb::{
     self, AllocationInput, CiDetail, CiInput, RelationInput, RowError, SegmentInput,
 };
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::cmdb::{Category, CiStatus, RelationKind};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::{date_in_shanghai, fmt_minute};
 use yunwei_domain::AppError;
 
 use super::error::{correctable, with_error, Page, UiError};
@@ -50,8 +50,6 @@ fn editor(u: &UiUser) -> Result<(), AppError> {
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
 }
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn category_opts(current: &str) -> Vec<Opt> {
     opts(
@@ -670,13 +668,7 @@ async fn item_view(
     kept: Option<&RelationInput>,
 ) -> Page {
     let d = cmdb::detail(&s.platform, &u.principal, id).await?;
-    let today = s
-        .platform
-        .clock
-        .now()
-        .with_timezone(&shanghai())
-        .format("%Y-%m-%d")
-        .to_string();
+    let today = date_in_shanghai(s.platform.clock.now()).to_string();
     let licence_expires = d.ci.ci.licence_expires.clone().unwrap_or_default();
     let relations = d
         .relations
@@ -706,7 +698,7 @@ async fn item_view(
         l: Layout::for_user(u, "/cmdb").with(notice, error.map(|e| e.message.clone())),
         licence_expired: !licence_expires.is_empty() && licence_expires < today,
         licence_expires,
-        updated: fmt_time(d.ci.ci.updated_at),
+        updated: fmt_minute(d.ci.ci.updated_at),
         relations,
         tickets,
         kinds: kind_opts(kept.map(|k| k.kind.as_str()).unwrap_or("runs_on")),
@@ -947,7 +939,7 @@ async fn segment_view(
             ci_code: a.ci_code,
             ci_name: a.ci_name,
             purpose: a.allocation.purpose,
-            at: fmt_time(a.allocation.created_at),
+            at: fmt_minute(a.allocation.created_at),
         })
         .collect();
     let page = render(&SegmentTpl {

@@ -20,6 +20,7 @@ use yunwei_core::inspections::{
 };
 use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, refused, with_error, Page};
@@ -28,8 +29,6 @@ use super::page::{render, Layout};
 use super::session::{business, UiUser};
 use crate::extract::ReqCtx;
 use crate::AppState;
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn kind_options() -> Vec<(String, String)> {
     inspections::KINDS
@@ -330,7 +329,7 @@ async fn plan_view(
                 c.status_label.to_string()
             },
             overdue: c.status == "overdue",
-            done: c.done_at.map(fmt_time).unwrap_or_default(),
+            done: c.done_at.map(fmt_minute).unwrap_or_default(),
             record_id: c
                 .done_ref
                 .as_deref()
@@ -345,7 +344,7 @@ async fn plan_view(
         .map(|r| RecordLine {
             id: r.id.clone(),
             period: r.period_label.clone(),
-            performed: fmt_time(r.performed_at),
+            performed: fmt_minute(r.performed_at),
             performer: r.performer_name.clone(),
             abnormal_count: r.abnormal_count,
             ticket_id: r.ticket_id.clone().unwrap_or_default(),
@@ -861,7 +860,7 @@ async fn maintenance_view(
             .records
             .into_iter()
             .map(|v| MaintenanceLine {
-                performed: fmt_time(v.performed_at),
+                performed: fmt_minute(v.performed_at),
                 v,
             })
             .collect(),

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, ArticleView};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, refused, Page};
@@ -21,8 +22,6 @@ use crate::AppState;
 
 /// Articles on one page of the list.
 const PER_PAGE: u64 = 20;
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 struct Row {
     id: String,
@@ -129,7 +128,7 @@ async fn list_view(
                 status_label: a.status_label,
                 excerpt: a.excerpt.clone(),
                 from_ticket: a.source_ticket_id.is_some(),
-                updated: fmt_time(a.updated_at),
+                updated: fmt_minute(a.updated_at),
             })
             .collect(),
         total: page.total,
@@ -220,9 +219,9 @@ async fn article_view(
     let form = form.unwrap_or_default();
     render(&ArticleTpl {
         l: Layout::for_user(u, "/knowledge").with(notice, error),
-        created: fmt_time(a.created_at),
-        updated: fmt_time(a.updated_at),
-        published: a.published_at.map(fmt_time).unwrap_or_default(),
+        created: fmt_minute(a.created_at),
+        updated: fmt_minute(a.updated_at),
+        published: a.published_at.map(fmt_minute).unwrap_or_default(),
         title: form.title.unwrap_or_else(|| a.title.clone()),
         cause: form.cause.unwrap_or_else(|| a.cause.clone()),
         solution: form.solution.unwrap_or_else(|| a.solution.clone()),

@@ -17,6 +17,7 @@ use yunwei_core::registers::{
     self, ChildList, EntryDetail, EntryInput, EntryView, HistoryView, ListFilter,
 };
 use yunwei_domain::register::{self as spec, Kind, Spec};
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, with_error, Page, UiError};
@@ -29,8 +30,6 @@ use crate::AppState;
 fn spec_of(key: &str) -> Result<&'static Spec, AppError> {
     registers::spec_of(key)
 }
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn readable(u: &UiUser, spec: &Spec) -> Result<(), AppError> {
     if u.principal.can_somewhere(spec.read) {
@@ -80,7 +79,7 @@ fn row(spec: &Spec, e: &EntryView) -> Row {
         org_name: e.org_name.clone(),
         flags: e.flags.clone(),
         cells,
-        created: fmt_time(e.created_at),
+        created: fmt_minute(e.created_at),
     }
 }
 
@@ -798,8 +797,8 @@ async fn entry_view(
     let page = render(&EntryTpl {
         l: Layout::for_user(u, "/registers").with(notice, error.map(|e| e.message.clone())),
         spec,
-        created: fmt_time(d.entry.created_at),
-        updated: fmt_time(d.entry.updated_at),
+        created: fmt_minute(d.entry.created_at),
+        updated: fmt_minute(d.entry.updated_at),
         e: d.entry,
         parent: d.parent,
         children: d.children.iter().map(ChildView::of).collect(),

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use yunwei_core::tickets::{self, FieldShown, OpenInput, TicketDetail, TransitionInput};
 use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
 use super::error::{correctable, refused, with_error, Page};
@@ -31,8 +32,6 @@ use crate::AppState;
 const PER_PAGE: u64 = 50;
 /// Search hits on one page.
 const SEARCH_PER_PAGE: u64 = 20;
-
-use yunwei_domain::time::fmt_minute as fmt_min;
 
 /// `剩余1天3小时` / `已超时20分钟`.
 fn time_left(due: i64, now: i64) -> String {
@@ -378,8 +377,8 @@ async fn list_view(
                 process: t.process_name,
                 state: t.state_label,
                 level: t.level_label.unwrap_or_default(),
-                created: fmt_min(t.created_at),
-                due: t.due_at.map(fmt_min).unwrap_or_default(),
+                created: fmt_minute(t.created_at),
+                due: t.due_at.map(fmt_minute).unwrap_or_default(),
                 overdue,
                 closed: t.closed,
             }
@@ -924,7 +923,7 @@ async fn ticket_view(
         .map(|t| TimerLine {
             label: t.label.clone(),
             source: t.source.clone(),
-            due: fmt_min(t.due_at),
+            due: fmt_minute(t.due_at),
             left: if t.status == "paused" {
                 "已暂停计时".into()
             } else {
@@ -972,7 +971,7 @@ async fn ticket_view(
             kind: kind_label(&a.kind),
             filename: a.filename.clone(),
             size: size_text(a.size),
-            at: fmt_min(a.at),
+            at: fmt_minute(a.at),
             sm3: a.sm3.chars().take(16).collect(),
         })
         .collect();
@@ -992,7 +991,7 @@ async fn ticket_view(
         .events
         .iter()
         .map(|e| EventLine {
-            at: fmt_min(e.at),
+            at: fmt_minute(e.at),
             actor: e.actor_name.clone(),
             label: e.label.clone(),
             body: e.body.clone(),
@@ -1051,7 +1050,7 @@ async fn ticket_view(
         org,
         requester: d.requester_name.clone(),
         assignee: d.assignee_name.clone().unwrap_or_default(),
-        created: fmt_min(d.ticket.created_at),
+        created: fmt_minute(d.ticket.created_at),
         route,
         next_actors: if d.ticket.closed {
             vec![]
@@ -1320,7 +1319,7 @@ pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
             title: i.ticket.title,
             process: i.ticket.process_name,
             state: i.ticket.state_label,
-            due: i.ticket.due_at.map(fmt_min).unwrap_or_default(),
+            due: i.ticket.due_at.map(fmt_minute).unwrap_or_default(),
             actions: i.actions,
         })
         .collect();
@@ -1356,7 +1355,7 @@ async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
             ticket_id: n.ticket_id.unwrap_or_default(),
             title: n.title,
             body: n.body,
-            at: fmt_min(n.created_at),
+            at: fmt_minute(n.created_at),
             unread: n.read_at.is_none(),
         })
         .collect();
@@ -1503,7 +1502,7 @@ pub(super) async fn search(
                         _ => "文档",
                     },
                     title: h.title,
-                    updated: fmt_min(h.updated_at),
+                    updated: fmt_minute(h.updated_at),
                 })
                 .collect();
             render(&tpl)

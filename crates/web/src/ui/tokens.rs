@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use yunwei_core::{auth, policy};
+use yunwei_domain::time::fmt_us;
 
 use super::error::{correctable, Page};
 use super::form::UiForm;
@@ -36,7 +37,6 @@ pub(super) async fn tokens_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> Page {
-    use yunwei_core::export::fmt_us;
     let now = s.platform.now_us();
     let rows = auth::tokens(&s.platform, &u.principal).await?;
     let pol = policy::current(&s.platform).await?;
