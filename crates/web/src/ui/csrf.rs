@@ -38,7 +38,7 @@ const FORM_LIMIT: usize = 2 * 1024 * 1024;
 const UPLOAD_PREFIX: usize = 64 * 1024;
 
 /// The refusal of a form without the session's token.
-pub(super) fn refusal() -> AppError {
+fn refusal() -> AppError {
     AppError::new(
         ErrorKind::Forbidden,
         "csrf.invalid",
