@@ -1,12 +1,12 @@
-//! Extractors that turn a request into the caller's principal. API calls
-//! authenticate with `Authorization: Bearer` (a session token from
-//! `/api/v1/auth/login` or an integration token); UI pages with the
-//! HttpOnly session cookie.
+//! Extractors shared by the API and the UI: the request context, the
+//! query string, and the API caller's principal. API calls authenticate
+//! with `Authorization: Bearer` (a session token from `/api/v1/auth/login`
+//! or an integration token); UI pages with the HttpOnly session cookie
+//! (`ui::session`).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use yunwei_core::auth::SessionRow;
 use yunwei_core::{auth, Ctx, Principal};
 use yunwei_domain::AppError;
 
@@ -62,51 +62,6 @@ impl FromRequestParts<AppState> for ApiUser {
                 .0
         };
         Ok(ApiUser(principal))
-    }
-}
-
-/// An authenticated UI user with their session (for the CSRF token).
-pub struct UiUser {
-    pub principal: Principal,
-    pub session: SessionRow,
-}
-
-impl FromRequestParts<AppState> for UiUser {
-    type Rejection = WebError;
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default();
-        let token =
-            cookie(parts, SESSION_COOKIE).ok_or_else(|| WebError::ui(AppError::unauthorized()))?;
-        let (principal, session) = auth::authenticate_session(&s.platform, &ctx, &token)
-            .await
-            .map_err(WebError::ui)?;
-        let path = parts.uri.path();
-        if principal.must_change_password && path != "/password/change" && path != "/logout" {
-            return Err(WebError::ui(AppError::new(
-                yunwei_domain::ErrorKind::Forbidden,
-                "auth.password_change_required",
-                "请先修改初始密码",
-            )));
-        }
-        Ok(UiUser { principal, session })
-    }
-}
-
-impl UiUser {
-    /// Every UI form carries the session's CSRF token.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
-        if yunwei_domain::crypto::constant_time_eq(
-            submitted.as_bytes(),
-            self.session.csrf_token.as_bytes(),
-        ) {
-            Ok(())
-        } else {
-            Err(WebError::ui(AppError::new(
-                yunwei_domain::ErrorKind::Forbidden,
-                "csrf.invalid",
-                "页面已过期或请求来源无效，请刷新页面后重试",
-            )))
-        }
     }
 }
 

@@ -14,6 +14,7 @@ use axum::Router;
 use yunwei_core::Platform;
 
 pub use error::WebError;
+pub use ui::{guards as ui_routes, Guard as UiGuard};
 
 #[derive(Clone, Debug, Default)]
 pub struct WebOptions {
@@ -31,7 +32,7 @@ pub fn router(platform: Platform, options: WebOptions) -> Router {
     let state = AppState { platform, options };
     Router::new()
         .merge(api::routes())
-        .merge(ui::routes())
+        .merge(ui::routes(&state))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(ui::stylesheet))
         .route("/static/app.js", get(ui::script))

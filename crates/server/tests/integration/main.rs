@@ -28,4 +28,5 @@ mod support;
 mod ticket_ui;
 mod tickets;
 mod timers;
+mod ui_csrf;
 mod ukey;

@@ -21,14 +21,16 @@ use yunwei_core::cmdb::may_read;
 use yunwei_domain::cmdb::ArchiveKind;
 use yunwei_domain::org::is_within;
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{
-    bad_upload, correctable, read_upload, render, ui, urlencoding, Layout, Page, UiForm, Upload,
+use super::error::{correctable, with_error, Page};
+use super::form::{
+    bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm, Upload,
 };
-use crate::error::{status_of, WebError};
-use crate::extract::{ReqCtx, UiUser};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Documents on one page of the list.
@@ -38,31 +40,18 @@ pub(super) const UPLOAD_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 
 /// The archives are read with `BusinessRead`; the three administrators are
 /// refused.
-fn readers(u: &UiUser) -> Result<(), WebError> {
-    may_read(&u.principal).map(|_| ()).map_err(WebError::ui)
+fn readers(u: &UiUser) -> Result<(), AppError> {
+    may_read(&u.principal).map(|_| ())
 }
 
 /// Uploads need `RegisterEdit` somewhere (the use case checks the
 /// organisation).
-fn editor(u: &UiUser) -> Result<(), WebError> {
+fn editor(u: &UiUser) -> Result<(), AppError> {
     readers(u)?;
     u.principal
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
-        .map_err(WebError::ui)
 }
-
-/// A page shown again with the error that refused the form; the status
-/// says what happened.
-fn with_error(page: Page, error: Option<&AppError>) -> Page {
-    let mut r = page?;
-    if let Some(e) = error {
-        *r.status_mut() = status_of(e.kind);
-    }
-    Ok(r)
-}
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 /// A file size for people: bytes, KB or MB.
 fn fmt_size(n: i64) -> String {
@@ -108,17 +97,11 @@ fn too_big() -> AppError {
     AppError::bad_request("archive.size", "文件不能为空，且不超过50MB")
 }
 
+/// The upload form (its CSRF token checked by the route's layer before).
 async fn multipart_form(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-    u: &UiUser,
-) -> Result<Upload, WebError> {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    // The CSRF token may not have been read; show nothing but the error.
-    let up = read_upload(m, MAX_FILE_BYTES, too_big)
-        .await
-        .map_err(WebError::ui)?;
-    u.check_csrf(&up.field("csrf"))?;
-    Ok(up)
+) -> Result<Upload, AppError> {
+    read_upload(m.map_err(|_| bad_upload())?, MAX_FILE_BYTES, too_big).await
 }
 
 // ---- the list ----
@@ -226,7 +209,7 @@ async fn list_view(
     error: Option<&AppError>,
 ) -> Page {
     let pr = &u.principal;
-    let readable = orgs_in(s, u, Action::BusinessRead).await?;
+    let readable = org_choices(s, u, Action::BusinessRead).await?;
     // Filters that do not hold (a hand-made URL, an unknown code) are
     // shown, not fatal.
     let mut filter_error: Option<AppError> = None;
@@ -255,7 +238,7 @@ async fn list_view(
             filter_error.get_or_insert(e);
             None
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     if let Some((_, code)) = &item {
         q.ci = code.clone();
@@ -263,7 +246,8 @@ async fn list_view(
     let docs: Vec<DocView> = if filter_error.is_some() {
         vec![]
     } else {
-        ui(archives::list(&s.platform, pr, item.as_ref().map(|(id, _)| id.as_str())).await)?
+        archives::list(&s.platform, pr, item.as_ref().map(|(id, _)| id.as_str()))
+            .await?
             .into_iter()
             .filter(|d| q.kind.is_empty() || d.doc.kind == q.kind)
             .filter(|d| {
@@ -293,7 +277,7 @@ async fn list_view(
             ci_id: d.doc.ci_id.clone().unwrap_or_default(),
             ci_code: d.ci_code,
             version: d.doc.current_version,
-            updated: fmt_time(d.doc.updated_at),
+            updated: fmt_minute(d.doc.updated_at),
             can_download: d.can_download,
             id: d.doc.id,
             title: d.doc.title,
@@ -308,7 +292,7 @@ async fn list_view(
         f.ci = q.ci.clone();
     }
     let form_orgs = if can_edit {
-        let keep = orgs_in(s, u, Action::RegisterEdit).await?;
+        let keep = org_choices(s, u, Action::RegisterEdit).await?;
         opts(
             keep.iter().map(|o| (o.id.clone(), indented(o))).collect(),
             &f.org_id,
@@ -351,8 +335,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -367,14 +349,13 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let item = match filter_item(&s, &u, &f.q).await {
         Ok(item) => item,
         Err(e) if correctable(&e) => {
             return list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let filter = ListFilter {
         ci_id: item.map(|(id, _)| id),
@@ -386,7 +367,7 @@ pub(super) async fn export(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, f.q, CreateForm::default(), f.reason, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -397,7 +378,7 @@ pub(super) async fn create(
     u: UiUser,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let up = multipart_form(m, &u).await?;
+    let up = multipart_form(m).await?;
     editor(&u)?;
     let input = NewDoc {
         title: up.field("title"),
@@ -419,7 +400,7 @@ pub(super) async fn create(
             };
             list_view(&s, &u, ListQuery::default(), kept, String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -459,12 +440,12 @@ async fn doc_view(
     error: Option<&AppError>,
     note: String,
 ) -> Page {
-    let d = ui(archives::get(&s.platform, &u.principal, id).await)?;
-    let org = ui(yunwei_core::orgs::name_of(&s.platform, &d.doc.org_id).await)?;
+    let d = archives::get(&s.platform, &u.principal, id).await?;
+    let org = yunwei_core::orgs::name_of(&s.platform, &d.doc.org_id).await?;
     let mut names: HashMap<String, String> = HashMap::new();
     for v in &d.versions {
         if !names.contains_key(&v.uploaded_by) {
-            let name = ui(yunwei_core::users::display_name_of(&s.platform, &v.uploaded_by).await)?;
+            let name = yunwei_core::users::display_name_of(&s.platform, &v.uploaded_by).await?;
             names.insert(v.uploaded_by.clone(), name);
         }
     }
@@ -480,15 +461,15 @@ async fn doc_view(
             bytes: v.size,
             note: v.note.clone(),
             uploader: names.get(&v.uploaded_by).cloned().unwrap_or_default(),
-            at: fmt_time(v.uploaded_at),
+            at: fmt_minute(v.uploaded_at),
             current: v.version == d.doc.current_version,
         })
         .collect();
     let page = render(&DocTpl {
         l: Layout::for_user(u, "/archives").with(notice, error.map(|e| e.message.clone())),
         org,
-        created: fmt_time(d.doc.created_at),
-        updated: fmt_time(d.doc.updated_at),
+        created: fmt_minute(d.doc.created_at),
+        updated: fmt_minute(d.doc.updated_at),
         versions,
         note,
         d,
@@ -520,7 +501,7 @@ pub(super) async fn add_version(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let up = multipart_form(m, &u).await?;
+    let up = multipart_form(m).await?;
     readers(&u)?;
     let note = up.field("note");
     match archives::add_version(
@@ -536,7 +517,7 @@ pub(super) async fn add_version(
     {
         Ok(d) => back_to(&d.doc.id, "version_added"),
         Err(e) if correctable(&e) => doc_view(&s, &u, &id, None, Some(&e), note).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -549,6 +530,6 @@ pub(super) async fn download(
     Path(vid): Path<String>,
 ) -> Page {
     readers(&u)?;
-    let (v, bytes) = ui(archives::download(&s.platform, &ctx, &u.principal, &vid).await)?;
+    let (v, bytes) = archives::download(&s.platform, &ctx, &u.principal, &vid).await?;
     Ok(crate::api::tickets::attachment_response(&v.filename, bytes))
 }

@@ -8,12 +8,15 @@ use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use yunwei_core::calendar::{self, Importer};
-use yunwei_domain::calendar::{end_of_day_shanghai, shanghai, DayKind};
+use yunwei_domain::calendar::{end_of_day_shanghai, DayKind};
+use yunwei_domain::time::{fmt_minute, fmt_us};
 
-use super::{correctable, render, ui, Layout, Page, UiForm};
+use super::error::{correctable, Page};
+use super::form::UiForm;
+use super::page::{render, Layout};
+use super::session::UiUser;
 use crate::api::calendar::{parse_date, parse_n, parse_year, YEARS};
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// One day of a month grid; `day == 0` is an empty cell.
@@ -137,8 +140,6 @@ fn months(cal: &yunwei_domain::calendar::HolidayCalendar, year: i32) -> Vec<Mont
         .collect()
 }
 
-use yunwei_domain::time::fmt_minute as fmt_time;
-
 struct Shown {
     json: String,
     reason: String,
@@ -154,8 +155,8 @@ async fn view(
     notice: Option<String>,
     mut error: Option<String>,
 ) -> Page {
-    let snap = ui(calendar::snapshot(&s.platform).await)?;
-    let can_manage = ui(calendar::can_manage(&s.platform, &u.principal).await)?;
+    let snap = calendar::snapshot(&s.platform).await?;
+    let can_manage = calendar::can_manage(&s.platform, &u.principal).await?;
     let cal = &snap.calendar;
     let mut calc = None;
     if !shown.calc_from.trim().is_empty() || !shown.calc_n.trim().is_empty() {
@@ -166,10 +167,7 @@ async fn view(
                     from: from.format("%Y-%m-%d").to_string(),
                     n,
                     date: r.value.format("%Y-%m-%d").to_string(),
-                    due_at: end_of_day_shanghai(r.value)
-                        .with_timezone(&shanghai())
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
+                    due_at: fmt_us(end_of_day_shanghai(r.value).timestamp_micros()),
                     warning: r.warning(),
                 });
             }
@@ -200,7 +198,7 @@ async fn view(
         source: info.map(|i| i.source.clone()).unwrap_or_default(),
         imported_at: info
             .and_then(|i| i.imported_at)
-            .map(fmt_time)
+            .map(fmt_minute)
             .unwrap_or_default(),
         months: months(cal, year),
         listed,
@@ -233,7 +231,7 @@ pub(super) async fn page(
     Query(q): Query<CalendarQuery>,
 ) -> Page {
     let year = match q.year.as_deref().filter(|y| !y.trim().is_empty()) {
-        Some(y) => parse_year(y).map_err(WebError::ui)?,
+        Some(y) => parse_year(y)?,
         None => this_year(&s),
     };
     let shown = Shown {
@@ -248,8 +246,6 @@ pub(super) async fn page(
 #[derive(Deserialize)]
 pub(super) struct ImportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     year: String,
     #[serde(default)]
     json: String,
@@ -263,7 +259,6 @@ pub(super) async fn import_submit(
     u: UiUser,
     UiForm(f): UiForm<ImportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let shown_year = parse_year(&f.year).unwrap_or_else(|_| this_year(&s));
     if f.json.trim().is_empty() {
         let shown = Shown {
@@ -311,6 +306,6 @@ pub(super) async fn import_submit(
             };
             view(&s, &u, shown_year, shown, None, Some(e.message)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -14,18 +14,18 @@ use yunwei_core::cmdb::CiRow;
 use yunwei_core::cmdb::{
     self, AllocationInput, CiDetail, CiInput, RelationInput, RowError, SegmentInput,
 };
-use yunwei_domain::calendar::shanghai;
 use yunwei_domain::cmdb::{Category, CiStatus, RelationKind};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::{date_in_shanghai, fmt_minute};
 use yunwei_domain::AppError;
 
-use super::tickets::{indented, opts, orgs_in, Opt};
-use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
-    Upload,
+use super::error::{correctable, with_error, Page, UiError};
+use super::form::{
+    bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm, Upload,
 };
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Items on one page of the list.
@@ -39,29 +39,17 @@ const HIDDEN: &str = "（无权查看）";
 
 /// The CMDB is read with `BusinessRead`; the three administrators are
 /// refused.
-fn readers(u: &UiUser) -> Result<(), WebError> {
-    cmdb::may_read(&u.principal)
-        .map(|_| ())
-        .map_err(WebError::ui)
+fn readers(u: &UiUser) -> Result<(), AppError> {
+    cmdb::may_read(&u.principal).map(|_| ())
 }
 
 /// Forms that write the register need `RegisterEdit` somewhere.
-fn editor(u: &UiUser) -> Result<(), WebError> {
+fn editor(u: &UiUser) -> Result<(), AppError> {
     readers(u)?;
     u.principal
         .authorize_somewhere(Action::RegisterEdit)
         .map(|_| ())
-        .map_err(WebError::ui)
 }
-
-fn with_error(page: Page, error: Option<&AppError>) -> Page {
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
-}
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn category_opts(current: &str) -> Vec<Opt> {
     opts(
@@ -100,8 +88,8 @@ async fn org_opts(
     u: &UiUser,
     action: Action,
     current: &str,
-) -> Result<Vec<Opt>, WebError> {
-    let list = orgs_in(s, u, action).await?;
+) -> Result<Vec<Opt>, UiError> {
+    let list = org_choices(s, u, action).await?;
     Ok(opts(
         list.iter().map(|o| (o.id.clone(), indented(o))).collect(),
         current,
@@ -241,7 +229,7 @@ async fn list_view(
             },
             Some(e),
         ),
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let error = error.or(list_error.as_ref());
     let shown = error.map(|e| e.message.clone());
@@ -264,7 +252,7 @@ async fn list_render(
     let can_edit = pr.can_somewhere(Action::RegisterEdit);
     let orgs = org_opts(s, u, Action::BusinessRead, &q.org_id).await?;
     let editable: Vec<String> = if can_edit {
-        orgs_in(s, u, Action::RegisterEdit)
+        org_choices(s, u, Action::RegisterEdit)
             .await?
             .into_iter()
             .map(|o| o.name)
@@ -318,8 +306,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -331,12 +317,11 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::export(&s.platform, &ctx, &u.principal, &f.q.core(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("cmdb.xlsx", bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -344,7 +329,7 @@ pub(super) async fn export(
 /// on the second.
 pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
     editor(&u)?;
-    let editable: Vec<String> = orgs_in(&s, &u, Action::RegisterEdit)
+    let editable: Vec<String> = org_choices(&s, &u, Action::RegisterEdit)
         .await?
         .into_iter()
         .map(|o| o.name)
@@ -357,12 +342,7 @@ pub(super) async fn template(State(s): State<AppState>, u: UiUser) -> Page {
             column_note(c, &editable),
         ]);
     }
-    let bytes = ui(yunwei_core::export::template_xlsx(
-        "配置项",
-        &cmdb::COLUMNS,
-        "填写说明",
-        &notes,
-    ))?;
+    let bytes = yunwei_core::export::template_xlsx("配置项", &cmdb::COLUMNS, "填写说明", &notes)?;
     Ok(crate::api::xlsx("cmdb-template.xlsx", bytes))
 }
 
@@ -398,13 +378,9 @@ pub(super) async fn import(
     u: UiUser,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = match read_upload(m, MAX_IMPORT_BYTES, too_big).await {
-        Ok(up) => up,
-        // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(WebError::ui(e)),
-    };
-    u.check_csrf(&up.field("csrf"))?;
+    let m = m.map_err(|_| bad_upload())?;
+    // A form that cannot be read, or a file over the limit: the error page.
+    let up = read_upload(m, MAX_IMPORT_BYTES, too_big).await?;
     editor(&u)?;
     if up.content.is_empty() {
         let e = too_big();
@@ -433,7 +409,7 @@ pub(super) async fn import(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, ListQuery::default(), String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -442,8 +418,6 @@ pub(super) async fn import(
 /// The item form as posted (and shown again when refused).
 #[derive(Deserialize, Default)]
 pub(super) struct CiForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -496,7 +470,6 @@ impl CiForm {
 
     fn of(a: &CiRow) -> CiForm {
         CiForm {
-            csrf: String::new(),
             code: a.code.clone(),
             name: a.name.clone(),
             category: a.category.clone(),
@@ -562,23 +535,20 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<CiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     editor(&u)?;
     match cmdb::create(&s.platform, &ctx, &u.principal, &f.input()).await {
         Ok(a) => back_to(&a.id, "created"),
         Err(e) if correctable(&e) => form_view(&s, &u, None, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The item for its edit form: refused when the caller may read but not
 /// keep it.
-async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<CiDetail, WebError> {
-    let d = ui(cmdb::detail(&s.platform, &u.principal, id).await)?;
+async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<CiDetail, UiError> {
+    let d = cmdb::detail(&s.platform, &u.principal, id).await?;
     if !d.can_edit {
-        return Err(WebError::ui(AppError::forbidden(
-            "无权维护该配置项：超出您的角色或管理范围",
-        )));
+        return Err(AppError::forbidden("无权维护该配置项：超出您的角色或管理范围").into());
     }
     Ok(d)
 }
@@ -601,7 +571,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<CiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let expected = f.expected_updated_at.trim().parse::<i64>().ok();
     match cmdb::update(&s.platform, &ctx, &u.principal, &id, &f.input(), expected).await {
@@ -610,7 +579,7 @@ pub(super) async fn edit(
             let d = editable(&s, &u, &id).await?;
             form_view(&s, &u, Some((d.ci.ci.id, d.ci.ci.code)), f, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -698,14 +667,8 @@ async fn item_view(
     error: Option<&AppError>,
     kept: Option<&RelationInput>,
 ) -> Page {
-    let d = ui(cmdb::detail(&s.platform, &u.principal, id).await)?;
-    let today = s
-        .platform
-        .clock
-        .now()
-        .with_timezone(&shanghai())
-        .format("%Y-%m-%d")
-        .to_string();
+    let d = cmdb::detail(&s.platform, &u.principal, id).await?;
+    let today = date_in_shanghai(s.platform.clock.now()).to_string();
     let licence_expires = d.ci.ci.licence_expires.clone().unwrap_or_default();
     let relations = d
         .relations
@@ -735,7 +698,7 @@ async fn item_view(
         l: Layout::for_user(u, "/cmdb").with(notice, error.map(|e| e.message.clone())),
         licence_expired: !licence_expires.is_empty() && licence_expires < today,
         licence_expires,
-        updated: fmt_time(d.ci.ci.updated_at),
+        updated: fmt_minute(d.ci.ci.updated_at),
         relations,
         tickets,
         kinds: kind_opts(kept.map(|k| k.kind.as_str()).unwrap_or("runs_on")),
@@ -764,8 +727,6 @@ pub(super) async fn page(
 #[derive(Deserialize)]
 pub(super) struct RelationForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     kind: String,
     #[serde(default)]
     to: String,
@@ -778,7 +739,6 @@ pub(super) async fn add_relation(
     Path(id): Path<String>,
     UiForm(f): UiForm<RelationForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let input = RelationInput {
         to: f.to,
@@ -787,14 +747,8 @@ pub(super) async fn add_relation(
     match cmdb::add_relation(&s.platform, &ctx, &u.principal, &id, &input).await {
         Ok(_) => back_to(&id, "relation_added"),
         Err(e) if correctable(&e) => item_view(&s, &u, &id, None, Some(&e), Some(&input)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub(super) async fn remove_relation(
@@ -802,14 +756,12 @@ pub(super) async fn remove_relation(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, rid)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::remove_relation(&s.platform, &ctx, &u.principal, &rid).await {
         Ok(()) => back_to(&id, "relation_removed"),
         Err(e) if correctable(&e) => item_view(&s, &u, &id, None, Some(&e), None).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -828,8 +780,8 @@ async fn seg_line(
     s: &AppState,
     u: &UiUser,
     v: &[cmdb::SegmentView],
-) -> Result<Vec<SegLine>, WebError> {
-    let orgs = orgs_in(s, u, Action::BusinessRead).await?;
+) -> Result<Vec<SegLine>, UiError> {
+    let orgs = org_choices(s, u, Action::BusinessRead).await?;
     Ok(v.iter()
         .map(|v| SegLine {
             id: v.segment.id.clone(),
@@ -849,8 +801,6 @@ async fn seg_line(
 /// The segment form as typed.
 #[derive(Deserialize, Default)]
 pub(super) struct SegmentForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     cidr: String,
     #[serde(default)]
@@ -875,7 +825,7 @@ async fn segments_view(
     mut f: SegmentForm,
     error: Option<&AppError>,
 ) -> Page {
-    let list = ui(cmdb::segments(&s.platform, &u.principal).await)?;
+    let list = cmdb::segments(&s.platform, &u.principal).await?;
     let can_edit = u.principal.can_somewhere(Action::RegisterEdit);
     if f.org_id.is_empty() {
         f.org_id = u.principal.org_id.clone();
@@ -906,7 +856,6 @@ pub(super) async fn create_segment(
     u: UiUser,
     UiForm(f): UiForm<SegmentForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     editor(&u)?;
     let input = SegmentInput {
         cidr: f.cidr.clone(),
@@ -916,7 +865,7 @@ pub(super) async fn create_segment(
     match cmdb::create_segment(&s.platform, &ctx, &u.principal, &input).await {
         Ok(seg) => segment_back(&seg.id, "segment_created"),
         Err(e) if correctable(&e) => segments_view(&s, &u, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -933,8 +882,6 @@ struct AllocLine {
 /// The allocation form as typed.
 #[derive(Deserialize, Default)]
 pub(super) struct AllocForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     address: String,
     #[serde(default)]
@@ -977,11 +924,11 @@ async fn segment_view(
     f: AllocForm,
     error: Option<&AppError>,
 ) -> Page {
-    let d = ui(cmdb::segment_detail(&s.platform, &u.principal, id).await)?;
+    let d = cmdb::segment_detail(&s.platform, &u.principal, id).await?;
     let seg = seg_line(s, u, std::slice::from_ref(&d.segment))
         .await?
         .pop()
-        .ok_or_else(|| WebError::ui(AppError::not_found("网段")))?;
+        .ok_or_else(|| AppError::not_found("网段"))?;
     let allocations = d
         .allocations
         .into_iter()
@@ -992,7 +939,7 @@ async fn segment_view(
             ci_code: a.ci_code,
             ci_name: a.ci_name,
             purpose: a.allocation.purpose,
-            at: fmt_time(a.allocation.created_at),
+            at: fmt_minute(a.allocation.created_at),
         })
         .collect();
     let page = render(&SegmentTpl {
@@ -1030,7 +977,6 @@ pub(super) async fn allocate(
     Path(id): Path<String>,
     UiForm(f): UiForm<AllocForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     let input = AllocationInput {
         address: f.address.clone(),
@@ -1040,7 +986,7 @@ pub(super) async fn allocate(
     match cmdb::allocate(&s.platform, &ctx, &u.principal, &id, &input).await {
         Ok(_) => segment_back(&id, "allocated"),
         Err(e) if correctable(&e) => segment_view(&s, &u, &id, None, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1049,15 +995,13 @@ pub(super) async fn release(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, aid)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     readers(&u)?;
     match cmdb::release(&s.platform, &ctx, &u.principal, &aid).await {
         Ok(()) => segment_back(&id, "released"),
         Err(e) if correctable(&e) => {
             segment_view(&s, &u, &id, None, AllocForm::default(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -11,51 +11,13 @@ use yunwei_core::controls::{self, ControlView, Overview, OverviewFilter};
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 
-use super::{correctable, render, ui, Layout, Page, UiForm};
-use crate::error::{status_of, WebError};
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, Page};
+use super::form::{opts, org_options, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
+use crate::error::status_of;
+use crate::extract::ReqCtx;
 use crate::AppState;
-
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
-}
-
-pub(super) fn business(u: &UiUser) -> Result<(), WebError> {
-    if u.principal.can_somewhere(Action::BusinessRead) {
-        Ok(())
-    } else {
-        Err(WebError::ui(AppError::forbidden(
-            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        )))
-    }
-}
-
-/// Organisations the caller reads business data in, indented by depth.
-pub(super) async fn org_options(
-    s: &AppState,
-    u: &UiUser,
-    action: Action,
-) -> Result<Vec<(String, String)>, WebError> {
-    let rows = ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)?;
-    Ok(rows
-        .iter()
-        .map(|o| {
-            (
-                o.id.clone(),
-                format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name),
-            )
-        })
-        .collect())
-}
 
 #[derive(Deserialize, Default, Clone)]
 pub(super) struct OverviewQuery {
@@ -116,7 +78,7 @@ async fn overview_view(
                 now: s.platform.now_us(),
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let orgs = org_options(s, u, Action::BusinessRead).await?;
     let page = render(&OverviewTpl {
@@ -166,8 +128,6 @@ pub(super) async fn overview(
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: OverviewQuery,
@@ -179,11 +139,10 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     match controls::export(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("controls.xlsx", bytes)),
         Err(e) if correctable(&e) => overview_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

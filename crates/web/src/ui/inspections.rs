@@ -20,28 +20,15 @@ use yunwei_core::inspections::{
 };
 use yunwei_domain::roles::Action;
 use yunwei_domain::schedule::Recurrence;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::controls::{business, org_options};
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, refused, with_error, Page};
+use super::form::{opts, org_options, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
-
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
-}
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 fn kind_options() -> Vec<(String, String)> {
     inspections::KINDS
@@ -69,8 +56,6 @@ fn maintenance_kind_options() -> Vec<(String, String)> {
 /// The 新建 form's values, kept when it is refused.
 #[derive(Default, Deserialize)]
 pub(super) struct PlanForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -149,7 +134,7 @@ async fn list_view(
             shown_error = shown_error.or(Some(e.message));
             vec![]
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let can_edit = inspections::can_edit_somewhere(pr);
     let edit_orgs = if can_edit {
@@ -190,8 +175,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQuery,
@@ -205,7 +188,6 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     match inspections::export_plans(&s.platform, &ctx, &u.principal, &f.q.filter(), &f.reason).await
     {
@@ -214,7 +196,7 @@ pub(super) async fn export(
             list_view(&s, &u, f.q, PlanForm::default(), f.reason, Some(&e)).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -224,7 +206,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<PlanForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = PlanInput {
         name: f.name.clone(),
@@ -242,7 +223,7 @@ pub(super) async fn create(
             list_view(&s, &u, ListQuery::default(), f, String::new(), Some(&e)).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -251,7 +232,6 @@ pub(super) async fn create(
 /// The record form's values, kept when it is refused.
 #[derive(Default)]
 struct RecordForm {
-    csrf: String,
     control_id: String,
     /// (status, note) per checklist item.
     items: Vec<(String, String)>,
@@ -318,7 +298,7 @@ async fn plan_view(
     kept: Option<(&AppError, RecordForm)>,
 ) -> Page {
     business(u)?;
-    let d = ui(inspections::get_plan(&s.platform, &u.principal, id).await)?;
+    let d = inspections::get_plan(&s.platform, &u.principal, id).await?;
     let (error, form) = match kept {
         Some((e, f)) => (Some(e.message.clone()), f),
         None => (None, RecordForm::default()),
@@ -349,7 +329,7 @@ async fn plan_view(
                 c.status_label.to_string()
             },
             overdue: c.status == "overdue",
-            done: c.done_at.map(fmt_time).unwrap_or_default(),
+            done: c.done_at.map(fmt_minute).unwrap_or_default(),
             record_id: c
                 .done_ref
                 .as_deref()
@@ -364,7 +344,7 @@ async fn plan_view(
         .map(|r| RecordLine {
             id: r.id.clone(),
             period: r.period_label.clone(),
-            performed: fmt_time(r.performed_at),
+            performed: fmt_minute(r.performed_at),
             performer: r.performer_name.clone(),
             abnormal_count: r.abnormal_count,
             ticket_id: r.ticket_id.clone().unwrap_or_default(),
@@ -504,7 +484,6 @@ async fn read_record_form(mut m: Multipart) -> Result<RecordForm, AppError> {
             f.items[i].1 = text;
         } else {
             match name.as_str() {
-                "csrf" => f.csrf = text,
                 "control_id" => f.control_id = text,
                 "summary" => f.summary = text,
                 "open_incident" => f.open_incident = !text.is_empty(),
@@ -525,15 +504,10 @@ pub(super) async fn file_record(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| {
-        WebError::ui(AppError::bad_request(
-            "request.invalid_form",
-            "表单内容不完整或格式不正确",
-        ))
-    })?;
-    // The CSRF token may not have been read; show nothing but the error.
-    let f = read_record_form(m).await.map_err(WebError::ui)?;
-    u.check_csrf(&f.csrf)?;
+    let m =
+        m.map_err(|_| AppError::bad_request("request.invalid_form", "表单内容不完整或格式不正确"))?;
+    // A form that cannot be read, or a file over the limit: the error page.
+    let f = read_record_form(m).await?;
     business(&u)?;
     let input = RecordInput {
         control_id: Some(f.control_id.clone()).filter(|s| !s.is_empty()),
@@ -563,14 +537,12 @@ pub(super) async fn file_record(
             kept.files.clear();
             refused(plan_view(&s, &u, &id, None, Some((&e, kept))).await, &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
 pub(super) struct ActiveForm {
-    #[serde(default)]
-    csrf: String,
     /// `true` resumes, `false` deactivates.
     #[serde(default)]
     active: String,
@@ -583,7 +555,6 @@ pub(super) async fn set_active(
     Path(id): Path<String>,
     UiForm(f): UiForm<ActiveForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let active = f.active == "true";
     let input = PlanUpdate {
@@ -603,7 +574,7 @@ pub(super) async fn set_active(
             plan_view(&s, &u, &id, None, Some((&e, RecordForm::default()))).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -612,8 +583,6 @@ pub(super) async fn set_active(
 /// The edit form's values, kept when it is refused.
 #[derive(Default, Deserialize)]
 pub(super) struct EditForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -641,7 +610,6 @@ impl EditForm {
     fn of(p: &PlanRow) -> EditForm {
         let items: Vec<String> = serde_json::from_str(&p.checklist_json).unwrap_or_default();
         EditForm {
-            csrf: String::new(),
             name: p.name.clone(),
             recurrence: p.recurrence.clone(),
             org_id: p.org_id.clone(),
@@ -690,16 +658,16 @@ struct EditTpl {
 
 /// The plan for its edit form: not found when the caller may not read it,
 /// refused when they may read but not edit it.
-async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, WebError> {
+async fn editable(s: &AppState, u: &UiUser, id: &str) -> Result<PlanRow, AppError> {
     business(u)?;
-    let d = ui(inspections::get_plan(&s.platform, &u.principal, id).await)?;
+    let d = inspections::get_plan(&s.platform, &u.principal, id).await?;
     if !d.can_edit {
-        return Err(WebError::ui(AppError::forbidden(
+        return Err(AppError::forbidden(
             "无权修改该计划：超出您的角色或管理范围",
-        )));
+        ));
     }
     // The row itself, for the time it was last saved (the stale check).
-    ui(inspections::plan_row(&s.platform, &u.principal, id).await)
+    inspections::plan_row(&s.platform, &u.principal, id).await
 }
 
 async fn edit_view(
@@ -719,10 +687,7 @@ async fn edit_view(
         recurrences: opts(recurrence_options(), &f.recurrence),
         f,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn edit_page(
@@ -741,7 +706,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<EditForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let plan = editable(&s, &u, &id).await?;
     // A form read before someone else saved is refused by `update_plan`.
     let expected = f.expected_updated_at.trim().parse::<i64>().ok();
@@ -759,7 +723,7 @@ pub(super) async fn edit(
             )
         }
         Err(e) if correctable(&e) => edit_view(&s, &u, &plan, f, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -769,7 +733,7 @@ pub(super) async fn record_file(
     Path((rid, n)): Path<(String, usize)>,
 ) -> Page {
     business(&u)?;
-    let (name, bytes) = ui(inspections::record_file(&s.platform, &u.principal, &rid, n).await)?;
+    let (name, bytes) = inspections::record_file(&s.platform, &u.principal, &rid, n).await?;
     Ok(crate::api::tickets::attachment_response(&name, bytes))
 }
 
@@ -799,8 +763,6 @@ impl MaintenanceQuery {
 
 #[derive(Default, Deserialize)]
 pub(super) struct MaintenanceForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -868,7 +830,7 @@ async fn maintenance_view(
                 per_page: PER_PAGE,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let can_edit = inspections::can_edit_somewhere(pr);
     let edit_orgs = if can_edit {
@@ -898,7 +860,7 @@ async fn maintenance_view(
             .records
             .into_iter()
             .map(|v| MaintenanceLine {
-                performed: fmt_time(v.performed_at),
+                performed: fmt_minute(v.performed_at),
                 v,
             })
             .collect(),
@@ -936,8 +898,6 @@ pub(super) async fn maintenance(
 #[derive(Deserialize)]
 pub(super) struct MaintenanceExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(default)]
     org_id: String,
@@ -953,7 +913,6 @@ pub(super) async fn maintenance_export(
     u: UiUser,
     UiForm(f): UiForm<MaintenanceExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let q = MaintenanceQuery {
         org_id: f.org_id,
@@ -977,7 +936,7 @@ pub(super) async fn maintenance_export(
             .await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -987,7 +946,6 @@ pub(super) async fn maintenance_create(
     u: UiUser,
     UiForm(f): UiForm<MaintenanceForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let input = MaintenanceInput {
         kind: f.kind.clone(),
@@ -1024,6 +982,6 @@ pub(super) async fn maintenance_create(
             .await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -10,17 +10,18 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use yunwei_core::knowledge::{self, ArticleFilter, ArticleInput, ArticleUpdate, ArticleView};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::{correctable, refused, render, ui, urlencoding, Layout, Page, UiForm};
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, refused, Page};
+use super::form::{urlencoding, UiForm};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Articles on one page of the list.
 const PER_PAGE: u64 = 20;
-
-use yunwei_domain::time::fmt_minute as fmt_time;
 
 struct Row {
     id: String,
@@ -97,10 +98,11 @@ async fn list_view(
                 per_page: PER_PAGE,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
     let orgs = if can_edit {
-        ui(yunwei_core::orgs::choices(p, pr, Action::KnowledgeEdit).await)?
+        yunwei_core::orgs::choices(p, pr, Action::KnowledgeEdit)
+            .await?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect()
@@ -126,7 +128,7 @@ async fn list_view(
                 status_label: a.status_label,
                 excerpt: a.excerpt.clone(),
                 from_ticket: a.source_ticket_id.is_some(),
-                updated: fmt_time(a.updated_at),
+                updated: fmt_minute(a.updated_at),
             })
             .collect(),
         total: page.total,
@@ -149,8 +151,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 #[derive(Deserialize)]
 pub(super) struct CreateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     title: String,
     #[serde(default)]
     cause: String,
@@ -166,7 +166,6 @@ pub(super) async fn create(
     u: UiUser,
     UiForm(f): UiForm<CreateForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = ArticleInput {
         title: f.title.clone(),
         cause: f.cause.clone(),
@@ -187,7 +186,7 @@ pub(super) async fn create(
                 &e,
             )
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -212,7 +211,7 @@ async fn article_view(
     notice: Option<String>,
     refused_form: Option<(&AppError, ArticleUpdate)>,
 ) -> Page {
-    let a = ui(knowledge::get(&s.platform, &u.principal, id).await)?;
+    let a = knowledge::get(&s.platform, &u.principal, id).await?;
     let (error, form) = match refused_form {
         Some((e, f)) => (Some(e.message.clone()), Some(f)),
         None => (None, None),
@@ -220,9 +219,9 @@ async fn article_view(
     let form = form.unwrap_or_default();
     render(&ArticleTpl {
         l: Layout::for_user(u, "/knowledge").with(notice, error),
-        created: fmt_time(a.created_at),
-        updated: fmt_time(a.updated_at),
-        published: a.published_at.map(fmt_time).unwrap_or_default(),
+        created: fmt_minute(a.created_at),
+        updated: fmt_minute(a.updated_at),
+        published: a.published_at.map(fmt_minute).unwrap_or_default(),
         title: form.title.unwrap_or_else(|| a.title.clone()),
         cause: form.cause.unwrap_or_else(|| a.cause.clone()),
         solution: form.solution.unwrap_or_else(|| a.solution.clone()),
@@ -236,8 +235,6 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser, Path(id): Path<St
 
 #[derive(Deserialize)]
 pub(super) struct EditForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -253,7 +250,6 @@ pub(super) async fn edit(
     Path(id): Path<String>,
     UiForm(f): UiForm<EditForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     let input = ArticleUpdate {
         title: Some(f.title),
         cause: Some(f.cause),
@@ -264,14 +260,8 @@ pub(super) async fn edit(
         Err(e) if correctable(&e) => {
             refused(article_view(&s, &u, &id, None, Some((&e, input))).await, &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub(super) async fn publish(
@@ -279,15 +269,13 @@ pub(super) async fn publish(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match knowledge::publish(&s.platform, &ctx, &u.principal, &id).await {
         Ok(_) => article_view(&s, &u, &id, Some("已发布".into()), None).await,
         Err(e) if correctable(&e) => refused(
             article_view(&s, &u, &id, None, Some((&e, ArticleUpdate::default()))).await,
             &e,
         ),
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -17,42 +17,28 @@ use yunwei_core::registers::{
     self, ChildList, EntryDetail, EntryInput, EntryView, HistoryView, ListFilter,
 };
 use yunwei_domain::register::{self as spec, Kind, Spec};
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
-};
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use super::error::{correctable, with_error, Page, UiError};
+use super::form::{bad_upload, opts, org_options, read_upload, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::UiUser;
+use crate::extract::ReqCtx;
 use crate::AppState;
 
-/// (value, label, selected).
-type Opt = (String, String, bool);
-
-fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
+fn spec_of(key: &str) -> Result<&'static Spec, AppError> {
+    registers::spec_of(key)
 }
 
-fn spec_of(key: &str) -> Result<&'static Spec, WebError> {
-    ui(registers::spec_of(key))
-}
-
-use yunwei_domain::time::fmt_minute as fmt_time;
-
-fn readable(u: &UiUser, spec: &Spec) -> Result<(), WebError> {
+fn readable(u: &UiUser, spec: &Spec) -> Result<(), AppError> {
     if u.principal.can_somewhere(spec.read) {
         Ok(())
     } else {
-        Err(WebError::ui(AppError::forbidden(format!(
+        Err(AppError::forbidden(format!(
             "无权查看{}（系统管理员、安全管理员和审计管理员不办理业务）",
             spec.label
-        ))))
+        )))
     }
 }
 
@@ -93,7 +79,7 @@ fn row(spec: &Spec, e: &EntryView) -> Row {
         org_name: e.org_name.clone(),
         flags: e.flags.clone(),
         cells,
-        created: fmt_time(e.created_at),
+        created: fmt_minute(e.created_at),
     }
 }
 
@@ -116,11 +102,12 @@ struct IndexTpl {
 }
 
 pub(super) async fn index(u: UiUser) -> Page {
-    let list = ui(registers::registers(&u.principal))?;
+    let list = registers::registers(&u.principal)?;
     if list.is_empty() {
-        return Err(WebError::ui(AppError::forbidden(
+        return Err(AppError::forbidden(
             "无权查看运维台账（系统管理员、安全管理员和审计管理员不办理业务）",
-        )));
+        )
+        .into());
     }
     let mut groups: Vec<GroupView> = vec![];
     for r in list {
@@ -259,13 +246,11 @@ async fn list_view_with(
                 pages: 1,
             }
         }
-        Err(e) => return Err(WebError::ui(e)),
+        Err(e) => return Err(e.into()),
     };
-    let orgs = super::controls::org_options(s, u, spec.read).await?;
+    let orgs = org_options(s, u, spec.read).await?;
     let reviews_due = if spec.key == "security_reviews" {
-        yunwei_core::reviews::open_for(&s.platform, &u.principal)
-            .await
-            .map_err(WebError::ui)?
+        yunwei_core::reviews::open_for(&s.platform, &u.principal).await?
     } else {
         vec![]
     };
@@ -299,10 +284,7 @@ async fn list_view_with(
         q,
         reason,
     });
-    match error {
-        Some(e) => refused(rendered, e),
-        None => rendered,
-    }
+    with_error(rendered, error)
 }
 
 pub(super) async fn list(
@@ -317,8 +299,6 @@ pub(super) async fn list(
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
     #[serde(flatten)]
     q: ListQ,
@@ -331,7 +311,6 @@ pub(super) async fn export(
     Path(key): Path<String>,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match registers::export(
         &s.platform,
         &ctx,
@@ -344,9 +323,12 @@ pub(super) async fn export(
     {
         Ok(bytes) => Ok(crate::api::xlsx(&format!("{key}.xlsx"), bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, &key, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
+
+/// Largest import request: the file plus the form around it.
+pub(super) const IMPORT_LIMIT: usize = registers::MAX_IMPORT_BYTES + 64 * 1024;
 
 fn too_big() -> AppError {
     AppError::bad_request(
@@ -364,11 +346,8 @@ pub(super) async fn import(
     Path(key): Path<String>,
     m: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big)
-        .await
-        .map_err(WebError::ui)?;
-    u.check_csrf(&up.field("csrf"))?;
+    let m = m.map_err(|_| bad_upload())?;
+    let up = read_upload(m, registers::MAX_IMPORT_BYTES, too_big).await?;
     match registers::import(
         &s.platform,
         &ctx,
@@ -408,7 +387,7 @@ pub(super) async fn import(
         Err(e) if correctable(&e) => {
             list_view(&s, &u, &key, ListQ::default(), String::new(), Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -446,13 +425,8 @@ struct FormTpl {
 
 /// Every organisation, for a field naming a second organisation (see
 /// `orgs::reference_choices` for why it is the whole tree).
-async fn all_orgs(
-    s: &AppState,
-    u: &UiUser,
-    spec: &Spec,
-) -> Result<Vec<(String, String)>, WebError> {
-    let rows =
-        ui(yunwei_core::orgs::reference_choices(&s.platform, &u.principal, spec.write).await)?;
+async fn all_orgs(s: &AppState, u: &UiUser, spec: &Spec) -> Result<Vec<(String, String)>, UiError> {
+    let rows = yunwei_core::orgs::reference_choices(&s.platform, &u.principal, spec.write).await?;
     Ok(rows
         .iter()
         .map(|o| {
@@ -521,13 +495,13 @@ async fn form_view(
                 input.control = "fixed";
                 let pspec = spec_of(key)?;
                 let d = registers::get(&s.platform, &u.principal, key, &value).await;
-                let d = ui(d)?;
+                let d = d?;
                 input.shown = d.entry.title.clone();
                 parent = Some((pspec.key.to_string(), value.clone(), d.entry.title));
             }
             Kind::Entry(key) => {
                 input.control = "select";
-                let list = ui(registers::options(&s.platform, &u.principal, key, 200).await)?;
+                let list = registers::options(&s.platform, &u.principal, key, 200).await?;
                 input.options = opts(list, &value);
             }
             Kind::Ci | Kind::Ticket | Kind::Text(_) => {}
@@ -536,10 +510,7 @@ async fn form_view(
     }
     let choose_org = spec.org_from == spec::OrgFrom::Chosen;
     let orgs = if choose_org {
-        opts(
-            super::controls::org_options(s, u, spec.write).await?,
-            org_id,
-        )
+        opts(org_options(s, u, spec.write).await?, org_id)
     } else {
         vec![]
     };
@@ -557,10 +528,7 @@ async fn form_view(
             _ => None,
         },
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 /// Query of the "new" form: values to start from (the parent's id, a
@@ -572,8 +540,8 @@ pub(super) async fn new_page(
     Query(mut q): Query<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    ui(u.principal.authorize_somewhere(spec.write).map(|_| ()))?;
-    ui(registers::refuse_platform_filed(spec))?;
+    u.principal.authorize_somewhere(spec.write).map(|_| ())?;
+    registers::refuse_platform_filed(spec)?;
     q.remove("csrf");
     let org_id = q.remove("org_id").unwrap_or_default();
     if let Some(pk) = q.remove("parent_id") {
@@ -615,26 +583,24 @@ pub(super) async fn new_page(
                 q.insert(field.into(), text);
             }
             Some((_, Err(e))) if correctable(&e) => error = Some(e),
-            Some((_, Err(e))) => return Err(WebError::ui(e)),
+            Some((_, Err(e))) => return Err(e.into()),
             None => {}
         }
     }
     form_view(&s, &u, spec, None, &org_id, &q, error.as_ref()).await
 }
 
-fn split_form(
-    mut f: BTreeMap<String, String>,
-    u: &UiUser,
-) -> Result<(String, Option<i64>, EntryInput), WebError> {
-    let csrf = f.remove("csrf").unwrap_or_default();
-    u.check_csrf(&csrf)?;
+/// A register form's organisation, the version it was read at, and its
+/// values (the CSRF token, checked by its layer, is not one of them).
+fn split_form(mut f: BTreeMap<String, String>) -> (String, Option<i64>, EntryInput) {
+    f.remove("csrf");
     let version = f.remove("expected_version").and_then(|v| v.parse().ok());
     let org_id = f.remove("org_id");
-    Ok((
+    (
         org_id.clone().unwrap_or_default(),
         version,
         EntryInput { org_id, values: f },
-    ))
+    )
 }
 
 /// Checkboxes that are not ticked are not sent: they mean "no".
@@ -657,7 +623,7 @@ pub(super) async fn create(
     UiForm(f): UiForm<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let (org_id, _, mut input) = split_form(f, &u)?;
+    let (org_id, _, mut input) = split_form(f);
     input.values = with_unticked(spec, input.values);
     match registers::create(&s.platform, &ctx, &u.principal, &key, &input).await {
         Ok(e) => Ok(Redirect::to(&format!(
@@ -668,7 +634,7 @@ pub(super) async fn create(
         Err(e) if correctable(&e) => {
             form_view(&s, &u, spec, None, &org_id, &input.values, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -686,12 +652,13 @@ pub(super) async fn edit_page(
     Path((key, id)): Path<(String, String)>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let d = ui(registers::get(&s.platform, &u.principal, &key, &id).await)?;
+    let d = registers::get(&s.platform, &u.principal, &key, &id).await?;
     if !d.entry.can_amend {
-        return Err(WebError::ui(AppError::forbidden(format!(
+        return Err(AppError::forbidden(format!(
             "该{}不能修改（已登记的记录，或当前状态下不能修改，或超出您的管理范围）",
             spec.label
-        ))));
+        ))
+        .into());
     }
     let values = form_values(&d);
     form_view(
@@ -714,7 +681,7 @@ pub(super) async fn edit(
     UiForm(f): UiForm<BTreeMap<String, String>>,
 ) -> Page {
     let spec = spec_of(&key)?;
-    let (org_id, version, mut input) = split_form(f, &u)?;
+    let (org_id, version, mut input) = split_form(f);
     input.values = with_unticked(spec, input.values);
     let version = version.unwrap_or(0);
     match registers::update(&s.platform, &ctx, &u.principal, &key, &id, version, &input).await {
@@ -739,7 +706,7 @@ pub(super) async fn edit(
             )
             .await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -809,7 +776,7 @@ async fn entry_view(
     error: Option<&AppError>,
 ) -> Page {
     let spec = spec_of(key)?;
-    let d = ui(registers::get(&s.platform, &u.principal, key, id).await)?;
+    let d = registers::get(&s.platform, &u.principal, key, id).await?;
     let mut related = vec![];
     if spec.key == "vendor_contracts" && registers::can_file_somewhere(&u.principal, spec) {
         related.push((
@@ -830,8 +797,8 @@ async fn entry_view(
     let page = render(&EntryTpl {
         l: Layout::for_user(u, "/registers").with(notice, error.map(|e| e.message.clone())),
         spec,
-        created: fmt_time(d.entry.created_at),
-        updated: fmt_time(d.entry.updated_at),
+        created: fmt_minute(d.entry.created_at),
+        updated: fmt_minute(d.entry.updated_at),
         e: d.entry,
         parent: d.parent,
         children: d.children.iter().map(ChildView::of).collect(),
@@ -839,10 +806,7 @@ async fn entry_view(
         controls: d.controls,
         related,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn page(
@@ -857,8 +821,6 @@ pub(super) async fn page(
 #[derive(Deserialize)]
 pub(super) struct StepForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -869,7 +831,6 @@ pub(super) async fn step(
     Path((key, id, step)): Path<(String, String, String)>,
     UiForm(f): UiForm<StepForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     match registers::take_step(&s.platform, &ctx, &u.principal, &key, &id, &step, &f.note).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/registers/{key}/{}?msg=step", urlencoding(&id)))
@@ -878,6 +839,6 @@ pub(super) async fn step(
         Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
             entry_view(&s, &u, &key, &id, None, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -14,38 +14,24 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use yunwei_core::orgs::OrgView;
 use yunwei_core::tickets::{self, FieldShown, OpenInput, TicketDetail, TransitionInput};
 use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::roles::Action;
+use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::{
-    bad_upload, correctable, read_upload, refused, render, ui, urlencoding, Layout, Page, UiForm,
-};
+use super::error::{correctable, refused, with_error, Page};
+use super::form::{bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm};
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
 use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
-use crate::error::WebError;
-use crate::extract::{ReqCtx, UiUser};
+use crate::extract::ReqCtx;
 use crate::AppState;
 
 /// Tickets on one page of the list.
 const PER_PAGE: u64 = 50;
 /// Search hits on one page.
 const SEARCH_PER_PAGE: u64 = 20;
-
-/// Ticket pages are for those who do business; the three administrators
-/// (and a vendor's configuration administrator) are refused.
-fn business(u: &UiUser) -> Result<(), WebError> {
-    if u.principal.can_somewhere(Action::BusinessRead) {
-        Ok(())
-    } else {
-        Err(WebError::ui(AppError::forbidden(
-            "无权查看业务数据（系统管理员、安全管理员和审计管理员不办理业务）",
-        )))
-    }
-}
-
-use yunwei_domain::time::fmt_minute as fmt_min;
 
 /// `剩余1天3小时` / `已超时20分钟`.
 fn time_left(due: i64, now: i64) -> String {
@@ -294,9 +280,6 @@ struct Line {
     closed: bool,
 }
 
-/// (value, label, selected)
-pub(super) type Opt = (String, String, bool);
-
 #[derive(Template)]
 #[template(path = "tickets.html")]
 struct ListTpl {
@@ -315,16 +298,6 @@ struct ListTpl {
     prev_url: String,
     next_url: String,
     reason: String,
-}
-
-pub(super) fn opts(items: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(v, l)| {
-            let sel = v == current;
-            (v, l, sel)
-        })
-        .collect()
 }
 
 /// Joins the distinct labels of one id across processes (`草稿／事件登记`).
@@ -349,18 +322,6 @@ fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, S
         .collect()
 }
 
-pub(super) async fn orgs_in(
-    s: &AppState,
-    u: &UiUser,
-    action: Action,
-) -> Result<Vec<OrgView>, WebError> {
-    ui(yunwei_core::orgs::choices(&s.platform, &u.principal, action).await)
-}
-
-pub(super) fn indented(o: &OrgView) -> String {
-    format!("{}{}", "　".repeat(o.depth.saturating_sub(1)), o.name)
-}
-
 async fn list_view(
     s: &AppState,
     u: &UiUser,
@@ -369,10 +330,10 @@ async fn list_view(
     error: Option<&AppError>,
 ) -> Page {
     let p = &s.platform;
-    let filter = ui(ticket_filter(s, &u.principal.user_id, &q.api()).await)?;
+    let filter = ticket_filter(s, &u.principal.user_id, &q.api()).await?;
     let page_no = q.page();
-    let page = ui(tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await)?;
-    let org_list = orgs_in(s, u, Action::BusinessRead).await?;
+    let page = tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await?;
+    let org_list = org_choices(s, u, Action::BusinessRead).await?;
     let now = p.now_us();
     let chosen: Vec<&Process> = p
         .packs
@@ -416,8 +377,8 @@ async fn list_view(
                 process: t.process_name,
                 state: t.state_label,
                 level: t.level_label.unwrap_or_default(),
-                created: fmt_min(t.created_at),
-                due: t.due_at.map(fmt_min).unwrap_or_default(),
+                created: fmt_minute(t.created_at),
+                due: t.due_at.map(fmt_minute).unwrap_or_default(),
                 overdue,
                 closed: t.closed,
             }
@@ -452,10 +413,7 @@ async fn list_view(
         reason,
         q,
     });
-    match error {
-        Some(e) => refused(page_view, e),
-        None => page_view,
-    }
+    with_error(page_view, error)
 }
 
 pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
@@ -465,8 +423,6 @@ pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<L
 
 #[derive(Deserialize)]
 pub(super) struct ExportForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     reason: String,
     #[serde(flatten)]
@@ -479,13 +435,12 @@ pub(super) async fn export(
     u: UiUser,
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
-    let filter = ui(ticket_filter(&s, &u.principal.user_id, &f.q.api()).await)?;
+    let filter = ticket_filter(&s, &u.principal.user_id, &f.q.api()).await?;
     match tickets::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("tickets.xlsx", bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -620,7 +575,7 @@ async fn new_view(
         } else {
             typed.org_id.clone()
         };
-        let orgs = orgs_in(s, u, Action::BusinessOperate).await?;
+        let orgs = org_choices(s, u, Action::BusinessOperate).await?;
         form = Some(NewForm {
             pack: pk.id.clone(),
             process: pr.id.clone(),
@@ -642,10 +597,7 @@ async fn new_view(
         packs,
         form,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 pub(super) async fn new_page(
@@ -664,7 +616,6 @@ pub(super) async fn open(
     UiForm(f): UiForm<Vec<(String, String)>>,
 ) -> Page {
     let f = Pairs(f);
-    u.check_csrf(&f.get("csrf"))?;
     business(&u)?;
     let raw = f.raw_fields();
     let input = OpenInput {
@@ -690,7 +641,7 @@ pub(super) async fn open(
             };
             new_view(&s, &u, &q, typed, Some(&e)).await
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -929,7 +880,7 @@ async fn ticket_view(
     kept: Kept,
 ) -> Page {
     let p = &s.platform;
-    let d = ui(tickets::detail(p, &u.principal, id).await)?;
+    let d = tickets::detail(p, &u.principal, id).await?;
     let pk = tickets::pack(p, &d.ticket.pack, Some(&d.pack_version)).ok();
     let pr = pk.and_then(|pk| pk.process(&d.ticket.process));
     let now = p.now_us();
@@ -949,7 +900,7 @@ async fn ticket_view(
     if !kinds.iter().any(|k| k == "other") {
         kinds.push("other".into());
     }
-    let org = ui(yunwei_core::orgs::name_of(p, &d.ticket.org_id).await)?;
+    let org = yunwei_core::orgs::name_of(p, &d.ticket.org_id).await?;
     let route = d
         .route
         .iter()
@@ -972,7 +923,7 @@ async fn ticket_view(
         .map(|t| TimerLine {
             label: t.label.clone(),
             source: t.source.clone(),
-            due: fmt_min(t.due_at),
+            due: fmt_minute(t.due_at),
             left: if t.status == "paused" {
                 "已暂停计时".into()
             } else {
@@ -1020,7 +971,7 @@ async fn ticket_view(
             kind: kind_label(&a.kind),
             filename: a.filename.clone(),
             size: size_text(a.size),
-            at: fmt_min(a.at),
+            at: fmt_minute(a.at),
             sm3: a.sm3.chars().take(16).collect(),
         })
         .collect();
@@ -1040,7 +991,7 @@ async fn ticket_view(
         .events
         .iter()
         .map(|e| EventLine {
-            at: fmt_min(e.at),
+            at: fmt_minute(e.at),
             actor: e.actor_name.clone(),
             label: e.label.clone(),
             body: e.body.clone(),
@@ -1051,24 +1002,12 @@ async fn ticket_view(
     use yunwei_core::register_rules::entries_for_ticket;
     use yunwei_domain::policy::hooks;
     let golive = if d.hooks.contains(hooks::GOLIVE_PLAN) {
-        Some(ui(entries_for_ticket(
-            p,
-            &u.principal,
-            "golive_plans",
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(entries_for_ticket(p, &u.principal, "golive_plans", &d.ticket.id).await?)
     } else {
         None
     };
     let prelaunch = if d.hooks.contains(hooks::PRELAUNCH_CHECKS) {
-        Some(ui(entries_for_ticket(
-            p,
-            &u.principal,
-            "prelaunch_checks",
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(entries_for_ticket(p, &u.principal, "prelaunch_checks", &d.ticket.id).await?)
     } else {
         None
     };
@@ -1080,16 +1019,12 @@ async fn ticket_view(
     .iter()
     .any(|h| d.hooks.contains(*h))
     {
-        Some(ui(yunwei_core::access::grants_of_ticket(
-            p,
-            &u.principal,
-            &d.ticket.id,
-        )
-        .await)?)
+        Some(yunwei_core::access::grants_of_ticket(p, &u.principal, &d.ticket.id).await?)
     } else {
         None
     };
-    let cis = ui(yunwei_core::cmdb::cis_of_ticket(p, &u.principal, &d.ticket.id).await)?
+    let cis = yunwei_core::cmdb::cis_of_ticket(p, &u.principal, &d.ticket.id)
+        .await?
         .into_iter()
         .map(|c| CiLine {
             category: yunwei_domain::cmdb::Category::parse(&c.category)
@@ -1115,7 +1050,7 @@ async fn ticket_view(
         org,
         requester: d.requester_name.clone(),
         assignee: d.assignee_name.clone().unwrap_or_default(),
-        created: fmt_min(d.ticket.created_at),
+        created: fmt_minute(d.ticket.created_at),
         route,
         next_actors: if d.ticket.closed {
             vec![]
@@ -1139,10 +1074,7 @@ async fn ticket_view(
         grants,
         prelaunch,
     });
-    match error {
-        Some(e) => refused(page, e),
-        None => page,
-    }
+    with_error(page, error)
 }
 
 #[derive(Deserialize, Default)]
@@ -1178,7 +1110,7 @@ async fn after(
     match r {
         Ok(()) => back_to(id, msg),
         Err(e) if correctable(&e) => ticket_view(s, u, id, None, Some(&e), kept).await,
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -1190,7 +1122,6 @@ pub(super) async fn transition(
     UiForm(f): UiForm<Vec<(String, String)>>,
 ) -> Page {
     let f = Pairs(f);
-    u.check_csrf(&f.get("csrf"))?;
     business(&u)?;
     let raw = f.raw_fields();
     let input = TransitionInput {
@@ -1215,8 +1146,6 @@ pub(super) async fn transition(
 #[derive(Deserialize)]
 pub(super) struct VoteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     approval: String,
     #[serde(default)]
     decision: String,
@@ -1231,17 +1160,11 @@ pub(super) async fn vote(
     Path(id): Path<String>,
     UiForm(f): UiForm<VoteForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let approve = match f.decision.as_str() {
         "approve" => true,
         "reject" => false,
-        _ => {
-            return Err(WebError::ui(AppError::bad_request(
-                "ticket.vote_decision",
-                "请选择同意或驳回",
-            )))
-        }
+        _ => return Err(AppError::bad_request("ticket.vote_decision", "请选择同意或驳回").into()),
     };
     let r = tickets::vote(
         &s.platform,
@@ -1264,8 +1187,6 @@ pub(super) async fn vote(
 #[derive(Deserialize)]
 pub(super) struct CommentForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     body: String,
 }
 
@@ -1276,7 +1197,6 @@ pub(super) async fn comment(
     Path(id): Path<String>,
     UiForm(f): UiForm<CommentForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = tickets::comment(&s.platform, &ctx, &u.principal, &id, &f.body).await;
     let kept = Kept {
@@ -1289,8 +1209,6 @@ pub(super) async fn comment(
 #[derive(Deserialize)]
 pub(super) struct LinkCiForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     ci: String,
 }
 
@@ -1302,7 +1220,6 @@ pub(super) async fn link_ci(
     Path(id): Path<String>,
     UiForm(f): UiForm<LinkCiForm>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = yunwei_core::cmdb::link_ticket(&s.platform, &ctx, &u.principal, &id, &f.ci)
         .await
@@ -1319,9 +1236,7 @@ pub(super) async fn unlink_ci(
     ReqCtx(ctx): ReqCtx,
     u: UiUser,
     Path((id, ci)): Path<(String, String)>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
     let r = yunwei_core::cmdb::unlink_ticket(&s.platform, &ctx, &u.principal, &id, &ci).await;
     after(&s, &u, &id, r, "ci_unlinked", Kept::default()).await
@@ -1341,13 +1256,9 @@ pub(super) async fn upload(
     Path(id): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
-    let m = m.map_err(|_| WebError::ui(bad_upload()))?;
-    let up = match read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await {
-        Ok(up) => up,
-        // The CSRF token may not have been read; show nothing but the error.
-        Err(e) => return Err(WebError::ui(e)),
-    };
-    u.check_csrf(&up.field("csrf"))?;
+    let m = m.map_err(|_| bad_upload())?;
+    // A form that cannot be read, or a file over the limit: the error page.
+    let up = read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await?;
     business(&u)?;
     let kind_other = up.field("kind_other");
     let kind = if kind_other.trim().is_empty() {
@@ -1371,7 +1282,7 @@ pub(super) async fn upload(
 
 pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
     business(&u)?;
-    let (a, bytes) = ui(tickets::download(&s.platform, &u.principal, &id).await)?;
+    let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
     Ok(attachment_response(&a.filename, bytes))
 }
 
@@ -1398,7 +1309,8 @@ struct TodoTpl {
 pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
     business(&u)?;
     let now = s.platform.now_us();
-    let items = ui(tickets::todo(&s.platform, &u.principal).await)?
+    let items = tickets::todo(&s.platform, &u.principal)
+        .await?
         .into_iter()
         .map(|i| TodoLine {
             overdue: i.ticket.overdue || i.ticket.due_at.is_some_and(|d| d < now),
@@ -1407,7 +1319,7 @@ pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
             title: i.ticket.title,
             process: i.ticket.process_name,
             state: i.ticket.state_label,
-            due: i.ticket.due_at.map(fmt_min).unwrap_or_default(),
+            due: i.ticket.due_at.map(fmt_minute).unwrap_or_default(),
             actions: i.actions,
         })
         .collect();
@@ -1435,14 +1347,15 @@ struct InboxTpl {
 }
 
 async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
-    let notes: Vec<NoteLine> = ui(tickets::notifications(&s.platform, &u.principal, 100).await)?
+    let notes: Vec<NoteLine> = tickets::notifications(&s.platform, &u.principal, 100)
+        .await?
         .into_iter()
         .map(|n| NoteLine {
             id: n.id,
             ticket_id: n.ticket_id.unwrap_or_default(),
             title: n.title,
             body: n.body,
-            at: fmt_min(n.created_at),
+            at: fmt_minute(n.created_at),
             unread: n.read_at.is_none(),
         })
         .collect();
@@ -1458,38 +1371,26 @@ pub(super) async fn inbox(State(s): State<AppState>, u: UiUser) -> Page {
     inbox_view(&s, &u, None).await
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub(super) async fn mark_read(
     State(s): State<AppState>,
     u: UiUser,
     Path(id): Path<String>,
-    UiForm(f): UiForm<CsrfOnly>,
 ) -> Page {
-    u.check_csrf(&f.csrf)?;
     business(&u)?;
-    ui(tickets::mark_read(&s.platform, &u.principal, &id).await)?;
+    tickets::mark_read(&s.platform, &u.principal, &id).await?;
     Ok(Redirect::to("/inbox").into_response())
 }
 
-pub(super) async fn mark_all_read(
-    State(s): State<AppState>,
-    u: UiUser,
-    UiForm(f): UiForm<CsrfOnly>,
-) -> Page {
-    u.check_csrf(&f.csrf)?;
+pub(super) async fn mark_all_read(State(s): State<AppState>, u: UiUser) -> Page {
     business(&u)?;
-    let unread: Vec<String> = ui(tickets::notifications(&s.platform, &u.principal, 200).await)?
+    let unread: Vec<String> = tickets::notifications(&s.platform, &u.principal, 200)
+        .await?
         .into_iter()
         .filter(|n| n.read_at.is_none())
         .map(|n| n.id)
         .collect();
     for id in &unread {
-        ui(tickets::mark_read(&s.platform, &u.principal, id).await)?;
+        tickets::mark_read(&s.platform, &u.principal, id).await?;
     }
     inbox_view(
         &s,
@@ -1601,7 +1502,7 @@ pub(super) async fn search(
                         _ => "文档",
                     },
                     title: h.title,
-                    updated: fmt_min(h.updated_at),
+                    updated: fmt_minute(h.updated_at),
                 })
                 .collect();
             render(&tpl)
@@ -1610,6 +1511,6 @@ pub(super) async fn search(
             tpl.l = tpl.l.with(None, Some(e.message.clone()));
             refused(render(&tpl), &e)
         }
-        Err(e) => Err(WebError::ui(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,0 +1,41 @@
+//! The home page: who the caller is, their roles and duties, the notice,
+//! and their to-do and unread counts.
+
+use askama::Template;
+use axum::extract::State;
+
+use super::error::Page;
+use super::page::{render, Layout};
+use super::session::UiUser;
+use super::tickets;
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    l: Layout,
+    display_name: String,
+    org_name: String,
+    roles: Vec<(String, String, String)>,
+    notice: String,
+    /// (to-do items, unread messages) for those who do business.
+    counts: Option<(usize, usize)>,
+}
+
+pub(super) async fn page(State(s): State<AppState>, u: UiUser) -> Page {
+    let counts = tickets::counts(&s, &u).await;
+    let p = &u.principal;
+    let sum = yunwei_core::home::summary(&s.platform, p).await?;
+    render(&HomeTpl {
+        l: Layout::for_user(&u, "/"),
+        display_name: p.display_name.clone(),
+        org_name: sum.org_name,
+        roles: sum
+            .roles
+            .into_iter()
+            .map(|r| (r.role, r.scope, r.duty))
+            .collect(),
+        notice: sum.notice,
+        counts,
+    })
+}

@@ -1,0 +1,253 @@
+//! The one table of UI routes. A route is a page (GET) or a form post; a
+//! form post is made only by [`form`], [`upload`] or [`login`], which put it
+//! behind its CSRF layer ([`csrf`]): no UI route changes anything without
+//! the check, and [`guards`] lists every route with its guard for the test
+//! that posts to each of them without a token.
+
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+
+use super::{
+    account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
+    orgs, registers, sessions, settings, tickets, tokens, users,
+};
+use crate::AppState;
+
+/// How a UI route is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// A page: GET, reads only.
+    Page,
+    /// A form post of a logged-in user: the session's CSRF token, checked
+    /// by [`csrf::session_forms`].
+    Form,
+    /// A multipart upload of a logged-in user: the session's CSRF token,
+    /// checked by [`csrf::session_forms`] before the file is read, and the
+    /// route's body limit.
+    Upload,
+    /// A login form, before there is a session: the login pages' token,
+    /// checked by [`csrf::login_forms`].
+    Login,
+}
+
+/// One method of a route with its guard.
+pub struct Entry {
+    guard: Guard,
+    method: MethodRouter<AppState>,
+    limit: Option<usize>,
+}
+
+fn page<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Page,
+        method: get(h),
+        limit: None,
+    }
+}
+
+fn form<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Form,
+        method: post(h),
+        limit: None,
+    }
+}
+
+fn upload<H: Handler<T, AppState>, T: 'static>(h: H, limit: usize) -> Entry {
+    Entry {
+        guard: Guard::Upload,
+        method: post(h),
+        limit: Some(limit),
+    }
+}
+
+fn login<H: Handler<T, AppState>, T: 'static>(h: H) -> Entry {
+    Entry {
+        guard: Guard::Login,
+        method: post(h),
+        limit: None,
+    }
+}
+
+impl Entry {
+    /// The method router with its guard: the CSRF layer on the handler only
+    /// (a wrong method still answers 405), the body limit around it.
+    fn guarded(self, state: &AppState) -> MethodRouter<AppState> {
+        let m = match self.guard {
+            Guard::Page => self.method,
+            Guard::Form | Guard::Upload => self
+                .method
+                .route_layer(from_fn_with_state(state.clone(), csrf::session_forms)),
+            Guard::Login => self
+                .method
+                .route_layer(from_fn_with_state(state.clone(), csrf::login_forms)),
+        };
+        match self.limit {
+            Some(limit) => m.layer(DefaultBodyLimit::max(limit)),
+            None => m,
+        }
+    }
+}
+
+/// Every UI route: (path, method with its guard). A path with a page and
+/// a form is listed twice.
+fn table() -> Vec<(&'static str, Entry)> {
+    vec![
+        ("/", page(home::page)),
+        ("/login", page(login::page)),
+        ("/login", login(login::submit)),
+        ("/login/ukey", page(login::ukey_page)),
+        ("/login/ukey", login(login::ukey_submit)),
+        ("/logout", form(login::logout)),
+        ("/password/change", page(account::password_page)),
+        ("/password/change", form(account::password_submit)),
+        ("/mfa", page(account::mfa_page)),
+        ("/mfa", form(account::mfa_enroll)),
+        ("/mfa/confirm", form(account::mfa_confirm)),
+        ("/orgs", page(orgs::page)),
+        ("/orgs", form(orgs::create)),
+        ("/users", page(users::list)),
+        ("/users", form(users::create)),
+        ("/users/export", form(users::export)),
+        ("/users/{id}", page(users::page)),
+        ("/users/{id}/edit", form(users::edit)),
+        ("/users/{id}/disable", form(users::disable)),
+        ("/users/{id}/enable", form(users::enable)),
+        ("/users/{id}/departure", form(users::departure)),
+        ("/users/{id}/reset-password", form(users::reset_password)),
+        ("/users/{id}/roles", form(users::role_grant)),
+        ("/users/{id}/roles/{gid}/revoke", form(users::role_revoke)),
+        ("/sessions", page(sessions::page)),
+        ("/sessions/{id}/revoke", form(sessions::revoke)),
+        ("/tokens", page(tokens::page)),
+        ("/tokens", form(tokens::create)),
+        ("/tokens/{id}/revoke", form(tokens::revoke)),
+        ("/security-policy", page(settings::policy_page)),
+        ("/security-policy", form(settings::policy_submit)),
+        ("/config", page(settings::config_page)),
+        ("/config", form(settings::config_submit)),
+        ("/audit", page(audit::page)),
+        ("/audit/export", form(audit::export)),
+        ("/calendar", page(calendar::page)),
+        ("/calendar/import", form(calendar::import_submit)),
+        ("/tickets", page(tickets::list)),
+        ("/tickets", form(tickets::open)),
+        ("/tickets/new", page(tickets::new_page)),
+        ("/tickets/export", form(tickets::export)),
+        ("/tickets/attachments/{id}", page(tickets::download)),
+        ("/tickets/{id}", page(tickets::page)),
+        ("/tickets/{id}/transition", form(tickets::transition)),
+        ("/tickets/{id}/vote", form(tickets::vote)),
+        ("/tickets/{id}/comment", form(tickets::comment)),
+        (
+            "/tickets/{id}/attachments",
+            upload(tickets::upload, tickets::UPLOAD_LIMIT),
+        ),
+        ("/todo", page(tickets::todo)),
+        ("/inbox", page(tickets::inbox)),
+        ("/inbox/read-all", form(tickets::mark_all_read)),
+        ("/inbox/{id}/read", form(tickets::mark_read)),
+        ("/search", page(tickets::search)),
+        ("/knowledge", page(knowledge::list)),
+        ("/knowledge", form(knowledge::create)),
+        ("/knowledge/{id}", page(knowledge::page)),
+        ("/knowledge/{id}/edit", form(knowledge::edit)),
+        ("/knowledge/{id}/publish", form(knowledge::publish)),
+        ("/registers", page(registers::index)),
+        ("/registers/{register}", page(registers::list)),
+        ("/registers/{register}/new", page(registers::new_page)),
+        ("/registers/{register}/new", form(registers::create)),
+        ("/registers/{register}/export", form(registers::export)),
+        (
+            "/registers/{register}/import",
+            upload(registers::import, registers::IMPORT_LIMIT),
+        ),
+        ("/registers/{register}/{id}", page(registers::page)),
+        (
+            "/registers/{register}/{id}/edit",
+            page(registers::edit_page),
+        ),
+        ("/registers/{register}/{id}/edit", form(registers::edit)),
+        (
+            "/registers/{register}/{id}/steps/{step}",
+            form(registers::step),
+        ),
+        ("/controls", page(controls::overview)),
+        ("/controls/export", form(controls::export)),
+        ("/inspections", page(inspections::list)),
+        ("/inspections", form(inspections::create)),
+        ("/inspections/export", form(inspections::export)),
+        ("/inspections/{id}", page(inspections::page)),
+        ("/inspections/{id}/edit", page(inspections::edit_page)),
+        ("/inspections/{id}/edit", form(inspections::edit)),
+        (
+            "/inspections/{id}/records",
+            upload(inspections::file_record, inspections::RECORD_LIMIT),
+        ),
+        ("/inspections/{id}/active", form(inspections::set_active)),
+        (
+            "/inspections/records/{rid}/items/{n}",
+            page(inspections::record_file),
+        ),
+        ("/maintenance", page(inspections::maintenance)),
+        ("/maintenance", form(inspections::maintenance_create)),
+        ("/maintenance/export", form(inspections::maintenance_export)),
+        ("/cmdb", page(cmdb::list)),
+        ("/cmdb/new", page(cmdb::new_page)),
+        ("/cmdb/new", form(cmdb::create)),
+        ("/cmdb/export", form(cmdb::export)),
+        ("/cmdb/import", upload(cmdb::import, cmdb::IMPORT_LIMIT)),
+        ("/cmdb/import-template", page(cmdb::template)),
+        ("/cmdb/ip", page(cmdb::segments)),
+        ("/cmdb/ip", form(cmdb::create_segment)),
+        ("/cmdb/ip/{id}", page(cmdb::segment)),
+        ("/cmdb/ip/{id}/allocate", form(cmdb::allocate)),
+        (
+            "/cmdb/ip/{id}/allocations/{aid}/release",
+            form(cmdb::release),
+        ),
+        ("/cmdb/{id}", page(cmdb::page)),
+        ("/cmdb/{id}/edit", page(cmdb::edit_page)),
+        ("/cmdb/{id}/edit", form(cmdb::edit)),
+        ("/cmdb/{id}/relations", form(cmdb::add_relation)),
+        (
+            "/cmdb/{id}/relations/{rid}/remove",
+            form(cmdb::remove_relation),
+        ),
+        ("/archives", page(archives::list)),
+        (
+            "/archives",
+            upload(archives::create, archives::UPLOAD_LIMIT),
+        ),
+        ("/archives/export", form(archives::export)),
+        ("/archives/{id}", page(archives::page)),
+        (
+            "/archives/{id}/versions",
+            upload(archives::add_version, archives::UPLOAD_LIMIT),
+        ),
+        (
+            "/archives/versions/{vid}/download",
+            page(archives::download),
+        ),
+        ("/tickets/{id}/cis", form(tickets::link_ci)),
+        ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),
+    ]
+}
+
+/// The UI's routes, each behind its guard.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |r, (path, e)| {
+        r.route(path, e.guarded(state))
+    })
+}
+
+/// Every UI route's path and guard, as [`routes`] serves them.
+pub fn guards() -> Vec<(&'static str, Guard)> {
+    table()
+        .into_iter()
+        .map(|(path, e)| (path, e.guard))
+        .collect()
+}
