@@ -38,6 +38,7 @@ use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, ControlView, Subject};
 use crate::{Authorized, Ctx, Platform, Principal};
+use yunwei_domain::policy::hooks::INSPECTION_FINDING;
 
 pub use yunwei_store::inspections::PlanRow;
 
@@ -914,8 +915,18 @@ pub async fn file_record(
             ));
         }
         let ticket_auth = pr.authorize(Action::BusinessOperate, &plan.org_path)?;
-        let pk = crate::tickets::pack(p, "jscz", None).map_err(|_| incident_unavailable())?;
-        let process = pk.process("incident").ok_or_else(incident_unavailable)?;
+        // The process an enabled pack names as the intake of inspection
+        // findings (`intake = ["inspection_finding"]`, JSCZ-31).
+        let (pk, process) = p
+            .packs
+            .iter()
+            .find_map(|pk| {
+                pk.processes
+                    .iter()
+                    .find(|pr_| pr_.intake.iter().any(|i| i == INSPECTION_FINDING))
+                    .map(|pr_| (pk, pr_))
+            })
+            .ok_or_else(incident_unavailable)?;
         Some((
             pk,
             process,
@@ -1091,7 +1102,7 @@ fn incident_unavailable() -> AppError {
     AppError::new(
         ErrorKind::Conflict,
         "inspection.incident_unavailable",
-        "未启用江苏财政（JSCZ）事件流程，无法登记事件；请取消勾选后登记，再另行报告",
+        "未启用受理巡检异常的事件流程，无法登记事件；请取消勾选后登记，再另行报告",
     )
 }
 

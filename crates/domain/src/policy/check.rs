@@ -121,6 +121,8 @@ struct RawProcess {
     required_if: Vec<S<RawRequiredIf>>,
     #[serde(default)]
     conversion: Vec<S<RawConversion>>,
+    #[serde(default)]
+    intake: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -692,6 +694,22 @@ impl Checker {
         let timers = self.timers(src, p, &fields, &state_ids, &transitions);
         let lead_times = self.lead_times(src, p, &fields, &transitions);
         let required_ifs = self.required_ifs(src, p, &fields, &transitions);
+        let mut intake = Vec::new();
+        for name in &p.intake {
+            if hooks::is_intake(name.get_ref()) {
+                intake.push(name.get_ref().clone());
+            } else {
+                let known: Vec<&str> = hooks::INTAKES.iter().map(|(n, _)| *n).collect();
+                self.push(src.err(
+                    &name.span(),
+                    format!(
+                        "流程的来源 intake「{}」未知：已知的有 {}",
+                        name.get_ref(),
+                        known.join("、")
+                    ),
+                ));
+            }
+        }
         let process = Process {
             id: p.id.get_ref().clone(),
             name: p.name.get_ref().clone(),
@@ -708,6 +726,7 @@ impl Checker {
             required_ifs,
             conversions: Vec::new(),
             role_labels: self.role_labels.clone(),
+            intake,
         };
         self.graph(src, p, &process);
         self.restarts(src, p, &process);

@@ -29,6 +29,20 @@ pub const REVOKE_GRANT: &str = "revoke_grant";
 /// Links the configuration item named by the ticket's `server` field.
 pub const LINK_NAMED_CI: &str = "link_named_ci";
 
+/// Intake: tickets of the process are also opened by the inspections
+/// feature, from the abnormal items of an inspection record whose filer
+/// asks for it (JSCZ-28: 事件……主要来源于问题上报或监控巡检发现; JSCZ-31:
+/// 将问题单或巡检单转为事件登记单).
+pub const INSPECTION_FINDING: &str = "inspection_finding";
+
+/// Where else a process's tickets come from (`intake = [...]` on a
+/// process): name and what it means.
+pub const INTAKES: &[(&str, &str)] = &[(INSPECTION_FINDING, "巡检发现异常时登记")];
+
+pub fn is_intake(name: &str) -> bool {
+    INTAKES.iter().any(|(n, _)| *n == name)
+}
+
 /// Gates: name and what it checks, for messages and docs.
 pub const GATES: &[(&str, &str)] = &[
     (GOLIVE_PLAN, "已登记上线应急方案"),

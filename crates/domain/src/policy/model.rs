@@ -154,6 +154,9 @@ pub struct Process {
     pub conversions: Vec<Conversion>,
     /// Labels of the pack's roles, for messages.
     pub role_labels: BTreeMap<String, String>,
+    /// Where else its tickets come from ([`super::hooks::INTAKES`]), e.g.
+    /// `inspection_finding`.
+    pub intake: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -508,6 +508,32 @@ async fn eeds_3_5_abnormal_finding_opens_a_linked_incident() {
     .unwrap();
     let ticket_id = r.ticket_id.clone().expect("incident linked to the record");
     assert_eq!(audits(&app, "ticket.open").await.len(), opened_before + 1);
+    // The pack's keyword is what names the incident process (JSCZ-31:
+    // 将问题单或巡检单转为事件登记单): without `intake` on a copy of the
+    // packs no process takes the finding and nothing is filed.
+    let mut without_intake = (*p.packs).clone();
+    for pk in &mut without_intake {
+        for pr_ in &mut pk.processes {
+            pr_.intake.clear();
+        }
+    }
+    let mut p2 = p.clone();
+    p2.packs = std::sync::Arc::new(without_intake);
+    let e = inspections::file_record(
+        &p2,
+        &ctx(),
+        &hw,
+        &plan.id,
+        &RecordInput {
+            results: answers(&[("normal", ""), ("abnormal", "UPS 1号电池组告警")]),
+            open_incident: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "inspection.incident_unavailable");
+    assert_eq!(audits(&app, "ticket.open").await.len(), opened_before + 1);
     // The incident: JSCZ, registered by the inspector, from an inspection,
     // naming the plan and the finding; every field its report needs is there.
     let t = yunwei_core::tickets::detail(p, &lead, &ticket_id)

@@ -255,3 +255,59 @@ fn first_cycle(imports: &Imports) -> Option<String> {
         .keys()
         .find_map(|m| visit(m, imports, &mut done, &mut Vec::new()))
 }
+
+/// ADR 0010, issue 12: no pack's id or process id is matched in the
+/// crates' Rust source: behaviour is named by keyword in the pack. The
+/// demo data, the benchmark, the test kit and the table of embedded pack
+/// files name packs on purpose; the store's columns are not pack ids.
+#[test]
+fn no_pack_or_process_id_in_rust() {
+    let mut ids = std::collections::BTreeSet::new();
+    for pk in yunwei_domain::policy::embedded::packs() {
+        ids.insert(pk.id.clone());
+        for pr in &pk.processes {
+            ids.insert(pr.id.clone());
+        }
+    }
+    assert!(ids.contains("incident"), "the scan knows the ids (sanity)");
+    // The same word with another meaning: (file, literal, why).
+    let homonyms = [(
+        "crates/core/src/features/inspections.rs",
+        "fault",
+        "a kind of maintenance record (故障处理), not the NTCZ process",
+    )];
+    let root = repo_root();
+    let mut files = Vec::new();
+    for krate in ["core", "domain", "web", "server"] {
+        rust_files(&root.join("crates").join(krate).join("src"), &mut files);
+    }
+    let mut found = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.contains("/demo/") || rel.ends_with("policy/embedded.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for literal in code.split('"').skip(1).step_by(2) {
+                if ids.contains(literal)
+                    && !homonyms
+                        .iter()
+                        .any(|(file, word, _)| *file == rel && *word == literal)
+                {
+                    found.push(format!("{rel}:{}: \"{literal}\"", n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "pack or process ids in Rust (name the behaviour by a pack keyword instead, ADR 0010):\n{}",
+        found.join("\n")
+    );
+}

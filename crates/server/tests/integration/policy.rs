@@ -241,6 +241,51 @@ source = "JSCZ-39"
     assert_eq!(out.code, Some(0), "{out}");
 }
 
+/// A process's `intake` names come from the domain's registry too.
+#[test]
+fn policy_check_refuses_an_unknown_intake() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("pack.toml"), MINI_PACK).unwrap();
+    let process = r#"id = "p"
+name = "测试流程"
+intake = ["inspection"]
+
+[[state]]
+id = "draft"
+label = "草稿"
+initial = true
+
+[[state]]
+id = "done"
+label = "完成"
+final = true
+
+[[transition]]
+id = "finish"
+label = "完成"
+from = ["draft"]
+to = "done"
+roles = ["lead"]
+source = "JSCZ-26"
+"#;
+    std::fs::write(tmp.path().join("p.toml"), process).unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stdout.starts_with(
+            "./p.toml:3:11: 流程的来源 intake「inspection」未知：已知的有 inspection_finding"
+        ),
+        "{out}"
+    );
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        process.replace("\"inspection\"", "\"inspection_finding\""),
+    )
+    .unwrap();
+    let out = yunwei(tmp.path(), &["policy", "check", "."]);
+    assert_eq!(out.code, Some(0), "{out}");
+}
+
 #[test]
 fn policy_trace_lists_articles_rules_and_tests() {
     let document = "../shared/seeds/000_4b969e8bf2fe8a51.txt";
