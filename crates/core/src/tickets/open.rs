@@ -1,0 +1,211 @@
+//! Opening a ticket: the form checked against the process, the number, the
+//! timers, the search index, the notices and the audit record, in one
+//! transaction.
+
+use super::*;
+
+// ---- opening ----
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct OpenInput {
+    pub pack: String,
+    pub process: String,
+    pub title: String,
+    /// Organisation the ticket belongs to; defaults to the caller's.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// Registered by staff for a caller (hotline): the requester's username.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+    #[serde(default)]
+    pub fields: Map<String, Value>,
+}
+
+pub fn validate_title(s: &str) -> Result<String, AppError> {
+    yunwei_domain::text::clean_name(s, 200).map_err(|e| e.error("ticket.title_invalid", "标题"))
+}
+
+pub(super) fn ticket_number(prefix: &str, now: DateTime<Utc>, n: i64) -> String {
+    format!(
+        "{prefix}-{}-{n:05}",
+        yunwei_domain::calendar::date_in_shanghai(now).format("%Y%m%d")
+    )
+}
+
+pub(super) fn search_text(pr_: &Process, title: &str, fields: &Fields) -> String {
+    let mut s = title.to_string();
+    for f in &pr_.fields {
+        if let Some(FieldValue::Text(v)) = fields.get(&f.id) {
+            let shown = f
+                .choice(v)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| v.clone());
+            s.push(' ');
+            s.push_str(&shown);
+        }
+    }
+    s
+}
+
+/// Keeps the ticket's search entry in step, in the same transaction.
+pub(super) async fn index(c: &mut DbConn, t: &TicketRow, body: &str) -> Result<(), AppError> {
+    let title = format!("{} {}", t.number, t.title);
+    let doc = crate::kernel::search::Document {
+        doc_type: "ticket",
+        doc_id: &t.id,
+        org_path: &t.org_path,
+        title: &title,
+        body,
+        updated_at: t.updated_at,
+    };
+    crate::kernel::search::index_document(c, &doc).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_ticket(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    auth: Authorized<'_>,
+    pk: &Pack,
+    pr_: &Process,
+    title: &str,
+    org: &orgs::OrgRow,
+    requester_id: &str,
+    fields_in: &Fields,
+    cal: &HolidayCalendar,
+) -> Result<TicketRow, AppError> {
+    let pr = auth.principal();
+    let opening = engine::open(pr_, fields_in).map_err(refusal)?;
+    let now = p.clock.now();
+    let now_us = now.timestamp_micros();
+    let prefix = pr_
+        .number_prefix
+        .clone()
+        .unwrap_or_else(|| pr_.id.to_uppercase());
+    let n = store::next_counter(c, &format!("ticket:{prefix}")).await?;
+    let mut row = TicketRow {
+        id: new_id(),
+        number: ticket_number(&prefix, now, n),
+        pack_id: pk.id.clone(),
+        pack_version: pk.version.clone(),
+        process_id: pr_.id.clone(),
+        title: title.to_string(),
+        state: opening.state.clone(),
+        state_since: now_us,
+        org_id: org.id.clone(),
+        org_path: org.path.clone(),
+        requester_id: requester_id.to_string(),
+        assignee_id: None,
+        fields_json: fields_to_json(&opening.fields),
+        level: opening
+            .fields
+            .get("level")
+            .and_then(|v| v.as_text())
+            .map(str::to_string),
+        created_at: now_us,
+        updated_at: now_us,
+        closed_at: None,
+        due_at: None,
+        overdue: false,
+    };
+    // A new ticket has no timers: the opening starts them, and its deadline
+    // follows from them without reading them back.
+    let timers: Vec<TimerRow> = opening
+        .timers
+        .iter()
+        .filter(|op| matches!(op.op, TimerAction::Start | TimerAction::Restart))
+        .filter_map(|op| pr_.timer(&op.timer_id))
+        .map(|def| started_timer(cal, def, &row.id, now))
+        .collect();
+    row.due_at = timers.iter().map(|t| t.due_at).min();
+    store::insert(c, &row).await?;
+    for t in &timers {
+        store::upsert_timer(c, t).await?;
+    }
+    store::insert_event(
+        c,
+        &EventRow {
+            id: new_id(),
+            ticket_id: row.id.clone(),
+            at: now_us,
+            actor_id: Some(pr.user_id.clone()),
+            actor_name: pr.display_name.clone(),
+            kind: "opened".into(),
+            from_state: None,
+            to_state: Some(row.state.clone()),
+            label: format!("登记{}", pr_.name),
+            body: String::new(),
+        },
+    )
+    .await?;
+    index(c, &row, &search_text(pr_, title, &opening.fields)).await?;
+    record(
+        p,
+        c,
+        ctx,
+        Actor::User(auth),
+        Event::success("ticket.open", "ticket", &row.id)
+            .after(format!("{} {}（{}）", row.number, row.title, pr_.name)),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Opens a ticket of a process of an enabled pack.
+pub async fn open(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &OpenInput,
+) -> Result<TicketRow, AppError> {
+    let title = validate_title(&input.title)?;
+    let pk = pack(p, &input.pack, None)?;
+    let pr_ = process(pk, &input.process)?;
+    let mut fields = parse_fields(pr_, &input.fields)?;
+    // The title is a column and, when the process declares it, a field.
+    if pr_.field("title").is_some() {
+        fields.insert("title".into(), FieldValue::Text(title.clone()));
+    }
+    let cal = crate::kernel::calendar::load(p).await?;
+    // What the ticket refers to is read before the write transaction (an
+    // organisation's path never changes; the references are checked again
+    // by the foreign keys), so the writer's turn holds only the writes.
+    let (org, requester, auth) = {
+        let mut c = p.db.read().await?;
+        let org_id = input
+            .org_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| pr.org_id.clone());
+        let org = orgs::get(&mut c, &org_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("机构"))?;
+        let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
+        let requester = match input
+            .on_behalf_of
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            Some(username) => {
+                let u = ustore::by_username(&mut c, username.trim())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::bad_request(
+                            "ticket.requester_unknown",
+                            format!("用户「{username}」不存在"),
+                        )
+                    })?;
+                u.id
+            }
+            None => pr.user_id.clone(),
+        };
+        (org, requester, auth)
+    };
+    in_tx!(p.db, |c| {
+        insert_ticket(
+            p, &mut c, ctx, auth, pk, pr_, &title, &org, &requester, &fields, &cal,
+        )
+        .await
+    })
+}
