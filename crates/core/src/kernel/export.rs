@@ -5,7 +5,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use yunwei_domain::audit::AuditRecord;
 use yunwei_domain::AppError;
 
-pub use yunwei_domain::time::{fmt_minute, fmt_us, shanghai as cst};
+pub use yunwei_domain::time::{fmt_minute, fmt_us};
 
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
     tracing::error!(error = %e, "xlsx export failed");
@@ -27,7 +27,7 @@ pub fn table_xlsx(
     let bold = Format::new().set_bold();
     let title = format!(
         "导出人：{exporter}    导出时间：{}    共 {} 条",
-        at.with_timezone(&cst()).format("%Y-%m-%d %H:%M:%S"),
+        fmt_us(at.timestamp_micros()),
         rows.len()
     );
     ws.write_string(0, 0, &title).map_err(xlsx_err)?;

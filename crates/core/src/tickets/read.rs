@@ -180,10 +180,7 @@ pub(super) fn show_value(
             .choice(s)
             .map(|c| c.label.clone())
             .unwrap_or_else(|| s.clone()),
-        Some(FieldValue::DateTime(t)) => t
-            .with_timezone(&crate::kernel::export::cst())
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
+        Some(FieldValue::DateTime(t)) => yunwei_domain::time::fmt_minute(t.timestamp_micros()),
         Some(FieldValue::Bool(b)) => {
             if *b {
                 "是".into()
