@@ -605,6 +605,9 @@ impl Process {
             }
         };
         push("process", &self.id, &self.source, &self.origin);
+        for i in &self.intake {
+            push("intake", i, &self.source, &self.origin);
+        }
         for f in &self.fields {
             push("field", &f.id, &f.source, &f.origin);
         }

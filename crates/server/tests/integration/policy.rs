@@ -320,6 +320,12 @@ fn policy_trace_lists_articles_rules_and_tests() {
     assert!(pos("JSCZ-11") < pos("JSCZ-26") && pos("JSCZ-27") < pos("JSCZ-31"));
     assert!(block("JSCZ-34")
         .contains("jscz_34_data_change_needs_backup_script_and_result_before_close"));
+    // ADR 0011: a process's intake under the process's article.
+    let b28 = block("JSCZ-28");
+    assert!(
+        b28.contains("incident / intake / inspection_finding"),
+        "{b28}"
+    );
     // ADR 0010: gates and effects under their article.
     let b42 = block("JSCZ-42");
     assert!(
