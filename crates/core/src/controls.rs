@@ -391,7 +391,7 @@ async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppErro
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ControlView {
     pub id: String,
     pub kind: String,
@@ -478,7 +478,7 @@ pub struct OverviewFilter {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     /// 已逾期: open and past due, the oldest first.
     pub overdue: Vec<ControlView>,

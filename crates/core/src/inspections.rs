@@ -382,7 +382,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
 
 // ---- plans ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     pub name: String,
     /// `inspection`, `patrol` or `maintenance`.
@@ -470,7 +470,7 @@ pub async fn create_plan(
 /// Changes to a plan; fields left out stay as they are. `active: false`
 /// deactivates it (its occurrences not yet due go; missed ones stay
 /// overdue), `active: true` resumes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanUpdate {
     #[serde(default)]
     pub name: Option<String>,
@@ -642,7 +642,7 @@ pub struct FileInput {
 }
 
 /// The answer to one checklist item, in checklist order.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
     /// `normal` or `abnormal` (正常 / 异常).
     #[serde(default)]
@@ -655,7 +655,7 @@ pub struct ItemInput {
     pub attachment: Option<FileInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RecordInput {
     /// The occurrence the record is for: the current period's or an
     /// overdue one of the plan. Defaults to the current period's when it is
@@ -674,7 +674,7 @@ pub struct RecordInput {
 }
 
 /// A stored photo or file of a checklist item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredFile {
     pub filename: String,
     pub sm3: String,
@@ -682,7 +682,7 @@ pub struct StoredFile {
 }
 
 /// One answered checklist item, as kept in `results_json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemResult {
     pub item: String,
     pub status: String,
@@ -1088,7 +1088,7 @@ fn incident_unavailable() -> AppError {
 
 // ---- reading plans ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanSummary {
     pub id: String,
     pub name: String,
@@ -1152,7 +1152,8 @@ fn read_scope(pr: &Principal) -> Result<yunwei_store::Scope, AppError> {
     Ok(scope)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlanListFilter {
     #[serde(default)]
     pub org_id: Option<String>,
@@ -1299,7 +1300,7 @@ pub async fn export_plans(
     Ok(bytes)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub id: String,
     pub control_id: String,
@@ -1315,7 +1316,7 @@ pub struct RecordView {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanDetail {
     pub plan: PlanSummary,
     pub checklist: Vec<String>,
@@ -1457,7 +1458,7 @@ pub fn can_edit_somewhere(pr: &Principal) -> bool {
 
 // ---- maintenance records ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MaintenanceInput {
     /// One of [`MAINTENANCE_KINDS`] (code or label).
     pub kind: String,
@@ -1600,7 +1601,7 @@ pub async fn create_maintenance(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaintenanceView {
     pub id: String,
     pub org_id: String,
@@ -1627,7 +1628,7 @@ pub struct MaintenanceListFilter {
     pub ci_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaintenancePage {
     pub records: Vec<MaintenanceView>,
     pub total: i64,

@@ -199,7 +199,7 @@ pub async fn record_from_ticket(
 
 // ---- writing by hand ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ArticleInput {
     pub title: String,
     #[serde(default)]
@@ -262,7 +262,7 @@ pub async fn create(
 }
 
 /// Changes to an article; fields left out stay as they are.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ArticleUpdate {
     #[serde(default)]
     pub title: Option<String>,
@@ -383,7 +383,7 @@ pub async fn publish(
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticleSummary {
     pub id: String,
     pub title: String,
@@ -429,7 +429,7 @@ pub struct ArticleFilter {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticlePage {
     pub articles: Vec<ArticleSummary>,
     pub total: i64,
@@ -519,7 +519,7 @@ pub async fn list(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticleView {
     pub id: String,
     pub title: String,

@@ -398,14 +398,16 @@ pub const MAX_IMPORT_ROWS: usize = 5_000;
 /// Largest file to import (the shared reader's limit).
 pub const MAX_IMPORT_BYTES: usize = crate::import::MAX_FILE_BYTES;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RegisterRowError)]
 pub struct RowError {
     /// The line in the file (Excel row number, or CSV line).
     pub line: u32,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RegisterImportReport)]
 pub struct ImportReport {
     pub rows: usize,
     /// Rows that passed every check.
@@ -775,7 +777,7 @@ pub async fn take_step(
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldValue {
     pub name: &'static str,
     pub label: &'static str,
@@ -792,13 +794,13 @@ pub struct FieldValue {
     pub long: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
     pub name: &'static str,
     pub label: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     pub register: &'static str,
     pub register_label: &'static str,
@@ -982,7 +984,7 @@ pub(crate) async fn view(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChildList {
     pub register: &'static str,
     pub label: &'static str,
@@ -992,7 +994,7 @@ pub struct ChildList {
     pub can_add: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
     pub version: i64,
     pub change: String,
@@ -1002,7 +1004,7 @@ pub struct HistoryView {
     pub values: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryDetail {
     pub entry: EntryView,
     pub parent: Option<(String, String, String)>,
@@ -1109,7 +1111,8 @@ pub async fn get(
     })
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
     #[serde(default)]
     pub org_id: Option<String>,
@@ -1218,7 +1221,7 @@ async fn list_query(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryPage {
     pub register: &'static str,
     pub label: &'static str,
@@ -1300,7 +1303,7 @@ pub async fn export(
 }
 
 /// A register as the index and the API describe it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegisterInfo {
     pub key: &'static str,
     pub label: &'static str,
@@ -1312,7 +1315,7 @@ pub struct RegisterInfo {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldInfo {
     pub name: &'static str,
     pub label: &'static str,

@@ -13,7 +13,7 @@ use crate::audit::{deny, record, Actor, Event};
 use crate::users::require_reason;
 use crate::{Ctx, Platform, Principal};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     pub id: String,
     pub user_id: String,
@@ -29,7 +29,7 @@ pub struct GrantView {
     pub valid_until_text: String,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct GrantInput {
     pub user_id: String,
     pub role: String,

@@ -416,7 +416,7 @@ async fn due_summary(c: &mut DbConn, ticket_id: &str) -> Result<(Option<i64>, bo
 
 // ---- opening ----
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct OpenInput {
     pub pack: String,
     pub process: String,
@@ -621,7 +621,7 @@ pub async fn open(
 
 // ---- transitions and votes ----
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct TransitionInput {
     pub transition: String,
     #[serde(default)]
@@ -1118,7 +1118,7 @@ pub async fn download(
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketSummary {
     pub id: String,
     pub number: String,
@@ -1216,7 +1216,7 @@ pub async fn list(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldShown {
     pub id: String,
     pub label: String,
@@ -1225,7 +1225,7 @@ pub struct FieldShown {
     pub choices: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TransitionShown {
     pub id: String,
     pub label: String,
@@ -1235,7 +1235,7 @@ pub struct TransitionShown {
     pub attachments: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprovalShown {
     pub id: String,
     pub label: String,
@@ -1244,7 +1244,7 @@ pub struct ApprovalShown {
     pub can_vote: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimerShown {
     pub label: String,
     pub source: String,
@@ -1254,7 +1254,7 @@ pub struct TimerShown {
     pub warning: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepShown {
     pub id: String,
     pub label: String,
@@ -1262,7 +1262,7 @@ pub struct StepShown {
     pub status: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
     pub ticket: TicketSummary,
     pub pack_version: String,
@@ -1733,7 +1733,7 @@ pub async fn export(
 /// Most rows in one export.
 pub const EXPORT_LIMIT: u64 = 50_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TodoItem {
     pub ticket: TicketSummary,
     /// What the user can do now, e.g. `分类定级`, `审批：中心主任`.
