@@ -223,24 +223,62 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/{year}", get(calendar::year))
 }
 
-/// Rejects malformed JSON bodies with a Chinese message instead of axum's
-/// English text.
+/// A JSON object body (every request body of the API is an object, as
+/// the OpenAPI document states). A body that is not `application/json`,
+/// malformed JSON, another JSON value (serde would read a struct from an
+/// array too) or missing fields are refused with a Chinese message instead
+/// of axum's English text.
 pub struct Body<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = WebError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        let invalid = || {
+            WebError::api(AppError::bad_request(
+                "request.invalid_body",
+                "请求内容格式不正确，请检查必填字段",
+            ))
+        };
+        // As axum's `Json`: `application/json` or `application/*+json`.
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !json_type {
+            tracing::debug!("json body without a json content type");
+            return Err(invalid());
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(WebError::api(crate::error::error_for_status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                )))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "unreadable json body");
+                return Err(invalid());
+            }
+        };
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            tracing::debug!("json body is not an object");
+            return Err(invalid());
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(Body(v)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::api(
-                crate::error::error_for_status(StatusCode::PAYLOAD_TOO_LARGE),
-            )),
             Err(e) => {
                 tracing::debug!(error = %e, "bad json body");
-                Err(WebError::api(AppError::bad_request(
-                    "request.invalid_body",
-                    "请求内容格式不正确，请检查必填字段",
-                )))
+                Err(invalid())
             }
         }
     }

@@ -326,3 +326,76 @@ fn find_prefers_literal_segments() {
     assert!(find("PATCH", "/api/v1/orgs").is_none());
     assert!(find("GET", "/api/v1/nothing").is_none());
 }
+
+/// The test kit's schema check, which every API answer of the tests goes
+/// through, refuses what does not match.
+#[test]
+fn the_answer_check_refuses_bodies_off_the_schema() {
+    use yunwei_testkit::openapi::validate;
+    let org = serde_json::json!({ "$ref": "#/components/schemas/OrgView" });
+    let good = serde_json::json!({
+        "id": "o1", "parent_id": null, "path": "/o1/", "kind": "city",
+        "kind_label": "市", "name": "某市", "depth": 1
+    });
+    assert_eq!(validate(&org, &good, "$"), Ok(()));
+    for (field, value) in [
+        ("depth", serde_json::json!("1")),
+        ("depth", serde_json::json!(-1)),
+        ("name", Value::Null),
+        ("parent_id", serde_json::json!(7)),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value;
+        assert!(validate(&org, &bad, "$").is_err(), "{bad}");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("path");
+    assert!(validate(&org, &missing, "$").is_err());
+    // Flattened rows (allOf), tuples (prefixItems) and untagged values.
+    let history = serde_json::json!({ "$ref": "#/components/schemas/HistoryView" });
+    let h = serde_json::json!({
+        "version": 1, "change": "update", "changed_by": "u", "changed_at": 0,
+        "values": [["名称", "值"]]
+    });
+    assert_eq!(validate(&history, &h, "$"), Ok(()));
+    let mut bad = h.clone();
+    bad["values"] = serde_json::json!([["名称", 1]]);
+    assert!(validate(&history, &bad, "$").is_err());
+    bad["values"] = serde_json::json!([["名称", "值", "多余"]]);
+    assert!(validate(&history, &bad, "$").is_err());
+    let val = serde_json::json!({ "$ref": "#/components/schemas/Val" });
+    for ok in [Value::Null, serde_json::json!("x"), serde_json::json!(3)] {
+        assert_eq!(validate(&val, &ok, "$"), Ok(()));
+    }
+    assert!(validate(&val, &serde_json::json!(true), "$").is_err());
+}
+
+/// Request bodies are JSON objects, as documented: an array (which serde
+/// would read into the struct field by field) or another JSON value is
+/// refused like malformed JSON.
+#[tokio::test]
+async fn json_bodies_are_objects_as_documented() {
+    use axum::http::StatusCode;
+    let app = yunwei_testkit::TestApp::new().await;
+    let token = app.login("demo_lead").await;
+    for body in [
+        serde_json::json!(["接口令牌", 30]),
+        serde_json::json!("接口令牌"),
+        Value::Null,
+    ] {
+        let r = app
+            .post_json("/api/v1/tokens", Some(&token), body.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text());
+        assert_eq!(r.json()["code"], "request.invalid_body");
+    }
+    let r = app
+        .post_json(
+            "/api/v1/tokens",
+            Some(&token),
+            serde_json::json!({ "name": "接口令牌", "days": 30 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    app.cleanup().await;
+}
