@@ -39,6 +39,7 @@ pub struct GrantInput {
     #[serde(default)]
     pub subtree: bool,
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     pub reason: String,
     /// Last day of the grant (`YYYY-MM-DD`, valid through that day in
     /// Beijing) or an RFC 3339 instant. Required for third parties

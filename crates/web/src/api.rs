@@ -361,8 +361,10 @@ impl ExportReason {
 /// A body of `reason` only.
 #[derive(Deserialize, ToSchema)]
 struct ReasonBody {
-    /// Why (required where the operation is audited with a reason).
+    /// Why; recorded in the audit trail (a missing or blank reason is
+    /// refused as `audit.reason_required`).
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     reason: String,
 }
 
@@ -1442,7 +1444,9 @@ async fn get_policy(
 struct PolicyBody {
     #[serde(flatten)]
     policy: SecurityPolicy,
+    /// Why; recorded in the audit trail (required).
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     reason: String,
 }
 
@@ -1474,9 +1478,11 @@ async fn put_policy(
 pub(crate) struct AuditQuery {
     /// Start date (inclusive), `YYYY-MM-DD` in China time.
     #[serde(default)]
+    #[param(format = Date)]
     pub from: Option<String>,
     /// End date (inclusive), `YYYY-MM-DD` in China time.
     #[serde(default)]
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Actor's username.
     #[serde(default)]

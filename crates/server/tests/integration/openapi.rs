@@ -399,3 +399,54 @@ async fn json_bodies_are_objects_as_documented() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     app.cleanup().await;
 }
+
+/// The answers no other test asks for go through the test kit's schema
+/// check here.
+#[tokio::test]
+async fn catalogues_and_inbox_answer_as_documented() {
+    use axum::http::StatusCode;
+    let app = yunwei_testkit::TestApp::new().await;
+    let token = app.login("demo_lead").await;
+    for path in [
+        "/api/v1/packs",
+        "/api/v1/roles",
+        "/api/v1/registers",
+        "/api/v1/notifications",
+    ] {
+        let r = app.get(path, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    }
+    let r = app
+        .post_json("/api/v1/auth/logout", Some(&token), serde_json::json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    app.cleanup().await;
+}
+
+/// The limits the document states are the code's.
+#[test]
+fn documented_limits_follow_the_code() {
+    let doc = doc();
+    let param = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path}: no parameter {name}"))
+            .clone()
+    };
+    assert_eq!(
+        param("/api/v1/calendar/add-workdays", "n")["schema"]["maximum"],
+        yunwei_domain::calendar::MAX_WORKDAYS
+    );
+    for name in ["page", "per_page"] {
+        let p = param("/api/v1/tickets", name);
+        assert_eq!(p["schema"]["minimum"], 1);
+        assert_eq!(p["schema"]["maximum"], yunwei_domain::paging::MAX_PAGE);
+    }
+    assert_eq!(
+        param("/api/v1/search", "page")["schema"]["maximum"],
+        yunwei_domain::paging::MAX_PAGE
+    );
+}

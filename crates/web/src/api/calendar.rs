@@ -187,11 +187,11 @@ pub(super) async fn import(
 pub(super) struct StepQuery {
     /// The start day, `YYYY-MM-DD` (required).
     #[serde(default)]
-    #[param(required = true)]
+    #[param(required = true, format = Date)]
     date: Option<String>,
     /// Working days to add, 0 to `MAX_WORKDAYS` (required).
     #[serde(default)]
-    #[param(required = true, value_type = u32)]
+    #[param(required = true, value_type = u32, maximum = 10000)]
     n: Option<String>,
 }
 
