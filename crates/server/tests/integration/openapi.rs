@@ -416,6 +416,13 @@ async fn catalogues_and_inbox_answer_as_documented() {
         let r = app.get(path, Some(&token)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
     }
+    // A register list's `page`, a number in the query (it sat inside a
+    // flattened struct, through which serde_urlencoded gives no numbers).
+    let r = app
+        .get("/api/v1/registers/backup_plans?page=2", Some(&token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["page"], 2);
     let r = app
         .post_json("/api/v1/auth/logout", Some(&token), serde_json::json!({}))
         .await;
