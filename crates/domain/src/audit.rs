@@ -10,7 +10,7 @@ use crate::crypto::Crypto;
 
 pub const GENESIS_MAC: [u8; 32] = [0u8; 32];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     /// Position in the chain, 1-based and gap-free.
     pub seq: i64,

@@ -52,7 +52,7 @@ pub fn end_of_day_shanghai(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// One listed day of a holiday file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HolidayDay {
     pub date: NaiveDate,
     /// The holiday it belongs to (春节, 国庆节, ...).
@@ -62,7 +62,7 @@ pub struct HolidayDay {
 }
 
 /// One validated per-year file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct YearFile {
     /// The year in the notice's title.
     pub year: i32,

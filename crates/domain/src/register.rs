@@ -197,6 +197,7 @@ impl Spec {
 /// A stored value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
+#[derive(utoipa::ToSchema)]
 pub enum Val {
     Null,
     Text(String),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SecurityPolicy {
     /// Minimum password length (`JSCZ-43`: not less than 8).
     pub password_min_length: u32,

@@ -9,7 +9,7 @@ use yunwei_domain::AppError;
 use crate::db::{DbConn, RowExt};
 use crate::Scope;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DocRow {
     pub id: String,
     pub title: String,
@@ -51,7 +51,7 @@ fn doc_from_row(r: &AnyRow) -> Result<DocRow, AppError> {
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct VersionRow {
     pub id: String,
     pub doc_id: String,

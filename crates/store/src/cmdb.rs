@@ -9,7 +9,7 @@ use yunwei_domain::AppError;
 use crate::db::{DbConn, RowExt};
 use crate::Scope;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct CiRow {
     pub id: String,
     pub code: String,
@@ -355,7 +355,7 @@ pub async fn dependents(
 
 // ---- tickets ----
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LinkedTicket {
     pub link_id: String,
     pub ticket_id: String,
@@ -470,7 +470,7 @@ pub async fn cis_of_ticket(c: &mut DbConn, ticket_id: &str) -> Result<Vec<CiRow>
 
 // ---- IP plan ----
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SegmentRow {
     pub id: String,
     pub cidr: String,
@@ -532,7 +532,7 @@ pub async fn list_segments(c: &mut DbConn, scope: &Scope) -> Result<Vec<SegmentR
     c.all(&q).await?.iter().map(seg_from_row).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AllocationRow {
     pub id: String,
     pub segment_id: String,

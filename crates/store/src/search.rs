@@ -38,7 +38,7 @@ pub struct SearchDoc<'a> {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub doc_type: String,
     pub doc_id: String,

@@ -382,7 +382,7 @@ pub async fn next_counter(c: &mut DbConn, key: &str) -> Result<i64, AppError> {
     c.one(&q).await?.i("value")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct EventRow {
     pub id: String,
     pub ticket_id: String,
@@ -538,7 +538,7 @@ pub async fn votes_since(
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AttachmentRow {
     pub id: String,
     pub ticket_id: String,

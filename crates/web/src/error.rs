@@ -27,6 +27,19 @@ impl From<AppError> for WebError {
     }
 }
 
+/// The JSON body of every API error (the `Error` schema of the OpenAPI
+/// document).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// Stable error code, e.g. `auth.invalid_credentials`.
+    pub code: String,
+    /// Chinese message for people.
+    pub message: String,
+    /// The request id, as in the log and the audit records.
+    pub request_id: String,
+}
+
 /// Stable codes of errors about the request itself (ADR-free: see the
 /// README's Platform foundation table).
 pub const CODE_NOT_FOUND: &str = "request.not_found";

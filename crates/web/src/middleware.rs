@@ -148,8 +148,13 @@ fn render_error(e: WebError, request_id: &str) -> Response {
         );
         return r;
     }
-    let body = serde_json::json!({ "code": e.err.code, "message": e.err.message, "request_id": request_id });
-    let mut r = Response::new(Body::from(body.to_string()));
+    let body = crate::error::ErrorBody {
+        code: e.err.code.to_string(),
+        message: e.err.message,
+        request_id: request_id.to_string(),
+    };
+    let body = serde_json::to_string(&body).unwrap_or_default();
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

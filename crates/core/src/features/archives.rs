@@ -45,7 +45,8 @@ fn check_size(content: &[u8]) -> Result<(), AppError> {
 }
 
 /// A new document and its first version.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NewDoc {
     pub title: String,
     pub kind: String,
@@ -60,7 +61,7 @@ pub struct NewDoc {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocView {
     #[serde(flatten)]
     pub doc: DocRow,

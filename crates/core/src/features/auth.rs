@@ -92,7 +92,7 @@ pub enum LoginStep {
 }
 
 /// A pending login waiting for the UKEY's signature (ADR 0008).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UkeyChallenge {
     /// Names the pending login; sent back with the signature. Only its SM3
     /// hash is stored, so the challenge alone does not finish the login.
@@ -1030,7 +1030,7 @@ pub async fn change_password(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: String,
     pub user_id: String,

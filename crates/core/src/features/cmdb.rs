@@ -50,7 +50,7 @@ fn changed() -> AppError {
 
 /// A new item or a whole edit. Text fields are trimmed; optional ones may
 /// be empty.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CiInput {
     /// 编号; generated when empty on create.
     #[serde(default)]
@@ -393,7 +393,7 @@ pub async fn update(
 }
 
 /// One item for display, with its labels.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CiView {
     #[serde(flatten)]
     pub ci: CiRow,
@@ -427,7 +427,7 @@ async fn view(
 }
 
 /// A relation seen from one item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RelationView {
     pub id: String,
     pub kind: String,
@@ -442,7 +442,7 @@ pub struct RelationView {
 
 /// An item hit by a failure of the item in view, with the path that
 /// carries the impact.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImpactView {
     pub id: String,
     pub code: String,
@@ -454,7 +454,7 @@ pub struct ImpactView {
     pub visible: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CiDetail {
     pub ci: CiView,
     pub relations: Vec<RelationView>,
@@ -591,7 +591,8 @@ async fn impact_of(c: &mut DbConn, pr: &Principal, id: &str) -> Result<Vec<Impac
     Ok(out)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     pub category: String,
@@ -604,7 +605,7 @@ pub struct ListQuery {
     pub q: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CiPage {
     pub items: Vec<CiView>,
     pub total: i64,
@@ -662,7 +663,7 @@ pub async fn list(
 
 // ---- relations ----
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct RelationInput {
     /// The other item, by id or code.
     pub to: String,
@@ -858,7 +859,7 @@ pub async fn unlink_ticket(
 /// see the ticket).
 /// An item linked to a ticket, as the caller may see it: one outside the
 /// caller's business-read scope shows its code and category only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkedCi {
     pub id: String,
     pub code: String,
@@ -908,7 +909,7 @@ pub async fn cis_of_ticket(
 
 // ---- IP plan ----
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SegmentInput {
     pub cidr: String,
     #[serde(default)]
@@ -961,7 +962,7 @@ pub async fn create_segment(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SegmentView {
     #[serde(flatten)]
     pub segment: SegmentRow,
@@ -991,7 +992,7 @@ pub async fn segments(p: &Platform, pr: &Principal) -> Result<Vec<SegmentView>, 
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AllocationView {
     #[serde(flatten)]
     pub allocation: AllocationRow,
@@ -999,7 +1000,7 @@ pub struct AllocationView {
     pub ci_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SegmentDetail {
     pub segment: SegmentView,
     pub allocations: Vec<AllocationView>,
@@ -1052,7 +1053,7 @@ pub async fn segment_detail(
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AllocationInput {
     pub address: String,
     /// The item using the address (id or code), if any.
@@ -1261,13 +1262,15 @@ pub async fn export(
 
 /// One refused row of an import: its line in the sheet (as Excel numbers
 /// it) and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = CmdbRowError)]
 pub struct RowError {
     pub line: u32,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CmdbImportReport)]
 pub struct ImportReport {
     /// Rows read (not counting the header and blank lines).
     pub rows: usize,

@@ -13,7 +13,7 @@ use crate::kernel::audit::{record, require_reason, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
 /// What a departure closed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Departure {
     pub user: UserView,
     /// Role grants removed.

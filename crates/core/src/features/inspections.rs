@@ -383,7 +383,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
 
 // ---- plans ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     pub name: String,
     /// `inspection`, `patrol` or `maintenance`.
@@ -471,7 +471,7 @@ pub async fn create_plan(
 /// Changes to a plan; fields left out stay as they are. `active: false`
 /// deactivates it (its occurrences not yet due go; missed ones stay
 /// overdue), `active: true` resumes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanUpdate {
     #[serde(default)]
     pub name: Option<String>,
@@ -647,7 +647,7 @@ pub struct FileInput {
 }
 
 /// The answer to one checklist item, in checklist order.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
     /// `normal` or `abnormal` (正常 / 异常).
     #[serde(default)]
@@ -660,7 +660,7 @@ pub struct ItemInput {
     pub attachment: Option<FileInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RecordInput {
     /// The occurrence the record is for: the current period's or an
     /// overdue one of the plan. Defaults to the current period's when it is
@@ -679,7 +679,7 @@ pub struct RecordInput {
 }
 
 /// A stored photo or file of a checklist item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredFile {
     pub filename: String,
     pub sm3: String,
@@ -687,7 +687,7 @@ pub struct StoredFile {
 }
 
 /// One answered checklist item, as kept in `results_json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemResult {
     pub item: String,
     pub status: String,
@@ -1108,7 +1108,7 @@ fn incident_unavailable() -> AppError {
 
 // ---- reading plans ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanSummary {
     pub id: String,
     pub name: String,
@@ -1172,7 +1172,8 @@ fn read_scope(pr: &Principal) -> Result<yunwei_store::Scope, AppError> {
     Ok(scope)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlanListFilter {
     #[serde(default)]
     pub org_id: Option<String>,
@@ -1320,7 +1321,7 @@ pub async fn export_plans(
     Ok(bytes)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub id: String,
     pub control_id: String,
@@ -1336,7 +1337,7 @@ pub struct RecordView {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanDetail {
     pub plan: PlanSummary,
     pub checklist: Vec<String>,
@@ -1475,7 +1476,7 @@ pub fn can_edit_somewhere(pr: &Principal) -> bool {
 
 // ---- maintenance records ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MaintenanceInput {
     /// One of [`MAINTENANCE_KINDS`] (code or label).
     pub kind: String,
@@ -1618,7 +1619,7 @@ pub async fn create_maintenance(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaintenanceView {
     pub id: String,
     pub org_id: String,
@@ -1645,7 +1646,7 @@ pub struct MaintenanceListFilter {
     pub ci_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaintenancePage {
     pub records: Vec<MaintenanceView>,
     pub total: i64,

@@ -200,7 +200,7 @@ pub async fn record_from_ticket(
 
 // ---- writing by hand ----
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ArticleInput {
     pub title: String,
     #[serde(default)]
@@ -263,7 +263,7 @@ pub async fn create(
 }
 
 /// Changes to an article; fields left out stay as they are.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ArticleUpdate {
     #[serde(default)]
     pub title: Option<String>,
@@ -388,7 +388,7 @@ pub async fn publish(
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticleSummary {
     pub id: String,
     pub title: String,
@@ -434,7 +434,7 @@ pub struct ArticleFilter {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticlePage {
     pub articles: Vec<ArticleSummary>,
     pub total: i64,
@@ -527,7 +527,7 @@ pub async fn list(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArticleView {
     pub id: String,
     pub title: String,

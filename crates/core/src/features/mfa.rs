@@ -67,7 +67,8 @@ pub(crate) fn code_ok(p: &Platform, secret: &str, code: &str) -> Result<bool, Ap
     check(secret, code, now_secs(p))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TotpEnrollment)]
 pub struct Enrollment {
     /// Base32, to type into the authenticator.
     pub secret: String,
@@ -75,7 +76,8 @@ pub struct Enrollment {
     pub uri: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TotpStatus)]
 pub struct Status {
     pub enabled: bool,
     pub enabled_at: Option<i64>,

@@ -11,7 +11,7 @@ use yunwei_store::{in_tx, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: String,
     pub parent_id: Option<String>,

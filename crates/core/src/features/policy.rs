@@ -160,7 +160,7 @@ async fn top_security_admin_holds_ukey(
 }
 
 /// Configuration kept per organisation (business hours, notice).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgConfig {
     /// Start of business hours, "HH:MM".
     pub business_hours_start: String,

@@ -14,7 +14,7 @@ use yunwei_store::reports::{self as store, SlaGroup};
 use crate::{Platform, Principal};
 
 /// The counts of one line of the SLA report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SlaCounts {
     /// Opened (registered) in the month.
     pub opened: i64,
@@ -50,7 +50,7 @@ impl SlaCounts {
 }
 
 /// One level of a process.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlaLevel {
     /// The `level` field's value; `None` for tickets without a level yet.
     pub level: Option<String>,
@@ -60,7 +60,7 @@ pub struct SlaLevel {
 }
 
 /// One process, with its subtotal and its levels.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlaProcess {
     pub pack: String,
     pub process: String,
@@ -70,7 +70,7 @@ pub struct SlaProcess {
     pub levels: Vec<SlaLevel>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlaReport {
     /// `YYYY-MM`.
     pub month: String,

@@ -13,7 +13,7 @@ use crate::kernel::audit::require_reason;
 use crate::kernel::audit::{deny, record, Actor, Event};
 use crate::{Ctx, Platform, Principal};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     pub id: String,
     pub user_id: String,
@@ -29,7 +29,7 @@ pub struct GrantView {
     pub valid_until_text: String,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct GrantInput {
     pub user_id: String,
     pub role: String,
@@ -39,6 +39,7 @@ pub struct GrantInput {
     #[serde(default)]
     pub subtree: bool,
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     pub reason: String,
     /// Last day of the grant (`YYYY-MM-DD`, valid through that day in
     /// Beijing) or an RFC 3339 instant. Required for third parties

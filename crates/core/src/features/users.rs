@@ -17,7 +17,7 @@ use crate::kernel::audit::{deny, record, Actor, Event};
 use crate::{Authorized, Ctx, Platform, Principal};
 
 /// A user as shown to administrators: personal fields masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,
@@ -52,7 +52,7 @@ impl UserView {
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -298,7 +298,7 @@ pub async fn create(
     Ok((view, password))
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct UserUpdate {
     pub display_name: Option<String>,
     pub phone: Option<String>,

@@ -43,7 +43,7 @@ pub enum Importer<'a> {
 }
 
 /// What an import changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     pub year: i32,
     pub off_days: usize,

@@ -285,7 +285,7 @@ pub fn link_of(c: &ControlRow) -> String {
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ControlView {
     pub id: String,
     pub kind: String,
@@ -372,7 +372,7 @@ pub struct OverviewFilter {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     /// 已逾期: open and past due, the oldest first.
     pub overdue: Vec<ControlView>,

@@ -99,7 +99,7 @@ impl Default for PageRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Matching documents in scope, over all pages; counted up to

@@ -422,14 +422,16 @@ pub const MAX_IMPORT_ROWS: usize = 5_000;
 /// Largest file to import (the shared reader's limit).
 pub const MAX_IMPORT_BYTES: usize = crate::registers::import::MAX_FILE_BYTES;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RegisterRowError)]
 pub struct RowError {
     /// The line in the file (Excel row number, or CSV line).
     pub line: u32,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RegisterImportReport)]
 pub struct ImportReport {
     pub rows: usize,
     /// Rows that passed every check.
@@ -806,7 +808,7 @@ pub async fn take_step(
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldValue {
     pub name: &'static str,
     pub label: &'static str,
@@ -823,13 +825,13 @@ pub struct FieldValue {
     pub long: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
     pub name: &'static str,
     pub label: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     pub register: &'static str,
     pub register_label: &'static str,
@@ -1013,7 +1015,7 @@ pub(crate) async fn view(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChildList {
     pub register: &'static str,
     pub label: &'static str,
@@ -1023,7 +1025,7 @@ pub struct ChildList {
     pub can_add: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
     pub version: i64,
     pub change: String,
@@ -1033,7 +1035,7 @@ pub struct HistoryView {
     pub values: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryDetail {
     pub entry: EntryView,
     pub parent: Option<(String, String, String)>,
@@ -1140,7 +1142,8 @@ pub async fn get(
     })
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
     #[serde(default)]
     pub org_id: Option<String>,
@@ -1249,7 +1252,7 @@ async fn list_query(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryPage {
     pub register: &'static str,
     pub label: &'static str,
@@ -1338,7 +1341,7 @@ pub async fn export(
 }
 
 /// A register as the index and the API describe it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegisterInfo {
     pub key: &'static str,
     pub label: &'static str,
@@ -1350,7 +1353,7 @@ pub struct RegisterInfo {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldInfo {
     pub name: &'static str,
     pub label: &'static str,

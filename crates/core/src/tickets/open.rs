@@ -6,7 +6,7 @@ use super::*;
 
 // ---- opening ----
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct OpenInput {
     pub pack: String,
     pub process: String,

@@ -5,7 +5,7 @@ use super::*;
 
 // ---- reading ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketSummary {
     pub id: String,
     pub number: String,
@@ -103,7 +103,7 @@ pub async fn list(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldShown {
     pub id: String,
     pub label: String,
@@ -112,7 +112,7 @@ pub struct FieldShown {
     pub choices: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TransitionShown {
     pub id: String,
     pub label: String,
@@ -122,7 +122,7 @@ pub struct TransitionShown {
     pub attachments: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprovalShown {
     pub id: String,
     pub label: String,
@@ -131,7 +131,7 @@ pub struct ApprovalShown {
     pub can_vote: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimerShown {
     pub label: String,
     pub source: String,
@@ -141,7 +141,7 @@ pub struct TimerShown {
     pub warning: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepShown {
     pub id: String,
     pub label: String,
@@ -149,7 +149,7 @@ pub struct StepShown {
     pub status: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketDetail {
     pub ticket: TicketSummary,
     pub pack_version: String,

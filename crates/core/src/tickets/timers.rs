@@ -334,7 +334,7 @@ pub async fn export(
 /// Most rows in one export.
 pub const EXPORT_LIMIT: u64 = 50_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TodoItem {
     pub ticket: TicketSummary,
     /// What the user can do now, e.g. `分类定级`, `审批：中心主任`.

@@ -6,7 +6,7 @@ use super::*;
 
 // ---- transitions and votes ----
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct TransitionInput {
     pub transition: String,
     #[serde(default)]

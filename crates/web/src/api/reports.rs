@@ -5,21 +5,21 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
-use yunwei_core::reports;
+use utoipa::IntoParams;
+use yunwei_core::reports::{self, SlaReport};
 
-use super::ApiResult;
+use super::{ApiResult, ExportReason};
 use crate::error::WebError;
 use crate::extract::{ApiUser, ReqCtx};
+use crate::openapi::{BadRequest, Binary, Forbidden, Internal, NotFound, Unauthorized};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlaQuery {
     /// `YYYY-MM`; the current month (China time) when absent.
     #[serde(default)]
     month: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
 }
 
 fn month_of(s: &AppState, q: &SlaQuery) -> String {
@@ -29,29 +29,49 @@ fn month_of(s: &AppState, q: &SlaQuery) -> String {
         .unwrap_or_else(|| reports::current_month(s.platform.clock.now()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/sla",
+    operation_id = "reports_sla",
+    tag = "报表",
+    summary = "SLA 月报（month=YYYY-MM，北京时间）：按流程与级别统计本月登记、本月办结、本月登记未办结、超时与按时办结率",
+    params(SlaQuery),
+    responses(
+        (status = 200, description = "SLA 月报", body = SlaReport),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
 pub async fn sla(
     State(s): State<AppState>,
     ApiUser(pr): ApiUser,
     Query(q): Query<SlaQuery>,
-) -> ApiResult {
+) -> ApiResult<Json<SlaReport>> {
     let r = reports::monthly_sla(&s.platform, &pr, &month_of(&s, &q)).await?;
-    Ok(Json(json!(r)))
+    Ok(Json(r))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/sla/export.xlsx",
+    operation_id = "reports_sla_export",
+    tag = "报表",
+    summary = "导出 SLA 月报（Excel，month=YYYY-MM，须填 reason）",
+    params(ExportReason, SlaQuery),
+    responses(
+        (status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
 pub async fn sla_export(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Query(q): Query<SlaQuery>,
+    Query(r): Query<ExportReason>,
 ) -> Result<Response, WebError> {
     let month = month_of(&s, &q);
-    let bytes = reports::export_sla(
-        &s.platform,
-        &ctx,
-        &pr,
-        &month,
-        q.reason.as_deref().unwrap_or(""),
-    )
-    .await?;
+    let bytes = reports::export_sla(&s.platform, &ctx, &pr, &month, r.text()).await?;
     Ok(super::xlsx(&format!("sla-{month}.xlsx"), bytes))
 }
