@@ -449,7 +449,7 @@ pub fn require_reason(reason: &str) -> Result<String, AppError> {
 
 /// Records an export in a transaction of its own, after the file was
 /// written: what and how much (`after`), with the exporter's reason.
-pub async fn audit_export(
+pub(crate) async fn audit_export(
     p: &crate::Platform,
     ctx: &crate::Ctx,
     auth: Authorized<'_>,

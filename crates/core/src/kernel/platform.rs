@@ -33,7 +33,7 @@ pub struct Platform {
     /// Where attachments and archives are kept, content-addressed.
     pub files_dir: std::path::PathBuf,
     /// What the features plug into the engines ([`crate::SEAMS`]).
-    pub seams: &'static crate::kernel::seams::Seams,
+    pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
 
 impl Platform {

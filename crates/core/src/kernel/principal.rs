@@ -27,8 +27,9 @@ pub struct Principal {
 /// audit record in its transaction, so a use case that changes data
 /// without a check does not compile. Only [`Principal::authorize`] and
 /// [`Principal::authorize_somewhere`] make one outside `core`; inside, the
-/// ticket engine makes one for a pack role it checked and the account
-/// pages for a user acting on their own account.
+/// ticket engine makes one for a pack role it checked, a use case for rows
+/// chosen by the caller's own visibility (`seen`) and the account pages for
+/// a user acting on their own account.
 #[derive(Debug, Clone, Copy)]
 pub struct Authorized<'a> {
     principal: &'a Principal,

@@ -424,3 +424,165 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<TicketDeta
         hooks: pr_.hooks_used(),
     })
 }
+
+/// The caller's inbox.
+pub async fn notifications(
+    p: &Platform,
+    pr: &Principal,
+    limit: u64,
+) -> Result<Vec<NotificationRow>, AppError> {
+    let mut c = p.db.read().await?;
+    store::notifications_of(&mut c, &pr.user_id, limit.clamp(1, 200)).await
+}
+
+pub async fn mark_read(p: &Platform, pr: &Principal, id: &str) -> Result<(), AppError> {
+    in_tx!(p.db, |c| {
+        store::mark_read(&mut c, &pr.user_id, id, p.now_us()).await?;
+        Ok(())
+    })
+}
+
+/// Visible tickets matching the filter as .xlsx, marked with the exporter's
+/// name; the export is audited with its reason.
+pub async fn export(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    f: &TicketFilter,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
+    let reason = crate::kernel::audit::require_reason(reason)?;
+    if pr.must_change_password {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "auth.password_change_required",
+            "请先修改初始密码",
+        ));
+    }
+    let scope = pr.scope_for(Action::BusinessRead);
+    let unassigned = pr.unassigned_ticket_scope();
+    // The rows are those the caller's lists show.
+    let auth = Authorized::seen(pr);
+    let rows = {
+        let mut c = p.db.read().await?;
+        store::list(
+            &mut c,
+            &visible_to(pr, &scope, &unassigned),
+            f,
+            0,
+            EXPORT_LIMIT,
+        )
+        .await?
+        .0
+    };
+    let fmt = |us: Option<i64>| us.map(crate::kernel::export::fmt_us).unwrap_or_default();
+    let data: Vec<Vec<String>> = rows
+        .iter()
+        .map(|t| {
+            let s = summary(p, t);
+            vec![
+                s.number,
+                s.process_name,
+                s.title,
+                s.state_label,
+                s.level_label.unwrap_or_default(),
+                crate::kernel::export::fmt_us(s.created_at),
+                fmt(s.due_at),
+                if s.overdue {
+                    "是".into()
+                } else {
+                    "否".into()
+                },
+            ]
+        })
+        .collect();
+    let bytes = crate::kernel::export::table_xlsx(
+        "工单",
+        &pr.display_name,
+        p.clock.now(),
+        &[
+            "编号",
+            "流程",
+            "标题",
+            "状态",
+            "级别",
+            "登记时间",
+            "期限",
+            "超时",
+        ],
+        &data,
+    )?;
+    crate::kernel::audit::audit_export(
+        p,
+        ctx,
+        auth,
+        "ticket.export",
+        "ticket",
+        format!("导出 {} 张工单", data.len()),
+        &reason,
+    )
+    .await?;
+    Ok(bytes)
+}
+
+/// Most rows in one export.
+pub const EXPORT_LIMIT: u64 = 50_000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TodoItem {
+    pub ticket: TicketSummary,
+    /// What the user can do now, e.g. `分类定级`, `审批：中心主任`.
+    pub actions: Vec<String>,
+}
+
+/// 待办: open tickets where the caller can take a transition or cast a vote
+/// now (the newest 500 open tickets in reach are considered).
+pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppError> {
+    if pr.must_change_password {
+        return Ok(vec![]);
+    }
+    let scope = pr.scope_for(Action::BusinessRead);
+    let mut c = p.db.read().await?;
+    let f = TicketFilter {
+        open_only: true,
+        ..Default::default()
+    };
+    let unassigned = pr.unassigned_ticket_scope();
+    let (rows, _) = store::list(&mut c, &visible_to(pr, &scope, &unassigned), &f, 0, 500).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let Ok(pk) = pack(p, &row.pack_id, Some(&row.pack_version)) else {
+            continue;
+        };
+        let Some(pr_) = pk.process(&row.process_id) else {
+            continue;
+        };
+        let roles = pack_roles(pk, pr, &row.org_path);
+        let actor = PackActor {
+            user_id: pr.user_id.clone(),
+            pack_roles: roles,
+        };
+        let votes = store::votes_since(&mut c, &row.id, row.state_since).await?;
+        let snapshot = snapshot_of(pr_, &row, &votes, Default::default());
+        let mut actions: Vec<String> = engine::available(pr_, &snapshot, &actor)
+            .iter()
+            .map(|t| t.label.clone())
+            .collect();
+        let fields = engine::derive_fields(pr_, &snapshot.fields);
+        if let Some(a) = pr_.open_approval(&row.state, &fields) {
+            if engine::vote(pr_, &snapshot, &a.id, &actor, true).is_ok() {
+                actions.push(format!(
+                    "审批：{}",
+                    a.label.clone().unwrap_or_else(|| a.id.clone())
+                ));
+            }
+        }
+        if !actions.is_empty() {
+            out.push(TodoItem {
+                ticket: summary(p, &row),
+                actions,
+            });
+        }
+    }
+    Ok(out)
+}

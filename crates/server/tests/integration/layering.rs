@@ -89,6 +89,38 @@ fn web_source_does_not_reach_the_database() {
     );
 }
 
+/// The use cases of the server's own command line act as the system,
+/// without a role check (三员 recovery, ADR 0009 and 0011): no web handler
+/// may call them.
+#[test]
+fn web_does_not_call_the_command_line_use_cases() {
+    let mut files = Vec::new();
+    rust_files(&web_dir().join("src"), &mut files);
+    let forbidden = [
+        "_on_server",
+        "Importer::CommandLine",
+        "set_ukey_requirement",
+        "bootstrap::",
+        "Actor::System",
+    ];
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for pat in forbidden {
+                if line.contains(pat) {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "web calls a use case of the command line:\n{}",
+        found.join("\n")
+    );
+}
+
 /// The floor of a module of `core` (lib.rs's doc and ARCHITECTURE.md): a
 /// module imports modules of its own floor or below, never above.
 fn floor_of(module: &str) -> Option<u8> {
