@@ -996,6 +996,7 @@ pub struct AllocationView {
     #[serde(flatten)]
     pub allocation: AllocationRow,
     pub ci_code: String,
+    /// 「（无权查看）」 for an item outside the caller's business-read scope.
     pub ci_name: String,
 }
 
@@ -1031,7 +1032,17 @@ pub async fn segment_detail(
             let ci = a.ci_id.as_ref().and_then(|i| cis.get(i));
             AllocationView {
                 ci_code: ci.map(|c| c.code.clone()).unwrap_or_default(),
-                ci_name: ci.map(|c| c.name.clone()).unwrap_or_default(),
+                // An item of an organisation the caller may not read (a
+                // segment's address given to another's item) by its code.
+                ci_name: ci
+                    .map(|c| {
+                        if pr.can(Action::BusinessRead, &c.org_path) {
+                            c.name.clone()
+                        } else {
+                            "（无权查看）".into()
+                        }
+                    })
+                    .unwrap_or_default(),
                 allocation: a,
             }
         })

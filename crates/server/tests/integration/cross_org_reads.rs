@@ -308,6 +308,73 @@ async fn ci_detail_addresses_show_the_items_own_address_not_the_segment_of_anoth
 
 // ---- IP segments (`cmdb::segment_detail`) ----
 
+#[tokio::test]
+async fn ip_segment_allocations_name_an_item_of_another_organisation_by_code_only() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    item(&app, &lead, "NJ-GW-01", "南京财政网关", &nanjing).await;
+    item(&app, &lead, "SZ-DB-01", "苏州预算库服务器", &suzhou).await;
+    let seg = post(
+        &app,
+        &lead,
+        "/api/v1/ip-segments",
+        json!({"cidr": "10.30.1.0/24", "name": "南京业务专网", "org_id": nanjing}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (addr, ci) in [("10.30.1.8", "NJ-GW-01"), ("10.30.1.9", "SZ-DB-01")] {
+        post(
+            &app,
+            &lead,
+            &format!("/api/v1/ip-segments/{seg}/allocations"),
+            json!({"address": addr, "ci": ci, "purpose": "业务地址"}),
+        )
+        .await;
+    }
+    let names = |d: &Value| -> Vec<(String, String)> {
+        d["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["ci_code"].as_str().unwrap().to_string(),
+                    a["ci_name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let d = ok(get(&app, &lead, &format!("/api/v1/ip-segments/{seg}")).await);
+    assert_eq!(
+        names(&d),
+        [
+            ("NJ-GW-01".to_string(), "南京财政网关".to_string()),
+            ("SZ-DB-01".to_string(), "苏州预算库服务器".to_string())
+        ]
+    );
+    let staff = app.login("demo_staff").await;
+    let r = get(&app, &staff, &format!("/api/v1/ip-segments/{seg}")).await;
+    hides(&r, "苏州预算库服务器");
+    assert_eq!(
+        names(&r.json()),
+        [
+            ("NJ-GW-01".to_string(), "南京财政网关".to_string()),
+            ("SZ-DB-01".to_string(), HIDDEN.to_string())
+        ]
+    );
+    // The page says the same.
+    let b = Browser::login(&app, "demo_staff").await;
+    let page = b.get(&format!("/cmdb/ip/{seg}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("SZ-DB-01"));
+    assert!(!page.text().contains("苏州预算库服务器"), "{}", page.text());
+    app.cleanup().await;
+}
+
 // ---- the ticket (`tickets::detail`, the ticket page's panels) ----
 
 #[tokio::test]
