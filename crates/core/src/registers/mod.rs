@@ -7,7 +7,8 @@
 //!   asset); writing needs its write action there; a step needs the
 //!   step's action over the owner (or the partner where the step allows);
 //! - references (configuration items, tickets, organisations, entries of
-//!   other registers) are resolved and must exist;
+//!   other registers) are resolved and must exist; read back, one the
+//!   reader may not read shows its code or number only, or 「（无权查看）」;
 //! - every change is audited in its transaction and keeps the previous
 //!   values in `register_history` (the version history of emergency plans
 //!   and every other register);
@@ -33,6 +34,8 @@ use crate::kernel::due::{self, ControlView};
 use crate::kernel::seams::Change;
 use crate::{Authorized, Ctx, Platform, Principal};
 
+/// What a reference to an entry the caller may not read shows.
+const HIDDEN: &str = "（无权查看）";
 /// Entries on one page of a list.
 pub const PAGE_SIZE: u64 = 50;
 /// Most entries in one export.
@@ -886,7 +889,9 @@ impl Names {
     }
 
     /// A referenced object as `pr` may see it: a ticket the viewer may not
-    /// see shows its number only, without title or link.
+    /// see shows its number only, an item it may not read its code only,
+    /// without title, name or link; an entry it may not read shows
+    /// 「（无权查看）」.
     async fn reference(
         &mut self,
         c: &mut DbConn,
@@ -900,11 +905,12 @@ impl Names {
         }
         let v = match kind {
             Kind::Ci => match yunwei_store::cmdb::get_ci(c, id).await? {
-                Some(ci) => (
+                Some(ci) if pr.can(Action::BusinessRead, &ci.org_path) => (
                     format!("{} {}", ci.code, ci.name),
                     Some(format!("/cmdb/{id}")),
                     ci.code,
                 ),
+                Some(ci) => (ci.code.clone(), None, ci.code),
                 None => (id.to_string(), None, id.to_string()),
             },
             Kind::Ticket => match yunwei_store::tickets::get(c, id).await? {
@@ -920,11 +926,12 @@ impl Names {
             Kind::Entry(key) => {
                 let target = spec_of(key)?;
                 match store::get(c, target, id).await? {
-                    Some(e) => (
+                    Some(e) if can_read(pr, target, &e) => (
                         title_of(target, &e),
                         Some(format!("/registers/{key}/{id}")),
                         id.to_string(),
                     ),
+                    Some(_) => (HIDDEN.to_string(), None, id.to_string()),
                     None => (id.to_string(), None, id.to_string()),
                 }
             }

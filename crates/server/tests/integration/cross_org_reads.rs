@@ -575,6 +575,137 @@ async fn register_entry_names_a_ticket_the_caller_may_not_see_by_number_only() {
     app.cleanup().await;
 }
 
+#[tokio::test]
+async fn register_entry_names_an_item_of_another_organisation_by_code_only() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    let sz = item(&app, &lead, "SZ-DB-01", "苏州预算库服务器", &suzhou).await;
+    let values = |name: &str| {
+        json!({"name": name, "ci_id": "SZ-DB-01", "scope": "南京非税数据同步至苏州预算库",
+               "content": "切换至备用链路", "contact": "南京值班室", "drills": "2"})
+    };
+    let plan = post(
+        &app,
+        &lead,
+        "/api/v1/registers/emergency_plans",
+        json!({"org_id": nanjing, "values": values("南京数据同步应急预案")}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Amended once, so the history shows the reference too.
+    put(
+        &app,
+        &lead,
+        &format!("/api/v1/registers/emergency_plans/{plan}"),
+        json!({"expected_version": 1, "org_id": nanjing, "values": values("南京数据同步应急预案（修订）")}),
+    )
+    .await;
+    let path = format!("/api/v1/registers/emergency_plans/{plan}");
+    let d = ok(get(&app, &lead, &path).await);
+    let ci = field(&d["entry"], "ci_id");
+    assert_eq!(ci["display"], "SZ-DB-01 苏州预算库服务器");
+    assert_eq!(ci["link"], format!("/cmdb/{sz}"));
+    // Nanjing's staff read Nanjing's plan; the Suzhou item by its code.
+    let r = get(&app, &staff, &path).await;
+    hides(&r, "苏州预算库服务器");
+    let d = r.json();
+    let ci = field(&d["entry"], "ci_id");
+    assert_eq!(ci["display"], "SZ-DB-01");
+    assert_eq!(ci["link"], Value::Null);
+    assert_eq!(ci["input"], "SZ-DB-01");
+    assert!(!d["history"].as_array().unwrap().is_empty());
+    let r = get(&app, &staff, "/api/v1/registers/emergency_plans").await;
+    hides(&r, "苏州预算库服务器");
+    assert!(r.text().contains("南京数据同步应急预案"));
+    let r = get(
+        &app,
+        &staff,
+        &format!(
+            "/api/v1/registers/emergency_plans/export.xlsx?reason={}",
+            urlenc("核对预案")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = crate::controls::xlsx_rows(&r.body);
+    assert!(rows.iter().flatten().any(|c| c == "SZ-DB-01"), "{rows:?}");
+    assert!(
+        !rows
+            .iter()
+            .flatten()
+            .any(|c| c.contains("苏州预算库服务器")),
+        "{rows:?}"
+    );
+    let b = Browser::login(&app, "demo_staff").await;
+    let page = b.get(&format!("/registers/emergency_plans/{plan}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text().contains("苏州预算库服务器"), "{}", page.text());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn register_entry_redacts_a_referenced_entry_the_caller_may_not_read() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let center = org_id(&app, "信息中心").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    // The vendor's engineer on site at the centre: the vendor's and the
+    // centre's entry.
+    let person = post(
+        &app,
+        &lead,
+        "/api/v1/registers/vendor_staff",
+        json!({"org_id": vendor_org, "values": {"name": "冯驻场", "client_org_id": center}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Nanjing's request naming that person.
+    let change = post(
+        &app,
+        &lead,
+        "/api/v1/registers/staff_changes",
+        json!({"org_id": nanjing, "values": {"vendor_org_id": vendor_org, "change_kind": "onsite_out",
+               "leaving_id": person, "reason": "合同调整"}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/registers/staff_changes/{change}");
+    let d = ok(get(&app, &lead, &path).await);
+    let leaving = field(&d["entry"], "leaving_id");
+    assert_eq!(leaving["display"], "冯驻场");
+    assert_eq!(leaving["link"], format!("/registers/vendor_staff/{person}"));
+    assert_eq!(
+        get(
+            &app,
+            &staff,
+            &format!("/api/v1/registers/vendor_staff/{person}")
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = get(&app, &staff, &path).await;
+    hides(&r, "冯驻场");
+    let leaving = field(&r.json()["entry"], "leaving_id").clone();
+    assert_eq!(leaving["display"], HIDDEN);
+    assert_eq!(leaving["link"], Value::Null);
+    let r = get(&app, &staff, "/api/v1/registers/staff_changes").await;
+    hides(&r, "冯驻场");
+    assert!(r.text().contains(&change));
+    app.cleanup().await;
+}
+
 // ---- knowledge (`knowledge::get`) ----
 
 #[tokio::test]
