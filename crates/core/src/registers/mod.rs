@@ -1065,11 +1065,14 @@ pub async fn get(
         .ok_or_else(|| not_found(spec))?;
     let mut names = Names::default();
     let entry = view(p, &mut c, pr, spec, &e, &mut names).await?;
+    // The parent and the children as their own reads and lists show them
+    // (an entry moved to another organisation leaves its records behind).
     let parent = match (spec.parent, &e.parent_id) {
         (Some((pkey, _)), Some(pid)) => {
             let pspec = spec_of(pkey)?;
             store::get(&mut c, pspec, pid)
                 .await?
+                .filter(|pe| can_read(pr, pspec, pe))
                 .map(|pe| (pkey.to_string(), pe.id.clone(), title_of(pspec, &pe)))
         }
         _ => None,
@@ -1077,7 +1080,7 @@ pub async fn get(
     let mut children = vec![];
     for child in spec.children() {
         let q = ListQuery {
-            scope: yunwei_store::Scope::system(),
+            scope: pr.scope_for(child.read),
             org_path: None,
             parent_id: Some(e.id.clone()),
             eq: vec![],

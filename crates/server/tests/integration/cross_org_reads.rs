@@ -706,6 +706,88 @@ async fn register_entry_redacts_a_referenced_entry_the_caller_may_not_read() {
     app.cleanup().await;
 }
 
+#[tokio::test]
+async fn register_entry_detail_shows_its_parent_and_children_only_where_readable() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let sz_staff = staff_of(&app, "sz_staff", "苏州业务员", "苏州市财政局").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    let values = |name: &str| json!({"name": name, "scope": "网关", "content": "切换至备用网关", "contact": "值班室", "drills": "2"});
+    let plan = post(
+        &app,
+        &lead,
+        "/api/v1/registers/emergency_plans",
+        json!({"org_id": nanjing, "values": values("南京网关应急预案")}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let drill = post(
+        &app,
+        &lead,
+        "/api/v1/registers/drills",
+        json!({"values": {"plan_id": plan, "held_on": "2026-03-02", "kind": "tabletop",
+               "scenario": "南京网关宕机切换演练", "participants": "南京值班员"}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The plan moves to Suzhou; the drill stays Nanjing's record.
+    let plan_path = format!("/api/v1/registers/emergency_plans/{plan}");
+    let version = ok(get(&app, &lead, &plan_path).await)["entry"]["version"].clone();
+    put(
+        &app,
+        &lead,
+        &plan_path,
+        json!({"expected_version": version, "org_id": suzhou, "values": values("苏州网关应急预案")}),
+    )
+    .await;
+    let drill_path = format!("/api/v1/registers/drills/{drill}");
+    // Who reads both sees both, each from the other.
+    let d = ok(get(&app, &lead, &drill_path).await);
+    assert_eq!(d["parent"][2], "苏州网关应急预案");
+    let d = ok(get(&app, &lead, &plan_path).await);
+    let drills = d["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["register"] == "drills")
+        .unwrap()
+        .clone();
+    assert_eq!(drills["total"], 1);
+    assert_eq!(drills["entries"][0]["id"], drill.as_str());
+    // Nanjing reads its drill, not Suzhou's plan.
+    assert_eq!(
+        get(&app, &staff, &plan_path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = get(&app, &staff, &drill_path).await;
+    hides(&r, "苏州网关应急预案");
+    let d = r.json();
+    assert_eq!(d["parent"], Value::Null);
+    assert_eq!(field(&d["entry"], "plan_id")["display"], HIDDEN);
+    // Suzhou reads its plan, not Nanjing's drill.
+    assert_eq!(
+        get(&app, &sz_staff, &drill_path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = get(&app, &sz_staff, &plan_path).await;
+    hides(&r, "南京网关宕机切换演练");
+    let drills = r.json()["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["register"] == "drills")
+        .unwrap()
+        .clone();
+    assert_eq!(drills["total"], 0);
+    app.cleanup().await;
+}
+
 // ---- knowledge (`knowledge::get`) ----
 
 #[tokio::test]
