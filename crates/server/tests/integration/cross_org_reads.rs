@@ -982,6 +982,51 @@ async fn archive_document_names_its_item_by_code_only() {
 
 // ---- the controls overview (`controls::overview`) ----
 
+#[tokio::test]
+async fn controls_overview_shows_an_items_licence_to_the_items_organisation_only() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let sz_staff = staff_of(&app, "sz_staff", "苏州业务员", "苏州市财政局").await;
+    let nanjing = org_id(&app, "南京市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    let ci = post(
+        &app,
+        &lead,
+        "/api/v1/cis",
+        json!({"code": "NJ-SIG-01", "name": "南京电子签章服务", "category": "base_software",
+               "org_id": nanjing, "licence": "正版授权 2 套", "licence_expires": "2026-03-20"}),
+    )
+    .await["ci"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let titles = |token: String| {
+        let app = &app;
+        async move {
+            let o = ok(get(app, &token, "/api/v1/controls?kind=licence&status=all").await);
+            ["overdue", "due_soon", "other"]
+                .iter()
+                .flat_map(|k| o[*k].as_array().unwrap().clone())
+                .map(|c| c["title"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        titles(staff.clone()).await,
+        ["NJ-SIG-01 南京电子签章服务（正版授权 2 套）"]
+    );
+    assert!(titles(sz_staff.clone()).await.is_empty());
+    // The item moves to Suzhou, renamed: its licence goes with it.
+    move_item(&app, &lead, &ci, &suzhou, "苏州电子签章服务").await;
+    let now = ["NJ-SIG-01 苏州电子签章服务（正版授权 2 套）"];
+    assert_eq!(titles(lead.clone()).await, now);
+    assert_eq!(titles(sz_staff.clone()).await, now);
+    let r = get(&app, &staff, "/api/v1/controls?status=all").await;
+    hides(&r, "NJ-SIG-01");
+    app.cleanup().await;
+}
+
 // ---- search (`search::search`) ----
 
 #[tokio::test]
