@@ -296,7 +296,7 @@ async fn schedule_licence(p: &Platform, c: &mut DbConn, a: &CiRow) -> Result<(),
             yunwei_store::controls::delete_open_not_due(c, SUBJECT, &a.id, ctl.due_at - 1).await?;
         }
     }
-    let title = format!("{} {}（{}）", a.code, a.name, a.licence);
+    let title = licence_title(a);
     crate::kernel::due::ensure_once(
         c,
         &crate::kernel::due::Subject {
@@ -313,6 +313,11 @@ async fn schedule_licence(p: &Platform, c: &mut DbConn, a: &CiRow) -> Result<(),
     )
     .await?;
     Ok(())
+}
+
+/// The title of an item's licence occurrence.
+fn licence_title(a: &CiRow) -> String {
+    format!("{} {}（{}）", a.code, a.name, a.licence)
 }
 
 pub async fn create(
@@ -378,6 +383,20 @@ pub async fn update(
         }
         index(&mut c, &a).await?;
         schedule_licence(p, &mut c, &a).await?;
+        // The open licence occurrence follows the item: moved to another
+        // organisation, it is that organisation's (its overview and
+        // notices), named as the item is now.
+        if a.org_id != old.org_id || licence_title(&a) != licence_title(&old) {
+            yunwei_store::controls::retitle_open(
+                &mut c,
+                SUBJECT,
+                &a.id,
+                &licence_title(&a),
+                &a.org_id,
+                &a.org_path,
+            )
+            .await?;
+        }
         record(
             p,
             &mut c,
@@ -997,6 +1016,7 @@ pub struct AllocationView {
     #[serde(flatten)]
     pub allocation: AllocationRow,
     pub ci_code: String,
+    /// 「（无权查看）」 for an item outside the caller's business-read scope.
     pub ci_name: String,
 }
 
@@ -1032,7 +1052,17 @@ pub async fn segment_detail(
             let ci = a.ci_id.as_ref().and_then(|i| cis.get(i));
             AllocationView {
                 ci_code: ci.map(|c| c.code.clone()).unwrap_or_default(),
-                ci_name: ci.map(|c| c.name.clone()).unwrap_or_default(),
+                // An item of an organisation the caller may not read (a
+                // segment's address given to another's item) by its code.
+                ci_name: ci
+                    .map(|c| {
+                        if pr.can(Action::BusinessRead, &c.org_path) {
+                            c.name.clone()
+                        } else {
+                            "（无权查看）".into()
+                        }
+                    })
+                    .unwrap_or_default(),
                 allocation: a,
             }
         })

@@ -7,7 +7,8 @@
 //!   asset); writing needs its write action there; a step needs the
 //!   step's action over the owner (or the partner where the step allows);
 //! - references (configuration items, tickets, organisations, entries of
-//!   other registers) are resolved and must exist;
+//!   other registers) are resolved and must exist; read back, one the
+//!   reader may not read shows its code or number only, or 「（无权查看）」;
 //! - every change is audited in its transaction and keeps the previous
 //!   values in `register_history` (the version history of emergency plans
 //!   and every other register);
@@ -33,6 +34,8 @@ use crate::kernel::due::{self, ControlView};
 use crate::kernel::seams::Change;
 use crate::{Authorized, Ctx, Platform, Principal};
 
+/// What a reference to an entry the caller may not read shows.
+const HIDDEN: &str = "（无权查看）";
 /// Entries on one page of a list.
 pub const PAGE_SIZE: u64 = 50;
 /// Most entries in one export.
@@ -888,7 +891,9 @@ impl Names {
     }
 
     /// A referenced object as `pr` may see it: a ticket the viewer may not
-    /// see shows its number only, without title or link.
+    /// see shows its number only, an item it may not read its code only,
+    /// without title, name or link; an entry it may not read shows
+    /// 「（无权查看）」.
     async fn reference(
         &mut self,
         c: &mut DbConn,
@@ -902,11 +907,12 @@ impl Names {
         }
         let v = match kind {
             Kind::Ci => match yunwei_store::cmdb::get_ci(c, id).await? {
-                Some(ci) => (
+                Some(ci) if pr.can(Action::BusinessRead, &ci.org_path) => (
                     format!("{} {}", ci.code, ci.name),
                     Some(format!("/cmdb/{id}")),
                     ci.code,
                 ),
+                Some(ci) => (ci.code.clone(), None, ci.code),
                 None => (id.to_string(), None, id.to_string()),
             },
             Kind::Ticket => match yunwei_store::tickets::get(c, id).await? {
@@ -922,11 +928,12 @@ impl Names {
             Kind::Entry(key) => {
                 let target = spec_of(key)?;
                 match store::get(c, target, id).await? {
-                    Some(e) => (
+                    Some(e) if can_read(pr, target, &e) => (
                         title_of(target, &e),
                         Some(format!("/registers/{key}/{id}")),
                         id.to_string(),
                     ),
+                    Some(_) => (HIDDEN.to_string(), None, id.to_string()),
                     None => (id.to_string(), None, id.to_string()),
                 }
             }
@@ -1060,11 +1067,14 @@ pub async fn get(
         .ok_or_else(|| not_found(spec))?;
     let mut names = Names::default();
     let entry = view(p, &mut c, pr, spec, &e, &mut names).await?;
+    // The parent and the children as their own reads and lists show them
+    // (an entry moved to another organisation leaves its records behind).
     let parent = match (spec.parent, &e.parent_id) {
         (Some((pkey, _)), Some(pid)) => {
             let pspec = spec_of(pkey)?;
             store::get(&mut c, pspec, pid)
                 .await?
+                .filter(|pe| can_read(pr, pspec, pe))
                 .map(|pe| (pkey.to_string(), pe.id.clone(), title_of(pspec, &pe)))
         }
         _ => None,
@@ -1072,7 +1082,7 @@ pub async fn get(
     let mut children = vec![];
     for child in spec.children() {
         let q = ListQuery {
-            scope: yunwei_store::Scope::system(),
+            scope: pr.scope_for(child.read),
             org_path: None,
             parent_id: Some(e.id.clone()),
             eq: vec![],

@@ -11,6 +11,7 @@ mod cli;
 mod cmdb;
 mod cmdb_ui;
 mod controls;
+mod cross_org_reads;
 mod hostile_input;
 mod inputs;
 mod knowledge;
