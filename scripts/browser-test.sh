@@ -13,7 +13,7 @@
 # them is skipped; naming no test of any file fails).
 #
 # Environment overrides (optional):
-#   YUNWEI_BIN     use this server binary instead of building target/debug/yunwei
+#   YUNWEI_BIN     use this server binary instead of building it (cargo's target dir)
 #   CHROMEDRIVER   chromedriver binary (default: chromedriver on PATH)
 #   CHROME_BINARY  browser binary passed to the test (default: /usr/bin/chromium)
 set -euo pipefail
@@ -37,7 +37,10 @@ if [ -n "${YUNWEI_BIN:-}" ]; then
 else
     log "building yunwei"
     cargo build --bin yunwei
-    BIN="$ROOT/target/debug/yunwei"
+    # Where cargo put it (CARGO_TARGET_DIR, a config or a wrapper may move
+    # the target directory away from ./target).
+    BIN="$(cargo metadata --format-version 1 --no-deps \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/yunwei"
 fi
 
 command -v "$CHROMEDRIVER" >/dev/null || { log "chromedriver not found"; exit 1; }
