@@ -40,7 +40,7 @@ else
     # Where cargo put it (CARGO_TARGET_DIR, a config or a wrapper may move
     # the target directory away from ./target).
     BIN="$(cargo metadata --format-version 1 --no-deps \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/yunwei"
+        | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/yunwei"
 fi
 
 command -v "$CHROMEDRIVER" >/dev/null || { log "chromedriver not found"; exit 1; }
