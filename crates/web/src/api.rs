@@ -844,11 +844,6 @@ pub(crate) struct UserQuery {
     #[serde(default)]
     #[param(ignore)]
     pub page: Option<u64>,
-    /// Unused: the UI has a fixed page size, the API reads [`Paging`].
-    #[serde(default)]
-    #[param(ignore)]
-    #[allow(dead_code)]
-    pub per_page: Option<u64>,
     /// Why the UI exports the list; the API reads [`ExportReason`].
     #[serde(default)]
     #[param(ignore)]

@@ -140,8 +140,7 @@ pub async fn packs(State(s): State<AppState>, ApiUser(_pr): ApiUser) -> ApiResul
     Ok(Json(PackList { packs }))
 }
 
-/// The ticket list's filters (also the UI's, with its page and the
-/// export's reason).
+/// The ticket list's filters (the UI's too).
 #[derive(Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TicketQuery {
@@ -169,20 +168,6 @@ pub(crate) struct TicketQuery {
     /// `true`: open tickets only.
     #[serde(default)]
     pub open: Option<String>,
-    // The UI's filter form fills the next three; the API reads `Paging`
-    // and `ExportReason` instead.
-    #[serde(default)]
-    #[param(ignore)]
-    #[allow(dead_code)]
-    pub page: Option<u64>,
-    #[serde(default)]
-    #[param(ignore)]
-    #[allow(dead_code)]
-    pub per_page: Option<u64>,
-    #[serde(default)]
-    #[param(ignore)]
-    #[allow(dead_code)]
-    pub reason: Option<String>,
 }
 
 pub(crate) async fn ticket_filter(
