@@ -243,7 +243,6 @@ impl ListQuery {
             overdue: opt(&self.overdue),
             mine: opt(&self.mine),
             open: opt(&self.open),
-            ..Default::default()
         }
     }
 
