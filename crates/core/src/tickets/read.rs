@@ -536,7 +536,8 @@ pub struct TodoItem {
 }
 
 /// 待办: open tickets where the caller can take a transition or cast a vote
-/// now (the newest 500 open tickets in reach are considered).
+/// now (the newest 500 open tickets in reach are considered), by deadline:
+/// overdue first, then the nearest deadline, those without one last.
 pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppError> {
     if pr.must_change_password {
         return Ok(vec![]);
@@ -584,5 +585,13 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
             });
         }
     }
+    out.sort_by_key(|t| {
+        (
+            !t.ticket.overdue,
+            t.ticket.due_at.is_none(),
+            t.ticket.due_at,
+            std::cmp::Reverse(t.ticket.created_at),
+        )
+    });
     Ok(out)
 }

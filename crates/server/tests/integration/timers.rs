@@ -393,3 +393,45 @@ async fn eeds_3_2_5_problem_reviewed_monthly_or_overdue() {
     );
     app.cleanup().await;
 }
+
+/// 待办 is ordered by deadline: the overdue ticket first, then the nearest
+/// deadline, although the list it is drawn from is newest first.
+#[tokio::test]
+async fn todo_is_ordered_by_deadline_overdue_first() {
+    let app = TestApp::new().await;
+    let p = with_sla_pack(&app);
+    let lead = principal(&app, "demo_lead").await;
+    app.clock.set(cst(2026, 3, 6, 10, 0));
+    let first = open_fault(&p, &lead).await;
+    app.clock.set(cst(2026, 3, 6, 10, 10));
+    let second = open_fault(&p, &lead).await;
+    app.clock.set(cst(2026, 3, 6, 10, 20));
+    let third = open_fault(&p, &lead).await;
+    let order = |items: &[tickets::TodoItem]| -> Vec<String> {
+        items.iter().map(|t| t.ticket.id.clone()).collect()
+    };
+    // Due 10:30, 10:40, 10:50: the nearest deadline first.
+    let todo = tickets::todo(&p, &lead).await.unwrap();
+    assert_eq!(order(&todo), [first.clone(), second.clone(), third.clone()]);
+    // The second one's response is answered: its next deadline is days
+    // away, behind the third's.
+    tickets::transition(
+        &p,
+        &Ctx::system("test"),
+        &lead,
+        &second,
+        &tickets::TransitionInput {
+            transition: "respond".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // 10:45: the first is overdue, the third due at 10:50.
+    app.clock.set(cst(2026, 3, 6, 10, 45));
+    tickets::run_timers(&p, 100).await.unwrap();
+    let todo = tickets::todo(&p, &lead).await.unwrap();
+    assert!(todo[0].ticket.overdue, "{:?}", order(&todo));
+    assert_eq!(order(&todo), [first, third, second]);
+    app.cleanup().await;
+}
