@@ -266,6 +266,56 @@ fn snapshot_of(
     }
 }
 
+/// Most people told at once that a ticket is theirs to act on.
+const MAX_TOLD: usize = 200;
+
+/// Tells the people who may act on `t` in its state now (the pack roles of
+/// its transitions and of the open approval's pending step, held over the
+/// ticket's organisation; its requester or assignee where the pack names
+/// them) that it is theirs to act on, with a link to the ticket, except
+/// `actor_id`, who just acted. Returns who was told.
+async fn tell_next_actors(
+    c: &mut DbConn,
+    pk: &Pack,
+    pr_: &Process,
+    t: &TicketRow,
+    actor_id: &str,
+    now_us: i64,
+) -> Result<Vec<String>, AppError> {
+    let votes = store::votes_since(c, &t.id, t.state_since).await?;
+    let snapshot = snapshot_of(pr_, t, &votes, Default::default());
+    let mut users = Vec::new();
+    let mut platform_roles = BTreeSet::new();
+    for role in engine::next_roles(pr_, &snapshot) {
+        match role.as_str() {
+            yunwei_domain::policy::model::ROLE_REQUESTER => users.push(t.requester_id.clone()),
+            yunwei_domain::policy::model::ROLE_ASSIGNEE => users.extend(t.assignee_id.clone()),
+            _ => platform_roles.extend(pk.role(&role).into_iter().flat_map(|r| r.platform.clone())),
+        }
+    }
+    let platform_roles: Vec<String> = platform_roles.into_iter().collect();
+    users.extend(ustore::holders_covering(c, &platform_roles, &t.org_path).await?);
+    users.sort();
+    users.dedup();
+    users.retain(|u| u != actor_id);
+    users.truncate(MAX_TOLD);
+    if users.is_empty() {
+        return Ok(users);
+    }
+    let state_label = pr_.state(&t.state).map(|s| s.label.as_str()).unwrap_or("");
+    let title = format!("待您处理：{} {}（{}）", t.number, t.title, state_label);
+    let template = crate::kernel::notify::Notice {
+        user_id: "",
+        ticket_id: Some(&t.id),
+        kind: "ticket_todo",
+        title: &title,
+        body: "",
+        at_us: now_us,
+    };
+    crate::kernel::notify::notify(c, &users, &template).await?;
+    Ok(users)
+}
+
 struct Loaded {
     row: TicketRow,
     snapshot: TicketSnapshot,

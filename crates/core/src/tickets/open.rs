@@ -140,6 +140,7 @@ pub(crate) async fn insert_ticket(
     )
     .await?;
     index(c, &row, &search_text(pr_, title, &opening.fields)).await?;
+    tell_next_actors(c, pk, pr_, &row, &pr.user_id, now_us).await?;
     record(
         p,
         c,

@@ -219,9 +219,12 @@ pub async fn transition(
         if to_final {
             p.seams.run_on_final(&mut c, &call).await?;
         }
+        // The next actors are told it is theirs; the requester and the
+        // assignee who are not are told of the move.
+        let told = tell_next_actors(&mut c, pk, pr_, &next, &pr.user_id, now_us).await?;
         let mut to_notify = vec![next.requester_id.clone()];
         to_notify.extend(next.assignee_id.clone());
-        to_notify.retain(|u| u != &pr.user_id);
+        to_notify.retain(|u| u != &pr.user_id && !told.contains(u));
         let state_label = pr_
             .state(&next.state)
             .map(|s| s.label.clone())
@@ -353,6 +356,9 @@ pub async fn vote(
             },
         )
         .await?;
+        // The next step's approvers, or whoever acts in the state the
+        // approval decided, are told it is theirs.
+        tell_next_actors(&mut c, pk, pr_, &next, &pr.user_id, now_us).await?;
         record(
             p,
             &mut c,

@@ -198,6 +198,37 @@ pub fn available<'p>(
         .collect()
 }
 
+/// The pack roles (and `requester` / `assignee`) that may act on the ticket
+/// now: those of a transition out of its state whose condition holds, and
+/// the steps of its open approval that may vote (the first pending one
+/// when the order is sequential). Who is told that a ticket is theirs to
+/// act on next.
+pub fn next_roles(process: &Process, ticket: &TicketSnapshot) -> BTreeSet<String> {
+    let fields = derive_fields(process, &ticket.fields);
+    let mut out: BTreeSet<String> = process
+        .transitions
+        .iter()
+        .filter(|t| t.from.contains(&ticket.state))
+        .filter(|t| Condition::holds_opt(t.when.as_ref(), &fields))
+        .flat_map(|t| t.roles.iter().cloned())
+        .collect();
+    if let Some(approval) = process.open_approval(&ticket.state, &fields) {
+        let votes: Vec<&ApprovalVote> = ticket
+            .approvals
+            .iter()
+            .filter(|v| v.approval_id == approval.id)
+            .collect();
+        let filled = filled_steps(approval, &votes);
+        let pending = (0..approval.steps.len()).filter(|i| filled[*i].is_none());
+        let steps: Vec<usize> = match approval.order {
+            ApprovalOrder::Sequential => pending.take(1).collect(),
+            ApprovalOrder::Parallel => pending.collect(),
+        };
+        out.extend(steps.into_iter().map(|i| approval.steps[i].clone()));
+    }
+    out
+}
+
 /// Checks the input against the process's field types.
 pub fn validate_input(process: &Process, input: &Fields) -> Result<(), Refusal> {
     for (id, value) in input {
@@ -1168,6 +1199,31 @@ source = "JSCZ-21"
             ids(&actor("x", &["lead"]), &major),
             ["hold", "escalate", "ask_any"]
         );
+    }
+
+    #[test]
+    fn next_roles_are_those_of_the_state_and_the_pending_step() {
+        let p = pack();
+        let pr = &p.processes[0];
+        let set = |r: &[&str]| -> BTreeSet<String> { r.iter().map(|s| s.to_string()).collect() };
+        // A minor ticket in progress: the lead's transitions, the assignee's.
+        let minor = ticket("open", fields(&[("pct", FieldValue::Number(10.0))]));
+        assert_eq!(next_roles(pr, &minor), set(&["assignee", "lead"]));
+        // Sequential approval: only the first pending step, then the next.
+        let mut review = ticket("review", fields(&[("pct", FieldValue::Number(90.0))]));
+        assert_eq!(next_roles(pr, &review), set(&["lead"]));
+        review.approvals.push(ApprovalVote {
+            approval_id: "seq".into(),
+            pack_role: "lead".into(),
+            user_id: "l".into(),
+            approve: true,
+        });
+        assert_eq!(next_roles(pr, &review), set(&["boss"]));
+        // Parallel approval: every pending step.
+        let any = ticket("review_any", fields(&[("pct", FieldValue::Number(90.0))]));
+        assert_eq!(next_roles(pr, &any), set(&["boss", "lead"]));
+        // A final state: nobody.
+        assert!(next_roles(pr, &ticket("done", Fields::new())).is_empty());
     }
 
     #[test]

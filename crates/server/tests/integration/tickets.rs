@@ -873,3 +873,81 @@ async fn ntcz_3_4_1_the_pack_keyword_is_what_gates_the_transition() {
     assert_eq!(t["state"], "implementing");
     app.cleanup().await;
 }
+
+/// The titles of `token`'s notices that tell them a ticket is theirs.
+async fn told(app: &TestApp, token: &str, number: &str) -> Vec<String> {
+    let r = app.get("/api/v1/notifications", Some(token)).await.json();
+    r["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "ticket_todo")
+        .filter_map(|n| n["title"].as_str())
+        .filter(|t| t.contains(number))
+        .map(str::to_string)
+        .collect()
+}
+
+/// JSCZ-31: 事件管理流程 (1) 上报省厅信息中心项目负责人 (2) 分类定级 (3) 基础设施类
+/// 事件报硬件运维科 … 较大以上事件报中心分管主任. Whoever acts next is told, with
+/// the ticket linked; nobody else is.
+#[tokio::test]
+async fn jscz_31_the_next_actor_is_told_at_every_step() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let lead = app.login("demo_lead").await;
+    let deputy = app.login("demo_deputy").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&hw),
+            json!({
+                "pack": "jscz",
+                "process": "incident",
+                "title": "统一公共支付系统登录超时",
+                "fields": {
+                    "system": "统一公共支付系统",
+                    "description": "部分预算单位登录超时",
+                    "occurred_at": "2026-03-02T08:30:00+08:00",
+                    "origin": "inspection",
+                    "source_ticket": "XJ-2026-0001"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    // A draft is the filer's; nobody else is told yet.
+    assert!(told(&app, &lead, &number).await.is_empty());
+    act_ok(&app, &hw, &id, "report", json!({})).await;
+    let to_lead = told(&app, &lead, &number).await;
+    assert_eq!(to_lead.len(), 1, "{to_lead:?}");
+    assert!(to_lead[0].starts_with("待您处理："), "{to_lead:?}");
+    assert!(told(&app, &deputy, &number).await.is_empty());
+    // Classified as an infrastructure incident of level 2: the hardware
+    // section accepts it.
+    act_ok(
+        &app,
+        &lead,
+        &id,
+        "classify",
+        json!({"category": "infrastructure", "affected_pct": 30, "social_impact": "general"}),
+    )
+    .await;
+    assert_eq!(told(&app, &hw, &number).await.len(), 1);
+    act_ok(&app, &hw, &id, "accept_infrastructure", json!({})).await;
+    assert_eq!(told(&app, &lead, &number).await.len(), 2);
+    // Level 2 goes to the deputy director.
+    act_ok(&app, &lead, &id, "escalate", json!({})).await;
+    let to_deputy = told(&app, &deputy, &number).await;
+    assert_eq!(to_deputy.len(), 1, "{to_deputy:?}");
+    // The notice links the ticket.
+    let n = app.get("/api/v1/notifications", Some(&deputy)).await.json();
+    assert!(n["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["kind"] == "ticket_todo" && x["ticket_id"] == id.as_str()));
+    app.cleanup().await;
+}
