@@ -102,16 +102,6 @@ fn read_anchors(path: &Path) -> anyhow::Result<Vec<yunwei_core::audit::Anchor>> 
     Ok(out)
 }
 
-/// Appends the current head to the anchor file (synced) and returns it.
-pub async fn write_anchor(
-    p: &yunwei_core::Platform,
-    path: &Path,
-) -> anyhow::Result<Option<yunwei_core::audit::Anchor>> {
-    yunwei_core::audit::write_anchor(p, path)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))
-}
-
 /// The platform of the configured database and the account named
 /// `username` (an error when there is none), for the admin commands.
 async fn platform_and_user(
@@ -147,9 +137,9 @@ pub async fn audit_anchor(settings: &Settings, file: Option<&Path>) -> anyhow::R
     let db = open::connect(settings, false).await?;
     open::require_schema(&db).await?;
     let p = open::platform(db, loaded.keys, settings);
-    let written = write_anchor(&p, &path).await;
+    let written = yunwei_core::audit::write_anchor(&p, &path).await;
     p.close().await;
-    match written? {
+    match written.map_err(|e| anyhow::anyhow!("{}", e.message))? {
         Some(a) => {
             println!("{}", serde_json::to_string(&a)?);
             eprintln!("已把审计链头（第 {} 条）追加到 {}", a.seq, path.display());

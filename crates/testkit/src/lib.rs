@@ -160,14 +160,14 @@ impl TestApp {
 
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &str {
-        self.platform.db().backend().name()
+        self.platform.backend_name()
     }
 
     /// Closes the pool and drops the PostgreSQL test database (the SQLite
     /// directory goes with the `TempDir`). Dropping a `TestApp` does the
     /// same on a helper thread; call this to do it on the test's runtime.
     pub async fn cleanup(mut self) {
-        self.platform.db().close().await;
+        self.platform.close().await;
         if let Some(DbGuard::Postgres { admin_url, name }) = self.guard.take() {
             drop_pg_database(&admin_url, &name).await;
         }

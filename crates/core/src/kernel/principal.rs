@@ -33,7 +33,6 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy)]
 pub struct Authorized<'a> {
     principal: &'a Principal,
-    action: Option<Action>,
 }
 
 impl<'a> Authorized<'a> {
@@ -42,37 +41,23 @@ impl<'a> Authorized<'a> {
         self.principal
     }
 
-    /// The action checked, None for a pack role or one's own account.
-    pub fn action(&self) -> Option<Action> {
-        self.action
-    }
-
     /// The ticket engine checked that the principal holds a role of the
     /// pack that may take the step (ADR 0003).
     pub(crate) fn pack_role(principal: &'a Principal) -> Authorized<'a> {
-        Authorized {
-            principal,
-            action: None,
-        }
+        Authorized { principal }
     }
 
     /// The principal acts on what they may see, chosen by the same rule
     /// that scopes their lists (a comment or attachment on a ticket they
     /// see, an export of the rows they see).
     pub(crate) fn seen(principal: &'a Principal) -> Authorized<'a> {
-        Authorized {
-            principal,
-            action: None,
-        }
+        Authorized { principal }
     }
 
     /// The principal acts on their own account, session or notices
     /// (password, second factor, logout): needs no role.
     pub(crate) fn own_account(principal: &'a Principal) -> Authorized<'a> {
-        Authorized {
-            principal,
-            action: None,
-        }
+        Authorized { principal }
     }
 }
 
@@ -116,10 +101,7 @@ impl Principal {
             ));
         }
         if allowed(&self.grants, action, target_path) {
-            Ok(Authorized {
-                principal: self,
-                action: Some(action),
-            })
+            Ok(Authorized { principal: self })
         } else {
             Err(AppError::forbidden(format!(
                 "无权{}：超出您的角色或管理范围",

@@ -1310,11 +1310,11 @@ pub async fn export(
     let spec = spec_of(key)?;
     let reason = crate::kernel::audit::require_reason(reason)?;
     let mut data = vec![];
-    let auth;
-    {
+    let auth = {
         let mut c = p.db.read().await?;
         let mut q = list_query(&mut c, pr, spec, f, EXPORT_LIMIT).await?;
-        auth = pr.authorize_somewhere(spec.read)?;
+        // list_query refused whoever reads this register nowhere.
+        let auth = pr.authorize_somewhere(spec.read)?;
         q.offset = 0;
         let (rows, _) = store::list(&mut c, spec, &q).await?;
         let mut names = Names::default();
@@ -1326,7 +1326,8 @@ pub async fn export(
             row.push(crate::kernel::export::fmt_us(v.created_at));
             data.push(row);
         }
-    }
+        auth
+    };
     let mut headers = vec!["所属机构"];
     headers.extend(spec.fields.iter().map(|f| f.label));
     headers.extend(["提示", "登记时间"]);
