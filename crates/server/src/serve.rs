@@ -335,6 +335,9 @@ async fn seed_demo(p: &yunwei_core::Platform) -> anyhow::Result<DemoPassword> {
     yunwei_core::demo::registers::seed(p)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
+    yunwei_core::demo::library::seed(p)
+        .await
+        .map_err(|e| anyhow::anyhow!("写入演示资料、知识和漏洞失败：{}", e.message))?;
     Ok(match (seeded, from_env) {
         (false, _) => DemoPassword::Existing,
         (true, true) => DemoPassword::FromEnv,

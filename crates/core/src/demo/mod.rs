@@ -2,6 +2,7 @@
 //! bureaus, a budget unit, two vendors, and one user for every role.
 
 pub mod cmdb;
+pub mod library;
 pub mod registers;
 pub mod tickets;
 
@@ -121,7 +122,7 @@ async fn child(
     }
     let o =
         crate::features::orgs::insert_unchecked(c, Some(parent), kind, name, p.now_us()).await?;
-    let ev = Event::success("org.create", "org", &o.id).after(format!("{name}（演示数据）"));
+    let ev = Event::success("org.create", "org", &o.id).after(format!("新建机构 {name}"));
     record(p, c, ctx, Actor::System { org_path: &o.path }, ev).await?;
     Ok(o)
 }
@@ -259,7 +260,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 String::new()
             };
             let ev = Event::success("user.create", "user", &user.id).after(format!(
-                "演示账号 {username}（{name}），授予{}{valid_until}",
+                "新建账号 {username}（{name}），授予{}{valid_until}",
                 role.label()
             ));
             record(

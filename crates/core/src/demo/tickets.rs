@@ -1,11 +1,13 @@
 //! Demo tickets: for every process of every enabled pack, a few tickets
 //! walked along their route by the demo users, through the same use cases
-//! (and so the same rules and audit) as real work. Some are opened days
-//! ago so that their SLA timers have run out.
+//! (and so the same rules and audit) as real work, over the past months.
+//! What they say is data: `content.toml`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_domain::clock::FixedClock;
 use yunwei_domain::policy::model::{FieldType, Process};
@@ -30,43 +32,60 @@ const ACTORS: [&str; 9] = [
     "demo_lead",
 ];
 
-/// Titles by process id; others get a generic one.
-fn titles(process: &str) -> &'static [&'static str] {
-    match process {
-        "change" => &[
-            "核心交换机固件升级",
-            "预算指标文号数据更正",
-            "堡垒机策略调整",
-            "应用服务重启",
-        ],
-        "incident" => &[
-            "南京市国库支付系统登录缓慢",
-            "机房空调告警导致服务器降频",
-            "等保测评发现弱口令",
-        ],
-        "service_request" => &[
-            "指标导入操作咨询",
-            "数据提取：2026年一季度支出明细",
-            "客户端插件安装指导",
-        ],
-        "requirement" => &["预算编制增加批量导入功能", "新增政务云主机资源需求"],
-        "release" => &["预算管理一体化系统 V3.2.1 升级"],
-        "problem" => &["数据库连接池反复耗尽"],
-        _ => &["演示工单"],
+/// The demo's words: titles per process and texts per field
+/// (`demo/content.toml`).
+#[derive(Deserialize)]
+struct Content {
+    process: HashMap<String, ProcessContent>,
+    field: HashMap<String, String>,
+    /// Dates and times by field id, in hours from the moment of filing
+    /// (an occurrence lies in the past, a plan ahead); 14 days ahead when
+    /// unnamed.
+    #[serde(default)]
+    hours_from_now: HashMap<String, i64>,
+}
+
+#[derive(Deserialize)]
+struct ProcessContent {
+    titles: Vec<String>,
+    #[serde(default)]
+    descriptions: Vec<String>,
+}
+
+fn content() -> Result<Content, AppError> {
+    toml::from_str(include_str!("content.toml")).map_err(|e| {
+        tracing::error!(error = %e, "demo content does not parse");
+        AppError::internal()
+    })
+}
+
+impl Content {
+    /// What the `n`th ticket of a process says in a text field.
+    fn text(&self, key: &str, n: usize, field: &str, label: &str) -> String {
+        if field == "description" {
+            if let Some(d) = self.process.get(key).and_then(|c| c.descriptions.get(n)) {
+                return d.clone();
+            }
+        }
+        match self.field.get(field) {
+            Some(t) => t.clone(),
+            None => format!("{label}：已按制度要求办理并记录。"),
+        }
     }
 }
 
 fn demo_value(
+    words: &Content,
+    field: &str,
     ty: FieldType,
     choices: &[(String, String)],
     now: chrono::DateTime<chrono::Utc>,
     i: usize,
 ) -> Value {
+    let at = now + Duration::hours(words.hours_from_now.get(field).copied().unwrap_or(14 * 24));
     match ty {
-        FieldType::Text => Value::String("演示数据".into()),
-        FieldType::LongText => {
-            Value::String("按制度要求填写的演示内容：现象、原因、处理过程和结果。".into())
-        }
+        // Texts come from the content file (`Content::text`).
+        FieldType::Text | FieldType::LongText => Value::String(String::new()),
         FieldType::Choice => choices
             .get(i % choices.len().max(1))
             .map(|c| Value::String(c.0.clone()))
@@ -74,23 +93,25 @@ fn demo_value(
         FieldType::Integer => Value::from(10 + i as i64),
         FieldType::Number => Value::from(35.5),
         FieldType::Bool => Value::Bool(true),
-        FieldType::Date => Value::String((now + Duration::days(14)).format("%Y-%m-%d").to_string()),
-        FieldType::DateTime => Value::String((now + Duration::days(14)).to_rfc3339()),
+        FieldType::Date => Value::String(at.format("%Y-%m-%d").to_string()),
+        FieldType::DateTime => Value::String(at.to_rfc3339()),
     }
 }
 
-fn choices_of(pr_: &Process, id: &str) -> (FieldType, Vec<(String, String)>) {
+/// A field's type, label and choices.
+fn field_of(pr_: &Process, id: &str) -> (FieldType, String, Vec<(String, String)>) {
     pr_.field(id)
         .map(|f| {
             (
                 f.ty,
+                f.label.clone(),
                 f.choices
                     .iter()
                     .map(|c| (c.id.clone(), c.label.clone()))
                     .collect(),
             )
         })
-        .unwrap_or((FieldType::Text, vec![]))
+        .unwrap_or((FieldType::Text, String::new(), vec![]))
 }
 
 pub(crate) async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError> {
@@ -109,24 +130,44 @@ pub(crate) async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError>
     Ok(out)
 }
 
+/// Where a walk starts and how it moves: the `n`th ticket of process
+/// `key`, whose steps fall `gap_hours` apart from `start` (never later than
+/// now).
+struct Pace<'a> {
+    key: &'a str,
+    n: usize,
+    start: DateTime<Utc>,
+    gap_hours: i64,
+}
+
+/// The platform as it was at `at`.
+fn at(p: &Platform, at: DateTime<Utc>) -> Platform {
+    let mut past = p.clone();
+    past.clock = Arc::new(FixedClock::new(at.min(p.clock.now())));
+    past
+}
+
 /// Walks one ticket up to `steps` transitions (and approvals), trying the
 /// demo users in turn. Returns how many steps were taken.
 async fn walk(
     p: &Platform,
+    words: &Content,
     actors: &[Principal],
     id: &str,
     steps: usize,
     seed: usize,
+    pace: &Pace<'_>,
 ) -> Result<usize, AppError> {
     let ctx = Ctx::system("demo-tickets");
     let mut taken = 0;
-    'step: for _ in 0..steps {
-        for (k, pr) in actors.iter().enumerate() {
+    'step: for k in 0..steps {
+        let p = &at(p, pace.start + Duration::hours(pace.gap_hours * (k as i64 + 1)));
+        for (a, pr) in actors.iter().enumerate() {
             let Ok(d) = tickets::detail(p, pr, id).await else {
                 continue;
             };
-            if let Some(a) = d.approval.as_ref().filter(|a| a.can_vote) {
-                tickets::vote(p, &ctx, pr, id, &a.id, true, "同意").await?;
+            if let Some(v) = d.approval.as_ref().filter(|v| v.can_vote) {
+                tickets::vote(p, &ctx, pr, id, &v.id, true, "同意").await?;
                 taken += 1;
                 continue 'step;
             }
@@ -137,7 +178,7 @@ async fn walk(
                 .filter(|t| {
                     !t.id.contains("reject") && !t.id.contains("return") && !t.id.contains("fail")
                 })
-                .nth((seed + k) % 2)
+                .nth((seed + a) % 2)
                 .or_else(|| d.transitions.iter().find(|t| !t.id.contains("reject")));
             let Some(t) = choice else { continue };
             let pk = tickets::pack(p, &d.ticket.pack, Some(&d.pack_version))?;
@@ -148,28 +189,26 @@ async fn walk(
             let mut fields = Map::new();
             for (i, f) in t.require.iter().enumerate() {
                 if f.value.is_empty() {
-                    let (ty, ch) = choices_of(pr_, &f.id);
-                    fields.insert(f.id.clone(), demo_value(ty, &ch, now, seed + i));
+                    let (ty, label, ch) = field_of(pr_, &f.id);
+                    let v = match ty {
+                        FieldType::Text | FieldType::LongText => {
+                            Value::String(words.text(pace.key, pace.n, &f.id, &label))
+                        }
+                        _ => demo_value(words, &f.id, ty, &ch, now, seed + i),
+                    };
+                    fields.insert(f.id.clone(), v);
                 }
             }
             for kind in &t.attachments {
                 if !d.attachments.iter().any(|a| &a.kind == kind) {
-                    tickets::attach(
-                        p,
-                        &ctx,
-                        pr,
-                        id,
-                        kind,
-                        &format!("{kind}.txt"),
-                        "演示附件".as_bytes(),
-                    )
-                    .await?;
+                    let (name, body) = attachment(kind);
+                    tickets::attach(p, &ctx, pr, id, kind, &name, body.as_bytes()).await?;
                 }
             }
             let input = TransitionInput {
                 transition: t.id.clone(),
                 fields,
-                comment: "演示流转".into(),
+                comment: comment(&t.label),
                 assignee: None,
             };
             if tickets::transition(p, &ctx, pr, id, &input).await.is_ok() {
@@ -182,9 +221,29 @@ async fn walk(
     Ok(taken)
 }
 
+/// An attachment the route asks for: a short text file named after it.
+fn attachment(kind: &str) -> (String, String) {
+    (
+        format!("{kind}-20261118.txt"),
+        format!("江苏省财政厅信息中心 运维资料（{kind}），经办人已签字存档。"),
+    )
+}
+
+/// The remark a person leaves on a step.
+fn comment(step: &str) -> String {
+    format!("已{step}，请后续环节办理。")
+}
+
 /// Seeds demo tickets once (nothing happens when tickets exist). Returns
 /// how many were opened.
+///
+/// Per process: the first ticket was filed three days ago and left
+/// waiting, so the timers its registration started have run out; the
+/// second was filed yesterday and is under way; the others were filed over
+/// the past five months and walked to their end, their steps hours apart,
+/// so that the monthly reports have months to show.
 pub async fn seed(p: &Platform) -> Result<usize, AppError> {
+    let words = content()?;
     let actors = principals(p).await?;
     let Some(lead) = actors.iter().find(|a| a.username == "demo_lead") else {
         return Ok(0);
@@ -196,18 +255,27 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         return Ok(0);
     }
     let packs: Vec<Pack> = p.packs.iter().cloned().collect();
+    let now = p.clock.now();
     let mut opened = 0;
     for (n, pk) in packs.iter().enumerate() {
         for (m, pr_) in pk.processes.iter().enumerate() {
-            for (i, title) in titles(&pr_.id).iter().enumerate() {
+            let key = format!("{}.{}", pk.id, pr_.id);
+            let titles = match words.process.get(&key) {
+                Some(c) => c.titles.clone(),
+                None => vec![format!("{}：{}", pk.name, pr_.name)],
+            };
+            for (i, title) in titles.iter().enumerate() {
                 let seed = n * 7 + m * 3 + i;
-                // The first ticket of each process was registered three days
-                // ago and left waiting, so the timers its registration
-                // started have run out; the others move along their route.
-                let days_ago = if i == 0 { 3 } else { 0 };
-                let clock = FixedClock::new(p.clock.now() - Duration::days(days_ago));
-                let mut past = p.clone();
-                past.clock = Arc::new(clock);
+                let (filed, steps, gap_hours) = match i {
+                    0 => (now - Duration::days(3), 0, 0),
+                    1 => (now - Duration::days(1), 1 + seed % 6, 1),
+                    _ => (
+                        now - Duration::days(10 + (seed as i64 * 37) % 140),
+                        60,
+                        1 + (seed as i64 * 7) % 30,
+                    ),
+                };
+                let past = at(p, filed);
                 let mut fields = Map::new();
                 // Choices, dates and numbers steer the route; texts are
                 // filled in step by step as the route asks for them.
@@ -220,7 +288,8 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                         .iter()
                         .map(|c| (c.id.clone(), c.label.clone()))
                         .collect();
-                    fields.insert(f.id.clone(), demo_value(f.ty, &ch, past.clock.now(), seed));
+                    let v = demo_value(&words, &f.id, f.ty, &ch, filed, seed);
+                    fields.insert(f.id.clone(), v);
                 }
                 let opener = actors
                     .iter()
@@ -229,7 +298,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                 let input = OpenInput {
                     pack: pk.id.clone(),
                     process: pr_.id.clone(),
-                    title: (*title).to_string(),
+                    title: title.clone(),
                     org_id: None,
                     on_behalf_of: None,
                     fields,
@@ -240,9 +309,13 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                     continue;
                 };
                 opened += 1;
-                if i > 0 {
-                    walk(&past, &actors, &t.id, 1 + seed % 6, seed).await?;
-                }
+                let pace = Pace {
+                    key: &key,
+                    n: i,
+                    start: filed,
+                    gap_hours,
+                };
+                walk(p, &words, &actors, &t.id, steps, seed, &pace).await?;
             }
         }
     }

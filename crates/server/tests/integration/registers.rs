@@ -1351,6 +1351,29 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
             .json();
         assert_eq!(r["total"], total, "{status}: {r}");
     }
+    // Issue 13 item 10: archives, published knowledge and vulnerabilities.
+    let n = yunwei_core::demo::library::seed(p).await.unwrap();
+    assert_eq!(n, 11);
+    assert_eq!(yunwei_core::demo::library::seed(p).await.unwrap(), 0);
+    let docs = app.get("/api/v1/archives", Some(&lead)).await.json();
+    assert_eq!(docs.as_array().unwrap().len(), 4, "{docs}");
+    let published = app
+        .get("/api/v1/knowledge?status=published", Some(&lead))
+        .await
+        .json();
+    assert_eq!(published["total"], 3, "{published}");
+    let vulns = app
+        .get("/api/v1/registers/vulnerabilities", Some(&lead))
+        .await
+        .json();
+    let statuses: Vec<&str> = vulns["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(statuses.len(), 4, "{vulns}");
+    assert_eq!(statuses.iter().filter(|s| **s == "fixed").count(), 2, "{statuses:?}");
     app.cleanup().await;
 }
 

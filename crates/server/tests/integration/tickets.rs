@@ -489,6 +489,29 @@ async fn demo_tickets_cover_every_process_in_varied_states() {
             "some demo tickets are overdue"
         );
     }
+    // Issue 13 item 10: the demo reads like real work, spread over months.
+    let months: std::collections::BTreeSet<String> = tickets
+        .iter()
+        .map(|t| {
+            let us = t["created_at"].as_i64().unwrap();
+            let at = chrono::DateTime::from_timestamp_micros(us).unwrap();
+            at.format("%Y-%m").to_string()
+        })
+        .collect();
+    assert!(months.len() >= 4, "demo tickets over {months:?}");
+    assert!(
+        tickets.iter().any(|t| t["closed"] == true),
+        "some demo tickets reached their end"
+    );
+    for t in tickets {
+        let id = t["id"].as_str().unwrap();
+        let d = app
+            .get(&format!("/api/v1/tickets/{id}"), Some(&lead))
+            .await
+            .json();
+        let text = d.to_string();
+        assert!(!text.contains("演示"), "demo wording in {text}");
+    }
     app.cleanup().await;
 }
 
