@@ -54,6 +54,10 @@ DRIVER_PID=""
 STATUS=1
 
 TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py)
+# scripts/screenshots.sh runs its own file through the same set-up.
+if [ -n "${BROWSER_TEST_FILES:-}" ]; then
+    read -r -a TEST_FILES <<<"$BROWSER_TEST_FILES"
+fi
 # Exit status of a test file none of whose tests was selected (webdriver.py).
 NO_TESTS_SELECTED=5
 
