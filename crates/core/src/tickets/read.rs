@@ -21,6 +21,12 @@ pub struct TicketSummary {
     pub org_path: String,
     pub requester_id: String,
     pub assignee_id: Option<String>,
+    /// The owner's name (filled by the lists).
+    pub assignee_name: Option<String>,
+    /// The owning team (a section or a vendor) and its name (filled by the
+    /// lists).
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
     pub created_at: i64,
     pub due_at: Option<i64>,
     pub overdue: bool,
@@ -55,6 +61,9 @@ pub fn summary(p: &Platform, t: &TicketRow) -> TicketSummary {
         org_path: t.org_path.clone(),
         requester_id: t.requester_id.clone(),
         assignee_id: t.assignee_id.clone(),
+        assignee_name: None,
+        team_id: t.team_id.clone(),
+        team_name: None,
         created_at: t.created_at,
         due_at: t.due_at,
         overdue: t.overdue,
@@ -96,8 +105,17 @@ pub async fn list(
         per_page,
     )
     .await?;
+    drop(c);
+    let mut tickets: Vec<TicketSummary> = rows.iter().map(|t| summary(p, t)).collect();
+    let users: Vec<String> = rows.iter().filter_map(|t| t.assignee_id.clone()).collect();
+    let teams: Vec<String> = rows.iter().filter_map(|t| t.team_id.clone()).collect();
+    let names = super::assign::names(p, &users, &teams).await?;
+    for t in &mut tickets {
+        t.assignee_name = t.assignee_id.as_ref().and_then(|a| names.get(a).cloned());
+        t.team_name = t.team_id.as_ref().and_then(|a| names.get(a).cloned());
+    }
     Ok(TicketPage {
-        tickets: rows.iter().map(|t| summary(p, t)).collect(),
+        tickets,
         total: total.min(store::COUNT_CAP),
         total_capped: total > store::COUNT_CAP,
     })
