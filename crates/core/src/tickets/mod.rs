@@ -26,7 +26,7 @@ use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::{Authorized, Ctx, Platform, Principal};
 
-pub use yunwei_store::tickets::TicketFilter;
+pub use yunwei_store::tickets::{Sort, SortKey, TicketFilter};
 
 /// Working days for the engine, from the holiday calendar.
 pub struct CalendarDays<'a>(pub &'a HolidayCalendar);
