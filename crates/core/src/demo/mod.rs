@@ -2,6 +2,7 @@
 //! bureaus, a budget unit, two vendors, and one user for every role.
 
 pub mod cmdb;
+pub mod owners;
 pub mod registers;
 pub mod tickets;
 
@@ -27,7 +28,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 18] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -37,6 +38,9 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
         true,
     ),
     ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
+    // 科长 of 硬件运维科: leads its team (项目负责人 on the section,
+    // issue 13): assigns its queue, sees its workload.
+    ("demo_chief", "高志远", "hw", Role::ProjectLead, true),
     ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
     ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
     // The managed systems' administrators who review special access
