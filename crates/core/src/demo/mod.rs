@@ -218,17 +218,21 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             // The information centre handles the systems of every level
             // (JSCZ-6: the province runs the unified systems for all levels),
             // so its roles cover the whole province.
-            let centre_role = matches!(
-                role,
-                Role::Director
-                    | Role::DeputyDirector
-                    | Role::ProjectLead
-                    | Role::HardwareOps
-                    | Role::SoftwareDev
-                    | Role::SystemsAdmin
-                    | Role::SecurityOfficer
-                    | Role::NetworkAdmin
-            );
+            // A section's 科长 (项目负责人 on the section) leads that
+            // section only (issue 13).
+            let section_chief = *role == Role::ProjectLead && *key == "hw";
+            let centre_role = !section_chief
+                && matches!(
+                    role,
+                    Role::Director
+                        | Role::DeputyDirector
+                        | Role::ProjectLead
+                        | Role::HardwareOps
+                        | Role::SoftwareDev
+                        | Role::SystemsAdmin
+                        | Role::SecurityOfficer
+                        | Role::NetworkAdmin
+                );
             // A provincial business division owns its unified system at
             // every level, so it sees the requests about it (JSCZ-8).
             let (scope, subtree) = if centre_role || *key == "budget" {
