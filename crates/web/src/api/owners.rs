@@ -12,7 +12,7 @@ use crate::AppState;
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/claim",
-    operation_id = "tickets_claim",
+    operation_id = "owners_claim",
     tag = "工单",
     summary = "认领本组待认领的工单（并发认领只有一人成功）",
     params(("id" = String, Path, description = "工单 ID")),
@@ -35,7 +35,7 @@ pub async fn claim(
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/assign",
-    operation_id = "tickets_assign",
+    operation_id = "owners_assign",
     tag = "工单",
     summary = "指派工单给本组人员（本组负责人：科长、项目负责人、主任）",
     params(("id" = String, Path, description = "工单 ID")),
@@ -60,7 +60,7 @@ pub async fn assign(
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/reassign",
-    operation_id = "tickets_reassign",
+    operation_id = "owners_reassign",
     tag = "工单",
     summary = "转派工单到另一科室、厂商或人员（须填 reason）",
     params(("id" = String, Path, description = "工单 ID")),

@@ -279,6 +279,13 @@ fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, S
 fn state_groups(s: &AppState, q: &ListQuery) -> Vec<StateGroup> {
     let p = &s.platform;
     let all = || p.packs.iter().flat_map(|pk| pk.processes.iter());
+    // A bare state with its process (`?process=change&state=draft`) is
+    // the same choice.
+    let current = if q.state.contains(':') || q.process.is_empty() {
+        q.state.clone()
+    } else {
+        format!("{}:{}", q.process, q.state)
+    };
     let processes = merge_labels(all().map(|pr| (pr.id.clone(), pr.name.clone())));
     processes
         .into_iter()
@@ -292,7 +299,7 @@ fn state_groups(s: &AppState, q: &ListQuery) -> Vec<StateGroup> {
             );
             StateGroup {
                 label,
-                states: opts(states, &q.state),
+                states: opts(states, &current),
             }
         })
         .collect()
