@@ -6,7 +6,11 @@ Chromium against `yunwei serve --demo`:
   to demo_netop, who finds it under 与我有关 = 我负责的;
   sorting the ticket list by a column orders its rows, and again reverses
   them;
-  a filter (状态类别 + an order) saved by demo_lead is listed and applied.
+  a filter (状态类别 + an order) saved by demo_director is listed and
+  applied.
+
+Each test logs in as users of its own: the server is shared by the file's
+tests and a first login changes the password.
 
 The demo routes open tickets to 硬件运维科, some left in its queue
 (crates/core/src/demo/owners.rs). Uses the stdlib WebDriver client of
@@ -113,7 +117,7 @@ def test_a_saved_filter_is_saved_and_applied(driver, cfg):
     d = j.d
     name = "未完成按期限"
     try:
-        j.login_as("demo_lead")
+        j.login_as("demo_director")
         d.get(j.base + "/tickets?category=open&sort=due&dir=asc")
         d.wait_for("#save-filter")
         fill(d, "#save-filter input[name='name']", name)
@@ -127,7 +131,7 @@ def test_a_saved_filter_is_saved_and_applied(driver, cfg):
             if d.text(a).strip() == name
         ]
         assert links, d.text(d.find("#saved-filters"))
-        step(f"demo_lead saved {name!r}")
+        step(f"demo_director saved {name!r}")
 
         # From a clean list, the saved filter brings its conditions back.
         d.get(j.base + "/tickets")
