@@ -695,7 +695,11 @@ pub async fn filter_of(
         .and_where(Expr::col("user_id").eq(user_id))
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(filter_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(filter_from_row)
+        .transpose()
 }
 
 pub async fn delete_filter(c: &mut DbConn, user_id: &str, id: &str) -> Result<(), AppError> {

@@ -45,7 +45,10 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
             assignee: owners[i % owners.len()].map(str::to_string),
             reason: "演示：交硬件运维科办理".into(),
         };
-        if tickets::reassign(p, &ctx, &lead, &t.id, &input).await.is_ok() {
+        if tickets::reassign(p, &ctx, &lead, &t.id, &input)
+            .await
+            .is_ok()
+        {
             routed += 1;
         }
     }

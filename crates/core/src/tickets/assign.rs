@@ -58,11 +58,17 @@ fn not_yours() -> AppError {
     AppError::forbidden("无权处理该工单的分派：只有本组人员可认领，只有本组负责人可指派")
 }
 
-async fn user_in_team(c: &mut DbConn, username: &str, team: &OrgRow) -> Result<ustore::UserRow, AppError> {
+async fn user_in_team(
+    c: &mut DbConn,
+    username: &str,
+    team: &OrgRow,
+) -> Result<ustore::UserRow, AppError> {
     let u = ustore::by_username(c, username.trim())
         .await?
         .filter(|u| u.status == "active")
-        .ok_or_else(|| AppError::bad_request("ticket.assignee_unknown", "没有这个用户或该用户已停用"))?;
+        .ok_or_else(|| {
+            AppError::bad_request("ticket.assignee_unknown", "没有这个用户或该用户已停用")
+        })?;
     if !is_within(&u.org_path, &team.path) {
         return Err(AppError::bad_request(
             "ticket.assignee_not_in_team",
@@ -85,8 +91,16 @@ async fn tell_owner(
     }
     let title = format!("待您处理：{} {}（{}）", t.number, t.title, how);
     let body = format!("{}将该工单交由您负责", actor.display_name);
-    super::transition::notify_users(c, &[owner.to_string()], t, "ticket_todo", &title, &body, now_us)
-        .await
+    super::transition::notify_users(
+        c,
+        &[owner.to_string()],
+        t,
+        "ticket_todo",
+        &title,
+        &body,
+        now_us,
+    )
+    .await
 }
 
 async fn team_of(c: &mut DbConn, t: &TicketRow) -> Result<Option<OrgRow>, AppError> {
@@ -98,7 +112,12 @@ async fn team_of(c: &mut DbConn, t: &TicketRow) -> Result<Option<OrgRow>, AppErr
 
 /// 认领: the caller takes an unowned ticket of its own team. Of parallel
 /// claims exactly one wins; the others get `ticket.taken`.
-pub async fn claim(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<TicketRow, AppError> {
+pub async fn claim(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+) -> Result<TicketRow, AppError> {
     in_tx!(p.db, |c| {
         let Loaded { row, .. } = load(&mut c, p, pr, id).await?;
         let team_path = row.team_path.clone().unwrap_or_default();
@@ -123,7 +142,10 @@ pub async fn claim(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<
 }
 
 fn taken() -> AppError {
-    AppError::conflict("ticket.taken", "该工单已有负责人或刚被他人处理，请刷新后查看")
+    AppError::conflict(
+        "ticket.taken",
+        "该工单已有负责人或刚被他人处理，请刷新后查看",
+    )
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -157,12 +179,23 @@ pub async fn assign(
         let auth = pr.authorize(Action::BusinessOperate, &team.path)?;
         let owner = user_in_team(&mut c, &input.assignee, &team).await?;
         let now_us = p.now_us();
-        if !store::set_owner(&mut c, &row, Some((&team.id, &team.path)), Some(&owner.id), now_us).await? {
+        if !store::set_owner(
+            &mut c,
+            &row,
+            Some((&team.id, &team.path)),
+            Some(&owner.id),
+            now_us,
+        )
+        .await?
+        {
             return Err(super::transition::busy());
         }
         let ev = Event::success("ticket.assign", "ticket", &row.id)
             .before(row.assignee_id.clone().unwrap_or_default())
-            .after(format!("{} 指派给{}（{}）", row.number, owner.display_name, team.name));
+            .after(format!(
+                "{} 指派给{}（{}）",
+                row.number, owner.display_name, team.name
+            ));
         record(p, &mut c, ctx, Actor::User(auth), ev).await?;
         tell_owner(&mut c, &row, &owner.id, pr, "指派", now_us).await?;
         let mut out = row;
@@ -200,7 +233,10 @@ pub async fn reassign(
         let Loaded { row, .. } = load(&mut c, p, pr, id).await?;
         let current = team_of(&mut c, &row).await?;
         let owner = row.assignee_id.as_deref() == Some(pr.user_id.as_str());
-        let lead_path = current.as_ref().map(|t| t.path.as_str()).unwrap_or(&row.org_path);
+        let lead_path = current
+            .as_ref()
+            .map(|t| t.path.as_str())
+            .unwrap_or(&row.org_path);
         if !owner && !leads(pr, lead_path) {
             return Err(not_yours());
         }
@@ -212,7 +248,12 @@ pub async fn reassign(
             .filter(is_team)
             .ok_or_else(|| AppError::bad_request("ticket.team_invalid", "请选择一个科室或厂商"))?;
         let auth = pr.authorize(Action::BusinessOperate, lead_path)?;
-        let new_owner = match input.assignee.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let new_owner = match input
+            .assignee
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(u) => Some(user_in_team(&mut c, u, &team).await?),
             None => None,
         };
@@ -242,13 +283,22 @@ pub async fn reassign(
             Some(u) => tell_owner(&mut c, &row, &u.id, pr, "转派", now_us).await?,
             None => {
                 // The team's leads learn that its queue has a new ticket.
-                let roles: Vec<String> = LEAD_ROLES.iter().map(|r| r.as_str().to_string()).collect();
+                let roles: Vec<String> =
+                    LEAD_ROLES.iter().map(|r| r.as_str().to_string()).collect();
                 let mut leads = ustore::holders_covering(&mut c, &roles, &team.path).await?;
                 leads.retain(|u| u != &pr.user_id);
                 leads.truncate(MAX_TOLD);
                 let title = format!("待分派：{} {}（转入{}）", row.number, row.title, team.name);
-                super::transition::notify_users(&mut c, &leads, &row, "ticket_todo", &title, "", now_us)
-                    .await?;
+                super::transition::notify_users(
+                    &mut c,
+                    &leads,
+                    &row,
+                    "ticket_todo",
+                    &title,
+                    "",
+                    now_us,
+                )
+                .await?;
             }
         }
         let mut out = row;
@@ -343,7 +393,11 @@ pub struct MemberShown {
 }
 
 /// The active members of a team the caller leads (指派 choices).
-pub async fn members(p: &Platform, pr: &Principal, team_id: &str) -> Result<Vec<MemberShown>, AppError> {
+pub async fn members(
+    p: &Platform,
+    pr: &Principal,
+    team_id: &str,
+) -> Result<Vec<MemberShown>, AppError> {
     let mut c = p.db.read().await?;
     let team = orgs::get(&mut c, team_id)
         .await?
@@ -385,7 +439,11 @@ pub struct LoadShown {
 
 /// A team's open tickets per owner (the queue first, then every member,
 /// those with nothing too), for one who leads it.
-pub async fn workload(p: &Platform, pr: &Principal, team_id: &str) -> Result<Vec<LoadShown>, AppError> {
+pub async fn workload(
+    p: &Platform,
+    pr: &Principal,
+    team_id: &str,
+) -> Result<Vec<LoadShown>, AppError> {
     let people = members(p, pr, team_id).await?;
     let mut c = p.db.read().await?;
     let team = orgs::get(&mut c, team_id)
@@ -488,7 +546,10 @@ pub async fn save_filter(
         .map_err(|e| e.error("ticket.filter_name_invalid", "筛选名称"))?;
     let query = query.trim().trim_start_matches('?');
     if query.len() > 2000 || query.chars().any(char::is_control) {
-        return Err(AppError::bad_request("ticket.filter_invalid", "筛选条件过长或含非法字符"));
+        return Err(AppError::bad_request(
+            "ticket.filter_invalid",
+            "筛选条件过长或含非法字符",
+        ));
     }
     pr.authorize_somewhere(Action::BusinessRead)?;
     in_tx!(p.db, |c| {
@@ -521,7 +582,12 @@ pub async fn save_filter(
 }
 
 /// Deletes one of the caller's saved filters, audited.
-pub async fn delete_filter(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<(), AppError> {
+pub async fn delete_filter(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+) -> Result<(), AppError> {
     in_tx!(p.db, |c| {
         let auth = pr.authorize_somewhere(Action::BusinessRead)?;
         let f = store::filter_of(&mut c, &pr.user_id, id)

@@ -215,8 +215,7 @@ fn parent_path(path: &str) -> String {
 /// (its intake queue, `JSCZ-21`). Nothing else by id.
 pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
     pr.can(Action::BusinessRead, &t.org_path)
-        || t
-            .team_path
+        || t.team_path
             .as_deref()
             .is_some_and(|tp| pr.can(Action::BusinessRead, tp))
         || (!pr.must_change_password

@@ -71,14 +71,21 @@ async fn assign(app: &TestApp, token: &str, id: &str, assignee: &str) -> TestRes
 }
 
 async fn claim(app: &TestApp, token: &str, id: &str) -> TestResponse {
-    app.post_json(&format!("/api/v1/tickets/{id}/claim"), Some(token), json!({}))
-        .await
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/claim"),
+        Some(token),
+        json!({}),
+    )
+    .await
 }
 
 /// The ids of the tickets a list query returns.
 async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<String> {
     let r = app
-        .get(&format!("/api/v1/tickets?per_page=200&{query}"), Some(token))
+        .get(
+            &format!("/api/v1/tickets?per_page=200&{query}"),
+            Some(token),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text());
     r.json()["tickets"]
@@ -125,7 +132,9 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     let id = open_change(&app, &staff, "更正南京市指标文号").await;
 
     // The 科长 leads his section only: the bureau's ticket is not his yet.
-    let r = app.get(&format!("/api/v1/tickets/{id}"), Some(&chief)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&chief))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
 
     // 转派 needs a reason; the project lead routes it to the section's queue.
@@ -145,7 +154,9 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     );
 
     // Now the chief sees it by id and in the queue (read == list).
-    let r = app.get(&format!("/api/v1/tickets/{id}"), Some(&chief)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&chief))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let queue = format!("team_id={hw}&unowned=true");
     assert!(ids(&app, &chief, &queue).await.contains(&id));
@@ -185,7 +196,9 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     assert!(!ids(&app, &netop, "mine=assigned").await.contains(&id));
 
     // The owner moves it to the vendor's engineer; the vendor sees it.
-    let r = app.get(&format!("/api/v1/tickets/{id}"), Some(&vendor)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&vendor))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = reassign(
         &app,
@@ -198,11 +211,15 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(audit_count(&app, "ticket.reassign", &id).await, 2);
-    let r = app.get(&format!("/api/v1/tickets/{id}"), Some(&vendor)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&vendor))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(ids(&app, &vendor, "mine=assigned").await.contains(&id));
     // No longer hw's: the chief loses it (he never had the bureau's scope).
-    let r = app.get(&format!("/api/v1/tickets/{id}"), Some(&chief)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&chief))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     app.cleanup().await;
 }
@@ -227,9 +244,13 @@ async fn a_vendor_sees_the_tickets_routed_to_it_and_no_other() {
     let listed = ids(&app, &vendor, "").await;
     assert!(listed.contains(&theirs), "{listed:?}");
     assert!(!listed.contains(&ours), "{listed:?}");
-    let r = app.get(&format!("/api/v1/tickets/{theirs}"), Some(&vendor)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{theirs}"), Some(&vendor))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = app.get(&format!("/api/v1/tickets/{ours}"), Some(&vendor)).await;
+    let r = app
+        .get(&format!("/api/v1/tickets/{ours}"), Some(&vendor))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     // The vendor's engineer takes it from its queue.
     let r = claim(&app, &vendor, &theirs).await;
@@ -272,7 +293,11 @@ async fn of_parallel_claims_exactly_one_wins() {
     }
     assert_eq!(won.len(), 1, "won {won:?}, lost {lost:?}");
     assert_eq!(lost.len(), 3, "{lost:?}");
-    assert!(lost.iter().all(|c| *c == "ticket.taken" || *c == "ticket.changed"), "{lost:?}");
+    assert!(
+        lost.iter()
+            .all(|c| *c == "ticket.taken" || *c == "ticket.changed"),
+        "{lost:?}"
+    );
     let stored = tickets::detail(&app.platform, &principal(&app, "demo_lead").await, &id)
         .await
         .unwrap();
@@ -289,7 +314,10 @@ async fn saved_filters_belong_to_their_user() {
     let r = chief
         .post(
             "/tickets/filters",
-            &[("name", "本科待认领"), ("query", "unowned=true&sort=due&dir=asc&page=3")],
+            &[
+                ("name", "本科待认领"),
+                ("query", "unowned=true&sort=due&dir=asc&page=3"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -305,7 +333,10 @@ async fn saved_filters_belong_to_their_user() {
     // Applied by its owner: the list with its query.
     let r = chief.get(&format!("/tickets/filters/{}", f.id)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    assert_eq!(r.header("location"), Some("/tickets?unowned=true&sort=due&dir=asc"));
+    assert_eq!(
+        r.header("location"),
+        Some("/tickets?unowned=true&sort=due&dir=asc")
+    );
     // Another user neither sees, applies nor deletes it.
     let r = hwops.get("/tickets").await;
     assert!(!r.text().contains("本科待认领"));
@@ -316,13 +347,18 @@ async fn saved_filters_belong_to_their_user() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let hw_pr = principal(&app, "demo_hwops").await;
-    assert!(tickets::saved_filter(&app.platform, &hw_pr, &f.id).await.is_err());
+    assert!(tickets::saved_filter(&app.platform, &hw_pr, &f.id)
+        .await
+        .is_err());
     // Its owner deletes it, audited.
     let r = chief
         .post(&format!("/tickets/filters/{}/delete", f.id), &[])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert!(tickets::saved_filters(&app.platform, &pr).await.unwrap().is_empty());
+    assert!(tickets::saved_filters(&app.platform, &pr)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(audit_count(&app, "ticket_filter.delete", &f.id).await, 1);
     app.cleanup().await;
 }
@@ -344,7 +380,10 @@ async fn lists_sort_by_column_and_filter_by_state_category() {
     // Unicode order of the titles: 丙 (4E19) < 乙 (4E59) < 甲 (7532).
     assert_eq!(asc, vec![c.clone(), b.clone(), a.clone()]);
     // Newest first by default.
-    assert_eq!(ids(&app, &lead, "").await, vec![c.clone(), b.clone(), a.clone()]);
+    assert_eq!(
+        ids(&app, &lead, "").await,
+        vec![c.clone(), b.clone(), a.clone()]
+    );
     let r = app.get("/api/v1/tickets?sort=password", Some(&lead)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert_eq!(code(&r), "ticket.sort_invalid");
@@ -383,14 +422,19 @@ async fn lists_sort_by_column_and_filter_by_state_category() {
     let open = ids(&app, &lead, "category=open").await;
     let waiting = ids(&app, &lead, "category=waiting").await;
     let closed = ids(&app, &lead, "category=closed").await;
-    let state = app.get(&format!("/api/v1/tickets/{a}"), Some(&lead)).await.json()["ticket"]
-        ["state"]
+    let state = app
+        .get(&format!("/api/v1/tickets/{a}"), Some(&lead))
+        .await
+        .json()["ticket"]["state"]
         .as_str()
         .unwrap()
         .to_string();
     let waiting_states = yunwei_core::tickets::waiting_states(&app.platform);
     let a_waits = waiting_states.contains(&("change".to_string(), state.clone()));
-    assert!(a_waits, "{state} of a submitted change waits for its approval");
+    assert!(
+        a_waits,
+        "{state} of a submitted change waits for its approval"
+    );
     assert_eq!(waiting, vec![a.clone()]);
     assert_eq!(open, vec![c.clone(), b.clone()]);
     assert!(closed.is_empty());
@@ -400,9 +444,15 @@ async fn lists_sort_by_column_and_filter_by_state_category() {
     let page = lead_b.get(&format!("/tickets?state=change:{state}")).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
-    assert!(html.contains(&format!("/tickets/{a}\"")), "the waiting change is listed");
+    assert!(
+        html.contains(&format!("/tickets/{a}\"")),
+        "the waiting change is listed"
+    );
     assert!(!html.contains(&format!("/tickets/{b}\"")), "a draft is not");
-    assert!(html.contains("<optgroup label=\"变更"), "states grouped by process");
+    assert!(
+        html.contains("<optgroup label=\"变更"),
+        "states grouped by process"
+    );
     // Paging keeps the filters and the order.
     let page = lead_b
         .get("/tickets?sort=title&dir=asc&open=true")
@@ -421,6 +471,12 @@ async fn lists_sort_by_column_and_filter_by_state_category() {
         ..Default::default()
     };
     let pr = principal(&app, "demo_lead").await;
-    assert_eq!(tickets::list(&app.platform, &pr, &f, 1, 50).await.unwrap().total, 0);
+    assert_eq!(
+        tickets::list(&app.platform, &pr, &f, 1, 50)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     app.cleanup().await;
 }

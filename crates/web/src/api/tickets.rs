@@ -231,7 +231,10 @@ pub(crate) async fn ticket_filter(
     f.unowned = flag(&q.unowned).unwrap_or(false);
     if let Some(c) = q.category.as_deref().filter(|v| !v.is_empty()) {
         let cat = tickets::StateCategory::parse(c).ok_or_else(|| {
-            AppError::bad_request("ticket.category_invalid", "状态类别只能是未完成、等待中或已关闭")
+            AppError::bad_request(
+                "ticket.category_invalid",
+                "状态类别只能是未完成、等待中或已关闭",
+            )
         })?;
         tickets::filter_category(p, &mut f, cat);
     }

@@ -142,7 +142,10 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/tickets/workload", page(ticket_lists::workload)),
         ("/tickets/filters", form(ticket_lists::save_filter)),
         ("/tickets/filters/{id}", page(ticket_lists::apply_filter)),
-        ("/tickets/filters/{id}/delete", form(ticket_lists::delete_filter)),
+        (
+            "/tickets/filters/{id}/delete",
+            form(ticket_lists::delete_filter),
+        ),
         ("/tickets/attachments/{id}", page(tickets::download)),
         ("/tickets/{id}", page(tickets::page)),
         ("/tickets/{id}/owner", page(ticket_lists::owner)),

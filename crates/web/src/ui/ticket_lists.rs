@@ -658,7 +658,12 @@ struct QueueTpl {
 
 const QUEUE_MAX: u64 = 100;
 
-async fn queue_view(s: &AppState, u: &UiUser, notice: Option<String>, error: Option<&AppError>) -> Page {
+async fn queue_view(
+    s: &AppState,
+    u: &UiUser,
+    notice: Option<String>,
+    error: Option<&AppError>,
+) -> Page {
     let p = &s.platform;
     let now = p.now_us();
     let mut teams = Vec::new();
@@ -732,7 +737,13 @@ pub(super) struct OwnerForm {
     back: String,
 }
 
-async fn after_owner(s: &AppState, u: &UiUser, id: &str, back: &str, r: Result<String, AppError>) -> Page {
+async fn after_owner(
+    s: &AppState,
+    u: &UiUser,
+    id: &str,
+    back: &str,
+    r: Result<String, AppError>,
+) -> Page {
     match (r, back) {
         (Ok(msg), "queue") => queue_view(s, u, Some(msg), None).await,
         (Ok(msg), _) => owner_view(s, u, id, Some(msg), None).await,
