@@ -252,6 +252,8 @@ pub struct TicketFilter {
     pub open_only: bool,
     /// Owned by this team (organisation id).
     pub team_id: Option<String>,
+    /// Only tickets no team owns yet (to be routed).
+    pub no_team: bool,
     /// Only tickets nobody has taken yet.
     pub unowned: bool,
     /// Only tickets in one of these (process, state) pairs (a state of
@@ -428,6 +430,9 @@ fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectS
         c = c.add(Expr::col("closed_at").is_not_null());
     }
     c = eq(c, "team_id", &f.team_id);
+    if f.no_team {
+        c = c.add(Expr::col("team_id").is_null());
+    }
     if f.unowned {
         c = c.add(Expr::col("assignee_id").is_null());
     }

@@ -137,6 +137,15 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
 
+    // The lead finds it among the tickets no team owns yet.
+    let lead_b = Browser::login(&app, "demo_lead").await;
+    let unrouted = |html: String| {
+        let at = html.find("id=\"queue-unrouted\"").expect("the unrouted section");
+        html[at..].contains(&format!("/tickets/{id}/owner"))
+    };
+    assert!(unrouted(lead_b.get("/tickets/queue").await.text()));
+    assert!(ids(&app, &lead, "team_id=none").await.contains(&id));
+
     // 转派 needs a reason; the project lead routes it to the section's queue.
     let r = reassign(&app, &lead, &id, &hw, None, "").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
@@ -152,6 +161,13 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
             .any(|n| n["ticket_id"] == json!(id) && n["title"].as_str().unwrap().contains("待分派")),
         "the chief is told the queue has a new ticket"
     );
+
+    assert!(!unrouted(lead_b.get("/tickets/queue").await.text()));
+    assert!(!ids(&app, &lead, "team_id=none").await.contains(&id));
+    let chief_b = Browser::login(&app, "demo_chief").await;
+    let html = chief_b.get("/tickets/queue").await.text();
+    assert!(html.contains(&format!("/tickets/{id}/assign")), "in his queue, to assign");
+    assert!(!html.contains("id=\"queue-unrouted\"") || !unrouted(html.clone()));
 
     // Now the chief sees it by id and in the queue (read == list).
     let r = app

@@ -172,7 +172,8 @@ pub(crate) struct TicketQuery {
     /// state the pack marks waiting, or an approval open) or `closed`.
     #[serde(default)]
     pub category: Option<String>,
-    /// Owned by this team (organisation id of a section or a vendor).
+    /// Owned by this team (organisation id of a section or a vendor);
+    /// `none`: tickets no team owns yet.
     #[serde(default)]
     pub team_id: Option<String>,
     /// `true`: only tickets nobody has taken (a team's queue).
@@ -227,7 +228,11 @@ pub(crate) async fn ticket_filter(
         Some("assigned") => f.assignee_id = Some(user_id.to_string()),
         _ => {}
     }
-    f.team_id = q.team_id.clone().filter(|v| !v.is_empty());
+    match q.team_id.as_deref().filter(|v| !v.is_empty()) {
+        Some("none") => f.no_team = true,
+        Some(t) => f.team_id = Some(t.to_string()),
+        None => {}
+    }
     f.unowned = flag(&q.unowned).unwrap_or(false);
     if let Some(c) = q.category.as_deref().filter(|v| !v.is_empty()) {
         let cat = tickets::StateCategory::parse(c).ok_or_else(|| {

@@ -638,6 +638,19 @@ struct QueueLine {
     due_class: &'static str,
 }
 
+fn queue_line(x: TicketSummary, now: i64) -> QueueLine {
+    QueueLine {
+        due_class: due_class(&x, now),
+        id: x.id,
+        number: x.number,
+        title: x.title,
+        process: x.process_name,
+        state: x.state_label,
+        created: fmt_minute(x.created_at),
+        due: x.due_at.map(fmt_minute).unwrap_or_default(),
+    }
+}
+
 struct QueueTeam {
     id: String,
     name: String,
@@ -654,6 +667,9 @@ struct QueueTeam {
 struct QueueTpl {
     l: Layout,
     teams: Vec<QueueTeam>,
+    /// For who leads somewhere: open tickets in reach no team owns yet
+    /// (to route with 转派); None for everybody else.
+    unrouted: Option<Vec<QueueLine>>,
 }
 
 const QUEUE_MAX: u64 = 100;
@@ -694,16 +710,7 @@ async fn queue_view(
             lines: page
                 .tickets
                 .into_iter()
-                .map(|x| QueueLine {
-                    due_class: due_class(&x, now),
-                    id: x.id,
-                    number: x.number,
-                    title: x.title,
-                    process: x.process_name,
-                    state: x.state_label,
-                    created: fmt_minute(x.created_at),
-                    due: x.due_at.map(fmt_minute).unwrap_or_default(),
-                })
+                .map(|x| queue_line(x, now))
                 .collect(),
             id: t.id,
             name: t.name,
@@ -711,9 +718,30 @@ async fn queue_view(
             members,
         });
     }
+    let leads_somewhere = u
+        .principal
+        .grants
+        .iter()
+        .any(|g| tickets::LEAD_ROLES.contains(&g.role));
+    let unrouted = if leads_somewhere {
+        let f = yunwei_core::tickets::TicketFilter {
+            no_team: true,
+            open_only: true,
+            sort: yunwei_core::tickets::Sort {
+                key: yunwei_core::tickets::SortKey::Due,
+                descending: false,
+            },
+            ..Default::default()
+        };
+        let page = tickets::list(p, &u.principal, &f, 1, QUEUE_MAX).await?;
+        Some(page.tickets.into_iter().map(|x| queue_line(x, now)).collect())
+    } else {
+        None
+    };
     let page = render(&QueueTpl {
         l: Layout::for_user(u, "/tickets").with(notice, error.map(|e| e.message.clone())),
         teams,
+        unrouted,
     });
     with_error(page, error)
 }
