@@ -494,6 +494,23 @@ pub async fn export(
         .0
     };
     let fmt = |us: Option<i64>| us.map(crate::kernel::export::fmt_us).unwrap_or_default();
+    let names = super::assign::names(
+        p,
+        &rows
+            .iter()
+            .filter_map(|t| t.assignee_id.clone())
+            .collect::<Vec<_>>(),
+        &rows
+            .iter()
+            .filter_map(|t| t.team_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let name = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|i| names.get(i).cloned())
+            .unwrap_or_default()
+    };
     let data: Vec<Vec<String>> = rows
         .iter()
         .map(|t| {
@@ -503,6 +520,8 @@ pub async fn export(
                 s.process_name,
                 s.title,
                 s.state_label,
+                name(&t.team_id),
+                name(&t.assignee_id),
                 s.level_label.unwrap_or_default(),
                 crate::kernel::export::fmt_us(s.created_at),
                 fmt(s.due_at),
@@ -523,6 +542,8 @@ pub async fn export(
             "流程",
             "标题",
             "状态",
+            "负责科室",
+            "负责人",
             "级别",
             "登记时间",
             "期限",

@@ -140,7 +140,9 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     // The lead finds it among the tickets no team owns yet.
     let lead_b = Browser::login(&app, "demo_lead").await;
     let unrouted = |html: String| {
-        let at = html.find("id=\"queue-unrouted\"").expect("the unrouted section");
+        let at = html
+            .find("id=\"queue-unrouted\"")
+            .expect("the unrouted section");
         html[at..].contains(&format!("/tickets/{id}/owner"))
     };
     assert!(unrouted(lead_b.get("/tickets/queue").await.text()));
@@ -166,7 +168,10 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     assert!(!ids(&app, &lead, "team_id=none").await.contains(&id));
     let chief_b = Browser::login(&app, "demo_chief").await;
     let html = chief_b.get("/tickets/queue").await.text();
-    assert!(html.contains(&format!("/tickets/{id}/assign")), "in his queue, to assign");
+    assert!(
+        html.contains(&format!("/tickets/{id}/assign")),
+        "in his queue, to assign"
+    );
     assert!(!html.contains("id=\"queue-unrouted\"") || !unrouted(html.clone()));
 
     // Now the chief sees it by id and in the queue (read == list).
@@ -493,6 +498,76 @@ async fn lists_sort_by_column_and_filter_by_state_category() {
             .unwrap()
             .total,
         0
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn bulk_assign_and_export_take_the_checked_rows() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let netop = app.login("demo_netop").await;
+    let hw = org_id(&app, "硬件运维科").await;
+    let mut routed = Vec::new();
+    for title in ["批量一", "批量二", "批量三"] {
+        let id = open_change(&app, &staff, title).await;
+        let r = reassign(&app, &lead, &id, &hw, None, "交硬件运维科").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        routed.push(id);
+    }
+    let chief = Browser::login(&app, "demo_chief").await;
+    // The list offers the chief his team's members.
+    let html = chief.get(&format!("/tickets?team_id={hw}")).await.text();
+    assert!(
+        html.contains("<option value=\"demo_netop\">"),
+        "bulk assign choices"
+    );
+    let back = format!("team_id={hw}");
+    let checked = [
+        ("back", back.as_str()),
+        ("ids", routed[0].as_str()),
+        ("ids", routed[1].as_str()),
+    ];
+    let mut form = checked.to_vec();
+    form.extend([("action", "assign"), ("assignee", "demo_netop")]);
+    let r = chief.post("/tickets/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("已指派 2 张工单"), "{}", r.text());
+    let mine = ids(&app, &netop, "mine=assigned").await;
+    assert!(
+        mine.contains(&routed[0]) && mine.contains(&routed[1]),
+        "{mine:?}"
+    );
+    assert!(!mine.contains(&routed[2]));
+    assert_eq!(audit_count(&app, "ticket.assign", &routed[0]).await, 1);
+
+    // One who does not lead the team: refused for each row, nothing moves.
+    let hwops = Browser::login(&app, "demo_hwops").await;
+    let mut form = vec![("back", ""), ("ids", routed[2].as_str())];
+    form.extend([("action", "assign"), ("assignee", "demo_hwops")]);
+    let r = hwops.post("/tickets/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("已指派 0 张"));
+    assert_eq!(audit_count(&app, "ticket.assign", &routed[2]).await, 0);
+
+    // Export of the checked rows: a reason, then exactly those rows with
+    // their team and owner.
+    let mut form = checked.to_vec();
+    form.extend([("action", "export"), ("reason", " ")]);
+    let r = chief.post("/tickets/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let mut form = checked.to_vec();
+    form.extend([("action", "export"), ("reason", "科室周报")]);
+    let r = chief.post("/tickets/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let rows = crate::controls::xlsx_rows(&r.body);
+    let all = rows.concat().join(" ");
+    assert!(all.contains("批量一") && all.contains("批量二"), "{rows:?}");
+    assert!(!all.contains("批量三"), "{rows:?}");
+    assert!(
+        all.contains("硬件运维科") && all.contains("黄涛"),
+        "{rows:?}"
     );
     app.cleanup().await;
 }

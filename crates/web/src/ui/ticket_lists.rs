@@ -734,7 +734,12 @@ async fn queue_view(
             ..Default::default()
         };
         let page = tickets::list(p, &u.principal, &f, 1, QUEUE_MAX).await?;
-        Some(page.tickets.into_iter().map(|x| queue_line(x, now)).collect())
+        Some(
+            page.tickets
+                .into_iter()
+                .map(|x| queue_line(x, now))
+                .collect(),
+        )
     } else {
         None
     };
