@@ -571,3 +571,44 @@ async fn bulk_assign_and_export_take_the_checked_rows() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_workload_counts_open_work_per_person_for_the_lead_only() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let hw = org_id(&app, "硬件运维科").await;
+    for (title, who) in [
+        ("工作量一", Some("demo_netop")),
+        ("工作量二", Some("demo_netop")),
+        ("工作量三", None),
+    ] {
+        let id = open_change(&app, &staff, title).await;
+        let r = reassign(&app, &lead, &id, &hw, who, "交硬件运维科").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let chief = principal(&app, "demo_chief").await;
+    let load = tickets::workload(&app.platform, &chief, &hw).await.unwrap();
+    let of = |name: &str| {
+        load.iter()
+            .find(|l| l.display_name == name)
+            .map(|l| l.open)
+            .unwrap_or(-1)
+    };
+    assert_eq!(of("待认领"), 1, "{load:?}");
+    assert_eq!(of("黄涛"), 2, "{load:?}");
+    assert_eq!(of("刘建军"), 0, "every member is listed: {load:?}");
+    let hwops = principal(&app, "demo_hwops").await;
+    assert!(tickets::workload(&app.platform, &hwops, &hw).await.is_err());
+    // The page links each figure to its list.
+    let page = Browser::login(&app, "demo_chief")
+        .await
+        .get("/tickets/workload")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text().replace("&#38;", "&");
+    assert!(html.contains(&format!(
+        "/tickets?team_id={hw}&assignee=demo_netop&open=true\">2<"
+    )));
+    app.cleanup().await;
+}
