@@ -53,7 +53,7 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py)
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py tests/browser/test_workbench.py)
 # scripts/screenshots.sh runs its own file through the same set-up.
 if [ -n "${BROWSER_TEST_FILES:-}" ]; then
     read -r -a TEST_FILES <<<"$BROWSER_TEST_FILES"

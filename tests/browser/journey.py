@@ -18,6 +18,7 @@ DISPLAY_NAMES = {
     "demo_director": "周振华",
     "demo_deputy": "徐立明",
     "demo_lead": "陈思远",
+    "demo_chief": "高志远",
     "demo_staff": "孙晓梅",
     "demo_vendor": "郑海峰",
     "demo_sysop": "王磊",

@@ -574,6 +574,8 @@ impl Generator {
             closed_at,
             due_at,
             overdue,
+            team_id: None,
+            team_path: None,
         };
         Ok((row, body))
     }

@@ -120,6 +120,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ukey_public_key",
         steps: ukey_public_key,
     },
+    Migration {
+        version: 19,
+        name: "ticket_owners",
+        steps: ticket_owners,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1480,6 +1485,46 @@ fn grant_expiry(_: Backend) -> Vec<Step> {
             "ix_role_grants_valid_until",
             "role_grants",
             &["valid_until"],
+        ),
+    ]
+}
+
+/// Owners and queues (issue 13): a ticket's owning team (`team_id`, an
+/// organisation of kind section or vendor, and its path for the scope
+/// conditions; null until routed), indexed with the owner for the queue
+/// and the workload, and the saved filters of the ticket list, per user
+/// (`query` is the list's query string).
+fn ticket_owners(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Raw {
+            sqlite: "ALTER TABLE tickets ADD COLUMN team_id TEXT",
+            postgres: "ALTER TABLE tickets ADD COLUMN IF NOT EXISTS team_id TEXT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE tickets ADD COLUMN team_path TEXT",
+            postgres: "ALTER TABLE tickets ADD COLUMN IF NOT EXISTS team_path TEXT COLLATE \"C\"",
+        },
+        index(
+            "ix_tickets_team",
+            "tickets",
+            &["team_path", "assignee_id", "closed_at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("saved_filters")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("name"))
+                .col(text("query"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("saved_filters", "user_id", "users"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_saved_filters_user_name",
+            "saved_filters",
+            &["user_id", "name"],
         ),
     ]
 }

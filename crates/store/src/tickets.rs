@@ -36,9 +36,13 @@ pub struct TicketRow {
     pub due_at: Option<i64>,
     /// Some timer breached.
     pub overdue: bool,
+    /// The owning team (an organisation of kind section or vendor), null
+    /// until the ticket is routed to one, and its path.
+    pub team_id: Option<String>,
+    pub team_path: Option<String>,
 }
 
-const COLS: [&str; 19] = [
+const COLS: [&str; 21] = [
     "id",
     "number",
     "pack_id",
@@ -58,6 +62,8 @@ const COLS: [&str; 19] = [
     "closed_at",
     "due_at",
     "overdue",
+    "team_id",
+    "team_path",
 ];
 
 fn from_row(r: &AnyRow) -> Result<TicketRow, AppError> {
@@ -81,6 +87,8 @@ fn from_row(r: &AnyRow) -> Result<TicketRow, AppError> {
         closed_at: r.oi("closed_at")?,
         due_at: r.oi("due_at")?,
         overdue: r.i("overdue")? != 0,
+        team_id: r.os("team_id")?,
+        team_path: r.os("team_path")?,
     })
 }
 
@@ -113,6 +121,8 @@ pub async fn insert(c: &mut DbConn, t: &TicketRow) -> Result<(), AppError> {
                 t.closed_at.into(),
                 t.due_at.into(),
                 i64::from(t.overdue).into(),
+                t.team_id.clone().into(),
+                t.team_path.clone().into(),
             ])
             .to_owned(),
     )
@@ -124,7 +134,7 @@ pub async fn insert(c: &mut DbConn, t: &TicketRow) -> Result<(), AppError> {
 /// benchmark, imports). Run inside a transaction; search entries, events
 /// and audit records are the caller's business.
 pub async fn insert_many(c: &mut DbConn, rows: &[TicketRow]) -> Result<(), AppError> {
-    // 19 parameters a row keeps a statement well under SQLite's 32766.
+    // 21 parameters a row keeps a statement well under SQLite's 32766.
     for chunk in rows.chunks(500) {
         let mut q = Query::insert();
         q.into_table("tickets").columns(COLS);
@@ -149,6 +159,8 @@ pub async fn insert_many(c: &mut DbConn, rows: &[TicketRow]) -> Result<(), AppEr
                 t.closed_at.into(),
                 t.due_at.into(),
                 i64::from(t.overdue).into(),
+                t.team_id.clone().into(),
+                t.team_path.clone().into(),
             ]);
         }
         c.exec(&q).await?;
@@ -238,6 +250,113 @@ pub struct TicketFilter {
     pub overdue: Option<bool>,
     /// Only tickets not in a final state.
     pub open_only: bool,
+    /// Owned by this team (organisation id).
+    pub team_id: Option<String>,
+    /// Only tickets no team owns yet (to be routed).
+    pub no_team: bool,
+    /// Only tickets nobody has taken yet.
+    pub unowned: bool,
+    /// Only tickets in one of these (process, state) pairs (a state of
+    /// one process, or a 状态类别 across processes).
+    pub states_in: Option<Vec<(String, String)>>,
+    /// No ticket in one of these (process, state) pairs.
+    pub states_not_in: Vec<(String, String)>,
+    /// Only closed tickets.
+    pub closed_only: bool,
+    /// Only these tickets (checked rows of a list); empty: no such limit.
+    pub ids: Vec<String>,
+    /// The order of the page; newest first by default.
+    pub sort: Sort,
+}
+
+/// A column a ticket list sorts by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Created,
+    Number,
+    Title,
+    Process,
+    State,
+    Level,
+    Due,
+    Updated,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 8] = [
+        SortKey::Created,
+        SortKey::Number,
+        SortKey::Title,
+        SortKey::Process,
+        SortKey::State,
+        SortKey::Level,
+        SortKey::Due,
+        SortKey::Updated,
+    ];
+
+    /// The name in a query string (`?sort=due`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Created => "created",
+            SortKey::Number => "number",
+            SortKey::Title => "title",
+            SortKey::Process => "process",
+            SortKey::State => "state",
+            SortKey::Level => "level",
+            SortKey::Due => "due",
+            SortKey::Updated => "updated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Created => "created_at",
+            SortKey::Number => "number",
+            SortKey::Title => "title",
+            SortKey::Process => "process_id",
+            SortKey::State => "state",
+            SortKey::Level => "level",
+            SortKey::Due => "due_at",
+            SortKey::Updated => "updated_at",
+        }
+    }
+}
+
+/// Column and direction; ties are broken by the id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            key: SortKey::Created,
+            descending: true,
+        }
+    }
+}
+
+fn pairs_cond(pairs: &[(String, String)]) -> Cond {
+    let mut by_process: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (p, s) in pairs {
+        by_process.entry(p.as_str()).or_default().push(s.as_str());
+    }
+    let mut any = Cond::any();
+    for (p, states) in by_process {
+        any = any.add(
+            Cond::all()
+                .add(Expr::col("process_id").eq(p))
+                .add(Expr::col("state").is_in(states)),
+        );
+    }
+    any
 }
 
 /// Who is looking: the business-read scope, the user, and the scope in
@@ -249,7 +368,7 @@ pub struct Visible<'a> {
     pub unassigned: &'a Scope,
 }
 
-/// Visibility: tickets in the scope, those the user opened or is assigned
+/// Visibility: tickets in the scope or owned by a team in it, those the user opened or is assigned
 /// to (a vendor engineer works on tickets of other organisations), and
 /// unassigned tickets in the `unassigned` scope.
 ///
@@ -269,6 +388,7 @@ fn visibility(v: &Visible<'_>, walk: bool) -> Cond {
     };
     let mut any = Cond::any()
         .add(v.scope.condition_on(|| col("org_path")))
+        .add(v.scope.condition_on(|| col("team_path")))
         .add(col("requester_id").eq(v.user_id))
         .add(col("assignee_id").eq(v.user_id));
     if !v.unassigned.is_empty() {
@@ -306,6 +426,30 @@ fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectS
     if f.open_only {
         c = c.add(Expr::col("closed_at").is_null());
     }
+    if f.closed_only {
+        c = c.add(Expr::col("closed_at").is_not_null());
+    }
+    c = eq(c, "team_id", &f.team_id);
+    if f.no_team {
+        c = c.add(Expr::col("team_id").is_null());
+    }
+    if f.unowned {
+        c = c.add(Expr::col("assignee_id").is_null());
+    }
+    if let Some(pairs) = &f.states_in {
+        // No pair: nothing matches.
+        c = c.add(if pairs.is_empty() {
+            Cond::all().add(Expr::cust("1 = 0"))
+        } else {
+            pairs_cond(pairs)
+        });
+    }
+    if !f.ids.is_empty() {
+        c = c.add(Expr::col("id").is_in(f.ids.iter().cloned()));
+    }
+    if !f.states_not_in.is_empty() {
+        c = c.add(pairs_cond(&f.states_not_in).not());
+    }
     q.cond_where(c);
     q
 }
@@ -338,10 +482,27 @@ pub async fn list(
     // A few visible rows are found through the indexes and sorted; many are
     // walked newest first (see `visibility`).
     let walk = total > COUNT_CAP && c.backend() == crate::Backend::Sqlite;
-    let page = filtered(v, f, walk)
-        .columns(COLS)
-        .order_by("created_at", Order::Desc)
-        .order_by("id", Order::Desc)
+    let dir = if f.sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let mut page = filtered(v, f, walk);
+    page.columns(COLS);
+    if f.sort.key == SortKey::Due || f.sort.key == SortKey::Level {
+        // Rows without a deadline or level last either way, on both
+        // backends (SQLite and PostgreSQL order NULL differently).
+        page.order_by_expr(
+            Expr::cust(format!(
+                "CASE WHEN {} IS NULL THEN 1 ELSE 0 END",
+                f.sort.key.column()
+            )),
+            Order::Asc,
+        );
+    }
+    let page = page
+        .order_by(f.sort.key.column(), dir.clone())
+        .order_by("id", dir)
         .offset(offset)
         .limit(limit)
         .to_owned();
@@ -352,6 +513,209 @@ pub async fn list(
         .map(from_row)
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
+}
+
+/// Takes an unowned ticket for `user_id` (认领), guarded: returns false
+/// when somebody took it first or it changed since it was read at
+/// `expected_updated`. Of parallel claims exactly one gets true.
+pub async fn claim_owner(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    expected_updated: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    let n = c
+        .all(
+            &Query::update()
+                .table("tickets")
+                .values([
+                    ("assignee_id", user_id.into()),
+                    ("updated_at", Ord::max(now, expected_updated + 1).into()),
+                ])
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("assignee_id").is_null())
+                .and_where(Expr::col("updated_at").eq(expected_updated))
+                .returning_col("id")
+                .to_owned(),
+        )
+        .await?
+        .len();
+    Ok(n == 1)
+}
+
+/// Sets a ticket's team and owner (指派, 转派), guarded by the owner and
+/// the time it was read with: false when it changed meanwhile.
+pub async fn set_owner(
+    c: &mut DbConn,
+    t: &TicketRow,
+    team: Option<(&str, &str)>,
+    assignee_id: Option<&str>,
+    now: i64,
+) -> Result<bool, AppError> {
+    let mut guard = Cond::all()
+        .add(Expr::col("id").eq(t.id.clone()))
+        .add(Expr::col("updated_at").eq(t.updated_at));
+    guard = match &t.assignee_id {
+        Some(a) => guard.add(Expr::col("assignee_id").eq(a.clone())),
+        None => guard.add(Expr::col("assignee_id").is_null()),
+    };
+    let n = c
+        .all(
+            &Query::update()
+                .table("tickets")
+                .values([
+                    ("team_id", team.map(|t| t.0.to_string()).into()),
+                    ("team_path", team.map(|t| t.1.to_string()).into()),
+                    ("assignee_id", assignee_id.map(str::to_string).into()),
+                    ("updated_at", Ord::max(now, t.updated_at + 1).into()),
+                ])
+                .cond_where(guard)
+                .returning_col("id")
+                .to_owned(),
+        )
+        .await?
+        .len();
+    Ok(n == 1)
+}
+
+/// One person's open tickets in a team's hands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadRow {
+    /// None: the team's queue (nobody took them yet).
+    pub assignee_id: Option<String>,
+    pub open: i64,
+    pub overdue: i64,
+    /// Not overdue, due before the `soon` time given.
+    pub due_soon: i64,
+}
+
+/// Open tickets of the team at `team_path` per owner: how many, how many
+/// overdue (breached, or past their deadline at `now`), how many due
+/// before `soon`.
+pub async fn workload(
+    c: &mut DbConn,
+    team_path: &str,
+    now: i64,
+    soon: i64,
+) -> Result<Vec<LoadRow>, AppError> {
+    let late = format!("(overdue <> 0 OR (due_at IS NOT NULL AND due_at < {now}))");
+    let q = Query::select()
+        .column("assignee_id")
+        .expr_as(Expr::cust("COUNT(*)"), "n_open")
+        .expr_as(
+            Expr::cust(format!("SUM(CASE WHEN {late} THEN 1 ELSE 0 END)")),
+            "n_overdue",
+        )
+        .expr_as(
+            Expr::cust(format!(
+                "SUM(CASE WHEN NOT {late} AND due_at IS NOT NULL AND due_at < {soon} THEN 1 ELSE 0 END)"
+            )),
+            "n_soon",
+        )
+        .from("tickets")
+        .and_where(Expr::col("team_path").eq(team_path))
+        .and_where(Expr::col("closed_at").is_null())
+        .group_by_col("assignee_id")
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LoadRow {
+                assignee_id: r.os("assignee_id")?,
+                open: r.i("n_open")?,
+                overdue: r.i("n_overdue")?,
+                due_soon: r.i("n_soon")?,
+            })
+        })
+        .collect()
+}
+
+/// A saved filter of the ticket list: a name and the list's query string.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SavedFilterRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub query: String,
+    pub created_at: i64,
+}
+
+const FILTER_COLS: [&str; 5] = ["id", "user_id", "name", "query", "created_at"];
+
+fn filter_from_row(r: &AnyRow) -> Result<SavedFilterRow, AppError> {
+    Ok(SavedFilterRow {
+        id: r.s("id")?,
+        user_id: r.s("user_id")?,
+        name: r.s("name")?,
+        query: r.s("query")?,
+        created_at: r.i("created_at")?,
+    })
+}
+
+/// Saves a filter, replacing the user's filter of the same name.
+pub async fn save_filter(c: &mut DbConn, f: &SavedFilterRow) -> Result<(), AppError> {
+    c.defer(
+        &Query::insert()
+            .into_table("saved_filters")
+            .columns(FILTER_COLS)
+            .values_panic([
+                f.id.clone().into(),
+                f.user_id.clone().into(),
+                f.name.clone().into(),
+                f.query.clone().into(),
+                f.created_at.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns(["user_id", "name"])
+                    .update_columns(["query", "created_at"])
+                    .to_owned(),
+            )
+            .to_owned(),
+    )
+    .await
+}
+
+/// The user's saved filters by name.
+pub async fn filters_of(c: &mut DbConn, user_id: &str) -> Result<Vec<SavedFilterRow>, AppError> {
+    let q = Query::select()
+        .columns(FILTER_COLS)
+        .from("saved_filters")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .order_by("name", Order::Asc)
+        .to_owned();
+    c.all(&q).await?.iter().map(filter_from_row).collect()
+}
+
+/// The user's filter with this id; another user's is None.
+pub async fn filter_of(
+    c: &mut DbConn,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<SavedFilterRow>, AppError> {
+    let q = Query::select()
+        .columns(FILTER_COLS)
+        .from("saved_filters")
+        .and_where(Expr::col("user_id").eq(user_id))
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(filter_from_row)
+        .transpose()
+}
+
+pub async fn delete_filter(c: &mut DbConn, user_id: &str, id: &str) -> Result<(), AppError> {
+    c.defer(
+        &Query::delete()
+            .from_table("saved_filters")
+            .and_where(Expr::col("user_id").eq(user_id))
+            .and_where(Expr::col("id").eq(id))
+            .to_owned(),
+    )
+    .await
 }
 
 /// Tickets whose id is in `ids` (search hits), any order.

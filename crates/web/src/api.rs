@@ -6,6 +6,7 @@ pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
 pub(crate) mod knowledge;
+pub(crate) mod owners;
 pub(crate) mod registers;
 pub(crate) mod reports;
 pub(crate) mod tickets;
@@ -87,6 +88,9 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/tickets/{id}/transitions",
             post(tickets::transition),
         )
+        .route("/api/v1/tickets/{id}/claim", post(owners::claim))
+        .route("/api/v1/tickets/{id}/assign", post(owners::assign))
+        .route("/api/v1/tickets/{id}/reassign", post(owners::reassign))
         .route("/api/v1/tickets/{id}/votes", post(tickets::vote))
         .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
         .route(

@@ -3,6 +3,7 @@
 
 pub mod cmdb;
 pub mod library;
+pub mod owners;
 pub mod registers;
 pub mod tickets;
 
@@ -28,7 +29,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 18] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -38,6 +39,9 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 17] = [
         true,
     ),
     ("demo_lead", "陈思远", "center", Role::ProjectLead, true),
+    // 科长 of 硬件运维科: leads its team (项目负责人 on the section,
+    // issue 13): assigns its queue, sees its workload.
+    ("demo_chief", "高志远", "hw", Role::ProjectLead, true),
     ("demo_hwops", "刘建军", "hw", Role::HardwareOps, false),
     ("demo_soft", "赵雨婷", "sw", Role::SoftwareDev, false),
     // The managed systems' administrators who review special access
@@ -215,17 +219,21 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             // The information centre handles the systems of every level
             // (JSCZ-6: the province runs the unified systems for all levels),
             // so its roles cover the whole province.
-            let centre_role = matches!(
-                role,
-                Role::Director
-                    | Role::DeputyDirector
-                    | Role::ProjectLead
-                    | Role::HardwareOps
-                    | Role::SoftwareDev
-                    | Role::SystemsAdmin
-                    | Role::SecurityOfficer
-                    | Role::NetworkAdmin
-            );
+            // A section's 科长 (项目负责人 on the section) leads that
+            // section only (issue 13).
+            let section_chief = *role == Role::ProjectLead && *key == "hw";
+            let centre_role = !section_chief
+                && matches!(
+                    role,
+                    Role::Director
+                        | Role::DeputyDirector
+                        | Role::ProjectLead
+                        | Role::HardwareOps
+                        | Role::SoftwareDev
+                        | Role::SystemsAdmin
+                        | Role::SecurityOfficer
+                        | Role::NetworkAdmin
+                );
             // A provincial business division owns its unified system at
             // every level, so it sees the requests about it (JSCZ-8).
             let (scope, subtree) = if centre_role || *key == "budget" {

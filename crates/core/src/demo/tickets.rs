@@ -319,6 +319,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
             }
         }
     }
+    crate::demo::owners::seed(p).await?;
     // Breaches of the back-dated tickets fire now.
     while tickets::run_timers(p, 200).await? >= 200 {}
     Ok(opened)

@@ -26,7 +26,7 @@ use yunwei_store::{in_tx, orgs, users as ustore, DbConn};
 use crate::kernel::audit::{record, Actor, Event};
 use crate::{Authorized, Ctx, Platform, Principal};
 
-pub use yunwei_store::tickets::TicketFilter;
+pub use yunwei_store::tickets::{Sort, SortKey, TicketFilter};
 
 /// Working days for the engine, from the holiday calendar.
 pub struct CalendarDays<'a>(pub &'a HolidayCalendar);
@@ -208,12 +208,16 @@ fn parent_path(path: &str) -> String {
 }
 
 /// Whether the principal may see the ticket: exactly what the lists show
-/// (`store::tickets::visibility`): tickets in the business-read scope,
+/// (`store::tickets::visibility`): tickets in the business-read scope or
+/// owned by a team in it (a vendor sees what is routed to it),
 /// those the caller filed or is assigned to, and for a vendor engineer the
 /// unassigned tickets of the regions its vendor's contracts in force cover
 /// (its intake queue, `JSCZ-21`). Nothing else by id.
 pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
     pr.can(Action::BusinessRead, &t.org_path)
+        || t.team_path
+            .as_deref()
+            .is_some_and(|tp| pr.can(Action::BusinessRead, tp))
         || (!pr.must_change_password
             && (t.requester_id == pr.user_id || t.assignee_id.as_deref() == Some(&pr.user_id)))
         || (t.assignee_id.is_none() && pr.unassigned_ticket_scope().contains(&t.org_path))
@@ -345,11 +349,13 @@ async fn load(c: &mut DbConn, p: &Platform, pr: &Principal, id: &str) -> Result<
     })
 }
 
+mod assign;
 mod open;
 mod read;
 mod timers;
 mod transition;
 
+pub use assign::*;
 pub use open::*;
 pub use read::*;
 pub use timers::*;

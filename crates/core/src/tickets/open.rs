@@ -108,7 +108,10 @@ pub(crate) async fn insert_ticket(
         closed_at: None,
         due_at: None,
         overdue: false,
+        team_id: None,
+        team_path: None,
     };
+    (row.team_id, row.team_path) = super::assign::default_team(c, requester_id).await?;
     // A new ticket has no timers: the opening starts them, and its deadline
     // follows from them without reading them back.
     let timers: Vec<TimerRow> = opening

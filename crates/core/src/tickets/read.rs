@@ -21,6 +21,12 @@ pub struct TicketSummary {
     pub org_path: String,
     pub requester_id: String,
     pub assignee_id: Option<String>,
+    /// The owner's name (filled by the lists).
+    pub assignee_name: Option<String>,
+    /// The owning team (a section or a vendor) and its name (filled by the
+    /// lists).
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
     pub created_at: i64,
     pub due_at: Option<i64>,
     pub overdue: bool,
@@ -55,6 +61,9 @@ pub fn summary(p: &Platform, t: &TicketRow) -> TicketSummary {
         org_path: t.org_path.clone(),
         requester_id: t.requester_id.clone(),
         assignee_id: t.assignee_id.clone(),
+        assignee_name: None,
+        team_id: t.team_id.clone(),
+        team_name: None,
         created_at: t.created_at,
         due_at: t.due_at,
         overdue: t.overdue,
@@ -96,8 +105,17 @@ pub async fn list(
         per_page,
     )
     .await?;
+    drop(c);
+    let mut tickets: Vec<TicketSummary> = rows.iter().map(|t| summary(p, t)).collect();
+    let users: Vec<String> = rows.iter().filter_map(|t| t.assignee_id.clone()).collect();
+    let teams: Vec<String> = rows.iter().filter_map(|t| t.team_id.clone()).collect();
+    let names = super::assign::names(p, &users, &teams).await?;
+    for t in &mut tickets {
+        t.assignee_name = t.assignee_id.as_ref().and_then(|a| names.get(a).cloned());
+        t.team_name = t.team_id.as_ref().and_then(|a| names.get(a).cloned());
+    }
     Ok(TicketPage {
-        tickets: rows.iter().map(|t| summary(p, t)).collect(),
+        tickets,
         total: total.min(store::COUNT_CAP),
         total_capped: total > store::COUNT_CAP,
     })
@@ -476,6 +494,23 @@ pub async fn export(
         .0
     };
     let fmt = |us: Option<i64>| us.map(crate::kernel::export::fmt_us).unwrap_or_default();
+    let names = super::assign::names(
+        p,
+        &rows
+            .iter()
+            .filter_map(|t| t.assignee_id.clone())
+            .collect::<Vec<_>>(),
+        &rows
+            .iter()
+            .filter_map(|t| t.team_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let name = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|i| names.get(i).cloned())
+            .unwrap_or_default()
+    };
     let data: Vec<Vec<String>> = rows
         .iter()
         .map(|t| {
@@ -485,6 +520,8 @@ pub async fn export(
                 s.process_name,
                 s.title,
                 s.state_label,
+                name(&t.team_id),
+                name(&t.assignee_id),
                 s.level_label.unwrap_or_default(),
                 crate::kernel::export::fmt_us(s.created_at),
                 fmt(s.due_at),
@@ -505,6 +542,8 @@ pub async fn export(
             "流程",
             "标题",
             "状态",
+            "负责科室",
+            "负责人",
             "级别",
             "登记时间",
             "期限",

@@ -17,6 +17,7 @@ mod inputs;
 mod knowledge;
 mod layering;
 mod openapi;
+mod ownership;
 mod packs;
 mod permission_matrix;
 mod policy;

@@ -38,6 +38,7 @@ const SOURCES: &[(&str, &str)] = &[
         "registers::",
         include_str!("../../../web/src/api/registers.rs"),
     ),
+    ("owners::", include_str!("../../../web/src/api/owners.rs")),
     ("reports::", include_str!("../../../web/src/api/reports.rs")),
     ("tickets::", include_str!("../../../web/src/api/tickets.rs")),
 ];

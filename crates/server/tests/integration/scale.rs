@@ -48,6 +48,8 @@ async fn bulk(app: &TestApp) {
             closed_at: None,
             due_at: None,
             overdue: false,
+            team_id: None,
+            team_path: None,
         })
         .collect();
     let titles: Vec<String> = rows

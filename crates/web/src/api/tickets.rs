@@ -168,6 +168,25 @@ pub(crate) struct TicketQuery {
     /// `true`: open tickets only.
     #[serde(default)]
     pub open: Option<String>,
+    /// 状态类别 across processes: `open` (with its team), `waiting` (a
+    /// state the pack marks waiting, or an approval open) or `closed`.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Owned by this team (organisation id of a section or a vendor);
+    /// `none`: tickets no team owns yet.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// `true`: only tickets nobody has taken (a team's queue).
+    #[serde(default)]
+    pub unowned: Option<String>,
+    /// Sort column: `created` (default), `number`, `title`, `process`,
+    /// `state`, `level`, `due`, `updated`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (default: `desc` for `created` and `updated`, else
+    /// `asc`).
+    #[serde(default)]
+    pub dir: Option<String>,
 }
 
 pub(crate) async fn ticket_filter(
@@ -202,13 +221,51 @@ pub(crate) async fn ticket_filter(
         requester_id: None,
         overdue: flag(&q.overdue),
         open_only: flag(&q.open).unwrap_or(false),
+        ..Default::default()
     };
     match q.mine.as_deref() {
         Some("requested") => f.requester_id = Some(user_id.to_string()),
         Some("assigned") => f.assignee_id = Some(user_id.to_string()),
         _ => {}
     }
+    match q.team_id.as_deref().filter(|v| !v.is_empty()) {
+        Some("none") => f.no_team = true,
+        Some(t) => f.team_id = Some(t.to_string()),
+        None => {}
+    }
+    f.unowned = flag(&q.unowned).unwrap_or(false);
+    if let Some(c) = q.category.as_deref().filter(|v| !v.is_empty()) {
+        let cat = tickets::StateCategory::parse(c).ok_or_else(|| {
+            AppError::bad_request(
+                "ticket.category_invalid",
+                "状态类别只能是未完成、等待中或已关闭",
+            )
+        })?;
+        tickets::filter_category(p, &mut f, cat);
+    }
+    f.sort = sort_of(q.sort.as_deref(), q.dir.as_deref())?;
     Ok(f)
+}
+
+/// The order a list asks for (`?sort=due&dir=asc`).
+pub(crate) fn sort_of(sort: Option<&str>, dir: Option<&str>) -> Result<tickets::Sort, AppError> {
+    let key = match sort.filter(|v| !v.is_empty()) {
+        Some(k) => tickets::SortKey::parse(k)
+            .ok_or_else(|| AppError::bad_request("ticket.sort_invalid", "不能按该列排序"))?,
+        None => tickets::SortKey::Created,
+    };
+    let descending = match dir.filter(|v| !v.is_empty()) {
+        Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "ticket.sort_invalid",
+                "排序方向只能是升序或降序",
+            ))
+        }
+        None => matches!(key, tickets::SortKey::Created | tickets::SortKey::Updated),
+    };
+    Ok(tickets::Sort { key, descending })
 }
 
 /// A page of tickets.

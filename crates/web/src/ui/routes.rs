@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, registers, sessions, settings, tickets, tokens, users,
+    orgs, registers, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -133,12 +133,25 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/audit/export", form(audit::export)),
         ("/calendar", page(calendar::page)),
         ("/calendar/import", form(calendar::import_submit)),
-        ("/tickets", page(tickets::list)),
+        ("/tickets", page(ticket_lists::list)),
         ("/tickets", form(tickets::open)),
         ("/tickets/new", page(tickets::new_page)),
-        ("/tickets/export", form(tickets::export)),
+        ("/tickets/export", form(ticket_lists::export)),
+        ("/tickets/bulk", form(ticket_lists::bulk)),
+        ("/tickets/queue", page(ticket_lists::queue)),
+        ("/tickets/workload", page(ticket_lists::workload)),
+        ("/tickets/filters", form(ticket_lists::save_filter)),
+        ("/tickets/filters/{id}", page(ticket_lists::apply_filter)),
+        (
+            "/tickets/filters/{id}/delete",
+            form(ticket_lists::delete_filter),
+        ),
         ("/tickets/attachments/{id}", page(tickets::download)),
         ("/tickets/{id}", page(tickets::page)),
+        ("/tickets/{id}/owner", page(ticket_lists::owner)),
+        ("/tickets/{id}/claim", form(ticket_lists::claim)),
+        ("/tickets/{id}/assign", form(ticket_lists::assign)),
+        ("/tickets/{id}/reassign", form(ticket_lists::reassign)),
         ("/tickets/{id}/transition", form(tickets::transition)),
         ("/tickets/{id}/vote", form(tickets::vote)),
         ("/tickets/{id}/comment", form(tickets::comment)),
@@ -146,7 +159,7 @@ fn table() -> Vec<(&'static str, Entry)> {
             "/tickets/{id}/attachments",
             upload(tickets::upload, tickets::UPLOAD_LIMIT),
         ),
-        ("/todo", page(tickets::todo)),
+        ("/todo", page(ticket_lists::todo)),
         ("/inbox", page(tickets::inbox)),
         ("/inbox/read-all", form(tickets::mark_all_read)),
         ("/inbox/{id}/read", form(tickets::mark_read)),

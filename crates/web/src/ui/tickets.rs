@@ -1,9 +1,8 @@
-//! Ticket pages (DESIGN.md section 10): the list with filters, paging and
-//! Excel export; a form generated from a process of an enabled policy pack;
+//! Ticket pages (DESIGN.md section 10; the lists and 待办 are in
+//! `ticket_lists`): a form generated from a process of an enabled policy pack;
 //! the ticket itself with its route drawn as steps, who acts next, the
 //! deadlines, one form per allowed transition, the open approval,
-//! attachments, links and the timeline; the to-do list, the inbox and
-//! search. Every decision is the engine's, through `yunwei_core::tickets`;
+//! attachments, links and the timeline; the inbox and search. Every decision is the engine's, through `yunwei_core::tickets`;
 //! a refusal is shown on the page it came from.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,12 +23,10 @@ use super::error::{correctable, refused, with_error, Page};
 use super::form::{bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm};
 use super::page::{render, Layout};
 use super::session::{business, UiUser};
-use crate::api::tickets::{attachment_response, ticket_filter, TicketQuery};
+use crate::api::tickets::attachment_response;
 use crate::extract::ReqCtx;
 use crate::AppState;
 
-/// Tickets on one page of the list.
-const PER_PAGE: u64 = 50;
 /// Search hits on one page.
 const SEARCH_PER_PAGE: u64 = 20;
 
@@ -205,242 +202,6 @@ fn field_input(prefix: &str, f: &Field, value: &str, hint: String) -> Input {
         value,
         hint,
     )
-}
-
-// ---- the list ----
-
-#[derive(Deserialize, Default, Clone)]
-pub(super) struct ListQuery {
-    #[serde(default)]
-    process: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    level: String,
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    assignee: String,
-    #[serde(default)]
-    overdue: String,
-    #[serde(default)]
-    open: String,
-    #[serde(default)]
-    mine: String,
-    #[serde(default)]
-    page: String,
-}
-
-impl ListQuery {
-    fn api(&self) -> TicketQuery {
-        let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-        TicketQuery {
-            process: opt(&self.process),
-            state: opt(&self.state),
-            level: opt(&self.level),
-            org_id: opt(&self.org_id),
-            assignee: opt(&self.assignee),
-            overdue: opt(&self.overdue),
-            mine: opt(&self.mine),
-            open: opt(&self.open),
-        }
-    }
-
-    fn page(&self) -> u64 {
-        self.page.trim().parse::<u64>().unwrap_or(1).max(1)
-    }
-
-    fn url(&self, page: u64) -> String {
-        format!(
-            "/tickets?process={}&state={}&level={}&org_id={}&assignee={}&overdue={}&open={}&mine={}&page={page}",
-            urlencoding(&self.process),
-            urlencoding(&self.state),
-            urlencoding(&self.level),
-            urlencoding(&self.org_id),
-            urlencoding(&self.assignee),
-            urlencoding(&self.overdue),
-            urlencoding(&self.open),
-            urlencoding(&self.mine),
-        )
-    }
-}
-
-struct Line {
-    id: String,
-    number: String,
-    title: String,
-    process: String,
-    state: String,
-    level: String,
-    org: String,
-    created: String,
-    due: String,
-    overdue: bool,
-    closed: bool,
-}
-
-#[derive(Template)]
-#[template(path = "tickets.html")]
-struct ListTpl {
-    l: Layout,
-    q: ListQuery,
-    processes: Vec<Opt>,
-    states: Vec<Opt>,
-    levels: Vec<Opt>,
-    orgs: Vec<Opt>,
-    lines: Vec<Line>,
-    total: i64,
-    /// More than `total` match: shown as "1000+", pages as "N / …".
-    capped: bool,
-    page: u64,
-    pages: u64,
-    prev_url: String,
-    next_url: String,
-    reason: String,
-}
-
-/// Joins the distinct labels of one id across processes (`草稿／事件登记`).
-fn merge_labels(items: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
-    let mut order: Vec<String> = Vec::new();
-    let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, label) in items {
-        let e = labels.entry(id.clone()).or_default();
-        if e.is_empty() {
-            order.push(id);
-        }
-        if !e.contains(&label) {
-            e.push(label);
-        }
-    }
-    order
-        .into_iter()
-        .map(|id| {
-            let l = labels[&id].join("／");
-            (id, l)
-        })
-        .collect()
-}
-
-async fn list_view(
-    s: &AppState,
-    u: &UiUser,
-    q: ListQuery,
-    reason: String,
-    error: Option<&AppError>,
-) -> Page {
-    let p = &s.platform;
-    let filter = ticket_filter(s, &u.principal.user_id, &q.api()).await?;
-    let page_no = q.page();
-    let page = tickets::list(p, &u.principal, &filter, page_no, PER_PAGE).await?;
-    let org_list = org_choices(s, u, Action::BusinessRead).await?;
-    let now = p.now_us();
-    let chosen: Vec<&Process> = p
-        .packs
-        .iter()
-        .flat_map(|pk| pk.processes.iter())
-        .filter(|pr| q.process.is_empty() || pr.id == q.process)
-        .collect();
-    let processes = merge_labels(
-        p.packs
-            .iter()
-            .flat_map(|pk| pk.processes.iter())
-            .map(|pr| (pr.id.clone(), pr.name.clone())),
-    );
-    let states = merge_labels(
-        chosen
-            .iter()
-            .flat_map(|pr| pr.states.iter())
-            .map(|st| (st.id.clone(), st.label.clone())),
-    );
-    let levels = merge_labels(
-        chosen
-            .iter()
-            .filter_map(|pr| pr.field("level"))
-            .flat_map(|f| f.choices.iter())
-            .map(|c| (c.id.clone(), c.label.clone())),
-    );
-    let lines: Vec<Line> = page
-        .tickets
-        .into_iter()
-        .map(|t| {
-            let overdue = t.overdue || (!t.closed && t.due_at.is_some_and(|d| d < now));
-            Line {
-                org: org_list
-                    .iter()
-                    .find(|o| o.id == t.org_id)
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default(),
-                id: t.id,
-                number: t.number,
-                title: t.title,
-                process: t.process_name,
-                state: t.state_label,
-                level: t.level_label.unwrap_or_default(),
-                created: fmt_minute(t.created_at),
-                due: t.due_at.map(fmt_minute).unwrap_or_default(),
-                overdue,
-                closed: t.closed,
-            }
-        })
-        .collect();
-    let pages = yunwei_domain::paging::page_count(
-        page.total,
-        page.total_capped,
-        page_no,
-        PER_PAGE,
-        lines.len(),
-    );
-    let page_view = render(&ListTpl {
-        l: Layout::for_user(u, "/tickets").with(None, error.map(|e| e.message.clone())),
-        processes: opts(processes, &q.process),
-        states: opts(states, &q.state),
-        levels: opts(levels, &q.level),
-        orgs: opts(
-            org_list
-                .iter()
-                .map(|o| (o.id.clone(), indented(o)))
-                .collect(),
-            &q.org_id,
-        ),
-        lines,
-        total: page.total,
-        capped: page.total_capped,
-        page: page_no,
-        pages,
-        prev_url: q.url(page_no.saturating_sub(1).max(1)),
-        next_url: q.url(page_no + 1),
-        reason,
-        q,
-    });
-    with_error(page_view, error)
-}
-
-pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
-    business(&u)?;
-    list_view(&s, &u, q, String::new(), None).await
-}
-
-#[derive(Deserialize)]
-pub(super) struct ExportForm {
-    #[serde(default)]
-    reason: String,
-    #[serde(flatten)]
-    q: ListQuery,
-}
-
-pub(super) async fn export(
-    State(s): State<AppState>,
-    ReqCtx(ctx): ReqCtx,
-    u: UiUser,
-    UiForm(f): UiForm<ExportForm>,
-) -> Page {
-    business(&u)?;
-    let filter = ticket_filter(&s, &u.principal.user_id, &f.q.api()).await?;
-    match tickets::export(&s.platform, &ctx, &u.principal, &filter, &f.reason).await {
-        Ok(bytes) => Ok(crate::api::xlsx("tickets.xlsx", bytes)),
-        Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
-        Err(e) => Err(e.into()),
-    }
 }
 
 // ---- opening ----
@@ -1285,48 +1046,7 @@ pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Pat
     Ok(attachment_response(&a.filename, bytes))
 }
 
-// ---- to-do, inbox, search ----
-
-struct TodoLine {
-    id: String,
-    number: String,
-    title: String,
-    process: String,
-    state: String,
-    due: String,
-    overdue: bool,
-    actions: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "todo.html")]
-struct TodoTpl {
-    l: Layout,
-    items: Vec<TodoLine>,
-}
-
-pub(super) async fn todo(State(s): State<AppState>, u: UiUser) -> Page {
-    business(&u)?;
-    let now = s.platform.now_us();
-    let items = tickets::todo(&s.platform, &u.principal)
-        .await?
-        .into_iter()
-        .map(|i| TodoLine {
-            overdue: i.ticket.overdue || i.ticket.due_at.is_some_and(|d| d < now),
-            id: i.ticket.id,
-            number: i.ticket.number,
-            title: i.ticket.title,
-            process: i.ticket.process_name,
-            state: i.ticket.state_label,
-            due: i.ticket.due_at.map(fmt_minute).unwrap_or_default(),
-            actions: i.actions,
-        })
-        .collect();
-    render(&TodoTpl {
-        l: Layout::for_user(&u, "/todo"),
-        items,
-    })
-}
+// ---- inbox, search ----
 
 struct NoteLine {
     id: String,
