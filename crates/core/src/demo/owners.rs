@@ -43,7 +43,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         let input = ReassignInput {
             team_id: team.id.clone(),
             assignee: owners[i % owners.len()].map(str::to_string),
-            reason: "演示：交硬件运维科办理".into(),
+            reason: "属硬件运维科职责，请科室安排处理".into(),
         };
         if tickets::reassign(p, &ctx, &lead, &t.id, &input)
             .await
