@@ -63,7 +63,7 @@ fn demo_value(
     i: usize,
 ) -> Value {
     match ty {
-        FieldType::Text => Value::String("演示数据".into()),
+        FieldType::Text | FieldType::Ci => Value::String("演示数据".into()),
         FieldType::LongText => {
             Value::String("按制度要求填写的演示内容：现象、原因、处理过程和结果。".into())
         }
@@ -149,7 +149,11 @@ async fn walk(
             for (i, f) in t.require.iter().enumerate() {
                 if f.value.is_empty() {
                     let (ty, ch) = choices_of(pr_, &f.id);
-                    fields.insert(f.id.clone(), demo_value(ty, &ch, now, seed + i));
+                    let mut v = demo_value(ty, &ch, now, seed + i);
+                    if pr_.field(&f.id).is_some_and(|x| x.not_future) {
+                        v = Value::String((now - Duration::hours(1)).to_rfc3339());
+                    }
+                    fields.insert(f.id.clone(), v);
                 }
             }
             for kind in &t.attachments {
@@ -220,7 +224,13 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                         .iter()
                         .map(|c| (c.id.clone(), c.label.clone()))
                         .collect();
-                    fields.insert(f.id.clone(), demo_value(f.ty, &ch, past.clock.now(), seed));
+                    let at = past.clock.now();
+                    let v = if f.not_future {
+                        Value::String((at - Duration::hours(1)).to_rfc3339())
+                    } else {
+                        demo_value(f.ty, &ch, at, seed)
+                    };
+                    fields.insert(f.id.clone(), v);
                 }
                 let opener = actors
                     .iter()

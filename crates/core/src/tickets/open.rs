@@ -160,10 +160,43 @@ pub async fn open(
     pr: &Principal,
     input: &OpenInput,
 ) -> Result<TicketRow, AppError> {
+    open_then(p, ctx, pr, input, false).await
+}
+
+/// Opens a ticket and, in the same transaction, takes the one transition
+/// that submits it ([`Process::single_submit`]): filing in one step. A
+/// process whose route leaves its initial state in more than one way is
+/// refused with `ticket.no_single_submit` (open it, then choose).
+pub async fn open_and_submit(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &OpenInput,
+) -> Result<TicketRow, AppError> {
+    open_then(p, ctx, pr, input, true).await
+}
+
+async fn open_then(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &OpenInput,
+    submit: bool,
+) -> Result<TicketRow, AppError> {
     let title = validate_title(&input.title)?;
     let pk = pack(p, &input.pack, None)?;
     let pr_ = process(pk, &input.process)?;
+    let submit = match submit {
+        false => None,
+        true => Some(pr_.single_submit().ok_or_else(|| {
+            AppError::bad_request(
+                "ticket.no_single_submit",
+                format!("「{}」登记后须选择下一步办理，不能一步提交", pr_.name),
+            )
+        })?),
+    };
     let mut fields = parse_fields(pr_, &input.fields)?;
+    check_values(pr_, &fields, p.clock.now())?;
     // The title is a column and, when the process declares it, a field.
     if pr_.field("title").is_some() {
         fields.insert("title".into(), FieldValue::Text(title.clone()));
@@ -172,7 +205,7 @@ pub async fn open(
     // What the ticket refers to is read before the write transaction (an
     // organisation's path never changes; the references are checked again
     // by the foreign keys), so the writer's turn holds only the writes.
-    let (org, requester, auth) = {
+    let (org, requester, auth, cis) = {
         let mut c = p.db.read().await?;
         let org_id = input
             .org_id
@@ -183,6 +216,16 @@ pub async fn open(
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
         let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
+        // The ticket belongs to the organisation whose system it concerns:
+        // the owner of the configuration item it names, else the one it is
+        // filed for (ADR 0016). The filer keeps it as its requester.
+        let cis = resolve_cis(&mut c, pr, pr_, &mut fields).await?;
+        let org = match cis.first() {
+            Some(a) => orgs::get(&mut c, &a.org_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("机构"))?,
+            None => org,
+        };
         let requester = match input
             .on_behalf_of
             .as_deref()
@@ -201,12 +244,23 @@ pub async fn open(
             }
             None => pr.user_id.clone(),
         };
-        (org, requester, auth)
+        (org, requester, auth, cis)
     };
     in_tx!(p.db, |c| {
-        insert_ticket(
+        let row = insert_ticket(
             p, &mut c, ctx, auth, pk, pr_, &title, &org, &requester, &fields, &cal,
         )
-        .await
+        .await?;
+        link_cis(p, &mut c, ctx, auth, &row, &cis, row.created_at).await?;
+        match submit {
+            None => Ok(row),
+            Some(t) => {
+                let input = TransitionInput {
+                    transition: t.id.clone(),
+                    ..Default::default()
+                };
+                take_transition(p, &mut c, ctx, pr, &row.id, &input, "", &cal).await
+            }
+        }
     })
 }

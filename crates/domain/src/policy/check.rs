@@ -133,6 +133,7 @@ struct RawField {
     #[serde(rename = "type")]
     ty: S<String>,
     choices: Option<S<Ordered<S<String>>>>,
+    not_future: Option<S<bool>>,
     source: Option<S<String>>,
 }
 
@@ -781,6 +782,20 @@ impl Checker {
                 )),
                 (None, _) => {}
             }
+            let not_future = match &f.not_future {
+                Some(b) if *b.get_ref() && !ty.is_temporal() => {
+                    self.push(src.err(
+                        &b.span(),
+                        format!(
+                            "只有 date 或 datetime 类型的字段可以设 not_future（本字段类型为 {}）",
+                            ty.as_str()
+                        ),
+                    ));
+                    false
+                }
+                Some(b) => *b.get_ref(),
+                None => false,
+            };
             let source = if ty == FieldType::Choice {
                 Some(self.source(src, &item.span(), &f.source, "选项字段"))
             } else {
@@ -791,6 +806,7 @@ impl Checker {
                 label: f.label.get_ref().clone(),
                 ty,
                 choices,
+                not_future,
                 source,
                 origin: src.origin(&item.span()),
             });
