@@ -19,6 +19,27 @@ use yunwei_store::in_tx;
 use crate::kernel::audit::{record, Actor, Event};
 use crate::{Ctx, Platform};
 
+/// The media type under which a stored file may be shown in the browser
+/// (`Content-Disposition: inline`), judged by its content, never by its
+/// name: PNG, JPEG, GIF, WebP images and PDF. Anything else (SVG and HTML
+/// included, which could run script) is only downloaded.
+pub fn inline_type(content: &[u8]) -> Option<&'static str> {
+    let starts = |magic: &[u8]| content.starts_with(magic);
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if starts(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some("image/gif")
+    } else if content.len() >= 12 && starts(b"RIFF") && &content[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if starts(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
 /// How old an unreferenced file must be before it is removed: an upload
 /// writes its file and then inserts its row in the same transaction, which
 /// takes well under a second even for 50 MB; an hour leaves room for slow
@@ -168,4 +189,21 @@ pub async fn collect_orphans(p: &Platform, grace: Duration) -> Result<usize, App
         })?;
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_type;
+
+    #[test]
+    fn inline_only_for_known_safe_content() {
+        assert_eq!(inline_type(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
+        assert_eq!(inline_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(inline_type(b"%PDF-1.7\n"), Some("application/pdf"));
+        assert_eq!(inline_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(inline_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(inline_type(b"<html><script>"), None);
+        assert_eq!(inline_type(b"plain text"), None);
+        assert_eq!(inline_type(b""), None);
+    }
 }

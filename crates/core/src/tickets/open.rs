@@ -153,6 +153,22 @@ pub(crate) async fn insert_ticket(
     Ok(row)
 }
 
+/// The transition the caller may take right after opening a ticket of
+/// `pr_` in its own organisation, when the route leaves the initial state
+/// by exactly one: the form's 提交 (open and submit in one step).
+pub fn one_step_submit<'a>(
+    pk: &Pack,
+    pr_: &'a Process,
+    pr: &Principal,
+) -> Option<&'a yunwei_domain::policy::model::Transition> {
+    let t = pr_.single_submit()?;
+    let held = pack_roles(pk, pr, &pr.org_path);
+    t.roles
+        .iter()
+        .any(|r| r == yunwei_domain::policy::model::ROLE_REQUESTER || held.contains(r))
+        .then_some(t)
+}
+
 /// Opens a ticket of a process of an enabled pack.
 pub async fn open(
     p: &Platform,
