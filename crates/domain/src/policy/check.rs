@@ -2152,6 +2152,53 @@ source = "JSCZ-26"
     }
 
     #[test]
+    fn ci_fields_and_not_future_dates() {
+        // `not_future` only on dates and times; a `ci` field is textual.
+        let ok = PROC.replacen(
+            "id = \"start\"\nlabel = \"开始日期\"\ntype = \"date\"",
+            "id = \"start\"\nlabel = \"开始日期\"\ntype = \"date\"\nnot_future = true",
+            1,
+        );
+        let pack = load_pack(&files(PACK, &[&ok])).expect("valid");
+        let pr = &pack.processes[0];
+        let start = pr.field("start").unwrap();
+        assert!(start.not_future);
+        let now = chrono::Utc::now();
+        let tomorrow = (now + chrono::Duration::days(2)).date_naive();
+        assert_eq!(
+            pr.impossible_values(
+                &[("start".to_string(), FieldValue::Date(tomorrow))].into(),
+                now
+            ),
+            Some((
+                "start".to_string(),
+                "「开始日期」不能晚于当前时间".to_string()
+            ))
+        );
+        let yesterday = (now - chrono::Duration::days(2)).date_naive();
+        assert_eq!(
+            pr.impossible_values(
+                &[("start".to_string(), FieldValue::Date(yesterday))].into(),
+                now
+            ),
+            None
+        );
+        let bad = PROC.replacen("type = \"text\"", "type = \"text\"\nnot_future = true", 1);
+        let errs = errors(PACK, &[&bad]);
+        assert_error(
+            &errs,
+            "t/p.toml",
+            &bad,
+            "true",
+            "只有 date 或 datetime 类型的字段可以设 not_future",
+        );
+        let ci = PROC.replacen("type = \"text\"", "type = \"ci\"", 1);
+        let pack = load_pack(&files(PACK, &[&ci])).expect("valid");
+        assert_eq!(pack.processes[0].ci_fields().count(), 1);
+        assert!(FieldType::Ci.is_textual());
+    }
+
+    #[test]
     fn missing_pack_file() {
         let errs = load_pack(&[("t/p.toml".into(), PROC.into())]).unwrap_err();
         assert_eq!(

@@ -267,7 +267,11 @@ impl Field {
 impl Process {
     /// The refusals of impossible values among `fields` entered at `now`
     /// ([`Field::impossible`]), as `(field id, message)`.
-    pub fn impossible_values(&self, fields: &Fields, now: DateTime<Utc>) -> Option<(String, String)> {
+    pub fn impossible_values(
+        &self,
+        fields: &Fields,
+        now: DateTime<Utc>,
+    ) -> Option<(String, String)> {
         fields.iter().find_map(|(id, v)| {
             self.field(id)
                 .and_then(|f| f.impossible(v, now))

@@ -68,7 +68,12 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
     let app = TestApp::new().await;
     // The vendor's operations contract covers the province (its intake
     // region), so it may name the province's items.
-    assert!(yunwei_core::demo::registers::seed(&app.platform).await.unwrap() > 0);
+    assert!(
+        yunwei_core::demo::registers::seed(&app.platform)
+            .await
+            .unwrap()
+            > 0
+    );
     let lead = app.login("demo_lead").await;
     let vendor = app.login("demo_vendor").await;
     let staff = app.login("demo_staff").await; // 南京市财政局
@@ -86,7 +91,12 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
         )
         .await);
 
-    let id = open(&app, &vendor, incident("国库支付系统无法登录", " NJ-FIN-APP ")).await;
+    let id = open(
+        &app,
+        &vendor,
+        incident("国库支付系统无法登录", " NJ-FIN-APP "),
+    )
+    .await;
     let d = ok(ticket(&app, &lead, &id).await);
     assert_eq!(d["ticket"]["org_id"], nanjing.as_str(), "the CI owner's");
     let number = d["ticket"]["number"].as_str().unwrap().to_string();
@@ -131,7 +141,10 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
     assert!(html.contains(&format!("href=\"/cmdb/{web_ci}\"")));
     // The link is audited.
     let audit = ok(app
-        .get("/api/v1/audit?action=cmdb.ticket_link", Some(&app.login("audadmin").await))
+        .get(
+            "/api/v1/audit?action=cmdb.ticket_link",
+            Some(&app.login("audadmin").await),
+        )
         .await);
     assert!(audit.to_string().contains("NJ-FIN-APP"), "{audit}");
 
@@ -158,7 +171,12 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
         StatusCode::NOT_FOUND
     );
     // A system not in the CMDB stays as typed, with the filer's organisation.
-    let free = open(&app, &lead, incident("预算系统打印异常", "预算管理一体化系统")).await;
+    let free = open(
+        &app,
+        &lead,
+        incident("预算系统打印异常", "预算管理一体化系统"),
+    )
+    .await;
     let d = ok(ticket(&app, &lead, &free).await);
     assert_ne!(d["ticket"]["org_id"], nanjing.as_str());
     assert_eq!(
@@ -186,7 +204,11 @@ async fn the_picker_offers_the_items_the_caller_may_name() {
     // Matches as the user types, from the server.
     let r = staff.get("/tickets/ci-options?q=%E9%9D%9E%E7%A8%8E").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.text().contains("<option value=\"NJ-PICK-01\">"), "{}", r.text());
+    assert!(
+        r.text().contains("<option value=\"NJ-PICK-01\">"),
+        "{}",
+        r.text()
+    );
     let r = staff.get("/tickets/ci-options?q=NO-SUCH").await;
     assert!(!r.text().contains("<option"), "{}", r.text());
     // A budget unit elsewhere is offered nothing of Nanjing's.
@@ -234,8 +256,14 @@ async fn required_fields_are_marked_and_filing_is_one_step_where_the_route_allow
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     let html = r.text();
-    assert!(html.contains("问题单/巡检单编号"), "names the missing field: {html}");
-    assert!(html.contains("value=\"预算执行系统报表错误\""), "title kept");
+    assert!(
+        html.contains("问题单/巡检单编号"),
+        "names the missing field: {html}"
+    );
+    assert!(
+        html.contains("value=\"预算执行系统报表错误\""),
+        "title kept"
+    );
     assert!(html.contains("月报表合计数不对"), "description kept");
     assert!(html.contains("value=\"NJ-ONE-01\""), "item kept");
     assert_eq!(
@@ -329,7 +357,8 @@ async fn an_occurrence_in_the_future_is_refused_in_chinese_on_the_api_and_the_fo
     assert_eq!(r.json()["message"], "「发生时间」不能晚于当前时间");
     // A moment ago is fine.
     let mut body = incident("刚才的事件", "预算管理一体化系统");
-    body["fields"]["occurred_at"] = json!((start_time() - chrono::Duration::minutes(1)).to_rfc3339());
+    body["fields"]["occurred_at"] =
+        json!((start_time() - chrono::Duration::minutes(1)).to_rfc3339());
     let id = open(&app, &staff, body).await;
     // Also when a later step sets it.
     let r = app
@@ -362,20 +391,30 @@ async fn an_occurrence_in_the_future_is_refused_in_chinese_on_the_api_and_the_fo
     app.cleanup().await;
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 #[tokio::test]
 async fn attachments_are_previewed_inline_only_as_images_or_pdf_with_the_download_check() {
     let app = TestApp::new().await;
     let staff_token = app.login("demo_staff").await;
-    let id = open(&app, &staff_token, incident("截图附件", "预算管理一体化系统")).await;
+    let id = open(
+        &app,
+        &staff_token,
+        incident("截图附件", "预算管理一体化系统"),
+    )
+    .await;
     let staff = Browser::login(&app, "demo_staff").await;
     for (name, content, ty) in [
         ("截图.png", PNG, "image/png"),
         ("报告.pdf", PDF, "application/pdf"),
         // Named as an image, but HTML: never shown inline.
-        ("伪装.png", b"<html><script>alert(1)</script></html>" as &[u8], "image/png"),
+        (
+            "伪装.png",
+            b"<html><script>alert(1)</script></html>" as &[u8],
+            "image/png",
+        ),
     ] {
         let r = staff
             .multipart(
@@ -404,33 +443,53 @@ async fn attachments_are_previewed_inline_only_as_images_or_pdf_with_the_downloa
             .to_string()
     };
     let (png, pdf, fake) = (att("截图.png"), att("报告.pdf"), att("伪装.png"));
-    let r = staff.get(&format!("/tickets/attachments/{png}/preview")).await;
+    let r = staff
+        .get(&format!("/tickets/attachments/{png}/preview"))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-type"), Some("image/png"));
-    assert!(r.header("content-disposition").unwrap().starts_with("inline;"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("inline;"));
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.body, PNG);
-    let r = staff.get(&format!("/tickets/attachments/{pdf}/preview")).await;
+    let r = staff
+        .get(&format!("/tickets/attachments/{pdf}/preview"))
+        .await;
     assert_eq!(r.header("content-type"), Some("application/pdf"));
-    assert!(r.header("content-disposition").unwrap().starts_with("inline;"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("inline;"));
     // Framed by our own ticket page only.
     assert_eq!(r.header("x-frame-options"), Some("SAMEORIGIN"));
     assert!(r
         .header("content-security-policy")
         .unwrap()
         .contains("frame-ancestors 'self'"));
-    let r = staff.get(&format!("/tickets/attachments/{fake}/preview")).await;
+    let r = staff
+        .get(&format!("/tickets/attachments/{fake}/preview"))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
-    assert!(r.header("content-disposition").unwrap().starts_with("attachment;"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment;"));
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
     // The download stays a download.
     let r = staff.get(&format!("/tickets/attachments/{png}")).await;
-    assert!(r.header("content-disposition").unwrap().starts_with("attachment;"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment;"));
     // The page shows the image and the PDF.
     let html = staff.get(&format!("/tickets/{id}")).await.text();
     assert!(html.contains(&format!("<img src=\"/tickets/attachments/{png}/preview\"")));
-    assert!(html.contains(&format!("<iframe src=\"/tickets/attachments/{pdf}/preview\"")));
+    assert!(html.contains(&format!(
+        "<iframe src=\"/tickets/attachments/{pdf}/preview\""
+    )));
     // Whoever may not download it may not preview it either.
     let unit = Browser::login(&app, "demo_unit").await;
     for a in [&png, &pdf] {

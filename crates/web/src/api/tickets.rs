@@ -500,7 +500,8 @@ pub(crate) fn inline_response(filename: &str, bytes: Vec<u8>) -> Response {
     {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
-    res.extensions_mut().insert(crate::middleware::InlinePreview);
+    res.extensions_mut()
+        .insert(crate::middleware::InlinePreview);
     res
 }
 

@@ -138,10 +138,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/tickets/new", page(tickets::new_page)),
         ("/tickets/export", form(tickets::export)),
         ("/tickets/attachments/{id}", page(tickets::download)),
-        (
-            "/tickets/attachments/{id}/preview",
-            page(tickets::preview),
-        ),
+        ("/tickets/attachments/{id}/preview", page(tickets::preview)),
         ("/tickets/ci-options", page(tickets::ci_options_page)),
         ("/tickets/{id}", page(tickets::page)),
         ("/tickets/{id}/transition", form(tickets::transition)),
