@@ -65,6 +65,8 @@ pub async fn transition(
 
 /// The transition of [`transition`] in the caller's transaction (also
 /// taken right after opening by [`super::open_and_submit`]).
+// The body is `transition`'s as it was inside `in_tx!` (`&mut c` on the
+// connection), kept unchanged and in its own block.
 #[allow(clippy::too_many_arguments, clippy::needless_borrow)]
 pub(super) async fn take_transition(
     p: &Platform,
