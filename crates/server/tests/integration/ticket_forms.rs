@@ -139,6 +139,10 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
     assert!(html.contains("id=\"impact-NJ-FIN-APP\""));
     assert!(html.contains("南京国库支付门户"));
     assert!(html.contains(&format!("href=\"/cmdb/{web_ci}\"")));
+    // 涉及系统 shows the item by code and name, linked to its page.
+    assert!(html.contains(&format!(
+        "<a href=\"/cmdb/{app_ci}\">NJ-FIN-APP 南京国库集中支付系统</a>"
+    )));
     // The link is audited.
     let audit = ok(app
         .get(
@@ -179,6 +183,11 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
     .await;
     let d = ok(ticket(&app, &lead, &free).await);
     assert_ne!(d["ticket"]["org_id"], nanjing.as_str());
+    let lead_b = Browser::login(&app, "demo_lead").await;
+    let html = lead_b.get(&format!("/tickets/{free}")).await.text();
+    assert!(
+        html.contains("预算管理一体化系统 <small class=\"hint\">（未在配置管理库中登记）</small>")
+    );
     assert_eq!(
         ok(app
             .get(&format!("/api/v1/tickets/{free}/cis"), Some(&lead))

@@ -842,6 +842,11 @@ struct FieldLine {
     label: String,
     value: String,
     long: bool,
+    /// A `ci` field: the item's page, when the value is a linked item the
+    /// caller may read.
+    href: Option<String>,
+    /// A `ci` field whose value is no linked item: typed, not registered.
+    unregistered: bool,
 }
 
 /// A configuration item linked to the ticket.
@@ -1077,7 +1082,7 @@ async fn ticket_view(
     });
     let mut actions = actions_of(&d, &kept, &present, pr);
     fill_ci_options(s, u, actions.iter_mut().flat_map(|a| a.inputs.iter_mut())).await?;
-    let fields = d
+    let mut fields: Vec<FieldLine> = d
         .fields
         .iter()
         .filter(|f| !f.value.is_empty() && f.id != "title")
@@ -1085,6 +1090,8 @@ async fn ticket_view(
             label: f.label.clone(),
             value: f.value.clone(),
             long: f.ty == FieldType::LongText.as_str(),
+            href: None,
+            unregistered: f.ty == FieldType::Ci.as_str(),
         })
         .collect();
     let attachments = d
@@ -1160,7 +1167,20 @@ async fn ticket_view(
             code: c.code,
             visible: c.visible,
         })
-        .collect();
+        .collect::<Vec<CiLine>>();
+    // A `ci` field shows its item by code and name, linked.
+    for f in fields.iter_mut().filter(|f| f.unregistered) {
+        if let Some(c) = cis
+            .iter()
+            .find(|c: &&CiLine| c.code == f.value || c.id == f.value)
+        {
+            f.unregistered = false;
+            if c.visible {
+                f.value = format!("{} {}", c.code, c.name);
+                f.href = Some(format!("/cmdb/{}", c.id));
+            }
+        }
+    }
     let impacts = yunwei_core::cmdb::impact_of_ticket(p, &u.principal, &d.ticket.id)
         .await?
         .into_iter()
