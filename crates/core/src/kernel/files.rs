@@ -190,20 +190,3 @@ pub async fn collect_orphans(p: &Platform, grace: Duration) -> Result<usize, App
     }
     Ok(removed)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::inline_type;
-
-    #[test]
-    fn inline_only_for_known_safe_content() {
-        assert_eq!(inline_type(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
-        assert_eq!(inline_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(inline_type(b"%PDF-1.7\n"), Some("application/pdf"));
-        assert_eq!(inline_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(inline_type(b"<svg onload=alert(1)>"), None);
-        assert_eq!(inline_type(b"<html><script>"), None);
-        assert_eq!(inline_type(b"plain text"), None);
-        assert_eq!(inline_type(b""), None);
-    }
-}

@@ -75,6 +75,47 @@ pub(crate) async fn insert_ticket(
     fields_in: &Fields,
     cal: &HolidayCalendar,
 ) -> Result<TicketRow, AppError> {
+    let new = NewTicket {
+        pk,
+        pr_,
+        title,
+        org,
+        requester_id,
+        fields_in,
+    };
+    insert_ticket_telling(p, c, ctx, auth, &new, cal, true).await
+}
+
+/// What a new ticket is made of.
+#[derive(Clone, Copy)]
+struct NewTicket<'a> {
+    pk: &'a Pack,
+    pr_: &'a Process,
+    title: &'a str,
+    org: &'a orgs::OrgRow,
+    requester_id: &'a str,
+    fields_in: &'a Fields,
+}
+
+/// [`insert_ticket`]; `tell` false when the ticket moves on in the same
+/// transaction (filed in one step), whose next actors are told then.
+async fn insert_ticket_telling(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    auth: Authorized<'_>,
+    new: &NewTicket<'_>,
+    cal: &HolidayCalendar,
+    tell: bool,
+) -> Result<TicketRow, AppError> {
+    let NewTicket {
+        pk,
+        pr_,
+        title,
+        org,
+        requester_id,
+        fields_in,
+    } = *new;
     let pr = auth.principal();
     let opening = engine::open(pr_, fields_in).map_err(refusal)?;
     let now = p.clock.now();
@@ -140,7 +181,9 @@ pub(crate) async fn insert_ticket(
     )
     .await?;
     index(c, &row, &search_text(pr_, title, &opening.fields)).await?;
-    tell_next_actors(c, pk, pr_, &row, &pr.user_id, now_us).await?;
+    if tell {
+        tell_next_actors(c, pk, pr_, &row, &pr.user_id, now_us).await?;
+    }
     record(
         p,
         c,
@@ -263,10 +306,15 @@ async fn open_then(
         (org, requester, auth, cis)
     };
     in_tx!(p.db, |c| {
-        let row = insert_ticket(
-            p, &mut c, ctx, auth, pk, pr_, &title, &org, &requester, &fields, &cal,
-        )
-        .await?;
+        let new = NewTicket {
+            pk,
+            pr_,
+            title: &title,
+            org: &org,
+            requester_id: &requester,
+            fields_in: &fields,
+        };
+        let row = insert_ticket_telling(p, &mut c, ctx, auth, &new, &cal, submit.is_none()).await?;
         link_cis(p, &mut c, ctx, auth, &row, &cis, row.created_at).await?;
         match submit {
             None => Ok(row),

@@ -312,6 +312,19 @@ async fn required_fields_are_marked_and_filing_is_one_step_where_the_route_allow
     assert_eq!(d["ticket"]["org_id"], nanjing.as_str());
     let page = staff.get(&loc).await.text();
     assert!(page.contains("工单已登记并提交"));
+    // The next actor of the reported incident is told, once, of that state.
+    let number = d["ticket"]["number"].as_str().unwrap();
+    let notes = ok(app.get("/api/v1/notifications", Some(&lead)).await);
+    let told: Vec<&str> = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "ticket_todo")
+        .filter_map(|n| n["title"].as_str())
+        .filter(|t| t.contains(number))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].ends_with("（已上报，待分类定级）"), "{told:?}");
     // 保存草稿 keeps the draft.
     let r = staff
         .post(
@@ -507,4 +520,23 @@ async fn attachments_are_previewed_inline_only_as_images_or_pdf_with_the_downloa
         assert!(!r.body.starts_with(b"%PDF") && !r.body.starts_with(b"\x89PNG"));
     }
     app.cleanup().await;
+}
+
+#[test]
+fn inline_type_judges_the_content_never_the_name() {
+    use yunwei_core::files::inline_type;
+    assert_eq!(inline_type(PNG), Some("image/png"));
+    assert_eq!(inline_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+    assert_eq!(inline_type(b"GIF89a\x01\0"), Some("image/gif"));
+    assert_eq!(inline_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+    assert_eq!(inline_type(PDF), Some("application/pdf"));
+    for unsafe_or_unknown in [
+        b"<svg onload=alert(1)>" as &[u8],
+        b"<html><script>",
+        b"plain text",
+        b"RIFF\0\0\0\0WAVE",
+        b"",
+    ] {
+        assert_eq!(inline_type(unsafe_or_unknown), None);
+    }
 }
