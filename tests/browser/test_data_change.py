@@ -259,7 +259,69 @@ def walk(j):
     step(f"service request {sr_no} links to closed change {ch_no}")
 
 
-TESTS = [test_major_data_change_from_service_request_to_closed_change]
+def test_incident_picks_a_configuration_item_and_files_in_one_step(driver, cfg):
+    """涉及系统 is picked from the CMDB (the server's choices, refreshed by
+    app.js as one types); 提交 opens and reports the incident in one step;
+    the ticket page lists the item and its impact (ADR 0016)."""
+    j = Journey(driver, cfg)
+    try:
+        d = j.d
+        # A user of the information centre, which owns the demo items, whom
+        # the other journey of this file does not log in (its password is
+        # still the initial one).
+        j.login_as("demo_secop")
+        d.get(j.base + "/tickets/new?pack=jscz&process=incident")
+        d.wait_for("#open-form")
+        picker = d.find("#new-system")
+        assert d.attr(picker, "list") == "new-system-options"
+
+        def options():
+            return [
+                d.prop(o, "value") for o in d.find_all("#new-system-options option")
+            ]
+
+        offered = options()
+        assert "SRV-DB-01" in offered and len(offered) > 1, f"choices: {offered}"
+        d.clear(picker)
+        d.send_keys(picker, "SRV-DB")
+        d.wait_until(
+            "the picker to narrow its choices to SRV-DB",
+            lambda: options() and all("SRV-DB" in o for o in options()),
+        )
+        assert "SRV-DB-01" in options(), f"choices: {options()}"
+        j.set_field("#new-system", "SRV-DB-01")
+        # Required fields are marked.
+        label = d.text(d.find("label[for='new-description']"))
+        assert "*" in label, f"required mark missing: {label!r}"
+        fill(d, "#new-title", "数据库服务器响应缓慢（浏览器测试）")
+        j.set_field("#new-description", "预算系统查询超时，数据库服务器负载持续偏高")
+        hour_ago = datetime.datetime.now(CHINA) - datetime.timedelta(hours=1)
+        j.set_field("#new-occurred_at", hour_ago.strftime("%Y-%m-%dT%H:%M"))
+        j.set_field("#new-origin", "problem_report")
+        j.set_field("#new-source_ticket", "WT-2026-0001")
+        button = d.find("#submit-ticket")
+        assert "提交" in d.text(button)
+        d.click(button)
+
+        def filed():
+            if d.find_all("#error"):
+                return "error"
+            return d.current_query().get("msg") == "submitted" and d.current_path()
+
+        where = d.wait_until("the incident to be filed and reported", filed)
+        assert where != "error", f"filing refused: {d.error_text()!r}"
+        j.expect_state("已上报，待分类定级")
+        cis = d.text(d.find("#ticket-cis"))
+        assert "SRV-DB-01" in cis and "影响范围" in cis, f"#ticket-cis: {cis!r}"
+        step(f"demo_secop: incident filed in one step about SRV-DB-01 ({where})")
+    finally:
+        j.close()
+
+
+TESTS = [
+    test_major_data_change_from_service_request_to_closed_change,
+    test_incident_picks_a_configuration_item_and_files_in_one_step,
+]
 
 
 if __name__ == "__main__":

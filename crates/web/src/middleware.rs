@@ -17,7 +17,17 @@ use crate::error::WebError;
 /// Strict CSP: only our own scripts and styles, no inline script, no
 /// framing, forms post only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                   connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
+
+/// A file shown inline (an attachment's preview): our own pages may frame
+/// it (the PDF viewer in the ticket page), nothing else.
+#[derive(Debug, Clone, Copy)]
+pub struct InlinePreview;
+
+/// The policy of an inline preview: no script, no style, framed only by us.
+const PREVIEW_CSP: &str = "default-src 'none'; img-src 'self'; object-src 'self'; \
+                           frame-ancestors 'self'; base-uri 'none'";
 
 pub async fn request_context(mut req: Request, next: Next) -> Response {
     let request_id = yunwei_domain::ids::new_id();
@@ -59,6 +69,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     span.in_scope(|| {
         tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "handled")
     });
+    let preview = res.extensions().get::<InlinePreview>().is_some();
     let h = res.headers_mut();
     h.insert(
         "x-request-id",
@@ -66,13 +77,16 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(if preview { PREVIEW_CSP } else { CSP }),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(if preview { "SAMEORIGIN" } else { "DENY" }),
+    );
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -7,3 +7,18 @@ document.addEventListener("submit", function (e) {
     }
   }
 });
+
+// Configuration item pickers (input[data-ci-options] with a <datalist>):
+// as the user types, ask the server for the matching items and refresh the
+// choices. Without script the browser filters the choices the form came with.
+document.addEventListener("input", function (e) {
+  var el = e.target;
+  if (!el.getAttribute || !el.getAttribute("data-ci-options") || !el.list || !window.fetch) return;
+  clearTimeout(el._ciTimer);
+  el._ciTimer = setTimeout(function () {
+    fetch(el.getAttribute("data-ci-options") + "?q=" + encodeURIComponent(el.value), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) el.list.innerHTML = html; })
+      .catch(function () {});
+  }, 250);
+});

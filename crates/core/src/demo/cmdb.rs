@@ -1,7 +1,7 @@
 //! Demo CMDB: the items behind the budget system (servers, storage, the
 //! core switch, firewall and bastion host, Oracle and middleware, two
-//! applications), their relations, one IP segment with allocations, and a
-//! demo incident linked to the core switch. Written through the use cases,
+//! applications), their relations and one IP segment with allocations;
+//! seeded before the tickets, which name the items they concern. Written through the use cases,
 //! so audited like real work; nothing happens when the items exist.
 
 use yunwei_domain::AppError;

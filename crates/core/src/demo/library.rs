@@ -94,14 +94,7 @@ const VULNERABILITIES: [(&str, &str, &str, &str, i64, bool); 4] = [
         20,
         false,
     ),
-    (
-        "BH-01",
-        "堡垒机 SSH 弱加密算法",
-        "",
-        "low",
-        60,
-        true,
-    ),
+    ("BH-01", "堡垒机 SSH 弱加密算法", "", "low", 60, true),
 ];
 
 /// Seeds the library once; returns how many things were written.
@@ -164,8 +157,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         let e = registers::create(&past, &ctx, hw, "vulnerabilities", &input).await?;
         if fixed {
             let note = "已按厂商补丁修复并复核配置";
-            registers::take_step(p, &ctx, hw, "vulnerabilities", &e.id, "mark_fixed", note)
-                .await?;
+            registers::take_step(p, &ctx, hw, "vulnerabilities", &e.id, "mark_fixed", note).await?;
         }
         n += 1;
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_domain::clock::FixedClock;
-use yunwei_domain::policy::model::{FieldType, Process};
+use yunwei_domain::policy::model::{Field, FieldType};
 use yunwei_domain::policy::Pack;
 use yunwei_domain::AppError;
 use yunwei_store::tickets::TicketFilter;
@@ -50,6 +50,9 @@ struct ProcessContent {
     titles: Vec<String>,
     #[serde(default)]
     descriptions: Vec<String>,
+    /// The configuration item (code) each ticket concerns.
+    #[serde(default)]
+    systems: Vec<String>,
 }
 
 fn content() -> Result<Content, AppError> {
@@ -74,21 +77,30 @@ impl Content {
     }
 }
 
+/// What the `n`th ticket of process `key` puts in field `f`, filled at
+/// `now`.
 fn demo_value(
     words: &Content,
-    field: &str,
-    ty: FieldType,
-    choices: &[(String, String)],
+    key: &str,
+    n: usize,
+    f: &Field,
     now: chrono::DateTime<chrono::Utc>,
     i: usize,
 ) -> Value {
-    let at = now + Duration::hours(words.hours_from_now.get(field).copied().unwrap_or(14 * 24));
-    match ty {
-        // Texts come from the content file (`Content::text`).
-        FieldType::Text | FieldType::LongText => Value::String(String::new()),
-        FieldType::Choice => choices
-            .get(i % choices.len().max(1))
-            .map(|c| Value::String(c.0.clone()))
+    let hours = words.hours_from_now.get(&f.id).copied().unwrap_or(14 * 24);
+    // A time the pack says cannot lie ahead (`not_future`) lies behind.
+    let hours = if f.not_future { hours.min(-1) } else { hours };
+    let at = now + Duration::hours(hours);
+    match f.ty {
+        FieldType::Text | FieldType::LongText => Value::String(words.text(key, n, &f.id, &f.label)),
+        FieldType::Ci => match words.process.get(key).and_then(|c| c.systems.get(n)) {
+            Some(code) => Value::String(code.clone()),
+            None => Value::String(words.text(key, n, &f.id, &f.label)),
+        },
+        FieldType::Choice => f
+            .choices
+            .get(i % f.choices.len().max(1))
+            .map(|c| Value::String(c.id.clone()))
             .unwrap_or(Value::Null),
         FieldType::Integer => Value::from(10 + i as i64),
         FieldType::Number => Value::from(35.5),
@@ -96,22 +108,6 @@ fn demo_value(
         FieldType::Date => Value::String(at.format("%Y-%m-%d").to_string()),
         FieldType::DateTime => Value::String(at.to_rfc3339()),
     }
-}
-
-/// A field's type, label and choices.
-fn field_of(pr_: &Process, id: &str) -> (FieldType, String, Vec<(String, String)>) {
-    pr_.field(id)
-        .map(|f| {
-            (
-                f.ty,
-                f.label.clone(),
-                f.choices
-                    .iter()
-                    .map(|c| (c.id.clone(), c.label.clone()))
-                    .collect(),
-            )
-        })
-        .unwrap_or((FieldType::Text, String::new(), vec![]))
 }
 
 pub(crate) async fn principals(p: &Platform) -> Result<Vec<Principal>, AppError> {
@@ -161,7 +157,10 @@ async fn walk(
     let ctx = Ctx::system("demo-tickets");
     let mut taken = 0;
     'step: for k in 0..steps {
-        let p = &at(p, pace.start + Duration::hours(pace.gap_hours * (k as i64 + 1)));
+        let p = &at(
+            p,
+            pace.start + Duration::hours(pace.gap_hours * (k as i64 + 1)),
+        );
         for (a, pr) in actors.iter().enumerate() {
             let Ok(d) = tickets::detail(p, pr, id).await else {
                 continue;
@@ -188,14 +187,8 @@ async fn walk(
             let now = p.clock.now();
             let mut fields = Map::new();
             for (i, f) in t.require.iter().enumerate() {
-                if f.value.is_empty() {
-                    let (ty, label, ch) = field_of(pr_, &f.id);
-                    let v = match ty {
-                        FieldType::Text | FieldType::LongText => {
-                            Value::String(words.text(pace.key, pace.n, &f.id, &label))
-                        }
-                        _ => demo_value(words, &f.id, ty, &ch, now, seed + i),
-                    };
+                if let Some(field) = pr_.field(&f.id).filter(|_| f.value.is_empty()) {
+                    let v = demo_value(words, pace.key, pace.n, field, now, seed + i);
                     fields.insert(f.id.clone(), v);
                 }
             }
@@ -277,19 +270,14 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                 };
                 let past = at(p, filed);
                 let mut fields = Map::new();
-                // Choices, dates and numbers steer the route; texts are
+                // Choices, dates and numbers steer the route, and the
+                // system concerned decides whose ticket it is; texts are
                 // filled in step by step as the route asks for them.
                 for f in &pr_.fields {
                     if f.id == "title" || matches!(f.ty, FieldType::Text | FieldType::LongText) {
                         continue;
                     }
-                    let ch: Vec<(String, String)> = f
-                        .choices
-                        .iter()
-                        .map(|c| (c.id.clone(), c.label.clone()))
-                        .collect();
-                    let v = demo_value(&words, &f.id, f.ty, &ch, filed, seed);
-                    fields.insert(f.id.clone(), v);
+                    fields.insert(f.id.clone(), demo_value(&words, &key, i, f, filed, seed));
                 }
                 let opener = actors
                     .iter()

@@ -926,6 +926,89 @@ pub async fn cis_of_ticket(
         .collect())
 }
 
+/// One choice of the configuration item picker on the ticket forms.
+#[derive(Debug, Clone, Serialize)]
+pub struct PickItem {
+    pub code: String,
+    pub name: String,
+    pub category_label: &'static str,
+    pub org_name: String,
+}
+
+/// Most choices the picker offers at once (the browser filters them as the
+/// user types; typing more asks the server again).
+pub const PICK_LIMIT: u64 = 100;
+
+/// The items the caller may name as the system a ticket concerns
+/// (`tickets::may_name_ci`: readable, or in a vendor's contract regions)
+/// whose code, name, type, vendor or location contains `q`, by code.
+pub async fn pick(p: &Platform, pr: &Principal, q: &str) -> Result<Vec<PickItem>, AppError> {
+    let mut c = p.db.read().await?;
+    let f = CiFilter {
+        text: Some(q.trim().chars().take(64).collect()).filter(|t: &String| !t.is_empty()),
+        ..Default::default()
+    };
+    let mut rows: Vec<CiRow> = Vec::new();
+    for scope in [
+        pr.scope_for(Action::BusinessRead),
+        pr.unassigned_ticket_scope(),
+    ] {
+        if scope.is_empty() {
+            continue;
+        }
+        let (found, _) = store::list_cis(&mut c, &scope, &f, 0, PICK_LIMIT).await?;
+        for r in found {
+            if !rows.iter().any(|x| x.id == r.id) {
+                rows.push(r);
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.code.cmp(&b.code));
+    rows.truncate(PICK_LIMIT as usize);
+    let mut names = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let v = view(&mut c, r, &mut names).await?;
+        out.push(PickItem {
+            code: v.ci.code,
+            name: v.ci.name,
+            category_label: v.category_label,
+            org_name: v.org_name,
+        });
+    }
+    Ok(out)
+}
+
+/// What a failure of an item linked to a ticket hits: the item and every
+/// item that runs on or depends on it (as on the item's page), for the
+/// ticket page.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketImpact {
+    pub ci: LinkedCi,
+    pub impact: Vec<ImpactView>,
+}
+
+/// The impact of each item linked to a ticket the caller may see (404
+/// otherwise); an item the caller may not read shows no impact.
+pub async fn impact_of_ticket(
+    p: &Platform,
+    pr: &Principal,
+    ticket_id: &str,
+) -> Result<Vec<TicketImpact>, AppError> {
+    let linked = cis_of_ticket(p, pr, ticket_id).await?;
+    let mut c = p.db.read().await?;
+    let mut out = Vec::with_capacity(linked.len());
+    for ci in linked {
+        let impact = if ci.visible {
+            impact_of(&mut c, pr, &ci.id).await?
+        } else {
+            Vec::new()
+        };
+        out.push(TicketImpact { ci, impact });
+    }
+    Ok(out)
+}
+
 // ---- IP plan ----
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -1018,6 +1018,8 @@ pub async fn file_record(
                 if process.field("title").is_some() {
                     fields.insert("title".into(), FieldValue::Text(title.clone()));
                 }
+                // The plan's item, by its code, linked (ADR 0016).
+                let cis = crate::tickets::resolve_cis(&mut c, pr, process, &mut fields).await?;
                 let org = orgs::get(&mut c, &plan.org_id)
                     .await?
                     .ok_or_else(|| AppError::not_found("机构"))?;
@@ -1035,6 +1037,8 @@ pub async fn file_record(
                     cal,
                 )
                 .await?;
+                crate::tickets::link_cis(p, &mut c, ctx, *ticket_auth, &t, &cis, t.created_at)
+                    .await?;
                 Some(t)
             }
         };

@@ -19,6 +19,27 @@ use yunwei_store::in_tx;
 use crate::kernel::audit::{record, Actor, Event};
 use crate::{Ctx, Platform};
 
+/// The media type under which a stored file may be shown in the browser
+/// (`Content-Disposition: inline`), judged by its content, never by its
+/// name: PNG, JPEG, GIF, WebP images and PDF. Anything else (SVG and HTML
+/// included, which could run script) is only downloaded.
+pub fn inline_type(content: &[u8]) -> Option<&'static str> {
+    let starts = |magic: &[u8]| content.starts_with(magic);
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if starts(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some("image/gif")
+    } else if content.len() >= 12 && starts(b"RIFF") && &content[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if starts(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
 /// How old an unreferenced file must be before it is removed: an upload
 /// writes its file and then inserts its row in the same transaction, which
 /// takes well under a second even for 50 MB; an hour leaves room for slow

@@ -107,7 +107,9 @@ pub fn value_from_json(ty: FieldType, v: &Value) -> Option<FieldValue> {
         _ => return None,
     };
     match ty {
-        FieldType::Text | FieldType::LongText | FieldType::Choice => Some(FieldValue::Text(text)),
+        FieldType::Text | FieldType::LongText | FieldType::Choice | FieldType::Ci => {
+            Some(FieldValue::Text(text))
+        }
         FieldType::Integer => text.parse().ok().map(FieldValue::Integer),
         FieldType::Number => text
             .parse::<f64>()
@@ -157,6 +159,90 @@ pub fn parse_fields(pr: &Process, input: &Map<String, Value>) -> Result<Fields, 
         out.insert(k.clone(), value);
     }
     Ok(out)
+}
+
+/// Refuses values no one can have entered truthfully: a `not_future`
+/// date or time after now (an occurrence in the future).
+pub fn check_values(pr: &Process, fields: &Fields, now: DateTime<Utc>) -> Result<(), AppError> {
+    match pr.impossible_values(fields, now) {
+        Some((_, message)) => Err(AppError::bad_request("ticket.field_impossible", message)),
+        None => Ok(()),
+    }
+}
+
+/// Whether the caller may name a configuration item of `org_path` as the
+/// system a ticket concerns: an item it may read, or, for a vendor
+/// engineer, one in the regions its vendor's contracts in force cover
+/// (where it takes tickets, ADR 0009). The CI picker offers exactly these.
+pub fn may_name_ci(pr: &Principal, org_path: &str) -> bool {
+    pr.can(Action::BusinessRead, org_path) || pr.unassigned_ticket_scope().contains(org_path)
+}
+
+/// The configuration items the `ci` fields of `fields` name by code (or
+/// id) that the caller may name ([`may_name_ci`]); each such value is
+/// rewritten to the item's code. A value naming no such item stays as
+/// typed: a system not (yet) in the CMDB, shown as such (ADR 0016).
+pub(crate) async fn resolve_cis(
+    c: &mut DbConn,
+    pr: &Principal,
+    pr_: &Process,
+    fields: &mut Fields,
+) -> Result<Vec<yunwei_store::cmdb::CiRow>, AppError> {
+    let mut out: Vec<yunwei_store::cmdb::CiRow> = Vec::new();
+    for f in pr_.ci_fields() {
+        let Some(FieldValue::Text(named)) = fields.get(&f.id) else {
+            continue;
+        };
+        let named = named.trim().to_string();
+        let found = match yunwei_store::cmdb::ci_by_code(c, &named).await? {
+            Some(a) => Some(a),
+            None => yunwei_store::cmdb::get_ci(c, &named).await?,
+        };
+        if let Some(a) = found.filter(|a| may_name_ci(pr, &a.org_path)) {
+            fields.insert(f.id.clone(), FieldValue::Text(a.code.clone()));
+            if !out.iter().any(|o| o.id == a.id) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Links the ticket to the items unless it already is (the item's
+/// 关联工单, the impact on the ticket page), each link audited, in the
+/// caller's transaction.
+pub(crate) async fn link_cis(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    auth: Authorized<'_>,
+    t: &TicketRow,
+    cis: &[yunwei_store::cmdb::CiRow],
+    now_us: i64,
+) -> Result<(), AppError> {
+    if cis.is_empty() {
+        return Ok(());
+    }
+    let linked = yunwei_store::cmdb::cis_of_ticket(c, &t.id).await?;
+    for a in cis {
+        if linked.iter().any(|l| l.id == a.id) {
+            continue;
+        }
+        let by = auth.principal().user_id.clone();
+        yunwei_store::cmdb::link_ticket(c, &new_id(), &t.id, &a.id, &by, now_us).await?;
+        record(
+            p,
+            c,
+            ctx,
+            Actor::User(auth),
+            Event::success("cmdb.ticket_link", "ticket", &t.id).after(format!(
+                "工单 {} 关联配置项 {} {}",
+                t.number, a.code, a.name
+            )),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn fields_from_json(pr: &Process, json: &str) -> Fields {

@@ -75,6 +75,47 @@ pub(crate) async fn insert_ticket(
     fields_in: &Fields,
     cal: &HolidayCalendar,
 ) -> Result<TicketRow, AppError> {
+    let new = NewTicket {
+        pk,
+        pr_,
+        title,
+        org,
+        requester_id,
+        fields_in,
+    };
+    insert_ticket_telling(p, c, ctx, auth, &new, cal, true).await
+}
+
+/// What a new ticket is made of.
+#[derive(Clone, Copy)]
+struct NewTicket<'a> {
+    pk: &'a Pack,
+    pr_: &'a Process,
+    title: &'a str,
+    org: &'a orgs::OrgRow,
+    requester_id: &'a str,
+    fields_in: &'a Fields,
+}
+
+/// [`insert_ticket`]; `tell` false when the ticket moves on in the same
+/// transaction (filed in one step), whose next actors are told then.
+async fn insert_ticket_telling(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    auth: Authorized<'_>,
+    new: &NewTicket<'_>,
+    cal: &HolidayCalendar,
+    tell: bool,
+) -> Result<TicketRow, AppError> {
+    let NewTicket {
+        pk,
+        pr_,
+        title,
+        org,
+        requester_id,
+        fields_in,
+    } = *new;
     let pr = auth.principal();
     let opening = engine::open(pr_, fields_in).map_err(refusal)?;
     let now = p.clock.now();
@@ -143,7 +184,9 @@ pub(crate) async fn insert_ticket(
     )
     .await?;
     index(c, &row, &search_text(pr_, title, &opening.fields)).await?;
-    tell_next_actors(c, pk, pr_, &row, &pr.user_id, now_us).await?;
+    if tell {
+        tell_next_actors(c, pk, pr_, &row, &pr.user_id, now_us).await?;
+    }
     record(
         p,
         c,
@@ -156,6 +199,22 @@ pub(crate) async fn insert_ticket(
     Ok(row)
 }
 
+/// The transition the caller may take right after opening a ticket of
+/// `pr_` in its own organisation, when the route leaves the initial state
+/// by exactly one: the form's 提交 (open and submit in one step).
+pub fn one_step_submit<'a>(
+    pk: &Pack,
+    pr_: &'a Process,
+    pr: &Principal,
+) -> Option<&'a yunwei_domain::policy::model::Transition> {
+    let t = pr_.single_submit()?;
+    let held = pack_roles(pk, pr, &pr.org_path);
+    t.roles
+        .iter()
+        .any(|r| r == yunwei_domain::policy::model::ROLE_REQUESTER || held.contains(r))
+        .then_some(t)
+}
+
 /// Opens a ticket of a process of an enabled pack.
 pub async fn open(
     p: &Platform,
@@ -163,10 +222,43 @@ pub async fn open(
     pr: &Principal,
     input: &OpenInput,
 ) -> Result<TicketRow, AppError> {
+    open_then(p, ctx, pr, input, false).await
+}
+
+/// Opens a ticket and, in the same transaction, takes the one transition
+/// that submits it ([`Process::single_submit`]): filing in one step. A
+/// process whose route leaves its initial state in more than one way is
+/// refused with `ticket.no_single_submit` (open it, then choose).
+pub async fn open_and_submit(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &OpenInput,
+) -> Result<TicketRow, AppError> {
+    open_then(p, ctx, pr, input, true).await
+}
+
+async fn open_then(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    input: &OpenInput,
+    submit: bool,
+) -> Result<TicketRow, AppError> {
     let title = validate_title(&input.title)?;
     let pk = pack(p, &input.pack, None)?;
     let pr_ = process(pk, &input.process)?;
+    let submit = match submit {
+        false => None,
+        true => Some(pr_.single_submit().ok_or_else(|| {
+            AppError::bad_request(
+                "ticket.no_single_submit",
+                format!("「{}」登记后须选择下一步办理，不能一步提交", pr_.name),
+            )
+        })?),
+    };
     let mut fields = parse_fields(pr_, &input.fields)?;
+    check_values(pr_, &fields, p.clock.now())?;
     // The title is a column and, when the process declares it, a field.
     if pr_.field("title").is_some() {
         fields.insert("title".into(), FieldValue::Text(title.clone()));
@@ -175,7 +267,7 @@ pub async fn open(
     // What the ticket refers to is read before the write transaction (an
     // organisation's path never changes; the references are checked again
     // by the foreign keys), so the writer's turn holds only the writes.
-    let (org, requester, auth) = {
+    let (org, requester, auth, cis) = {
         let mut c = p.db.read().await?;
         let org_id = input
             .org_id
@@ -186,6 +278,16 @@ pub async fn open(
             .await?
             .ok_or_else(|| AppError::not_found("机构"))?;
         let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
+        // The ticket belongs to the organisation whose system it concerns:
+        // the owner of the configuration item it names, else the one it is
+        // filed for (ADR 0016). The filer keeps it as its requester.
+        let cis = resolve_cis(&mut c, pr, pr_, &mut fields).await?;
+        let org = match cis.first() {
+            Some(a) => orgs::get(&mut c, &a.org_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("机构"))?,
+            None => org,
+        };
         let requester = match input
             .on_behalf_of
             .as_deref()
@@ -204,12 +306,28 @@ pub async fn open(
             }
             None => pr.user_id.clone(),
         };
-        (org, requester, auth)
+        (org, requester, auth, cis)
     };
     in_tx!(p.db, |c| {
-        insert_ticket(
-            p, &mut c, ctx, auth, pk, pr_, &title, &org, &requester, &fields, &cal,
-        )
-        .await
+        let new = NewTicket {
+            pk,
+            pr_,
+            title: &title,
+            org: &org,
+            requester_id: &requester,
+            fields_in: &fields,
+        };
+        let row = insert_ticket_telling(p, &mut c, ctx, auth, &new, &cal, submit.is_none()).await?;
+        link_cis(p, &mut c, ctx, auth, &row, &cis, row.created_at).await?;
+        match submit {
+            None => Ok(row),
+            Some(t) => {
+                let input = TransitionInput {
+                    transition: t.id.clone(),
+                    ..Default::default()
+                };
+                take_transition(p, &mut c, ctx, pr, &row.id, &input, "", &cal).await
+            }
+        }
     })
 }

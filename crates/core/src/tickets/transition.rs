@@ -59,15 +59,38 @@ pub async fn transition(
         ));
     }
     in_tx!(p.db, |c| {
+        take_transition(p, &mut c, ctx, pr, id, input, &comment, &cal).await
+    })
+}
+
+/// The transition of [`transition`] in the caller's transaction (also
+/// taken right after opening by [`super::open_and_submit`]).
+// The body is `transition`'s as it was inside `in_tx!` (`&mut c` on the
+// connection), kept unchanged and in its own block.
+#[allow(clippy::too_many_arguments, clippy::needless_borrow)]
+pub(super) async fn take_transition(
+    p: &Platform,
+    mut c: &mut DbConn,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+    input: &TransitionInput,
+    comment: &str,
+    cal: &HolidayCalendar,
+) -> Result<TicketRow, AppError> {
+    let comment = comment.to_string();
+    {
         let Loaded { row, snapshot, .. } = load(&mut c, p, pr, id).await?;
         let pk = pack(p, &row.pack_id, Some(&row.pack_version))?;
         let pr_ = process(pk, &row.process_id)?;
-        let fields = parse_fields(pr_, &input.fields)?;
+        let mut fields = parse_fields(pr_, &input.fields)?;
+        let now = p.clock.now();
+        check_values(pr_, &fields, now)?;
+        let cis = resolve_cis(&mut c, pr, pr_, &mut fields).await?;
         let actor = PackActor {
             user_id: pr.user_id.clone(),
             pack_roles: pack_roles(pk, pr, &row.org_path),
         };
-        let now = p.clock.now();
         let now_us = now.timestamp_micros();
         let outcome = engine::apply(
             pr_,
@@ -76,7 +99,7 @@ pub async fn transition(
             &actor,
             &fields,
             now,
-            &CalendarDays(&cal),
+            &CalendarDays(cal),
         );
         let outcome = match outcome {
             Ok(o) => o,
@@ -131,6 +154,7 @@ pub async fn transition(
         if !store::update(&mut c, &next, &row.state, row.updated_at).await? {
             return Err(busy());
         }
+        link_cis(p, &mut c, ctx, auth, &next, &cis, now_us).await?;
         // The effects the pack names, in this transaction: a CMDB link, a
         // temporary grant filed or revoked (ADR 0010).
         let call = crate::kernel::seams::HookCall {
@@ -254,7 +278,7 @@ pub async fn transition(
         )
         .await?;
         Ok(next)
-    })
+    }
 }
 
 /// Casts a vote on the approval open in the ticket's state.

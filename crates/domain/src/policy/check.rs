@@ -133,6 +133,7 @@ struct RawField {
     #[serde(rename = "type")]
     ty: S<String>,
     choices: Option<S<Ordered<S<String>>>>,
+    not_future: Option<S<bool>>,
     source: Option<S<String>>,
 }
 
@@ -781,6 +782,20 @@ impl Checker {
                 )),
                 (None, _) => {}
             }
+            let not_future = match &f.not_future {
+                Some(b) if *b.get_ref() && !ty.is_temporal() => {
+                    self.push(src.err(
+                        &b.span(),
+                        format!(
+                            "只有 date 或 datetime 类型的字段可以设 not_future（本字段类型为 {}）",
+                            ty.as_str()
+                        ),
+                    ));
+                    false
+                }
+                Some(b) => *b.get_ref(),
+                None => false,
+            };
             let source = if ty == FieldType::Choice {
                 Some(self.source(src, &item.span(), &f.source, "选项字段"))
             } else {
@@ -791,6 +806,7 @@ impl Checker {
                 label: f.label.get_ref().clone(),
                 ty,
                 choices,
+                not_future,
                 source,
                 origin: src.origin(&item.span()),
             });
@@ -2133,6 +2149,53 @@ source = "JSCZ-26"
             "\"level\"]\nsource = \"JSCZ-21\"",
             "选项 minor",
         );
+    }
+
+    #[test]
+    fn ci_fields_and_not_future_dates() {
+        // `not_future` only on dates and times; a `ci` field is textual.
+        let ok = PROC.replacen(
+            "id = \"start\"\nlabel = \"开始日期\"\ntype = \"date\"",
+            "id = \"start\"\nlabel = \"开始日期\"\ntype = \"date\"\nnot_future = true",
+            1,
+        );
+        let pack = load_pack(&files(PACK, &[&ok])).expect("valid");
+        let pr = &pack.processes[0];
+        let start = pr.field("start").unwrap();
+        assert!(start.not_future);
+        let now = chrono::Utc::now();
+        let tomorrow = (now + chrono::Duration::days(2)).date_naive();
+        assert_eq!(
+            pr.impossible_values(
+                &[("start".to_string(), FieldValue::Date(tomorrow))].into(),
+                now
+            ),
+            Some((
+                "start".to_string(),
+                "「开始日期」不能晚于当前时间".to_string()
+            ))
+        );
+        let yesterday = (now - chrono::Duration::days(2)).date_naive();
+        assert_eq!(
+            pr.impossible_values(
+                &[("start".to_string(), FieldValue::Date(yesterday))].into(),
+                now
+            ),
+            None
+        );
+        let bad = PROC.replacen("type = \"text\"", "type = \"text\"\nnot_future = true", 1);
+        let errs = errors(PACK, &[&bad]);
+        assert_error(
+            &errs,
+            "t/p.toml",
+            &bad,
+            "true",
+            "只有 date 或 datetime 类型的字段可以设 not_future",
+        );
+        let ci = PROC.replacen("type = \"text\"", "type = \"ci\"", 1);
+        let pack = load_pack(&files(PACK, &[&ci])).expect("valid");
+        assert_eq!(pack.processes[0].ci_fields().count(), 1);
+        assert!(FieldType::Ci.is_textual());
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl FieldValue {
     /// `set`) to a field of type `ty`.
     pub fn from_pack_literal(ty: FieldType, s: &str) -> Option<FieldValue> {
         match ty {
-            FieldType::Text | FieldType::LongText | FieldType::Choice => {
+            FieldType::Text | FieldType::LongText | FieldType::Choice | FieldType::Ci => {
                 Some(FieldValue::Text(s.to_string()))
             }
             FieldType::Integer => s.trim().parse().ok().map(FieldValue::Integer),
@@ -169,10 +169,14 @@ pub enum FieldType {
     Date,
     DateTime,
     Bool,
+    /// A configuration item of the CMDB, held by its code (`type = "ci"`):
+    /// the system a ticket concerns. The ticket is linked to the item and
+    /// belongs to the item's owner organisation (ADR 0016).
+    Ci,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 8] = [
+    pub const ALL: [FieldType; 9] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
@@ -181,6 +185,7 @@ impl FieldType {
         FieldType::Date,
         FieldType::DateTime,
         FieldType::Bool,
+        FieldType::Ci,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -193,6 +198,7 @@ impl FieldType {
             FieldType::Date => "date",
             FieldType::DateTime => "datetime",
             FieldType::Bool => "bool",
+            FieldType::Ci => "ci",
         }
     }
 
@@ -204,7 +210,7 @@ impl FieldType {
     pub fn is_textual(self) -> bool {
         matches!(
             self,
-            FieldType::Text | FieldType::LongText | FieldType::Choice
+            FieldType::Text | FieldType::LongText | FieldType::Choice | FieldType::Ci
         )
     }
 
@@ -230,6 +236,9 @@ pub struct Field {
     pub ty: FieldType,
     /// In the order written; empty unless `ty` is `Choice`.
     pub choices: Vec<Choice>,
+    /// `not_future = true` on a date or time field: a value after the
+    /// moment it is entered is refused (an occurrence time in the future).
+    pub not_future: bool,
     pub source: Option<String>,
     pub origin: Origin,
 }
@@ -237,6 +246,62 @@ pub struct Field {
 impl Field {
     pub fn choice(&self, id: &str) -> Option<&Choice> {
         self.choices.iter().find(|c| c.id == id)
+    }
+
+    /// The refusal of an impossible value entered at `now`: a date or time
+    /// after `now` in a `not_future` field (a date compares as its day in
+    /// China time).
+    pub fn impossible(&self, v: &FieldValue, now: DateTime<Utc>) -> Option<String> {
+        if !self.not_future {
+            return None;
+        }
+        let future = match v {
+            FieldValue::DateTime(t) => *t > now,
+            FieldValue::Date(d) => *d > crate::calendar::date_in_shanghai(now),
+            _ => false,
+        };
+        future.then(|| format!("「{}」不能晚于当前时间", self.label))
+    }
+}
+
+impl Process {
+    /// The refusals of impossible values among `fields` entered at `now`
+    /// ([`Field::impossible`]), as `(field id, message)`.
+    pub fn impossible_values(
+        &self,
+        fields: &Fields,
+        now: DateTime<Utc>,
+    ) -> Option<(String, String)> {
+        fields.iter().find_map(|(id, v)| {
+            self.field(id)
+                .and_then(|f| f.impossible(v, now))
+                .map(|m| (id.clone(), m))
+        })
+    }
+
+    /// The transitions leaving the initial state: the first step of the
+    /// route (its required fields are marked on the form).
+    pub fn first_steps(&self) -> impl Iterator<Item = &Transition> {
+        let initial = self.initial_state().id.clone();
+        self.transitions
+            .iter()
+            .filter(move |t| t.from.contains(&initial))
+    }
+
+    /// The one transition that submits a new ticket, when the route leaves
+    /// the initial state by exactly one: the form may open and submit in
+    /// one step.
+    pub fn single_submit(&self) -> Option<&Transition> {
+        let mut it = self.first_steps();
+        match (it.next(), it.next()) {
+            (Some(t), None) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The fields holding the configuration item the ticket concerns.
+    pub fn ci_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.ty == FieldType::Ci)
     }
 }
 

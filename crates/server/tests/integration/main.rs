@@ -27,6 +27,7 @@ mod reports;
 mod scale;
 mod search;
 mod support;
+mod ticket_forms;
 mod ticket_ui;
 mod tickets;
 mod timers;

@@ -1373,7 +1373,11 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
         .map(|e| e["status"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(statuses.len(), 4, "{vulns}");
-    assert_eq!(statuses.iter().filter(|s| **s == "fixed").count(), 2, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "fixed").count(),
+        2,
+        "{statuses:?}"
+    );
     app.cleanup().await;
 }
 

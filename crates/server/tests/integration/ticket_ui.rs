@@ -731,7 +731,7 @@ async fn generated_inputs_round_trip_and_deadlines_turn_red_when_overdue() {
         .text();
     for needle in [
         "<textarea id=\"new-summary\" name=\"f.summary\"",
-        "<select id=\"new-severity\" name=\"f.severity\">",
+        "<select id=\"new-severity\" name=\"f.severity\" required>",
         "type=\"number\" name=\"f.hosts\" value=\"\" step=\"1\"",
         "type=\"number\" name=\"f.ratio\" value=\"\" step=\"any\"",
         "type=\"date\" name=\"f.day\"",

@@ -538,6 +538,30 @@ pub async fn download(
     Ok(attachment_response(&a.filename, bytes))
 }
 
+/// A stored file shown in the browser: `Content-Disposition: inline` under
+/// the type its content shows (`files::inline_type`: images and PDF only),
+/// marked [`crate::middleware::InlinePreview`] so our own pages may frame
+/// it; any other content is the download.
+pub(crate) fn inline_response(filename: &str, bytes: Vec<u8>) -> Response {
+    let Some(ty) = yunwei_core::files::inline_type(&bytes) else {
+        return attachment_response(filename, bytes);
+    };
+    let mut res = attachment_response(filename, bytes);
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ty));
+    if let Some(d) = h
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("attachment"))
+        .and_then(|rest| header::HeaderValue::from_str(&format!("inline{rest}")).ok())
+    {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    res.extensions_mut()
+        .insert(crate::middleware::InlinePreview);
+    res
+}
+
 pub(crate) fn attachment_response(filename: &str, bytes: Vec<u8>) -> Response {
     let ascii: String = filename
         .chars()

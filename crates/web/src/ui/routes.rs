@@ -147,6 +147,8 @@ fn table() -> Vec<(&'static str, Entry)> {
             form(ticket_lists::delete_filter),
         ),
         ("/tickets/attachments/{id}", page(tickets::download)),
+        ("/tickets/attachments/{id}/preview", page(tickets::preview)),
+        ("/tickets/ci-options", page(tickets::ci_options_page)),
         ("/tickets/{id}", page(tickets::page)),
         ("/tickets/{id}/owner", page(ticket_lists::owner)),
         ("/tickets/{id}/claim", form(ticket_lists::claim)),

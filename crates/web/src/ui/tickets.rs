@@ -133,6 +133,10 @@ struct Input {
     /// (id, label, selected)
     choices: Vec<(String, String, bool)>,
     hint: String,
+    /// Required to submit: marked, and `required` for the browser.
+    required: bool,
+    /// A `ci` field's picker: (code, label) offered in its `<datalist>`.
+    options: Vec<(String, String)>,
 }
 
 /// The value an input shows for a displayed field value (choice labels
@@ -168,6 +172,7 @@ fn make_input(
         "date" => ("input", "date", ""),
         "datetime" => ("input", "datetime-local", ""),
         "bool" => ("checkbox", "checkbox", ""),
+        "ci" => ("ci", "text", ""),
         _ => ("input", "text", ""),
     };
     Input {
@@ -184,7 +189,69 @@ fn make_input(
             .map(|(c, l)| (c.clone(), l.clone(), c == value))
             .collect(),
         hint,
+        required: false,
+        options: Vec::new(),
     }
+}
+
+/// The configuration items the caller may name, for the `ci` pickers of
+/// a form: (code, "name（category，organisation）").
+async fn ci_options(s: &AppState, u: &UiUser, q: &str) -> Result<Vec<(String, String)>, AppError> {
+    Ok(yunwei_core::cmdb::pick(&s.platform, &u.principal, q)
+        .await?
+        .into_iter()
+        .map(|i| {
+            (
+                i.code,
+                format!("{}（{}，{}）", i.name, i.category_label, i.org_name),
+            )
+        })
+        .collect())
+}
+
+/// Gives the `ci` inputs their picker's choices.
+async fn fill_ci_options<'a>(
+    s: &AppState,
+    u: &UiUser,
+    inputs: impl Iterator<Item = &'a mut Input>,
+) -> Result<(), AppError> {
+    let mut cached: Option<Vec<(String, String)>> = None;
+    for i in inputs.filter(|i| i.widget == "ci") {
+        if cached.is_none() {
+            cached = Some(ci_options(s, u, "").await?);
+        }
+        i.options = cached.clone().unwrap_or_default();
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct CiOptionsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "ci_options.html")]
+struct CiOptionsTpl {
+    options: Vec<(String, String)>,
+}
+
+/// `GET /tickets/ci-options?q=`: the picker's choices matching `q`, as
+/// `<option>`s (the progressive enhancement in `app.js` refreshes the
+/// `<datalist>` with them as the user types; without script the browser
+/// filters the choices the form came with).
+pub(super) async fn ci_options_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<CiOptionsQuery>,
+) -> Page {
+    business(&u)?;
+    let options = ci_options(&s, &u, &q.q).await?;
+    let html = CiOptionsTpl { options }
+        .render()
+        .map_err(|_| AppError::internal())?;
+    Ok(axum::response::Html(html).into_response())
 }
 
 fn field_input(prefix: &str, f: &Field, value: &str, hint: String) -> Input {
@@ -238,6 +305,9 @@ struct NewForm {
     other: Vec<Input>,
     orgs: Vec<Opt>,
     on_behalf_of: String,
+    /// The label of the one transition the form may take right after
+    /// opening (提交 in one step), if the route allows it.
+    submit: Option<String>,
 }
 
 /// What the user typed, kept when the form comes back with an error.
@@ -325,7 +395,9 @@ async fn new_view(
                 } else {
                     format!("提交时必填，{source}")
                 };
-                primary.push(field_input("new", f, &value, hint));
+                let mut i = field_input("new", f, &value, hint);
+                i.required = true;
+                primary.push(i);
             } else {
                 other.push(field_input("new", f, &value, source));
             }
@@ -336,6 +408,8 @@ async fn new_view(
             typed.org_id.clone()
         };
         let orgs = org_choices(s, u, Action::BusinessOperate).await?;
+        fill_ci_options(s, u, primary.iter_mut().chain(other.iter_mut())).await?;
+        let submit = tickets::one_step_submit(pk, pr, &u.principal).map(|t| t.label.clone());
         form = Some(NewForm {
             pack: pk.id.clone(),
             process: pr.id.clone(),
@@ -350,6 +424,7 @@ async fn new_view(
                 &org_id,
             ),
             on_behalf_of: typed.on_behalf_of,
+            submit,
         });
     }
     let page = render(&NewTpl {
@@ -386,8 +461,21 @@ pub(super) async fn open(
         on_behalf_of: Some(f.get("on_behalf_of")).filter(|v| !v.trim().is_empty()),
         fields: fields_json(&raw),
     };
-    match tickets::open(&s.platform, &ctx, &u.principal, &input).await {
-        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?msg=opened", t.id)).into_response()),
+    // 提交: open and take the one submitting transition in one step.
+    let opened = if f.get("submit").is_empty() {
+        tickets::open(&s.platform, &ctx, &u.principal, &input).await
+    } else {
+        tickets::open_and_submit(&s.platform, &ctx, &u.principal, &input).await
+    };
+    match opened {
+        Ok(t) => {
+            let msg = if f.get("submit").is_empty() {
+                "opened"
+            } else {
+                "submitted"
+            };
+            Ok(Redirect::to(&format!("/tickets/{}?msg={msg}", t.id)).into_response())
+        }
         Err(e) if correctable(&e) => {
             let q = NewQuery {
                 pack: input.pack.clone(),
@@ -460,6 +548,38 @@ struct AttachmentLine {
     size: String,
     at: String,
     sm3: String,
+    /// `image` or `pdf`: shown in the page from `/preview` (served inline
+    /// only if its content is of that kind); empty: download only.
+    preview: &'static str,
+}
+
+/// What the page previews an attachment as, by its name; the preview
+/// route decides by the content (`files::inline_type`).
+fn preview_kind(filename: &str) -> &'static str {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" | "jpg" | "jpeg" | "gif" | "webp" => "image",
+        "pdf" => "pdf",
+        _ => "",
+    }
+}
+
+/// An item hit by a failure of a configuration item linked to the ticket.
+struct ImpactLine {
+    id: String,
+    code: String,
+    name: String,
+    category: &'static str,
+    depth: usize,
+    visible: bool,
+}
+
+struct ImpactBlock {
+    code: String,
+    lines: Vec<ImpactLine>,
 }
 
 struct LinkLine {
@@ -483,6 +603,11 @@ struct FieldLine {
     label: String,
     value: String,
     long: bool,
+    /// A `ci` field: the item's page, when the value is a linked item the
+    /// caller may read.
+    href: Option<String>,
+    /// A `ci` field whose value is no linked item: typed, not registered.
+    unregistered: bool,
 }
 
 /// A configuration item linked to the ticket.
@@ -525,6 +650,7 @@ struct TicketTpl {
     events: Vec<EventLine>,
     note: String,
     cis: Vec<CiLine>,
+    impacts: Vec<ImpactBlock>,
     can_link_ci: bool,
     ci_ref: String,
     /// Processes with the `golive_plan` gate: the ticket's go-live
@@ -555,6 +681,7 @@ fn notice_of(msg: &str) -> Option<String> {
     Some(
         match msg {
             "opened" => "工单已登记",
+            "submitted" => "工单已登记并提交",
             "transition" => "已办理",
             "vote" => "审批意见已提交",
             "comment" => "评论已添加",
@@ -590,7 +717,7 @@ fn actions_of(
                         .and_then(|x| x.source.clone())
                         .map(|s| format!("依据 {s}"))
                         .unwrap_or_default();
-                    make_input(
+                    let mut i = make_input(
                         &format!("t-{}", t.id),
                         &f.id,
                         &f.label,
@@ -598,7 +725,9 @@ fn actions_of(
                         &f.choices,
                         &value,
                         hint,
-                    )
+                    );
+                    i.required = true;
+                    i
                 })
                 .collect();
             ActionForm {
@@ -712,8 +841,9 @@ async fn ticket_view(
             .collect(),
         can_vote: a.can_vote,
     });
-    let actions = actions_of(&d, &kept, &present, pr);
-    let fields = d
+    let mut actions = actions_of(&d, &kept, &present, pr);
+    fill_ci_options(s, u, actions.iter_mut().flat_map(|a| a.inputs.iter_mut())).await?;
+    let mut fields: Vec<FieldLine> = d
         .fields
         .iter()
         .filter(|f| !f.value.is_empty() && f.id != "title")
@@ -721,6 +851,8 @@ async fn ticket_view(
             label: f.label.clone(),
             value: f.value.clone(),
             long: f.ty == FieldType::LongText.as_str(),
+            href: None,
+            unregistered: f.ty == FieldType::Ci.as_str(),
         })
         .collect();
     let attachments = d
@@ -733,6 +865,7 @@ async fn ticket_view(
             size: size_text(a.size),
             at: fmt_minute(a.at),
             sm3: a.sm3.chars().take(16).collect(),
+            preview: preview_kind(&a.filename),
         })
         .collect();
     let links = d
@@ -795,6 +928,39 @@ async fn ticket_view(
             code: c.code,
             visible: c.visible,
         })
+        .collect::<Vec<CiLine>>();
+    // A `ci` field shows its item by code and name, linked.
+    for f in fields.iter_mut().filter(|f| f.unregistered) {
+        if let Some(c) = cis
+            .iter()
+            .find(|c: &&CiLine| c.code == f.value || c.id == f.value)
+        {
+            f.unregistered = false;
+            if c.visible {
+                f.value = format!("{} {}", c.code, c.name);
+                f.href = Some(format!("/cmdb/{}", c.id));
+            }
+        }
+    }
+    let impacts = yunwei_core::cmdb::impact_of_ticket(p, &u.principal, &d.ticket.id)
+        .await?
+        .into_iter()
+        .filter(|b| !b.impact.is_empty())
+        .map(|b| ImpactBlock {
+            code: b.ci.code,
+            lines: b
+                .impact
+                .into_iter()
+                .map(|i| ImpactLine {
+                    id: i.id,
+                    code: i.code,
+                    name: i.name,
+                    category: i.category_label,
+                    depth: i.depth,
+                    visible: i.visible,
+                })
+                .collect(),
+        })
         .collect();
     let page = render(&TicketTpl {
         l: Layout::for_user(u, "/tickets").with(notice, error.map(|e| e.message.clone())),
@@ -828,6 +994,7 @@ async fn ticket_view(
         events,
         note: kept.note,
         cis,
+        impacts,
         can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
         ci_ref: kept.ci,
         golive,
@@ -1044,6 +1211,16 @@ pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Pat
     business(&u)?;
     let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
     Ok(attachment_response(&a.filename, bytes))
+}
+
+/// `GET /tickets/attachments/{id}/preview`: the attachment shown in the
+/// browser, with the download's permission check: an image or a PDF (by
+/// its content) inline under its own type, framable by our pages only;
+/// anything else as the download.
+pub(super) async fn preview(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
+    business(&u)?;
+    let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
+    Ok(crate::api::tickets::inline_response(&a.filename, bytes))
 }
 
 // ---- inbox, search ----
