@@ -518,6 +518,12 @@ pub struct UserPage {
     pub total: i64,
 }
 
+/// Whether `pr` may open the user list of the organisation at
+/// `org_path` (the link 查看用户 is shown only then).
+pub fn may_list_users_of(pr: &Principal, org_path: &str) -> bool {
+    pr.can(Action::UserView, org_path)
+}
+
 pub async fn list(
     p: &Platform,
     pr: &Principal,
