@@ -262,11 +262,62 @@ fn state_label<'p>(packs: &'p [Pack], state: &str) -> Option<&'p str> {
         .map(|s| s.label.as_str())
 }
 
+/// Chinese names of the attachment kinds the shipped packs require and
+/// the ticket form offers; a kind typed as 其他 is shown as typed.
+pub const ATTACHMENT_KINDS: &[(&str, &str)] = &[
+    ("signed_request", "领导审签的申请"),
+    ("backup", "备份文件"),
+    ("script", "执行脚本"),
+    ("result", "执行结果"),
+    ("report", "报告"),
+    ("plan", "方案"),
+    ("authorisation", "书面授权"),
+    ("written_confirmation", "书面确认"),
+    ("other", "其他"),
+];
+
+/// The Chinese name of an attachment kind.
+pub fn attachment_kind_label(kind: &str) -> String {
+    ATTACHMENT_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, l)| (*l).to_string())
+        .unwrap_or_else(|| kind.to_string())
+}
+
+/// The label of an approval in any process of these packs.
+fn approval_label<'p>(packs: &'p [Pack], id: &str) -> Option<&'p str> {
+    packs
+        .iter()
+        .flat_map(|pk| pk.processes.iter())
+        .flat_map(|pr| pr.approvals.iter())
+        .find(|a| a.id == id)
+        .map(|a| a.label.as_deref().unwrap_or("审批"))
+}
+
 /// The record's before and after as a reader reads them: a ticket's
-/// transition names its states by their labels (`draft` → 草稿).
+/// transition names its states by their labels (`draft` → 草稿), a vote
+/// its approval, an attachment its kind.
 pub fn before_after(action: &str, before: &str, after: &str, packs: &[Pack]) -> (String, String) {
-    if action != "ticket.transition" {
-        return (before.to_string(), after.to_string());
+    // "{code} {rest}": the code named by `label`.
+    let first_word = |label: &dyn Fn(&str) -> Option<String>| match after.split_once(' ') {
+        Some((code, rest)) => match label(code) {
+            Some(l) => format!("{l} {rest}"),
+            None => after.to_string(),
+        },
+        None => after.to_string(),
+    };
+    match action {
+        "ticket.vote" => {
+            let after = first_word(&|c| approval_label(packs, c).map(str::to_string));
+            return (before.to_string(), after);
+        }
+        "ticket.attach" => {
+            let after = first_word(&|c| Some(attachment_kind_label(c)));
+            return (before.to_string(), after);
+        }
+        "ticket.transition" => {}
+        _ => return (before.to_string(), after.to_string()),
     }
     let before = state_label(packs, before).unwrap_or(before).to_string();
     // after = "{transition label} → {state}（{citation}）"

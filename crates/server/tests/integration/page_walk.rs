@@ -194,8 +194,16 @@ fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// Endings of file names: `backup.txt` is a file a user uploaded, not a
+/// code.
+const FILE_ENDINGS: &[&str] = &[
+    "txt", "pdf", "doc", "docx", "xls", "xlsx", "csv", "png", "jpg", "jpeg", "gif", "zip", "sql",
+    "sh", "log", "json", "xml", "html", "md", "tar", "gz",
+];
+
 /// The internal codes in `s`: `[a-z_]+\.[a-z_]+` standing alone (no ASCII
-/// letter, digit, `_` or `.` on either side), e.g. `ticket.transition`.
+/// letter, digit, `_` or `.` on either side), e.g. `ticket.transition`;
+/// file names (`backup.txt`) are not codes.
 pub(crate) fn codes_in(s: &str) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     let lower = |c: char| c.is_ascii_lowercase() || c == '_';
@@ -215,7 +223,9 @@ pub(crate) fn codes_in(s: &str) -> Vec<String> {
             while k < chars.len() && lower(chars[k]) {
                 k += 1;
             }
-            if k == chars.len() || !(is_word(chars[k]) || chars[k] == '.') {
+            let ending: String = chars[j + 1..k].iter().collect();
+            let alone = k == chars.len() || !(is_word(chars[k]) || chars[k] == '.');
+            if alone && !FILE_ENDINGS.contains(&ending.as_str()) {
                 out.push(chars[i..k].iter().collect());
             }
             i = k;
@@ -224,6 +234,21 @@ pub(crate) fn codes_in(s: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The snake_case identifiers in `s` (`project_lead`, `sla_breach`):
+/// lower-case ASCII words holding `_`, standing alone, other than the
+/// `allowed` ones (login names, which users type and see).
+pub(crate) fn identifiers_in(s: &str, allowed: &HashSet<String>) -> Vec<String> {
+    s.split(|c: char| !(is_word(c) || c == '.' || c == '-' || c == '@'))
+        .filter(|w| {
+            w.contains('_')
+                && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && w.chars().any(|c| c.is_ascii_lowercase())
+                && !allowed.contains(*w)
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// The UUIDs (8-4-4-4-12 hex digits) in `s`.
@@ -257,9 +282,12 @@ pub(crate) fn uuids_in(s: &str) -> Vec<String> {
 }
 
 /// What is wrong with a page's text and attributes.
-pub(crate) fn text_findings(scan: &Scan) -> Vec<String> {
+pub(crate) fn text_findings(scan: &Scan, usernames: &HashSet<String>) -> Vec<String> {
     let mut out = vec![];
     for t in &scan.text {
+        for c in identifiers_in(t, usernames) {
+            out.push(format!("identifier `{c}` in text 「{}」", clip(t)));
+        }
         for c in codes_in(t) {
             out.push(format!("code `{c}` in text 「{}」", clip(t)));
         }
@@ -328,7 +356,11 @@ fn shape(url: &str) -> String {
 }
 
 /// Walks the pages of one account; returns its findings.
-async fn walk(app: &TestApp, username: &str) -> (usize, Vec<String>) {
+async fn walk(
+    app: &TestApp,
+    username: &str,
+    usernames: &HashSet<String>,
+) -> (usize, Vec<String>) {
     let b = Browser::login(app, username).await;
     let mut findings = vec![];
     let mut queue: VecDeque<(String, String)> = VecDeque::from([("/".to_string(), "-".into())]);
@@ -346,6 +378,7 @@ async fn walk(app: &TestApp, username: &str) -> (usize, Vec<String>) {
         *n += 1;
         fetched += 1;
         let r = b.get(&url).await;
+        if std::env::var("WALK_DEBUG").is_ok() { eprintln!("WALK {username} {} {url}", r.status); }
         if r.status != StatusCode::OK {
             findings.push(format!("{url} (linked from {from}) answers {}", r.status));
             continue;
@@ -359,7 +392,7 @@ async fn walk(app: &TestApp, username: &str) -> (usize, Vec<String>) {
             continue;
         }
         let page = scan(&r.text());
-        for f in text_findings(&page) {
+        for f in text_findings(&page, usernames) {
             findings.push(format!("{url}: {f}"));
         }
         for href in &page.links {
@@ -386,10 +419,22 @@ fn accounts() -> Vec<&'static str> {
 #[tokio::test]
 async fn every_page_reachable_from_the_navigation_is_chinese_and_answers_200() {
     let app = TestApp::new().await;
+    // The demo as `yunwei serve --demo` seeds it, then one turn of the jobs
+    // (notices, overdue items) as a running server would have done.
+    let p = &app.platform;
+    yunwei_core::demo::tickets::seed(p).await.expect("demo tickets");
+    yunwei_core::demo::seed_controls(p).await.expect("demo plans");
+    yunwei_core::demo::cmdb::seed(p).await.expect("demo items");
+    yunwei_core::demo::registers::seed(p)
+        .await
+        .expect("demo registers");
+    crate::support::run_jobs(p).await.expect("jobs");
     let mut report: Vec<String> = vec![];
     let mut pages = 0;
     let all = accounts();
-    let walks = futures_util::future::join_all(all.iter().map(|u| walk(&app, u))).await;
+    let usernames: HashSet<String> = all.iter().map(|u| u.to_string()).collect();
+    let walks =
+        futures_util::future::join_all(all.iter().map(|u| walk(&app, u, &usernames))).await;
     for (u, (fetched, findings)) in all.iter().zip(walks) {
         pages += fetched;
         assert!(fetched > 1, "{u}: only the home page was reached");
@@ -415,7 +460,7 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
 <input name="q" title="auth.login" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5c">
 <!-- user.create --><p>JSCZ-41、版本 1.2、文件 a1.b2 与 审批通过</p></body></html>"#;
     let s = scan(html);
-    let f = text_findings(&s);
+    let f = text_findings(&s, &HashSet::new());
     assert_eq!(
         f,
         vec![
@@ -432,7 +477,12 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
         vec!["/tickets/0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b?x=1&y=2".to_string()]
     );
     assert_eq!(codes_in("见ticket.transition。"), vec!["ticket.transition"]);
-    assert!(codes_in("audit.xlsx2 或 www.example.com").is_empty());
+    let users = HashSet::from(["demo_lead".to_string()]);
+    assert_eq!(
+        identifiers_in("demo_lead（project_lead）SZ_SRV_01 a_b.txt", &users),
+        vec!["project_lead"]
+    );
+    assert!(codes_in("audit.xlsx2 或 www.example.com 或 backup.txt").is_empty());
     assert_eq!(
         shape("/tickets/0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b?b=1&a=2"),
         "/tickets/{id}?a&b"
