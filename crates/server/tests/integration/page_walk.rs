@@ -285,6 +285,9 @@ pub(crate) fn uuids_in(s: &str) -> Vec<String> {
 pub(crate) fn text_findings(scan: &Scan, usernames: &HashSet<String>) -> Vec<String> {
     let mut out = vec![];
     for t in &scan.text {
+        if t.contains("（）") || t.contains("()") {
+            out.push(format!("empty brackets in text 「{}」", clip(t)));
+        }
         for c in identifiers_in(t, usernames) {
             out.push(format!("identifier `{c}` in text 「{}」", clip(t)));
         }
@@ -458,7 +461,7 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
 <a href="/tickets/0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b?x=1&amp;y=2">查看</a>
 <input type="hidden" name="id" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b">
 <input name="q" title="auth.login" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5c">
-<!-- user.create --><p>JSCZ-41、版本 1.2、文件 a1.b2 与 审批通过</p></body></html>"#;
+<!-- user.create --><p>JSCZ-41、版本 1.2、文件 a1.b2 与 审批通过</p><p>许可证（）</p></body></html>"#;
     let s = scan(html);
     let f = text_findings(&s, &HashSet::new());
     assert_eq!(
@@ -467,6 +470,7 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
             "code `ticket.transition` in text 「操作：ticket.transition」".to_string(),
             "UUID 0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b in text 「0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b」"
                 .to_string(),
+            "empty brackets in text 「许可证（）」".to_string(),
             "code `auth.login` in <input title=「auth.login」>".to_string(),
             "UUID 0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5c in <input value>".to_string(),
         ],
@@ -487,4 +491,101 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
         shape("/tickets/0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b?b=1&a=2"),
         "/tickets/{id}?a&b"
     );
+}
+
+/// The visible text of a page, joined.
+fn visible(html: &str) -> String {
+    scan(html).text.join("\n")
+}
+
+#[tokio::test]
+async fn unknown_pages_and_refusals_answer_chinese_pages_and_api_paths_json() {
+    let app = TestApp::new().await;
+    let lead = Browser::login(&app, "demo_lead").await;
+    let r = lead.get("/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.header("content-type").unwrap_or("").starts_with("text/html"),
+        "{:?}",
+        r.headers
+    );
+    let text = visible(&r.text());
+    assert!(text.contains("页面不存在"), "{text}");
+    assert!(text.contains("返回首页"), "{text}");
+    assert!(r.text().contains("<title>页面不存在 - 运维管理平台</title>"));
+    // The project lead may not open the user list: the Chinese 403 page.
+    let r = lead.get("/users").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let text = visible(&r.text());
+    assert!(text.contains("无权访问"), "{text}");
+    // An unknown API path keeps its JSON error.
+    let r = lead.get("/api/v1/no-such-thing").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["code"], "request.not_found");
+    // 查看用户 only where the viewer may open the list.
+    let orgs = lead.get("/orgs").await.text();
+    assert!(orgs.contains("江苏省财政厅"), "{orgs}");
+    assert!(!orgs.contains("/users?org_id="), "{orgs}");
+    let admin = Browser::login(&app, "sysadmin").await;
+    assert!(admin.get("/orgs").await.text().contains("/users?org_id="));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_audit_page_names_actions_roles_objects_and_states_in_chinese() {
+    let app = TestApp::new().await;
+    yunwei_core::demo::tickets::seed(&app.platform)
+        .await
+        .expect("demo tickets");
+    let aud = Browser::login(&app, "audadmin").await;
+    let r = aud.get("/audit?action=ticket.transition").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    let page = scan(&html);
+    let text = page.text.join("\n");
+    assert!(text.contains("工单流转"), "{text}");
+    assert!(text.contains("工单"), "{text}");
+    // The filter offers the actions as grouped choices, this one chosen.
+    assert!(html.contains(r#"<optgroup label="工单">"#), "{html}");
+    assert!(
+        html.contains(r#"<option value="ticket.transition" selected>工单流转</option>"#),
+        "{html}"
+    );
+    // No code, role id or state id in the text.
+    let usernames: HashSet<String> = accounts().iter().map(|u| u.to_string()).collect();
+    let findings = text_findings(&page, &usernames);
+    assert!(findings.is_empty(), "{findings:#?}");
+    // No state id of any process (the summaries name states by label).
+    let states: HashSet<&str> = app
+        .platform
+        .packs
+        .iter()
+        .flat_map(|pk| pk.processes.iter())
+        .flat_map(|pr| pr.states.iter())
+        .map(|st| st.id.as_str())
+        .collect();
+    let words: Vec<&str> = page
+        .text
+        .iter()
+        .flat_map(|t| t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| states.contains(w))
+        .collect();
+    assert!(words.is_empty(), "state ids shown: {words:?}\n{text}");
+    assert!(text.contains(" → "), "{text}");
+    // The Excel export names the action in Chinese too.
+    let x = aud
+        .post(
+            "/audit/export",
+            &[("action", "ticket.transition"), ("reason", "检查")],
+        )
+        .await;
+    assert_eq!(x.status, StatusCode::OK);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(x.body.to_vec())).expect("xlsx");
+    use calamine::Reader;
+    let sheet = book.worksheet_range_at(0).expect("a sheet").expect("range");
+    let cells: Vec<String> = sheet.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(cells.iter().any(|c| c == "工单流转"), "{cells:?}");
+    assert!(!cells.iter().any(|c| c == "ticket.transition"), "{cells:?}");
+    app.cleanup().await;
 }
