@@ -63,7 +63,9 @@ fn decode_entities(s: &str) -> String {
             "apos" => Some('\''),
             "nbsp" => Some(' '),
             _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
+                u32::from_str_radix(&ent[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32)
             }
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,
@@ -340,8 +342,7 @@ fn shape(url: &str) -> String {
     let segs: Vec<String> = path
         .split('/')
         .map(|s| {
-            if !uuids_in(s).is_empty() || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
-            {
+            if !uuids_in(s).is_empty() || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())) {
                 "{id}".to_string()
             } else {
                 s.to_string()
@@ -359,11 +360,7 @@ fn shape(url: &str) -> String {
 }
 
 /// Walks the pages of one account; returns its findings.
-async fn walk(
-    app: &TestApp,
-    username: &str,
-    usernames: &HashSet<String>,
-) -> (usize, Vec<String>) {
+async fn walk(app: &TestApp, username: &str, usernames: &HashSet<String>) -> (usize, Vec<String>) {
     let b = Browser::login(app, username).await;
     let mut findings = vec![];
     let mut queue: VecDeque<(String, String)> = VecDeque::from([("/".to_string(), "-".into())]);
@@ -381,7 +378,6 @@ async fn walk(
         *n += 1;
         fetched += 1;
         let r = b.get(&url).await;
-        if std::env::var("WALK_DEBUG").is_ok() { eprintln!("WALK {username} {} {url}", r.status); }
         if r.status != StatusCode::OK {
             findings.push(format!("{url} (linked from {from}) answers {}", r.status));
             continue;
@@ -425,8 +421,12 @@ async fn every_page_reachable_from_the_navigation_is_chinese_and_answers_200() {
     // The demo as `yunwei serve --demo` seeds it, then one turn of the jobs
     // (notices, overdue items) as a running server would have done.
     let p = &app.platform;
-    yunwei_core::demo::tickets::seed(p).await.expect("demo tickets");
-    yunwei_core::demo::seed_controls(p).await.expect("demo plans");
+    yunwei_core::demo::tickets::seed(p)
+        .await
+        .expect("demo tickets");
+    yunwei_core::demo::seed_controls(p)
+        .await
+        .expect("demo plans");
     yunwei_core::demo::cmdb::seed(p).await.expect("demo items");
     yunwei_core::demo::registers::seed(p)
         .await
@@ -436,8 +436,7 @@ async fn every_page_reachable_from_the_navigation_is_chinese_and_answers_200() {
     let mut pages = 0;
     let all = accounts();
     let usernames: HashSet<String> = all.iter().map(|u| u.to_string()).collect();
-    let walks =
-        futures_util::future::join_all(all.iter().map(|u| walk(&app, u, &usernames))).await;
+    let walks = futures_util::future::join_all(all.iter().map(|u| walk(&app, u, &usernames))).await;
     for (u, (fetched, findings)) in all.iter().zip(walks) {
         pages += fetched;
         assert!(fetched > 1, "{u}: only the home page was reached");
@@ -505,14 +504,18 @@ async fn unknown_pages_and_refusals_answer_chinese_pages_and_api_paths_json() {
     let r = lead.get("/no/such/page").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
-        r.header("content-type").unwrap_or("").starts_with("text/html"),
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html"),
         "{:?}",
         r.headers
     );
     let text = visible(&r.text());
     assert!(text.contains("页面不存在"), "{text}");
     assert!(text.contains("返回首页"), "{text}");
-    assert!(r.text().contains("<title>页面不存在 - 运维管理平台</title>"));
+    assert!(r
+        .text()
+        .contains("<title>页面不存在 - 运维管理平台</title>"));
     // The project lead may not open the user list: the Chinese 403 page.
     let r = lead.get("/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);

@@ -60,7 +60,12 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (2, "/inspections", "巡检计划", Some(Action::BusinessRead)),
     (2, "/maintenance", "维护记录", Some(Action::BusinessRead)),
     (3, "/registers/ukeys", "UKEY", Some(Action::RoleView)),
-    (3, "/security-policy", "安全策略", Some(Action::SecurityPolicyView)),
+    (
+        3,
+        "/security-policy",
+        "安全策略",
+        Some(Action::SecurityPolicyView),
+    ),
     (3, "/audit", "审计日志", Some(Action::AuditRead)),
     (3, "/sessions", "会话", None),
     (3, "/tokens", "接口令牌", None),
