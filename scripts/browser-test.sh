@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: start chromedriver and, for every test file in
 # tests/browser (test_login.py, test_data_change.py, test_registers.py,
-# test_access.py), a
+# test_access.py, test_layout.py), a
 # fresh `yunwei serve --demo` with its own data directory, all on free
 # loopback ports, and run the file against them. A fresh server per file
 # keeps the files independent: test_login.py changes demo_staff's password
@@ -53,7 +53,14 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py tests/browser/test_workbench.py)
+TEST_FILES=(
+    tests/browser/test_login.py
+    tests/browser/test_data_change.py
+    tests/browser/test_registers.py
+    tests/browser/test_access.py
+    tests/browser/test_workbench.py
+    tests/browser/test_layout.py
+)
 # scripts/screenshots.sh runs its own file through the same set-up.
 if [ -n "${BROWSER_TEST_FILES:-}" ]; then
     read -r -a TEST_FILES <<<"$BROWSER_TEST_FILES"

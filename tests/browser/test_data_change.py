@@ -177,7 +177,7 @@ def walk(j):
     j.login_as("demo_staff")
     j.upload(ch, "signed_request", "signed_request.txt", "分管厅领导审签件")
     needed = d.prop(d.find("#t-submit_data_change .needed"), "textContent")
-    assert "signed_request）：已上传" in needed, f"needed attachments: {needed!r}"
+    assert "领导审签的申请：已上传" in needed, f"needed attachments: {needed!r}"
     j.transition(
         ch, "submit_data_change", fields={"planned_start": planned},
         comment="请审核", expect=CH_SUBMITTED,

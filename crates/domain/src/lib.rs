@@ -10,6 +10,7 @@ pub mod cmdb;
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod labels;
 pub mod mask;
 pub mod org;
 pub mod paging;

@@ -22,3 +22,22 @@ document.addEventListener("input", function (e) {
       .catch(function () {});
   }, 250);
 });
+
+// Menus: one open at a time, closed by a click elsewhere or Escape (the
+// menus work without this; it only tidies them).
+document.addEventListener("click", function (e) {
+  var menus = document.querySelectorAll("details.menu[open]");
+  for (var i = 0; i < menus.length; i++) {
+    if (!menus[i].contains(e.target)) {
+      menus[i].removeAttribute("open");
+    }
+  }
+});
+document.addEventListener("keydown", function (e) {
+  if (e.key === "Escape") {
+    var menus = document.querySelectorAll("details.menu[open]");
+    for (var i = 0; i < menus.length; i++) {
+      menus[i].removeAttribute("open");
+    }
+  }
+});

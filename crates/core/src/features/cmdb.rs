@@ -315,9 +315,13 @@ async fn schedule_licence(p: &Platform, c: &mut DbConn, a: &CiRow) -> Result<(),
     Ok(())
 }
 
-/// The title of an item's licence occurrence.
+/// The title of an item's licence occurrence: the licence in brackets
+/// when one is named (never empty brackets 「（）」).
 fn licence_title(a: &CiRow) -> String {
-    format!("{} {}（{}）", a.code, a.name, a.licence)
+    match a.licence.trim() {
+        "" => format!("{} {} 许可证", a.code, a.name),
+        l => format!("{} {}（{l}）", a.code, a.name),
+    }
 }
 
 pub async fn create(

@@ -207,6 +207,16 @@ fn validate_ci(s: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
+/// How a page names the configuration item a plan or record gives (an
+/// item's id or code, or free text): the item's code when it is an item's
+/// id, else the text as written.
+async fn ci_label(c: &mut DbConn, ci: &str) -> Result<String, AppError> {
+    Ok(yunwei_store::cmdb::get_ci(c, ci)
+        .await?
+        .map(|item| item.code)
+        .unwrap_or_else(|| ci.to_string()))
+}
+
 fn validate_text(s: &str, label: &str, max: usize, required: bool) -> Result<String, AppError> {
     let s = s.trim();
     if required && s.is_empty() {
@@ -1347,6 +1357,9 @@ pub struct PlanDetail {
     pub checklist: Vec<String>,
     pub created_by: String,
     pub created_by_name: String,
+    /// The plan's configuration item as pages name it: its code, never its
+    /// id (see `ci_label`).
+    pub ci_code: Option<String>,
     /// The plan's occurrences, the newest first.
     pub occurrences: Vec<ControlView>,
     /// Open occurrences a record may be filed against, the oldest first.
@@ -1435,7 +1448,12 @@ pub async fn get_plan(p: &Platform, pr: &Principal, id: &str) -> Result<PlanDeta
             summary: r.summary.clone(),
         });
     }
+    let ci_code = match plan.ci_id.as_deref() {
+        Some(ci) => Some(ci_label(&mut c, ci).await?),
+        None => None,
+    };
     Ok(PlanDetail {
+        ci_code,
         checklist: checklist_of(&plan),
         created_by_name: user_name(&mut c, &plan.created_by).await?,
         created_by: plan.created_by.clone(),
@@ -1629,6 +1647,9 @@ pub struct MaintenanceView {
     pub org_id: String,
     pub org_name: String,
     pub ci_id: Option<String>,
+    /// The configuration item as pages name it: its code, never its id
+    /// (see `ci_label`).
+    pub ci_code: Option<String>,
     pub kind: String,
     pub kind_label: &'static str,
     pub performed_at: i64,
@@ -1729,7 +1750,12 @@ async fn maintenance_within(
             let n = user_name(&mut c, &m.performer_id).await?;
             people.insert(m.performer_id.clone(), n);
         }
+        let ci_code = match m.ci_id.as_deref() {
+            Some(ci) => Some(ci_label(&mut c, ci).await?),
+            None => None,
+        };
         records.push(MaintenanceView {
+            ci_code,
             org_name: names.get(&m.org_id).cloned().unwrap_or_default(),
             performer_name: people.get(&m.performer_id).cloned().unwrap_or_default(),
             kind_label: maintenance_kind_label(&m.kind),

@@ -518,6 +518,12 @@ pub struct UserPage {
     pub total: i64,
 }
 
+/// Whether `pr` may open the user list of the organisation at
+/// `org_path` (the link 查看用户 is shown only then).
+pub fn may_list_users_of(pr: &Principal, org_path: &str) -> bool {
+    pr.can(Action::UserView, org_path)
+}
+
 pub async fn list(
     p: &Platform,
     pr: &Principal,
@@ -558,13 +564,34 @@ pub async fn export(
     let reason = require_reason(reason)?;
     let page = list_all(p, pr, f).await?;
     let auth = pr.authorize_somewhere(Action::UserView)?;
+    // 机构路径 by names (province / city / ...), never by ids.
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut paths: Vec<String> = Vec::with_capacity(page.len());
+    {
+        let mut c = p.db.read().await?;
+        for u in &page {
+            let mut parts = vec![];
+            for id in u.org_path.split('/').filter(|s| !s.is_empty()) {
+                if !names.contains_key(id) {
+                    let name = orgs::get(&mut c, id)
+                        .await?
+                        .map(|o| o.name)
+                        .unwrap_or_default();
+                    names.insert(id.to_string(), name);
+                }
+                parts.push(names[id].clone());
+            }
+            paths.push(parts.join(" / "));
+        }
+    }
     let rows: Vec<Vec<String>> = page
         .iter()
-        .map(|u| {
+        .zip(paths)
+        .map(|(u, path)| {
             vec![
                 u.username.clone(),
                 u.display_name.clone(),
-                u.org_path.clone(),
+                path,
                 if u.status == "active" {
                     "正常".into()
                 } else {

@@ -235,7 +235,8 @@ pub async fn export(
         }
     }
     rows.truncate(EXPORT_LIMIT as usize);
-    let bytes = crate::kernel::export::audit_xlsx(&rows, &pr.display_name, p.clock.now())?;
+    let bytes =
+        crate::kernel::export::audit_xlsx(&rows, &p.packs, &pr.display_name, p.clock.now())?;
     crate::kernel::audit::audit_export(
         p,
         ctx,

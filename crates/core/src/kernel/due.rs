@@ -386,6 +386,12 @@ pub struct Overview {
     pub now: i64,
 }
 
+/// Whether `pr` may open the overview of due items (the check of
+/// [`overview`], for links to it).
+pub fn may_view(pr: &Principal) -> bool {
+    can_read_somewhere(pr).is_ok()
+}
+
 fn can_read_somewhere(pr: &Principal) -> Result<crate::Authorized<'_>, AppError> {
     if pr.must_change_password {
         return Err(AppError::new(

@@ -46,6 +46,7 @@ pub fn table_xlsx(
 
 pub fn audit_xlsx(
     rows: &[AuditRecord],
+    packs: &[yunwei_domain::policy::Pack],
     exporter: &str,
     at: DateTime<Utc>,
 ) -> Result<Vec<u8>, AppError> {
@@ -67,19 +68,23 @@ pub fn audit_xlsx(
     let data: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
+            use yunwei_domain::labels;
+            // Codes in Chinese (one table with the audit page); the ids
+            // stay, an export is evidence.
+            let (before, after) = labels::before_after(&r.action, &r.before, &r.after, packs);
             vec![
                 r.seq.to_string(),
                 fmt_us(r.at_us),
-                r.actor_name.clone(),
-                r.actor_role.clone(),
+                labels::actor_name_label(&r.actor_name).to_string(),
+                labels::actor_role_label(&r.actor_role),
                 r.source_ip.clone(),
-                r.action.clone(),
-                r.object_type.clone(),
+                labels::action_label(&r.action),
+                labels::object_type_label(&r.object_type),
                 r.object_id.clone(),
-                r.before.clone(),
-                r.after.clone(),
+                before,
+                after,
                 r.reason.clone(),
-                r.result.clone(),
+                labels::result_label(&r.result).to_string(),
                 r.request_id.clone(),
             ]
         })

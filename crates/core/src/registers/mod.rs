@@ -294,20 +294,56 @@ async fn place(
 }
 
 /// A short summary of an entry's values for the audit record.
-fn summary(spec: &Spec, values: &BTreeMap<&'static str, Val>) -> String {
+/// The entry's values for its audit record, references by name (an item
+/// by its code, a ticket by its number, an organisation and an entry by
+/// their names), never by id: the audit page shows it as it is.
+async fn summary(
+    c: &mut DbConn,
+    spec: &Spec,
+    values: &BTreeMap<&'static str, Val>,
+) -> Result<String, AppError> {
     let mut parts = vec![];
     for f in spec.fields {
         let v = values.get(f.name).unwrap_or(&Val::Null);
         if *v == Val::Null {
             continue;
         }
-        let mut d = f.display(v);
+        let mut d = match (f.kind, v.text()) {
+            (Kind::Ci, Some(id)) => yunwei_store::cmdb::get_ci(c, id)
+                .await?
+                .map(|ci| ci.code)
+                .unwrap_or_else(|| "（已删除）".into()),
+            (Kind::Ticket, Some(id)) => yunwei_store::tickets::get(c, id)
+                .await?
+                .map(|t| t.number)
+                .unwrap_or_else(|| "（已删除）".into()),
+            (Kind::Org, Some(id)) => orgs::get(c, id)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_else(|| "（已删除）".into()),
+            (Kind::Entry(key), Some(id)) => match spec_of(key) {
+                Ok(target) => match store::get(c, target, id).await? {
+                    Some(e) => title_of(target, &e),
+                    None => "（已删除）".into(),
+                },
+                Err(_) => "（已删除）".into(),
+            },
+            _ => f.display(v),
+        };
         if d.chars().count() > 60 {
             d = d.chars().take(60).collect::<String>() + "…";
         }
         parts.push(format!("{}={d}", f.label));
     }
-    parts.join("；")
+    Ok(parts.join("；"))
+}
+
+/// The label of a status of the entry (the status field's choice).
+fn status_label(spec: &Spec, status: &str) -> String {
+    spec.status
+        .and_then(|f| spec.field(f))
+        .map(|f| f.display(&Val::Text(status.to_string())))
+        .unwrap_or_else(|| status.to_string())
 }
 
 pub(crate) fn history_of(spec: &Spec, e: &EntryRow, change: &str, by: &str, at: i64) -> HistoryRow {
@@ -382,16 +418,13 @@ pub(crate) async fn persist(
     let e = &prepared.entry;
     store::insert(c, spec, e).await?;
     (p.seams.register(spec.key).after_write)(p, c, spec, e, Change::Created).await?;
+    let after = format!("{}：{}", spec.label, summary(c, spec, &e.values).await?);
     record(
         p,
         c,
         ctx,
         Actor::User(prepared.auth),
-        Event::success("register.create", spec.key, &e.id).after(format!(
-            "{}：{}",
-            spec.label,
-            summary(spec, &e.values)
-        )),
+        Event::success("register.create", spec.key, &e.id).after(after),
     )
     .await?;
     Ok(())
@@ -698,14 +731,20 @@ pub async fn update(
             return Err(changed(spec));
         }
         (rules.after_write)(p, &mut c, spec, &e, Change::Updated(&old)).await?;
+        let before = format!(
+            "v{} {}",
+            old.version,
+            summary(&mut c, spec, &old.values).await?
+        );
+        let after = format!("v{} {}", e.version, summary(&mut c, spec, &e.values).await?);
         record(
             p,
             &mut c,
             ctx,
             Actor::User(auth),
             Event::success("register.update", spec.key, &e.id)
-                .before(format!("v{} {}", old.version, summary(spec, &old.values)))
-                .after(format!("v{} {}", e.version, summary(spec, &e.values))),
+                .before(before)
+                .after(after),
         )
         .await?;
         Ok(())
@@ -793,8 +832,13 @@ pub async fn take_step(
             ctx,
             Actor::User(auth),
             Event::success("register.step", spec.key, &e.id)
-                .before(current.clone())
-                .after(format!("{}：{} → {}", spec.label, step.label, step.to))
+                .before(status_label(spec, &current))
+                .after(format!(
+                    "{}：{} → {}",
+                    spec.label,
+                    step.label,
+                    status_label(spec, step.to)
+                ))
                 .reason(note.clone()),
         )
         .await?;

@@ -511,7 +511,10 @@ pub async fn attach(
                 kind: "attachment".into(),
                 from_state: None,
                 to_state: None,
-                label: format!("上传附件（{kind}）"),
+                label: format!(
+                    "上传附件（{}）",
+                    yunwei_domain::labels::attachment_kind_label(kind)
+                ),
                 body: filename.clone(),
             },
         )

@@ -389,7 +389,7 @@ async fn eeds_3_6_business_staff_see_archives_but_their_download_is_refused_and_
         .starts_with("text/html"));
     assert!(r.header("content-disposition").is_none());
     let html = r.text();
-    assert!(html.contains("无法完成操作（403）"), "{html}");
+    assert!(html.contains("<h1>无权访问</h1>"), "{html}");
     assert!(html.contains("无权维护运维台账"), "{html}");
     assert!(!html.contains("10.32.1.0/24"));
     // A new version through the form is refused on the page.

@@ -97,7 +97,7 @@ async fn eeds_1_3_items_are_registered_related_and_their_impact_shown() {
     let list = lead.get("/cmdb").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text());
     let html = list.text();
-    assert!(html.contains("<a href=\"/cmdb\" class=\"active\">配置管理</a>"));
+    assert!(html.contains("<a href=\"/cmdb\" class=\"active\" aria-current=\"page\">配置管理</a>"));
     assert!(
         html.contains("href=\"/cmdb/new\""),
         "登记 link for an editor"

@@ -19,6 +19,7 @@ mod layering;
 mod openapi;
 mod ownership;
 mod packs;
+mod page_walk;
 mod permission_matrix;
 mod policy;
 mod probe_regressions;

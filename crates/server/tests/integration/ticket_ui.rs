@@ -139,7 +139,7 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
     assert!(html.contains("class=\"step-todo\""));
     assert!(html.contains("下一步由谁办理"));
     assert!(html.contains("id=\"t-submit_data_change\""));
-    assert!(html.contains("领导审签的申请（signed_request）：尚未上传"));
+    assert!(html.contains("领导审签的申请：尚未上传"));
     assert!(
         html.contains("value=\"2026-03-05T09:00\""),
         "datetime pre-filled"
@@ -177,7 +177,7 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
     .await;
     redirected(&r, &id);
     let html = staff.get(&format!("/tickets/{id}")).await.text();
-    assert!(html.contains("领导审签的申请（signed_request）：已上传"));
+    assert!(html.contains("领导审签的申请：已上传"));
     let at = html.find("/tickets/attachments/").expect("download link");
     let href = html[at..].split('"').next().unwrap().to_string();
     let file = staff.get(&href).await;
@@ -304,7 +304,7 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
     );
     let html = vendor.get(&format!("/tickets/{id}")).await.text();
     assert!(html.contains("郑海峰"), "assignee shown");
-    assert!(html.contains("备份文件（backup）：尚未上传"));
+    assert!(html.contains("备份文件：尚未上传"));
     let r = transition(&vendor, &id, "start_data_change", &[]).await;
     assert!(error_banner(&r.text()).contains("JSCZ-34"));
     redirected(
@@ -369,7 +369,7 @@ async fn jscz_26_major_data_change_runs_through_the_ticket_pages() {
     for needle in [
         "登记变更",
         "提交数据变更申请（JSCZ-33）",
-        "上传附件（signed_request）",
+        "上传附件（领导审签的申请）",
         "分管主任及中心主任审批调整方案：中心分管主任同意",
         "同意实施",
         "开始实施（已完成数据备份）（JSCZ-34）",

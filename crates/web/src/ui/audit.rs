@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use yunwei_core::audit;
+use yunwei_domain::labels;
 use yunwei_domain::roles::Action;
 use yunwei_domain::time::fmt_us;
 
@@ -26,6 +27,8 @@ struct AuditLine {
     ip: String,
     action: String,
     object: String,
+    /// The object's page, when the viewer may open it.
+    object_href: Option<String>,
     summary: String,
     reason: String,
     result: String,
@@ -42,12 +45,21 @@ struct AuditShown {
     object_id: String,
 }
 
+/// One choice of a filter's `<select>`.
+struct Choice {
+    value: &'static str,
+    label: String,
+}
+
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditTpl {
     l: Layout,
     q: AuditShown,
     records: Vec<AuditLine>,
+    /// The action choices, grouped.
+    actions: Vec<(&'static str, Vec<Choice>)>,
+    object_types: Vec<Choice>,
     next_url: Option<String>,
     can_export: bool,
 }
@@ -67,8 +79,31 @@ pub(super) async fn page(
     audit_render(&s, &u, &q, records, None)
 }
 
+/// The page of an audit record's object, when the viewer may open pages
+/// of that kind (the page itself checks the object's scope).
+fn object_href(u: &UiUser, object_type: &str, id: &str) -> Option<String> {
+    let p = &u.principal;
+    if id.is_empty() || id.contains('/') || id.contains('?') {
+        return None;
+    }
+    let business = p.can_somewhere(Action::BusinessRead);
+    match object_type {
+        "ticket" if business => Some(format!("/tickets/{id}")),
+        "ci" if business => Some(format!("/cmdb/{id}")),
+        "ip_segment" if business => Some(format!("/cmdb/ip/{id}")),
+        "archive" if business => Some(format!("/archives/{id}")),
+        "knowledge" if business => Some(format!("/knowledge/{id}")),
+        "inspection_plan" if business => Some(format!("/inspections/{id}")),
+        "user" if p.can_somewhere(Action::UserView) => Some(format!("/users/{id}")),
+        t if business && yunwei_domain::register::spec(t).is_some() => {
+            Some(format!("/registers/{t}/{id}"))
+        }
+        _ => None,
+    }
+}
+
 pub(super) fn audit_render(
-    _s: &AppState,
+    s: &AppState,
     u: &UiUser,
     q: &AuditQuery,
     records: Vec<yunwei_domain::audit::AuditRecord>,
@@ -97,32 +132,61 @@ pub(super) fn audit_render(
     });
     let lines = records
         .into_iter()
-        .map(|r| AuditLine {
-            seq: r.seq,
-            at: fmt_us(r.at_us),
-            actor: r.actor_name,
-            role: r.actor_role,
-            ip: r.source_ip,
-            action: r.action,
-            object: format!("{} {}", r.object_type, r.object_id),
-            summary: if r.before.is_empty() {
-                r.after
-            } else {
-                format!("{} → {}", r.before, r.after)
-            },
-            reason: r.reason,
-            result_label: match r.result.as_str() {
-                "success" => "成功",
-                "failure" => "失败",
-                _ => "拒绝",
-            },
-            result: r.result,
+        .map(|r| {
+            let (before, after) =
+                labels::before_after(&r.action, &r.before, &r.after, &s.platform.packs);
+            AuditLine {
+                seq: r.seq,
+                at: fmt_us(r.at_us),
+                actor: labels::actor_name_label(&r.actor_name).to_string(),
+                role: labels::actor_role_label(&r.actor_role),
+                ip: r.source_ip,
+                action: labels::action_label(&r.action),
+                object: labels::object_type_label(&r.object_type),
+                object_href: object_href(u, &r.object_type, &r.object_id),
+                summary: if before.is_empty() {
+                    after
+                } else {
+                    format!("{before} → {after}")
+                },
+                reason: r.reason,
+                result_label: labels::result_label(&r.result),
+                result: r.result,
+            }
         })
+        .collect();
+    let actions = labels::action_choices()
+        .into_iter()
+        .map(|(g, items)| {
+            (
+                g,
+                items
+                    .into_iter()
+                    .map(|(value, label)| Choice {
+                        value,
+                        label: label.to_string(),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let object_types = labels::OBJECT_TYPES
+        .iter()
+        .map(|(value, label)| Choice {
+            value,
+            label: label.to_string(),
+        })
+        .chain(yunwei_domain::register::SPECS.iter().map(|sp| Choice {
+            value: sp.key,
+            label: sp.label.to_string(),
+        }))
         .collect();
     render(&AuditTpl {
         l: Layout::for_user(u, "/audit").with(None, error),
         q: shown,
         records: lines,
+        actions,
+        object_types,
         next_url,
         can_export: u.principal.can_somewhere(Action::AuditExport),
     })

@@ -18,9 +18,15 @@ use crate::AppState;
 #[template(path = "orgs.html")]
 struct OrgsTpl {
     l: Layout,
-    orgs: Vec<OrgView>,
+    orgs: Vec<OrgLine>,
     can_manage: bool,
     kinds: Vec<(&'static str, &'static str)>,
+}
+
+/// An organisation of the tree and whether the viewer may open its users.
+struct OrgLine {
+    o: OrgView,
+    users_link: bool,
 }
 
 pub(super) async fn orgs_view(
@@ -33,7 +39,13 @@ pub(super) async fn orgs_view(
     render(&OrgsTpl {
         l: Layout::for_user(u, "/orgs").with(notice, error),
         can_manage: u.principal.can_somewhere(Action::OrgManage),
-        orgs: list,
+        orgs: list
+            .into_iter()
+            .map(|o| OrgLine {
+                users_link: yunwei_core::users::may_list_users_of(&u.principal, &o.path),
+                o,
+            })
+            .collect(),
         kinds: OrgKind::ALL
             .iter()
             .filter(|k| **k != OrgKind::Province)

@@ -99,6 +99,8 @@ struct GroupView {
 struct IndexTpl {
     l: Layout,
     groups: Vec<GroupView>,
+    /// The viewer may open 到期事项 (the link is shown only then).
+    controls_link: bool,
 }
 
 pub(super) async fn index(u: UiUser) -> Page {
@@ -122,6 +124,7 @@ pub(super) async fn index(u: UiUser) -> Page {
     render(&IndexTpl {
         l: Layout::for_user(&u, "/registers"),
         groups,
+        controls_link: yunwei_core::controls::may_view(&u.principal),
     })
 }
 

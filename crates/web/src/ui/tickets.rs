@@ -59,20 +59,9 @@ fn size_text(n: i64) -> String {
     }
 }
 
-/// Chinese names of the attachment kinds the shipped packs require; any
-/// other kind is shown by its identifier.
+/// Chinese names of the attachment kinds (`domain::labels`).
 fn kind_label(kind: &str) -> String {
-    let known = match kind {
-        "signed_request" => "领导审签的申请",
-        "backup" => "备份文件",
-        "script" => "执行脚本",
-        "result" => "执行结果",
-        "report" => "报告",
-        "plan" => "方案",
-        "other" => "其他",
-        _ => return kind.to_string(),
-    };
-    format!("{known}（{kind}）")
+    yunwei_domain::labels::attachment_kind_label(kind)
 }
 
 fn link_label(kind: &str) -> &str {
@@ -659,6 +648,10 @@ struct TicketTpl {
     /// Processes with the `prelaunch_checks` gate: the ticket's pre-launch
     /// security checks (JSCZ-42).
     prelaunch: Option<Vec<(String, String)>>,
+    /// The viewer may file a go-live plan / a pre-launch check (the links
+    /// to the forms are shown only then).
+    golive_new: bool,
+    prelaunch_new: bool,
     /// Processes with a grant effect: the temporary grants the ticket
     /// filed (JSCZ-49).
     grants: Option<Vec<(String, String)>>,
@@ -899,6 +892,10 @@ async fn ticket_view(
     } else {
         None
     };
+    let may_file = |key: &str| {
+        yunwei_domain::register::spec(key)
+            .is_some_and(|sp| yunwei_core::registers::can_file_somewhere(&u.principal, sp))
+    };
     let prelaunch = if d.hooks.contains(hooks::PRELAUNCH_CHECKS) {
         Some(entries_for_ticket(p, &u.principal, "prelaunch_checks", &d.ticket.id).await?)
     } else {
@@ -1000,6 +997,8 @@ async fn ticket_view(
         golive,
         grants,
         prelaunch,
+        golive_new: may_file("golive_plans"),
+        prelaunch_new: may_file("prelaunch_checks"),
     });
     with_error(page, error)
 }
