@@ -52,6 +52,7 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (0, "/search", "搜索", Some(Action::BusinessRead)),
     (1, "/tickets", "工单", Some(Action::BusinessRead)),
     (1, "/tickets/new", "登记工单", Some(Action::BusinessRead)),
+    (1, "/tickets/queue", "本组队列", Some(Action::BusinessRead)),
     (1, "/knowledge", "知识库", Some(Action::BusinessRead)),
     (2, "/cmdb", "配置管理", Some(Action::BusinessRead)),
     (2, "/archives", "技术档案", Some(Action::BusinessRead)),
