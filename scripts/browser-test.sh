@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: start chromedriver and, for every test file in
 # tests/browser (test_login.py, test_data_change.py, test_registers.py,
-# test_access.py), a
+# test_access.py, test_print.py), a
 # fresh `yunwei serve --demo` with its own data directory, all on free
 # loopback ports, and run the file against them. A fresh server per file
 # keeps the files independent: test_login.py changes demo_staff's password
@@ -53,7 +53,7 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py)
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py tests/browser/test_print.py)
 # Exit status of a test file none of whose tests was selected (webdriver.py).
 NO_TESTS_SELECTED=5
 

@@ -35,8 +35,10 @@ mod cmdb;
 mod controls;
 mod inspections;
 mod knowledge;
+mod pdf;
 mod registers;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};
+pub use pdf::print_stylesheet;
 pub use routes::{guards, routes, Guard};

@@ -346,11 +346,13 @@ async fn load(c: &mut DbConn, p: &Platform, pr: &Principal, id: &str) -> Result<
 }
 
 mod open;
+mod pdf;
 mod read;
 mod timers;
 mod transition;
 
 pub use open::*;
+pub use pdf::*;
 pub use read::*;
 pub use timers::*;
 pub use transition::*;

@@ -18,6 +18,7 @@ mod knowledge;
 mod layering;
 mod openapi;
 mod packs;
+mod pdf;
 mod permission_matrix;
 mod policy;
 mod probe_regressions;

@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, registers, sessions, settings, tickets, tokens, users,
+    orgs, pdf, registers, sessions, settings, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -139,6 +139,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/tickets/export", form(tickets::export)),
         ("/tickets/attachments/{id}", page(tickets::download)),
         ("/tickets/{id}", page(tickets::page)),
+        ("/tickets/{id}/pdf", page(pdf::ticket)),
+        ("/reports/sla.pdf", page(pdf::sla)),
         ("/tickets/{id}/transition", form(tickets::transition)),
         ("/tickets/{id}/vote", form(tickets::vote)),
         ("/tickets/{id}/comment", form(tickets::comment)),
