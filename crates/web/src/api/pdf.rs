@@ -49,7 +49,7 @@ pub(crate) fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
 #[utoipa::path(
     get,
     path = "/api/v1/tickets/{id}/pdf",
-    operation_id = "tickets_pdf",
+    operation_id = "pdf_ticket",
     tag = "工单",
     summary = "工单 PDF（打印、签字存档）：基本信息、工单内容、办理流程、审批、时限、办理记录和签字栏；下载记入审计。服务器未安装中文字体时答 pdf.font_missing",
     params(("id" = String, Path, description = "工单 ID")),
@@ -72,7 +72,7 @@ pub async fn ticket(
 #[utoipa::path(
     get,
     path = "/api/v1/reports/sla/pdf",
-    operation_id = "reports_sla_pdf",
+    operation_id = "pdf_sla",
     tag = "报表",
     summary = "SLA 月报 PDF（month=YYYY-MM，北京时间；打印、签字存档）；下载记入审计。服务器未安装中文字体时答 pdf.font_missing",
     params(SlaQuery),
