@@ -434,3 +434,76 @@ async fn missing_font_answers_a_chinese_error_not_a_crash() {
     drop(missing);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_long_cell_breaks_across_pages_with_the_heading_repeated() {
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let id = change(&app, &staff, &lead).await;
+    let short = app
+        .get(&format!("/api/v1/tickets/{id}/pdf"), Some(&staff))
+        .await;
+    let short = save(dir.path(), "short.pdf", &short);
+    let pages = |pdf: &Path| -> usize {
+        let info = String::from_utf8(poppler("pdfinfo", &[pdf.to_str().unwrap()])).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .expect("page count")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let before = pages(&short);
+
+    // Sixty numbered sentences in one comment: some 90 lines of its cell.
+    let long: String = (1..=60)
+        .map(|i| format!("〔第{i:02}段〕国库集中支付系统数据库补丁升级说明。"))
+        .collect();
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/comments"),
+            Some(&staff),
+            json!({ "body": long }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let r = app
+        .get(&format!("/api/v1/tickets/{id}/pdf"), Some(&staff))
+        .await;
+    let pdf = save(dir.path(), "long.pdf", &r);
+    let after = pages(&pdf);
+    assert!(after >= before + 1, "{before} -> {after} pages");
+    let lines = text_lines(&pdf);
+    // Every sentence is there, in order, whatever page it fell on.
+    let joined: String = lines.concat();
+    let mut at = 0;
+    for i in 1..=60 {
+        let marker = format!("〔第{i:02}段〕");
+        let found = joined[at..]
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{marker} after byte {at}: {lines:#?}"));
+        at += found + marker.len();
+    }
+    // The timeline's heading row is repeated on the page it continues on,
+    // and every page after the first carries the ticket's number and title.
+    let headings = lines.iter().filter(|l| *l == "办理人").count();
+    assert!(headings >= 2, "{lines:#?}");
+    assert_eq!(
+        lines.iter().filter(|l| *l == TITLE).count(),
+        after,
+        "the title once on the first page and in each running head: {lines:#?}"
+    );
+    assert!(has_page_footers(&lines, after), "{lines:#?}");
+    app.cleanup().await;
+}
+
+/// `第 n 页，共 m 页` on every page.
+fn has_page_footers(lines: &[String], pages: usize) -> bool {
+    (1..=pages).all(|n| {
+        lines
+            .iter()
+            .any(|l| *l == format!("第 {n} 页，共 {pages} 页"))
+    })
+}
