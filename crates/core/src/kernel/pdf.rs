@@ -418,17 +418,21 @@ impl PdfDoc {
                 .collect();
             let n = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let mut from = 0;
+            let mut fresh = false;
             while from < n {
                 let room = ((BOTTOM - self.y - 2.0 * PAD) / line_h).floor();
                 let room = if room < 1.0 { 0 } else { room as usize };
-                if room == 0 || (from == 0 && room < n && n <= 6) {
+                if !fresh && (room == 0 || (from == 0 && room < n && n <= 6)) {
                     // Short rows move whole; long ones continue.
                     self.new_page();
                     if head {
                         self.row(&widths, &header_lines, 0, usize::MAX, true);
                     }
+                    fresh = true;
                     continue;
                 }
+                fresh = false;
+                let room = room.max(1);
                 let to = n.min(from + room);
                 self.row(&widths, &cells, from, to, false);
                 from = to;
