@@ -474,7 +474,7 @@ async fn a_long_cell_breaks_across_pages_with_the_heading_repeated() {
         .await;
     let pdf = save(dir.path(), "long.pdf", &r);
     let after = pages(&pdf);
-    assert!(after >= before + 1, "{before} -> {after} pages");
+    assert!(after > before, "{before} -> {after} pages");
     let lines = text_lines(&pdf);
     // Every sentence is there, in order, whatever page it fell on.
     let joined: String = lines.concat();
