@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: start chromedriver and, for every test file in
-# tests/browser (test_login.py, test_data_change.py, test_registers.py,
-# test_access.py, test_layout.py), a
+# TEST_FILES below, a
 # fresh `yunwei serve --demo` with its own data directory, all on free
 # loopback ports, and run the file against them. A fresh server per file
 # keeps the files independent: test_login.py changes demo_staff's password
@@ -60,6 +59,7 @@ TEST_FILES=(
     tests/browser/test_access.py
     tests/browser/test_workbench.py
     tests/browser/test_layout.py
+    tests/browser/test_print.py
 )
 # scripts/screenshots.sh runs its own file through the same set-up.
 if [ -n "${BROWSER_TEST_FILES:-}" ]; then

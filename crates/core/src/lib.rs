@@ -32,7 +32,7 @@ pub use features::{
     access, archives, auth, bootstrap, cmdb, departure, home, inspections, knowledge, mfa, orgs,
     passwords, policy, reports, reviews, roles, rules as register_rules, ukey, users,
 };
-pub use kernel::{audit, calendar, due as controls, export, files, notify, search};
+pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
 pub use registers::import;
 
 impl Platform {
@@ -54,6 +54,7 @@ impl Platform {
             password_iterations,
             packs,
             files_dir,
+            pdf_font: kernel::pdf::PdfFont::default(),
             seams: &SEAMS,
         }
     }

@@ -72,6 +72,7 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
         Arc::new(enabled_packs(settings)),
         settings.data_dir.join("files"),
     )
+    .with_pdf_font(settings.pdf_font())
 }
 
 /// The shipped packs the settings enable (all when not configured).

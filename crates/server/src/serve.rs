@@ -110,6 +110,15 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
             "the audit anchor file is inside the data directory: whoever can roll the database back can roll it back too; set audit_anchor_file to other storage (README, 安全 / security)"
         );
     }
+    // Without the CJK font the pages and printing work; only the PDF
+    // downloads answer pdf.font_missing (ADR 0014).
+    if let Err(e) = yunwei_core::pdf::check_font(&p.pdf_font) {
+        tracing::warn!(
+            font = %p.pdf_font.path.display(),
+            code = e.code,
+            "the PDF font cannot be used: PDF downloads are refused until it is installed (apt-get install fonts-noto-cjk) or pdf_font names another CJK font"
+        );
+    }
     // The background jobs of this node (crates/server/src/jobs.rs): the
     // same list as `yunwei jobs run`, each on its own interval.
     let jobs = tokio::spawn(yunwei_core::jobs::run_forever(

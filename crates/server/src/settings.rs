@@ -19,7 +19,7 @@ pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
 
 /// Keys of the settings that may come from `YUNWEI_*` variables. Keys and
 /// passwords are read separately and never pass through here.
-const ENV_KEYS: [&str; 9] = [
+const ENV_KEYS: [&str; 11] = [
     "data_dir",
     "audit_anchor_file",
     "packs",
@@ -29,6 +29,8 @@ const ENV_KEYS: [&str; 9] = [
     "password_iterations",
     "secure_cookies",
     "log",
+    "pdf_font",
+    "pdf_font_index",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +57,15 @@ pub struct Settings {
     /// database (another disk, a mount only appended to, a log collector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_anchor_file: Option<PathBuf>,
+    /// The CJK font of the PDFs (ticket, reports): a TrueType or OpenType
+    /// file or collection that a package installs; default Noto Sans CJK
+    /// of Debian's `fonts-noto-cjk` (ADR 0014).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_font: Option<PathBuf>,
+    /// The face of `pdf_font` in a collection (`.ttc`); default 2 (Noto
+    /// Sans CJK SC) for the default font, else 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_font_index: Option<u32>,
 }
 
 impl Default for Settings {
@@ -69,6 +80,8 @@ impl Default for Settings {
             log: "info".into(),
             packs: None,
             audit_anchor_file: None,
+            pdf_font: None,
+            pdf_font_index: None,
         }
     }
 }
@@ -156,6 +169,22 @@ impl Settings {
         match &self.audit_anchor_file {
             Some(p) => Ok(p.clone()),
             None => Ok(self.data_dir_abs()?.join("audit-anchor.jsonl")),
+        }
+    }
+
+    /// The PDF font ([`Settings::pdf_font`], [`Settings::pdf_font_index`]).
+    pub fn pdf_font(&self) -> yunwei_core::pdf::PdfFont {
+        match &self.pdf_font {
+            None => yunwei_core::pdf::PdfFont {
+                index: self
+                    .pdf_font_index
+                    .unwrap_or(yunwei_core::pdf::DEFAULT_FONT_INDEX),
+                ..Default::default()
+            },
+            Some(path) => yunwei_core::pdf::PdfFont {
+                path: path.clone(),
+                index: self.pdf_font_index.unwrap_or(0),
+            },
         }
     }
 

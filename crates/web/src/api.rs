@@ -7,6 +7,7 @@ pub(crate) mod controls;
 pub(crate) mod inspections;
 pub(crate) mod knowledge;
 pub(crate) mod owners;
+pub(crate) mod pdf;
 pub(crate) mod registers;
 pub(crate) mod reports;
 pub(crate) mod tickets;
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tickets", get(tickets::list).post(tickets::open))
         .route("/api/v1/tickets/export.xlsx", get(tickets::export))
         .route("/api/v1/tickets/{id}", get(tickets::detail))
+        .route("/api/v1/tickets/{id}/pdf", get(pdf::ticket))
         .route(
             "/api/v1/tickets/{id}/transitions",
             post(tickets::transition),
@@ -221,6 +223,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/reports/sla", get(reports::sla))
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
+        .route("/api/v1/reports/sla/pdf", get(pdf::sla))
         .route("/api/v1/notifications", get(tickets::notifications))
         .route("/api/v1/notifications/{id}/read", post(tickets::mark_read))
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))

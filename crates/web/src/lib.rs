@@ -36,6 +36,7 @@ pub fn router(platform: Platform, options: WebOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(ui::stylesheet))
         .route("/static/app.js", get(ui::script))
+        .route("/static/print.css", get(ui::print_stylesheet))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::request_context))

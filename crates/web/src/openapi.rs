@@ -22,7 +22,7 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cmdb, controls, inspections, knowledge, registers, reports, tickets,
+    archives, calendar, cmdb, controls, inspections, knowledge, pdf, registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -118,6 +118,8 @@ use crate::api::{
         cmdb::release,
         reports::sla,
         reports::sla_export,
+        pdf::ticket,
+        pdf::sla,
         registers::index,
         registers::draft_review,
         registers::draft_report,

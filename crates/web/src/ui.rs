@@ -35,9 +35,11 @@ mod cmdb;
 mod controls;
 mod inspections;
 mod knowledge;
+mod pdf;
 mod registers;
 mod ticket_lists;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};
+pub use pdf::print_stylesheet;
 pub use routes::{guards, routes, Guard};

@@ -41,3 +41,11 @@ document.addEventListener("keydown", function (e) {
     }
   }
 });
+
+// 打印 buttons (hidden without JavaScript; Ctrl+P prints the same page).
+document.querySelectorAll("[data-print]").forEach(function (b) {
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    window.print();
+  });
+});

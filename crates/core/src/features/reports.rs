@@ -260,3 +260,80 @@ pub async fn export_sla(
     })?;
     Ok(bytes)
 }
+
+/// The monthly SLA report as a PDF to print and sign (ADR 0014), for
+/// whoever may read the report; the download is audited.
+pub async fn sla_pdf(
+    p: &Platform,
+    ctx: &crate::Ctx,
+    pr: &Principal,
+    month: &str,
+) -> Result<Vec<u8>, AppError> {
+    use crate::kernel::pdf::{col, PdfDoc};
+    let report = monthly_sla(p, pr, month).await?;
+    let auth = pr.authorize_somewhere(Action::BusinessRead)?;
+    let title = format!("{} SLA 月报", report.month);
+    let mut doc = PdfDoc::new(&p.pdf_font, &title, &title)?;
+    doc.heading_title(&title);
+    doc.note(&format!(
+        "统计范围：{}登记或办结、您有权查看的工单（北京时间）。按时办结率 = 本月按时办结 ÷ 本月办结。",
+        report.month
+    ));
+    let rate = |c: &SlaCounts| {
+        c.on_time_rate
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    let line = |process: &str, level: &str, c: &SlaCounts| {
+        vec![
+            process.to_string(),
+            level.to_string(),
+            c.opened.to_string(),
+            c.closed.to_string(),
+            c.still_open.to_string(),
+            c.breached.to_string(),
+            c.closed_on_time.to_string(),
+            rate(c),
+        ]
+    };
+    let mut rows = Vec::new();
+    for pr_ in &report.processes {
+        for l in &pr_.levels {
+            rows.push(line(&pr_.process_name, &l.level_label, &l.counts));
+        }
+        rows.push(line(&pr_.process_name, "小计", &pr_.counts));
+    }
+    rows.push(line("合计", "", &report.total));
+    doc.heading("按流程与级别");
+    doc.table(
+        &[
+            col("流程", 0.2),
+            col("级别", 0.14),
+            col("本月登记", 0.1),
+            col("本月办结", 0.1),
+            col("本月登记未办结", 0.12),
+            col("本月登记超时", 0.11),
+            col("本月按时办结", 0.11),
+            col("按时办结率", 0.12),
+        ],
+        &rows,
+    );
+    if report.processes.is_empty() {
+        doc.paragraph("本月没有登记或办结的工单。");
+    }
+    doc.signatures(&["经办人", "审核人", "日期"]);
+    let bytes = doc.finish(&pr.display_name, p.clock.now())?;
+    yunwei_store::in_tx!(p.db, |c| {
+        crate::kernel::audit::record(
+            p,
+            &mut c,
+            ctx,
+            crate::kernel::audit::Actor::User(auth),
+            crate::kernel::audit::Event::success("report.pdf", "report", "sla")
+                .after(format!("下载 {} SLA 月报 PDF", report.month)),
+        )
+        .await?;
+        Ok(())
+    })?;
+    Ok(bytes)
+}

@@ -9,6 +9,7 @@ pub mod due;
 pub mod export;
 pub mod files;
 pub mod notify;
+pub mod pdf;
 pub mod platform;
 pub mod principal;
 pub mod seams;

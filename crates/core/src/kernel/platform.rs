@@ -32,6 +32,8 @@ pub struct Platform {
     pub packs: Arc<Vec<yunwei_domain::policy::Pack>>,
     /// Where attachments and archives are kept, content-addressed.
     pub files_dir: std::path::PathBuf,
+    /// The CJK font of the PDFs (ADR 0014).
+    pub pdf_font: crate::kernel::pdf::PdfFont,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -44,6 +46,12 @@ impl Platform {
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         self.db.backend().name()
+    }
+
+    /// The platform with the PDFs set in `font` instead of the default.
+    pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
+        self.pdf_font = font;
+        self
     }
 
     /// Closes the connection pool (at shutdown, at the end of a command).

@@ -437,12 +437,14 @@ async fn load(c: &mut DbConn, p: &Platform, pr: &Principal, id: &str) -> Result<
 
 mod assign;
 mod open;
+mod pdf;
 mod read;
 mod timers;
 mod transition;
 
 pub use assign::*;
 pub use open::*;
+pub use pdf::*;
 pub use read::*;
 pub use timers::*;
 pub use transition::*;

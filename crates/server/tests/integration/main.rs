@@ -20,6 +20,7 @@ mod openapi;
 mod ownership;
 mod packs;
 mod page_walk;
+mod pdf;
 mod permission_matrix;
 mod policy;
 mod probe_regressions;

@@ -39,6 +39,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../web/src/api/registers.rs"),
     ),
     ("owners::", include_str!("../../../web/src/api/owners.rs")),
+    ("pdf::", include_str!("../../../web/src/api/pdf.rs")),
     ("reports::", include_str!("../../../web/src/api/reports.rs")),
     ("tickets::", include_str!("../../../web/src/api/tickets.rs")),
 ];
@@ -167,6 +168,8 @@ fn every_route_is_the_documented_operation_of_its_handler() {
         } else if ret == "Result<Response, WebError>" {
             let media = if path.ends_with(".xlsx") {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            } else if path.ends_with("/pdf") {
+                "application/pdf"
             } else {
                 "application/octet-stream"
             };

@@ -19,10 +19,10 @@ use crate::AppState;
 pub struct SlaQuery {
     /// `YYYY-MM`; the current month (China time) when absent.
     #[serde(default)]
-    month: Option<String>,
+    pub(crate) month: Option<String>,
 }
 
-fn month_of(s: &AppState, q: &SlaQuery) -> String {
+pub(crate) fn month_of(s: &AppState, q: &SlaQuery) -> String {
     q.month
         .clone()
         .filter(|m| !m.trim().is_empty())

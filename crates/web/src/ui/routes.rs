@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, registers, sessions, settings, ticket_lists, tickets, tokens, users,
+    orgs, pdf, registers, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -154,6 +154,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/tickets/{id}/claim", form(ticket_lists::claim)),
         ("/tickets/{id}/assign", form(ticket_lists::assign)),
         ("/tickets/{id}/reassign", form(ticket_lists::reassign)),
+        ("/tickets/{id}/pdf", page(pdf::ticket)),
+        ("/reports/sla.pdf", page(pdf::sla)),
         ("/tickets/{id}/transition", form(tickets::transition)),
         ("/tickets/{id}/vote", form(tickets::vote)),
         ("/tickets/{id}/comment", form(tickets::comment)),
