@@ -210,6 +210,8 @@ pub async fn tickets(p: &Platform, n: u64, seed: u64) -> anyhow::Result<Seeded> 
                 doc_type: "ticket",
                 doc_id: &d.id,
                 org_path: &d.org_path,
+                partner_path: None,
+                audience: yunwei_core::search::BUSINESS_AUDIENCE,
                 title: &d.title,
                 title_tokens: &d.title_tokens,
                 tokens: &d.tokens,

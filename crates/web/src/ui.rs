@@ -36,6 +36,7 @@ mod controls;
 mod inspections;
 mod knowledge;
 mod registers;
+mod search;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};
