@@ -213,7 +213,7 @@ pub async fn search(
     let readers: Vec<Reader> = AUDIENCES
         .iter()
         .map(|(a, name)| Reader {
-            audience: *name,
+            audience: name,
             scope: pr.scope_for(*a),
         })
         .filter(|r| !r.scope.is_empty())
