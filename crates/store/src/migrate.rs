@@ -1615,6 +1615,11 @@ pub async fn current_version(db: &Db) -> Result<i64, AppError> {
     Ok(row.map(|r| r.oi("v")).transpose()?.flatten().unwrap_or(0))
 }
 
+/// How many migrations this build knows (versions may leave gaps).
+pub fn count() -> usize {
+    MIGRATIONS.len()
+}
+
 pub fn latest_version() -> i64 {
     MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
