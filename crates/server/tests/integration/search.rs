@@ -987,3 +987,73 @@ async fn an_upgrade_indexes_what_the_older_version_did_not() {
         .any(|j| j.name == "search_reindex" && j.in_jobs_run));
     app.cleanup().await;
 }
+
+async fn index_for(
+    p: &Platform,
+    doc: &Document<'_>,
+    access: search::Access<'_>,
+) -> Result<(), AppError> {
+    in_tx!(p.db(), |c| {
+        search::index_document_for(&mut c, doc, access).await
+    })
+}
+
+#[tokio::test]
+async fn a_document_is_found_only_with_its_audiences_action() {
+    let f = fixture().await;
+    let nanjing = f.path("南京市财政局").to_string();
+    let suzhou = f.path("苏州市财政局").to_string();
+    let doc = |id: &'static str, title: &'static str| Document {
+        doc_type: "ukeys",
+        doc_id: id,
+        org_path: &nanjing,
+        title,
+        body: "",
+        updated_at: updated_at(5_000),
+    };
+    // Read with RoleView over Nanjing, or over Suzhou as its partner.
+    index_for(
+        f.p(),
+        &doc("u1", "量子密钥卡登记"),
+        search::Access {
+            read: yunwei_domain::roles::Action::RoleView,
+            partner_path: Some(&suzhou),
+        },
+    )
+    .await
+    .unwrap();
+    // A business reader of the whole province holds no RoleView.
+    let reader = province_reader(&f).await;
+    assert!(ids(&f, &reader, "量子密钥", None).await.is_empty());
+    // With RoleView over Nanjing (and business data to search), or over
+    // the partner organisation only: found.
+    for scope in [&nanjing, &suzhou] {
+        let mut pr = principal(&f, "demo_staff").await;
+        pr.grants.push(ScopedRole {
+            role: Role::SecAdmin,
+            scope_path: scope.to_string(),
+            subtree: false,
+        });
+        assert_eq!(ids(&f, &pr, "量子密钥", None).await, vec!["u1"], "{scope}");
+    }
+    // RoleView elsewhere: not found.
+    let mut pr = principal(&f, "demo_staff").await;
+    pr.grants.push(ScopedRole {
+        role: Role::SecAdmin,
+        scope_path: f.path("昆山市财政局").to_string(),
+        subtree: true,
+    });
+    assert!(ids(&f, &pr, "量子密钥", None).await.is_empty());
+    // An action no document is read with is refused, not indexed.
+    let err = index_for(
+        f.p(),
+        &doc("u2", "量子密钥卡"),
+        search::Access {
+            read: yunwei_domain::roles::Action::AuditRead,
+            partner_path: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "internal");
+}
