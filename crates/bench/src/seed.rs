@@ -85,18 +85,16 @@ pub async fn prepare(p: &Platform) -> anyhow::Result<String> {
     token(p).await
 }
 
-/// A new API token of `demo_lead`, whose initial password was changed.
+/// A new API token of `demo_lead`, whose initial password was changed,
+/// created in a session of theirs (a token cannot mint tokens).
 pub async fn token(p: &Platform) -> anyhow::Result<String> {
     let ctx = Ctx::system("bench");
-    let mut c = p.db().read().await.map_err(app)?;
-    let u = yunwei_store::users::by_username(&mut c, "demo_lead")
-        .await
-        .map_err(app)?
-        .ok_or_else(|| anyhow!("demo_lead missing"))?;
-    let pr = yunwei_core::auth::principal_of(&mut c, &u, None, p.now_us())
+    let login = yunwei_core::auth::login(p, &ctx, "demo_lead", NEW_PASSWORD)
         .await
         .map_err(app)?;
-    drop(c);
+    let (pr, _) = yunwei_core::auth::authenticate_session(p, &ctx, &login.token)
+        .await
+        .map_err(app)?;
     let t = yunwei_core::auth::create_token(p, &ctx, &pr, "benchmark", 30)
         .await
         .map_err(app)?;
@@ -210,6 +208,8 @@ pub async fn tickets(p: &Platform, n: u64, seed: u64) -> anyhow::Result<Seeded> 
                 doc_type: "ticket",
                 doc_id: &d.id,
                 org_path: &d.org_path,
+                partner_path: None,
+                audience: yunwei_core::search::BUSINESS_AUDIENCE,
                 title: &d.title,
                 title_tokens: &d.title_tokens,
                 tokens: &d.tokens,

@@ -154,6 +154,15 @@ pub static JOBS: &[Job] = &[
         }),
     },
     Job {
+        // Reads one setting unless an upgrade left the index behind.
+        name: "search_reindex",
+        title: "升级后重建搜索索引",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Once(|e| Box::pin(crate::features::search_index::reindex_if_stale(&e.p))),
+    },
+    Job {
         // A walk of the whole file store: not every tick.
         name: "orphan_files",
         title: "清理未被引用的文件",

@@ -17,11 +17,21 @@
 //!   character;
 //! - every other word (ASCII letters, digits, other scripts).
 //!
-//! A query run of two or more Han characters becomes its bigrams, all of
-//! which must match. This approximates a phrase match: a document holding
-//! 交换 and 换机 in different places also matches 交换机. On the short
-//! runs people type this rarely matters, and it keeps the index free of
+//! A query run of Han characters is first segmented into words by jieba
+//! (precise mode, the same dictionary); each word of two or more characters
+//! becomes its bigrams and each one-character word a prefix term, and all
+//! of them must match. So 国库支付 (国库 | 支付) finds 国库集中支付系统: the
+//! words a user types need not stand next to each other in the document,
+//! only the characters of one word must. Anything that contains the query
+//! literally still matches (every term is a bigram or a character of it).
+//! Within a word this approximates a phrase match: a document holding 交换
+//! and 换机 in different places also matches 交换机. On the short runs
+//! people type this rarely matters, and it keeps the index free of
 //! positions and the query a plain AND of terms.
+//!
+//! The bigrams that span two words of the query (库支 in 国库支付) are not
+//! required but offered for ranking ([`SearchQuery::boost`]): a document
+//! holding the query as one run ranks above one holding its words apart.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -249,24 +259,65 @@ pub fn index_tokens(text: &str) -> String {
     out.list.join(" ")
 }
 
+/// What a query asks of the index: the terms every matching document
+/// contains, and terms that only raise the rank of the documents that
+/// also contain them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// A term ending in [`PREFIX_MARK`] matches any token starting with
+    /// the rest.
+    pub required: Vec<String>,
+    /// Bigrams spanning two words of a Han run (not among `required`).
+    pub boost: Vec<String>,
+}
+
 /// The terms a document must all contain to match `q` (see the module
 /// documentation). A term ending in [`PREFIX_MARK`] matches any token
 /// starting with the rest. Empty when `q` holds no letters or digits.
 pub fn query_terms(q: &str) -> Vec<String> {
+    search_query(q).required
+}
+
+/// The required and the ranking terms of `q` (see the module
+/// documentation); `required` is empty when `q` holds no letters or digits.
+pub fn search_query(q: &str) -> SearchQuery {
     let q = normalise(q);
     let mut out = Tokens::default();
+    let mut boost = Tokens::default();
     for (k, run) in runs(&q) {
         match k {
             Class::Han if run.len() == 1 => out.add(format!("{}{PREFIX_MARK}", run[0])),
             Class::Han => {
-                for w in run.windows(2) {
-                    out.add(w.iter().collect());
+                let s: String = run.iter().collect();
+                let words: Vec<Vec<char>> = jieba()
+                    .cut(&s, false)
+                    .into_iter()
+                    .map(|w| w.word.chars().collect())
+                    .collect();
+                for w in &words {
+                    if w.len() == 1 {
+                        out.add(format!("{}{PREFIX_MARK}", w[0]));
+                    }
+                    for b in w.windows(2) {
+                        out.add(b.iter().collect());
+                    }
+                }
+                for pair in words.windows(2) {
+                    if let (Some(a), Some(b)) = (pair[0].last(), pair[1].first()) {
+                        boost.add([*a, *b].iter().collect());
+                    }
                 }
             }
             _ => out.add(run.iter().collect()),
         }
     }
-    out.list
+    let required = out.list;
+    let boost = boost
+        .list
+        .into_iter()
+        .filter(|b| !required.contains(b))
+        .collect();
+    SearchQuery { required, boost }
 }
 
 /// Splits a query term into its text and whether it is a prefix term.
@@ -331,8 +382,12 @@ mod tests {
             ("心机", &[3]),
             ("巡检", &[3]),
             ("财政", &[0]),
-            ("国库支付", &[]),
+            // Two words apart in the document (国库 | 集中 | 支付).
+            ("国库支付", &[4]),
             ("集中支付", &[4]),
+            ("国库专线", &[4]),
+            ("支付国库", &[4]),
+            ("国库故障", &[]),
             ("oracle", &[5]),
             ("ORACLE rac", &[5]),
             ("chg", &[5]),
@@ -355,6 +410,29 @@ mod tests {
             vec!["ssl", "证书", "过期"]
         );
         assert!(query_terms("  ，。！？ ").is_empty());
+    }
+
+    #[test]
+    fn query_words_are_segmented_and_their_junctions_boost() {
+        let q = search_query("国库支付");
+        assert_eq!(q.required, vec!["国库", "支付"]);
+        assert_eq!(q.boost, vec!["库支"]);
+        // One word: its bigrams, nothing to boost.
+        let q = search_query("交换机");
+        assert_eq!(q.required, vec!["交换", "换机"]);
+        assert!(q.boost.is_empty());
+        // A one-character word is a prefix term.
+        let q = search_query("的故障");
+        assert!(q.required.contains(&"故障".to_string()), "{q:?}");
+        // Whatever contains the query literally matches it.
+        for (q, text) in [
+            ("国库支付", "国库支付"),
+            ("国库集中支付系统升级", "财政国库集中支付系统升级方案"),
+            ("南京市财政局核心交换机", "南京市财政局核心交换机端口故障"),
+            ("信息中心机房空调", "信息中心机房空调巡检记录"),
+        ] {
+            assert!(matches(q, text), "{q} in {text}");
+        }
     }
 
     #[test]

@@ -125,6 +125,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ticket_owners",
         steps: ticket_owners,
     },
+    Migration {
+        version: 21,
+        name: "search_audience",
+        steps: search_audience,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -877,6 +882,47 @@ fn search(b: Backend) -> Vec<Step> {
     ]
 }
 
+/// Who may find a search document (docs/adr/0004-chinese-search.md,
+/// issue 13): `audience`, the action a reader needs over `org_path` (or
+/// over `partner_path`, the second organisation of a register entry), so a
+/// search applies the same scope as the list of that kind of document.
+/// Rows indexed before are business documents, except the draft articles
+/// (readable by their editors only). The SQLite index that answers the
+/// scope of a full-text match without reading the row gains the new
+/// columns.
+fn search_audience(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Raw {
+            sqlite: "ALTER TABLE search_docs ADD COLUMN audience TEXT NOT NULL \
+                     DEFAULT 'business_read'",
+            postgres: "ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS audience TEXT \
+                       NOT NULL DEFAULT 'business_read'",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE search_docs ADD COLUMN partner_path TEXT",
+            postgres: "ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS partner_path TEXT \
+                       COLLATE \"C\"",
+        },
+        Step::Raw {
+            sqlite: "UPDATE search_docs SET audience = 'knowledge_edit' \
+                     WHERE doc_type = 'article' AND doc_id IN \
+                     (SELECT id FROM kb_articles WHERE status <> 'published')",
+            postgres: "UPDATE search_docs SET audience = 'knowledge_edit' \
+                       WHERE doc_type = 'article' AND doc_id IN \
+                       (SELECT id FROM kb_articles WHERE status <> 'published')",
+        },
+        Step::Raw {
+            sqlite: "DROP INDEX IF EXISTS ix_search_docs_scope",
+            postgres: "",
+        },
+        Step::Raw {
+            sqlite: "CREATE INDEX IF NOT EXISTS ix_search_docs_read \
+                     ON search_docs (fts_rowid, org_path, audience, partner_path, doc_type)",
+            postgres: "",
+        },
+    ]
+}
+
 /// The due-date engine and the inspection registers (ADR 0005, issue 4):
 /// `controls` (one row per occurrence of an obligation, unique per
 /// subject, kind and due time, so nodes rolling plans forward create each
@@ -1612,6 +1658,11 @@ pub async fn current_version(db: &Db) -> Result<i64, AppError> {
         )
         .await?;
     Ok(row.map(|r| r.oi("v")).transpose()?.flatten().unwrap_or(0))
+}
+
+/// How many migrations this build knows (versions may leave gaps).
+pub fn count() -> usize {
+    MIGRATIONS.len()
 }
 
 pub fn latest_version() -> i64 {

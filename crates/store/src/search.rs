@@ -12,7 +12,7 @@
 //! data. Query terms are bound as parameters and quoted for the full-text
 //! query syntax; user text is never part of the SQL.
 
-use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
 use sqlx::any::AnyRow;
 use yunwei_domain::search::parse_term;
 use yunwei_domain::AppError;
@@ -28,6 +28,12 @@ pub struct SearchDoc<'a> {
     pub doc_id: &'a str,
     /// Materialised path of the organisation the document belongs to.
     pub org_path: &'a str,
+    /// A second organisation whose readers find it too (the vendor of a
+    /// contract, the borrower of an asset).
+    pub partner_path: Option<&'a str>,
+    /// Who may find it: the action a reader needs over `org_path` or
+    /// `partner_path` (see [`Reader`]).
+    pub audience: &'a str,
     /// Shown in the result list.
     pub title: &'a str,
     /// Space-separated index tokens of the title.
@@ -41,10 +47,44 @@ pub struct SearchDoc<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub doc_type: String,
+    /// The kind of document in Chinese (工单, 知识, 配置项, 技术资料 or the
+    /// register's name), filled in by `core`.
+    pub kind: String,
     pub doc_id: String,
     pub title: String,
     pub org_path: String,
     pub updated_at: i64,
+}
+
+/// Those who may find documents of one audience: the documents whose
+/// `audience` is this and whose `org_path` or `partner_path` lies in
+/// `scope`.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub audience: &'static str,
+    pub scope: Scope,
+}
+
+/// The documents any of `readers` may find; none when `readers` is empty.
+fn readable(readers: &[Reader]) -> Cond {
+    if readers.is_empty() {
+        return Cond::all().add(Expr::val(1).eq(0));
+    }
+    let mut any = Cond::any();
+    for r in readers {
+        any = any.add(
+            Cond::all()
+                .add(Expr::col(("search_docs", "audience")).eq(r.audience))
+                .add(
+                    Cond::any().add(r.scope.condition("org_path")).add(
+                        Cond::all()
+                            .add(Expr::col("partner_path").is_not_null())
+                            .add(r.scope.condition("partner_path")),
+                    ),
+                ),
+        );
+    }
+    any
 }
 
 /// The primary key of a document: `<doc_type>:<doc_id>`.
@@ -74,6 +114,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                         "doc_type",
                         "doc_id",
                         "org_path",
+                        "partner_path",
+                        "audience",
                         "title",
                         "updated_at",
                         "tokens",
@@ -83,6 +125,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                         d.doc_type.into(),
                         d.doc_id.into(),
                         d.org_path.into(),
+                        d.partner_path.into(),
+                        d.audience.into(),
                         d.title.into(),
                         d.updated_at.into(),
                         tokens,
@@ -93,6 +137,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                                 "doc_type",
                                 "doc_id",
                                 "org_path",
+                                "partner_path",
+                                "audience",
                                 "title",
                                 "updated_at",
                                 "tokens",
@@ -124,6 +170,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                         "doc_type",
                         "doc_id",
                         "org_path",
+                        "partner_path",
+                        "audience",
                         "title",
                         "updated_at",
                         "fts_rowid",
@@ -133,6 +181,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                         d.doc_type.into(),
                         d.doc_id.into(),
                         d.org_path.into(),
+                        d.partner_path.into(),
+                        d.audience.into(),
                         d.title.into(),
                         d.updated_at.into(),
                         Expr::cust("(SELECT COALESCE(MAX(fts_rowid), 0) + 1 FROM search_docs)"),
@@ -143,6 +193,8 @@ pub async fn upsert(c: &mut DbConn, d: &SearchDoc<'_>) -> Result<(), AppError> {
                                 "doc_type",
                                 "doc_id",
                                 "org_path",
+                                "partner_path",
+                                "audience",
                                 "title",
                                 "updated_at",
                             ])
@@ -175,6 +227,8 @@ pub async fn insert_many(c: &mut DbConn, docs: &[SearchDoc<'_>]) -> Result<(), A
         "doc_type",
         "doc_id",
         "org_path",
+        "partner_path",
+        "audience",
         "title",
         "updated_at",
     ];
@@ -190,6 +244,8 @@ pub async fn insert_many(c: &mut DbConn, docs: &[SearchDoc<'_>]) -> Result<(), A
                         d.doc_type.into(),
                         d.doc_id.into(),
                         d.org_path.into(),
+                        d.partner_path.into(),
+                        d.audience.into(),
                         d.title.into(),
                         d.updated_at.into(),
                         Expr::cust_with_values(
@@ -225,6 +281,8 @@ pub async fn insert_many(c: &mut DbConn, docs: &[SearchDoc<'_>]) -> Result<(), A
                         d.doc_type.into(),
                         d.doc_id.into(),
                         d.org_path.into(),
+                        d.partner_path.into(),
+                        d.audience.into(),
                         d.title.into(),
                         d.updated_at.into(),
                         rowid.into(),
@@ -282,8 +340,47 @@ async fn delete_fts_row(c: &mut DbConn, rowid: i64) -> Result<(), AppError> {
 }
 
 /// The full-text query for `terms` in the backend's syntax, every term
-/// quoted as a literal and all of them required. `None` for no terms.
-fn match_expression(backend: Backend, terms: &[String]) -> Result<Option<String>, AppError> {
+/// quoted as a literal and all of them required; `boost` terms are offered
+/// in an `OR` with the first required term, so they never narrow the
+/// matches but count in the rank of the documents holding them. `None`
+/// for no terms.
+fn match_expression(
+    backend: Backend,
+    terms: &[String],
+    boost: &[String],
+) -> Result<Option<String>, AppError> {
+    let Some(all) = quoted(backend, terms)? else {
+        return Ok(None);
+    };
+    let Some(optional) = quoted(backend, boost)? else {
+        return Ok(Some(all.join(and(backend))));
+    };
+    let or = match backend {
+        Backend::Sqlite => " OR ",
+        Backend::Postgres => " | ",
+    };
+    let any: Vec<&str> = optional
+        .iter()
+        .chain(all.first())
+        .map(String::as_str)
+        .collect();
+    Ok(Some(format!(
+        "{}{}({})",
+        all.join(and(backend)),
+        and(backend),
+        any.join(or)
+    )))
+}
+
+fn and(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => " AND ",
+        Backend::Postgres => " & ",
+    }
+}
+
+/// Each term validated and quoted as a literal; `None` for no terms.
+fn quoted(backend: Backend, terms: &[String]) -> Result<Option<Vec<String>>, AppError> {
     let mut parts = Vec::with_capacity(terms.len());
     for t in terms {
         let (text, prefix) =
@@ -304,18 +401,13 @@ fn match_expression(backend: Backend, terms: &[String]) -> Result<Option<String>
             ),
         });
     }
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(match backend {
-        Backend::Sqlite => parts.join(" AND "),
-        Backend::Postgres => parts.join(" & "),
-    }))
+    Ok((!parts.is_empty()).then_some(parts))
 }
 
 fn from_row(r: &AnyRow) -> Result<SearchHit, AppError> {
     Ok(SearchHit {
         doc_type: r.s("doc_type")?,
+        kind: String::new(),
         doc_id: r.s("doc_id")?,
         title: r.s("title")?,
         org_path: r.s("org_path")?,
@@ -332,20 +424,21 @@ fn from_row(r: &AnyRow) -> Result<SearchHit, AppError> {
 /// matches of a common word by reading a few hundred rows.
 pub const COUNT_CAP: i64 = 500;
 
-/// Documents in `scope` (optionally of one type) containing every term,
-/// best first (rank, then most recently updated), with the total count
-/// (at most `COUNT_CAP + 1`, see [`COUNT_CAP`]). `terms` come from
-/// `yunwei_domain::search::query_terms`; no terms, no hits.
+/// Documents `readers` may find (optionally of one type) containing every
+/// term, best first (rank, then most recently updated), with the total
+/// count (at most `COUNT_CAP + 1`, see [`COUNT_CAP`]). `terms` and `boost`
+/// come from `yunwei_domain::search::search_query`; no terms, no hits.
 pub async fn query(
     c: &mut DbConn,
-    scope: &Scope,
+    readers: &[Reader],
     doc_type: Option<&str>,
     terms: &[String],
+    boost: &[String],
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<SearchHit>, i64), AppError> {
     let backend = c.backend();
-    let Some(m) = match_expression(backend, terms)? else {
+    let Some(m) = match_expression(backend, terms, boost)? else {
         return Ok((Vec::new(), 0));
     };
     let mut base = Query::select();
@@ -373,7 +466,7 @@ pub async fn query(
             )
         }
     };
-    base.cond_where(scope.condition("org_path"));
+    base.cond_where(readable(readers));
     if let Some(t) = doc_type {
         base.and_where(Expr::col(("search_docs", "doc_type")).eq(t));
     }
@@ -428,4 +521,28 @@ fn count(base: &SelectStatement) -> SelectStatement {
         .expr_as(Expr::cust("COUNT(*)"), "n")
         .from_subquery(capped, "matches")
         .to_owned()
+}
+
+/// The ids of `table` after `after` in id order, at most `limit` (walking
+/// a table to re-index it). `table` is a table name of the code, never
+/// user input.
+pub async fn ids_after(
+    c: &mut DbConn,
+    table: &'static str,
+    after: &str,
+    limit: u64,
+) -> Result<Vec<String>, AppError> {
+    c.all(
+        &Query::select()
+            .column("id")
+            .from(table)
+            .and_where(Expr::col("id").gt(after))
+            .order_by("id", Order::Asc)
+            .limit(limit)
+            .to_owned(),
+    )
+    .await?
+    .iter()
+    .map(|r| r.s("id"))
+    .collect()
 }

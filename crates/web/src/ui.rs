@@ -38,6 +38,7 @@ mod knowledge;
 mod pdf;
 mod registers;
 mod ticket_lists;
+mod search;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};

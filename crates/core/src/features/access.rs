@@ -360,6 +360,7 @@ async fn step_as(
             format!("该{}已被他人修改，请重试", spec.label),
         ));
     }
+    crate::registers::index_entry(c, spec, &e).await?;
     (rules.after_write)(p, c, spec, &e, crate::kernel::seams::Change::Step(step)).await?;
     let before = old.get("status").text().unwrap_or("").to_string();
     record(

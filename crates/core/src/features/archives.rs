@@ -91,6 +91,45 @@ async fn view(c: &mut DbConn, pr: &Principal, d: DocRow) -> Result<DocView, AppE
     })
 }
 
+/// The type of an archive in the search index.
+pub const DOC_TYPE: &str = "archive";
+
+/// Indexes the document for search in the caller's transaction: found by
+/// those who see it in the list (`BusinessRead` over its organisation)
+/// by its title, kind, item and the current version's file name and note.
+pub(crate) async fn index(c: &mut DbConn, d: &DocRow) -> Result<(), AppError> {
+    let ci_code = match &d.ci_id {
+        Some(id) => cistore::get_ci(c, id)
+            .await?
+            .map(|a| format!("{} {}", a.code, a.name))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let current = store::versions(c, &d.id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == d.current_version);
+    let kind = ArchiveKind::parse(&d.kind)
+        .map(|k| k.label())
+        .unwrap_or("其他资料");
+    let body = match current {
+        Some(v) => format!("{kind} {ci_code} {} {}", v.filename, v.note),
+        None => format!("{kind} {ci_code}"),
+    };
+    crate::kernel::search::index_document(
+        c,
+        &crate::kernel::search::Document {
+            doc_type: DOC_TYPE,
+            doc_id: &d.id,
+            org_path: &d.org_path,
+            title: &d.title,
+            body: &body,
+            updated_at: d.updated_at,
+        },
+    )
+    .await
+}
+
 async fn readable(c: &mut DbConn, pr: &Principal, id: &str) -> Result<DocRow, AppError> {
     store::get_doc(c, id)
         .await?
@@ -168,6 +207,7 @@ pub async fn create(
             },
         )
         .await?;
+        index(&mut c, &d).await?;
         record(
             p,
             &mut c,
@@ -229,6 +269,8 @@ pub async fn add_version(
             },
         )
         .await?;
+        let bumped = store::get_doc(&mut c, &d.id).await?.ok_or_else(not_found)?;
+        index(&mut c, &bumped).await?;
         record(
             p,
             &mut c,
@@ -242,7 +284,7 @@ pub async fn add_version(
                 )),
         )
         .await?;
-        store::get_doc(&mut c, &d.id).await?.ok_or_else(not_found)
+        Ok(bumped)
     })?;
     let mut c = p.db.read().await?;
     view(&mut c, pr, doc).await

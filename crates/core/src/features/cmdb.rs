@@ -202,7 +202,7 @@ fn audit_text(a: &CiRow) -> String {
     )
 }
 
-async fn index(c: &mut DbConn, a: &CiRow) -> Result<(), AppError> {
+pub(crate) async fn index(c: &mut DbConn, a: &CiRow) -> Result<(), AppError> {
     let title = format!("{} {}", a.code, a.name);
     let body = format!(
         "{} {} {} {} {} {} {}",

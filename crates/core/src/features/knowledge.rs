@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::policy::Fields;
 use yunwei_domain::roles::Action;
-use yunwei_domain::search::query_terms;
+use yunwei_domain::search::search_query;
 use yunwei_domain::AppError;
 use yunwei_store::knowledge::{self as store, ArticleRow, Visibility};
 use yunwei_store::knowledge::{STATUS_DRAFT, STATUS_PUBLISHED};
@@ -92,9 +92,16 @@ fn can_read(pr: &Principal, a: &ArticleRow) -> bool {
 
 // ---- index and audit helpers ----
 
-async fn index(c: &mut DbConn, a: &ArticleRow) -> Result<(), AppError> {
+/// Indexes the article for search: a published one for every reader of
+/// its organisation, a draft for its editors only (as [`can_read`]).
+pub(crate) async fn index(c: &mut DbConn, a: &ArticleRow) -> Result<(), AppError> {
     let body = format!("{}\n{}", a.cause, a.solution);
-    crate::kernel::search::index_document(
+    let read = if a.status == STATUS_PUBLISHED {
+        Action::BusinessRead
+    } else {
+        Action::KnowledgeEdit
+    };
+    crate::kernel::search::index_document_for(
         c,
         &crate::kernel::search::Document {
             doc_type: DOC_TYPE,
@@ -103,6 +110,10 @@ async fn index(c: &mut DbConn, a: &ArticleRow) -> Result<(), AppError> {
             title: &a.title,
             body: &body,
             updated_at: a.updated_at,
+        },
+        crate::kernel::search::Access {
+            read,
+            partner_path: None,
         },
     )
     .await
@@ -484,20 +495,31 @@ pub async fn list(
                     ),
                 ));
             }
-            let terms = query_terms(q);
-            if terms.is_empty() {
+            let terms = search_query(q);
+            if terms.required.is_empty() {
                 return Err(AppError::bad_request(
                     "search.empty_query",
                     "请输入搜索关键词（文字或数字）",
                 ));
             }
-            // Editors' drafts lie inside their business-read scope, so the
-            // index answers within that scope; visibility is applied below.
+            // Published articles for their readers, drafts for their
+            // editors (as indexed); the status filter is applied below.
+            let readers = [
+                yunwei_store::search::Reader {
+                    audience: crate::kernel::search::BUSINESS_AUDIENCE,
+                    scope: vis.published.clone(),
+                },
+                yunwei_store::search::Reader {
+                    audience: crate::kernel::search::DRAFT_AUDIENCE,
+                    scope: vis.drafts.clone(),
+                },
+            ];
             let (hits, _) = yunwei_store::search::query(
                 &mut c,
-                &vis.published,
+                &readers,
                 Some(DOC_TYPE),
-                &terms,
+                &terms.required,
+                &terms.boost,
                 MAX_SEARCH_HITS,
                 0,
             )

@@ -21,5 +21,6 @@ pub mod reports;
 pub mod reviews;
 pub mod roles;
 pub mod rules;
+pub mod search_index;
 pub mod ukey;
 pub mod users;

@@ -1,17 +1,20 @@
 //! Chinese full-text search over business documents (tickets, knowledge
-//! articles), DESIGN.md section 9 and docs/adr/0004-chinese-search.md.
+//! articles, configuration items, technical archives, register entries),
+//! DESIGN.md section 9 and docs/adr/0004-chinese-search.md.
 //!
 //! Use cases that create, change or delete a searchable document call
-//! [`index_document`] / [`remove_document`] inside their own transaction,
-//! so the index is committed (or rolled back) together with the data.
-//! [`search`] only ever returns documents inside the caller's
-//! business-read scope.
+//! [`index_document`] (or [`index_document_for`]) / [`remove_document`]
+//! inside their own transaction, so the index is committed (or rolled
+//! back) together with the data. Each document carries who may find it:
+//! the action a reader needs (its audience) over its organisation or its
+//! partner organisation, the same check its own list applies; [`search`]
+//! only ever returns documents the caller could open by id.
 
 use serde::Serialize;
 use yunwei_domain::roles::Action;
-use yunwei_domain::search::{index_tokens, query_terms};
+use yunwei_domain::search::{index_tokens, search_query};
 use yunwei_domain::AppError;
-use yunwei_store::search::{self as store, SearchDoc, SearchHit};
+use yunwei_store::search::{self as store, Reader, SearchDoc, SearchHit};
 use yunwei_store::DbConn;
 
 use crate::{Platform, Principal};
@@ -37,6 +40,48 @@ pub struct Document<'a> {
     pub updated_at: i64,
 }
 
+/// The actions a search document may require of its readers, with the
+/// name stored in `search_docs.audience`: business documents, draft
+/// knowledge articles (their editors), the registers read with
+/// `RoleView` (UKEYs, security reviews).
+const AUDIENCES: [(Action, &str); 3] = [
+    (Action::BusinessRead, BUSINESS_AUDIENCE),
+    (Action::KnowledgeEdit, DRAFT_AUDIENCE),
+    (Action::RoleView, "role_view"),
+];
+
+/// The stored name of the audience that needs `read`; an internal error
+/// for an action no document is read with.
+fn audience(read: Action) -> Result<&'static str, AppError> {
+    AUDIENCES
+        .iter()
+        .find(|(a, _)| *a == read)
+        .map(|(_, n)| *n)
+        .ok_or_else(AppError::internal)
+}
+
+/// Whether documents read with `read` can be indexed (every register's read
+/// action must be one; a test checks it).
+pub fn is_searchable_read(read: Action) -> bool {
+    audience(read).is_ok()
+}
+
+/// Who may find a document: readers holding `read` over its organisation
+/// or over `partner_path`.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    pub read: Action,
+    pub partner_path: Option<&'a str>,
+}
+
+impl Access<'_> {
+    /// A business document: `BusinessRead` over its organisation.
+    pub const BUSINESS: Access<'static> = Access {
+        read: Action::BusinessRead,
+        partner_path: None,
+    };
+}
+
 fn check_doc_type(t: &str) -> Result<(), AppError> {
     if !t.is_empty() && t.len() <= 32 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
         Ok(())
@@ -53,9 +98,19 @@ pub fn document_tokens(doc: &Document<'_>) -> Result<(String, String), AppError>
     Ok((index_tokens(doc.title), index_tokens(doc.body)))
 }
 
-/// (Re-)indexes a document inside the caller's transaction: the title and
-/// the body are tokenised separately so title matches rank higher.
+/// (Re-)indexes a business document (found by those who may read business
+/// data of its organisation) inside the caller's transaction: the title
+/// and the body are tokenised separately so title matches rank higher.
 pub async fn index_document(c: &mut DbConn, doc: &Document<'_>) -> Result<(), AppError> {
+    index_document_for(c, doc, Access::BUSINESS).await
+}
+
+/// (Re-)indexes a document found only by those `access` names.
+pub async fn index_document_for(
+    c: &mut DbConn,
+    doc: &Document<'_>,
+    access: Access<'_>,
+) -> Result<(), AppError> {
     let (title_tokens, tokens) = document_tokens(doc)?;
     store::upsert(
         c,
@@ -63,6 +118,8 @@ pub async fn index_document(c: &mut DbConn, doc: &Document<'_>) -> Result<(), Ap
             doc_type: doc.doc_type,
             doc_id: doc.doc_id,
             org_path: doc.org_path,
+            partner_path: access.partner_path,
+            audience: audience(access.read)?,
             title: doc.title,
             title_tokens: &title_tokens,
             tokens: &tokens,
@@ -112,8 +169,17 @@ pub struct SearchResults {
     pub per_page: u64,
 }
 
+/// The audience of business documents (also for bulk loaders such as the
+/// benchmark's seed).
+pub const BUSINESS_AUDIENCE: &str = "business_read";
+/// The audience of draft knowledge articles (their editors).
+pub const DRAFT_AUDIENCE: &str = "knowledge_edit";
+
 /// Documents visible to the principal that match every word of `q`,
 /// best first. `doc_type` narrows the search to one kind of document.
+/// A hit is one the caller could open by id: its audience's action over
+/// its organisation or partner organisation (draft articles only for
+/// their editors, register entries by their register's read action).
 pub async fn search(
     p: &Platform,
     pr: &Principal,
@@ -139,65 +205,39 @@ pub async fn search(
     if let Some(t) = doc_type {
         check_doc_type(t)?;
     }
-    let terms = query_terms(q);
-    if terms.is_empty() {
+    let terms = search_query(q);
+    if terms.required.is_empty() {
         // Only punctuation or symbols: nothing to look for.
         return Err(empty_query());
     }
+    let readers: Vec<Reader> = AUDIENCES
+        .iter()
+        .map(|(a, name)| Reader {
+            audience: name,
+            scope: pr.scope_for(*a),
+        })
+        .filter(|r| !r.scope.is_empty())
+        .collect();
     let per_page = page.per_page.clamp(1, MAX_PER_PAGE);
     let page_no = page.page.max(1);
     let mut c = p.db.read().await?;
     let (hits, total) = store::query(
         &mut c,
-        &scope,
+        &readers,
         doc_type,
-        &terms,
+        &terms.required,
+        &terms.boost,
         per_page,
         (page_no - 1).saturating_mul(per_page),
     )
     .await?;
-    // Draft articles are indexed for their editors; readers must not see
-    // them in the general search.
-    let articles: Vec<String> = hits
-        .iter()
-        .filter(|h| h.doc_type == "article")
-        .map(|h| h.doc_id.clone())
+    let hits = hits
+        .into_iter()
+        .map(|h| SearchHit {
+            kind: kind_label(&h.doc_type).to_string(),
+            ..h
+        })
         .collect();
-    let (hits, total) = if articles.is_empty() {
-        (hits, total)
-    } else {
-        let vis = yunwei_store::knowledge::Visibility {
-            published: pr.scope_for(Action::BusinessRead),
-            drafts: pr.scope_for(Action::KnowledgeEdit),
-        };
-        let ids =
-            |rows: Vec<yunwei_store::knowledge::ArticleRow>| -> std::collections::HashSet<String> {
-                rows.into_iter().map(|a| a.id).collect()
-            };
-        let visible =
-            ids(yunwei_store::knowledge::visible_by_ids(&mut c, &vis, None, &articles).await?);
-        // Documents indexed as articles that are not knowledge rows are left alone.
-        let everything = yunwei_store::knowledge::Visibility {
-            published: yunwei_store::Scope::system(),
-            drafts: yunwei_store::Scope::system(),
-        };
-        let existing =
-            ids(
-                yunwei_store::knowledge::visible_by_ids(&mut c, &everything, None, &articles)
-                    .await?,
-            );
-        let before = hits.len();
-        let kept: Vec<SearchHit> = hits
-            .into_iter()
-            .filter(|h| {
-                h.doc_type != "article"
-                    || !existing.contains(&h.doc_id)
-                    || visible.contains(&h.doc_id)
-            })
-            .collect();
-        let hidden = (before - kept.len()) as i64;
-        (kept, total - hidden)
-    };
     Ok(SearchResults {
         hits,
         total: total.min(store::COUNT_CAP),
@@ -205,6 +245,20 @@ pub async fn search(
         page: page_no,
         per_page,
     })
+}
+
+/// The kind of a document type in Chinese: 工单, 知识, 配置项, 技术资料,
+/// a register's name, else 文档.
+pub fn kind_label(doc_type: &str) -> &'static str {
+    match doc_type {
+        "ticket" => "工单",
+        "article" => "知识",
+        "ci" => "配置项",
+        "archive" => "技术资料",
+        t => yunwei_domain::register::spec(t)
+            .map(|s| s.label)
+            .unwrap_or("文档"),
+    }
 }
 
 fn empty_query() -> AppError {

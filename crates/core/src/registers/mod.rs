@@ -417,6 +417,7 @@ pub(crate) async fn persist(
 ) -> Result<(), AppError> {
     let e = &prepared.entry;
     store::insert(c, spec, e).await?;
+    index_entry(c, spec, e).await?;
     (p.seams.register(spec.key).after_write)(p, c, spec, e, Change::Created).await?;
     let after = format!("{}：{}", spec.label, summary(c, spec, &e.values).await?);
     record(
@@ -730,6 +731,7 @@ pub async fn update(
         if !store::update(&mut c, spec, &e, old.version).await? {
             return Err(changed(spec));
         }
+        index_entry(&mut c, spec, &e).await?;
         (rules.after_write)(p, &mut c, spec, &e, Change::Updated(&old)).await?;
         let before = format!(
             "v{} {}",
@@ -825,6 +827,7 @@ pub async fn take_step(
         if !store::update(&mut c, spec, &e, old.version).await? {
             return Err(changed(spec));
         }
+        index_entry(&mut c, spec, &e).await?;
         (rules.after_write)(p, &mut c, spec, &e, Change::Step(step)).await?;
         record(
             p,
@@ -986,6 +989,43 @@ impl Names {
         self.refs.insert(k, v.clone());
         Ok(v)
     }
+}
+
+/// Indexes an entry for search in the caller's transaction, under its
+/// register's key: found by those who read it in the register's list
+/// (the register's read action over the owner or the partner
+/// organisation), by its title, the register's name and its text and
+/// choice fields (references are ids and are left out). Every write of an
+/// entry calls this after storing it.
+pub(crate) async fn index_entry(c: &mut DbConn, spec: &Spec, e: &EntryRow) -> Result<(), AppError> {
+    let title = title_of(spec, e);
+    let mut body = spec.label.to_string();
+    for f in spec.fields.iter().filter(|f| f.name != spec.title) {
+        if matches!(f.kind, Kind::Ci | Kind::Ticket | Kind::Org | Kind::Entry(_)) {
+            continue;
+        }
+        let d = f.display(e.get(f.name));
+        if !d.is_empty() {
+            body.push(' ');
+            body.push_str(&d);
+        }
+    }
+    crate::kernel::search::index_document_for(
+        c,
+        &crate::kernel::search::Document {
+            doc_type: spec.key,
+            doc_id: &e.id,
+            org_path: &e.org_path,
+            title: &title,
+            body: &body,
+            updated_at: e.updated_at,
+        },
+        crate::kernel::search::Access {
+            read: spec.read,
+            partner_path: e.partner_path.as_deref(),
+        },
+    )
+    .await
 }
 
 pub fn title_of(spec: &Spec, e: &EntryRow) -> String {

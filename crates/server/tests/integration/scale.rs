@@ -79,6 +79,8 @@ async fn bulk(app: &TestApp) {
             doc_type: "ticket",
             doc_id: &t.id,
             org_path: &t.org_path,
+            partner_path: None,
+            audience: yunwei_core::search::BUSINESS_AUDIENCE,
             title,
             title_tokens,
             tokens,

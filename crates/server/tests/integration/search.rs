@@ -490,8 +490,12 @@ async fn queries_are_validated_and_never_sql() {
     // The store refuses malformed terms instead of quoting them blindly.
     let mut c = f.p().db().read().await.unwrap();
     for bad in ["a\" OR \"b", "x') OR 1=1 --", "a b", "", "a:*"] {
+        let readers = [yunwei_store::search::Reader {
+            audience: yunwei_core::search::BUSINESS_AUDIENCE,
+            scope: Scope::system(),
+        }];
         let err =
-            yunwei_store::search::query(&mut c, &Scope::system(), None, &[bad.to_string()], 10, 0)
+            yunwei_store::search::query(&mut c, &readers, None, &[bad.to_string()], &[], 10, 0)
                 .await
                 .unwrap_err();
         assert_eq!(err.code, "search.bad_term", "{bad:?}");
@@ -582,4 +586,474 @@ async fn the_index_follows_the_data_in_its_transaction() {
     assert_eq!(ids(&f, &pr, "卡纸", None).await, vec!["n4"]);
     assert_eq!(ids(&f, &pr, "第4次", None).await, vec!["n4"]);
     assert!(ids(&f, &pr, "第3次", None).await.is_empty());
+}
+
+// ---- natural queries (issue 13) ----
+
+#[tokio::test]
+async fn a_query_of_two_words_finds_them_apart_and_ranks_them_together_first() {
+    let f = fixture().await;
+    let pr = province_reader(&f).await;
+    let nanjing = f.path("南京市财政局").to_string();
+    for (id, title, body, at) in [
+        // The words apart, the shorter title (ranks first on length alone).
+        ("p1", "国库集中支付", "客户端升级。", 3_000),
+        // The words together.
+        ("p2", "国库支付对账差异", "每日对账。", 2_900),
+        // Only one of the words.
+        ("p3", "国库资金调度", "调度记录。", 3_100),
+    ] {
+        index(
+            f.p(),
+            &Document {
+                doc_type: "ticket",
+                doc_id: id,
+                org_path: &nanjing,
+                title,
+                body,
+                updated_at: updated_at(at),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // 国库支付 is 国库 | 支付: both documents holding the two words, the
+    // one holding them as typed first.
+    assert_eq!(ids(&f, &pr, "国库支付", None).await, vec!["p2", "p1"]);
+    assert_eq!(
+        sorted(ids(&f, &pr, "支付国库", None).await),
+        set(&["p1", "p2"])
+    );
+    // Every word must be there.
+    assert!(ids(&f, &pr, "国库故障", None).await.is_empty());
+    // A dictionary word is still matched as a whole.
+    assert_eq!(ids(&f, &pr, "集中支付", None).await, vec!["p1"]);
+}
+
+// ---- registers, archives and knowledge (issue 13) ----
+
+async fn api_ok(r: yunwei_testkit::TestResponse) -> serde_json::Value {
+    assert!(r.status.is_success(), "{}: {}", r.status, r.text());
+    r.json()
+}
+
+async fn emergency_plan(
+    app: &TestApp,
+    token: &str,
+    org: &str,
+    name: &str,
+    content: &str,
+) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/registers/emergency_plans",
+            Some(token),
+            serde_json::json!({"org_id": org, "values": {
+                "name": name, "scope": "本单位机房", "content": content,
+                "contact": "值班室", "drills": "1"}}),
+        )
+        .await;
+    api_ok(r).await["id"].as_str().unwrap().to_string()
+}
+
+async fn archive(app: &TestApp, token: &str, org: &str, title: &str, note: &str) -> String {
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/archives?title={}&kind=network_diagram&org_id={org}&filename=topo.vsdx&note={}",
+            crate::support::urlenc(title),
+            crate::support::urlenc(note)
+        ))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/octet-stream")
+        .body(axum::body::Body::from("topology"))
+        .unwrap();
+    api_ok(app.request(req).await).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// (doc_type, doc_id, kind) of every hit of `q` for `token`, through the API.
+async fn api_hits(app: &TestApp, token: &str, q: &str) -> Vec<(String, String, String)> {
+    let r = app
+        .get(
+            &format!("/api/v1/search?q={}", crate::support::urlenc(q)),
+            Some(token),
+        )
+        .await;
+    let j = api_ok(r).await;
+    j["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["doc_type"].as_str().unwrap().to_string(),
+                h["doc_id"].as_str().unwrap().to_string(),
+                h["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The API path that reads a hit by id.
+fn read_path(doc_type: &str, id: &str) -> String {
+    match doc_type {
+        "ticket" => format!("/api/v1/tickets/{id}"),
+        "article" => format!("/api/v1/knowledge/{id}"),
+        "ci" => format!("/api/v1/cis/{id}"),
+        "archive" => format!("/api/v1/archives/{id}"),
+        key => format!("/api/v1/registers/{key}/{id}"),
+    }
+}
+
+/// Every hit of `q` for `token` opens by id for them.
+async fn hits_open(app: &TestApp, token: &str, q: &str) {
+    for (t, id, _) in api_hits(app, token, q).await {
+        let r = app.get(&read_path(&t, &id), Some(token)).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{q}: {t} {id}");
+    }
+}
+
+#[tokio::test]
+async fn register_entries_archives_and_articles_are_found_by_who_may_open_them() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let staff = app.login("demo_staff").await;
+    let vendor = app.login("demo_vendor").await;
+    let nanjing = crate::support::org_id(&app, "南京市财政局").await;
+    let suzhou = crate::support::org_id(&app, "苏州市财政局").await;
+    let center = crate::support::org_id(&app, "信息中心").await;
+    let vendor_org = crate::support::org_id(&app, "金陵数智运维服务有限公司").await;
+
+    let nj_plan = emergency_plan(
+        &app,
+        &lead,
+        &nanjing,
+        "南京机房柴油发电机切换预案",
+        "市电中断后五分钟内切换柴油发电机供电。",
+    )
+    .await;
+    let sz_plan = emergency_plan(
+        &app,
+        &lead,
+        &suzhou,
+        "苏州机房柴油发电机切换预案",
+        "苏州机房漏水时关闭精密空调。",
+    )
+    .await;
+    let nj_doc = archive(
+        &app,
+        &lead,
+        &nanjing,
+        "南京政务外网拓扑图",
+        "柴油发电机供电回路",
+    )
+    .await;
+    let sz_doc = archive(&app, &lead, &suzhou, "苏州政务外网拓扑图", "含漏水传感器").await;
+    let article = api_ok(
+        app.post_json(
+            "/api/v1/knowledge",
+            Some(&lead),
+            serde_json::json!({"title": "柴油发电机月度试机要点", "cause": "长期未启动",
+                "solution": "每月空载试机三十分钟", "org_id": nanjing}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A contract of the centre with the vendor: the vendor reads it.
+    let contract = api_ok(
+        app.post_json(
+            "/api/v1/registers/vendor_contracts",
+            Some(&lead),
+            serde_json::json!({"org_id": center, "values": {
+                "name": "柴油发电机维保服务", "contract_no": "JS-2026-088",
+                "vendor_org_id": vendor_org, "service_scope": "发电机季度保养",
+                "starts_on": "2026-03-02", "ends_on": "2026-12-31"}}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let hits = |v: Vec<(String, String, String)>| -> BTreeSet<String> {
+        v.into_iter().map(|(_, id, _)| id).collect()
+    };
+    // The province's lead: everything, each with its kind in Chinese.
+    let all = api_hits(&app, &lead, "柴油发电机").await;
+    assert_eq!(
+        hits(all.clone()),
+        set(&[&nj_plan, &sz_plan, &nj_doc, &article, &contract]),
+        "{all:?}"
+    );
+    let kind_of = |id: &str| all.iter().find(|h| h.1 == id).unwrap().2.clone();
+    assert_eq!(kind_of(&nj_plan), "应急预案");
+    assert_eq!(kind_of(&nj_doc), "技术资料");
+    assert_eq!(kind_of(&article), "知识");
+    assert_eq!(kind_of(&contract), "厂商合同");
+    // The archive by its note, the Suzhou ones by their own words.
+    assert_eq!(
+        hits(api_hits(&app, &lead, "漏水").await),
+        set(&[&sz_plan, &sz_doc])
+    );
+
+    // Nanjing's staff: Nanjing's plan and archive; not the draft article,
+    // nothing of Suzhou, not the centre's contract.
+    assert_eq!(
+        hits(api_hits(&app, &staff, "柴油发电机").await),
+        set(&[&nj_plan, &nj_doc])
+    );
+    assert!(api_hits(&app, &staff, "漏水").await.is_empty());
+    for (t, id) in [
+        ("emergency_plans", &sz_plan),
+        ("archive", &sz_doc),
+        ("article", &article),
+        ("vendor_contracts", &contract),
+    ] {
+        let r = app.get(&read_path(t, id), Some(&staff)).await;
+        assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND, "{t}");
+    }
+    // Once published, the article is found by its readers too.
+    api_ok(
+        app.post_json(
+            &format!("/api/v1/knowledge/{article}/publish"),
+            Some(&lead),
+            serde_json::json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        hits(api_hits(&app, &staff, "柴油发电机").await),
+        set(&[&nj_plan, &nj_doc, &article])
+    );
+    // The vendor's engineer finds its contract (the partner organisation)
+    // and nothing of Nanjing or Suzhou.
+    assert_eq!(
+        hits(api_hits(&app, &vendor, "柴油发电机").await),
+        set(&[&contract])
+    );
+    // Narrowed to one kind.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/search?q={}&type=emergency_plans",
+                crate::support::urlenc("柴油发电机")
+            ),
+            Some(&lead),
+        )
+        .await;
+    let only: BTreeSet<String> = api_ok(r).await["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["doc_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(only, set(&[&nj_plan, &sz_plan]));
+    // Every hit opens for whoever found it.
+    for token in [&lead, &staff, &vendor] {
+        for q in ["柴油发电机", "漏水", "拓扑图", "预案", "机"] {
+            hits_open(&app, token, q).await;
+        }
+    }
+
+    // The page: grouped by kind, each hit linking to its object.
+    let b = crate::support::Browser::login(&app, "demo_lead").await;
+    let r = b
+        .get(&format!(
+            "/search?q={}",
+            crate::support::urlenc("柴油发电机")
+        ))
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    let html = r.text();
+    for (link, heading) in [
+        (format!("/registers/emergency_plans/{nj_plan}"), "应急预案"),
+        (format!("/archives/{nj_doc}"), "技术资料"),
+        (format!("/knowledge/{article}"), "知识"),
+        (
+            format!("/registers/vendor_contracts/{contract}"),
+            "厂商合同",
+        ),
+    ] {
+        assert!(
+            html.contains(&format!("href=\"{link}\"")),
+            "{link} in {html}"
+        );
+        assert!(html.contains(&format!("<h2>{heading} ")), "{heading}");
+    }
+    assert!(html.contains("只看应急预案"), "{html}");
+    let r = b
+        .get(&format!(
+            "/search?q={}&type=archive",
+            crate::support::urlenc("柴油发电机")
+        ))
+        .await;
+    let html = r.text();
+    assert!(html.contains(&format!("/archives/{nj_doc}")));
+    assert!(!html.contains(&format!("/registers/emergency_plans/{nj_plan}")));
+    assert!(html.contains("只看技术资料"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_register_is_searchable_by_its_read_action() {
+    for spec in yunwei_domain::register::SPECS {
+        assert!(
+            search::is_searchable_read(spec.read),
+            "{} is read with {:?}",
+            spec.key,
+            spec.read
+        );
+        assert_eq!(search::kind_label(spec.key), spec.label);
+    }
+}
+
+/// The index as version 1 left it: no entry of `plan` nor of `doc`.
+async fn as_before_the_upgrade(p: &Platform, plan: &str, doc: &str) -> Result<(), AppError> {
+    in_tx!(p.db(), |c| {
+        search::remove_document(&mut c, "emergency_plans", plan).await?;
+        search::remove_document(&mut c, "archive", doc).await?;
+        yunwei_store::settings::put(&mut c, "search.index_version", "1", 0).await
+    })
+}
+
+#[tokio::test]
+async fn an_upgrade_indexes_what_the_older_version_did_not() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let nanjing = crate::support::org_id(&app, "南京市财政局").await;
+    let plan = emergency_plan(
+        &app,
+        &lead,
+        &nanjing,
+        "光缆中断应急预案",
+        "启用备用光缆路由。",
+    )
+    .await;
+    let doc = archive(&app, &lead, &nanjing, "光缆路由图", "主备光缆").await;
+    let p = &app.platform;
+    // A fresh database is indexed as it is written; the first turn of
+    // the job only records the version.
+    yunwei_core::search_index::reindex_if_stale(p)
+        .await
+        .unwrap();
+    assert_eq!(
+        yunwei_core::search_index::stored_version(p).await.unwrap(),
+        yunwei_core::search_index::INDEX_VERSION
+    );
+    assert_eq!(
+        yunwei_core::search_index::reindex_if_stale(p)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // As an older version left it: no entries of registers or archives,
+    // and the version before.
+    as_before_the_upgrade(p, &plan, &doc).await.unwrap();
+    assert!(api_hits(&app, &lead, "光缆").await.is_empty());
+    assert_eq!(
+        yunwei_core::search_index::stored_version(p).await.unwrap(),
+        1
+    );
+
+    // The job's next turn re-indexes them, once.
+    let n = yunwei_core::search_index::reindex_if_stale(p)
+        .await
+        .unwrap();
+    assert!(n >= 2, "{n}");
+    let found: BTreeSet<String> = api_hits(&app, &lead, "光缆")
+        .await
+        .into_iter()
+        .map(|h| h.1)
+        .collect();
+    assert_eq!(found, set(&[&plan, &doc]));
+    assert_eq!(
+        yunwei_core::search_index::reindex_if_stale(p)
+            .await
+            .unwrap(),
+        0
+    );
+    // The job is on the list every node runs.
+    assert!(yunwei_core::jobs::JOBS
+        .iter()
+        .any(|j| j.name == "search_reindex" && j.in_jobs_run));
+    app.cleanup().await;
+}
+
+async fn index_for(
+    p: &Platform,
+    doc: &Document<'_>,
+    access: search::Access<'_>,
+) -> Result<(), AppError> {
+    in_tx!(p.db(), |c| {
+        search::index_document_for(&mut c, doc, access).await
+    })
+}
+
+#[tokio::test]
+async fn a_document_is_found_only_with_its_audiences_action() {
+    let f = fixture().await;
+    let nanjing = f.path("南京市财政局").to_string();
+    let suzhou = f.path("苏州市财政局").to_string();
+    let doc = |id: &'static str, title: &'static str| Document {
+        doc_type: "ukeys",
+        doc_id: id,
+        org_path: &nanjing,
+        title,
+        body: "",
+        updated_at: updated_at(5_000),
+    };
+    // Read with RoleView over Nanjing, or over Suzhou as its partner.
+    index_for(
+        f.p(),
+        &doc("u1", "量子密钥卡登记"),
+        search::Access {
+            read: yunwei_domain::roles::Action::RoleView,
+            partner_path: Some(&suzhou),
+        },
+    )
+    .await
+    .unwrap();
+    // A business reader of the whole province holds no RoleView.
+    let reader = province_reader(&f).await;
+    assert!(ids(&f, &reader, "量子密钥", None).await.is_empty());
+    // With RoleView over Nanjing (and business data to search), or over
+    // the partner organisation only: found.
+    for scope in [&nanjing, &suzhou] {
+        let mut pr = principal(&f, "demo_staff").await;
+        pr.grants.push(ScopedRole {
+            role: Role::SecAdmin,
+            scope_path: scope.to_string(),
+            subtree: false,
+        });
+        assert_eq!(ids(&f, &pr, "量子密钥", None).await, vec!["u1"], "{scope}");
+    }
+    // RoleView elsewhere: not found.
+    let mut pr = principal(&f, "demo_staff").await;
+    pr.grants.push(ScopedRole {
+        role: Role::SecAdmin,
+        scope_path: f.path("昆山市财政局").to_string(),
+        subtree: true,
+    });
+    assert!(ids(&f, &pr, "量子密钥", None).await.is_empty());
+    // An action no document is read with is refused, not indexed.
+    let err = index_for(
+        f.p(),
+        &doc("u2", "量子密钥卡"),
+        search::Access {
+            read: yunwei_domain::roles::Action::AuditRead,
+            partner_path: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "internal");
 }

@@ -602,7 +602,8 @@ pub struct SearchQuery {
     /// Words to look for (Chinese full-text search).
     #[serde(default)]
     q: String,
-    /// Only this kind of document, e.g. `ticket`, `knowledge`.
+    /// Only this kind of document: `ticket`, `article` (knowledge), `ci`,
+    /// `archive` (technical archives) or a register's key (`backup_plans`).
     #[serde(default, rename = "type")]
     doc_type: Option<String>,
     /// Page number, from 1 (20 hits a page).

@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, pdf, registers, sessions, settings, ticket_lists, tickets, tokens, users,
+    orgs, pdf, registers, search, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -167,7 +167,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/inbox", page(tickets::inbox)),
         ("/inbox/read-all", form(tickets::mark_all_read)),
         ("/inbox/{id}/read", form(tickets::mark_read)),
-        ("/search", page(tickets::search)),
+        ("/search", page(search::search)),
         ("/knowledge", page(knowledge::list)),
         ("/knowledge", form(knowledge::create)),
         ("/knowledge/{id}", page(knowledge::page)),

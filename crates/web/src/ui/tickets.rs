@@ -2,8 +2,9 @@
 //! `ticket_lists`): a form generated from a process of an enabled policy pack;
 //! the ticket itself with its route drawn as steps, who acts next, the
 //! deadlines, one form per allowed transition, the open approval,
-//! attachments, links and the timeline; the inbox and search. Every decision is the engine's, through `yunwei_core::tickets`;
-//! a refusal is shown on the page it came from.
+//! attachments, links and the timeline; the inbox (search is `ui::search`).
+//! Every decision is the engine's, through `yunwei_core::tickets`; a
+//! refusal is shown on the page it came from.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,7 +20,7 @@ use yunwei_domain::roles::Action;
 use yunwei_domain::time::fmt_minute;
 use yunwei_domain::AppError;
 
-use super::error::{correctable, refused, with_error, Page};
+use super::error::{correctable, with_error, Page};
 use super::form::{bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm};
 use super::page::{render, Layout};
 use super::session::{business, UiUser};
@@ -27,8 +28,6 @@ use crate::api::tickets::attachment_response;
 use crate::extract::ReqCtx;
 use crate::AppState;
 
-/// Search hits on one page.
-const SEARCH_PER_PAGE: u64 = 20;
 
 /// `剩余1天3小时` / `已超时20分钟`.
 fn time_left(due: i64, now: i64) -> String {
@@ -1309,103 +1308,4 @@ pub(super) async fn counts(s: &AppState, u: &UiUser) -> Option<(usize, usize)> {
         .map(|v| v.iter().filter(|n| n.read_at.is_none()).count())
         .unwrap_or(0);
     Some((todo, unread))
-}
-
-struct Hit {
-    href: String,
-    kind: &'static str,
-    title: String,
-    updated: String,
-}
-
-#[derive(Template)]
-#[template(path = "search.html")]
-struct SearchTpl {
-    l: Layout,
-    q: String,
-    searched: bool,
-    hits: Vec<Hit>,
-    total: i64,
-    capped: bool,
-    page: u64,
-    pages: u64,
-    prev_url: String,
-    next_url: String,
-}
-
-#[derive(Deserialize, Default)]
-pub(super) struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: String,
-}
-
-pub(super) async fn search(
-    State(s): State<AppState>,
-    u: UiUser,
-    Query(q): Query<SearchQuery>,
-) -> Page {
-    business(&u)?;
-    let page_no = q.page.trim().parse::<u64>().unwrap_or(1).max(1);
-    let url = |n: u64| format!("/search?q={}&page={n}", urlencoding(&q.q));
-    let mut tpl = SearchTpl {
-        l: Layout::for_user(&u, "/search"),
-        q: q.q.clone(),
-        searched: false,
-        hits: vec![],
-        total: 0,
-        capped: false,
-        page: page_no,
-        pages: 1,
-        prev_url: url(page_no.saturating_sub(1).max(1)),
-        next_url: url(page_no + 1),
-    };
-    if q.q.trim().is_empty() {
-        return render(&tpl);
-    }
-    let req = yunwei_core::search::PageRequest {
-        page: page_no,
-        per_page: SEARCH_PER_PAGE,
-    };
-    match yunwei_core::search::search(&s.platform, &u.principal, &q.q, None, req).await {
-        Ok(r) => {
-            tpl.searched = true;
-            tpl.total = r.total;
-            tpl.capped = r.total_capped;
-            tpl.pages = yunwei_domain::paging::page_count(
-                r.total,
-                r.total_capped,
-                page_no,
-                SEARCH_PER_PAGE,
-                r.hits.len(),
-            );
-            tpl.hits = r
-                .hits
-                .into_iter()
-                .map(|h| Hit {
-                    href: match h.doc_type.as_str() {
-                        "ticket" => format!("/tickets/{}", urlencoding(&h.doc_id)),
-                        "article" => format!("/knowledge/{}", urlencoding(&h.doc_id)),
-                        "ci" => format!("/cmdb/{}", urlencoding(&h.doc_id)),
-                        _ => String::new(),
-                    },
-                    kind: match h.doc_type.as_str() {
-                        "ticket" => "工单",
-                        "article" => "知识库",
-                        "ci" => "配置项",
-                        _ => "文档",
-                    },
-                    title: h.title,
-                    updated: fmt_minute(h.updated_at),
-                })
-                .collect();
-            render(&tpl)
-        }
-        Err(e) if correctable(&e) => {
-            tpl.l = tpl.l.with(None, Some(e.message.clone()));
-            refused(render(&tpl), &e)
-        }
-        Err(e) => Err(e.into()),
-    }
 }

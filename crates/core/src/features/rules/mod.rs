@@ -147,7 +147,7 @@ async fn set_values(
             format!("该{}已被他人修改，请重试", spec.label),
         ));
     }
-    Ok(())
+    crate::registers::index_entry(c, spec, &e).await
 }
 
 fn subject<'a>(
