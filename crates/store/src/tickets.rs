@@ -823,9 +823,14 @@ pub struct NotificationRow {
     pub body: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// The page of the object the notice is about (a register entry, a
+    /// control's subject); `None` for a ticket's notice (`ticket_id`).
+    pub link: Option<String>,
+    /// The deadline of the to-do, where one is known.
+    pub due_at: Option<i64>,
 }
 
-const NOTE_COLS: [&str; 8] = [
+const NOTE_COLS: [&str; 10] = [
     "id",
     "user_id",
     "ticket_id",
@@ -834,6 +839,8 @@ const NOTE_COLS: [&str; 8] = [
     "body",
     "created_at",
     "read_at",
+    "link",
+    "due_at",
 ];
 
 pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<(), AppError> {
@@ -850,6 +857,8 @@ pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<
                 n.body.clone().into(),
                 n.created_at.into(),
                 n.read_at.into(),
+                n.link.clone().into(),
+                n.due_at.into(),
             ])
             .to_owned(),
     )
@@ -883,6 +892,8 @@ pub async fn notifications_of(
                 body: r.s("body")?,
                 created_at: r.i("created_at")?,
                 read_at: r.oi("read_at")?,
+                link: r.os("link")?,
+                due_at: r.oi("due_at")?,
             })
         })
         .collect()

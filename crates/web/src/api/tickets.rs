@@ -594,6 +594,11 @@ pub(crate) struct Notification {
     /// UTC microseconds.
     created_at: i64,
     read_at: Option<i64>,
+    /// The page of the object the notice is about when it is not a ticket
+    /// (a register entry, a control's subject).
+    link: Option<String>,
+    /// The deadline of the to-do, where one is known (UTC microseconds).
+    due_at: Option<i64>,
 }
 
 /// The caller's latest messages, the newest first.
@@ -630,6 +635,8 @@ pub async fn notifications(
             body: n.body,
             created_at: n.created_at,
             read_at: n.read_at,
+            link: n.link,
+            due_at: n.due_at,
         })
         .collect();
     Ok(Json(NotificationList { notifications }))
