@@ -238,6 +238,13 @@ pub struct TicketFilter {
     pub overdue: Option<bool>,
     /// Only tickets not in a final state.
     pub open_only: bool,
+    /// Only tickets opened at or after this instant (UTC microseconds).
+    pub created_from: Option<i64>,
+    /// Only tickets nobody is assigned to.
+    pub unassigned: bool,
+    /// Only tickets not breached whose deadline falls before this instant
+    /// (due soon).
+    pub due_before: Option<i64>,
 }
 
 /// Who is looking: the business-read scope, the user, and the scope in
@@ -306,8 +313,67 @@ fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectS
     if f.open_only {
         c = c.add(Expr::col("closed_at").is_null());
     }
+    if let Some(t) = f.created_from {
+        c = c.add(Expr::col("created_at").gte(t));
+    }
+    if f.unassigned {
+        c = c.add(Expr::col("assignee_id").is_null());
+    }
+    if let Some(t) = f.due_before {
+        c = c
+            .add(Expr::col("overdue").eq(0i64))
+            .add(Expr::col("due_at").lt(t));
+    }
     q.cond_where(c);
     q
+}
+
+/// What [`count_by`] groups visible tickets by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Assignee,
+    Org,
+    Process,
+    /// Process and level, the key `process_id` + `\n` + level.
+    ProcessLevel,
+}
+
+/// Visible tickets matching `f`, counted per group (exact counts, the
+/// largest first, at most `limit` groups). A ticket without the grouped
+/// value (no assignee) counts under `None`.
+pub async fn count_by(
+    c: &mut DbConn,
+    v: &Visible<'_>,
+    f: &TicketFilter,
+    by: GroupBy,
+    limit: u64,
+) -> Result<Vec<(Option<String>, i64)>, AppError> {
+    let cols: &[&'static str] = match by {
+        GroupBy::Assignee => &["assignee_id"],
+        GroupBy::Org => &["org_id"],
+        GroupBy::Process => &["process_id"],
+        GroupBy::ProcessLevel => &["process_id", "level"],
+    };
+    let mut q = filtered(v, f, false);
+    for col in cols {
+        q.column(*col).group_by_col(*col);
+    }
+    q.expr_as(Expr::cust("COUNT(*)"), "n")
+        .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
+        .limit(limit);
+    let mut out = Vec::new();
+    for r in c.all(&q).await? {
+        let key = if by == GroupBy::ProcessLevel {
+            match (r.os("process_id")?, r.os("level")?) {
+                (Some(p), Some(l)) => Some(format!("{p}\n{l}")),
+                _ => None,
+            }
+        } else {
+            r.os(cols[0])?
+        };
+        out.push((key, r.i("n")?));
+    }
+    Ok(out)
 }
 
 /// Lists count their tickets up to this many: a total above it is

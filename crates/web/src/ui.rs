@@ -20,6 +20,7 @@ mod session;
 // Identity and administration pages.
 mod account;
 mod audit;
+mod charts;
 mod home;
 mod login;
 mod orgs;
@@ -36,6 +37,7 @@ mod controls;
 mod inspections;
 mod knowledge;
 mod registers;
+mod reports;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};

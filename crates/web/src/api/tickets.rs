@@ -168,6 +168,16 @@ pub(crate) struct TicketQuery {
     /// `true`: open tickets only.
     #[serde(default)]
     pub open: Option<String>,
+    /// `YYYY-MM-DD`: only tickets opened on or after that day (Beijing time).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// `true`: only tickets nobody is assigned to.
+    #[serde(default)]
+    pub unassigned: Option<String>,
+    /// `true`: only tickets not overdue whose deadline falls within the next
+    /// 24 hours.
+    #[serde(default)]
+    pub due_soon: Option<String>,
 }
 
 pub(crate) async fn ticket_filter(
@@ -202,6 +212,16 @@ pub(crate) async fn ticket_filter(
         requester_id: None,
         overdue: flag(&q.overdue),
         open_only: flag(&q.open).unwrap_or(false),
+        created_from: q
+            .since
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(super::day_start_us)
+            .transpose()?,
+        unassigned: flag(&q.unassigned).unwrap_or(false),
+        due_before: flag(&q.due_soon)
+            .unwrap_or(false)
+            .then(|| p.clock.now().timestamp_micros() + tickets::DUE_SOON_US),
     };
     match q.mine.as_deref() {
         Some("requested") => f.requester_id = Some(user_id.to_string()),

@@ -66,6 +66,7 @@ impl Layout {
             ("/cmdb", "配置管理", Some(Action::BusinessRead)),
             ("/archives", "技术档案", Some(Action::BusinessRead)),
             ("/controls", "到期事项", Some(Action::BusinessRead)),
+            ("/reports", "SLA 月报", Some(Action::BusinessRead)),
             ("/registers", "运维台账", Some(Action::BusinessRead)),
             ("/inspections", "巡检计划", Some(Action::BusinessRead)),
             ("/maintenance", "维护记录", Some(Action::BusinessRead)),

@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, registers, sessions, settings, tickets, tokens, users,
+    orgs, registers, reports, sessions, settings, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -177,6 +177,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ),
         ("/controls", page(controls::overview)),
         ("/controls/export", form(controls::export)),
+        ("/reports", page(reports::page)),
+        ("/reports/export", form(reports::export)),
         ("/inspections", page(inspections::list)),
         ("/inspections", form(inspections::create)),
         ("/inspections/export", form(inspections::export)),

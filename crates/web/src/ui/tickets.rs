@@ -228,6 +228,12 @@ pub(super) struct ListQuery {
     #[serde(default)]
     mine: String,
     #[serde(default)]
+    since: String,
+    #[serde(default)]
+    unassigned: String,
+    #[serde(default)]
+    due_soon: String,
+    #[serde(default)]
     page: String,
 }
 
@@ -243,6 +249,9 @@ impl ListQuery {
             overdue: opt(&self.overdue),
             mine: opt(&self.mine),
             open: opt(&self.open),
+            since: opt(&self.since),
+            unassigned: opt(&self.unassigned),
+            due_soon: opt(&self.due_soon),
         }
     }
 
@@ -252,7 +261,7 @@ impl ListQuery {
 
     fn url(&self, page: u64) -> String {
         format!(
-            "/tickets?process={}&state={}&level={}&org_id={}&assignee={}&overdue={}&open={}&mine={}&page={page}",
+            "/tickets?process={}&state={}&level={}&org_id={}&assignee={}&overdue={}&open={}&mine={}&since={}&unassigned={}&due_soon={}&page={page}",
             urlencoding(&self.process),
             urlencoding(&self.state),
             urlencoding(&self.level),
@@ -261,6 +270,9 @@ impl ListQuery {
             urlencoding(&self.overdue),
             urlencoding(&self.open),
             urlencoding(&self.mine),
+            urlencoding(&self.since),
+            urlencoding(&self.unassigned),
+            urlencoding(&self.due_soon),
         )
     }
 }
