@@ -53,7 +53,7 @@ SERVER_PID=""
 DRIVER_PID=""
 STATUS=1
 
-TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py)
+TEST_FILES=(tests/browser/test_login.py tests/browser/test_data_change.py tests/browser/test_registers.py tests/browser/test_access.py tests/browser/test_dashboard.py)
 # Exit status of a test file none of whose tests was selected (webdriver.py).
 NO_TESTS_SELECTED=5
 
