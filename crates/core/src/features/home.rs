@@ -125,6 +125,8 @@ pub struct Panel {
     pub title: String,
     pub figures: Vec<Figure>,
     pub charts: Vec<Chart>,
+    /// The heading of the table below the charts.
+    pub table_title: String,
     pub table_head: Vec<String>,
     pub rows: Vec<Row>,
 }
@@ -136,6 +138,7 @@ impl Panel {
             title: title.to_string(),
             figures: vec![],
             charts: vec![],
+            table_title: String::new(),
             table_head: vec![],
             rows: vec![],
         }
@@ -293,6 +296,7 @@ async fn director(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {
             "/controls?status=overdue".into(),
             true,
         );
+        panel.table_title = format!("已逾期管控事项（最早到期的 {CONTROL_ROWS} 项）");
         panel.table_head = ["事项", "机构", "应完成日期"].map(String::from).to_vec();
         for c in o.overdue.iter().take(CONTROL_ROWS) {
             panel.rows.push(Row {
@@ -321,6 +325,10 @@ async fn director(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {
     months.reverse();
     for m in &months {
         let r = crate::features::reports::monthly_sla(p, pr, m).await?;
+        // A month without closed tickets has no rate: no point.
+        if r.total.on_time_rate.is_none() {
+            continue;
+        }
         points.push(Point {
             label: m.clone(),
             value: r.total.on_time_rate.unwrap_or(0.0),

@@ -213,7 +213,8 @@ async fn every_roles_dashboard_figure_equals_the_rows_of_the_list_it_links_to() 
 
     let (html, figs) = dashboard(&app, "demo_director").await;
     assert!(html.contains("id=\"dash-director\""));
-    assert!(html.contains("<svg class=\"chart line\" id=\"chart-sla_trend\""));
+    assert!(html.contains("按时办结率（近六个月）"));
+    assert!(html.contains("<svg class=\"chart bar\" id=\"chart-open_by_org\""));
     assert!(value_of(&figs, "open") >= 3, "{figs:?}");
     assert!(value_of(&figs, "overdue") >= 1, "{figs:?}");
     assert!(value_of(&figs, "week") >= 3, "{figs:?}");

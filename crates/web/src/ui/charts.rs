@@ -9,10 +9,10 @@ use yunwei_core::home::{Chart, ChartKind, Point};
 /// Width of every chart in SVG units (it scales to its frame).
 const WIDTH: f64 = 520.0;
 /// The label column of a bar chart.
-const LABEL_W: f64 = 170.0;
+const LABEL_W: f64 = 190.0;
 /// The value column after a bar.
-const VALUE_W: f64 = 60.0;
-const BAR_H: f64 = 22.0;
+const VALUE_W: f64 = 76.0;
+const BAR_H: f64 = 26.0;
 const GAP: f64 = 8.0;
 
 /// Escapes text for an SVG text node or attribute.
@@ -89,7 +89,7 @@ fn bars(c: &Chart) -> String {
             href = esc(&p.link),
             label = esc(&p.label),
             text = esc(&p.text),
-            short = esc(&cut(&p.label, 12)),
+            short = esc(&cut(&p.label, 10)),
             lx = LABEL_W - 8.0,
             ty = y + BAR_H * 0.72,
             vx = LABEL_W + w + 6.0,
@@ -100,8 +100,8 @@ fn bars(c: &Chart) -> String {
 }
 
 fn line(c: &Chart) -> String {
-    let height = 200.0;
-    let (left, right, top, bottom) = (48.0, 16.0, 16.0, 36.0);
+    let height = 220.0;
+    let (left, right, top, bottom) = (56.0, 40.0, 24.0, 40.0);
     let plot_w = WIDTH - left - right;
     let plot_h = height - top - bottom;
     let max = max_of(c);

@@ -30,6 +30,7 @@ struct PanelView {
     figures: Vec<yunwei_core::home::Figure>,
     /// (title, SVG).
     charts: Vec<(String, String)>,
+    table_title: String,
     table_head: Vec<String>,
     rows: Vec<yunwei_core::home::Row>,
 }
@@ -51,6 +52,7 @@ pub(super) async fn page(State(s): State<AppState>, u: UiUser) -> Page {
                 .iter()
                 .map(|c| (c.title.clone(), super::charts::svg(c)))
                 .collect(),
+            table_title: x.table_title,
             table_head: x.table_head,
             rows: x.rows,
         })
