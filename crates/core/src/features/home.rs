@@ -217,6 +217,16 @@ fn day_start(d: chrono::NaiveDate) -> i64 {
         .unwrap_or_default()
 }
 
+/// A figure the caller may not see (no scope for it) is left out; any
+/// other error is the page's.
+fn allowed<T>(r: Result<T, AppError>) -> Result<Option<T>, AppError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == yunwei_domain::ErrorKind::Forbidden => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The dashboard of the signed-in user.
 pub async fn dashboard(p: &Platform, pr: &Principal) -> Result<Dashboard, AppError> {
     let mut d = Dashboard::default();
@@ -288,7 +298,7 @@ async fn director(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {
         },
     )
     .await;
-    if let Ok(o) = controls {
+    if let Some(o) = allowed(controls)? {
         panel.figure(
             "controls_overdue",
             "已逾期管控事项",
@@ -619,7 +629,7 @@ async fn vendor(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {
             },
         )
         .await;
-        if let Ok(o) = o {
+        if let Some(o) = allowed(o)? {
             panel.figure(
                 id,
                 label,
