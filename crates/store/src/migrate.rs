@@ -1595,6 +1595,12 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// How many migrations there are (a version number may be left free by a
+/// branch that has not landed yet, so this can be below the latest).
+pub fn count() -> usize {
+    MIGRATIONS.len()
+}
+
 fn render_table(t: &TableCreateStatement, b: Backend) -> String {
     match b {
         Backend::Sqlite => t.to_string(SqliteQueryBuilder),

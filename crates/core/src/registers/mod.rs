@@ -472,8 +472,10 @@ pub async fn create(
     register::parse_input(spec, &input.values, &[])?;
     let id = in_tx!(p.db, |c| {
         let e = prepare(p, &mut c, pr, spec, input).await?;
-        persist(p, &mut c, ctx, spec, &e).await?;
+        // Told in the same transaction, before the audit record (the last
+        // statement).
         tell_step_actors(&mut c, spec, &e.entry, &pr.user_id, p.now_us()).await?;
+        persist(p, &mut c, ctx, spec, &e).await?;
         Ok(e.entry.id)
     })?;
     Ok(get(p, pr, key, &id).await?.entry)
