@@ -210,8 +210,50 @@ fn value_of(figs: &[(String, String, String)], id: &str) -> i64 {
 async fn every_roles_dashboard_figure_equals_the_rows_of_the_list_it_links_to() {
     let app = TestApp::new().await;
     some_tickets(&app).await;
+    // A change reviewed and rejected: closed on time this month, so the
+    // SLA trend has a point.
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let closed = open_change(&app, &staff, "网络设备固件升级").await;
+    for (t, fields) in [
+        ("organise_review", json!({})),
+        ("review_reject", json!({"review_opinion": "不具备实施条件"})),
+    ] {
+        let r = app
+            .post_json(
+                &format!("/api/v1/tickets/{closed}/transitions"),
+                Some(&lead),
+                json!({"transition": t, "fields": fields}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{t}: {}", r.text());
+    }
 
     let (html, figs) = dashboard(&app, "demo_director").await;
+    // The charts: drawn as SVG, a line with one point (this month, 100%),
+    // bars as links, the text escaped.
+    let trend = html
+        .split("<svg class=\"chart line\" id=\"chart-sla_trend\"")
+        .nth(1)
+        .expect("the SLA trend")
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(trend.matches("<circle").count(), 1, "{trend}");
+    assert!(trend.contains("<polyline"));
+    assert!(trend.contains("<title>2026-03：100.0%</title>"), "{trend}");
+    let bars = html
+        .split("<svg class=\"chart bar\" id=\"chart-open_by_org\"")
+        .nth(1)
+        .expect("open by organisation")
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        bars.matches("<a href=").count(),
+        bars.matches("<rect").count()
+    );
+    assert!(bars.contains("&amp;open=true"), "{bars}");
     assert!(html.contains("id=\"dash-director\""));
     assert!(html.contains("按时办结率（近六个月）"));
     assert!(html.contains("<svg class=\"chart bar\" id=\"chart-open_by_org\""));
