@@ -236,6 +236,23 @@ pub async fn search(
         .collect()
 }
 
+/// How many records in scope fall in `[from_us, to_us)`.
+pub async fn count_between(
+    c: &mut DbConn,
+    scope: &Scope,
+    from_us: i64,
+    to_us: i64,
+) -> Result<i64, AppError> {
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from("audit_log")
+        .cond_where(scope.condition("org_path"))
+        .and_where(Expr::col("at_us").gte(from_us))
+        .and_where(Expr::col("at_us").lt(to_us))
+        .to_owned();
+    c.one(&q).await?.i("n")
+}
+
 /// Records with `after < seq <= upto`, ascending, at most `limit`, with
 /// their MACs.
 pub async fn chain_batch(

@@ -126,6 +126,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: ticket_owners,
     },
     Migration {
+        version: 20,
+        name: "notification_links",
+        steps: notification_links,
+    },
+    Migration {
         version: 21,
         name: "search_audience",
         steps: search_audience,
@@ -1516,6 +1521,23 @@ fn ukey_public_key(_: Backend) -> Vec<Step> {
             "ukey_challenges",
             &["user_id", "created_at"],
         ),
+    ]
+}
+
+/// Notices that link to the exact object (issue 13): `notifications.link`,
+/// the page of a register entry, a control's subject or a ticket, and
+/// `notifications.due_at`, the deadline of the to-do where one is known
+/// (UTC microseconds).
+fn notification_links(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Raw {
+            sqlite: "ALTER TABLE notifications ADD COLUMN link TEXT",
+            postgres: "ALTER TABLE notifications ADD COLUMN IF NOT EXISTS link TEXT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE notifications ADD COLUMN due_at BIGINT",
+            postgres: "ALTER TABLE notifications ADD COLUMN IF NOT EXISTS due_at BIGINT",
+        },
     ]
 }
 

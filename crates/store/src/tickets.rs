@@ -265,6 +265,11 @@ pub struct TicketFilter {
     pub closed_only: bool,
     /// Only these tickets (checked rows of a list); empty: no such limit.
     pub ids: Vec<String>,
+    /// Only tickets opened at or after this instant (UTC microseconds).
+    pub created_from: Option<i64>,
+    /// Only tickets not breached whose deadline falls before this instant
+    /// (due soon).
+    pub due_before: Option<i64>,
     /// The order of the page; newest first by default.
     pub sort: Sort,
 }
@@ -426,6 +431,14 @@ fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectS
     if f.open_only {
         c = c.add(Expr::col("closed_at").is_null());
     }
+    if let Some(t) = f.created_from {
+        c = c.add(Expr::col("created_at").gte(t));
+    }
+    if let Some(t) = f.due_before {
+        c = c
+            .add(Expr::col("overdue").eq(0i64))
+            .add(Expr::col("due_at").lt(t));
+    }
     if f.closed_only {
         c = c.add(Expr::col("closed_at").is_not_null());
     }
@@ -452,6 +465,54 @@ fn filtered(v: &Visible<'_>, f: &TicketFilter, walk: bool) -> sea_query::SelectS
     }
     q.cond_where(c);
     q
+}
+
+/// What [`count_by`] groups visible tickets by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Assignee,
+    Org,
+    Process,
+    /// Process and level, the key `process_id` + `\n` + level.
+    ProcessLevel,
+}
+
+/// Visible tickets matching `f`, counted per group (exact counts, the
+/// largest first, at most `limit` groups). A ticket without the grouped
+/// value (no assignee) counts under `None`.
+pub async fn count_by(
+    c: &mut DbConn,
+    v: &Visible<'_>,
+    f: &TicketFilter,
+    by: GroupBy,
+    limit: u64,
+) -> Result<Vec<(Option<String>, i64)>, AppError> {
+    let cols: &[&'static str] = match by {
+        GroupBy::Assignee => &["assignee_id"],
+        GroupBy::Org => &["org_id"],
+        GroupBy::Process => &["process_id"],
+        GroupBy::ProcessLevel => &["process_id", "level"],
+    };
+    let mut q = filtered(v, f, false);
+    for col in cols {
+        q.column(*col).group_by_col(*col);
+    }
+    q.expr_as(Expr::cust("COUNT(*)"), "n")
+        .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
+        .limit(limit);
+    let mut out = Vec::new();
+    for r in c.all(&q).await? {
+        let key = if by == GroupBy::ProcessLevel {
+            match (r.os("process_id")?, r.os("level")?) {
+                (Some(p), Some(l)) => Some(format!("{p}\n{l}")),
+                _ => None,
+            }
+        } else {
+            r.os(cols[0])?
+        };
+        out.push((key, r.i("n")?));
+    }
+    Ok(out)
 }
 
 /// Lists count their tickets up to this many: a total above it is
@@ -1187,9 +1248,14 @@ pub struct NotificationRow {
     pub body: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// The page of the object the notice is about (a register entry, a
+    /// control's subject); `None` for a ticket's notice (`ticket_id`).
+    pub link: Option<String>,
+    /// The deadline of the to-do, where one is known.
+    pub due_at: Option<i64>,
 }
 
-const NOTE_COLS: [&str; 8] = [
+const NOTE_COLS: [&str; 10] = [
     "id",
     "user_id",
     "ticket_id",
@@ -1198,6 +1264,8 @@ const NOTE_COLS: [&str; 8] = [
     "body",
     "created_at",
     "read_at",
+    "link",
+    "due_at",
 ];
 
 pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<(), AppError> {
@@ -1214,6 +1282,8 @@ pub async fn insert_notification(c: &mut DbConn, n: &NotificationRow) -> Result<
                 n.body.clone().into(),
                 n.created_at.into(),
                 n.read_at.into(),
+                n.link.clone().into(),
+                n.due_at.into(),
             ])
             .to_owned(),
     )
@@ -1247,6 +1317,8 @@ pub async fn notifications_of(
                 body: r.s("body")?,
                 created_at: r.i("created_at")?,
                 read_at: r.oi("read_at")?,
+                link: r.os("link")?,
+                due_at: r.oi("due_at")?,
             })
         })
         .collect()

@@ -1508,7 +1508,7 @@ pub(crate) struct AuditQuery {
     pub reason: Option<String>,
 }
 
-fn day_start_us(s: &str) -> Result<i64, AppError> {
+pub(crate) fn day_start_us(s: &str) -> Result<i64, AppError> {
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::bad_request("audit.date_invalid", "日期格式须为 YYYY-MM-DD"))?;
     let t = d.and_hms_opt(0, 0, 0).expect("midnight exists");

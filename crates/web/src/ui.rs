@@ -20,6 +20,7 @@ mod session;
 // Identity and administration pages.
 mod account;
 mod audit;
+mod charts;
 mod home;
 mod login;
 mod orgs;
@@ -37,8 +38,9 @@ mod inspections;
 mod knowledge;
 mod pdf;
 mod registers;
-mod ticket_lists;
+mod reports;
 mod search;
+mod ticket_lists;
 mod tickets;
 
 pub use page::{error_page, script, stylesheet};

@@ -431,6 +431,8 @@ pub(crate) async fn after_revoke(
                 ymd(by)
             ),
             at_us: p.now_us(),
+            link: None,
+            due_at: None,
         },
     )
     .await?;
@@ -581,6 +583,8 @@ pub async fn enforce_db_access(p: &Platform, limit: usize) -> Result<usize, AppE
                     title: &format!("数据库访问授权{}：{title}", st.label),
                     body: &format!("{note}。详见 /registers/db_access/{id}"),
                     at_us: p.now_us(),
+                    link: None,
+                    due_at: None,
                 },
             )
             .await?;

@@ -156,6 +156,8 @@ async fn departure(
                 title: &title,
                 body: &body,
                 at_us: now,
+                link: None,
+                due_at: None,
             },
         )
         .await?;

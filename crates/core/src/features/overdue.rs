@@ -14,6 +14,9 @@ use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, kind_label, last_day, period_label, NOTICE_KIND};
 use crate::{Ctx, Platform};
 
+/// Most people told at once about one overdue control.
+const MAX_TOLD: usize = 200;
+
 /// Sends the notice of every open occurrence that became overdue, each
 /// exactly once even with several app nodes (guarded claim). Returns how
 /// many notices went out (at most `limit`).
@@ -59,6 +62,12 @@ pub async fn send_overdue_notices(p: &Platform, limit: u64) -> Result<usize, App
                     .await?,
                 );
             }
+            users.sort();
+            users.dedup();
+            users.truncate(MAX_TOLD);
+            // The notice links to the control's subject (the register entry,
+            // the inspection plan, the review schedule).
+            let link = due::link_of(&ctl);
             let template = crate::kernel::notify::Notice {
                 user_id: "",
                 ticket_id: None,
@@ -66,6 +75,8 @@ pub async fn send_overdue_notices(p: &Platform, limit: u64) -> Result<usize, App
                 title: &title,
                 body: &body,
                 at_us: now,
+                link: (!link.is_empty()).then_some(link.as_str()),
+                due_at: Some(ctl.due_at),
             };
             crate::kernel::notify::notify(&mut c, &users, &template).await?;
             record(

@@ -343,6 +343,8 @@ pub async fn expire_grants(p: &Platform, limit: u64) -> Result<usize, AppError> 
                 title: &title,
                 body: &body,
                 at_us: now,
+                link: None,
+                due_at: None,
             };
             let to = vec![g.user_id.clone(), g.granted_by.clone()];
             crate::kernel::notify::notify(&mut c, &to, &notice).await?;

@@ -22,6 +22,11 @@ pub struct Notice<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub at_us: i64,
+    /// The page of the object the notice is about when it is not a ticket
+    /// (a register entry, a control's subject).
+    pub link: Option<&'a str>,
+    /// The deadline of the to-do, where one is known.
+    pub due_at: Option<i64>,
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send + 'a>>;
@@ -53,6 +58,8 @@ impl Notifier for Inbox {
                     body: n.body.to_string(),
                     created_at: n.at_us,
                     read_at: None,
+                    link: n.link.map(str::to_string),
+                    due_at: n.due_at,
                 },
             )
             .await

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::ids::new_id;
 use yunwei_domain::register::{self, Kind, OrgFrom, Spec, Val, SPECS};
-use yunwei_domain::roles::Action;
+use yunwei_domain::roles::{role_allows, Action, Role};
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::registers::{self as store, EntryRow, HistoryRow, ListQuery};
 use yunwei_store::{in_tx, orgs, DbConn};
@@ -431,6 +431,66 @@ pub(crate) async fn persist(
     Ok(())
 }
 
+/// Most people told at once that an entry awaits their step.
+const MAX_TOLD: usize = 200;
+
+/// Tells the people who may take a step of `e` in its status now (the
+/// holders of each open step's action over the owner organisation, and
+/// over the partner organisation where the step allows) that it is theirs
+/// to act on, with a link to the entry, except `actor_id`, who just acted.
+/// Returns who was told.
+pub(crate) async fn tell_step_actors(
+    c: &mut DbConn,
+    spec: &'static Spec,
+    e: &EntryRow,
+    actor_id: &str,
+    now_us: i64,
+) -> Result<Vec<String>, AppError> {
+    let Some(status) = spec.status.and_then(|s| e.get(s).text()) else {
+        return Ok(vec![]);
+    };
+    let mut users = Vec::new();
+    let mut labels = Vec::new();
+    for st in spec.steps.iter().filter(|st| st.from.contains(&status)) {
+        let roles: Vec<String> = Role::ALL
+            .into_iter()
+            .filter(|r| role_allows(*r, st.action))
+            .map(|r| r.as_str().to_string())
+            .collect();
+        users.extend(yunwei_store::users::holders_covering(c, &roles, &e.org_path).await?);
+        if let Some(pp) = e.partner_path.as_deref().filter(|_| st.partner_may) {
+            users.extend(yunwei_store::users::holders_covering(c, &roles, pp).await?);
+        }
+        labels.push(st.label);
+    }
+    users.sort();
+    users.dedup();
+    users.retain(|u| u != actor_id);
+    users.truncate(MAX_TOLD);
+    if users.is_empty() {
+        return Ok(users);
+    }
+    let title = format!(
+        "待您处理：{}「{}」（{}）",
+        spec.label,
+        title_of(spec, e),
+        labels.join("、")
+    );
+    let link = format!("/registers/{}/{}", spec.key, e.id);
+    let template = crate::kernel::notify::Notice {
+        user_id: "",
+        ticket_id: None,
+        kind: "register_todo",
+        title: &title,
+        body: "",
+        at_us: now_us,
+        link: Some(&link),
+        due_at: None,
+    };
+    crate::kernel::notify::notify(c, &users, &template).await?;
+    Ok(users)
+}
+
 /// Files a new entry.
 pub async fn create(
     p: &Platform,
@@ -446,6 +506,9 @@ pub async fn create(
     register::parse_input(spec, &input.values, &[])?;
     let id = in_tx!(p.db, |c| {
         let e = prepare(p, &mut c, pr, spec, input).await?;
+        // Told in the same transaction, before the audit record (the last
+        // statement).
+        tell_step_actors(&mut c, spec, &e.entry, &pr.user_id, p.now_us()).await?;
         persist(p, &mut c, ctx, spec, &e).await?;
         Ok(e.entry.id)
     })?;
@@ -829,6 +892,7 @@ pub async fn take_step(
         }
         index_entry(&mut c, spec, &e).await?;
         (rules.after_write)(p, &mut c, spec, &e, Change::Step(step)).await?;
+        tell_step_actors(&mut c, spec, &e, &pr.user_id, now).await?;
         record(
             p,
             &mut c,

@@ -394,13 +394,20 @@ async fn tell_next_actors(
     }
     let state_label = pr_.state(&t.state).map(|s| s.label.as_str()).unwrap_or("");
     let title = format!("待您处理：{} {}（{}）", t.number, t.title, state_label);
+    // An approval (or any step) shows its deadline where one runs.
+    let body = t
+        .due_at
+        .map(|d| format!("办理期限：{}", crate::kernel::export::fmt_minute(d)))
+        .unwrap_or_default();
     let template = crate::kernel::notify::Notice {
         user_id: "",
         ticket_id: Some(&t.id),
         kind: "ticket_todo",
         title: &title,
-        body: "",
+        body: &body,
         at_us: now_us,
+        link: None,
+        due_at: t.due_at,
     };
     crate::kernel::notify::notify(c, &users, &template).await?;
     Ok(users)

@@ -121,6 +121,29 @@ pub async fn list(
     })
 }
 
+/// "Due soon" in lists and dashboards: a deadline within 24 hours.
+pub const DUE_SOON_US: i64 = 24 * 3_600 * 1_000_000;
+
+pub use yunwei_store::tickets::GroupBy;
+
+/// The tickets `list` would show for `f`, counted per group (the largest
+/// `limit` groups), under the same visibility as the list.
+pub async fn tally(
+    p: &Platform,
+    pr: &Principal,
+    f: &TicketFilter,
+    by: GroupBy,
+    limit: u64,
+) -> Result<Vec<(Option<String>, i64)>, AppError> {
+    if pr.must_change_password {
+        return Ok(vec![]);
+    }
+    let scope = pr.scope_for(Action::BusinessRead);
+    let unassigned = pr.unassigned_ticket_scope();
+    let mut c = p.db.read().await?;
+    store::count_by(&mut c, &visible_to(pr, &scope, &unassigned), f, by, limit).await
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldShown {
     pub id: String,

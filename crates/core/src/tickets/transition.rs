@@ -38,6 +38,8 @@ pub(super) async fn notify_users(
         title,
         body,
         at_us: now_us,
+        link: None,
+        due_at: None,
     };
     crate::kernel::notify::notify(c, users, &template).await
 }

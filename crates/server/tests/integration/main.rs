@@ -12,6 +12,7 @@ mod cmdb;
 mod cmdb_ui;
 mod controls;
 mod cross_org_reads;
+mod dashboards;
 mod hostile_input;
 mod inputs;
 mod knowledge;

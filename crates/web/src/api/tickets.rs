@@ -187,6 +187,16 @@ pub(crate) struct TicketQuery {
     /// `asc`).
     #[serde(default)]
     pub dir: Option<String>,
+    /// `YYYY-MM-DD`: only tickets opened on or after that day (Beijing time).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// `true`: only tickets nobody is assigned to.
+    #[serde(default)]
+    pub unassigned: Option<String>,
+    /// `true`: only tickets not overdue whose deadline falls within the next
+    /// 24 hours.
+    #[serde(default)]
+    pub due_soon: Option<String>,
 }
 
 pub(crate) async fn ticket_filter(
@@ -221,6 +231,15 @@ pub(crate) async fn ticket_filter(
         requester_id: None,
         overdue: flag(&q.overdue),
         open_only: flag(&q.open).unwrap_or(false),
+        created_from: q
+            .since
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(super::day_start_us)
+            .transpose()?,
+        due_before: flag(&q.due_soon)
+            .unwrap_or(false)
+            .then(|| p.clock.now().timestamp_micros() + tickets::DUE_SOON_US),
         ..Default::default()
     };
     match q.mine.as_deref() {
@@ -233,7 +252,8 @@ pub(crate) async fn ticket_filter(
         Some(t) => f.team_id = Some(t.to_string()),
         None => {}
     }
-    f.unowned = flag(&q.unowned).unwrap_or(false);
+    // `unassigned` (the dashboards' links) is the same as `unowned`.
+    f.unowned = flag(&q.unowned).or(flag(&q.unassigned)).unwrap_or(false);
     if let Some(c) = q.category.as_deref().filter(|v| !v.is_empty()) {
         let cat = tickets::StateCategory::parse(c).ok_or_else(|| {
             AppError::bad_request(
@@ -676,6 +696,11 @@ pub(crate) struct Notification {
     /// UTC microseconds.
     created_at: i64,
     read_at: Option<i64>,
+    /// The page of the object the notice is about when it is not a ticket
+    /// (a register entry, a control's subject).
+    link: Option<String>,
+    /// The deadline of the to-do, where one is known (UTC microseconds).
+    due_at: Option<i64>,
 }
 
 /// The caller's latest messages, the newest first.
@@ -712,6 +737,8 @@ pub async fn notifications(
             body: n.body,
             created_at: n.created_at,
             read_at: n.read_at,
+            link: n.link,
+            due_at: n.due_at,
         })
         .collect();
     Ok(Json(NotificationList { notifications }))

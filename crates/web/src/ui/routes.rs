@@ -12,7 +12,8 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, pdf, registers, search, sessions, settings, ticket_lists, tickets, tokens, users,
+    orgs, pdf, registers, reports, search, sessions, settings, ticket_lists, tickets, tokens,
+    users,
 };
 use crate::AppState;
 
@@ -194,6 +195,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ),
         ("/controls", page(controls::overview)),
         ("/controls/export", form(controls::export)),
+        ("/reports", page(reports::page)),
+        ("/reports/export", form(reports::export)),
         ("/inspections", page(inspections::list)),
         ("/inspections", form(inspections::create)),
         ("/inspections/export", form(inspections::export)),

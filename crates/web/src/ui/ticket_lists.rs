@@ -65,10 +65,17 @@ pub(super) struct ListQuery {
     overdue: String,
     #[serde(default)]
     open: String,
-    #[serde(default)]
+    /// `unassigned` is the dashboards' name for it.
+    #[serde(default, alias = "unassigned")]
     unowned: String,
     #[serde(default)]
     mine: String,
+    /// `YYYY-MM-DD`: opened on or after.
+    #[serde(default)]
+    since: String,
+    /// `true`: due within a day and not overdue.
+    #[serde(default)]
+    due_soon: String,
     #[serde(default)]
     sort: String,
     #[serde(default)]
@@ -97,6 +104,9 @@ impl ListQuery {
             category: opt(&self.category),
             team_id: opt(&self.team_id),
             unowned: opt(&self.unowned),
+            since: opt(&self.since),
+            unassigned: None,
+            due_soon: opt(&self.due_soon),
             sort: opt(&self.sort),
             dir: opt(&self.dir),
         }
@@ -117,8 +127,10 @@ impl ListQuery {
                 "assignee" => q.assignee = v,
                 "overdue" => q.overdue = v,
                 "open" => q.open = v,
-                "unowned" => q.unowned = v,
+                "unowned" | "unassigned" => q.unowned = v,
                 "mine" => q.mine = v,
+                "since" => q.since = v,
+                "due_soon" => q.due_soon = v,
                 "sort" => q.sort = v,
                 "dir" => q.dir = v,
                 "page" => q.page = v,
@@ -147,6 +159,8 @@ impl ListQuery {
             ("open", &self.open),
             ("unowned", &self.unowned),
             ("mine", &self.mine),
+            ("since", &self.since),
+            ("due_soon", &self.due_soon),
             ("sort", &self.sort),
             ("dir", &self.dir),
         ];

@@ -1225,7 +1225,12 @@ pub(super) async fn preview(State(s): State<AppState>, u: UiUser, Path(id): Path
 
 struct NoteLine {
     id: String,
-    ticket_id: String,
+    /// The page the notice links to (its ticket, register entry or
+    /// control's subject); empty when none.
+    link: String,
+    /// The deadline of the to-do, where one is known.
+    due: String,
+    overdue: bool,
     title: String,
     body: String,
     at: String,
@@ -1241,12 +1246,19 @@ struct InboxTpl {
 }
 
 async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
+    let now = s.platform.clock.now().timestamp_micros();
     let notes: Vec<NoteLine> = tickets::notifications(&s.platform, &u.principal, 100)
         .await?
         .into_iter()
         .map(|n| NoteLine {
             id: n.id,
-            ticket_id: n.ticket_id.unwrap_or_default(),
+            link: n
+                .ticket_id
+                .map(|t| format!("/tickets/{t}"))
+                .or(n.link)
+                .unwrap_or_default(),
+            due: n.due_at.map(fmt_minute).unwrap_or_default(),
+            overdue: n.due_at.is_some_and(|d| d < now),
             title: n.title,
             body: n.body,
             at: fmt_minute(n.created_at),

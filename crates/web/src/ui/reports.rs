@@ -1,0 +1,192 @@
+//! `/reports`: the monthly SLA report in the browser session (the same use
+//! case as `/api/v1/reports/sla`): a month picker, the table by process and
+//! level, the on-time rate per process as an SVG chart, and the audited
+//! Excel export.
+
+use crate::extract::Query;
+use askama::Template;
+use axum::extract::State;
+use serde::Deserialize;
+use yunwei_core::home::{Chart, ChartKind, Point};
+use yunwei_core::reports::{self, SlaCounts, SlaReport};
+use yunwei_domain::AppError;
+
+use super::error::{correctable, Page};
+use super::form::UiForm;
+use super::page::{render, Layout};
+use super::session::{business, UiUser};
+use crate::error::status_of;
+use crate::extract::ReqCtx;
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub(super) struct ReportQuery {
+    /// `YYYY-MM`; the current month when empty.
+    #[serde(default)]
+    month: String,
+}
+
+/// One line of the table: process, level, the counts as shown, a subtotal?
+struct Line {
+    process: String,
+    level: String,
+    cells: Vec<String>,
+    subtotal: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportTpl {
+    l: Layout,
+    month: String,
+    lines: Vec<Line>,
+    chart: String,
+    reason: String,
+    /// The tickets list of the month's new tickets.
+    opened_link: String,
+}
+
+fn cells(c: &SlaCounts) -> Vec<String> {
+    vec![
+        c.opened.to_string(),
+        c.closed.to_string(),
+        c.still_open.to_string(),
+        c.breached.to_string(),
+        c.closed_on_time.to_string(),
+        c.on_time_rate
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "—".into()),
+    ]
+}
+
+fn lines(r: &SlaReport) -> Vec<Line> {
+    let mut out = Vec::new();
+    for p in &r.processes {
+        for l in &p.levels {
+            out.push(Line {
+                process: p.process_name.clone(),
+                level: l.level_label.clone(),
+                cells: cells(&l.counts),
+                subtotal: false,
+            });
+        }
+        out.push(Line {
+            process: p.process_name.clone(),
+            level: "小计".into(),
+            cells: cells(&p.counts),
+            subtotal: true,
+        });
+    }
+    out.push(Line {
+        process: "合计".into(),
+        level: String::new(),
+        cells: cells(&r.total),
+        subtotal: true,
+    });
+    out
+}
+
+fn month_of(s: &AppState, m: &str) -> String {
+    let m = m.trim();
+    if m.is_empty() {
+        reports::current_month(s.platform.clock.now())
+    } else {
+        m.to_string()
+    }
+}
+
+async fn view(
+    s: &AppState,
+    u: &UiUser,
+    month: String,
+    reason: String,
+    error: Option<&AppError>,
+) -> Page {
+    business(u)?;
+    let mut shown_error = error.map(|e| e.message.clone());
+    let report = match reports::monthly_sla(&s.platform, &u.principal, &month).await {
+        Ok(r) => Some(r),
+        Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
+            shown_error = shown_error.or(Some(e.message));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (lines, chart) = match &report {
+        Some(r) => {
+            let chart = Chart {
+                id: "sla_month".into(),
+                title: format!("{} 各流程按时办结率", r.month),
+                kind: ChartKind::Bar,
+                percent: true,
+                points: r
+                    .processes
+                    .iter()
+                    .map(|p| Point {
+                        label: p.process_name.clone(),
+                        value: p.counts.on_time_rate.unwrap_or(0.0),
+                        text: p
+                            .counts
+                            .on_time_rate
+                            .map(|x| format!("{:.1}%", x * 100.0))
+                            .unwrap_or_else(|| "—".into()),
+                        link: format!("/tickets?process={}", super::form::urlencoding(&p.process)),
+                    })
+                    .collect(),
+            };
+            (lines(r), super::charts::svg(&chart))
+        }
+        None => (vec![], String::new()),
+    };
+    let page = render(&ReportTpl {
+        l: Layout::for_user(u, "/reports").with(None, shown_error),
+        opened_link: report
+            .as_ref()
+            .map(|r| format!("/tickets?since={}-01", r.month))
+            .unwrap_or_default(),
+        month: report.map(|r| r.month).unwrap_or(month),
+        lines,
+        chart,
+        reason,
+    });
+    match error {
+        Some(e) => {
+            let mut r = page?;
+            *r.status_mut() = status_of(e.kind);
+            Ok(r)
+        }
+        None => page,
+    }
+}
+
+pub(super) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<ReportQuery>,
+) -> Page {
+    let month = month_of(&s, &q.month);
+    view(&s, &u, month, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    month: String,
+}
+
+pub(super) async fn export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    business(&u)?;
+    let month = month_of(&s, &f.month);
+    match reports::export_sla(&s.platform, &ctx, &u.principal, &month, &f.reason).await {
+        Ok(bytes) => Ok(crate::api::xlsx(&format!("sla-{month}.xlsx"), bytes)),
+        Err(e) if correctable(&e) => view(&s, &u, month, f.reason, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
