@@ -422,9 +422,6 @@ pub async fn members(
         .collect())
 }
 
-/// How far ahead a deadline counts as due soon (amber in the lists).
-pub const DUE_SOON_US: i64 = 24 * 3_600 * 1_000_000;
-
 /// One row of a team's workload.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoadShown {
@@ -450,7 +447,7 @@ pub async fn workload(
         .await?
         .ok_or_else(|| AppError::not_found("科室"))?;
     let now = p.now_us();
-    let rows = store::workload(&mut c, &team.path, now, now + DUE_SOON_US).await?;
+    let rows = store::workload(&mut c, &team.path, now, now + super::read::DUE_SOON_US).await?;
     let of = |id: Option<&str>| rows.iter().find(|r| r.assignee_id.as_deref() == id);
     let mut out = vec![LoadShown {
         user_id: None,

@@ -28,7 +28,6 @@ use crate::api::tickets::attachment_response;
 use crate::extract::ReqCtx;
 use crate::AppState;
 
-
 /// `剩余1天3小时` / `已超时20分钟`.
 fn time_left(due: i64, now: i64) -> String {
     let d = due - now;
