@@ -332,23 +332,9 @@ async fn seed_demo(p: &yunwei_core::Platform) -> anyhow::Result<DemoPassword> {
     let seeded = yunwei_core::demo::seed(p, &password)
         .await
         .map_err(|e| anyhow::anyhow!("写入演示数据失败：{}", e.message))?;
-    // The items first: a ticket belongs to the organisation of the item it
-    // concerns (ADR 0016).
-    yunwei_core::demo::cmdb::seed(p)
+    yunwei_core::demo::seed_work(p)
         .await
-        .map_err(|e| anyhow::anyhow!("写入演示配置项失败：{}", e.message))?;
-    yunwei_core::demo::tickets::seed(p)
-        .await
-        .map_err(|e| anyhow::anyhow!("写入演示工单失败：{}", e.message))?;
-    yunwei_core::demo::seed_controls(p)
-        .await
-        .map_err(|e| anyhow::anyhow!("写入演示巡检计划失败：{}", e.message))?;
-    yunwei_core::demo::registers::seed(p)
-        .await
-        .map_err(|e| anyhow::anyhow!("写入演示台账失败：{}", e.message))?;
-    yunwei_core::demo::library::seed(p)
-        .await
-        .map_err(|e| anyhow::anyhow!("写入演示资料、知识和漏洞失败：{}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("写入演示业务数据失败：{}", e.message))?;
     Ok(match (seeded, from_env) {
         (false, _) => DemoPassword::Existing,
         (true, true) => DemoPassword::FromEnv,

@@ -131,6 +131,20 @@ async fn child(
     Ok(o)
 }
 
+/// Seeds the demo's work once the accounts are there, in the order a real
+/// tenant would have it: the configuration items first (a ticket belongs to
+/// the organisation of the item it concerns, ADR 0016), then the tickets,
+/// the inspection plans, the registers and the library. Each part does
+/// nothing when its data is already there.
+pub async fn seed_work(p: &Platform) -> Result<(), AppError> {
+    cmdb::seed(p).await?;
+    tickets::seed(p).await?;
+    seed_controls(p).await?;
+    registers::seed(p).await?;
+    library::seed(p).await?;
+    Ok(())
+}
+
 /// Seeds the demo tenant under the root organisation. Returns false when it
 /// was already there.
 pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {

@@ -164,7 +164,10 @@ pub(crate) fn scan(html: &str) -> Scan {
                 scan.links.push(h.to_string());
             }
         }
-        let hidden_input = tag == "input" && get("type").is_some_and(|t| t == "hidden");
+        // A hidden input's value, and a checkbox's or radio button's, is
+        // never shown.
+        let hidden_input = tag == "input"
+            && get("type").is_some_and(|t| matches!(t, "hidden" | "checkbox" | "radio"));
         for (k, v) in &attrs {
             let shown = matches!(k.as_str(), "title" | "placeholder" | "alt" | "aria-label")
                 || (k == "value" && (tag == "input" || tag == "button") && !hidden_input);
@@ -421,16 +424,7 @@ async fn every_page_reachable_from_the_navigation_is_chinese_and_answers_200() {
     // The demo as `yunwei serve --demo` seeds it, then one turn of the jobs
     // (notices, overdue items) as a running server would have done.
     let p = &app.platform;
-    yunwei_core::demo::tickets::seed(p)
-        .await
-        .expect("demo tickets");
-    yunwei_core::demo::seed_controls(p)
-        .await
-        .expect("demo plans");
-    yunwei_core::demo::cmdb::seed(p).await.expect("demo items");
-    yunwei_core::demo::registers::seed(p)
-        .await
-        .expect("demo registers");
+    yunwei_core::demo::seed_work(p).await.expect("demo work");
     crate::support::run_jobs(p).await.expect("jobs");
     let mut report: Vec<String> = vec![];
     let mut pages = 0;
@@ -459,6 +453,7 @@ fn the_detector_flags_codes_and_uuids_in_visible_text_only() {
 <body><p>操作：ticket.transition</p><td>0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b</td>
 <a href="/tickets/0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b?x=1&amp;y=2">查看</a>
 <input type="hidden" name="id" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b">
+<input type="checkbox" name="ids" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5b">
 <input name="q" title="auth.login" value="0190a3b4-7c1d-7e2f-8a9b-0c1d2e3f4a5c">
 <!-- user.create --><p>JSCZ-41、版本 1.2、文件 a1.b2 与 审批通过</p><p>许可证（）</p></body></html>"#;
     let s = scan(html);
