@@ -3,6 +3,7 @@
 //! principal and apply its scope. These tests fail when `web` gains a
 //! store dependency or reaches into the database again.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::policy::repo_root;
@@ -342,4 +343,74 @@ fn no_pack_or_process_id_in_rust() {
         "pack or process ids in Rust (name the behaviour by a pack keyword instead, ADR 0010):\n{}",
         found.join("\n")
     );
+}
+
+/// The audit action codes `core` writes: the first string literal after
+/// `Event::success(` / `Event::failure(`, and the action of
+/// `audit_export(` (whitespace and line breaks ignored).
+fn audit_actions_in(text: &str) -> BTreeSet<String> {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = BTreeSet::new();
+    for opener in ["Event::success(", "Event::failure(", "audit_export("] {
+        for (i, _) in flat.match_indices(opener) {
+            let rest = &flat[i + opener.len()..];
+            let end = rest
+                .char_indices()
+                .map(|(j, _)| j)
+                .find(|j| *j >= 300)
+                .unwrap_or(rest.len());
+            let window = &rest[..end];
+            let mut parts = window.split('"');
+            parts.next();
+            while let Some(lit) = parts.next() {
+                let is_code = lit.split_once('.').is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && !b.is_empty()
+                        && lit
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                });
+                if is_code {
+                    out.insert(lit.to_string());
+                    break;
+                }
+                // Skip the text between two literals.
+                parts.next();
+            }
+        }
+    }
+    out
+}
+
+/// Issue 13 item 6: every audit action has its Chinese name in
+/// `domain::labels::ACTIONS` (the audit page and its export never fall back
+/// to a made-up name).
+#[test]
+fn every_audit_action_has_a_chinese_name() {
+    let mut files = vec![];
+    rust_files(&web_dir().join("../core/src"), &mut files);
+    let mut codes = BTreeSet::new();
+    for f in &files {
+        codes.extend(audit_actions_in(&std::fs::read_to_string(f).unwrap()));
+    }
+    assert!(codes.len() > 40, "the scan finds the actions: {codes:?}");
+    let named: BTreeSet<&str> = yunwei_domain::labels::ACTIONS
+        .iter()
+        .map(|(c, _, _)| *c)
+        .collect();
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !named.contains(c.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "audit actions without a Chinese name: {missing:?}"
+    );
+}
+
+#[test]
+fn the_audit_action_scan_reads_calls_over_lines() {
+    let src = "Event::success(\n    \"ticket.claim\",\n \"ticket\", id)\n audit_export(p, ctx, auth,\n \"report.export\", \"x\")";
+    let found: Vec<String> = audit_actions_in(src).into_iter().collect();
+    assert_eq!(found, ["report.export", "ticket.claim"]);
 }
