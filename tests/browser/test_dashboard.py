@@ -78,6 +78,8 @@ def test_dashboard_figure_links_to_its_list(driver, cfg):
 
     # The SLA report page, from the navigation.
     d.get(j.base + "/")
+    # It sits in the 工单 menu: open the menu, then follow the link.
+    d.click(d.wait_for("nav#menus details.menu:has(a[href='/reports']) > summary"))
     link = d.wait_for("nav a[href='/reports']")
     j.click_and_wait_for_new_page(link, "open SLA 月报")
     d.wait_for("#report-month")
