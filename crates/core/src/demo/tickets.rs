@@ -16,11 +16,11 @@ use yunwei_domain::AppError;
 use yunwei_store::tickets::TicketFilter;
 use yunwei_store::users as ustore;
 
-use crate::tickets::{self, OpenInput, TransitionInput};
+use crate::tickets::{self, OpenInput, ReassignInput, TransitionInput};
 use crate::{Ctx, Platform, Principal};
 
 /// The demo users who act on tickets, in the order tried.
-const ACTORS: [&str; 9] = [
+const ACTORS: [&str; 14] = [
     "demo_staff",
     "demo_lead",
     "demo_hwops",
@@ -29,7 +29,12 @@ const ACTORS: [&str; 9] = [
     "demo_deputy",
     "demo_director",
     "demo_unit",
-    "demo_lead",
+    "demo_budget",
+    "demo_sysop",
+    "demo_secop",
+    "demo_netop",
+    "demo_chief",
+    "demo_vendor_admin",
 ];
 
 /// The demo's words: titles per process and texts per field
@@ -156,6 +161,7 @@ async fn walk(
 ) -> Result<usize, AppError> {
     let ctx = Ctx::system("demo-tickets");
     let mut taken = 0;
+    let mut handed_to_vendor = false;
     'step: for k in 0..steps {
         let p = &at(
             p,
@@ -204,11 +210,34 @@ async fn walk(
                 comment: comment(&t.label),
                 assignee: None,
             };
-            if tickets::transition(p, &ctx, pr, id, &input).await.is_ok() {
-                taken += 1;
-                continue 'step;
+            match tickets::transition(p, &ctx, pr, id, &input).await {
+                Ok(_) => {
+                    taken += 1;
+                    continue 'step;
+                }
+                // The next demo user may be the one the step is for.
+                Err(e) => tracing::debug!(step = %t.id, code = e.code, "demo step refused"),
             }
         }
+        // Nobody here may act: the step is the O&M vendor's, who sees the
+        // ticket once the project lead hands it over (issue 13: a vendor
+        // sees its work through its assignment).
+        if !handed_to_vendor {
+            handed_to_vendor = true;
+            let lead = actors.iter().find(|a| a.username == "demo_lead");
+            let vendor = actors.iter().find(|a| a.username == "demo_vendor");
+            if let (Some(lead), Some(vendor)) = (lead, vendor) {
+                let input = ReassignInput {
+                    team_id: vendor.org_id.clone(),
+                    assignee: Some(vendor.username.clone()),
+                    reason: "按运维服务合同交运维服务商处理".into(),
+                };
+                if tickets::reassign(p, &ctx, lead, id, &input).await.is_ok() {
+                    continue 'step;
+                }
+            }
+        }
+        tracing::debug!(ticket = id, taken, "demo walk ends: nobody may act");
         break;
     }
     Ok(taken)

@@ -185,9 +185,7 @@ async fn a_vendors_incident_about_a_bureaus_system_is_the_bureaus_and_linked_bot
     assert_ne!(d["ticket"]["org_id"], nanjing.as_str());
     let lead_b = Browser::login(&app, "demo_lead").await;
     let html = lead_b.get(&format!("/tickets/{free}")).await.text();
-    assert!(
-        html.contains("预算管理一体化系统 <small class=\"hint\">（未在配置管理库中登记）</small>")
-    );
+    assert!(html.contains("预算管理一体化系统 <small class=\"hint\">（未关联配置项）</small>"));
     assert_eq!(
         ok(app
             .get(&format!("/api/v1/tickets/{free}/cis"), Some(&lead))
