@@ -204,31 +204,7 @@ pub async fn export_sla(
     let reason = crate::kernel::audit::require_reason(reason)?;
     let report = monthly_sla(p, pr, month).await?;
     let auth = pr.authorize_somewhere(Action::BusinessRead)?;
-    let rate = |c: &SlaCounts| {
-        c.on_time_rate
-            .map(|r| format!("{:.1}%", r * 100.0))
-            .unwrap_or_else(|| "—".into())
-    };
-    let line = |process: &str, level: &str, c: &SlaCounts| {
-        vec![
-            process.to_string(),
-            level.to_string(),
-            c.opened.to_string(),
-            c.closed.to_string(),
-            c.still_open.to_string(),
-            c.breached.to_string(),
-            c.closed_on_time.to_string(),
-            rate(c),
-        ]
-    };
-    let mut data = Vec::new();
-    for pr_ in &report.processes {
-        for l in &pr_.levels {
-            data.push(line(&pr_.process_name, &l.level_label, &l.counts));
-        }
-        data.push(line(&pr_.process_name, "小计", &pr_.counts));
-    }
-    data.push(line("合计", "", &report.total));
+    let data = table_rows(&report);
     let bytes = crate::kernel::export::table_xlsx(
         &format!("{} SLA 月报", report.month),
         &pr.display_name,
@@ -279,31 +255,7 @@ pub async fn sla_pdf(
         "统计范围：{}登记或办结、您有权查看的工单（北京时间）。按时办结率 = 本月按时办结 ÷ 本月办结。",
         report.month
     ));
-    let rate = |c: &SlaCounts| {
-        c.on_time_rate
-            .map(|r| format!("{:.1}%", r * 100.0))
-            .unwrap_or_else(|| "—".into())
-    };
-    let line = |process: &str, level: &str, c: &SlaCounts| {
-        vec![
-            process.to_string(),
-            level.to_string(),
-            c.opened.to_string(),
-            c.closed.to_string(),
-            c.still_open.to_string(),
-            c.breached.to_string(),
-            c.closed_on_time.to_string(),
-            rate(c),
-        ]
-    };
-    let mut rows = Vec::new();
-    for pr_ in &report.processes {
-        for l in &pr_.levels {
-            rows.push(line(&pr_.process_name, &l.level_label, &l.counts));
-        }
-        rows.push(line(&pr_.process_name, "小计", &pr_.counts));
-    }
-    rows.push(line("合计", "", &report.total));
+    let rows = table_rows(&report);
     doc.heading("按流程与级别");
     doc.table(
         &[
@@ -336,4 +288,35 @@ pub async fn sla_pdf(
         Ok(())
     })?;
     Ok(bytes)
+}
+
+/// The report as table rows (process, level, counts, on-time rate), with a
+/// subtotal per process and the total: the Excel export's and the PDF's.
+fn table_rows(report: &SlaReport) -> Vec<Vec<String>> {
+    let rate = |c: &SlaCounts| {
+        c.on_time_rate
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    let line = |process: &str, level: &str, c: &SlaCounts| {
+        vec![
+            process.to_string(),
+            level.to_string(),
+            c.opened.to_string(),
+            c.closed.to_string(),
+            c.still_open.to_string(),
+            c.breached.to_string(),
+            c.closed_on_time.to_string(),
+            rate(c),
+        ]
+    };
+    let mut data = Vec::new();
+    for pr_ in &report.processes {
+        for l in &pr_.levels {
+            data.push(line(&pr_.process_name, &l.level_label, &l.counts));
+        }
+        data.push(line(&pr_.process_name, "小计", &pr_.counts));
+    }
+    data.push(line("合计", "", &report.total));
+    data
 }
