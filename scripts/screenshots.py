@@ -35,8 +35,14 @@ def screenshots(driver, cfg):
     driver.get(base + "/tickets")
     driver.wait_for("main")
     shot(driver, "tickets.png")
-    first = driver.find("main table a[href^='/tickets/']")
-    driver.get(base + driver.attr(first, "href"))
+    # An incident part-way along its route, with its item and timeline.
+    href = driver.execute(
+        "const a = Array.from(document.querySelectorAll('main table a'))"
+        ".find(a => a.closest('tr').textContent.includes('精密空调'));"
+        "return a ? a.getAttribute('href') : null;"
+    )
+    assert href, "the demo incident about the air conditioning is not listed"
+    driver.get(base + href)
     driver.wait_for("main")
     shot(driver, "ticket.png")
 

@@ -10,8 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use yunwei_domain::clock::FixedClock;
-use yunwei_domain::policy::model::{Field, FieldType};
+use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::policy::Pack;
+use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
 use yunwei_store::tickets::TicketFilter;
 use yunwei_store::users as ustore;
@@ -243,6 +244,24 @@ async fn walk(
     Ok(taken)
 }
 
+/// The organisation paths of the items a new ticket's item fields name.
+async fn item_paths(
+    p: &Platform,
+    process: &Process,
+    fields: &Map<String, Value>,
+) -> Result<Vec<String>, AppError> {
+    let mut c = p.db.read().await?;
+    let mut out = Vec::new();
+    for f in process.fields.iter().filter(|f| f.ty == FieldType::Ci) {
+        if let Some(code) = fields.get(&f.id).and_then(Value::as_str) {
+            if let Some(ci) = yunwei_store::cmdb::ci_by_code(&mut c, code).await? {
+                out.push(ci.org_path);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// An attachment the route asks for: a short text file named after it.
 fn attachment(kind: &str) -> (String, String) {
     (
@@ -308,9 +327,19 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                     }
                     fields.insert(f.id.clone(), demo_value(&words, &key, i, f, filed, seed));
                 }
+                // Whoever files it: someone the process lets file who may
+                // also name the item it concerns (else it stays text).
+                let item_paths = item_paths(p, pr_, &fields).await?;
+                let may_file = |a: &&Principal| !tickets::pack_roles(pk, a, &a.org_path).is_empty();
                 let opener = actors
                     .iter()
-                    .find(|a| !tickets::pack_roles(pk, a, &a.org_path).is_empty())
+                    .filter(may_file)
+                    .find(|a| {
+                        item_paths
+                            .iter()
+                            .all(|path| a.can(Action::BusinessRead, path))
+                    })
+                    .or_else(|| actors.iter().find(may_file))
                     .unwrap_or(lead);
                 let input = OpenInput {
                     pack: pk.id.clone(),
