@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the PDFs need (ADR 0014), from Debian's packages, idempotent:
+# What the PDFs need (ADR 0013), from Debian's packages, idempotent:
 #   fonts-noto-cjk  the CJK font the server sets the PDFs in
 #                   (/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
 #   poppler-utils   pdftoppm / pdftotext / pdffonts, which the tests use to

@@ -262,7 +262,7 @@ def walk(j):
 def test_incident_picks_a_configuration_item_and_files_in_one_step(driver, cfg):
     """涉及系统 is picked from the CMDB (the server's choices, refreshed by
     app.js as one types); 提交 opens and reports the incident in one step;
-    the ticket page lists the item and its impact (ADR 0016)."""
+    the ticket page lists the item and its impact (ADR 0015)."""
     j = Journey(driver, cfg)
     try:
         d = j.d

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Browser end-to-end test: print and PDF of a ticket (issue 13, item 8;
-docs/adr/0014).
+docs/adr/0013).
 
   demo_lead  opens a ticket of the demo from the ticket list; its page
              links 下载PDF; Chromium downloads the PDF and pdftotext

@@ -111,7 +111,7 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         );
     }
     // Without the CJK font the pages and printing work; only the PDF
-    // downloads answer pdf.font_missing (ADR 0014).
+    // downloads answer pdf.font_missing (ADR 0013).
     if let Err(e) = yunwei_core::pdf::check_font(&p.pdf_font) {
         tracing::warn!(
             font = %p.pdf_font.path.display(),

@@ -59,7 +59,7 @@ pub struct Settings {
     pub audit_anchor_file: Option<PathBuf>,
     /// The CJK font of the PDFs (ticket, reports): a TrueType or OpenType
     /// file or collection that a package installs; default Noto Sans CJK
-    /// of Debian's `fonts-noto-cjk` (ADR 0014).
+    /// of Debian's `fonts-noto-cjk` (ADR 0013).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font: Option<PathBuf>,
     /// The face of `pdf_font` in a collection (`.ttc`); default 2 (Noto

@@ -133,7 +133,7 @@ async fn child(
 
 /// Seeds the demo's work once the accounts are there, in the order a real
 /// tenant would have it: the configuration items first (a ticket belongs to
-/// the organisation of the item it concerns, ADR 0016), then the tickets,
+/// the organisation of the item it concerns, ADR 0015), then the tickets,
 /// the inspection plans, the registers and the library. Each part does
 /// nothing when its data is already there.
 pub async fn seed_work(p: &Platform) -> Result<(), AppError> {

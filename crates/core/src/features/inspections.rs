@@ -1028,7 +1028,7 @@ pub async fn file_record(
                 if process.field("title").is_some() {
                     fields.insert("title".into(), FieldValue::Text(title.clone()));
                 }
-                // The plan's item, by its code, linked (ADR 0016).
+                // The plan's item, by its code, linked (ADR 0015).
                 let cis = crate::tickets::resolve_cis(&mut c, pr, process, &mut fields).await?;
                 let org = orgs::get(&mut c, &plan.org_id)
                     .await?

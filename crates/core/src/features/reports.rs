@@ -237,7 +237,7 @@ pub async fn export_sla(
     Ok(bytes)
 }
 
-/// The monthly SLA report as a PDF to print and sign (ADR 0014), for
+/// The monthly SLA report as a PDF to print and sign (ADR 0013), for
 /// whoever may read the report; the download is audited.
 pub async fn sla_pdf(
     p: &Platform,

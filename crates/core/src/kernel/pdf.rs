@@ -5,7 +5,7 @@
 //! The text is set in a CJK font read from a file the operating system
 //! package installs (Debian `fonts-noto-cjk` by default, [`PdfFont`]);
 //! nothing is downloaded. krilla embeds only the glyphs used (a subset),
-//! so a ticket's PDF stays small (ADR 0014). Lines break at any character
+//! so a ticket's PDF stays small (ADR 0013). Lines break at any character
 //! (Chinese text has no spaces), at a space when a Latin word would split.
 
 use std::collections::HashMap;

@@ -32,7 +32,7 @@ pub struct Platform {
     pub packs: Arc<Vec<yunwei_domain::policy::Pack>>,
     /// Where attachments and archives are kept, content-addressed.
     pub files_dir: std::path::PathBuf,
-    /// The CJK font of the PDFs (ADR 0014).
+    /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,

@@ -1,4 +1,4 @@
-//! Owners and queues (issue 13, ADR 0013): a ticket's owning team (an
+//! Owners and queues (issue 13, ADR 0012): a ticket's owning team (an
 //! organisation of kind section or vendor) and, once taken, its owner
 //! (`assignee_id`). 认领 takes an unowned ticket of one's own team, 指派
 //! gives it to a member of the team by one who leads the team, 转派 moves

@@ -181,7 +181,7 @@ pub fn may_name_ci(pr: &Principal, org_path: &str) -> bool {
 /// The configuration items the `ci` fields of `fields` name by code (or
 /// id) that the caller may name ([`may_name_ci`]); each such value is
 /// rewritten to the item's code. A value naming no such item stays as
-/// typed: a system not (yet) in the CMDB, shown as such (ADR 0016).
+/// typed: a system not (yet) in the CMDB, shown as such (ADR 0015).
 pub(crate) async fn resolve_cis(
     c: &mut DbConn,
     pr: &Principal,

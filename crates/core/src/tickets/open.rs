@@ -280,7 +280,7 @@ async fn open_then(
         let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
         // The ticket belongs to the organisation whose system it concerns:
         // the owner of the configuration item it names, else the one it is
-        // filed for (ADR 0016). The filer keeps it as its requester.
+        // filed for (ADR 0015). The filer keeps it as its requester.
         let cis = resolve_cis(&mut c, pr, pr_, &mut fields).await?;
         let org = match cis.first() {
             Some(a) => orgs::get(&mut c, &a.org_id)

@@ -1,4 +1,4 @@
-//! The PDF of a ticket, to print, sign and file (ADR 0014): its fields,
+//! The PDF of a ticket, to print, sign and file (ADR 0013): its fields,
 //! route, approval, time limits, timeline and a signature block.
 
 use super::*;

@@ -171,7 +171,7 @@ pub enum FieldType {
     Bool,
     /// A configuration item of the CMDB, held by its code (`type = "ci"`):
     /// the system a ticket concerns. The ticket is linked to the item and
-    /// belongs to the item's owner organisation (ADR 0016).
+    /// belongs to the item's owner organisation (ADR 0015).
     Ci,
 }
 

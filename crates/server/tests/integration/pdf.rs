@@ -1,4 +1,4 @@
-//! PDFs of a ticket and of the monthly SLA report (ADR 0014): rendered to
+//! PDFs of a ticket and of the monthly SLA report (ADR 0013): rendered to
 //! an image by poppler (`pdftoppm`) and read back (`pdftotext`,
 //! `pdffonts`), so the Chinese text is really there in the CJK font the
 //! package installs, subset; the same scope as the ticket page; the

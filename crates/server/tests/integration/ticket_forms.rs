@@ -1,4 +1,4 @@
-//! The ticket forms and page (issue 13, item 5; ADR 0016): 涉及系统 is a
+//! The ticket forms and page (issue 13, item 5; ADR 0015): 涉及系统 is a
 //! configuration item, linked both ways, whose owner organisation the
 //! ticket belongs to (a vendor's incident about a bureau's system is the
 //! bureau's); required fields marked; impossible values (an occurrence in

@@ -1,4 +1,4 @@
-//! PDFs to print and sign (ADR 0014): a ticket, the monthly SLA report.
+//! PDFs to print and sign (ADR 0013): a ticket, the monthly SLA report.
 
 use axum::extract::{Path, State};
 use axum::http::header;

@@ -1,4 +1,4 @@
-//! PDF downloads from the browser session (ADR 0014): the ticket page's
+//! PDF downloads from the browser session (ADR 0013): the ticket page's
 //! 下载PDF and the SLA report's; errors answer the Chinese error page.
 
 use axum::extract::{Path, State};
