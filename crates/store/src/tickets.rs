@@ -652,15 +652,15 @@ pub struct LoadRow {
 }
 
 /// Open tickets of the team at `team_path` per owner: how many, how many
-/// overdue (breached, or past their deadline at `now`), how many due
-/// before `soon`.
+/// overdue (breached), how many not breached with a deadline before
+/// `soon`: the same conditions as the list's `overdue` and `due_before`
+/// filters, so a figure equals the rows of the list it links to.
 pub async fn workload(
     c: &mut DbConn,
     team_path: &str,
-    now: i64,
     soon: i64,
 ) -> Result<Vec<LoadRow>, AppError> {
-    let late = format!("(overdue <> 0 OR (due_at IS NOT NULL AND due_at < {now}))");
+    let late = "(overdue <> 0)";
     let q = Query::select()
         .column("assignee_id")
         .expr_as(Expr::cust("COUNT(*)"), "n_open")

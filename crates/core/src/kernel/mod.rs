@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod contracts;
 pub mod due;
 pub mod export;
 pub mod files;

@@ -58,24 +58,57 @@ fn not_yours() -> AppError {
     AppError::forbidden("无权处理该工单的分派：只有本组人员可认领，只有本组负责人可指派")
 }
 
+/// The user ids of the team who work tickets there: a business role whose
+/// grant covers the team (so never one of the three administrators).
+async fn workers_of(c: &mut DbConn, team: &OrgRow) -> Result<Vec<String>, AppError> {
+    let roles: Vec<String> = Role::ALL
+        .iter()
+        .filter(|r| r.is_business())
+        .map(|r| r.as_str().to_string())
+        .collect();
+    ustore::holders_covering(c, &roles, &team.path).await
+}
+
 async fn user_in_team(
     c: &mut DbConn,
     username: &str,
     team: &OrgRow,
 ) -> Result<ustore::UserRow, AppError> {
+    let not_member = || {
+        AppError::bad_request(
+            "ticket.assignee_not_in_team",
+            format!("该用户不是{}的业务人员，不能负责该组的工单", team.name),
+        )
+    };
     let u = ustore::by_username(c, username.trim())
         .await?
         .filter(|u| u.status == "active")
         .ok_or_else(|| {
             AppError::bad_request("ticket.assignee_unknown", "没有这个用户或该用户已停用")
         })?;
-    if !is_within(&u.org_path, &team.path) {
-        return Err(AppError::bad_request(
-            "ticket.assignee_not_in_team",
-            format!("{} 不属于{}，不能负责该组的工单", u.display_name, team.name),
-        ));
+    if !is_within(&u.org_path, &team.path) || !workers_of(c, team).await?.contains(&u.id) {
+        return Err(not_member());
     }
     Ok(u)
+}
+
+/// Whether `pr` may route a ticket of `org_path` to `team` (转派): a
+/// section the caller works in, or one within the ticket's organisation;
+/// a vendor whose contract in force covers the ticket's region (the
+/// vendor then sees the ticket through its team, ADR 0009).
+async fn may_route(
+    c: &mut DbConn,
+    p: &Platform,
+    pr: &Principal,
+    org_path: &str,
+    team: &OrgRow,
+) -> Result<bool, AppError> {
+    if team.kind == OrgKind::Vendor.as_str() {
+        let today = crate::kernel::due::today(p);
+        let regions = crate::kernel::contracts::contract_regions(c, &team.id, today).await?;
+        return Ok(regions.iter().any(|r| is_within(org_path, r)));
+    }
+    Ok(pr.can(Action::BusinessOperate, &team.path) || is_within(&team.path, org_path))
 }
 
 async fn tell_owner(
@@ -190,8 +223,15 @@ pub async fn assign(
         {
             return Err(super::transition::busy());
         }
+        let before = match &row.assignee_id {
+            Some(id) => ustore::get(&mut c, id)
+                .await?
+                .map(|u| u.display_name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let ev = Event::success("ticket.assign", "ticket", &row.id)
-            .before(row.assignee_id.clone().unwrap_or_default())
+            .before(before)
             .after(format!(
                 "{} 指派给{}（{}）",
                 row.number, owner.display_name, team.name
@@ -247,6 +287,15 @@ pub async fn reassign(
             .await?
             .filter(is_team)
             .ok_or_else(|| AppError::bad_request("ticket.team_invalid", "请选择一个科室或厂商"))?;
+        if !may_route(&mut c, p, pr, &row.org_path, &team).await? {
+            return Err(AppError::bad_request(
+                "ticket.team_not_allowed",
+                format!(
+                    "不能转派给{}：科室须在您的业务范围或工单所属机构内，厂商须有覆盖该机构的在用运维合同",
+                    team.name
+                ),
+            ));
+        }
         let auth = pr.authorize(Action::BusinessOperate, lead_path)?;
         let new_owner = match input
             .assignee
@@ -384,6 +433,42 @@ pub async fn all_teams(p: &Platform, pr: &Principal) -> Result<Vec<TeamShown>, A
         .collect())
 }
 
+/// Most vendors whose contracts are read for one ticket's 转派 choices.
+const MAX_VENDORS_READ: usize = 200;
+
+/// The teams the caller may move ticket `id` to (转派 choices): the same
+/// rule as [`reassign`] applies.
+pub async fn reassign_targets(
+    p: &Platform,
+    pr: &Principal,
+    id: &str,
+) -> Result<Vec<TeamShown>, AppError> {
+    let mut c = p.db.read().await?;
+    let Loaded { row, .. } = load(&mut c, p, pr, id).await?;
+    let mut out = Vec::new();
+    let mut vendors = 0;
+    for o in orgs::list(&mut c, &yunwei_store::Scope::whole_tree()).await? {
+        if !is_team(&o) {
+            continue;
+        }
+        if o.kind == OrgKind::Vendor.as_str() {
+            vendors += 1;
+            if vendors > MAX_VENDORS_READ {
+                continue;
+            }
+        }
+        if may_route(&mut c, p, pr, &row.org_path, &o).await? {
+            out.push(TeamShown {
+                lead: leads(pr, &o.path),
+                id: o.id,
+                name: o.name,
+                path: o.path,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A person a ticket of the team can be given to.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberShown {
@@ -412,8 +497,10 @@ pub async fn members(
     };
     let scope = yunwei_store::Scope::ranges(vec![(team.path.clone(), true)]);
     let (rows, _) = ustore::list(&mut c, &scope, &f, 0, 500).await?;
+    let workers = workers_of(&mut c, &team).await?;
     Ok(rows
         .into_iter()
+        .filter(|u| workers.contains(&u.id))
         .map(|u| MemberShown {
             user_id: u.id,
             username: u.username,
@@ -447,7 +534,7 @@ pub async fn workload(
         .await?
         .ok_or_else(|| AppError::not_found("科室"))?;
     let now = p.now_us();
-    let rows = store::workload(&mut c, &team.path, now, now + super::read::DUE_SOON_US).await?;
+    let rows = store::workload(&mut c, &team.path, now + super::read::DUE_SOON_US).await?;
     let of = |id: Option<&str>| rows.iter().find(|r| r.assignee_id.as_deref() == id);
     let mut out = vec![LoadShown {
         user_id: None,
@@ -551,6 +638,9 @@ pub async fn save_filter(
     pr.authorize_somewhere(Action::BusinessRead)?;
     in_tx!(p.db, |c| {
         let auth = pr.authorize_somewhere(Action::BusinessRead)?;
+        // One save of this user at a time, so the count below holds under
+        // parallel saves (PostgreSQL; SQLite writes one at a time anyway).
+        ustore::get_for_update(&mut c, &pr.user_id).await?;
         let mine = store::filters_of(&mut c, &pr.user_id).await?;
         if mine.len() >= MAX_SAVED_FILTERS && !mine.iter().any(|f| f.name == name) {
             return Err(AppError::bad_request(
@@ -571,8 +661,9 @@ pub async fn save_filter(
             .into_iter()
             .find(|f| f.name == name)
             .ok_or_else(|| AppError::not_found("筛选条件"))?;
-        let ev = Event::success("ticket_filter.save", "ticket_filter", &saved.id)
-            .after(format!("{name}：{query}"));
+        // The name only: the query names organisations by id.
+        let ev =
+            Event::success("ticket_filter.save", "ticket_filter", &saved.id).after(name.clone());
         record(p, &mut c, ctx, Actor::User(auth), ev).await?;
         Ok(saved)
     })

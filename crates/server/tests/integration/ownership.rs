@@ -96,6 +96,23 @@ async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The O&M vendor's contract with the information centre, in force: what
+/// lets a ticket of the province be routed to the vendor (ADR 0012).
+async fn contract(app: &TestApp, lead: &str, vendor_org: &str) {
+    let center = org_id(app, "信息中心").await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/vendor_contracts",
+            Some(lead),
+            json!({"org_id": center, "values": {
+                "name": "省级统建系统运维服务", "contract_no": "JS-2026-017",
+                "vendor_org_id": vendor_org, "service_scope": "统建系统运行维护",
+                "starts_on": "2026-01-01", "ends_on": "2027-12-31"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
+
 async fn audit_count(app: &TestApp, action: &str, object_id: &str) -> usize {
     let mut c = app.platform.db().read().await.unwrap();
     let f = AuditFilter {
@@ -129,6 +146,7 @@ async fn a_ticket_is_routed_claimed_assigned_and_moved_with_audit_and_notices() 
     let vendor = app.login("demo_vendor").await;
     let hw = org_id(&app, "硬件运维科").await;
     let ops_vendor = org_id(&app, "金陵数智运维服务有限公司").await;
+    contract(&app, &lead, &ops_vendor).await;
     let id = open_change(&app, &staff, "更正南京市指标文号").await;
 
     // The 科长 leads his section only: the bureau's ticket is not his yet.
@@ -253,6 +271,7 @@ async fn a_vendor_sees_the_tickets_routed_to_it_and_no_other() {
     let vendor = app.login("demo_vendor").await;
     let hw = org_id(&app, "硬件运维科").await;
     let ops_vendor = org_id(&app, "金陵数智运维服务有限公司").await;
+    contract(&app, &lead, &ops_vendor).await;
     let theirs = open_change(&app, &staff, "交厂商处理的变更").await;
     let ours = open_change(&app, &staff, "本科处理的变更").await;
     let r = reassign(&app, &lead, &theirs, &ops_vendor, None, "运维服务合同范围").await;
@@ -610,5 +629,123 @@ async fn the_workload_counts_open_work_per_person_for_the_lead_only() {
     assert!(html.contains(&format!(
         "/tickets?team_id={hw}&assignee=demo_netop&open=true\">2<"
     )));
+    app.cleanup().await;
+}
+
+/// 转派 goes to a section the caller works in or one within the ticket's
+/// organisation, or to a vendor whose contract in force covers the ticket;
+/// 指派 and 转派 give a ticket only to a person who works tickets in the
+/// team (never an account without a business role, such as one of the
+/// three administrators). The choices offered are the ones allowed.
+#[tokio::test]
+async fn routing_and_assigning_keep_to_the_contracts_and_the_team() {
+    let app = TestApp::new().await;
+    let staff = app.login("demo_staff").await;
+    let lead = app.login("demo_lead").await;
+    let chief = app.login("demo_chief").await;
+    let sys = app.login("sysadmin").await;
+    let hw = org_id(&app, "硬件运维科").await;
+    let sw = org_id(&app, "软件科").await;
+    let ops_vendor = org_id(&app, "金陵数智运维服务有限公司").await;
+    let builder = org_id(&app, "苏财信息技术有限公司").await;
+    let id = open_change(&app, &staff, "核心交换机端口调整").await;
+
+    // No contract of the vendor covers the ticket: refused, nothing moved.
+    let r = reassign(&app, &lead, &id, &ops_vendor, None, "厂商处理").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(code(&r), "ticket.team_not_allowed");
+    assert_eq!(audit_count(&app, "ticket.reassign", &id).await, 0);
+    let pr = principal(&app, "demo_lead").await;
+    let offered: Vec<String> = tickets::reassign_targets(&app.platform, &pr, &id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert!(
+        offered.contains(&hw) && offered.contains(&sw),
+        "{offered:?}"
+    );
+    assert!(!offered.contains(&ops_vendor) && !offered.contains(&builder));
+    // With the contract the vendor is offered and accepted; the builder,
+    // without one, still is not.
+    contract(&app, &lead, &ops_vendor).await;
+    let offered: Vec<String> = tickets::reassign_targets(&app.platform, &pr, &id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert!(offered.contains(&ops_vendor) && !offered.contains(&builder));
+    let r = reassign(&app, &lead, &id, &builder, None, "厂商处理").await;
+    assert_eq!(code(&r), "ticket.team_not_allowed");
+
+    // The 科长 works in his section only: he may not push the bureau's
+    // ticket into 软件科.
+    let r = reassign(&app, &lead, &id, &hw, None, "硬件问题").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = reassign(&app, &chief, &id, &sw, None, "转软件科").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(code(&r), "ticket.team_not_allowed");
+
+    // An account of the section without a business role is no member.
+    let r = app
+        .post_json(
+            "/api/v1/users",
+            Some(&sys),
+            json!({"username": "zhou.kai", "display_name": "周凯", "org_id": hw}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = assign(&app, &chief, &id, "zhou.kai").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(code(&r), "ticket.assignee_not_in_team");
+    assert!(
+        !r.text().contains("周凯"),
+        "the refusal names nobody: {}",
+        r.text()
+    );
+    let chief_pr = principal(&app, "demo_chief").await;
+    let members: Vec<String> = tickets::members(&app.platform, &chief_pr, &hw)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.username)
+        .collect();
+    assert!(members.contains(&"demo_hwops".to_string()), "{members:?}");
+    assert!(!members.contains(&"zhou.kai".to_string()), "{members:?}");
+    let r = assign(&app, &chief, &id, "demo_hwops").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.cleanup().await;
+}
+
+/// Parallel saves of new filters never pass the limit of saved filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_saves_keep_the_saved_filter_limit() {
+    let app = TestApp::new().await;
+    let pr = principal(&app, "demo_chief").await;
+    let ctx = yunwei_core::Ctx::system("test");
+    for i in 0..48 {
+        tickets::save_filter(&app.platform, &ctx, &pr, &format!("筛选{i}"), "open=true")
+            .await
+            .unwrap();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (p, pr, ctx) = (app.platform.clone(), pr.clone(), ctx.clone());
+        tasks.push(tokio::spawn(async move {
+            tickets::save_filter(&p, &ctx, &pr, &format!("并发{i}"), "open=true").await
+        }));
+    }
+    let mut saved = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => saved += 1,
+            Err(e) => assert_eq!(e.code, "ticket.filter_too_many"),
+        }
+    }
+    assert_eq!(saved, 2);
+    let mine = tickets::saved_filters(&app.platform, &pr).await.unwrap();
+    assert_eq!(mine.len(), 50);
     app.cleanup().await;
 }

@@ -899,7 +899,7 @@ async fn owner_view(
         &t.team_id.iter().cloned().collect::<Vec<_>>(),
     )
     .await?;
-    let teams = tickets::all_teams(p, &u.principal)
+    let teams = tickets::reassign_targets(p, &u.principal, &t.id)
         .await?
         .into_iter()
         .map(|x| (x.id, x.name))
@@ -981,7 +981,7 @@ pub(super) async fn workload(State(s): State<AppState>, u: UiUser) -> Page {
                     overdue: l.overdue,
                     due_soon: l.due_soon,
                     overdue_href: format!("{base}&overdue=true"),
-                    soon_href: format!("{base}&sort=due&dir=asc"),
+                    soon_href: format!("{base}&due_soon=true&sort=due&dir=asc"),
                     open_href: base,
                 }
             })

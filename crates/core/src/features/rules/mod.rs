@@ -43,11 +43,12 @@ pub mod vendor_staff;
 pub mod vulnerabilities;
 
 // What other features and the web layer ask of the registers.
+pub use crate::kernel::contracts::contract_regions;
 pub use golive::{entries_for_ticket, require_golive_plan, require_prelaunch_checks};
 pub use ndas::nda_of;
 pub use security_reviews::{draft_review, STALE_DAYS};
 pub use ukeys::holds_ukey;
-pub use vendor_contracts::{contract_regions, draft_report};
+pub use vendor_contracts::draft_report;
 pub use vendor_staff::staff_departed;
 
 use chrono::NaiveDate;
