@@ -133,11 +133,13 @@ async fn child(
 
 /// Seeds the demo's work once the accounts are there, in the order a real
 /// tenant would have it: the configuration items first (a ticket belongs to
-/// the organisation of the item it concerns, ADR 0015), then the tickets,
-/// the inspection plans, the registers and the library. Each part does
-/// nothing when its data is already there.
+/// the organisation of the item it concerns, ADR 0015) and the vendor's
+/// previous contract (the older tickets were handed to the vendor under
+/// it), then the tickets, the inspection plans, the registers and the
+/// library. Each part does nothing when its data is already there.
 pub async fn seed_work(p: &Platform) -> Result<(), AppError> {
     cmdb::seed(p).await?;
+    registers::seed_previous_contract(p).await?;
     tickets::seed(p).await?;
     seed_controls(p).await?;
     registers::seed(p).await?;

@@ -568,6 +568,54 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
     Ok(n)
 }
 
+/// The O&M vendor's previous contract with the information centre, the
+/// year before the current one (no reports asked of it any more): what let
+/// the older demo tickets be handed to the vendor (转派 to a vendor needs a
+/// contract in force covering the ticket, ADR 0012). Seeded before the
+/// tickets; nothing happens when it is there. Returns whether it was filed.
+pub async fn seed_previous_contract(p: &Platform) -> Result<bool, AppError> {
+    const NUMBER: &str = "JSCZ-YW-2025-006";
+    let contracts = spec("vendor_contracts").ok_or_else(AppError::internal)?;
+    let (center, vendor_org) = {
+        let mut c = p.db.read().await?;
+        let same = [(
+            "contract_no",
+            yunwei_domain::register::Val::Text(NUMBER.into()),
+        )];
+        if !store::find(&mut c, contracts, &same, 1).await?.is_empty() {
+            return Ok(false);
+        }
+        let all = orgs::list(&mut c, &Scope::system()).await?;
+        let by_name = |n: &str| all.iter().find(|o| o.name == n).map(|o| o.id.clone());
+        match (by_name("信息中心"), by_name("金陵数智运维服务有限公司")) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return Ok(false),
+        }
+    };
+    let Some(lead) = crate::demo::demo_principal(p, "demo_lead").await? else {
+        return Ok(false);
+    };
+    let today = crate::kernel::due::today(p);
+    let start = today - Duration::days(395);
+    let end = today - Duration::days(31);
+    file(
+        &days_ago(p, 400),
+        &lead,
+        "vendor_contracts",
+        Some(&center),
+        &[
+            ("name", "预算管理一体化系统运维服务（上一期）"),
+            ("contract_no", NUMBER),
+            ("vendor_org_id", &vendor_org),
+            ("service_scope", "日常运维、驻场服务（2 人）、应急响应"),
+            ("starts_on", &ymd(start)),
+            ("ends_on", &ymd(end)),
+        ],
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Two special access requests of the vendor (JSCZ-8) through their four
 /// reviews to the grant: one in force for the coming days, one whose end
 /// has passed, revoked by the job and awaiting the removal's confirmation
