@@ -660,17 +660,16 @@ pub async fn workload(
     team_path: &str,
     soon: i64,
 ) -> Result<Vec<LoadRow>, AppError> {
-    let late = "(overdue <> 0)";
     let q = Query::select()
         .column("assignee_id")
         .expr_as(Expr::cust("COUNT(*)"), "n_open")
         .expr_as(
-            Expr::cust(format!("SUM(CASE WHEN {late} THEN 1 ELSE 0 END)")),
+            Expr::cust("SUM(CASE WHEN overdue <> 0 THEN 1 ELSE 0 END)"),
             "n_overdue",
         )
         .expr_as(
             Expr::cust(format!(
-                "SUM(CASE WHEN NOT {late} AND due_at IS NOT NULL AND due_at < {soon} THEN 1 ELSE 0 END)"
+                "SUM(CASE WHEN overdue = 0 AND due_at IS NOT NULL AND due_at < {soon} THEN 1 ELSE 0 END)"
             )),
             "n_soon",
         )

@@ -138,8 +138,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
     }
     for (ci, title, cve, severity, days, fixed) in VULNERABILITIES {
         let found = p.clock.now() - Duration::days(days);
-        let mut past = p.clone();
-        past.clock = std::sync::Arc::new(yunwei_domain::clock::FixedClock::new(found));
+        let past = crate::demo::at(p, found);
         let input = registers::EntryInput {
             org_id: None,
             values: [

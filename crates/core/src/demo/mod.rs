@@ -131,6 +131,16 @@ async fn child(
     Ok(o)
 }
 
+/// The platform as it was at `when` (never later than now): the demo's work
+/// is written through the use cases at the time it happened.
+pub(crate) fn at(p: &Platform, when: chrono::DateTime<chrono::Utc>) -> Platform {
+    let mut past = p.clone();
+    past.clock = std::sync::Arc::new(yunwei_domain::clock::FixedClock::new(
+        when.min(p.clock.now()),
+    ));
+    past
+}
+
 /// Seeds the demo's work once the accounts are there, in the order a real
 /// tenant would have it: the configuration items first (a ticket belongs to
 /// the organisation of the item it concerns, ADR 0015) and the vendor's

@@ -22,11 +22,7 @@ use crate::{Ctx, Platform, Principal};
 
 /// The platform with its clock moved back by `days`.
 fn days_ago(p: &Platform, days: i64) -> Platform {
-    let mut past = p.clone();
-    past.clock = std::sync::Arc::new(yunwei_domain::clock::FixedClock::new(
-        p.clock.now() - Duration::days(days),
-    ));
-    past
+    crate::demo::at(p, p.clock.now() - Duration::days(days))
 }
 
 fn ymd(d: NaiveDate) -> String {

@@ -4,12 +4,10 @@
 //! What they say is data: `content.toml`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use yunwei_domain::clock::FixedClock;
 use yunwei_domain::policy::model::{Field, FieldType, Process};
 use yunwei_domain::policy::Pack;
 use yunwei_domain::roles::Action;
@@ -142,13 +140,6 @@ struct Pace<'a> {
     gap_hours: i64,
 }
 
-/// The platform as it was at `at`.
-fn at(p: &Platform, at: DateTime<Utc>) -> Platform {
-    let mut past = p.clone();
-    past.clock = Arc::new(FixedClock::new(at.min(p.clock.now())));
-    past
-}
-
 /// Walks one ticket up to `steps` transitions (and approvals), trying the
 /// demo users in turn. Returns how many steps were taken.
 async fn walk(
@@ -164,7 +155,7 @@ async fn walk(
     let mut taken = 0;
     let mut handed_to_vendor = false;
     'step: for k in 0..steps {
-        let p = &at(
+        let p = &crate::demo::at(
             p,
             pace.start + Duration::hours(pace.gap_hours * (k as i64 + 1)),
         );
@@ -316,7 +307,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                         1 + (seed as i64 * 7) % 30,
                     ),
                 };
-                let past = at(p, filed);
+                let past = crate::demo::at(p, filed);
                 let mut fields = Map::new();
                 // Choices, dates and numbers steer the route, and the
                 // system concerned decides whose ticket it is; texts are

@@ -508,7 +508,7 @@ async fn section(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {
         "unassigned",
         "待分派",
         n,
-        "/tickets?open=true&unassigned=true".into(),
+        "/tickets?open=true&unowned=true".into(),
         false,
     );
     let f = TicketFilter {

@@ -190,9 +190,6 @@ pub(crate) struct TicketQuery {
     /// `YYYY-MM-DD`: only tickets opened on or after that day (Beijing time).
     #[serde(default)]
     pub since: Option<String>,
-    /// `true`: only tickets nobody is assigned to.
-    #[serde(default)]
-    pub unassigned: Option<String>,
     /// `true`: only tickets not overdue whose deadline falls within the next
     /// 24 hours.
     #[serde(default)]
@@ -252,8 +249,7 @@ pub(crate) async fn ticket_filter(
         Some(t) => f.team_id = Some(t.to_string()),
         None => {}
     }
-    // `unassigned` (the dashboards' links) is the same as `unowned`.
-    f.unowned = flag(&q.unowned).or(flag(&q.unassigned)).unwrap_or(false);
+    f.unowned = flag(&q.unowned).unwrap_or(false);
     if let Some(c) = q.category.as_deref().filter(|v| !v.is_empty()) {
         let cat = tickets::StateCategory::parse(c).ok_or_else(|| {
             AppError::bad_request(

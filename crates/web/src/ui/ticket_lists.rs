@@ -65,8 +65,7 @@ pub(super) struct ListQuery {
     overdue: String,
     #[serde(default)]
     open: String,
-    /// `unassigned` is the dashboards' name for it.
-    #[serde(default, alias = "unassigned")]
+    #[serde(default)]
     unowned: String,
     #[serde(default)]
     mine: String,
@@ -105,7 +104,6 @@ impl ListQuery {
             team_id: opt(&self.team_id),
             unowned: opt(&self.unowned),
             since: opt(&self.since),
-            unassigned: None,
             due_soon: opt(&self.due_soon),
             sort: opt(&self.sort),
             dir: opt(&self.dir),
@@ -127,7 +125,7 @@ impl ListQuery {
                 "assignee" => q.assignee = v,
                 "overdue" => q.overdue = v,
                 "open" => q.open = v,
-                "unowned" | "unassigned" => q.unowned = v,
+                "unowned" => q.unowned = v,
                 "mine" => q.mine = v,
                 "since" => q.since = v,
                 "due_soon" => q.due_soon = v,
