@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod clock;
+pub mod cloud;
 pub mod cmdb;
 pub mod crypto;
 pub mod error;

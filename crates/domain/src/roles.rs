@@ -43,10 +43,20 @@ pub enum Role {
     BusinessStaff,
     /// 厂商工程师 (承建厂商 / 运维服务商)
     VendorEngineer,
+    /// 政务云管理人员 of the city's competent department (市数据局 /
+    /// 市政务服务和大数据管理局, ZMDY-7, SNYP-6; ADR 0016).
+    CloudManager,
+    /// 县区政务云管理人员 (ZMDY-9, SNYP-12): reviews its own units first
+    /// and settles their bills.
+    CountyCloudManager,
+    /// 云服务商工程师 (ZMDY-12, SNYP-6): a vendor's staff.
+    CloudProvider,
+    /// 云监管服务商工程师 (SNYP-6, SNYP-22): a vendor's staff.
+    CloudMonitor,
 }
 
 impl Role {
-    pub const ALL: [Role; 14] = [
+    pub const ALL: [Role; 18] = [
         Role::SysAdmin,
         Role::SecAdmin,
         Role::AudAdmin,
@@ -61,6 +71,10 @@ impl Role {
         Role::NetworkAdmin,
         Role::BusinessStaff,
         Role::VendorEngineer,
+        Role::CloudManager,
+        Role::CountyCloudManager,
+        Role::CloudProvider,
+        Role::CloudMonitor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +93,10 @@ impl Role {
             Role::NetworkAdmin => "network_admin",
             Role::BusinessStaff => "business_staff",
             Role::VendorEngineer => "vendor_engineer",
+            Role::CloudManager => "cloud_manager",
+            Role::CountyCloudManager => "county_cloud_manager",
+            Role::CloudProvider => "cloud_provider",
+            Role::CloudMonitor => "cloud_monitor",
         }
     }
 
@@ -102,6 +120,10 @@ impl Role {
             Role::NetworkAdmin => "网络管理员",
             Role::BusinessStaff => "业务人员",
             Role::VendorEngineer => "厂商工程师",
+            Role::CloudManager => "政务云管理人员",
+            Role::CountyCloudManager => "县区政务云管理人员",
+            Role::CloudProvider => "云服务商工程师",
+            Role::CloudMonitor => "云监管服务商工程师",
         }
     }
 
@@ -122,6 +144,10 @@ impl Role {
             Role::NetworkAdmin => "审核特殊访问权限，分配网络地址和堡垒机访问",
             Role::BusinessStaff => "提交服务请求，查看本单位业务",
             Role::VendorEngineer => "按分派处理运维工单",
+            Role::CloudManager => "审核上云、变更和退出申请，核实云服务费用账单，考评云服务商",
+            Role::CountyCloudManager => "初审本县区单位的政务云申请，结算本级费用",
+            Role::CloudProvider => "分配和回收云资源，报送资源使用情况和运维、安全报告",
+            Role::CloudMonitor => "监测上云系统资源使用率，报送资源使用情况",
         }
     }
 
@@ -143,6 +169,20 @@ impl Role {
                 | Role::NetworkAdmin
                 | Role::BusinessStaff
                 | Role::VendorEngineer
+                | Role::CloudManager
+                | Role::CountyCloudManager
+                | Role::CloudProvider
+                | Role::CloudMonitor
+        )
+    }
+
+    /// Staff of a third party (a vendor organisation): they act on the
+    /// tickets of the region their vendor serves, not of their own
+    /// organisation.
+    pub fn is_vendor_side(self) -> bool {
+        matches!(
+            self,
+            Role::VendorEngineer | Role::CloudProvider | Role::CloudMonitor
         )
     }
 }
@@ -182,10 +222,16 @@ pub enum Action {
     /// Approve register requests: asset requisitions, backup plans,
     /// vendor staff changes (the purchaser's and the leaders' say).
     RegisterApprove,
+    /// 政务云管理: the service catalogue, units' cloud profiles, reviews of
+    /// bills, evaluations (ADR 0016).
+    CloudManage,
+    /// 报送政务云数据: a provider's or monitor's utilisation tables and
+    /// reports (ADR 0016).
+    CloudReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -208,6 +254,8 @@ impl Action {
         Action::KnowledgeEdit,
         Action::RegisterEdit,
         Action::RegisterApprove,
+        Action::CloudManage,
+        Action::CloudReport,
     ];
 
     pub fn label(self) -> &'static str {
@@ -234,6 +282,8 @@ impl Action {
             Action::KnowledgeEdit => "编辑和发布知识",
             Action::RegisterEdit => "维护运维台账",
             Action::RegisterApprove => "审批台账事项",
+            Action::CloudManage => "管理政务云",
+            Action::CloudReport => "报送政务云数据",
         }
     }
 }
@@ -311,6 +361,18 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             )
         }
         Role::BusinessStaff => matches!(action, BusinessRead | BusinessOperate),
+        // The competent departments run the cloud's supervision (ZMDY-8,
+        // ZMDY-9, SNYP-6): review, the catalogue, bills, evaluations.
+        Role::CloudManager | Role::CountyCloudManager => matches!(
+            action,
+            OrgView | BusinessRead | BusinessOperate | RegisterEdit | RegisterApprove | CloudManage
+        ),
+        // Providers and monitors report what they run and measure
+        // (ZMDY-12, ZMDY-20, SNYP-14, SNYP-22).
+        Role::CloudProvider | Role::CloudMonitor => matches!(
+            action,
+            BusinessRead | BusinessOperate | RegisterEdit | CloudReport
+        ),
     }
 }
 
@@ -429,11 +491,11 @@ pub fn grant_conflict(
             ));
         }
     }
-    if user_in_vendor && !matches!(new, Role::VendorAdmin | Role::VendorEngineer) {
+    if user_in_vendor && !(new == Role::VendorAdmin || new.is_vendor_side()) {
         return Some((
             "role.vendor_restricted",
             format!(
-                "第三方人员只能授予第三方系统管理员或厂商工程师角色，不能授予{}（JSCZ-50）",
+                "第三方人员只能授予第三方系统管理员、厂商工程师、云服务商或云监管服务商工程师角色，不能授予{}（JSCZ-50）",
                 new.label()
             ),
         ));

@@ -5,6 +5,7 @@
 pub mod archives;
 pub mod audit;
 pub mod calendar;
+pub mod cloud;
 pub mod cmdb;
 pub mod controls;
 pub mod db;

@@ -135,6 +135,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_audience",
         steps: search_audience,
     },
+    Migration {
+        version: 22,
+        name: "cloud",
+        steps: cloud,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1593,6 +1598,200 @@ fn ticket_owners(_: Backend) -> Vec<Step> {
             "uq_saved_filters_user_name",
             "saved_filters",
             &["user_id", "name"],
+        ),
+    ]
+}
+
+/// The government cloud (ADR 0016): the platforms a city runs (its pack,
+/// its bureau, its provider and monitor), the units on it with their
+/// funding and level, the service catalogue with append-only,
+/// effective-dated prices, the systems on the cloud and their resources.
+/// A resource row is one quantity of one catalogue item over a span of
+/// days `[from_day, to_day)`: a change closes the row and opens the next,
+/// so the history is the rows and a bill is a range join.
+/// Days are `YYYY-MM-DD` text (China time), which sorts as dates.
+fn cloud(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("cloud_platforms")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("name"))
+                .col(text("pack_id"))
+                .col(text("bureau_org_id"))
+                .col(path_col("bureau_path", b))
+                .col(path_col("region_path", b))
+                .col(text("provider_org_id"))
+                .col(text_null("monitor_org_id"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("cloud_platforms", "bureau_org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_platforms", "provider_org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_platforms", "monitor_org_id", "orgs"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_units")
+                .if_not_exists()
+                .col(ColumnDef::new("org_id").text().not_null().primary_key())
+                .col(path_col("org_path", b))
+                .col(text("platform_id"))
+                .col(text("level"))
+                .col(text("funding"))
+                .col(int("local_finance_pays"))
+                .col(text_null("county_bureau_org_id"))
+                .col(int("updated_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk("cloud_units", "org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_units", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk("cloud_units", "county_bureau_org_id", "orgs"))
+                .to_owned(),
+        ),
+        index("ix_cloud_units_path", "cloud_units", &["org_path"]),
+        Step::Table(
+            Table::create()
+                .table("cloud_catalogue_items")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("code"))
+                .col(text("name"))
+                .col(text("category"))
+                .col(text("unit"))
+                .col(text("mode"))
+                .col(text("valid_from"))
+                .col(text_null("valid_to"))
+                .col(text("source"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk(
+                    "cloud_catalogue_items",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_catalogue_code",
+            "cloud_catalogue_items",
+            &["platform_id", "code"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_prices")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("item_id"))
+                .col(int("price_e4"))
+                .col(text("effective_from"))
+                .col(text("note"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("cloud_prices", "item_id", "cloud_catalogue_items"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_prices_item_day",
+            "cloud_prices",
+            &["item_id", "effective_from"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_systems")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("name"))
+                .col(text_null("ci_id"))
+                .col(int("dengbao_level"))
+                .col(text("miping"))
+                .col(int("important"))
+                .col(text("nda_ref"))
+                .col(text("state"))
+                .col(text_null("trial_started_on"))
+                .col(text_null("online_on"))
+                .col(text_null("exit_approved_on"))
+                .col(text_null("reclaimed_on"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk("cloud_systems", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk("cloud_systems", "org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_systems", "ci_id", "cis"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_systems_org",
+            "cloud_systems",
+            &["org_path", "updated_at"],
+        ),
+        index("ix_cloud_systems_ci", "cloud_systems", &["ci_id"]),
+        index(
+            "ix_cloud_systems_platform_state",
+            "cloud_systems",
+            &["platform_id", "state"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_resources")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("system_id"))
+                .col(text("platform_id"))
+                .col(path_col("org_path", b))
+                .col(text("item_id"))
+                .col(int("quantity"))
+                .col(text("state"))
+                .col(text_null("from_day"))
+                .col(text_null("to_day"))
+                .col(text_null("replaces_id"))
+                .col(text_null("ticket_id"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("cloud_resources", "system_id", "cloud_systems"))
+                .foreign_key(&mut fk(
+                    "cloud_resources",
+                    "item_id",
+                    "cloud_catalogue_items",
+                ))
+                .foreign_key(&mut fk("cloud_resources", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_resources_system",
+            "cloud_resources",
+            &["system_id", "state"],
+        ),
+        index(
+            "ix_cloud_resources_span",
+            "cloud_resources",
+            &["platform_id", "from_day", "to_day"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_system_events")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("system_id"))
+                .col(int("at"))
+                .col(text_null("actor_id"))
+                .col(text("kind"))
+                .col(text_null("ticket_id"))
+                .col(text("state_before"))
+                .col(text("state_after"))
+                .col(text("note"))
+                .foreign_key(&mut fk("cloud_system_events", "system_id", "cloud_systems"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_system_events",
+            "cloud_system_events",
+            &["system_id", "at"],
         ),
     ]
 }

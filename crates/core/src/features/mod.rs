@@ -6,6 +6,7 @@ pub mod access;
 pub mod archives;
 pub mod auth;
 pub mod bootstrap;
+pub mod cloud;
 pub mod cmdb;
 pub mod departure;
 pub mod home;

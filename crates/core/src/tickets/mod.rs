@@ -273,7 +273,7 @@ pub fn pack_roles(pk: &Pack, pr: &Principal, org_path: &str) -> BTreeSet<String>
         .iter()
         .filter(|g| g.role.is_business())
         .filter(|g| {
-            if g.role == Role::VendorEngineer {
+            if g.role.is_vendor_side() {
                 let parent = parent_path(&g.scope_path);
                 org_path.starts_with(parent.as_str())
             } else {

@@ -274,7 +274,7 @@ struct RawConversion {
 
 /// A file's text with its line starts, to turn byte offsets into
 /// line:col (col counted in characters).
-struct Src<'a> {
+pub(super) struct Src<'a> {
     file: &'a str,
     text: &'a str,
     line_starts: Vec<usize>,
@@ -312,7 +312,7 @@ impl<'a> Src<'a> {
         }
     }
 
-    fn err(&self, span: &Range<usize>, message: impl Into<String>) -> PackError {
+    pub(super) fn err(&self, span: &Range<usize>, message: impl Into<String>) -> PackError {
         let (line, col) = self.pos(span.start);
         PackError {
             file: self.file.to_string(),
@@ -340,7 +340,7 @@ impl<'a> Src<'a> {
         e
     }
 
-    fn toml_error(&self, e: &toml::de::Error) -> PackError {
+    pub(super) fn toml_error(&self, e: &toml::de::Error) -> PackError {
         let span = e.span().unwrap_or(0..0);
         self.err(&span, translate_toml_message(e.message()))
     }
@@ -403,8 +403,18 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
             None
         }
     };
+    let mut cloud = None;
+    if let Some((path, text)) = files.iter().find(|(p, _)| super::cloud::is_cloud_file(p)) {
+        match super::cloud::load(&Src::new(path, text), text) {
+            Ok(c) => cloud = Some(c),
+            Err(e) => errors.extend(e),
+        }
+    }
     let mut raw_processes = Vec::new();
-    for (path, text) in files.iter().filter(|(p, _)| !is_pack_file(p)) {
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| !is_pack_file(p) && !super::cloud::is_cloud_file(p))
+    {
         let src = Src::new(path, text);
         match toml::from_str::<RawProcess>(text) {
             Ok(p) => raw_processes.push((src, p)),
@@ -463,6 +473,7 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         document: raw_pack.document.map(Spanned::into_inner),
         roles,
         processes,
+        cloud,
         origin: Origin {
             file: pack_path.clone(),
             line: 1,

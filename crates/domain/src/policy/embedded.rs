@@ -60,6 +60,20 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("ntcz", "hotline.toml"),
         ],
     },
+    EmbeddedPack {
+        id: "zmdy",
+        files: &[
+            pack_file!("zmdy", "pack.toml"),
+            pack_file!("zmdy", "cloud.toml"),
+        ],
+    },
+    EmbeddedPack {
+        id: "snyp",
+        files: &[
+            pack_file!("snyp", "pack.toml"),
+            pack_file!("snyp", "cloud.toml"),
+        ],
+    },
 ];
 
 impl EmbeddedPack {

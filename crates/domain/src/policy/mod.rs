@@ -10,9 +10,11 @@
 //! - [`engine`]: which transitions an actor may take, applying one, votes.
 //! - [`hooks`]: the names of platform gates and effects a transition may
 //!   name (ADR 0010).
+//! - [`cloud`]: a pack's government-cloud rules (`cloud.toml`, ADR 0016).
 //! - [`embedded`]: the packs compiled into the binary (`policies/`).
 
 pub mod check;
+pub mod cloud;
 pub mod condition;
 pub mod embedded;
 pub mod engine;

@@ -122,6 +122,9 @@ pub struct Pack {
     pub document: Option<String>,
     pub roles: Vec<PackRole>,
     pub processes: Vec<Process>,
+    /// The government-cloud rules of `cloud.toml`, for packs that govern a
+    /// city's cloud (ZMDY, SNYP; ADR 0016).
+    pub cloud: Option<super::cloud::CloudRules>,
     pub origin: Origin,
 }
 

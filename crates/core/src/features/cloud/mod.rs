@@ -1,0 +1,51 @@
+//! The government cloud (ZMDY, SNYP; ADR 0016): one model, governed by
+//! whichever pack the city's platform names. A platform's numbers come from
+//! its pack's `cloud.toml` through [`rules`]; nothing here names a pack.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+
+use yunwei_domain::policy::cloud::CloudRules;
+use yunwei_domain::AppError;
+use yunwei_store::cloud::{PlatformRow, UnitRow};
+use yunwei_store::DbConn;
+
+use crate::kernel::platform::Platform;
+
+/// The cloud rules of the pack a platform runs. A platform names a pack
+/// that is loaded and has a `cloud.toml` (checked when it is created).
+pub fn rules<'a>(p: &'a Platform, platform: &PlatformRow) -> Result<&'a CloudRules, AppError> {
+    p.packs
+        .iter()
+        .find(|pk| pk.id == platform.pack_id)
+        .and_then(|pk| pk.cloud.as_ref())
+        .ok_or_else(|| {
+            tracing::error!(pack = %platform.pack_id, platform = %platform.id, "cloud platform names a pack without cloud rules");
+            AppError::internal()
+        })
+}
+
+/// The packs that can govern a cloud: those with a `cloud.toml`.
+pub fn cloud_packs(p: &Platform) -> Vec<(&str, &str)> {
+    p.packs
+        .iter()
+        .filter(|pk| pk.cloud.is_some())
+        .map(|pk| (pk.id.as_str(), pk.name.as_str()))
+        .collect()
+}
+
+/// A unit's cloud profile and its platform, if the organisation is a unit
+/// on a cloud.
+pub async fn unit_and_platform(
+    c: &mut DbConn,
+    org_id: &str,
+) -> Result<Option<(UnitRow, PlatformRow)>, AppError> {
+    let Some(u) = yunwei_store::cloud::get_unit(c, org_id).await? else {
+        return Ok(None);
+    };
+    let pl = yunwei_store::cloud::get_platform(c, &u.platform_id)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    Ok(Some((u, pl)))
+}
