@@ -29,6 +29,42 @@ pub const REVOKE_GRANT: &str = "revoke_grant";
 /// Links the configuration item named by the ticket's `server` field.
 pub const LINK_NAMED_CI: &str = "link_named_ci";
 
+/// Government cloud (ADR 0016). The ticket's `system` field (a `ci`)
+/// names the CMDB item of a cloud system of the ticket's organisation; the
+/// numbers come from the `cloud.toml` of the platform's pack.
+///
+/// Gate: the system is registered on a cloud, 申请中, with resources asked
+/// for, and the ticket's `unit_level` is the unit's level on that cloud.
+pub const CLOUD_APPLY_READY: &str = "cloud_apply_ready";
+/// Gate: the unit is not barred from applying this year for refusing a
+/// reclaim without an accepted reason (SNYP-14).
+pub const CLOUD_NOT_BARRED: &str = "cloud_not_barred";
+/// Gate: the trial has lasted its shortest length (ZMDY-16: 15-30天).
+pub const CLOUD_TRIAL_ELAPSED: &str = "cloud_trial_elapsed";
+/// Gate: the system is 已上线 and has resource changes asked for.
+pub const CLOUD_CHANGE_READY: &str = "cloud_change_ready";
+/// Gate: the system is on the cloud (部署中, 试用 or 已上线).
+pub const CLOUD_EXIT_READY: &str = "cloud_exit_ready";
+
+/// Effect: the ticket goes to the platform's provider (its owning team).
+pub const CLOUD_ROUTE_PROVIDER: &str = "cloud_route_provider";
+/// Effect: the requested resources are allocated from today (billing
+/// starts); the system enters its trial, or deployment where the pack has
+/// no trial.
+pub const CLOUD_ALLOCATE: &str = "cloud_allocate";
+/// Effect: the system and its resources go live; where the pack keeps the
+/// old system (ZMDY-17), that keeping is a due control.
+pub const CLOUD_GO_LIVE: &str = "cloud_go_live";
+/// Effect: resources asked for and not allocated are withdrawn.
+pub const CLOUD_WITHDRAW: &str = "cloud_withdraw";
+/// Effect: the requested changes replace the rows they change, from today.
+pub const CLOUD_CHANGE_APPLIED: &str = "cloud_change_applied";
+/// Effect: the system enters its exit; the end of the transition (ZMDY-19:
+/// 30天, SNYP-16: 3个月) is a due control.
+pub const CLOUD_EXIT_APPROVED: &str = "cloud_exit_approved";
+/// Effect: data cleared and resources reclaimed (billing ends today).
+pub const CLOUD_RECLAIMED: &str = "cloud_reclaimed";
+
 /// Intake: tickets of the process are also opened by the inspections
 /// feature, from the abnormal items of an inspection record whose filer
 /// asks for it (JSCZ-28: 事件……主要来源于问题上报或监控巡检发现; JSCZ-31:
@@ -49,6 +85,11 @@ pub const GATES: &[(&str, &str)] = &[
     (PRELAUNCH_CHECKS, "上线前安全检测全部通过"),
     (GRANTEE, "使用人为有效账号，授权有效期未过"),
     (GRANTEE_OF_ORG, "使用人为申请单位的有效账号，授权有效期未过"),
+    (CLOUD_APPLY_READY, "上云系统已登记并申请了资源"),
+    (CLOUD_NOT_BARRED, "本年度未因拒不降配或回收被停止受理资源申请"),
+    (CLOUD_TRIAL_ELAPSED, "试用已满最短天数"),
+    (CLOUD_CHANGE_READY, "系统已上线并提出了资源变更"),
+    (CLOUD_EXIT_READY, "系统正在使用政务云"),
 ];
 
 /// Effects: name and what it does.
@@ -57,6 +98,13 @@ pub const EFFECTS: &[(&str, &str)] = &[
     (ACCOUNT_GRANT, "为新开账号登记临时授权"),
     (REVOKE_GRANT, "收回账号在该系统上的授权"),
     (LINK_NAMED_CI, "关联 server 字段所指的配置项"),
+    (CLOUD_ROUTE_PROVIDER, "转交云服务商办理"),
+    (CLOUD_ALLOCATE, "分配云资源并开始计费"),
+    (CLOUD_GO_LIVE, "系统正式上线"),
+    (CLOUD_WITHDRAW, "撤回未分配的资源申请"),
+    (CLOUD_CHANGE_APPLIED, "按申请调整云资源"),
+    (CLOUD_EXIT_APPROVED, "系统进入退出过渡期"),
+    (CLOUD_RECLAIMED, "清除数据并回收云资源"),
 ];
 
 pub fn is_gate(name: &str) -> bool {
