@@ -36,9 +36,6 @@ pub const LINK_NAMED_CI: &str = "link_named_ci";
 /// Gate: the system is registered on a cloud, 申请中, with resources asked
 /// for, and the ticket's `unit_level` is the unit's level on that cloud.
 pub const CLOUD_APPLY_READY: &str = "cloud_apply_ready";
-/// Gate: the unit is not barred from applying this year for refusing a
-/// reclaim without an accepted reason (SNYP-14).
-pub const CLOUD_NOT_BARRED: &str = "cloud_not_barred";
 /// Gate: the trial has lasted its shortest length (ZMDY-16: 15-30天).
 pub const CLOUD_TRIAL_ELAPSED: &str = "cloud_trial_elapsed";
 /// Gate: the system is 已上线 and has resource changes asked for.
@@ -86,7 +83,6 @@ pub const GATES: &[(&str, &str)] = &[
     (GRANTEE, "使用人为有效账号，授权有效期未过"),
     (GRANTEE_OF_ORG, "使用人为申请单位的有效账号，授权有效期未过"),
     (CLOUD_APPLY_READY, "上云系统已登记并申请了资源"),
-    (CLOUD_NOT_BARRED, "本年度未因拒不降配或回收被停止受理资源申请"),
     (CLOUD_TRIAL_ELAPSED, "试用已满最短天数"),
     (CLOUD_CHANGE_READY, "系统已上线并提出了资源变更"),
     (CLOUD_EXIT_READY, "系统正在使用政务云"),
