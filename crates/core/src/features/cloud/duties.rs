@@ -892,7 +892,7 @@ pub async fn sign_commitment(
     pr: &Principal,
     input: &NewCommitment,
     content: &[u8],
-) -> Result<CommitmentRow, AppError> {
+) -> Result<CommitmentView, AppError> {
     check_size(content)?;
     let filename = yunwei_domain::text::clean_file_name(&input.filename, 200)
         .map_err(|e| e.error("cloud_duty.filename", "文件名"))?;
@@ -962,7 +962,11 @@ pub async fn sign_commitment(
             )),
         )
         .await?;
-        Ok(row)
+        Ok(CommitmentView {
+            commitment: row,
+            party_name: org.name,
+            kind_label: party.kind_label,
+        })
     })?;
     Ok(row)
 }
@@ -1055,7 +1059,7 @@ pub async fn set_score(
     ctx: &Ctx,
     pr: &Principal,
     input: &ScoreInput,
-) -> Result<ScoreRow, AppError> {
+) -> Result<ScoreView, AppError> {
     for (v, (_, label)) in [
         input.integration,
         input.migration,
@@ -1131,7 +1135,11 @@ pub async fn set_score(
                 .reason(row.note.clone()),
         )
         .await?;
-        Ok(row)
+        Ok(ScoreView {
+            unit_org_id: row.unit_org_id.clone(),
+            unit_name: name,
+            score: Some(row),
+        })
     })
 }
 
