@@ -31,6 +31,7 @@ mod users;
 
 // Business pages.
 mod archives;
+mod cloud_duties;
 mod calendar;
 mod cmdb;
 mod controls;
