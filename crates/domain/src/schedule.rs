@@ -173,8 +173,7 @@ impl DueOffset {
             DueOffset::PeriodEnd => p.end,
             DueOffset::NextMonthDay(n) => {
                 let next = p.end + Months::new(1);
-                NaiveDate::from_ymd_opt(next.year(), next.month(), n.clamp(1, 28))
-                    .unwrap_or(p.end)
+                NaiveDate::from_ymd_opt(next.year(), next.month(), n.clamp(1, 28)).unwrap_or(p.end)
             }
             DueOffset::MonthDay(m, d) => {
                 NaiveDate::from_ymd_opt(p.start.year(), m, d).unwrap_or(p.end)

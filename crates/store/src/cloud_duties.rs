@@ -224,7 +224,10 @@ pub async fn insert_commitment(c: &mut DbConn, r: &CommitmentRow) -> Result<(), 
 }
 
 /// The commitments of a platform, newest signature first.
-pub async fn commitments(c: &mut DbConn, platform_id: &str) -> Result<Vec<CommitmentRow>, AppError> {
+pub async fn commitments(
+    c: &mut DbConn,
+    platform_id: &str,
+) -> Result<Vec<CommitmentRow>, AppError> {
     let q = Query::select()
         .columns(COMMITMENT_COLS)
         .from("cloud_commitments")

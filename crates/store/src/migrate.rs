@@ -1824,7 +1824,11 @@ fn cloud_duties(b: Backend) -> Vec<Step> {
                 .col(path_col("org_path", b))
                 .col(text("filed_by"))
                 .col(int("filed_at"))
-                .foreign_key(&mut fk("cloud_duty_reports", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_duty_reports",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .foreign_key(&mut fk("cloud_duty_reports", "unit_org_id", "orgs"))
                 .foreign_key(&mut fk("cloud_duty_reports", "org_id", "orgs"))
                 .foreign_key(&mut fk("cloud_duty_reports", "filed_by", "users"))
@@ -1852,7 +1856,11 @@ fn cloud_duties(b: Backend) -> Vec<Step> {
                 .col(text("note"))
                 .col(text("filed_by"))
                 .col(int("filed_at"))
-                .foreign_key(&mut fk("cloud_commitments", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_commitments",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .foreign_key(&mut fk("cloud_commitments", "party_org_id", "orgs"))
                 .foreign_key(&mut fk("cloud_commitments", "filed_by", "users"))
                 .to_owned(),
@@ -1880,7 +1888,11 @@ fn cloud_duties(b: Backend) -> Vec<Step> {
                 .col(text("scored_by"))
                 .col(int("scored_at"))
                 .col(int("version"))
-                .foreign_key(&mut fk("cloud_unit_scores", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_unit_scores",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .foreign_key(&mut fk("cloud_unit_scores", "unit_org_id", "orgs"))
                 .foreign_key(&mut fk("cloud_unit_scores", "scored_by", "users"))
                 .to_owned(),

@@ -140,7 +140,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cloud-duties/platforms",
             get(cloud_duties::platforms),
         )
-        .route("/api/v1/cloud-duties/{platform_id}", get(cloud_duties::board))
+        .route(
+            "/api/v1/cloud-duties/{platform_id}",
+            get(cloud_duties::board),
+        )
         .route(
             "/api/v1/cloud-duties/reports",
             post(cloud_duties::file_report).layer(axum::extract::DefaultBodyLimit::max(

@@ -22,7 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cloud_duties, cmdb, controls, inspections, knowledge, pdf, registers, reports, tickets,
+    archives, calendar, cloud_duties, cmdb, controls, inspections, knowledge, pdf, registers,
+    reports, tickets,
 };
 
 #[derive(OpenApi)]

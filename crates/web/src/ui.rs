@@ -31,8 +31,8 @@ mod users;
 
 // Business pages.
 mod archives;
-mod cloud_duties;
 mod calendar;
+mod cloud_duties;
 mod cmdb;
 mod controls;
 mod inspections;

@@ -691,7 +691,9 @@ fn load_duties(ck: &mut Ck, raw: &[Spanned<RawDuty>]) -> Vec<DutyRule> {
         let id = d.id.get_ref().clone();
         if id.is_empty()
             || id.len() > 50
-            || !id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
         {
             ck.errors.push(src.err(
                 &d.id.span(),
@@ -755,10 +757,8 @@ fn load_duties(ck: &mut Ck, raw: &[Spanned<RawDuty>]) -> Vec<DutyRule> {
                 }
             },
             (Some(n), Some(_)) => {
-                ck.errors.push(src.err(
-                    &n.span(),
-                    "due_next_month_day 与 due_date 只能给出其一",
-                ));
+                ck.errors
+                    .push(src.err(&n.span(), "due_next_month_day 与 due_date 只能给出其一"));
                 DueOffset::PeriodEnd
             }
         };

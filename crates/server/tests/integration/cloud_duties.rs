@@ -237,9 +237,11 @@ fn pack_with_duty(duty: &str) -> String {
     yunwei_domain::policy::embedded::packs()
         .into_iter()
         .find(|pk| {
-            pk.cloud
-                .as_ref()
-                .is_some_and(|r| r.duties.iter().any(|d| d.id == duty && d.source.starts_with("ZMDY")))
+            pk.cloud.as_ref().is_some_and(|r| {
+                r.duties
+                    .iter()
+                    .any(|d| d.id == duty && d.source.starts_with("ZMDY"))
+            })
         })
         .map(|pk| pk.id)
         .expect("a pack with this duty")
@@ -281,14 +283,22 @@ async fn zmdy_20_monthly_report_is_due_by_the_fifth_of_the_next_month() {
     let o = controls::overview(p, &mgr, &OverviewFilter::default())
         .await
         .unwrap();
-    let all: Vec<_> = o.overdue.iter().chain(&o.due_soon).chain(&o.other).collect();
+    let all: Vec<_> = o
+        .overdue
+        .iter()
+        .chain(&o.due_soon)
+        .chain(&o.other)
+        .collect();
     let mine = all
         .iter()
         .find(|v| v.subject_id.ends_with("/ops_report"))
         .expect("listed in the overview");
     assert_eq!(mine.due_date, "2026-04-05");
     assert_eq!(mine.kind_label, "云服务商报告");
-    assert_eq!(mine.link, format!("/cloud/duties?platform={}", cl.platform_id));
+    assert_eq!(
+        mine.link,
+        format!("/cloud/duties?platform={}", cl.platform_id)
+    );
 
     // 23:59:59 on the 5th: not yet overdue, and filed then it is on time.
     let vendor = who(&app, PROVIDER).await;
@@ -297,13 +307,24 @@ async fn zmdy_20_monthly_report_is_due_by_the_fifth_of_the_next_month() {
         .await
         .unwrap();
     assert!(
-        !o.overdue.iter().any(|v| v.subject_id.ends_with("/ops_report")),
+        !o.overdue
+            .iter()
+            .any(|v| v.subject_id.ends_with("/ops_report")),
         "not overdue on the 5th"
     );
-    let f = duties::file_report(p, &ctx(), &vendor, &report(&cl, "ops_report", ""), b"%PDF march")
-        .await
-        .unwrap();
-    assert_eq!(f.report.period_start, "2026-03-01", "the oldest open period");
+    let f = duties::file_report(
+        p,
+        &ctx(),
+        &vendor,
+        &report(&cl, "ops_report", ""),
+        b"%PDF march",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.report.period_start, "2026-03-01",
+        "the oldest open period"
+    );
     assert!(f.period_done);
     assert!(!f.late, "filed on the 5th is on time");
 
@@ -339,7 +360,11 @@ async fn zmdy_20_monthly_report_is_due_by_the_fifth_of_the_next_month() {
     // The board shows the history, the late one marked.
     let b = duties::board(p, &mgr, &cl.platform_id).await.unwrap();
     assert_eq!(b.history.len(), 2);
-    let late: Vec<_> = b.history.iter().map(|h| (h.report.duty_id.as_str(), h.late)).collect();
+    let late: Vec<_> = b
+        .history
+        .iter()
+        .map(|h| (h.report.duty_id.as_str(), h.late))
+        .collect();
     assert!(late.contains(&("utilisation_table", true)), "{late:?}");
     assert!(late.contains(&("ops_report", false)), "{late:?}");
     let recs = audits(&app, "cloud.duty_report").await;
@@ -403,7 +428,10 @@ async fn zmdy_28_yearly_level_three_test_is_due_each_year() {
     assert_eq!(occ[0].period_start.as_deref(), Some("2026-01-01"));
     assert_eq!(occ[0].period_end.as_deref(), Some("2026-12-31"));
     assert_eq!(occ[0].source, "ZMDY-28");
-    assert_eq!(occ[0].due_at, utc(2026, 12, 31, 16, 0, 0).timestamp_micros());
+    assert_eq!(
+        occ[0].due_at,
+        utc(2026, 12, 31, 16, 0, 0).timestamp_micros()
+    );
 
     // Not filed in 2026: on 2 January 2027 it is overdue and 2027 has its own.
     app.clock.set(utc(2027, 1, 2, 1, 0, 0));
@@ -413,7 +441,10 @@ async fn zmdy_28_yearly_level_three_test_is_due_each_year() {
     assert_eq!(occ.len(), 2, "{occ:?}");
     assert!(occ[0].done_at.is_none() && occ[0].notified_at.is_some());
     assert_eq!(occ[1].period_start.as_deref(), Some("2027-01-01"));
-    assert_eq!(occ[1].due_at, utc(2027, 12, 31, 16, 0, 0).timestamp_micros());
+    assert_eq!(
+        occ[1].due_at,
+        utc(2027, 12, 31, 16, 0, 0).timestamp_micros()
+    );
     // The filing for 2026 (late) answers 2026, not 2027.
     let vendor = who(&app, PROVIDER).await;
     let f = duties::file_report(
@@ -438,13 +469,25 @@ async fn zmdy_20_two_drills_a_year_need_two_reports() {
     let p = &app.platform;
     let cl = cloud(&app, &pack_with_duty("drill"), false).await;
     let vendor = who(&app, PROVIDER).await;
-    let one = duties::file_report(p, &ctx(), &vendor, &report(&cl, "drill", "2026-03-02"), b"d1")
-        .await
-        .unwrap();
+    let one = duties::file_report(
+        p,
+        &ctx(),
+        &vendor,
+        &report(&cl, "drill", "2026-03-02"),
+        b"d1",
+    )
+    .await
+    .unwrap();
     assert!(!one.period_done, "one drill is not two");
-    let two = duties::file_report(p, &ctx(), &vendor, &report(&cl, "drill", "2026-03-02"), b"d2")
-        .await
-        .unwrap();
+    let two = duties::file_report(
+        p,
+        &ctx(),
+        &vendor,
+        &report(&cl, "drill", "2026-03-02"),
+        b"d2",
+    )
+    .await
+    .unwrap();
     assert!(two.period_done);
     let occ = occurrences(&app, &cl, "drill").await;
     assert_eq!(occ.len(), 1);
@@ -476,9 +519,15 @@ async fn zmdy_20_another_vendor_cannot_file_a_providers_report() {
     // SNYP platform with a monitor), and the bureau may not file it.
     let snyp = cloud_second(&app).await;
     let monitor = who(&app, MONITOR).await;
-    let e = duties::file_report(p, &ctx(), &monitor, &report(&snyp, "ops_report", ""), content)
-        .await
-        .unwrap_err();
+    let e = duties::file_report(
+        p,
+        &ctx(),
+        &monitor,
+        &report(&snyp, "ops_report", ""),
+        content,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Forbidden, "{e:?}");
     let e = duties::file_report(p, &ctx(), &mgr, &report(&cl, "ops_report", ""), content)
         .await
@@ -519,7 +568,10 @@ async fn cloud_second(app: &TestApp) -> Cloud {
     let p = &app.platform;
     let now = p.now_us();
     let mut c = p.db().begin().await.unwrap();
-    let first = yunwei_store::cloud::platforms(&mut c).await.unwrap().remove(0);
+    let first = yunwei_store::cloud::platforms(&mut c)
+        .await
+        .unwrap()
+        .remove(0);
     let monitor_user = yunwei_store::users::by_username(&mut c, MONITOR)
         .await
         .unwrap()
@@ -548,7 +600,12 @@ async fn cloud_second(app: &TestApp) -> Cloud {
     }
 }
 
-async fn upload(app: &TestApp, token: &str, path: &str, bytes: &[u8]) -> yunwei_testkit::TestResponse {
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    bytes: &[u8],
+) -> yunwei_testkit::TestResponse {
     let req = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -617,7 +674,11 @@ async fn zmdy_40_units_without_a_security_commitment_are_listed() {
     }
     let after = duties::commitments(p, &mgr, &cl.platform_id).await.unwrap();
     assert_eq!(after.signed.len(), 2);
-    let missing: Vec<_> = after.missing.iter().map(|m| (m.name.as_str(), m.kind)).collect();
+    let missing: Vec<_> = after
+        .missing
+        .iter()
+        .map(|m| (m.name.as_str(), m.kind))
+        .collect();
     assert_eq!(missing, [("云测试市卫健委", "unit")]);
     // A date in the future and a party not on the platform are refused.
     let mut bad = NewCommitment {
@@ -627,21 +688,36 @@ async fn zmdy_40_units_without_a_security_commitment_are_listed() {
         filename: "a.pdf".into(),
         note: String::new(),
     };
-    let e = duties::sign_commitment(p, &ctx(), &mgr, &bad, b"x").await.unwrap_err();
+    let e = duties::sign_commitment(p, &ctx(), &mgr, &bad, b"x")
+        .await
+        .unwrap_err();
     assert_eq!(e.code, "cloud_duty.date_future");
     bad.signed_on = "2026-03-01".into();
     bad.party_org_id = crate::support::org_id(&app, "信息中心").await;
-    let e = duties::sign_commitment(p, &ctx(), &mgr, &bad, b"x").await.unwrap_err();
+    let e = duties::sign_commitment(p, &ctx(), &mgr, &bad, b"x")
+        .await
+        .unwrap_err();
     assert_eq!(e.code, "cloud_duty.party_unknown");
     // The provider cannot register commitments; another vendor sees nothing.
     let vendor = who(&app, PROVIDER).await;
     bad.party_org_id = cl.units[1].clone();
-    let e = duties::sign_commitment(p, &ctx(), &vendor, &bad, b"x").await.unwrap_err();
+    let e = duties::sign_commitment(p, &ctx(), &vendor, &bad, b"x")
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Forbidden);
     let other = who(&app, OTHER_VENDOR).await;
-    let e = duties::commitments(p, &other, &cl.platform_id).await.unwrap_err();
+    let e = duties::commitments(p, &other, &cl.platform_id)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert_eq!(audits(&app, "cloud.commitment").await.iter().filter(|r| r.result == "success").count(), 2);
+    assert_eq!(
+        audits(&app, "cloud.commitment")
+            .await
+            .iter()
+            .filter(|r| r.result == "success")
+            .count(),
+        2
+    );
 
     // The page lists who has not signed.
     let b = Browser::login(&app, MANAGER).await;
@@ -701,21 +777,39 @@ async fn snyp_32_bureau_scores_units_on_four_aspects() {
     };
     let v = duties::set_score(p, &ctx(), &mgr, &again).await.unwrap();
     assert_eq!(v.score.as_ref().unwrap().version, 2);
-    let s = duties::scores(p, &mgr, &cl.platform_id, Some(2026)).await.unwrap();
+    let s = duties::scores(p, &mgr, &cl.platform_id, Some(2026))
+        .await
+        .unwrap();
     assert_eq!(s.units.len(), 2);
-    let scored = s.units.iter().find(|u| u.unit_org_id == cl.units[0]).unwrap();
+    let scored = s
+        .units
+        .iter()
+        .find(|u| u.unit_org_id == cl.units[0])
+        .unwrap();
     assert_eq!(scored.score.as_ref().unwrap().utilisation, 75);
     assert!(s.units.iter().any(|u| u.score.is_none()));
     let recs = audits(&app, "cloud.unit_score").await;
     assert_eq!(recs.len(), 2);
-    assert!(recs.iter().any(|r| r.before.contains("资源利用率 70") && r.after.contains("资源利用率 75")));
+    assert!(recs
+        .iter()
+        .any(|r| r.before.contains("资源利用率 70") && r.after.contains("资源利用率 75")));
     // Out of range and the wrong party are refused.
-    let e = duties::set_score(p, &ctx(), &mgr, &ScoreInput { dengbao: 101, ..input.clone() })
-        .await
-        .unwrap_err();
+    let e = duties::set_score(
+        p,
+        &ctx(),
+        &mgr,
+        &ScoreInput {
+            dengbao: 101,
+            ..input.clone()
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code, "cloud_score.out_of_range");
     let vendor = who(&app, PROVIDER).await;
-    let e = duties::set_score(p, &ctx(), &vendor, &input).await.unwrap_err();
+    let e = duties::set_score(p, &ctx(), &vendor, &input)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Forbidden);
     // Through the API.
     let token = app.login(MANAGER).await;
@@ -732,7 +826,10 @@ async fn snyp_32_bureau_scores_units_on_four_aspects() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .get(
-            &format!("/api/v1/cloud-duties/{}/unit-scores?year=2026", cl.platform_id),
+            &format!(
+                "/api/v1/cloud-duties/{}/unit-scores?year=2026",
+                cl.platform_id
+            ),
             Some(&token),
         )
         .await;
@@ -781,22 +878,34 @@ async fn snyp_19_28_monthly_reports_and_the_pages() {
     assert_eq!(r.json()["period_done"], true);
     let id = r.json()["report"]["id"].as_str().unwrap().to_string();
     let r = app
-        .get(&format!("/api/v1/cloud-duties/reports/{id}/file"), Some(&token))
+        .get(
+            &format!("/api/v1/cloud-duties/reports/{id}/file"),
+            Some(&token),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(&r.body[..], b"posture");
     let r = app
-        .get(&format!("/api/v1/cloud-duties/{}", cl.platform_id), Some(&token))
+        .get(
+            &format!("/api/v1/cloud-duties/{}", cl.platform_id),
+            Some(&token),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // Another vendor does not see the platform.
     let other = app.login(OTHER_VENDOR).await;
     let r = app
-        .get(&format!("/api/v1/cloud-duties/{}", cl.platform_id), Some(&other))
+        .get(
+            &format!("/api/v1/cloud-duties/{}", cl.platform_id),
+            Some(&other),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app
-        .get(&format!("/api/v1/cloud-duties/reports/{id}/file"), Some(&other))
+        .get(
+            &format!("/api/v1/cloud-duties/reports/{id}/file"),
+            Some(&other),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -826,10 +935,7 @@ async fn snyp_19_28_monthly_reports_and_the_pages() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let html = vb
-        .get(r.header("location").unwrap())
-        .await
-        .text();
+    let html = vb.get(r.header("location").unwrap()).await.text();
     assert!(html.contains("报告已报送，本期事项已完成"), "{html}");
     assert!(html.contains("三月运维报告.docx"));
     assert!(html.contains("（逾期）"), "filed on the 6th: late");

@@ -33,7 +33,7 @@ pub(crate) const UPLOAD_LIMIT: usize = duties::MAX_FILE_BYTES + 64 * 1024;
     summary = "可查看报送事项的政务云平台（本平台的政务云管理人员、云服务商和云监管服务商）",
     responses(
         (status = 200, description = "平台", body = Vec<PlatformRef>),
-        Unauthorized, Internal,
+        Unauthorized, Forbidden, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -53,7 +53,7 @@ pub async fn platforms(
     params(("platform_id" = String, Path, description = "政务云平台 ID")),
     responses(
         (status = 200, description = "报送事项", body = DutyBoard),
-        BadRequest, Unauthorized, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -99,7 +99,7 @@ pub async fn file_report(
     params(("id" = String, Path, description = "报告 ID")),
     responses(
         (status = 200, description = "文件", content_type = "application/octet-stream", body = Binary),
-        BadRequest, Unauthorized, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -122,7 +122,7 @@ pub async fn report_file(
     params(("platform_id" = String, Path, description = "政务云平台 ID")),
     responses(
         (status = 200, description = "安全承诺书", body = Commitments),
-        BadRequest, Unauthorized, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -168,7 +168,7 @@ pub async fn sign_commitment(
     params(("id" = String, Path, description = "安全承诺书 ID")),
     responses(
         (status = 200, description = "文件", content_type = "application/octet-stream", body = Binary),
-        BadRequest, Unauthorized, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -193,13 +193,13 @@ pub(crate) struct YearQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/cloud-duties/{platform_id}/unit-scores",
-    operation_id = "cloud_duties_unit_scores",
+    operation_id = "cloud_duties_scores",
     tag = "政务云",
     summary = "单位监督评分（SNYP-32：应用系统整合共享、迁移上云、政务云资源利用率、安全等级保护实施）；政务云管理人员可见",
     params(("platform_id" = String, Path, description = "政务云平台 ID"), YearQuery),
     responses(
         (status = 200, description = "评分", body = Scores),
-        BadRequest, Unauthorized, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -215,13 +215,13 @@ pub async fn scores(
 #[utoipa::path(
     put,
     path = "/api/v1/cloud-duties/unit-scores",
-    operation_id = "cloud_duties_set_unit_score",
+    operation_id = "cloud_duties_set_score",
     tag = "政务云",
     summary = "录入或更正单位某年度的监督评分（每项 0-100；SNYP-32；记录审计，含修改前后）",
     request_body = ScoreInput,
     responses(
         (status = 200, description = "已录入", body = ScoreView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -231,5 +231,7 @@ pub async fn set_score(
     ApiUser(pr): ApiUser,
     Json(input): Json<ScoreInput>,
 ) -> ApiResult<Json<ScoreView>> {
-    Ok(Json(duties::set_score(&s.platform, &ctx, &pr, &input).await?))
+    Ok(Json(
+        duties::set_score(&s.platform, &ctx, &pr, &input).await?,
+    ))
 }

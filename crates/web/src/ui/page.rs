@@ -78,8 +78,18 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     // 政务云: the providers' reports and duties (issue 14 item 6).
     (5, "/cloud/duties", "服务商报告", Some(Action::CloudReport)),
     (5, "/cloud/duties", "服务商报告", Some(Action::CloudManage)),
-    (5, "/cloud/commitments", "安全承诺书", Some(Action::CloudManage)),
-    (5, "/cloud/scores", "单位监督评分", Some(Action::CloudManage)),
+    (
+        5,
+        "/cloud/commitments",
+        "安全承诺书",
+        Some(Action::CloudManage),
+    ),
+    (
+        5,
+        "/cloud/scores",
+        "单位监督评分",
+        Some(Action::CloudManage),
+    ),
 ];
 
 /// What every page's frame shows: who is logged in, the menu, messages.

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud_duties, cmdb, controls, csrf, home, inspections, knowledge, login,
-    orgs, pdf, registers, reports, search, sessions, settings, ticket_lists, tickets, tokens,
-    users,
+    account, archives, audit, calendar, cloud_duties, cmdb, controls, csrf, home, inspections,
+    knowledge, login, orgs, pdf, registers, reports, search, sessions, settings, ticket_lists,
+    tickets, tokens, users,
 };
 use crate::AppState;
 

@@ -120,11 +120,7 @@ struct Owed {
     title: String,
 }
 
-async fn owed(
-    c: &mut DbConn,
-    pl: &PlatformRow,
-    d: &DutyRule,
-) -> Result<Vec<Owed>, AppError> {
+async fn owed(c: &mut DbConn, pl: &PlatformRow, d: &DutyRule) -> Result<Vec<Owed>, AppError> {
     if d.who == DutyParty::Unit {
         let mut out = vec![];
         for u in cstore::units(c, &pl.id, &Scope::whole_tree()).await? {
@@ -262,10 +258,7 @@ pub(crate) async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<Strin
     .await?;
     let party = match ctl.kind.as_str() {
         due::CLOUD_PROVIDER_DUTY => Some((Role::CloudProvider, pl.provider_org_id.clone())),
-        due::CLOUD_MONITOR_DUTY => pl
-            .monitor_org_id
-            .clone()
-            .map(|m| (Role::CloudMonitor, m)),
+        due::CLOUD_MONITOR_DUTY => pl.monitor_org_id.clone().map(|m| (Role::CloudMonitor, m)),
         _ => None,
     };
     if let Some((role, org_id)) = party {
@@ -428,7 +421,13 @@ pub async fn board(p: &Platform, pr: &Principal, platform_id: &str) -> Result<Du
         let names = due::org_names(&mut c, occ.iter().map(|r| &r.org_id)).await?;
         let views: Vec<ControlView> = occ
             .iter()
-            .map(|r| due::view(r, names.get(&r.org_id).map(String::as_str).unwrap_or(""), now))
+            .map(|r| {
+                due::view(
+                    r,
+                    names.get(&r.org_id).map(String::as_str).unwrap_or(""),
+                    now,
+                )
+            })
             .collect();
         overdue += views.iter().filter(|v| v.status == "overdue").count();
         let can_file = match d.who {
@@ -462,7 +461,10 @@ pub async fn board(p: &Platform, pr: &Principal, platform_id: &str) -> Result<Du
             .map(|o| o.name)
             .unwrap_or_default();
         let unit_name = match &rep.unit_org_id {
-            Some(u) => orgs::get(&mut c, u).await?.map(|o| o.name).unwrap_or_default(),
+            Some(u) => orgs::get(&mut c, u)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let late = due_of
@@ -544,8 +546,12 @@ pub async fn file_report(
             p,
             ctx,
             pr,
-            Event::success("cloud.duty_report", "cloud_platform", input.platform_id.trim())
-                .after(format!("报送 {}", input.duty_id.trim())),
+            Event::success(
+                "cloud.duty_report",
+                "cloud_platform",
+                input.platform_id.trim(),
+            )
+            .after(format!("报送 {}", input.duty_id.trim())),
             err,
         )
     };
@@ -563,7 +569,10 @@ pub async fn file_report(
         let d = duty(rules(p, &pl)?, &input.duty_id)?.clone();
         let unit = if d.who == DutyParty::Unit {
             let u = input.unit_org_id.trim();
-            match cstore::get_unit(&mut c, u).await?.filter(|u| u.platform_id == pl.id) {
+            match cstore::get_unit(&mut c, u)
+                .await?
+                .filter(|u| u.platform_id == pl.id)
+            {
                 Some(u) => Some(u),
                 None => {
                     return Err(AppError::bad_request(
@@ -661,7 +670,15 @@ pub async fn file_report(
             subject_id: o.subject_id.clone(),
             org_id: o.org_id.clone(),
         };
-        ensure(&mut c, &d, &owed, &org.path, (period.start, period.start), now).await?;
+        ensure(
+            &mut c,
+            &d,
+            &owed,
+            &org.path,
+            (period.start, period.start),
+            now,
+        )
+        .await?;
         let filer_org = orgs::get(&mut c, &pr.org_id).await?;
         let (filer_org_id, filer_path) = match (d.who, filer_org) {
             (DutyParty::Provider | DutyParty::Monitor, _) => (
@@ -695,10 +712,11 @@ pub async fn file_report(
             &rep.period_start,
         )
         .await?;
-        let occurrence = yunwei_store::controls::of_subject(&mut c, due::CLOUD_DUTY, &o.subject_id, 500)
-            .await?
-            .into_iter()
-            .find(|r| r.period_start.as_deref() == Some(rep.period_start.as_str()));
+        let occurrence =
+            yunwei_store::controls::of_subject(&mut c, due::CLOUD_DUTY, &o.subject_id, 500)
+                .await?
+                .into_iter()
+                .find(|r| r.period_start.as_deref() == Some(rep.period_start.as_str()));
         let late = occurrence.as_ref().is_some_and(|r| now >= r.due_at);
         let mut done = occurrence.as_ref().is_some_and(|r| r.done_at.is_some());
         if !done && n >= i64::from(d.times) {
@@ -820,7 +838,10 @@ async fn parties(c: &mut DbConn, pl: &PlatformRow) -> Result<Vec<Party>, AppErro
             });
         }
     };
-    push(orgs::get(c, &pl.provider_org_id).await?, DutyParty::Provider);
+    push(
+        orgs::get(c, &pl.provider_org_id).await?,
+        DutyParty::Provider,
+    );
     if let Some(m) = &pl.monitor_org_id {
         push(orgs::get(c, m).await?, DutyParty::Monitor);
     }
