@@ -679,13 +679,16 @@ pub async fn file_report(
             now,
         )
         .await?;
-        let filer_org = orgs::get(&mut c, &pr.org_id).await?;
-        let (filer_org_id, filer_path) = match (d.who, filer_org) {
-            (DutyParty::Provider | DutyParty::Monitor, _) => (
+        // The party that filed: the provider or monitor, else the bureau
+        // (its own duties, and a unit's filed on its behalf).
+        let (filer_org_id, filer_path) = match d.who {
+            DutyParty::Provider | DutyParty::Monitor => (
                 party_org(&pl, d.who).unwrap_or_default().to_string(),
                 party_path.clone(),
             ),
-            (_, _) => (pl.bureau_org_id.clone(), pl.bureau_path.clone()),
+            DutyParty::Bureau | DutyParty::Unit => {
+                (pl.bureau_org_id.clone(), pl.bureau_path.clone())
+            }
         };
         let rep = ReportRow {
             id: new_id(),
@@ -738,7 +741,7 @@ pub async fn file_report(
         record(
             p,
             &mut c,
-            &ctx,
+            ctx,
             Actor::User(auth),
             Event::success("cloud.duty_report", "cloud_duty_report", &rep.id).after(format!(
                 "{}：{}（{period_label}，第 {n}/{} 份{}）文件 {}，SM3 {}",
