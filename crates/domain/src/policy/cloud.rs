@@ -793,3 +793,51 @@ fn load_duties(ck: &mut Ck, raw: &[Spanned<RawDuty>]) -> Vec<DutyRule> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACK: &str = include_str!("../../../../policies/zmdy/pack.toml");
+    const CLOUD: &str = include_str!("../../../../policies/zmdy/cloud.toml");
+
+    fn load(extra: &str) -> Result<CloudRules, Vec<String>> {
+        let files = vec![
+            ("zmdy/pack.toml".to_string(), PACK.to_string()),
+            ("zmdy/cloud.toml".to_string(), format!("{CLOUD}\n{extra}")),
+        ];
+        super::super::check::load_pack(&files)
+            .map(|p| p.cloud.expect("cloud rules"))
+            .map_err(|e| e.into_iter().map(|e| e.message).collect())
+    }
+
+    #[test]
+    fn zmdy_20_duties_load_with_their_due_offsets() {
+        let r = load("").unwrap();
+        let ops = r.duties.iter().find(|d| d.id == "ops_report").unwrap();
+        assert_eq!(ops.who, DutyParty::Provider);
+        assert_eq!(ops.period, Recurrence::Monthly);
+        assert_eq!(ops.due, DueOffset::NextMonthDay(5));
+        assert_eq!(ops.schedule_label(), "每月，次月5日前");
+        let drill = r.duties.iter().find(|d| d.id == "drill").unwrap();
+        assert_eq!((drill.times, drill.due), (2, DueOffset::PeriodEnd));
+        let app = r.duties.iter().find(|d| d.who == DutyParty::Unit).unwrap();
+        assert_eq!(app.due, DueOffset::MonthDay(9, 30));
+        assert!(r.cited.iter().any(|c| c.key == "duty.ops_report"));
+    }
+
+    #[test]
+    fn a_bad_duty_is_refused_with_its_reason() {
+        let dup = "[[duty]]\nid = \"ops_report\"\nlabel = \"x\"\nwho = \"provider\"\nperiod = \"monthly\"\nsource = \"ZMDY-20\"\n";
+        assert!(load(dup).unwrap_err().iter().any(|m| m.contains("重复")));
+        let date_on_monthly = "[[duty]]\nid = \"x\"\nlabel = \"x\"\nwho = \"unit\"\nperiod = \"monthly\"\ndue_date = \"09-30\"\nsource = \"ZMDY-37\"\n";
+        assert!(load(date_on_monthly)
+            .unwrap_err()
+            .iter()
+            .any(|m| m.contains("只用于每年")));
+        let day_29 = "[[duty]]\nid = \"x\"\nlabel = \"x\"\nwho = \"vendor\"\nperiod = \"monthly\"\ndue_next_month_day = 29\nsource = \"ZMDY-20\"\n";
+        let errs = load(day_29).unwrap_err();
+        assert!(errs.iter().any(|m| m.contains("1 到 28")), "{errs:?}");
+        assert!(errs.iter().any(|m| m.contains("未知的履职方")), "{errs:?}");
+    }
+}

@@ -642,7 +642,7 @@ async fn zmdy_20_overdue_report_is_notified_once() {
         .collect();
     assert_eq!(mgr.len(), 1);
     assert!(notices(&app, OTHER_VENDOR).await.is_empty());
-    let _ = cl;
+    assert_eq!(occurrences(&app, &cl, "ops_report").await.len(), 2);
 }
 
 #[tokio::test]
@@ -939,4 +939,67 @@ async fn snyp_19_28_monthly_reports_and_the_pages() {
     assert!(html.contains("报告已报送，本期事项已完成"), "{html}");
     assert!(html.contains("三月运维报告.docx"));
     assert!(html.contains("（逾期）"), "filed on the 6th: late");
+}
+
+#[tokio::test]
+async fn zmdy_37_every_unit_applies_by_the_end_of_september() {
+    // ZMDY-37: 政务云资源使用，每年申请一次，每年9月底前报送政务云主管部门统一审核.
+    let app = TestApp::new().await;
+    let p = &app.platform;
+    let cl = cloud(&app, &pack_with_duty("annual_application"), false).await;
+    crate::support::run_jobs(p).await.unwrap();
+    let mut c = p.db().read().await.unwrap();
+    for u in &cl.units {
+        let rows = yunwei_store::controls::of_subject(
+            &mut c,
+            yunwei_core::controls::CLOUD_DUTY,
+            &format!("{}/annual_application/{u}", cl.platform_id),
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1, "one occurrence per unit");
+        assert_eq!(rows[0].org_id, *u, "it belongs to the unit");
+        // By the end of 30 September (2026-10-01 00:00 Beijing).
+        assert_eq!(
+            rows[0].due_at,
+            utc(2026, 9, 30, 16, 0, 0).timestamp_micros()
+        );
+    }
+    drop(c);
+    // The bureau files the application of one unit; the other stays open.
+    let mgr = who(&app, MANAGER).await;
+    let mut r = report(&cl, "annual_application", "");
+    r.unit_org_id = cl.units[0].clone();
+    let f = duties::file_report(p, &ctx(), &mgr, &r, b"2027 application")
+        .await
+        .unwrap();
+    assert!(f.period_done && !f.late);
+    assert_eq!(f.report.unit_org_id.as_deref(), Some(cl.units[0].as_str()));
+    // Without a unit it is refused; a provider may not file it.
+    r.unit_org_id = String::new();
+    let e = duties::file_report(p, &ctx(), &mgr, &r, b"x")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "cloud_duty.unit_required");
+    let vendor = who(&app, PROVIDER).await;
+    r.unit_org_id = cl.units[1].clone();
+    let e = duties::file_report(p, &ctx(), &vendor, &r, b"x")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    app.clock.set(utc(2026, 9, 30, 16, 0, 0));
+    let b = duties::board(p, &mgr, &cl.platform_id).await.unwrap();
+    let d = b
+        .duties
+        .iter()
+        .find(|d| d.id == "annual_application")
+        .unwrap();
+    let overdue: Vec<_> = d
+        .occurrences
+        .iter()
+        .filter(|o| o.status == "overdue")
+        .map(|o| o.org_name.as_str())
+        .collect();
+    assert_eq!(overdue, ["云测试市卫健委"]);
 }

@@ -113,25 +113,28 @@ fn duty<'a>(r: &'a CloudRules, id: &str) -> Result<&'a DutyRule, AppError> {
         .ok_or_else(|| AppError::not_found("报送事项"))
 }
 
-/// One subject of occurrences to keep: (subject id, owning org id, title).
+/// One subject of occurrences to keep: its id and owning organisation.
 struct Owed {
     subject_id: String,
     org_id: String,
-    title: String,
+}
+
+/// The title of a duty's occurrences: `平台：事项`, with the unit's name
+/// for a unit's duty.
+fn title(pl: &PlatformRow, d: &DutyRule, unit_name: Option<&str>) -> String {
+    match unit_name {
+        Some(n) => format!("{}：{}（{n}）", pl.name, d.label),
+        None => format!("{}：{}", pl.name, d.label),
+    }
 }
 
 async fn owed(c: &mut DbConn, pl: &PlatformRow, d: &DutyRule) -> Result<Vec<Owed>, AppError> {
     if d.who == DutyParty::Unit {
         let mut out = vec![];
         for u in cstore::units(c, &pl.id, &Scope::whole_tree()).await? {
-            let name = orgs::get(c, &u.org_id)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_default();
             out.push(Owed {
                 subject_id: subject_id(&pl.id, &d.id, Some(&u.org_id)),
                 org_id: u.org_id,
-                title: format!("{}：{}（{name}）", pl.name, d.label),
             });
         }
         return Ok(out);
@@ -142,7 +145,6 @@ async fn owed(c: &mut DbConn, pl: &PlatformRow, d: &DutyRule) -> Result<Vec<Owed
     Ok(vec![Owed {
         subject_id: subject_id(&pl.id, &d.id, None),
         org_id: pl.bureau_org_id.clone(),
-        title: format!("{}：{}", pl.name, d.label),
     }])
 }
 
@@ -191,7 +193,10 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
                     let Some(org) = orgs::get(&mut c, &o.org_id).await? else {
                         return Ok(0);
                     };
-                    let n = ensure(&mut c, d, &o, &org.path, (from, today), p.now_us()).await?;
+                    let unit_name = (d.who == DutyParty::Unit).then_some(org.name.as_str());
+                    let t = title(&pl, d, unit_name);
+                    let n =
+                        ensure(&mut c, d, (&o, &t), &org.path, (from, today), p.now_us()).await?;
                     if n > 0 {
                         record(
                             p,
@@ -201,7 +206,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
                                 org_path: &org.path,
                             },
                             Event::success("controls.schedule", due::CLOUD_DUTY, &o.subject_id)
-                                .after(format!("{}：生成 {n} 个到期事项", o.title)),
+                                .after(format!("{t}：生成 {n} 个到期事项")),
                         )
                         .await?;
                     }
@@ -216,7 +221,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
 async fn ensure(
     c: &mut DbConn,
     d: &DutyRule,
-    o: &Owed,
+    (o, title): (&Owed, &str),
     org_path: &str,
     (from, today): (NaiveDate, NaiveDate),
     now: i64,
@@ -229,7 +234,7 @@ async fn ensure(
             subject_id: &o.subject_id,
             org_id: &o.org_id,
             org_path,
-            title: &o.title,
+            title,
             source: &d.source,
         },
         (d.period, d.due),
@@ -636,12 +641,10 @@ pub async fn file_report(
         Some(u) => Owed {
             subject_id: subject_id(&pl.id, &d.id, Some(&u.org_id)),
             org_id: u.org_id.clone(),
-            title: String::new(),
         },
         None => Owed {
             subject_id: subject_id(&pl.id, &d.id, None),
             org_id: pl.bureau_org_id.clone(),
-            title: String::new(),
         },
     };
     let filed = in_tx!(p.db, |c| {
@@ -661,19 +664,11 @@ pub async fn file_report(
             .await?
             .ok_or_else(AppError::internal)?;
         // The occurrence exists even when the job has not run yet.
-        let title = match &unit {
-            Some(_) => format!("{}：{}（{}）", pl.name, d.label, org.name),
-            None => format!("{}：{}", pl.name, d.label),
-        };
-        let owed = Owed {
-            title,
-            subject_id: o.subject_id.clone(),
-            org_id: o.org_id.clone(),
-        };
+        let t = title(&pl, &d, unit.as_ref().map(|_| org.name.as_str()));
         ensure(
             &mut c,
             &d,
-            &owed,
+            (&o, &t),
             &org.path,
             (period.start, period.start),
             now,
