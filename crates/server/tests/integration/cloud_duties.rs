@@ -836,6 +836,54 @@ async fn snyp_32_bureau_scores_units_on_four_aspects() {
     assert_eq!(r.status, StatusCode::OK);
     let units = r.json()["units"].as_array().unwrap().clone();
     assert!(units.iter().all(|u| !u["score"].is_null()), "{units:?}");
+
+    // The page: the bureau corrects a score through the form; a score out
+    // of range comes back on the page with its reason.
+    let b = Browser::login(&app, MANAGER).await;
+    let page = format!("/cloud/scores?platform={}&year=2026", cl.platform_id);
+    let html = b.get(&page).await.text();
+    assert!(
+        html.contains("云测试市教育局") && html.contains("单位监督评分"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"75\""), "{html}");
+    let fields = |dengbao: &'static str| {
+        vec![
+            ("platform_id", cl.platform_id.clone()),
+            ("unit_org_id", cl.units[1].clone()),
+            ("year", "2026".to_string()),
+            ("integration", "80".to_string()),
+            ("migration", "80".to_string()),
+            ("utilisation", "80".to_string()),
+            ("dengbao", dengbao.to_string()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post("/cloud/scores", &pairs).await
+        }
+    };
+    let r = post(fields("150")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("0 到 100"), "{}", r.text());
+    let r = post(fields("88")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = b.get(r.header("location").unwrap()).await.text();
+    assert!(
+        html.contains("评分已保存") && html.contains("value=\"88\""),
+        "{html}"
+    );
+    // The menu of the bureau names the three pages; a provider's only the
+    // reports.
+    assert!(html.contains("href=\"/cloud/commitments\""));
+    let vb = Browser::login(&app, PROVIDER).await;
+    let html = vb.get("/cloud/duties").await.text();
+    assert!(html.contains("href=\"/cloud/duties\""));
+    assert!(!html.contains("href=\"/cloud/scores\""));
+    let r = vb.get(&page).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "scores are the bureau's");
 }
 
 #[tokio::test]
