@@ -8,6 +8,7 @@ mod archives_ui;
 mod audit_tamper;
 mod calendar;
 mod cli;
+mod cloud_duties;
 mod cloud_packs;
 mod cmdb;
 mod cmdb_ui;

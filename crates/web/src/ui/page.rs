@@ -40,7 +40,7 @@ pub struct NavGroup {
 }
 
 /// The menus of the navigation, in order (issue 13, item 7).
-const GROUPS: [&str; 5] = ["工作台", "工单", "配置与台账", "安全", "系统管理"];
+const GROUPS: [&str; 6] = ["工作台", "工单", "配置与台账", "安全", "系统管理", "政务云"];
 
 /// Every page of the navigation: (menu index in [`GROUPS`], href, label,
 /// the action the viewer needs somewhere, `None`: everyone). Pages a
@@ -75,6 +75,21 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (4, "/users", "用户管理", Some(Action::UserView)),
     (4, "/config", "系统参数", Some(Action::ConfigView)),
     (4, "/calendar", "工作日历", None),
+    // 政务云: the providers' reports and duties (issue 14 item 6).
+    (5, "/cloud/duties", "服务商报告", Some(Action::CloudReport)),
+    (5, "/cloud/duties", "服务商报告", Some(Action::CloudManage)),
+    (
+        5,
+        "/cloud/commitments",
+        "安全承诺书",
+        Some(Action::CloudManage),
+    ),
+    (
+        5,
+        "/cloud/scores",
+        "单位监督评分",
+        Some(Action::CloudManage),
+    ),
 ];
 
 /// What every page's frame shows: who is logged in, the menu, messages.
@@ -116,7 +131,10 @@ impl Layout {
             .collect();
         if !p.must_change_password {
             for &(g, href, label, action) in NAV {
-                if action.is_none_or(|a| p.can_somewhere(a)) {
+                // A page open to several actions is listed once.
+                if action.is_none_or(|a| p.can_somewhere(a))
+                    && !nav[g].items.iter().any(|(h, _)| *h == href)
+                {
                     nav[g].items.push((href, label));
                 }
             }

@@ -5,6 +5,9 @@
 //! | module | what |
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+//! | `duties.rs` | the parties' recurring duties in the due-date engine, filed reports, security commitments (ZMDY-40), units' supervision scores (SNYP-32) |
+
+pub mod duties;
 
 use yunwei_domain::policy::cloud::CloudRules;
 use yunwei_domain::AppError;
