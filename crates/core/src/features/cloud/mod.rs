@@ -5,6 +5,11 @@
 //! | module | what |
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+//! | `usage.rs` | monthly utilisation: import, judging, the month report (SNYP-14) |
+//! | `reclaim.rs` | 降配/回收 proposals, bars on units that refuse (SNYP-14) |
+
+pub mod reclaim;
+pub mod usage;
 
 use yunwei_domain::policy::cloud::CloudRules;
 use yunwei_domain::AppError;
