@@ -529,6 +529,7 @@ pub async fn plan(
             planned_by: Some(pr.user_id.clone()),
             planned_at: Some(now),
             updated_at: now,
+            version: r.version + 1,
             ..r.clone()
         };
         commit_step(
@@ -580,6 +581,7 @@ pub async fn confirm(
             notified_by: Some(pr.user_id.clone()),
             notified_at: Some(now),
             updated_at: now,
+            version: r.version + 1,
             ..r.clone()
         };
         commit_step(
@@ -648,6 +650,7 @@ pub async fn answer(
                 reason.clone()
             },
             updated_at: now,
+            version: r.version + 1,
             ..r.clone()
         };
         let s = store::system(&mut c, &r.system_id).await?;
@@ -737,6 +740,7 @@ pub async fn decide(
             decided_at: Some(now),
             decision_note: note.clone(),
             updated_at: now,
+            version: r.version + 1,
             ..r.clone()
         };
         let barred = !reason_holds && rules.refusal_bars_applications;
@@ -907,6 +911,7 @@ pub async fn implement(
             implemented_at: Some(now),
             implemented_on: Some(day_text.clone()),
             updated_at: now,
+            version: r.version + 1,
             ..r.clone()
         };
         commit_step(
