@@ -713,6 +713,14 @@ pub struct UsageLine {
     pub findings: Vec<&'static str>,
 }
 
+/// Systems of one verdict.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VerdictCount {
+    pub verdict: Verdict,
+    pub label: &'static str,
+    pub systems: usize,
+}
+
 /// Low and high systems of one unit.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitCount {
@@ -729,8 +737,8 @@ pub struct MonthReport {
     /// Months with data, newest first.
     pub months: Vec<String>,
     pub lines: Vec<UsageLine>,
-    /// (verdict label, systems), every verdict.
-    pub by_verdict: Vec<(String, usize)>,
+    /// Systems by verdict, every verdict.
+    pub by_verdict: Vec<VerdictCount>,
     pub by_unit: Vec<UnitCount>,
     pub can_import: bool,
     pub can_judge: bool,
@@ -843,11 +851,10 @@ pub async fn month_report(
         Verdict::NotMonitored,
     ]
     .iter()
-    .map(|v| {
-        (
-            v.label().to_string(),
-            counts.get(v.as_str()).copied().unwrap_or(0),
-        )
+    .map(|v| VerdictCount {
+        verdict: *v,
+        label: v.label(),
+        systems: counts.get(v.as_str()).copied().unwrap_or(0),
     })
     .collect();
     let by_unit = units
