@@ -929,3 +929,215 @@ async fn cloud_usage_parallel_imports_of_a_month_leave_one_consistent_set() {
     assert!(jan.iter().all(|r| r.cpu_avg_e4 == cpu));
     app.cleanup().await;
 }
+
+/// The pages: the provider imports through the form (errors shown by line,
+/// nothing written), then a good file; the month report shows the table
+/// and the charts with no bare ids; the unit answers the proposal on its
+/// page; the export needs a reason.
+#[tokio::test]
+async fn cloud_usage_pages_import_report_and_answer() {
+    use crate::support::{Browser, FilePart};
+    use axum::http::StatusCode;
+    let app = TestApp::new().await;
+    let cl = cloud(&app, "2025-06-01", "2025-06-01").await;
+    let v = Browser::login(&app, "demo_vendor").await;
+    let page = v.get("/cloud/usage/import").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("导入资源使用情况表"));
+    let a = &cl.sys_a.1;
+    let bad = csv(&[&format!("{a},2026-01,5,40,,,31"), "NOPE,2026-01,5,40,,,31"]);
+    let r = v
+        .multipart(
+            "/cloud/usage/import",
+            &[("platform", &cl.platform_id)],
+            FilePart {
+                field: "file",
+                filename: "usage.csv",
+                content_type: "text/csv",
+                content: &bad,
+            },
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("第 3 行") && t.contains("NOPE"), "{t}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM cloud_usage").await,
+        0
+    );
+    let good = csv(&[&format!("{a},2026-02,5,40,100,500,28")]);
+    let r = v
+        .multipart(
+            "/cloud/usage/import",
+            &[("platform", &cl.platform_id)],
+            FilePart {
+                field: "file",
+                filename: "usage.csv",
+                content_type: "text/csv",
+                content: &good,
+            },
+        )
+        .await;
+    assert!(r.text().contains("导入完成"), "{}", r.text());
+    let lead = Browser::login(&app, "demo_lead").await;
+    let r = lead
+        .get(&format!(
+            "/cloud/usage?platform={}&month=2026-02",
+            cl.platform_id
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let t = r.text();
+    assert!(t.contains("usage-table") && t.contains(a.as_str()), "{t}");
+    assert!(
+        t.contains("chart-cloud-verdicts") && t.contains("利用率低"),
+        "{t}"
+    );
+    assert!(!t.contains(cl.sys_a.0.as_str()), "no bare ids on the page");
+    // The export without a reason comes back on the page.
+    let r = lead
+        .post(
+            "/cloud/usage/export",
+            &[
+                ("platform", &cl.platform_id),
+                ("month", "2026-02"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = lead
+        .post(
+            "/cloud/usage/export",
+            &[
+                ("platform", &cl.platform_id),
+                ("month", "2026-02"),
+                ("reason", "月度通报"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    // The provider drafts the plan on the proposal's page.
+    let id = proposals(&app, &cl).await.pop().unwrap().id;
+    let r = v.get(&format!("/cloud/reclaims/{id}")).await;
+    assert!(r.text().contains("plan-form"), "{}", r.text());
+    let r = v
+        .post(
+            &format!("/cloud/reclaims/{id}/plan"),
+            &[
+                ("version", "1"),
+                (&format!("action_{}", cl.cpu_row), "resize"),
+                (&format!("quantity_{}", cl.cpu_row), "2"),
+                ("plan", "CPU 降为 2 核"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = lead
+        .post(
+            &format!("/cloud/reclaims/{id}/confirm"),
+            &[("version", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // The unit sees the answer form; a refusal without reason comes back.
+    let unit = Browser::login(&app, "demo_unit").await;
+    let r = unit.get(&format!("/cloud/reclaims/{id}")).await;
+    assert!(r.text().contains("answer-form"), "{}", r.text());
+    let r = unit
+        .post(
+            &format!("/cloud/reclaims/{id}/answer"),
+            &[("version", "3"), ("answer", "refuse"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = unit
+        .post(
+            &format!("/cloud/reclaims/{id}/answer"),
+            &[("version", "3"), ("answer", "accept")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let list = unit.get("/cloud/reclaims").await;
+    assert!(list.text().contains("待云服务商实施"), "{}", list.text());
+    // Another unit's people do not see it.
+    let other = Browser::login(&app, "demo_staff").await;
+    let r = other.get(&format!("/cloud/reclaims/{id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}
+
+/// The API answers as documented (the test kit checks every status
+/// against the OpenAPI document).
+#[tokio::test]
+async fn cloud_usage_api_import_report_and_steps() {
+    use axum::body::Body;
+    use axum::http::{header, Method, Request, StatusCode};
+    let app = TestApp::new().await;
+    let cl = cloud(&app, "2025-06-01", "2025-06-01").await;
+    let token = app.login("demo_vendor").await;
+    let a = &cl.sys_a.1;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "/api/v1/cloud/usage/import?platform_id={}&file_name=u.csv",
+            cl.platform_id
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(csv(&[&format!("{a},2026-02,5,40,100,500,28")])))
+        .unwrap();
+    let r = app.request(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["proposals"], 1);
+    let r = app
+        .get(
+            &format!("/api/v1/cloud/usage?platform_id={}", cl.platform_id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["month"], "2026-02");
+    let r = app.get("/api/v1/cloud/reclaims", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let id = r.json()[0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/cloud/reclaims/{id}/plan"),
+            Some(&token),
+            serde_json::json!({"plan": "回收云硬盘", "changes": [{"resource_id": cl.disk_row, "action": "reclaim"}], "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "planned");
+    // A stale version is a conflict.
+    let lead = app.login("demo_lead").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/cloud/reclaims/{id}/confirm"),
+            Some(&lead),
+            serde_json::json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/cloud/reclaims/{id}/confirm"),
+            Some(&lead),
+            serde_json::json!({"version": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The unit may not implement.
+    let unit = app.login("demo_unit").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/cloud/reclaims/{id}/implement"),
+            Some(&unit),
+            serde_json::json!({"version": 3}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    app.cleanup().await;
+}

@@ -143,7 +143,9 @@ pub struct ReclaimView {
     pub platform_name: String,
     /// The system's rows in service now.
     pub resources: Vec<ResourceRef>,
-    pub changes: Vec<ChangeView>,
+    /// The plan's changes with the rows' items (the row's `changes` is
+    /// the same list as stored).
+    pub plan_changes: Vec<ChangeView>,
     pub can_plan: bool,
     pub can_confirm: bool,
     pub can_answer: bool,
@@ -216,7 +218,7 @@ async fn view(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let changes = planned(&r)
+    let plan_changes = planned(&r)
         .into_iter()
         .map(|ch| {
             let now = resources.iter().find(|x| x.id == ch.resource_id);
@@ -253,7 +255,7 @@ async fn view(
         can_implement: state == Some(State::Accepted) && is_provider(pr, &pl),
         platform_name: pl.name,
         resources,
-        changes,
+        plan_changes,
         row: r,
     })
 }
