@@ -572,6 +572,74 @@ pub async fn usage_of_month(
     c.all(&q).await?.iter().map(usage_from_row).collect()
 }
 
+/// What judging a month reads of each row, with its system's go-live day
+/// and name, in one query.
+#[derive(Debug, Clone)]
+pub struct JudgeInput {
+    pub usage: UsageRow,
+    pub online_on: Option<String>,
+    pub system_name: String,
+}
+
+pub async fn judge_inputs(
+    c: &mut DbConn,
+    platform_id: &str,
+    month: &str,
+) -> Result<Vec<JudgeInput>, AppError> {
+    let u = |col: &'static str| ("cloud_usage", col);
+    let q = Query::select()
+        .column(u("id"))
+        .column(u("system_id"))
+        .column(u("org_id"))
+        .column(u("org_path"))
+        .column(u("cpu_avg_e4"))
+        .column(u("mem_avg_e4"))
+        .column(u("storage_used_e4"))
+        .column(u("storage_total_e4"))
+        .column(u("sample_days"))
+        .column(u("verdict"))
+        .column(u("findings"))
+        .column(("cloud_systems", "online_on"))
+        .expr_as(Expr::col(("cloud_systems", "name")), "system_name")
+        .from("cloud_usage")
+        .inner_join(
+            "cloud_systems",
+            Expr::col(("cloud_systems", "id")).equals(("cloud_usage", "system_id")),
+        )
+        .and_where(Expr::col(u("platform_id")).eq(platform_id))
+        .and_where(Expr::col(u("month")).eq(month))
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(JudgeInput {
+                usage: UsageRow {
+                    id: r.s("id")?,
+                    platform_id: platform_id.to_string(),
+                    system_id: r.s("system_id")?,
+                    org_id: r.s("org_id")?,
+                    org_path: r.s("org_path")?,
+                    month: month.to_string(),
+                    cpu_avg_e4: r.oi("cpu_avg_e4")?,
+                    mem_avg_e4: r.oi("mem_avg_e4")?,
+                    storage_used_e4: r.oi("storage_used_e4")?,
+                    storage_total_e4: r.oi("storage_total_e4")?,
+                    sample_days: r.i("sample_days")?,
+                    verdict: r.s("verdict")?,
+                    findings: r.s("findings")?,
+                    import_id: String::new(),
+                    imported_by: String::new(),
+                    imported_at: 0,
+                    judged_at: 0,
+                },
+                online_on: r.os("online_on")?,
+                system_name: r.s("system_name")?,
+            })
+        })
+        .collect()
+}
+
 /// Sets one verdict and findings on many rows at once.
 pub async fn set_verdicts(
     c: &mut DbConn,

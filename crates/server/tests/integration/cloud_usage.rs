@@ -504,7 +504,7 @@ async fn snyp_14_a_low_month_opens_exactly_one_proposal_and_a_high_one_tells_the
         1
     );
     // The unit of the high system may ask for an expansion: one notice per
-    // import of that month.
+    // import of that month; judging again, still high, does not repeat it.
     let unit_user = user_id(&app, "demo_unit").await;
     assert_eq!(
         count(
@@ -515,7 +515,7 @@ async fn snyp_14_a_low_month_opens_exactly_one_proposal_and_a_high_one_tells_the
             )
         )
         .await,
-        3
+        2
     );
     // The month report counts them.
     let rep = usage::month_report(&app.platform, &lead, &cl.platform_id, Some("2026-01"))

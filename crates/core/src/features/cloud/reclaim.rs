@@ -400,6 +400,7 @@ fn system_label(s: &Option<SystemRef>, r: &ReclaimRow) -> String {
 }
 
 /// Writes the step (version-guarded) and its audit record.
+#[allow(clippy::too_many_arguments)]
 async fn commit_step(
     p: &Platform,
     c: &mut DbConn,

@@ -469,7 +469,7 @@ pub async fn import(
             .iter()
             .map(|g| (g.system.id.as_str(), &g.system))
             .collect();
-        let proposals = follow_up(&mut c, &pl, &usage, &systems, now).await?;
+        let proposals = follow_up(&mut c, &pl, &usage, &systems, |_| true, now).await?;
         record(
             p,
             &mut c,
@@ -497,13 +497,15 @@ pub async fn import(
 
 /// After judging: a proposal for each low or mixed month that has none
 /// (one per system and month), its provider and monitor told; the unit
-/// of each high or mixed month told it may ask for an expansion. Returns
+/// of each high or mixed month that `tell_high` picks (new data, or a
+/// verdict that became high) told it may ask for an expansion. Returns
 /// the proposals opened.
 async fn follow_up(
     c: &mut DbConn,
     pl: &PlatformRow,
     usage: &[UsageRow],
     systems: &HashMap<&str, &SystemRef>,
+    tell_high: impl Fn(&UsageRow) -> bool,
     now: i64,
 ) -> Result<usize, AppError> {
     let low = |v: &str| v == Verdict::Low.as_str() || v == Verdict::Mixed.as_str();
@@ -589,12 +591,17 @@ async fn follow_up(
             .await?;
         }
     }
-    for u in usage.iter().filter(|u| high(&u.verdict)) {
+    let mut unit_users: HashMap<String, Vec<String>> = HashMap::new();
+    for u in usage.iter().filter(|u| high(&u.verdict) && tell_high(u)) {
         let name = systems
             .get(u.system_id.as_str())
             .map(|s| s.name.as_str())
             .unwrap_or("");
-        let users = store::org_users(c, &u.org_id).await?;
+        if !unit_users.contains_key(&u.org_id) {
+            let users = store::org_users(c, &u.org_id).await?;
+            unit_users.insert(u.org_id.clone(), users);
+        }
+        let users = &unit_users[&u.org_id];
         let link = format!("/cloud/systems/{}", u.system_id);
         let title = format!("{name} {} 资源利用率高，可申请扩容", u.month);
         let body = format!(
@@ -603,7 +610,7 @@ async fn follow_up(
         );
         notify(
             c,
-            &users,
+            users,
             &Notice {
                 user_id: "",
                 ticket_id: None,
@@ -651,33 +658,60 @@ pub async fn judge_month(
             return Err(platform_not_found());
         }
         let now = p.now_us();
-        let mut rows =
-            store::usage_of_month(&mut c, &pl.id, &month, &yunwei_store::Scope::system()).await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.system_id.clone()).collect();
-        let systems: Vec<SystemRef> = store::systems_by_ids(&mut c, &pl.id, &ids).await?;
-        let by_id: HashMap<&str, &SystemRef> = systems.iter().map(|s| (s.id.as_str(), s)).collect();
-        let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let inputs = store::judge_inputs(&mut c, &pl.id, &month).await?;
+        let names: Vec<SystemRef> = inputs
+            .iter()
+            .map(|i| SystemRef {
+                id: i.usage.system_id.clone(),
+                platform_id: pl.id.clone(),
+                org_id: i.usage.org_id.clone(),
+                org_path: i.usage.org_path.clone(),
+                name: i.system_name.clone(),
+                code: String::new(),
+                state: String::new(),
+                online_on: i.online_on.clone(),
+            })
+            .collect();
+        let by_id: HashMap<&str, &SystemRef> = names.iter().map(|s| (s.id.as_str(), s)).collect();
         let mut report = JudgeReport {
-            systems: rows.len(),
+            systems: inputs.len(),
             ..Default::default()
         };
-        for r in rows.iter_mut() {
-            let online = by_id
-                .get(r.system_id.as_str())
-                .and_then(|s| s.online_on.as_deref());
-            let (v, f) = judge_month_of(rules, online, start, &usage_of(r));
-            r.verdict = v.as_str().into();
-            r.findings = findings_text(&f);
-            *report.verdicts.entry(r.verdict.clone()).or_default() += 1;
-            groups
-                .entry((r.verdict.clone(), r.findings.clone()))
-                .or_default()
-                .push(r.id.clone());
+        // Only the rows whose verdict or findings change are written, one
+        // statement per distinct new verdict.
+        let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let mut was_high: BTreeSet<String> = BTreeSet::new();
+        let mut rows = Vec::with_capacity(inputs.len());
+        for i in &inputs {
+            let mut r = i.usage.clone();
+            if r.verdict == Verdict::High.as_str() || r.verdict == Verdict::Mixed.as_str() {
+                was_high.insert(r.id.clone());
+            }
+            let (v, f) = judge_month_of(rules, i.online_on.as_deref(), start, &usage_of(&r));
+            let (v, f) = (v.as_str().to_string(), findings_text(&f));
+            *report.verdicts.entry(v.clone()).or_default() += 1;
+            if v != r.verdict || f != r.findings {
+                groups
+                    .entry((v.clone(), f.clone()))
+                    .or_default()
+                    .push(r.id.clone());
+            }
+            r.verdict = v;
+            r.findings = f;
+            rows.push(r);
         }
         for ((v, f), ids) in &groups {
             store::set_verdicts(&mut c, ids, v, f, now).await?;
         }
-        report.proposals = follow_up(&mut c, &pl, &rows, &by_id, now).await?;
+        report.proposals = follow_up(
+            &mut c,
+            &pl,
+            &rows,
+            &by_id,
+            |r| !was_high.contains(&r.id),
+            now,
+        )
+        .await?;
         record(
             p,
             &mut c,
