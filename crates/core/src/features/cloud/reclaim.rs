@@ -302,7 +302,9 @@ pub async fn list(
         LIST_LIMIT,
     )
     .await?;
-    if pr.can_somewhere(Action::CloudReport) {
+    // A provider's or monitor's people: the proposals of their platforms,
+    // by the same rule as `visible`.
+    if pr.can(Action::CloudReport, &pr.org_path) {
         for r in store::reclaims_of_vendor(&mut c, &pr.org_id, state, LIST_LIMIT).await? {
             if !rows.iter().any(|x| x.id == r.id) {
                 rows.push(r);
