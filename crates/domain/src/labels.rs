@@ -74,6 +74,16 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("archive.version", 3, "上传档案新版本"),
     ("archive.download", 3, "下载技术档案"),
     ("archives.export", 3, "导出技术档案目录"),
+    ("cloud_usage.import", 3, "导入政务云资源使用情况"),
+    ("cloud_usage.judge", 3, "重新判定政务云资源使用率"),
+    ("cloud_usage.export", 3, "导出政务云资源使用率"),
+    ("cloud_reclaim.plan", 3, "拟定降配回收方案"),
+    ("cloud_reclaim.confirm", 3, "确认降配回收方案"),
+    ("cloud_reclaim.accept", 3, "使用单位接受降配回收"),
+    ("cloud_reclaim.refuse", 3, "使用单位拒绝降配回收"),
+    ("cloud_reclaim.close", 3, "认定拒绝理由成立"),
+    ("cloud_reclaim.reject", 3, "认定拒绝理由不成立"),
+    ("cloud_reclaim.implement", 3, "实施降配回收"),
     ("register.create", 3, "台账登记"),
     ("register.update", 3, "修改台账"),
     ("register.step", 3, "台账办理"),
@@ -121,6 +131,8 @@ const SUBJECTS: &[(&str, &str)] = &[
     ("cmdb", "配置项"),
     ("archive", "技术档案"),
     ("archives", "技术档案"),
+    ("cloud_usage", "政务云资源使用率"),
+    ("cloud_reclaim", "政务云降配回收"),
     ("register", "台账"),
     ("inspection", "巡检"),
     ("maintenance", "维护记录"),
@@ -223,6 +235,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("cloud_duty_report", "政务云报告"),
     ("cloud_commitment", "安全承诺书"),
     ("cloud_unit_score", "单位监督评分"),
+    ("cloud_reclaim", "降配回收建议"),
 ];
 
 /// The Chinese name of an audit object type: the table above, else the

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cloud;
 pub mod cloud_duties;
+pub mod cloud_usage;
 pub mod cmdb;
 pub mod controls;
 pub mod db;

@@ -141,6 +141,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: cloud,
     },
     Migration {
+        version: 23,
+        name: "cloud_usage",
+        steps: cloud_usage,
+    },
+    Migration {
         version: 25,
         name: "cloud_duties",
         steps: cloud_duties,
@@ -1902,6 +1907,142 @@ fn cloud_duties(b: Backend) -> Vec<Step> {
             "cloud_unit_scores",
             &["platform_id", "unit_org_id", "year"],
         ),
+    ]
+}
+
+/// The government cloud's utilisation (SNYP-14, ZMDY-20, ADR 0016): one
+/// row per system and month as the provider or monitor reports it (exact
+/// integers: percentages and GB in ten-thousandths), the import it came in,
+/// the 降配/回收 proposals a low month opens and the bars a refused one
+/// leaves on a unit for the rest of that year.
+fn cloud_usage(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("cloud_usage_imports")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("file_name"))
+                .col(text("sm3"))
+                .col(int("rows"))
+                .col(text("months"))
+                .col(text("imported_by"))
+                .col(int("imported_at"))
+                .foreign_key(&mut fk(
+                    "cloud_usage_imports",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_usage_imports",
+            "cloud_usage_imports",
+            &["platform_id", "imported_at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_usage")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("system_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("month"))
+                // Ten-thousandths of a percent / of a GB: 12.34 % is 123400.
+                .col(int_null("cpu_avg_e4"))
+                .col(int_null("mem_avg_e4"))
+                .col(int_null("storage_used_e4"))
+                .col(int_null("storage_total_e4"))
+                .col(int("sample_days"))
+                .col(text("verdict"))
+                // Finding codes, comma-separated.
+                .col(text("findings"))
+                .col(text("import_id"))
+                .col(text("imported_by"))
+                .col(int("imported_at"))
+                .col(int("judged_at"))
+                .foreign_key(&mut fk("cloud_usage", "system_id", "cloud_systems"))
+                .foreign_key(&mut fk("cloud_usage", "import_id", "cloud_usage_imports"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_usage_system_month",
+            "cloud_usage",
+            &["system_id", "month"],
+        ),
+        index(
+            "ix_cloud_usage_month",
+            "cloud_usage",
+            &["platform_id", "month", "org_path"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_reclaims")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("system_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("month"))
+                .col(text("verdict"))
+                .col(text("findings"))
+                // opened | planned | notified | accepted | refused |
+                // implemented | closed | rejected
+                .col(text("state"))
+                .col(text("plan"))
+                // JSON: [{"resource_id", "action": "resize"|"reclaim", "quantity"}]
+                .col(text("changes"))
+                .col(text_null("planned_by"))
+                .col(int_null("planned_at"))
+                .col(text_null("notified_by"))
+                .col(int_null("notified_at"))
+                .col(text_null("answered_by"))
+                .col(int_null("answered_at"))
+                .col(text("refusal_reason"))
+                .col(text_null("decided_by"))
+                .col(int_null("decided_at"))
+                .col(text("decision_note"))
+                .col(text_null("implemented_by"))
+                .col(int_null("implemented_at"))
+                .col(text_null("implemented_on"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk("cloud_reclaims", "system_id", "cloud_systems"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_reclaims_system_month",
+            "cloud_reclaims",
+            &["system_id", "month"],
+        ),
+        index(
+            "ix_cloud_reclaims_state",
+            "cloud_reclaims",
+            &["platform_id", "state", "org_path"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_bars")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(int("year"))
+                .col(text("reclaim_id"))
+                .col(text("reason"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("cloud_bars", "org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_bars", "reclaim_id", "cloud_reclaims"))
+                .to_owned(),
+        ),
+        index("ix_cloud_bars_org_year", "cloud_bars", &["org_id", "year"]),
     ]
 }
 

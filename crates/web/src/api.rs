@@ -3,6 +3,7 @@
 pub(crate) mod archives;
 pub(crate) mod calendar;
 pub(crate) mod cloud_duties;
+pub(crate) mod cloud_usage;
 pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
@@ -175,6 +176,35 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/cloud-duties/unit-scores",
             axum::routing::put(cloud_duties::set_score),
+        )
+        // The government cloud's utilisation and reclaim (issue 14).
+        .route("/api/v1/cloud/usage", get(cloud_usage::month))
+        .route(
+            "/api/v1/cloud/usage/import",
+            post(cloud_usage::import).layer(axum::extract::DefaultBodyLimit::max(
+                yunwei_core::import::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/api/v1/cloud/usage/judge", post(cloud_usage::judge))
+        .route("/api/v1/cloud/usage/export.xlsx", get(cloud_usage::export))
+        .route("/api/v1/cloud/reclaims", get(cloud_usage::list))
+        .route("/api/v1/cloud/reclaims/{id}", get(cloud_usage::get))
+        .route("/api/v1/cloud/reclaims/{id}/plan", post(cloud_usage::plan))
+        .route(
+            "/api/v1/cloud/reclaims/{id}/confirm",
+            post(cloud_usage::confirm),
+        )
+        .route(
+            "/api/v1/cloud/reclaims/{id}/answer",
+            post(cloud_usage::answer),
+        )
+        .route(
+            "/api/v1/cloud/reclaims/{id}/decide",
+            post(cloud_usage::decide),
+        )
+        .route(
+            "/api/v1/cloud/reclaims/{id}/implement",
+            post(cloud_usage::implement),
         )
         .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
         .route("/api/v1/cis/export.xlsx", get(cmdb::export))

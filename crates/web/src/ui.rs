@@ -33,6 +33,7 @@ mod users;
 mod archives;
 mod calendar;
 mod cloud_duties;
+mod cloud_usage;
 mod cmdb;
 mod controls;
 mod inspections;

@@ -33,6 +33,10 @@ pub static GATES: &[Hook] = &[
         name: names::GRANTEE_OF_ORG,
         run: grantee_of_org,
     },
+    Hook {
+        name: names::CLOUD_NOT_BARRED,
+        run: cloud_not_barred,
+    },
 ];
 
 /// Run whenever a ticket reaches a final state.
@@ -94,6 +98,14 @@ fn grantee_of_org<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, 
     let today = crate::kernel::due::today(h.p);
     Box::pin(crate::features::access::check_grantee(
         c, today, h.ticket, h.fields, true,
+    ))
+}
+
+/// The ticket's organisation is not barred this year (SNYP-14).
+fn cloud_not_barred<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    let today = crate::kernel::due::today(h.p);
+    Box::pin(crate::features::cloud::reclaim::check_not_barred(
+        c, today, h.ticket,
     ))
 }
 

@@ -42,6 +42,10 @@ pub const CLOUD_TRIAL_ELAPSED: &str = "cloud_trial_elapsed";
 pub const CLOUD_CHANGE_READY: &str = "cloud_change_ready";
 /// Gate: the system is on the cloud (部署中, 试用 or 已上线).
 pub const CLOUD_EXIT_READY: &str = "cloud_exit_ready";
+/// Gate: the ticket's organisation is not barred this year for refusing a
+/// 降配/回收 without good reason (SNYP-14: 管理部门不再受理该单位本年度的
+/// 资源申请).
+pub const CLOUD_NOT_BARRED: &str = "cloud_not_barred";
 
 /// Effect: the ticket goes to the platform's provider (its owning team).
 pub const CLOUD_ROUTE_PROVIDER: &str = "cloud_route_provider";
@@ -86,6 +90,10 @@ pub const GATES: &[(&str, &str)] = &[
     (CLOUD_TRIAL_ELAPSED, "试用已满最短天数"),
     (CLOUD_CHANGE_READY, "系统已上线并提出了资源变更"),
     (CLOUD_EXIT_READY, "系统正在使用政务云"),
+    (
+        CLOUD_NOT_BARRED,
+        "本年度未因拒不降配或回收被停止受理资源申请",
+    ),
 ];
 
 /// Effects: name and what it does.

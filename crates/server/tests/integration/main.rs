@@ -10,6 +10,7 @@ mod calendar;
 mod cli;
 mod cloud_duties;
 mod cloud_packs;
+mod cloud_usage;
 mod cmdb;
 mod cmdb_ui;
 mod controls;

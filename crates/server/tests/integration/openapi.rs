@@ -23,6 +23,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("cmdb::", include_str!("../../../web/src/api/cmdb.rs")),
     (
+        "cloud_usage::",
+        include_str!("../../../web/src/api/cloud_usage.rs"),
+    ),
+    (
         "controls::",
         include_str!("../../../web/src/api/controls.rs"),
     ),

@@ -90,6 +90,14 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
         "单位监督评分",
         Some(Action::CloudManage),
     ),
+    // 政务云: utilisation and reclaim (issue 14, SNYP-14).
+    (5, "/cloud/usage", "资源使用率", Some(Action::BusinessRead)),
+    (
+        5,
+        "/cloud/reclaims",
+        "降配回收建议",
+        Some(Action::BusinessRead),
+    ),
 ];
 
 /// What every page's frame shows: who is logged in, the menu, messages.

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud_duties, cmdb, controls, csrf, home, inspections,
-    knowledge, login, orgs, pdf, registers, reports, search, sessions, settings, ticket_lists,
-    tickets, tokens, users,
+    account, archives, audit, calendar, cloud_duties, cloud_usage, cmdb, controls, csrf, home,
+    inspections, knowledge, login, orgs, pdf, registers, reports, search, sessions, settings,
+    ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -273,6 +273,26 @@ fn table() -> Vec<(&'static str, Entry)> {
         ),
         ("/cloud/scores", page(cloud_duties::scores_page)),
         ("/cloud/scores", form(cloud_duties::set_score)),
+        // The government cloud's utilisation and reclaim (issue 14).
+        ("/cloud/usage", page(cloud_usage::month)),
+        ("/cloud/usage/export", form(cloud_usage::export)),
+        ("/cloud/usage/judge", form(cloud_usage::judge)),
+        ("/cloud/usage/import", page(cloud_usage::import_page)),
+        (
+            "/cloud/usage/import",
+            upload(cloud_usage::import, cloud_usage::IMPORT_LIMIT),
+        ),
+        ("/cloud/usage/import-template", page(cloud_usage::template)),
+        ("/cloud/reclaims", page(cloud_usage::list)),
+        ("/cloud/reclaims/{id}", page(cloud_usage::page)),
+        ("/cloud/reclaims/{id}/plan", form(cloud_usage::plan)),
+        ("/cloud/reclaims/{id}/confirm", form(cloud_usage::confirm)),
+        ("/cloud/reclaims/{id}/answer", form(cloud_usage::answer)),
+        ("/cloud/reclaims/{id}/decide", form(cloud_usage::decide)),
+        (
+            "/cloud/reclaims/{id}/implement",
+            form(cloud_usage::implement),
+        ),
         ("/tickets/{id}/cis", form(tickets::link_ci)),
         ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),
     ]

@@ -6,8 +6,12 @@
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
 //! | `duties.rs` | the parties' recurring duties in the due-date engine, filed reports, security commitments (ZMDY-40), units' supervision scores (SNYP-32) |
+//! | `usage.rs` | monthly utilisation: import, judging, the month report (SNYP-14) |
+//! | `reclaim.rs` | 降配/回收 proposals, bars on units that refuse (SNYP-14) |
 
 pub mod duties;
+pub mod reclaim;
+pub mod usage;
 
 use yunwei_domain::policy::cloud::CloudRules;
 use yunwei_domain::AppError;
