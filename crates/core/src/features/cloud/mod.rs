@@ -5,6 +5,8 @@
 //! | module | what |
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+//! | `billing.rs` | monthly bills by payer, reductions, verification, sending to finance |
+//! | `evaluation.rs` | quarterly evaluation of the vendors, annual settlement |
 
 use yunwei_domain::policy::cloud::CloudRules;
 use yunwei_domain::AppError;
@@ -49,3 +51,6 @@ pub async fn unit_and_platform(
         .ok_or_else(AppError::internal)?;
     Ok(Some((u, pl)))
 }
+
+pub mod billing;
+pub mod evaluation;
