@@ -256,7 +256,11 @@ pub async fn runs(c: &mut DbConn, platform_id: &str) -> Result<Vec<RunRow>, AppE
 
 /// Writes a run's state and totals if it is still at `version`; false
 /// when someone else changed it first (the caller reports a conflict).
-pub async fn update_run(c: &mut DbConn, r: &RunRow, expected_version: i64) -> Result<bool, AppError> {
+pub async fn update_run(
+    c: &mut DbConn,
+    r: &RunRow,
+    expected_version: i64,
+) -> Result<bool, AppError> {
     let n = c
         .exec(
             &Query::update()
@@ -550,7 +554,11 @@ pub async fn insert_adjustment(c: &mut DbConn, a: &AdjustmentRow) -> Result<(), 
     Ok(())
 }
 
-pub async fn set_adjustment_amount(c: &mut DbConn, id: &str, amount_fen: i64) -> Result<(), AppError> {
+pub async fn set_adjustment_amount(
+    c: &mut DbConn,
+    id: &str,
+    amount_fen: i64,
+) -> Result<(), AppError> {
     c.exec(
         &Query::update()
             .table("cloud_bill_adjustments")
@@ -603,12 +611,12 @@ pub async fn sent_totals_by_payer(
 ) -> Result<Vec<(String, String, i64, i64)>, AppError> {
     let ph = placeholders(c.backend(), 4);
     let sql = format!(
-        "SELECT t.month, t.payer, SUM(t.lines_fen) AS lines_fen, SUM(t.adj_fen) AS adj_fen FROM ( \
-           SELECT r.month, l.payer, l.amount_fen AS lines_fen, 0 AS adj_fen \
+        "SELECT t.month, t.payer, CAST(SUM(t.lines_fen) AS BIGINT) AS lines_fen, CAST(SUM(t.adj_fen) AS BIGINT) AS adj_fen FROM ( \
+           SELECT r.month, l.payer, l.amount_fen AS lines_fen, CAST(0 AS BIGINT) AS adj_fen \
              FROM cloud_bill_lines l JOIN cloud_bill_runs r ON r.id = l.run_id \
             WHERE r.platform_id = {a} AND r.state = 'sent' AND r.month LIKE {b} \
            UNION ALL \
-           SELECT r.month, a.payer, 0 AS lines_fen, a.amount_fen AS adj_fen \
+           SELECT r.month, a.payer, CAST(0 AS BIGINT) AS lines_fen, a.amount_fen AS adj_fen \
              FROM cloud_bill_adjustments a JOIN cloud_bill_runs r ON r.id = a.run_id \
             WHERE r.platform_id = {c2} AND r.state = 'sent' AND r.month LIKE {d} \
          ) t GROUP BY t.month, t.payer ORDER BY t.month, t.payer",
@@ -630,7 +638,14 @@ pub async fn sent_totals_by_payer(
         )
         .await?;
     rows.iter()
-        .map(|r| Ok((r.s("month")?, r.s("payer")?, r.i("lines_fen")?, r.i("adj_fen")?)))
+        .map(|r| {
+            Ok((
+                r.s("month")?,
+                r.s("payer")?,
+                r.i("lines_fen")?,
+                r.i("adj_fen")?,
+            ))
+        })
         .collect()
 }
 
@@ -711,7 +726,11 @@ pub async fn insert_scheme(c: &mut DbConn, s: &SchemeRow) -> Result<(), AppError
     Ok(())
 }
 
-pub async fn update_scheme(c: &mut DbConn, s: &SchemeRow, expected_version: i64) -> Result<bool, AppError> {
+pub async fn update_scheme(
+    c: &mut DbConn,
+    s: &SchemeRow,
+    expected_version: i64,
+) -> Result<bool, AppError> {
     let n = c
         .exec(
             &Query::update()
@@ -862,11 +881,18 @@ pub async fn evaluation(
         .and_where(Expr::col("vendor_role").eq(vendor_role))
         .and_where(Expr::col("quarter").eq(quarter))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(eval_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(eval_from_row)
+        .transpose()
 }
 
 /// The evaluations of a platform, latest quarter first.
-pub async fn evaluations(c: &mut DbConn, platform_id: &str) -> Result<Vec<EvaluationRow>, AppError> {
+pub async fn evaluations(
+    c: &mut DbConn,
+    platform_id: &str,
+) -> Result<Vec<EvaluationRow>, AppError> {
     let q = Query::select()
         .columns(EVAL_COLS)
         .from("cloud_evaluations")

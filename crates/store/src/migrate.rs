@@ -1928,7 +1928,11 @@ fn cloud_billing(b: Backend) -> Vec<Step> {
                 .col(text("updated_by"))
                 .col(int("updated_at"))
                 .col(int("version"))
-                .foreign_key(&mut fk("cloud_eval_schemes", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_eval_schemes",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .to_owned(),
         ),
         unique(
@@ -1955,7 +1959,11 @@ fn cloud_billing(b: Backend) -> Vec<Step> {
                 .col(text_null("confirmed_by"))
                 .col(int_null("confirmed_at"))
                 .col(int("version"))
-                .foreign_key(&mut fk("cloud_evaluations", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_evaluations",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .foreign_key(&mut fk("cloud_evaluations", "vendor_org_id", "orgs"))
                 .to_owned(),
         ),
@@ -1979,7 +1987,11 @@ fn cloud_billing(b: Backend) -> Vec<Step> {
                 .col(text("state"))
                 .col(text("confirmed_by"))
                 .col(int("confirmed_at"))
-                .foreign_key(&mut fk("cloud_settlements", "platform_id", "cloud_platforms"))
+                .foreign_key(&mut fk(
+                    "cloud_settlements",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
                 .to_owned(),
         ),
         unique(

@@ -31,9 +31,7 @@ use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::{Action, Role};
 use yunwei_domain::AppError;
 use yunwei_store::cloud::PlatformRow;
-use yunwei_store::cloud_billing::{
-    self as store, AdjustmentRow, LineRow, RunRow, VerificationRow,
-};
+use yunwei_store::cloud_billing::{self as store, AdjustmentRow, LineRow, RunRow, VerificationRow};
 use yunwei_store::{in_tx, orgs, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
@@ -83,7 +81,10 @@ pub fn parse_month(s: &str) -> Result<NaiveDate, AppError> {
     if y.len() != 4 || m.len() != 2 {
         return Err(bad());
     }
-    let (y, m) = (y.parse::<i32>().map_err(|_| bad())?, m.parse::<u32>().map_err(|_| bad())?);
+    let (y, m) = (
+        y.parse::<i32>().map_err(|_| bad())?,
+        m.parse::<u32>().map_err(|_| bad())?,
+    );
     NaiveDate::from_ymd_opt(y, m, 1)
         .filter(|_| (2000..=2100).contains(&y))
         .ok_or_else(bad)
@@ -152,8 +153,7 @@ pub(crate) fn sees_platform(pr: &Principal, platform: &PlatformRow) -> bool {
 
 /// Whether `pr` sees the part of a bill settled by `settler_path`.
 fn sees_part(pr: &Principal, platform: &PlatformRow, settler_path: &str) -> bool {
-    pr.can(Action::CloudManage, &platform.bureau_path)
-        || pr.can(Action::CloudManage, settler_path)
+    pr.can(Action::CloudManage, &platform.bureau_path) || pr.can(Action::CloudManage, settler_path)
 }
 
 async fn platform_for(
@@ -215,7 +215,12 @@ fn lines_of(
         let Some(price) = s.price_e4 else { continue };
         let from = day(&s.from_day)?;
         let to = s.to_day.as_deref().map(day).transpose()?.unwrap_or(end);
-        let pfrom = s.price_from.as_deref().map(day).transpose()?.unwrap_or(start);
+        let pfrom = s
+            .price_from
+            .as_deref()
+            .map(day)
+            .transpose()?
+            .unwrap_or(start);
         let pto = s.price_to.as_deref().map(day).transpose()?.unwrap_or(end);
         let a = from.max(start).max(pfrom);
         let b = to.min(end).min(pto);
@@ -326,7 +331,10 @@ pub async fn compute(
                 ));
             }
         }
-        let run_id = existing.as_ref().map(|r| r.id.clone()).unwrap_or_else(new_id);
+        let run_id = existing
+            .as_ref()
+            .map(|r| r.id.clone())
+            .unwrap_or_else(new_id);
         let spans = store::priced_spans(
             &mut c,
             &platform.id,
@@ -485,9 +493,10 @@ pub async fn adjust(
     let (kind, amount_in, rate_bp) = match input.kind.trim() {
         REDUCTION => (
             REDUCTION,
-            Some(parse_amount(&input.amount).map_err(|e| {
-                AppError::bad_request("cloud_bill.amount", e.message())
-            })?),
+            Some(
+                parse_amount(&input.amount)
+                    .map_err(|e| AppError::bad_request("cloud_bill.amount", e.message()))?,
+            ),
             None,
         ),
         RATE_CUT => (RATE_CUT, None, Some(parse_rate(&input.rate)?)),
@@ -500,7 +509,9 @@ pub async fn adjust(
     };
     let system_id = Some(input.system_id.trim().to_string()).filter(|s| !s.is_empty());
     in_tx!(p.db, |c| {
-        let run = store::get_run(&mut c, run_id).await?.ok_or_else(not_found)?;
+        let run = store::get_run(&mut c, run_id)
+            .await?
+            .ok_or_else(not_found)?;
         let platform = platform_for(&mut c, pr, &run.platform_id).await?;
         if run.state != DRAFT {
             return Err(AppError::conflict(
@@ -525,7 +536,10 @@ pub async fn adjust(
         };
         let auth = may_settle(pr, &platform, &first.settler_org_id, &first.settler_path)?;
         let verified = store::verifications(&mut c, &run.id).await?;
-        if verified.iter().any(|v| v.settler_org_id == first.settler_org_id) {
+        if verified
+            .iter()
+            .any(|v| v.settler_org_id == first.settler_org_id)
+        {
             return Err(AppError::conflict(
                 "cloud_bill.frozen",
                 "这部分账单已核实，不能再核减",
@@ -641,7 +655,9 @@ pub async fn verify(
     settler_org_id: &str,
 ) -> Result<RunRow, AppError> {
     in_tx!(p.db, |c| {
-        let run = store::get_run(&mut c, run_id).await?.ok_or_else(not_found)?;
+        let run = store::get_run(&mut c, run_id)
+            .await?
+            .ok_or_else(not_found)?;
         let platform = platform_for(&mut c, pr, &run.platform_id).await?;
         let lines = store::lines(&mut c, &run.id).await?;
         let all = parts(&platform, &lines);
@@ -703,7 +719,10 @@ pub async fn verify(
             },
         )
         .await?;
-        let name = orgs::get(&mut c, sid).await?.map(|o| o.name).unwrap_or_default();
+        let name = orgs::get(&mut c, sid)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
         record(
             p,
             &mut c,
@@ -730,9 +749,16 @@ pub async fn verify(
 /// Reports a verified bill to finance (SNYP-6: 核实云服务费用账单，并将审核结果
 /// 报市财政局作为资金拨付的依据): the bill becomes `sent`; its Excel and PDF
 /// statement are the attachments.
-pub async fn send(p: &Platform, ctx: &Ctx, pr: &Principal, run_id: &str) -> Result<RunRow, AppError> {
+pub async fn send(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    run_id: &str,
+) -> Result<RunRow, AppError> {
     in_tx!(p.db, |c| {
-        let run = store::get_run(&mut c, run_id).await?.ok_or_else(not_found)?;
+        let run = store::get_run(&mut c, run_id)
+            .await?
+            .ok_or_else(not_found)?;
         let platform = platform_for(&mut c, pr, &run.platform_id).await?;
         let auth = may_manage_city(pr, &platform)?;
         if run.state != VERIFIED {
@@ -883,7 +909,9 @@ async fn user_names(
 pub async fn get(p: &Platform, pr: &Principal, run_id: &str) -> Result<RunView, AppError> {
     pr.authorize_somewhere(Action::CloudManage)?;
     let mut c = p.db.read().await?;
-    let run = store::get_run(&mut c, run_id).await?.ok_or_else(not_found)?;
+    let run = store::get_run(&mut c, run_id)
+        .await?
+        .ok_or_else(not_found)?;
     let platform = yunwei_store::cloud::get_platform(&mut c, &run.platform_id)
         .await?
         .filter(|pl| sees_platform(pr, pl))
@@ -954,15 +982,17 @@ async fn view(
                 .iter()
                 .filter(|l| &l.settler_org_id == sid && l.payer == py.as_str())
             {
-                let g = units.entry(l.unit_path.clone()).or_insert_with(|| UnitGroup {
-                    unit_org_id: l.unit_org_id.clone(),
-                    unit_name: org_names.get(&l.unit_org_id).cloned().unwrap_or_default(),
-                    lines: Vec::new(),
-                    lines_fen: 0,
-                    adjustments_fen: 0,
-                    total_fen: 0,
-                    total: String::new(),
-                });
+                let g = units
+                    .entry(l.unit_path.clone())
+                    .or_insert_with(|| UnitGroup {
+                        unit_org_id: l.unit_org_id.clone(),
+                        unit_name: org_names.get(&l.unit_org_id).cloned().unwrap_or_default(),
+                        lines: Vec::new(),
+                        lines_fen: 0,
+                        adjustments_fen: 0,
+                        total_fen: 0,
+                        total: String::new(),
+                    });
                 g.lines_fen += l.amount_fen;
                 let (item_name, item_unit) = items.get(&l.item_id).cloned().unwrap_or_default();
                 g.lines.push(LineView {
@@ -1065,7 +1095,11 @@ async fn view(
 }
 
 /// The bills of a platform (latest month first) the caller sees.
-pub async fn runs(p: &Platform, pr: &Principal, platform_id: &str) -> Result<Vec<RunRow>, AppError> {
+pub async fn runs(
+    p: &Platform,
+    pr: &Principal,
+    platform_id: &str,
+) -> Result<Vec<RunRow>, AppError> {
     pr.authorize_somewhere(Action::CloudManage)?;
     let mut c = p.db.read().await?;
     let platform = platform_for(&mut c, pr, platform_id).await?;
@@ -1163,7 +1197,12 @@ async fn exportable(p: &Platform, pr: &Principal, run_id: &str) -> Result<RunVie
 
 /// The verified bill as an Excel sheet (one row per line, reductions and
 /// subtotals by payer), audited.
-pub async fn excel(p: &Platform, ctx: &Ctx, pr: &Principal, run_id: &str) -> Result<Vec<u8>, AppError> {
+pub async fn excel(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    run_id: &str,
+) -> Result<Vec<u8>, AppError> {
     let v = exportable(p, pr, run_id).await?;
     let auth = pr.authorize_somewhere(Action::CloudManage)?;
     let mut rows = statement_rows(&v);
@@ -1192,10 +1231,7 @@ pub async fn excel(p: &Platform, ctx: &Ctx, pr: &Principal, run_id: &str) -> Res
             Actor::User(auth),
             Event::success("cloud_bill.export", "cloud_bill", &v.run.id).after(format!(
                 "导出 {} {} 账单 Excel：{} 行，应付 {} 元",
-                v.platform_name,
-                v.run.month,
-                v.run.line_count,
-                v.total
+                v.platform_name, v.run.month, v.run.line_count, v.total
             )),
         )
         .await?;
@@ -1206,7 +1242,12 @@ pub async fn excel(p: &Platform, ctx: &Ctx, pr: &Principal, run_id: &str) -> Res
 
 /// The printable statement of a verified bill: totals by payer and by
 /// unit, reductions with their reasons, the verifications, signatures.
-pub async fn pdf(p: &Platform, ctx: &Ctx, pr: &Principal, run_id: &str) -> Result<Vec<u8>, AppError> {
+pub async fn pdf(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    run_id: &str,
+) -> Result<Vec<u8>, AppError> {
     use crate::kernel::pdf::{col, PdfDoc};
     let v = exportable(p, pr, run_id).await?;
     let auth = pr.authorize_somewhere(Action::CloudManage)?;

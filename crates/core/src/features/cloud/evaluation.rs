@@ -151,15 +151,23 @@ fn parse_scheme(
     let mut weights = BTreeMap::new();
     for i in inds {
         let raw = input.weights.get(&i.id).map(|s| s.trim()).unwrap_or("");
-        let w: i64 = raw.parse().ok().filter(|w| (0..=100).contains(w)).ok_or_else(|| {
-            AppError::bad_request(
-                "cloud_eval.weight",
-                format!("「{}」的权重应为 0 到 100 的整数", i.label),
-            )
-        })?;
+        let w: i64 = raw
+            .parse()
+            .ok()
+            .filter(|w| (0..=100).contains(w))
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "cloud_eval.weight",
+                    format!("「{}」的权重应为 0 到 100 的整数", i.label),
+                )
+            })?;
         weights.insert(i.id.clone(), w);
     }
-    if let Some(k) = input.weights.keys().find(|k| !inds.iter().any(|i| &i.id == *k)) {
+    if let Some(k) = input
+        .weights
+        .keys()
+        .find(|k| !inds.iter().any(|i| &i.id == *k))
+    {
         return Err(AppError::bad_request(
             "cloud_eval.indicator",
             format!("未知的考评指标「{k}」"),
@@ -273,7 +281,10 @@ pub async fn set_scheme(
         let now = p.now_us();
         let existing = store::scheme(&mut c, &pl.id, role).await?;
         let mut row = SchemeRow {
-            id: existing.as_ref().map(|r| r.id.clone()).unwrap_or_else(new_id),
+            id: existing
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_else(new_id),
             platform_id: pl.id.clone(),
             vendor_role: role.into(),
             weights: serde_json::to_string(&weights).map_err(|_| AppError::internal())?,
@@ -301,7 +312,11 @@ pub async fn set_scheme(
             ctx,
             Actor::User(auth),
             Event::success("cloud_eval.scheme", "cloud_evaluation", &row.id)
-                .before(existing.map(|e| format!("{} {}", e.weights, e.bands)).unwrap_or_default())
+                .before(
+                    existing
+                        .map(|e| format!("{} {}", e.weights, e.bands))
+                        .unwrap_or_default(),
+                )
                 .after(format!(
                     "{} {}考评办法：权重 {}；扣减档次 {}",
                     pl.name,
@@ -409,7 +424,10 @@ async fn eval_view(
                 (
                     i.label.clone(),
                     weights.get(&i.id).copied().unwrap_or(0),
-                    scores.get(&i.id).map(|t| format_tenths(*t)).unwrap_or_default(),
+                    scores
+                        .get(&i.id)
+                        .map(|t| format_tenths(*t))
+                        .unwrap_or_default(),
                 )
             })
             .collect(),
@@ -444,9 +462,7 @@ pub async fn save(
             PROVIDER => Some(pl.provider_org_id.clone()),
             _ => pl.monitor_org_id.clone(),
         }
-        .ok_or_else(|| {
-            AppError::bad_request("cloud_eval.no_monitor", "本平台没有云监管服务商")
-        })?;
+        .ok_or_else(|| AppError::bad_request("cloud_eval.no_monitor", "本平台没有云监管服务商"))?;
         let scheme = store::scheme(&mut c, &pl.id, role).await?.ok_or_else(|| {
             AppError::bad_request(
                 "cloud_eval.no_scheme",
@@ -472,7 +488,10 @@ pub async fn save(
         let existing = store::evaluation(&mut c, &pl.id, role, &quarter).await?;
         let now = p.now_us();
         let mut row = EvaluationRow {
-            id: existing.as_ref().map(|e| e.id.clone()).unwrap_or_else(new_id),
+            id: existing
+                .as_ref()
+                .map(|e| e.id.clone())
+                .unwrap_or_else(new_id),
             platform_id: pl.id.clone(),
             vendor_org_id: vendor,
             vendor_role: role.into(),
@@ -547,7 +566,10 @@ pub async fn confirm(
             .await?
             .ok_or_else(|| AppError::not_found("考评"))?;
         if e.state == "confirmed" {
-            return Err(AppError::conflict("cloud_eval.confirmed", "该季度考评已确认"));
+            return Err(AppError::conflict(
+                "cloud_eval.confirmed",
+                "该季度考评已确认",
+            ));
         }
         let mut row = e.clone();
         row.state = "confirmed".into();
@@ -681,7 +703,9 @@ async fn compute_settlement(
         evals
             .iter()
             .find(|e| {
-                e.vendor_role == role && e.quarter == format!("{year}-Q{q}") && e.state == "confirmed"
+                e.vendor_role == role
+                    && e.quarter == format!("{year}-Q{q}")
+                    && e.state == "confirmed"
             })
             .map(|e| e.deduction_bp)
     };
@@ -708,7 +732,9 @@ async fn compute_settlement(
             .map(|q| {
                 let billed = billed_q[(q - 1) as usize];
                 let bp = deduction_of(PROVIDER, q);
-                let ded = bp.map(|bp| div_round(billed as i128 * bp as i128, 10_000)).unwrap_or(0);
+                let ded = bp
+                    .map(|bp| div_round(billed as i128 * bp as i128, 10_000))
+                    .unwrap_or(0);
                 QuarterWorking {
                     quarter: format!("{year}-Q{q}"),
                     billed_fen: billed,
@@ -824,12 +850,10 @@ pub async fn confirm_settlement(
             &mut c,
             ctx,
             Actor::User(auth),
-            Event::success("cloud_settlement.confirm", "cloud_settlement", &pl.id).after(
-                format!(
-                    "{} {} 年度结算：计费 {} 元，考评扣减 {} 元，结算 {} 元",
-                    pl.name, year, v.billed, v.deduction, v.net
-                ),
-            ),
+            Event::success("cloud_settlement.confirm", "cloud_settlement", &pl.id).after(format!(
+                "{} {} 年度结算：计费 {} 元，考评扣减 {} 元，结算 {} 元",
+                pl.name, year, v.billed, v.deduction, v.net
+            )),
         )
         .await?;
         compute_settlement(p, &mut c, &pl, year).await
