@@ -32,6 +32,7 @@ mod users;
 // Business pages.
 mod archives;
 mod calendar;
+mod cloud_billing;
 mod cmdb;
 mod controls;
 mod inspections;

@@ -818,6 +818,8 @@ pub struct UnitGroup {
     pub lines_fen: i64,
     pub adjustments_fen: i64,
     pub total_fen: i64,
+    pub lines_amount: String,
+    pub adjustments: String,
     pub total: String,
 }
 
@@ -829,6 +831,7 @@ pub struct PayerGroup {
     pub lines_fen: i64,
     pub adjustments_fen: i64,
     pub total_fen: i64,
+    pub adjustments: String,
     pub total: String,
 }
 
@@ -872,6 +875,8 @@ pub struct RunView {
     pub lines_fen: i64,
     pub adjustments_fen: i64,
     pub total_fen: i64,
+    pub lines_amount: String,
+    pub adjustments_amount: String,
     pub total: String,
     pub can_compute: bool,
     pub can_send: bool,
@@ -991,6 +996,8 @@ async fn view(
                         lines_fen: 0,
                         adjustments_fen: 0,
                         total_fen: 0,
+                        lines_amount: String::new(),
+                        adjustments: String::new(),
                         total: String::new(),
                     });
                 g.lines_fen += l.amount_fen;
@@ -1023,6 +1030,8 @@ async fn view(
             for u in &mut units {
                 u.total_fen = u.lines_fen - u.adjustments_fen;
                 u.total = format_fen(u.total_fen);
+                u.lines_amount = format_fen(u.lines_fen);
+                u.adjustments = format_fen(u.adjustments_fen);
             }
             let lines_fen = units.iter().map(|u| u.lines_fen).sum();
             let adjustments_fen = units.iter().map(|u| u.adjustments_fen).sum();
@@ -1035,6 +1044,7 @@ async fn view(
                 lines_fen,
                 adjustments_fen,
                 total_fen,
+                adjustments: format_fen(adjustments_fen),
                 total: format_fen(total_fen),
             });
         }
@@ -1086,6 +1096,8 @@ async fn view(
         lines_fen,
         adjustments_fen,
         total_fen,
+        lines_amount: format_fen(lines_fen),
+        adjustments_amount: format_fen(adjustments_fen),
         total: format_fen(total_fen),
         can_compute: city && run.state == DRAFT && verifs.is_empty(),
         can_send: city && run.state == VERIFIED,
@@ -1094,16 +1106,59 @@ async fn view(
     })
 }
 
+/// One month's bill in the list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunSummary {
+    pub id: String,
+    pub month: String,
+    pub state: String,
+    pub state_label: &'static str,
+    pub line_count: i64,
+    /// 分, after reductions; for the city's managers only (a county's
+    /// open the bill to see their part).
+    pub total_fen: Option<i64>,
+    pub total: String,
+}
+
 /// The bills of a platform (latest month first) the caller sees.
 pub async fn runs(
     p: &Platform,
     pr: &Principal,
     platform_id: &str,
-) -> Result<Vec<RunRow>, AppError> {
+) -> Result<Vec<RunSummary>, AppError> {
     pr.authorize_somewhere(Action::CloudManage)?;
     let mut c = p.db.read().await?;
     let platform = platform_for(&mut c, pr, platform_id).await?;
-    store::runs(&mut c, &platform.id).await
+    let city = pr.can(Action::CloudManage, &platform.bureau_path);
+    Ok(store::runs(&mut c, &platform.id)
+        .await?
+        .into_iter()
+        .map(|r| RunSummary {
+            state_label: state_label(&r.state),
+            total: if city {
+                format_fen(r.total_fen)
+            } else {
+                "—".into()
+            },
+            total_fen: city.then_some(r.total_fen),
+            id: r.id,
+            month: r.month,
+            state: r.state,
+            line_count: r.line_count,
+        })
+        .collect())
+}
+
+/// The platforms whose bills the caller sees, as (id, name).
+pub async fn platform_choices(
+    p: &Platform,
+    pr: &Principal,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(platforms(p, pr)
+        .await?
+        .into_iter()
+        .map(|pl| (pl.id, pl.name))
+        .collect())
 }
 
 // ------------------------------------------------------------ exports
