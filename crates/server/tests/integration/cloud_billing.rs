@@ -962,3 +962,206 @@ async fn parallel_verify_exactly_one_wins() {
     drop(c);
     k.app.cleanup().await;
 }
+
+/// The pages: the city's manager computes a month, reduces a unit's fee,
+/// verifies, sends to finance, downloads the Excel; a county's manager
+/// verifies its own part only; the evaluation and settlement pages.
+#[tokio::test]
+async fn cloud_bill_pages_walk_compute_verify_send() {
+    use crate::support::Browser;
+    use axum::http::StatusCode;
+    let k = cloud("zmdy").await;
+    let item = k
+        .item("云主机vCPU", "ordinary", 1_000_000, "2025-01-01")
+        .await;
+    k.resource(&k.gov, &item, 2, "2025-01-01", None).await;
+    k.resource(&k.county_unit, &item, 1, "2025-01-01", None)
+        .await;
+    let city = Browser::login(&k.app, "cloudcity1").await;
+    let home = city.get("/").await.text();
+    assert!(
+        home.contains("云服务账单") && home.contains("年度结算"),
+        "menu"
+    );
+    let list = city.get("/cloud/bills").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text().contains("云测市政务云"));
+    // A month not over comes back on the page with the reason.
+    let r = city
+        .post(
+            "/cloud/bills/compute",
+            &[("platform_id", &k.platform.id), ("month", "2026-03")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("该月尚未结束"), "{}", r.text());
+    let r = city
+        .post(
+            "/cloud/bills/compute",
+            &[("platform_id", &k.platform.id), ("month", "2026-01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = r.header("location").unwrap().to_string();
+    let id = at
+        .trim_start_matches("/cloud/bills/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = city.get(&at).await.text();
+    assert!(page.contains("账单已计算"), "{page}");
+    assert!(page.contains("300.00"), "the whole bill: {page}");
+    assert!(page.contains("云测县大数据局 结算部分"), "{page}");
+    // Ids only in form values and links, never as text.
+    let text_only: String = page
+        .split('<')
+        .filter_map(|t| t.split_once('>').map(|(_, text)| text))
+        .collect();
+    assert!(!text_only.contains(&k.gov), "no bare id on the page");
+    let r = city
+        .post(
+            &format!("/cloud/bills/{id}/adjust"),
+            &[
+                ("unit_org_id", &k.gov),
+                ("payer", "city_finance"),
+                ("kind", "reduction"),
+                ("amount", "10.50"),
+                ("reason", "资源利用率低"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = city.get(&format!("/cloud/bills/{id}")).await.text();
+    assert!(page.contains("289.50"), "{page}");
+    assert!(page.contains("资源利用率低"));
+    // Excel before verification is refused.
+    let r = city.get(&format!("/cloud/bills/{id}/bill.xlsx")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = city
+        .post(
+            &format!("/cloud/bills/{id}/verify"),
+            &[("settler_org_id", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let county = Browser::login(&k.app, "cloudcounty1").await;
+    let page = county.get(&format!("/cloud/bills/{id}")).await.text();
+    assert!(page.contains("云测县大数据局 结算部分"), "{page}");
+    assert!(!page.contains("云测市大数据局 结算部分"), "{page}");
+    let r = county
+        .post(
+            &format!("/cloud/bills/{id}/verify"),
+            &[("settler_org_id", &k.county_bureau)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = city.post(&format!("/cloud/bills/{id}/send"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = city.get(&format!("/cloud/bills/{id}")).await.text();
+    assert!(page.contains("已报送财政"));
+    let x = city.get(&format!("/cloud/bills/{id}/bill.xlsx")).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with(b"PK"));
+    // The county's manager does not send, and does not evaluate.
+    let r = county.post(&format!("/cloud/bills/{id}/send"), &[]).await;
+    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::CONFLICT);
+    let ev = city.get("/cloud/evaluations").await;
+    assert_eq!(ev.status, StatusCode::OK);
+    assert!(ev.text().contains("技术保障能力"), "ZMDY-39's indicators");
+    let st = city.get("/cloud/settlement?year=2026").await;
+    assert_eq!(st.status, StatusCode::OK);
+    assert!(st.text().contains("结算"), "{}", st.text());
+    // Someone without CloudManage gets no menu entry and a refusal.
+    let other = Browser::login(&k.app, "sysadmin").await;
+    let r = other.get("/cloud/bills").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    k.app.cleanup().await;
+}
+
+/// The API: compute, read, verify, send, the documents.
+#[tokio::test]
+async fn cloud_bill_api_compute_verify_send() {
+    use axum::http::StatusCode;
+    let k = cloud("snyp").await;
+    let item = k
+        .item("云主机vCPU", "ordinary", 1_000_000, "2025-01-01")
+        .await;
+    k.resource(&k.gov, &item, 2, "2025-01-01", None).await;
+    let token = k.app.login("cloudcity1").await;
+    let r = k
+        .app
+        .post_json(
+            "/api/v1/cloud/bills",
+            Some(&token),
+            serde_json::json!({ "platform_id": k.platform.id, "month": "2026-01" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["total_fen"], 20_000);
+    let id = v["id"].as_str().unwrap().to_string();
+    let r = k
+        .app
+        .get(
+            &format!("/api/v1/cloud/bills?platform_id={}", k.platform.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()[0]["month"], "2026-01");
+    let r = k
+        .app
+        .post_json(
+            &format!("/api/v1/cloud/bills/{id}/adjustments"),
+            Some(&token),
+            serde_json::json!({
+                "unit_org_id": k.gov, "payer": "city_finance", "kind": "rate_cut",
+                "rate": "5", "reason": "参考省级费率下调"
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["total_fen"], 19_000);
+    let r = k
+        .app
+        .post_json(
+            &format!("/api/v1/cloud/bills/{id}/verify"),
+            Some(&token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "verified");
+    let r = k
+        .app
+        .post_json(
+            &format!("/api/v1/cloud/bills/{id}/send"),
+            Some(&token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = k
+        .app
+        .get(&format!("/api/v1/cloud/bills/{id}/bill.xlsx"), Some(&token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = k
+        .app
+        .get(
+            &format!("/api/v1/cloud/platforms/{}/settlements/2026", k.platform.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["billed"], "190.00");
+    // Another role is refused.
+    let admin = k.app.login("sysadmin").await;
+    let r = k
+        .app
+        .get(&format!("/api/v1/cloud/bills/{id}"), Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    k.app.cleanup().await;
+}
