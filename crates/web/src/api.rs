@@ -142,10 +142,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cloud/bills/{id}/bill.xlsx",
             get(cloud_billing::excel),
         )
-        .route(
-            "/api/v1/cloud/bills/{id}/statement.pdf",
-            get(cloud_billing::pdf),
-        )
+        .route("/api/v1/cloud/bills/{id}/pdf", get(cloud_billing::pdf))
         .route(
             "/api/v1/cloud/platforms/{id}/evaluation-schemes/{role}",
             get(cloud_billing::scheme).put(cloud_billing::put_scheme),

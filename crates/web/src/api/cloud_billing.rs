@@ -16,7 +16,9 @@ use yunwei_core::features::cloud::evaluation::{
 use super::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiUser, Query, ReqCtx};
-use crate::openapi::{BadRequest, Binary, Conflict, Forbidden, Internal, NotFound, Unauthorized};
+use crate::openapi::{
+    BadRequest, Binary, Conflict, Forbidden, Internal, NotFound, TooLarge, Unauthorized,
+};
 use crate::AppState;
 
 #[derive(Deserialize, Default, IntoParams)]
@@ -29,7 +31,7 @@ pub(crate) struct PlatformQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/bills",
-    operation_id = "cloud_bills_list",
+    operation_id = "cloud_billing_list",
     tag = "政务云",
     summary = "云服务账单列表（按月，最新在前）：市政务云管理人员见全部金额；县区管理人员打开账单查看本级部分",
     params(PlatformQuery),
@@ -57,13 +59,13 @@ pub(crate) struct ComputeBody {
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/bills",
-    operation_id = "cloud_bills_compute",
+    operation_id = "cloud_billing_compute",
     tag = "政务云",
     summary = "计算（或重新计算待核实的）某月账单：目录单价 × 数量 × 计费天数 ÷ 当月实际天数，逐行四舍五入到分，按每日生效价格；按 SNYP-17 / ZMDY-36 确定承担方和结算部门；已核实的账单不能重算",
     request_body = ComputeBody,
     responses(
         (status = 200, description = "账单", body = RunView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -80,7 +82,7 @@ pub async fn compute(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/bills/{id}",
-    operation_id = "cloud_bills_get",
+    operation_id = "cloud_billing_get",
     tag = "政务云",
     summary = "账单：按结算部门、承担方和单位分组的明细、核减及合计（县区管理人员只见本级部分）",
     params(("id" = String, Path, description = "账单 ID")),
@@ -101,14 +103,14 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/bills/{id}/adjustments",
-    operation_id = "cloud_bills_adjust",
+    operation_id = "cloud_billing_adjust",
     tag = "政务云",
     summary = "核减（SNYP-14，按金额）或费率下调（SNYP-18，按百分比）某单位某承担方的费用，须填理由，记入审计；仅待核实的部分",
     params(("id" = String, Path, description = "账单 ID")),
     request_body = NewAdjustment,
     responses(
         (status = 201, description = "核减后的账单", body = RunView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -136,14 +138,14 @@ pub(crate) struct VerifyBody {
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/bills/{id}/verify",
-    operation_id = "cloud_bills_verify",
+    operation_id = "cloud_billing_verify",
     tag = "政务云",
     summary = "核实账单中本部门结算的部分（市本级由市政务云管理人员，县区由本县区管理人员，ZMDY-36）；全部核实后账单为已核实",
     params(("id" = String, Path, description = "账单 ID")),
     request_body = VerifyBody,
     responses(
         (status = 200, description = "账单", body = RunView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -161,7 +163,7 @@ pub async fn verify(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/bills/{id}/send",
-    operation_id = "cloud_bills_send",
+    operation_id = "cloud_billing_send",
     tag = "政务云",
     summary = "已核实的账单报送财政（SNYP-6：作为资金拨付的依据），记入审计",
     params(("id" = String, Path, description = "账单 ID")),
@@ -184,7 +186,7 @@ pub async fn send(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/bills/{id}/bill.xlsx",
-    operation_id = "cloud_bills_excel",
+    operation_id = "cloud_billing_excel",
     tag = "政务云",
     summary = "已核实账单的 Excel（每行一条计费明细，核减、按承担方小计和总计），记入审计",
     params(("id" = String, Path, description = "账单 ID")),
@@ -206,8 +208,8 @@ pub async fn excel(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/cloud/bills/{id}/statement.pdf",
-    operation_id = "cloud_bills_pdf",
+    path = "/api/v1/cloud/bills/{id}/pdf",
+    operation_id = "cloud_billing_pdf",
     tag = "政务云",
     summary = "已核实账单的结算单 PDF（按承担方、按单位、核减及理由、核实记录、签字盖章栏），记入审计。服务器未安装中文字体时答 pdf.font_missing",
     params(("id" = String, Path, description = "账单 ID")),
@@ -230,7 +232,7 @@ pub async fn pdf(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}/evaluation-schemes/{role}",
-    operation_id = "cloud_eval_scheme_get",
+    operation_id = "cloud_billing_scheme",
     tag = "政务云",
     summary = "服务考评办法：制度列出的考评指标（ZMDY-39 / SNYP-35）及合同约定的权重和扣减档次；role 为 provider 或 monitor",
     params(
@@ -256,7 +258,7 @@ pub async fn scheme(
 #[utoipa::path(
     put,
     path = "/api/v1/cloud/platforms/{id}/evaluation-schemes/{role}",
-    operation_id = "cloud_eval_scheme_put",
+    operation_id = "cloud_billing_put_scheme",
     tag = "政务云",
     summary = "录入合同约定的指标权重（整数，合计 100）和扣减档次（起始分、扣减百分比，须有起始分为 0 的一档），记入审计",
     params(
@@ -266,7 +268,7 @@ pub async fn scheme(
     request_body = SchemeInput,
     responses(
         (status = 200, description = "考评办法", body = SchemeView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -285,7 +287,7 @@ pub async fn put_scheme(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}/evaluations",
-    operation_id = "cloud_evaluations_list",
+    operation_id = "cloud_billing_evaluations",
     tag = "政务云",
     summary = "季度服务考评（云服务商和云监管服务商），最新在前",
     params(("id" = String, Path, description = "政务云平台 ID")),
@@ -306,14 +308,14 @@ pub async fn evaluations(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/platforms/{id}/evaluations",
-    operation_id = "cloud_evaluations_save",
+    operation_id = "cloud_billing_save_evaluation",
     tag = "政务云",
     summary = "录入某季度考评得分（各指标 0–100，最多一位小数），按权重计算总分和扣减比例；确认前可修改，记入审计",
     params(("id" = String, Path, description = "政务云平台 ID")),
     request_body = EvaluationInput,
     responses(
         (status = 200, description = "考评", body = EvaluationView),
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
@@ -332,7 +334,7 @@ pub async fn save_evaluation(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/platforms/{id}/evaluations/{role}/{quarter}/confirm",
-    operation_id = "cloud_evaluations_confirm",
+    operation_id = "cloud_billing_confirm_evaluation",
     tag = "政务云",
     summary = "确认某季度考评，其扣减比例计入年度结算（ZMDY-39、SNYP-35），记入审计",
     params(
@@ -360,12 +362,12 @@ pub async fn confirm_evaluation(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}/settlements/{year}",
-    operation_id = "cloud_settlement_get",
+    operation_id = "cloud_billing_settlement",
     tag = "政务云",
     summary = "年度结算（ZMDY-36）：按承担方汇总已报送财政的账单，逐季度减去当季计费 × 云服务商已确认考评的扣减比例（四舍五入到分），列出计算过程",
     params(
         ("id" = String, Path, description = "政务云平台 ID"),
-        ("year" = i32, Path, description = "年度"),
+        ("year" = String, Path, description = "年度，如 2025"),
     ),
     responses(
         (status = 200, description = "年度结算", body = SettlementView),
@@ -376,22 +378,22 @@ pub async fn confirm_evaluation(
 pub async fn settlement(
     State(s): State<AppState>,
     ApiUser(pr): ApiUser,
-    Path((id, year)): Path<(String, i32)>,
+    Path((id, year)): Path<(String, String)>,
 ) -> ApiResult<Json<SettlementView>> {
     Ok(Json(
-        evaluation::settlement(&s.platform, &pr, &id, year).await?,
+        evaluation::settlement(&s.platform, &pr, &id, parse_year(&year)?).await?,
     ))
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/platforms/{id}/settlements/{year}/confirm",
-    operation_id = "cloud_settlement_confirm",
+    operation_id = "cloud_billing_confirm_settlement",
     tag = "政务云",
     summary = "确认年度结算（年度结束后、仅一次），记入审计",
     params(
         ("id" = String, Path, description = "政务云平台 ID"),
-        ("year" = i32, Path, description = "年度"),
+        ("year" = String, Path, description = "年度，如 2025"),
     ),
     responses(
         (status = 200, description = "年度结算", body = SettlementView),
@@ -403,9 +405,18 @@ pub async fn confirm_settlement(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
-    Path((id, year)): Path<(String, i32)>,
+    Path((id, year)): Path<(String, String)>,
 ) -> ApiResult<Json<SettlementView>> {
     Ok(Json(
-        evaluation::confirm_settlement(&s.platform, &ctx, &pr, &id, year).await?,
+        evaluation::confirm_settlement(&s.platform, &ctx, &pr, &id, parse_year(&year)?).await?,
     ))
+}
+
+fn parse_year(s: &str) -> Result<i32, WebError> {
+    s.trim().parse().map_err(|_| {
+        WebError::api(yunwei_domain::AppError::bad_request(
+            "cloud_settlement.year",
+            "年度无效",
+        ))
+    })
 }

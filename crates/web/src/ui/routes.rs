@@ -260,7 +260,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/cloud/bills/{id}/verify", form(cloud_billing::verify)),
         ("/cloud/bills/{id}/send", form(cloud_billing::send)),
         ("/cloud/bills/{id}/bill.xlsx", page(cloud_billing::excel)),
-        ("/cloud/bills/{id}/statement.pdf", page(cloud_billing::pdf)),
+        ("/cloud/bills/{id}/pdf", page(cloud_billing::pdf)),
         ("/cloud/evaluations", page(cloud_billing::evaluations)),
         (
             "/cloud/evaluations/scheme",
