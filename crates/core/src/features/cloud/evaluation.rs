@@ -144,10 +144,15 @@ pub struct SchemeView {
     pub set: bool,
 }
 
+/// Indicator id → weight in whole percent.
+type Weights = BTreeMap<String, i64>;
+/// (min total in thousandths, deduction in basis points), highest first.
+type Bands = Vec<(i64, i64)>;
+
 fn parse_scheme(
     inds: &[Indicator],
     input: &SchemeInput,
-) -> Result<(BTreeMap<String, i64>, Vec<(i64, i64)>), AppError> {
+) -> Result<(Weights, Bands), AppError> {
     let mut weights = BTreeMap::new();
     for i in inds {
         let raw = input.weights.get(&i.id).map(|s| s.trim()).unwrap_or("");
@@ -203,7 +208,7 @@ fn parse_scheme(
         }
         bands.push((min, bp));
     }
-    bands.sort_by(|a, b| b.0.cmp(&a.0));
+    bands.sort_by_key(|b| std::cmp::Reverse(b.0));
     if bands.last().map(|b| b.0) != Some(0) {
         return Err(AppError::bad_request(
             "cloud_eval.band_zero",
