@@ -149,10 +149,7 @@ type Weights = BTreeMap<String, i64>;
 /// (min total in thousandths, deduction in basis points), highest first.
 type Bands = Vec<(i64, i64)>;
 
-fn parse_scheme(
-    inds: &[Indicator],
-    input: &SchemeInput,
-) -> Result<(Weights, Bands), AppError> {
+fn parse_scheme(inds: &[Indicator], input: &SchemeInput) -> Result<(Weights, Bands), AppError> {
     let mut weights = BTreeMap::new();
     for i in inds {
         let raw = input.weights.get(&i.id).map(|s| s.trim()).unwrap_or("");
