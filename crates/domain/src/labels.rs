@@ -70,6 +70,17 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("cmdb.segment_create", 3, "新建网段"),
     ("cmdb.ip_allocate", 3, "分配地址"),
     ("cmdb.ip_release", 3, "释放地址"),
+    // The government cloud: bills, settlement and evaluation (issue 14).
+    ("cloud_bill.compute", 3, "计算云服务账单"),
+    ("cloud_bill.adjust", 3, "核减云服务费用"),
+    ("cloud_bill.verify", 3, "核实云服务账单"),
+    ("cloud_bill.send", 3, "账单报送财政"),
+    ("cloud_bill.export", 3, "导出云服务账单"),
+    ("cloud_bill.pdf", 3, "下载云服务费用结算单"),
+    ("cloud_eval.scheme", 3, "设置服务考评办法"),
+    ("cloud_eval.save", 3, "录入服务考评"),
+    ("cloud_eval.confirm", 3, "确认服务考评"),
+    ("cloud_settlement.confirm", 3, "确认年度结算"),
     ("archive.create", 3, "新建技术档案"),
     ("archive.version", 3, "上传档案新版本"),
     ("archive.download", 3, "下载技术档案"),
@@ -210,6 +221,9 @@ pub fn action_choices() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)
 /// Object types with their Chinese names (registers are named by their
 /// register, see [`object_type_label`]).
 pub const OBJECT_TYPES: &[(&str, &str)] = &[
+    ("cloud_bill", "云服务账单"),
+    ("cloud_evaluation", "服务考评"),
+    ("cloud_settlement", "年度结算"),
     ("ticket", "工单"),
     ("ticket_filter", "常用筛选"),
     ("user", "用户"),

@@ -146,6 +146,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: cloud_usage,
     },
     Migration {
+        version: 24,
+        name: "cloud_billing",
+        steps: cloud_billing,
+    },
+    Migration {
         version: 25,
         name: "cloud_duties",
         steps: cloud_duties,
@@ -2043,6 +2048,207 @@ fn cloud_usage(b: Backend) -> Vec<Step> {
                 .to_owned(),
         ),
         index("ix_cloud_bars_org_year", "cloud_bars", &["org_id", "year"]),
+    ]
+}
+
+/// Bills by payer, reductions, verification, settlement and the
+/// evaluation of the vendors (issue 14, ADR 0016). Amounts are integer 分,
+/// unit prices 0.0001 元, scores tenths of a point, percentages hundredths
+/// of a percent: no floating point anywhere.
+fn cloud_billing(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("cloud_bill_runs")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("month"))
+                .col(text("state"))
+                .col(int("computed_at"))
+                .col(text("computed_by"))
+                .col(text_null("verified_by"))
+                .col(int_null("verified_at"))
+                .col(text_null("sent_by"))
+                .col(int_null("sent_at"))
+                .col(int("line_count"))
+                .col(int("lines_fen"))
+                .col(int("adjustments_fen"))
+                .col(int("total_fen"))
+                .col(int("version"))
+                .foreign_key(&mut fk("cloud_bill_runs", "platform_id", "cloud_platforms"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_bill_runs_month",
+            "cloud_bill_runs",
+            &["platform_id", "month"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_bill_lines")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("run_id"))
+                .col(text("unit_org_id"))
+                .col(path_col("unit_path", b))
+                .col(text("settler_org_id"))
+                .col(path_col("settler_path", b))
+                .col(text("system_id"))
+                .col(text("resource_id"))
+                .col(text("item_id"))
+                .col(text("mode"))
+                .col(text("payer"))
+                .col(int("quantity"))
+                .col(text("from_day"))
+                .col(text("to_day"))
+                .col(int("days"))
+                .col(int("month_days"))
+                .col(int("price_e4"))
+                .col(int("amount_fen"))
+                .foreign_key(&mut fk("cloud_bill_lines", "run_id", "cloud_bill_runs"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_bill_lines_run",
+            "cloud_bill_lines",
+            &["run_id", "settler_org_id", "payer", "unit_org_id"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_bill_verifications")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("run_id"))
+                .col(text("settler_org_id"))
+                .col(path_col("settler_path", b))
+                .col(int("total_fen"))
+                .col(text("verified_by"))
+                .col(int("verified_at"))
+                .foreign_key(&mut fk(
+                    "cloud_bill_verifications",
+                    "run_id",
+                    "cloud_bill_runs",
+                ))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_bill_verifications",
+            "cloud_bill_verifications",
+            &["run_id", "settler_org_id"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_bill_adjustments")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("run_id"))
+                .col(text("unit_org_id"))
+                .col(path_col("unit_path", b))
+                .col(text("settler_org_id"))
+                .col(text_null("system_id"))
+                .col(text("payer"))
+                .col(text("kind"))
+                .col(int_null("rate_bp"))
+                .col(int("amount_fen"))
+                .col(text("reason"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk(
+                    "cloud_bill_adjustments",
+                    "run_id",
+                    "cloud_bill_runs",
+                ))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_bill_adjustments_run",
+            "cloud_bill_adjustments",
+            &["run_id"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_eval_schemes")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("vendor_role"))
+                .col(text("weights"))
+                .col(text("bands"))
+                .col(text("updated_by"))
+                .col(int("updated_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk(
+                    "cloud_eval_schemes",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_eval_schemes",
+            "cloud_eval_schemes",
+            &["platform_id", "vendor_role"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_evaluations")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("vendor_org_id"))
+                .col(text("vendor_role"))
+                .col(text("quarter"))
+                .col(text("scores"))
+                .col(int("total_milli"))
+                .col(int("deduction_bp"))
+                .col(text("note"))
+                .col(text("state"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .col(text_null("confirmed_by"))
+                .col(int_null("confirmed_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk(
+                    "cloud_evaluations",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .foreign_key(&mut fk("cloud_evaluations", "vendor_org_id", "orgs"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_evaluations",
+            "cloud_evaluations",
+            &["platform_id", "vendor_role", "quarter"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("cloud_settlements")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(int("year"))
+                .col(text("payer"))
+                .col(int("billed_fen"))
+                .col(int("deduction_fen"))
+                .col(int("net_fen"))
+                .col(text("working"))
+                .col(text("state"))
+                .col(text("confirmed_by"))
+                .col(int("confirmed_at"))
+                .foreign_key(&mut fk(
+                    "cloud_settlements",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_settlements",
+            "cloud_settlements",
+            &["platform_id", "year", "payer"],
+        ),
     ]
 }
 

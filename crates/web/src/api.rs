@@ -2,6 +2,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod calendar;
+pub(crate) mod cloud_billing;
 pub(crate) mod cloud_duties;
 pub(crate) mod cloud_usage;
 pub(crate) mod cmdb;
@@ -123,6 +124,46 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(
                     yunwei_core::archives::MAX_FILE_BYTES + 64 * 1024,
                 )),
+        )
+        // The government cloud: bills, settlement and evaluation.
+        .route(
+            "/api/v1/cloud/bills",
+            get(cloud_billing::list).post(cloud_billing::compute),
+        )
+        .route("/api/v1/cloud/bills/{id}", get(cloud_billing::get))
+        .route(
+            "/api/v1/cloud/bills/{id}/adjustments",
+            post(cloud_billing::adjust),
+        )
+        .route(
+            "/api/v1/cloud/bills/{id}/verify",
+            post(cloud_billing::verify),
+        )
+        .route("/api/v1/cloud/bills/{id}/send", post(cloud_billing::send))
+        .route(
+            "/api/v1/cloud/bills/{id}/bill.xlsx",
+            get(cloud_billing::excel),
+        )
+        .route("/api/v1/cloud/bills/{id}/pdf", get(cloud_billing::pdf))
+        .route(
+            "/api/v1/cloud/platforms/{id}/evaluation-schemes/{role}",
+            get(cloud_billing::scheme).put(cloud_billing::put_scheme),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}/evaluations",
+            get(cloud_billing::evaluations).post(cloud_billing::save_evaluation),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}/evaluations/{role}/{quarter}/confirm",
+            post(cloud_billing::confirm_evaluation),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}/settlements/{year}",
+            get(cloud_billing::settlement),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}/settlements/{year}/confirm",
+            post(cloud_billing::confirm_settlement),
         )
         .route("/api/v1/archives/export.xlsx", get(archives::export))
         .route("/api/v1/archives/{id}", get(archives::get))

@@ -22,8 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cloud_duties, cmdb, controls, inspections, knowledge, pdf, registers,
-    reports, tickets,
+    archives, calendar, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge, pdf,
+    registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -96,6 +96,21 @@ use crate::api::{
         knowledge::update,
         knowledge::publish,
         archives::list,
+        cloud_billing::list,
+        cloud_billing::compute,
+        cloud_billing::get,
+        cloud_billing::adjust,
+        cloud_billing::verify,
+        cloud_billing::send,
+        cloud_billing::excel,
+        cloud_billing::pdf,
+        cloud_billing::scheme,
+        cloud_billing::put_scheme,
+        cloud_billing::evaluations,
+        cloud_billing::save_evaluation,
+        cloud_billing::confirm_evaluation,
+        cloud_billing::settlement,
+        cloud_billing::confirm_settlement,
         archives::create,
         archives::export,
         archives::get,

@@ -52,6 +52,10 @@ pub struct CloudRules {
     /// (ZMDY-37: 每年9月底前).
     pub annual_application_due: Option<(u32, u32)>,
     pub payers: Vec<PayerRule>,
+    /// The indicators a quarter's evaluation of the provider and of the
+    /// monitoring provider scores (ZMDY-39, SNYP-35); the weights and the
+    /// score-to-deduction bands are the contract's, entered per platform.
+    pub indicators: Vec<Indicator>,
     /// The recurring duties of the parties (`[[duty]]`): reports, drills,
     /// trainings, tests, the yearly application, each an occurrence per
     /// period in the due-date engine (features::cloud::duties).
@@ -134,6 +138,15 @@ impl DutyRule {
     }
 }
 
+/// One indicator of the vendors' evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    /// Stable id (ASCII), the key of a score.
+    pub id: String,
+    pub label: String,
+    pub source: String,
+}
+
 /// A length given in days or months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -171,6 +184,8 @@ struct Raw {
     #[serde(default)]
     payer: Vec<Spanned<RawPayer>>,
     #[serde(default)]
+    evaluation: Option<RawEvaluation>,
+    #[serde(default)]
     duty: Vec<Spanned<RawDuty>>,
 }
 
@@ -201,6 +216,20 @@ struct V<T> {
     source: Spanned<String>,
     #[serde(default)]
     open: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvaluation {
+    indicator: Vec<RawIndicator>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    id: Spanned<String>,
+    label: String,
+    source: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -657,6 +686,47 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
 
     let duties = load_duties(&mut ck, &raw.duty);
 
+    let mut indicators: Vec<Indicator> = Vec::new();
+    if let Some(ev) = &raw.evaluation {
+        if ev.indicator.is_empty() {
+            ck.errors
+                .push(src.err(&(0..0), "[evaluation] 至少要列出一个考评指标"));
+        }
+        for i in &ev.indicator {
+            let id = i.id.get_ref();
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                ck.errors.push(src.err(
+                    &i.id.span(),
+                    format!("考评指标编号「{id}」只能由小写字母、数字和下划线组成"),
+                ));
+            }
+            if indicators.iter().any(|x| &x.id == id) {
+                ck.errors
+                    .push(src.err(&i.id.span(), format!("考评指标编号「{id}」重复")));
+            }
+            if i.label.trim().is_empty() {
+                ck.errors
+                    .push(src.err(&i.id.span(), format!("考评指标「{id}」缺少名称")));
+            }
+            ck.cite(
+                &format!("evaluation.indicator.{id}"),
+                "云服务商和云监管服务商考评指标",
+                i.label.clone(),
+                &i.source,
+                &None,
+            );
+            indicators.push(Indicator {
+                id: id.clone(),
+                label: i.label.clone(),
+                source: i.source.get_ref().clone(),
+            });
+        }
+    }
+
     if !ck.errors.is_empty() {
         return Err(ck.errors);
     }
@@ -674,6 +744,7 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
         annual_application_due,
         payers,
         duties,
+        indicators,
         cited: ck.cited,
     })
 }

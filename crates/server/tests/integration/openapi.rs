@@ -21,6 +21,10 @@ const SOURCES: &[(&str, &str)] = &[
         "calendar::",
         include_str!("../../../web/src/api/calendar.rs"),
     ),
+    (
+        "cloud_billing::",
+        include_str!("../../../web/src/api/cloud_billing.rs"),
+    ),
     ("cmdb::", include_str!("../../../web/src/api/cmdb.rs")),
     (
         "cloud_usage::",

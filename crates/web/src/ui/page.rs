@@ -75,7 +75,28 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (4, "/users", "用户管理", Some(Action::UserView)),
     (4, "/config", "系统参数", Some(Action::ConfigView)),
     (4, "/calendar", "工作日历", None),
-    // 政务云: the providers' reports and duties (issue 14 item 6).
+    // 政务云 (issue 14, ADR 0016): the register, utilisation and
+    // reclaim, bills and evaluation, the providers' duties.
+    (5, "/cloud/usage", "资源使用率", Some(Action::BusinessRead)),
+    (
+        5,
+        "/cloud/reclaims",
+        "降配回收建议",
+        Some(Action::BusinessRead),
+    ),
+    (5, "/cloud/bills", "云服务账单", Some(Action::CloudManage)),
+    (
+        5,
+        "/cloud/evaluations",
+        "服务考评",
+        Some(Action::CloudManage),
+    ),
+    (
+        5,
+        "/cloud/settlement",
+        "年度结算",
+        Some(Action::CloudManage),
+    ),
     (5, "/cloud/duties", "服务商报告", Some(Action::CloudReport)),
     (5, "/cloud/duties", "服务商报告", Some(Action::CloudManage)),
     (
@@ -89,14 +110,6 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
         "/cloud/scores",
         "单位监督评分",
         Some(Action::CloudManage),
-    ),
-    // 政务云: utilisation and reclaim (issue 14, SNYP-14).
-    (5, "/cloud/usage", "资源使用率", Some(Action::BusinessRead)),
-    (
-        5,
-        "/cloud/reclaims",
-        "降配回收建议",
-        Some(Action::BusinessRead),
     ),
 ];
 

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud_duties, cloud_usage, cmdb, controls, csrf, home,
-    inspections, knowledge, login, orgs, pdf, registers, reports, search, sessions, settings,
-    ticket_lists, tickets, tokens, users,
+    account, archives, audit, calendar, cloud_billing, cloud_duties, cloud_usage, cmdb, controls,
+    csrf, home, inspections, knowledge, login, orgs, pdf, registers, reports, search, sessions,
+    settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -292,6 +292,33 @@ fn table() -> Vec<(&'static str, Entry)> {
         (
             "/cloud/reclaims/{id}/implement",
             form(cloud_usage::implement),
+        ),
+        // The government cloud: bills, settlement and evaluation.
+        ("/cloud/bills", page(cloud_billing::bills)),
+        ("/cloud/bills/compute", form(cloud_billing::compute)),
+        ("/cloud/bills/{id}", page(cloud_billing::bill)),
+        ("/cloud/bills/{id}/adjust", form(cloud_billing::adjust)),
+        ("/cloud/bills/{id}/verify", form(cloud_billing::verify)),
+        ("/cloud/bills/{id}/send", form(cloud_billing::send)),
+        ("/cloud/bills/{id}/bill.xlsx", page(cloud_billing::excel)),
+        ("/cloud/bills/{id}/pdf", page(cloud_billing::pdf)),
+        ("/cloud/evaluations", page(cloud_billing::evaluations)),
+        (
+            "/cloud/evaluations/scheme",
+            form(cloud_billing::save_scheme),
+        ),
+        (
+            "/cloud/evaluations/scores",
+            form(cloud_billing::save_scores),
+        ),
+        (
+            "/cloud/evaluations/confirm",
+            form(cloud_billing::confirm_evaluation),
+        ),
+        ("/cloud/settlement", page(cloud_billing::settlement)),
+        (
+            "/cloud/settlement/confirm",
+            form(cloud_billing::confirm_settlement),
         ),
         ("/tickets/{id}/cis", form(tickets::link_ci)),
         ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),

@@ -9,7 +9,12 @@
 //! | `usage.rs` | monthly utilisation: import, judging, the month report (SNYP-14) |
 //! | `reclaim.rs` | 降配/回收 proposals, bars on units that refuse (SNYP-14) |
 
+//! | `billing.rs` | monthly bills by payer, reductions, verification, sending to finance |
+//! | `evaluation.rs` | quarterly evaluation of the vendors, annual settlement |
+
+pub mod billing;
 pub mod duties;
+pub mod evaluation;
 pub mod reclaim;
 pub mod usage;
 
