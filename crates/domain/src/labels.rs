@@ -74,6 +74,24 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("archive.version", 3, "上传档案新版本"),
     ("archive.download", 3, "下载技术档案"),
     ("archives.export", 3, "导出技术档案目录"),
+    ("cloud.platform_create", 3, "新建政务云平台"),
+    ("cloud.platform_update", 3, "修改政务云平台"),
+    ("cloud.unit_set", 3, "登记政务云使用单位"),
+    ("cloud.item_create", 3, "新增服务目录项"),
+    ("cloud.item_update", 3, "修改服务目录项"),
+    ("cloud.price_add", 3, "调整服务价格"),
+    ("cloud.system_register", 3, "登记上云系统"),
+    ("cloud.system_update", 3, "修改上云系统"),
+    ("cloud.resource_request", 3, "申请云资源"),
+    ("cloud.resource_withdraw", 3, "撤回云资源申请"),
+    ("cloud.systems_export", 3, "导出上云系统"),
+    ("cloud.route_provider", 2, "转交云服务商"),
+    ("cloud.allocate", 3, "分配云资源"),
+    ("cloud.go_live", 3, "上云系统上线"),
+    ("cloud.withdraw", 3, "撤回未分配资源"),
+    ("cloud.change_applied", 3, "变更云资源"),
+    ("cloud.exit_approved", 3, "上云系统进入退出"),
+    ("cloud.reclaimed", 3, "回收云资源"),
     ("register.create", 3, "台账登记"),
     ("register.update", 3, "修改台账"),
     ("register.step", 3, "台账办理"),
@@ -129,6 +147,7 @@ const SUBJECTS: &[(&str, &str)] = &[
     ("access", "临时授权"),
     ("grant", "临时授权"),
     ("ukey", "UKEY"),
+    ("cloud", "政务云"),
 ];
 
 /// Chinese names of common second halves (the verb).
@@ -211,6 +230,10 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("report", "报表"),
     ("audit_log", "审计日志"),
     ("file_store", "文件存储"),
+    ("cloud_platform", "政务云平台"),
+    ("cloud_unit", "政务云使用单位"),
+    ("cloud_item", "服务目录项"),
+    ("cloud_system", "上云系统"),
 ];
 
 /// The Chinese name of an audit object type: the table above, else the

@@ -5,6 +5,17 @@
 //! | module | what |
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+//! | `platforms.rs` | create, edit and list the platforms (CloudManage over the region) |
+//! | `units.rs` | a unit's cloud profile: level, funding, who pays (SNYP-17) |
+//! | `catalogue.rs` | the service catalogue and its append-only, effective-dated prices |
+//! | `systems.rs` | 上云系统: register, request resources, who sees them, history |
+//! | `lifecycle.rs` | the gates and effects of the apply, change and exit processes |
+
+pub mod catalogue;
+pub mod lifecycle;
+pub mod platforms;
+pub mod systems;
+pub mod units;
 
 use yunwei_domain::policy::cloud::CloudRules;
 use yunwei_domain::AppError;
