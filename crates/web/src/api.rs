@@ -2,6 +2,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod calendar;
+pub(crate) mod cloud;
 pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
@@ -229,6 +230,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))
         .route("/api/v1/calendar/import", post(calendar::import))
         .route("/api/v1/calendar/{year}", get(calendar::year))
+        .merge(cloud::routes())
 }
 
 /// A JSON object body (every request body of the API is an object, as

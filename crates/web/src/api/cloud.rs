@@ -1,0 +1,535 @@
+//! The government cloud's register under `/api/v1/cloud` (ADR 0016;
+//! ZMDY-34, ZMDY-35, SNYP-7, SNYP-27): platforms, units, the service
+//! catalogue and its effective-dated prices, 上云系统 with their resources
+//! and history, and the audited Excel export of the systems.
+
+use crate::extract::Query;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yunwei_core::cloud::catalogue::{self, ItemInput, ItemView, PriceInput};
+use yunwei_core::cloud::platforms::{self, PlatformInput, PlatformView};
+use yunwei_core::cloud::systems::{
+    self, EventView, ListFilter, RequestInput, ResourceView, SystemDetail, SystemInput, SystemPage,
+};
+use yunwei_core::cloud::units::{self, UnitInput, UnitView};
+
+use super::{ApiResult, Body, ExportReason};
+use crate::error::WebError;
+use crate::extract::{ApiUser, ReqCtx};
+use crate::openapi::{
+    BadRequest, Binary, Conflict, Forbidden, Internal, NotFound, TooLarge, Unauthorized,
+};
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/cloud/platforms",
+            get(list_platforms).post(create_platform),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}",
+            get(get_platform).put(update_platform),
+        )
+        .route("/api/v1/cloud/platforms/{id}/units", get(list_units))
+        .route(
+            "/api/v1/cloud/platforms/{id}/catalogue",
+            get(list_catalogue).post(create_item),
+        )
+        .route("/api/v1/cloud/units", post(set_unit))
+        .route(
+            "/api/v1/cloud/catalogue/{id}",
+            get(get_item).put(update_item),
+        )
+        .route("/api/v1/cloud/catalogue/{id}/prices", post(add_price))
+        .route(
+            "/api/v1/cloud/systems",
+            get(list_systems).post(register_system),
+        )
+        .route("/api/v1/cloud/systems/export.xlsx", get(export_systems))
+        .route(
+            "/api/v1/cloud/systems/{id}",
+            get(get_system).put(update_system),
+        )
+        .route("/api/v1/cloud/systems/{id}/history", get(system_history))
+        .route("/api/v1/cloud/systems/{id}/resources", post(request_resource))
+        .route(
+            "/api/v1/cloud/resources/{id}/withdraw",
+            post(withdraw_resource),
+        )
+}
+
+// ---- platforms ----
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/platforms",
+    operation_id = "cloud_platforms_list",
+    tag = "政务云",
+    summary = "政务云平台列表：本区域工作人员、主管部门及该平台云服务商、云监管服务商人员可见",
+    responses(
+        (status = 200, description = "平台", body = Vec<PlatformView>),
+        Unauthorized, Forbidden, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_platforms(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+) -> ApiResult<Json<Vec<PlatformView>>> {
+    Ok(Json(platforms::list(&s.platform, &pr).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/platforms",
+    operation_id = "cloud_platforms_create",
+    tag = "政务云",
+    summary = "新建政务云平台（制度包须含政务云规则；须对服务区域有政务云管理权限）",
+    request_body = PlatformInput,
+    responses(
+        (status = 201, description = "已新建", body = PlatformView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_platform(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<PlatformInput>,
+) -> ApiResult<(StatusCode, Json<PlatformView>)> {
+    let v = platforms::create(&s.platform, &ctx, &pr, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/platforms/{id}",
+    operation_id = "cloud_platforms_get",
+    tag = "政务云",
+    summary = "政务云平台详情",
+    params(("id" = String, Path, description = "平台 ID")),
+    responses(
+        (status = 200, description = "平台", body = PlatformView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_platform(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PlatformView>> {
+    Ok(Json(platforms::get(&s.platform, &pr, &id).await?))
+}
+
+/// Every field of the platform, and the `updated_at` read.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct PlatformUpdate {
+    #[serde(flatten)]
+    pub input: PlatformInput,
+    /// The `updated_at` the editor read; a later change refuses the edit.
+    pub expected_updated_at: i64,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/cloud/platforms/{id}",
+    operation_id = "cloud_platforms_update",
+    tag = "政务云",
+    summary = "修改政务云平台（全部字段；expected_updated_at 防止覆盖他人修改）",
+    params(("id" = String, Path, description = "平台 ID")),
+    request_body = PlatformUpdate,
+    responses(
+        (status = 200, description = "已修改", body = PlatformView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_platform(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<PlatformUpdate>,
+) -> ApiResult<Json<PlatformView>> {
+    Ok(Json(
+        platforms::update(&s.platform, &ctx, &pr, &id, &b.input, b.expected_updated_at).await?,
+    ))
+}
+
+// ---- units ----
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/platforms/{id}/units",
+    operation_id = "cloud_units_list",
+    tag = "政务云",
+    summary = "平台的使用单位：层级、经费保障类型、费用承担（SNYP-17）",
+    params(("id" = String, Path, description = "平台 ID")),
+    responses(
+        (status = 200, description = "使用单位", body = Vec<UnitView>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_units(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<UnitView>>> {
+    Ok(Json(units::list(&s.platform, &pr, &id).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/units",
+    operation_id = "cloud_units_set",
+    tag = "政务云",
+    summary = "登记或修改使用单位的上云信息（须对该单位有政务云管理权限；修改时带 version）",
+    request_body = UnitInput,
+    responses(
+        (status = 200, description = "已登记", body = UnitView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_unit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<UnitInput>,
+) -> ApiResult<Json<UnitView>> {
+    Ok(Json(units::set(&s.platform, &ctx, &pr, &b).await?))
+}
+
+// ---- catalogue ----
+
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CatalogueQuery {
+    /// Only the items in force today.
+    #[serde(default)]
+    pub in_force: Option<bool>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/platforms/{id}/catalogue",
+    operation_id = "cloud_catalogue_list",
+    tag = "政务云",
+    summary = "服务目录：服务项、计量单位、服务模式、有效期、当前价格及价格历史（ZMDY-34、SNYP-7）",
+    params(("id" = String, Path, description = "平台 ID"), CatalogueQuery),
+    responses(
+        (status = 200, description = "服务目录", body = Vec<ItemView>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_catalogue(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<CatalogueQuery>,
+) -> ApiResult<Json<Vec<ItemView>>> {
+    Ok(Json(
+        catalogue::list(&s.platform, &pr, &id, q.in_force.unwrap_or(false)).await?,
+    ))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/platforms/{id}/catalogue",
+    operation_id = "cloud_catalogue_create",
+    tag = "政务云",
+    summary = "新增服务目录项及其首个价格（元/单位/月，最多 4 位小数；主管部门调整）",
+    params(("id" = String, Path, description = "平台 ID")),
+    request_body = ItemInput,
+    responses(
+        (status = 201, description = "已新增", body = ItemView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_item(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ItemInput>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let v = catalogue::create_item(&s.platform, &ctx, &pr, &id, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/catalogue/{id}",
+    operation_id = "cloud_catalogue_get",
+    tag = "政务云",
+    summary = "服务目录项及其价格历史",
+    params(("id" = String, Path, description = "服务目录项 ID")),
+    responses(
+        (status = 200, description = "服务目录项", body = ItemView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_item(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ItemView>> {
+    Ok(Json(catalogue::get(&s.platform, &pr, &id).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/cloud/catalogue/{id}",
+    operation_id = "cloud_catalogue_update",
+    tag = "政务云",
+    summary = "修改服务目录项的名称、计量单位、有效期和依据（编码、类别、模式不变；带 updated_at）",
+    params(("id" = String, Path, description = "服务目录项 ID")),
+    request_body = ItemInput,
+    responses(
+        (status = 200, description = "已修改", body = ItemView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_item(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<ItemInput>,
+) -> ApiResult<Json<ItemView>> {
+    Ok(Json(
+        catalogue::update_item(&s.platform, &ctx, &pr, &id, &b).await?,
+    ))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/catalogue/{id}/prices",
+    operation_id = "cloud_prices_add",
+    tag = "政务云",
+    summary = "调价：自某日起的新价格（只增不改；不得早于本月1日）",
+    params(("id" = String, Path, description = "服务目录项 ID")),
+    request_body = PriceInput,
+    responses(
+        (status = 201, description = "已调价", body = ItemView),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_price(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<PriceInput>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let v = catalogue::add_price(&s.platform, &ctx, &pr, &id, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+// ---- systems ----
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/systems",
+    operation_id = "cloud_systems_list",
+    tag = "政务云",
+    summary = "上云系统列表（按更新时间倒序，每页 200，next 翻页）：本单位业务人员及该平台云服务商、云监管服务商可见",
+    params(ListFilter),
+    responses(
+        (status = 200, description = "上云系统", body = SystemPage),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_systems(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(f): Query<ListFilter>,
+) -> ApiResult<Json<SystemPage>> {
+    Ok(Json(systems::list(&s.platform, &pr, &f).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/systems",
+    operation_id = "cloud_systems_register",
+    tag = "政务云",
+    summary = "登记上云系统（配置项编号为空时新建应用系统配置项；重要系统须有保密协议，SNYP-27）",
+    request_body = SystemInput,
+    responses(
+        (status = 201, description = "已登记", body = SystemDetail),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn register_system(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Body(b): Body<SystemInput>,
+) -> ApiResult<(StatusCode, Json<SystemDetail>)> {
+    let v = systems::register(&s.platform, &ctx, &pr, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/systems/export.xlsx",
+    operation_id = "cloud_systems_export",
+    tag = "政务云",
+    summary = "导出上云系统列表（Excel；筛选同列表，须填 reason，记入审计）",
+    params(ExportReason, ListFilter),
+    responses(
+        (status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export_systems(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(f): Query<ListFilter>,
+    Query(r): Query<ExportReason>,
+) -> Result<Response, WebError> {
+    let bytes = systems::export(&s.platform, &ctx, &pr, &f, r.text()).await?;
+    Ok(super::xlsx("cloud-systems.xlsx", bytes))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/systems/{id}",
+    operation_id = "cloud_systems_get",
+    tag = "政务云",
+    summary = "上云系统详情：资源（每行的起止日期）、历史、可发起的流程",
+    params(("id" = String, Path, description = "上云系统 ID")),
+    responses(
+        (status = 200, description = "上云系统", body = SystemDetail),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_system(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SystemDetail>> {
+    Ok(Json(systems::get(&s.platform, &pr, &id).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/cloud/systems/{id}",
+    operation_id = "cloud_systems_update",
+    tag = "政务云",
+    summary = "修改上云系统的名称、等保级别、密评、重要性和保密协议（带 version）",
+    params(("id" = String, Path, description = "上云系统 ID")),
+    request_body = SystemInput,
+    responses(
+        (status = 200, description = "已修改", body = SystemDetail),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_system(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<SystemInput>,
+) -> ApiResult<Json<SystemDetail>> {
+    Ok(Json(systems::update(&s.platform, &ctx, &pr, &id, &b).await?))
+}
+
+/// A system's history: every resource row with its span, and its events.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct History {
+    resources: Vec<ResourceView>,
+    events: Vec<EventView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cloud/systems/{id}/history",
+    operation_id = "cloud_systems_history",
+    tag = "政务云",
+    summary = "上云系统的完整历史：每条资源记录及其起止日期、每次状态变化及其工单和办理人",
+    params(("id" = String, Path, description = "上云系统 ID")),
+    responses(
+        (status = 200, description = "历史", body = History),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn system_history(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<History>> {
+    let d = systems::get(&s.platform, &pr, &id).await?;
+    Ok(Json(History {
+        resources: d.resources,
+        events: d.history,
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/systems/{id}/resources",
+    operation_id = "cloud_resources_request",
+    tag = "政务云",
+    summary = "申请资源：申请中的系统选服务目录中有效的服务；已上线的系统变更在用资源（replaces_id）或增加服务",
+    params(("id" = String, Path, description = "上云系统 ID")),
+    request_body = RequestInput,
+    responses(
+        (status = 201, description = "已申请", body = SystemDetail),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn request_resource(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+    Body(b): Body<RequestInput>,
+) -> ApiResult<(StatusCode, Json<SystemDetail>)> {
+    let v = systems::request(&s.platform, &ctx, &pr, &id, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/resources/{id}/withdraw",
+    operation_id = "cloud_resources_withdraw",
+    tag = "政务云",
+    summary = "撤回尚未分配的资源申请",
+    params(("id" = String, Path, description = "资源记录 ID")),
+    responses(
+        (status = 200, description = "已撤回", body = SystemDetail),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn withdraw_resource(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SystemDetail>> {
+    Ok(Json(systems::withdraw(&s.platform, &ctx, &pr, &id).await?))
+}
