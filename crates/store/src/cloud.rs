@@ -221,7 +221,10 @@ pub async fn units(
 }
 
 /// The platforms whose provider or monitor is the organisation `org_id`.
-pub async fn platforms_of_vendor(c: &mut DbConn, org_id: &str) -> Result<Vec<PlatformRow>, AppError> {
+pub async fn platforms_of_vendor(
+    c: &mut DbConn,
+    org_id: &str,
+) -> Result<Vec<PlatformRow>, AppError> {
     let q = Query::select()
         .columns(PLATFORM_COLS)
         .from("cloud_platforms")
@@ -343,7 +346,11 @@ pub async fn insert_item(c: &mut DbConn, i: &ItemRow) -> Result<(), AppError> {
 
 /// Updates an item's name, unit, validity and source (its code, category
 /// and mode stay), guarded by the `updated_at` read.
-pub async fn update_item(c: &mut DbConn, i: &ItemRow, read_updated_at: i64) -> Result<bool, AppError> {
+pub async fn update_item(
+    c: &mut DbConn,
+    i: &ItemRow,
+    read_updated_at: i64,
+) -> Result<bool, AppError> {
     let n = c
         .exec(
             &Query::update()
@@ -370,7 +377,11 @@ pub async fn get_item(c: &mut DbConn, id: &str) -> Result<Option<ItemRow>, AppEr
         .from("cloud_catalogue_items")
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(item_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(item_from_row)
+        .transpose()
 }
 
 pub async fn item_by_code(
@@ -384,7 +395,11 @@ pub async fn item_by_code(
         .and_where(Expr::col("platform_id").eq(platform_id))
         .and_where(Expr::col("code").eq(code))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(item_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(item_from_row)
+        .transpose()
 }
 
 /// The catalogue of a platform, by code (a catalogue has tens of items;
@@ -449,7 +464,10 @@ fn price_from_row(r: &AnyRow) -> Result<PriceRow, AppError> {
 /// Appends a price. False when the item already has a price from that day
 /// (prices are never edited).
 pub async fn insert_price(c: &mut DbConn, p: &PriceRow) -> Result<bool, AppError> {
-    if price_from(c, &p.item_id, &p.effective_from).await?.is_some() {
+    if price_from(c, &p.item_id, &p.effective_from)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     c.exec(
@@ -471,18 +489,30 @@ pub async fn insert_price(c: &mut DbConn, p: &PriceRow) -> Result<bool, AppError
     Ok(true)
 }
 
-async fn price_from(c: &mut DbConn, item_id: &str, day: &str) -> Result<Option<PriceRow>, AppError> {
+async fn price_from(
+    c: &mut DbConn,
+    item_id: &str,
+    day: &str,
+) -> Result<Option<PriceRow>, AppError> {
     let q = Query::select()
         .columns(PRICE_COLS)
         .from("cloud_prices")
         .and_where(Expr::col("item_id").eq(item_id))
         .and_where(Expr::col("effective_from").eq(day))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(price_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(price_from_row)
+        .transpose()
 }
 
 /// The price of an item in force on `day` (`YYYY-MM-DD`), if any.
-pub async fn price_on(c: &mut DbConn, item_id: &str, day: &str) -> Result<Option<PriceRow>, AppError> {
+pub async fn price_on(
+    c: &mut DbConn,
+    item_id: &str,
+    day: &str,
+) -> Result<Option<PriceRow>, AppError> {
     let q = Query::select()
         .columns(PRICE_COLS)
         .from("cloud_prices")
@@ -491,7 +521,11 @@ pub async fn price_on(c: &mut DbConn, item_id: &str, day: &str) -> Result<Option
         .order_by("effective_from", Order::Desc)
         .limit(1)
         .to_owned();
-    c.optional(&q).await?.as_ref().map(price_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(price_from_row)
+        .transpose()
 }
 
 /// Every price of an item, the latest first.
@@ -650,7 +684,11 @@ pub async fn get_system(c: &mut DbConn, id: &str) -> Result<Option<SystemRow>, A
         .from("cloud_systems")
         .and_where(Expr::col("id").eq(id))
         .to_owned();
-    c.optional(&q).await?.as_ref().map(system_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(system_from_row)
+        .transpose()
 }
 
 /// The system of a CMDB item that is not reclaimed (the latest if several).
@@ -663,7 +701,11 @@ pub async fn system_of_ci(c: &mut DbConn, ci_id: &str) -> Result<Option<SystemRo
         .order_by("created_at", Order::Desc)
         .limit(1)
         .to_owned();
-    c.optional(&q).await?.as_ref().map(system_from_row).transpose()
+    c.optional(&q)
+        .await?
+        .as_ref()
+        .map(system_from_row)
+        .transpose()
 }
 
 /// What the systems list filters by.
@@ -704,13 +746,11 @@ pub async fn systems(
     }
     if let Some((at, id)) = &f.before {
         q.cond_where(
-            Cond::any()
-                .add(Expr::col("updated_at").lt(*at))
-                .add(
-                    Cond::all()
-                        .add(Expr::col("updated_at").eq(*at))
-                        .add(Expr::col("id").lt(id.clone())),
-                ),
+            Cond::any().add(Expr::col("updated_at").lt(*at)).add(
+                Cond::all()
+                    .add(Expr::col("updated_at").eq(*at))
+                    .add(Expr::col("id").lt(id.clone())),
+            ),
         );
     }
     q.order_by("updated_at", Order::Desc)

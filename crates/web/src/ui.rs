@@ -32,6 +32,7 @@ mod users;
 // Business pages.
 mod archives;
 mod calendar;
+mod cloud;
 mod cmdb;
 mod controls;
 mod inspections;

@@ -57,7 +57,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(get_system).put(update_system),
         )
         .route("/api/v1/cloud/systems/{id}/history", get(system_history))
-        .route("/api/v1/cloud/systems/{id}/resources", post(request_resource))
+        .route(
+            "/api/v1/cloud/systems/{id}/resources",
+            post(request_resource),
+        )
         .route(
             "/api/v1/cloud/resources/{id}/withdraw",
             post(withdraw_resource),
@@ -452,7 +455,9 @@ pub async fn update_system(
     Path(id): Path<String>,
     Body(b): Body<SystemInput>,
 ) -> ApiResult<Json<SystemDetail>> {
-    Ok(Json(systems::update(&s.platform, &ctx, &pr, &id, &b).await?))
+    Ok(Json(
+        systems::update(&s.platform, &ctx, &pr, &id, &b).await?,
+    ))
 }
 
 /// A system's history: every resource row with its span, and its events.

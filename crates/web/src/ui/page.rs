@@ -40,7 +40,7 @@ pub struct NavGroup {
 }
 
 /// The menus of the navigation, in order (issue 13, item 7).
-const GROUPS: [&str; 5] = ["工作台", "工单", "配置与台账", "安全", "系统管理"];
+const GROUPS: [&str; 6] = ["工作台", "工单", "配置与台账", "安全", "系统管理", "政务云"];
 
 /// Every page of the navigation: (menu index in [`GROUPS`], href, label,
 /// the action the viewer needs somewhere, `None`: everyone). Pages a
@@ -75,6 +75,14 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (4, "/users", "用户管理", Some(Action::UserView)),
     (4, "/config", "系统参数", Some(Action::ConfigView)),
     (4, "/calendar", "工作日历", None),
+    (
+        5,
+        "/cloud/catalogue",
+        "服务目录",
+        Some(Action::BusinessRead),
+    ),
+    (5, "/cloud/units", "上云单位", Some(Action::BusinessRead)),
+    (5, "/cloud/systems", "上云系统", Some(Action::BusinessRead)),
 ];
 
 /// What every page's frame shows: who is logged in, the menu, messages.

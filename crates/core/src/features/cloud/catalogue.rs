@@ -121,7 +121,9 @@ async fn view(c: &mut DbConn, today: &str, i: ItemRow) -> Result<ItemView, AppEr
         .find(|p| p.effective_from.as_str() <= today)
         .map(|p| p.price_e4);
     Ok(ItemView {
-        category_label: Category::parse(&i.category).map(|c| c.label()).unwrap_or(""),
+        category_label: Category::parse(&i.category)
+            .map(|c| c.label())
+            .unwrap_or(""),
         mode_label: ServiceMode::parse(&i.mode).map(|m| m.label()).unwrap_or(""),
         in_force: in_force(&i, today),
         price_today: now.map(format_unit_price).unwrap_or_default(),
@@ -293,7 +295,9 @@ pub async fn update_item(
         i.valid_to = cl.valid_to.clone();
         i.source = cl.source.clone();
         i.updated_at = p.now_us().max(old.updated_at + 1);
-        if old.updated_at != input.updated_at || !store::update_item(&mut c, &i, old.updated_at).await? {
+        if old.updated_at != input.updated_at
+            || !store::update_item(&mut c, &i, old.updated_at).await?
+        {
             return Err(AppError::conflict(
                 "cloud.changed",
                 "该记录刚被他人修改，请刷新后重试",

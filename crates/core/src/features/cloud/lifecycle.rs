@@ -76,7 +76,10 @@ async fn system_of(c: &mut DbConn, h: &HookCall<'_>) -> Result<(SystemRow, Platf
     let s = store::system_of_ci(c, &ci.id).await?.ok_or_else(|| {
         refuse(
             "cloud.system_unregistered",
-            format!("配置项 {} 尚未登记为上云系统，请先在“上云系统”中登记", ci.code),
+            format!(
+                "配置项 {} 尚未登记为上云系统，请先在“上云系统”中登记",
+                ci.code
+            ),
         )
     })?;
     let pl = store::get_platform(c, &s.platform_id)
@@ -95,7 +98,9 @@ fn wrong_state(s: &SystemRow, wanted: &str) -> AppError {
         format!(
             "系统“{}”当前为“{}”，{wanted}",
             s.name,
-            SystemState::parse(&s.state).map(|x| x.label()).unwrap_or("")
+            SystemState::parse(&s.state)
+                .map(|x| x.label())
+                .unwrap_or("")
         ),
     )
 }
@@ -125,12 +130,18 @@ pub async fn apply_ready(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppErro
     if requested(&rows).next().is_none() {
         return Err(refuse(
             "cloud.nothing_requested",
-            format!("系统“{}”还没有申请任何云资源，请先在系统页面添加资源申请", s.name),
+            format!(
+                "系统“{}”还没有申请任何云资源，请先在系统页面添加资源申请",
+                s.name
+            ),
         ));
     }
     if let Some(level) = h.fields.get(UNIT_LEVEL_FIELD).and_then(|v| v.as_text()) {
         let unit = store::get_unit(c, &s.org_id).await?.ok_or_else(|| {
-            refuse("cloud.not_a_unit", "申请单位尚未登记为政务云使用单位".into())
+            refuse(
+                "cloud.not_a_unit",
+                "申请单位尚未登记为政务云使用单位".into(),
+            )
         })?;
         if unit.level != level.trim() {
             let label = yunwei_domain::cloud::UnitLevel::parse(&unit.level)
@@ -394,7 +405,10 @@ pub async fn go_live(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
             h.now_us,
         )
         .await?;
-        note.push_str(&format!("；原系统至少保留{m}个月（{source}），至 {}", day(last)));
+        note.push_str(&format!(
+            "；原系统至少保留{m}个月（{source}），至 {}",
+            day(last)
+        ));
     }
     save(c, h, &s, &mut after, ("go_live", "cloud.go_live"), note).await
 }
@@ -405,7 +419,10 @@ pub async fn withdraw(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> 
     let rows = store::resources_of(c, &s.id).await?;
     let mut n = 0;
     for r in requested(&rows) {
-        move_row(c, h, r, |x| x.state = ResourceState::Withdrawn.as_str().into()).await?;
+        move_row(c, h, r, |x| {
+            x.state = ResourceState::Withdrawn.as_str().into()
+        })
+        .await?;
         n += 1;
     }
     let mut after = s.clone();
@@ -477,10 +494,16 @@ pub async fn exit_approved(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppEr
     let today = crate::kernel::due::today(h.p);
     let rows = store::resources_of(c, &s.id).await?;
     for r in requested(&rows) {
-        move_row(c, h, r, |x| x.state = ResourceState::Withdrawn.as_str().into()).await?;
+        move_row(c, h, r, |x| {
+            x.state = ResourceState::Withdrawn.as_str().into()
+        })
+        .await?;
     }
     for r in running(&rows) {
-        move_row(c, h, r, |x| x.state = ResourceState::Exiting.as_str().into()).await?;
+        move_row(c, h, r, |x| {
+            x.state = ResourceState::Exiting.as_str().into()
+        })
+        .await?;
     }
     let (end, key) = match rules.exit_transition {
         Period::Days(d) => (
@@ -538,7 +561,10 @@ pub async fn reclaimed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError>
     let today = day(crate::kernel::due::today(h.p));
     let rows = store::resources_of(c, &s.id).await?;
     for r in requested(&rows) {
-        move_row(c, h, r, |x| x.state = ResourceState::Withdrawn.as_str().into()).await?;
+        move_row(c, h, r, |x| {
+            x.state = ResourceState::Withdrawn.as_str().into()
+        })
+        .await?;
     }
     let mut n = 0;
     for r in running(&rows) {

@@ -53,9 +53,9 @@ pub struct PlatformView {
 }
 
 async fn org(c: &mut DbConn, id: &str, label: &str) -> Result<OrgRow, AppError> {
-    orgs::get(c, id.trim()).await?.ok_or_else(|| {
-        AppError::bad_request("cloud.org_unknown", format!("请选择有效的{label}"))
-    })
+    orgs::get(c, id.trim())
+        .await?
+        .ok_or_else(|| AppError::bad_request("cloud.org_unknown", format!("请选择有效的{label}")))
 }
 
 async fn vendor(c: &mut DbConn, id: &str, label: &str) -> Result<OrgRow, AppError> {
@@ -283,4 +283,22 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<PlatformView,
     let mut c = p.db.read().await?;
     let pl = readable(&mut c, pr, id).await?;
     view(p, &mut c, pr, pl).await
+}
+
+/// The vendor organisations a cloud manager may name as provider or
+/// monitor: (id, name), by name.
+pub async fn vendor_choices(
+    p: &Platform,
+    pr: &Principal,
+) -> Result<Vec<(String, String)>, AppError> {
+    pr.authorize_somewhere(Action::CloudManage)?;
+    let mut c = p.db.read().await?;
+    let mut out: Vec<(String, String)> = orgs::list(&mut c, &yunwei_store::Scope::system())
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == OrgKind::Vendor.as_str())
+        .map(|o| (o.id, o.name))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
 }

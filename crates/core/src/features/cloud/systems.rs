@@ -145,13 +145,19 @@ fn state_label(s: &str) -> &'static str {
 }
 
 pub(crate) async fn system_view(c: &mut DbConn, s: SystemRow) -> Result<SystemView, AppError> {
-    let org_name = orgs::get(c, &s.org_id).await?.map(|o| o.name).unwrap_or_default();
+    let org_name = orgs::get(c, &s.org_id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
     let platform_name = store::get_platform(c, &s.platform_id)
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
     let ci_code = match &s.ci_id {
-        Some(id) => cistore::get_ci(c, id).await?.map(|a| a.code).unwrap_or_default(),
+        Some(id) => cistore::get_ci(c, id)
+            .await?
+            .map(|a| a.code)
+            .unwrap_or_default(),
         None => String::new(),
     };
     Ok(SystemView {
@@ -226,8 +232,16 @@ fn audit_text(s: &SystemRow) -> String {
         s.name,
         s.dengbao_level,
         Miping::parse(&s.miping).map(|m| m.label()).unwrap_or(""),
-        if s.important { "重要系统" } else { "一般系统" },
-        if s.nda_ref.is_empty() { "无" } else { &s.nda_ref }
+        if s.important {
+            "重要系统"
+        } else {
+            "一般系统"
+        },
+        if s.nda_ref.is_empty() {
+            "无"
+        } else {
+            &s.nda_ref
+        }
     )
 }
 
@@ -277,12 +291,14 @@ pub async fn register(
             .await?
             .ok_or_else(|| AppError::bad_request("cloud.org_unknown", "请选择有效的使用单位"))?;
         let auth = operate(pr, &org.path)?;
-        let (_, pl) = super::unit_and_platform(&mut c, &org.id).await?.ok_or_else(|| {
-            AppError::bad_request(
-                "cloud.not_a_unit",
-                format!("{}尚未登记为政务云使用单位，请联系政务云主管部门", org.name),
-            )
-        })?;
+        let (_, pl) = super::unit_and_platform(&mut c, &org.id)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "cloud.not_a_unit",
+                    format!("{}尚未登记为政务云使用单位，请联系政务云主管部门", org.name),
+                )
+            })?;
         let now = p.now_us();
         let ci = match input.ci.trim() {
             "" => {
@@ -344,14 +360,27 @@ pub async fn register(
         };
         nda_required(&s)?;
         store::insert_system(&mut c, &s).await?;
-        event(&mut c, &s, "register", "", &pr.user_id, None, String::new(), now).await?;
+        event(
+            &mut c,
+            &s,
+            "register",
+            "",
+            &pr.user_id,
+            None,
+            String::new(),
+            now,
+        )
+        .await?;
         record(
             p,
             &mut c,
             ctx,
             Actor::User(auth),
-            Event::success("cloud.system_register", "cloud_system", &s.id)
-                .after(format!("{}；配置项 {}", audit_text(&s), ci.code)),
+            Event::success("cloud.system_register", "cloud_system", &s.id).after(format!(
+                "{}；配置项 {}",
+                audit_text(&s),
+                ci.code
+            )),
         )
         .await?;
         Ok(s.id)
@@ -372,7 +401,10 @@ pub async fn update(
         let old = readable(&mut c, pr, id).await?;
         let auth = operate(pr, &old.org_path)?;
         if old.state == SystemState::Reclaimed.as_str() {
-            return Err(AppError::conflict("cloud.system_closed", "系统已回收，不能再修改"));
+            return Err(AppError::conflict(
+                "cloud.system_closed",
+                "系统已回收，不能再修改",
+            ));
         }
         let mut s = old.clone();
         s.name = name.clone();
@@ -440,7 +472,9 @@ pub async fn request(
             (SystemState::Online, Some(r)) => {
                 let old = rows
                     .iter()
-                    .find(|x| x.id == r && x.to_day.is_none() && x.state == ResourceState::Online.as_str())
+                    .find(|x| {
+                        x.id == r && x.to_day.is_none() && x.state == ResourceState::Online.as_str()
+                    })
                     .ok_or_else(|| {
                         AppError::bad_request(
                             "cloud.replaces_invalid",
@@ -448,7 +482,8 @@ pub async fn request(
                         )
                     })?;
                 if rows.iter().any(|x| {
-                    x.replaces_id.as_deref() == Some(r) && x.state == ResourceState::Requested.as_str()
+                    x.replaces_id.as_deref() == Some(r)
+                        && x.state == ResourceState::Requested.as_str()
                 }) {
                     return Err(AppError::conflict(
                         "cloud.change_pending",
@@ -461,8 +496,9 @@ pub async fn request(
                         "变更后的数量与现有数量相同",
                     ));
                 }
-                let item = super::catalogue::in_force_item(&mut c, &s.platform_id, &old.item_id, &today)
-                    .await?;
+                let item =
+                    super::catalogue::in_force_item(&mut c, &s.platform_id, &old.item_id, &today)
+                        .await?;
                 (item, Some(old.id.clone()))
             }
             _ => {
@@ -497,9 +533,23 @@ pub async fn request(
             item.code,
             item.name,
             r.quantity,
-            if r.replaces_id.is_some() { "（变更）" } else { "" }
+            if r.replaces_id.is_some() {
+                "（变更）"
+            } else {
+                ""
+            }
         );
-        event(&mut c, &s, "request", &s.state, &pr.user_id, None, what.clone(), now).await?;
+        event(
+            &mut c,
+            &s,
+            "request",
+            &s.state,
+            &pr.user_id,
+            None,
+            what.clone(),
+            now,
+        )
+        .await?;
         record(
             p,
             &mut c,
@@ -542,9 +592,21 @@ pub async fn withdraw(
         if !store::update_resource(&mut c, &w, (&r.state, r.updated_at)).await? {
             return Err(changed());
         }
-        let item = store::get_item(&mut c, &r.item_id).await?.ok_or_else(AppError::internal)?;
+        let item = store::get_item(&mut c, &r.item_id)
+            .await?
+            .ok_or_else(AppError::internal)?;
         let what = format!("{} {} × {}", item.code, item.name, r.quantity);
-        event(&mut c, &s, "withdraw", &s.state, &pr.user_id, None, what.clone(), now).await?;
+        event(
+            &mut c,
+            &s,
+            "withdraw",
+            &s.state,
+            &pr.user_id,
+            None,
+            what.clone(),
+            now,
+        )
+        .await?;
         record(
             p,
             &mut c,
@@ -559,12 +621,18 @@ pub async fn withdraw(
     get(p, pr, &sid).await
 }
 
-async fn resource_view(c: &mut DbConn, r: ResourceRow, today: &str) -> Result<ResourceView, AppError> {
+async fn resource_view(
+    c: &mut DbConn,
+    r: ResourceRow,
+    today: &str,
+) -> Result<ResourceView, AppError> {
     let item = store::get_item(c, &r.item_id).await?;
     let day = r.from_day.clone().unwrap_or_else(|| today.to_string());
     let price = store::price_on(c, &r.item_id, &day).await?;
     Ok(ResourceView {
-        state_label: ResourceState::parse(&r.state).map(|s| s.label()).unwrap_or(""),
+        state_label: ResourceState::parse(&r.state)
+            .map(|s| s.label())
+            .unwrap_or(""),
         item_code: item.as_ref().map(|i| i.code.clone()).unwrap_or_default(),
         item_name: item.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
         item_unit: item.as_ref().map(|i| i.unit.clone()).unwrap_or_default(),
@@ -573,7 +641,9 @@ async fn resource_view(c: &mut DbConn, r: ResourceRow, today: &str) -> Result<Re
             .and_then(|i| ServiceMode::parse(&i.mode))
             .map(|m| m.label())
             .unwrap_or(""),
-        price_label: price.map(|p| format_unit_price(p.price_e4)).unwrap_or_default(),
+        price_label: price
+            .map(|p| format_unit_price(p.price_e4))
+            .unwrap_or_default(),
         resource: r,
     })
 }

@@ -142,7 +142,10 @@ pub async fn set(
 }
 
 async fn view(c: &mut yunwei_store::DbConn, u: UnitRow) -> Result<UnitView, AppError> {
-    let org_name = orgs::get(c, &u.org_id).await?.map(|o| o.name).unwrap_or_default();
+    let org_name = orgs::get(c, &u.org_id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
     let county_bureau_name = match &u.county_bureau_org_id {
         Some(id) => orgs::get(c, id).await?.map(|o| o.name).unwrap_or_default(),
         None => String::new(),
