@@ -11,6 +11,7 @@
 use chrono::{Days, Months, NaiveDate};
 use yunwei_domain::cloud::{ResourceState, SystemState};
 use yunwei_domain::policy::cloud::{CloudRules, Period};
+use yunwei_domain::policy::hooks as names;
 use yunwei_domain::AppError;
 use yunwei_store::cloud::{self as store, PlatformRow, ResourceRow, SystemRow};
 use yunwei_store::{cmdb as cistore, orgs, DbConn};
@@ -358,7 +359,7 @@ pub async fn allocate(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> 
         h,
         &s,
         &mut after,
-        ("allocate", "cloud.allocate"),
+        (names::CLOUD_ALLOCATE, "cloud.allocate"),
         format!("分配 {n} 项资源，自 {today} 起计费"),
     )
     .await
@@ -410,7 +411,15 @@ pub async fn go_live(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
             day(last)
         ));
     }
-    save(c, h, &s, &mut after, ("go_live", "cloud.go_live"), note).await
+    save(
+        c,
+        h,
+        &s,
+        &mut after,
+        (names::CLOUD_GO_LIVE, "cloud.go_live"),
+        note,
+    )
+    .await
 }
 
 /// CLOUD_WITHDRAW: rows asked for and not allocated are withdrawn.
@@ -431,7 +440,7 @@ pub async fn withdraw(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> 
         h,
         &s,
         &mut after,
-        ("withdraw", "cloud.withdraw"),
+        (names::CLOUD_WITHDRAW, "cloud.withdraw"),
         format!("撤回 {n} 项未分配的资源申请"),
     )
     .await
@@ -473,7 +482,7 @@ pub async fn change_applied(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppE
         h,
         &s,
         &mut after,
-        ("change", "cloud.change_applied"),
+        (names::CLOUD_CHANGE_APPLIED, "cloud.change_applied"),
         format!("按申请调整 {n} 项资源，自 {today} 起"),
     )
     .await
@@ -541,7 +550,7 @@ pub async fn exit_approved(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppEr
         h,
         &s,
         &mut after,
-        ("exit", "cloud.exit_approved"),
+        (names::CLOUD_EXIT_APPROVED, "cloud.exit_approved"),
         format!(
             "退出审核通过，过渡期{}（{source}），至 {} 完成下线和数据迁移",
             rules.exit_transition.label(),
@@ -592,7 +601,7 @@ pub async fn reclaimed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError>
         h,
         &s,
         &mut after,
-        ("reclaim", "cloud.reclaimed"),
+        (names::CLOUD_RECLAIMED, "cloud.reclaimed"),
         format!("数据已清除，回收 {n} 项资源，{today} 起停止计费"),
     )
     .await

@@ -363,7 +363,7 @@ pub async fn register(
         event(
             &mut c,
             &s,
-            "register",
+            "registered",
             "",
             &pr.user_id,
             None,
@@ -542,7 +542,7 @@ pub async fn request(
         event(
             &mut c,
             &s,
-            "request",
+            "requested",
             &s.state,
             &pr.user_id,
             None,
@@ -599,7 +599,7 @@ pub async fn withdraw(
         event(
             &mut c,
             &s,
-            "withdraw",
+            "request_withdrawn",
             &s.state,
             &pr.user_id,
             None,
