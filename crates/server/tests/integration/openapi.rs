@@ -21,6 +21,7 @@ const SOURCES: &[(&str, &str)] = &[
         "calendar::",
         include_str!("../../../web/src/api/calendar.rs"),
     ),
+    ("cloud::", include_str!("../../../web/src/api/cloud.rs")),
     ("cmdb::", include_str!("../../../web/src/api/cmdb.rs")),
     (
         "controls::",

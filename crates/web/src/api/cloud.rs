@@ -7,8 +7,7 @@ use crate::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yunwei_core::cloud::catalogue::{self, ItemInput, ItemView, PriceInput};
@@ -26,53 +25,12 @@ use crate::openapi::{
 };
 use crate::AppState;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/cloud/platforms",
-            get(list_platforms).post(create_platform),
-        )
-        .route(
-            "/api/v1/cloud/platforms/{id}",
-            get(get_platform).put(update_platform),
-        )
-        .route("/api/v1/cloud/platforms/{id}/units", get(list_units))
-        .route(
-            "/api/v1/cloud/platforms/{id}/catalogue",
-            get(list_catalogue).post(create_item),
-        )
-        .route("/api/v1/cloud/units", post(set_unit))
-        .route(
-            "/api/v1/cloud/catalogue/{id}",
-            get(get_item).put(update_item),
-        )
-        .route("/api/v1/cloud/catalogue/{id}/prices", post(add_price))
-        .route(
-            "/api/v1/cloud/systems",
-            get(list_systems).post(register_system),
-        )
-        .route("/api/v1/cloud/systems/export.xlsx", get(export_systems))
-        .route(
-            "/api/v1/cloud/systems/{id}",
-            get(get_system).put(update_system),
-        )
-        .route("/api/v1/cloud/systems/{id}/history", get(system_history))
-        .route(
-            "/api/v1/cloud/systems/{id}/resources",
-            post(request_resource),
-        )
-        .route(
-            "/api/v1/cloud/resources/{id}/withdraw",
-            post(withdraw_resource),
-        )
-}
-
 // ---- platforms ----
 
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms",
-    operation_id = "cloud_platforms_list",
+    operation_id = "cloud_list_platforms",
     tag = "政务云",
     summary = "政务云平台列表：本区域工作人员、主管部门及该平台云服务商、云监管服务商人员可见",
     responses(
@@ -91,7 +49,7 @@ pub async fn list_platforms(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/platforms",
-    operation_id = "cloud_platforms_create",
+    operation_id = "cloud_create_platform",
     tag = "政务云",
     summary = "新建政务云平台（制度包须含政务云规则；须对服务区域有政务云管理权限）",
     request_body = PlatformInput,
@@ -114,7 +72,7 @@ pub async fn create_platform(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}",
-    operation_id = "cloud_platforms_get",
+    operation_id = "cloud_get_platform",
     tag = "政务云",
     summary = "政务云平台详情",
     params(("id" = String, Path, description = "平台 ID")),
@@ -144,7 +102,7 @@ pub(crate) struct PlatformUpdate {
 #[utoipa::path(
     put,
     path = "/api/v1/cloud/platforms/{id}",
-    operation_id = "cloud_platforms_update",
+    operation_id = "cloud_update_platform",
     tag = "政务云",
     summary = "修改政务云平台（全部字段；expected_updated_at 防止覆盖他人修改）",
     params(("id" = String, Path, description = "平台 ID")),
@@ -172,7 +130,7 @@ pub async fn update_platform(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}/units",
-    operation_id = "cloud_units_list",
+    operation_id = "cloud_list_units",
     tag = "政务云",
     summary = "平台的使用单位：层级、经费保障类型、费用承担（SNYP-17）",
     params(("id" = String, Path, description = "平台 ID")),
@@ -193,7 +151,7 @@ pub async fn list_units(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/units",
-    operation_id = "cloud_units_set",
+    operation_id = "cloud_set_unit",
     tag = "政务云",
     summary = "登记或修改使用单位的上云信息（须对该单位有政务云管理权限；修改时带 version）",
     request_body = UnitInput,
@@ -225,7 +183,7 @@ pub(crate) struct CatalogueQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/platforms/{id}/catalogue",
-    operation_id = "cloud_catalogue_list",
+    operation_id = "cloud_list_catalogue",
     tag = "政务云",
     summary = "服务目录：服务项、计量单位、服务模式、有效期、当前价格及价格历史（ZMDY-34、SNYP-7）",
     params(("id" = String, Path, description = "平台 ID"), CatalogueQuery),
@@ -249,7 +207,7 @@ pub async fn list_catalogue(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/platforms/{id}/catalogue",
-    operation_id = "cloud_catalogue_create",
+    operation_id = "cloud_create_item",
     tag = "政务云",
     summary = "新增服务目录项及其首个价格（元/单位/月，最多 4 位小数；主管部门调整）",
     params(("id" = String, Path, description = "平台 ID")),
@@ -274,7 +232,7 @@ pub async fn create_item(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/catalogue/{id}",
-    operation_id = "cloud_catalogue_get",
+    operation_id = "cloud_get_item",
     tag = "政务云",
     summary = "服务目录项及其价格历史",
     params(("id" = String, Path, description = "服务目录项 ID")),
@@ -295,7 +253,7 @@ pub async fn get_item(
 #[utoipa::path(
     put,
     path = "/api/v1/cloud/catalogue/{id}",
-    operation_id = "cloud_catalogue_update",
+    operation_id = "cloud_update_item",
     tag = "政务云",
     summary = "修改服务目录项的名称、计量单位、有效期和依据（编码、类别、模式不变；带 updated_at）",
     params(("id" = String, Path, description = "服务目录项 ID")),
@@ -321,7 +279,7 @@ pub async fn update_item(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/catalogue/{id}/prices",
-    operation_id = "cloud_prices_add",
+    operation_id = "cloud_add_price",
     tag = "政务云",
     summary = "调价：自某日起的新价格（只增不改；不得早于本月1日）",
     params(("id" = String, Path, description = "服务目录项 ID")),
@@ -348,7 +306,7 @@ pub async fn add_price(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/systems",
-    operation_id = "cloud_systems_list",
+    operation_id = "cloud_list_systems",
     tag = "政务云",
     summary = "上云系统列表（按更新时间倒序，每页 200，next 翻页）：本单位业务人员及该平台云服务商、云监管服务商可见",
     params(ListFilter),
@@ -369,7 +327,7 @@ pub async fn list_systems(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/systems",
-    operation_id = "cloud_systems_register",
+    operation_id = "cloud_register_system",
     tag = "政务云",
     summary = "登记上云系统（配置项编号为空时新建应用系统配置项；重要系统须有保密协议，SNYP-27）",
     request_body = SystemInput,
@@ -392,7 +350,7 @@ pub async fn register_system(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/systems/export.xlsx",
-    operation_id = "cloud_systems_export",
+    operation_id = "cloud_export_systems",
     tag = "政务云",
     summary = "导出上云系统列表（Excel；筛选同列表，须填 reason，记入审计）",
     params(ExportReason, ListFilter),
@@ -416,7 +374,7 @@ pub async fn export_systems(
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/systems/{id}",
-    operation_id = "cloud_systems_get",
+    operation_id = "cloud_get_system",
     tag = "政务云",
     summary = "上云系统详情：资源（每行的起止日期）、历史、可发起的流程",
     params(("id" = String, Path, description = "上云系统 ID")),
@@ -437,7 +395,7 @@ pub async fn get_system(
 #[utoipa::path(
     put,
     path = "/api/v1/cloud/systems/{id}",
-    operation_id = "cloud_systems_update",
+    operation_id = "cloud_update_system",
     tag = "政务云",
     summary = "修改上云系统的名称、等保级别、密评、重要性和保密协议（带 version）",
     params(("id" = String, Path, description = "上云系统 ID")),
@@ -470,7 +428,7 @@ pub(crate) struct History {
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/systems/{id}/history",
-    operation_id = "cloud_systems_history",
+    operation_id = "cloud_system_history",
     tag = "政务云",
     summary = "上云系统的完整历史：每条资源记录及其起止日期、每次状态变化及其工单和办理人",
     params(("id" = String, Path, description = "上云系统 ID")),
@@ -495,7 +453,7 @@ pub async fn system_history(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/systems/{id}/resources",
-    operation_id = "cloud_resources_request",
+    operation_id = "cloud_request_resource",
     tag = "政务云",
     summary = "申请资源：申请中的系统选服务目录中有效的服务；已上线的系统变更在用资源（replaces_id）或增加服务",
     params(("id" = String, Path, description = "上云系统 ID")),
@@ -520,7 +478,7 @@ pub async fn request_resource(
 #[utoipa::path(
     post,
     path = "/api/v1/cloud/resources/{id}/withdraw",
-    operation_id = "cloud_resources_withdraw",
+    operation_id = "cloud_withdraw_resource",
     tag = "政务云",
     summary = "撤回尚未分配的资源申请",
     params(("id" = String, Path, description = "资源记录 ID")),
