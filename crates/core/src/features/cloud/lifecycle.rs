@@ -9,7 +9,7 @@
 //! number comes from the platform's pack (`cloud.toml`), with its citation.
 
 use chrono::{Days, Months, NaiveDate};
-use yunwei_domain::cloud::{ResourceState, SystemState};
+use yunwei_domain::cloud::{ResourceState, SystemState, UnitLevel};
 use yunwei_domain::policy::cloud::{CloudRules, Period};
 use yunwei_domain::policy::hooks as names;
 use yunwei_domain::AppError;
@@ -144,8 +144,10 @@ pub async fn apply_ready(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppErro
                 "申请单位尚未登记为政务云使用单位".into(),
             )
         })?;
-        if unit.level != level.trim() {
-            let label = yunwei_domain::cloud::UnitLevel::parse(&unit.level)
+        // A park settles like a county (ZMDY-36) and applies on either
+        // route; a city or county unit names its own level.
+        if unit.level != level.trim() && unit.level != UnitLevel::Park.as_str() {
+            let label = UnitLevel::parse(&unit.level)
                 .map(|l| l.label())
                 .unwrap_or("");
             return Err(refuse(
