@@ -747,3 +747,518 @@ async fn cloud_pages_show_the_catalogue_units_and_systems() {
     assert!(r.text().contains("预填标题"), "{}", r.text());
     app.cleanup().await;
 }
+
+// ---- the lifecycle through real tickets ----
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    transition: &str,
+    fields: Value,
+) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{id}/transitions"),
+        Some(token),
+        json!({"transition": transition, "fields": fields}),
+    )
+    .await
+}
+
+/// Takes a transition that must succeed; returns the ticket.
+async fn step(app: &TestApp, token: &str, id: &str, transition: &str, fields: Value) -> Value {
+    let r = act(app, token, id, transition, fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{transition}: {}", r.text());
+    r.json()
+}
+
+async fn attach(app: &TestApp, token: &str, id: &str, kind: &str) {
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/tickets/{id}/attachments?kind={kind}&filename={kind}.pdf"
+        ))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::from("材料"))
+        .unwrap();
+    let r = app.request(req).await;
+    assert_eq!(r.status, StatusCode::CREATED, "attach {kind}: {}", r.text());
+}
+
+async fn open(app: &TestApp, token: &str, pack: &str, process: &str, fields: Value) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(token),
+            json!({"pack": pack, "process": process, "title": fields["title"], "fields": fields}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn system_json(app: &TestApp, token: &str, id: &str) -> Value {
+    ok(app
+        .get(&format!("/api/v1/cloud/systems/{id}"), Some(token))
+        .await)
+}
+
+/// Sets the clock to 09:00 in Beijing of `day` and logs everyone in again
+/// (a jump of days ends the sessions).
+async fn on_day(app: &TestApp, city: &mut City, day: &str) {
+    let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    app.clock.set(d.and_hms_opt(1, 0, 0).unwrap().and_utc());
+    city.mgr = app.login("cloud_mgr").await;
+    city.unit_a = app.login("unit_a").await;
+    city.unit_b = app.login("unit_b").await;
+    city.provider = app.login("cloud_prov").await;
+    city.monitor = app.login("cloud_mon").await;
+}
+
+/// The controls of a system: (kind, due_at, done).
+async fn controls_of(app: &TestApp, sys: &str) -> Vec<(String, i64, bool)> {
+    let mut c = app.platform.db().read().await.unwrap();
+    yunwei_store::controls::of_subject(&mut c, "cloud_system", sys, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|ctl| (ctl.kind, ctl.due_at, ctl.done_at.is_some()))
+        .collect()
+}
+
+/// The end of `day` in Beijing as a `due_at`.
+fn end_of(day: &str) -> i64 {
+    let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    yunwei_domain::schedule::start_of_day_shanghai(d + chrono::Duration::days(1)).timestamp_micros()
+}
+
+/// A system of unit A asking for 8 vCPU, with its ZMDY application
+/// approved by the bureau: (system id, ticket id).
+async fn zmdy_approved(app: &TestApp, city: &City) -> (String, String) {
+    item(app, city, "ECS-VCPU", "45.5").await;
+    let (sys, ci) = system(app, &city.unit_a, "卫健委预约挂号系统").await;
+    ok(app
+        .post_json(
+            &format!("/api/v1/cloud/systems/{sys}/resources"),
+            Some(&city.unit_a),
+            json!({"item": "ECS-VCPU", "quantity": 8}),
+        )
+        .await);
+    let t = open(
+        app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_apply",
+        json!({"title": "预约挂号系统上云", "system": ci, "unit_level": "city", "kind": "new",
+               "purpose": "门诊预约挂号", "dr_resources": "异地备份 1TB"}),
+    )
+    .await;
+    for kind in ["application_form", "plan", "project_approval"] {
+        attach(app, &city.unit_a, &t, kind).await;
+    }
+    step(app, &city.unit_a, &t, "submit", json!({})).await;
+    step(
+        app,
+        &city.mgr,
+        &t,
+        "approve",
+        json!({"review_opinion": "方案可行，资源合理"}),
+    )
+    .await;
+    (sys, t)
+}
+
+/// ZMDY-16: 云服务商应在5个工作日内完成资源分配……试用时间为15-30天.
+/// The allocation starts the trial and the billing on its day; go-live is
+/// refused before the shortest trial.
+#[tokio::test]
+async fn zmdy_16_allocation_starts_the_trial_and_billing() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "zmdy").await;
+    let (sys, t) = zmdy_approved(&app, &city).await;
+    // The approval routed the ticket to the provider, whose staff see it.
+    let ticket = ok(app
+        .get(&format!("/api/v1/tickets/{t}"), Some(&city.provider))
+        .await);
+    assert_eq!(ticket["state"], "allocating", "{ticket}");
+    // Not yet allocated: requested, not billed.
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "applying");
+    assert!(s["resources"][0]["from_day"].is_null());
+    step(
+        &app,
+        &city.provider,
+        &t,
+        "allocate",
+        json!({"allocation_record": "已开通 8 核"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "trial");
+    assert_eq!(s["system"]["trial_started_on"], "2026-03-02");
+    let r = &s["resources"][0];
+    assert_eq!(r["state"], "trial");
+    assert_eq!(
+        r["from_day"], "2026-03-02",
+        "billing starts on the allocation day"
+    );
+    assert!(r["to_day"].is_null());
+    assert_eq!(r["ticket_id"], t.as_str());
+    // Day 14 of the trial: too short (ZMDY-16: 15 days at least).
+    on_day(&app, &mut city, "2026-03-16").await;
+    attach(&app, &city.unit_a, &t, "report").await;
+    let r = act(&app, &city.unit_a, &t, "request_golive", json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(code(&r), "cloud.trial_too_short");
+    assert!(r.json()["message"].as_str().unwrap().contains("ZMDY-16"));
+    // Day 15: allowed.
+    on_day(&app, &mut city, "2026-03-17").await;
+    step(&app, &city.unit_a, &t, "request_golive", json!({})).await;
+    let h = ok(app
+        .get(
+            &format!("/api/v1/cloud/systems/{sys}/history"),
+            Some(&city.unit_a),
+        )
+        .await);
+    let allocated = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "cloud_allocate")
+        .expect("allocation in the history");
+    assert_eq!(allocated["ticket_id"], t.as_str());
+    assert_eq!(allocated["state_after"], "trial");
+    assert_eq!(audit_count(&app, "cloud.allocate").await, 1);
+    assert_eq!(audit_count(&app, "cloud.route_provider").await, 1);
+    app.cleanup().await;
+}
+
+/// ZMDY-17: 正式上线后，原系统至少保留3个月，作为应急回退措施. Go-live files
+/// the keeping as a due control.
+#[tokio::test]
+async fn zmdy_17_go_live_keeps_the_old_system_three_months_as_a_due_control() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "zmdy").await;
+    let (sys, t) = zmdy_approved(&app, &city).await;
+    step(
+        &app,
+        &city.provider,
+        &t,
+        "allocate",
+        json!({"allocation_record": "已开通"}),
+    )
+    .await;
+    on_day(&app, &mut city, "2026-03-17").await;
+    attach(&app, &city.unit_a, &t, "report").await;
+    step(&app, &city.unit_a, &t, "request_golive", json!({})).await;
+    assert!(controls_of(&app, &sys).await.is_empty());
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "golive",
+        json!({"golive_opinion": "测评通过"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "online");
+    assert_eq!(s["system"]["online_on"], "2026-03-17");
+    assert_eq!(s["resources"][0]["state"], "online");
+    assert_eq!(s["resources"][0]["from_day"], "2026-03-02");
+    // Kept through 16 June: three months from 17 March.
+    assert_eq!(
+        controls_of(&app, &sys).await,
+        vec![("cloud_keep_old".to_string(), end_of("2026-06-16"), false)]
+    );
+    // The page offers the change and the exit processes.
+    let kinds: Vec<&str> = s["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["申请变更", "申请退出"]);
+    app.cleanup().await;
+}
+
+/// A ZMDY system on line since 17 March: (system id).
+async fn zmdy_online(app: &TestApp, city: &mut City) -> String {
+    let (sys, t) = zmdy_approved(app, city).await;
+    step(
+        app,
+        &city.provider,
+        &t,
+        "allocate",
+        json!({"allocation_record": "已开通"}),
+    )
+    .await;
+    on_day(app, city, "2026-03-17").await;
+    attach(app, &city.unit_a, &t, "report").await;
+    step(app, &city.unit_a, &t, "request_golive", json!({})).await;
+    step(
+        app,
+        &city.mgr,
+        &t,
+        "golive",
+        json!({"golive_opinion": "测评通过"}),
+    )
+    .await;
+    sys
+}
+
+async fn vote(app: &TestApp, token: &str, id: &str, approval: &str) {
+    let r = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/votes"),
+            Some(token),
+            json!({"approval": approval, "approve": true, "comment": "确认"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "vote: {}", r.text());
+}
+
+/// ZMDY-19: 使用单位在30天内完成信息系统下线和数据迁移备份工作……云服务商和
+/// 使用单位共同确认数据清除后，回收资源. The approval starts the 30 days
+/// as a due control; the joint clearing ends the billing and answers it.
+#[tokio::test]
+async fn zmdy_19_exit_then_joint_clearing_reclaims_the_resources() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "zmdy").await;
+    let sys = zmdy_online(&app, &mut city).await;
+    let ci = system_json(&app, &city.unit_a, &sys).await["system"]["ci_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    on_day(&app, &mut city, "2026-04-01").await;
+    let t = open(
+        &app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_exit",
+        json!({"title": "预约挂号系统退出政务云", "system": ci, "reason": "not_used",
+               "explanation": "系统停用"}),
+    )
+    .await;
+    step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意退出"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "exiting");
+    assert_eq!(s["system"]["exit_approved_on"], "2026-04-01");
+    assert_eq!(s["resources"][0]["state"], "exiting");
+    assert!(
+        s["resources"][0]["to_day"].is_null(),
+        "still billed in the transition"
+    );
+    let exit: Vec<_> = controls_of(&app, &sys)
+        .await
+        .into_iter()
+        .filter(|c| c.0 == "cloud_exit")
+        .collect();
+    assert_eq!(
+        exit,
+        vec![("cloud_exit".to_string(), end_of("2026-05-01"), false)]
+    );
+    on_day(&app, &mut city, "2026-04-20").await;
+    step(
+        &app,
+        &city.unit_a,
+        &t,
+        "migrated",
+        json!({"migration_record": "数据已迁移备份"}),
+    )
+    .await;
+    vote(&app, &city.unit_a, &t, "joint_clearing").await;
+    // Not reclaimed before both confirm.
+    let r = act(
+        &app,
+        &city.provider,
+        &t,
+        "reclaim",
+        json!({"clearing_record": "已清除"}),
+    )
+    .await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    vote(&app, &city.provider, &t, "joint_clearing").await;
+    step(
+        &app,
+        &city.provider,
+        &t,
+        "reclaim",
+        json!({"clearing_record": "数据已清除"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "reclaimed");
+    assert_eq!(s["system"]["reclaimed_on"], "2026-04-20");
+    let r = &s["resources"][0];
+    assert_eq!(r["state"], "reclaimed");
+    assert_eq!(r["from_day"], "2026-03-02");
+    assert_eq!(r["to_day"], "2026-04-20", "billing ends on the reclaim day");
+    assert!(controls_of(&app, &sys)
+        .await
+        .iter()
+        .any(|c| c.0 == "cloud_exit" && c.2));
+    assert_eq!(audit_count(&app, "cloud.reclaimed").await, 1);
+    app.cleanup().await;
+}
+
+/// ZMDY-18: the provider carries out an approved change; the changed row
+/// ends on that day and the next one starts on it (a bill is a range
+/// join: 8 vCPU through 9 April, 16 from 10 April).
+#[tokio::test]
+async fn zmdy_18_an_applied_change_closes_the_row_and_opens_the_next() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "zmdy").await;
+    let sys = zmdy_online(&app, &mut city).await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    let row = s["resources"][0]["id"].as_str().unwrap().to_string();
+    let ci = s["system"]["ci_code"].as_str().unwrap().to_string();
+    let t = open(
+        &app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_change",
+        json!({"title": "预约挂号系统扩容", "system": ci, "major": false, "reason": "门诊量增长"}),
+    )
+    .await;
+    // Nothing asked for yet: the gate refuses the submission.
+    let r = act(&app, &city.unit_a, &t, "submit", json!({})).await;
+    assert_eq!(code(&r), "cloud.nothing_requested", "{}", r.text());
+    ok(app
+        .post_json(
+            &format!("/api/v1/cloud/systems/{sys}/resources"),
+            Some(&city.unit_a),
+            json!({"replaces_id": row, "quantity": 16}),
+        )
+        .await);
+    step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意"}),
+    )
+    .await;
+    on_day(&app, &mut city, "2026-04-10").await;
+    step(
+        &app,
+        &city.provider,
+        &t,
+        "complete",
+        json!({"change_record": "已扩容至 16 核"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    let rows = s["resources"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["state"], "replaced");
+    assert_eq!(rows[0]["quantity"], 8);
+    assert_eq!(rows[0]["from_day"], "2026-03-02");
+    assert_eq!(rows[0]["to_day"], "2026-04-10");
+    assert_eq!(rows[1]["state"], "online");
+    assert_eq!(rows[1]["quantity"], 16);
+    assert_eq!(rows[1]["from_day"], "2026-04-10");
+    assert_eq!(rows[1]["replaces_id"], row.as_str());
+    assert!(rows[1]["to_day"].is_null());
+    assert_eq!(s["system"]["state"], "online");
+    app.cleanup().await;
+}
+
+/// SNYP-16: 使用单位……3个月的过渡期. The approval of the exit starts a
+/// three-month transition as a due control.
+#[tokio::test]
+async fn snyp_16_exit_transition_is_three_months() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "snyp").await;
+    item(&app, &city, "ECS-VCPU", "45.5").await;
+    let (sys, ci) = system(&app, &city.unit_a, "教育缴费系统").await;
+    ok(app
+        .post_json(
+            &format!("/api/v1/cloud/systems/{sys}/resources"),
+            Some(&city.unit_a),
+            json!({"item": "ECS-VCPU", "quantity": 4}),
+        )
+        .await);
+    let t = open(
+        &app,
+        &city.unit_a,
+        "snyp",
+        "cloud_apply",
+        json!({"title": "教育缴费系统上云", "system": ci, "unit_level": "city", "kind": "new",
+               "purpose": "学费缴纳"}),
+    )
+    .await;
+    for kind in ["application_form", "plan", "report", "project_approval"] {
+        attach(&app, &city.unit_a, &t, kind).await;
+    }
+    step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    step(&app, &city.mgr, &t, "accept", json!({})).await;
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意"}),
+    )
+    .await;
+    step(
+        &app,
+        &city.provider,
+        &t,
+        "allocate",
+        json!({"allocation_record": "已开通"}),
+    )
+    .await;
+    // SNYP has no trial: the system is deployed, billed from today.
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "deploying");
+    assert!(s["system"]["trial_started_on"].is_null());
+    assert_eq!(s["resources"][0]["from_day"], "2026-03-02");
+    step(
+        &app,
+        &city.unit_a,
+        &t,
+        "deployed",
+        json!({"deployment_record": "部署完成"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "online");
+    // SNYP keeps no old system as a control.
+    assert!(controls_of(&app, &sys).await.is_empty());
+    on_day(&app, &mut city, "2026-05-11").await;
+    let t = open(
+        &app,
+        &city.unit_a,
+        "snyp",
+        "cloud_exit",
+        json!({"title": "教育缴费系统退出", "system": ci, "stopped_using_on": "2026-05-01",
+               "explanation": "并入省级平台"}),
+    )
+    .await;
+    step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意"}),
+    )
+    .await;
+    // 11 May + 3 months: the transition ends with 11 August.
+    assert_eq!(
+        controls_of(&app, &sys).await,
+        vec![("cloud_exit".to_string(), end_of("2026-08-11"), false)]
+    );
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "exiting");
+    app.cleanup().await;
+}
