@@ -306,6 +306,8 @@ pub const ATTACHMENT_KINDS: &[(&str, &str)] = &[
     ("plan", "方案"),
     ("authorisation", "书面授权"),
     ("written_confirmation", "书面确认"),
+    ("application_form", "政务云资源申请表"),
+    ("project_approval", "项目立项批文"),
     ("other", "其他"),
 ];
 

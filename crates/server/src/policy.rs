@@ -212,7 +212,7 @@ fn dotted_sections(text: &str) -> Vec<Vec<u32>> {
     out
 }
 
-/// Article numbers written `第…条` followed by whitespace.
+/// Article numbers written `第…条` followed by whitespace or opening a line.
 fn numbered_articles(text: &str) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
@@ -225,7 +225,15 @@ fn numbered_articles(text: &str) -> Vec<u32> {
                 j += 1;
             }
             let followed_by_space = chars.get(j + 1).is_none_or(|c| c.is_whitespace());
-            if j > start && chars.get(j) == Some(&'条') && followed_by_space {
+            // ZMDY writes its headings without a space (`第十五条审核。`):
+            // an article also starts where `第…条` opens a line, while a
+            // reference inside a sentence (`参见第一条的规定`) does not.
+            let line_start = chars[..i]
+                .iter()
+                .rev()
+                .take_while(|c| **c != '\n')
+                .all(|c| c.is_whitespace());
+            if j > start && chars.get(j) == Some(&'条') && (followed_by_space || line_start) {
                 let numeral: String = chars[start..j].iter().collect();
                 if let Some(n) = chinese_number(&numeral) {
                     if !out.contains(&n) {
@@ -331,8 +339,16 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
         }
     }
     let _ = writeln!(out);
-    match (document, main_code(pack)) {
-        (Some(text), Some(code)) => {
+    let part = document.map(|text| pack.document_part(text));
+    match (part, main_code(pack)) {
+        (Some(None), _) => {
+            let _ = writeln!(
+                out,
+                "（文档中找不到本策略包的起始标题「{}」，无法对照文档）",
+                pack.document_from.as_deref().unwrap_or("")
+            );
+        }
+        (Some(Some(text)), Some(code)) => {
             let articles = document_articles(text);
             let cited: Vec<&Vec<u32>> = by_article
                 .keys()
@@ -366,7 +382,7 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
                 let _ = writeln!(out, "  {citation}{note}");
             }
         }
-        (Some(_), None) => {
+        (Some(Some(_)), None) => {
             let _ = writeln!(out, "（策略包没有可识别的条款引用，无法对照文档）");
         }
         (None, _) => {

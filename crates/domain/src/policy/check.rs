@@ -83,6 +83,11 @@ struct RawPack {
     name: S<String>,
     version: S<String>,
     document: Option<S<String>>,
+    /// Where the pack's part of a shared document starts and ends: the
+    /// text of its heading line and of the line after its last (SNXM and
+    /// SNYP share one file).
+    document_from: Option<S<String>>,
+    document_until: Option<S<String>>,
     #[serde(default)]
     roles: Ordered<S<RawRole>>,
 }
@@ -303,7 +308,7 @@ impl<'a> Src<'a> {
         (line as u32 + 1, col as u32 + 1)
     }
 
-    fn origin(&self, span: &Range<usize>) -> Origin {
+    pub(super) fn origin(&self, span: &Range<usize>) -> Origin {
         let (line, col) = self.pos(span.start);
         Origin {
             file: self.file.to_string(),
@@ -471,6 +476,8 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         name: raw_pack.name.into_inner(),
         version: raw_pack.version.into_inner(),
         document: raw_pack.document.map(Spanned::into_inner),
+        document_from: raw_pack.document_from.map(Spanned::into_inner),
+        document_until: raw_pack.document_until.map(Spanned::into_inner),
         roles,
         processes,
         cloud,

@@ -79,6 +79,7 @@ pub struct CitedValue {
     pub value: String,
     pub source: String,
     pub open: Option<String>,
+    pub origin: super::model::Origin,
 }
 
 // ---------------------------------------------------------------- raw
@@ -190,6 +191,7 @@ impl Ck<'_, '_> {
             value,
             source: source.get_ref().clone(),
             open: open.clone(),
+            origin: self.src.origin(&source.span()),
         });
     }
 

@@ -65,6 +65,11 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
         files: &[
             pack_file!("zmdy", "pack.toml"),
             pack_file!("zmdy", "cloud.toml"),
+            pack_file!("zmdy", "cloud_apply.toml"),
+            pack_file!("zmdy", "cloud_change.toml"),
+            pack_file!("zmdy", "cloud_exit.toml"),
+            pack_file!("zmdy", "cloud_support.toml"),
+            pack_file!("zmdy", "platform_change.toml"),
         ],
     },
     EmbeddedPack {
@@ -72,6 +77,10 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
         files: &[
             pack_file!("snyp", "pack.toml"),
             pack_file!("snyp", "cloud.toml"),
+            pack_file!("snyp", "cloud_apply.toml"),
+            pack_file!("snyp", "cloud_change.toml"),
+            pack_file!("snyp", "cloud_exit.toml"),
+            pack_file!("snyp", "cloud_migration.toml"),
         ],
     },
 ];

@@ -120,6 +120,10 @@ pub struct Pack {
     pub version: String,
     /// File name of the regulation under `shared/seeds/`, if any.
     pub document: Option<String>,
+    /// The heading line where the pack's part of a shared document starts,
+    /// and the line where it ends (exclusive); `None`: the whole file.
+    pub document_from: Option<String>,
+    pub document_until: Option<String>,
     pub roles: Vec<PackRole>,
     pub processes: Vec<Process>,
     /// The government-cloud rules of `cloud.toml`, for packs that govern a
@@ -602,7 +606,43 @@ impl Pack {
         for p in &self.processes {
             p.collect_rules(&mut out);
         }
+        if let Some(c) = &self.cloud {
+            for v in &c.cited {
+                out.push(RuleRef {
+                    process: None,
+                    kind: "parameter",
+                    id: v.key.clone(),
+                    source: v.source.clone(),
+                    origin: v.origin.clone(),
+                });
+            }
+        }
         out
+    }
+
+    /// The pack's part of its regulation's text: from the line that reads
+    /// `document_from` to the line before the one that reads
+    /// `document_until`. `None` when the starting line is not in `text`.
+    pub fn document_part<'a>(&self, text: &'a str) -> Option<&'a str> {
+        let line_at = |needle: &str, from: usize| -> Option<usize> {
+            let mut pos = from;
+            for line in text[from..].split_inclusive('\n') {
+                if line.trim() == needle {
+                    return Some(pos);
+                }
+                pos += line.len();
+            }
+            None
+        };
+        let start = match &self.document_from {
+            Some(h) => line_at(h, 0)?,
+            None => 0,
+        };
+        let end = match &self.document_until {
+            Some(h) => line_at(h, start + 1).unwrap_or(text.len()),
+            None => text.len(),
+        };
+        Some(&text[start..end])
     }
 }
 

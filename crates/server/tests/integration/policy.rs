@@ -152,7 +152,7 @@ fn policy_check_reports_toml_errors_and_unknown_keys() {
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
         out.stdout.contains(
-            "./pack.toml:4:1: 未知的键「owner」，可用的键：id、name、version、document、roles"
+            "./pack.toml:4:1: 未知的键「owner」，可用的键：id、name、version、document、document_from、document_until、roles"
         ),
         "{out}"
     );
