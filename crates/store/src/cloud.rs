@@ -272,7 +272,7 @@ pub async fn update_platform(
 /// over `[valid_from, valid_to]` (days, `YYYY-MM-DD`; `valid_to` None:
 /// open-ended).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct ItemRow {
+pub struct CatalogueItemRow {
     pub id: String,
     pub platform_id: String,
     pub code: String,
@@ -302,8 +302,8 @@ const ITEM_COLS: [&str; 12] = [
     "updated_at",
 ];
 
-fn item_from_row(r: &AnyRow) -> Result<ItemRow, AppError> {
-    Ok(ItemRow {
+fn item_from_row(r: &AnyRow) -> Result<CatalogueItemRow, AppError> {
+    Ok(CatalogueItemRow {
         id: r.s("id")?,
         platform_id: r.s("platform_id")?,
         code: r.s("code")?,
@@ -319,7 +319,7 @@ fn item_from_row(r: &AnyRow) -> Result<ItemRow, AppError> {
     })
 }
 
-pub async fn insert_item(c: &mut DbConn, i: &ItemRow) -> Result<(), AppError> {
+pub async fn insert_item(c: &mut DbConn, i: &CatalogueItemRow) -> Result<(), AppError> {
     c.exec(
         &Query::insert()
             .into_table("cloud_catalogue_items")
@@ -348,7 +348,7 @@ pub async fn insert_item(c: &mut DbConn, i: &ItemRow) -> Result<(), AppError> {
 /// and mode stay), guarded by the `updated_at` read.
 pub async fn update_item(
     c: &mut DbConn,
-    i: &ItemRow,
+    i: &CatalogueItemRow,
     read_updated_at: i64,
 ) -> Result<bool, AppError> {
     let n = c
@@ -371,7 +371,7 @@ pub async fn update_item(
     Ok(n == 1)
 }
 
-pub async fn get_item(c: &mut DbConn, id: &str) -> Result<Option<ItemRow>, AppError> {
+pub async fn get_item(c: &mut DbConn, id: &str) -> Result<Option<CatalogueItemRow>, AppError> {
     let q = Query::select()
         .columns(ITEM_COLS)
         .from("cloud_catalogue_items")
@@ -388,7 +388,7 @@ pub async fn item_by_code(
     c: &mut DbConn,
     platform_id: &str,
     code: &str,
-) -> Result<Option<ItemRow>, AppError> {
+) -> Result<Option<CatalogueItemRow>, AppError> {
     let q = Query::select()
         .columns(ITEM_COLS)
         .from("cloud_catalogue_items")
@@ -409,7 +409,7 @@ pub async fn items(
     platform_id: &str,
     in_force_on: Option<&str>,
     limit: u64,
-) -> Result<Vec<ItemRow>, AppError> {
+) -> Result<Vec<CatalogueItemRow>, AppError> {
     let mut q = Query::select();
     q.columns(ITEM_COLS)
         .from("cloud_catalogue_items")
@@ -428,7 +428,7 @@ pub async fn items(
 /// One price of an item from a day on (append-only): the price on day D
 /// is the row with the greatest `effective_from <= D`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct PriceRow {
+pub struct CloudPriceRow {
     pub id: String,
     pub item_id: String,
     /// 0.0001 元 per unit per month.
@@ -449,8 +449,8 @@ const PRICE_COLS: [&str; 7] = [
     "created_at",
 ];
 
-fn price_from_row(r: &AnyRow) -> Result<PriceRow, AppError> {
-    Ok(PriceRow {
+fn price_from_row(r: &AnyRow) -> Result<CloudPriceRow, AppError> {
+    Ok(CloudPriceRow {
         id: r.s("id")?,
         item_id: r.s("item_id")?,
         price_e4: r.i("price_e4")?,
@@ -463,7 +463,7 @@ fn price_from_row(r: &AnyRow) -> Result<PriceRow, AppError> {
 
 /// Appends a price. False when the item already has a price from that day
 /// (prices are never edited).
-pub async fn insert_price(c: &mut DbConn, p: &PriceRow) -> Result<bool, AppError> {
+pub async fn insert_price(c: &mut DbConn, p: &CloudPriceRow) -> Result<bool, AppError> {
     if price_from(c, &p.item_id, &p.effective_from)
         .await?
         .is_some()
@@ -493,7 +493,7 @@ async fn price_from(
     c: &mut DbConn,
     item_id: &str,
     day: &str,
-) -> Result<Option<PriceRow>, AppError> {
+) -> Result<Option<CloudPriceRow>, AppError> {
     let q = Query::select()
         .columns(PRICE_COLS)
         .from("cloud_prices")
@@ -512,7 +512,7 @@ pub async fn price_on(
     c: &mut DbConn,
     item_id: &str,
     day: &str,
-) -> Result<Option<PriceRow>, AppError> {
+) -> Result<Option<CloudPriceRow>, AppError> {
     let q = Query::select()
         .columns(PRICE_COLS)
         .from("cloud_prices")
@@ -529,7 +529,7 @@ pub async fn price_on(
 }
 
 /// Every price of an item, the latest first.
-pub async fn prices(c: &mut DbConn, item_id: &str) -> Result<Vec<PriceRow>, AppError> {
+pub async fn prices(c: &mut DbConn, item_id: &str) -> Result<Vec<CloudPriceRow>, AppError> {
     let q = Query::select()
         .columns(PRICE_COLS)
         .from("cloud_prices")
@@ -893,7 +893,7 @@ pub async fn resources_of(c: &mut DbConn, system_id: &str) -> Result<Vec<Resourc
 
 /// One state change of a system, with its ticket and actor.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct EventRow {
+pub struct SystemEventRow {
     pub id: String,
     pub system_id: String,
     pub at: i64,
@@ -917,7 +917,7 @@ const EVENT_COLS: [&str; 9] = [
     "note",
 ];
 
-pub async fn insert_event(c: &mut DbConn, e: &EventRow) -> Result<(), AppError> {
+pub async fn insert_event(c: &mut DbConn, e: &SystemEventRow) -> Result<(), AppError> {
     c.exec(
         &Query::insert()
             .into_table("cloud_system_events")
@@ -940,7 +940,7 @@ pub async fn insert_event(c: &mut DbConn, e: &EventRow) -> Result<(), AppError> 
 }
 
 /// A system's events, oldest first (capped at 2000).
-pub async fn events_of(c: &mut DbConn, system_id: &str) -> Result<Vec<EventRow>, AppError> {
+pub async fn events_of(c: &mut DbConn, system_id: &str) -> Result<Vec<SystemEventRow>, AppError> {
     let q = Query::select()
         .columns(EVENT_COLS)
         .from("cloud_system_events")
@@ -953,7 +953,7 @@ pub async fn events_of(c: &mut DbConn, system_id: &str) -> Result<Vec<EventRow>,
         .await?
         .iter()
         .map(|r| {
-            Ok(EventRow {
+            Ok(SystemEventRow {
                 id: r.s("id")?,
                 system_id: r.s("system_id")?,
                 at: r.i("at")?,

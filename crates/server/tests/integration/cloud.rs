@@ -880,7 +880,14 @@ async fn zmdy_16_allocation_starts_the_trial_and_billing() {
     let ticket = ok(app
         .get(&format!("/api/v1/tickets/{t}"), Some(&city.provider))
         .await);
-    assert_eq!(ticket["state"], "allocating", "{ticket}");
+    assert_eq!(ticket["ticket"]["state"], "allocating");
+    let pl = ok(app
+        .get(
+            &format!("/api/v1/cloud/platforms/{}", city.platform),
+            Some(&city.mgr),
+        )
+        .await);
+    assert_eq!(ticket["ticket"]["team_id"], pl["provider_org_id"]);
     // Not yet allocated: requested, not billed.
     let s = system_json(&app, &city.unit_a, &sys).await;
     assert_eq!(s["system"]["state"], "applying");

@@ -10,10 +10,11 @@ use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use yunwei_core::cloud::catalogue::{self, ItemInput, ItemView, PriceInput};
+use yunwei_core::cloud::catalogue::{self, CatalogueItemInput, CatalogueItemView, PriceInput};
 use yunwei_core::cloud::platforms::{self, PlatformInput, PlatformView};
 use yunwei_core::cloud::systems::{
-    self, EventView, ListFilter, RequestInput, ResourceView, SystemDetail, SystemInput, SystemPage,
+    self, ListFilter, RequestInput, ResourceView, SystemDetail, SystemEventView, SystemInput,
+    SystemPage,
 };
 use yunwei_core::cloud::units::{self, UnitInput, UnitView};
 
@@ -188,7 +189,7 @@ pub(crate) struct CatalogueQuery {
     summary = "服务目录：服务项、计量单位、服务模式、有效期、当前价格及价格历史（ZMDY-34、SNYP-7）",
     params(("id" = String, Path, description = "平台 ID"), CatalogueQuery),
     responses(
-        (status = 200, description = "服务目录", body = Vec<ItemView>),
+        (status = 200, description = "服务目录", body = Vec<CatalogueItemView>),
         BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
@@ -198,7 +199,7 @@ pub async fn list_catalogue(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
     Query(q): Query<CatalogueQuery>,
-) -> ApiResult<Json<Vec<ItemView>>> {
+) -> ApiResult<Json<Vec<CatalogueItemView>>> {
     Ok(Json(
         catalogue::list(&s.platform, &pr, &id, q.in_force.unwrap_or(false)).await?,
     ))
@@ -211,9 +212,9 @@ pub async fn list_catalogue(
     tag = "政务云",
     summary = "新增服务目录项及其首个价格（元/单位/月，最多 4 位小数；主管部门调整）",
     params(("id" = String, Path, description = "平台 ID")),
-    request_body = ItemInput,
+    request_body = CatalogueItemInput,
     responses(
-        (status = 201, description = "已新增", body = ItemView),
+        (status = 201, description = "已新增", body = CatalogueItemView),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
@@ -223,8 +224,8 @@ pub async fn create_item(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
-    Body(b): Body<ItemInput>,
-) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    Body(b): Body<CatalogueItemInput>,
+) -> ApiResult<(StatusCode, Json<CatalogueItemView>)> {
     let v = catalogue::create_item(&s.platform, &ctx, &pr, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -237,7 +238,7 @@ pub async fn create_item(
     summary = "服务目录项及其价格历史",
     params(("id" = String, Path, description = "服务目录项 ID")),
     responses(
-        (status = 200, description = "服务目录项", body = ItemView),
+        (status = 200, description = "服务目录项", body = CatalogueItemView),
         BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
@@ -246,7 +247,7 @@ pub async fn get_item(
     State(s): State<AppState>,
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<ItemView>> {
+) -> ApiResult<Json<CatalogueItemView>> {
     Ok(Json(catalogue::get(&s.platform, &pr, &id).await?))
 }
 
@@ -257,9 +258,9 @@ pub async fn get_item(
     tag = "政务云",
     summary = "修改服务目录项的名称、计量单位、有效期和依据（编码、类别、模式不变；带 updated_at）",
     params(("id" = String, Path, description = "服务目录项 ID")),
-    request_body = ItemInput,
+    request_body = CatalogueItemInput,
     responses(
-        (status = 200, description = "已修改", body = ItemView),
+        (status = 200, description = "已修改", body = CatalogueItemView),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
@@ -269,8 +270,8 @@ pub async fn update_item(
     ReqCtx(ctx): ReqCtx,
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
-    Body(b): Body<ItemInput>,
-) -> ApiResult<Json<ItemView>> {
+    Body(b): Body<CatalogueItemInput>,
+) -> ApiResult<Json<CatalogueItemView>> {
     Ok(Json(
         catalogue::update_item(&s.platform, &ctx, &pr, &id, &b).await?,
     ))
@@ -285,7 +286,7 @@ pub async fn update_item(
     params(("id" = String, Path, description = "服务目录项 ID")),
     request_body = PriceInput,
     responses(
-        (status = 201, description = "已调价", body = ItemView),
+        (status = 201, description = "已调价", body = CatalogueItemView),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
@@ -296,7 +297,7 @@ pub async fn add_price(
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
     Body(b): Body<PriceInput>,
-) -> ApiResult<(StatusCode, Json<ItemView>)> {
+) -> ApiResult<(StatusCode, Json<CatalogueItemView>)> {
     let v = catalogue::add_price(&s.platform, &ctx, &pr, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -420,9 +421,9 @@ pub async fn update_system(
 
 /// A system's history: every resource row with its span, and its events.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct History {
+pub(crate) struct SystemHistory {
     resources: Vec<ResourceView>,
-    events: Vec<EventView>,
+    events: Vec<SystemEventView>,
 }
 
 #[utoipa::path(
@@ -433,7 +434,7 @@ pub(crate) struct History {
     summary = "上云系统的完整历史：每条资源记录及其起止日期、每次状态变化及其工单和办理人",
     params(("id" = String, Path, description = "上云系统 ID")),
     responses(
-        (status = 200, description = "历史", body = History),
+        (status = 200, description = "历史", body = SystemHistory),
         BadRequest, Unauthorized, Forbidden, NotFound, Internal,
     ),
     security(("bearer" = []))
@@ -442,9 +443,9 @@ pub async fn system_history(
     State(s): State<AppState>,
     ApiUser(pr): ApiUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<History>> {
+) -> ApiResult<Json<SystemHistory>> {
     let d = systems::get(&s.platform, &pr, &id).await?;
-    Ok(Json(History {
+    Ok(Json(SystemHistory {
         resources: d.resources,
         events: d.history,
     }))

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use yunwei_core::cloud::catalogue::{self, ItemInput, ItemView, PriceInput};
+use yunwei_core::cloud::catalogue::{self, CatalogueItemInput, CatalogueItemView, PriceInput};
 use yunwei_core::cloud::platforms::{self, PlatformInput, PlatformView};
 use yunwei_core::cloud::systems::{
     self, ListFilter, RequestInput, SystemDetail, SystemInput, SystemView,
@@ -99,7 +99,7 @@ struct CatalogueTpl {
     l: Layout,
     platforms: Vec<Opt>,
     platform: Option<PlatformView>,
-    items: Vec<ItemView>,
+    items: Vec<CatalogueItemView>,
     categories: Vec<Opt>,
     modes: Vec<Opt>,
     today: String,
@@ -145,7 +145,7 @@ pub(super) async fn catalogue_page(
 pub(super) struct ItemForm {
     platform_id: String,
     #[serde(flatten)]
-    input: ItemInput,
+    input: CatalogueItemInput,
 }
 
 pub(super) async fn create_item(

@@ -15,7 +15,7 @@ use yunwei_domain::cmdb::clean_text;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
-use yunwei_store::cloud::{self as store, ItemRow, PriceRow};
+use yunwei_store::cloud::{self as store, CatalogueItemRow, CloudPriceRow};
 use yunwei_store::{in_tx, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
@@ -43,7 +43,7 @@ pub(crate) fn day(d: NaiveDate) -> String {
 
 /// A new catalogue item or an edit (code, category and mode stay on edit).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct ItemInput {
+pub struct CatalogueItemInput {
     pub code: String,
     pub name: String,
     /// `compute`, `storage`, `database`, `network`, `load_balancer`,
@@ -82,9 +82,9 @@ pub struct PriceInput {
 
 /// An item with its labels, its price today and its price history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ItemView {
+pub struct CatalogueItemView {
     #[serde(flatten)]
-    pub item: ItemRow,
+    pub item: CatalogueItemRow,
     pub category_label: &'static str,
     pub mode_label: &'static str,
     /// In force today.
@@ -93,34 +93,38 @@ pub struct ItemView {
     pub price_today: String,
     pub price_today_e4: Option<i64>,
     /// Every price, the latest first.
-    pub prices: Vec<PriceView>,
+    pub prices: Vec<CloudPriceView>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PriceView {
+pub struct CloudPriceView {
     #[serde(flatten)]
-    pub price: PriceRow,
+    pub price: CloudPriceRow,
     pub price_label: String,
 }
 
-fn price_view(p: PriceRow) -> PriceView {
-    PriceView {
+fn price_view(p: CloudPriceRow) -> CloudPriceView {
+    CloudPriceView {
         price_label: format_unit_price(p.price_e4),
         price: p,
     }
 }
 
-fn in_force(i: &ItemRow, today: &str) -> bool {
+fn in_force(i: &CatalogueItemRow, today: &str) -> bool {
     i.valid_from.as_str() <= today && i.valid_to.as_deref().is_none_or(|t| t >= today)
 }
 
-async fn view(c: &mut DbConn, today: &str, i: ItemRow) -> Result<ItemView, AppError> {
+async fn view(
+    c: &mut DbConn,
+    today: &str,
+    i: CatalogueItemRow,
+) -> Result<CatalogueItemView, AppError> {
     let prices = store::prices(c, &i.id).await?;
     let now = prices
         .iter()
         .find(|p| p.effective_from.as_str() <= today)
         .map(|p| p.price_e4);
-    Ok(ItemView {
+    Ok(CatalogueItemView {
         category_label: Category::parse(&i.category)
             .map(|c| c.label())
             .unwrap_or(""),
@@ -164,7 +168,7 @@ struct CleanItem {
     source: String,
 }
 
-fn clean_item(i: &ItemInput) -> Result<CleanItem, AppError> {
+fn clean_item(i: &CatalogueItemInput) -> Result<CleanItem, AppError> {
     let from = parse_day(&i.valid_from, "生效日期")?;
     let to = match i.valid_to.trim() {
         "" => None,
@@ -192,8 +196,8 @@ pub async fn create_item(
     ctx: &Ctx,
     pr: &Principal,
     platform_id: &str,
-    input: &ItemInput,
-) -> Result<ItemView, AppError> {
+    input: &CatalogueItemInput,
+) -> Result<CatalogueItemView, AppError> {
     let code = clean_text(&input.code, "编码", 40, true)?;
     if code.chars().any(|c| c.is_whitespace() || c == '/') {
         return Err(AppError::bad_request(
@@ -218,7 +222,7 @@ pub async fn create_item(
             ));
         }
         let now = p.now_us();
-        let i = ItemRow {
+        let i = CatalogueItemRow {
             id: new_id(),
             platform_id: pl.id.clone(),
             code: code.clone(),
@@ -236,7 +240,7 @@ pub async fn create_item(
         let from = parse_day(&i.valid_from, "生效日期")?.max(earliest_price_day(today));
         store::insert_price(
             &mut c,
-            &PriceRow {
+            &CloudPriceRow {
                 id: new_id(),
                 item_id: i.id.clone(),
                 price_e4: price,
@@ -278,8 +282,8 @@ pub async fn update_item(
     ctx: &Ctx,
     pr: &Principal,
     id: &str,
-    input: &ItemInput,
-) -> Result<ItemView, AppError> {
+    input: &CatalogueItemInput,
+) -> Result<CatalogueItemView, AppError> {
     let cl = clean_item(input)?;
     let today = crate::kernel::due::today(p);
     let i = in_tx!(p.db, |c| {
@@ -303,7 +307,7 @@ pub async fn update_item(
                 "该记录刚被他人修改，请刷新后重试",
             ));
         }
-        let text = |i: &ItemRow| {
+        let text = |i: &CatalogueItemRow| {
             format!(
                 "{} {}（{}）{} 至 {}",
                 i.code,
@@ -337,7 +341,7 @@ pub async fn add_price(
     pr: &Principal,
     item_id: &str,
     input: &PriceInput,
-) -> Result<ItemView, AppError> {
+) -> Result<CatalogueItemView, AppError> {
     let price = price_e4(&input.price)?;
     let from = parse_day(&input.effective_from, "生效日期")?;
     let note = clean_text(&input.note, "调价说明", 500, false)?;
@@ -350,7 +354,7 @@ pub async fn add_price(
             .ok_or_else(AppError::internal)?;
         let auth = pr.authorize(Action::CloudManage, &pl.region_path)?;
         let before = store::price_on(&mut c, &i.id, &day(from)).await?;
-        let row = PriceRow {
+        let row = CloudPriceRow {
             id: new_id(),
             item_id: i.id.clone(),
             price_e4: price,
@@ -401,7 +405,7 @@ pub(crate) async fn readable(
     c: &mut DbConn,
     pr: &Principal,
     id: &str,
-) -> Result<ItemRow, AppError> {
+) -> Result<CatalogueItemRow, AppError> {
     let i = store::get_item(c, id.trim()).await?.ok_or_else(not_found)?;
     super::platforms::readable(c, pr, &i.platform_id)
         .await
@@ -409,7 +413,7 @@ pub(crate) async fn readable(
     Ok(i)
 }
 
-pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ItemView, AppError> {
+pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<CatalogueItemView, AppError> {
     let today = day(crate::kernel::due::today(p));
     let mut c = p.db.read().await?;
     let i = readable(&mut c, pr, id).await?;
@@ -422,7 +426,7 @@ pub async fn list(
     pr: &Principal,
     platform_id: &str,
     in_force_only: bool,
-) -> Result<Vec<ItemView>, AppError> {
+) -> Result<Vec<CatalogueItemView>, AppError> {
     let today = day(crate::kernel::due::today(p));
     let mut c = p.db.read().await?;
     let pl = super::platforms::readable(&mut c, pr, platform_id).await?;
@@ -446,7 +450,7 @@ pub(crate) async fn in_force_item(
     platform_id: &str,
     item: &str,
     today: &str,
-) -> Result<ItemRow, AppError> {
+) -> Result<CatalogueItemRow, AppError> {
     let item = item.trim();
     let found = match store::get_item(c, item).await? {
         Some(i) => Some(i),

@@ -18,7 +18,7 @@ use yunwei_domain::ids::new_id;
 use yunwei_domain::policy::hooks as names;
 use yunwei_domain::roles::Action;
 use yunwei_domain::AppError;
-use yunwei_store::cloud::{self as store, EventRow, ResourceRow, SystemFilter, SystemRow};
+use yunwei_store::cloud::{self as store, ResourceRow, SystemEventRow, SystemFilter, SystemRow};
 use yunwei_store::{cmdb as cistore, in_tx, orgs, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
@@ -113,9 +113,9 @@ pub struct ResourceView {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventView {
+pub struct SystemEventView {
     #[serde(flatten)]
-    pub event: EventRow,
+    pub event: SystemEventRow,
     pub actor_name: String,
     pub ticket_number: String,
     pub before_label: &'static str,
@@ -124,7 +124,7 @@ pub struct EventView {
 
 /// A pack process that moves the system on, for the page's buttons.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ProcessLink {
+pub struct CloudProcessLink {
     pub process_id: String,
     pub label: String,
 }
@@ -133,11 +133,11 @@ pub struct ProcessLink {
 pub struct SystemDetail {
     pub system: SystemView,
     pub resources: Vec<ResourceView>,
-    pub history: Vec<EventView>,
+    pub history: Vec<SystemEventView>,
     /// The caller may register requests and edit it.
     pub can_operate: bool,
     /// 提交上云申请 / 申请变更 / 申请退出, as the state allows.
-    pub processes: Vec<ProcessLink>,
+    pub processes: Vec<CloudProcessLink>,
 }
 
 fn state_label(s: &str) -> &'static str {
@@ -259,7 +259,7 @@ pub(crate) async fn event(
 ) -> Result<(), AppError> {
     store::insert_event(
         c,
-        &EventRow {
+        &SystemEventRow {
             id: new_id(),
             system_id: s.id.clone(),
             at,
@@ -667,7 +667,7 @@ pub(crate) fn process_with_gate<'a>(
         })
 }
 
-fn processes(p: &Platform, pack_id: &str, state: &str) -> Vec<ProcessLink> {
+fn processes(p: &Platform, pack_id: &str, state: &str) -> Vec<CloudProcessLink> {
     let state = SystemState::parse(state);
     let wanted: &[(&str, &str)] = match state {
         Some(SystemState::Applying) => &[(names::CLOUD_APPLY_READY, "提交上云申请")],
@@ -683,7 +683,7 @@ fn processes(p: &Platform, pack_id: &str, state: &str) -> Vec<ProcessLink> {
     wanted
         .iter()
         .filter_map(|(gate, label)| {
-            process_with_gate(p, pack_id, gate).map(|pr_| ProcessLink {
+            process_with_gate(p, pack_id, gate).map(|pr_| CloudProcessLink {
                 process_id: pr_.id.clone(),
                 label: label.to_string(),
             })
@@ -719,7 +719,7 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<SystemDetail,
                 .unwrap_or_default(),
             None => String::new(),
         };
-        history.push(EventView {
+        history.push(SystemEventView {
             before_label: state_label(&e.state_before),
             after_label: state_label(&e.state_after),
             actor_name,
