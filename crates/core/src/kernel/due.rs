@@ -71,7 +71,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "vendor_plan" => "厂商工作计划",
         "vendor_summary" => "厂商总结报告",
         "cloud_keep_old" => "上云后原系统保留",
-        "cloud_exit" => "政务云退出过渡期",
+        "cloud_exit_transition" => "政务云退出过渡期",
         _ => "到期事项",
     }
 }
@@ -99,7 +99,7 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "vendor_plan",
         "vendor_summary",
         "cloud_keep_old",
-        "cloud_exit",
+        "cloud_exit_transition",
     ]
     .into_iter()
     .map(|k| (k, kind_label(k)))

@@ -1066,11 +1066,15 @@ async fn zmdy_19_exit_then_joint_clearing_reclaims_the_resources() {
     let exit: Vec<_> = controls_of(&app, &sys)
         .await
         .into_iter()
-        .filter(|c| c.0 == "cloud_exit")
+        .filter(|c| c.0 == "cloud_exit_transition")
         .collect();
     assert_eq!(
         exit,
-        vec![("cloud_exit".to_string(), end_of("2026-05-01"), false)]
+        vec![(
+            "cloud_exit_transition".to_string(),
+            end_of("2026-05-01"),
+            false
+        )]
     );
     on_day(&app, &mut city, "2026-04-20").await;
     step(
@@ -1111,7 +1115,7 @@ async fn zmdy_19_exit_then_joint_clearing_reclaims_the_resources() {
     assert!(controls_of(&app, &sys)
         .await
         .iter()
-        .any(|c| c.0 == "cloud_exit" && c.2));
+        .any(|c| c.0 == "cloud_exit_transition" && c.2));
     assert_eq!(audit_count(&app, "cloud.reclaimed").await, 1);
     app.cleanup().await;
 }
@@ -1263,7 +1267,11 @@ async fn snyp_16_exit_transition_is_three_months() {
     // 11 May + 3 months: the transition ends with 11 August.
     assert_eq!(
         controls_of(&app, &sys).await,
-        vec![("cloud_exit".to_string(), end_of("2026-08-11"), false)]
+        vec![(
+            "cloud_exit_transition".to_string(),
+            end_of("2026-08-11"),
+            false
+        )]
     );
     let s = system_json(&app, &city.unit_a, &sys).await;
     assert_eq!(s["system"]["state"], "exiting");

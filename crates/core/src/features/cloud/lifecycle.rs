@@ -28,7 +28,7 @@ pub const SUBJECT: &str = crate::kernel::due::CLOUD_SYSTEM;
 /// The control kind: the old system kept after go-live (ZMDY-17).
 pub const KEEP_OLD: &str = "cloud_keep_old";
 /// The control kind: the end of the exit transition (ZMDY-19, SNYP-16).
-pub const EXIT_END: &str = "cloud_exit";
+pub const EXIT_END: &str = "cloud_exit_transition";
 
 fn day(d: NaiveDate) -> String {
     super::catalogue::day(d)
