@@ -714,6 +714,18 @@ async fn cloud_pages_show_the_catalogue_units_and_systems() {
         "{html}"
     );
     assert!(html.contains(&ci));
+    // 提交上云申请 opens the pack's apply process with the system filled in.
+    let at = html.find("/tickets/new?").expect("the apply button");
+    let href = html[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(href.contains("process=cloud_apply"), "{href}");
+    assert!(html.contains("提交上云申请"));
+    let form = unit.get(&href).await.text();
+    assert!(form.contains(&format!("value=\"{ci}\"")), "{form}");
     // A refused request comes back on the page with the message.
     let r = unit
         .post(

@@ -204,7 +204,7 @@ pub(crate) async fn sees(
     pr: &Principal,
     pl: &PlatformRow,
 ) -> Result<bool, AppError> {
-    if pr.must_change_password {
+    if pr.must_change_password || !pr.can_somewhere(Action::BusinessRead) {
         return Ok(false);
     }
     Ok(pr.can(Action::BusinessRead, &pl.region_path)
