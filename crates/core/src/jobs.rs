@@ -144,6 +144,14 @@ pub static JOBS: &[Job] = &[
         work: Work::Once(|e| Box::pin(crate::features::reviews::roll_forward(&e.p))),
     },
     Job {
+        name: "cloud_duties",
+        title: "政务云报送事项生成本期事项",
+        report: None,
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Once(|e| Box::pin(crate::features::cloud::duties::roll_forward(&e.p))),
+    },
+    Job {
         name: "overdue_notices",
         title: "到期事项逾期通知",
         report: Some("到期事项通知"),

@@ -118,6 +118,12 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("report.pdf", 4, "下载报表 PDF"),
     ("audit.export", 4, "导出审计日志"),
     ("files.collect", 4, "清理文件存储"),
+    // The government cloud's duties (issue 14 item 6).
+    ("cloud.duty_report", 3, "报送政务云报告"),
+    ("cloud.duty_report_download", 3, "下载政务云报告"),
+    ("cloud.commitment", 3, "登记安全承诺书"),
+    ("cloud.commitment_download", 3, "下载安全承诺书"),
+    ("cloud.unit_score", 3, "单位监督评分"),
 ];
 
 /// Chinese names of the first half of a code (the subject).
@@ -234,6 +240,10 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("cloud_unit", "政务云使用单位"),
     ("cloud_item", "服务目录项"),
     ("cloud_system", "上云系统"),
+    ("cloud_duty", "政务云报送事项"),
+    ("cloud_duty_report", "政务云报告"),
+    ("cloud_commitment", "安全承诺书"),
+    ("cloud_unit_score", "单位监督评分"),
 ];
 
 /// The Chinese name of an audit object type: the table above, else the

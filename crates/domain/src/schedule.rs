@@ -145,6 +145,58 @@ impl Period {
     }
 }
 
+/// When the occurrence of a period is due (ADR 0005, issue 14): by default
+/// at the end of the period's last day; a duty may instead be due a fixed
+/// day after its period ("每月5日前", ZMDY-20: by the 5th of the next
+/// month) or on a fixed month-day of its year ("每年9月底前", ZMDY-37).
+///
+/// "N日前" is read as *by the end of day N*: the report filed on the 5th
+/// is on time, from 00:00 on the 6th (Beijing time) it is overdue. The
+/// article fixes a last day to hand in, not a day that is itself
+/// excluded, and the working practice of "X日前报送" counts day X in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueOffset {
+    /// The end of the period's last day (every plan before issue 14).
+    #[default]
+    PeriodEnd,
+    /// The end of day N (1-28) of the month after the period's last day.
+    NextMonthDay(u32),
+    /// The end of (month, day) in the year the period starts in.
+    MonthDay(u32, u32),
+}
+
+impl DueOffset {
+    /// The last local day to do the occurrence of `p`.
+    pub fn last_day(self, p: &Period) -> NaiveDate {
+        match self {
+            DueOffset::PeriodEnd => p.end,
+            DueOffset::NextMonthDay(n) => {
+                let next = p.end + Months::new(1);
+                NaiveDate::from_ymd_opt(next.year(), next.month(), n.clamp(1, 28)).unwrap_or(p.end)
+            }
+            DueOffset::MonthDay(m, d) => {
+                NaiveDate::from_ymd_opt(p.start.year(), m, d).unwrap_or(p.end)
+            }
+        }
+    }
+
+    /// The moment the occurrence of `p` becomes overdue: the end of
+    /// [`DueOffset::last_day`] (00:00 Beijing time of the next day).
+    pub fn due_at(self, p: &Period) -> DateTime<Utc> {
+        start_of_day_shanghai(self.last_day(p) + Duration::days(1))
+    }
+
+    /// In Chinese: 周期结束时 / 次月5日前 / 9月30日前.
+    pub fn label(self) -> String {
+        match self {
+            DueOffset::PeriodEnd => "周期结束前".into(),
+            DueOffset::NextMonthDay(n) => format!("次月{n}日前"),
+            DueOffset::MonthDay(m, d) => format!("当年{m}月{d}日前"),
+        }
+    }
+}
+
 /// The periods of `r` from the one containing `first` up to the one
 /// containing `today`, oldest first (bounded: at most `max` periods, the
 /// newest ones, so a daily plan left alone for years cannot flood anyone).
@@ -267,6 +319,35 @@ mod tests {
             DueStatus::of(10 + 8 * day, false, 10, 7 * day),
             DueStatus::Pending
         );
+    }
+
+    #[test]
+    fn the_default_offset_keeps_the_period_end() {
+        let p = Recurrence::Monthly.period_of(d("2026-02-14"));
+        assert_eq!(DueOffset::default().due_at(&p), p.due_at());
+    }
+
+    #[test]
+    fn zmdy_20_next_month_day_is_due_at_the_end_of_that_day() {
+        // 每月5日前: March's report is due by the end of 5 April.
+        let p = Recurrence::Monthly.period_of(d("2026-03-20"));
+        let o = DueOffset::NextMonthDay(5);
+        assert_eq!(o.last_day(&p), d("2026-04-05"));
+        // 2026-04-06 00:00 +08:00.
+        assert_eq!(o.due_at(&p).to_rfc3339(), "2026-04-05T16:00:00+00:00");
+        // December's report is due in January of the next year.
+        let dec = Recurrence::Monthly.period_of(d("2026-12-01"));
+        assert_eq!(o.last_day(&dec), d("2027-01-05"));
+        // A half year's report falls in the month after its last month.
+        let h = Recurrence::HalfYearly.period_of(d("2026-02-01"));
+        assert_eq!(o.last_day(&h), d("2026-07-05"));
+    }
+
+    #[test]
+    fn zmdy_37_month_day_is_within_the_year() {
+        // 每年9月底前.
+        let y = Recurrence::Yearly.period_of(d("2026-11-11"));
+        assert_eq!(DueOffset::MonthDay(9, 30).last_day(&y), d("2026-09-30"));
     }
 
     #[test]

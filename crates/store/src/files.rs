@@ -1,6 +1,7 @@
 //! References to the content-addressed file store: which rows name a file
 //! by its SM3 digest (ticket attachments, archive versions, the item files
-//! of inspection records, kept in their `results_json`).
+//! of inspection records, kept in their `results_json`; the government
+//! cloud's duty reports and security commitments).
 
 use sea_query::{Expr, ExprTrait, Query};
 use yunwei_domain::AppError;
@@ -9,7 +10,12 @@ use crate::db::DbConn;
 
 /// Whether any row references the file with this digest.
 pub async fn is_referenced(c: &mut DbConn, digest: &str) -> Result<bool, AppError> {
-    for table in ["ticket_attachments", "archive_versions"] {
+    for table in [
+        "ticket_attachments",
+        "archive_versions",
+        "cloud_duty_reports",
+        "cloud_commitments",
+    ] {
         let q = Query::select()
             .column("id")
             .from(table)

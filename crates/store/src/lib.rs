@@ -6,6 +6,7 @@ pub mod archives;
 pub mod audit;
 pub mod calendar;
 pub mod cloud;
+pub mod cloud_duties;
 pub mod cmdb;
 pub mod controls;
 pub mod db;

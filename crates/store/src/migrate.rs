@@ -140,6 +140,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "cloud",
         steps: cloud,
     },
+    Migration {
+        version: 25,
+        name: "cloud_duties",
+        steps: cloud_duties,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -1792,6 +1797,110 @@ fn cloud(b: Backend) -> Vec<Step> {
             "ix_cloud_system_events",
             "cloud_system_events",
             &["system_id", "at"],
+        ),
+    ]
+}
+
+/// The government cloud's duties (issue 14 item 6): the reports filed
+/// against a pack's duties, the security commitments (ZMDY-40) and the
+/// supervision scores of units (SNYP-32).
+fn cloud_duties(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("cloud_duty_reports")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("duty_id"))
+                .col(text_null("unit_org_id"))
+                .col(text("period_start"))
+                .col(text("period_end"))
+                .col(text("filename"))
+                .col(text("sm3"))
+                .col(int("size"))
+                .col(text("note"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("filed_by"))
+                .col(int("filed_at"))
+                .foreign_key(&mut fk(
+                    "cloud_duty_reports",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .foreign_key(&mut fk("cloud_duty_reports", "unit_org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_duty_reports", "org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_duty_reports", "filed_by", "users"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_duty_reports_period",
+            "cloud_duty_reports",
+            &["platform_id", "duty_id", "period_start"],
+        ),
+        index("ix_cloud_duty_reports_sm3", "cloud_duty_reports", &["sm3"]),
+        Step::Table(
+            Table::create()
+                .table("cloud_commitments")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("party_org_id"))
+                .col(path_col("party_path", b))
+                .col(text("party_kind"))
+                .col(text("signed_on"))
+                .col(text("filename"))
+                .col(text("sm3"))
+                .col(int("size"))
+                .col(text("note"))
+                .col(text("filed_by"))
+                .col(int("filed_at"))
+                .foreign_key(&mut fk(
+                    "cloud_commitments",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .foreign_key(&mut fk("cloud_commitments", "party_org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_commitments", "filed_by", "users"))
+                .to_owned(),
+        ),
+        index(
+            "ix_cloud_commitments_party",
+            "cloud_commitments",
+            &["platform_id", "party_org_id"],
+        ),
+        index("ix_cloud_commitments_sm3", "cloud_commitments", &["sm3"]),
+        Step::Table(
+            Table::create()
+                .table("cloud_unit_scores")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("platform_id"))
+                .col(text("unit_org_id"))
+                .col(path_col("unit_path", b))
+                .col(int("year"))
+                .col(int("integration"))
+                .col(int("migration"))
+                .col(int("utilisation"))
+                .col(int("dengbao"))
+                .col(text("note"))
+                .col(text("scored_by"))
+                .col(int("scored_at"))
+                .col(int("version"))
+                .foreign_key(&mut fk(
+                    "cloud_unit_scores",
+                    "platform_id",
+                    "cloud_platforms",
+                ))
+                .foreign_key(&mut fk("cloud_unit_scores", "unit_org_id", "orgs"))
+                .foreign_key(&mut fk("cloud_unit_scores", "scored_by", "users"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_cloud_unit_scores_year",
+            "cloud_unit_scores",
+            &["platform_id", "unit_org_id", "year"],
         ),
     ]
 }

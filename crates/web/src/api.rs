@@ -3,6 +3,7 @@
 pub(crate) mod archives;
 pub(crate) mod calendar;
 pub(crate) mod cloud;
+pub(crate) mod cloud_duties;
 pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
@@ -134,6 +135,47 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/archive-versions/{id}/download",
             get(archives::download),
+        )
+        // The government cloud's duties (issue 14 item 6).
+        .route(
+            "/api/v1/cloud-duties/platforms",
+            get(cloud_duties::platforms),
+        )
+        .route(
+            "/api/v1/cloud-duties/{platform_id}",
+            get(cloud_duties::board),
+        )
+        .route(
+            "/api/v1/cloud-duties/reports",
+            post(cloud_duties::file_report).layer(axum::extract::DefaultBodyLimit::max(
+                cloud_duties::UPLOAD_LIMIT,
+            )),
+        )
+        .route(
+            "/api/v1/cloud-duties/reports/{id}/file",
+            get(cloud_duties::report_file),
+        )
+        .route(
+            "/api/v1/cloud-duties/{platform_id}/commitments",
+            get(cloud_duties::commitments),
+        )
+        .route(
+            "/api/v1/cloud-duties/commitments",
+            post(cloud_duties::sign_commitment).layer(axum::extract::DefaultBodyLimit::max(
+                cloud_duties::UPLOAD_LIMIT,
+            )),
+        )
+        .route(
+            "/api/v1/cloud-duties/commitments/{id}/file",
+            get(cloud_duties::commitment_file),
+        )
+        .route(
+            "/api/v1/cloud-duties/{platform_id}/unit-scores",
+            get(cloud_duties::scores),
+        )
+        .route(
+            "/api/v1/cloud-duties/unit-scores",
+            axum::routing::put(cloud_duties::set_score),
         )
         .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
         .route("/api/v1/cis/export.xlsx", get(cmdb::export))

@@ -22,8 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cloud, cmdb, controls, inspections, knowledge, pdf, registers, reports,
-    tickets,
+    archives, calendar, cloud, cloud_duties, cmdb, controls, inspections, knowledge, pdf,
+    registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -120,6 +120,15 @@ use crate::api::{
         cloud::system_history,
         cloud::request_resource,
         cloud::withdraw_resource,
+        cloud_duties::platforms,
+        cloud_duties::board,
+        cloud_duties::file_report,
+        cloud_duties::report_file,
+        cloud_duties::commitments,
+        cloud_duties::sign_commitment,
+        cloud_duties::commitment_file,
+        cloud_duties::scores,
+        cloud_duties::set_score,
         cmdb::list,
         cmdb::create,
         cmdb::export,

@@ -33,6 +33,7 @@ mod users;
 mod archives;
 mod calendar;
 mod cloud;
+mod cloud_duties;
 mod cmdb;
 mod controls;
 mod inspections;

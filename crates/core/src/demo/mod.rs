@@ -1,5 +1,8 @@
 //! The demo tenant: 江苏省财政厅 with its 信息中心, two city and two county
-//! bureaus, a budget unit, two vendors, and one user for every role.
+//! bureaus, a budget unit, two vendors, and one user for every role; and
+//! 宿迁市's government cloud (issue 14, ADR 0016): its data bureau, units of
+//! every funding type and level, a county bureau, the cloud provider and
+//! the monitoring provider.
 
 pub mod cmdb;
 pub mod library;
@@ -29,7 +32,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 18] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 23] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -76,6 +79,43 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 18] = [
     ("nj_secadmin", "韩雪", "nanjing", Role::SecAdmin, true),
     ("nj_audadmin", "杨帆", "nanjing", Role::AudAdmin, true),
     ("jn_sysadmin", "何佳", "jiangning", Role::SysAdmin, true),
+    // 宿迁市's government cloud (ADR 0016): the data bureau's manager
+    // covers the city, the county bureau's its county.
+    (
+        "demo_cloud_manager",
+        "周立群",
+        "cloud_bureau",
+        Role::CloudManager,
+        true,
+    ),
+    (
+        "demo_county_cloud",
+        "孙海燕",
+        "county_bureau",
+        Role::CountyCloudManager,
+        true,
+    ),
+    (
+        "demo_cloud_unit",
+        "蒋文博",
+        "cloud_unit",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_cloud_provider",
+        "刘建华",
+        "cloud_provider",
+        Role::CloudProvider,
+        false,
+    ),
+    (
+        "demo_cloud_monitor",
+        "吴晓东",
+        "cloud_monitor",
+        Role::CloudMonitor,
+        false,
+    ),
 ];
 
 pub fn accounts() -> Vec<DemoAccount> {
@@ -102,6 +142,11 @@ pub fn org_label(key: &str) -> &'static str {
         "unit" => "江苏省财政厅机关服务中心（预算单位）",
         "ops_vendor" => "金陵数智运维服务有限公司（运维服务商）",
         "builder" => "苏财信息技术有限公司（系统承建厂商）",
+        "cloud_bureau" => "宿迁市数据局（政务云管理部门）",
+        "county_bureau" => "沭阳县数据局（县级政务云管理部门）",
+        "cloud_unit" => "宿迁市人力资源和社会保障局（上云单位）",
+        "cloud_provider" => "中国电信股份有限公司宿迁分公司（云服务商）",
+        "cloud_monitor" => "江苏数安云监测技术有限公司（云监管服务商）",
         _ => "",
     }
 }
@@ -212,8 +257,14 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             "金陵数智运维服务有限公司",
         )
         .await?;
+        let cloud = cloud_orgs(p, &mut c, &ctx, &root).await?;
         for (i, (username, name, key, role, subtree)) in ACCOUNTS.iter().enumerate() {
             let org = match *key {
+                "cloud_bureau" => &cloud.bureau,
+                "county_bureau" => &cloud.county_bureau,
+                "cloud_unit" => &cloud.hrss,
+                "cloud_provider" => &cloud.provider,
+                "cloud_monitor" => &cloud.monitor,
                 "center" => &center,
                 "hw" => &hw,
                 "sw" => &sw,
@@ -262,8 +313,14 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 );
             // A provincial business division owns its unified system at
             // every level, so it sees the requests about it (JSCZ-8).
+            // The cloud's managers act for the city or the county they run
+            // the cloud for (ZMDY-8, ZMDY-9, SNYP-6).
             let (scope, subtree) = if centre_role || *key == "budget" {
                 (&root, true)
+            } else if *key == "cloud_bureau" {
+                (&cloud.city, true)
+            } else if *key == "county_bureau" {
+                (&cloud.county, true)
             } else {
                 (org, *subtree)
             };
@@ -311,6 +368,81 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         Ok(true)
     })
 }
+
+/// The organisations of 宿迁市's government cloud (ADR 0016).
+pub(crate) struct CloudOrgs {
+    pub city: OrgRow,
+    pub bureau: OrgRow,
+    pub hrss: OrgRow,
+    pub county: OrgRow,
+    pub county_bureau: OrgRow,
+    pub provider: OrgRow,
+    pub monitor: OrgRow,
+}
+
+/// The city's data bureau and the units on its cloud: city departments
+/// of every funding type (SNYP-17), a county with its own bureau, a park,
+/// the provider and the monitoring provider (both vendors of the city).
+async fn cloud_orgs(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    root: &OrgRow,
+) -> Result<CloudOrgs, AppError> {
+    let city = child(p, c, ctx, root, OrgKind::City, "宿迁市").await?;
+    let bureau = child(p, c, ctx, &city, OrgKind::Department, "宿迁市数据局").await?;
+    let hrss = child(
+        p,
+        c,
+        ctx,
+        &city,
+        OrgKind::Department,
+        "宿迁市人力资源和社会保障局",
+    )
+    .await?;
+    for name in CLOUD_CITY_UNITS {
+        child(p, c, ctx, &city, OrgKind::Department, name).await?;
+    }
+    let county = child(p, c, ctx, &city, OrgKind::County, "沭阳县").await?;
+    let county_bureau = child(p, c, ctx, &county, OrgKind::Department, "沭阳县数据局").await?;
+    child(p, c, ctx, &county, OrgKind::Department, "沭阳县教育局").await?;
+    let provider = child(
+        p,
+        c,
+        ctx,
+        &city,
+        OrgKind::Vendor,
+        "中国电信股份有限公司宿迁分公司",
+    )
+    .await?;
+    let monitor = child(
+        p,
+        c,
+        ctx,
+        &city,
+        OrgKind::Vendor,
+        "江苏数安云监测技术有限公司",
+    )
+    .await?;
+    Ok(CloudOrgs {
+        city,
+        bureau,
+        hrss,
+        county,
+        county_bureau,
+        provider,
+        monitor,
+    })
+}
+
+/// The city's other units on the cloud, one per funding type (SNYP-17)
+/// and the park (市直园区).
+pub(crate) const CLOUD_CITY_UNITS: [&str; 4] = [
+    "宿迁市住房公积金管理中心",
+    "宿迁市融媒体中心",
+    "宿迁市水务集团有限公司",
+    "宿迁经济技术开发区管理委员会",
+];
 
 // ---- inspection plans, records and due controls (issue 4) ----
 

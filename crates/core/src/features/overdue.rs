@@ -108,6 +108,7 @@ async fn owners(c: &mut DbConn, ctl: &ControlRow) -> Result<Vec<String>, AppErro
             .map(|p| vec![p.created_by])
             .unwrap_or_default(),
         due::REVIEW_SCHEDULE => crate::features::reviews::owners(c, ctl).await?,
+        due::CLOUD_DUTY => crate::features::cloud::duties::owners(c, ctl).await?,
         t => match yunwei_domain::register::spec(t) {
             Some(spec) => yunwei_store::registers::get(c, spec, &ctl.subject_id)
                 .await?

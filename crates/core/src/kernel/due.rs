@@ -18,7 +18,7 @@ use serde::Serialize;
 use yunwei_domain::calendar::date_in_shanghai;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::Action;
-use yunwei_domain::schedule::{periods_through, DueStatus, Recurrence};
+use yunwei_domain::schedule::{periods_through, DueOffset, DueStatus, Recurrence};
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::controls::{self as store, ControlFilter, ControlRow, StatusFilter};
 use yunwei_store::{orgs, DbConn};
@@ -44,6 +44,21 @@ pub const CONFIGURATION_ITEM: &str = "ci";
 pub const CLOUD_SYSTEM: &str = "cloud_system";
 /// The administrators' periodic reviews; the subject is the organisation.
 pub const REVIEW_SCHEDULE: &str = "review_schedule";
+
+// The government cloud's duties (features::cloud::duties, issue 14): the
+// subject is one duty of one platform (or of one unit on it), the kind
+// says who owes it.
+/// A cloud duty's occurrences; the subject id is `platform/duty` or
+/// `platform/duty/unit`.
+pub const CLOUD_DUTY: &str = "cloud_duty";
+/// Owed by the platform's cloud provider (ZMDY-20, ZMDY-28, ZMDY-29).
+pub const CLOUD_PROVIDER_DUTY: &str = "cloud_provider_duty";
+/// Owed by the platform's monitoring provider (SNYP-19, SNYP-22).
+pub const CLOUD_MONITOR_DUTY: &str = "cloud_monitor_duty";
+/// Owed by the competent department (ZMDY-32).
+pub const CLOUD_BUREAU_DUTY: &str = "cloud_bureau_duty";
+/// Owed by every unit on the platform (ZMDY-37).
+pub const CLOUD_UNIT_DUTY: &str = "cloud_unit_duty";
 
 /// The notification kind of an overdue occurrence.
 pub const NOTICE_KIND: &str = "control_overdue";
@@ -72,6 +87,10 @@ pub fn kind_label(kind: &str) -> &'static str {
         "vendor_summary" => "厂商总结报告",
         "cloud_keep_old" => "上云后原系统保留",
         "cloud_exit_transition" => "政务云退出过渡期",
+        CLOUD_PROVIDER_DUTY => "云服务商报告",
+        CLOUD_MONITOR_DUTY => "云监管服务商报告",
+        CLOUD_BUREAU_DUTY => "政务云主管部门工作",
+        CLOUD_UNIT_DUTY => "使用单位报送",
         _ => "到期事项",
     }
 }
@@ -100,6 +119,10 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "vendor_summary",
         "cloud_keep_old",
         "cloud_exit_transition",
+        CLOUD_PROVIDER_DUTY,
+        CLOUD_MONITOR_DUTY,
+        CLOUD_BUREAU_DUTY,
+        CLOUD_UNIT_DUTY,
     ]
     .into_iter()
     .map(|k| (k, kind_label(k)))
@@ -164,6 +187,20 @@ pub async fn ensure_periodic(
     today: NaiveDate,
     now_us: i64,
 ) -> Result<usize, AppError> {
+    ensure_periodic_due(c, s, (r, DueOffset::PeriodEnd), first, today, now_us).await
+}
+
+/// [`ensure_periodic`] with a due offset: each period's occurrence is due
+/// at `offset.due_at(period)` ("by the 5th of the next month", ZMDY-20)
+/// rather than at the end of the period.
+pub async fn ensure_periodic_due(
+    c: &mut DbConn,
+    s: &Subject<'_>,
+    (r, offset): (Recurrence, DueOffset),
+    first: NaiveDate,
+    today: NaiveDate,
+    now_us: i64,
+) -> Result<usize, AppError> {
     let mut created = 0;
     for period in periods_through(r, first, today, MAX_PERIODS) {
         let row = ControlRow {
@@ -177,7 +214,7 @@ pub async fn ensure_periodic(
             source: s.source.to_string(),
             period_start: Some(period.start.format("%Y-%m-%d").to_string()),
             period_end: Some(period.end.format("%Y-%m-%d").to_string()),
-            due_at: period.due_at().timestamp_micros(),
+            due_at: offset.due_at(&period).timestamp_micros(),
             done_at: None,
             done_ref: None,
             notified_at: None,
@@ -282,6 +319,10 @@ pub fn link_of(c: &ControlRow) -> String {
         REVIEW_SCHEDULE => format!(
             "/registers/security_reviews/new?kind={}&org_id={}",
             c.kind, c.subject_id
+        ),
+        CLOUD_DUTY => format!(
+            "/cloud/duties?platform={}",
+            c.subject_id.split('/').next().unwrap_or("")
         ),
         t if yunwei_domain::register::spec(t).is_some() => {
             format!("/registers/{t}/{}", c.subject_id)

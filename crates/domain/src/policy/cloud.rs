@@ -14,6 +14,7 @@ use toml::Spanned;
 use super::check::{PackError, Src};
 use super::model::parse_citation;
 use crate::cloud::{Funding, Payer, PayerChoice, PayerRule, ServiceMode, Thresholds, UnitLevel};
+use crate::schedule::{DueOffset, Recurrence};
 
 /// The file of a pack that holds its cloud rules.
 pub const CLOUD_FILE: &str = "cloud.toml";
@@ -51,9 +52,86 @@ pub struct CloudRules {
     /// (ZMDY-37: 每年9月底前).
     pub annual_application_due: Option<(u32, u32)>,
     pub payers: Vec<PayerRule>,
+    /// The recurring duties of the parties (`[[duty]]`): reports, drills,
+    /// trainings, tests, the yearly application, each an occurrence per
+    /// period in the due-date engine (features::cloud::duties).
+    pub duties: Vec<DutyRule>,
     /// Every value with its label, citation and, where the text leaves
     /// it open, who sets it: for `policy trace` and the rules page.
     pub cited: Vec<CitedValue>,
+}
+
+/// Who owes a duty of the cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DutyParty {
+    /// The platform's cloud provider (云服务商).
+    Provider,
+    /// The platform's monitoring provider (云监管服务商).
+    Monitor,
+    /// Every unit on the platform (使用单位).
+    Unit,
+    /// The competent department (政务云主管部门).
+    Bureau,
+}
+
+impl DutyParty {
+    pub const ALL: [DutyParty; 4] = [
+        DutyParty::Provider,
+        DutyParty::Monitor,
+        DutyParty::Unit,
+        DutyParty::Bureau,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DutyParty::Provider => "provider",
+            DutyParty::Monitor => "monitor",
+            DutyParty::Unit => "unit",
+            DutyParty::Bureau => "bureau",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DutyParty::Provider => "云服务商",
+            DutyParty::Monitor => "云监管服务商",
+            DutyParty::Unit => "使用单位",
+            DutyParty::Bureau => "政务云主管部门",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DutyParty> {
+        DutyParty::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One recurring duty of a pack (`[[duty]]` in `cloud.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyRule {
+    /// Stable within the pack (`ops_report`); filed reports name it.
+    pub id: String,
+    pub label: String,
+    pub who: DutyParty,
+    pub period: Recurrence,
+    /// When each period's occurrence is due.
+    pub due: DueOffset,
+    /// How many filings make a period done ("每年至少组织两次", ZMDY-20).
+    pub times: u32,
+    pub source: String,
+    /// Where the text leaves the due day to someone else.
+    pub open: Option<String>,
+}
+
+impl DutyRule {
+    /// 每月，次月5日前 / 每年2次，周期结束前.
+    pub fn schedule_label(&self) -> String {
+        let times = if self.times > 1 {
+            format!("至少{}次", self.times)
+        } else {
+            String::new()
+        };
+        format!("{}{times}，{}", self.period.label(), self.due.label())
+    }
 }
 
 /// A length given in days or months.
@@ -92,6 +170,28 @@ struct Raw {
     reports: RawReports,
     #[serde(default)]
     payer: Vec<Spanned<RawPayer>>,
+    #[serde(default)]
+    duty: Vec<Spanned<RawDuty>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDuty {
+    id: Spanned<String>,
+    label: String,
+    who: Spanned<String>,
+    period: Spanned<String>,
+    /// Due by the end of this day of the month after the period.
+    #[serde(default)]
+    due_next_month_day: Option<Spanned<u32>>,
+    /// Due by the end of this month-day (`09-30`) of the period's year.
+    #[serde(default)]
+    due_date: Option<Spanned<String>>,
+    #[serde(default)]
+    times: Option<Spanned<u32>>,
+    source: Spanned<String>,
+    #[serde(default)]
+    open: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -555,6 +655,8 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
         ));
     }
 
+    let duties = load_duties(&mut ck, &raw.duty);
+
     if !ck.errors.is_empty() {
         return Err(ck.errors);
     }
@@ -571,6 +673,173 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
         trainings_per_year,
         annual_application_due,
         payers,
+        duties,
         cited: ck.cited,
     })
+}
+
+fn month_day(s: &str) -> Option<(u32, u32)> {
+    s.split_once('-')
+        .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
+        .filter(|(m, d)| chrono::NaiveDate::from_ymd_opt(2025, *m, *d).is_some())
+}
+
+fn load_duties(ck: &mut Ck, raw: &[Spanned<RawDuty>]) -> Vec<DutyRule> {
+    let src = ck.src;
+    let mut out: Vec<DutyRule> = Vec::new();
+    for d in raw {
+        let span = d.span();
+        let d = d.get_ref();
+        let id = d.id.get_ref().clone();
+        if id.is_empty()
+            || id.len() > 50
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        {
+            ck.errors.push(src.err(
+                &d.id.span(),
+                format!("职责编号「{id}」应为小写字母、数字和下划线"),
+            ));
+        }
+        if out.iter().any(|o| o.id == id) {
+            ck.errors
+                .push(src.err(&d.id.span(), format!("职责编号「{id}」重复")));
+        }
+        let label = d.label.trim().to_string();
+        if label.is_empty() || label.chars().count() > 100 {
+            ck.errors
+                .push(src.err(&span, "职责名称 label 不能为空，且不超过100字"));
+        }
+        let who = DutyParty::parse(d.who.get_ref()).unwrap_or_else(|| {
+            ck.errors.push(src.err(
+                &d.who.span(),
+                format!(
+                    "未知的履职方「{}」，可用：provider、monitor、unit、bureau",
+                    d.who.get_ref()
+                ),
+            ));
+            DutyParty::Provider
+        });
+        let period = match d.period.get_ref().as_str() {
+            "monthly" => Recurrence::Monthly,
+            "quarterly" => Recurrence::Quarterly,
+            "half_yearly" => Recurrence::HalfYearly,
+            "yearly" => Recurrence::Yearly,
+            other => {
+                ck.errors.push(src.err(
+                    &d.period.span(),
+                    format!("未知的周期「{other}」，可用：monthly、quarterly、half_yearly、yearly"),
+                ));
+                Recurrence::Monthly
+            }
+        };
+        let due = match (&d.due_next_month_day, &d.due_date) {
+            (None, None) => DueOffset::PeriodEnd,
+            (Some(n), None) => {
+                if !(1..=28).contains(n.get_ref()) {
+                    ck.errors
+                        .push(src.err(&n.span(), "次月截止日应在 1 到 28 之间"));
+                }
+                DueOffset::NextMonthDay(*n.get_ref())
+            }
+            (None, Some(md)) => match month_day(md.get_ref()) {
+                Some((m, day)) if period == Recurrence::Yearly => DueOffset::MonthDay(m, day),
+                Some(_) => {
+                    ck.errors
+                        .push(src.err(&md.span(), "due_date（月-日）只用于每年的职责"));
+                    DueOffset::PeriodEnd
+                }
+                None => {
+                    ck.errors.push(src.err(
+                        &md.span(),
+                        format!("「{}」不是有效的月-日，如 09-30", md.get_ref()),
+                    ));
+                    DueOffset::PeriodEnd
+                }
+            },
+            (Some(n), Some(_)) => {
+                ck.errors
+                    .push(src.err(&n.span(), "due_next_month_day 与 due_date 只能给出其一"));
+                DueOffset::PeriodEnd
+            }
+        };
+        let times = match &d.times {
+            None => 1,
+            Some(t) => {
+                if !(1..=12).contains(t.get_ref()) {
+                    ck.errors
+                        .push(src.err(&t.span(), "每周期次数 times 应在 1 到 12 之间"));
+                }
+                *t.get_ref()
+            }
+        };
+        let rule = DutyRule {
+            id: id.clone(),
+            label: label.clone(),
+            who,
+            period,
+            due,
+            times,
+            source: d.source.get_ref().clone(),
+            open: d.open.clone(),
+        };
+        ck.cite(
+            &format!("duty.{id}"),
+            &format!("{}：{label}", who.label()),
+            rule.schedule_label(),
+            &d.source,
+            &d.open,
+        );
+        out.push(rule);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACK: &str = include_str!("../../../../policies/zmdy/pack.toml");
+    const CLOUD: &str = include_str!("../../../../policies/zmdy/cloud.toml");
+
+    fn load(extra: &str) -> Result<CloudRules, Vec<String>> {
+        let files = vec![
+            ("zmdy/pack.toml".to_string(), PACK.to_string()),
+            ("zmdy/cloud.toml".to_string(), format!("{CLOUD}\n{extra}")),
+        ];
+        super::super::check::load_pack(&files)
+            .map(|p| p.cloud.expect("cloud rules"))
+            .map_err(|e| e.into_iter().map(|e| e.message).collect())
+    }
+
+    #[test]
+    fn zmdy_20_duties_load_with_their_due_offsets() {
+        let r = load("").unwrap();
+        let ops = r.duties.iter().find(|d| d.id == "ops_report").unwrap();
+        assert_eq!(ops.who, DutyParty::Provider);
+        assert_eq!(ops.period, Recurrence::Monthly);
+        assert_eq!(ops.due, DueOffset::NextMonthDay(5));
+        assert_eq!(ops.schedule_label(), "每月，次月5日前");
+        let drill = r.duties.iter().find(|d| d.id == "drill").unwrap();
+        assert_eq!((drill.times, drill.due), (2, DueOffset::PeriodEnd));
+        let app = r.duties.iter().find(|d| d.who == DutyParty::Unit).unwrap();
+        assert_eq!(app.due, DueOffset::MonthDay(9, 30));
+        assert!(r.cited.iter().any(|c| c.key == "duty.ops_report"));
+    }
+
+    #[test]
+    fn a_bad_duty_is_refused_with_its_reason() {
+        let dup = "[[duty]]\nid = \"ops_report\"\nlabel = \"x\"\nwho = \"provider\"\nperiod = \"monthly\"\nsource = \"ZMDY-20\"\n";
+        assert!(load(dup).unwrap_err().iter().any(|m| m.contains("重复")));
+        let date_on_monthly = "[[duty]]\nid = \"x\"\nlabel = \"x\"\nwho = \"unit\"\nperiod = \"monthly\"\ndue_date = \"09-30\"\nsource = \"ZMDY-37\"\n";
+        assert!(load(date_on_monthly)
+            .unwrap_err()
+            .iter()
+            .any(|m| m.contains("只用于每年")));
+        let day_29 = "[[duty]]\nid = \"x\"\nlabel = \"x\"\nwho = \"vendor\"\nperiod = \"monthly\"\ndue_next_month_day = 29\nsource = \"ZMDY-20\"\n";
+        let errs = load(day_29).unwrap_err();
+        assert!(errs.iter().any(|m| m.contains("1 到 28")), "{errs:?}");
+        assert!(errs.iter().any(|m| m.contains("未知的履职方")), "{errs:?}");
+    }
 }

@@ -9,6 +9,7 @@ mod audit_tamper;
 mod calendar;
 mod cli;
 mod cloud;
+mod cloud_duties;
 mod cloud_packs;
 mod cmdb;
 mod cmdb_ui;

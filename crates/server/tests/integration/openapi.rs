@@ -39,6 +39,10 @@ const SOURCES: &[(&str, &str)] = &[
         "registers::",
         include_str!("../../../web/src/api/registers.rs"),
     ),
+    (
+        "cloud_duties::",
+        include_str!("../../../web/src/api/cloud_duties.rs"),
+    ),
     ("owners::", include_str!("../../../web/src/api/owners.rs")),
     ("pdf::", include_str!("../../../web/src/api/pdf.rs")),
     ("reports::", include_str!("../../../web/src/api/reports.rs")),

@@ -83,6 +83,21 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     ),
     (5, "/cloud/units", "上云单位", Some(Action::BusinessRead)),
     (5, "/cloud/systems", "上云系统", Some(Action::BusinessRead)),
+    // 政务云: the providers' reports and duties (issue 14 item 6).
+    (5, "/cloud/duties", "服务商报告", Some(Action::CloudReport)),
+    (5, "/cloud/duties", "服务商报告", Some(Action::CloudManage)),
+    (
+        5,
+        "/cloud/commitments",
+        "安全承诺书",
+        Some(Action::CloudManage),
+    ),
+    (
+        5,
+        "/cloud/scores",
+        "单位监督评分",
+        Some(Action::CloudManage),
+    ),
 ];
 
 /// What every page's frame shows: who is logged in, the menu, messages.
@@ -124,7 +139,10 @@ impl Layout {
             .collect();
         if !p.must_change_password {
             for &(g, href, label, action) in NAV {
-                if action.is_none_or(|a| p.can_somewhere(a)) {
+                // A page open to several actions is listed once.
+                if action.is_none_or(|a| p.can_somewhere(a))
+                    && !nav[g].items.iter().any(|(h, _)| *h == href)
+                {
                     nav[g].items.push((href, label));
                 }
             }

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud, cmdb, controls, csrf, home, inspections, knowledge,
-    login, orgs, pdf, registers, reports, search, sessions, settings, ticket_lists, tickets,
-    tokens, users,
+    account, archives, audit, calendar, cloud, cloud_duties, cmdb, controls, csrf, home,
+    inspections, knowledge, login, orgs, pdf, registers, reports, search, sessions, settings,
+    ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -265,6 +265,27 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/cloud/systems/{id}/edit", form(cloud::edit_system)),
         ("/cloud/systems/{id}/resources", form(cloud::request)),
         ("/cloud/resources/{rid}/withdraw", form(cloud::withdraw)),
+        // The government cloud's duties (issue 14 item 6).
+        ("/cloud/duties", page(cloud_duties::duties_page)),
+        (
+            "/cloud/duties",
+            upload(cloud_duties::file_report, cloud_duties::UPLOAD_LIMIT),
+        ),
+        (
+            "/cloud/duties/reports/{id}/file",
+            page(cloud_duties::report_file),
+        ),
+        ("/cloud/commitments", page(cloud_duties::commitments_page)),
+        (
+            "/cloud/commitments",
+            upload(cloud_duties::sign_commitment, cloud_duties::UPLOAD_LIMIT),
+        ),
+        (
+            "/cloud/commitments/{id}/file",
+            page(cloud_duties::commitment_file),
+        ),
+        ("/cloud/scores", page(cloud_duties::scores_page)),
+        ("/cloud/scores", form(cloud_duties::set_score)),
         ("/tickets/{id}/cis", form(tickets::link_ci)),
         ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),
     ]

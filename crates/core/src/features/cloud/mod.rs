@@ -10,8 +10,10 @@
 //! | `catalogue.rs` | the service catalogue and its append-only, effective-dated prices |
 //! | `systems.rs` | 上云系统: register, request resources, who sees them, history |
 //! | `lifecycle.rs` | the gates and effects of the apply, change and exit processes |
+//! | `duties.rs` | the parties' recurring duties in the due-date engine, filed reports, security commitments (ZMDY-40), units' supervision scores (SNYP-32) |
 
 pub mod catalogue;
+pub mod duties;
 pub mod lifecycle;
 pub mod platforms;
 pub mod systems;
