@@ -58,6 +58,16 @@ pub async fn get(c: &mut DbConn, id: &str) -> Result<Option<OrgRow>, AppError> {
     c.optional(&q).await?.as_ref().map(from_row).transpose()
 }
 
+/// The organisation at `path`, if any.
+pub async fn by_path(c: &mut DbConn, path: &str) -> Result<Option<OrgRow>, AppError> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("orgs")
+        .and_where(Expr::col("path").eq(path))
+        .to_owned();
+    c.optional(&q).await?.as_ref().map(from_row).transpose()
+}
+
 /// The root of the tree (the top-level organisation), if any.
 pub async fn root(c: &mut DbConn) -> Result<Option<OrgRow>, AppError> {
     let q = Query::select()

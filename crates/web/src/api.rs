@@ -2,6 +2,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod calendar;
+pub(crate) mod cloud;
 pub(crate) mod cloud_billing;
 pub(crate) mod cloud_duties;
 pub(crate) mod cloud_usage;
@@ -342,6 +343,52 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))
         .route("/api/v1/calendar/import", post(calendar::import))
         .route("/api/v1/calendar/{year}", get(calendar::year))
+        .route(
+            "/api/v1/cloud/platforms",
+            get(cloud::list_platforms).post(cloud::create_platform),
+        )
+        .route(
+            "/api/v1/cloud/platforms/{id}",
+            get(cloud::get_platform).put(cloud::update_platform),
+        )
+        .route("/api/v1/cloud/platforms/{id}/units", get(cloud::list_units))
+        .route(
+            "/api/v1/cloud/platforms/{id}/catalogue",
+            get(cloud::list_catalogue).post(cloud::create_item),
+        )
+        .route("/api/v1/cloud/units", post(cloud::set_unit))
+        .route(
+            "/api/v1/cloud/catalogue/{id}",
+            get(cloud::get_item).put(cloud::update_item),
+        )
+        .route(
+            "/api/v1/cloud/catalogue/{id}/prices",
+            post(cloud::add_price),
+        )
+        .route(
+            "/api/v1/cloud/systems",
+            get(cloud::list_systems).post(cloud::register_system),
+        )
+        .route(
+            "/api/v1/cloud/systems/export.xlsx",
+            get(cloud::export_systems),
+        )
+        .route(
+            "/api/v1/cloud/systems/{id}",
+            get(cloud::get_system).put(cloud::update_system),
+        )
+        .route(
+            "/api/v1/cloud/systems/{id}/history",
+            get(cloud::system_history),
+        )
+        .route(
+            "/api/v1/cloud/systems/{id}/resources",
+            post(cloud::request_resource),
+        )
+        .route(
+            "/api/v1/cloud/resources/{id}/withdraw",
+            post(cloud::withdraw_resource),
+        )
 }
 
 /// A JSON object body (every request body of the API is an object, as

@@ -22,8 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge, pdf,
-    registers, reports, tickets,
+    archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge,
+    pdf, registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -116,6 +116,25 @@ use crate::api::{
         archives::get,
         archives::add_version,
         archives::download,
+        cloud::list_platforms,
+        cloud::create_platform,
+        cloud::get_platform,
+        cloud::update_platform,
+        cloud::list_units,
+        cloud::set_unit,
+        cloud::list_catalogue,
+        cloud::create_item,
+        cloud::get_item,
+        cloud::update_item,
+        cloud::add_price,
+        cloud::list_systems,
+        cloud::register_system,
+        cloud::export_systems,
+        cloud::get_system,
+        cloud::update_system,
+        cloud::system_history,
+        cloud::request_resource,
+        cloud::withdraw_resource,
         cloud_duties::platforms,
         cloud_duties::board,
         cloud_duties::file_report,

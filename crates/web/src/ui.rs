@@ -32,6 +32,7 @@ mod users;
 // Business pages.
 mod archives;
 mod calendar;
+mod cloud;
 mod cloud_billing;
 mod cloud_duties;
 mod cloud_usage;

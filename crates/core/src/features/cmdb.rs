@@ -351,6 +351,33 @@ pub async fn create(
     })
 }
 
+/// Creates an item of `org` in the caller's transaction, audited (a cloud
+/// system registered with a new 应用系统 item).
+pub(crate) async fn create_in(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    auth: Authorized<'_>,
+    org: &OrgRow,
+    input: &CiInput,
+) -> Result<CiRow, AppError> {
+    let cl = clean(input)?;
+    let now = p.now_us();
+    let a = row_of(cl, new_id(), org, now, now);
+    store::insert_ci(c, &a).await?;
+    index(c, &a).await?;
+    schedule_licence(p, c, &a).await?;
+    record(
+        p,
+        c,
+        ctx,
+        Actor::User(auth),
+        Event::success("cmdb.create", "ci", &a.id).after(audit_text(&a)),
+    )
+    .await?;
+    Ok(a)
+}
+
 /// Replaces every field of an item (the form shows them all); guarded by
 /// `expected_updated` (the `updated_at` the editor read), so two editors
 /// cannot overwrite each other unnoticed. Moving an item to another

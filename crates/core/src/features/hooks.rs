@@ -34,6 +34,22 @@ pub static GATES: &[Hook] = &[
         run: grantee_of_org,
     },
     Hook {
+        name: names::CLOUD_APPLY_READY,
+        run: cloud_apply_ready,
+    },
+    Hook {
+        name: names::CLOUD_TRIAL_ELAPSED,
+        run: cloud_trial_elapsed,
+    },
+    Hook {
+        name: names::CLOUD_CHANGE_READY,
+        run: cloud_change_ready,
+    },
+    Hook {
+        name: names::CLOUD_EXIT_READY,
+        run: cloud_exit_ready,
+    },
+    Hook {
         name: names::CLOUD_NOT_BARRED,
         run: cloud_not_barred,
     },
@@ -62,6 +78,34 @@ pub static EFFECTS: &[Hook] = &[
     Hook {
         name: names::LINK_NAMED_CI,
         run: link_named_ci,
+    },
+    Hook {
+        name: names::CLOUD_ROUTE_PROVIDER,
+        run: cloud_route_provider,
+    },
+    Hook {
+        name: names::CLOUD_ALLOCATE,
+        run: cloud_allocate,
+    },
+    Hook {
+        name: names::CLOUD_GO_LIVE,
+        run: cloud_go_live,
+    },
+    Hook {
+        name: names::CLOUD_WITHDRAW,
+        run: cloud_withdraw,
+    },
+    Hook {
+        name: names::CLOUD_CHANGE_APPLIED,
+        run: cloud_change_applied,
+    },
+    Hook {
+        name: names::CLOUD_EXIT_APPROVED,
+        run: cloud_exit_approved,
+    },
+    Hook {
+        name: names::CLOUD_RECLAIMED,
+        run: cloud_reclaimed,
     },
 ];
 
@@ -146,6 +190,65 @@ fn link_named_ci<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, (
         &h.pr.user_id,
         h.now_us,
     ))
+}
+
+// ---- the government cloud (ADR 0016) ----
+
+use crate::features::cloud::lifecycle as cloud;
+
+/// The system is 申请中 with resources asked for (ZMDY-14, SNYP-11, SNYP-27).
+fn cloud_apply_ready<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::apply_ready(c, h))
+}
+
+/// The trial has lasted its shortest length (ZMDY-16).
+fn cloud_trial_elapsed<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::trial_elapsed(c, h))
+}
+
+/// The system is on line with changes asked for (ZMDY-18, SNYP-15).
+fn cloud_change_ready<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::change_ready(c, h))
+}
+
+/// The system is on the cloud (ZMDY-19, SNYP-16).
+fn cloud_exit_ready<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::exit_ready(c, h))
+}
+
+/// The ticket goes to the platform's provider.
+fn cloud_route_provider<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::route_provider(c, h))
+}
+
+/// Resources allocated, billing starts (ZMDY-16, SNYP-11).
+fn cloud_allocate<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::allocate(c, h))
+}
+
+/// The system goes live (ZMDY-17).
+fn cloud_go_live<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::go_live(c, h))
+}
+
+/// Requests not allocated are withdrawn.
+fn cloud_withdraw<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::withdraw(c, h))
+}
+
+/// The changes asked for replace the rows they change (ZMDY-18, SNYP-15).
+fn cloud_change_applied<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::change_applied(c, h))
+}
+
+/// The exit's transition starts (ZMDY-19, SNYP-16).
+fn cloud_exit_approved<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::exit_approved(c, h))
+}
+
+/// Data cleared, resources reclaimed (ZMDY-19, SNYP-16).
+fn cloud_reclaimed<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::reclaimed(c, h))
 }
 
 // ---- final states ----

@@ -40,6 +40,8 @@ pub const EXPORT_LIMIT: u64 = 50_000;
 pub const INSPECTION_PLAN: &str = "inspection_plan";
 /// A configuration item's (a licence's end).
 pub const CONFIGURATION_ITEM: &str = "ci";
+/// A government-cloud system's (its old system kept, its exit).
+pub const CLOUD_SYSTEM: &str = "cloud_system";
 /// The administrators' periodic reviews; the subject is the organisation.
 pub const REVIEW_SCHEDULE: &str = "review_schedule";
 
@@ -83,6 +85,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "vendor_monthly" => "厂商月报",
         "vendor_plan" => "厂商工作计划",
         "vendor_summary" => "厂商总结报告",
+        "cloud_keep_old" => "上云后原系统保留",
+        "cloud_exit_transition" => "政务云退出过渡期",
         CLOUD_PROVIDER_DUTY => "云服务商报告",
         CLOUD_MONITOR_DUTY => "云监管服务商报告",
         CLOUD_BUREAU_DUTY => "政务云主管部门工作",
@@ -113,6 +117,8 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "vendor_monthly",
         "vendor_plan",
         "vendor_summary",
+        "cloud_keep_old",
+        "cloud_exit_transition",
         CLOUD_PROVIDER_DUTY,
         CLOUD_MONITOR_DUTY,
         CLOUD_BUREAU_DUTY,
@@ -309,6 +315,7 @@ pub fn link_of(c: &ControlRow) -> String {
     match c.subject_type.as_str() {
         INSPECTION_PLAN => format!("/inspections/{}", c.subject_id),
         CONFIGURATION_ITEM => format!("/cmdb/{}", c.subject_id),
+        CLOUD_SYSTEM => format!("/cloud/systems/{}", c.subject_id),
         REVIEW_SCHEDULE => format!(
             "/registers/security_reviews/new?kind={}&org_id={}",
             c.kind, c.subject_id

@@ -8,6 +8,7 @@ mod archives_ui;
 mod audit_tamper;
 mod calendar;
 mod cli;
+mod cloud;
 mod cloud_billing;
 mod cloud_duties;
 mod cloud_packs;

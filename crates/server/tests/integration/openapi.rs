@@ -25,6 +25,7 @@ const SOURCES: &[(&str, &str)] = &[
         "cloud_billing::",
         include_str!("../../../web/src/api/cloud_billing.rs"),
     ),
+    ("cloud::", include_str!("../../../web/src/api/cloud.rs")),
     ("cmdb::", include_str!("../../../web/src/api/cmdb.rs")),
     (
         "cloud_usage::",

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud_billing, cloud_duties, cloud_usage, cmdb, controls,
-    csrf, home, inspections, knowledge, login, orgs, pdf, registers, reports, search, sessions,
-    settings, ticket_lists, tickets, tokens, users,
+    account, archives, audit, calendar, cloud, cloud_billing, cloud_duties, cloud_usage, cmdb,
+    controls, csrf, home, inspections, knowledge, login, orgs, pdf, registers, reports, search,
+    sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -252,6 +252,19 @@ fn table() -> Vec<(&'static str, Entry)> {
             "/archives/versions/{vid}/download",
             page(archives::download),
         ),
+        ("/cloud/catalogue", page(cloud::catalogue_page)),
+        ("/cloud/catalogue", form(cloud::create_item)),
+        ("/cloud/catalogue/{id}/prices", form(cloud::add_price)),
+        ("/cloud/units", page(cloud::units_page)),
+        ("/cloud/units", form(cloud::set_unit)),
+        ("/cloud/platforms", form(cloud::create_platform)),
+        ("/cloud/systems", page(cloud::systems_page)),
+        ("/cloud/systems", form(cloud::register)),
+        ("/cloud/systems/export", form(cloud::export)),
+        ("/cloud/systems/{id}", page(cloud::system_page)),
+        ("/cloud/systems/{id}/edit", form(cloud::edit_system)),
+        ("/cloud/systems/{id}/resources", form(cloud::request)),
+        ("/cloud/resources/{rid}/withdraw", form(cloud::withdraw)),
         // The government cloud's duties (issue 14 item 6).
         ("/cloud/duties", page(cloud_duties::duties_page)),
         (

@@ -312,6 +312,15 @@ pub(super) struct NewQuery {
     pack: String,
     #[serde(default)]
     process: String,
+    /// Prefilled: the title, the organisation and any field of the
+    /// process by its id (`/tickets/new?...&system=CI-0001`, the cloud
+    /// system page's buttons).
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
 }
 
 /// Fields the first step of the route asks for: those required by the
@@ -428,7 +437,13 @@ pub(super) async fn new_page(
     Query(q): Query<NewQuery>,
 ) -> Page {
     business(&u)?;
-    new_view(&s, &u, &q, Typed::default(), None).await
+    let typed = Typed {
+        title: q.title.clone(),
+        org_id: q.org_id.clone(),
+        on_behalf_of: String::new(),
+        fields: q.fields.clone(),
+    };
+    new_view(&s, &u, &q, typed, None).await
 }
 
 pub(super) async fn open(
@@ -467,6 +482,7 @@ pub(super) async fn open(
             let q = NewQuery {
                 pack: input.pack.clone(),
                 process: input.process.clone(),
+                ..Default::default()
             };
             let typed = Typed {
                 title: input.title.clone(),

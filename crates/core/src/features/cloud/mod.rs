@@ -5,6 +5,11 @@
 //! | module | what |
 //! | --- | --- |
 //! | `mod.rs` | platforms, the rules of a platform, units' profiles |
+//! | `platforms.rs` | create, edit and list the platforms (CloudManage over the region) |
+//! | `units.rs` | a unit's cloud profile: level, funding, who pays (SNYP-17) |
+//! | `catalogue.rs` | the service catalogue and its append-only, effective-dated prices |
+//! | `systems.rs` | 上云系统: register, request resources, who sees them, history |
+//! | `lifecycle.rs` | the gates and effects of the apply, change and exit processes |
 //! | `duties.rs` | the parties' recurring duties in the due-date engine, filed reports, security commitments (ZMDY-40), units' supervision scores (SNYP-32) |
 //! | `usage.rs` | monthly utilisation: import, judging, the month report (SNYP-14) |
 //! | `reclaim.rs` | 降配/回收 proposals, bars on units that refuse (SNYP-14) |
@@ -13,9 +18,14 @@
 //! | `evaluation.rs` | quarterly evaluation of the vendors, annual settlement |
 
 pub mod billing;
+pub mod catalogue;
 pub mod duties;
 pub mod evaluation;
+pub mod lifecycle;
+pub mod platforms;
 pub mod reclaim;
+pub mod systems;
+pub mod units;
 pub mod usage;
 
 use yunwei_domain::policy::cloud::CloudRules;
