@@ -4,6 +4,7 @@
 //! every funding type and level, a county bureau, the cloud provider and
 //! the monitoring provider.
 
+pub mod cloud;
 pub mod cmdb;
 pub mod library;
 pub mod owners;
@@ -199,6 +200,7 @@ pub async fn seed_work(p: &Platform) -> Result<(), AppError> {
     seed_controls(p).await?;
     registers::seed(p).await?;
     library::seed(p).await?;
+    cloud::seed(p).await?;
     Ok(())
 }
 

@@ -286,7 +286,14 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
     if existing > 0 {
         return Ok(0);
     }
-    let packs: Vec<Pack> = p.packs.iter().cloned().collect();
+    // The government cloud's processes are walked by `demo::cloud`, on the
+    // systems of its platform.
+    let packs: Vec<Pack> = p
+        .packs
+        .iter()
+        .filter(|pk| pk.cloud.is_none())
+        .cloned()
+        .collect();
     let now = p.clock.now();
     let mut opened = 0;
     for (n, pk) in packs.iter().enumerate() {

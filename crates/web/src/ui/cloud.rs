@@ -597,7 +597,11 @@ async fn system_view(
                 format!("{} → {}", e.before_label, e.after_label)
             },
             note: e.event.note.clone(),
-            ticket_id: e.event.ticket_id.clone().unwrap_or_default(),
+            ticket_id: if e.ticket_visible {
+                e.event.ticket_id.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
             ticket_number: e.ticket_number.clone(),
             actor: e.actor_name.clone(),
         })

@@ -45,6 +45,23 @@ async fn choose(
     wanted: &str,
 ) -> Result<(Vec<Choice>, Option<String>), AppError> {
     let all = billing::platform_choices(&s.platform, &u.principal).await?;
+    chosen_of(all, wanted)
+}
+
+/// As [`choose`], among the platforms the caller evaluates and settles.
+async fn choose_city(
+    s: &AppState,
+    u: &UiUser,
+    wanted: &str,
+) -> Result<(Vec<Choice>, Option<String>), AppError> {
+    let all = billing::city_platform_choices(&s.platform, &u.principal).await?;
+    chosen_of(all, wanted)
+}
+
+fn chosen_of(
+    all: Vec<(String, String)>,
+    wanted: &str,
+) -> Result<(Vec<Choice>, Option<String>), AppError> {
     let chosen = all
         .iter()
         .find(|(id, _)| id == wanted.trim())
@@ -391,7 +408,7 @@ fn default_quarter(s: &AppState) -> String {
 
 async fn eval_view(s: &AppState, u: &UiUser, q: EvalQuery, error: Option<&AppError>) -> Page {
     managers(u)?;
-    let (platforms, chosen) = choose(s, u, &q.platform_id).await?;
+    let (platforms, chosen) = choose_city(s, u, &q.platform_id).await?;
     let mut schemes = Vec::new();
     let mut evaluations = Vec::new();
     if let Some(id) = &chosen {
@@ -582,7 +599,7 @@ async fn settlement_view(
 ) -> Page {
     use chrono::Datelike;
     managers(u)?;
-    let (platforms, chosen) = choose(s, u, &q.platform_id).await?;
+    let (platforms, chosen) = choose_city(s, u, &q.platform_id).await?;
     let this_year = yunwei_domain::time::date_in_shanghai(s.platform.clock.now()).year();
     let year = q
         .year

@@ -1161,6 +1161,21 @@ pub async fn platform_choices(
         .collect())
 }
 
+/// The platforms whose evaluation and annual settlement the caller keeps:
+/// the city's managers only (a county's managers verify their county's
+/// bills but neither score the vendors nor settle the year).
+pub async fn city_platform_choices(
+    p: &Platform,
+    pr: &Principal,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(platforms(p, pr)
+        .await?
+        .into_iter()
+        .filter(|pl| may_manage_city(pr, pl).is_ok())
+        .map(|pl| (pl.id, pl.name))
+        .collect())
+}
+
 // ------------------------------------------------------------ exports
 
 fn statement_rows(v: &RunView) -> Vec<Vec<String>> {

@@ -285,11 +285,20 @@ struct Standing {
     manager: bool,
     provider: bool,
     monitor: bool,
+    /// Reads the bureau's business data: sees the duties' occurrences in
+    /// 到期事项总览, so it may open the board they link to (not file).
+    reader: bool,
 }
 
 impl Standing {
+    /// A party of the platform: may file what it owes.
     fn any(self) -> bool {
         self.manager || self.provider || self.monitor
+    }
+
+    /// May read the board and the filed reports.
+    fn sees(self) -> bool {
+        self.any() || self.reader
     }
 }
 
@@ -304,6 +313,7 @@ async fn standing(c: &mut DbConn, pr: &Principal, pl: &PlatformRow) -> Result<St
         manager: pr.can(Action::CloudManage, &pl.bureau_path),
         provider: provider.is_some_and(|p| pr.can(Action::CloudReport, &p)),
         monitor: monitor.is_some_and(|p| pr.can(Action::CloudReport, &p)),
+        reader: pr.can(Action::BusinessRead, &pl.bureau_path),
     })
 }
 
@@ -318,7 +328,7 @@ async fn visible(
         .await?
         .ok_or_else(platform_not_found)?;
     let st = standing(c, pr, &pl).await?;
-    if !st.any() {
+    if !st.sees() {
         return Err(platform_not_found());
     }
     Ok((pl, st))
@@ -336,7 +346,7 @@ pub async fn platforms(p: &Platform, pr: &Principal) -> Result<Vec<PlatformRef>,
     let mut c = p.db.read().await?;
     let mut out = vec![];
     for pl in cstore::platforms(&mut c).await? {
-        if standing(&mut c, pr, &pl).await?.any() {
+        if standing(&mut c, pr, &pl).await?.sees() {
             out.push(PlatformRef {
                 id: pl.id,
                 name: pl.name,
@@ -346,9 +356,12 @@ pub async fn platforms(p: &Platform, pr: &Principal) -> Result<Vec<PlatformRef>,
     Ok(out)
 }
 
-/// Whether the caller may open any of these pages (for the menu).
+/// Whether the caller may open any of these pages: the parties, and those
+/// who read a bureau's business data (they see the duties' occurrences).
 pub fn may_view(pr: &Principal) -> bool {
-    pr.can_somewhere(Action::CloudManage) || pr.can_somewhere(Action::CloudReport)
+    pr.can_somewhere(Action::CloudManage)
+        || pr.can_somewhere(Action::CloudReport)
+        || pr.can_somewhere(Action::BusinessRead)
 }
 
 // ---------------------------------------------------------------- board

@@ -118,6 +118,8 @@ pub struct SystemEventView {
     pub event: SystemEventRow,
     pub actor_name: String,
     pub ticket_number: String,
+    /// The caller may open the ticket (the page links it only then).
+    pub ticket_visible: bool,
     pub before_label: &'static str,
     pub after_label: &'static str,
 }
@@ -136,6 +138,9 @@ pub struct SystemDetail {
     pub history: Vec<SystemEventView>,
     /// The caller may register requests and edit it.
     pub can_operate: bool,
+    /// The caller may open the system's configuration item (the CMDB's
+    /// read rule; a vendor's staff may not).
+    pub ci_visible: bool,
     /// 提交上云申请 / 申请变更 / 申请退出, as the state allows.
     pub processes: Vec<CloudProcessLink>,
 }
@@ -712,14 +717,16 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<SystemDetail,
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let ticket_number = match &e.ticket_id {
-            Some(t) => yunwei_store::tickets::get(&mut c, t)
-                .await?
-                .map(|t| t.number)
-                .unwrap_or_default(),
-            None => String::new(),
+        let ticket = match &e.ticket_id {
+            Some(t) => yunwei_store::tickets::get(&mut c, t).await?,
+            None => None,
         };
+        let ticket_visible = ticket
+            .as_ref()
+            .is_some_and(|t| crate::tickets::can_see(pr, t));
+        let ticket_number = ticket.map(|t| t.number).unwrap_or_default();
         history.push(SystemEventView {
+            ticket_visible,
             before_label: state_label(&e.state_before),
             after_label: state_label(&e.state_after),
             actor_name,
@@ -728,6 +735,12 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<SystemDetail,
         });
     }
     let can_operate = operate(pr, &s.org_path).is_ok();
+    let ci_visible = match &s.ci_id {
+        Some(ci) => yunwei_store::cmdb::get_ci(&mut c, ci)
+            .await?
+            .is_some_and(|ci| pr.can(Action::BusinessRead, &ci.org_path)),
+        None => false,
+    };
     let processes = if can_operate {
         processes(p, &pl.pack_id, &s.state)
     } else {
@@ -738,6 +751,7 @@ pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<SystemDetail,
         resources,
         history,
         can_operate,
+        ci_visible,
         processes,
     })
 }
