@@ -512,7 +512,7 @@ fn measures(profile: &str, back: u32, seed: usize) -> (String, String, String, S
     };
     let total = 2000 + seed * 500;
     let used = total * used_pct / 100;
-    let days = if profile == "normal" && back == 3 && seed % 3 == 0 {
+    let days = if profile == "normal" && back == 3 && seed.is_multiple_of(3) {
         12
     } else {
         30
