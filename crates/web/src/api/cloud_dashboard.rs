@@ -26,7 +26,7 @@ pub(crate) struct DashboardQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/cloud/dashboard",
-    operation_id = "cloud_dashboard",
+    operation_id = "cloud_dashboard_get",
     tag = "政务云",
     summary = "政务云总览：按单位和状态的上云系统数、某月利用率低/高/高低并存/数据不足的系统、办理中的上云/变更/退出申请及其时限（超时在前）、服务商逾期未报的报告、最近一期账单按付费方的金额；均按调用者的查看范围统计，每项附其列表的链接",
     params(DashboardQuery),
