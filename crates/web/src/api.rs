@@ -4,6 +4,7 @@ pub(crate) mod archives;
 pub(crate) mod calendar;
 pub(crate) mod cloud;
 pub(crate) mod cloud_billing;
+pub(crate) mod cloud_dashboard;
 pub(crate) mod cloud_duties;
 pub(crate) mod cloud_usage;
 pub(crate) mod cmdb;
@@ -220,6 +221,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(cloud_duties::set_score),
         )
         // The government cloud's utilisation and reclaim (issue 14).
+        .route("/api/v1/cloud/dashboard", get(cloud_dashboard::get))
         .route("/api/v1/cloud/usage", get(cloud_usage::month))
         .route(
             "/api/v1/cloud/usage/import",

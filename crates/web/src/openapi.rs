@@ -187,6 +187,7 @@ use crate::api::{
         inspections::export_maintenance,
         tickets::notifications,
         tickets::mark_read,
+        crate::api::cloud_dashboard::get,
         crate::api::cloud_usage::month,
         crate::api::cloud_usage::import,
         crate::api::cloud_usage::judge,

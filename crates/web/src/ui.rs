@@ -34,6 +34,7 @@ mod archives;
 mod calendar;
 mod cloud;
 mod cloud_billing;
+mod cloud_dashboard;
 mod cloud_duties;
 mod cloud_usage;
 mod cmdb;

@@ -120,7 +120,7 @@ pub struct Row {
 #[derive(Debug, Clone, Serialize)]
 pub struct Panel {
     /// `director`, `section`, `mine`, `vendor`, `accounts`, `sessions`,
-    /// `audit`.
+    /// `audit`, `cloud`.
     pub id: &'static str,
     pub title: String,
     pub figures: Vec<Figure>,
@@ -254,7 +254,60 @@ pub async fn dashboard(p: &Platform, pr: &Principal) -> Result<Dashboard, AppErr
     if pr.can_somewhere(Action::AuditRead) {
         d.panels.push(audit(p, pr).await?);
     }
+    if pr.can_somewhere(Action::CloudManage) {
+        if let Some(panel) = cloud(p, pr).await? {
+            d.panels.push(panel);
+        }
+    }
     Ok(d)
+}
+
+/// Platforms on the cloud block of the home page at most.
+const CLOUD_PLATFORMS: usize = 3;
+
+/// The government cloud in short for its managers: per platform the
+/// systems, the applications in progress and the providers' overdue
+/// reports, each linking to 政务云总览 (`/cloud`), which lists them.
+async fn cloud(p: &Platform, pr: &Principal) -> Result<Option<Panel>, AppError> {
+    use crate::features::cloud::dashboard;
+    let platforms = dashboard::platforms(p, pr).await?;
+    if platforms.is_empty() {
+        return Ok(None);
+    }
+    let mut panel = Panel::new("cloud", "政务云");
+    for (i, (id, name)) in platforms.iter().take(CLOUD_PLATFORMS).enumerate() {
+        let d = dashboard::dashboard(p, pr, id, None).await?;
+        let link = format!("/cloud?platform_id={}", enc(id));
+        let prefix = if platforms.len() > 1 {
+            format!("{name}：")
+        } else {
+            String::new()
+        };
+        panel.figure(
+            &format!("cloud_systems_{i}"),
+            &format!("{prefix}上云系统"),
+            d.systems_total as i64,
+            link.clone(),
+            false,
+        );
+        panel.figure(
+            &format!("cloud_applications_{i}"),
+            &format!("{prefix}办理中的申请"),
+            d.applications.len() as i64,
+            format!("{link}#applications"),
+            false,
+        );
+        if let Some(r) = &d.overdue_reports {
+            panel.figure(
+                &format!("cloud_overdue_reports_{i}"),
+                &format!("{prefix}服务商逾期未报"),
+                r.len() as i64,
+                d.reports_link.clone(),
+                true,
+            );
+        }
+    }
+    Ok(Some(panel))
 }
 
 async fn director(p: &Platform, pr: &Principal) -> Result<Panel, AppError> {

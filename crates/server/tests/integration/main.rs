@@ -10,6 +10,7 @@ mod calendar;
 mod cli;
 mod cloud;
 mod cloud_billing;
+mod cloud_dashboard;
 mod cloud_duties;
 mod cloud_packs;
 mod cloud_usage;

@@ -26,6 +26,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../web/src/api/cloud_billing.rs"),
     ),
     ("cloud::", include_str!("../../../web/src/api/cloud.rs")),
+    (
+        "cloud_dashboard::",
+        include_str!("../../../web/src/api/cloud_dashboard.rs"),
+    ),
     ("cmdb::", include_str!("../../../web/src/api/cmdb.rs")),
     (
         "cloud_usage::",

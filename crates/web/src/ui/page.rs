@@ -77,6 +77,8 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (4, "/calendar", "工作日历", None),
     // 政务云 (issue 14, ADR 0016): the register, utilisation and
     // reclaim, bills and evaluation, the providers' duties.
+    (5, "/cloud", "政务云总览", Some(Action::BusinessRead)),
+    (5, "/cloud", "政务云总览", Some(Action::CloudReport)),
     (5, "/cloud/systems", "上云系统", Some(Action::BusinessRead)),
     (5, "/cloud/units", "上云单位", Some(Action::BusinessRead)),
     (

@@ -11,9 +11,9 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud, cloud_billing, cloud_duties, cloud_usage, cmdb,
-    controls, csrf, home, inspections, knowledge, login, orgs, pdf, registers, reports, search,
-    sessions, settings, ticket_lists, tickets, tokens, users,
+    account, archives, audit, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
+    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, registers,
+    reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -252,6 +252,8 @@ fn table() -> Vec<(&'static str, Entry)> {
             "/archives/versions/{vid}/download",
             page(archives::download),
         ),
+        // 政务云总览 (issue 14 item 8).
+        ("/cloud", page(cloud_dashboard::page)),
         ("/cloud/catalogue", page(cloud::catalogue_page)),
         ("/cloud/catalogue", form(cloud::create_item)),
         ("/cloud/catalogue/{id}/prices", form(cloud::add_price)),

@@ -13,12 +13,14 @@
 //! | `duties.rs` | the parties' recurring duties in the due-date engine, filed reports, security commitments (ZMDY-40), units' supervision scores (SNYP-32) |
 //! | `usage.rs` | monthly utilisation: import, judging, the month report (SNYP-14) |
 //! | `reclaim.rs` | 降配/回收 proposals, bars on units that refuse (SNYP-14) |
+//! | `dashboard.rs` | 政务云总览: the bureau's dashboard of a platform, each figure linked to its list |
 
 //! | `billing.rs` | monthly bills by payer, reductions, verification, sending to finance |
 //! | `evaluation.rs` | quarterly evaluation of the vendors, annual settlement |
 
 pub mod billing;
 pub mod catalogue;
+pub mod dashboard;
 pub mod duties;
 pub mod evaluation;
 pub mod lifecycle;
