@@ -12,6 +12,7 @@ mod cloud;
 mod cloud_billing;
 mod cloud_duties;
 mod cloud_packs;
+mod cloud_probes;
 mod cloud_usage;
 mod cmdb;
 mod cmdb_ui;

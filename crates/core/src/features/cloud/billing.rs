@@ -949,6 +949,7 @@ async fn view(
 ) -> Result<RunView, AppError> {
     let lines = store::lines(c, &run.id).await?;
     let all_parts = parts(platform, &lines);
+    let whole = all_parts.len();
     let visible: Vec<(String, String)> = all_parts
         .into_iter()
         .filter(|(_, path)| sees_part(pr, platform, path))
@@ -1084,6 +1085,18 @@ async fn view(
     let adjustments_fen: i64 = adjustments.iter().map(|a| a.adjustment.amount_fen).sum();
     let total_fen = lines_fen - adjustments_fen;
     let city = may_manage_city(pr, platform).is_ok();
+    // The run's own figures are the whole bill's: who sees only some parts
+    // (a county's managers, ZMDY-36) gets those of the parts they see.
+    let mut run = run;
+    if visible.len() < whole {
+        run.line_count = lines
+            .iter()
+            .filter(|l| visible.iter().any(|(id, _)| *id == l.settler_org_id))
+            .count() as i64;
+        run.lines_fen = lines_fen;
+        run.adjustments_fen = adjustments_fen;
+        run.total_fen = total_fen;
+    }
     Ok(RunView {
         platform_name: platform.name.clone(),
         state_label: state_label(&run.state),
