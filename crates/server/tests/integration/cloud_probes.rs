@@ -269,3 +269,39 @@ async fn zmdy_36_a_county_manager_cannot_move_its_units_costs_to_the_city() {
         ("county", "fully_funded", Some(k.county_bureau.as_str()))
     );
 }
+
+/// Money never wraps: the catalogue allows a price up to 10,000,000 元 a
+/// month and a line up to 1,000,000 of an item, so one line reaches 10^15
+/// 分 and some 9,300 of them overflow i64. A month that large is refused
+/// with a Chinese message (it panicked in debug and wrapped in release).
+#[tokio::test]
+async fn a_bill_beyond_any_real_amount_is_refused_not_wrapped() {
+    let k = cloud("zmdy").await;
+    let item = k
+        .item("专享物理机", "ordinary", 100_000_000_000, "2025-01-01")
+        .await;
+    let rid = k
+        .resource(&k.gov, &item, 1_000_000, "2025-01-01", None)
+        .await;
+    {
+        let mut c = k.app.platform.db().begin().await.unwrap();
+        c.exec_raw(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9400) \
+             INSERT INTO cloud_resources (id, system_id, platform_id, org_path, item_id, quantity, \
+             state, from_day, to_day, replaces_id, ticket_id, created_at, updated_at) \
+             SELECT 'bulk' || CAST(n.i AS TEXT), r.system_id, r.platform_id, r.org_path, r.item_id, \
+             r.quantity, r.state, r.from_day, r.to_day, NULL, NULL, 0, 0 \
+             FROM n, cloud_resources r WHERE r.id = '{rid}'"
+        ))
+        .await
+        .unwrap();
+        c.commit().await.unwrap();
+    }
+    let e = k.compute("2026-01").await.unwrap_err();
+    assert_eq!(e.code, "cloud_bill.too_large", "{e:?}");
+    assert!(e.message.contains("超出"), "{e:?}");
+    let runs = billing::runs(&k.app.platform, &k.city, &k.platform.id)
+        .await
+        .unwrap();
+    assert!(runs.is_empty(), "nothing is stored");
+}

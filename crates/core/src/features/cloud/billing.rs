@@ -68,6 +68,10 @@ fn not_found() -> AppError {
     AppError::not_found("云服务账单")
 }
 
+/// Largest month's bill, 分 (a sanity bound, not a rule: 10^14 元). Every
+/// later sum (parts, payers, a year's settlement) stays far inside i64.
+pub const MAX_BILL_FEN: i64 = 10_000_000_000_000_000;
+
 /// `round_half_up(num / den)` for non-negative integers: the rounding
 /// rule of every amount (四舍五入 to the 分).
 pub(crate) fn div_round(num: i128, den: i128) -> i64 {
@@ -354,7 +358,16 @@ pub async fn compute(
         }
         let lines = lines_of(&spans, &platform, rules, &settlers, &run_id, m)?;
         let now = p.now_us();
-        let lines_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
+        let lines_fen = lines
+            .iter()
+            .try_fold(0i64, |a, l| a.checked_add(l.amount_fen))
+            .filter(|t| *t <= MAX_BILL_FEN)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "cloud_bill.too_large",
+                    "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
+                )
+            })?;
         let mut run = RunRow {
             id: run_id.clone(),
             platform_id: platform.id.clone(),
