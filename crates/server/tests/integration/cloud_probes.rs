@@ -305,3 +305,96 @@ async fn a_bill_beyond_any_real_amount_is_refused_not_wrapped() {
         .unwrap();
     assert!(runs.is_empty(), "nothing is stored");
 }
+
+/// The pages by id of the cloud answer a stranger with the Chinese 404
+/// page (or 403 where the route refuses the role), never with the record,
+/// an internal code or the id asked for; the county's bill page shows its
+/// own part, not the city's total.
+#[tokio::test]
+async fn cloud_pages_by_id_answer_strangers_with_a_chinese_page() {
+    let k = cloud("zmdy").await;
+    let id = two_part_bill(&k).await;
+    let gov = org_row(&k.app, &k.gov).await;
+    user(&k.app, "probepagestaff", &gov, Role::BusinessStaff, &gov).await;
+    let county = crate::support::Browser::login(&k.app, "cloudcounty1").await;
+    let r = county.get(&format!("/cloud/bills/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("100.00"), "{page}");
+    assert!(!page.contains("300.00"), "the city total on a county page");
+    let b = crate::support::Browser::login(&k.app, "probepagestaff").await;
+    let missing = "0199aaaa-0000-7000-8000-000000000000";
+    for path in [
+        format!("/cloud/bills/{id}"),
+        format!("/cloud/bills/{id}/bill.xlsx"),
+        format!("/cloud/systems/{missing}"),
+        format!("/cloud/reclaims/{missing}"),
+        format!("/cloud/duties/reports/{missing}/file"),
+        format!("/cloud/commitments/{missing}/file"),
+    ] {
+        let r = b.get(&path).await;
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "{path}: {}",
+            r.status
+        );
+        assert!(
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+            "{path}"
+        );
+        let page = r.text();
+        assert!(
+            page.contains("不存在") || page.contains("无权") || page.contains("找不到"),
+            "{path}: {page}"
+        );
+        assert!(
+            !page.contains(&id) && !page.contains(missing),
+            "{path}: {page}"
+        );
+        assert!(
+            !page.contains("cloud_bill.") && !page.contains("cloud_reclaim."),
+            "{path}: {page}"
+        );
+    }
+}
+
+/// The audit log is read on a page (审计日志) by the audit administrator:
+/// a platform's record names its pack and region, not the pack's internal
+/// id and the region's path of ids.
+#[tokio::test]
+async fn a_platform_audit_record_shows_names_not_ids() {
+    let k = cloud("zmdy").await;
+    let bureau = org_row(&k.app, &k.platform.bureau_org_id).await;
+    let city = org_row(&k.app, bureau.parent_id.as_deref().unwrap()).await;
+    let pr = user(&k.app, "probecitywide", &bureau, Role::CloudManager, &city).await;
+    let input = yunwei_core::features::cloud::platforms::PlatformInput {
+        name: "云测市第二政务云".into(),
+        pack_id: "zmdy".into(),
+        bureau_org_id: bureau.id.clone(),
+        region_org_id: city.id.clone(),
+        provider_org_id: k.platform.provider_org_id.clone(),
+        monitor_org_id: String::new(),
+    };
+    let v = yunwei_core::features::cloud::platforms::create(&k.app.platform, &ctx(), &pr, &input)
+        .await
+        .unwrap();
+    let mut c = k.app.platform.db().read().await.unwrap();
+    let rows = c
+        .all_raw(
+            &format!(
+                "SELECT after_summary AS t FROM audit_log WHERE object_id = '{}'",
+                v.platform.id
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    use yunwei_store::RowExt;
+    let after: String = rows[0].s("t").unwrap();
+    assert!(after.contains("服务区域 云测市）"), "{after}");
+    assert!(
+        !after.contains(&city.id) && !after.contains("zmdy"),
+        "ids on the audit page: {after}"
+    );
+}
