@@ -13,6 +13,7 @@ mod cloud_billing;
 mod cloud_dashboard;
 mod cloud_duties;
 mod cloud_packs;
+mod cloud_probes;
 mod cloud_usage;
 mod cmdb;
 mod cmdb_ui;

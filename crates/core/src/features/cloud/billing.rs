@@ -68,6 +68,10 @@ fn not_found() -> AppError {
     AppError::not_found("云服务账单")
 }
 
+/// Largest month's bill, 分 (a sanity bound, not a rule: 10^14 元). Every
+/// later sum (parts, payers, a year's settlement) stays far inside i64.
+pub const MAX_BILL_FEN: i64 = 10_000_000_000_000_000;
+
 /// `round_half_up(num / den)` for non-negative integers: the rounding
 /// rule of every amount (四舍五入 to the 分).
 pub(crate) fn div_round(num: i128, den: i128) -> i64 {
@@ -354,7 +358,16 @@ pub async fn compute(
         }
         let lines = lines_of(&spans, &platform, rules, &settlers, &run_id, m)?;
         let now = p.now_us();
-        let lines_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
+        let lines_fen = lines
+            .iter()
+            .try_fold(0i64, |a, l| a.checked_add(l.amount_fen))
+            .filter(|t| *t <= MAX_BILL_FEN)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "cloud_bill.too_large",
+                    "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
+                )
+            })?;
         let mut run = RunRow {
             id: run_id.clone(),
             platform_id: platform.id.clone(),
@@ -949,6 +962,7 @@ async fn view(
 ) -> Result<RunView, AppError> {
     let lines = store::lines(c, &run.id).await?;
     let all_parts = parts(platform, &lines);
+    let whole = all_parts.len();
     let visible: Vec<(String, String)> = all_parts
         .into_iter()
         .filter(|(_, path)| sees_part(pr, platform, path))
@@ -1084,6 +1098,18 @@ async fn view(
     let adjustments_fen: i64 = adjustments.iter().map(|a| a.adjustment.amount_fen).sum();
     let total_fen = lines_fen - adjustments_fen;
     let city = may_manage_city(pr, platform).is_ok();
+    // The run's own figures are the whole bill's: who sees only some parts
+    // (a county's managers, ZMDY-36) gets those of the parts they see.
+    let mut run = run;
+    if visible.len() < whole {
+        run.line_count = lines
+            .iter()
+            .filter(|l| visible.iter().any(|(id, _)| *id == l.settler_org_id))
+            .count() as i64;
+        run.lines_fen = lines_fen;
+        run.adjustments_fen = adjustments_fen;
+        run.total_fen = total_fen;
+    }
     Ok(RunView {
         platform_name: platform.name.clone(),
         state_label: state_label(&run.state),

@@ -106,11 +106,18 @@ async fn build(
     })
 }
 
-fn audit_text(pl: &PlatformRow) -> String {
-    format!(
-        "{}（制度包 {}，服务区域 {}）",
-        pl.name, pl.pack_id, pl.region_path
-    )
+/// The audit text of a platform, by names (the audit page shows it).
+async fn audit_text(p: &Platform, c: &mut DbConn, pl: &PlatformRow) -> Result<String, AppError> {
+    let pack = super::cloud_packs(p)
+        .into_iter()
+        .find(|(id, _)| *id == pl.pack_id)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_default();
+    let region = orgs::by_path(c, &pl.region_path)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(format!("{}（制度包 {pack}，服务区域 {region}）", pl.name))
 }
 
 pub async fn create(
@@ -123,13 +130,13 @@ pub async fn create(
         let pl = build(p, &mut c, input, new_id(), p.now_us()).await?;
         let auth = pr.authorize(Action::CloudManage, &pl.region_path)?;
         store::insert_platform(&mut c, &pl).await?;
+        let after = audit_text(p, &mut c, &pl).await?;
         record(
             p,
             &mut c,
             ctx,
             Actor::User(auth),
-            Event::success("cloud.platform_create", "cloud_platform", &pl.id)
-                .after(audit_text(&pl)),
+            Event::success("cloud.platform_create", "cloud_platform", &pl.id).after(after),
         )
         .await?;
         Ok(pl)
@@ -161,14 +168,18 @@ pub async fn update(
                 "该记录刚被他人修改，请刷新后重试",
             ));
         }
+        let (before, after) = (
+            audit_text(p, &mut c, &old).await?,
+            audit_text(p, &mut c, &pl).await?,
+        );
         record(
             p,
             &mut c,
             ctx,
             Actor::User(auth),
             Event::success("cloud.platform_update", "cloud_platform", &pl.id)
-                .before(audit_text(&old))
-                .after(audit_text(&pl)),
+                .before(before)
+                .after(after),
         )
         .await?;
         Ok(pl)

@@ -88,17 +88,38 @@ pub async fn set(
         let auth = pr.authorize(Action::CloudManage, &org.path)?;
         let county = match input.county_bureau_org_id.trim() {
             "" => None,
-            id => Some(
-                orgs::get(&mut c, id)
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::bad_request("cloud.org_unknown", "请选择有效的县区主管部门")
-                    })?
-                    .id,
-            ),
+            id => Some(orgs::get(&mut c, id).await?.ok_or_else(|| {
+                AppError::bad_request("cloud.org_unknown", "请选择有效的县区主管部门")
+            })?),
         };
-        let now = p.now_us();
+        if let Some(b) = &county {
+            if !is_within(&b.path, &pl.region_path) {
+                return Err(AppError::bad_request(
+                    "cloud.unit_outside_region",
+                    format!("{}不在该政务云的服务区域内", b.name),
+                ));
+            }
+        }
         let old = store::get_unit(&mut c, &org.id).await?;
+        // Who pays and who settles follow the level and the county bureau
+        // (ZMDY-36, SNYP-17): a county's managers keep their units as
+        // county units settled by a bureau they manage; only the city's
+        // managers place a unit at 市本级 or in a park, or move one out.
+        if !pr.can(Action::CloudManage, &pl.bureau_path) {
+            let own_bureau = county
+                .as_ref()
+                .is_some_and(|b| pr.can(Action::CloudManage, &b.path));
+            let was_city = old
+                .as_ref()
+                .is_some_and(|o| o.level != UnitLevel::County.as_str());
+            if lv != UnitLevel::County || !own_bureau || was_city {
+                return Err(AppError::forbidden(
+                    "县（区）政务云管理人员只能将本县（区）单位登记为县区单位，并由本县（区）主管部门结算",
+                ));
+            }
+        }
+        let county = county.map(|b| b.id);
+        let now = p.now_us();
         let mut u = UnitRow {
             org_id: org.id.clone(),
             org_path: org.path.clone(),
