@@ -98,7 +98,17 @@ const PROFILES: [(&str, &str, bool, bool); 8] = [
 
 /// (code, name, category, unit, mode, price before, price after, change
 /// day of the month in July; 0 = no change), prices in 元.
-const ITEMS: [(&str, &str, &str, &str, &str, i64, i64, u32); 5] = [
+type Item = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+    u32,
+);
+const ITEMS: [Item; 5] = [
     (
         "B-ECS-4C8G",
         "云主机（4核8G）",
