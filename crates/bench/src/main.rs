@@ -13,9 +13,14 @@
 //! 5. Prints one JSON object, stops the server, removes what it created
 //!    (unless `--keep`).
 //!
+//! With `--cloud-systems N` it measures only the government cloud (issue
+//! 14, `cloud.rs`): steps 1, a bulk load of a cloud platform's year, and
+//! the judging and billing use cases timed in-process; no server.
+//!
 //! Run it from a release build: `cargo build --release -p yunwei-bench -p
 //! yunwei && target/release/yunwei-bench`.
 
+mod cloud;
 mod http;
 mod load;
 mod seed;
@@ -95,6 +100,20 @@ struct Args {
     /// `TOKIO_WORKER_THREADS=1` for experiments.
     #[arg(long, value_name = "KEY=VALUE")]
     server_env: Vec<String>,
+    /// Measure only the government cloud (no server, no tickets): N
+    /// online systems, a year of utilisation; times judging a month and
+    /// computing the twelve bills.
+    #[arg(long, value_name = "N", conflicts_with = "reuse")]
+    cloud_systems: Option<usize>,
+    /// Resources per system in the cloud measurement.
+    #[arg(long, default_value_t = 1, value_name = "R")]
+    cloud_resources_per_system: usize,
+    /// The pack of the cloud platform (one with a `cloud.toml`).
+    #[arg(long, default_value = "snyp", value_name = "PACK")]
+    cloud_pack: String,
+    /// The year billed and judged. Default: the last full year.
+    #[arg(long, value_name = "YYYY")]
+    cloud_year: Option<i32>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -423,6 +442,9 @@ fn f(v: &Value, key: &str) -> f64 {
 }
 
 async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
+    if let Some(systems) = args.cloud_systems {
+        return run_cloud(args, env, systems).await;
+    }
     let backend = if env.postgres { "postgres" } else { "sqlite" };
     eprintln!(
         "backend {backend}, data directory {}",
@@ -698,6 +720,50 @@ async fn run(args: &Args, env: &mut Env) -> anyhow::Result<Value> {
         },
         "targets": targets,
     }))
+}
+
+/// The cloud measurement on a fresh database: migrations, bootstrap and
+/// demo through the library, then `cloud::run`.
+async fn run_cloud(args: &Args, env: &mut Env, systems: usize) -> anyhow::Result<Value> {
+    if systems == 0 || args.cloud_resources_per_system == 0 {
+        bail!("--cloud-systems and --cloud-resources-per-system must be at least 1");
+    }
+    eprintln!(
+        "cloud: backend {}, data directory {}",
+        if env.postgres { "postgres" } else { "sqlite" },
+        env.data_dir.display()
+    );
+    let crypto = SoftwareCrypto;
+    let keys = Keys {
+        audit_mac: crypto.random_bytes(32),
+        field: crypto
+            .random_bytes(16)
+            .try_into()
+            .map_err(|_| anyhow!("field key length"))?,
+    };
+    let db = Db::connect(&env.url)
+        .await
+        .map_err(|e| anyhow!("connect {}: {}", env.url, e.message))?;
+    let p = seed::platform(db, keys, &env.data_dir);
+    let t = Instant::now();
+    seed::prepare(&p).await?;
+    let prepare_seconds = t.elapsed().as_secs_f64();
+    let year = args.cloud_year.unwrap_or_else(|| {
+        yunwei_domain::calendar::date_in_shanghai(chrono::Utc::now()).year() - 1
+    });
+    let opts = cloud::Opts {
+        systems,
+        per_system: args.cloud_resources_per_system,
+        year,
+        pack: args.cloud_pack.clone(),
+        seed: args.seed,
+    };
+    let mut v = cloud::run(&p, &opts, env.postgres).await;
+    p.db().close().await;
+    if let Ok(v) = v.as_mut() {
+        v["load"]["prepare_seconds"] = json!((prepare_seconds * 100.0).round() / 100.0);
+    }
+    v
 }
 
 /// The previous calendar month in China time, `YYYY-MM`.

@@ -28,8 +28,8 @@ use crate::words::{self, Rng};
 
 pub const ROOT_ORG: &str = "江苏省财政厅";
 const ADMIN_PASSWORD: &str = "Admin#Bench!2026x";
-const DEMO_PASSWORD: &str = "Demo#Bench!2026x";
-const NEW_PASSWORD: &str = "Bn!Str0ng#Pass2026q";
+pub(crate) const DEMO_PASSWORD: &str = "Demo#Bench!2026x";
+pub(crate) const NEW_PASSWORD: &str = "Bn!Str0ng#Pass2026q";
 /// PBKDF2 iterations for the seeded accounts (the floor; seeding speed).
 const PASSWORD_ITERATIONS: u32 = 1_000;
 
