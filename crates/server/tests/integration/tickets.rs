@@ -461,7 +461,9 @@ async fn demo_tickets_cover_every_process_in_varied_states() {
         .await
         .json();
     let tickets = list["tickets"].as_array().unwrap();
-    for pk in app.platform.packs.iter() {
+    // The government cloud's processes are walked on the cloud's systems
+    // by `demo::cloud` (run by `seed_work`, which the page walk covers).
+    for pk in app.platform.packs.iter().filter(|pk| pk.cloud.is_none()) {
         for pr in &pk.processes {
             assert!(
                 tickets
