@@ -44,13 +44,6 @@ pub struct CloudRules {
     /// A unit applies to exit within this many months of no longer using
     /// the cloud (SNYP-16: 一个月内).
     pub exit_apply_within_months: Option<u32>,
-    /// Day of the next month by which the monthly reports are due.
-    pub monthly_report_due_day: u32,
-    pub drills_per_year: Option<u32>,
-    pub trainings_per_year: Option<u32>,
-    /// (month, day) by which the yearly resource application is due
-    /// (ZMDY-37: 每年9月底前).
-    pub annual_application_due: Option<(u32, u32)>,
     pub payers: Vec<PayerRule>,
     /// The indicators a quarter's evaluation of the provider and of the
     /// monitoring provider scores (ZMDY-39, SNYP-35); the weights and the
@@ -180,7 +173,6 @@ pub struct CitedValue {
 struct Raw {
     utilisation: RawUtilisation,
     lifecycle: RawLifecycle,
-    reports: RawReports,
     #[serde(default)]
     payer: Vec<Spanned<RawPayer>>,
     #[serde(default)]
@@ -264,18 +256,6 @@ struct RawLifecycle {
     exit_transition_months: Option<V<u32>>,
     #[serde(default)]
     exit_apply_within_months: Option<V<u32>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReports {
-    monthly_due_day: V<u32>,
-    #[serde(default)]
-    drills_per_year: Option<V<u32>>,
-    #[serde(default)]
-    trainings_per_year: Option<V<u32>>,
-    #[serde(default)]
-    annual_application_due: Option<V<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -518,54 +498,6 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
         24,
     );
 
-    let r = &raw.reports;
-    let monthly_report_due_day = ck.num(
-        "reports.monthly_due_day",
-        "每月报告报送截止日（次月）",
-        "日",
-        &r.monthly_due_day,
-        28,
-    );
-    if monthly_report_due_day == 0 {
-        ck.errors.push(src.err(
-            &r.monthly_due_day.value.span(),
-            "每月报告截止日应在 1 到 28 之间",
-        ));
-    }
-    let drills_per_year = ck.opt(
-        "reports.drills_per_year",
-        "云服务商每年至少组织应急演练",
-        "次",
-        &r.drills_per_year,
-        12,
-    );
-    let trainings_per_year = ck.opt(
-        "reports.trainings_per_year",
-        "每年组织资源使用管理和安全培训",
-        "次",
-        &r.trainings_per_year,
-        12,
-    );
-    let annual_application_due = r.annual_application_due.as_ref().and_then(|v| {
-        let s = v.value.get_ref();
-        let parsed = s
-            .split_once('-')
-            .and_then(|(m, d)| Some((m.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
-            .filter(|(m, d)| chrono::NaiveDate::from_ymd_opt(2025, *m, *d).is_some());
-        if parsed.is_none() {
-            ck.errors
-                .push(src.err(&v.value.span(), format!("「{s}」不是有效的月-日，如 09-30")));
-        }
-        ck.cite(
-            "reports.annual_application_due",
-            "年度资源申请报送截止（月-日）",
-            s.clone(),
-            &v.source,
-            &v.open,
-        );
-        parsed
-    });
-
     let mut payers = Vec::new();
     for p in &raw.payer {
         let span = p.span();
@@ -738,10 +670,6 @@ pub(super) fn load(src: &Src, text: &str) -> Result<CloudRules, Vec<PackError>> 
         keep_old_system_months,
         exit_transition,
         exit_apply_within_months,
-        monthly_report_due_day,
-        drills_per_year,
-        trainings_per_year,
-        annual_application_due,
         payers,
         duties,
         indicators,
