@@ -58,6 +58,18 @@ pub struct CloudRules {
     pub cited: Vec<CitedValue>,
 }
 
+impl CloudRules {
+    /// The article a value of the pack's `cloud.toml` cites (`key` as in
+    /// [`CitedValue::key`], e.g. `utilisation.low_cpu_below_pct`).
+    pub fn source_of(&self, key: &str) -> &str {
+        self.cited
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.source.as_str())
+            .unwrap_or_default()
+    }
+}
+
 /// Who owes a duty of the cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DutyParty {

@@ -527,6 +527,50 @@ async fn snyp_14_a_low_month_opens_exactly_one_proposal_and_a_high_one_tells_the
     app.cleanup().await;
 }
 
+/// Several low systems in one month: each gets its proposal, and the
+/// provider's and monitor's people get ONE notice for the month, linking
+/// to the open proposals, not one per system (a large cloud opens
+/// thousands in a month). Its body cites the pack's article.
+#[tokio::test]
+async fn snyp_14_many_low_systems_in_a_month_make_one_notice_per_person() {
+    let app = TestApp::new().await;
+    let cl = cloud(&app, "2025-06-01", "2025-06-01").await;
+    let pr = vendor(&app).await;
+    let (a, b) = (&cl.sys_a.1, &cl.sys_b.1);
+    let file = csv(&[
+        &format!("{a},2026-01,5,40,,,31"),
+        &format!("{b},2026-01,8,20,,,31"),
+    ]);
+    let r = usage::import(&app.platform, &ctx(), &pr, &cl.platform_id, "u.csv", &file)
+        .await
+        .unwrap();
+    assert_eq!(r.proposals, 2);
+    assert_eq!(proposals(&app, &cl).await.len(), 2);
+    let vendor_id = user_id(&app, "demo_vendor").await;
+    let notices = count(
+        &app,
+        &format!(
+            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = '{vendor_id}' \
+             AND kind = 'cloud_reclaim'"
+        ),
+    )
+    .await;
+    assert_eq!(notices, 1);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM notifications WHERE user_id = '{vendor_id}' \
+                 AND link = '/cloud/reclaims?state=opened' AND title LIKE '%2 个系统%' \
+                 AND body LIKE '%SNYP-14%'"
+            ),
+        )
+        .await,
+        1
+    );
+    app.cleanup().await;
+}
+
 async fn low_proposal(app: &TestApp, cl: &Cloud) -> reclaim::ReclaimView {
     let pr = vendor(app).await;
     let a = &cl.sys_a.1;

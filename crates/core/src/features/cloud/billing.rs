@@ -1,15 +1,17 @@
 //! Monthly bills of a government cloud by payer (ZMDY-34..36, SNYP-6,
 //! SNYP-14, SNYP-17, SNYP-18; ADR 0016).
 //!
-//! - [`compute`]: one query joins the resource rows in service during the
-//!   month with the price rows of their items (each price over its span,
-//!   up to the next one); Rust prorates each (row, price span) by the days
-//!   inside the month over the month's real length, rounded once to the
-//!   分 half away from zero, decides the payer by the pack's table
-//!   (SNYP-17) and the settling department (ZMDY-36), and the lines go in
-//!   by batched inserts. A draft is recomputed in place; a verified or
-//!   sent bill is frozen. Prices are effective-dated, so a past month
-//!   recomputed gives the same bill.
+//! - [`compute`]: set-based in the database. Rust applies the pack's
+//!   payer table (SNYP-17) to the few payer profiles (level, funding,
+//!   mode) present in the month; then one INSERT … SELECT joins the
+//!   resource rows in service during the month with the price rows of
+//!   their items (each price over its span, up to the next one) and the
+//!   profiles' payers, and writes every line with its days inside the
+//!   month, prorated over the month's real length and rounded once to the
+//!   分 half away from zero (the rule of `domain::cloud::prorate_integer`),
+//!   and its settling department (ZMDY-36). A draft is recomputed in
+//!   place; a verified or sent bill is frozen. Prices are effective-dated,
+//!   so a past month recomputed gives the same bill.
 //! - [`adjust`]: the bureau's reductions, each with its reason: 核减
 //!   (SNYP-14, fees caused by low utilisation) by an amount, 费率下调
 //!   (SNYP-18) by an exact percentage.
@@ -24,8 +26,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::cloud::{
-    days_in_month, format_fen, format_unit_price, next_month_start, parse_amount, payer,
-    prorate_integer, Funding, Money, Payer, ServiceMode, UnitLevel,
+    days_in_month, format_fen, format_unit_price, next_month_start, parse_amount, payer, Funding,
+    Money, Payer, ServiceMode, UnitLevel,
 };
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::{Action, Role};
@@ -197,110 +199,46 @@ fn unpriced(item: &str, from: NaiveDate, to: NaiveDate) -> AppError {
     )
 }
 
-/// The lines of one month, computed from the priced spans (pure: the
-/// tests of the rules call it through [`compute`]).
-fn lines_of(
-    spans: &[store::PricedSpan],
+/// The payer of every payer profile of the month by the pack's table
+/// (SNYP-17, ZMDY-36): the one place the rule is applied; the database
+/// joins the result.
+fn payers_of(
+    profiles: Vec<store::PayerProfile>,
     platform: &PlatformRow,
     rules: &yunwei_domain::policy::cloud::CloudRules,
-    settlers: &HashMap<String, String>,
-    run_id: &str,
-    month: NaiveDate,
-) -> Result<Vec<LineRow>, AppError> {
-    let start = month;
-    let end = next_month_start(month);
-    let month_days = days_in_month(month.year(), month.month());
-    let mut out = Vec::with_capacity(spans.len());
-    // Days billed per resource, to prove every day in service was priced.
-    let mut covered: HashMap<&str, i64> = HashMap::new();
-    let mut first: HashMap<&str, &store::PricedSpan> = HashMap::new();
-    for s in spans {
-        first.entry(s.resource_id.as_str()).or_insert(s);
-        let Some(price) = s.price_e4 else { continue };
-        let from = day(&s.from_day)?;
-        let to = s.to_day.as_deref().map(day).transpose()?.unwrap_or(end);
-        let pfrom = s
-            .price_from
-            .as_deref()
-            .map(day)
-            .transpose()?
-            .unwrap_or(start);
-        let pto = s.price_to.as_deref().map(day).transpose()?.unwrap_or(end);
-        let a = from.max(start).max(pfrom);
-        let b = to.min(end).min(pto);
-        let days = (b - a).num_days();
-        if days <= 0 {
-            continue;
-        }
-        *covered.entry(s.resource_id.as_str()).or_default() += days;
-        let level = UnitLevel::parse(&s.level).ok_or_else(AppError::internal)?;
-        let funding = Funding::parse(&s.funding).ok_or_else(AppError::internal)?;
-        let mode = ServiceMode::parse(&s.mode).ok_or_else(AppError::internal)?;
-        let (who, _) = payer(&rules.payers, level, funding, mode, s.local_finance_pays)
-            .ok_or_else(|| {
-                tracing::error!(pack = %platform.pack_id, "payer table has a gap");
-                AppError::internal()
-            })?;
-        let (settler_id, settler_path) = match (&s.county_bureau_org_id, level) {
-            (Some(id), UnitLevel::County | UnitLevel::Park) if settlers.contains_key(id) => {
-                (id.clone(), settlers[id].clone())
-            }
-            _ => (platform.bureau_org_id.clone(), platform.bureau_path.clone()),
-        };
-        out.push(LineRow {
-            id: new_id(),
-            run_id: run_id.to_string(),
-            unit_org_id: s.unit_org_id.clone(),
-            unit_path: s.unit_path.clone(),
-            settler_org_id: settler_id,
-            settler_path,
-            system_id: s.system_id.clone(),
-            resource_id: s.resource_id.clone(),
-            item_id: s.item_id.clone(),
-            mode: mode.as_str().into(),
-            payer: who.as_str().into(),
-            quantity: s.quantity,
-            from_day: fmt_day(a),
-            to_day: fmt_day(b),
-            days,
-            month_days: month_days as i64,
-            price_e4: price,
-            amount_fen: prorate_integer(price, s.quantity, days as u32, month_days),
-        });
-    }
-    for (rid, s) in first {
-        let from = day(&s.from_day)?.max(start);
-        let to = s
-            .to_day
-            .as_deref()
-            .map(day)
-            .transpose()?
-            .unwrap_or(end)
-            .min(end);
-        let need = (to - from).num_days().max(0);
-        if covered.get(rid).copied().unwrap_or(0) < need {
-            return Err(unpriced(&s.item_name, from, to));
-        }
-    }
-    Ok(out)
+) -> Result<Vec<(store::PayerProfile, String)>, AppError> {
+    profiles
+        .into_iter()
+        .map(|pp| {
+            let level = UnitLevel::parse(&pp.level).ok_or_else(AppError::internal)?;
+            let funding = Funding::parse(&pp.funding).ok_or_else(AppError::internal)?;
+            let mode = ServiceMode::parse(&pp.mode).ok_or_else(AppError::internal)?;
+            let (who, _) = payer(&rules.payers, level, funding, mode, pp.local_finance_pays)
+                .ok_or_else(|| {
+                    tracing::error!(pack = %platform.pack_id, "payer table has a gap");
+                    AppError::internal()
+                })?;
+            Ok((pp, who.as_str().to_string()))
+        })
+        .collect()
+}
+
+/// A sum of 分 within the bill's bound, or the Chinese refusal.
+fn bounded(fen: i128) -> Result<i64, AppError> {
+    i64::try_from(fen)
+        .ok()
+        .filter(|t| *t <= MAX_BILL_FEN)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "cloud_bill.too_large",
+                "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
+            )
+        })
 }
 
 /// The amount a rate cut of `rate_bp` (0.01 %) takes off `base_fen`.
 fn rate_amount(base_fen: i64, rate_bp: i64) -> i64 {
     div_round(base_fen as i128 * rate_bp as i128, 10_000)
-}
-
-/// Lines an adjustment covers: its unit, payer and (if named) system.
-fn covered_fen(lines: &[LineRow], a: &AdjustmentRow) -> i64 {
-    lines
-        .iter()
-        .filter(|l| {
-            l.unit_org_id == a.unit_org_id
-                && l.payer == a.payer
-                && a.system_id.as_ref().is_none_or(|s| *s == l.system_id)
-        })
-        .map(|l| l.amount_fen)
-        .sum()
 }
 
 /// Computes (or recomputes) the bill of `month` ('YYYY-MM') of a
@@ -339,35 +277,19 @@ pub async fn compute(
             .as_ref()
             .map(|r| r.id.clone())
             .unwrap_or_else(new_id);
-        let spans = store::priced_spans(
-            &mut c,
-            &platform.id,
-            &fmt_day(m),
-            &fmt_day(next_month_start(m)),
-        )
-        .await?;
-        let mut settlers = HashMap::new();
-        for s in &spans {
-            if let Some(id) = &s.county_bureau_org_id {
-                if !settlers.contains_key(id) {
-                    if let Some(o) = orgs::get(&mut c, id).await? {
-                        settlers.insert(id.clone(), o.path);
-                    }
-                }
-            }
+        let (start, end) = (fmt_day(m), fmt_day(next_month_start(m)));
+        if let Some(u) = store::unpriced(&mut c, &platform.id, &start, &end).await? {
+            let from = day(&u.from_day)?;
+            let to = u.to_day.as_deref().map(day).transpose()?;
+            return Err(unpriced(
+                &u.item_name,
+                from,
+                to.unwrap_or(next_month_start(m)),
+            ));
         }
-        let lines = lines_of(&spans, &platform, rules, &settlers, &run_id, m)?;
+        let profiles = store::payer_profiles(&mut c, &platform.id, &start, &end).await?;
+        let payers = payers_of(profiles, &platform, rules)?;
         let now = p.now_us();
-        let lines_fen = lines
-            .iter()
-            .try_fold(0i64, |a, l| a.checked_add(l.amount_fen))
-            .filter(|t| *t <= MAX_BILL_FEN)
-            .ok_or_else(|| {
-                AppError::bad_request(
-                    "cloud_bill.too_large",
-                    "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
-                )
-            })?;
         let mut run = RunRow {
             id: run_id.clone(),
             platform_id: platform.id.clone(),
@@ -379,10 +301,10 @@ pub async fn compute(
             verified_at: None,
             sent_by: None,
             sent_at: None,
-            line_count: lines.len() as i64,
-            lines_fen,
+            line_count: 0,
+            lines_fen: 0,
             adjustments_fen: 0,
-            total_fen: lines_fen,
+            total_fen: 0,
             version: 1,
         };
         let before = match &existing {
@@ -395,12 +317,38 @@ pub async fn compute(
                 String::new()
             }
         };
-        store::insert_lines(&mut c, &lines).await?;
+        let locally_settled = [UnitLevel::County.as_str(), UnitLevel::Park.as_str()];
+        store::insert_month_lines(
+            &mut c,
+            &store::MonthLines {
+                run_id: &run_id,
+                platform_id: &platform.id,
+                start: &start,
+                end: &end,
+                month_days: i64::from(days_in_month(m.year(), m.month())),
+                bureau_org_id: &platform.bureau_org_id,
+                bureau_path: &platform.bureau_path,
+                locally_settled_levels: &locally_settled,
+                payers: &payers,
+            },
+        )
+        .await?;
+        let (line_count, lines_fen) = store::line_totals(&mut c, &run_id).await?;
+        let lines_fen = bounded(lines_fen)?;
         // Rate cuts follow the lines they cover; reductions keep their
         // amount but never exceed what they reduce.
         let mut adj_fen = 0;
         for a in store::adjustments(&mut c, &run_id).await? {
-            let base = covered_fen(&lines, &a);
+            let base = bounded(
+                store::covered_fen(
+                    &mut c,
+                    &run_id,
+                    &a.unit_org_id,
+                    &a.payer,
+                    a.system_id.as_deref(),
+                )
+                .await?,
+            )?;
             let amount = match a.rate_bp {
                 Some(bp) if a.kind == RATE_CUT => rate_amount(base, bp),
                 _ => a.amount_fen.min(base),
@@ -410,14 +358,21 @@ pub async fn compute(
             }
             adj_fen += amount;
         }
+        run.line_count = line_count;
+        run.lines_fen = lines_fen;
         run.adjustments_fen = adj_fen;
         run.total_fen = lines_fen - adj_fen;
-        if let Some(r) = &existing {
-            run.version = r.version;
-            if !store::update_run(&mut c, &run, r.version).await? {
-                return Err(changed());
+        match &existing {
+            Some(r) => {
+                run.version = r.version;
+                if !store::update_run(&mut c, &run, r.version).await? {
+                    return Err(changed());
+                }
+                run.version += 1;
             }
-            run.version += 1;
+            // The new run was inserted above with no lines yet; its totals
+            // go in under the same version.
+            None => store::set_run_totals(&mut c, &run).await?,
         }
         record(
             p,

@@ -35,12 +35,7 @@ fn day(d: NaiveDate) -> String {
 }
 
 fn cite(rules: &CloudRules, key: &str) -> String {
-    rules
-        .cited
-        .iter()
-        .find(|c| c.key == key)
-        .map(|c| c.source.clone())
-        .unwrap_or_default()
+    rules.source_of(key).to_string()
 }
 
 fn refuse(code: &'static str, msg: String) -> AppError {

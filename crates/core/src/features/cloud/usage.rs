@@ -469,7 +469,7 @@ pub async fn import(
             .iter()
             .map(|g| (g.system.id.as_str(), &g.system))
             .collect();
-        let proposals = follow_up(&mut c, &pl, &usage, &systems, |_| true, now).await?;
+        let proposals = follow_up(&mut c, &pl, rules, &usage, &systems, |_| true, now).await?;
         record(
             p,
             &mut c,
@@ -503,6 +503,7 @@ pub async fn import(
 async fn follow_up(
     c: &mut DbConn,
     pl: &PlatformRow,
+    rules: &CloudRules,
     usage: &[UsageRow],
     systems: &HashMap<&str, &SystemRef>,
     tell_high: impl Fn(&UsageRow) -> bool,
@@ -510,6 +511,8 @@ async fn follow_up(
 ) -> Result<usize, AppError> {
     let low = |v: &str| v == Verdict::Low.as_str() || v == Verdict::Mixed.as_str();
     let high = |v: &str| v == Verdict::High.as_str() || v == Verdict::Mixed.as_str();
+    let low_src = rules.source_of("utilisation.low_cpu_below_pct");
+    let high_src = rules.source_of("utilisation.high_cpu_above_pct");
     let mut by_month: BTreeMap<&str, Vec<&UsageRow>> = BTreeMap::new();
     for u in usage.iter().filter(|u| low(&u.verdict)) {
         by_month.entry(u.month.as_str()).or_default().push(u);
@@ -563,17 +566,46 @@ async fn follow_up(
             &[Role::CloudProvider.as_str(), Role::CloudMonitor.as_str()],
         )
         .await?;
-        for r in &opened {
-            let name = systems
+        let name_of = |r: &ReclaimRow| {
+            systems
                 .get(r.system_id.as_str())
-                .map(|s| s.name.as_str())
-                .unwrap_or("");
-            let link = format!("/cloud/reclaims/{}", r.id);
-            let title = format!("{name} {} 资源利用率低，请拟定降配或回收方案", r.month);
-            let body = format!(
-                "{}。请按合同约定配合管理部门确定资源降配或回收方案（SNYP-14）。",
-                findings_labels(&r.findings).join("、")
-            );
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        };
+        // One notice per month judged: the proposal itself when there is
+        // one, else the list of open proposals (a month of a large cloud
+        // opens thousands; one notice each would bury the inbox and,
+        // through other channels, the people).
+        let mut by_month: BTreeMap<&str, Vec<&ReclaimRow>> = BTreeMap::new();
+        for r in &opened {
+            by_month.entry(r.month.as_str()).or_default().push(r);
+        }
+        for (month, list) in by_month {
+            let (title, body, link) = match list.as_slice() {
+                [r] => (
+                    format!("{} {month} 资源利用率低，请拟定降配或回收方案", name_of(r)),
+                    format!(
+                        "{}。请按合同约定配合管理部门确定资源降配或回收方案（{low_src}）。",
+                        findings_labels(&r.findings).join("、")
+                    ),
+                    format!("/cloud/reclaims/{}", r.id),
+                ),
+                many => {
+                    let names: Vec<String> = many.iter().take(5).map(|r| name_of(r)).collect();
+                    (
+                        format!(
+                            "{month} 有 {} 个系统资源利用率低，请拟定降配或回收方案",
+                            many.len()
+                        ),
+                        format!(
+                            "{}等 {} 个系统已生成降配回收建议，请按合同约定配合管理部门确定资源降配或回收方案（{low_src}）。",
+                            names.join("、"),
+                            many.len()
+                        ),
+                        format!("/cloud/reclaims?state={}", super::reclaim::State::Opened.as_str()),
+                    )
+                }
+            };
             notify(
                 c,
                 &staff,
@@ -605,7 +637,7 @@ async fn follow_up(
         let link = format!("/cloud/systems/{}", u.system_id);
         let title = format!("{name} {} 资源利用率高，可申请扩容", u.month);
         let body = format!(
-            "{}。如需扩容，请在系统页面提出资源变更申请（SNYP-14）。",
+            "{}。如需扩容，请在系统页面提出资源变更申请（{high_src}）。",
             findings_labels(&u.findings).join("、")
         );
         notify(
@@ -706,6 +738,7 @@ pub async fn judge_month(
         report.proposals = follow_up(
             &mut c,
             &pl,
+            rules,
             &rows,
             &by_id,
             |r| !was_high.contains(&r.id),
