@@ -396,6 +396,9 @@ str_enum! {
         Requested = "requested" / "申请中",
         Trial = "trial" / "试用",
         Online = "online" / "已上线",
+        /// Running, with a change of it submitted and not yet carried out:
+        /// billed as before until the change is applied (ZMDY-18, SNYP-15).
+        Changing = "changing" / "变更中",
         Exiting = "exiting" / "退出中",
         /// Ended: `to_day` is set.
         Reclaimed = "reclaimed" / "已回收",

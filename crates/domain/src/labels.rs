@@ -110,6 +110,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("cloud.allocate", 3, "分配云资源"),
     ("cloud.go_live", 3, "上云系统上线"),
     ("cloud.withdraw", 3, "撤回未分配资源"),
+    ("cloud.change_opened", 3, "提交云资源变更"),
     ("cloud.change_applied", 3, "变更云资源"),
     ("cloud.exit_approved", 3, "上云系统进入退出"),
     ("cloud.reclaimed", 3, "回收云资源"),

@@ -96,6 +96,10 @@ pub static EFFECTS: &[Hook] = &[
         run: cloud_withdraw,
     },
     Hook {
+        name: names::CLOUD_CHANGE_OPENED,
+        run: cloud_change_opened,
+    },
+    Hook {
         name: names::CLOUD_CHANGE_APPLIED,
         run: cloud_change_applied,
     },
@@ -234,6 +238,11 @@ fn cloud_go_live<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, (
 /// Requests not allocated are withdrawn.
 fn cloud_withdraw<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
     Box::pin(cloud::withdraw(c, h))
+}
+
+/// A change is submitted: 变更中 until applied or refused.
+fn cloud_change_opened<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {
+    Box::pin(cloud::change_opened(c, h))
 }
 
 /// The changes asked for replace the rows they change (ZMDY-18, SNYP-15).

@@ -58,6 +58,9 @@ pub const CLOUD_ALLOCATE: &str = "cloud_allocate";
 pub const CLOUD_GO_LIVE: &str = "cloud_go_live";
 /// Effect: resources asked for and not allocated are withdrawn.
 pub const CLOUD_WITHDRAW: &str = "cloud_withdraw";
+/// Effect: a change is submitted: the system and the rows it changes are
+/// 变更中 until it is applied or refused.
+pub const CLOUD_CHANGE_OPENED: &str = "cloud_change_opened";
 /// Effect: the requested changes replace the rows they change, from today.
 pub const CLOUD_CHANGE_APPLIED: &str = "cloud_change_applied";
 /// Effect: the system enters its exit; the end of the transition (ZMDY-19:
@@ -106,6 +109,7 @@ pub const EFFECTS: &[(&str, &str)] = &[
     (CLOUD_ALLOCATE, "分配云资源并开始计费"),
     (CLOUD_GO_LIVE, "系统正式上线"),
     (CLOUD_WITHDRAW, "撤回未分配的资源申请"),
+    (CLOUD_CHANGE_OPENED, "系统及所变更资源进入变更中"),
     (CLOUD_CHANGE_APPLIED, "按申请调整云资源"),
     (CLOUD_EXIT_APPROVED, "系统进入退出过渡期"),
     (CLOUD_RECLAIMED, "清除数据并回收云资源"),

@@ -1162,6 +1162,12 @@ async fn zmdy_18_an_applied_change_closes_the_row_and_opens_the_next() {
         )
         .await);
     step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    // Submitted: the system and the row it changes are 变更中, still
+    // billed as they run.
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "changing");
+    assert_eq!(s["resources"][0]["state"], "changing");
+    assert!(s["resources"][0]["to_day"].is_null());
     step(
         &app,
         &city.mgr,
@@ -1192,6 +1198,65 @@ async fn zmdy_18_an_applied_change_closes_the_row_and_opens_the_next() {
     assert_eq!(rows[1]["replaces_id"], row.as_str());
     assert!(rows[1]["to_day"].is_null());
     assert_eq!(s["system"]["state"], "online");
+    app.cleanup().await;
+}
+
+/// ZMDY-18: a refused change leaves 变更中: the rows it would have changed
+/// run on as 已上线 and what was asked for is withdrawn.
+#[tokio::test]
+async fn zmdy_18_a_refused_change_returns_the_system_to_online() {
+    let app = TestApp::new().await;
+    let mut city = city(&app, "zmdy").await;
+    let sys = zmdy_online(&app, &mut city).await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    let row = s["resources"][0]["id"].as_str().unwrap().to_string();
+    let ci = s["system"]["ci_code"].as_str().unwrap().to_string();
+    ok(app
+        .post_json(
+            &format!("/api/v1/cloud/systems/{sys}/resources"),
+            Some(&city.unit_a),
+            json!({"replaces_id": row, "quantity": 32}),
+        )
+        .await);
+    let t = open(
+        &app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_change",
+        json!({"title": "预约挂号系统扩容", "system": ci, "major": false, "reason": "门诊量增长"}),
+    )
+    .await;
+    step(&app, &city.unit_a, &t, "submit", json!({})).await;
+    assert_eq!(
+        system_json(&app, &city.unit_a, &sys).await["system"]["state"],
+        "changing"
+    );
+    // A second change while one is pending is refused by the gate.
+    let t2 = open(
+        &app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_change",
+        json!({"title": "再次变更", "system": ci, "major": false, "reason": "测试"}),
+    )
+    .await;
+    let r = act(&app, &city.unit_a, &t2, "submit", json!({})).await;
+    assert_eq!(code(&r), "cloud.state_invalid", "{}", r.text());
+    assert!(r.text().contains("变更中"), "{}", r.text());
+    step(
+        &app,
+        &city.mgr,
+        &t,
+        "reject",
+        json!({"review_opinion": "资源需求不合理"}),
+    )
+    .await;
+    let s = system_json(&app, &city.unit_a, &sys).await;
+    assert_eq!(s["system"]["state"], "online");
+    let rows = s["resources"].as_array().unwrap();
+    assert_eq!(rows[0]["state"], "online");
+    assert!(rows[0]["to_day"].is_null());
+    assert_eq!(rows[1]["state"], "withdrawn");
     app.cleanup().await;
 }
 

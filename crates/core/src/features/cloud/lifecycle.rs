@@ -419,7 +419,8 @@ pub async fn go_live(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
     .await
 }
 
-/// CLOUD_WITHDRAW: rows asked for and not allocated are withdrawn.
+/// CLOUD_WITHDRAW: rows asked for and not allocated are withdrawn; a
+/// refused change leaves 变更中 (the rows it would have changed run on).
 pub async fn withdraw(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
     let (s, _) = system_of(c, h).await?;
     let rows = store::resources_of(c, &s.id).await?;
@@ -431,7 +432,16 @@ pub async fn withdraw(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> 
         .await?;
         n += 1;
     }
+    for r in rows
+        .iter()
+        .filter(|r| r.state == ResourceState::Changing.as_str())
+    {
+        move_row(c, h, r, |x| x.state = ResourceState::Online.as_str().into()).await?;
+    }
     let mut after = s.clone();
+    if state_of(&s)? == SystemState::Changing {
+        after.state = SystemState::Online.as_str().into();
+    }
     save(
         c,
         h,
@@ -439,6 +449,40 @@ pub async fn withdraw(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> 
         &mut after,
         (names::CLOUD_WITHDRAW, "cloud.withdraw"),
         format!("撤回 {n} 项未分配的资源申请"),
+    )
+    .await
+}
+
+/// CLOUD_CHANGE_OPENED: the change is submitted; the system and each row
+/// a requested row replaces are 变更中 (still billed as they run).
+pub async fn change_opened(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
+    let (s, _) = system_of(c, h).await?;
+    if state_of(&s)? != SystemState::Online {
+        return Err(wrong_state(&s, "只有已上线的系统可以申请变更"));
+    }
+    let rows = store::resources_of(c, &s.id).await?;
+    let changed: Vec<&ResourceRow> = running(&rows)
+        .filter(|x| requested(&rows).any(|r| r.replaces_id.as_deref() == Some(x.id.as_str())))
+        .collect();
+    for r in &changed {
+        move_row(c, h, r, |x| {
+            x.state = ResourceState::Changing.as_str().into()
+        })
+        .await?;
+    }
+    let added = requested(&rows).count();
+    let mut after = s.clone();
+    after.state = SystemState::Changing.as_str().into();
+    save(
+        c,
+        h,
+        &s,
+        &mut after,
+        (names::CLOUD_CHANGE_OPENED, "cloud.change_opened"),
+        format!(
+            "提交变更：{added} 项资源申请，其中变更现有资源 {} 项",
+            changed.len()
+        ),
     )
     .await
 }
