@@ -1201,6 +1201,68 @@ async fn zmdy_18_an_applied_change_closes_the_row_and_opens_the_next() {
     app.cleanup().await;
 }
 
+/// ZMDY-3: 市县两级政务部门应使用全市统一的政务云; ZMDY-35: 政务云主管部门作为
+/// 采购人统一进行政务云服务的采购. A county's cloud manager reviews its
+/// units (ZMDY-14) but does not build a cloud of its own.
+#[tokio::test]
+async fn zmdy_3_a_county_cloud_manager_cannot_create_a_platform() {
+    let app = TestApp::new().await;
+    let _city = city(&app, "zmdy").await;
+    let p = &app.platform;
+    let (county, county_bureau, vendor) = {
+        let mut c = p.db().begin().await.unwrap();
+        let all = yunwei_store::orgs::list(&mut c, &yunwei_store::Scope::system())
+            .await
+            .unwrap();
+        let find = |n: &str| all.iter().find(|o| o.name == n).unwrap().clone();
+        let (nanjing, vendor) = (find("南京市财政局"), find("紫金政务云服务有限公司"));
+        let now = p.now_us();
+        let county = yunwei_core::orgs::insert_unchecked(
+            &mut c,
+            Some(&nanjing),
+            OrgKind::County,
+            "高淳区",
+            now,
+        )
+        .await
+        .unwrap();
+        let bureau = yunwei_core::orgs::insert_unchecked(
+            &mut c,
+            Some(&county),
+            OrgKind::Department,
+            "高淳区数据局",
+            now,
+        )
+        .await
+        .unwrap();
+        c.commit().await.unwrap();
+        (county, bureau, vendor)
+    };
+    account(
+        &app,
+        &county_bureau,
+        "county_mgr",
+        "县区云管理员",
+        Role::CountyCloudManager,
+        &county,
+        true,
+    )
+    .await;
+    let token = app.login("county_mgr").await;
+    let r = app
+        .post_json(
+            "/api/v1/cloud/platforms",
+            Some(&token),
+            json!({"name": "高淳区政务云", "pack_id": "zmdy", "bureau_org_id": county_bureau.id,
+                   "region_org_id": county.id, "provider_org_id": vendor.id,
+                   "monitor_org_id": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("统一建设"), "{}", r.text());
+    app.cleanup().await;
+}
+
 /// ZMDY-18: a refused change leaves 变更中: the rows it would have changed
 /// run on as 已上线 and what was asked for is withdrawn.
 #[tokio::test]

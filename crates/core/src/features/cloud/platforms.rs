@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use yunwei_domain::cmdb::clean_text;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::org::{is_within, OrgKind};
-use yunwei_domain::roles::Action;
+use yunwei_domain::roles::{Action, Role};
 use yunwei_domain::AppError;
 use yunwei_store::cloud::{self as store, PlatformRow};
 use yunwei_store::orgs::{self, OrgRow};
 use yunwei_store::{in_tx, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
-use crate::{Ctx, Platform, Principal};
+use crate::{Authorized, Ctx, Platform, Principal};
 
 fn not_found() -> AppError {
     AppError::not_found("政务云平台")
@@ -120,6 +120,24 @@ async fn audit_text(p: &Platform, c: &mut DbConn, pl: &PlatformRow) -> Result<St
     Ok(format!("{}（制度包 {pack}，服务区域 {region}）", pl.name))
 }
 
+/// A city has one cloud, built and procured by its competent department
+/// (ZMDY-3: 市县两级政务部门应使用全市统一的政务云; ZMDY-35: 政务云主管部门作为
+/// 采购人统一进行政务云服务的采购): only a city cloud manager over the
+/// region creates or changes a platform, never a county's.
+fn may_run_platform<'a>(pr: &'a Principal, region_path: &str) -> Result<Authorized<'a>, AppError> {
+    let auth = pr.authorize(Action::CloudManage, region_path)?;
+    if !pr
+        .grants
+        .iter()
+        .any(|g| g.role == Role::CloudManager && g.covers(region_path))
+    {
+        return Err(AppError::forbidden(
+            "政务云平台由市政务云主管部门统一建设和采购，县（区）不另建平台",
+        ));
+    }
+    Ok(auth)
+}
+
 pub async fn create(
     p: &Platform,
     ctx: &Ctx,
@@ -128,7 +146,7 @@ pub async fn create(
 ) -> Result<PlatformView, AppError> {
     let pl = in_tx!(p.db, |c| {
         let pl = build(p, &mut c, input, new_id(), p.now_us()).await?;
-        let auth = pr.authorize(Action::CloudManage, &pl.region_path)?;
+        let auth = may_run_platform(pr, &pl.region_path)?;
         store::insert_platform(&mut c, &pl).await?;
         let after = audit_text(p, &mut c, &pl).await?;
         record(
@@ -157,9 +175,9 @@ pub async fn update(
 ) -> Result<PlatformView, AppError> {
     let pl = in_tx!(p.db, |c| {
         let old = readable(&mut c, pr, id).await?;
-        pr.authorize(Action::CloudManage, &old.region_path)?;
+        may_run_platform(pr, &old.region_path)?;
         let pl = build(p, &mut c, input, old.id.clone(), old.created_at).await?;
-        let auth = pr.authorize(Action::CloudManage, &pl.region_path)?;
+        let auth = may_run_platform(pr, &pl.region_path)?;
         if old.updated_at != expected_updated
             || !store::update_platform(&mut c, &pl, old.updated_at).await?
         {
