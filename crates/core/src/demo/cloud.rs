@@ -29,7 +29,10 @@ use crate::tickets::{self, OpenInput, TransitionInput};
 use crate::{Ctx, Platform, Principal};
 
 /// The data file of each demo cloud.
-const DATA: [&str; 2] = [include_str!("cloud.toml"), include_str!("cloud_huaian.toml")];
+const DATA: [&str; 2] = [
+    include_str!("cloud.toml"),
+    include_str!("cloud_huaian.toml"),
+];
 
 #[derive(Deserialize)]
 struct Data {
@@ -606,6 +609,11 @@ async fn utilisation(
                 continue;
             }
             let (cpu, mem, used, total, days) = measures(profile, back, i);
+            // No more sample days than the month has (a February).
+            let days = days.min(yunwei_domain::cloud::days_in_month(
+                month.year(),
+                month.month(),
+            ));
             csv.push_str(&format!(
                 "{code},{},{cpu},{mem},{used},{total},{days}\n",
                 month.format("%Y-%m")
@@ -616,7 +624,7 @@ async fn utilisation(
             continue;
         }
         let filed = at(p, morning(month_start(today, back - 1) + Duration::days(2)));
-        usage::import(
+        let report = usage::import(
             &filed,
             ctx,
             &who.monitor,
@@ -625,6 +633,11 @@ async fn utilisation(
             csv.as_bytes(),
         )
         .await?;
+        // A refused row writes nothing: the demo's table must be whole.
+        if let Some(e) = report.errors.first() {
+            tracing::error!(line = e.line, reason = %e.reason, "demo cloud usage");
+            return Err(AppError::internal());
+        }
         if back == 6 {
             downsize(p, who, ctx, today).await?;
         }
