@@ -28,6 +28,7 @@ at the first login. Uses the stdlib WebDriver client of webdriver.py;
 environment as there.
 """
 
+import calendar
 import datetime
 import os
 import sys
@@ -275,13 +276,15 @@ def walk(j, rules):
     ]
     assert any("16 核·月" in t for t in vcpu_before), vcpu_before
     month = last_month()
+    year, mon = (int(x) for x in month.split("-"))
+    days = calendar.monthrange(year, mon)[1]
     cpu = low_cpu - 4
     path = os.path.join(j.tmp, f"{month}资源使用情况表.csv")
     with open(path, "w", encoding="utf-8") as f:
         f.write(
             "系统编码,月份,CPU平均利用率(%),内存平均利用率(%),"
             "存储已用(GB),存储总量(GB),采样天数\n"
-            f"{code},{month},{cpu}.5,45.0,1300,2000,30\n"
+            f"{code},{month},{cpu}.5,45.0,1300,2000,{days}\n"
         )
 
     j.login_as(MONITOR)
