@@ -46,12 +46,7 @@ UNIT = "demo_ha_cloud_unit"
 MANAGER = "demo_ha_cloud_manager"
 PROVIDER = "demo_ha_cloud_provider"
 MONITOR = "demo_ha_cloud_monitor"
-DISPLAY_NAMES.update({
-    UNIT: "秦志诚",
-    MANAGER: "朱红梅",
-    PROVIDER: "顾建平",
-    MONITOR: "潘宇航",
-})
+assert all(u in DISPLAY_NAMES for u in (UNIT, MANAGER, PROVIDER, MONITOR))
 
 PLATFORM = "淮安市政务云"
 NEW_SYSTEM = "淮安市企业登记全程电子化系统"
