@@ -62,6 +62,7 @@ TEST_FILES=(
     tests/browser/test_print.py
     tests/browser/test_search.py
     tests/browser/test_dashboard.py
+    tests/browser/test_cloud.py
 )
 # scripts/screenshots.sh runs its own file through the same set-up.
 if [ -n "${BROWSER_TEST_FILES:-}" ]; then

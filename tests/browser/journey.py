@@ -1,7 +1,7 @@
 """One browser walking a route through the UI as several demo users: the
 login with the forced password change, the ticket pages (transitions,
 votes, uploads) and the register entry pages. Shared by the journeys in
-test_data_change.py, test_registers.py and test_access.py.
+test_data_change.py, test_registers.py, test_access.py and test_cloud.py.
 """
 
 import os
@@ -25,6 +25,11 @@ DISPLAY_NAMES = {
     "demo_secop": "陈静",
     "demo_netop": "黄涛",
     "demo_budget": "李晓燕",
+    # 淮安市政务云 (crates/core/src/demo/cloud_huaian.toml).
+    "demo_ha_cloud_manager": "朱红梅",
+    "demo_ha_cloud_unit": "秦志诚",
+    "demo_ha_cloud_provider": "顾建平",
+    "demo_ha_cloud_monitor": "潘宇航",
 }
 
 

@@ -1,11 +1,14 @@
-//! 宿迁市政务云 in the demo (issue 14, ADR 0016): the platform, its units,
-//! the catalogue with a rate cut, systems in every state the pack has,
-//! twelve months of utilisation (one system low last month with its
-//! proposal open, one downsized after a low month, one high), the bills of
-//! every month (the older ones verified and sent, the last a draft), the
-//! provider's evaluation and its reports. Everything goes through the use
-//! cases at its own moment in the past (`demo::at`); what it holds is data
-//! in `demo/cloud.toml`.
+//! The demo's government clouds (issue 14, ADR 0016), one per data file:
+//! 宿迁市政务云 (`demo/cloud.toml`): the platform, its units, the catalogue
+//! with a rate cut, systems in every state the pack has, twelve months of
+//! utilisation (one system low last month with its proposal open, one
+//! downsized after a low month, one high), the bills of every month (the
+//! older ones verified and sent, the last a draft), the provider's
+//! evaluation and its reports; and the smaller 淮安市政务云
+//! (`demo/cloud_huaian.toml`) on a pack with a trial, where the browser
+//! journey ends a trial and judges a month. Everything goes through the
+//! use cases at its own moment in the past (`demo::at`), by the people each
+//! data file names.
 
 use std::collections::BTreeMap;
 
@@ -25,11 +28,16 @@ use crate::features::cloud::{
 use crate::tickets::{self, OpenInput, TransitionInput};
 use crate::{Ctx, Platform, Principal};
 
-const DATA: &str = include_str!("cloud.toml");
+/// The data file of each demo cloud.
+const DATA: [&str; 2] = [
+    include_str!("cloud.toml"),
+    include_str!("cloud_huaian.toml"),
+];
 
 #[derive(Deserialize)]
 struct Data {
     platform: PlatformData,
+    people: PeopleData,
     item: Vec<ItemData>,
     unit: Vec<UnitData>,
     system: Vec<SystemData>,
@@ -40,6 +48,17 @@ struct PlatformData {
     name: String,
     pack: String,
     started_days_ago: i64,
+    catalogue_source: String,
+}
+
+/// The usernames of the demo accounts acting on the cloud.
+#[derive(Deserialize)]
+struct PeopleData {
+    manager: String,
+    county: Option<String>,
+    unit: String,
+    provider: String,
+    monitor: String,
 }
 
 #[derive(Deserialize)]
@@ -81,8 +100,10 @@ struct SystemData {
 }
 
 struct People {
+    /// The platform's name, on the demo's scanned materials.
+    cloud: String,
     manager: Principal,
-    county: Principal,
+    county: Option<Principal>,
     unit: Principal,
     provider: Principal,
     monitor: Principal,
@@ -118,18 +139,34 @@ async fn org_id(p: &Platform, city_id: &str, name: &str) -> Result<Option<String
         .map(|o| o.id))
 }
 
-/// Seeds the demo's cloud once (nothing happens when a platform exists).
+/// Seeds each of the demo's clouds once (nothing happens for a cloud whose
+/// manager already sees a platform).
 pub async fn seed(p: &Platform) -> Result<(), AppError> {
-    let data: Data = toml::from_str(DATA).map_err(|e| {
-        tracing::error!(error = %e, "demo cloud data");
-        AppError::internal()
-    })?;
-    let (Some(manager), Some(county), Some(unit), Some(provider), Some(monitor)) = (
-        demo_principal(p, "demo_cloud_manager").await?,
-        demo_principal(p, "demo_county_cloud").await?,
-        demo_principal(p, "demo_cloud_unit").await?,
-        demo_principal(p, "demo_cloud_provider").await?,
-        demo_principal(p, "demo_cloud_monitor").await?,
+    for text in DATA {
+        let data: Data = toml::from_str(text).map_err(|e| {
+            tracing::error!(error = %e, "demo cloud data");
+            AppError::internal()
+        })?;
+        seed_one(p, &data).await?;
+    }
+    Ok(())
+}
+
+/// Seeds the cloud of one data file.
+async fn seed_one(p: &Platform, data: &Data) -> Result<(), AppError> {
+    let people = &data.people;
+    let county = match &people.county {
+        Some(u) => match demo_principal(p, u).await? {
+            Some(pr) => Some(pr),
+            None => return Ok(()),
+        },
+        None => None,
+    };
+    let (Some(manager), Some(unit), Some(provider), Some(monitor)) = (
+        demo_principal(p, &people.manager).await?,
+        demo_principal(p, &people.unit).await?,
+        demo_principal(p, &people.provider).await?,
+        demo_principal(p, &people.monitor).await?,
     ) else {
         return Ok(());
     };
@@ -137,6 +174,7 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
         return Ok(());
     }
     let who = People {
+        cloud: data.platform.name.clone(),
         manager,
         county,
         unit,
@@ -149,7 +187,7 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
     let early = at(p, morning(start));
 
     // The platform: the city's data bureau over the city, its provider and
-    // monitor (their organisations are the vendors of the demo's 宿迁市).
+    // monitor (their organisations are the vendors of the city).
     let (city_id, bureau_id, provider_id, monitor_id) = {
         let mut c = p.db.read().await?;
         let bureau = orgs::get(&mut c, &who.manager.org_id)
@@ -227,7 +265,7 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
                 mode: i.mode.clone(),
                 valid_from: start.format("%Y-%m-%d").to_string(),
                 valid_to: String::new(),
-                source: "宿迁市政务云服务目录（2025年版）".into(),
+                source: data.platform.catalogue_source.clone(),
                 price: i.price.clone(),
                 updated_at: 0,
             },
@@ -261,17 +299,26 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
         |gate: &str| -> Option<&Process> { pack.processes.iter().find(|pr| pr.uses_hook(gate)) };
     let apply = by_gate(hooks::CLOUD_APPLY_READY).ok_or_else(AppError::internal)?;
     let exit = by_gate(hooks::CLOUD_EXIT_READY);
+    let trial = pack.cloud.as_ref().and_then(|r| r.trial_days);
     let mut online: Vec<(String, String, String, NaiveDate)> = Vec::new();
     for s in &data.system {
         let Some(unit_org) = unit_ids.get(&s.org) else {
             continue;
         };
-        let registrar = if s.org == "宿迁市人力资源和社会保障局" {
+        // The unit's own staff file their unit's systems; the manager the
+        // others'.
+        let registrar = if *unit_org == who.unit.org_id {
             &who.unit
         } else {
             &who.manager
         };
-        let day = today - Duration::days(s.days_ago);
+        // A system in its trial: submitted, approved and allocated a day
+        // apart, the trial begun the middle of the pack's trial length ago.
+        let in_trial = s.stage == "trial";
+        let day = match trial {
+            Some((min, max)) if in_trial => today - Duration::days(i64::from(min + max) / 2 + 2),
+            _ => today - Duration::days(s.days_ago),
+        };
         let when = at(p, morning(day));
         let detail = systems::register(
             &when,
@@ -331,6 +378,7 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
         opening.insert("kind".into(), Value::String("migration".into()));
         let stop_after = match s.stage.as_str() {
             "local_review" => 1,
+            "trial" => 3,
             "deploying" => 4,
             _ => 12,
         };
@@ -389,7 +437,8 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
 
 /// Opens a ticket of `process` with `opening` and walks it forward, a day
 /// a step from `day`, trying the cloud's people in turn, for at most
-/// `steps` steps.
+/// `steps` steps. Where the pack has a trial and no one can move the ticket,
+/// the walk waits out the trial's shortest length once and tries again.
 #[allow(clippy::too_many_arguments)]
 async fn walk(
     p: &Platform,
@@ -421,22 +470,30 @@ async fn walk(
         },
     )
     .await?;
-    let actors = [
-        requester,
-        &who.county,
-        &who.manager,
-        &who.provider,
-        &who.monitor,
-        &who.unit,
-    ];
-    'step: for k in 0..steps {
-        let p = &at(p, morning(day) + Duration::hours(2 + 24 * k as i64));
-        for pr in actors {
+    let mut actors = vec![requester];
+    actors.extend(who.county.as_ref());
+    actors.extend([&who.manager, &who.provider, &who.monitor, &who.unit]);
+    let wait = p
+        .packs
+        .iter()
+        .find(|pk| pk.id == pack)
+        .and_then(|pk| pk.cloud.as_ref())
+        .and_then(|r| r.trial_days)
+        .map(|(min, _)| Duration::days(i64::from(min)));
+    let mut waited = Duration::zero();
+    let mut k = 0;
+    'step: while k < steps {
+        let p = &at(
+            p,
+            morning(day) + waited + Duration::hours(2 + 24 * k as i64),
+        );
+        for pr in actors.iter().copied() {
             let Ok(d) = tickets::detail(p, pr, &t.id).await else {
                 continue;
             };
             if let Some(v) = d.approval.as_ref().filter(|v| v.can_vote) {
                 tickets::vote(p, &ctx, pr, &t.id, &v.id, true, "确认").await?;
+                k += 1;
                 continue 'step;
             }
             let Some(tr) = d.transitions.iter().find(|tr| {
@@ -455,7 +512,7 @@ async fn walk(
                         &t.id,
                         kind,
                         &format!("{kind}.pdf"),
-                        "宿迁市政务云申请材料（扫描件），经办人已签字。".as_bytes(),
+                        format!("{}申请材料（扫描件），经办人已签字。", who.cloud).as_bytes(),
                     )
                     .await?;
                 }
@@ -491,17 +548,22 @@ async fn walk(
                 .await
                 .is_ok()
             {
+                k += 1;
                 continue 'step;
             }
         }
-        break;
+        match wait {
+            Some(d) if waited.is_zero() => waited = d,
+            _ => break,
+        }
     }
     Ok(())
 }
 
 /// One month's measures of a system by its profile: `low` only last month,
 /// `recovered` low six months ago and downsized after, `high` for the last
-/// three months; one month of 融媒体 short of samples.
+/// three months (`pending`: normal, its last month not filed); one month of
+/// 融媒体 short of samples.
 fn measures(profile: &str, back: u32, seed: usize) -> (String, String, String, String, u32) {
     let wobble = (seed * 7 + back as usize * 3) % 9;
     let (cpu, mem, used_pct) = match (profile, back) {
@@ -543,10 +605,15 @@ async fn utilisation(
         );
         let mut rows = 0;
         for (i, (_, code, profile, since)) in online.iter().enumerate() {
-            if *since >= month {
+            if *since >= month || (profile == "pending" && back == 1) {
                 continue;
             }
             let (cpu, mem, used, total, days) = measures(profile, back, i);
+            // No more sample days than the month has (a February).
+            let days = days.min(yunwei_domain::cloud::days_in_month(
+                month.year(),
+                month.month(),
+            ));
             csv.push_str(&format!(
                 "{code},{},{cpu},{mem},{used},{total},{days}\n",
                 month.format("%Y-%m")
@@ -557,7 +624,7 @@ async fn utilisation(
             continue;
         }
         let filed = at(p, morning(month_start(today, back - 1) + Duration::days(2)));
-        usage::import(
+        let report = usage::import(
             &filed,
             ctx,
             &who.monitor,
@@ -566,6 +633,11 @@ async fn utilisation(
             csv.as_bytes(),
         )
         .await?;
+        // A refused row writes nothing: the demo's table must be whole.
+        if let Some(e) = report.errors.first() {
+            tracing::error!(line = e.line, reason = %e.reason, "demo cloud usage");
+            return Err(AppError::internal());
+        }
         if back == 6 {
             downsize(p, who, ctx, today).await?;
         }
@@ -643,7 +715,7 @@ async fn bills(
             continue;
         }
         let later = at(p, morning(month_start(today, back - 1) + Duration::days(9)));
-        for pr in [&who.manager, &who.county] {
+        for pr in std::iter::once(&who.manager).chain(who.county.as_ref()) {
             // A county's managers see the bill only when their county has
             // lines in it.
             let Ok(view) = billing::get(&later, pr, &run.id).await else {

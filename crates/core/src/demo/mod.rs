@@ -2,7 +2,8 @@
 //! bureaus, a budget unit, two vendors, and one user for every role; and
 //! 宿迁市's government cloud (issue 14, ADR 0016): its data bureau, units of
 //! every funding type and level, a county bureau, the cloud provider and
-//! the monitoring provider.
+//! the monitoring provider; and 淮安市's smaller cloud on the other pack
+//! (its data bureau, three city units, its provider and monitor).
 
 pub mod cloud;
 pub mod cmdb;
@@ -33,7 +34,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 23] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 27] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -117,6 +118,36 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 23] = [
         Role::CloudMonitor,
         false,
     ),
+    // 淮安市's government cloud (ADR 0016): the data bureau's manager
+    // covers the city.
+    (
+        "demo_ha_cloud_manager",
+        "朱红梅",
+        "ha_cloud_bureau",
+        Role::CloudManager,
+        true,
+    ),
+    (
+        "demo_ha_cloud_unit",
+        "秦志诚",
+        "ha_cloud_unit",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_ha_cloud_provider",
+        "顾建平",
+        "ha_cloud_provider",
+        Role::CloudProvider,
+        false,
+    ),
+    (
+        "demo_ha_cloud_monitor",
+        "潘宇航",
+        "ha_cloud_monitor",
+        Role::CloudMonitor,
+        false,
+    ),
 ];
 
 pub fn accounts() -> Vec<DemoAccount> {
@@ -148,6 +179,10 @@ pub fn org_label(key: &str) -> &'static str {
         "cloud_unit" => "宿迁市人力资源和社会保障局（上云单位）",
         "cloud_provider" => "中国电信股份有限公司宿迁分公司（云服务商）",
         "cloud_monitor" => "江苏数安云监测技术有限公司（云监管服务商）",
+        "ha_cloud_bureau" => "淮安市数据局（政务云管理部门）",
+        "ha_cloud_unit" => "淮安市市场监督管理局（上云单位）",
+        "ha_cloud_provider" => "中国移动通信集团江苏有限公司淮安分公司（云服务商）",
+        "ha_cloud_monitor" => "江苏淮信云安全技术有限公司（云监管服务商）",
         _ => "",
     }
 }
@@ -260,6 +295,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         )
         .await?;
         let cloud = cloud_orgs(p, &mut c, &ctx, &root).await?;
+        let huaian = huaian_orgs(p, &mut c, &ctx, &root).await?;
         for (i, (username, name, key, role, subtree)) in ACCOUNTS.iter().enumerate() {
             let org = match *key {
                 "cloud_bureau" => &cloud.bureau,
@@ -267,6 +303,10 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 "cloud_unit" => &cloud.hrss,
                 "cloud_provider" => &cloud.provider,
                 "cloud_monitor" => &cloud.monitor,
+                "ha_cloud_bureau" => &huaian.bureau,
+                "ha_cloud_unit" => &huaian.hrss,
+                "ha_cloud_provider" => &huaian.provider,
+                "ha_cloud_monitor" => &huaian.monitor,
                 "center" => &center,
                 "hw" => &hw,
                 "sw" => &sw,
@@ -321,6 +361,8 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 (&root, true)
             } else if *key == "cloud_bureau" {
                 (&cloud.city, true)
+            } else if *key == "ha_cloud_bureau" {
+                (&huaian.city, true)
             } else if *key == "county_bureau" {
                 (&cloud.county, true)
             } else {
@@ -436,6 +478,58 @@ async fn cloud_orgs(
         monitor,
     })
 }
+
+/// The organisations of 淮安市's smaller government cloud (ADR 0016): the
+/// city's data bureau, the units of `demo/cloud_huaian.toml` (the first
+/// one has the demo's unit account), the provider and the monitor. It has
+/// no county: `county` and `county_bureau` are the city and its bureau.
+async fn huaian_orgs(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    root: &OrgRow,
+) -> Result<CloudOrgs, AppError> {
+    let city = child(p, c, ctx, root, OrgKind::City, "淮安市").await?;
+    let bureau = child(p, c, ctx, &city, OrgKind::Department, "淮安市数据局").await?;
+    let mut units = Vec::new();
+    for name in HUAIAN_CLOUD_UNITS {
+        units.push(child(p, c, ctx, &city, OrgKind::Department, name).await?);
+    }
+    let provider = child(
+        p,
+        c,
+        ctx,
+        &city,
+        OrgKind::Vendor,
+        "中国移动通信集团江苏有限公司淮安分公司",
+    )
+    .await?;
+    let monitor = child(
+        p,
+        c,
+        ctx,
+        &city,
+        OrgKind::Vendor,
+        "江苏淮信云安全技术有限公司",
+    )
+    .await?;
+    Ok(CloudOrgs {
+        county: city.clone(),
+        county_bureau: bureau.clone(),
+        hrss: units.swap_remove(0),
+        city,
+        bureau,
+        provider,
+        monitor,
+    })
+}
+
+/// 淮安市's units on its cloud: the first is the demo unit account's.
+pub(crate) const HUAIAN_CLOUD_UNITS: [&str; 3] = [
+    "淮安市市场监督管理局",
+    "淮安市公共资源交易中心",
+    "淮安市广播电视台",
+];
 
 /// The city's other units on the cloud, one per funding type (SNYP-17)
 /// and the park (市直园区).

@@ -1416,3 +1416,113 @@ async fn snyp_16_exit_transition_is_three_months() {
     assert_eq!(s["system"]["state"], "exiting");
     app.cleanup().await;
 }
+
+/// The demo's two clouds (demo/cloud.toml, demo/cloud_huaian.toml): each
+/// manager sees their own; on the one whose pack has a trial (ZMDY-16), a
+/// system is in the middle of it, between the pack's shortest and longest
+/// length, and one online, monitored system has every month but the last,
+/// for the browser journey to end the trial and import a low month.
+#[tokio::test]
+async fn zmdy_16_demo_cloud_with_a_trial_has_a_system_in_its_trial_and_an_unfiled_month() {
+    use chrono::{Datelike, NaiveDate};
+    use yunwei_core::features::cloud::{platforms, systems, usage};
+
+    let app = TestApp::new().await;
+    let p = &app.platform;
+    yunwei_core::demo::seed_work(p).await.expect("demo work");
+    // Seeding again changes nothing.
+    yunwei_core::demo::seed_work(p)
+        .await
+        .expect("demo work again");
+    let today = yunwei_domain::calendar::date_in_shanghai(p.clock.now());
+    let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap();
+    let last_month = (first - chrono::Duration::days(1))
+        .format("%Y-%m")
+        .to_string();
+    let mut trial_packs = 0;
+    for manager in ["demo_cloud_manager", "demo_ha_cloud_manager"] {
+        let mgr = crate::support::principal(&app, manager).await;
+        let pls = platforms::list(p, &mgr).await.unwrap();
+        assert_eq!(pls.len(), 1, "{manager} sees one platform");
+        let pl = &pls[0].platform;
+        let rules = p
+            .packs
+            .iter()
+            .find(|pk| pk.id == pl.pack_id)
+            .and_then(|pk| pk.cloud.as_ref())
+            .expect("a cloud pack");
+        let list = systems::list(
+            p,
+            &mgr,
+            &systems::ListFilter {
+                platform_id: Some(pl.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let in_trial: Vec<_> = list
+            .items
+            .iter()
+            .filter(|s| s.system.state == "trial")
+            .collect();
+        let Some((min, max)) = rules.trial_days else {
+            assert!(in_trial.is_empty(), "{}: no trial in its pack", pl.name);
+            continue;
+        };
+        trial_packs += 1;
+        assert_eq!(in_trial.len(), 1, "{}: one system in its trial", pl.name);
+        let began = NaiveDate::parse_from_str(
+            in_trial[0].system.trial_started_on.as_deref().unwrap(),
+            "%Y-%m-%d",
+        )
+        .unwrap();
+        let days = (today - began).num_days();
+        assert!(
+            days >= i64::from(min) && days < i64::from(max),
+            "trial began {days} days ago"
+        );
+        // Every monitored online system has last month's row but one.
+        let report = usage::month_report(p, &mgr, &pl.id, Some(&last_month))
+            .await
+            .unwrap();
+        let online: Vec<_> = list
+            .items
+            .iter()
+            .filter(|s| s.system.state == "online")
+            .collect();
+        assert!(online.len() >= 2, "{}: {} online", pl.name, online.len());
+        let unfiled: Vec<_> = online
+            .iter()
+            .filter(|s| !report.lines.iter().any(|l| l.system_id == s.system.id))
+            .collect();
+        assert_eq!(
+            unfiled.len(),
+            1,
+            "{}: one system without {last_month}; months {:?}, lines {:?}, online {:?}",
+            pl.name,
+            report.months,
+            report
+                .lines
+                .iter()
+                .map(|l| &l.system_name)
+                .collect::<Vec<_>>(),
+            online
+                .iter()
+                .map(|s| (&s.system.name, &s.system.online_on))
+                .collect::<Vec<_>>()
+        );
+        let since =
+            NaiveDate::parse_from_str(unfiled[0].system.online_on.as_deref().unwrap(), "%Y-%m-%d")
+                .unwrap();
+        let monitored = usage::monitoring_starts(rules, &since.format("%Y-%m-%d").to_string())
+            .expect("a start of monitoring");
+        assert!(
+            monitored
+                <= NaiveDate::parse_from_str(&format!("{last_month}-01"), "%Y-%m-%d").unwrap(),
+            "{} monitored from {monitored}",
+            unfiled[0].system.name
+        );
+    }
+    assert_eq!(trial_packs, 1, "one demo cloud runs a pack with a trial");
+}

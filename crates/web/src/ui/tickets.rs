@@ -781,12 +781,18 @@ async fn ticket_view(
     let pr = pk.and_then(|pk| pk.process(&d.ticket.process));
     let now = p.now_us();
     let present: BTreeSet<String> = d.attachments.iter().map(|a| a.kind.clone()).collect();
-    // Kinds to upload: those the route asks for, then those already there.
+    // Kinds to upload: those the route asks for (also under a condition,
+    // `[[required_if]]`), then those already there.
     let mut kinds: Vec<String> = Vec::new();
     for k in pr
         .iter()
         .flat_map(|pr| pr.transitions.iter())
         .flat_map(|t| t.attachments.iter())
+        .chain(
+            pr.iter()
+                .flat_map(|pr| pr.required_ifs.iter())
+                .flat_map(|r| r.attachments.iter()),
+        )
         .chain(d.attachments.iter().map(|a| &a.kind))
     {
         if !kinds.contains(k) {
