@@ -651,6 +651,51 @@ async fn low_proposal(app: &TestApp, cl: &Cloud) -> reclaim::ReclaimView {
     v
 }
 
+/// The unit is told what its pack says of a refusal: under SNYP-14 the
+/// year's applications are barred; a pack that bars nothing (ZMDY-22:
+/// refusal_bars_applications = false) says nothing of a bar.
+#[tokio::test]
+async fn reclaim_texts_follow_the_platform_pack() {
+    let app = TestApp::new().await;
+    let cl = cloud(&app, "2025-06-01", "2025-06-01").await;
+    let v = low_proposal(&app, &cl).await;
+    assert!(v.refusal_bars);
+    assert_eq!(v.refusal_source, "SNYP-14");
+    let unit_user = user_id(&app, "demo_unit").await;
+    let barred = |user: String| {
+        format!(
+            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = '{user}' \
+             AND body LIKE '%不再受理资源申请（SNYP-14）%'"
+        )
+    };
+    assert_eq!(count(&app, &barred(unit_user.clone())).await, 1);
+    let other = app
+        .platform
+        .packs
+        .iter()
+        .find(|p| {
+            p.cloud
+                .as_ref()
+                .is_some_and(|c| !c.refusal_bars_applications)
+        })
+        .expect("a pack whose refusals bar nothing")
+        .id
+        .clone();
+    exec(
+        &app,
+        &format!(
+            "UPDATE cloud_platforms SET pack_id = '{other}' WHERE id = '{}'",
+            cl.platform_id
+        ),
+    )
+    .await;
+    let lead = principal(&app, "demo_lead").await;
+    let v = reclaim::get(&app.platform, &lead, &v.row.id).await.unwrap();
+    assert!(!v.refusal_bars);
+    assert_eq!(v.rule_source, "ZMDY-22");
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn snyp_14_full_reclaim_flow_replaces_the_resource_rows() {
     let app = TestApp::new().await;

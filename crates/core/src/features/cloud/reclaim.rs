@@ -151,6 +151,12 @@ pub struct ReclaimView {
     pub can_answer: bool,
     pub can_decide: bool,
     pub can_implement: bool,
+    /// The article the platform's pack judges utilisation by.
+    pub rule_source: String,
+    /// Whether a refusal without a good reason bars the unit's
+    /// applications for the year (the pack's `refusal_bars_applications`).
+    pub refusal_bars: bool,
+    pub refusal_source: String,
 }
 
 fn not_found() -> AppError {
@@ -207,11 +213,13 @@ fn planned(r: &ReclaimRow) -> Vec<PlannedChange> {
 }
 
 async fn view(
+    p: &Platform,
     c: &mut DbConn,
     pr: &Principal,
     pl: PlatformRow,
     r: ReclaimRow,
 ) -> Result<ReclaimView, AppError> {
+    let rules = super::rules(p, &pl)?;
     let s = store::system(c, &r.system_id).await?;
     let resources = store::running_resources(c, &r.system_id).await?;
     let org_name = yunwei_store::orgs::get(c, &r.org_id)
@@ -256,6 +264,11 @@ async fn view(
         platform_name: pl.name,
         resources,
         plan_changes,
+        rule_source: rules.source_of("utilisation.low_cpu_below_pct").to_string(),
+        refusal_bars: rules.refusal_bars_applications,
+        refusal_source: rules
+            .source_of("utilisation.refusal_bars_applications")
+            .to_string(),
         row: r,
     })
 }
@@ -263,7 +276,7 @@ async fn view(
 pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ReclaimView, AppError> {
     let mut c = p.db.read().await?;
     let (r, pl) = readable(&mut c, pr, id).await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 /// A proposal on a list.
@@ -562,7 +575,7 @@ pub async fn plan(
         Ok((next, pl))
     })?;
     let mut c = p.db.read().await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 /// The department confirms the plan and notifies the unit.
@@ -602,19 +615,31 @@ pub async fn confirm(
         .await?;
         let s = store::system(&mut c, &r.system_id).await?;
         let to = store::org_users(&mut c, &r.org_id).await?;
+        let rules = super::rules(p, &pl)?;
+        let body = if rules.refusal_bars_applications {
+            format!(
+                "管理部门已确认资源降配或回收方案，请接受或说明理由拒绝。无充分合理理由拒不降配或回收的，额外费用由单位自行解决，且本年度不再受理资源申请（{}）。",
+                rules.source_of("utilisation.refusal_bars_applications")
+            )
+        } else {
+            format!(
+                "管理部门已确认资源降配或回收方案，请接受或说明理由拒绝（{}）。",
+                rules.source_of("utilisation.low_cpu_below_pct")
+            )
+        };
         notify_users(
             &mut c,
             &to,
             &next,
             &format!("{} 资源利用率低，请答复降配回收方案", system_label(&s, &r)),
-            "管理部门已确认资源降配或回收方案，请接受或说明理由拒绝。无充分合理理由拒不降配或回收的，额外费用由单位自行解决，且本年度不再受理资源申请（SNYP-14）。",
+            &body,
             now,
         )
         .await?;
         Ok((next, pl))
     })?;
     let mut c = p.db.read().await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 /// The unit accepts the plan, or refuses it with a reason.
@@ -707,7 +732,7 @@ pub async fn answer(
         Ok((next, pl))
     })?;
     let mut c = p.db.read().await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 /// The department decides on a refusal: the reason holds (closed) or not
@@ -809,7 +834,7 @@ pub async fn decide(
         Ok((next, pl))
     })?;
     let mut c = p.db.read().await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 /// The provider implements an accepted plan from `day` (today when not
@@ -944,7 +969,7 @@ pub async fn implement(
         Ok((next, pl))
     })?;
     let mut c = p.db.read().await?;
-    view(&mut c, pr, pl, r).await
+    view(p, &mut c, pr, pl, r).await
 }
 
 // ------------------------------------------------------------------ gate

@@ -809,6 +809,8 @@ pub struct MonthReport {
     pub by_unit: Vec<UnitCount>,
     pub can_import: bool,
     pub can_judge: bool,
+    /// The article the platform's pack judges utilisation by.
+    pub rule_source: String,
 }
 
 /// What the caller may see of a platform's usage: the provider and the
@@ -933,7 +935,11 @@ pub async fn month_report(
             high,
         })
         .collect();
+    let rule_source = super::rules(p, &pl)?
+        .source_of("utilisation.low_cpu_below_pct")
+        .to_string();
     Ok(MonthReport {
+        rule_source,
         can_import: may_report(pr, &pl).is_ok(),
         can_judge: pr.can(Action::CloudManage, &pl.region_path),
         platform: pl,
