@@ -13,24 +13,28 @@ use yunwei_domain::AppError;
 use crate::db::{DbConn, RowExt};
 use crate::Backend;
 
-// ------------------------------------------------------- month's lines
-//
-// A month's bill is computed in the database, set-based (issue 14: "bills
-// computed set-based in the database"): one INSERT … SELECT joins the
-// resource rows in service during the month with the price rows of their
-// items (each price over its span, up to the next one, from a window over
-// the append-only price rows) and writes one line per (resource row, price
-// span) with its days and amount. Nothing of the month travels through
-// Rust row by row.
-//
-// The amount is the rule of `yunwei_domain::cloud::prorate_integer`:
-// price (0.0001 元) × quantity × days ÷ (month days × 100), rounded once
-// to the 分 half away from zero, i.e. (2·num + den) ÷ (2·den) on
-// non-negative integers. The bounds the use cases accept (a price of at
-// most 10,000,000 元 = 10^11, a quantity of at most 1,000,000, 31 days)
-// keep 2·num below 6.2·10^18 < 2^63: no overflow (SQLite would otherwise
-// turn to floating point). The integration tests compare every line
-// with the decimal rule `prorate`.
+// ------------------------------------------------------- priced spans
+
+/// One resource row in service during a period, with what decides its
+/// payer and settling department: its system's unit and the unit's
+/// profile, its item's service mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillableRow {
+    pub resource_id: String,
+    pub system_id: String,
+    pub item_id: String,
+    pub item_name: String,
+    pub quantity: i64,
+    pub from_day: String,
+    pub to_day: Option<String>,
+    pub unit_org_id: String,
+    pub unit_path: String,
+    pub level: String,
+    pub funding: String,
+    pub local_finance_pays: bool,
+    pub county_bureau_org_id: Option<String>,
+    pub mode: String,
+}
 
 fn placeholders(b: Backend, n: usize) -> Vec<String> {
     (1..=n)
@@ -41,332 +45,102 @@ fn placeholders(b: Backend, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Bound values of a raw statement built in pieces: `bind` returns a
-/// marker, `finish` turns the markers into the backend's placeholders
-/// (SQLite's `?` take the values in the order they appear in the text, so
-/// the values are put in that order; PostgreSQL's are numbered).
-struct Binds {
-    backend: Backend,
-    values: Vec<Value>,
-}
-
-const MARK: char = '\u{1}';
-
-impl Binds {
-    fn new(backend: Backend) -> Self {
-        Binds {
-            backend,
-            values: Vec::new(),
-        }
-    }
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        format!("{MARK}{}{MARK}", self.values.len() - 1)
-    }
-    fn finish(self, sql: &str) -> Result<(String, Vec<Value>), AppError> {
-        let mut out = String::with_capacity(sql.len());
-        let mut values = Vec::with_capacity(self.values.len());
-        let mut parts = sql.split(MARK);
-        out.push_str(parts.next().unwrap_or(""));
-        while let Some(index) = parts.next() {
-            let i: usize = index.parse().map_err(|_| AppError::internal())?;
-            let v = self.values.get(i).ok_or_else(AppError::internal)?;
-            values.push(v.clone());
-            match self.backend {
-                Backend::Sqlite => out.push('?'),
-                Backend::Postgres => out.push_str(&format!("${}", values.len())),
-            }
-            out.push_str(parts.next().unwrap_or(""));
-        }
-        Ok((out, values))
-    }
-}
-
-/// The greatest and least of ISO day texts, and the days between two.
-fn greatest(b: Backend) -> &'static str {
-    match b {
-        Backend::Sqlite => "MAX",
-        Backend::Postgres => "GREATEST",
-    }
-}
-fn least(b: Backend) -> &'static str {
-    match b {
-        Backend::Sqlite => "MIN",
-        Backend::Postgres => "LEAST",
-    }
-}
-fn days_between(b: Backend, from: &str, to: &str) -> String {
-    match b {
-        Backend::Sqlite => format!("CAST(julianday({to}) - julianday({from}) AS INTEGER)"),
-        Backend::Postgres => format!("(CAST({to} AS DATE) - CAST({from} AS DATE))"),
-    }
-}
-/// A fresh line id (lines are never referred to by id from elsewhere).
-fn fresh_id(b: Backend) -> &'static str {
-    match b {
-        Backend::Sqlite => "lower(hex(randomblob(16)))",
-        Backend::Postgres => "CAST(gen_random_uuid() AS TEXT)",
-    }
-}
-
-/// The resource rows of a platform in service on some day of
-/// `[start, end)` (from the alias `r`); binds platform, start and end.
-fn in_service(bs: &mut Binds, platform_id: &str, start: &str, end: &str) -> String {
-    format!(
-        "r.platform_id = {pl} AND r.from_day IS NOT NULL AND r.from_day < {e} \
-         AND (r.to_day IS NULL OR r.to_day > {s}) AND r.quantity > 0",
-        pl = bs.bind(platform_id),
-        e = bs.bind(end),
-        s = bs.bind(start),
-    )
-}
-
-/// A resource in service during the month for some day of which its item
-/// had no price yet: the month cannot be billed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unpriced {
-    pub item_name: String,
-    /// First day of the month or of the resource, whichever is later.
-    pub from_day: String,
-    /// The resource's end, when it ends within the month.
-    pub to_day: Option<String>,
-}
-
-/// The first resource of `[start, end)` with a day before the first price
-/// of its item (the price spans are contiguous after it), if any.
-pub async fn unpriced(
+/// Every resource row of `platform_id` in service on some day of
+/// `[start, end)` ('YYYY-MM-DD'): one query, set-based.
+pub async fn billable_rows(
     c: &mut DbConn,
     platform_id: &str,
     start: &str,
     end: &str,
-) -> Result<Option<Unpriced>, AppError> {
-    let b = c.backend();
-    let mut bs = Binds::new(b);
-    let cond = in_service(&mut bs, platform_id, start, end);
-    let s2 = bs.bind(start);
-    let e2 = bs.bind(end);
-    let s3 = bs.bind(start);
+) -> Result<Vec<BillableRow>, AppError> {
+    let ph = placeholders(c.backend(), 3);
     let sql = format!(
-        "SELECT i.name AS item_name, {g}(r.from_day, {s2}) AS from_day, \
-                CASE WHEN r.to_day < {e2} THEN r.to_day END AS to_day \
-         FROM cloud_resources r \
-         JOIN cloud_catalogue_items i ON i.id = r.item_id \
-         LEFT JOIN (SELECT item_id, MIN(effective_from) AS first_from \
-                    FROM cloud_prices GROUP BY item_id) fp ON fp.item_id = r.item_id \
-         WHERE {cond} AND (fp.first_from IS NULL OR fp.first_from > {g}(r.from_day, {s3})) \
-         ORDER BY i.name, r.from_day LIMIT 1",
-        g = greatest(b),
-    );
-    let (sql, values) = bs.finish(&sql)?;
-    let rows = c.all_raw(&sql, values).await?;
-    rows.first()
-        .map(|r| {
-            Ok(Unpriced {
-                item_name: r.s("item_name")?,
-                from_day: r.s("from_day")?,
-                to_day: r.os("to_day")?,
-            })
-        })
-        .transpose()
-}
-
-/// A combination of a unit's level, funding, local-funding flag and an
-/// item's service mode: what decides the payer (SNYP-17, ZMDY-36).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PayerProfile {
-    pub level: String,
-    pub funding: String,
-    pub mode: String,
-    pub local_finance_pays: bool,
-}
-
-/// The payer profiles of the resources of `[start, end)`.
-pub async fn payer_profiles(
-    c: &mut DbConn,
-    platform_id: &str,
-    start: &str,
-    end: &str,
-) -> Result<Vec<PayerProfile>, AppError> {
-    let mut bs = Binds::new(c.backend());
-    let cond = in_service(&mut bs, platform_id, start, end);
-    let sql = format!(
-        "SELECT DISTINCT u.level, u.funding, i.mode, u.local_finance_pays \
+        "SELECT r.id AS resource_id, r.system_id, r.item_id, i.name AS item_name, \
+                r.quantity, r.from_day, r.to_day, s.org_id AS unit_org_id, \
+                s.org_path AS unit_path, u.level, u.funding, u.local_finance_pays, \
+                u.county_bureau_org_id, i.mode \
          FROM cloud_resources r \
          JOIN cloud_systems s ON s.id = r.system_id \
          JOIN cloud_units u ON u.org_id = s.org_id \
          JOIN cloud_catalogue_items i ON i.id = r.item_id \
-         WHERE {cond}"
+         WHERE r.platform_id = {pl} \
+           AND r.from_day IS NOT NULL \
+           AND r.from_day < {e} \
+           AND (r.to_day IS NULL OR r.to_day > {s}) \
+           AND r.quantity > 0 \
+         ORDER BY s.org_path, r.system_id, r.id",
+        pl = ph[0],
+        e = ph[1],
+        s = ph[2],
     );
-    let (sql, values) = bs.finish(&sql)?;
+    let values: Vec<Value> = vec![platform_id.into(), end.into(), start.into()];
     let rows = c.all_raw(&sql, values).await?;
     rows.iter()
         .map(|r| {
-            Ok(PayerProfile {
+            Ok(BillableRow {
+                resource_id: r.s("resource_id")?,
+                system_id: r.s("system_id")?,
+                item_id: r.s("item_id")?,
+                item_name: r.s("item_name")?,
+                quantity: r.i("quantity")?,
+                from_day: r.s("from_day")?,
+                to_day: r.os("to_day")?,
+                unit_org_id: r.s("unit_org_id")?,
+                unit_path: r.s("unit_path")?,
                 level: r.s("level")?,
                 funding: r.s("funding")?,
-                mode: r.s("mode")?,
                 local_finance_pays: r.i("local_finance_pays")? != 0,
+                county_bureau_org_id: r.os("county_bureau_org_id")?,
+                mode: r.s("mode")?,
             })
         })
         .collect()
 }
 
-/// What one month's lines are computed from.
-pub struct MonthLines<'a> {
-    pub run_id: &'a str,
-    pub platform_id: &'a str,
-    /// `[start, end)`, 'YYYY-MM-DD'.
-    pub start: &'a str,
-    pub end: &'a str,
-    pub month_days: i64,
-    /// Who settles a unit without a county bureau of its own (ZMDY-36).
-    pub bureau_org_id: &'a str,
-    pub bureau_path: &'a str,
-    /// Unit levels settled by their own county bureau, where they name one.
-    pub locally_settled_levels: &'a [&'a str],
-    /// Every payer profile of the month with its payer.
-    pub payers: &'a [(PayerProfile, String)],
+/// One price of an item over its span: from `effective_from` up to the
+/// next price's (`to_day`, none for the price in force now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceSpan {
+    pub item_id: String,
+    pub price_e4: i64,
+    pub from_day: String,
+    pub to_day: Option<String>,
 }
 
-/// Writes the lines of one month (see the comment above): one statement.
-pub async fn insert_month_lines(c: &mut DbConn, m: &MonthLines<'_>) -> Result<(), AppError> {
-    let b = c.backend();
-    let mut bs = Binds::new(b);
-    let run = bs.bind(m.run_id);
-    let month_days = bs.bind(m.month_days);
-    let den = bs.bind(m.month_days * 100);
-    let den2 = bs.bind(m.month_days * 200);
-    let bureau_id = bs.bind(m.bureau_org_id);
-    let bureau_path = bs.bind(m.bureau_path);
-    let start = bs.bind(m.start);
-    let end = [bs.bind(m.end), bs.bind(m.end), bs.bind(m.end)];
-    let (e1, e2, e3) = (&end[0], &end[1], &end[2]);
-    let p_end = bs.bind(m.end);
-    let p_start = bs.bind(m.start);
-    let p_end2 = bs.bind(m.end);
-    let levels: Vec<String> = if m.locally_settled_levels.is_empty() {
-        vec!["NULL".into()]
-    } else {
-        m.locally_settled_levels
-            .iter()
-            .map(|l| bs.bind(*l))
-            .collect()
-    };
-    // The payer of each profile, as a CASE: a join with a VALUES list
-    // would let SQLite's planner scan the resources once per profile.
-    let profiles: Vec<String> = m
-        .payers
-        .iter()
-        .map(|(pp, payer)| {
-            format!(
-                "WHEN u.level = {} AND u.funding = {} AND i.mode = {} \
-                 AND u.local_finance_pays = {} THEN {}",
-                bs.bind(pp.level.as_str()),
-                bs.bind(pp.funding.as_str()),
-                bs.bind(pp.mode.as_str()),
-                bs.bind(i64::from(pp.local_finance_pays)),
-                bs.bind(payer.as_str()),
-            )
-        })
-        .collect();
-    if profiles.is_empty() {
-        return Ok(());
-    }
-    let cond = in_service(&mut bs, m.platform_id, m.start, m.end);
-    let sql = format!(
-        "INSERT INTO cloud_bill_lines (id, run_id, unit_org_id, unit_path, settler_org_id, \
-             settler_path, system_id, resource_id, item_id, mode, payer, quantity, from_day, \
-             to_day, days, month_days, price_e4, amount_fen) \
-         SELECT {id}, {run}, x.unit_org_id, x.unit_path, x.settler_org_id, x.settler_path, \
-                x.system_id, x.resource_id, x.item_id, x.mode, x.payer, x.quantity, x.a, x.b, \
-                x.days, {month_days}, x.price_e4, \
-                (2 * x.price_e4 * x.quantity * x.days + {den}) / {den2} \
-         FROM (SELECT y.*, {days} AS days FROM ( \
-             SELECT r.id AS resource_id, r.system_id, r.item_id, r.quantity, \
-                    s.org_id AS unit_org_id, s.org_path AS unit_path, \
-                    COALESCE(cb.id, {bureau_id}) AS settler_org_id, \
-                    COALESCE(cb.path, {bureau_path}) AS settler_path, \
-                    i.mode, CASE {profiles} END AS payer, p.price_e4, \
-                    {g}(r.from_day, {start}, p.effective_from) AS a, \
-                    {l}(COALESCE(r.to_day, {e1}), {e2}, COALESCE(p.next_from, {e3})) AS b \
-             FROM cloud_resources r \
-             JOIN cloud_systems s ON s.id = r.system_id \
-             JOIN cloud_units u ON u.org_id = s.org_id \
-             JOIN cloud_catalogue_items i ON i.id = r.item_id \
-             JOIN (SELECT item_id, price_e4, effective_from, \
-                      LEAD(effective_from) OVER (PARTITION BY item_id ORDER BY effective_from) \
-                        AS next_from \
-                   FROM cloud_prices) p \
-               ON p.item_id = r.item_id \
-              AND p.effective_from < {p_end} \
-              AND (p.next_from IS NULL OR p.next_from > {p_start}) \
-              AND p.effective_from < COALESCE(r.to_day, {p_end2}) \
-              AND (p.next_from IS NULL OR p.next_from > r.from_day) \
-             LEFT JOIN orgs cb \
-               ON cb.id = u.county_bureau_org_id AND u.level IN ({levels}) \
-             WHERE {cond}) y) x \
-         WHERE x.days > 0",
-        id = fresh_id(b),
-        days = days_between(b, "y.a", "y.b"),
-        g = greatest(b),
-        l = least(b),
-        profiles = profiles.join(" "),
-        levels = levels.join(", "),
-    );
-    let (sql, values) = bs.finish(&sql)?;
-    c.defer_raw(&sql, values).await
-}
-
-/// Splits a sum so that no database sum can overflow: the sum of the
-/// millions and the sum of the remainders (each line is below 2^63).
-fn split_sum(col: &str) -> String {
-    format!(
-        "CAST(COALESCE(SUM({col} / 1000000), 0) AS BIGINT) AS hi, \
-         CAST(COALESCE(SUM({col} % 1000000), 0) AS BIGINT) AS lo"
-    )
-}
-
-fn joined_sum(r: &AnyRow) -> Result<i128, AppError> {
-    Ok(r.i("hi")? as i128 * 1_000_000 + r.i("lo")? as i128)
-}
-
-/// Lines of a run and their sum in 分 (exact, as i128).
-pub async fn line_totals(c: &mut DbConn, run_id: &str) -> Result<(i64, i128), AppError> {
-    let mut bs = Binds::new(c.backend());
-    let sql = format!(
-        "SELECT COUNT(*) AS n, {} FROM cloud_bill_lines WHERE run_id = {}",
-        split_sum("amount_fen"),
-        bs.bind(run_id)
-    );
-    let (sql, values) = bs.finish(&sql)?;
-    let rows = c.all_raw(&sql, values).await?;
-    let r = rows.first().ok_or_else(AppError::internal)?;
-    Ok((r.i("n")?, joined_sum(r)?))
-}
-
-/// The sum in 分 of a run's lines of one unit and payer, of one system if
-/// named: what an adjustment covers.
-pub async fn covered_fen(
+/// The price spans of the platform's items overlapping `[start, end)`,
+/// by item and day (a window over the append-only price rows).
+pub async fn price_spans(
     c: &mut DbConn,
-    run_id: &str,
-    unit_org_id: &str,
-    payer: &str,
-    system_id: Option<&str>,
-) -> Result<i128, AppError> {
-    let mut bs = Binds::new(c.backend());
-    let mut sql = format!(
-        "SELECT {} FROM cloud_bill_lines WHERE run_id = {} AND unit_org_id = {} AND payer = {}",
-        split_sum("amount_fen"),
-        bs.bind(run_id),
-        bs.bind(unit_org_id),
-        bs.bind(payer),
+    platform_id: &str,
+    start: &str,
+    end: &str,
+) -> Result<Vec<PriceSpan>, AppError> {
+    let ph = placeholders(c.backend(), 3);
+    let sql = format!(
+        "SELECT item_id, price_e4, effective_from, next_from FROM ( \
+             SELECT p.item_id, p.price_e4, p.effective_from, \
+                    LEAD(p.effective_from) OVER (PARTITION BY p.item_id ORDER BY p.effective_from) \
+                      AS next_from \
+             FROM cloud_prices p JOIN cloud_catalogue_items i ON i.id = p.item_id \
+             WHERE i.platform_id = {pl}) w \
+         WHERE effective_from < {e} AND (next_from IS NULL OR next_from > {s}) \
+         ORDER BY item_id, effective_from",
+        pl = ph[0],
+        e = ph[1],
+        s = ph[2],
     );
-    if let Some(s) = system_id {
-        sql.push_str(&format!(" AND system_id = {}", bs.bind(s)));
-    }
-    let (sql, values) = bs.finish(&sql)?;
+    let values: Vec<Value> = vec![platform_id.into(), end.into(), start.into()];
     let rows = c.all_raw(&sql, values).await?;
-    joined_sum(rows.first().ok_or_else(AppError::internal)?)
+    rows.iter()
+        .map(|r| {
+            Ok(PriceSpan {
+                item_id: r.s("item_id")?,
+                price_e4: r.i("price_e4")?,
+                from_day: r.s("effective_from")?,
+                to_day: r.os("next_from")?,
+            })
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- runs
@@ -528,25 +302,6 @@ pub async fn update_run(
         )
         .await?;
     Ok(n == 1)
-}
-
-/// The totals of a run just inserted in the same transaction (its lines
-/// are written after it), version unchanged.
-pub async fn set_run_totals(c: &mut DbConn, r: &RunRow) -> Result<(), AppError> {
-    c.exec(
-        &Query::update()
-            .table("cloud_bill_runs")
-            .values([
-                ("line_count", r.line_count.into()),
-                ("lines_fen", r.lines_fen.into()),
-                ("adjustments_fen", r.adjustments_fen.into()),
-                ("total_fen", r.total_fen.into()),
-            ])
-            .and_where(Expr::col("id").eq(r.id.as_str()))
-            .to_owned(),
-    )
-    .await?;
-    Ok(())
 }
 
 // --------------------------------------------------------------- lines

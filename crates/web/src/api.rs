@@ -132,6 +132,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cloud/bills",
             get(cloud_billing::list).post(cloud_billing::compute),
         )
+        .route(
+            "/api/v1/cloud/bills/year",
+            post(cloud_billing::compute_year),
+        )
         .route("/api/v1/cloud/bills/{id}", get(cloud_billing::get))
         .route(
             "/api/v1/cloud/bills/{id}/adjustments",

@@ -98,6 +98,7 @@ use crate::api::{
         archives::list,
         cloud_billing::list,
         cloud_billing::compute,
+        cloud_billing::compute_year,
         cloud_billing::get,
         cloud_billing::adjust,
         cloud_billing::verify,

@@ -503,6 +503,95 @@ async fn a_verified_bill_cannot_be_recomputed_or_reduced() {
     k.app.cleanup().await;
 }
 
+async fn stored_lines(k: &Cloud, run_id: &str) -> i64 {
+    let mut c = k.app.platform.db().read().await.unwrap();
+    yunwei_store::cloud_billing::lines(&mut c, run_id)
+        .await
+        .unwrap()
+        .len() as i64
+}
+
+/// ZMDY-36: 政务云服务费按年度结算. The year's bills are computed at once,
+/// from one read of the year's resources and prices; a verified month is
+/// kept as verified. A draft's lines are derived from the history until
+/// the first verification freezes them, and a draft whose data moved
+/// since it was computed must be recomputed before anyone verifies it.
+#[tokio::test]
+async fn zmdy_36_a_year_of_bills_at_once_and_verification_freezes_the_lines() {
+    let k = cloud("zmdy").await;
+    let p = &k.app.platform;
+    let item = k
+        .item("云主机vCPU", "ordinary", 1_000_000, "2025-01-01")
+        .await; // 100 元 a month
+    k.resource(&k.gov, &item, 2, "2025-01-01", None).await;
+    k.resource(&k.gov, &item, 2, "2025-03-10", None).await;
+    let jan = k.compute("2025-01").await.unwrap();
+    billing::verify(p, &ctx(), &k.city, &jan.run.id, "")
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_lines(&k, &jan.run.id).await,
+        1,
+        "frozen when verified"
+    );
+
+    let y = billing::compute_year(p, &ctx(), &k.city, &k.platform.id, 2025)
+        .await
+        .unwrap();
+    assert_eq!(y.frozen, vec!["2025-01".to_string()]);
+    assert_eq!(y.runs.len(), 11);
+    let march = y.runs.iter().find(|r| r.month == "2025-03").unwrap();
+    // 2 × 100 元 the whole month, and 2 × 100 元 × 22/31 from the 10th
+    // (141.935… → 141.94 元).
+    assert_eq!(march.lines_fen, 20_000 + 14_194);
+    assert_eq!(stored_lines(&k, &march.id).await, 0, "a draft is derived");
+    let v = billing::get(p, &k.city, &march.id).await.unwrap();
+    assert!(!v.stale);
+    assert_eq!(v.lines_fen, march.lines_fen);
+    let jan_after = billing::get(p, &k.city, &jan.run.id).await.unwrap();
+    assert_eq!(jan_after.run.state, billing::VERIFIED);
+
+    // A day added to March after the computation: the draft says so and
+    // cannot be verified until recomputed.
+    k.resource(&k.gov, &item, 1, "2025-03-01", Some("2025-03-02"))
+        .await;
+    assert!(billing::get(p, &k.city, &march.id).await.unwrap().stale);
+    let e = billing::verify(p, &ctx(), &k.city, &march.id, "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "cloud_bill.stale", "{e:?}");
+    let again = k.compute("2025-03").await.unwrap();
+    assert!(!again.stale);
+    assert_eq!(again.run.line_count, 3);
+    billing::verify(p, &ctx(), &k.city, &march.id, "")
+        .await
+        .unwrap();
+    assert_eq!(stored_lines(&k, &march.id).await, 3);
+    // Later data no longer moves the verified bill.
+    k.resource(&k.gov, &item, 5, "2025-03-20", Some("2025-03-25"))
+        .await;
+    let frozen = billing::get(p, &k.city, &march.id).await.unwrap();
+    assert_eq!(frozen.run.line_count, 3);
+    assert_eq!(lines(&frozen).len(), 3);
+
+    // This year: only the months that have ended (today is 2026-03-02).
+    let y = billing::compute_year(p, &ctx(), &k.city, &k.platform.id, 2026)
+        .await
+        .unwrap();
+    let months: Vec<&str> = y.runs.iter().map(|r| r.month.as_str()).collect();
+    assert_eq!(months, ["2026-01", "2026-02"]);
+    let e = billing::compute_year(p, &ctx(), &k.city, &k.platform.id, 2027)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "cloud_bill.year_open");
+    // A county's manager does not compute the city's bills.
+    let e = billing::compute_year(p, &ctx(), &k.county, &k.platform.id, 2025)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, yunwei_domain::ErrorKind::Forbidden, "{e:?}");
+    k.app.cleanup().await;
+}
+
 /// ZMDY-36: 市级政务部门的政务云服务使用费由政务云主管部门进行统一结算和支付。县(区)
 /// 政务部门的政务云服务费用由各县(区)政务服务和大数据管理局统一结算和支付。
 #[tokio::test]
@@ -995,6 +1084,30 @@ async fn cloud_bill_pages_walk_compute_verify_send() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("该月尚未结束"), "{}", r.text());
+    // 计算全年账单: a bad year comes back with the reason; 2025 computes
+    // its twelve months and the list says so.
+    let r = city
+        .post(
+            "/cloud/bills/compute-year",
+            &[("platform_id", &k.platform.id), ("year", "二〇二五")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("年度应为四位数字"), "{}", r.text());
+    let r = city
+        .post(
+            "/cloud/bills/compute-year",
+            &[("platform_id", &k.platform.id), ("year", "2025")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = r.header("location").unwrap().to_string();
+    let page = city.get(&at).await.text();
+    assert!(page.contains("已计算全年账单"), "{page}");
+    assert!(
+        page.contains("bill-2025-12") && page.contains("bill-2025-01"),
+        "{page}"
+    );
     let r = city
         .post(
             "/cloud/bills/compute",
@@ -1101,6 +1214,21 @@ async fn cloud_bill_api_compute_verify_send() {
     let v = r.json();
     assert_eq!(v["total_fen"], 20_000);
     let id = v["id"].as_str().unwrap().to_string();
+    // The year at once (ZMDY-36): the twelve months of 2025.
+    let r = k
+        .app
+        .post_json(
+            "/api/v1/cloud/bills/year",
+            Some(&token),
+            serde_json::json!({ "platform_id": k.platform.id, "year": 2025 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let y = r.json();
+    assert_eq!(y["runs"].as_array().unwrap().len(), 12);
+    assert_eq!(y["runs"][1]["month"], "2025-02");
+    assert_eq!(y["runs"][1]["total_fen"], 20_000);
+    assert!(y["frozen"].as_array().unwrap().is_empty());
     let r = k
         .app
         .get(

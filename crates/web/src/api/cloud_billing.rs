@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use yunwei_core::features::cloud::billing::{self, NewAdjustment, RunSummary, RunView};
+use yunwei_core::features::cloud::billing::{self, NewAdjustment, RunSummary, RunView, YearReport};
 use yunwei_core::features::cloud::evaluation::{
     self, EvaluationInput, EvaluationView, SchemeInput, SchemeView, SettlementView,
 };
@@ -77,6 +77,37 @@ pub async fn compute(
 ) -> ApiResult<Json<RunView>> {
     let run = billing::compute(&s.platform, &ctx, &pr, &b.platform_id, &b.month).await?;
     Ok(Json(billing::get(&s.platform, &pr, &run.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct ComputeYearBody {
+    pub platform_id: String,
+    /// The year, e.g. 2025: every month of it that has ended.
+    pub year: i32,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/cloud/bills/year",
+    operation_id = "cloud_billing_compute_year",
+    tag = "政务云",
+    summary = "计算（或重新计算）某年度全部已结束月份的账单，供年度结算（ZMDY-36：政务云服务费按年度结算）；已核实或已报送的月份保持不变",
+    request_body = ComputeYearBody,
+    responses(
+        (status = 200, description = "各月账单", body = YearReport),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn compute_year(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Json(b): Json<ComputeYearBody>,
+) -> ApiResult<Json<YearReport>> {
+    Ok(Json(
+        billing::compute_year(&s.platform, &ctx, &pr, &b.platform_id, b.year).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -83,6 +83,7 @@ fn notice_of(msg: &str) -> Option<String> {
     Some(
         match msg {
             "computed" => "账单已计算",
+            "year" => "已计算全年账单（已核实或已报送的月份保持不变）",
             "adjusted" => "核减已记录",
             "verified" => "已核实",
             "sent" => "账单已报送财政",
@@ -103,6 +104,10 @@ pub(super) struct BillsQuery {
     platform_id: String,
     #[serde(default)]
     month: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    msg: String,
 }
 
 #[derive(Template)]
@@ -112,6 +117,7 @@ struct BillsTpl {
     platforms: Vec<Choice>,
     platform_id: String,
     month: String,
+    year: String,
     runs: Vec<RunSummary>,
     can_compute: bool,
 }
@@ -127,10 +133,18 @@ async fn bills_view(s: &AppState, u: &UiUser, q: BillsQuery, error: Option<&AppE
         && u.principal
             .has_role(yunwei_domain::roles::Role::CloudManager);
     let page = render(&BillsTpl {
-        l: Layout::for_user(u, "/cloud/bills").with(None, error.map(|e| e.message.clone())),
+        l: Layout::for_user(u, "/cloud/bills")
+            .with(notice_of(&q.msg), error.map(|e| e.message.clone())),
         platforms,
         platform_id: chosen.unwrap_or_default(),
         month: q.month,
+        year: if q.year.is_empty() {
+            yunwei_domain::time::date_in_shanghai(s.platform.clock.now())
+                .format("%Y")
+                .to_string()
+        } else {
+            q.year
+        },
         runs,
         can_compute,
     });
@@ -170,6 +184,50 @@ pub(super) async fn compute(
             let q = BillsQuery {
                 platform_id: f.platform_id,
                 month: f.month,
+                ..Default::default()
+            };
+            bills_view(&s, &u, q, Some(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ComputeYearForm {
+    #[serde(default)]
+    platform_id: String,
+    #[serde(default)]
+    year: String,
+}
+
+/// 计算全年账单: every ended month of the year not yet verified.
+pub(super) async fn compute_year(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ComputeYearForm>,
+) -> Page {
+    managers(&u)?;
+    let result = match f.year.trim().parse::<i32>() {
+        Ok(year) => {
+            billing::compute_year(&s.platform, &ctx, &u.principal, &f.platform_id, year).await
+        }
+        Err(_) => Err(AppError::bad_request(
+            "cloud_bill.year",
+            "年度应为四位数字，例如 2025",
+        )),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/cloud/bills?platform_id={}&msg=year",
+            urlencoding(&f.platform_id)
+        ))
+        .into_response()),
+        Err(e) if correctable(&e) => {
+            let q = BillsQuery {
+                platform_id: f.platform_id,
+                year: f.year,
+                ..Default::default()
             };
             bills_view(&s, &u, q, Some(&e)).await
         }

@@ -311,6 +311,10 @@ fn table() -> Vec<(&'static str, Entry)> {
         // The government cloud: bills, settlement and evaluation.
         ("/cloud/bills", page(cloud_billing::bills)),
         ("/cloud/bills/compute", form(cloud_billing::compute)),
+        (
+            "/cloud/bills/compute-year",
+            form(cloud_billing::compute_year),
+        ),
         ("/cloud/bills/{id}", page(cloud_billing::bill)),
         ("/cloud/bills/{id}/adjust", form(cloud_billing::adjust)),
         ("/cloud/bills/{id}/verify", form(cloud_billing::verify)),

@@ -1,17 +1,20 @@
 //! Monthly bills of a government cloud by payer (ZMDY-34..36, SNYP-6,
 //! SNYP-14, SNYP-17, SNYP-18; ADR 0016).
 //!
-//! - [`compute`]: set-based in the database. Rust applies the pack's
-//!   payer table (SNYP-17) to the few payer profiles (level, funding,
-//!   mode) present in the month; then one INSERT … SELECT joins the
-//!   resource rows in service during the month with the price rows of
-//!   their items (each price over its span, up to the next one) and the
-//!   profiles' payers, and writes every line with its days inside the
-//!   month, prorated over the month's real length and rounded once to the
-//!   分 half away from zero (the rule of `domain::cloud::prorate_integer`),
-//!   and its settling department (ZMDY-36). A draft is recomputed in
-//!   place; a verified or sent bill is frozen. Prices are effective-dated,
-//!   so a past month recomputed gives the same bill.
+//! - [`compute`] / [`compute_year`]: one query joins the resource rows in
+//!   service during the months with the price rows of their items (each
+//!   price over its span, up to the next one); Rust prorates each (row,
+//!   price span) by the days inside each month over the month's real
+//!   length, rounded once to the 分 half away from zero, decides the payer
+//!   by the pack's table (SNYP-17) and the settling department (ZMDY-36).
+//!   A computed bill is a draft: its run holds the totals, and its lines
+//!   are derived again from the append-only history whenever it is read
+//!   ([`run_lines`]), so computing a year of bills writes twelve runs,
+//!   not a hundred thousand lines. The first verification freezes the
+//!   lines (stored from then on), after checking the data still gives the
+//!   totals computed (`cloud_bill.stale` otherwise). A draft is
+//!   recomputed in place; a verified or sent bill is frozen. Prices are
+//!   effective-dated, so a past month recomputed gives the same bill.
 //! - [`adjust`]: the bureau's reductions, each with its reason: 核减
 //!   (SNYP-14, fees caused by low utilisation) by an amount, 费率下调
 //!   (SNYP-18) by an exact percentage.
@@ -26,8 +29,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use yunwei_domain::cloud::{
-    days_in_month, format_fen, format_unit_price, next_month_start, parse_amount, payer, Funding,
-    Money, Payer, ServiceMode, UnitLevel,
+    days_in_month, format_fen, format_unit_price, next_month_start, parse_amount, payer,
+    prorate_integer, Funding, Money, Payer, ServiceMode, UnitLevel,
 };
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::{Action, Role};
@@ -199,46 +202,242 @@ fn unpriced(item: &str, from: NaiveDate, to: NaiveDate) -> AppError {
     )
 }
 
-/// The payer of every payer profile of the month by the pack's table
-/// (SNYP-17, ZMDY-36): the one place the rule is applied; the database
-/// joins the result.
-fn payers_of(
-    profiles: Vec<store::PayerProfile>,
-    platform: &PlatformRow,
+/// A price over its days `[from, to)` (to: none while in force).
+#[derive(Clone, Copy)]
+struct PriceDays {
+    price_e4: i64,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+}
+
+/// A resource row read once and made ready for any month: days parsed,
+/// its item's prices attached, payer decided by the pack's table
+/// (SNYP-17), settling department chosen (ZMDY-36).
+struct Ready<'a> {
+    row: &'a store::BillableRow,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    prices: &'a [PriceDays],
+    mode: ServiceMode,
+    payer: Payer,
+    settler: (&'a str, &'a str),
+}
+
+fn ready<'a>(
+    rows: &'a [store::BillableRow],
+    prices: &'a HashMap<String, Vec<PriceDays>>,
+    platform: &'a PlatformRow,
     rules: &yunwei_domain::policy::cloud::CloudRules,
-) -> Result<Vec<(store::PayerProfile, String)>, AppError> {
-    profiles
-        .into_iter()
-        .map(|pp| {
-            let level = UnitLevel::parse(&pp.level).ok_or_else(AppError::internal)?;
-            let funding = Funding::parse(&pp.funding).ok_or_else(AppError::internal)?;
-            let mode = ServiceMode::parse(&pp.mode).ok_or_else(AppError::internal)?;
-            let (who, _) = payer(&rules.payers, level, funding, mode, pp.local_finance_pays)
+    settlers: &'a HashMap<String, String>,
+) -> Result<Vec<Ready<'a>>, AppError> {
+    rows.iter()
+        .map(|s| {
+            let level = UnitLevel::parse(&s.level).ok_or_else(AppError::internal)?;
+            let funding = Funding::parse(&s.funding).ok_or_else(AppError::internal)?;
+            let mode = ServiceMode::parse(&s.mode).ok_or_else(AppError::internal)?;
+            let (payer, _) = payer(&rules.payers, level, funding, mode, s.local_finance_pays)
                 .ok_or_else(|| {
                     tracing::error!(pack = %platform.pack_id, "payer table has a gap");
                     AppError::internal()
                 })?;
-            Ok((pp, who.as_str().to_string()))
+            let settler = match (&s.county_bureau_org_id, level) {
+                (Some(id), UnitLevel::County | UnitLevel::Park) => match settlers.get(id) {
+                    Some(path) => (id.as_str(), path.as_str()),
+                    None => (
+                        platform.bureau_org_id.as_str(),
+                        platform.bureau_path.as_str(),
+                    ),
+                },
+                _ => (
+                    platform.bureau_org_id.as_str(),
+                    platform.bureau_path.as_str(),
+                ),
+            };
+            Ok(Ready {
+                row: s,
+                from: day(&s.from_day)?,
+                to: s.to_day.as_deref().map(day).transpose()?,
+                prices: prices.get(&s.item_id).map(Vec::as_slice).unwrap_or(&[]),
+                mode,
+                payer,
+                settler,
+            })
         })
         .collect()
 }
 
-/// A sum of 分 within the bill's bound, or the Chinese refusal.
-fn bounded(fen: i128) -> Result<i64, AppError> {
-    i64::try_from(fen)
-        .ok()
-        .filter(|t| *t <= MAX_BILL_FEN)
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "cloud_bill.too_large",
-                "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
-            )
+/// One line of a month before it becomes a row: the resource row at one
+/// price, its days `[a, b)` inside the month and its amount.
+struct Cut<'r, 'a> {
+    r: &'r Ready<'a>,
+    price_e4: i64,
+    a: NaiveDate,
+    b: NaiveDate,
+    days: i64,
+    amount_fen: i64,
+}
+
+/// The lines of the month starting `month`: each (row, price span) cut to
+/// its days inside the month, prorated over the month's real length with
+/// `prorate_integer`. Refuses a month with a day in service unpriced.
+fn cuts<'r, 'a>(ready: &'r [Ready<'a>], month: NaiveDate) -> Result<Vec<Cut<'r, 'a>>, AppError> {
+    let (start, end) = (month, next_month_start(month));
+    let month_days = days_in_month(month.year(), month.month());
+    let mut out = Vec::new();
+    for r in ready {
+        let from = r.from.max(start);
+        let to = r.to.unwrap_or(end).min(end);
+        if from >= to {
+            continue;
+        }
+        // Days billed, to prove every day in service was priced.
+        let mut covered = 0;
+        for p in r.prices {
+            let a = from.max(p.from);
+            let b = to.min(p.to.unwrap_or(end));
+            let days = (b - a).num_days();
+            if days <= 0 {
+                continue;
+            }
+            covered += days;
+            out.push(Cut {
+                r,
+                price_e4: p.price_e4,
+                a,
+                b,
+                days,
+                amount_fen: prorate_integer(p.price_e4, r.row.quantity, days as u32, month_days),
+            });
+        }
+        if covered < (to - from).num_days() {
+            return Err(unpriced(&r.row.item_name, from, to));
+        }
+    }
+    Ok(out)
+}
+
+/// The bill lines of the month starting `month` of run `run_id`.
+fn lines_of(ready: &[Ready], run_id: &str, month: NaiveDate) -> Result<Vec<LineRow>, AppError> {
+    let month_days = days_in_month(month.year(), month.month()) as i64;
+    Ok(cuts(ready, month)?
+        .into_iter()
+        .map(|c| {
+            let s = c.r.row;
+            LineRow {
+                id: new_id(),
+                run_id: run_id.to_string(),
+                unit_org_id: s.unit_org_id.clone(),
+                unit_path: s.unit_path.clone(),
+                settler_org_id: c.r.settler.0.to_string(),
+                settler_path: c.r.settler.1.to_string(),
+                system_id: s.system_id.clone(),
+                resource_id: s.resource_id.clone(),
+                item_id: s.item_id.clone(),
+                mode: c.r.mode.as_str().into(),
+                payer: c.r.payer.as_str().into(),
+                quantity: s.quantity,
+                from_day: fmt_day(c.a),
+                to_day: fmt_day(c.b),
+                days: c.days,
+                month_days,
+                price_e4: c.price_e4,
+                amount_fen: c.amount_fen,
+            }
         })
+        .collect())
 }
 
 /// The amount a rate cut of `rate_bp` (0.01 %) takes off `base_fen`.
 fn rate_amount(base_fen: i64, rate_bp: i64) -> i64 {
     div_round(base_fen as i128 * rate_bp as i128, 10_000)
+}
+
+/// The settling departments' paths of the county bureaus the rows name.
+async fn settlers_of(
+    c: &mut DbConn,
+    rows: &[store::BillableRow],
+) -> Result<HashMap<String, String>, AppError> {
+    let mut settlers = HashMap::new();
+    for s in rows {
+        if let Some(id) = &s.county_bureau_org_id {
+            if !settlers.contains_key(id) {
+                if let Some(o) = orgs::get(c, id).await? {
+                    settlers.insert(id.clone(), o.path);
+                }
+            }
+        }
+    }
+    Ok(settlers)
+}
+
+/// Reads the resource rows and price spans of `[first, end)` once and
+/// hands them, made ready, to `each`: a year of bills is two queries and
+/// arithmetic in memory.
+async fn with_ready<T>(
+    c: &mut DbConn,
+    platform: &PlatformRow,
+    rules: &yunwei_domain::policy::cloud::CloudRules,
+    first: NaiveDate,
+    end: NaiveDate,
+    each: impl FnOnce(&[Ready]) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let (first, end) = (fmt_day(first), fmt_day(end));
+    let rows = store::billable_rows(c, &platform.id, &first, &end).await?;
+    let mut prices: HashMap<String, Vec<PriceDays>> = HashMap::new();
+    for p in store::price_spans(c, &platform.id, &first, &end).await? {
+        prices
+            .entry(p.item_id.clone())
+            .or_default()
+            .push(PriceDays {
+                price_e4: p.price_e4,
+                from: day(&p.from_day)?,
+                to: p.to_day.as_deref().map(day).transpose()?,
+            });
+    }
+    let settlers = settlers_of(c, &rows).await?;
+    let ready = ready(&rows, &prices, platform, rules, &settlers)?;
+    each(&ready)
+}
+
+/// The lines of a bill: stored once a part of it is verified (frozen),
+/// else derived from the resource and price history, so a draft always
+/// shows the data as it stands.
+async fn run_lines(
+    p: &Platform,
+    c: &mut DbConn,
+    platform: &PlatformRow,
+    run: &RunRow,
+) -> Result<Vec<LineRow>, AppError> {
+    if run.state != DRAFT || !store::verifications(c, &run.id).await?.is_empty() {
+        return store::lines(c, &run.id).await;
+    }
+    let rules = super::rules(p, platform)?;
+    let m = parse_month(&run.month)?;
+    with_ready(c, platform, rules, m, next_month_start(m), |ready| {
+        lines_of(ready, &run.id, m)
+    })
+    .await
+}
+
+fn too_large() -> AppError {
+    AppError::bad_request(
+        "cloud_bill.too_large",
+        "本月账单金额超出可结算范围，请核对服务目录单价和资源数量",
+    )
+}
+
+/// Sum of lines in 分 within the bill's bound.
+fn lines_total(lines: &[LineRow]) -> Result<i64, AppError> {
+    lines
+        .iter()
+        .try_fold(0i64, |a, l| a.checked_add(l.amount_fen))
+        .filter(|t| *t <= MAX_BILL_FEN)
+        .ok_or_else(too_large)
+}
+
+/// Whether a draft's lines still give the totals it was computed with.
+fn is_current(run: &RunRow, lines: &[LineRow]) -> bool {
+    run.line_count == lines.len() as i64 && Some(run.lines_fen) == lines_total(lines).ok()
 }
 
 /// Computes (or recomputes) the bill of `month` ('YYYY-MM') of a
@@ -252,7 +451,6 @@ pub async fn compute(
     month: &str,
 ) -> Result<RunRow, AppError> {
     let m = parse_month(month)?;
-    let month = m.format("%Y-%m").to_string();
     let today = yunwei_domain::time::date_in_shanghai(p.clock.now());
     if next_month_start(m) > today {
         return Err(AppError::bad_request(
@@ -260,140 +458,216 @@ pub async fn compute(
             "该月尚未结束，月末之后才能生成账单",
         ));
     }
+    let mut runs = compute_months(p, ctx, pr, platform_id, &[m], false).await?;
+    runs.pop().ok_or_else(AppError::internal)
+}
+
+/// What [`compute_year`] did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct YearReport {
+    pub year: i32,
+    /// The bills computed or recomputed, by month.
+    pub runs: Vec<RunRow>,
+    /// Months skipped because their bill is verified or sent (frozen).
+    pub frozen: Vec<String>,
+}
+
+/// Computes (or recomputes) at once every ended month of `year` whose
+/// bill is not frozen, for the annual settlement (ZMDY-36: 政务云服务费按
+/// 年度结算): one read of the year's resources and prices.
+pub async fn compute_year(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    platform_id: &str,
+    year: i32,
+) -> Result<YearReport, AppError> {
+    let today = yunwei_domain::time::date_in_shanghai(p.clock.now());
+    let months: Vec<NaiveDate> = (1..=12)
+        .filter_map(|mo| NaiveDate::from_ymd_opt(year, mo, 1))
+        .filter(|m| next_month_start(*m) <= today)
+        .collect();
+    if months.is_empty() || !(2000..=2999).contains(&year) {
+        return Err(AppError::bad_request(
+            "cloud_bill.year_open",
+            "该年度还没有已结束的月份，月末之后才能生成账单",
+        ));
+    }
+    let runs = compute_months(p, ctx, pr, platform_id, &months, true).await?;
+    let done: Vec<&str> = runs.iter().map(|r| r.month.as_str()).collect();
+    let frozen = months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .filter(|m| !done.contains(&m.as_str()))
+        .collect();
+    Ok(YearReport { year, runs, frozen })
+}
+
+/// Computes the bills of `months` in one transaction: the run of each
+/// month with its totals (the lines of a draft are derived, not stored;
+/// see [`run_lines`]), the reductions of an existing draft re-applied to
+/// its lines, an audit record per month. A frozen month is refused, or
+/// skipped when `skip_frozen`.
+async fn compute_months(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    platform_id: &str,
+    months: &[NaiveDate],
+    skip_frozen: bool,
+) -> Result<Vec<RunRow>, AppError> {
     in_tx!(p.db, |c| {
         let platform = platform_for(&mut c, pr, platform_id).await?;
         let auth = may_manage_city(pr, &platform)?;
         let rules = super::rules(p, &platform)?;
-        let existing = store::run_of_month(&mut c, &platform.id, &month).await?;
-        if let Some(r) = &existing {
-            if r.state != DRAFT || !store::verifications(&mut c, &r.id).await?.is_empty() {
-                return Err(AppError::conflict(
-                    "cloud_bill.frozen",
-                    "该月账单已核实，不能重新计算",
-                ));
-            }
-        }
-        let run_id = existing
-            .as_ref()
-            .map(|r| r.id.clone())
-            .unwrap_or_else(new_id);
-        let (start, end) = (fmt_day(m), fmt_day(next_month_start(m)));
-        if let Some(u) = store::unpriced(&mut c, &platform.id, &start, &end).await? {
-            let from = day(&u.from_day)?;
-            let to = u.to_day.as_deref().map(day).transpose()?;
-            return Err(unpriced(
-                &u.item_name,
-                from,
-                to.unwrap_or(next_month_start(m)),
-            ));
-        }
-        let profiles = store::payer_profiles(&mut c, &platform.id, &start, &end).await?;
-        let payers = payers_of(profiles, &platform, rules)?;
-        let now = p.now_us();
-        let mut run = RunRow {
-            id: run_id.clone(),
-            platform_id: platform.id.clone(),
-            month: month.clone(),
-            state: DRAFT.into(),
-            computed_at: now,
-            computed_by: pr.user_id.clone(),
-            verified_by: None,
-            verified_at: None,
-            sent_by: None,
-            sent_at: None,
-            line_count: 0,
-            lines_fen: 0,
-            adjustments_fen: 0,
-            total_fen: 0,
-            version: 1,
-        };
-        let before = match &existing {
-            Some(r) => {
-                store::delete_lines(&mut c, &r.id).await?;
-                format!("{} 行，合计 {} 元", r.line_count, format_fen(r.total_fen))
-            }
-            None => {
-                store::insert_run(&mut c, &run).await?;
-                String::new()
-            }
-        };
-        let locally_settled = [UnitLevel::County.as_str(), UnitLevel::Park.as_str()];
-        store::insert_month_lines(
-            &mut c,
-            &store::MonthLines {
-                run_id: &run_id,
-                platform_id: &platform.id,
-                start: &start,
-                end: &end,
-                month_days: i64::from(days_in_month(m.year(), m.month())),
-                bureau_org_id: &platform.bureau_org_id,
-                bureau_path: &platform.bureau_path,
-                locally_settled_levels: &locally_settled,
-                payers: &payers,
-            },
-        )
-        .await?;
-        let (line_count, lines_fen) = store::line_totals(&mut c, &run_id).await?;
-        let lines_fen = bounded(lines_fen)?;
-        // Rate cuts follow the lines they cover; reductions keep their
-        // amount but never exceed what they reduce.
-        let mut adj_fen = 0;
-        for a in store::adjustments(&mut c, &run_id).await? {
-            let base = bounded(
-                store::covered_fen(
-                    &mut c,
-                    &run_id,
-                    &a.unit_org_id,
-                    &a.payer,
-                    a.system_id.as_deref(),
-                )
-                .await?,
-            )?;
-            let amount = match a.rate_bp {
-                Some(bp) if a.kind == RATE_CUT => rate_amount(base, bp),
-                _ => a.amount_fen.min(base),
-            };
-            if amount != a.amount_fen {
-                store::set_adjustment_amount(&mut c, &a.id, amount).await?;
-            }
-            adj_fen += amount;
-        }
-        run.line_count = line_count;
-        run.lines_fen = lines_fen;
-        run.adjustments_fen = adj_fen;
-        run.total_fen = lines_fen - adj_fen;
-        match &existing {
-            Some(r) => {
-                run.version = r.version;
-                if !store::update_run(&mut c, &run, r.version).await? {
-                    return Err(changed());
+        // The months to compute with their run (existing drafts keep
+        // their id and adjustments).
+        let mut todo: Vec<(NaiveDate, Option<RunRow>)> = Vec::new();
+        for m in months {
+            let month = m.format("%Y-%m").to_string();
+            let existing = store::run_of_month(&mut c, &platform.id, &month).await?;
+            if let Some(r) = &existing {
+                if r.state != DRAFT || !store::verifications(&mut c, &r.id).await?.is_empty() {
+                    if skip_frozen {
+                        continue;
+                    }
+                    return Err(AppError::conflict(
+                        "cloud_bill.frozen",
+                        "该月账单已核实，不能重新计算",
+                    ));
                 }
-                run.version += 1;
             }
-            // The new run was inserted above with no lines yet; its totals
-            // go in under the same version.
-            None => store::set_run_totals(&mut c, &run).await?,
+            todo.push((*m, existing));
         }
-        record(
-            p,
-            &mut c,
-            ctx,
-            Actor::User(auth),
-            Event::success("cloud_bill.compute", "cloud_bill", &run.id)
-                .before(before)
-                .after(format!(
-                    "{} {} 账单：{} 行，合计 {} 元，核减 {} 元，应付 {} 元",
-                    platform.name,
-                    month,
-                    run.line_count,
-                    format_fen(lines_fen),
-                    format_fen(adj_fen),
-                    format_fen(run.total_fen)
-                )),
-        )
+        // The reductions of the drafts recomputed, read before the one
+        // pass over the months' data.
+        let mut adjustments = Vec::with_capacity(todo.len());
+        for (_, existing) in &todo {
+            adjustments.push(match existing {
+                Some(r) => store::adjustments(&mut c, &r.id).await?,
+                None => Vec::new(),
+            });
+        }
+        let (Some(first), Some(last)) = (todo.first(), todo.last()) else {
+            return Ok(Vec::new());
+        };
+        let (first, end) = (first.0, next_month_start(last.0));
+        // Per month: lines, their sum, and each reduction's new amount
+        // (rate cuts follow the lines they cover; reductions keep their
+        // amount but never exceed what they reduce).
+        let totals = with_ready(&mut c, &platform, rules, first, end, |ready| {
+            todo.iter()
+                .zip(&adjustments)
+                .map(|((m, _), adjs)| {
+                    let cuts = cuts(ready, *m)?;
+                    let sum = cuts
+                        .iter()
+                        .try_fold(0i64, |t, c| t.checked_add(c.amount_fen))
+                        .filter(|t| *t <= MAX_BILL_FEN)
+                        .ok_or_else(too_large)?;
+                    let amounts: Vec<i64> = adjs
+                        .iter()
+                        .map(|a| {
+                            let base: i64 = cuts
+                                .iter()
+                                .filter(|c| {
+                                    c.r.row.unit_org_id == a.unit_org_id
+                                        && c.r.payer.as_str() == a.payer
+                                        && a.system_id
+                                            .as_ref()
+                                            .is_none_or(|s| *s == c.r.row.system_id)
+                                })
+                                .map(|c| c.amount_fen)
+                                .sum();
+                            match a.rate_bp {
+                                Some(bp) if a.kind == RATE_CUT => rate_amount(base, bp),
+                                _ => a.amount_fen.min(base),
+                            }
+                        })
+                        .collect();
+                    Ok((cuts.len() as i64, sum, amounts))
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
         .await?;
-        Ok(run)
+        let now = p.now_us();
+        let mut out = Vec::with_capacity(todo.len());
+        for (((m, existing), adjs), (line_count, lines_fen, amounts)) in
+            todo.iter().zip(&adjustments).zip(totals)
+        {
+            let month = m.format("%Y-%m").to_string();
+            let mut run = RunRow {
+                id: existing
+                    .as_ref()
+                    .map(|r| r.id.clone())
+                    .unwrap_or_else(new_id),
+                platform_id: platform.id.clone(),
+                month: month.clone(),
+                state: DRAFT.into(),
+                computed_at: now,
+                computed_by: pr.user_id.clone(),
+                verified_by: None,
+                verified_at: None,
+                sent_by: None,
+                sent_at: None,
+                line_count,
+                lines_fen,
+                adjustments_fen: 0,
+                total_fen: lines_fen,
+                version: 1,
+            };
+            let mut adj_fen = 0;
+            for (a, amount) in adjs.iter().zip(amounts) {
+                if amount != a.amount_fen {
+                    store::set_adjustment_amount(&mut c, &a.id, amount).await?;
+                }
+                adj_fen += amount;
+            }
+            run.adjustments_fen = adj_fen;
+            run.total_fen = lines_fen - adj_fen;
+            let before = match existing {
+                Some(r) => {
+                    run.version = r.version;
+                    if !store::update_run(&mut c, &run, r.version).await? {
+                        return Err(changed());
+                    }
+                    run.version += 1;
+                    format!("{} 行，合计 {} 元", r.line_count, format_fen(r.total_fen))
+                }
+                None => {
+                    store::insert_run(&mut c, &run).await?;
+                    String::new()
+                }
+            };
+            record(
+                p,
+                &mut c,
+                ctx,
+                Actor::User(auth),
+                Event::success("cloud_bill.compute", "cloud_bill", &run.id)
+                    .before(before)
+                    .after(format!(
+                        "{} {} 账单：{} 行，合计 {} 元，核减 {} 元，应付 {} 元",
+                        platform.name,
+                        month,
+                        run.line_count,
+                        format_fen(lines_fen),
+                        format_fen(adj_fen),
+                        format_fen(run.total_fen)
+                    )),
+            )
+            .await?;
+            out.push(run);
+        }
+        Ok(out)
     })
+}
+
+fn stale() -> AppError {
+    AppError::conflict(
+        "cloud_bill.stale",
+        "账单计算后资源或价格数据有变化，请先重新计算本月账单",
+    )
 }
 
 fn changed() -> AppError {
@@ -487,7 +761,10 @@ pub async fn adjust(
                 "账单已核实，不能再核减",
             ));
         }
-        let lines = store::lines(&mut c, &run.id).await?;
+        let lines = run_lines(p, &mut c, &platform, &run).await?;
+        if !is_current(&run, &lines) {
+            return Err(stale());
+        }
         let unit_lines: Vec<&LineRow> = lines
             .iter()
             .filter(|l| {
@@ -627,7 +904,7 @@ pub async fn verify(
             .await?
             .ok_or_else(not_found)?;
         let platform = platform_for(&mut c, pr, &run.platform_id).await?;
-        let lines = store::lines(&mut c, &run.id).await?;
+        let lines = run_lines(p, &mut c, &platform, &run).await?;
         let all = parts(&platform, &lines);
         let settler = if settler_org_id.trim().is_empty() {
             platform.bureau_org_id.as_str()
@@ -650,6 +927,16 @@ pub async fn verify(
                 "cloud_bill.verified",
                 "这部分账单已由他人核实",
             ));
+        }
+        // The first verification freezes the lines the draft derived:
+        // from now on the bill is what was verified, whatever the data
+        // does later. A draft whose data moved since it was computed is
+        // recomputed first, so nobody verifies figures they did not see.
+        if done.is_empty() {
+            if !is_current(&run, &lines) {
+                return Err(stale());
+            }
+            store::insert_lines(&mut c, &lines).await?;
         }
         let adjs = store::adjustments(&mut c, &run.id).await?;
         let part_fen: i64 = lines
@@ -849,6 +1136,9 @@ pub struct RunView {
     pub can_compute: bool,
     pub can_send: bool,
     pub can_export: bool,
+    /// A draft whose resources or prices changed since it was computed:
+    /// it must be recomputed before it is verified or reduced.
+    pub stale: bool,
 }
 
 async fn names(
@@ -889,7 +1179,7 @@ pub async fn get(p: &Platform, pr: &Principal, run_id: &str) -> Result<RunView, 
         .await?
         .filter(|pl| sees_platform(pr, pl))
         .ok_or_else(not_found)?;
-    view(&mut c, pr, &platform, run).await
+    view(p, &mut c, pr, &platform, run).await
 }
 
 /// The bill of a month, if computed.
@@ -904,18 +1194,20 @@ pub async fn of_month(
     let mut c = p.db.read().await?;
     let platform = platform_for(&mut c, pr, platform_id).await?;
     match store::run_of_month(&mut c, &platform.id, &m).await? {
-        Some(run) => Ok(Some(view(&mut c, pr, &platform, run).await?)),
+        Some(run) => Ok(Some(view(p, &mut c, pr, &platform, run).await?)),
         None => Ok(None),
     }
 }
 
 async fn view(
+    p: &Platform,
     c: &mut DbConn,
     pr: &Principal,
     platform: &PlatformRow,
     run: RunRow,
 ) -> Result<RunView, AppError> {
-    let lines = store::lines(c, &run.id).await?;
+    let lines = run_lines(p, c, platform, &run).await?;
+    let stale = run.state == DRAFT && !is_current(&run, &lines);
     let all_parts = parts(platform, &lines);
     let whole = all_parts.len();
     let visible: Vec<(String, String)> = all_parts
@@ -1083,6 +1375,7 @@ async fn view(
         can_compute: city && run.state == DRAFT && verifs.is_empty(),
         can_send: city && run.state == VERIFIED,
         can_export: run.state != DRAFT,
+        stale,
         run,
     })
 }
