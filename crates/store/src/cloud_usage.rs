@@ -15,6 +15,9 @@ use crate::Scope;
 const INSERT_CHUNK: usize = 500;
 /// Values per `IN (...)` list.
 const IN_CHUNK: usize = 900;
+/// Ids per verdict UPDATE: below SQLite's 32,766 and PostgreSQL's 65,535
+/// parameters.
+const VERDICT_CHUNK: usize = 10_000;
 
 // ---------------------------------------------------------------- systems
 
@@ -351,6 +354,27 @@ pub async fn org_users(c: &mut DbConn, org_id: &str) -> Result<Vec<String>, AppE
     c.all(&q).await?.iter().map(|r| r.s("id")).collect()
 }
 
+/// The active users of each of `org_ids`, in one query per chunk.
+pub async fn users_of_orgs(
+    c: &mut DbConn,
+    org_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<String>>, AppError> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for chunk in org_ids.chunks(IN_CHUNK) {
+        let q = Query::select()
+            .columns(["id", "org_id"])
+            .from("users")
+            .and_where(Expr::col("org_id").is_in(chunk.iter().cloned()))
+            .and_where(Expr::col("status").eq("active"))
+            .order_by("id", Order::Asc)
+            .to_owned();
+        for r in c.all(&q).await? {
+            out.entry(r.s("org_id")?).or_default().push(r.s("id")?);
+        }
+    }
+    Ok(out)
+}
+
 // ------------------------------------------------------------------- usage
 
 /// One import of a 资源使用情况表.
@@ -643,12 +667,16 @@ pub async fn judge_inputs(
 /// Sets one verdict and findings on many rows at once.
 pub async fn set_verdicts(
     c: &mut DbConn,
+    platform_id: &str,
+    month: &str,
     ids: &[String],
     verdict: &str,
     findings: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    for chunk in ids.chunks(IN_CHUNK) {
+    // Large chunks, narrowed to the month by its index: with small ones
+    // PostgreSQL scanned the whole table once per chunk.
+    for chunk in ids.chunks(VERDICT_CHUNK) {
         c.exec(
             &Query::update()
                 .table("cloud_usage")
@@ -657,6 +685,8 @@ pub async fn set_verdicts(
                     ("findings", findings.into()),
                     ("judged_at", now.into()),
                 ])
+                .and_where(Expr::col("platform_id").eq(platform_id))
+                .and_where(Expr::col("month").eq(month))
                 .and_where(Expr::col("id").is_in(chunk.iter().cloned()))
                 .to_owned(),
         )

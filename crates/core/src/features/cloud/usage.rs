@@ -623,17 +623,20 @@ async fn follow_up(
             .await?;
         }
     }
-    let mut unit_users: HashMap<String, Vec<String>> = HashMap::new();
-    for u in usage.iter().filter(|u| high(&u.verdict) && tell_high(u)) {
+    let told: Vec<&UsageRow> = usage
+        .iter()
+        .filter(|u| high(&u.verdict) && tell_high(u))
+        .collect();
+    let orgs: BTreeSet<String> = told.iter().map(|u| u.org_id.clone()).collect();
+    let unit_users = store::users_of_orgs(c, &orgs.into_iter().collect::<Vec<_>>()).await?;
+    for u in told {
         let name = systems
             .get(u.system_id.as_str())
             .map(|s| s.name.as_str())
             .unwrap_or("");
-        if !unit_users.contains_key(&u.org_id) {
-            let users = store::org_users(c, &u.org_id).await?;
-            unit_users.insert(u.org_id.clone(), users);
-        }
-        let users = &unit_users[&u.org_id];
+        let Some(users) = unit_users.get(&u.org_id) else {
+            continue;
+        };
         let link = format!("/cloud/systems/{}", u.system_id);
         let title = format!("{name} {} 资源利用率高，可申请扩容", u.month);
         let body = format!(
@@ -733,7 +736,7 @@ pub async fn judge_month(
             rows.push(r);
         }
         for ((v, f), ids) in &groups {
-            store::set_verdicts(&mut c, ids, v, f, now).await?;
+            store::set_verdicts(&mut c, &pl.id, &month, ids, v, f, now).await?;
         }
         report.proposals = follow_up(
             &mut c,
