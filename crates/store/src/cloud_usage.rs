@@ -15,8 +15,7 @@ use crate::Scope;
 const INSERT_CHUNK: usize = 500;
 /// Values per `IN (...)` list.
 const IN_CHUNK: usize = 900;
-/// Ids per verdict UPDATE: below SQLite's 32,766 and PostgreSQL's 65,535
-/// parameters.
+/// Ids per verdict UPDATE on PostgreSQL (below its 65,535 parameters).
 const VERDICT_CHUNK: usize = 10_000;
 
 // ---------------------------------------------------------------- systems
@@ -674,23 +673,26 @@ pub async fn set_verdicts(
     findings: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    // Large chunks, narrowed to the month by its index: with small ones
-    // PostgreSQL scanned the whole table once per chunk.
-    for chunk in ids.chunks(VERDICT_CHUNK) {
-        c.exec(
-            &Query::update()
-                .table("cloud_usage")
-                .values([
-                    ("verdict", verdict.into()),
-                    ("findings", findings.into()),
-                    ("judged_at", now.into()),
-                ])
-                .and_where(Expr::col("platform_id").eq(platform_id))
-                .and_where(Expr::col("month").eq(month))
-                .and_where(Expr::col("id").is_in(chunk.iter().cloned()))
-                .to_owned(),
-        )
-        .await?;
+    // SQLite finds each id by its key; PostgreSQL's planner scanned the
+    // whole table once per small chunk, so there the chunks are large and
+    // narrowed to the month by its index.
+    let postgres = c.backend() == crate::Backend::Postgres;
+    let size = if postgres { VERDICT_CHUNK } else { IN_CHUNK };
+    for chunk in ids.chunks(size) {
+        let mut q = Query::update()
+            .table("cloud_usage")
+            .values([
+                ("verdict", verdict.into()),
+                ("findings", findings.into()),
+                ("judged_at", now.into()),
+            ])
+            .and_where(Expr::col("id").is_in(chunk.iter().cloned()))
+            .to_owned();
+        if postgres {
+            q.and_where(Expr::col("platform_id").eq(platform_id))
+                .and_where(Expr::col("month").eq(month));
+        }
+        c.exec(&q).await?;
     }
     Ok(())
 }
