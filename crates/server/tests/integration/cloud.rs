@@ -1132,6 +1132,23 @@ async fn zmdy_19_exit_then_joint_clearing_reclaims_the_resources() {
     app.cleanup().await;
 }
 
+/// Opens a change of the unit's system (ZMDY-18): the ticket and the
+/// system's first resource row.
+async fn open_change(app: &TestApp, city: &City, sys: &str) -> (String, String) {
+    let s = system_json(app, &city.unit_a, sys).await;
+    let row = s["resources"][0]["id"].as_str().unwrap().to_string();
+    let ci = s["system"]["ci_code"].as_str().unwrap().to_string();
+    let t = open(
+        app,
+        &city.unit_a,
+        "zmdy",
+        "cloud_change",
+        json!({"title": "预约挂号系统扩容", "system": ci, "major": false, "reason": "门诊量增长"}),
+    )
+    .await;
+    (t, row)
+}
+
 /// ZMDY-18: the provider carries out an approved change; the changed row
 /// ends on that day and the next one starts on it (a bill is a range
 /// join: 8 vCPU through 9 April, 16 from 10 April).
@@ -1140,17 +1157,7 @@ async fn zmdy_18_an_applied_change_closes_the_row_and_opens_the_next() {
     let app = TestApp::new().await;
     let mut city = city(&app, "zmdy").await;
     let sys = zmdy_online(&app, &mut city).await;
-    let s = system_json(&app, &city.unit_a, &sys).await;
-    let row = s["resources"][0]["id"].as_str().unwrap().to_string();
-    let ci = s["system"]["ci_code"].as_str().unwrap().to_string();
-    let t = open(
-        &app,
-        &city.unit_a,
-        "zmdy",
-        "cloud_change",
-        json!({"title": "预约挂号系统扩容", "system": ci, "major": false, "reason": "门诊量增长"}),
-    )
-    .await;
+    let (t, row) = open_change(&app, &city, &sys).await;
     // Nothing asked for yet: the gate refuses the submission.
     let r = act(&app, &city.unit_a, &t, "submit", json!({})).await;
     assert_eq!(code(&r), "cloud.nothing_requested", "{}", r.text());
@@ -1270,9 +1277,7 @@ async fn zmdy_18_a_refused_change_returns_the_system_to_online() {
     let app = TestApp::new().await;
     let mut city = city(&app, "zmdy").await;
     let sys = zmdy_online(&app, &mut city).await;
-    let s = system_json(&app, &city.unit_a, &sys).await;
-    let row = s["resources"][0]["id"].as_str().unwrap().to_string();
-    let ci = s["system"]["ci_code"].as_str().unwrap().to_string();
+    let (t, row) = open_change(&app, &city, &sys).await;
     ok(app
         .post_json(
             &format!("/api/v1/cloud/systems/{sys}/resources"),
@@ -1280,28 +1285,13 @@ async fn zmdy_18_a_refused_change_returns_the_system_to_online() {
             json!({"replaces_id": row, "quantity": 32}),
         )
         .await);
-    let t = open(
-        &app,
-        &city.unit_a,
-        "zmdy",
-        "cloud_change",
-        json!({"title": "预约挂号系统扩容", "system": ci, "major": false, "reason": "门诊量增长"}),
-    )
-    .await;
     step(&app, &city.unit_a, &t, "submit", json!({})).await;
     assert_eq!(
         system_json(&app, &city.unit_a, &sys).await["system"]["state"],
         "changing"
     );
     // A second change while one is pending is refused by the gate.
-    let t2 = open(
-        &app,
-        &city.unit_a,
-        "zmdy",
-        "cloud_change",
-        json!({"title": "再次变更", "system": ci, "major": false, "reason": "测试"}),
-    )
-    .await;
+    let (t2, _) = open_change(&app, &city, &sys).await;
     let r = act(&app, &city.unit_a, &t2, "submit", json!({})).await;
     assert_eq!(code(&r), "cloud.state_invalid", "{}", r.text());
     assert!(r.text().contains("变更中"), "{}", r.text());
