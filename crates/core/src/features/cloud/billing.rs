@@ -627,6 +627,8 @@ async fn compute_months(
             run.total_fen = lines_fen - adj_fen;
             let before = match existing {
                 Some(r) => {
+                    // Lines a draft kept from before drafts were derived.
+                    store::delete_lines(&mut c, &r.id).await?;
                     run.version = r.version;
                     if !store::update_run(&mut c, &run, r.version).await? {
                         return Err(changed());
@@ -936,6 +938,9 @@ pub async fn verify(
             if !is_current(&run, &lines) {
                 return Err(stale());
             }
+            // A draft computed before drafts were derived kept its lines:
+            // they give way to the ones verified.
+            store::delete_lines(&mut c, &run.id).await?;
             store::insert_lines(&mut c, &lines).await?;
         }
         let adjs = store::adjustments(&mut c, &run.id).await?;
