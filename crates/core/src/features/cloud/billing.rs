@@ -426,18 +426,19 @@ fn too_large() -> AppError {
     )
 }
 
-/// Sum of lines in 分 within the bill's bound.
-fn lines_total(lines: &[LineRow]) -> Result<i64, AppError> {
-    lines
-        .iter()
-        .try_fold(0i64, |a, l| a.checked_add(l.amount_fen))
+/// A sum of amounts in 分 within the bill's bound.
+fn bounded_sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64, AppError> {
+    amounts
+        .into_iter()
+        .try_fold(0i64, |a, x| a.checked_add(x))
         .filter(|t| *t <= MAX_BILL_FEN)
         .ok_or_else(too_large)
 }
 
 /// Whether a draft's lines still give the totals it was computed with.
 fn is_current(run: &RunRow, lines: &[LineRow]) -> bool {
-    run.line_count == lines.len() as i64 && Some(run.lines_fen) == lines_total(lines).ok()
+    run.line_count == lines.len() as i64
+        && Some(run.lines_fen) == bounded_sum(lines.iter().map(|l| l.amount_fen)).ok()
 }
 
 /// Computes (or recomputes) the bill of `month` ('YYYY-MM') of a
@@ -560,11 +561,7 @@ async fn compute_months(
                 .zip(&adjustments)
                 .map(|((m, _), adjs)| {
                     let cuts = cuts(ready, *m)?;
-                    let sum = cuts
-                        .iter()
-                        .try_fold(0i64, |t, c| t.checked_add(c.amount_fen))
-                        .filter(|t| *t <= MAX_BILL_FEN)
-                        .ok_or_else(too_large)?;
+                    let sum = bounded_sum(cuts.iter().map(|c| c.amount_fen))?;
                     let amounts: Vec<i64> = adjs
                         .iter()
                         .map(|a| {
