@@ -53,10 +53,26 @@ pub enum Role {
     CloudProvider,
     /// 云监管服务商工程师 (SNYP-6, SNYP-22): a vendor's staff.
     CloudMonitor,
+    /// 信息化项目管理人员 of the city's data bureau (SNXM-5: 统一规划、
+    /// 年度计划、技术方案审查、履约验收前置核准、绩效监督; ADR 0017).
+    ProjectManager,
+    /// 县（市、区）、市直园区数据主管部门 (SNXM-13): sends its major
+    /// projects to the city bureau.
+    CountyProjectManager,
+    /// 首席数据官、首席数据执行官 of a unit (SNXM-18): consents first.
+    ChiefDataOfficer,
+    /// 市财政局 (SNXM-5, SNXM-15, SNXM-24): funding opinion, budget review.
+    ProjectFinance,
+    /// 市发展改革委 (SNXM-14): 立项审批.
+    ProjectDevelopment,
+    /// 市委网信办、市公安局 (SNXM-23): 信息安全审核意见.
+    ProjectSecurity,
+    /// 市委保密机要局 (SNXM-23): 安全可靠、电子文件管理和密码应用合规性.
+    ProjectSecrecy,
 }
 
 impl Role {
-    pub const ALL: [Role; 18] = [
+    pub const ALL: [Role; 25] = [
         Role::SysAdmin,
         Role::SecAdmin,
         Role::AudAdmin,
@@ -75,6 +91,13 @@ impl Role {
         Role::CountyCloudManager,
         Role::CloudProvider,
         Role::CloudMonitor,
+        Role::ProjectManager,
+        Role::CountyProjectManager,
+        Role::ChiefDataOfficer,
+        Role::ProjectFinance,
+        Role::ProjectDevelopment,
+        Role::ProjectSecurity,
+        Role::ProjectSecrecy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +120,13 @@ impl Role {
             Role::CountyCloudManager => "county_cloud_manager",
             Role::CloudProvider => "cloud_provider",
             Role::CloudMonitor => "cloud_monitor",
+            Role::ProjectManager => "project_manager",
+            Role::CountyProjectManager => "county_project_manager",
+            Role::ChiefDataOfficer => "chief_data_officer",
+            Role::ProjectFinance => "project_finance",
+            Role::ProjectDevelopment => "project_development",
+            Role::ProjectSecurity => "project_security",
+            Role::ProjectSecrecy => "project_secrecy",
         }
     }
 
@@ -124,6 +154,13 @@ impl Role {
             Role::CountyCloudManager => "县区政务云管理人员",
             Role::CloudProvider => "云服务商工程师",
             Role::CloudMonitor => "云监管服务商工程师",
+            Role::ProjectManager => "信息化项目管理人员",
+            Role::CountyProjectManager => "县区园区信息化项目管理人员",
+            Role::ChiefDataOfficer => "首席数据官",
+            Role::ProjectFinance => "财政部门项目审核人员",
+            Role::ProjectDevelopment => "发展改革部门立项审批人员",
+            Role::ProjectSecurity => "网信、公安部门安全审核人员",
+            Role::ProjectSecrecy => "保密机要部门审核人员",
         }
     }
 
@@ -148,6 +185,15 @@ impl Role {
             Role::CountyCloudManager => "初审本县区单位的政务云申请，结算本级费用",
             Role::CloudProvider => "分配和回收云资源，报送资源使用情况和运维、安全报告",
             Role::CloudMonitor => "监测上云系统资源使用率，报送资源使用情况",
+            Role::ProjectManager => {
+                "管理信息化项目库和年度计划，审查技术方案，核准履约验收，监督绩效"
+            }
+            Role::CountyProjectManager => "报送本县区、园区重大信息化项目，查看其进展",
+            Role::ChiefDataOfficer => "同意本单位信息化项目后方可报批",
+            Role::ProjectFinance => "出具资金保障意见，开展财政预算评审",
+            Role::ProjectDevelopment => "办理信息化项目立项审批",
+            Role::ProjectSecurity => "出具信息化项目信息安全审核意见",
+            Role::ProjectSecrecy => "出具安全可靠、电子文件管理和密码应用合规性审核意见",
         }
     }
 
@@ -173,6 +219,13 @@ impl Role {
                 | Role::CountyCloudManager
                 | Role::CloudProvider
                 | Role::CloudMonitor
+                | Role::ProjectManager
+                | Role::CountyProjectManager
+                | Role::ChiefDataOfficer
+                | Role::ProjectFinance
+                | Role::ProjectDevelopment
+                | Role::ProjectSecurity
+                | Role::ProjectSecrecy
         )
     }
 
@@ -228,10 +281,17 @@ pub enum Action {
     /// 报送政务云数据: a provider's or monitor's utilisation tables and
     /// reports (ADR 0016).
     CloudReport,
+    /// 管理信息化项目: the project library, the annual plan, supervision
+    /// findings (SNXM-5, SNXM-16, SNXM-17, SNXM-37; ADR 0017).
+    ProjectManage,
+    /// 审核信息化项目: read the projects in scope and give an opinion on
+    /// them (SNXM-14, SNXM-15, SNXM-23, SNXM-24), without reading the
+    /// other business of the organisations in that scope.
+    ProjectReview,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::OrgView,
         Action::OrgManage,
         Action::UserView,
@@ -256,6 +316,8 @@ impl Action {
         Action::RegisterApprove,
         Action::CloudManage,
         Action::CloudReport,
+        Action::ProjectManage,
+        Action::ProjectReview,
     ];
 
     pub fn label(self) -> &'static str {
@@ -284,6 +346,8 @@ impl Action {
             Action::RegisterApprove => "审批台账事项",
             Action::CloudManage => "管理政务云",
             Action::CloudReport => "报送政务云数据",
+            Action::ProjectManage => "管理信息化项目",
+            Action::ProjectReview => "审核信息化项目",
         }
     }
 }
@@ -373,6 +437,26 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             action,
             BusinessRead | BusinessOperate | RegisterEdit | CloudReport
         ),
+        // The data bureau runs the projects of the city (SNXM-5); a
+        // county's or park's bureau those of its region (SNXM-13).
+        Role::ProjectManager => matches!(
+            action,
+            OrgView | BusinessRead | BusinessOperate | ProjectManage | ProjectReview
+        ),
+        Role::CountyProjectManager => {
+            matches!(
+                action,
+                OrgView | BusinessRead | BusinessOperate | ProjectReview
+            )
+        }
+        // A unit's CDO consents to its projects (SNXM-18).
+        Role::ChiefDataOfficer => matches!(action, BusinessRead | BusinessOperate),
+        // The reviewing authorities read the projects they give opinions
+        // on, nothing else of the units (SNXM-14, SNXM-15, SNXM-23).
+        Role::ProjectFinance
+        | Role::ProjectDevelopment
+        | Role::ProjectSecurity
+        | Role::ProjectSecrecy => matches!(action, OrgView | ProjectReview),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod inspections;
 pub mod knowledge;
 pub mod migrate;
 pub mod orgs;
+pub mod projects;
 pub mod registers;
 pub mod reports;
 pub mod scope;

@@ -155,6 +155,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "cloud_duties",
         steps: cloud_duties,
     },
+    Migration {
+        version: 26,
+        name: "it_projects",
+        steps: it_projects,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2351,4 +2356,103 @@ fn render_table(t: &TableCreateStatement, b: Backend) -> String {
         Backend::Sqlite => t.to_string(SqliteQueryBuilder),
         Backend::Postgres => t.to_string(PostgresQueryBuilder),
     }
+}
+
+/// Government IT projects (issue 15, ADR 0017): a project is a ticket of
+/// its pack's project process; `it_projects` (same id as the ticket) keeps
+/// its money in fen and its dates for the library, the annual plan and the
+/// dashboard. Supplementary contracts count against the project's limit
+/// while held or approved; supervision findings block a unit's new
+/// projects while a major one is open (SNXM-37, SNXM-43).
+fn it_projects(b: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("it_projects")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("pack_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("name"))
+                .col(text("kind"))
+                .col(text("route"))
+                .col(text("unit_level"))
+                .col(int("total_fen"))
+                .col(int_null("contract_fen"))
+                .col(text("contractor"))
+                .col(text("supervisor"))
+                .col(int_null("plan_year"))
+                .col(int("urgent"))
+                .col(text_null("library_on"))
+                .col(text_null("planned_on"))
+                .col(text_null("trial_from"))
+                .col(text_null("accepted_on"))
+                .col(text_null("free_om_until"))
+                .col(text_null("self_evaluation_due"))
+                .col(text_null("self_evaluation_on"))
+                .col(text_null("self_evaluation_sm3"))
+                .col(text_null("self_evaluation_file"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("it_projects", "id", "tickets"))
+                .foreign_key(&mut fk("it_projects", "org_id", "orgs"))
+                .to_owned(),
+        ),
+        index("ix_it_projects_org_path", "it_projects", &["org_path"]),
+        index("ix_it_projects_plan_year", "it_projects", &["plan_year"]),
+        Step::Table(
+            Table::create()
+                .table("it_project_supplements")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("project_id"))
+                .col(int("amount_fen"))
+                .col(text("state"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("it_project_supplements", "id", "tickets"))
+                .foreign_key(&mut fk(
+                    "it_project_supplements",
+                    "project_id",
+                    "it_projects",
+                ))
+                .to_owned(),
+        ),
+        index(
+            "ix_it_project_supplements_project",
+            "it_project_supplements",
+            &["project_id"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("it_project_findings")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("project_id"))
+                .col(text("org_id"))
+                .col(path_col("org_path", b))
+                .col(text("area"))
+                .col(int("major"))
+                .col(text("finding"))
+                .col(text("deadline"))
+                .col(text_null("rectified_on"))
+                .col(text("rectification"))
+                .col(text("created_by"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("it_project_findings", "project_id", "it_projects"))
+                .foreign_key(&mut fk("it_project_findings", "org_id", "orgs"))
+                .foreign_key(&mut fk("it_project_findings", "created_by", "users"))
+                .to_owned(),
+        ),
+        index(
+            "ix_it_project_findings_org",
+            "it_project_findings",
+            &["org_id"],
+        ),
+        index(
+            "ix_it_project_findings_project",
+            "it_project_findings",
+            &["project_id"],
+        ),
+    ]
 }

@@ -371,6 +371,10 @@ pub struct Visible<'a> {
     pub scope: &'a Scope,
     pub user_id: &'a str,
     pub unassigned: &'a Scope,
+    /// The review scope and the (pack, process) pairs it reads (the
+    /// processes a pack marks `reviewers_read`); empty for most callers.
+    pub reviewed: &'a Scope,
+    pub reviewed_processes: &'a [(String, String)],
 }
 
 /// Visibility: tickets in the scope or owned by a team in it, those the user opened or is assigned
@@ -396,6 +400,21 @@ fn visibility(v: &Visible<'_>, walk: bool) -> Cond {
         .add(v.scope.condition_on(|| col("team_path")))
         .add(col("requester_id").eq(v.user_id))
         .add(col("assignee_id").eq(v.user_id));
+    if !v.reviewed.is_empty() && !v.reviewed_processes.is_empty() {
+        let mut processes = Cond::any();
+        for (pack, process) in v.reviewed_processes {
+            processes = processes.add(
+                Cond::all()
+                    .add(col("pack_id").eq(pack.as_str()))
+                    .add(col("process_id").eq(process.as_str())),
+            );
+        }
+        any = any.add(
+            Cond::all()
+                .add(processes)
+                .add(v.reviewed.condition_on(|| col("org_path"))),
+        );
+    }
     if !v.unassigned.is_empty() {
         any = any.add(
             Cond::all()

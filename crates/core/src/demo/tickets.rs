@@ -108,6 +108,7 @@ fn demo_value(
             .unwrap_or(Value::Null),
         FieldType::Integer => Value::from(10 + i as i64),
         FieldType::Number => Value::from(35.5),
+        FieldType::Money => Value::String(format!("{}.00", 120_000 + 10_000 * i)),
         FieldType::Bool => Value::Bool(true),
         FieldType::Date => Value::String(at.format("%Y-%m-%d").to_string()),
         FieldType::DateTime => Value::String(at.to_rfc3339()),

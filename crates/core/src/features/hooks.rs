@@ -53,6 +53,38 @@ pub static GATES: &[Hook] = &[
         name: names::CLOUD_NOT_BARRED,
         run: cloud_not_barred,
     },
+    Hook {
+        name: names::CHECKLIST_TICKED,
+        run: |c, h| Box::pin(projects::checklist_ticked(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_UNIT_UNBLOCKED,
+        run: |c, h| Box::pin(projects::unit_unblocked(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_NO_REFUSAL_CASE,
+        run: |c, h| Box::pin(projects::no_refusal_case(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_ON_PLAN,
+        run: |c, h| Box::pin(projects::on_plan(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_CONTRACT_TERMS,
+        run: |c, h| Box::pin(projects::contract_terms(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_TRIAL_ELAPSED,
+        run: |c, h| Box::pin(projects::trial_elapsed(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_SUPPLEMENT_WITHIN_LIMIT,
+        run: |c, h| Box::pin(projects::supplement_within_limit(c, h)),
+    },
+    Hook {
+        name: names::DISPOSAL_CASE_HOLDS,
+        run: |c, h| Box::pin(projects::disposal_case_holds(c, h)),
+    },
 ];
 
 /// Run whenever a ticket reaches a final state.
@@ -110,6 +142,50 @@ pub static EFFECTS: &[Hook] = &[
     Hook {
         name: names::CLOUD_RECLAIMED,
         run: cloud_reclaimed,
+    },
+    Hook {
+        name: names::PROJECT_REGISTERED,
+        run: |c, h| Box::pin(projects::registered(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_ENTER_LIBRARY,
+        run: |c, h| Box::pin(projects::enter_library(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_PLANNED,
+        run: |c, h| Box::pin(projects::planned(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_UNPLANNED,
+        run: |c, h| Box::pin(projects::unplanned(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_CONTRACT_SIGNED,
+        run: |c, h| Box::pin(projects::contract_signed(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_TRIAL_STARTED,
+        run: |c, h| Box::pin(projects::trial_started(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_ACCEPTED,
+        run: |c, h| Box::pin(projects::accepted(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_SUPPLEMENT_HELD,
+        run: |c, h| Box::pin(projects::supplement_held(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_SUPPLEMENT_RELEASED,
+        run: |c, h| Box::pin(projects::supplement_released(c, h)),
+    },
+    Hook {
+        name: names::PROJECT_SUPPLEMENT_APPROVED,
+        run: |c, h| Box::pin(projects::supplement_approved(c, h)),
+    },
+    Hook {
+        name: names::SYSTEM_DISPOSED,
+        run: |c, h| Box::pin(projects::system_disposed(c, h)),
     },
 ];
 
@@ -199,6 +275,7 @@ fn link_named_ci<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, (
 // ---- the government cloud (ADR 0016) ----
 
 use crate::features::cloud::lifecycle as cloud;
+use crate::features::projects::lifecycle as projects;
 
 /// The system is 申请中 with resources asked for (ZMDY-14, SNYP-11, SNYP-27).
 fn cloud_apply_ready<'a>(c: &'a mut DbConn, h: &'a HookCall<'a>) -> SeamFuture<'a, ()> {

@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod overdue;
 pub mod passwords;
 pub mod policy;
+pub mod projects;
 pub mod reports;
 pub mod reviews;
 pub mod roles;

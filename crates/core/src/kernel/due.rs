@@ -60,6 +60,13 @@ pub const CLOUD_BUREAU_DUTY: &str = "cloud_bureau_duty";
 /// Owed by every unit on the platform (ZMDY-37).
 pub const CLOUD_UNIT_DUTY: &str = "cloud_unit_duty";
 
+/// An IT project's (SNXM-34, SNXM-36; ADR 0017); the subject is the project.
+pub const IT_PROJECT: &str = "it_project";
+/// The self-evaluation within 12 months of operation (SNXM-36).
+pub const PROJECT_SELF_EVALUATION: &str = "project_self_evaluation";
+/// The end of the free O&M period (SNXM-34).
+pub const PROJECT_FREE_OM: &str = "project_free_om";
+
 /// The notification kind of an overdue occurrence.
 pub const NOTICE_KIND: &str = "control_overdue";
 
@@ -87,6 +94,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "vendor_summary" => "厂商总结报告",
         "cloud_keep_old" => "上云后原系统保留",
         "cloud_exit_transition" => "政务云退出过渡期",
+        PROJECT_SELF_EVALUATION => "信息化项目绩效自评价",
+        PROJECT_FREE_OM => "信息化项目免费运维期届满",
         CLOUD_PROVIDER_DUTY => "云服务商报告",
         CLOUD_MONITOR_DUTY => "云监管服务商报告",
         CLOUD_BUREAU_DUTY => "政务云主管部门工作",

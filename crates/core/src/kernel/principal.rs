@@ -136,6 +136,20 @@ impl Principal {
         )
     }
 
+    /// The union of the scopes of `actions`.
+    pub fn scope_for_any(&self, actions: &[Action]) -> Scope {
+        if self.must_change_password {
+            return Scope::ranges(vec![]);
+        }
+        Scope::ranges(
+            self.grants
+                .iter()
+                .filter(|g| actions.iter().any(|a| role_allows(g.role, *a)))
+                .map(|g| (g.scope_path.clone(), g.subtree))
+                .collect(),
+        )
+    }
+
     /// The data scope for listing objects subject to `action`: the union of
     /// the scopes of every grant whose role allows it.
     pub fn scope_for(&self, action: Action) -> Scope {

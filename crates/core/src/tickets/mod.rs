@@ -83,6 +83,8 @@ pub fn value_to_json(v: &FieldValue) -> Value {
         FieldValue::Number(n) => serde_json::Number::from_f64(*n)
             .map(Value::Number)
             .unwrap_or(Value::Null),
+        // Money as text with its two decimals, never a JSON float.
+        FieldValue::Money(m) => Value::String(format!("{m:.2}")),
         FieldValue::Bool(b) => Value::Bool(*b),
         FieldValue::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
         FieldValue::DateTime(t) => Value::String(t.to_rfc3339()),
@@ -116,6 +118,7 @@ pub fn value_from_json(ty: FieldType, v: &Value) -> Option<FieldValue> {
             .ok()
             .filter(|n| n.is_finite())
             .map(FieldValue::Number),
+        FieldType::Money => yunwei_domain::policy::model::parse_money(&text).map(FieldValue::Money),
         FieldType::Bool => match text.as_str() {
             "true" | "on" | "1" | "是" => Some(FieldValue::Bool(true)),
             "false" | "off" | "0" | "否" => Some(FieldValue::Bool(false)),
@@ -301,6 +304,10 @@ fn parent_path(path: &str) -> String {
 /// (its intake queue, `JSCZ-21`). Nothing else by id.
 pub(crate) fn can_see(pr: &Principal, t: &TicketRow) -> bool {
     pr.can(Action::BusinessRead, &t.org_path)
+        || (pr.can(Action::ProjectReview, &t.org_path)
+            && yunwei_domain::policy::embedded::reviewers_read()
+                .iter()
+                .any(|(pack, process)| *pack == t.pack_id && *process == t.process_id))
         || t.team_path
             .as_deref()
             .is_some_and(|tp| pr.can(Action::BusinessRead, tp))
@@ -320,11 +327,14 @@ fn visible_to<'a>(
     pr: &'a Principal,
     scope: &'a yunwei_store::Scope,
     unassigned: &'a yunwei_store::Scope,
+    reviewed: &'a yunwei_store::Scope,
 ) -> store::Visible<'a> {
     store::Visible {
         scope,
         user_id: &pr.user_id,
         unassigned,
+        reviewed,
+        reviewed_processes: yunwei_domain::policy::embedded::reviewers_read(),
     }
 }
 

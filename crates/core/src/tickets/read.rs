@@ -95,11 +95,12 @@ pub async fn list(
     }
     let scope = pr.scope_for(Action::BusinessRead);
     let unassigned = pr.unassigned_ticket_scope();
+    let reviewed = pr.scope_for(Action::ProjectReview);
     let per_page = per_page.clamp(1, 200);
     let mut c = p.db.read().await?;
     let (rows, total) = store::list(
         &mut c,
-        &visible_to(pr, &scope, &unassigned),
+        &visible_to(pr, &scope, &unassigned, &reviewed),
         f,
         page.saturating_sub(1) * per_page,
         per_page,
@@ -140,8 +141,16 @@ pub async fn tally(
     }
     let scope = pr.scope_for(Action::BusinessRead);
     let unassigned = pr.unassigned_ticket_scope();
+    let reviewed = pr.scope_for(Action::ProjectReview);
     let mut c = p.db.read().await?;
-    store::count_by(&mut c, &visible_to(pr, &scope, &unassigned), f, by, limit).await
+    store::count_by(
+        &mut c,
+        &visible_to(pr, &scope, &unassigned, &reviewed),
+        f,
+        by,
+        limit,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -502,13 +511,14 @@ pub async fn export(
     }
     let scope = pr.scope_for(Action::BusinessRead);
     let unassigned = pr.unassigned_ticket_scope();
+    let reviewed = pr.scope_for(Action::ProjectReview);
     // The rows are those the caller's lists show.
     let auth = Authorized::seen(pr);
     let rows = {
         let mut c = p.db.read().await?;
         store::list(
             &mut c,
-            &visible_to(pr, &scope, &unassigned),
+            &visible_to(pr, &scope, &unassigned, &reviewed),
             f,
             0,
             EXPORT_LIMIT,
@@ -611,7 +621,15 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
         ..Default::default()
     };
     let unassigned = pr.unassigned_ticket_scope();
-    let (rows, _) = store::list(&mut c, &visible_to(pr, &scope, &unassigned), &f, 0, 500).await?;
+    let reviewed = pr.scope_for(Action::ProjectReview);
+    let (rows, _) = store::list(
+        &mut c,
+        &visible_to(pr, &scope, &unassigned, &reviewed),
+        &f,
+        0,
+        500,
+    )
+    .await?;
     let mut out = Vec::new();
     for row in rows {
         let Ok(pk) = pack(p, &row.pack_id, Some(&row.pack_version)) else {

@@ -128,6 +128,8 @@ struct RawProcess {
     conversion: Vec<S<RawConversion>>,
     #[serde(default)]
     intake: Vec<S<String>>,
+    #[serde(default)]
+    reviewers_read: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -415,11 +417,20 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
             Err(e) => errors.extend(e),
         }
     }
-    let mut raw_processes = Vec::new();
-    for (path, text) in files
+    let mut projects = None;
+    if let Some((path, text)) = files
         .iter()
-        .filter(|(p, _)| !is_pack_file(p) && !super::cloud::is_cloud_file(p))
+        .find(|(p, _)| super::projects::is_projects_file(p))
     {
+        match super::projects::load(&Src::new(path, text), text) {
+            Ok(r) => projects = Some(r),
+            Err(e) => errors.extend(e),
+        }
+    }
+    let mut raw_processes = Vec::new();
+    for (path, text) in files.iter().filter(|(p, _)| {
+        !is_pack_file(p) && !super::cloud::is_cloud_file(p) && !super::projects::is_projects_file(p)
+    }) {
         let src = Src::new(path, text);
         match toml::from_str::<RawProcess>(text) {
             Ok(p) => raw_processes.push((src, p)),
@@ -481,6 +492,7 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         roles,
         processes,
         cloud,
+        projects,
         origin: Origin {
             file: pack_path.clone(),
             line: 1,
@@ -746,6 +758,7 @@ impl Checker {
             conversions: Vec::new(),
             role_labels: self.role_labels.clone(),
             intake,
+            reviewers_read: p.reviewers_read,
         };
         self.graph(src, p, &process);
         self.restarts(src, p, &process);
@@ -1482,7 +1495,7 @@ fn literal_problem(field: &Field, op: CmpOp, lit: &Literal) -> Option<String> {
         }
         (FieldType::Text | FieldType::LongText, Literal::Str(_)) if op.is_ordering() => ordering(),
         (FieldType::Text | FieldType::LongText, Literal::Str(_)) => None,
-        (FieldType::Integer | FieldType::Number, Literal::Num(_)) => None,
+        (FieldType::Integer | FieldType::Number | FieldType::Money, Literal::Num(_)) => None,
         (FieldType::Bool, Literal::Bool(_)) if op.is_ordering() => ordering(),
         (FieldType::Bool, Literal::Bool(_)) => None,
         (FieldType::Date, Literal::Str(s)) if parse_date(s).is_some() => None,

@@ -482,6 +482,14 @@ fn compare(v: &FieldValue, op: CmpOp, lit: &Literal) -> bool {
                 None => return false,
             }
         }
+        // Money against the literal as written (the shortest decimal that
+        // reads back as it), exactly: 299999.99 is below 300000.
+        (FieldValue::Money(m), Literal::Num(n)) => {
+            match n.to_string().parse::<rust_decimal::Decimal>() {
+                Ok(l) => m.cmp(&l),
+                Err(_) => return false,
+            }
+        }
         (FieldValue::Text(s), Literal::Str(l)) if !op.is_ordering() => s.cmp(l),
         (FieldValue::Bool(b), Literal::Bool(l)) if !op.is_ordering() => b.cmp(l),
         (FieldValue::Date(d), Literal::Str(l)) => match parse_date(l) {

@@ -73,6 +73,16 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
         ],
     },
     EmbeddedPack {
+        id: "snxm",
+        files: &[
+            pack_file!("snxm", "pack.toml"),
+            pack_file!("snxm", "projects.toml"),
+            pack_file!("snxm", "project.toml"),
+            pack_file!("snxm", "project_supplement.toml"),
+            pack_file!("snxm", "system_disposal.toml"),
+        ],
+    },
+    EmbeddedPack {
         id: "snyp",
         files: &[
             pack_file!("snyp", "pack.toml"),
@@ -108,6 +118,23 @@ pub fn packs() -> Vec<Pack> {
             })
         })
         .collect()
+}
+
+/// The (pack, process) pairs whose tickets the holders of the review
+/// action read in their scope (`reviewers_read = true`; ADR 0017).
+pub fn reviewers_read() -> &'static [(String, String)] {
+    static PAIRS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    PAIRS.get_or_init(|| {
+        packs()
+            .iter()
+            .flat_map(|pk| {
+                pk.processes
+                    .iter()
+                    .filter(|p| p.reviewers_read)
+                    .map(|p| (pk.id.clone(), p.id.clone()))
+            })
+            .collect()
+    })
 }
 
 /// The shipped pack with this id.

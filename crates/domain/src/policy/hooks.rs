@@ -69,6 +69,58 @@ pub const CLOUD_EXIT_APPROVED: &str = "cloud_exit_approved";
 /// Effect: data cleared and resources reclaimed (billing ends today).
 pub const CLOUD_RECLAIMED: &str = "cloud_reclaimed";
 
+/// Government IT projects (ADR 0017), the numbers from the pack's
+/// `projects.toml`.
+///
+/// Gate: every bool field the transition asks for (its `require` and the
+/// `required_if`s that hold) is ticked: a checklist (SNXM-11, SNXM-22,
+/// SNXM-40).
+pub const CHECKLIST_TICKED: &str = "checklist_ticked";
+/// Gate: the unit has no unremedied major security or cryptography
+/// finding (SNXM-43).
+pub const PROJECT_UNIT_UNBLOCKED: &str = "project_unit_unblocked";
+/// Gate: none of the refusal cases of SNXM-19(二) is ticked.
+pub const PROJECT_NO_REFUSAL_CASE: &str = "project_no_refusal_case";
+/// Gate: the project is on an annual plan (SNXM-17).
+pub const PROJECT_ON_PLAN: &str = "project_on_plan";
+/// Gate: the contract keeps the free O&M period of the pack (SNXM-34).
+pub const PROJECT_CONTRACT_TERMS: &str = "project_contract_terms";
+/// Gate: the trial run has lasted its shortest length (SNXM-32).
+pub const PROJECT_TRIAL_ELAPSED: &str = "project_trial_elapsed";
+/// Gate: the supplementary contracts of the project, this one included,
+/// stay within the pack's share of the original contract (SNXM-30).
+pub const PROJECT_SUPPLEMENT_WITHIN_LIMIT: &str = "project_supplement_within_limit";
+/// Gate: the case of a disposal holds (SNXM-48: idle longer than the
+/// pack's months).
+pub const DISPOSAL_CASE_HOLDS: &str = "disposal_case_holds";
+
+/// Effect: the project's row is written from the application's fields
+/// (name, kind, route, total investment).
+pub const PROJECT_REGISTERED: &str = "project_registered";
+/// Effect: the project enters the library (SNXM-16).
+pub const PROJECT_ENTER_LIBRARY: &str = "project_enter_library";
+/// Effect: the project is on the annual plan of its `plan_year` (SNXM-17).
+pub const PROJECT_PLANNED: &str = "project_planned";
+/// Effect: the project stays in the library, off the plan.
+pub const PROJECT_UNPLANNED: &str = "project_unplanned";
+/// Effect: the contract amount and contractor are recorded (SNXM-30).
+pub const PROJECT_CONTRACT_SIGNED: &str = "project_contract_signed";
+/// Effect: the trial run starts today (SNXM-32).
+pub const PROJECT_TRIAL_STARTED: &str = "project_trial_started";
+/// Effect: accepted today: the free O&M period and the self-evaluation are
+/// due controls (SNXM-34, SNXM-36).
+pub const PROJECT_ACCEPTED: &str = "project_accepted";
+/// Effect: the supplementary contract's amount counts against the limit
+/// while it is decided.
+pub const PROJECT_SUPPLEMENT_HELD: &str = "project_supplement_held";
+/// Effect: a refused supplementary contract no longer counts.
+pub const PROJECT_SUPPLEMENT_RELEASED: &str = "project_supplement_released";
+/// Effect: the supplementary contract is approved.
+pub const PROJECT_SUPPLEMENT_APPROVED: &str = "project_supplement_approved";
+/// Effect: the system is closed, merged, frozen, promoted or transferred
+/// in the CMDB (SNXM-44..SNXM-48).
+pub const SYSTEM_DISPOSED: &str = "system_disposed";
+
 /// Intake: tickets of the process are also opened by the inspections
 /// feature, from the abnormal items of an inspection record whose filer
 /// asks for it (JSCZ-28: 事件……主要来源于问题上报或监控巡检发现; JSCZ-31:
@@ -97,6 +149,17 @@ pub const GATES: &[(&str, &str)] = &[
         CLOUD_NOT_BARRED,
         "本年度未因拒不降配或回收被停止受理资源申请",
     ),
+    (CHECKLIST_TICKED, "核对清单各项均已确认"),
+    (PROJECT_UNIT_UNBLOCKED, "建设单位无未整改的重大安全隐患"),
+    (PROJECT_NO_REFUSAL_CASE, "不属于不予审批情形"),
+    (PROJECT_ON_PLAN, "项目已纳入年度计划"),
+    (PROJECT_CONTRACT_TERMS, "合同约定的免费运维期符合要求"),
+    (PROJECT_TRIAL_ELAPSED, "试运行已满最短时间"),
+    (
+        PROJECT_SUPPLEMENT_WITHIN_LIMIT,
+        "补充合同累计金额未超过上限",
+    ),
+    (DISPOSAL_CASE_HOLDS, "处置情形成立"),
 ];
 
 /// Effects: name and what it does.
@@ -113,6 +176,17 @@ pub const EFFECTS: &[(&str, &str)] = &[
     (CLOUD_CHANGE_APPLIED, "按申请调整云资源"),
     (CLOUD_EXIT_APPROVED, "系统进入退出过渡期"),
     (CLOUD_RECLAIMED, "清除数据并回收云资源"),
+    (PROJECT_REGISTERED, "登记项目申报"),
+    (PROJECT_ENTER_LIBRARY, "纳入信息化项目库"),
+    (PROJECT_PLANNED, "纳入年度计划清单"),
+    (PROJECT_UNPLANNED, "暂不纳入年度计划"),
+    (PROJECT_CONTRACT_SIGNED, "登记合同金额"),
+    (PROJECT_TRIAL_STARTED, "开始试运行"),
+    (PROJECT_ACCEPTED, "登记验收，开始免费运维期和绩效自评价期限"),
+    (PROJECT_SUPPLEMENT_HELD, "补充合同金额计入累计"),
+    (PROJECT_SUPPLEMENT_RELEASED, "补充合同金额不再计入"),
+    (PROJECT_SUPPLEMENT_APPROVED, "补充合同获批"),
+    (SYSTEM_DISPOSED, "按处置方式更新信息系统"),
 ];
 
 pub fn is_gate(name: &str) -> bool {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use super::condition::Condition;
 
@@ -18,6 +19,8 @@ pub enum FieldValue {
     Text(String),
     Integer(i64),
     Number(f64),
+    /// Money in yuan, exact to the fen (`type = "money"`).
+    Money(Decimal),
     Bool(bool),
     Date(NaiveDate),
     DateTime(DateTime<Utc>),
@@ -53,8 +56,9 @@ impl FieldValue {
     pub fn fits(&self, ty: FieldType) -> bool {
         match self {
             FieldValue::Text(_) => ty.is_textual(),
-            FieldValue::Integer(_) => ty.is_numeric(),
+            FieldValue::Integer(_) => matches!(ty, FieldType::Integer | FieldType::Number),
             FieldValue::Number(_) => ty == FieldType::Number,
+            FieldValue::Money(_) => ty == FieldType::Money,
             FieldValue::Bool(_) => ty == FieldType::Bool,
             FieldValue::Date(_) => ty == FieldType::Date,
             FieldValue::DateTime(_) => ty == FieldType::DateTime,
@@ -75,6 +79,7 @@ impl FieldValue {
                 .ok()
                 .filter(|n| n.is_finite())
                 .map(FieldValue::Number),
+            FieldType::Money => parse_money(s).map(FieldValue::Money),
             FieldType::Bool => match s.trim() {
                 "true" => Some(FieldValue::Bool(true)),
                 "false" => Some(FieldValue::Bool(false)),
@@ -88,6 +93,48 @@ impl FieldValue {
                 .map(|d| FieldValue::DateTime(d.with_timezone(&Utc))),
         }
     }
+}
+
+/// The largest amount a money field holds: 999,999,999,999.99 元 (under a
+/// trillion; every sum of a project's contracts stays exact in an `i64` of
+/// fen).
+pub const MONEY_MAX_FEN: i64 = 99_999_999_999_999;
+
+/// Parses an amount in yuan: digits, optionally `.` and at most two
+/// decimals, thousands separators `,` allowed; not negative, at most
+/// [`MONEY_MAX_FEN`]. Written with its two decimals (`300000.00`).
+pub fn parse_money(s: &str) -> Option<Decimal> {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || whole.len() > 13
+    {
+        return None;
+    }
+    let d: Decimal = format!("{whole}.{frac:0<2}").parse().ok()?;
+    let fen = (d * Decimal::from(100)).trunc();
+    (fen <= Decimal::from(MONEY_MAX_FEN)).then(|| d.round_dp(2))
+}
+
+/// An amount in fen, for storage (exact: at most two decimals).
+pub fn money_to_fen(d: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (d * Decimal::from(100))
+        .trunc()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// An amount of fen as yuan with two decimals.
+pub fn fen_to_money(fen: i64) -> Decimal {
+    Decimal::new(fen, 2)
 }
 
 /// A ticket's fields by id.
@@ -129,6 +176,9 @@ pub struct Pack {
     /// The government-cloud rules of `cloud.toml`, for packs that govern a
     /// city's cloud (ZMDY, SNYP; ADR 0016).
     pub cloud: Option<super::cloud::CloudRules>,
+    /// The IT-project rules (`projects.toml`, ADR 0017), if the pack has
+    /// them.
+    pub projects: Option<super::projects::ProjectRules>,
     pub origin: Origin,
 }
 
@@ -164,6 +214,11 @@ pub struct Process {
     /// Where else its tickets come from ([`super::hooks::INTAKES`]), e.g.
     /// `inspection_finding`.
     pub intake: Vec<String>,
+    /// The holders of the review action (`ProjectReview`: 财政, 发展改革,
+    /// 网信, 公安, 保密机要) read this process's tickets in their scope,
+    /// without reading the rest of those organisations' business
+    /// (`reviewers_read = true`, SNXM-23; ADR 0017).
+    pub reviewers_read: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,6 +231,9 @@ pub enum FieldType {
     Date,
     DateTime,
     Bool,
+    /// An amount of money in yuan, exact decimal with at most two places
+    /// (never floating point).
+    Money,
     /// A configuration item of the CMDB, held by its code (`type = "ci"`):
     /// the system a ticket concerns. The ticket is linked to the item and
     /// belongs to the item's owner organisation (ADR 0015).
@@ -183,11 +241,12 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 9] = [
+    pub const ALL: [FieldType; 10] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
         FieldType::Number,
+        FieldType::Money,
         FieldType::Choice,
         FieldType::Date,
         FieldType::DateTime,
@@ -201,6 +260,7 @@ impl FieldType {
             FieldType::LongText => "long_text",
             FieldType::Integer => "integer",
             FieldType::Number => "number",
+            FieldType::Money => "money",
             FieldType::Choice => "choice",
             FieldType::Date => "date",
             FieldType::DateTime => "datetime",
@@ -222,7 +282,10 @@ impl FieldType {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(self, FieldType::Integer | FieldType::Number)
+        matches!(
+            self,
+            FieldType::Integer | FieldType::Number | FieldType::Money
+        )
     }
 
     pub fn is_temporal(self) -> bool {
@@ -606,16 +669,16 @@ impl Pack {
         for p in &self.processes {
             p.collect_rules(&mut out);
         }
-        if let Some(c) = &self.cloud {
-            for v in &c.cited {
-                out.push(RuleRef {
-                    process: None,
-                    kind: "parameter",
-                    id: v.key.clone(),
-                    source: v.source.clone(),
-                    origin: v.origin.clone(),
-                });
-            }
+        let cloud = self.cloud.iter().flat_map(|c| c.cited.iter());
+        let projects = self.projects.iter().flat_map(|r| r.cited.iter());
+        for v in cloud.chain(projects) {
+            out.push(RuleRef {
+                process: None,
+                kind: "parameter",
+                id: v.key.clone(),
+                source: v.source.clone(),
+                origin: v.origin.clone(),
+            });
         }
         out
     }
@@ -837,5 +900,33 @@ mod tests {
         assert_eq!(parse_citation("JSCZ27"), None);
         assert_eq!(citation_test_prefix("JSCZ-27"), "jscz_27_");
         assert_eq!(citation_test_prefix("NTCZ-6.1.2"), "ntcz_6_1_2_");
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::*;
+
+    #[test]
+    fn money_is_exact_to_the_fen_and_bounded() {
+        let d = |s: &str| parse_money(s).map(|m| m.to_string());
+        assert_eq!(d("300000").as_deref(), Some("300000.00"));
+        assert_eq!(d("299,999.99").as_deref(), Some("299999.99"));
+        assert_eq!(d("0.1").as_deref(), Some("0.10"));
+        assert_eq!(d("999999999999.99").as_deref(), Some("999999999999.99"));
+        for bad in [
+            "",
+            "-1",
+            "1.001",
+            "1e6",
+            "abc",
+            "1.2.3",
+            "1000000000000",
+            " . ",
+        ] {
+            assert_eq!(parse_money(bad), None, "{bad}");
+        }
+        assert_eq!(money_to_fen(parse_money("4000000").unwrap()), 400_000_000);
+        assert_eq!(fen_to_money(29_999_999).to_string(), "299999.99");
     }
 }

@@ -32,6 +32,7 @@ mod pdf;
 mod permission_matrix;
 mod policy;
 mod probe_regressions;
+mod projects;
 mod registers;
 mod reports;
 mod scale;

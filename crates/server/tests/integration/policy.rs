@@ -1389,3 +1389,169 @@ fn trace_reads_outline_and_dotted_numbering() {
         [vec![1, 1], vec![3, 2, 5], vec![2, 1, 1]]
     );
 }
+
+// ------------------------------------------------------------------ SNXM
+// 遂宁市政务信息化项目管理办法 (ADR 0017): the routes of the project process
+// driven through the engine. The gates that read the database (the
+// refusal cases, the plan, the trial, the 10 % of supplements) are tested
+// in `projects.rs`.
+
+fn snxm() -> Pack {
+    embedded::pack("snxm").expect("snxm pack")
+}
+
+fn money(s: &str) -> FieldValue {
+    FieldValue::Money(yunwei_domain::policy::model::parse_money(s).expect("money"))
+}
+
+fn project_application(total: &str) -> Fields {
+    fields(&[
+        ("title", text("遂宁市智慧城管平台升级")),
+        ("unit_level", text("city")),
+        ("kind", text("investment")),
+        ("route", text("regular")),
+        ("total_investment", money(total)),
+        ("funding", text("市级财政资金")),
+        ("current_systems", text("现有数字城管系统一套")),
+        ("no_duplication", text("不与市级平台重复")),
+        ("integration", text("整合原有两个子系统")),
+        (
+            "cloud_and_sharing",
+            text("部署于市级政务云，数据汇聚至共享交换平台"),
+        ),
+        ("needs", text("解决案件流转慢的问题")),
+        ("secure_products", text("采用国产数据库和操作系统")),
+    ])
+}
+
+fn review_route(total: &str) -> String {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let derived = engine::derive_fields(process, &project_application(total));
+    match derived.get("review_route") {
+        Some(FieldValue::Text(s)) => s.clone(),
+        other => panic!("review_route: {other:?}"),
+    }
+}
+
+/// SNXM-22: "总投资在30万元及以上的项目，建设单位应编制项目技术方案报市数据局审查，
+/// 30万元以下的项目应将技术方案报市数据局备案".
+#[test]
+fn snxm_22_plan_of_299999_yuan_is_filed_not_reviewed() {
+    assert_eq!(review_route("299999.99"), "filing");
+    assert_eq!(review_route("299999"), "filing");
+    assert_eq!(review_route("0.01"), "filing");
+}
+
+#[test]
+fn snxm_22_plan_of_300000_yuan_goes_to_joint_review() {
+    assert_eq!(review_route("300000"), "joint");
+    assert_eq!(review_route("300000.00"), "joint");
+    assert_eq!(review_route("300000.01"), "joint");
+    assert_eq!(review_route("4,000,000"), "joint");
+}
+
+/// SNXM-29: "项目总投资在400万元（含）以上的信息化项目原则上须引入监理机制".
+#[test]
+fn snxm_29_project_of_4_million_needs_a_supervisor() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let unit = user(&pack, "unit", &["business_staff"]);
+    for (total, needs) in [
+        ("4000000", true),
+        ("4000000.00", true),
+        ("3999999.99", false),
+    ] {
+        let mut t = Ticket::open(process, &unit, project_application(total));
+        t.snap.state = "contracted".into();
+        let r = t.try_take("start", &unit, Fields::new());
+        if needs {
+            let refusal = r.expect_err(total);
+            assert!(refusal.message.contains("监理单位"), "{total}: {refusal}");
+            assert!(
+                refusal.to_string().contains("SNXM-29"),
+                "{total}: {refusal}"
+            );
+            t.attach(&["supervision_contract"]);
+            let started = t.try_take(
+                "start",
+                &unit,
+                fields(&[("supervisor", text("四川省信息工程监理有限公司"))]),
+            );
+            assert_eq!(started.as_deref(), Ok("construction"), "{total}");
+        } else {
+            assert_eq!(r.as_deref(), Ok("construction"), "{total}");
+        }
+    }
+}
+
+/// SNXM-18: "项目经本部门首席数据官、首席数据执行官同意后，方可履行后续审批、入库及
+/// 年度计划管理等程序". The bureau can do nothing before the consent, and
+/// a CDO cannot consent to the application they filed themselves.
+#[test]
+fn snxm_18_no_approval_without_cdo_consent() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let unit = user(&pack, "unit", &["business_staff"]);
+    let cdo = user(&pack, "cdo", &["chief_data_officer"]);
+    let bureau = user(&pack, "bureau", &["project_manager"]);
+    let mut t = Ticket::open(process, &unit, project_application("1200000"));
+    t.attach(&["application"])
+        .take("submit", &unit, Fields::new());
+    assert_eq!(t.state(), "cdo_review");
+    assert!(
+        t.available(&bureau).is_empty(),
+        "{:?}",
+        t.available(&bureau)
+    );
+    assert!(t
+        .try_take(
+            "pass_to_finance",
+            &bureau,
+            fields(&[("necessity_opinion", text("同意"))])
+        )
+        .is_err());
+    // The CDO who filed it may not consent to it.
+    let cdo_filer = user(&pack, "unit", &["business_staff", "chief_data_officer"]);
+    assert!(t
+        .try_take(
+            "cdo_consent",
+            &cdo_filer,
+            fields(&[("cdo_opinion", text("同意"))])
+        )
+        .is_err());
+    t.take(
+        "cdo_consent",
+        &cdo,
+        fields(&[("cdo_opinion", text("同意"))]),
+    );
+    assert_eq!(t.state(), "bureau_opinion");
+    assert!(t.available(&bureau).contains("pass_to_finance"));
+}
+
+/// SNXM-15: "已完成建设的周期性、延续性项目提供预算保障相关佐证材料后视为已完成审批".
+#[test]
+fn snxm_15_periodic_project_enters_the_library_with_budget_evidence() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let unit = user(&pack, "unit", &["business_staff"]);
+    let cdo = user(&pack, "cdo", &["chief_data_officer"]);
+    let mut app = project_application("180000");
+    app.insert("route".into(), text("periodic"));
+    app.insert("kind".into(), text("om"));
+    let mut t = Ticket::open(process, &unit, app);
+    t.attach(&["application"])
+        .take("submit", &unit, Fields::new());
+    let opinion = fields(&[("cdo_opinion", text("同意续签运维"))]);
+    assert!(t.try_take("cdo_consent", &cdo, opinion.clone()).is_err());
+    let refused = t
+        .try_take("cdo_consent_periodic", &cdo, opinion.clone())
+        .expect_err("no evidence");
+    assert!(
+        refused.to_string().contains("budget_evidence") || refused.message.contains("预算保障"),
+        "{refused}"
+    );
+    t.attach(&["budget_evidence"]);
+    t.take("cdo_consent_periodic", &cdo, opinion);
+    assert_eq!(t.state(), "library");
+}
