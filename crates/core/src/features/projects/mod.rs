@@ -11,7 +11,9 @@
 //! keeps the supervision findings (SNXM-37) that block a unit's new
 //! projects while a major one is open (SNXM-43).
 
+pub mod evaluation;
 pub mod lifecycle;
+pub mod plan;
 
 use chrono::NaiveDate;
 use yunwei_domain::policy::projects::ProjectRules;
