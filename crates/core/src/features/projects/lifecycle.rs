@@ -136,7 +136,12 @@ pub async fn checklist_ticked(_c: &mut DbConn, h: &HookCall<'_>) -> Result<(), A
     if missing.is_empty() {
         return Ok(());
     }
-    let cite = t.source.clone();
+    // The gate's own citation (the article that asks for the checklist).
+    let cite = t
+        .gates
+        .iter()
+        .find(|g| g.hook == yunwei_domain::policy::hooks::CHECKLIST_TICKED)
+        .map_or_else(|| t.source.clone(), |g| g.source.clone());
     Err(refuse(
         "project.checklist_unticked",
         format!(

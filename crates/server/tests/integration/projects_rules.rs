@@ -1,0 +1,320 @@
+//! SNXM's rules that read the database, one test per article, through
+//! `core::tickets` on the fixture of `projects.rs` (a real SQLite file or
+//! PostgreSQL server, the test clock at 2026-03-02 09:00 in Beijing).
+
+use chrono::Duration;
+use serde_json::{json, Value};
+use yunwei_core::features::projects::{self, NewFinding};
+use yunwei_core::tickets;
+use yunwei_core::Principal;
+use yunwei_domain::roles::Role;
+use yunwei_store::projects as store;
+
+use crate::projects::{city, ctx, user, City};
+
+async fn attach(k: &City, pr: &Principal, id: &str, kind: &str) {
+    tickets::attach(
+        &k.app.platform,
+        &ctx(),
+        pr,
+        id,
+        kind,
+        "材料.pdf",
+        b"%PDF-1.4 test",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("attach {kind}: {e}"));
+}
+
+async fn set_state(k: &City, id: &str, state: &str) {
+    let mut c = k.app.platform.db().begin().await.unwrap();
+    c.exec_raw(&format!(
+        "UPDATE tickets SET state = '{state}' WHERE id = '{id}'"
+    ))
+    .await
+    .unwrap();
+    c.commit().await.unwrap();
+}
+
+fn application(total: &str) -> Value {
+    json!({
+        "unit_level": "city",
+        "kind": "investment",
+        "route": "regular",
+        "total_investment": total,
+        "funding": "市级财政资金",
+        "current_systems": "现有数字城管系统一套，运行八年",
+        "no_duplication": "与市级平台功能不重复",
+        "integration": "整合原有两个子系统",
+        "cloud_and_sharing": "部署于遂宁市级政务云，数据汇聚至共享交换平台",
+        "needs": "案件流转慢，需要移动端处置",
+        "secure_products": "采用国产数据库和操作系统",
+    })
+}
+
+fn no_refusal_case() -> serde_json::Map<String, Value> {
+    [
+        "refusal_hardware",
+        "refusal_lines",
+        "refusal_not_on_cloud",
+        "refusal_common_systems",
+        "refusal_not_shared",
+        "refusal_unclear",
+        "refusal_not_common",
+        "refusal_duplicate",
+        "refusal_insecure",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), Value::Bool(false)))
+    .collect()
+}
+
+/// SNXM-19(二)1: "新建或扩建非涉密机房、数据中心、私有云平台，新增非涉密服务器……
+/// 原则上不予审批". The bureau works through the nine cases; a ticked one
+/// makes the pass refuse, and the project can only be refused.
+#[tokio::test]
+async fn snxm_19_a_ticked_refusal_case_refuses_the_bureau_pass() {
+    let k = city().await;
+    let cdo = user(&k.app, "xm_cdo", &k.unit, Role::ChiefDataOfficer, &k.unit).await;
+    let id = k
+        .open("project", "遂宁市城管局自建机房扩容", application("800000"))
+        .await;
+    attach(&k, &k.staff, &id, "application").await;
+    k.step(&k.staff, &id, "submit", json!({}))
+        .await
+        .expect("submit");
+    k.step(&cdo, &id, "cdo_consent", json!({"cdo_opinion": "同意报审"}))
+        .await
+        .expect("cdo");
+    let mut f = no_refusal_case();
+    f.insert(
+        "necessity_opinion".into(),
+        json!("属于新增非涉密服务器采购"),
+    );
+    f.insert("priority_type".into(), json!("none"));
+    f.insert("refusal_hardware".into(), Value::Bool(true));
+    let e = k
+        .step(&k.bureau, &id, "pass_to_finance", Value::Object(f.clone()))
+        .await
+        .expect_err("a ticked case refuses");
+    assert_eq!(e.code, "project.refusal_case", "{e}");
+    assert!(
+        e.message.contains("SNXM-19") && e.message.contains("新建或扩建非涉密机房"),
+        "{e}"
+    );
+    k.step(&k.bureau, &id, "refuse", Value::Object(f))
+        .await
+        .expect("refuse");
+    // With no case ticked another project passes.
+    let ok = k
+        .open("project", "遂宁市数字城管移动端", application("800000"))
+        .await;
+    attach(&k, &k.staff, &ok, "application").await;
+    k.step(&k.staff, &ok, "submit", json!({})).await.unwrap();
+    k.step(&cdo, &ok, "cdo_consent", json!({"cdo_opinion": "同意"}))
+        .await
+        .unwrap();
+    let mut f = no_refusal_case();
+    f.insert("necessity_opinion".into(), json!("必要、合理"));
+    f.insert("priority_type".into(), json!("internet_plus"));
+    k.step(&k.bureau, &ok, "pass_to_finance", Value::Object(f))
+        .await
+        .expect("pass");
+}
+
+/// SNXM-43: "项目不符合密码应用和网络安全要求，或者存在重大安全隐患的，在完成整改前，
+/// 建设单位不得新建信息化项目".
+#[tokio::test]
+async fn snxm_43_a_unit_with_an_open_major_security_finding_cannot_file_a_new_project() {
+    let k = city().await;
+    let old = k.project_in_construction(50_000_000).await;
+    let p = &k.app.platform;
+    let finding = projects::record_finding(
+        p,
+        &k.bureau,
+        &ctx(),
+        NewFinding {
+            project_id: old.id.clone(),
+            area: "security".into(),
+            major: true,
+            finding: "互联网暴露面存在高危漏洞未修复".into(),
+            deadline: chrono::NaiveDate::from_ymd_opt(2026, 4, 30).unwrap(),
+        },
+    )
+    .await
+    .expect("the bureau records a finding");
+    // Only the bureau records findings.
+    let refused = projects::record_finding(
+        p,
+        &k.police,
+        &ctx(),
+        NewFinding {
+            project_id: old.id.clone(),
+            area: "other".into(),
+            major: false,
+            finding: "x".into(),
+            deadline: chrono::NaiveDate::from_ymd_opt(2026, 4, 30).unwrap(),
+        },
+    )
+    .await;
+    assert!(refused.is_err());
+    let id = k
+        .open("project", "遂宁市城管执法记录仪平台", application("200000"))
+        .await;
+    attach(&k, &k.staff, &id, "application").await;
+    let e = k
+        .step(&k.staff, &id, "submit", json!({}))
+        .await
+        .expect_err("blocked");
+    assert_eq!(e.code, "project.unit_blocked", "{e}");
+    assert!(
+        e.message.contains("SNXM-43") && e.message.contains("2026-04-30"),
+        "{e}"
+    );
+    projects::rectify_finding(p, &k.staff, &ctx(), &finding.id, "已修复并复测通过")
+        .await
+        .expect("rectified");
+    k.step(&k.staff, &id, "submit", json!({}))
+        .await
+        .expect("unblocked");
+}
+
+/// SNXM-11 (软件著作权归建设单位所有) and SNXM-34 (免费运维期……不少于一年) at the
+/// contract; an unclear data ownership needs the supplementary agreement.
+#[tokio::test]
+async fn snxm_11_and_34_the_contract_keeps_copyright_data_and_a_year_of_free_om() {
+    let k = city().await;
+    let project = k.project_in_construction(0).await;
+    set_state(&k, &project.id, "procurement").await;
+    attach(&k, &k.staff, &project.id, "contract").await;
+    let contract = |copyright: bool, months: i64, data: &str| {
+        json!({
+            "contract_amount": "1,150,000.00",
+            "contractor": "四川长虹佳华信息产品有限责任公司",
+            "copyright_clause": copyright,
+            "data_assets": data,
+            "free_om_months": months,
+        })
+    };
+    let e = k
+        .step(
+            &k.staff,
+            &project.id,
+            "sign_contract",
+            contract(false, 12, "contract"),
+        )
+        .await
+        .expect_err("copyright");
+    assert_eq!(e.code, "project.checklist_unticked", "{e}");
+    assert!(
+        e.message.contains("SNXM-11") && e.message.contains("著作权"),
+        "{e}"
+    );
+    let e = k
+        .step(
+            &k.staff,
+            &project.id,
+            "sign_contract",
+            contract(true, 11, "contract"),
+        )
+        .await
+        .expect_err("11 months");
+    assert_eq!(e.code, "project.free_om_too_short", "{e}");
+    assert!(e.message.contains("SNXM-34"), "{e}");
+    let e = k
+        .step(
+            &k.staff,
+            &project.id,
+            "sign_contract",
+            contract(true, 12, "supplement"),
+        )
+        .await
+        .expect_err("no agreement");
+    assert!(
+        e.message.contains("数据资产权属补充协议") && e.message.contains("SNXM-11"),
+        "{e}"
+    );
+    k.step(
+        &k.staff,
+        &project.id,
+        "sign_contract",
+        contract(true, 12, "contract"),
+    )
+    .await
+    .expect("signed");
+    let mut c = k.app.platform.db().read().await.unwrap();
+    let row = store::get(&mut c, &project.id).await.unwrap().unwrap();
+    assert_eq!(row.contract_fen, Some(115_000_000));
+    assert_eq!(row.state, "contracted");
+}
+
+/// SNXM-32: "项目建设完成后，原则上应开展试运行，时间不低于1个月。试运行结束后，
+/// 项目建设单位应向市数据局申请开展项目履约验收前置核准". Then acceptance with
+/// the SNXM-40 / SNXM-42 items, and the controls of SNXM-34 and SNXM-36.
+#[tokio::test]
+async fn snxm_32_acceptance_refused_before_one_month_of_trial() {
+    let k = city().await;
+    let project = k.project_in_construction(100_000_000).await;
+    let p = &k.app.platform;
+    // 2026-03-02: construction complete, the trial starts.
+    k.step(&k.staff, &project.id, "complete", json!({}))
+        .await
+        .expect("complete");
+    let report = json!({"trial_report": "试运行期间系统运行稳定"});
+    k.app.clock.advance(Duration::days(30)); // 2026-04-01
+    let e = k
+        .step(
+            &k.staff,
+            &project.id,
+            "request_pre_acceptance",
+            report.clone(),
+        )
+        .await
+        .expect_err("30 days is not a month from 03-02");
+    assert_eq!(e.code, "project.trial_too_short", "{e}");
+    assert!(
+        e.message.contains("SNXM-32") && e.message.contains("2026-04-02"),
+        "{e}"
+    );
+    k.app.clock.advance(Duration::days(1)); // 2026-04-02
+    k.step(&k.staff, &project.id, "request_pre_acceptance", report)
+        .await
+        .expect("a month of trial");
+    k.step(
+        &k.bureau,
+        &project.id,
+        "pre_approve",
+        json!({"pre_acceptance_opinion": "对照技术方案审查意见，同意组织验收"}),
+    )
+    .await
+    .expect("pre-approved");
+    attach(&k, &k.staff, &project.id, "acceptance_report").await;
+    let checks = |dengbao: bool| {
+        json!({
+            "secure_products_checked": true,
+            "crypto_checked": true,
+            "dengbao_checked": dengbao,
+            "acceptance_opinion": "验收合格",
+        })
+    };
+    let e = k
+        .step(&k.staff, &project.id, "accept", checks(false))
+        .await
+        .expect_err("等保 not checked");
+    assert!(e.message.contains("等级保护"), "{e}");
+    k.step(&k.staff, &project.id, "accept", checks(true))
+        .await
+        .expect("accepted");
+    let mut c = p.db().read().await.unwrap();
+    let row = store::get(&mut c, &project.id).await.unwrap().unwrap();
+    assert_eq!(row.accepted_on.as_deref(), Some("2026-04-02"));
+    // 不少于一年 / 12个月内: through 2027-04-01, due at its end.
+    assert_eq!(row.free_om_until.as_deref(), Some("2027-04-01"));
+    assert_eq!(row.self_evaluation_due.as_deref(), Some("2027-04-01"));
+    let controls = yunwei_store::controls::of_subject(&mut c, "it_project", &project.id, 10)
+        .await
+        .unwrap();
+    let mut kinds: Vec<&str> = controls.iter().map(|x| x.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["project_free_om", "project_self_evaluation"]);
+}
