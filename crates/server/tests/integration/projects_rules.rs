@@ -318,3 +318,162 @@ async fn snxm_32_acceptance_refused_before_one_month_of_trial() {
     kinds.sort();
     assert_eq!(kinds, ["project_free_om", "project_self_evaluation"]);
 }
+
+async fn system(k: &City, code: &str, name: &str) -> String {
+    let ci = yunwei_store::cmdb::CiRow {
+        id: yunwei_domain::ids::new_id(),
+        code: code.into(),
+        name: name.into(),
+        category: "application".into(),
+        ci_type: "业务系统".into(),
+        org_id: k.unit.id.clone(),
+        org_path: k.unit.path.clone(),
+        vendor: "四川长虹佳华信息产品有限责任公司".into(),
+        location: "遂宁市级政务云".into(),
+        status: "in_use".into(),
+        version: "2.1".into(),
+        patch_level: String::new(),
+        licence: String::new(),
+        licence_expires: None,
+        notes: String::new(),
+        created_at: k.app.platform.now_us(),
+        updated_at: k.app.platform.now_us(),
+    };
+    let mut c = k.app.platform.db().begin().await.unwrap();
+    yunwei_store::cmdb::insert_ci(&mut c, &ci).await.unwrap();
+    c.commit().await.unwrap();
+    ci.id
+}
+
+async fn ci(k: &City, id: &str) -> yunwei_store::cmdb::CiRow {
+    let mut c = k.app.platform.db().read().await.unwrap();
+    yunwei_store::cmdb::get_ci(&mut c, id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// SNXM-48(三): "每年固定时间使用，且停用周期超过4个月的" — 4 months is not
+/// more than 4; 5 is, and the frozen system is out of use (备用).
+#[tokio::test]
+async fn snxm_48_a_seasonal_system_is_frozen_only_when_idle_more_than_4_months() {
+    let k = city().await;
+    let id = system(&k, "SN-CG-ZSXT", "遂宁市城管招生报名系统").await;
+    let freeze = |months: i64| {
+        json!({
+            "system": "SN-CG-ZSXT",
+            "kind": "freeze",
+            "freeze_case": "seasonal",
+            "idle_months": months,
+            "reason": "每年仅招生季使用",
+        })
+    };
+    let t = k
+        .open("system_disposal", "招生报名系统暂停冻结", freeze(4))
+        .await;
+    let e = k
+        .step(&k.staff, &t, "submit", json!({}))
+        .await
+        .expect_err("4 months");
+    assert_eq!(e.code, "project.freeze_case", "{e}");
+    assert!(
+        e.message.contains("SNXM-48") && e.message.contains("超过4个月"),
+        "{e}"
+    );
+    k.step(&k.staff, &t, "submit", json!({"idle_months": 5}))
+        .await
+        .expect("5 months");
+    k.step(
+        &k.bureau,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意暂停冻结"}),
+    )
+    .await
+    .expect("approved");
+    let after = ci(&k, &id).await;
+    assert_eq!(after.status, "spare");
+    assert!(after.notes.contains("暂停冻结"), "{}", after.notes);
+}
+
+/// SNXM-44 closes a system (已退役); SNXM-47 transfers one to its new owner
+/// with the plan's contents (转移管理方案) required.
+#[tokio::test]
+async fn snxm_44_and_47_closing_retires_and_transfer_moves_the_system() {
+    let k = city().await;
+    let closed = system(&k, "SN-CG-JXT", "遂宁市城管旧版办公系统").await;
+    let t = k
+        .open(
+            "system_disposal",
+            "旧版办公系统关闭注销",
+            json!({"system": "SN-CG-JXT", "kind": "close", "close_case": "replaced", "reason": "已由协同办公平台替代"}),
+        )
+        .await;
+    k.step(&k.staff, &t, "submit", json!({}))
+        .await
+        .expect("close");
+    k.step(
+        &k.bureau,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意关闭"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ci(&k, &closed).await.status, "retired");
+
+    let moved = system(&k, "SN-CG-HWGG", "遂宁市户外广告审批系统").await;
+    let root = {
+        let mut c = k.app.platform.db().read().await.unwrap();
+        yunwei_store::orgs::root(&mut c).await.unwrap().unwrap()
+    };
+    let new_owner = crate::projects::org(
+        &k.app,
+        &root,
+        "遂宁市行政审批局",
+        yunwei_domain::org::OrgKind::Department,
+    )
+    .await;
+    let t = k
+        .open(
+            "system_disposal",
+            "户外广告审批系统转移管理",
+            json!({"system": "SN-CG-HWGG", "kind": "transfer", "reason": "职能划转至行政审批局"}),
+        )
+        .await;
+    let e = k
+        .step(&k.staff, &t, "submit", json!({}))
+        .await
+        .expect_err("no plan");
+    assert!(e.message.contains("SNXM-47"), "{e}");
+    k.step(
+        &k.staff,
+        &t,
+        "submit",
+        json!({
+            "main_situation": "系统运行稳定，日均办件200件",
+            "new_owner": "遂宁市行政审批局",
+            "resource_disposal": "政务云资源随系统一并移交",
+            "security_duties": "移交后数据安全和网络安全由行政审批局负责",
+            "om_adjustment": "运维合同主体变更",
+            "steps": "一、资料移交；二、账号移交；三、合同变更",
+        }),
+    )
+    .await
+    .expect("transfer with its plan");
+    k.step(
+        &k.bureau,
+        &t,
+        "approve",
+        json!({"review_opinion": "同意转移"}),
+    )
+    .await
+    .unwrap();
+    let after = ci(&k, &moved).await;
+    assert_eq!(after.org_id, new_owner.id);
+    assert!(
+        after.notes.contains("转移管理至 遂宁市行政审批局"),
+        "{}",
+        after.notes
+    );
+}
