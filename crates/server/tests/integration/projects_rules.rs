@@ -171,9 +171,24 @@ async fn snxm_43_a_unit_with_an_open_major_security_finding_cannot_file_a_new_pr
         e.message.contains("SNXM-43") && e.message.contains("2026-04-30"),
         "{e}"
     );
+    // SNXM-37: the deadline is a due control until the rectification.
+    let subject = format!("{}/{}", old.id, finding.id);
+    {
+        let mut c = p.db().read().await.unwrap();
+        let ctl = finding_controls(&mut c, &subject).await;
+        assert_eq!(ctl.len(), 1);
+        assert!(ctl[0].done_at.is_none());
+        assert_eq!(ctl[0].source, "SNXM-37");
+    }
     projects::rectify_finding(p, &k.staff, &ctx(), &finding.id, "已修复并复测通过")
         .await
         .expect("rectified");
+    {
+        let mut c = p.db().read().await.unwrap();
+        assert!(finding_controls(&mut c, &subject).await[0]
+            .done_at
+            .is_some());
+    }
     k.step(&k.staff, &id, "submit", json!({}))
         .await
         .expect("unblocked");
@@ -476,4 +491,13 @@ async fn snxm_44_and_47_closing_retires_and_transfer_moves_the_system() {
         "{}",
         after.notes
     );
+}
+
+async fn finding_controls(
+    c: &mut yunwei_store::DbConn,
+    subject: &str,
+) -> Vec<yunwei_store::controls::ControlRow> {
+    yunwei_store::controls::of_subject(c, "it_project_finding", subject, 10)
+        .await
+        .unwrap()
 }

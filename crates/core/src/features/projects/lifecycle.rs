@@ -229,12 +229,7 @@ pub async fn contract_terms(_c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
 }
 
 fn cite(rules: &ProjectRules, key: &str) -> String {
-    rules
-        .cited
-        .iter()
-        .find(|v| v.key == key)
-        .map(|v| v.source.clone())
-        .unwrap_or_default()
+    rules.source_of(key).to_string()
 }
 
 /// PROJECT_TRIAL_ELAPSED (SNXM-32: 时间不低于1个月).

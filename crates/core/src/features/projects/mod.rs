@@ -167,6 +167,24 @@ pub async fn record_finding(
             created_at: p.clock.now().timestamp_micros(),
         };
         store::insert_finding(&mut c, &row).await?;
+        // The deadline is a due control: overdue notices, 到期事项总览.
+        let subject = format!("{}/{}", project.id, row.id);
+        let title = format!("{} 限期整改：{}", project.name, row.finding);
+        due::ensure_once(
+            &mut c,
+            &due::Subject {
+                kind: due::PROJECT_RECTIFICATION,
+                subject_type: due::IT_PROJECT_FINDING,
+                subject_id: &subject,
+                org_id: &project.org_id,
+                org_path: &project.org_path,
+                title: &title,
+                source: rules(p, &project.pack_id)?.source_of("rectification_days"),
+            },
+            due::day_end(f.deadline),
+            row.created_at,
+        )
+        .await?;
         record(
             p,
             &mut c,
@@ -212,6 +230,19 @@ pub async fn rectify_finding(
                 "该问题已登记整改完成",
             ));
         }
+        let subject = format!("{}/{}", f.project_id, f.id);
+        due::complete_open(
+            &mut c,
+            (due::IT_PROJECT_FINDING, &subject),
+            due::PROJECT_RECTIFICATION,
+            |_| true,
+            1,
+            (
+                &format!("it_project_finding:{}", f.id),
+                p.clock.now().timestamp_micros(),
+            ),
+        )
+        .await?;
         record(
             p,
             &mut c,
