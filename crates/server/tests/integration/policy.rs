@@ -1793,3 +1793,57 @@ fn snxm_31_termination_is_decided_by_the_original_approver() {
         assert_eq!(t.state(), "terminated", "{route}");
     }
 }
+
+/// SNXM-14: "拟争取上级政策、资金支持的项目，由市数据局出具项目建设必要性、合理性
+/// 审核意见后，按程序在市发展改革委进行立项审批". Only the development commission
+/// approves it; then it enters the library (SNXM-16).
+#[test]
+fn snxm_14_a_project_seeking_higher_funds_is_approved_by_the_development_commission() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    let mut app = project_application("3000000");
+    app.insert("route".into(), text("approval"));
+    let mut t = Ticket::open(process, &who.unit, app);
+    t.snap.state = "bureau_opinion".into();
+    assert!(t.available(&who.bureau).contains("pass_to_development"));
+    assert!(!t.available(&who.bureau).contains("pass_to_finance"));
+    t.snap.state = "development_review".into();
+    assert!(t.available(&who.finance).is_empty());
+    assert!(t.available(&who.bureau).is_empty());
+    t.take(
+        "register",
+        &who.development,
+        fields(&[("development_opinion", text("同意立项"))]),
+    );
+    assert_eq!(t.state(), "library");
+}
+
+/// SNXM-40 and SNXM-42: "项目软硬件产品的安全可靠情况，项目密码应用和安全审查情况……
+/// 是项目验收的重要内容"; "建设单位需对信息化项目开展信息安全等级保护测评". Each is
+/// asked at acceptance.
+#[test]
+fn snxm_40_and_42_acceptance_asks_for_secure_products_crypto_and_dengbao() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let accept = process.transition("accept").expect("accept");
+    for f in [
+        "secure_products_checked",
+        "crypto_checked",
+        "dengbao_checked",
+    ] {
+        assert!(accept.require.iter().any(|r| r == f), "{f}");
+    }
+    assert!(accept
+        .gates
+        .iter()
+        .any(|g| g.hook == yunwei_domain::policy::hooks::CHECKLIST_TICKED));
+    assert_eq!(
+        process.field("dengbao_checked").unwrap().source.as_deref(),
+        Some("SNXM-42")
+    );
+    assert_eq!(
+        process.field("crypto_checked").unwrap().source.as_deref(),
+        Some("SNXM-40")
+    );
+}

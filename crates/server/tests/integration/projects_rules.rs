@@ -194,27 +194,35 @@ async fn snxm_43_a_unit_with_an_open_major_security_finding_cannot_file_a_new_pr
         .expect("unblocked");
 }
 
-/// SNXM-11 (软件著作权归建设单位所有) and SNXM-34 (免费运维期……不少于一年) at the
-/// contract; an unclear data ownership needs the supplementary agreement.
-#[tokio::test]
-async fn snxm_11_and_34_the_contract_keeps_copyright_data_and_a_year_of_free_om() {
-    let k = city().await;
+/// A project in procurement with its contract attached.
+async fn procuring(k: &City) -> String {
     let project = k.project_in_construction(0).await;
-    set_state(&k, &project.id, "procurement").await;
-    attach(&k, &k.staff, &project.id, "contract").await;
-    let contract = |copyright: bool, months: i64, data: &str| {
-        json!({
-            "contract_amount": "1,150,000.00",
-            "contractor": "四川长虹佳华信息产品有限责任公司",
-            "copyright_clause": copyright,
-            "data_assets": data,
-            "free_om_months": months,
-        })
-    };
+    set_state(k, &project.id, "procurement").await;
+    attach(k, &k.staff, &project.id, "contract").await;
+    project.id
+}
+
+fn contract(copyright: bool, months: i64, data: &str) -> Value {
+    json!({
+        "contract_amount": "1,150,000.00",
+        "contractor": "四川长虹佳华信息产品有限责任公司",
+        "copyright_clause": copyright,
+        "data_assets": data,
+        "free_om_months": months,
+    })
+}
+
+/// SNXM-11: "软件开发项目应明确约定软件著作权归建设单位所有。合同中应明确约定一切
+/// 数据资产归政府所有……未明确数据资产权属关系的项目，建设单位应与投资承建企业（单位）
+/// 签订补充协议".
+#[tokio::test]
+async fn snxm_11_the_contract_keeps_copyright_and_data_assets() {
+    let k = city().await;
+    let id = procuring(&k).await;
     let e = k
         .step(
             &k.staff,
-            &project.id,
+            &id,
             "sign_contract",
             contract(false, 12, "contract"),
         )
@@ -228,18 +236,7 @@ async fn snxm_11_and_34_the_contract_keeps_copyright_data_and_a_year_of_free_om(
     let e = k
         .step(
             &k.staff,
-            &project.id,
-            "sign_contract",
-            contract(true, 11, "contract"),
-        )
-        .await
-        .expect_err("11 months");
-    assert_eq!(e.code, "project.free_om_too_short", "{e}");
-    assert!(e.message.contains("SNXM-34"), "{e}");
-    let e = k
-        .step(
-            &k.staff,
-            &project.id,
+            &id,
             "sign_contract",
             contract(true, 12, "supplement"),
         )
@@ -249,18 +246,48 @@ async fn snxm_11_and_34_the_contract_keeps_copyright_data_and_a_year_of_free_om(
         e.message.contains("数据资产权属补充协议") && e.message.contains("SNXM-11"),
         "{e}"
     );
+    attach(&k, &k.staff, &id, "data_agreement").await;
     k.step(
         &k.staff,
-        &project.id,
+        &id,
+        "sign_contract",
+        contract(true, 12, "supplement"),
+    )
+    .await
+    .expect("signed with the supplementary agreement");
+    let mut c = k.app.platform.db().read().await.unwrap();
+    let row = store::get(&mut c, &id).await.unwrap().unwrap();
+    assert_eq!(row.contract_fen, Some(115_000_000));
+    assert_eq!(row.state, "contracted");
+}
+
+/// SNXM-34: "项目的免费运维期应自项目竣工验收合格之日起不少于一年".
+#[tokio::test]
+async fn snxm_34_the_contract_keeps_a_year_of_free_om() {
+    let k = city().await;
+    let id = procuring(&k).await;
+    let e = k
+        .step(
+            &k.staff,
+            &id,
+            "sign_contract",
+            contract(true, 11, "contract"),
+        )
+        .await
+        .expect_err("11 months");
+    assert_eq!(e.code, "project.free_om_too_short", "{e}");
+    assert!(
+        e.message.contains("SNXM-34") && e.message.contains("不少于12个月"),
+        "{e}"
+    );
+    k.step(
+        &k.staff,
+        &id,
         "sign_contract",
         contract(true, 12, "contract"),
     )
     .await
-    .expect("signed");
-    let mut c = k.app.platform.db().read().await.unwrap();
-    let row = store::get(&mut c, &project.id).await.unwrap().unwrap();
-    assert_eq!(row.contract_fen, Some(115_000_000));
-    assert_eq!(row.state, "contracted");
+    .expect("12 months");
 }
 
 /// SNXM-32: "项目建设完成后，原则上应开展试运行，时间不低于1个月。试运行结束后，
@@ -414,7 +441,7 @@ async fn snxm_48_a_seasonal_system_is_frozen_only_when_idle_more_than_4_months()
 /// SNXM-44 closes a system (已退役); SNXM-47 transfers one to its new owner
 /// with the plan's contents (转移管理方案) required.
 #[tokio::test]
-async fn snxm_44_and_47_closing_retires_and_transfer_moves_the_system() {
+async fn snxm_44_closing_retires_and_snxm_47_transfer_moves_the_system() {
     let k = city().await;
     let closed = system(&k, "SN-CG-JXT", "遂宁市城管旧版办公系统").await;
     let t = k
