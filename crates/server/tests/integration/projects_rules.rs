@@ -528,3 +528,142 @@ async fn finding_controls(
         .await
         .unwrap()
 }
+
+/// Whether a result got past the permission check: refused as forbidden or
+/// not found means no; a success or a refusal on the merits means yes.
+fn permitted<T>(r: &Result<T, yunwei_domain::AppError>) -> bool {
+    !matches!(
+        r,
+        Err(e) if matches!(e.kind, yunwei_domain::ErrorKind::Forbidden | yunwei_domain::ErrorKind::NotFound)
+    )
+}
+
+/// The permission matrix of the projects' own operations, written out by
+/// hand: who reads a unit's project (list and by id alike), who records a
+/// supervision finding (the bureau, SNXM-37), who records its
+/// rectification and files the self-evaluation (the unit's side, SNXM-36),
+/// who sends the yearly call (the bureau, SNXM-17).
+#[tokio::test]
+async fn snxm_5_project_permission_matrix() {
+    let k = city().await;
+    let p = &k.app.platform;
+    let project = k.project_in_construction(10_000_000).await;
+    let root = {
+        let mut c = p.db().read().await.unwrap();
+        yunwei_store::orgs::root(&mut c).await.unwrap().unwrap()
+    };
+    let other_unit = crate::projects::org(
+        &k.app,
+        &root,
+        "遂宁市教育和体育局",
+        yunwei_domain::org::OrgKind::Department,
+    )
+    .await;
+    let county = crate::projects::org(
+        &k.app,
+        &root,
+        "射洪市",
+        yunwei_domain::org::OrgKind::Department,
+    )
+    .await;
+    let cdo = user(&k.app, "pm_cdo", &k.unit, Role::ChiefDataOfficer, &k.unit).await;
+    let other = user(
+        &k.app,
+        "pm_other",
+        &other_unit,
+        Role::BusinessStaff,
+        &other_unit,
+    )
+    .await;
+    let county_bureau = user(
+        &k.app,
+        "pm_county",
+        &county,
+        Role::CountyProjectManager,
+        &county,
+    )
+    .await;
+    let development = user(&k.app, "pm_dev", &root, Role::ProjectDevelopment, &root).await;
+    let secrecy = user(&k.app, "pm_secrecy", &root, Role::ProjectSecrecy, &root).await;
+    // (who, reads, records findings, rectifies / files, sends the call)
+    let rows: Vec<(&str, &Principal, bool, bool, bool, bool)> = vec![
+        ("unit staff", &k.staff, true, false, true, false),
+        ("unit CDO", &cdo, true, false, true, false),
+        ("bureau", &k.bureau, true, true, true, true),
+        ("finance", &k.finance, true, false, false, false),
+        ("development", &development, true, false, false, false),
+        ("police", &k.police, true, false, false, false),
+        ("secrecy", &secrecy, true, false, false, false),
+        ("another unit", &other, false, false, false, false),
+        (
+            "a county's bureau",
+            &county_bureau,
+            false,
+            false,
+            false,
+            false,
+        ),
+    ];
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    for (who, pr, reads, finds, rectifies, calls) in rows {
+        let listed = projects::list(p, pr, &Default::default()).await.unwrap();
+        assert_eq!(
+            listed.iter().any(|x| x.id == project.id),
+            reads,
+            "{who}: list"
+        );
+        assert_eq!(
+            permitted(&projects::get(p, pr, &project.id).await),
+            reads,
+            "{who}: by id"
+        );
+        let found = projects::record_finding(
+            p,
+            pr,
+            &ctx(),
+            NewFinding {
+                project_id: project.id.clone(),
+                area: "other".into(),
+                major: false,
+                finding: format!("{who}：进度滞后"),
+                deadline,
+            },
+        )
+        .await;
+        assert_eq!(permitted(&found), finds, "{who}: finding");
+        let finding = projects::record_finding(
+            p,
+            &k.bureau,
+            &ctx(),
+            NewFinding {
+                project_id: project.id.clone(),
+                area: "other".into(),
+                major: false,
+                finding: format!("为{who}登记"),
+                deadline,
+            },
+        )
+        .await
+        .unwrap();
+        let rectified = projects::rectify_finding(p, pr, &ctx(), &finding.id, "已整改").await;
+        assert_eq!(permitted(&rectified), rectifies, "{who}: rectify");
+        // Not accepted yet: a permitted filer is refused on the merits.
+        let filed = projects::evaluation::file_self_evaluation(
+            p,
+            pr,
+            &ctx(),
+            &project.id,
+            "自评报告.pdf",
+            b"%PDF-1.4",
+        )
+        .await;
+        assert_eq!(permitted(&filed), rectifies, "{who}: self-evaluation");
+        if let Err(e) = &filed {
+            if rectifies {
+                assert_eq!(e.code, "project.not_accepted", "{who}: {e}");
+            }
+        }
+        let call = projects::plan::call_for_needs(p, pr, &ctx(), 2027).await;
+        assert_eq!(permitted(&call), calls, "{who}: plan call");
+    }
+}
