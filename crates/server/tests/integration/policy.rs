@@ -1614,18 +1614,9 @@ fn snxm_13_county_project_needs_the_city_bureau_opinion_and_pre_acceptance() {
         ("necessity_opinion", text("建设必要、合理")),
         ("priority_type", text("shared_base")),
     ]);
-    for f in [
-        "refusal_hardware",
-        "refusal_lines",
-        "refusal_not_on_cloud",
-        "refusal_common_systems",
-        "refusal_not_shared",
-        "refusal_unclear",
-        "refusal_not_common",
-        "refusal_duplicate",
-        "refusal_insecure",
-    ] {
-        opinion.insert(f.into(), FieldValue::Bool(false));
+    let refusal = pack.projects.as_ref().expect("projects.toml");
+    for (f, _) in &refusal.refusal_fields {
+        opinion.insert(f.clone(), FieldValue::Bool(false));
     }
     t.take("pass_county", &who.bureau, opinion);
     assert_eq!(t.state(), "county_building");

@@ -53,20 +53,13 @@ fn application(total: &str) -> Value {
 }
 
 fn no_refusal_case() -> serde_json::Map<String, Value> {
-    [
-        "refusal_hardware",
-        "refusal_lines",
-        "refusal_not_on_cloud",
-        "refusal_common_systems",
-        "refusal_not_shared",
-        "refusal_unclear",
-        "refusal_not_common",
-        "refusal_duplicate",
-        "refusal_insecure",
-    ]
-    .iter()
-    .map(|f| (f.to_string(), Value::Bool(false)))
-    .collect()
+    let pack = yunwei_domain::policy::embedded::pack("snxm").expect("snxm");
+    pack.projects
+        .expect("projects.toml")
+        .refusal_fields
+        .into_iter()
+        .map(|(f, _)| (f, Value::Bool(false)))
+        .collect()
 }
 
 /// SNXM-19(二)1: "新建或扩建非涉密机房、数据中心、私有云平台，新增非涉密服务器……

@@ -85,12 +85,22 @@ pub struct ProjectView {
     pub limit_fen: Option<i64>,
 }
 
-pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ProjectView, AppError> {
+/// The project if the caller reads it (the list's rule), else 404.
+pub(crate) async fn readable(
+    p: &Platform,
+    pr: &Principal,
+    id: &str,
+) -> Result<ProjectRow, AppError> {
     let mut c = p.db.read().await?;
-    let project = store::get(&mut c, id)
+    store::get(&mut c, id.trim())
         .await?
         .filter(|x| may_read(pr, x))
-        .ok_or_else(|| AppError::not_found("信息化项目"))?;
+        .ok_or_else(|| AppError::not_found("信息化项目"))
+}
+
+pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ProjectView, AppError> {
+    let project = readable(p, pr, id).await?;
+    let mut c = p.db.read().await?;
     let supplements = store::supplements_of(&mut c, id).await?;
     let findings = store::findings_of(&mut c, id).await?;
     let counted_fen = supplements
