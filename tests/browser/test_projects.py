@@ -168,6 +168,7 @@ def walk(j, rules):
     number = d.text(d.find("#ticket-head .ticket-no")).strip()
     assert number.startswith("XM-"), f"project number {number!r}"
     j.expect_state(DRAFT)
+    d.wait_for_text("#fields", lambda t: "450,000.00" in t, "the amount with its separators")
     step(f"{UNIT}: registered {NEW_PROJECT} ({number}), 450,000.00 元")
     j.upload(tid, "application", "项目申报书.pdf", f"{NEW_PROJECT} 项目申报书（扫描件）")
     j.transition(tid, "submit", expect=CDO_REVIEW)

@@ -862,7 +862,18 @@ async fn ticket_view(
         .filter(|f| !f.value.is_empty() && f.id != "title")
         .map(|f| FieldLine {
             label: f.label.clone(),
-            value: f.value.clone(),
+            // Money with its thousands separators: 4,650,000.00.
+            value: if f.ty == FieldType::Money.as_str() {
+                yunwei_domain::policy::model::parse_money(&f.value)
+                    .map(|m| {
+                        yunwei_core::features::projects::yuan(
+                            yunwei_domain::policy::model::money_to_fen(m),
+                        )
+                    })
+                    .unwrap_or_else(|| f.value.clone())
+            } else {
+                f.value.clone()
+            },
             long: f.ty == FieldType::LongText.as_str(),
             href: None,
             unregistered: f.ty == FieldType::Ci.as_str(),
