@@ -442,6 +442,20 @@ impl Seeder<'_> {
         let mut state = t.state.clone();
         let mut day = opened_on;
         let mut k = 0usize;
+        // A draft left as it is has its files: only what the pack checks
+        // at submission stops it (SNXM-43's open finding).
+        if state == w.target {
+            let d = tickets::detail(&first, &cast.staff, &t.id).await?;
+            for shown in d
+                .transitions
+                .iter()
+                .filter(|s| self.data.walk.forward.contains(&s.id))
+            {
+                let d = tickets::detail(&first, &cast.staff, &t.id).await?;
+                self.attach(&first, &cast.staff, &d, &shown.attachments, &title)
+                    .await?;
+            }
+        }
         loop {
             if k > 40 {
                 return self.stuck(&title, &state);
