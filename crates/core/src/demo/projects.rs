@@ -816,7 +816,7 @@ pub async fn seed(p: &Platform) -> Result<(), AppError> {
                     area: "security".into(),
                     major: true,
                     finding,
-                    deadline: s.today + Duration::days(30),
+                    deadline: s.today + Duration::days(i64::from(rules.rectification_days)),
                 },
             )
             .await?;
