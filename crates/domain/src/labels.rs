@@ -113,6 +113,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("it_project.library", 2, "信息化项目入库"),
     ("it_project.plan", 2, "调整年度计划清单"),
     ("it_project.contract", 2, "登记项目合同"),
+    ("it_project.start", 2, "项目开工建设"),
     ("it_project.trial", 2, "项目开始试运行"),
     ("it_project.accept", 2, "项目验收"),
     ("it_project.supplement", 2, "登记补充合同"),

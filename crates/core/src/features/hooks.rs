@@ -164,6 +164,10 @@ pub static EFFECTS: &[Hook] = &[
         run: |c, h| Box::pin(projects::contract_signed(c, h)),
     },
     Hook {
+        name: names::PROJECT_STARTED,
+        run: |c, h| Box::pin(projects::started(c, h)),
+    },
+    Hook {
         name: names::PROJECT_TRIAL_STARTED,
         run: |c, h| Box::pin(projects::trial_started(c, h)),
     },

@@ -105,6 +105,8 @@ pub const PROJECT_PLANNED: &str = "project_planned";
 pub const PROJECT_UNPLANNED: &str = "project_unplanned";
 /// Effect: the contract amount and contractor are recorded (SNXM-30).
 pub const PROJECT_CONTRACT_SIGNED: &str = "project_contract_signed";
+/// Effect: construction starts; the supervisor is recorded (SNXM-29).
+pub const PROJECT_STARTED: &str = "project_started";
 /// Effect: the trial run starts today (SNXM-32).
 pub const PROJECT_TRIAL_STARTED: &str = "project_trial_started";
 /// Effect: accepted today: the free O&M period and the self-evaluation are
@@ -181,6 +183,7 @@ pub const EFFECTS: &[(&str, &str)] = &[
     (PROJECT_PLANNED, "纳入年度计划清单"),
     (PROJECT_UNPLANNED, "暂不纳入年度计划"),
     (PROJECT_CONTRACT_SIGNED, "登记合同金额"),
+    (PROJECT_STARTED, "开工建设，登记监理单位"),
     (PROJECT_TRIAL_STARTED, "开始试运行"),
     (PROJECT_ACCEPTED, "登记验收，开始免费运维期和绩效自评价期限"),
     (PROJECT_SUPPLEMENT_HELD, "补充合同金额计入累计"),

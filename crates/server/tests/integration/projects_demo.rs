@@ -120,7 +120,7 @@ async fn snxm_demo_projects_stand_at_every_stage() {
         "one due within the week: {dues:?}"
     );
     // 4,000,000 元 and more: in construction with a supervisor named on
-    // the ticket (SNXM-29; `it_projects` takes it at the trial's start).
+    // the ticket and on the project's row from the start (SNXM-29).
     let big = rows
         .iter()
         .find(|r| r.state == "construction" && r.total_fen >= 400_000_000)
@@ -131,6 +131,11 @@ async fn snxm_demo_projects_stand_at_every_stage() {
             .iter()
             .any(|f| f.id == "supervisor" && !f.value.is_empty()),
         "no supervisor on {}",
+        big.name
+    );
+    assert!(
+        !big.supervisor.is_empty(),
+        "{}: the row names the supervisor",
         big.name
     );
     let small = rows

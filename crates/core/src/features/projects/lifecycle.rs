@@ -466,12 +466,24 @@ pub async fn contract_signed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
     save(c, h, &mut p, "it_project.contract", note).await
 }
 
+/// PROJECT_STARTED: construction starts; the supervisor a project of the
+/// pack's size needs (SNXM-29) is on the project's row from then on.
+pub async fn started(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
+    let mut p = project(c, h).await?;
+    p.supervisor = text(h, "supervisor");
+    let note = if p.supervisor.is_empty() {
+        "开工建设".to_string()
+    } else {
+        format!("开工建设，监理单位 {}", p.supervisor)
+    };
+    save(c, h, &mut p, "it_project.start", note).await
+}
+
 /// PROJECT_TRIAL_STARTED (SNXM-32).
 pub async fn trial_started(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
     let mut p = project(c, h).await?;
     let today = day(due::today(h.p));
     p.trial_from = Some(today.clone());
-    p.supervisor = text(h, "supervisor");
     save(
         c,
         h,
