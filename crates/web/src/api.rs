@@ -242,9 +242,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/projects/{id}/self-evaluation",
-            get(projects::self_evaluation_file).post(projects::file_self_evaluation).layer(
-                axum::extract::DefaultBodyLimit::max(projects::UPLOAD_LIMIT),
-            ),
+            get(projects::self_evaluation_file)
+                .post(projects::file_self_evaluation)
+                .layer(axum::extract::DefaultBodyLimit::max(projects::UPLOAD_LIMIT)),
         )
         .route("/api/v1/cloud/dashboard", get(cloud_dashboard::get))
         .route("/api/v1/cloud/usage", get(cloud_usage::month))

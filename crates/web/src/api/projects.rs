@@ -152,7 +152,10 @@ pub async fn record_finding(
     Body(b): Body<FindingInput>,
 ) -> ApiResult<(StatusCode, Json<dashboard::FindingLine>)> {
     let deadline = NaiveDate::parse_from_str(b.deadline.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::bad_request("project.finding_deadline", "整改期限应为“年-月-日”格式的日期")
+        AppError::bad_request(
+            "project.finding_deadline",
+            "整改期限应为“年-月-日”格式的日期",
+        )
     })?;
     let f = projects::record_finding(
         &s.platform,

@@ -150,11 +150,7 @@ async fn list_view(
     with_error(page, shown)
 }
 
-pub(super) async fn list(
-    State(s): State<AppState>,
-    u: UiUser,
-    Query(q): Query<ListForm>,
-) -> Page {
+pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListForm>) -> Page {
     reader(&u)?;
     list_view(&s, &u, q, String::new(), None).await
 }
@@ -174,8 +170,7 @@ pub(super) async fn export(
     UiForm(f): UiForm<ExportForm>,
 ) -> Page {
     reader(&u)?;
-    match dashboard::export_xlsx(&s.platform, &ctx, &u.principal, &f.q.query(), &f.reason).await
-    {
+    match dashboard::export_xlsx(&s.platform, &ctx, &u.principal, &f.q.query(), &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx("it-projects.xlsx", bytes)),
         Err(e) if correctable(&e) => list_view(&s, &u, f.q, f.reason, Some(&e)).await,
         Err(e) => Err(e.into()),
@@ -249,11 +244,12 @@ pub(super) async fn plan_page(
         .strip_prefix("called-")
         .and_then(|rest| {
             let mut it = rest.split('-');
-            Some((it.next()?.parse::<usize>().ok()?, it.next()?.parse::<usize>().ok()?))
+            Some((
+                it.next()?.parse::<usize>().ok()?,
+                it.next()?.parse::<usize>().ok()?,
+            ))
         })
-        .map(|(units, people)| {
-            format!("已发起年度需求征集：通知 {units} 个单位、{people} 人")
-        });
+        .map(|(units, people)| format!("已发起年度需求征集：通知 {units} 个单位、{people} 人"));
     plan_view(&s, &u, year, String::new(), notice, None).await
 }
 
@@ -412,7 +408,15 @@ pub(super) async fn project_page(
     Query(q): Query<MsgQuery>,
 ) -> Page {
     reader(&u)?;
-    project_view(&s, &u, &id, FindingInput::default(), notice_of(&q.msg), None).await
+    project_view(
+        &s,
+        &u,
+        &id,
+        FindingInput::default(),
+        notice_of(&q.msg),
+        None,
+    )
+    .await
 }
 
 fn back(id: &str, msg: &str) -> Page {
@@ -479,11 +483,18 @@ pub(super) async fn rectify(
     UiForm(f): UiForm<RectifyForm>,
 ) -> Page {
     reader(&u)?;
-    match projects::rectify_finding(&s.platform, &u.principal, &ctx, &fid, &f.rectification).await
-    {
+    match projects::rectify_finding(&s.platform, &u.principal, &ctx, &fid, &f.rectification).await {
         Ok(()) => back(&f.project_id, "rectified"),
         Err(e) if correctable(&e) => {
-            project_view(&s, &u, &f.project_id, FindingInput::default(), None, Some(&e)).await
+            project_view(
+                &s,
+                &u,
+                &f.project_id,
+                FindingInput::default(),
+                None,
+                Some(&e),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

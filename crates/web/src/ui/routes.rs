@@ -348,10 +348,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/projects/dashboard", page(projects::dashboard_page)),
         ("/projects/{id}", page(projects::project_page)),
         ("/projects/{id}/findings", form(projects::record_finding)),
-        (
-            "/projects/findings/{fid}/rectify",
-            form(projects::rectify),
-        ),
+        ("/projects/findings/{fid}/rectify", form(projects::rectify)),
         (
             "/projects/{id}/self-evaluation",
             upload(projects::file_self_evaluation, projects::UPLOAD_LIMIT),

@@ -128,9 +128,11 @@ fn list_link(q: &str) -> String {
 /// project (effect `project_registered`).
 fn project_process(pack: &Pack) -> Option<&Process> {
     pack.processes.iter().find(|pr| {
-        pr.transitions
-            .iter()
-            .any(|t| t.effects.iter().any(|e| e.hook == names::PROJECT_REGISTERED))
+        pr.transitions.iter().any(|t| {
+            t.effects
+                .iter()
+                .any(|e| e.hook == names::PROJECT_REGISTERED)
+        })
     })
 }
 
@@ -222,7 +224,9 @@ fn pack_info<'a>(pack: &'a Pack, process: &'a Process) -> Option<PackInfo<'a>> {
         }
         if process.transitions.iter().any(|t| {
             t.from.iter().any(|f| *f == s.id)
-                && t.gates.iter().any(|g| g.hook == names::PROJECT_TRIAL_ELAPSED)
+                && t.gates
+                    .iter()
+                    .any(|g| g.hook == names::PROJECT_TRIAL_ELAPSED)
         }) {
             trial.insert(s.id.as_str());
         }
@@ -301,7 +305,11 @@ pub struct ProjectLine {
     pub ticket_link: String,
 }
 
-fn line(r: &ProjectRow, info: Option<&PackInfo<'_>>, orgs: &HashMap<String, String>) -> ProjectLine {
+fn line(
+    r: &ProjectRow,
+    info: Option<&PackInfo<'_>>,
+    orgs: &HashMap<String, String>,
+) -> ProjectLine {
     let process = info.map(|i| i.process);
     ProjectLine {
         id: r.id.clone(),
@@ -442,9 +450,14 @@ pub async fn lines(
     }
     let plan_year = match given(&q.plan_year) {
         None => None,
-        Some(y) => Some(y.parse::<i64>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(
-            || AppError::bad_request("project.plan_year_filter", "年度应为四位数字年份"),
-        )?),
+        Some(y) => Some(
+            y.parse::<i64>()
+                .ok()
+                .filter(|y| (2000..=2100).contains(y))
+                .ok_or_else(|| {
+                    AppError::bad_request("project.plan_year_filter", "年度应为四位数字年份")
+                })?,
+        ),
     };
     let due_key = given(&q.due).map(str::to_string);
     if let Some(k) = &due_key {
@@ -880,13 +893,8 @@ async fn export_lines(
     reason: &str,
 ) -> Result<Vec<u8>, AppError> {
     let data: Vec<Vec<String>> = lines.iter().map(row_of).collect();
-    let bytes = crate::kernel::export::table_xlsx(
-        sheet,
-        &pr.display_name,
-        p.clock.now(),
-        &HEADERS,
-        &data,
-    )?;
+    let bytes =
+        crate::kernel::export::table_xlsx(sheet, &pr.display_name, p.clock.now(), &HEADERS, &data)?;
     crate::kernel::audit::audit_export(
         p,
         ctx,
