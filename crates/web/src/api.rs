@@ -228,7 +228,7 @@ pub fn routes() -> Router<AppState> {
         // The government cloud's utilisation and reclaim (issue 14).
         // Government IT projects (issue 15, ADR 0017).
         .route("/api/v1/projects", get(projects::list))
-        .route("/api/v1/projects/export", get(projects::export))
+        .route("/api/v1/projects/export.xlsx", get(projects::export))
         .route("/api/v1/projects/dashboard", get(projects::get_dashboard))
         .route("/api/v1/projects/plan-call", post(projects::plan_call))
         .route("/api/v1/projects/{id}", get(projects::get))

@@ -776,14 +776,14 @@ async fn projects_export_holds_the_rows_of_the_list_and_only_those() {
     let token = k.app.login("xm_bureau").await;
     let r = k
         .app
-        .get("/api/v1/projects/export?plan_year=2026", Some(&token))
+        .get("/api/v1/projects/export.xlsx?plan_year=2026", Some(&token))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "no reason");
     assert_eq!(r.json()["code"], "audit.reason_required");
     let r = k
         .app
         .get(
-            "/api/v1/projects/export?plan_year=2026&reason=%E5%B9%B4%E5%BA%A6%E7%BB%9F%E8%AE%A1",
+            "/api/v1/projects/export.xlsx?plan_year=2026&reason=%E5%B9%B4%E5%BA%A6%E7%BB%9F%E8%AE%A1",
             Some(&token),
         )
         .await;

@@ -54,7 +54,7 @@ pub async fn list(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/projects/export",
+    path = "/api/v1/projects/export.xlsx",
     operation_id = "projects_export",
     tag = "信息化项目",
     summary = "导出信息化项目列表（Excel；筛选同列表，due= 为总览中的列表；须填 reason，记入审计）",
@@ -79,7 +79,7 @@ pub async fn export(
 #[utoipa::path(
     get,
     path = "/api/v1/projects/dashboard",
-    operation_id = "projects_dashboard",
+    operation_id = "projects_get_dashboard",
     tag = "信息化项目",
     summary = "信息化项目总览：各阶段、各建设单位项目数，按计划年度的投资和合同金额，待审查审批、试运行即将满期或已满期、绩效自评价逾期或即将到期、免费运维期即将届满的项目，未整改的监督检查问题；均按调用者的查看范围统计，每项附其列表的链接",
     responses(
@@ -194,7 +194,7 @@ pub(crate) struct RectifyInput {
 #[utoipa::path(
     post,
     path = "/api/v1/projects/findings/{id}/rectify",
-    operation_id = "projects_rectify_finding",
+    operation_id = "projects_rectify",
     tag = "信息化项目",
     summary = "登记问题整改完成（建设单位业务人员；记入审计）",
     params(("id" = String, Path, description = "问题 ID")),
