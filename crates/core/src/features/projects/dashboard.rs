@@ -205,7 +205,7 @@ fn pack_info<'a>(pack: &'a Pack, process: &'a Process) -> Option<PackInfo<'a>> {
         let leaving: Vec<&[String]> = process
             .transitions
             .iter()
-            .filter(|t| t.from.iter().any(|f| *f == s.id))
+            .filter(|t| t.from.contains(&s.id))
             .map(|t| t.roles.as_slice())
             .chain(
                 process
@@ -223,7 +223,7 @@ fn pack_info<'a>(pack: &'a Pack, process: &'a Process) -> Option<PackInfo<'a>> {
             review.insert(s.id.as_str());
         }
         if process.transitions.iter().any(|t| {
-            t.from.iter().any(|f| *f == s.id)
+            t.from.contains(&s.id)
                 && t.gates
                     .iter()
                     .any(|g| g.hook == names::PROJECT_TRIAL_ELAPSED)
