@@ -2,7 +2,7 @@
 //! a project ticket, its supplementary contracts and the supervision
 //! findings against it. Amounts are fen (`i64`).
 
-use sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
 use sqlx::any::AnyRow;
 use yunwei_domain::AppError;
 
@@ -322,11 +322,10 @@ pub async fn supplements_of(
 /// The fen the project's held and approved supplements add, but `except`.
 pub async fn counted_fen(c: &mut DbConn, project_id: &str, except: &str) -> Result<i64, AppError> {
     let q = Query::select()
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to read it
+        // as i64 on both backends.
         .expr_as(
-            Func::coalesce::<[Expr; 2], Expr>([
-                Func::sum(Expr::col("amount_fen")).into(),
-                Expr::val(0i64),
-            ]),
+            Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
             Alias::new("total"),
         )
         .from("it_project_supplements")
