@@ -941,3 +941,52 @@ async fn snxm_17_plan_call_notifies_units_with_library_projects_only() {
     }
     k.app.cleanup().await;
 }
+
+/// The dashboard's 待审查审批 is derived from the pack: a project whose state
+/// only the bureau or a reviewer can leave is listed, one the unit moves on
+/// is not; by stage follows the process's states with their labels.
+#[tokio::test]
+async fn projects_dashboard_lists_reviews_due_from_the_pack() {
+    let k = city().await;
+    let waiting = k
+        .project_at(
+            &k.staff,
+            &k.unit,
+            "城市内涝监测预警系统",
+            "bureau_opinion",
+            None,
+            true,
+        )
+        .await;
+    let building = k
+        .project_at(
+            &k.staff,
+            &k.unit,
+            "城市燃气安全监管平台",
+            "construction",
+            Some(2026),
+            false,
+        )
+        .await;
+    let d = yunwei_core::features::projects::dashboard::dashboard(&k.app.platform, &k.bureau)
+        .await
+        .unwrap();
+    let review = d.lists.iter().find(|l| l.key == "review").unwrap();
+    let ids: Vec<&str> = review.projects.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, vec![waiting.id.as_str()]);
+    assert!(!ids.contains(&building.id.as_str()));
+    let stage = |key: &str| d.by_stage.iter().find(|c| c.key == key).unwrap();
+    assert_eq!(stage("bureau_opinion").count, 1);
+    assert_eq!(stage("construction").count, 1);
+    assert_eq!(stage("construction").label, "建设实施");
+    assert_eq!(stage("draft").count, 0);
+    assert_eq!(d.by_year.len(), 1);
+    assert_eq!(d.by_year[0].total, "1,200,000.00");
+    assert_eq!(d.by_year[0].contract, "1,000,000.00");
+    // The figure's link is the list that shows the same project.
+    let b = Browser::login(&k.app, "xm_bureau").await;
+    let html = b.get(&review.link).await.text();
+    assert!(html.contains("城市内涝监测预警系统"));
+    assert!(!html.contains("城市燃气安全监管平台"));
+    k.app.cleanup().await;
+}
