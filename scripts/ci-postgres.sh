@@ -67,14 +67,17 @@ fi
 status="$(echo "$cluster_line" | awk '{print $4}')"
 if [[ "$status" != online* ]]; then
     log "starting cluster ${PG_VERSION}/${PG_CLUSTER} (status: ${status})"
-    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >&2
+    # After an unclean stop the server first syncs its data directory,
+    # which can outlast pg_ctl's own 60 s wait: the poll below decides.
+    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >&2 \
+        || log "pg_ctlcluster gave up waiting; polling while the server recovers"
 else
     log "cluster ${PG_VERSION}/${PG_CLUSTER} already online"
 fi
 
-# Bounded readiness poll: at most 60 attempts, each with a 1 s timeout.
+# Bounded readiness poll: at most 300 attempts, each with a 1 s timeout.
 ready=0
-for _ in $(seq 1 60); do
+for _ in $(seq 1 300); do
     if pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 1; then
         ready=1
         break

@@ -69,6 +69,21 @@ pub async fn by_path(c: &mut DbConn, path: &str) -> Result<Option<OrgRow>, AppEr
 }
 
 /// The root of the tree (the top-level organisation), if any.
+/// The organisation of exactly this name, when only one has it.
+pub async fn by_name(c: &mut DbConn, name: &str) -> Result<Option<OrgRow>, AppError> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("orgs")
+        .and_where(Expr::col("name").eq(name.trim()))
+        .limit(2)
+        .to_owned();
+    let rows = c.all(&q).await?;
+    if rows.len() != 1 {
+        return Ok(None);
+    }
+    rows.first().map(from_row).transpose()
+}
+
 pub async fn root(c: &mut DbConn) -> Result<Option<OrgRow>, AppError> {
     let q = Query::select()
         .columns(COLS)

@@ -322,9 +322,8 @@ pub async fn supplements_of(
 /// The fen the project's held and approved supplements add, but `except`.
 pub async fn counted_fen(c: &mut DbConn, project_id: &str, except: &str) -> Result<i64, AppError> {
     let q = Query::select()
-        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to read it
-        // as i64 on both backends.
         .expr_as(
+            // SUM of a bigint is numeric on PostgreSQL: cast back.
             Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"),
             Alias::new("total"),
         )

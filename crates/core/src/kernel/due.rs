@@ -62,6 +62,11 @@ pub const CLOUD_UNIT_DUTY: &str = "cloud_unit_duty";
 
 /// An IT project's (SNXM-34, SNXM-36; ADR 0017); the subject is the project.
 pub const IT_PROJECT: &str = "it_project";
+/// A supervision finding's rectification (SNXM-37); the subject is
+/// `project id/finding id`.
+pub const IT_PROJECT_FINDING: &str = "it_project_finding";
+/// The rectification of a supervision finding by its deadline (SNXM-37).
+pub const PROJECT_RECTIFICATION: &str = "project_rectification";
 /// The self-evaluation within 12 months of operation (SNXM-36).
 pub const PROJECT_SELF_EVALUATION: &str = "project_self_evaluation";
 /// The end of the free O&M period (SNXM-34).
@@ -96,6 +101,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "cloud_exit_transition" => "政务云退出过渡期",
         PROJECT_SELF_EVALUATION => "信息化项目绩效自评价",
         PROJECT_FREE_OM => "信息化项目免费运维期届满",
+        PROJECT_RECTIFICATION => "信息化项目限期整改",
         CLOUD_PROVIDER_DUTY => "云服务商报告",
         CLOUD_MONITOR_DUTY => "云监管服务商报告",
         CLOUD_BUREAU_DUTY => "政务云主管部门工作",
@@ -325,6 +331,8 @@ pub fn link_of(c: &ControlRow) -> String {
         INSPECTION_PLAN => format!("/inspections/{}", c.subject_id),
         CONFIGURATION_ITEM => format!("/cmdb/{}", c.subject_id),
         CLOUD_SYSTEM => format!("/cloud/systems/{}", c.subject_id),
+        IT_PROJECT => format!("/projects/{}", c.subject_id),
+        IT_PROJECT_FINDING => format!("/projects/{}", c.subject_id.split('/').next().unwrap_or("")),
         REVIEW_SCHEDULE => format!(
             "/registers/security_reviews/new?kind={}&org_id={}",
             c.kind, c.subject_id

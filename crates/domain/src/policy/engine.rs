@@ -432,11 +432,12 @@ pub fn apply<'p>(
             ));
         }
     }
-    let absent: Vec<&str> = t
+    // Named in Chinese, never by their kind ids.
+    let absent: Vec<String> = t
         .attachments
         .iter()
         .filter(|a| !ticket.attachments.contains(*a))
-        .map(String::as_str)
+        .map(|a| crate::labels::attachment_kind_label(a))
         .collect();
     if !absent.is_empty() {
         return Err(Refusal::new(
@@ -446,11 +447,11 @@ pub fn apply<'p>(
         ));
     }
     for r in &conditional {
-        let absent: Vec<&str> = r
+        let absent: Vec<String> = r
             .attachments
             .iter()
             .filter(|a| !ticket.attachments.contains(*a))
-            .map(String::as_str)
+            .map(|a| crate::labels::attachment_kind_label(a))
             .collect();
         if !absent.is_empty() {
             return Err(Refusal::new(

@@ -38,6 +38,9 @@ pub struct ProjectRules {
     pub freeze_idle_over_months: u32,
     /// How far ahead the dashboard lists what ends (open in the text).
     pub warn_days: u32,
+    /// The rectification period the finding form proposes (SNXM-37:
+    /// 限期整改, the period left open).
+    pub rectification_days: u32,
     /// The bool fields of the project process that are SNXM-19(二)'s
     /// refusal cases, with their citation.
     pub refusal_fields: Vec<(String, String)>,
@@ -53,6 +56,7 @@ struct Raw {
     self_evaluation_within_months: V,
     freeze_idle_over_months: V,
     warn_days: V,
+    rectification_days: V,
     #[serde(default)]
     refusal: Vec<RawRefusal>,
 }
@@ -139,6 +143,13 @@ pub(super) fn load(src: &Src, text: &str) -> Result<ProjectRules, Vec<PackError>
         &raw.warn_days,
         (1, 365),
     );
+    let rectification_days = take(
+        "rectification_days",
+        "限期整改的默认期限",
+        "天",
+        &raw.rectification_days,
+        (1, 365),
+    );
     let mut refusal_fields = Vec::new();
     for r in &raw.refusal {
         check_source(src, &r.source, &mut errors);
@@ -154,6 +165,7 @@ pub(super) fn load(src: &Src, text: &str) -> Result<ProjectRules, Vec<PackError>
         self_evaluation_within_months,
         freeze_idle_over_months,
         warn_days,
+        rectification_days,
         refusal_fields,
         cited,
     })
@@ -168,5 +180,15 @@ fn check_source(src: &Src, source: &Spanned<String>, errors: &mut Vec<PackError>
                 source.get_ref()
             ),
         ));
+    }
+}
+
+impl ProjectRules {
+    /// The citation of a value by its key (`supplement_max_percent`, ...).
+    pub fn source_of(&self, key: &str) -> &str {
+        self.cited
+            .iter()
+            .find(|v| v.key == key)
+            .map_or("", |v| v.source.as_str())
     }
 }

@@ -979,7 +979,10 @@ fn jscz_11_release_needs_backup_and_test_result() {
         (r.code, r.source.as_deref()),
         ("policy.missing_attachment", Some("JSCZ-11"))
     );
-    assert!(r.message.contains("backup"), "{r}");
+    assert!(
+        r.message.contains("备份文件") && !r.message.contains("backup"),
+        "{r}"
+    );
     t.attach("backup");
     assert_eq!(
         t.refused("start_patching", &who.vendor, Fields::new()).code,

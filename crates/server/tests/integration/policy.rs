@@ -1555,3 +1555,286 @@ fn snxm_15_periodic_project_enters_the_library_with_budget_evidence() {
     t.take("cdo_consent_periodic", &cdo, opinion);
     assert_eq!(t.state(), "library");
 }
+
+struct Snxm {
+    unit: Actor,
+    cdo: Actor,
+    bureau: Actor,
+    county: Actor,
+    finance: Actor,
+    development: Actor,
+    security: Actor,
+    secrecy: Actor,
+}
+
+fn snxm_people(pack: &Pack) -> Snxm {
+    Snxm {
+        unit: user(pack, "unit", &["business_staff"]),
+        cdo: user(pack, "cdo", &["chief_data_officer"]),
+        bureau: user(pack, "bureau", &["project_manager"]),
+        county: user(pack, "county", &["county_project_manager"]),
+        finance: user(pack, "finance", &["project_finance"]),
+        development: user(pack, "development", &["project_development"]),
+        security: user(pack, "security", &["project_security"]),
+        secrecy: user(pack, "secrecy", &["project_secrecy"]),
+    }
+}
+
+/// SNXM-13: a county's major project goes through the county's data
+/// bureau to the city bureau, whose necessity opinion lets the county
+/// build under its own procedures; the city's pre-acceptance approval
+/// still comes before acceptance (SNXM-32).
+#[test]
+fn snxm_13_county_project_needs_the_city_bureau_opinion_and_pre_acceptance() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    let mut app = project_application("5200000");
+    app.insert("unit_level".into(), text("county"));
+    let mut t = Ticket::open(process, &who.unit, app);
+    t.attach(&["application"]);
+    assert!(t.try_take("submit", &who.unit, Fields::new()).is_err());
+    t.take("submit_county", &who.unit, Fields::new());
+    assert_eq!(t.state(), "county_review");
+    assert!(t.available(&who.bureau).is_empty());
+    t.take(
+        "county_pass",
+        &who.county,
+        fields(&[("county_opinion", text("同意报送"))]),
+    );
+    t.take(
+        "cdo_consent",
+        &who.cdo,
+        fields(&[("cdo_opinion", text("同意"))]),
+    );
+    assert_eq!(t.state(), "bureau_opinion");
+    assert!(!t.available(&who.bureau).contains("pass_to_finance"));
+    assert!(t.available(&who.bureau).contains("pass_county"));
+    let mut opinion = fields(&[
+        ("necessity_opinion", text("建设必要、合理")),
+        ("priority_type", text("shared_base")),
+    ]);
+    let refusal = pack.projects.as_ref().expect("projects.toml");
+    for (f, _) in &refusal.refusal_fields {
+        opinion.insert(f.clone(), FieldValue::Bool(false));
+    }
+    t.take("pass_county", &who.bureau, opinion);
+    assert_eq!(t.state(), "county_building");
+    t.take("complete", &who.unit, Fields::new());
+    t.take(
+        "request_pre_acceptance",
+        &who.unit,
+        fields(&[("trial_report", text("运行稳定"))]),
+    );
+    assert_eq!(t.state(), "pre_acceptance");
+    assert!(
+        t.available(&who.unit).is_empty(),
+        "only the city bureau approves"
+    );
+    assert!(t.available(&who.bureau).contains("pre_approve"));
+}
+
+/// SNXM-17: the unit proposes a library project for next year; the bureau
+/// and then finance fix the plan list. An urgent project is added by the
+/// bureau with its reason. Before the plan nothing proceeds.
+#[test]
+fn snxm_17_only_projects_on_the_annual_plan_proceed() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    let mut t = Ticket::open(process, &who.unit, project_application("600000"));
+    t.snap.state = "library".into();
+    t.attach(&["technical_plan"]);
+    let plan = fields(&[("plan_contents", FieldValue::Bool(true))]);
+    assert!(t
+        .try_take("submit_for_review", &who.unit, plan.clone())
+        .is_err());
+    t.take(
+        "propose",
+        &who.unit,
+        fields(&[("plan_year", FieldValue::Integer(2027))]),
+    );
+    assert!(
+        t.try_take("fix_plan", &who.finance, Fields::new()).is_err(),
+        "the bureau first"
+    );
+    t.take("plan_agree", &who.bureau, Fields::new());
+    assert!(t
+        .try_take("plan_agree", &who.finance, Fields::new())
+        .is_err());
+    t.take("fix_plan", &who.finance, Fields::new());
+    assert_eq!(t.state(), "planned");
+    assert_eq!(
+        t.try_take("submit_for_review", &who.unit, plan).as_deref(),
+        Ok("joint_review")
+    );
+
+    let mut urgent = Ticket::open(process, &who.unit, project_application("600000"));
+    urgent.snap.state = "library".into();
+    assert!(
+        urgent
+            .try_take(
+                "urgent_addition",
+                &who.bureau,
+                fields(&[("plan_year", FieldValue::Integer(2026))])
+            )
+            .is_err(),
+        "an urgent addition states its reason"
+    );
+    urgent.take(
+        "urgent_addition",
+        &who.bureau,
+        fields(&[
+            ("plan_year", FieldValue::Integer(2026)),
+            ("urgent_reason", text("省委明确要求年内建成")),
+        ]),
+    );
+    assert_eq!(urgent.state(), "planned");
+}
+
+/// SNXM-23: the joint review group gives its opinions by function (网信办
+/// and 公安局 on security, 保密机要局 on secure-and-reliable products and
+/// cryptography); only then does the bureau issue the conclusion, and the
+/// budget review follows the amended plan (SNXM-24).
+#[test]
+fn snxm_23_joint_review_opinions_come_before_the_bureau_conclusion() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    let mut t = Ticket::open(process, &who.unit, project_application("450000"));
+    t.snap.state = "joint_review".into();
+    assert!(t.available(&who.bureau).is_empty());
+    assert!(t.try_vote("joint_opinions", &who.unit, true).is_err());
+    t.vote("joint_opinions", &who.security, true);
+    assert_eq!(
+        t.state(),
+        "joint_review",
+        "the secrecy bureau has not spoken"
+    );
+    t.vote("joint_opinions", &who.secrecy, true);
+    assert_eq!(t.state(), "review_conclusion");
+    t.attach(&["review_conclusion"]);
+    t.take(
+        "pass_review",
+        &who.bureau,
+        fields(&[
+            ("expert_opinion", text("技术路线可行")),
+            ("review_conclusion", text("通过，按意见完善")),
+        ]),
+    );
+    assert_eq!(t.state(), "amending");
+    assert!(
+        t.available(&who.finance).is_empty(),
+        "budget review waits for the amended plan"
+    );
+    t.attach(&["technical_plan"]);
+    t.take("file_amended", &who.unit, Fields::new());
+    assert_eq!(t.state(), "budget_review");
+    assert!(t.available(&who.finance).contains("budget_pass"));
+}
+
+/// SNXM-31: a serious problem is reported; the bureau may suspend the
+/// project; a termination goes through the bureau's opinion to the
+/// original approver (立项 → 发展改革委, 常规 → 财政).
+#[test]
+fn snxm_31_termination_is_decided_by_the_original_approver() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    for (route, approver, other) in [
+        ("approval", &who.development, &who.finance),
+        ("regular", &who.finance, &who.development),
+    ] {
+        let mut app = project_application("2000000");
+        app.insert("route".into(), text(route));
+        let mut t = Ticket::open(process, &who.unit, app);
+        t.snap.state = "construction".into();
+        t.take(
+            "report_problem",
+            &who.unit,
+            fields(&[("problem_report", text("工期严重逾期"))]),
+        );
+        t.take(
+            "suspend",
+            &who.bureau,
+            fields(&[("disposal_opinion", text("暂停实施，限期整改"))]),
+        );
+        assert_eq!(t.state(), "suspended");
+        t.take(
+            "apply_termination",
+            &who.unit,
+            fields(&[("termination_reason", text("上级政策调整，无法完成总体目标"))]),
+        );
+        t.take(
+            "termination_opinion",
+            &who.bureau,
+            fields(&[("disposal_opinion", text("同意终止"))]),
+        );
+        assert!(
+            t.available(other).is_empty(),
+            "{route}: only the original approver"
+        );
+        let ids = t.available(approver);
+        let id = ids
+            .iter()
+            .find(|i| i.starts_with("terminate_"))
+            .expect("terminate")
+            .clone();
+        t.take(&id, approver, fields(&[("approver_opinion", text("同意"))]));
+        assert_eq!(t.state(), "terminated", "{route}");
+    }
+}
+
+/// SNXM-14: "拟争取上级政策、资金支持的项目，由市数据局出具项目建设必要性、合理性
+/// 审核意见后，按程序在市发展改革委进行立项审批". Only the development commission
+/// approves it; then it enters the library (SNXM-16).
+#[test]
+fn snxm_14_a_project_seeking_higher_funds_is_approved_by_the_development_commission() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let who = snxm_people(&pack);
+    let mut app = project_application("3000000");
+    app.insert("route".into(), text("approval"));
+    let mut t = Ticket::open(process, &who.unit, app);
+    t.snap.state = "bureau_opinion".into();
+    assert!(t.available(&who.bureau).contains("pass_to_development"));
+    assert!(!t.available(&who.bureau).contains("pass_to_finance"));
+    t.snap.state = "development_review".into();
+    assert!(t.available(&who.finance).is_empty());
+    assert!(t.available(&who.bureau).is_empty());
+    t.take(
+        "register",
+        &who.development,
+        fields(&[("development_opinion", text("同意立项"))]),
+    );
+    assert_eq!(t.state(), "library");
+}
+
+/// SNXM-40 and SNXM-42: "项目软硬件产品的安全可靠情况，项目密码应用和安全审查情况……
+/// 是项目验收的重要内容"; "建设单位需对信息化项目开展信息安全等级保护测评". Each is
+/// asked at acceptance.
+#[test]
+fn snxm_40_and_42_acceptance_asks_for_secure_products_crypto_and_dengbao() {
+    let pack = snxm();
+    let process = pack.process("project").expect("project");
+    let accept = process.transition("accept").expect("accept");
+    for f in [
+        "secure_products_checked",
+        "crypto_checked",
+        "dengbao_checked",
+    ] {
+        assert!(accept.require.iter().any(|r| r == f), "{f}");
+    }
+    assert!(accept
+        .gates
+        .iter()
+        .any(|g| g.hook == yunwei_domain::policy::hooks::CHECKLIST_TICKED));
+    assert_eq!(
+        process.field("dengbao_checked").unwrap().source.as_deref(),
+        Some("SNXM-42")
+    );
+    assert_eq!(
+        process.field("crypto_checked").unwrap().source.as_deref(),
+        Some("SNXM-40")
+    );
+}

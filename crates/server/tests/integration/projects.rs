@@ -11,11 +11,11 @@ use yunwei_store::orgs::OrgRow;
 use yunwei_store::projects::{self as store, ProjectRow};
 use yunwei_testkit::TestApp;
 
-fn ctx() -> Ctx {
+pub(crate) fn ctx() -> Ctx {
     Ctx::system("test")
 }
 
-async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
+pub(crate) async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
     let id = yunwei_domain::ids::new_id();
     let o = OrgRow {
         id: id.clone(),
@@ -31,7 +31,7 @@ async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRo
     o
 }
 
-async fn user(
+pub(crate) async fn user(
     app: &TestApp,
     username: &str,
     home: &OrgRow,
@@ -61,16 +61,16 @@ async fn user(
 }
 
 /// 遂宁市: the data bureau, finance, the police, a unit with staff and CDO.
-struct City {
-    app: TestApp,
-    unit: OrgRow,
-    staff: Principal,
-    bureau: Principal,
-    finance: Principal,
-    police: Principal,
+pub(crate) struct City {
+    pub(crate) app: TestApp,
+    pub(crate) unit: OrgRow,
+    pub(crate) staff: Principal,
+    pub(crate) bureau: Principal,
+    pub(crate) finance: Principal,
+    pub(crate) police: Principal,
 }
 
-async fn city() -> City {
+pub(crate) async fn city() -> City {
     let app = TestApp::new().await;
     let root = {
         let mut c = app.platform.db().read().await.unwrap();
@@ -107,7 +107,7 @@ fn obj(v: Value) -> serde_json::Map<String, Value> {
 }
 
 impl City {
-    async fn open(&self, process: &str, title: &str, f: Value) -> String {
+    pub(crate) async fn open(&self, process: &str, title: &str, f: Value) -> String {
         let input = OpenInput {
             pack: "snxm".into(),
             process: process.into(),
@@ -122,7 +122,7 @@ impl City {
             .id
     }
 
-    async fn step(
+    pub(crate) async fn step(
         &self,
         pr: &Principal,
         id: &str,
@@ -140,7 +140,7 @@ impl City {
     }
 
     /// A project in construction with a signed contract of `contract_fen`.
-    async fn project_in_construction(&self, contract_fen: i64) -> ProjectRow {
+    pub(crate) async fn project_in_construction(&self, contract_fen: i64) -> ProjectRow {
         let id = self
             .open(
                 "project",

@@ -44,16 +44,7 @@ pub async fn file_self_evaluation(
     }
     let filename = yunwei_domain::text::clean_file_name(filename, 200)
         .map_err(|e| e.error("project.report_name", "文件名"))?;
-    let project = {
-        let mut c = p.db.read().await?;
-        store::get(&mut c, project_id.trim())
-            .await?
-            .filter(|x| {
-                pr.can(Action::BusinessRead, &x.org_path)
-                    || pr.can(Action::ProjectReview, &x.org_path)
-            })
-            .ok_or_else(|| AppError::not_found("信息化项目"))?
-    };
+    let project = super::readable(p, pr, project_id).await?;
     pr.authorize(Action::BusinessOperate, &project.org_path)?;
     if project.accepted_on.is_none() {
         return Err(AppError::bad_request(
@@ -158,16 +149,7 @@ pub async fn self_evaluation_file(
     ctx: &Ctx,
     project_id: &str,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let row = {
-        let mut c = p.db.read().await?;
-        store::get(&mut c, project_id.trim())
-            .await?
-            .filter(|x| {
-                pr.can(Action::BusinessRead, &x.org_path)
-                    || pr.can(Action::ProjectReview, &x.org_path)
-            })
-            .ok_or_else(|| AppError::not_found("信息化项目"))?
-    };
+    let row = super::readable(p, pr, project_id).await?;
     let (Some(sm3), Some(name)) = (
         row.self_evaluation_sm3.clone(),
         row.self_evaluation_file.clone(),

@@ -10,9 +10,12 @@ use chrono::{Months, NaiveDate};
 use yunwei_domain::cmdb::CiStatus;
 use yunwei_domain::policy::model::{money_to_fen, FieldValue, Process};
 use yunwei_domain::policy::projects::ProjectRules;
+use yunwei_domain::roles::Role;
 use yunwei_domain::AppError;
 use yunwei_store::projects::{self as store, ProjectRow, SupplementRow};
-use yunwei_store::{cmdb as cistore, DbConn};
+use yunwei_store::{cmdb as cistore, orgs, users, DbConn};
+
+use crate::kernel::notify::{notify, Notice};
 
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due;
@@ -136,7 +139,12 @@ pub async fn checklist_ticked(_c: &mut DbConn, h: &HookCall<'_>) -> Result<(), A
     if missing.is_empty() {
         return Ok(());
     }
-    let cite = t.source.clone();
+    // The gate's own citation (the article that asks for the checklist).
+    let cite = t
+        .gates
+        .iter()
+        .find(|g| g.hook == yunwei_domain::policy::hooks::CHECKLIST_TICKED)
+        .map_or_else(|| t.source.clone(), |g| g.source.clone());
     Err(refuse(
         "project.checklist_unticked",
         format!(
@@ -221,12 +229,7 @@ pub async fn contract_terms(_c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
 }
 
 fn cite(rules: &ProjectRules, key: &str) -> String {
-    rules
-        .cited
-        .iter()
-        .find(|v| v.key == key)
-        .map(|v| v.source.clone())
-        .unwrap_or_default()
+    rules.source_of(key).to_string()
 }
 
 /// PROJECT_TRIAL_ELAPSED (SNXM-32: 时间不低于1个月).
@@ -593,9 +596,13 @@ pub async fn supplement_approved(c: &mut DbConn, h: &HookCall<'_>) -> Result<(),
 }
 
 /// SYSTEM_DISPOSED (SNXM-44..SNXM-48): closing and merging retire the
-/// item (合并整合后原有应用需关闭注销); freezing puts it out of use
-/// (备用) until it is restarted; promotion and transfer keep it in use
-/// and record the new owner in the item's notes.
+/// item (合并整合后原有应用需关闭注销); freezing puts it out of use (备用)
+/// until it is restarted; a transfer (SNXM-47) moves the item to the new
+/// owner when that is an organisation of the platform; a promotion keeps
+/// it and records the new owner. A system that leaves use while it still
+/// runs on the government cloud: the cloud's managers are told to start
+/// its exit, so its resources are reclaimed through the cloud's own
+/// process (and billing stops there, not here).
 pub async fn system_disposed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
     let named = text(h, "system");
     let ci = match cistore::ci_by_code(c, &named).await? {
@@ -610,22 +617,37 @@ pub async fn system_disposed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
         )
     })?;
     let kind = text(h, "kind");
+    let new_owner = text(h, "new_owner");
     let mut after = ci.clone();
+    let mut leaves_use = false;
     let what = match kind.as_str() {
         "close" => {
             after.status = CiStatus::Retired.as_str().into();
+            leaves_use = true;
             "关闭注销".to_string()
         }
         "merge" => {
             after.status = CiStatus::Retired.as_str().into();
+            leaves_use = true;
             format!("合并整合至 {}", text(h, "merged_into"))
         }
         "freeze" => {
             after.status = CiStatus::Spare.as_str().into();
+            leaves_use = true;
             "暂停冻结".to_string()
         }
-        "promote" => format!("提级推广，建设主体 {}", text(h, "new_owner")),
-        "transfer" => format!("转移管理，建设主体 {}", text(h, "new_owner")),
+        "promote" => format!("提级推广，建设主体 {new_owner}"),
+        "transfer" => {
+            let owner = orgs::by_name(c, &new_owner).await?;
+            match owner {
+                Some(o) => {
+                    after.org_id = o.id.clone();
+                    after.org_path = o.path.clone();
+                    format!("转移管理至 {}", o.name)
+                }
+                None => format!("转移管理，建设主体 {new_owner}"),
+            }
+        }
         _ => return Err(refuse("project.disposal_kind", "处置方式无效".into())),
     };
     let stamp = format!("{} {}（{}）", day(due::today(h.p)), what, h.ticket.number);
@@ -641,6 +663,9 @@ pub async fn system_disposed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
             "该配置项刚被他人修改，请刷新后重试",
         ));
     }
+    if leaves_use {
+        tell_cloud_managers(c, h, &ci, &what).await?;
+    }
     record(
         h.p,
         c,
@@ -652,4 +677,51 @@ pub async fn system_disposed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
     )
     .await?;
     Ok(())
+}
+
+/// Tells the managers of the cloud a disposed system still runs on.
+async fn tell_cloud_managers(
+    c: &mut DbConn,
+    h: &HookCall<'_>,
+    ci: &yunwei_store::cmdb::CiRow,
+    what: &str,
+) -> Result<(), AppError> {
+    let Some(s) = yunwei_store::cloud::system_of_ci(c, &ci.id).await? else {
+        return Ok(());
+    };
+    if matches!(
+        yunwei_domain::cloud::SystemState::parse(&s.state),
+        Some(
+            yunwei_domain::cloud::SystemState::Exiting
+                | yunwei_domain::cloud::SystemState::Reclaimed
+        )
+    ) {
+        return Ok(());
+    }
+    let Some(pl) = yunwei_store::cloud::get_platform(c, &s.platform_id).await? else {
+        return Ok(());
+    };
+    let roles = vec![Role::CloudManager.as_str().to_string()];
+    let told = users::holders_covering(c, &roles, &pl.bureau_path).await?;
+    let title = format!("{} 已{what}，请办理政务云退出", s.name);
+    let body = format!(
+        "{}（{}）经 {} 批准{what}，该系统仍在使用{}资源，请按退出流程回收资源",
+        s.name, ci.code, h.ticket.number, pl.name
+    );
+    let link = format!("/cloud/systems/{}", s.id);
+    notify(
+        c,
+        &told,
+        &Notice {
+            user_id: "",
+            ticket_id: Some(&h.ticket.id),
+            kind: "system_disposed",
+            title: &title,
+            body: &body,
+            at_us: h.now_us,
+            link: Some(&link),
+            due_at: None,
+        },
+    )
+    .await
 }

@@ -86,12 +86,22 @@ pub struct ProjectView {
     pub limit_fen: Option<i64>,
 }
 
-pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ProjectView, AppError> {
+/// The project if the caller reads it (the list's rule), else 404.
+pub(crate) async fn readable(
+    p: &Platform,
+    pr: &Principal,
+    id: &str,
+) -> Result<ProjectRow, AppError> {
     let mut c = p.db.read().await?;
-    let project = store::get(&mut c, id)
+    store::get(&mut c, id.trim())
         .await?
         .filter(|x| may_read(pr, x))
-        .ok_or_else(|| AppError::not_found("信息化项目"))?;
+        .ok_or_else(|| AppError::not_found("信息化项目"))
+}
+
+pub async fn get(p: &Platform, pr: &Principal, id: &str) -> Result<ProjectView, AppError> {
+    let project = readable(p, pr, id).await?;
+    let mut c = p.db.read().await?;
     let supplements = store::supplements_of(&mut c, id).await?;
     let findings = store::findings_of(&mut c, id).await?;
     let counted_fen = supplements
@@ -168,6 +178,24 @@ pub async fn record_finding(
             created_at: p.clock.now().timestamp_micros(),
         };
         store::insert_finding(&mut c, &row).await?;
+        // The deadline is a due control: overdue notices, 到期事项总览.
+        let subject = format!("{}/{}", project.id, row.id);
+        let title = format!("{} 限期整改：{}", project.name, row.finding);
+        due::ensure_once(
+            &mut c,
+            &due::Subject {
+                kind: due::PROJECT_RECTIFICATION,
+                subject_type: due::IT_PROJECT_FINDING,
+                subject_id: &subject,
+                org_id: &project.org_id,
+                org_path: &project.org_path,
+                title: &title,
+                source: rules(p, &project.pack_id)?.source_of("rectification_days"),
+            },
+            due::day_end(f.deadline),
+            row.created_at,
+        )
+        .await?;
         record(
             p,
             &mut c,
@@ -213,6 +241,19 @@ pub async fn rectify_finding(
                 "该问题已登记整改完成",
             ));
         }
+        let subject = format!("{}/{}", f.project_id, f.id);
+        due::complete_open(
+            &mut c,
+            (due::IT_PROJECT_FINDING, &subject),
+            due::PROJECT_RECTIFICATION,
+            |_| true,
+            1,
+            (
+                &format!("it_project_finding:{}", f.id),
+                p.clock.now().timestamp_micros(),
+            ),
+        )
+        .await?;
         record(
             p,
             &mut c,
