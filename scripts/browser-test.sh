@@ -63,6 +63,7 @@ TEST_FILES=(
     tests/browser/test_search.py
     tests/browser/test_dashboard.py
     tests/browser/test_cloud.py
+    tests/browser/test_projects.py
 )
 # scripts/screenshots.sh runs its own file through the same set-up.
 if [ -n "${BROWSER_TEST_FILES:-}" ]; then

@@ -30,6 +30,22 @@ DISPLAY_NAMES = {
     "demo_ha_cloud_unit": "秦志诚",
     "demo_ha_cloud_provider": "顾建平",
     "demo_ha_cloud_monitor": "潘宇航",
+    # 遂宁市's IT projects (crates/core/src/demo/mod.rs, demo/projects.toml).
+    "demo_xm_unit": "何俊杰",
+    "demo_xm_cdo": "罗永刚",
+    "demo_xm_unit_scjg": "蒋雨欣",
+    "demo_xm_cdo_scjg": "邓国平",
+    "demo_xm_unit_yb": "廖春燕",
+    "demo_xm_cdo_yb": "谢明远",
+    "demo_xm_county_unit": "曾丽华",
+    "demo_xm_county_cdo": "蒲志勇",
+    "demo_xm_bureau": "唐文斌",
+    "demo_xm_county_bureau": "文雪梅",
+    "demo_xm_finance": "刘佳怡",
+    "demo_xm_development": "张振宇",
+    "demo_xm_cac": "王欣悦",
+    "demo_xm_police": "陈国强",
+    "demo_xm_secrecy": "苟晓玲",
 }
 
 

@@ -3,12 +3,16 @@
 //! 宿迁市's government cloud (issue 14, ADR 0016): its data bureau, units of
 //! every funding type and level, a county bureau, the cloud provider and
 //! the monitoring provider; and 淮安市's smaller cloud on the other pack
-//! (its data bureau, three city units, its provider and monitor).
+//! (its data bureau, three city units, its provider and monitor); and
+//! 遂宁市's government IT projects (issue 15, ADR 0017): its data bureau,
+//! the reviewing authorities, three city units, a county with its bureau
+//! and a unit, the builder and the supervisor (`demo::projects`).
 
 pub mod cloud;
 pub mod cmdb;
 pub mod library;
 pub mod owners;
+pub mod projects;
 pub mod registers;
 pub mod tickets;
 
@@ -34,7 +38,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 27] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 42] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -148,6 +152,114 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 27] = [
         Role::CloudMonitor,
         false,
     ),
+    // 遂宁市's government IT projects (ADR 0017): the data bureau and the
+    // reviewing authorities act for the city, the county's bureau for its
+    // county; each unit has its staff and its chief data officer.
+    (
+        "demo_xm_unit",
+        "何俊杰",
+        "xm_cg",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_xm_cdo",
+        "罗永刚",
+        "xm_cg",
+        Role::ChiefDataOfficer,
+        true,
+    ),
+    (
+        "demo_xm_unit_scjg",
+        "蒋雨欣",
+        "xm_scjg",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_xm_cdo_scjg",
+        "邓国平",
+        "xm_scjg",
+        Role::ChiefDataOfficer,
+        true,
+    ),
+    (
+        "demo_xm_unit_yb",
+        "廖春燕",
+        "xm_yb",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_xm_cdo_yb",
+        "谢明远",
+        "xm_yb",
+        Role::ChiefDataOfficer,
+        true,
+    ),
+    (
+        "demo_xm_county_unit",
+        "曾丽华",
+        "xm_county_unit",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "demo_xm_county_cdo",
+        "蒲志勇",
+        "xm_county_unit",
+        Role::ChiefDataOfficer,
+        true,
+    ),
+    (
+        "demo_xm_bureau",
+        "唐文斌",
+        "xm_bureau",
+        Role::ProjectManager,
+        true,
+    ),
+    (
+        "demo_xm_county_bureau",
+        "文雪梅",
+        "xm_county_bureau",
+        Role::CountyProjectManager,
+        true,
+    ),
+    (
+        "demo_xm_finance",
+        "刘佳怡",
+        "xm_finance",
+        Role::ProjectFinance,
+        true,
+    ),
+    (
+        "demo_xm_development",
+        "张振宇",
+        "xm_development",
+        Role::ProjectDevelopment,
+        true,
+    ),
+    (
+        "demo_xm_cac",
+        "王欣悦",
+        "xm_cac",
+        Role::ProjectSecurity,
+        true,
+    ),
+    (
+        "demo_xm_police",
+        "陈国强",
+        "xm_police",
+        Role::ProjectSecurity,
+        true,
+    ),
+    (
+        "demo_xm_secrecy",
+        "苟晓玲",
+        "xm_secrecy",
+        Role::ProjectSecrecy,
+        true,
+    ),
 ];
 
 pub fn accounts() -> Vec<DemoAccount> {
@@ -183,7 +295,7 @@ pub fn org_label(key: &str) -> &'static str {
         "ha_cloud_unit" => "淮安市市场监督管理局（上云单位）",
         "ha_cloud_provider" => "中国移动通信集团江苏有限公司淮安分公司（云服务商）",
         "ha_cloud_monitor" => "江苏淮信云安全技术有限公司（云监管服务商）",
-        _ => "",
+        key => projects::org_label(key),
     }
 }
 
@@ -236,6 +348,7 @@ pub async fn seed_work(p: &Platform) -> Result<(), AppError> {
     registers::seed(p).await?;
     library::seed(p).await?;
     cloud::seed(p).await?;
+    projects::seed(p).await?;
     Ok(())
 }
 
@@ -296,8 +409,11 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         .await?;
         let cloud = cloud_orgs(p, &mut c, &ctx, &root).await?;
         let huaian = huaian_orgs(p, &mut c, &ctx, &root).await?;
+        let suining = projects::orgs(p, &mut c, &ctx, &root).await?;
         for (i, (username, name, key, role, subtree)) in ACCOUNTS.iter().enumerate() {
+            let xm = suining.home_and_scope(key);
             let org = match *key {
+                _ if xm.is_some() => xm.map(|(home, _)| home).unwrap_or(&root),
                 "cloud_bureau" => &cloud.bureau,
                 "county_bureau" => &cloud.county_bureau,
                 "cloud_unit" => &cloud.hrss,
@@ -318,9 +434,11 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 _ => &builder,
             };
             let phone = format!("139{:08}", 51_000_000 + i as u32 * 7_919);
+            // 遂宁市船山区 for the people of 遂宁市.
+            let region = if xm.is_some() { "510903" } else { "320102" };
             let id_number = demo_id_number(
-                "320102",
-                &format!("19{:02}0{}1{}", 70 + i, 1 + i % 9, i % 10),
+                region,
+                &format!("19{:02}0{}1{}", 70 + i % 30, 1 + i % 9, i % 10),
                 i as u32 + 11,
             );
             let user = crate::features::users::insert_unchecked(
@@ -357,7 +475,9 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             // every level, so it sees the requests about it (JSCZ-8).
             // The cloud's managers act for the city or the county they run
             // the cloud for (ZMDY-8, ZMDY-9, SNYP-6).
-            let (scope, subtree) = if centre_role || *key == "budget" {
+            let (scope, subtree) = if let Some((_, scope)) = xm {
+                (scope, *subtree)
+            } else if centre_role || *key == "budget" {
                 (&root, true)
             } else if *key == "cloud_bureau" {
                 (&cloud.city, true)

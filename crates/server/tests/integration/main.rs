@@ -33,6 +33,7 @@ mod permission_matrix;
 mod policy;
 mod probe_regressions;
 mod projects;
+mod projects_demo;
 mod projects_rules;
 mod registers;
 mod reports;

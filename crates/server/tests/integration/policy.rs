@@ -738,7 +738,7 @@ fn jscz_33_data_correction_is_requested_by_the_business_department_with_signed_r
         .try_take("submit_data_change", &p.business, Fields::new())
         .unwrap_err();
     assert_eq!(r.code, "policy.missing_attachment");
-    assert!(r.message.contains("signed_request"));
+    assert!(r.message.contains("领导审签的申请"), "{r}");
     t.attach(&["signed_request"]);
     t.take("submit_data_change", &p.business, Fields::new());
     assert_eq!(t.state(), "submitted");
@@ -1112,10 +1112,10 @@ fn jscz_34_data_change_needs_backup_script_and_result_before_close() {
     assert_eq!(r.code, "policy.missing_attachment");
     assert_eq!(r.source.as_deref(), Some("JSCZ-34"));
     assert!(
-        r.message.contains("script") && r.message.contains("result"),
+        r.message.contains("执行脚本") && r.message.contains("执行结果"),
         "{r}"
     );
-    assert!(!r.message.contains("backup"), "{r}");
+    assert!(!r.message.contains("备份文件"), "{r}");
     t.attach(&["script"]);
     assert!(t
         .try_take("close_data_change", &p.lead, report.clone())

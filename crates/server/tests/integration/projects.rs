@@ -15,7 +15,18 @@ pub(crate) fn ctx() -> Ctx {
     Ctx::system("test")
 }
 
+/// The organisation `name` under `parent`: the demo's own 遂宁市 ones when
+/// the demo accounts already made them (demo/projects.toml), else new.
 pub(crate) async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
+    {
+        let mut c = app.platform.db().read().await.unwrap();
+        if let Some(o) = yunwei_store::orgs::find_child(&mut c, &parent.id, name)
+            .await
+            .unwrap()
+        {
+            return o;
+        }
+    }
     let id = yunwei_domain::ids::new_id();
     let o = OrgRow {
         id: id.clone(),

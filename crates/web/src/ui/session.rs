@@ -54,3 +54,14 @@ pub fn business(u: &UiUser) -> Result<(), AppError> {
         ))
     }
 }
+
+/// The ticket pages (list, ticket, steps, votes, files, messages): the
+/// business pages, and the reviewing authorities of the IT projects, who
+/// read and act on the project tickets of their scope only (ADR 0017;
+/// core decides which tickets, `tickets::can_see`).
+pub fn ticket_user(u: &UiUser) -> Result<(), AppError> {
+    if u.principal.can_somewhere(Action::ProjectReview) {
+        return Ok(());
+    }
+    business(u)
+}

@@ -20,7 +20,7 @@ use yunwei_domain::AppError;
 use super::error::{correctable, with_error, Page};
 use super::form::{indented, opts, org_choices, urlencoding, Opt, UiForm};
 use super::page::{render, Layout};
-use super::session::{business, UiUser};
+use super::session::{business, ticket_user, UiUser};
 use crate::api::tickets::{ticket_filter, TicketQuery};
 use crate::extract::ReqCtx;
 use crate::AppState;
@@ -262,6 +262,9 @@ struct ListTpl {
     saved: Vec<SavedLine>,
     /// The current filters as a query string (what 保存 keeps).
     current: String,
+    /// The caller does business (files tickets, has a queue); a project
+    /// reviewer only reads the project tickets of its scope.
+    business: bool,
 }
 
 /// Joins the distinct labels of one id across packs (`草稿／事件登记`).
@@ -462,12 +465,13 @@ async fn list_view(
         saved,
         current: q.filters(),
         q,
+        business: u.principal.can_somewhere(Action::BusinessRead),
     });
     with_error(page_view, error)
 }
 
 pub(super) async fn list(State(s): State<AppState>, u: UiUser, Query(q): Query<ListQuery>) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     list_view(&s, &u, q, String::new(), None, None).await
 }
 

@@ -23,7 +23,7 @@ use yunwei_domain::AppError;
 use super::error::{correctable, with_error, Page};
 use super::form::{bad_upload, indented, opts, org_choices, read_upload, urlencoding, Opt, UiForm};
 use super::page::{render, Layout};
-use super::session::{business, UiUser};
+use super::session::{business, ticket_user, UiUser};
 use crate::api::tickets::attachment_response;
 use crate::extract::ReqCtx;
 use crate::AppState;
@@ -862,7 +862,18 @@ async fn ticket_view(
         .filter(|f| !f.value.is_empty() && f.id != "title")
         .map(|f| FieldLine {
             label: f.label.clone(),
-            value: f.value.clone(),
+            // Money with its thousands separators: 4,650,000.00.
+            value: if f.ty == FieldType::Money.as_str() {
+                yunwei_domain::policy::model::parse_money(&f.value)
+                    .map(|m| {
+                        yunwei_core::features::projects::yuan(
+                            yunwei_domain::policy::model::money_to_fen(m),
+                        )
+                    })
+                    .unwrap_or_else(|| f.value.clone())
+            } else {
+                f.value.clone()
+            },
             long: f.ty == FieldType::LongText.as_str(),
             href: None,
             unregistered: f.ty == FieldType::Ci.as_str(),
@@ -1035,7 +1046,7 @@ pub(super) async fn page(
     Path(id): Path<String>,
     Query(q): Query<TicketQueryMsg>,
 ) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     ticket_view(&s, &u, &id, notice_of(&q.msg), None, Kept::default()).await
 }
 
@@ -1068,7 +1079,7 @@ pub(super) async fn transition(
     UiForm(f): UiForm<Vec<(String, String)>>,
 ) -> Page {
     let f = Pairs(f);
-    business(&u)?;
+    ticket_user(&u)?;
     let raw = f.raw_fields();
     let input = TransitionInput {
         transition: f.get("transition"),
@@ -1106,7 +1117,7 @@ pub(super) async fn vote(
     Path(id): Path<String>,
     UiForm(f): UiForm<VoteForm>,
 ) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     let approve = match f.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -1143,7 +1154,7 @@ pub(super) async fn comment(
     Path(id): Path<String>,
     UiForm(f): UiForm<CommentForm>,
 ) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     let r = tickets::comment(&s.platform, &ctx, &u.principal, &id, &f.body).await;
     let kept = Kept {
         note: f.body,
@@ -1205,7 +1216,7 @@ pub(super) async fn upload(
     let m = m.map_err(|_| bad_upload())?;
     // A form that cannot be read, or a file over the limit: the error page.
     let up = read_upload(m, tickets::MAX_ATTACHMENT_BYTES, too_big).await?;
-    business(&u)?;
+    ticket_user(&u)?;
     let kind_other = up.field("kind_other");
     let kind = if kind_other.trim().is_empty() {
         up.field("kind")
@@ -1227,7 +1238,7 @@ pub(super) async fn upload(
 }
 
 pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
     Ok(attachment_response(&a.filename, bytes))
 }
@@ -1237,7 +1248,7 @@ pub(super) async fn download(State(s): State<AppState>, u: UiUser, Path(id): Pat
 /// its content) inline under its own type, framable by our pages only;
 /// anything else as the download.
 pub(super) async fn preview(State(s): State<AppState>, u: UiUser, Path(id): Path<String>) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     let (a, bytes) = tickets::download(&s.platform, &u.principal, &id).await?;
     Ok(crate::api::tickets::inline_response(&a.filename, bytes))
 }
@@ -1294,7 +1305,7 @@ async fn inbox_view(s: &AppState, u: &UiUser, notice: Option<String>) -> Page {
 }
 
 pub(super) async fn inbox(State(s): State<AppState>, u: UiUser) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     inbox_view(&s, &u, None).await
 }
 
@@ -1303,13 +1314,13 @@ pub(super) async fn mark_read(
     u: UiUser,
     Path(id): Path<String>,
 ) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     tickets::mark_read(&s.platform, &u.principal, &id).await?;
     Ok(Redirect::to("/inbox").into_response())
 }
 
 pub(super) async fn mark_all_read(State(s): State<AppState>, u: UiUser) -> Page {
-    business(&u)?;
+    ticket_user(&u)?;
     let unread: Vec<String> = tickets::notifications(&s.platform, &u.principal, 200)
         .await?
         .into_iter()

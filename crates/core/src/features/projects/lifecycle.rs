@@ -672,7 +672,12 @@ pub async fn system_disposed(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), App
         h.ctx,
         Actor::User(h.auth),
         Event::success("ci.dispose", "ci", &ci.id)
-            .before(ci.status.clone())
+            .before(
+                CiStatus::parse(&ci.status)
+                    .map(|s| s.label())
+                    .unwrap_or("未知")
+                    .to_string(),
+            )
             .after(format!("{} {}：{stamp}", ci.code, ci.name)),
     )
     .await?;
