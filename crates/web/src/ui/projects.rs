@@ -123,7 +123,9 @@ async fn list_view(
         }
         Err(e) => return Err(e.into()),
     };
+    // The ticket form is for who files business (not the reviewers).
     let new_link = dashboard::new_project_target(&s.platform)
+        .filter(|_| pr.can_somewhere(yunwei_domain::roles::Action::BusinessRead))
         .map(|(pack, process)| {
             format!(
                 "/tickets/new?pack={}&process={}",
