@@ -122,6 +122,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("it_project.report_download", 2, "下载项目绩效自评报告"),
     ("it_project.plan_call", 2, "征集年度信息化建设需求"),
     ("it_project.rectify", 3, "登记项目整改完成"),
+    ("it_project.export", 3, "导出信息化项目"),
     ("ci.dispose", 3, "处置信息系统"),
     ("cloud.withdraw", 3, "撤回未分配资源"),
     ("cloud.change_opened", 3, "提交云资源变更"),

@@ -13,6 +13,7 @@ pub(crate) mod inspections;
 pub(crate) mod knowledge;
 pub(crate) mod owners;
 pub(crate) mod pdf;
+pub(crate) mod projects;
 pub(crate) mod registers;
 pub(crate) mod reports;
 pub(crate) mod tickets;
@@ -225,6 +226,26 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(cloud_duties::set_score),
         )
         // The government cloud's utilisation and reclaim (issue 14).
+        // Government IT projects (issue 15, ADR 0017).
+        .route("/api/v1/projects", get(projects::list))
+        .route("/api/v1/projects/export.xlsx", get(projects::export))
+        .route("/api/v1/projects/dashboard", get(projects::get_dashboard))
+        .route("/api/v1/projects/plan-call", post(projects::plan_call))
+        .route("/api/v1/projects/{id}", get(projects::get))
+        .route(
+            "/api/v1/projects/{id}/findings",
+            post(projects::record_finding),
+        )
+        .route(
+            "/api/v1/projects/findings/{id}/rectify",
+            post(projects::rectify),
+        )
+        .route(
+            "/api/v1/projects/{id}/self-evaluation",
+            get(projects::self_evaluation_file)
+                .post(projects::file_self_evaluation)
+                .layer(axum::extract::DefaultBodyLimit::max(projects::UPLOAD_LIMIT)),
+        )
         .route("/api/v1/cloud/dashboard", get(cloud_dashboard::get))
         .route("/api/v1/cloud/usage", get(cloud_usage::month))
         .route(

@@ -42,6 +42,7 @@ mod controls;
 mod inspections;
 mod knowledge;
 mod pdf;
+mod projects;
 mod registers;
 mod reports;
 mod search;

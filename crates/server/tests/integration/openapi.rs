@@ -57,6 +57,10 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     ("owners::", include_str!("../../../web/src/api/owners.rs")),
     ("pdf::", include_str!("../../../web/src/api/pdf.rs")),
+    (
+        "projects::",
+        include_str!("../../../web/src/api/projects.rs"),
+    ),
     ("reports::", include_str!("../../../web/src/api/reports.rs")),
     ("tickets::", include_str!("../../../web/src/api/tickets.rs")),
 ];

@@ -79,7 +79,7 @@ async fn every_ui_form_post_is_refused_without_the_session_csrf_token() {
     // The table is the UI's: its form posts, its uploads and its logins.
     let count = |g: UiGuard| posts.iter().filter(|(_, x)| *x == g).count();
     assert!(count(UiGuard::Form) >= 50, "{posts:?}");
-    assert_eq!(count(UiGuard::Upload), 9, "{posts:?}");
+    assert_eq!(count(UiGuard::Upload), 10, "{posts:?}");
     assert_eq!(count(UiGuard::Login), 2, "{posts:?}");
     for known in [
         ("/logout", UiGuard::Form),

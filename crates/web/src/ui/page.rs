@@ -40,7 +40,23 @@ pub struct NavGroup {
 }
 
 /// The menus of the navigation, in order (issue 13, item 7).
-const GROUPS: [&str; 6] = ["工作台", "工单", "配置与台账", "安全", "系统管理", "政务云"];
+const GROUPS: [&str; 7] = [
+    "工作台",
+    "工单",
+    "配置与台账",
+    "安全",
+    "系统管理",
+    "政务云",
+    "信息化项目",
+];
+
+/// The pages of 信息化项目 (issue 15), shown to whoever reads projects
+/// (`projects::may_list`: the units, the bureaus and the reviewers).
+const PROJECT_NAV: [(&str, &str); 3] = [
+    ("/projects/dashboard", "信息化项目总览"),
+    ("/projects", "项目列表"),
+    ("/projects/plan", "年度计划"),
+];
 
 /// Every page of the navigation: (menu index in [`GROUPS`], href, label,
 /// the action the viewer needs somewhere, `None`: everyone). Pages a
@@ -168,6 +184,9 @@ impl Layout {
                 {
                     nav[g].items.push((href, label));
                 }
+            }
+            if yunwei_core::features::projects::may_list(p) {
+                nav[6].items.extend(PROJECT_NAV);
             }
         } else {
             nav[0].items.push(("/", "首页"));

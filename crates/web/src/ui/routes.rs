@@ -12,8 +12,8 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
-    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, registers,
-    reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
+    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, projects,
+    registers, reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -338,6 +338,24 @@ fn table() -> Vec<(&'static str, Entry)> {
         (
             "/cloud/settlement/confirm",
             form(cloud_billing::confirm_settlement),
+        ),
+        // Government IT projects (issue 15, ADR 0017).
+        ("/projects", page(projects::list)),
+        ("/projects/export", form(projects::export)),
+        ("/projects/plan", page(projects::plan_page)),
+        ("/projects/plan/export", form(projects::plan_export)),
+        ("/projects/plan/call", form(projects::plan_call)),
+        ("/projects/dashboard", page(projects::dashboard_page)),
+        ("/projects/{id}", page(projects::project_page)),
+        ("/projects/{id}/findings", form(projects::record_finding)),
+        ("/projects/findings/{fid}/rectify", form(projects::rectify)),
+        (
+            "/projects/{id}/self-evaluation",
+            upload(projects::file_self_evaluation, projects::UPLOAD_LIMIT),
+        ),
+        (
+            "/projects/{id}/self-evaluation",
+            page(projects::self_evaluation_file),
         ),
         ("/tickets/{id}/cis", form(tickets::link_ci)),
         ("/tickets/{id}/cis/{ci}/remove", form(tickets::unlink_ci)),

@@ -655,6 +655,9 @@ struct TicketTpl {
     cis: Vec<CiLine>,
     impacts: Vec<ImpactBlock>,
     can_link_ci: bool,
+    /// The viewer does business (the PDF and the owner page are theirs;
+    /// a project reviewer reads the ticket only).
+    business: bool,
     ci_ref: String,
     /// Processes with the `golive_plan` gate: the ticket's go-live
     /// emergency plans (NTCZ-3.4.1).
@@ -1024,6 +1027,7 @@ async fn ticket_view(
         cis,
         impacts,
         can_link_ci: u.principal.can(Action::BusinessOperate, &d.ticket.org_path),
+        business: u.principal.can_somewhere(Action::BusinessRead),
         ci_ref: kept.ci,
         golive,
         grants,

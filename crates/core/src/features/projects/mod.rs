@@ -11,6 +11,7 @@
 //! keeps the supervision findings (SNXM-37) that block a unit's new
 //! projects while a major one is open (SNXM-43).
 
+pub mod dashboard;
 pub mod evaluation;
 pub mod lifecycle;
 pub mod plan;
