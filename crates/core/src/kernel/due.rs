@@ -333,8 +333,8 @@ pub fn link_of(c: &ControlRow) -> String {
         CLOUD_SYSTEM => format!("/cloud/systems/{}", c.subject_id),
         // The project is its ticket (same id, ADR 0017); its ticket page
         // until the project pages exist.
-        IT_PROJECT => format!("/tickets/{}", c.subject_id),
-        IT_PROJECT_FINDING => format!("/tickets/{}", c.subject_id.split('/').next().unwrap_or("")),
+        IT_PROJECT => format!("/projects/{}", c.subject_id),
+        IT_PROJECT_FINDING => format!("/projects/{}", c.subject_id.split('/').next().unwrap_or("")),
         REVIEW_SCHEDULE => format!(
             "/registers/security_reviews/new?kind={}&org_id={}",
             c.kind, c.subject_id

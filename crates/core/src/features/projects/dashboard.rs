@@ -406,14 +406,10 @@ struct Read {
     findings: Vec<FindingRow>,
 }
 
-fn read_scope(pr: &Principal) -> yunwei_store::Scope {
-    pr.scope_for_any(&[Action::BusinessRead, Action::ProjectReview])
-}
-
 async fn read(p: &Platform, pr: &Principal, f: &ProjectFilter) -> Result<Read, AppError> {
     // Exactly the rows of `projects::list`.
     let rows = super::list(p, pr, f).await?;
-    let scope = read_scope(pr);
+    let scope = super::read_scope(pr);
     let mut c = p.db.read().await?;
     let orgs = yunwei_store::orgs::list(&mut c, &scope)
         .await?

@@ -46,7 +46,7 @@ pub fn rules<'a>(p: &'a Platform, pack_id: &str) -> Result<&'a ProjectRules, App
 
 /// What the caller reads projects in: the business-read scope and the
 /// review scope (the same rule as the project tickets).
-fn read_scope(pr: &Principal) -> yunwei_store::Scope {
+pub(crate) fn read_scope(pr: &Principal) -> yunwei_store::Scope {
     pr.scope_for_any(&[Action::BusinessRead, Action::ProjectReview])
 }
 
