@@ -660,3 +660,24 @@ async fn snxm_5_project_permission_matrix() {
         assert_eq!(permitted(&call), calls, "{who}: plan call");
     }
 }
+
+/// SNXM-16 (项目情况书面报市数据局，纳入信息化项目库统筹管理) and issue 15
+/// item 1: the project names the systems it builds — the configuration
+/// items linked to its ticket show on the project page, linked for those
+/// who read the item.
+#[tokio::test]
+async fn snxm_16_the_project_page_names_its_systems() {
+    let k = city().await;
+    let project = k.project_in_construction(10_000_000).await;
+    let ci = system(&k, "SN-CG-ZHCG", "遂宁市智慧城管平台").await;
+    yunwei_core::cmdb::link_ticket(&k.app.platform, &ctx(), &k.staff, &project.id, "SN-CG-ZHCG")
+        .await
+        .expect("linked");
+    let b = crate::support::Browser::login(&k.app, "xm_staff").await;
+    let page = b.get(&format!("/projects/{}", project.id)).await.text();
+    assert!(page.contains("项目涉及的信息系统"), "{page}");
+    assert!(
+        page.contains(&format!("/cmdb/{ci}")) && page.contains("遂宁市智慧城管平台"),
+        "{page}"
+    );
+}

@@ -364,9 +364,19 @@ struct FindingInput {
 struct ProjectTpl {
     l: Layout,
     d: ProjectDetail,
+    /// The systems the project builds or runs: the configuration items
+    /// linked to its ticket (and through them their cloud systems).
+    systems: Vec<SystemLine>,
     areas: Vec<Opt>,
     kept: FindingInput,
     today: String,
+}
+
+struct SystemLine {
+    id: String,
+    code: String,
+    name: String,
+    visible: bool,
 }
 
 async fn project_view(
@@ -378,7 +388,18 @@ async fn project_view(
     error: Option<&AppError>,
 ) -> Page {
     let d = dashboard::detail(&s.platform, &u.principal, id).await?;
+    let systems = yunwei_core::cmdb::cis_of_ticket(&s.platform, &u.principal, &d.project.id)
+        .await?
+        .into_iter()
+        .map(|c| SystemLine {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            visible: c.visible,
+        })
+        .collect();
     let page = render(&ProjectTpl {
+        systems,
         l: Layout::for_user(u, "/projects").with(notice, error.map(|e| e.message.clone())),
         areas: opts(
             vec![
