@@ -7,11 +7,13 @@
 
 use yunwei_core::features::cloud::{billing, evaluation};
 use yunwei_core::{Ctx, Principal};
-use yunwei_domain::org::{child_path, OrgKind};
+use yunwei_domain::org::OrgKind;
 use yunwei_domain::roles::Role;
 use yunwei_store::cloud::{PlatformRow, UnitRow};
 use yunwei_store::orgs::OrgRow;
 use yunwei_testkit::TestApp;
+
+use crate::support::{account as user, org_under as org};
 
 pub struct Cloud {
     pub app: TestApp,
@@ -33,51 +35,6 @@ pub struct Cloud {
 
 fn ctx() -> Ctx {
     Ctx::system("test")
-}
-
-async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
-    let id = yunwei_domain::ids::new_id();
-    let o = OrgRow {
-        id: id.clone(),
-        parent_id: Some(parent.id.clone()),
-        path: child_path(&parent.path, &id),
-        kind: kind.as_str().into(),
-        name: name.into(),
-        created_at: app.platform.now_us(),
-    };
-    let mut c = app.platform.db().begin().await.unwrap();
-    yunwei_store::orgs::insert(&mut c, &o).await.unwrap();
-    c.commit().await.unwrap();
-    o
-}
-
-async fn user(
-    app: &TestApp,
-    username: &str,
-    home: &OrgRow,
-    role: Role,
-    scope: &OrgRow,
-) -> Principal {
-    let p = &app.platform;
-    let mut c = p.db().begin().await.unwrap();
-    let u = yunwei_core::features::users::insert_unchecked(
-        p,
-        &mut c,
-        home,
-        username,
-        username,
-        TestApp::DEMO_PASSWORD,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
-    yunwei_core::features::users::grant_unchecked(p, &mut c, &u, role, scope, true)
-        .await
-        .unwrap();
-    c.commit().await.unwrap();
-    crate::support::principal(app, username).await
 }
 
 async fn unit(

@@ -6,12 +6,14 @@
 use axum::http::StatusCode;
 use yunwei_core::features::cloud::{billing, units};
 use yunwei_core::{Ctx, Principal};
-use yunwei_domain::org::{child_path, OrgKind};
+use yunwei_domain::org::OrgKind;
 use yunwei_domain::roles::Role;
 use yunwei_store::orgs::OrgRow;
 use yunwei_testkit::TestApp;
 
 use crate::cloud_billing::{cloud, Cloud};
+
+use crate::support::{account as user, org_under as org};
 
 fn ctx() -> Ctx {
     Ctx::system("test")
@@ -20,52 +22,6 @@ fn ctx() -> Ctx {
 async fn org_row(app: &TestApp, id: &str) -> OrgRow {
     let mut c = app.platform.db().read().await.unwrap();
     yunwei_store::orgs::get(&mut c, id).await.unwrap().unwrap()
-}
-
-async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
-    let id = yunwei_domain::ids::new_id();
-    let o = OrgRow {
-        id: id.clone(),
-        parent_id: Some(parent.id.clone()),
-        path: child_path(&parent.path, &id),
-        kind: kind.as_str().into(),
-        name: name.into(),
-        created_at: app.platform.now_us(),
-    };
-    let mut c = app.platform.db().begin().await.unwrap();
-    yunwei_store::orgs::insert(&mut c, &o).await.unwrap();
-    c.commit().await.unwrap();
-    o
-}
-
-/// An account at `home` holding `role` over `scope` and everything below.
-async fn user(
-    app: &TestApp,
-    username: &str,
-    home: &OrgRow,
-    role: Role,
-    scope: &OrgRow,
-) -> Principal {
-    let p = &app.platform;
-    let mut c = p.db().begin().await.unwrap();
-    let u = yunwei_core::features::users::insert_unchecked(
-        p,
-        &mut c,
-        home,
-        username,
-        username,
-        TestApp::DEMO_PASSWORD,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
-    yunwei_core::features::users::grant_unchecked(p, &mut c, &u, role, scope, true)
-        .await
-        .unwrap();
-    c.commit().await.unwrap();
-    crate::support::principal(app, username).await
 }
 
 /// A month's bill with a city part (市民政局: 2 × 100 元) and a county part

@@ -5,70 +5,18 @@
 use serde_json::{json, Value};
 use yunwei_core::tickets::{self, OpenInput, TransitionInput};
 use yunwei_core::{Ctx, Principal};
-use yunwei_domain::org::{child_path, OrgKind};
+use yunwei_domain::org::OrgKind;
 use yunwei_domain::roles::Role;
 use yunwei_store::orgs::OrgRow;
 use yunwei_store::projects::{self as store, ProjectRow};
 use yunwei_testkit::TestApp;
 
+pub(crate) use crate::support::{account as user, org_under as org};
+use crate::support::{Browser, FilePart};
+use axum::http::StatusCode;
+
 pub(crate) fn ctx() -> Ctx {
     Ctx::system("test")
-}
-
-/// The organisation `name` under `parent`: the demo's own 遂宁市 ones when
-/// the demo accounts already made them (demo/projects.toml), else new.
-pub(crate) async fn org(app: &TestApp, parent: &OrgRow, name: &str, kind: OrgKind) -> OrgRow {
-    {
-        let mut c = app.platform.db().read().await.unwrap();
-        if let Some(o) = yunwei_store::orgs::find_child(&mut c, &parent.id, name)
-            .await
-            .unwrap()
-        {
-            return o;
-        }
-    }
-    let id = yunwei_domain::ids::new_id();
-    let o = OrgRow {
-        id: id.clone(),
-        parent_id: Some(parent.id.clone()),
-        path: child_path(&parent.path, &id),
-        kind: kind.as_str().into(),
-        name: name.into(),
-        created_at: app.platform.now_us(),
-    };
-    let mut c = app.platform.db().begin().await.unwrap();
-    yunwei_store::orgs::insert(&mut c, &o).await.unwrap();
-    c.commit().await.unwrap();
-    o
-}
-
-pub(crate) async fn user(
-    app: &TestApp,
-    username: &str,
-    home: &OrgRow,
-    role: Role,
-    scope: &OrgRow,
-) -> Principal {
-    let p = &app.platform;
-    let mut c = p.db().begin().await.unwrap();
-    let u = yunwei_core::features::users::insert_unchecked(
-        p,
-        &mut c,
-        home,
-        username,
-        username,
-        TestApp::DEMO_PASSWORD,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
-    yunwei_core::features::users::grant_unchecked(p, &mut c, &u, role, scope, true)
-        .await
-        .unwrap();
-    c.commit().await.unwrap();
-    crate::support::principal(app, username).await
 }
 
 /// 遂宁市: the data bureau, finance, the police, a unit with staff and CDO.
@@ -354,9 +302,6 @@ async fn snxm_23_reviewers_read_projects_and_nothing_else_of_the_unit() {
 }
 
 // ------------------------------------------------ pages, API and exports
-
-use crate::support::{Browser, FilePart};
-use axum::http::StatusCode;
 
 /// A second unit of the city with its own staff.
 async fn other_unit(k: &City) -> (OrgRow, Principal) {

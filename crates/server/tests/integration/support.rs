@@ -202,3 +202,65 @@ pub async fn run_jobs(p: &yunwei_core::Platform) -> Result<usize, yunwei_domain:
     }
     Ok(notices)
 }
+
+/// The organisation `name` under `parent`, created when it is not there
+/// (the demo may already have it).
+pub async fn org_under(
+    app: &TestApp,
+    parent: &yunwei_store::orgs::OrgRow,
+    name: &str,
+    kind: yunwei_domain::org::OrgKind,
+) -> yunwei_store::orgs::OrgRow {
+    {
+        let mut c = app.platform.db().read().await.unwrap();
+        if let Some(o) = yunwei_store::orgs::find_child(&mut c, &parent.id, name)
+            .await
+            .unwrap()
+        {
+            return o;
+        }
+    }
+    let id = yunwei_domain::ids::new_id();
+    let o = yunwei_store::orgs::OrgRow {
+        id: id.clone(),
+        parent_id: Some(parent.id.clone()),
+        path: yunwei_domain::org::child_path(&parent.path, &id),
+        kind: kind.as_str().into(),
+        name: name.into(),
+        created_at: app.platform.now_us(),
+    };
+    let mut c = app.platform.db().begin().await.unwrap();
+    yunwei_store::orgs::insert(&mut c, &o).await.unwrap();
+    c.commit().await.unwrap();
+    o
+}
+
+/// An account at `home` holding `role` over `scope` and everything below.
+pub async fn account(
+    app: &TestApp,
+    username: &str,
+    home: &yunwei_store::orgs::OrgRow,
+    role: yunwei_domain::roles::Role,
+    scope: &yunwei_store::orgs::OrgRow,
+) -> yunwei_core::Principal {
+    let p = &app.platform;
+    let mut c = p.db().begin().await.unwrap();
+    let u = yunwei_core::features::users::insert_unchecked(
+        p,
+        &mut c,
+        home,
+        username,
+        username,
+        TestApp::DEMO_PASSWORD,
+        None,
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    yunwei_core::features::users::grant_unchecked(p, &mut c, &u, role, scope, true)
+        .await
+        .unwrap();
+    c.commit().await.unwrap();
+    principal(app, username).await
+}
