@@ -1322,7 +1322,7 @@ source = "JSCZ-21"
         );
         let refusal = r.unwrap_err();
         assert_eq!(refusal.code, "policy.missing_attachment");
-        assert!(refusal.message.contains("report"));
+        assert!(refusal.message.contains("报告"), "{refusal}");
         let mut with_report = open.clone();
         with_report.attachments.insert("report".into());
         let out = apply(
@@ -1841,7 +1841,7 @@ source = "NTCZ-6.1.3"
         with.insert("justification".into(), text("白天窗口"));
         let r = apply(pr, &t, "close", &asg, &with, now, &Weekends).unwrap_err();
         assert_eq!(r.code, "policy.missing_attachment");
-        assert!(r.message.contains("backup"), "{r}");
+        assert!(r.message.contains("备份文件"), "{r}");
         let mut t2 = t.clone();
         t2.attachments.insert("backup".into());
         assert!(apply(pr, &t2, "close", &asg, &with, now, &Weekends).is_ok());

@@ -46,10 +46,13 @@ pub async fn file_self_evaluation(
         .map_err(|e| e.error("project.report_name", "文件名"))?;
     let project = super::readable(p, pr, project_id).await?;
     pr.authorize(Action::BusinessOperate, &project.org_path)?;
+    let source = super::rules(p, &project.pack_id)?
+        .source_of("self_evaluation_within_months")
+        .to_string();
     if project.accepted_on.is_none() {
         return Err(AppError::bad_request(
             "project.not_accepted",
-            "项目尚未验收投入运行，不能报送绩效自评报告（SNXM-36）",
+            format!("项目尚未验收投入运行，不能报送绩效自评报告（{source}）"),
         ));
     }
     let digest = hex::encode(p.crypto.sm3(content));
@@ -94,7 +97,7 @@ pub async fn file_self_evaluation(
         let told = users::holders_covering(&mut c, &roles, &row.org_path).await?;
         let title = format!("{} 绩效自评报告已报送备案", row.name);
         let body = format!(
-            "{}（{}）的绩效自评报告“{}”已于 {} 报送{}（SNXM-36）",
+            "{}（{}）的绩效自评报告“{}”已于 {} 报送{}（{source}）",
             row.name,
             row.number,
             filename,

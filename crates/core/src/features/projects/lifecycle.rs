@@ -42,6 +42,17 @@ fn process_of<'a>(h: &'a HookCall<'_>) -> Result<&'a Process, AppError> {
         .ok_or_else(AppError::internal)
 }
 
+/// The citation the pack gives the gate `hook` on the transition being
+/// taken (the article the refusal rests on).
+fn gate_source(h: &HookCall<'_>, hook: &str) -> String {
+    process_of(h)
+        .ok()
+        .and_then(|pr| pr.transition(h.transition))
+        .and_then(|t| t.gates.iter().find(|g| g.hook == hook))
+        .map(|g| g.source.clone())
+        .unwrap_or_default()
+}
+
 fn text(h: &HookCall<'_>, id: &str) -> String {
     h.fields
         .get(id)
@@ -168,8 +179,9 @@ pub async fn unit_unblocked(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppE
     Err(refuse(
         "project.unit_blocked",
         format!(
-            "本单位存在未完成整改的重大安全隐患或密码应用问题：{}。完成整改前不得新建信息化项目（SNXM-43）",
-            list.join("、")
+            "本单位存在未完成整改的重大安全隐患或密码应用问题：{}。完成整改前不得新建信息化项目（{}）",
+            list.join("、"),
+            gate_source(h, yunwei_domain::policy::hooks::PROJECT_UNIT_UNBLOCKED)
         ),
     ))
 }
@@ -207,7 +219,10 @@ pub async fn on_plan(c: &mut DbConn, h: &HookCall<'_>) -> Result<(), AppError> {
     }
     Err(refuse(
         "project.not_planned",
-        "项目尚未纳入年度计划清单，不能实施（SNXM-17）".into(),
+        format!(
+            "项目尚未纳入年度计划清单，不能实施（{}）",
+            gate_source(h, yunwei_domain::policy::hooks::PROJECT_ON_PLAN)
+        ),
     ))
 }
 
@@ -295,8 +310,9 @@ pub async fn supplement_within_limit(c: &mut DbConn, h: &HookCall<'_>) -> Result
         return Err(refuse(
             "project.not_performing",
             format!(
-                "项目 {} 不在合同履行中，不能签订补充合同（SNXM-30）",
-                p.number
+                "项目 {} 不在合同履行中，不能签订补充合同（{}）",
+                p.number,
+                cite(rules, "supplement_max_percent")
             ),
         ));
     }
@@ -309,7 +325,10 @@ pub async fn supplement_within_limit(c: &mut DbConn, h: &HookCall<'_>) -> Result
     if route != project_route {
         return Err(refuse(
             "project.route_mismatch",
-            "“原项目审批方式”与项目不一致：调整须报原审批批复单位（SNXM-30）".into(),
+            format!(
+                "“原项目审批方式”与项目不一致：调整须报原审批批复单位（{}）",
+                cite(rules, "supplement_max_percent")
+            ),
         ));
     }
     let Some(contract) = p.contract_fen else {
