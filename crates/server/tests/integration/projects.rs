@@ -100,57 +100,23 @@ impl City {
 
     /// A project in construction with a signed contract of `contract_fen`.
     pub(crate) async fn project_in_construction(&self, contract_fen: i64) -> ProjectRow {
-        let id = self
-            .open(
-                "project",
+        let mut row = self
+            .project_at(
+                &self.staff,
+                &self.unit,
                 "遂宁市数字城管平台升级",
-                json!({"kind": "investment", "route": "regular", "unit_level": "city", "total_investment": "1200000"}),
+                "construction",
+                Some(2026),
+                false,
             )
             .await;
+        row.contract_fen = Some(contract_fen);
+        row.contractor = "四川长虹佳华信息产品有限责任公司".into();
         let p = &self.app.platform;
         let mut c = p.db().begin().await.unwrap();
-        c.exec_raw(&format!(
-            "UPDATE tickets SET state = 'construction' WHERE id = '{id}'"
-        ))
-        .await
-        .unwrap();
-        let t = yunwei_store::tickets::get(&mut c, &id)
-            .await
-            .unwrap()
-            .unwrap();
-        let row = ProjectRow {
-            id: id.clone(),
-            pack_id: "snxm".into(),
-            org_id: t.org_id.clone(),
-            org_path: t.org_path.clone(),
-            name: t.title.clone(),
-            kind: "investment".into(),
-            route: "regular".into(),
-            unit_level: "city".into(),
-            total_fen: 120_000_000,
-            contract_fen: Some(contract_fen),
-            contractor: "四川长虹佳华信息产品有限责任公司".into(),
-            supervisor: String::new(),
-            plan_year: Some(2026),
-            urgent: false,
-            library_on: Some("2026-01-10".into()),
-            planned_on: Some("2026-02-01".into()),
-            trial_from: None,
-            accepted_on: None,
-            free_om_until: None,
-            self_evaluation_due: None,
-            self_evaluation_on: None,
-            self_evaluation_sm3: None,
-            self_evaluation_file: None,
-            created_at: p.now_us(),
-            updated_at: p.now_us(),
-            number: t.number.clone(),
-            state: t.state.clone(),
-        };
         store::save(&mut c, &row).await.unwrap();
         c.commit().await.unwrap();
-        let mut c = p.db().read().await.unwrap();
-        store::get(&mut c, &id).await.unwrap().unwrap()
+        row
     }
 
     async fn supplement(
