@@ -56,8 +56,7 @@ fn may_read(pr: &Principal, p: &ProjectRow) -> bool {
 
 /// Whether the caller reads any project (the menu).
 pub fn may_list(pr: &Principal) -> bool {
-    pr.can_somewhere(Action::ProjectReview)
-        || (pr.can_somewhere(Action::BusinessRead) && !pr.grants.is_empty())
+    pr.can_somewhere(Action::ProjectReview) || pr.can_somewhere(Action::BusinessRead)
 }
 
 /// Most projects in one list.
