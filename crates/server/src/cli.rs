@@ -256,14 +256,14 @@ pub enum PolicyCommand {
         dir: PathBuf,
     },
 
-    /// 列出内置策略包引用的每一条款、引用它的规则和以它命名的测试（如 jscz_27_…，在当前目录的 crates/ 下查找），以及文档中未被引用的条款
+    /// 列出内置策略包引用的每一条款、引用它的规则和以它命名的测试（如 jscz_27_…，在当前目录的 crates/ 下查找），并逐条对照规章原文：每一条由规则、登记册或代码执行，或说明有意不执行的原因，或列为未执行
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Trace {
         /// 只列出该策略包（默认全部内置策略包）
         #[arg(long, value_name = "ID")]
         pack: Option<String>,
 
-        /// 规章原文（如 ../shared/seeds/000_4b969e8bf2fe8a51.txt），用于列出未被引用的条款
+        /// 另一份规章原文（默认使用内置的 docs/regulations/ 文本）；只对照以该文件为依据的策略包
         #[arg(long, value_name = "FILE")]
         document: Option<PathBuf>,
     },

@@ -302,9 +302,181 @@ fn rule_line(r: &RuleRef) -> String {
     format!("{process} / {} / {}  （{}）", r.kind, r.id, r.origin)
 }
 
-/// The trace report for one pack. `tests` is `None` when the sources were
-/// not found; `document` is the regulation's text, when given.
-pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str>) -> String {
+/// The regulations the packs cite, compiled in from `docs/regulations/`
+/// (official documents, which Chinese copyright law leaves free to copy),
+/// so `policy trace` lists every article without a copy beside it.
+pub const DOCUMENTS: &[(&str, &str)] = &[
+    (
+        "000_4b969e8bf2fe8a51.txt",
+        include_str!("../../../docs/regulations/000_4b969e8bf2fe8a51.txt"),
+    ),
+    (
+        "001_f6adb2158a143b50.txt",
+        include_str!("../../../docs/regulations/001_f6adb2158a143b50.txt"),
+    ),
+    (
+        "002_4173cf33c2d599b7.txt",
+        include_str!("../../../docs/regulations/002_4173cf33c2d599b7.txt"),
+    ),
+    (
+        "003_43c74e801230f715.txt",
+        include_str!("../../../docs/regulations/003_43c74e801230f715.txt"),
+    ),
+    (
+        "004_8c07ce9ebe16c861.txt",
+        include_str!("../../../docs/regulations/004_8c07ce9ebe16c861.txt"),
+    ),
+];
+
+/// The text of a pack's regulation, as compiled in.
+pub fn pack_document(pack: &Pack) -> Option<&'static str> {
+    let name = pack.document.as_deref()?;
+    DOCUMENTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Where a citation is made outside the packs' rules.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cite {
+    /// A declarative register's spec cites it (`source`).
+    Register { key: String, label: String },
+    /// A doc comment (`///`, `//!`) in the platform's sources names it:
+    /// the code says it implements the article.
+    Code { file: String, line: usize },
+}
+
+/// The citations of `codes` in the register specs and in the doc
+/// comments of the `.rs` files under `root` (tests excluded: a test is
+/// evidence, not an implementation). `None` for the code part when
+/// `root` does not exist.
+pub fn scan_citations(root: &Path, codes: &[String]) -> (Vec<(String, Cite)>, bool) {
+    let mut out = Vec::new();
+    for spec in yunwei_domain::register::SPECS {
+        for c in citations_in(spec.source, codes) {
+            out.push((
+                c,
+                Cite::Register {
+                    key: spec.key.to_string(),
+                    label: spec.label.to_string(),
+                },
+            ));
+        }
+    }
+    if !root.is_dir() {
+        return (out, false);
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name != "target" && name != "tests" {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let mut in_tests = false;
+                for (i, line) in text.lines().enumerate() {
+                    let t = line.trim_start();
+                    // Unit tests at the end of a file are not the code.
+                    if t.starts_with("#[cfg(test)]") {
+                        in_tests = true;
+                    }
+                    if in_tests || !(t.starts_with("///") || t.starts_with("//!")) {
+                        continue;
+                    }
+                    for c in citations_in(t, codes) {
+                        out.push((
+                            c,
+                            Cite::Code {
+                                file: path.display().to_string(),
+                                line: i + 1,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    (out, true)
+}
+
+/// The citations `CODE-1.2.3` of the given codes in `text`.
+fn citations_in(text: &str, codes: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for code in codes {
+        let needle = format!("{code}-");
+        let mut from = 0;
+        while let Some(at) = text[from..].find(&needle) {
+            let start = from + at;
+            let rest = &text[start + needle.len()..];
+            let len = rest
+                .char_indices()
+                .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
+                .map(|(i, c)| i + c.len_utf8())
+                .last()
+                .unwrap_or(0);
+            let article = rest[..len].trim_end_matches('.');
+            let preceded = text[..start]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            if !article.is_empty() && !preceded {
+                out.push(format!("{code}-{article}"));
+            }
+            from = start + needle.len();
+        }
+    }
+    out
+}
+
+/// What the sources hold for the trace: test functions and the
+/// citations outside the packs. `None`: the sources were not found.
+pub struct Sources {
+    pub tests: Option<Vec<TestFn>>,
+    pub cites: Vec<(String, Cite)>,
+    pub code_scanned: bool,
+}
+
+impl Sources {
+    /// Reads `root` (the `crates/` folder) for the citation codes of the
+    /// embedded packs.
+    pub fn scan(root: &Path) -> Sources {
+        let codes: Vec<String> = {
+            let mut c: Vec<String> = embedded::packs().iter().filter_map(main_code).collect();
+            c.sort();
+            c.dedup();
+            c
+        };
+        let (cites, code_scanned) = scan_citations(root, &codes);
+        Sources {
+            tests: scan_test_fns(root),
+            cites,
+            code_scanned,
+        }
+    }
+
+    /// No sources: only the packs and the register specs.
+    pub fn none() -> Sources {
+        Sources {
+            tests: None,
+            cites: Vec::new(),
+            code_scanned: false,
+        }
+    }
+}
+
+/// The trace report for one pack. `document` is the regulation's text
+/// (the pack's own when `None` is passed by [`trace`]).
+pub fn trace_report(pack: &Pack, sources: &Sources, document: Option<&str>) -> String {
+    let tests = sources.tests.as_deref();
     let mut out = String::new();
     let _ = writeln!(out, "策略包 {} {}：{}", pack.id, pack.version, pack.name);
     let mut by_article: BTreeMap<CitationKey, (String, Vec<RuleRef>)> = BTreeMap::new();
@@ -339,66 +511,185 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
         }
     }
     let _ = writeln!(out);
-    let part = document.map(|text| pack.document_part(text));
-    match (part, main_code(pack)) {
-        (Some(None), _) => {
-            let _ = writeln!(
-                out,
-                "（文档中找不到本策略包的起始标题「{}」，无法对照文档）",
-                pack.document_from.as_deref().unwrap_or("")
-            );
-        }
-        (Some(Some(text)), Some(code)) => {
-            let articles = document_articles(text);
-            let cited: Vec<&Vec<u32>> = by_article
-                .keys()
-                .filter(|(c, parts, _)| *c == code && !parts.is_empty())
-                .map(|(_, parts, _)| parts)
-                .collect();
-            // An article counts as cited when a rule cites it, a part of
-            // it, or the section containing it.
-            let covered = |a: &Vec<u32>| cited.iter().any(|c| c.starts_with(a) || a.starts_with(c));
-            let uncited: Vec<&Vec<u32>> = articles.iter().filter(|a| !covered(a)).collect();
-            let _ = writeln!(
-                out,
-                "条款覆盖：文档共 {} 条，被规则引用 {} 条，未被引用 {} 条",
-                articles.len(),
-                articles.len() - uncited.len(),
-                uncited.len()
-            );
-            if !uncited.is_empty() {
-                let _ = writeln!(out, "未被任何规则引用的条款：");
-            }
-            for a in uncited {
-                let path: Vec<String> = a.iter().map(u32::to_string).collect();
-                let citation = format!("{code}-{}", path.join("."));
-                let note = match tests_for(&citation) {
-                    Some(found) if !found.is_empty() => {
-                        let names: Vec<&str> = found.iter().map(|t| t.name.as_str()).collect();
-                        format!("  （由代码实现，测试：{}）", names.join("、"))
-                    }
-                    _ => String::new(),
-                };
-                let _ = writeln!(out, "  {citation}{note}");
-            }
-        }
-        (Some(Some(_)), None) => {
-            let _ = writeln!(out, "（策略包没有可识别的条款引用，无法对照文档）");
-        }
-        (None, _) => {
-            let document = pack.document.as_deref().unwrap_or("规章原文");
-            let _ = writeln!(
-                out,
-                "（未指定 --document，跳过未引用条款清单；可用 --document 指向 {document}）"
-            );
-        }
-    }
+    let Some(code) = main_code(pack) else {
+        let _ = writeln!(out, "（策略包没有可识别的条款引用，无法对照文档）");
+        return out;
+    };
+    let Some(text) = document else {
+        let _ = writeln!(out, "（策略包没有指明规章原文，无法逐条对照）");
+        return out;
+    };
+    let Some(part) = pack.document_part(text) else {
+        let _ = writeln!(
+            out,
+            "（文档中找不到本策略包的起始标题「{}」，无法对照文档）",
+            pack.document_from.as_deref().unwrap_or("")
+        );
+        return out;
+    };
+    document_section(&mut out, pack, &code, part, sources);
     out
 }
 
-/// `yunwei policy trace [--pack ID] [--document FILE]`.
+/// Whether a citation's article path is the article, or a part of it.
+fn within(cited: &[u32], article: &[u32]) -> bool {
+    cited.starts_with(article)
+}
+
+/// Every article of the document in order, each with what enforces it:
+/// the pack's rules, register specs and code that cite it (or a part of
+/// it), or the reason it is left out (`coverage.toml`), or "未执行".
+/// Headings (an article with parts of its own in the document) are listed
+/// but not counted: their parts are.
+fn document_section(out: &mut String, pack: &Pack, code: &str, text: &str, sources: &Sources) {
+    let articles = document_articles(text);
+    let path_of = |s: &str| -> Option<Vec<u32>> {
+        parse_citation(s)
+            .filter(|(c, _)| *c == code)
+            .map(|(_, p)| p)
+    };
+    let rules: Vec<(Vec<u32>, RuleRef)> = pack
+        .rules()
+        .into_iter()
+        .filter_map(|r| path_of(&r.source).map(|p| (p, r)))
+        .collect();
+    let cites: Vec<(Vec<u32>, &Cite)> = sources
+        .cites
+        .iter()
+        .filter_map(|(c, cite)| path_of(c).map(|p| (p, cite)))
+        .collect();
+    let omitted: Vec<(Vec<u32>, &yunwei_domain::policy::coverage::Omission)> = pack
+        .omissions
+        .iter()
+        .filter_map(|o| path_of(&o.source).map(|p| (p, o)))
+        .collect();
+    let tests_named = |path: &[u32]| -> usize {
+        let prefix = citation_test_prefix(&format!("{code}-{}", dotted(path)));
+        sources.tests.as_deref().map_or(0, |t| {
+            t.iter().filter(|f| f.name.starts_with(&prefix)).count()
+        })
+    };
+    let (mut total, mut by_rule, mut by_code_only, mut left_out, mut not_enforced) =
+        (0, 0, 0, 0, 0);
+    let mut lines = Vec::new();
+    for a in &articles {
+        let citation = format!("{code}-{}", dotted(a));
+        let heading = articles
+            .iter()
+            .any(|b| b.len() > a.len() && b.starts_with(a));
+        let n_rules = rules.iter().filter(|(p, _)| within(p, a)).count();
+        let mut registers: Vec<&str> = Vec::new();
+        let mut places: Vec<String> = Vec::new();
+        for (p, cite) in &cites {
+            if !within(p, a) {
+                continue;
+            }
+            match cite {
+                Cite::Register { key, .. } => {
+                    if !registers.contains(&key.as_str()) {
+                        registers.push(key);
+                    }
+                }
+                Cite::Code { file, line } => places.push(format!("{file}:{line}")),
+            }
+        }
+        let omission = omitted.iter().find(|(p, _)| p == a).map(|(_, o)| *o);
+        let n_tests = tests_named(a);
+        let mut what = Vec::new();
+        if n_rules > 0 {
+            what.push(format!("规则 {n_rules} 条"));
+        }
+        if !registers.is_empty() {
+            what.push(format!("登记册 {}", registers.join("、")));
+        }
+        if !places.is_empty() {
+            let shown: Vec<&str> = places.iter().take(3).map(String::as_str).collect();
+            let more = if places.len() > 3 {
+                format!(" 等 {} 处", places.len())
+            } else {
+                String::new()
+            };
+            what.push(format!("代码 {}{more}", shown.join("、")));
+        }
+        let tests_note = if n_tests > 0 {
+            format!("；测试 {n_tests} 个")
+        } else {
+            String::new()
+        };
+        let line = if heading {
+            format!("{citation}  （章节标题，见下级条款）")
+        } else if let Some(o) = omission {
+            total += 1;
+            left_out += 1;
+            let clash = if what.is_empty() {
+                String::new()
+            } else {
+                format!("  （但有引用：{}）", what.join("，"))
+            };
+            format!(
+                "{citation}  不执行：{}。{}{clash}",
+                o.reason.label(),
+                o.note
+            )
+        } else if !what.is_empty() {
+            total += 1;
+            if n_rules > 0 {
+                by_rule += 1;
+            } else {
+                by_code_only += 1;
+            }
+            format!("{citation}  执行：{}{tests_note}", what.join("，"))
+        } else {
+            total += 1;
+            not_enforced += 1;
+            format!("{citation}  未执行{tests_note}")
+        };
+        lines.push(line);
+    }
+    let _ = writeln!(
+        out,
+        "逐条对照（章节标题不计）：共 {total} 条，策略包规则执行 {by_rule} 条，仅登记册或代码执行 {by_code_only} 条，有意不执行 {left_out} 条，未执行 {not_enforced} 条"
+    );
+    if !sources.code_scanned {
+        let _ = writeln!(out, "（未找到源码 crates/，代码注释中的引用未计入）");
+    }
+    for l in lines {
+        let _ = writeln!(out, "  {l}");
+    }
+    // Citations of articles the document does not have: a typo or an
+    // outdated number.
+    let mut unknown: Vec<String> = Vec::new();
+    let known = |p: &Vec<u32>| articles.iter().any(|a| within(p, a) || within(a, p));
+    for (p, _) in &rules {
+        if !known(p) {
+            unknown.push(format!("{code}-{}", dotted(p)));
+        }
+    }
+    for (p, _) in &omitted {
+        if !known(p) {
+            unknown.push(format!("{code}-{}", dotted(p)));
+        }
+    }
+    unknown.sort();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        let _ = writeln!(out, "文档中没有的条款引用：{}", unknown.join("、"));
+    }
+}
+
+fn dotted(path: &[u32]) -> String {
+    path.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `yunwei policy trace [--pack ID] [--document FILE]`: every pack (or
+/// one) with its regulation, compiled in; `--document` reads another copy
+/// of the text and traces only the packs that name that file, so a
+/// document no pack belongs to reports no coverage.
 pub fn trace(pack_id: Option<&str>, document: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let packs: Vec<Pack> = embedded::packs()
+    let mut packs: Vec<Pack> = embedded::packs()
         .into_iter()
         .filter(|p| pack_id.is_none_or(|id| p.id == id))
         .collect();
@@ -410,20 +701,31 @@ pub fn trace(pack_id: Option<&str>, document: Option<&Path>) -> anyhow::Result<E
             ids.join("、")
         );
     }
-    let document = document
-        .map(|p| {
-            std::fs::read_to_string(p).with_context(|| format!("无法读取文档 {}", p.display()))
-        })
-        .transpose()?;
-    let tests = scan_test_fns(Path::new("crates"));
+    let given = match document {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("无法读取文档 {}", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            packs.retain(|pk| pk.document.as_deref() == Some(name.as_str()));
+            if packs.is_empty() {
+                anyhow::bail!(
+                    "没有策略包以文档「{name}」为依据，不报告覆盖情况；各策略包的文档见 docs/regulations/"
+                );
+            }
+            Some(text)
+        }
+        None => None,
+    };
+    let sources = Sources::scan(Path::new("crates"));
     for (i, pack) in packs.iter().enumerate() {
         if i > 0 {
             println!();
         }
-        print!(
-            "{}",
-            trace_report(pack, tests.as_deref(), document.as_deref())
-        );
+        let text = given.as_deref().or_else(|| pack_document(pack));
+        print!("{}", trace_report(pack, &sources, text));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -427,9 +427,22 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
             Err(e) => errors.extend(e),
         }
     }
+    let mut omissions = Vec::new();
+    if let Some((path, text)) = files
+        .iter()
+        .find(|(p, _)| super::coverage::is_coverage_file(p))
+    {
+        match super::coverage::load(&Src::new(path, text), text) {
+            Ok(o) => omissions = o,
+            Err(e) => errors.extend(e),
+        }
+    }
     let mut raw_processes = Vec::new();
     for (path, text) in files.iter().filter(|(p, _)| {
-        !is_pack_file(p) && !super::cloud::is_cloud_file(p) && !super::projects::is_projects_file(p)
+        !is_pack_file(p)
+            && !super::cloud::is_cloud_file(p)
+            && !super::projects::is_projects_file(p)
+            && !super::coverage::is_coverage_file(p)
     }) {
         let src = Src::new(path, text);
         match toml::from_str::<RawProcess>(text) {
@@ -493,6 +506,7 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         processes,
         cloud,
         projects,
+        omissions,
         origin: Origin {
             file: pack_path.clone(),
             line: 1,

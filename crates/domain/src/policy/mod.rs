@@ -11,11 +11,14 @@
 //! - [`hooks`]: the names of platform gates and effects a transition may
 //!   name (ADR 0010).
 //! - [`cloud`]: a pack's government-cloud rules (`cloud.toml`, ADR 0016).
+//! - [`coverage`]: the articles a pack leaves out on purpose, with the
+//!   reason (`coverage.toml`, ADR 0018).
 //! - [`embedded`]: the packs compiled into the binary (`policies/`).
 
 pub mod check;
 pub mod cloud;
 pub mod condition;
+pub mod coverage;
 pub mod embedded;
 pub mod engine;
 pub mod hooks;

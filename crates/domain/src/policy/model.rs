@@ -179,6 +179,9 @@ pub struct Pack {
     /// The IT-project rules (`projects.toml`, ADR 0017), if the pack has
     /// them.
     pub projects: Option<super::projects::ProjectRules>,
+    /// The articles left out on purpose (`coverage.toml`, ADR 0018): not
+    /// rules, the reasons `policy trace` gives for them.
+    pub omissions: Vec<super::coverage::Omission>,
     pub origin: Origin,
 }
 

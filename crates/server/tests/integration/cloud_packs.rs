@@ -522,7 +522,7 @@ fn zmdy_and_snyp_share_one_model_of_apply_change_and_exit() {
 /// reads SNYP's part of the file it shares with SNXM, not SNXM's articles.
 #[test]
 fn trace_reads_zmdy_headings_without_a_space_and_snyp_apart_from_snxm() {
-    use yunwei::policy::{document_articles, trace_report};
+    use yunwei::policy::{document_articles, trace_report, Sources};
     let zmdy = "第一章总则\n第一条为加强和规范政务云建设\n第十八条变更。涉及重大变更的按照本办法中第十四条至第十七条规定程序执行。\n第十九条 退出。\n";
     assert_eq!(document_articles(zmdy), [vec![1], vec![18], vec![19]]);
 
@@ -531,13 +531,16 @@ fn trace_reads_zmdy_headings_without_a_space_and_snyp_apart_from_snxm() {
     let part = snyp.document_part(shared).expect("the heading is found");
     assert!(part.starts_with("遂宁市市级政务云平台管理办法"));
     assert_eq!(document_articles(part), [vec![1], vec![2]]);
-    let report = trace_report(&snyp, None, Some(shared));
-    assert!(report.contains("条款覆盖：文档共 2 条"), "{report}");
+    let report = trace_report(&snyp, &Sources::none(), Some(shared));
+    assert!(
+        report.contains("逐条对照（章节标题不计）：共 2 条"),
+        "{report}"
+    );
     // The cloud.toml values are traced with their article.
     assert!(
         report.contains("pack / parameter / utilisation.low_cpu_below_pct"),
         "{report}"
     );
-    let missing = trace_report(&snyp, None, Some("第一条 别的文件\n"));
+    let missing = trace_report(&snyp, &Sources::none(), Some("第一条 别的文件\n"));
     assert!(missing.contains("找不到本策略包的起始标题"), "{missing}");
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
-use yunwei::policy::{chinese_number, document_articles, scan_test_fns, trace_report};
+use yunwei::policy::{chinese_number, document_articles, scan_test_fns, trace_report, Sources};
 use yunwei_domain::policy::engine::{self, shanghai};
 use yunwei_domain::policy::model::{Pack, Process};
 use yunwei_domain::policy::{
@@ -288,14 +288,8 @@ source = "JSCZ-26"
 
 #[test]
 fn policy_trace_lists_articles_rules_and_tests() {
-    let document = "../shared/seeds/000_4b969e8bf2fe8a51.txt";
     let root = repo_root();
-    let mut args = vec!["policy", "trace", "--pack", "jscz"];
-    let has_document = root.join(document).is_file();
-    if has_document {
-        args.extend(["--document", document]);
-    }
-    let out = yunwei(&root, &args);
+    let out = yunwei(&root, &["policy", "trace", "--pack", "jscz"]);
     assert_eq!(out.code, Some(0), "{out}");
     let block = |citation: &str| -> String {
         let start = out
@@ -342,19 +336,34 @@ fn policy_trace_lists_articles_rules_and_tests() {
         "{golive}"
     );
     assert!(block("JSCZ-39").contains("software_install / effect / submit:link_named_ci"));
-    if has_document {
-        assert!(out.stdout.contains("条款覆盖：文档共 59 条"), "{out}");
-        let uncited = &out.stdout[out.stdout.find("未被任何规则引用的条款").unwrap()..];
-        assert!(uncited.contains("\n  JSCZ-1\n"), "{uncited}");
-        assert!(!uncited.contains("\n  JSCZ-27"), "{uncited}");
-    }
+    // The regulation is compiled in: every one of its 59 articles is
+    // listed, each enforced, left out with a reason, or not enforced.
+    assert!(
+        out.stdout.contains("逐条对照（章节标题不计）：共 59 条"),
+        "{out}"
+    );
+    let line = |citation: &str| -> String {
+        let at = out
+            .stdout
+            .find(&format!("\n  {citation}  "))
+            .unwrap_or_else(|| panic!("no line for {citation}: {out}"));
+        let rest = &out.stdout[at + 3..];
+        rest[..rest.find('\n').unwrap_or(rest.len())].to_string()
+    };
+    assert!(line("JSCZ-27").starts_with("JSCZ-27  执行：规则"), "{out}");
+    // A register cites JSCZ-37 (NDAs): enforced by the register's spec.
+    assert!(line("JSCZ-37").contains("登记册 ndas"), "{out}");
+    assert!(
+        line("JSCZ-1").starts_with("JSCZ-1  不执行：总则或附则"),
+        "{out}"
+    );
 
     // Without sources or a document, trace says so.
     let tmp = tempfile::tempdir().expect("tmp");
     let out = yunwei(tmp.path(), &["policy", "trace"]);
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.stdout.contains("（未找到测试源码）"), "{out}");
-    assert!(out.stdout.contains("未指定 --document"), "{out}");
+    assert!(out.stdout.contains("代码注释中的引用未计入"), "{out}");
 
     let out = yunwei(tmp.path(), &["policy", "trace", "--pack", "nope"]);
     assert_eq!(out.code, Some(2), "{out}");
@@ -385,12 +394,73 @@ fn trace_helpers() {
     assert!(tests
         .iter()
         .any(|t| t.name == "jscz_26_data_change_needs_director_signoff"));
-    let report = trace_report(&pack, Some(&tests), Some(text));
+    let sources = Sources {
+        tests: Some(tests),
+        cites: Vec::new(),
+        code_scanned: true,
+    };
+    let report = trace_report(&pack, &sources, Some(text));
     assert!(
-        report.contains("条款覆盖：文档共 4 条，被规则引用 1 条，未被引用 3 条"),
+        report.contains(
+            "共 4 条，策略包规则执行 1 条，仅登记册或代码执行 0 条，有意不执行 1 条，未执行 2 条"
+        ),
         "{report}"
     );
     assert!(scan_test_fns(Path::new("/nonexistent/crates")).is_none());
+}
+
+/// Issue 16: `policy trace --document` traces only the packs that name the
+/// file; a document no pack belongs to is refused, never reported as
+/// covered.
+#[test]
+fn policy_trace_refuses_a_document_no_pack_belongs_to() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("other.txt"),
+        "第一条 为加强管理\n第二条 适用范围\n",
+    )
+    .unwrap();
+    let out = yunwei(tmp.path(), &["policy", "trace", "--document", "other.txt"]);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("没有策略包以文档「other.txt」为依据"),
+        "{out}"
+    );
+    assert!(!out.stdout.contains("逐条对照"), "{out}");
+}
+
+/// Issue 16: trace reads citations in the doc comments of the platform's
+/// code, not in plain comments, tests or unit-test modules.
+#[test]
+fn policy_trace_reads_citations_in_doc_comments() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("core/src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(tmp.path().join("core/tests")).unwrap();
+    std::fs::write(
+        src.join("a.rs"),
+        "//! Keeps the NTCZ-6.1.3 clocks.\n/// Enforces JSCZ-12 and EEDS-3.7.1.\nfn a() {}\n// JSCZ-13 is not a doc comment\n#[cfg(test)]\nmod tests {\n    /// JSCZ-14\n    fn t() {}\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("core/tests/t.rs"),
+        "/// JSCZ-15\nfn t() {}\n",
+    )
+    .unwrap();
+    let codes: Vec<String> = ["JSCZ", "EEDS", "NTCZ"].map(String::from).to_vec();
+    let (cites, scanned) = yunwei::policy::scan_citations(tmp.path(), &codes);
+    assert!(scanned);
+    let code: Vec<(&str, usize)> = cites
+        .iter()
+        .filter_map(|(c, cite)| match cite {
+            yunwei::policy::Cite::Code { line, .. } => Some((c.as_str(), *line)),
+            yunwei::policy::Cite::Register { .. } => None,
+        })
+        .collect();
+    assert_eq!(code, [("EEDS-3.7.1", 2), ("JSCZ-12", 2), ("NTCZ-6.1.3", 1)]);
+    // The register specs' citations are read too.
+    assert!(cites.iter().any(|(c, cite)| c == "JSCZ-37"
+        && matches!(cite, yunwei::policy::Cite::Register { key, .. } if key == "ndas")));
 }
 
 // ------------------------------------------------------- engine on JSCZ
