@@ -345,9 +345,9 @@ pub enum Cite {
 }
 
 /// The citations of `codes` in the register specs and in the doc
-/// comments of the `.rs` files under `root` (tests excluded: a test is
-/// evidence, not an implementation). `None` for the code part when
-/// `root` does not exist.
+/// comments of the `.rs` files under `root` (tests, demo data and
+/// benchmarks excluded: a test is evidence, not an implementation); the
+/// flag is false when `root` does not exist.
 pub fn scan_citations(root: &Path, codes: &[String]) -> (Vec<(String, Cite)>, bool) {
     let mut out = Vec::new();
     for spec in yunwei_domain::register::SPECS {
@@ -373,7 +373,9 @@ pub fn scan_citations(root: &Path, codes: &[String]) -> (Vec<(String, Cite)>, bo
             let path = entry.path();
             if path.is_dir() {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if name != "target" && name != "tests" {
+                // Demo data, benchmarks and test support cite articles
+                // without enforcing them.
+                if !matches!(name, "target" | "tests" | "demo" | "bench" | "testkit") {
                     stack.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "rs") {

@@ -1,5 +1,5 @@
 //! The articles of a pack's regulation that the platform leaves out on
-//! purpose (`coverage.toml`, ADR 0018), each with the reason: a general
+//! purpose (`coverage.toml`, ADR 0019), each with the reason: a general
 //! provision (purpose, scope, definitions, entry into force), an
 //! exhortation with nothing to check, or a matter outside an O&M platform
 //! (a budget decision, a procurement law, a building's fire code).

@@ -12,7 +12,7 @@
 //!   name (ADR 0010).
 //! - [`cloud`]: a pack's government-cloud rules (`cloud.toml`, ADR 0016).
 //! - [`coverage`]: the articles a pack leaves out on purpose, with the
-//!   reason (`coverage.toml`, ADR 0018).
+//!   reason (`coverage.toml`, ADR 0019).
 //! - [`embedded`]: the packs compiled into the binary (`policies/`).
 
 pub mod check;

@@ -179,7 +179,7 @@ pub struct Pack {
     /// The IT-project rules (`projects.toml`, ADR 0017), if the pack has
     /// them.
     pub projects: Option<super::projects::ProjectRules>,
-    /// The articles left out on purpose (`coverage.toml`, ADR 0018): not
+    /// The articles left out on purpose (`coverage.toml`, ADR 0019): not
     /// rules, the reasons `policy trace` gives for them.
     pub omissions: Vec<super::coverage::Omission>,
     pub origin: Origin,
@@ -705,7 +705,12 @@ impl Pack {
             None => 0,
         };
         let end = match &self.document_until {
-            Some(h) => line_at(h, start + 1).unwrap_or(text.len()),
+            // Searched from the line after the start (a byte offset on a
+            // character boundary, the texts being Chinese).
+            Some(h) => {
+                let next = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+                line_at(h, next).unwrap_or(text.len())
+            }
             None => text.len(),
         };
         Some(&text[start..end])
