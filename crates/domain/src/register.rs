@@ -840,6 +840,97 @@ const SECURITY_REVIEW: &[Field] = &[
     field("opinion", "审查汇总意见", Kind::LongText(5000)).req(),
 ];
 
+// Security undertakings of a third-party organisation (JSCZ-38, JSCZ-44,
+// JSCZ-46, JSCZ-52, JSCZ-57): what the text forbids, each item ticked by
+// the signatory; the check refuses an undertaking that leaves one out.
+const UNDERTAKING: &[Field] = &[
+    field("vendor_org_id", "第三方单位", Kind::Org).req().list(),
+    field("signatory", "签署人", Kind::Text(100)).req().list(),
+    field("signed_on", "签署日期", Kind::Date).req().list(),
+    field("valid_to", "有效期至", Kind::Date)
+        .list()
+        .help("不填则长期有效，直至合作结束"),
+    field(
+        "no_publicity",
+        "不以省财政厅或信息中心名义在公开平台发布系统信息、推广业务或产品（JSCZ-38）",
+        Kind::Bool,
+    ),
+    field(
+        "no_private_wireless",
+        "不将私人无线路由设备接入财政专网或外网，不私自架设无线节点（JSCZ-44）",
+        Kind::Bool,
+    ),
+    field(
+        "no_document_leak",
+        "未经书面授权不泄露系统架构、建设方案、需求和设计文档（JSCZ-46）",
+        Kind::Bool,
+    ),
+    field(
+        "no_subcontract",
+        "不转包、分包承担的合同任务（JSCZ-52）",
+        Kind::Bool,
+    ),
+    field(
+        "no_remote_control",
+        "不采用远程控制等不安全运维方式（JSCZ-52）",
+        Kind::Bool,
+    ),
+    field(
+        "no_disclosure",
+        "不公开或未经授权向第三方提供敏感信息和发现的漏洞隐患（JSCZ-52）",
+        Kind::Bool,
+    ),
+    field(
+        "accepts_accountability",
+        "违反制度的，接受通知所属组织处理及追究公司和行为人责任（JSCZ-57）",
+        Kind::Bool,
+    ),
+    field("note", "备注", Kind::LongText(2000)),
+];
+
+const BREACH: Choices = &[
+    ("publicity", "以财政名义发布信息或推广（JSCZ-38）"),
+    ("private_wireless", "私接无线设备或架设无线节点（JSCZ-44）"),
+    ("document_leak", "泄露系统文档（JSCZ-46）"),
+    ("subcontract", "转包、分包合同任务（JSCZ-52）"),
+    ("remote_control", "远程控制等不安全运维（JSCZ-52）"),
+    ("disclosure", "泄露敏感信息或漏洞隐患（JSCZ-52）"),
+    ("poor_duty", "履职尽责差、网络数据安全制度不落实（JSCZ-51）"),
+    ("other", "其他违反本制度的行为（JSCZ-57）"),
+];
+const MEASURE: Choices = &[
+    ("interview", "约谈问责（JSCZ-51）"),
+    ("notify_org", "通知行为人所属组织处理（JSCZ-57）"),
+    ("liability", "追究公司和行为人责任（JSCZ-57）"),
+    ("referral", "依法依规移送处理（JSCZ-57）"),
+];
+const ACCOUNTABILITY_STATUS: Choices = &[
+    ("recorded", "已登记"),
+    ("notified", "已通知所属组织"),
+    ("closed", "已办结"),
+];
+// Accountability records (JSCZ-51 约谈问责, JSCZ-57): a breach by a
+// third party's person, the measure taken, the organisation told, and its
+// handling result before the record is closed.
+const ACCOUNTABILITY: &[Field] = &[
+    field("vendor_org_id", "第三方单位", Kind::Org).req().list(),
+    field("person", "行为人", Kind::Text(100)).req().list(),
+    field("occurred_on", "发生日期", Kind::Date).req().list(),
+    field("breach", "违反事项", Kind::Choice(BREACH))
+        .req()
+        .list(),
+    field("measure", "处理措施", Kind::Choice(MEASURE))
+        .req()
+        .list(),
+    field("facts", "事实经过", Kind::LongText(5000)).req(),
+    field("loss", "造成的损失", Kind::LongText(2000)),
+    field("handling_result", "所属组织处理结果", Kind::LongText(5000))
+        .help("第三方单位处理后填写；办结前必须填写"),
+    field("status", "状态", Kind::Choice(ACCOUNTABILITY_STATUS))
+        .list()
+        .locked("recorded"),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -1089,6 +1180,51 @@ pub const SPECS: &[Spec] = &[
                 "驳回",
                 &["requested"],
                 "rejected",
+                RegisterApprove,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "security_undertakings",
+        label: "安全承诺书",
+        group: "厂商管理",
+        source: "JSCZ-38 JSCZ-44 JSCZ-46 JSCZ-52 JSCZ-57",
+        title: "signatory",
+        fields: UNDERTAKING,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        partner_writes: false,
+        ..RECORD
+    },
+    Spec {
+        key: "accountability_records",
+        label: "约谈问责记录",
+        group: "厂商管理",
+        source: "JSCZ-51 JSCZ-57",
+        title: "person",
+        fields: ACCOUNTABILITY,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        partner_writes: false,
+        amendable: true,
+        amendable_in: &["recorded", "notified"],
+        status: Some("status"),
+        steps: &[
+            step(
+                "notify",
+                "通知所属组织",
+                &["recorded"],
+                "notified",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "close",
+                "办结",
+                &["notified"],
+                "closed",
                 RegisterApprove,
                 false,
             ),

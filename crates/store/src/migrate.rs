@@ -160,6 +160,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "it_projects",
         steps: it_projects,
     },
+    Migration {
+        version: 27,
+        name: "security_undertakings",
+        steps: undertakings,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2455,4 +2460,45 @@ fn it_projects(b: Backend) -> Vec<Step> {
             &["project_id"],
         ),
     ]
+}
+
+/// The security undertakings and accountability records of third parties
+/// (migration 27, JSCZ-38, JSCZ-44, JSCZ-46, JSCZ-51, JSCZ-52, JSCZ-57),
+/// frozen like [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
+    (
+        "security_undertakings",
+        &[
+            ("vendor_org_id", false),
+            ("signatory", false),
+            ("signed_on", false),
+            ("valid_to", false),
+            ("no_publicity", true),
+            ("no_private_wireless", true),
+            ("no_document_leak", true),
+            ("no_subcontract", true),
+            ("no_remote_control", true),
+            ("no_disclosure", true),
+            ("accepts_accountability", true),
+            ("note", false),
+        ],
+    ),
+    (
+        "accountability_records",
+        &[
+            ("vendor_org_id", false),
+            ("person", false),
+            ("occurred_on", false),
+            ("breach", false),
+            ("measure", false),
+            ("facts", false),
+            ("loss", false),
+            ("handling_result", false),
+            ("status", false),
+        ],
+    ),
+];
+
+fn undertakings(b: Backend) -> Vec<Step> {
+    register_tables(b, REGISTER_TABLES_V27)
 }

@@ -473,6 +473,55 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
     .await?;
     n += 6;
 
+    // The vendor's security undertaking (JSCZ-38/44/46/52/57), signed when
+    // its people came on site, and a remote-control breach (JSCZ-52)
+    // notified to it for handling (JSCZ-51, JSCZ-57).
+    let yes = "true";
+    file(
+        &days_ago(p, 30),
+        &lead,
+        "security_undertakings",
+        Some(&center),
+        &[
+            ("vendor_org_id", &vendor_org),
+            ("signatory", "金陵数智运维服务有限公司 法定代表人 陈立新"),
+            ("signed_on", &ymd(today - Duration::days(30))),
+            ("valid_to", &ymd(today + Duration::days(335))),
+            ("no_publicity", yes),
+            ("no_private_wireless", yes),
+            ("no_document_leak", yes),
+            ("no_subcontract", yes),
+            ("no_remote_control", yes),
+            ("no_disclosure", yes),
+            ("accepts_accountability", yes),
+        ],
+    )
+    .await?;
+    let breach = file(
+        &days_ago(p, 6),
+        &lead,
+        "accountability_records",
+        Some(&center),
+        &[
+            ("vendor_org_id", &vendor_org),
+            ("person", "王磊"),
+            ("occurred_on", &ymd(today - Duration::days(7))),
+            ("breach", "remote_control"),
+            ("measure", "interview"),
+            ("facts", "巡检发现其通过向日葵远程控制软件从公司办公网登录预算管理一体化系统应用服务器，未走堡垒机"),
+        ],
+    )
+    .await?;
+    step(
+        &days_ago(p, 5),
+        &lead,
+        "accountability_records",
+        &breach,
+        "notify",
+    )
+    .await?;
+    n += 2;
+
     // Training (NTCZ-3.3, EEDS-2.2.1.5).
     for (days, topic, kind, hours, who_) in [
         (

@@ -708,7 +708,9 @@ impl Pack {
             // Searched from the line after the start (a byte offset on a
             // character boundary, the texts being Chinese).
             Some(h) => {
-                let next = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+                let next = text[start..]
+                    .find('\n')
+                    .map_or(text.len(), |i| start + i + 1);
                 line_at(h, next).unwrap_or(text.len())
             }
             None => text.len(),

@@ -1389,7 +1389,7 @@ async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
     use yunwei_store::migrate::{
         REGISTER_COLUMNS_V18, REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13,
-        REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17,
+        REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17, REGISTER_TABLES_V27,
     };
     // Tables as created, with the columns later migrations added to them.
     let tables: Vec<(&str, Vec<(&str, bool)>)> = REGISTER_TABLES_V10
@@ -1399,6 +1399,7 @@ async fn register_specs_match_the_migrated_tables() {
         .chain(REGISTER_TABLES_V14)
         .chain(REGISTER_TABLES_V15)
         .chain(REGISTER_TABLES_V17)
+        .chain(REGISTER_TABLES_V27)
         .map(|(t, cols)| {
             let mut cols = cols.to_vec();
             for (to, added) in REGISTER_COLUMNS_V18 {
@@ -2095,5 +2096,125 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
         logs.contains(&("2026-04-30".to_string(), false)),
         "{logs:?}"
     );
+    app.cleanup().await;
+}
+
+/// JSCZ-38, JSCZ-44, JSCZ-46, JSCZ-52, JSCZ-57: a third party's security
+/// undertaking holds every commitment the text asks (「严禁……以省财政厅或省厅
+/// 信息中心名义……发布」「严禁……将私人无线路由设备接入财政专网」「严禁……转包、分包……
+/// 严禁采用远程控制等不安全运维方式」) or is refused; the vendor reads it and
+/// cannot file one for itself; it is flagged once expired.
+#[tokio::test]
+async fn jscz_52_security_undertaking_needs_every_commitment() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let mut values = json!({
+        "vendor_org_id": vendor_org, "signatory": "郑海峰", "signed_on": "2026-03-02",
+        "valid_to": "2026-12-31", "no_publicity": true, "no_private_wireless": true,
+        "no_document_leak": true, "no_subcontract": true, "no_remote_control": true,
+        "no_disclosure": true,
+    });
+    // Without the acceptance of accountability (JSCZ-57): refused, named.
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_undertakings",
+            Some(&lead),
+            json!({"org_id": center, "values": values.clone()}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.undertaking_incomplete", "{}", r.text());
+    assert!(r.text().contains("接受通知所属组织处理"), "{}", r.text());
+    values["accepts_accountability"] = json!(true);
+    // The vendor reads undertakings but does not file them.
+    let r = app
+        .post_json(
+            "/api/v1/registers/security_undertakings",
+            Some(&vendor),
+            json!({"org_id": center, "values": values.clone()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let u = id(&create(
+        &app,
+        &lead,
+        "security_undertakings",
+        json!({"org_id": center, "values": values}),
+    )
+    .await);
+    assert!(flags(&detail(&app, &vendor, "security_undertakings", &u).await).is_empty());
+    app.clock.set(beijing_morning(2027, 1, 1));
+    let lead = app.login("demo_lead").await;
+    let f = flags(&detail(&app, &lead, "security_undertakings", &u).await);
+    assert!(f.iter().any(|f| f.contains("2026-12-31 到期")), "{f:?}");
+    app.cleanup().await;
+}
+
+/// JSCZ-51 「对履职尽责差、网络数据安全制度不落实的运维人员要约谈问责」 and
+/// JSCZ-57 「若有违反将通知行为人所属组织进行处理」: the record is notified to
+/// the person's organisation, whose keepers are told at once, and closes
+/// only with that organisation's handling result.
+#[tokio::test]
+async fn jscz_57_accountability_record_is_notified_and_closed_with_the_result() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let vendor = app.login("demo_vendor").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let rec = id(&create(
+        &app,
+        &lead,
+        "accountability_records",
+        json!({"org_id": center, "values": {
+            "vendor_org_id": vendor_org, "person": "王磊", "occurred_on": "2026-03-02",
+            "breach": "remote_control", "measure": "interview",
+            "facts": "使用远程控制软件登录生产服务器进行运维",
+        }}),
+    )
+    .await);
+    // The vendor may not take the steps.
+    let r = step(&app, &vendor, "accountability_records", &rec, "notify").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &lead, "accountability_records", &rec, "notify").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let vendor_id = crate::support::user_id(&app, "demo_vendor").await;
+    let mut c = app.platform.db().read().await.unwrap();
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &vendor_id, 20)
+        .await
+        .unwrap();
+    drop(c);
+    assert!(
+        notices.iter().any(|n| n.kind == "accountability_notified"
+            && n.title.contains("王磊")
+            && n.body.contains("远程控制")),
+        "{notices:?}"
+    );
+    // Closing without the organisation's result is refused.
+    let r = step(&app, &lead, "accountability_records", &rec, "close").await;
+    assert_eq!(
+        code(&r),
+        "register.accountability_result_missing",
+        "{}",
+        r.text()
+    );
+    let d = detail(&app, &lead, "accountability_records", &rec).await;
+    let version = d["entry"]["version"].as_i64().unwrap();
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/accountability_records/{rec}"),
+            Some(&lead),
+            json!({"expected_version": version, "org_id": center, "values": {
+                "vendor_org_id": vendor_org, "person": "王磊", "occurred_on": "2026-03-02",
+                "breach": "remote_control", "measure": "interview",
+                "facts": "使用远程控制软件登录生产服务器进行运维",
+                "handling_result": "已约谈本人并调离项目，公司内部通报批评",
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = step(&app, &lead, "accountability_records", &rec, "close").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     app.cleanup().await;
 }

@@ -18,6 +18,7 @@
 //! | `security_reviews`    | security_reviews                                         | answers the reviews due (`reviews`); the review checklist draft |
 //! | `staff_changes`       | staff_changes                                            | an approved change takes effect (NTCZ-6.1.7)         |
 //! | `ukeys`               | ukeys                                                    | reissue within three days of a loss (JSCZ-53); `holds_ukey` |
+//! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
 //! | `vendor_contracts`    | vendor_contracts, vendor_reports                         | weekly / monthly reports, yearly plan and summary (JSCZ-7); the report draft; `contract_regions` |
 //! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51)   |
 //! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42)                        |
@@ -38,6 +39,7 @@ pub mod ndas;
 pub mod security_reviews;
 pub mod staff_changes;
 pub mod ukeys;
+pub mod undertakings;
 pub mod vendor_contracts;
 pub mod vendor_staff;
 pub mod vulnerabilities;
@@ -81,6 +83,8 @@ pub static ALL: &[&RegisterRules] = &[
     &security_reviews::RULES,
     &staff_changes::RULES,
     &ukeys::RULES,
+    &undertakings::UNDERTAKINGS,
+    &undertakings::ACCOUNTABILITY,
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
     &vendor_staff::RULES,
