@@ -1065,7 +1065,8 @@ fn eeds_3_1_incident_report_form_by_event_type() {
         .iter()
         .map(|c| c.id.as_str())
         .collect();
-    assert_eq!(ids, ["attack", "fault", "disaster"]);
+    // EEDS-3.8.3 adds the information leak to EEDS-3.1's three kinds.
+    assert_eq!(ids, ["attack", "fault", "disaster", "leak"]);
     let r = engine::open(process, &one("event_type", "outage")).unwrap_err();
     assert_eq!(r.source.as_deref(), Some("EEDS-3.1"));
     // The report form is complete before the incident is reported.
@@ -1251,6 +1252,126 @@ fn eeds_3_2_4_cause_and_solution_recorded_before_closing() {
         "record_and_close",
         &who.maintainer,
         with(one("cause", "机房进水"), "solution", text("迁移至备用机柜")),
+    );
+    assert_eq!(t.state(), "closed");
+}
+
+/// EEDS-2.2.1.3 「信息系统发生较大故障时……在事后组织分析总结，制定防范措施并执行」:
+/// a major fault does not close with the cause and solution alone; it
+/// goes to the post-incident review, which the section head closes with
+/// the analysis, the prevention measures and their execution.
+#[test]
+fn eeds_2_2_1_3_major_fault_is_reviewed_after_the_event() {
+    let p = pack("eeds");
+    let who = eeds_people(&p);
+    let mut t = T::open(
+        &p,
+        "incident",
+        &who.maintainer,
+        with(event_report("fault"), "major", FieldValue::Bool(true)),
+        monday(),
+    );
+    t.take("report", &who.maintainer, Fields::new()).take(
+        "resolve",
+        &who.maintainer,
+        Fields::new(),
+    );
+    let record = with(
+        one("cause", "存储控制器故障"),
+        "solution",
+        text("更换控制器"),
+    );
+    // The plain close is not available to a major fault.
+    let r = t.refused("record_and_close", &who.maintainer, record.clone());
+    assert_ne!(r.code, "policy.missing_field", "{r}");
+    t.take("record_for_review", &who.maintainer, record);
+    assert_eq!(t.state(), "post_review");
+    assert_eq!(
+        t.refused("close_after_review", &who.maintainer, Fields::new())
+            .code,
+        "policy.role"
+    );
+    let r = t.refused(
+        "close_after_review",
+        &who.head,
+        one("post_analysis", "控制器固件缺陷"),
+    );
+    assert_eq!(r.source.as_deref(), Some("EEDS-2.2.1.3"));
+    assert!(r.message.contains("防范措施"), "{r}");
+    t.take(
+        "close_after_review",
+        &who.head,
+        with(
+            with(
+                one("post_analysis", "控制器固件缺陷"),
+                "prevention",
+                text("升级固件并双控制器冗余"),
+            ),
+            "prevention_done",
+            text("已于次日完成固件升级"),
+        ),
+    );
+    assert_eq!(t.state(), "closed");
+    // A fault not ticked major still closes with cause and solution.
+    let mut minor = T::open(
+        &p,
+        "incident",
+        &who.maintainer,
+        event_report("fault"),
+        monday(),
+    );
+    minor.take("report", &who.maintainer, Fields::new()).take(
+        "resolve",
+        &who.maintainer,
+        Fields::new(),
+    );
+    assert!(
+        minor
+            .refused("record_for_review", &who.maintainer, Fields::new())
+            .code
+            != "policy.missing_field"
+    );
+}
+
+/// EEDS-3.8.3 「若发生系统信息泄密事件，应及时向分管领导及有关部门进行汇报，并按照相关规定
+/// 开展补救工作」: a leak is an event of its own, reported with the event
+/// report, and it closes only with the remedy recorded.
+#[test]
+fn eeds_3_8_3_information_leak_closes_with_its_remedy() {
+    let p = pack("eeds");
+    let who = eeds_people(&p);
+    let mut t = T::open(
+        &p,
+        "incident",
+        &who.maintainer,
+        event_report("leak"),
+        monday(),
+    );
+    // Reported to the deputy director and the departments first (EEDS-3.1).
+    let mut unreported = event_report("leak");
+    unreported.remove("reported_to");
+    let u = T::open(&p, "incident", &who.maintainer, unreported, monday());
+    assert_eq!(
+        u.refused("report", &who.maintainer, Fields::new()).code,
+        "policy.missing_field"
+    );
+    t.take("report", &who.maintainer, Fields::new()).take(
+        "resolve",
+        &who.maintainer,
+        Fields::new(),
+    );
+    let record = with(one("cause", "投标文件外发"), "solution", text("收回并删除"));
+    let r = t.refused("record_and_close", &who.maintainer, record.clone());
+    assert_eq!(r.source.as_deref(), Some("EEDS-3.8.3"), "{r}");
+    assert!(r.message.contains("补救工作"), "{r}");
+    t.take(
+        "record_and_close",
+        &who.maintainer,
+        with(
+            record,
+            "leak_remediation",
+            text("通知相关投标人，重置密码并报网信部门"),
+        ),
     );
     assert_eq!(t.state(), "closed");
 }
