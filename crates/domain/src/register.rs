@@ -931,6 +931,77 @@ const ACCOUNTABILITY: &[Field] = &[
         .locked("recorded"),
 ];
 
+// O&M tools a vendor wants to connect to the finance network (NTCZ-6.3.2:
+// 严格控制运维工具的使用，经过采购人审核后才可接入财政网络进行操作).
+const TOOL_PURPOSE: Choices = &[
+    ("remote", "远程运维/终端"),
+    ("database", "数据库客户端"),
+    ("monitoring", "监控与诊断"),
+    ("transfer", "文件传输"),
+    ("scanner", "安全检测"),
+    ("other", "其他"),
+];
+const OM_TOOL: &[Field] = &[
+    field("vendor_org_id", "服务厂商", Kind::Org).req().list(),
+    field("tool_name", "工具名称", Kind::Text(100)).req().list(),
+    field("tool_version", "版本", Kind::Text(50)).req().list(),
+    field("purpose", "用途", Kind::Choice(TOOL_PURPOSE))
+        .req()
+        .list(),
+    field("publisher", "出品方及获取来源", Kind::Text(200)).req(),
+    field("checksum", "安装包校验值（SM3/SHA-256）", Kind::Text(128)),
+    field("reason", "使用理由及操作范围", Kind::LongText(2000)).req(),
+    field("status", "状态", Kind::Choice(REQUEST_STATUS))
+        .list()
+        .locked("requested"),
+];
+
+// Upgrade plans of the trading system's software and hardware
+// (EEDS-2.2.2.10: 根据相应发展制定……软件系统及硬件升级计划，审核通过后，具体实施).
+const UPGRADE_SCOPE: Choices = &[
+    ("software", "软件升级"),
+    ("hardware", "硬件升级"),
+    ("both", "软硬件升级"),
+];
+const UPGRADE_STATUS: Choices = &[
+    ("draft", "待审核"),
+    ("approved", "审核通过"),
+    ("rejected", "未通过"),
+    ("done", "已实施"),
+];
+const UPGRADE_PLAN: &[Field] = &[
+    field("title", "计划名称", Kind::Text(200)).req().list(),
+    field("scope", "升级范围", Kind::Choice(UPGRADE_SCOPE))
+        .req()
+        .list(),
+    field("ci_id", "涉及系统或设备", Kind::Ci).list(),
+    field("basis", "技术发展跟踪与升级依据", Kind::LongText(5000)).req(),
+    field("content", "升级内容与实施步骤", Kind::LongText(5000)).req(),
+    field("planned_on", "计划实施日期", Kind::Date).req().list(),
+    field("done_on", "实施完成日期", Kind::Date)
+        .list()
+        .locked(""),
+    field("status", "状态", Kind::Choice(UPGRADE_STATUS))
+        .list()
+        .locked("draft"),
+];
+
+// Business data returned by the province to a local finance department
+// (JSCZ-35: 各地财政部门对回流的财政业务数据安全承担主责任，应坚决确保回流数据安全存储
+// 及安全分析应用): what came back, where it is kept, how it is protected
+// and used, and who answers for it.
+const DATA_RETURN: &[Field] = &[
+    field("batch", "回流批次", Kind::Text(100)).req().list(),
+    field("received_on", "接收日期", Kind::Date).req().list(),
+    field("data_scope", "数据范围", Kind::LongText(2000)).req(),
+    field("storage", "存储位置", Kind::Text(200)).req().list(),
+    field("security_measures", "安全存储措施", Kind::LongText(2000)).req(),
+    field("use", "分析应用范围", Kind::LongText(2000)).req(),
+    field("custodian", "数据安全责任人", Kind::Text(100))
+        .req()
+        .list(),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -1229,6 +1300,86 @@ pub const SPECS: &[Spec] = &[
                 false,
             ),
         ],
+        ..RECORD
+    },
+    Spec {
+        key: "om_tools",
+        label: "运维工具审核",
+        group: "厂商管理",
+        source: "NTCZ-6.3.2",
+        title: "tool_name",
+        fields: OM_TOOL,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        status: Some("status"),
+        steps: &[
+            step(
+                "approve",
+                "采购人审核通过",
+                &["requested"],
+                "approved",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "reject",
+                "驳回",
+                &["requested"],
+                "rejected",
+                RegisterApprove,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "upgrade_plans",
+        label: "升级计划",
+        group: "配置与资产",
+        source: "EEDS-2.2.2.10",
+        title: "title",
+        fields: UPGRADE_PLAN,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
+        amendable_in: &["draft"],
+        status: Some("status"),
+        steps: &[
+            step(
+                "approve",
+                "审核通过",
+                &["draft"],
+                "approved",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "reject",
+                "不予通过",
+                &["draft"],
+                "rejected",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "complete",
+                "实施完成",
+                &["approved"],
+                "done",
+                RegisterEdit,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "data_returns",
+        label: "回流数据登记",
+        group: "安全管理",
+        source: "JSCZ-35",
+        title: "batch",
+        fields: DATA_RETURN,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
         ..RECORD
     },
     Spec {

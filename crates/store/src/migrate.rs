@@ -162,8 +162,8 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 27,
-        name: "security_undertakings",
-        steps: undertakings,
+        name: "registers_of_issue_16",
+        steps: registers_v27,
     },
 ];
 
@@ -2462,9 +2462,11 @@ fn it_projects(b: Backend) -> Vec<Step> {
     ]
 }
 
-/// The security undertakings and accountability records of third parties
-/// (migration 27, JSCZ-38, JSCZ-44, JSCZ-46, JSCZ-51, JSCZ-52, JSCZ-57),
-/// frozen like [`REGISTER_TABLES_V10`].
+/// The registers of issue 16 (migration 27), frozen like
+/// [`REGISTER_TABLES_V10`]: third parties' security undertakings and
+/// accountability records (JSCZ-38, 44, 46, 51, 52, 57), O&M tools
+/// approved before use (NTCZ-6.3.2), upgrade plans (EEDS-2.2.2.10) and
+/// the data returned to a local finance department (JSCZ-35).
 pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
     (
         "security_undertakings",
@@ -2497,8 +2499,46 @@ pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
             ("status", false),
         ],
     ),
+    (
+        "om_tools",
+        &[
+            ("vendor_org_id", false),
+            ("tool_name", false),
+            ("tool_version", false),
+            ("purpose", false),
+            ("publisher", false),
+            ("checksum", false),
+            ("reason", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "upgrade_plans",
+        &[
+            ("title", false),
+            ("scope", false),
+            ("ci_id", false),
+            ("basis", false),
+            ("content", false),
+            ("planned_on", false),
+            ("done_on", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "data_returns",
+        &[
+            ("batch", false),
+            ("received_on", false),
+            ("data_scope", false),
+            ("storage", false),
+            ("security_measures", false),
+            ("use", false),
+            ("custodian", false),
+        ],
+    ),
 ];
 
-fn undertakings(b: Backend) -> Vec<Step> {
+fn registers_v27(b: Backend) -> Vec<Step> {
     register_tables(b, REGISTER_TABLES_V27)
 }

@@ -2218,3 +2218,113 @@ async fn jscz_57_accountability_record_is_notified_and_closed_with_the_result() 
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     app.cleanup().await;
 }
+
+/// NTCZ-6.3.2 「严格控制运维工具的使用，经过采购人审核后才可接入财政网络进行操作」: the
+/// vendor registers a tool, it is flagged until the purchaser approves it;
+/// the vendor cannot approve its own tool.
+#[tokio::test]
+async fn ntcz_6_3_2_om_tool_is_approved_by_the_purchaser_before_use() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let tool = id(&create(
+        &app,
+        &vendor,
+        "om_tools",
+        json!({"org_id": center, "values": {
+            "vendor_org_id": vendor_org, "tool_name": "DBeaver", "tool_version": "24.1",
+            "purpose": "database", "publisher": "DBeaver Corp，官网下载",
+            "reason": "预算管理一体化系统数据库只读查询，经堡垒机访问",
+        }}),
+    )
+    .await);
+    let f = flags(&detail(&app, &lead, "om_tools", &tool).await);
+    assert!(f.iter().any(|f| f.contains("未经采购人审核")), "{f:?}");
+    let r = step(&app, &vendor, "om_tools", &tool, "approve").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &lead, "om_tools", &tool, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(flags(&detail(&app, &vendor, "om_tools", &tool).await).is_empty());
+    app.cleanup().await;
+}
+
+/// EEDS-2.2.2.10 「制定公共资源交易系软件统及硬件升级计划，审核通过后，具体实施」: a
+/// plan is implemented only once approved, the day recorded; an approved
+/// plan past its day is flagged.
+#[tokio::test]
+async fn eeds_2_2_2_10_upgrade_plan_is_implemented_only_after_approval() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let lead = app.login("demo_lead").await;
+    let center = org_id(&app, "信息中心").await;
+    let plan = id(&create(
+        &app,
+        &hw,
+        "upgrade_plans",
+        json!({"org_id": center, "values": {
+            "title": "数据库服务器升级至 Oracle 19c", "scope": "software",
+            "basis": "Oracle 12c 已停止扩展支持", "content": "测试环境验证后分两步迁移",
+            "planned_on": "2026-03-20",
+        }}),
+    )
+    .await);
+    let r = step(&app, &hw, "upgrade_plans", &plan, "complete").await;
+    assert_ne!(r.status, StatusCode::OK, "{}", r.text());
+    let r = step(&app, &lead, "upgrade_plans", &plan, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.clock.set(beijing_morning(2026, 3, 23));
+    let hw = app.login("demo_hwops").await;
+    let f = flags(&detail(&app, &hw, "upgrade_plans", &plan).await);
+    assert!(
+        f.iter().any(|f| f.contains("2026-03-20 实施，尚未完成")),
+        "{f:?}"
+    );
+    let r = step(&app, &hw, "upgrade_plans", &plan, "complete").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = detail(&app, &hw, "upgrade_plans", &plan).await;
+    assert!(flags(&d).is_empty());
+    let done = d["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "done_on")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(done, json!("2026-03-23"));
+    app.cleanup().await;
+}
+
+/// JSCZ-35 「各地财政部门对回流的财政业务数据安全承担主责任，应坚决确保回流数据安全存储及
+/// 安全分析应用」: a returned batch is recorded with its storage, protection,
+/// use and custodian; none of them may be left out.
+#[tokio::test]
+async fn jscz_35_returned_data_is_recorded_with_its_custodian() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let center = org_id(&app, "信息中心").await;
+    let mut values = json!({
+        "batch": "2026年第1批预算执行数据", "received_on": "2026-03-02",
+        "data_scope": "本级预算指标、支付明细（2025年度）", "storage": "本地数据分析库（内网）",
+        "security_measures": "专网隔离、数据库审计、访问经堡垒机", "use": "预算执行分析",
+    });
+    let r = app
+        .post_json(
+            "/api/v1/registers/data_returns",
+            Some(&lead),
+            json!({"org_id": center, "values": values.clone()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("数据安全责任人"), "{}", r.text());
+    values["custodian"] = json!("信息中心 李明");
+    create(
+        &app,
+        &lead,
+        "data_returns",
+        json!({"org_id": center, "values": values}),
+    )
+    .await;
+    app.cleanup().await;
+}

@@ -18,12 +18,14 @@
 //! | `security_reviews`    | security_reviews                                         | answers the reviews due (`reviews`); the review checklist draft |
 //! | `staff_changes`       | staff_changes                                            | an approved change takes effect (NTCZ-6.1.7)         |
 //! | `ukeys`               | ukeys                                                    | reissue within three days of a loss (JSCZ-53); `holds_ukey` |
+//! | `om_tools`            | om_tools                                                 | flagged until the purchaser approves (NTCZ-6.3.2)    |
+//! | `upgrade_plans`       | upgrade_plans                                            | done only once approved, the day recorded; late flagged (EEDS-2.2.2.10) |
 //! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
 //! | `vendor_contracts`    | vendor_contracts, vendor_reports                         | weekly / monthly reports, yearly plan and summary (JSCZ-7); the report draft; `contract_regions` |
 //! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51)   |
 //! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42)                        |
 //!
-//! A register without a file (trainings) has nothing particular: the seam
+//! A register without a file (trainings, data_returns) has nothing particular: the seam
 //! answers [`RegisterRules::NONE`] for it. This file keeps the helpers the
 //! files share, the list of every file's rules ([`ALL`]) and the job that
 //! rolls the periodic occurrences forward ([`roll_forward`]). A file
@@ -36,10 +38,12 @@ pub mod db_access;
 pub mod emergency;
 pub mod golive;
 pub mod ndas;
+pub mod om_tools;
 pub mod security_reviews;
 pub mod staff_changes;
 pub mod ukeys;
 pub mod undertakings;
+pub mod upgrade_plans;
 pub mod vendor_contracts;
 pub mod vendor_staff;
 pub mod vulnerabilities;
@@ -85,6 +89,8 @@ pub static ALL: &[&RegisterRules] = &[
     &ukeys::RULES,
     &undertakings::UNDERTAKINGS,
     &undertakings::ACCOUNTABILITY,
+    &upgrade_plans::RULES,
+    &om_tools::RULES,
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
     &vendor_staff::RULES,
