@@ -39,6 +39,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("jscz", "release.toml"),
             pack_file!("jscz", "software_install.toml"),
             pack_file!("jscz", "data_export.toml"),
+            pack_file!("jscz", "data_request.toml"),
             pack_file!("jscz", "account_request.toml"),
             pack_file!("jscz", "special_access.toml"),
             pack_file!("jscz", "coverage.toml"),

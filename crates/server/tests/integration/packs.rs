@@ -1019,6 +1019,130 @@ fn jscz_11_release_needs_backup_and_test_result() {
     assert_eq!(r.state(), "rejected");
 }
 
+/// A holder of the pack role `role`, with the platform roles the pack
+/// gives it (so the test follows the pack's mapping).
+fn holder(p: &Pack, role: &str, name: &str) -> Actor {
+    let r = p.roles.iter().find(|r| r.id == role).expect("pack role");
+    let platform: Vec<&str> = r.platform.iter().map(String::as_str).collect();
+    user(p, name, &platform)
+}
+
+fn third_party_request(basis: &str) -> Fields {
+    fields(&[
+        ("title", text("申请提供2025年度政府采购合同汇总数据")),
+        ("applicant", text("南京大学经济学院 王教授")),
+        ("received_on", FieldValue::Date(date(2026, 9, 14))),
+        ("system", text("政府采购管理系统")),
+        ("data_scope", text("2025年度省级政府采购合同金额汇总")),
+        ("purpose", text("学术研究")),
+        ("legal_basis", text(basis)),
+        ("basis_detail", text("第二十七条")),
+    ])
+}
+
+/// JSCZ-55 「其他第三方单位、组织等机构需要财政提供生产系统中相关数据时，依据《中华人民共和国
+/// 政府信息公开条例》《江苏省公共数据管理办法》等有关规定办理」: the request is registered
+/// with its legal basis, reviewed by the division and decided by the head
+/// of this level (JSCZ-54); a disclosure request is answered within the 20
+/// working days of 条例第三十三条; a refusal gives its reason.
+#[test]
+fn jscz_55_third_party_data_request_handled_under_its_legal_basis() {
+    let p = pack("jscz");
+    let who = jscz_people(&p);
+    let head = holder(&p, "section_head", "division_head");
+    let level = holder(&p, "level_head", "finance_head");
+    let mut unbased = third_party_request("disclosure");
+    unbased.remove("legal_basis");
+    let u = T::open(&p, "data_request", &who.business, unbased, monday());
+    let r = u.refused("register", &who.business, Fields::new());
+    assert_eq!(r.code, "policy.missing_field");
+    assert_eq!(r.source.as_deref(), Some("JSCZ-55"));
+
+    let mut t = T::open(
+        &p,
+        "data_request",
+        &who.business,
+        third_party_request("disclosure"),
+        monday(),
+    );
+    t.take("register", &who.business, Fields::new());
+    assert_eq!(t.state(), "reviewing");
+    // 20 working days from Monday 14 September 2026, over the Mid-Autumn
+    // and National Day holidays (Sunday 20 September and Saturday 10
+    // October worked): due at the end of Friday 16 October.
+    assert_eq!(t.status("disclosure_reply"), Some("running"));
+    assert_eq!(
+        t.clock("disclosure_reply").due,
+        end_of_day(date(2026, 10, 16))
+    );
+    assert_eq!(
+        t.refused("review", &who.business, one("review_opinion", "同意"))
+            .code,
+        "policy.role"
+    );
+    t.take(
+        "review",
+        &head,
+        one("review_opinion", "数据不涉密，可提供汇总数"),
+    );
+    assert_eq!(t.state(), "deciding");
+    assert!(t.try_vote("level_decision", &head, true).is_err());
+    t.vote("level_decision", &level, true);
+    assert_eq!(t.state(), "approved");
+    let r = t.refused(
+        "answer_provided",
+        &who.business,
+        with(
+            with(one("reply", "partial"), "transfer", text("paper")),
+            "reply_record",
+            text("9月30日寄送纸质汇总表"),
+        ),
+    );
+    assert!(r.message.contains("理由"), "{r}");
+    t.take(
+        "answer_provided",
+        &who.business,
+        with(
+            with(
+                with(one("reply", "partial"), "transfer", text("paper")),
+                "reply_record",
+                text("9月30日寄送纸质汇总表"),
+            ),
+            "reply_reason",
+            text("供应商报价明细涉及商业秘密，依条例第十五条不予提供"),
+        ),
+    );
+    assert_eq!(t.state(), "answered");
+    assert_eq!(t.status("disclosure_reply"), Some("stopped"));
+
+    // Shared under the public-data rules: no disclosure clock; a refusal.
+    let mut s = T::open(
+        &p,
+        "data_request",
+        &who.business,
+        third_party_request("public_data"),
+        monday(),
+    );
+    s.take("register", &who.business, Fields::new()).take(
+        "review",
+        &head,
+        one("review_opinion", "超出共享目录"),
+    );
+    assert_eq!(s.status("disclosure_reply"), None);
+    s.vote("level_decision", &level, false);
+    assert_eq!(s.state(), "declined");
+    s.take(
+        "answer_declined",
+        &who.business,
+        with(
+            one("reply_reason", "不在公共数据共享目录内"),
+            "reply_record",
+            text("书面告知申请人"),
+        ),
+    );
+    assert_eq!(s.state(), "answered");
+}
+
 // ============================================================= EEDS
 
 struct Eeds {
