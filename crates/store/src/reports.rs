@@ -119,3 +119,83 @@ fn group_of((pack_id, process_id, level): Key) -> SlaGroup {
         ..Default::default()
     }
 }
+
+/// The faults of one device type in a period (EEDS-3.5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultGroup {
+    /// The item's EEDS-1.3 category and its type (服务器, 交换机, ...).
+    pub category: String,
+    pub ci_type: String,
+    /// Fault tickets opened in the period that name an item of the type.
+    pub faults: i64,
+    /// Of those, not closed yet.
+    pub still_open: i64,
+    /// Distinct items of the type that had a fault.
+    pub items: i64,
+}
+
+/// Fault tickets of `processes` ((pack, process) pairs) in `scope`, opened
+/// in `[from, to)`, counted per category and type of the configuration
+/// items they name: one grouped query over the tickets' item links.
+pub async fn faults_by_type(
+    c: &mut DbConn,
+    scope: &Scope,
+    processes: &[(String, String)],
+    from: i64,
+    to: i64,
+) -> Result<Vec<FaultGroup>, AppError> {
+    if processes.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut which = sea_query::Cond::any();
+    for (pack, process) in processes {
+        which = which.add(
+            sea_query::Cond::all()
+                .add(Expr::col(("tickets", "pack_id")).eq(pack.clone()))
+                .add(Expr::col(("tickets", "process_id")).eq(process.clone())),
+        );
+    }
+    let q = Query::select()
+        .column(("cis", "category"))
+        .column(("cis", "ci_type"))
+        .expr_as(
+            Expr::cust("CAST(COUNT(DISTINCT tickets.id) AS BIGINT)"),
+            "faults",
+        )
+        .expr_as(
+            Expr::cust("CAST(COUNT(DISTINCT CASE WHEN tickets.closed_at IS NULL THEN tickets.id END) AS BIGINT)"),
+            "still_open",
+        )
+        .expr_as(
+            Expr::cust("CAST(COUNT(DISTINCT cis.id) AS BIGINT)"),
+            "items",
+        )
+        .from("tickets")
+        .inner_join(
+            "ticket_cis",
+            Expr::col(("ticket_cis", "ticket_id")).equals(("tickets", "id")),
+        )
+        .inner_join("cis", Expr::col(("cis", "id")).equals(("ticket_cis", "ci_id")))
+        .and_where(Expr::col(("tickets", "created_at")).gte(from))
+        .and_where(Expr::col(("tickets", "created_at")).lt(to))
+        .cond_where(which)
+        .cond_where(scope.condition_on(|| Expr::col(("tickets", "org_path"))))
+        .group_by_col(("cis", "category"))
+        .group_by_col(("cis", "ci_type"))
+        .order_by(("cis", "category"), Order::Asc)
+        .order_by(("cis", "ci_type"), Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(FaultGroup {
+                category: r.s("category")?,
+                ci_type: r.s("ci_type")?,
+                faults: r.i("faults")?,
+                still_open: r.i("still_open")?,
+                items: r.i("items")?,
+            })
+        })
+        .collect()
+}

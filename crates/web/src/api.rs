@@ -365,6 +365,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/sla", get(reports::sla))
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
         .route("/api/v1/reports/sla/pdf", get(pdf::sla))
+        .route("/api/v1/reports/faults", get(reports::faults))
+        .route(
+            "/api/v1/reports/faults/export.xlsx",
+            get(reports::faults_export),
+        )
         .route("/api/v1/notifications", get(tickets::notifications))
         .route("/api/v1/notifications/{id}/read", post(tickets::mark_read))
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))

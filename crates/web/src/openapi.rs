@@ -163,6 +163,8 @@ use crate::api::{
         cmdb::release,
         reports::sla,
         reports::sla_export,
+        reports::faults,
+        reports::faults_export,
         pdf::ticket,
         pdf::sla,
         registers::index,

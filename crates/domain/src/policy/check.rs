@@ -130,6 +130,8 @@ struct RawProcess {
     intake: Vec<S<String>>,
     #[serde(default)]
     reviewers_read: bool,
+    #[serde(default)]
+    fault_statistics: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -773,6 +775,7 @@ impl Checker {
             role_labels: self.role_labels.clone(),
             intake,
             reviewers_read: p.reviewers_read,
+            fault_statistics: p.fault_statistics,
         };
         self.graph(src, p, &process);
         self.restarts(src, p, &process);

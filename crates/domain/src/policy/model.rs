@@ -222,6 +222,9 @@ pub struct Process {
     /// without reading the rest of those organisations' business
     /// (`reviewers_read = true`, SNXM-23; ADR 0017).
     pub reviewers_read: bool,
+    /// Its tickets are the faults counted per device type in the yearly
+    /// fault statistics (`fault_statistics = true`, EEDS-3.5.2).
+    pub fault_statistics: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -224,3 +224,149 @@ async fn monthly_sla_report_counts_per_process_and_level_in_scope() {
     assert_eq!(trail["records"].as_array().unwrap().len(), 1, "{trail}");
     app.cleanup().await;
 }
+
+/// The fault statistics of a year, as (type, faults, still open, items).
+async fn fault_lines(app: &TestApp, token: &str, year: &str) -> Vec<(String, i64, i64, i64)> {
+    let r = app
+        .get(&format!("/api/v1/reports/faults?year={year}"), Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                format!(
+                    "{}/{}",
+                    l["category_label"].as_str().unwrap(),
+                    l["ci_type"].as_str().unwrap()
+                ),
+                l["faults"].as_i64().unwrap(),
+                l["still_open"].as_i64().unwrap(),
+                l["items"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn line_of(lines: &[(String, i64, i64, i64)], ty: &str) -> (i64, i64, i64) {
+    lines
+        .iter()
+        .find(|l| l.0 == ty)
+        .map_or((0, 0, 0), |l| (l.1, l.2, l.3))
+}
+
+/// EEDS-3.5.2 「统计出各类型设备在运行过程中曾出现的故障」: the fault tickets of
+/// the year are counted per category and type of the items they name;
+/// other processes are not faults; the export needs a reason and is
+/// audited; the year is checked.
+#[tokio::test]
+async fn eeds_3_5_2_faults_are_counted_per_device_type() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let lead = app.login("demo_lead").await;
+    let switch = "网络设备/数据中心交换机（华为 CE6881）";
+    let storage = "硬件及存储/集中存储";
+    let mut codes = vec![];
+    for (name, cat, ty) in [
+        ("核心交换机", "network", "数据中心交换机（华为 CE6881）"),
+        ("核心存储阵列", "hardware", "集中存储"),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/cis",
+                Some(&lead),
+                json!({"name": name, "category": cat, "ci_type": ty}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        codes.push(r.json()["ci"]["code"].as_str().unwrap().to_string());
+    }
+    let before = fault_lines(&app, &lead, "2026").await;
+    let incident = |code: &str, title: &str| {
+        json!({"pack": "eeds", "process": "incident", "title": title, "fields": {
+            "title": title, "event_type": "fault", "system": code,
+            "occurred_at": "2026-03-02T08:30:00+08:00", "description": "端口频繁翻转",
+            "impact": "部分业务访问缓慢", "measures": "切换备用链路", "reported_to": "分管领导",
+        }})
+    };
+    let mut ids = vec![];
+    for (code, title) in [
+        (&codes[0], "核心交换机端口故障"),
+        (&codes[0], "核心交换机电源告警"),
+        (&codes[1], "存储阵列控制器告警"),
+    ] {
+        let r = app
+            .post_json("/api/v1/tickets", Some(&hw), incident(code, title))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        ids.push(r.json()["id"].as_str().unwrap().to_string());
+    }
+    // The third one is solved and closed.
+    act(&app, &hw, &ids[2], "report", json!({})).await;
+    act(&app, &hw, &ids[2], "resolve", json!({})).await;
+    act(
+        &app,
+        &hw,
+        &ids[2],
+        "record_and_close",
+        json!({"cause": "控制器固件缺陷", "solution": "升级固件"}),
+    )
+    .await;
+    let after = fault_lines(&app, &lead, "2026").await;
+    let (f0, o0, _) = line_of(&before, switch);
+    let (f1, o1, i1) = line_of(&after, switch);
+    assert_eq!((f1 - f0, o1 - o0), (2, 2), "{after:?}");
+    assert!(i1 >= 1);
+    let (s0, so0, _) = line_of(&before, storage);
+    let (s1, so1, _) = line_of(&after, storage);
+    assert_eq!((s1 - s0, so1 - so0), (1, 0), "{after:?}");
+    // Another year has none of them.
+    let other = fault_lines(&app, &lead, "2025").await;
+    assert_eq!(line_of(&other, switch).0, 0, "{other:?}");
+    // The year is checked, in Chinese.
+    let r = app.get("/api/v1/reports/faults?year=26", Some(&lead)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["code"], "report.year_invalid");
+    // The export needs a reason.
+    let r = app
+        .get("/api/v1/reports/faults/export.xlsx?year=2026", Some(&lead))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = app
+        .get(
+            "/api/v1/reports/faults/export.xlsx?year=2026&reason=%E5%B9%B4%E5%BA%A6%E6%A3%80%E6%9F%A5",
+            Some(&lead),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.body.starts_with(b"PK"));
+    // The page shows the table, says a wrong year in Chinese, and exports.
+    let b = crate::support::Browser::login(&app, "demo_lead").await;
+    let page = b.get("/reports/faults?year=2026").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text()
+            .contains("<td>网络设备</td><td>数据中心交换机（华为 CE6881）</td>"),
+        "{}",
+        page.text()
+    );
+    let page = b.get("/reports/faults?year=abc").await;
+    assert!(page.text().contains("年份应为四位数字"), "{}", page.text());
+    let r = b
+        .post(
+            "/reports/faults/export",
+            &[("year", "2026"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = b
+        .post(
+            "/reports/faults/export",
+            &[("year", "2026"), ("reason", "年度检查")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.cleanup().await;
+}

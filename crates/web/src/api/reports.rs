@@ -1,4 +1,5 @@
-//! Reports under `/api/v1/reports`.
+//! Reports under `/api/v1/reports`: the monthly SLA report and the
+//! yearly fault statistics per device type.
 
 use crate::extract::Query;
 use axum::extract::State;
@@ -6,6 +7,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use yunwei_core::fault_statistics::{self, FaultReport};
 use yunwei_core::reports::{self, SlaReport};
 
 use super::{ApiResult, ExportReason};
@@ -74,4 +76,71 @@ pub async fn sla_export(
     let month = month_of(&s, &q);
     let bytes = reports::export_sla(&s.platform, &ctx, &pr, &month, r.text()).await?;
     Ok(super::xlsx(&format!("sla-{month}.xlsx"), bytes))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// `YYYY`; the current year (China time) when absent.
+    #[serde(default)]
+    pub(crate) year: Option<String>,
+}
+
+pub(crate) fn year_of(s: &AppState, y: Option<&str>) -> Result<i32, WebError> {
+    match y.map(str::trim).filter(|y| !y.is_empty()) {
+        Some(y) => Ok(fault_statistics::parse_year(y)?),
+        None => {
+            use chrono::Datelike;
+            Ok(yunwei_domain::calendar::date_in_shanghai(s.platform.clock.now()).year())
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/faults",
+    operation_id = "reports_faults",
+    tag = "报表",
+    summary = "各类型设备故障统计（year=YYYY，EEDS-3.5.2）：本年登记的故障类工单按所涉配置项的类别和设备类型统计故障数、未办结数和涉及设备数",
+    params(YearQuery),
+    responses(
+        (status = 200, description = "故障统计", body = FaultReport),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn faults(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<YearQuery>,
+) -> ApiResult<Json<FaultReport>> {
+    let year = year_of(&s, q.year.as_deref())?;
+    Ok(Json(
+        fault_statistics::yearly(&s.platform, &pr, year).await?,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/faults/export.xlsx",
+    operation_id = "reports_faults_export",
+    tag = "报表",
+    summary = "导出各类型设备故障统计（Excel，year=YYYY，须填 reason）",
+    params(ExportReason, YearQuery),
+    responses(
+        (status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Binary),
+        BadRequest, Unauthorized, Forbidden, NotFound, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn faults_export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    ApiUser(pr): ApiUser,
+    Query(q): Query<YearQuery>,
+    Query(r): Query<ExportReason>,
+) -> Result<Response, WebError> {
+    let year = year_of(&s, q.year.as_deref())?;
+    let bytes = fault_statistics::export(&s.platform, &ctx, &pr, year, r.text()).await?;
+    Ok(super::xlsx(&format!("faults-{year}.xlsx"), bytes))
 }

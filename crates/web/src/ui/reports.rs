@@ -1,12 +1,14 @@
 //! `/reports`: the monthly SLA report in the browser session (the same use
 //! case as `/api/v1/reports/sla`): a month picker, the table by process and
 //! level, the on-time rate per process as an SVG chart, and the audited
-//! Excel export.
+//! Excel export; `/reports/faults`, the yearly fault statistics per device
+//! type (EEDS-3.5.2, `/api/v1/reports/faults`) with its export.
 
 use crate::extract::Query;
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
+use yunwei_core::fault_statistics;
 use yunwei_core::home::{Chart, ChartKind, Point};
 use yunwei_core::reports::{self, SlaCounts, SlaReport};
 use yunwei_domain::AppError;
@@ -187,6 +189,119 @@ pub(super) async fn export(
     match reports::export_sla(&s.platform, &ctx, &u.principal, &month, &f.reason).await {
         Ok(bytes) => Ok(crate::api::xlsx(&format!("sla-{month}.xlsx"), bytes)),
         Err(e) if correctable(&e) => view(&s, &u, month, f.reason, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------ fault statistics
+
+#[derive(Template)]
+#[template(path = "report_faults.html")]
+struct FaultsTpl {
+    l: Layout,
+    year: String,
+    processes: String,
+    rows: Vec<Vec<String>>,
+    headers: [&'static str; 5],
+    reason: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct YearQuery {
+    /// `YYYY`; the current year when empty.
+    #[serde(default)]
+    year: String,
+}
+
+async fn faults_view(
+    s: &AppState,
+    u: &UiUser,
+    year: String,
+    reason: String,
+    error: Option<&AppError>,
+) -> Page {
+    business(u)?;
+    let mut shown_error = error.map(|e| e.message.clone());
+    let parsed = fault_statistics::parse_year(&year);
+    let report = match parsed {
+        Ok(y) => match fault_statistics::yearly(&s.platform, &u.principal, y).await {
+            Ok(r) => Some(r),
+            Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {
+                shown_error = shown_error.or(Some(e.message));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => {
+            shown_error = shown_error.or(Some(e.message));
+            None
+        }
+    };
+    let page = render(&FaultsTpl {
+        l: Layout::for_user(u, "/reports").with(None, shown_error),
+        year: report.as_ref().map(|r| r.year.to_string()).unwrap_or(year),
+        processes: report
+            .as_ref()
+            .map(|r| r.processes.join("、"))
+            .unwrap_or_default(),
+        rows: report
+            .as_ref()
+            .map(fault_statistics::rows)
+            .unwrap_or_default(),
+        headers: fault_statistics::HEADERS,
+        reason,
+    });
+    match error {
+        Some(e) => {
+            let mut r = page?;
+            *r.status_mut() = status_of(e.kind);
+            Ok(r)
+        }
+        None => page,
+    }
+}
+
+fn year_or_current(s: &AppState, y: &str) -> String {
+    match y.trim() {
+        "" => crate::api::reports::year_of(s, None)
+            .map(|y| y.to_string())
+            .unwrap_or_default(),
+        y => y.to_string(),
+    }
+}
+
+pub(super) async fn faults_page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Query(q): Query<YearQuery>,
+) -> Page {
+    let year = year_or_current(&s, &q.year);
+    faults_view(&s, &u, year, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct FaultsExportForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    year: String,
+}
+
+pub(super) async fn faults_export(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<FaultsExportForm>,
+) -> Page {
+    business(&u)?;
+    let year = year_or_current(&s, &f.year);
+    let result = match fault_statistics::parse_year(&year) {
+        Ok(y) => fault_statistics::export(&s.platform, &ctx, &u.principal, y, &f.reason).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(bytes) => Ok(crate::api::xlsx(&format!("faults-{year}.xlsx"), bytes)),
+        Err(e) if correctable(&e) => faults_view(&s, &u, year, f.reason, Some(&e)).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -197,6 +197,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/controls/export", form(controls::export)),
         ("/reports", page(reports::page)),
         ("/reports/export", form(reports::export)),
+        ("/reports/faults", page(reports::faults_page)),
+        ("/reports/faults/export", form(reports::faults_export)),
         ("/inspections", page(inspections::list)),
         ("/inspections", form(inspections::create)),
         ("/inspections/export", form(inspections::export)),
