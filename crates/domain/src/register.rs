@@ -1002,6 +1002,38 @@ const DATA_RETURN: &[Field] = &[
         .list(),
 ];
 
+// Peak periods of the finance business (NTCZ-3.4.2: 为保障业务高峰期内系统平稳
+// 运行，需根据财政业务周期性特点，加大运维保障力度，增加驻场服务): the period, the
+// on-site staff the vendor commits to, and the 24-hour duty roster; the
+// purchaser confirms it.
+const PEAK_STATUS: Choices = &[
+    ("requested", "待采购人确认"),
+    ("confirmed", "已确认"),
+    ("returned", "退回修改"),
+];
+const PEAK_PERIOD: &[Field] = &[
+    field("name", "高峰期", Kind::Text(100))
+        .req()
+        .list()
+        .help("如：年初预算批复、年终决算、部门预算编制"),
+    field("vendor_org_id", "服务厂商", Kind::Org).req().list(),
+    field("starts_on", "开始日期", Kind::Date).req().list(),
+    field("ends_on", "结束日期", Kind::Date).req().list(),
+    field("onsite_usual", "平时驻场人数", Kind::Int(0, 100)).req(),
+    field("onsite_peak", "高峰期驻场人数", Kind::Int(1, 100))
+        .req()
+        .list(),
+    field(
+        "duty_roster",
+        "24小时值班表（日期、值班人、电话）",
+        Kind::LongText(5000),
+    )
+    .req(),
+    field("status", "状态", Kind::Choice(PEAK_STATUS))
+        .list()
+        .locked("requested"),
+];
+
 const fn step(
     name: &'static str,
     label: &'static str,
@@ -1380,6 +1412,46 @@ pub const SPECS: &[Spec] = &[
         fields: DATA_RETURN,
         org_from: OrgFrom::Chosen,
         amendable: true,
+        ..RECORD
+    },
+    Spec {
+        key: "peak_periods",
+        label: "业务高峰期保障",
+        group: "厂商管理",
+        source: "NTCZ-3.4.2",
+        title: "name",
+        fields: PEAK_PERIOD,
+        org_from: OrgFrom::Chosen,
+        partner: Some("vendor_org_id"),
+        amendable: true,
+        amendable_in: &["requested", "returned"],
+        status: Some("status"),
+        steps: &[
+            step(
+                "confirm",
+                "采购人确认",
+                &["requested"],
+                "confirmed",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "return",
+                "退回修改",
+                &["requested"],
+                "returned",
+                RegisterApprove,
+                false,
+            ),
+            step(
+                "resubmit",
+                "重新提交",
+                &["returned"],
+                "requested",
+                RegisterEdit,
+                true,
+            ),
+        ],
         ..RECORD
     },
     Spec {

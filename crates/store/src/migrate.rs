@@ -2465,8 +2465,9 @@ fn it_projects(b: Backend) -> Vec<Step> {
 /// The registers of issue 16 (migration 27), frozen like
 /// [`REGISTER_TABLES_V10`]: third parties' security undertakings and
 /// accountability records (JSCZ-38, 44, 46, 51, 52, 57), O&M tools
-/// approved before use (NTCZ-6.3.2), upgrade plans (EEDS-2.2.2.10) and
-/// the data returned to a local finance department (JSCZ-35).
+/// approved before use (NTCZ-6.3.2), upgrade plans (EEDS-2.2.2.10), the
+/// data returned to a local finance department (JSCZ-35) and the peak
+/// periods' support (NTCZ-3.4.2).
 pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
     (
         "security_undertakings",
@@ -2535,6 +2536,19 @@ pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
             ("security_measures", false),
             ("use", false),
             ("custodian", false),
+        ],
+    ),
+    (
+        "peak_periods",
+        &[
+            ("name", false),
+            ("vendor_org_id", false),
+            ("starts_on", false),
+            ("ends_on", false),
+            ("onsite_usual", true),
+            ("onsite_peak", true),
+            ("duty_roster", false),
+            ("status", false),
         ],
     ),
 ];

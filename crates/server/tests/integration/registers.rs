@@ -2328,3 +2328,70 @@ async fn jscz_35_returned_data_is_recorded_with_its_custodian() {
     .await;
     app.cleanup().await;
 }
+
+/// NTCZ-3.4.2 「为保障业务高峰期内系统平稳运行，需根据财政业务周期性特点，加大运维保障力度，
+/// 增加驻场服务」: a peak period adds on-site staff to the usual, carries a
+/// 24-hour duty roster, is confirmed by the purchaser, and while it runs
+/// the vendor's staff on site (the staff register) are counted against
+/// the commitment.
+#[tokio::test]
+async fn ntcz_3_4_2_peak_period_adds_on_site_staff_and_is_checked() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    let mut values = json!({
+        "name": "年初预算批复", "vendor_org_id": vendor_org, "starts_on": "2026-03-02",
+        "ends_on": "2026-03-31", "onsite_usual": 2, "onsite_peak": 2,
+        "duty_roster": "3月2日—3月31日 0:00—24:00：郑海峰 13800000001 / 王磊 13800000002 轮班",
+    });
+    let r = app
+        .post_json(
+            "/api/v1/registers/peak_periods",
+            Some(&vendor),
+            json!({"org_id": center, "values": values.clone()}),
+        )
+        .await;
+    assert_eq!(code(&r), "register.peak_not_increased", "{}", r.text());
+    values["onsite_peak"] = json!(2);
+    values["onsite_usual"] = json!(1);
+    let peak = id(&create(
+        &app,
+        &vendor,
+        "peak_periods",
+        json!({"org_id": center, "values": values}),
+    )
+    .await);
+    let r = step(&app, &vendor, "peak_periods", &peak, "confirm").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &lead, "peak_periods", &peak, "confirm").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Nobody on site yet for this purchaser: short of the two committed.
+    let f = flags(&detail(&app, &lead, "peak_periods", &peak).await);
+    assert!(
+        f.iter().any(|f| f.contains("驻场在岗 0 人，承诺 2 人")),
+        "{f:?}"
+    );
+    // Two engineers come on site through approved staff changes.
+    for name in ["郑海峰", "王磊"] {
+        let person = id(&create(
+            &app,
+            &vendor,
+            "vendor_staff",
+            json!({"org_id": vendor_org, "values": {"name": name, "client_org_id": center}}),
+        )
+        .await);
+        let change = id(&create(
+            &app,
+            &vendor,
+            "staff_changes",
+            json!({"org_id": center, "values": {"vendor_org_id": vendor_org, "change_kind": "onsite_in", "joining_id": person, "reason": "高峰期增派驻场"}}),
+        )
+        .await);
+        let r = step(&app, &lead, "staff_changes", &change, "approve").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    assert!(flags(&detail(&app, &lead, "peak_periods", &peak).await).is_empty());
+    app.cleanup().await;
+}

@@ -20,6 +20,7 @@
 //! | `ukeys`               | ukeys                                                    | reissue within three days of a loss (JSCZ-53); `holds_ukey` |
 //! | `om_tools`            | om_tools                                                 | flagged until the purchaser approves (NTCZ-6.3.2)    |
 //! | `upgrade_plans`       | upgrade_plans                                            | done only once approved, the day recorded; late flagged (EEDS-2.2.2.10) |
+//! | `peak_periods`        | peak_periods                                             | more on site than usual; a running period short of its on-site staff flagged (NTCZ-3.4.2) |
 //! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
 //! | `vendor_contracts`    | vendor_contracts, vendor_reports                         | weekly / monthly reports, yearly plan and summary (JSCZ-7); the report draft; `contract_regions` |
 //! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51)   |
@@ -39,6 +40,7 @@ pub mod emergency;
 pub mod golive;
 pub mod ndas;
 pub mod om_tools;
+pub mod peak_periods;
 pub mod security_reviews;
 pub mod staff_changes;
 pub mod ukeys;
@@ -91,6 +93,7 @@ pub static ALL: &[&RegisterRules] = &[
     &undertakings::ACCOUNTABILITY,
     &upgrade_plans::RULES,
     &om_tools::RULES,
+    &peak_periods::RULES,
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
     &vendor_staff::RULES,
