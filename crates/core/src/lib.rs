@@ -30,8 +30,8 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 // The use cases by name, for the web and command-line layers.
 pub use features::{
     access, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
-    knowledge, mfa, orgs, passwords, policy, reports, reviews, roles, rules as register_rules,
-    search_index, ukey, users,
+    knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
+    rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
 pub use registers::import;

@@ -153,6 +153,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("calendar.import", 4, "导入工作日历"),
     ("report.export", 4, "导出报表"),
     ("report.pdf", 4, "下载报表 PDF"),
+    ("publication.publish", 3, "向各级财政部门发布"),
     ("audit.export", 4, "导出审计日志"),
     ("files.collect", 4, "清理文件存储"),
     // The government cloud's duties (issue 14 item 6).

@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod migrate;
 pub mod orgs;
 pub mod projects;
+pub mod publications;
 pub mod registers;
 pub mod reports;
 pub mod scope;

@@ -2462,7 +2462,8 @@ fn it_projects(b: Backend) -> Vec<Step> {
     ]
 }
 
-/// The registers of issue 16 (migration 27), frozen like
+/// The registers of issue 16 (migration 27, which also creates
+/// `publications`, JSCZ-26), frozen like
 /// [`REGISTER_TABLES_V10`]: third parties' security undertakings and
 /// accountability records (JSCZ-38, 44, 46, 51, 52, 57), O&M tools
 /// approved before use (NTCZ-6.3.2), upgrade plans (EEDS-2.2.2.10), the
@@ -2554,5 +2555,29 @@ pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
 ];
 
 fn registers_v27(b: Backend) -> Vec<Step> {
-    register_tables(b, REGISTER_TABLES_V27)
+    let mut steps = register_tables(b, REGISTER_TABLES_V27);
+    // What the centre publishes to the finance departments about a change
+    // (JSCZ-26 (4), (6)), read by everyone in the audience's tree.
+    steps.push(Step::Table(
+        Table::create()
+            .table("publications")
+            .if_not_exists()
+            .col(id_col())
+            .col(text("ticket_id"))
+            .col(text("ticket_number"))
+            .col(text("title"))
+            .col(text("body"))
+            .col(path_col("org_path", b))
+            .col(path_col("audience_path", b))
+            .col(text("published_by"))
+            .col(int("published_at"))
+            .foreign_key(&mut fk("publications", "ticket_id", "tickets"))
+            .to_owned(),
+    ));
+    steps.push(index(
+        "ix_publications_audience",
+        "publications",
+        &["audience_path", "published_at"],
+    ));
+    steps
 }

@@ -366,6 +366,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/sla/export.xlsx", get(reports::sla_export))
         .route("/api/v1/reports/sla/pdf", get(pdf::sla))
         .route("/api/v1/reports/faults", get(reports::faults))
+        .route("/api/v1/publications", get(reports::publications))
         .route(
             "/api/v1/reports/faults/export.xlsx",
             get(reports::faults_export),

@@ -165,6 +165,7 @@ use crate::api::{
         reports::sla_export,
         reports::faults,
         reports::faults_export,
+        reports::publications,
         pdf::ticket,
         pdf::sla,
         registers::index,

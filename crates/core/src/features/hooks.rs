@@ -191,6 +191,10 @@ pub static EFFECTS: &[Hook] = &[
         name: names::SYSTEM_DISPOSED,
         run: |c, h| Box::pin(projects::system_disposed(c, h)),
     },
+    Hook {
+        name: names::PUBLISH_TO_FINANCE,
+        run: |c, h| Box::pin(crate::features::publications::publish(c, h)),
+    },
 ];
 
 // ---- gates ----

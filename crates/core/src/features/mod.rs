@@ -20,6 +20,7 @@ pub mod overdue;
 pub mod passwords;
 pub mod policy;
 pub mod projects;
+pub mod publications;
 pub mod reports;
 pub mod reviews;
 pub mod roles;

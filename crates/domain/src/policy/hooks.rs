@@ -122,6 +122,9 @@ pub const PROJECT_SUPPLEMENT_APPROVED: &str = "project_supplement_approved";
 /// Effect: the system is closed, merged, frozen, promoted or transferred
 /// in the CMDB (SNXM-44..SNXM-48).
 pub const SYSTEM_DISPOSED: &str = "system_disposed";
+/// Effect: what the transition requires is published to the finance
+/// departments of every level (JSCZ-26 (4), (6)).
+pub const PUBLISH_TO_FINANCE: &str = "publish_to_finance";
 
 /// Intake: tickets of the process are also opened by the inspections
 /// feature, from the abnormal items of an inspection record whose filer
@@ -190,6 +193,7 @@ pub const EFFECTS: &[(&str, &str)] = &[
     (PROJECT_SUPPLEMENT_RELEASED, "补充合同金额不再计入"),
     (PROJECT_SUPPLEMENT_APPROVED, "补充合同获批"),
     (SYSTEM_DISPOSED, "按处置方式更新信息系统"),
+    (PUBLISH_TO_FINANCE, "向各级财政部门发布"),
 ];
 
 pub fn is_gate(name: &str) -> bool {

@@ -284,6 +284,56 @@ async fn jscz_26_major_data_change_runs_its_route_end_to_end() {
             .status,
         StatusCode::NOT_FOUND
     );
+    // JSCZ-26 (4), (6) 「向各级财政部门发布变更实施方案」「向各级财政部门发布更新成功
+    // 报告」: a business user elsewhere in the province, who may not read the
+    // ticket, reads the plan and the report and was told of each.
+    let list = app.get("/api/v1/publications", Some(&unit)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    let titles: Vec<String> = list.json()["publications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}|{}",
+                p["title"].as_str().unwrap(),
+                p["body"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(
+        titles[0].starts_with("归档备份、脚本及结果，发布更新成功报告并关闭变更：")
+            && titles[0].contains("【更新成功报告】\n更正完成"),
+        "{titles:?}"
+    );
+    assert!(
+        titles[1].starts_with("向各级财政部门发布变更实施方案：")
+            && titles[1].contains("执行更正脚本"),
+        "{titles:?}"
+    );
+    let unit_id = crate::support::user_id(&app, "demo_unit").await;
+    let mut c = app.platform.db().read().await.unwrap();
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &unit_id, 50)
+        .await
+        .unwrap();
+    drop(c);
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| n.kind == "change_publication")
+            .count(),
+        2,
+        "{notices:?}"
+    );
+    let b = crate::support::Browser::login(&app, "demo_unit").await;
+    let page = b.get("/publications").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text().contains("向各级财政部门发布变更实施方案"),
+        "{}",
+        page.text()
+    );
     app.cleanup().await;
 }
 

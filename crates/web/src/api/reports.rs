@@ -144,3 +144,29 @@ pub async fn faults_export(
     let bytes = fault_statistics::export(&s.platform, &ctx, &pr, year, r.text()).await?;
     Ok(super::xlsx(&format!("faults-{year}.xlsx"), bytes))
 }
+
+/// The publications the reader's tree receives.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicationList {
+    pub publications: Vec<yunwei_core::publications::Publication>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/publications",
+    operation_id = "reports_publications",
+    tag = "报表",
+    summary = "变更公告（JSCZ-26）：省厅信息中心向各级财政部门发布的变更实施方案、更新成功报告和变更延期说明，最新的在前（最多 200 条）",
+    responses(
+        (status = 200, description = "变更公告", body = PublicationList),
+        Unauthorized, Forbidden, Internal,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn publications(
+    State(s): State<AppState>,
+    ApiUser(pr): ApiUser,
+) -> ApiResult<Json<PublicationList>> {
+    let publications = yunwei_core::publications::list(&s.platform, &pr, 200).await?;
+    Ok(Json(PublicationList { publications }))
+}

@@ -70,6 +70,7 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (1, "/tickets/new", "登记工单", Some(Action::BusinessRead)),
     (1, "/tickets/queue", "本组队列", Some(Action::BusinessRead)),
     (1, "/reports", "SLA 月报", Some(Action::BusinessRead)),
+    (1, "/publications", "变更公告", Some(Action::BusinessRead)),
     (1, "/knowledge", "知识库", Some(Action::BusinessRead)),
     (2, "/cmdb", "配置管理", Some(Action::BusinessRead)),
     (2, "/archives", "技术档案", Some(Action::BusinessRead)),

@@ -305,3 +305,34 @@ pub(super) async fn faults_export(
         Err(e) => Err(e.into()),
     }
 }
+
+// ------------------------------------------------ publications
+
+#[derive(Template)]
+#[template(path = "publications.html")]
+struct PublicationsTpl {
+    l: Layout,
+    items: Vec<(String, String, String, String)>,
+}
+
+/// `/publications`: what the centre published to the finance departments
+/// about its changes (JSCZ-26), newest first.
+pub(super) async fn publications(State(s): State<AppState>, u: UiUser) -> Page {
+    business(&u)?;
+    let list = yunwei_core::publications::list(&s.platform, &u.principal, 200).await?;
+    let items = list
+        .into_iter()
+        .map(|p| {
+            (
+                yunwei_domain::time::fmt_us(p.published_at),
+                p.ticket_number,
+                p.title,
+                p.body,
+            )
+        })
+        .collect();
+    render(&PublicationsTpl {
+        l: Layout::for_user(&u, "/publications"),
+        items,
+    })
+}

@@ -198,6 +198,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/reports", page(reports::page)),
         ("/reports/export", form(reports::export)),
         ("/reports/faults", page(reports::faults_page)),
+        ("/publications", page(reports::publications)),
         ("/reports/faults/export", form(reports::faults_export)),
         ("/inspections", page(inspections::list)),
         ("/inspections", form(inspections::create)),
