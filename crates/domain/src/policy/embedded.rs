@@ -51,6 +51,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("eeds", "incident.toml"),
             pack_file!("eeds", "problem.toml"),
             pack_file!("eeds", "change.toml"),
+            pack_file!("eeds", "coverage.toml"),
         ],
     },
     EmbeddedPack {
@@ -59,6 +60,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("ntcz", "pack.toml"),
             pack_file!("ntcz", "fault.toml"),
             pack_file!("ntcz", "hotline.toml"),
+            pack_file!("ntcz", "coverage.toml"),
         ],
     },
     EmbeddedPack {
