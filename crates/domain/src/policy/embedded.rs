@@ -52,6 +52,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("eeds", "incident.toml"),
             pack_file!("eeds", "problem.toml"),
             pack_file!("eeds", "change.toml"),
+            pack_file!("eeds", "coverage.toml"),
         ],
     },
     EmbeddedPack {
@@ -60,6 +61,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("ntcz", "pack.toml"),
             pack_file!("ntcz", "fault.toml"),
             pack_file!("ntcz", "hotline.toml"),
+            pack_file!("ntcz", "coverage.toml"),
         ],
     },
     EmbeddedPack {
