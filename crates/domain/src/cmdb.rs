@@ -1,8 +1,9 @@
 //! Configuration items (配置项) and the IP address plan.
 //!
 //! The four maintenance categories are those of `EEDS-1.3`: computer
-//! hardware and storage, the supporting network, base software (operating
-//! systems, databases, middleware) and application software. Relations say
+//! hardware and storage (EEDS-1.3.1), the supporting network
+//! (EEDS-1.3.2), base software (operating systems, databases, middleware;
+//! EEDS-1.3.3) and application software (EEDS-1.3.4). Relations say
 //! what an item runs on, depends on or connects to; the impact of an item
 //! is everything that runs on or depends on it, transitively.
 
@@ -77,8 +78,12 @@ labelled_enum!(
 );
 
 labelled_enum!(
-    /// Kinds of technical archive documents (EEDS-3.6.1, EEDS-3.6.2,
-    /// NTCZ-3.1.7).
+    /// Kinds of technical archive documents (NTCZ-3.1.7): the technical
+    /// information (EEDS-3.6.1.1), layout and IP maps (EEDS-3.6.1.2),
+    /// network diagrams and configurations (EEDS-3.6.1.3), configuration
+    /// lists (EEDS-3.6.1.4), manuals (EEDS-3.6.1.5), software media,
+    /// licences, versions and patches (EEDS-3.6.2.1), installation,
+    /// operation and development manuals (EEDS-3.6.2.2).
     ArchiveKind, "archive.kind_invalid", "资料类别" {
         TechInfo = "tech_info", "信息系统技术资料";
         DeviceLayout = "device_layout", "设备布置图";

@@ -151,11 +151,24 @@ fn push_unique(out: &mut Vec<Vec<u32>>, path: Vec<u32>) {
     }
 }
 
-/// `六、…` / `（一）…` / `3.…` at the start of lines.
+/// A line without the markers a converted document leaves before its
+/// text (`[bookmark: _Toc23416]`, `[image: ]`).
+fn without_markers(line: &str) -> &str {
+    let mut l = line.trim_start();
+    while let Some(rest) = l.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((_, after)) => l = after.trim_start(),
+            None => break,
+        }
+    }
+    l
+}
+
+/// `六、…` / `（一）…` / `3.…` or `（3）…` at the start of lines.
 fn chinese_outline(text: &str) -> Vec<Vec<u32>> {
     let mut out = Vec::new();
     let (mut part, mut section) = (0u32, 0u32);
-    for line in text.lines().map(str::trim_start) {
+    for line in text.lines().map(without_markers) {
         if let Some((head, _)) = line.split_once('、') {
             if let Some(n) = chinese_number(head) {
                 part = n;
@@ -170,6 +183,18 @@ fn chinese_outline(text: &str) -> Vec<Vec<u32>> {
                     if part > 0 {
                         section = n;
                         push_unique(&mut out, vec![part, section]);
+                    }
+                    continue;
+                }
+                // `（3）` numbers the items of a section, as `3.` does.
+                if let Ok(n) = head.parse::<u32>() {
+                    if part > 0 && !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) {
+                        let path = if section > 0 {
+                            vec![part, section, n]
+                        } else {
+                            vec![part, n]
+                        };
+                        push_unique(&mut out, path);
                     }
                     continue;
                 }

@@ -402,8 +402,13 @@ fn trace_helpers() {
     let report = trace_report(&pack, &sources, Some(text));
     assert!(
         report.contains(
-            "共 4 条，策略包规则执行 1 条，仅登记册或代码执行 0 条，有意不执行 1 条，未执行 2 条"
+            "共 4 条，策略包规则执行 1 条，仅登记册或代码执行 0 条，有意不执行 3 条，未执行 0 条"
         ),
+        "{report}"
+    );
+    // The pack's citations of articles this short text lacks are listed.
+    assert!(
+        report.contains("文档中没有的条款引用：JSCZ-12、"),
         "{report}"
     );
     assert!(scan_test_fns(Path::new("/nonexistent/crates")).is_none());
@@ -1440,7 +1445,9 @@ fn jscz_28_incident_registered_from_problem_report_or_inspection() {
 
 #[test]
 fn trace_reads_outline_and_dotted_numbering() {
-    let ntcz = "六、服务要求\n（一）实施服务的工作要求\n1.现场服务：……\n2.电话服务标准：……\n（二）项目管理要求\n1.团队\n七、验收标准\n";
+    let ntcz = "六、服务要求\n（一）实施服务的工作要求\n1.现场服务：……\n2.电话服务标准：……\n[bookmark: _Toc23416]（二）项目管理要求\n（1）团队\n七、验收标准\n";
+    // A converted document's markers before a heading are skipped; `（1）`
+    // numbers items as `1.` does.
     assert_eq!(
         document_articles(ntcz),
         [

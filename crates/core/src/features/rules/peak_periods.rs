@@ -1,7 +1,7 @@
 //! Peak periods of the finance business (NTCZ-3.4.2: 加大运维保障力度，增加
 //! 驻场服务): a period must add on-site staff to the usual, and while a
 //! confirmed period runs, the vendor's staff on site for the purchaser
-//! (the vendor staff register, NTCZ-6.1.4) are counted against the
+//! (the vendor staff register) are counted against the
 //! commitment and a shortfall is flagged.
 
 use std::future::ready;
