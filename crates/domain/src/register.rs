@@ -840,8 +840,8 @@ const SECURITY_REVIEW: &[Field] = &[
     field("opinion", "审查汇总意见", Kind::LongText(5000)).req(),
 ];
 
-// Security undertakings of a third-party organisation (JSCZ-38, JSCZ-44,
-// JSCZ-46, JSCZ-52, JSCZ-57): what the text forbids, each item ticked by
+// Security undertakings of a third-party organisation (JSCZ-38, JSCZ-40,
+// JSCZ-44, JSCZ-46, JSCZ-48, JSCZ-52, JSCZ-57): what the text forbids, each item ticked by
 // the signatory; the check refuses an undertaking that leaves one out.
 const UNDERTAKING: &[Field] = &[
     field("vendor_org_id", "第三方单位", Kind::Org).req().list(),
@@ -863,6 +863,16 @@ const UNDERTAKING: &[Field] = &[
     field(
         "no_document_leak",
         "未经书面授权不泄露系统架构、建设方案、需求和设计文档（JSCZ-46）",
+        Kind::Bool,
+    ),
+    field(
+        "no_unapproved_function",
+        "不在系统上部署或配置未经财政用户许可上线或与业务无关的功能模块（JSCZ-40）",
+        Kind::Bool,
+    ),
+    field(
+        "no_backdoor",
+        "不对系统设置后门通道绕开统一安全认证直接登录（JSCZ-48）",
         Kind::Bool,
     ),
     field(
@@ -892,6 +902,11 @@ const BREACH: Choices = &[
     ("publicity", "以财政名义发布信息或推广（JSCZ-38）"),
     ("private_wireless", "私接无线设备或架设无线节点（JSCZ-44）"),
     ("document_leak", "泄露系统文档（JSCZ-46）"),
+    (
+        "unapproved_function",
+        "部署未经许可或与业务无关的功能（JSCZ-40）",
+    ),
+    ("backdoor", "设置后门通道（JSCZ-48）"),
     ("subcontract", "转包、分包合同任务（JSCZ-52）"),
     ("remote_control", "远程控制等不安全运维（JSCZ-52）"),
     ("disclosure", "泄露敏感信息或漏洞隐患（JSCZ-52）"),
@@ -1293,7 +1308,7 @@ pub const SPECS: &[Spec] = &[
         key: "security_undertakings",
         label: "安全承诺书",
         group: "厂商管理",
-        source: "JSCZ-38 JSCZ-44 JSCZ-46 JSCZ-52 JSCZ-57",
+        source: "JSCZ-38 JSCZ-40 JSCZ-44 JSCZ-46 JSCZ-48 JSCZ-52 JSCZ-57",
         title: "signatory",
         fields: UNDERTAKING,
         org_from: OrgFrom::Chosen,

@@ -2465,7 +2465,7 @@ fn it_projects(b: Backend) -> Vec<Step> {
 /// The registers of issue 16 (migration 27, which also creates
 /// `publications`, JSCZ-26), frozen like
 /// [`REGISTER_TABLES_V10`]: third parties' security undertakings and
-/// accountability records (JSCZ-38, 44, 46, 51, 52, 57), O&M tools
+/// accountability records (JSCZ-38, 40, 44, 46, 48, 51, 52, 57), O&M tools
 /// approved before use (NTCZ-6.3.2), upgrade plans (EEDS-2.2.2.10), the
 /// data returned to a local finance department (JSCZ-35) and the peak
 /// periods' support (NTCZ-3.4.2).
@@ -2480,6 +2480,8 @@ pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
             ("no_publicity", true),
             ("no_private_wireless", true),
             ("no_document_leak", true),
+            ("no_unapproved_function", true),
+            ("no_backdoor", true),
             ("no_subcontract", true),
             ("no_remote_control", true),
             ("no_disclosure", true),

@@ -490,6 +490,8 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
             ("no_publicity", yes),
             ("no_private_wireless", yes),
             ("no_document_leak", yes),
+            ("no_unapproved_function", yes),
+            ("no_backdoor", yes),
             ("no_subcontract", yes),
             ("no_remote_control", yes),
             ("no_disclosure", yes),

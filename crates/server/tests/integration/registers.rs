@@ -2115,6 +2115,7 @@ async fn jscz_52_security_undertaking_needs_every_commitment() {
         "vendor_org_id": vendor_org, "signatory": "郑海峰", "signed_on": "2026-03-02",
         "valid_to": "2026-12-31", "no_publicity": true, "no_private_wireless": true,
         "no_document_leak": true, "no_subcontract": true, "no_remote_control": true,
+        "no_unapproved_function": true, "no_backdoor": true,
         "no_disclosure": true,
     });
     // Without the acceptance of accountability (JSCZ-57): refused, named.

@@ -1,5 +1,6 @@
 //! Third parties' security undertakings and the accountability records of
-//! their people (JSCZ-38, JSCZ-44, JSCZ-46, JSCZ-51, JSCZ-52, JSCZ-57):
+//! their people (JSCZ-38, JSCZ-40, JSCZ-44, JSCZ-46, JSCZ-48, JSCZ-51,
+//! JSCZ-52, JSCZ-57):
 //! an undertaking holds every commitment the text asks of a third party or
 //! is refused; an expired one is flagged; an accountability record is
 //! notified to the person's organisation, whose keepers are told at once,
