@@ -434,7 +434,10 @@ mod tests {
             DueOffset::PeriodStart.due_at(&y).to_rfc3339(),
             "2026-12-31T16:00:00+00:00"
         );
-        assert_eq!(DueOffset::parse("period_start").unwrap(), DueOffset::PeriodStart);
+        assert_eq!(
+            DueOffset::parse("period_start").unwrap(),
+            DueOffset::PeriodStart
+        );
     }
 
     #[test]
@@ -464,7 +467,10 @@ mod tests {
 
     #[test]
     fn due_rules_parse_and_refuse() {
-        assert_eq!(DueOffset::parse("period_end").unwrap(), DueOffset::PeriodEnd);
+        assert_eq!(
+            DueOffset::parse("period_end").unwrap(),
+            DueOffset::PeriodEnd
+        );
         assert_eq!(
             DueOffset::parse("next_month_day:5").unwrap(),
             DueOffset::NextMonthDay(5)
@@ -473,7 +479,13 @@ mod tests {
             DueOffset::parse("month_day:9-30").unwrap(),
             DueOffset::MonthDay(9, 30)
         );
-        for bad in ["", "soon", "days_after:x", "next_month_day:31", "month_day:2-30"] {
+        for bad in [
+            "",
+            "soon",
+            "days_after:x",
+            "next_month_day:31",
+            "month_day:2-30",
+        ] {
             assert_eq!(
                 DueOffset::parse(bad).unwrap_err().code,
                 "schedule.due_rule_invalid",

@@ -328,7 +328,11 @@ pub fn trace_report(pack: &Pack, tests: Option<&[TestFn]>, document: Option<&str
                 .then(|| pack.cited_value(&r.id))
                 .flatten()
             {
-                let open = v.open.as_deref().map(|o| format!("；{o}")).unwrap_or_default();
+                let open = v
+                    .open
+                    .as_deref()
+                    .map(|o| format!("；{o}"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "        {}：{}{open}", v.label, v.value);
             }
         }

@@ -130,7 +130,10 @@ pub(super) fn load(src: &Src, text: &str) -> Result<Vec<Parameter>, Vec<PackErro
         }
         if let Some(o) = &r.open {
             if o.get_ref().trim().is_empty() {
-                errors.push(src.err(&o.span(), "open 不能为空：写明由谁确定该值，如「本单位确定」"));
+                errors.push(src.err(
+                    &o.span(),
+                    "open 不能为空：写明由谁确定该值，如「本单位确定」",
+                ));
             }
         }
         let value = match r.value.get_ref() {
@@ -217,7 +220,11 @@ mod tests {
         // Citation, due rule; then the duplicate key, the empty label, the
         // negative value.
         assert_eq!(at, [(5, 10), (3, 9), (8, 7), (10, 9), (9, 9)], "{errors:?}");
-        assert!(errors[1].message.contains("到期规则"), "{}", errors[1].message);
+        assert!(
+            errors[1].message.contains("到期规则"),
+            "{}",
+            errors[1].message
+        );
         assert!(errors[2].message.contains("重复"));
     }
 }
