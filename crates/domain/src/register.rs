@@ -448,8 +448,8 @@ const RESTORE_TEST: &[Field] = &[
 const DRILLS_PER_YEAR: Choices = &[
     ("0", "不要求"),
     ("1", "每年一次"),
-    ("2", "每半年一次"),
-    ("4", "每季度一次"),
+    ("2", "每年两次"),
+    ("4", "每年四次"),
 ];
 const EMERGENCY_PLAN: &[Field] = &[
     field("name", "预案名称", Kind::Text(100)).req().list(),
@@ -462,7 +462,7 @@ const EMERGENCY_PLAN: &[Field] = &[
     field("drills", "演练要求", Kind::Choice(DRILLS_PER_YEAR))
         .req()
         .list()
-        .help("ZMDY-20 等要求每年至少两次的，选“每半年一次”"),
+        .help("ZMDY-20「每年至少组织两次应急演练」的，选“每年两次”：当年内完成两次即可"),
     field("last_drill_on", "最近演练", Kind::Date)
         .list()
         .locked(""),

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::shanghai;
+use crate::calendar::{shanghai, HolidayCalendar};
 use crate::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,21 +145,35 @@ impl Period {
     }
 }
 
-/// When the occurrence of a period is due (ADR 0005, issue 14): by default
-/// at the end of the period's last day; a duty may instead be due a fixed
-/// day after its period ("每月5日前", ZMDY-20: by the 5th of the next
+/// When the occurrence of a period is due (ADR 0005, issue 14, ADR 0018):
+/// by default at the end of the period's last day; a duty may instead be
+/// due before its period starts (a plan for the period, JSCZ-7), a number
+/// of calendar or working days after its period, a fixed day of the
+/// month after its period ("每月5日前", ZMDY-20: by the 5th of the next
 /// month) or on a fixed month-day of its year ("每年9月底前", ZMDY-37).
 ///
 /// "N日前" is read as *by the end of day N*: the report filed on the 5th
 /// is on time, from 00:00 on the 6th (Beijing time) it is overdue. The
 /// article fixes a last day to hand in, not a day that is itself
 /// excluded, and the working practice of "X日前报送" counts day X in.
+///
+/// In a pack (`parameters.toml`, ADR 0018) a due rule is written as text:
+/// `period_start`, `period_end`, `days_after:N`, `working_days_after:N`,
+/// `next_month_day:N` or `month_day:M-D` (see [`DueOffset::parse`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DueOffset {
+    /// Before the period starts: the end of the day before its first day
+    /// (a work plan for the year is due when the year begins).
+    PeriodStart,
     /// The end of the period's last day (every plan before issue 14).
     #[default]
     PeriodEnd,
+    /// The end of the N-th calendar day after the period's last day.
+    DaysAfter(u32),
+    /// The end of the N-th working day after the period's last day (the
+    /// holiday calendar decides what a working day is).
+    WorkingDaysAfter(u32),
     /// The end of day N (1-28) of the month after the period's last day.
     NextMonthDay(u32),
     /// The end of (month, day) in the year the period starts in.
@@ -167,10 +181,19 @@ pub enum DueOffset {
 }
 
 impl DueOffset {
-    /// The last local day to do the occurrence of `p`.
-    pub fn last_day(self, p: &Period) -> NaiveDate {
+    /// Whether the due day depends on the holiday calendar.
+    pub fn needs_calendar(self) -> bool {
+        matches!(self, DueOffset::WorkingDaysAfter(_))
+    }
+
+    /// The last local day to do the occurrence of `p`; working days are
+    /// counted on `cal`.
+    pub fn last_day_in(self, p: &Period, cal: &HolidayCalendar) -> NaiveDate {
         match self {
+            DueOffset::PeriodStart => p.start - Duration::days(1),
             DueOffset::PeriodEnd => p.end,
+            DueOffset::DaysAfter(n) => p.end + Duration::days(i64::from(n)),
+            DueOffset::WorkingDaysAfter(n) => cal.add_workdays(p.end, n).value,
             DueOffset::NextMonthDay(n) => {
                 let next = p.end + Months::new(1);
                 NaiveDate::from_ymd_opt(next.year(), next.month(), n.clamp(1, 28)).unwrap_or(p.end)
@@ -181,19 +204,71 @@ impl DueOffset {
         }
     }
 
-    /// The moment the occurrence of `p` becomes overdue: the end of
-    /// [`DueOffset::last_day`] (00:00 Beijing time of the next day).
-    pub fn due_at(self, p: &Period) -> DateTime<Utc> {
-        start_of_day_shanghai(self.last_day(p) + Duration::days(1))
+    /// [`DueOffset::last_day_in`] for the rules that need no calendar; a
+    /// working-day rule counts Monday to Friday only here (use
+    /// [`DueOffset::last_day_in`] with the platform's calendar).
+    pub fn last_day(self, p: &Period) -> NaiveDate {
+        self.last_day_in(p, &HolidayCalendar::empty())
     }
 
-    /// In Chinese: 周期结束时 / 次月5日前 / 9月30日前.
+    /// The moment the occurrence of `p` becomes overdue: the end of
+    /// [`DueOffset::last_day_in`] (00:00 Beijing time of the next day).
+    pub fn due_at_in(self, p: &Period, cal: &HolidayCalendar) -> DateTime<Utc> {
+        start_of_day_shanghai(self.last_day_in(p, cal) + Duration::days(1))
+    }
+
+    /// [`DueOffset::due_at_in`] without a holiday calendar.
+    pub fn due_at(self, p: &Period) -> DateTime<Utc> {
+        self.due_at_in(p, &HolidayCalendar::empty())
+    }
+
+    /// In Chinese: 周期开始前 / 周期结束前 / 周期结束后5日内 / 次月5日前 / 当年9月30日前.
     pub fn label(self) -> String {
         match self {
+            DueOffset::PeriodStart => "周期开始前".into(),
             DueOffset::PeriodEnd => "周期结束前".into(),
+            DueOffset::DaysAfter(n) => format!("周期结束后{n}日内"),
+            DueOffset::WorkingDaysAfter(n) => format!("周期结束后{n}个工作日内"),
             DueOffset::NextMonthDay(n) => format!("次月{n}日前"),
             DueOffset::MonthDay(m, d) => format!("当年{m}月{d}日前"),
         }
+    }
+
+    /// Parses a due rule as a pack writes it: `period_start`,
+    /// `period_end`, `days_after:N`, `working_days_after:N`,
+    /// `next_month_day:N` (1-28) or `month_day:M-D`.
+    pub fn parse(s: &str) -> Result<DueOffset, AppError> {
+        let bad = || {
+            AppError::bad_request(
+                "schedule.due_rule_invalid",
+                format!(
+                    "到期规则「{s}」无效，应为 period_start、period_end、days_after:N、\
+                     working_days_after:N、next_month_day:N 或 month_day:M-D"
+                ),
+            )
+        };
+        let num = |v: &str| v.trim().parse::<u32>().map_err(|_| bad());
+        let s = s.trim();
+        Ok(match s.split_once(':') {
+            None if s == "period_start" => DueOffset::PeriodStart,
+            None if s == "period_end" => DueOffset::PeriodEnd,
+            Some(("days_after", n)) => DueOffset::DaysAfter(num(n)?),
+            Some(("working_days_after", n)) => DueOffset::WorkingDaysAfter(num(n)?),
+            Some(("next_month_day", n)) => match num(n)? {
+                n @ 1..=28 => DueOffset::NextMonthDay(n),
+                _ => return Err(bad()),
+            },
+            Some(("month_day", md)) => {
+                let (m, d) = md.split_once('-').ok_or_else(bad)?;
+                let (m, d) = (num(m)?, num(d)?);
+                // Valid in every year (29 February is not).
+                if NaiveDate::from_ymd_opt(2026, m, d).is_none() {
+                    return Err(bad());
+                }
+                DueOffset::MonthDay(m, d)
+            }
+            _ => return Err(bad()),
+        })
     }
 }
 
@@ -348,6 +423,75 @@ mod tests {
         // 每年9月底前.
         let y = Recurrence::Yearly.period_of(d("2026-11-11"));
         assert_eq!(DueOffset::MonthDay(9, 30).last_day(&y), d("2026-09-30"));
+    }
+
+    #[test]
+    fn jscz_7_period_start_is_due_before_the_period() {
+        // 定期形成工作计划: the plan for 2027 is due by the end of 2026-12-31.
+        let y = Recurrence::Yearly.period_of(d("2027-06-01"));
+        assert_eq!(DueOffset::PeriodStart.last_day(&y), d("2026-12-31"));
+        assert_eq!(
+            DueOffset::PeriodStart.due_at(&y).to_rfc3339(),
+            "2026-12-31T16:00:00+00:00"
+        );
+        assert_eq!(
+            DueOffset::parse("period_start").unwrap(),
+            DueOffset::PeriodStart
+        );
+    }
+
+    #[test]
+    fn days_after_counts_calendar_days_after_the_period() {
+        let m = Recurrence::Monthly.period_of(d("2026-02-10"));
+        let o = DueOffset::parse("days_after:10").unwrap();
+        assert_eq!(o, DueOffset::DaysAfter(10));
+        assert_eq!(o.last_day(&m), d("2026-03-10"));
+        assert_eq!(o.label(), "周期结束后10日内");
+    }
+
+    #[test]
+    fn working_days_after_skips_weekends_and_holidays() {
+        // September 2026 ends on a Wednesday; 1-7 October 2026 is the
+        // National Day holiday in the built-in calendar.
+        let m = Recurrence::Monthly.period_of(d("2026-09-15"));
+        let o = DueOffset::parse("working_days_after:3").unwrap();
+        assert!(o.needs_calendar());
+        let cal = HolidayCalendar::builtin();
+        assert!(!cal.is_workday(d("2026-10-01")));
+        // 8 and 9 October, then the make-up working Saturday 10 October.
+        assert_eq!(o.last_day_in(&m, &cal), d("2026-10-10"));
+        // Without the calendar only the weekend counts: Thu, Fri, Mon.
+        assert_eq!(o.last_day(&m), d("2026-10-05"));
+        assert_eq!(o.label(), "周期结束后3个工作日内");
+    }
+
+    #[test]
+    fn due_rules_parse_and_refuse() {
+        assert_eq!(
+            DueOffset::parse("period_end").unwrap(),
+            DueOffset::PeriodEnd
+        );
+        assert_eq!(
+            DueOffset::parse("next_month_day:5").unwrap(),
+            DueOffset::NextMonthDay(5)
+        );
+        assert_eq!(
+            DueOffset::parse("month_day:9-30").unwrap(),
+            DueOffset::MonthDay(9, 30)
+        );
+        for bad in [
+            "",
+            "soon",
+            "days_after:x",
+            "next_month_day:31",
+            "month_day:2-30",
+        ] {
+            assert_eq!(
+                DueOffset::parse(bad).unwrap_err().code,
+                "schedule.due_rule_invalid",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -522,6 +522,18 @@ pub fn trace_report(pack: &Pack, sources: &Sources, document: Option<&str>) -> S
         let _ = writeln!(out, "\n{citation}");
         for r in rules {
             let _ = writeln!(out, "  规则  {}", rule_line(r));
+            // A parameter shows its value and who chose it (ADR 0018).
+            if let Some(v) = (r.kind == "parameter")
+                .then(|| pack.cited_value(&r.id))
+                .flatten()
+            {
+                let open = v
+                    .open
+                    .as_deref()
+                    .map(|o| format!("；{o}"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "        {}：{}{open}", v.label, v.value);
+            }
         }
         match tests_for(citation) {
             None => {

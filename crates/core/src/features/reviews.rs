@@ -9,7 +9,6 @@
 use chrono::NaiveDate;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::roles::{Action, Role};
-use yunwei_domain::schedule::Recurrence;
 use yunwei_domain::AppError;
 use yunwei_store::controls::{ControlFilter, StatusFilter};
 use yunwei_store::registers::EntryRow;
@@ -17,6 +16,7 @@ use yunwei_store::{in_tx, orgs, DbConn};
 
 use crate::kernel::audit::{record, Actor, Event};
 use crate::kernel::due::{self, ControlView, Subject};
+use crate::kernel::parameters;
 use crate::{Ctx, Platform, Principal};
 
 /// The subject type of the review occurrences; the subject is the
@@ -30,32 +30,36 @@ pub struct Duty {
     pub label: &'static str,
     /// Who files it.
     pub role: Role,
-    pub every: Recurrence,
+    /// The pack parameter prefix of its frequency and due rule
+    /// (`<every>.every`, `<every>.due`; ADR 0018).
+    pub every: &'static str,
     pub source: &'static str,
 }
 
-/// The regulations say 定期 / 定时 without a number; the platform asks for
-/// the log review monthly and the access review and self-check quarterly.
+/// The regulations say 定期 / 定时 without a number: how often each review
+/// is owed and when it is due are pack parameters, the organisation's
+/// choice (shipped: the log review monthly, the access review and the
+/// self-check quarterly, each due at its period's end).
 pub const DUTIES: [Duty; 3] = [
     Duty {
         kind: "log_review",
         label: "操作和安全日志审查",
         role: Role::AudAdmin,
-        every: Recurrence::Monthly,
+        every: "review.log_review",
         source: "EEDS-3.7.1",
     },
     Duty {
         kind: "access_review",
         label: "权限审查",
         role: Role::SecAdmin,
-        every: Recurrence::Quarterly,
+        every: "review.access_review",
         source: "JSCZ-10",
     },
     Duty {
         kind: "self_check",
         label: "安全自查",
         role: Role::SecAdmin,
-        every: Recurrence::Quarterly,
+        every: "review.self_check",
         source: "NTCZ-6.3.1",
     },
 ];
@@ -70,6 +74,8 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
     let today = due::today(p);
     let mut created = 0;
     for d in &DUTIES {
+        let every = parameters::every(p, &format!("{}.every", d.every))?;
+        let due_rule = parameters::due(p, &format!("{}.due", d.every))?;
         // Read first: only a level whose current period is missing takes a
         // write transaction (the job runs every 15 s); it starts from the
         // period after its newest occurrence, or the current one.
@@ -81,9 +87,9 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
                     .await?
                     .into_iter()
                     .filter(|ctl| ctl.kind == d.kind)
-                    .map(|ctl| ctl.due_at)
+                    .filter_map(|ctl| ctl.period_end.as_deref().and_then(parse_day))
                     .max()
-                    .map_or(today, |due| due::last_day(due) + chrono::Duration::days(1));
+                    .map_or(today, |end| end + chrono::Duration::days(1));
                 if from <= today {
                     behind.push((org_id, from));
                 }
@@ -99,7 +105,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
                     return Ok(0);
                 };
                 let title = format!("{}{}", org.name, d.label);
-                let n = due::ensure_periodic(
+                let n = due::ensure_periodic_due(
                     &mut c,
                     &Subject {
                         kind: d.kind,
@@ -110,7 +116,7 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
                         title: &title,
                         source: d.source,
                     },
-                    d.every,
+                    (every, due_rule),
                     from,
                     today,
                     p.now_us(),
@@ -134,6 +140,10 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
         }
     }
     Ok(created)
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// A review was filed: it answers the open occurrences of its kind and

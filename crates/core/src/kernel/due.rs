@@ -205,9 +205,11 @@ pub async fn ensure_periodic(
     ensure_periodic_due(c, s, (r, DueOffset::PeriodEnd), first, today, now_us).await
 }
 
-/// [`ensure_periodic`] with a due offset: each period's occurrence is due
-/// at `offset.due_at(period)` ("by the 5th of the next month", ZMDY-20)
-/// rather than at the end of the period.
+/// [`ensure_periodic`] with a due rule (ADR 0018): each period's
+/// occurrence is due at `offset.due_at(period)` — before the period starts
+/// (a plan), N calendar or working days after it (working days on the
+/// platform's holiday calendar), "by the 5th of the next month" (ZMDY-20)
+/// — rather than at the end of the period.
 pub async fn ensure_periodic_due(
     c: &mut DbConn,
     s: &Subject<'_>,
@@ -216,6 +218,11 @@ pub async fn ensure_periodic_due(
     today: NaiveDate,
     now_us: i64,
 ) -> Result<usize, AppError> {
+    let cal = if offset.needs_calendar() {
+        crate::kernel::calendar::snapshot_with(c).await?.calendar
+    } else {
+        yunwei_domain::calendar::HolidayCalendar::empty()
+    };
     let mut created = 0;
     for period in periods_through(r, first, today, MAX_PERIODS) {
         let row = ControlRow {
@@ -229,7 +236,7 @@ pub async fn ensure_periodic_due(
             source: s.source.to_string(),
             period_start: Some(period.start.format("%Y-%m-%d").to_string()),
             period_end: Some(period.end.format("%Y-%m-%d").to_string()),
-            due_at: offset.due_at(&period).timestamp_micros(),
+            due_at: offset.due_at_in(&period, &cal).timestamp_micros(),
             done_at: None,
             done_ref: None,
             notified_at: None,

@@ -81,7 +81,8 @@ pub struct RegisterRules {
     /// The register's key ([`Spec::key`]).
     pub register: &'static str,
     /// Sets the fields the platform computes before the entry is checked.
-    pub derive: fn(&'static Spec, &mut EntryRow),
+    /// May read the platform's pack parameters (ADR 0018).
+    pub derive: fn(&Platform, &'static Spec, &mut EntryRow) -> Result<(), AppError>,
     /// Refuses an entry whose fields contradict each other or the entries
     /// they name.
     pub check:
@@ -128,7 +129,9 @@ pub struct RegisterRules {
     pub rolling: Option<Rolling>,
 }
 
-fn no_derive(_: &'static Spec, _: &mut EntryRow) {}
+fn no_derive(_: &Platform, _: &'static Spec, _: &mut EntryRow) -> Result<(), AppError> {
+    Ok(())
+}
 
 fn no_check<'a>(
     _: &'a Platform,

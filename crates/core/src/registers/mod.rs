@@ -401,7 +401,7 @@ pub(crate) async fn prepare<'a>(
         values,
     };
     let rules = p.seams.register(spec.key);
-    (rules.derive)(spec, &mut e);
+    (rules.derive)(p, spec, &mut e)?;
     (rules.check)(p, c, spec, &e).await?;
     (rules.check_filer)(spec, &e, pr)?;
     Ok(Prepared { entry: e, auth })
@@ -788,7 +788,7 @@ pub async fn update(
             ..old.clone()
         };
         let rules = p.seams.register(spec.key);
-        (rules.derive)(spec, &mut e);
+        (rules.derive)(p, spec, &mut e)?;
         (rules.check)(p, &mut c, spec, &e).await?;
         store::insert_history(&mut c, &history_of(spec, &old, "update", &pr.user_id, now)).await?;
         if !store::update(&mut c, spec, &e, old.version).await? {

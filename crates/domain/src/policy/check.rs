@@ -290,7 +290,7 @@ pub(super) struct Src<'a> {
 }
 
 impl<'a> Src<'a> {
-    fn new(file: &'a str, text: &'a str) -> Self {
+    pub(super) fn new(file: &'a str, text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Src {
@@ -439,12 +439,23 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
             Err(e) => errors.extend(e),
         }
     }
+    let mut parameters = Vec::new();
+    if let Some((path, text)) = files
+        .iter()
+        .find(|(p, _)| super::parameters::is_parameters_file(p))
+    {
+        match super::parameters::load(&Src::new(path, text), text) {
+            Ok(ps) => parameters = ps,
+            Err(e) => errors.extend(e),
+        }
+    }
     let mut raw_processes = Vec::new();
     for (path, text) in files.iter().filter(|(p, _)| {
         !is_pack_file(p)
             && !super::cloud::is_cloud_file(p)
             && !super::projects::is_projects_file(p)
             && !super::coverage::is_coverage_file(p)
+            && !super::parameters::is_parameters_file(p)
     }) {
         let src = Src::new(path, text);
         match toml::from_str::<RawProcess>(text) {
@@ -509,6 +520,7 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         cloud,
         projects,
         omissions,
+        parameters,
         origin: Origin {
             file: pack_path.clone(),
             line: 1,

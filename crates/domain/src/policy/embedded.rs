@@ -43,6 +43,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("jscz", "account_request.toml"),
             pack_file!("jscz", "special_access.toml"),
             pack_file!("jscz", "coverage.toml"),
+            pack_file!("jscz", "parameters.toml"),
         ],
     },
     EmbeddedPack {
@@ -53,6 +54,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("eeds", "problem.toml"),
             pack_file!("eeds", "change.toml"),
             pack_file!("eeds", "coverage.toml"),
+            pack_file!("eeds", "parameters.toml"),
         ],
     },
     EmbeddedPack {
@@ -62,6 +64,7 @@ pub const EMBEDDED: &[EmbeddedPack] = &[
             pack_file!("ntcz", "fault.toml"),
             pack_file!("ntcz", "hotline.toml"),
             pack_file!("ntcz", "coverage.toml"),
+            pack_file!("ntcz", "parameters.toml"),
         ],
     },
     EmbeddedPack {
@@ -194,6 +197,20 @@ mod tests {
                 p.id
             );
         }
+    }
+
+    #[test]
+    fn parameter_keys_are_unique_across_the_shipped_packs() {
+        // The code asks for a parameter by its key alone (ADR 0018).
+        let mut seen = std::collections::BTreeMap::new();
+        for pk in packs() {
+            for p in &pk.parameters {
+                if let Some(other) = seen.insert(p.key.clone(), pk.id.clone()) {
+                    panic!("parameter {} in both {other} and {}", p.key, pk.id);
+                }
+            }
+        }
+        assert!(seen.contains_key("vulnerability.fix_days.critical"));
     }
 
     #[test]

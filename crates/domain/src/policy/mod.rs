@@ -23,6 +23,7 @@ pub mod embedded;
 pub mod engine;
 pub mod hooks;
 pub mod model;
+pub mod parameters;
 pub mod projects;
 
 pub use check::{load_pack, PackError};

@@ -182,6 +182,9 @@ pub struct Pack {
     /// The articles left out on purpose (`coverage.toml`, ADR 0019): not
     /// rules, the reasons `policy trace` gives for them.
     pub omissions: Vec<super::coverage::Omission>,
+    /// The pack's parameters (`parameters.toml`, ADR 0018): numbers and
+    /// due rules the code uses, each cited; empty when the pack has none.
+    pub parameters: Vec<super::parameters::Parameter>,
     pub origin: Origin,
 }
 
@@ -631,6 +634,23 @@ impl Pack {
         self.processes.iter().find(|p| p.id == id)
     }
 
+    /// The cited value behind a `parameter` rule of [`Pack::rules`]
+    /// (cloud, project or pack parameter), by its key.
+    pub fn cited_value(&self, key: &str) -> Option<super::cloud::CitedValue> {
+        let cloud = self.cloud.iter().flat_map(|c| c.cited.iter().cloned());
+        let projects = self.projects.iter().flat_map(|r| r.cited.iter().cloned());
+        let parameters = self.parameters.iter().map(|p| p.cited());
+        cloud
+            .chain(projects)
+            .chain(parameters)
+            .find(|v| v.key == key)
+    }
+
+    /// The parameter of this pack with this key (ADR 0018).
+    pub fn parameter(&self, key: &str) -> Option<&super::parameters::Parameter> {
+        self.parameters.iter().find(|p| p.key == key)
+    }
+
     pub fn role(&self, id: &str) -> Option<&PackRole> {
         self.roles.iter().find(|r| r.id == id)
     }
@@ -676,8 +696,9 @@ impl Pack {
             p.collect_rules(&mut out);
         }
         let cloud = self.cloud.iter().flat_map(|c| c.cited.iter());
-        let projects = self.projects.iter().flat_map(|r| r.cited.iter());
-        for v in cloud.chain(projects) {
+        let projects = self.projects.iter().flat_map(|r| r.cited.iter().cloned());
+        let parameters = self.parameters.iter().map(|p| p.cited());
+        for v in cloud.cloned().chain(projects).chain(parameters) {
             out.push(RuleRef {
                 process: None,
                 kind: "parameter",

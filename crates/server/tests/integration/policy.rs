@@ -1915,3 +1915,53 @@ fn snxm_40_and_42_acceptance_asks_for_secure_products_crypto_and_dengbao() {
         Some("SNXM-40")
     );
 }
+
+/// JSCZ-42: 「按检测报告及时进行漏洞修复后方可启动变更流程」 — 「及时」 with no
+/// number. The fix deadlines by severity were hard-coded (issue 16, point
+/// 10); they are the pack's parameters now, cited, marked as the
+/// organisation's choice, read by key from the loaded packs, listed by
+/// `policy trace`, and missing when the pack is not loaded.
+#[tokio::test]
+async fn jscz_42_vulnerability_fix_days_are_pack_parameters() {
+    use yunwei_core::kernel::parameters;
+    let app = yunwei_testkit::TestApp::new().await;
+    let p = app.platform.clone();
+    for (severity, days) in [("critical", 7), ("high", 30), ("medium", 90), ("low", 180)] {
+        let key = format!("vulnerability.fix_days.{severity}");
+        assert_eq!(parameters::int(&p, &key).unwrap(), days, "{key}");
+        let param = parameters::get(&p, &key).unwrap();
+        assert_eq!(param.source, "JSCZ-42");
+        assert!(param.open.as_deref().unwrap_or("").contains("本单位确定"));
+    }
+    assert_eq!(parameters::int(&p, "ukey.reissue_days").unwrap(), 3);
+    assert_eq!(
+        parameters::due(&p, "vendor_report.plan.due").unwrap(),
+        yunwei_domain::schedule::DueOffset::PeriodStart
+    );
+    // The trace lists the parameter under its article with its note.
+    let report = trace_report(&jscz(), None, None);
+    let at = report.find("\nJSCZ-42\n").expect("JSCZ-42 in the trace");
+    let section = &report[at..];
+    assert!(
+        section.contains("pack / parameter / vulnerability.fix_days.critical"),
+        "{section}"
+    );
+    assert!(
+        section.contains("紧急漏洞修复期限（天）：7；本单位确定"),
+        "{section}"
+    );
+    // Without the pack the parameter is missing, said in Chinese.
+    let mut without = app.platform.clone();
+    without.packs = std::sync::Arc::new(
+        app.platform
+            .packs
+            .iter()
+            .filter(|pk| pk.parameter("ukey.reissue_days").is_none())
+            .cloned()
+            .collect(),
+    );
+    let e = parameters::int(&without, "ukey.reissue_days").unwrap_err();
+    assert_eq!(e.code, "parameters.missing");
+    assert!(e.message.contains("ukey.reissue_days"), "{}", e.message);
+    app.cleanup().await;
+}

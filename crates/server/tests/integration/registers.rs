@@ -524,8 +524,12 @@ async fn ntcz_3_4_1_release_without_golive_plan_cannot_be_implemented() {
     app.cleanup().await;
 }
 
+/// ZMDY-20: 「每年至少组织两次应急演练」. Changed for issue 16: the plan's
+/// two drills were due one per half-year (overdue from 1 July without a
+/// drill in the first half), which the text does not say; now the year's
+/// drills are one occurrence, done when two were held within the year.
 #[tokio::test]
-async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versions() {
+async fn zmdy_20_two_drills_within_the_year_answer_the_plan_and_plans_keep_their_versions() {
     let app = TestApp::new().await;
     let soft = app.login("demo_soft").await;
     let center = org_id(&app, "信息中心").await;
@@ -545,14 +549,25 @@ async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versio
     let plan_id = id(&plan);
     let open = controls_of(&app, &soft, "drill", "open").await;
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0]["period_label"], "2026-01-01 至 2026-06-30");
-    // The first half ends without a drill: overdue from 1 July.
-    app.clock.set(utc(2026, 6, 30, 15, 59, 59));
+    assert_eq!(open[0]["period_label"], "2026-01-01 至 2026-12-31");
+    assert_eq!(open[0]["due_date"], "2026-12-31");
+    let drill = |held_on: &str| json!({"values": {"plan_id": plan_id, "held_on": held_on, "kind": "tabletop", "scenario": "数据库主节点宕机", "participants": "软件科、厂商驻场", "findings": "切换脚本缺少权限", "follow_up": "7月10日前补齐"}});
+    // One drill in the first half leaves the year's open.
+    create(&app, &soft, "drills", drill("2026-04-10")).await;
+    assert_eq!(controls_of(&app, &soft, "drill", "open").await.len(), 1);
+    // No half-year deadline: nothing is overdue on 1 July.
+    app.clock.set(utc(2026, 6, 30, 16, 0, 0));
     let soft = app.login("demo_soft").await;
     assert!(controls_of(&app, &soft, "drill", "overdue")
         .await
         .is_empty());
-    app.clock.set(utc(2026, 6, 30, 16, 0, 0));
+    // One drill by the end of the year is one too few.
+    app.clock.set(utc(2026, 12, 31, 15, 59, 59));
+    let soft = app.login("demo_soft").await;
+    assert!(controls_of(&app, &soft, "drill", "overdue")
+        .await
+        .is_empty());
+    app.clock.set(utc(2026, 12, 31, 16, 0, 0));
     let soft = app.login("demo_soft").await;
     assert_eq!(controls_of(&app, &soft, "drill", "overdue").await.len(), 1);
     assert!(
@@ -560,14 +575,8 @@ async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versio
             .iter()
             .any(|f| f.starts_with("应急演练已逾期"))
     );
-    // A drill held late answers the missed half.
-    create(
-        &app,
-        &soft,
-        "drills",
-        json!({"values": {"plan_id": plan_id, "held_on": "2026-07-03", "kind": "tabletop", "scenario": "数据库主节点宕机", "participants": "软件科、厂商驻场", "findings": "切换脚本缺少权限", "follow_up": "7月10日前补齐"}}),
-    )
-    .await;
+    // The second drill of the year, recorded late, completes it.
+    create(&app, &soft, "drills", drill("2026-12-20")).await;
     assert!(controls_of(&app, &soft, "drill", "overdue")
         .await
         .is_empty());
@@ -579,7 +588,7 @@ async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versio
         .find(|f| f["name"] == "last_drill_on")
         .unwrap()
         .clone();
-    assert_eq!(last["value"], "2026-07-03");
+    assert_eq!(last["value"], "2026-12-20");
 
     // Amending the plan keeps the earlier version.
     let version = d["entry"]["version"].as_i64().unwrap();
@@ -618,6 +627,58 @@ async fn jscz_7_drills_twice_a_year_are_due_per_half_and_plans_keep_their_versio
         .unwrap()
         .iter()
         .any(|v| v[1] == "预算一体化系统应急预案")));
+    app.cleanup().await;
+}
+
+/// JSCZ-7: 「定期形成工作计划、周报月报、总结报告」. Changed for issue 16: a
+/// year's work plan was due at the end of the year it plans (on 1 January
+/// of the next); a plan plans its year, so the pack's rule
+/// (`vendor_report.plan.due = period_start`) makes it due before the year
+/// starts, and the next year's plan is owed during this one. The summary
+/// stays due at its year's end; a contract starting within a year owes
+/// plans from its first whole year.
+#[tokio::test]
+async fn jscz_7_annual_plan_is_due_before_its_year() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
+    let center = org_id(&app, "信息中心").await;
+    create(
+        &app,
+        &lead,
+        "vendor_contracts",
+        json!({"org_id": center, "values": {
+            "name": "2026-2027年预算一体化系统运维服务",
+            "contract_no": "JS-2026-007",
+            "vendor_org_id": vendor_org,
+            "service_scope": "日常运维",
+            "starts_on": "2026-03-02",
+            "ends_on": "2027-12-31",
+            "annual_plan": true,
+            "annual_summary": true
+        }}),
+    )
+    .await;
+    let plans = controls_of(&app, &lead, "vendor_plan", "open").await;
+    assert_eq!(plans.len(), 1, "{plans:?}");
+    assert_eq!(plans[0]["period_label"], "2027-01-01 至 2027-12-31");
+    assert_eq!(plans[0]["due_date"], "2026-12-31");
+    let summaries = controls_of(&app, &lead, "vendor_summary", "open").await;
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert_eq!(summaries[0]["period_label"], "2026-01-01 至 2026-12-31");
+    assert_eq!(summaries[0]["due_date"], "2026-12-31");
+    // The 2027 plan is overdue as 2027 begins (00:00 Beijing time), not
+    // a year later.
+    app.clock.set(utc(2026, 12, 31, 15, 59, 59));
+    let lead = app.login("demo_lead").await;
+    assert!(controls_of(&app, &lead, "vendor_plan", "overdue")
+        .await
+        .is_empty());
+    app.clock.set(utc(2026, 12, 31, 16, 0, 0));
+    let lead = app.login("demo_lead").await;
+    let late = controls_of(&app, &lead, "vendor_plan", "overdue").await;
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0]["period_label"], "2027-01-01 至 2027-12-31");
     app.cleanup().await;
 }
 

@@ -95,10 +95,12 @@ async fn schedule_backup_plan(
     let title = crate::registers::title_of(spec, plan);
     let now = p.now_us();
     let today = due::today(p);
-    due::ensure_periodic(
+    // When a period's review is due is the pack's (EEDS-3.7.4 「定期」).
+    let rule = crate::kernel::parameters::due(p, "backup_review.due")?;
+    due::ensure_periodic_due(
         c,
         &subject(spec, plan, "backup_review", &title, "EEDS-3.7.4"),
-        review_recurrence(plan),
+        (review_recurrence(plan), rule),
         from.min(today),
         today,
         now,

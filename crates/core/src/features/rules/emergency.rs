@@ -1,6 +1,9 @@
-//! Emergency plans and their drills (JSCZ-7, ZMDY-20): a plan's drills
-//! are due once, twice or four times a year; a drill held answers the
-//! plan's drill of the period it falls in.
+//! Emergency plans and their drills (JSCZ-7, ZMDY-20): a plan owes its
+//! drills once, twice or four times a year. ZMDY-20 says 「每年至少组织两次
+//! 应急演练」 — twice within the year, not once per half-year — so the
+//! drills of a year are one yearly occurrence, done when the plan's number
+//! of drills were held within that year; it is due by the pack's rule
+//! `drill.due` (the year's end as shipped, ADR 0018).
 
 use chrono::NaiveDate;
 use yunwei_domain::register::{Spec, Val};
@@ -30,13 +33,13 @@ pub static DRILLS: RegisterRules = RegisterRules {
     ..RegisterRules::NONE
 };
 
+/// How many drills a year the plan owes (0: none).
+fn drills_per_year(e: &EntryRow) -> usize {
+    text(e, "drills").parse().unwrap_or(0)
+}
+
 fn drill_recurrence(e: &EntryRow) -> Option<Recurrence> {
-    match text(e, "drills") {
-        "1" => Some(Recurrence::Yearly),
-        "2" => Some(Recurrence::HalfYearly),
-        "4" => Some(Recurrence::Quarterly),
-        _ => None,
-    }
+    (drills_per_year(e) > 0).then_some(Recurrence::Yearly)
 }
 
 fn plan_recurrence(e: &EntryRow, _: NaiveDate) -> Option<Recurrence> {
@@ -65,10 +68,11 @@ async fn schedule_drills(
     };
     let title = crate::registers::title_of(spec, e);
     let today = due::today(p);
-    due::ensure_periodic(
+    let rule = crate::kernel::parameters::due(p, "drill.due")?;
+    due::ensure_periodic_due(
         c,
         &subject(spec, e, "drill", &title, "JSCZ-7 ZMDY-20"),
-        r,
+        (r, rule),
         from.min(today),
         today,
         p.now_us(),
@@ -114,8 +118,9 @@ fn plan_written<'a>(
     })
 }
 
-/// A drill answers its plan's drill of the period and is the plan's last
-/// one.
+/// A drill counts toward its plan's drills of the year it is held in; the
+/// year's occurrence is done once the plan's number were held in it. The
+/// drill is the plan's last one.
 fn drill_written<'a>(
     p: &'a Platform,
     c: &'a mut DbConn,
@@ -133,20 +138,37 @@ fn drill_written<'a>(
         let plan_id = e.parent_id.clone().unwrap_or_default();
         let on = date(e, "held_on").unwrap_or(today);
         let on_s = ymd(on);
-        due::complete_open(
-            c,
-            (plans.key, &plan_id),
-            "drill",
-            |ctl| {
-                ctl.period_start
-                    .as_deref()
-                    .is_some_and(|s| s <= on_s.as_str())
-            },
-            1,
-            (&done_ref(spec, e), now),
-        )
-        .await?;
-        if let Some(plan) = store::get(c, plans, &plan_id).await? {
+        let plan = store::get(c, plans, &plan_id).await?;
+        let needed = plan.as_ref().map_or(1, drills_per_year).max(1);
+        // The open occurrence whose year holds the drill.
+        let within = |ctl: &yunwei_store::controls::ControlRow| {
+            matches!(
+                (ctl.period_start.as_deref(), ctl.period_end.as_deref()),
+                (Some(s), Some(end)) if s <= on_s.as_str() && on_s.as_str() <= end
+            )
+        };
+        let occurrence = yunwei_store::controls::of_subject(c, plans.key, &plan_id, 500)
+            .await?
+            .into_iter()
+            .find(|ctl| ctl.kind == "drill" && ctl.done_at.is_none() && within(ctl));
+        if let Some(occ) = occurrence {
+            let (start, end) = (
+                occ.period_start.clone().unwrap_or_default(),
+                occ.period_end.clone().unwrap_or_default(),
+            );
+            let held = store::find(c, spec, &[("plan_id", e.get("plan_id").clone())], 10_000)
+                .await?
+                .iter()
+                .filter(|d| d.id != e.id)
+                .filter_map(|d| date(d, "held_on").map(ymd))
+                .filter(|d| start <= *d && *d <= end)
+                .count()
+                + 1;
+            if held >= needed {
+                yunwei_store::controls::mark_done(c, &occ.id, now, &done_ref(spec, e)).await?;
+            }
+        }
+        if let Some(plan) = plan {
             if Some(on) > date(&plan, "last_drill_on") {
                 set_values(
                     c,

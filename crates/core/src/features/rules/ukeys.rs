@@ -174,12 +174,14 @@ fn after_write<'a>(
         let today = due::today(p);
         match change {
             Change::Step(st) if st.name == "report_lost" => {
-                // A loss opens the reissue: a new UKEY within three days.
+                // A loss opens the reissue: a new UKEY within the pack's
+                // days (JSCZ-53 sets none; the organisation's choice).
+                let days = crate::kernel::parameters::int(p, "ukey.reissue_days")?;
                 let title = format!("{}（{}）", text(e, "serial"), text(e, "holder"));
                 due::ensure_once(
                     c,
                     &subject(spec, e, "ukey_reissue", &title, "JSCZ-53"),
-                    due::day_end(today + chrono::Duration::days(2)),
+                    due::day_end(today + chrono::Duration::days((days - 1).max(0))),
                     now,
                 )
                 .await?;

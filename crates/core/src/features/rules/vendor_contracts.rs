@@ -8,7 +8,7 @@ use std::future::ready;
 
 use chrono::NaiveDate;
 use yunwei_domain::register::Spec;
-use yunwei_domain::schedule::{start_of_day_shanghai, Recurrence};
+use yunwei_domain::schedule::{start_of_day_shanghai, DueOffset, Recurrence};
 use yunwei_domain::AppError;
 use yunwei_store::registers::{self as store, EntryRow};
 use yunwei_store::DbConn;
@@ -74,6 +74,18 @@ const REPORTS: [(&str, &str, Recurrence); 4] = [
     ("annual_summary", "vendor_summary", Recurrence::Yearly),
 ];
 
+/// The pack parameter holding the due rule of a report's control kind
+/// (JSCZ-7 sets no day; ADR 0018): a plan is due before its year starts,
+/// the reports at their period's end, as shipped.
+fn due_rule_key(kind: &str) -> &'static str {
+    match kind {
+        "vendor_weekly" => "vendor_report.weekly.due",
+        "vendor_monthly" => "vendor_report.monthly.due",
+        "vendor_plan" => "vendor_report.plan.due",
+        _ => "vendor_report.summary.due",
+    }
+}
+
 fn report_control_kind(report_kind: &str) -> &'static str {
     match report_kind {
         "weekly" => "vendor_weekly",
@@ -128,10 +140,28 @@ async fn schedule_reports(
     let title = crate::registers::title_of(spec, e);
     for (field, kind, r) in REPORTS {
         if e.get(field).is_true() {
-            due::ensure_periodic(
+            let rule = crate::kernel::parameters::due(p, due_rule_key(kind))?;
+            // A report due before its period starts (a plan) is owed
+            // before the period: the next period's is created with the
+            // current one, within the contract.
+            // A contract starting within a period owes such a report from
+            // its first whole period (a plan due before the contract).
+            let (first, through) = if rule == DueOffset::PeriodStart {
+                let p0 = r.period_of(first);
+                let first = if p0.start < start {
+                    p0.end + chrono::Duration::days(1)
+                } else {
+                    first
+                };
+                let next = r.period_of(today).end + chrono::Duration::days(1);
+                (first, next.min(end))
+            } else {
+                (first, through)
+            };
+            due::ensure_periodic_due(
                 c,
                 &subject(spec, e, kind, &title, "JSCZ-7"),
-                r,
+                (r, rule),
                 first,
                 through,
                 p.now_us(),
