@@ -449,14 +449,6 @@ fn prelaunch(number: &str, vuln_scan: &str) -> Value {
     }})
 }
 
-fn golive(number: &str) -> Value {
-    json!({"values": {
-        "ticket_id": number, "title": "3.2.1 上线应急方案", "scope": "统一公共支付系统",
-        "risks": "批量支付失败", "pass_criteria": "1000 笔全部成功", "fail_criteria": "任一失败即回退",
-        "method": "回退至 3.2.0", "follow_up": "记入工单"
-    }})
-}
-
 /// 「新信息系统或新功能上线前……必须对程序包进行病毒检测、漏洞扫描，按检测
 /// 报告及时进行漏洞修复后方可启动变更流程」(JSCZ-42). Changed: the checks used
 /// to gate only the patch installation (`start_patching`); the findings are
