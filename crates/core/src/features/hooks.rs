@@ -26,6 +26,14 @@ pub static GATES: &[Hook] = &[
         run: prelaunch_checks,
     },
     Hook {
+        name: names::NAMED_TICKET,
+        run: |c, h| {
+            Box::pin(crate::tickets::check_named_tickets(
+                h.p, c, h.pr, h.ticket, h.fields,
+            ))
+        },
+    },
+    Hook {
         name: names::GRANTEE,
         run: grantee,
     },

@@ -453,6 +453,7 @@ async fn load(c: &mut DbConn, p: &Platform, pr: &Principal, id: &str) -> Result<
 }
 
 mod assign;
+mod named;
 mod open;
 mod pdf;
 mod read;
@@ -460,6 +461,7 @@ mod timers;
 mod transition;
 
 pub use assign::*;
+pub(crate) use named::check_named_tickets;
 pub use open::*;
 pub use pdf::*;
 pub use read::*;

@@ -143,6 +143,8 @@ struct RawField {
     ty: S<String>,
     choices: Option<S<Ordered<S<String>>>>,
     not_future: Option<S<bool>>,
+    ticket_of: Option<S<String>>,
+    ticket_reached: Option<S<String>>,
     source: Option<S<String>>,
 }
 
@@ -503,6 +505,29 @@ pub fn load_pack(files: &[(String, String)]) -> Result<Pack, Vec<PackError>> {
         let conversions = ck.conversions(src, p, &processes[i], &processes);
         processes[i].conversions = conversions;
     }
+    // A field naming a ticket names a process (and a state) of the pack.
+    for (src, p) in &raw_processes {
+        for item in &p.field {
+            let f = item.get_ref();
+            let Some(of) = &f.ticket_of else { continue };
+            match processes.iter().find(|t| &t.id == of.get_ref()) {
+                None => ck.push(src.err(
+                    &of.span(),
+                    format!("ticket_of 引用的流程「{}」不在本策略包中", of.get_ref()),
+                )),
+                Some(target) => {
+                    if let Some(r) = &f.ticket_reached {
+                        if target.state(r.get_ref()).is_none() {
+                            ck.push(src.err(
+                                &r.span(),
+                                format!("流程「{}」没有状态「{}」", target.id, r.get_ref()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     errors.extend(ck.errors);
     if !errors.is_empty() {
@@ -856,6 +881,28 @@ impl Checker {
                 Some(b) => *b.get_ref(),
                 None => false,
             };
+            let ticket_of = match &f.ticket_of {
+                Some(t) if ty != FieldType::Text => {
+                    self.push(src.err(
+                        &t.span(),
+                        format!(
+                            "只有 text 类型的字段可以设 ticket_of（本字段类型为 {}）",
+                            ty.as_str()
+                        ),
+                    ));
+                    None
+                }
+                Some(t) => Some(t.get_ref().clone()),
+                None => None,
+            };
+            let ticket_reached = match (&f.ticket_reached, &ticket_of) {
+                (Some(r), None) => {
+                    self.push(src.err(&r.span(), "ticket_reached 须与 ticket_of 一起使用"));
+                    None
+                }
+                (Some(r), Some(_)) => Some(r.get_ref().clone()),
+                (None, _) => None,
+            };
             let source = if ty == FieldType::Choice {
                 Some(self.source(src, &item.span(), &f.source, "选项字段"))
             } else {
@@ -867,6 +914,8 @@ impl Checker {
                 ty,
                 choices,
                 not_future,
+                ticket_of,
+                ticket_reached,
                 source,
                 origin: src.origin(&item.span()),
             });

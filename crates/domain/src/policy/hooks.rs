@@ -11,6 +11,11 @@ pub const GOLIVE_PLAN: &str = "golive_plan";
 /// A pre-launch security check (`prelaunch_checks` register) of the
 /// ticket passed code review, virus scan and vulnerability scan.
 pub const PRELAUNCH_CHECKS: &str = "prelaunch_checks";
+/// Every field with `ticket_of` names, by number, a ticket of that
+/// process of the same pack that the caller may see, in the state
+/// `ticket_reached` or one reached from it (a release's approved change,
+/// JSCZ-11, JSCZ-16).
+pub const NAMED_TICKET: &str = "named_ticket";
 /// The `grantee` field names an active account and the `valid_from` /
 /// `valid_until` dates are in order and not past.
 pub const GRANTEE: &str = "grantee";
@@ -144,6 +149,7 @@ pub fn is_intake(name: &str) -> bool {
 pub const GATES: &[(&str, &str)] = &[
     (GOLIVE_PLAN, "已登记上线应急方案"),
     (PRELAUNCH_CHECKS, "上线前安全检测全部通过"),
+    (NAMED_TICKET, "所填工单编号为本人可见、已达到要求状态的工单"),
     (GRANTEE, "使用人为有效账号，授权有效期未过"),
     (GRANTEE_OF_ORG, "使用人为申请单位的有效账号，授权有效期未过"),
     (CLOUD_APPLY_READY, "上云系统已登记并申请了资源"),

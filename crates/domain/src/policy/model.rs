@@ -318,6 +318,14 @@ pub struct Field {
     /// `not_future = true` on a date or time field: a value after the
     /// moment it is entered is refused (an occurrence time in the future).
     pub not_future: bool,
+    /// `ticket_of = "<process>"` on a text field: the value is the number
+    /// of a ticket of that process of the same pack, which the caller may
+    /// see (checked by the `named_ticket` gate).
+    pub ticket_of: Option<String>,
+    /// `ticket_reached = "<state>"` with `ticket_of`: the named ticket is
+    /// in that state or one its route reaches from it (an approved change,
+    /// JSCZ-11).
+    pub ticket_reached: Option<String>,
     pub source: Option<String>,
     pub origin: Origin,
 }
@@ -344,6 +352,32 @@ impl Field {
 }
 
 impl Process {
+    /// `state` and every state its route reaches from it, through
+    /// transitions and approval outcomes.
+    pub fn reachable_from(&self, state: &str) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::from([state.to_string()]);
+        let mut todo = vec![state.to_string()];
+        while let Some(s) = todo.pop() {
+            let next = self
+                .transitions
+                .iter()
+                .filter(|t| t.from.contains(&s))
+                .map(|t| t.to.clone())
+                .chain(
+                    self.approvals
+                        .iter()
+                        .filter(|a| a.state == s)
+                        .flat_map(|a| [a.approved.clone(), a.rejected.clone()]),
+                );
+            for n in next.collect::<Vec<_>>() {
+                if seen.insert(n.clone()) {
+                    todo.push(n);
+                }
+            }
+        }
+        seen
+    }
+
     /// The refusals of impossible values among `fields` entered at `now`
     /// ([`Field::impossible`]), as `(field id, message)`.
     pub fn impossible_values(

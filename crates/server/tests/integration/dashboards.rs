@@ -15,7 +15,8 @@ use yunwei_testkit::TestApp;
 
 use crate::support::{org_id, principal, user_id, Browser};
 
-/// An emergency application change of the Nanjing bureau, submitted.
+/// An emergency application change of the Nanjing bureau, submitted by the
+/// vendor serving it (JSCZ-26 (1)).
 async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
     let r = app
         .post_json(
@@ -31,6 +32,7 @@ async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
                     "reason": "线上故障",
                     "level": "emergency",
                     "type": "application",
+                    "launch": "none",
                     "planned_start": "2026-03-02T12:00:00+08:00"
                 }
             }),
@@ -38,10 +40,11 @@ async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
+    let vendor = crate::support::vendor_serving(app, "南京市财政局").await;
     let r = app
         .post_json(
             &format!("/api/v1/tickets/{id}/transitions"),
-            Some(staff),
+            Some(&vendor),
             json!({"transition": "submit", "fields": {}}),
         )
         .await;

@@ -145,6 +145,7 @@ async fn change(app: &TestApp, staff: &str, lead: &str) -> String {
                     "reason": "厂商发布安全补丁",
                     "level": "emergency",
                     "type": "application",
+                    "launch": "none",
                     "planned_start": "2026-03-02T22:00:00+08:00"
                 }
             }),
@@ -152,7 +153,9 @@ async fn change(app: &TestApp, staff: &str, lead: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
-    act(app, staff, &id, "submit", json!({})).await;
+    // The vendor serving the bureau submits it (JSCZ-26 (1)).
+    let vendor = crate::support::vendor_serving(app, "南京市财政局").await;
+    act(app, &vendor, &id, "submit", json!({})).await;
     let r = app
         .post_json(
             &format!("/api/v1/tickets/{id}/comments"),

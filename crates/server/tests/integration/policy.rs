@@ -323,11 +323,11 @@ fn policy_trace_lists_articles_rules_and_tests() {
     // ADR 0010: gates and effects under their article.
     let b42 = block("JSCZ-42");
     assert!(
-        b42.contains("release / gate / start_patching:prelaunch_checks"),
+        b42.contains("release / gate / submit:prelaunch_checks"),
         "{b42}"
     );
     assert!(
-        b42.contains("change / gate / start_upgrade:prelaunch_checks"),
+        b42.contains("change / gate / submit:prelaunch_checks"),
         "{b42}"
     );
     let golive = block("NTCZ-3.4.1");
@@ -672,6 +672,7 @@ fn change_fields(level: &str, kind: &str, planned: DateTime<Utc>) -> Fields {
         ("reason", text("变更原因")),
         ("level", text(level)),
         ("type", text(kind)),
+        ("launch", text("none")),
         ("planned_start", FieldValue::DateTime(planned)),
     ])
 }
@@ -797,9 +798,10 @@ fn jscz_33_data_correction_is_requested_by_the_business_department_with_signed_r
     let p = people(&pack);
     let planned = sh(date(2026, 12, 31), 9, 0);
     let mut t = Ticket::open(change, &p.business, change_fields("major", "data", planned));
-    // The ordinary submission does not take major data changes.
+    // The ordinary submission (the vendor's, JSCZ-26 (1)) does not take
+    // major data changes.
     assert_eq!(
-        t.try_take("submit", &p.business, Fields::new())
+        t.try_take("submit", &p.vendor, Fields::new())
             .unwrap_err()
             .code,
         "policy.condition"
@@ -822,6 +824,38 @@ fn jscz_33_data_correction_is_requested_by_the_business_department_with_signed_r
         t.available(&p.lead),
         BTreeSet::from(["accept_data_change".to_string()])
     );
+}
+
+/// 「对于非业务数据后台调整的变更申请，由系统建设厂商向省厅信息中心项目负责人
+/// 提交变更申请」(JSCZ-26 (1)): a non-data change (and a simple data change,
+/// user permissions, which adjusts no business data) is submitted by the
+/// system vendor; the business staff, the project lead or the sections that
+/// may operate do not submit it, even as the one who filed it.
+#[test]
+fn jscz_26_non_data_change_is_submitted_by_the_system_vendor() {
+    let pack = jscz();
+    let change = pack.process("change").unwrap();
+    let p = people(&pack);
+    let planned = sh(date(2026, 12, 31), 9, 0);
+    for (level, kind) in [
+        ("normal", "application"),
+        ("major", "infrastructure"),
+        ("simple", "data"),
+    ] {
+        for who in [&p.business, &p.lead, &p.software, &p.hardware] {
+            let t = Ticket::open(change, who, change_fields(level, kind, planned));
+            let r = t.try_take("submit", who, Fields::new()).unwrap_err();
+            assert_eq!(
+                (r.code, r.source.as_deref()),
+                ("policy.role", Some("JSCZ-26")),
+                "{level}/{kind}"
+            );
+            assert!(r.message.contains("系统建设厂商"), "{r}");
+        }
+        let mut t = Ticket::open(change, &p.vendor, change_fields(level, kind, planned));
+        t.take("submit", &p.vendor, Fields::new());
+        assert_eq!(t.state(), "submitted", "{level}/{kind}");
+    }
 }
 
 #[test]

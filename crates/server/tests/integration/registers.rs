@@ -311,8 +311,67 @@ async fn eeds_3_7_4_backups_that_stop_arriving_flag_the_plan_and_log_reviews_fal
     app.cleanup().await;
 }
 
-/// A release through its route up to the patch installation.
-async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, String) {
+/// A ticket transition by `token`.
+async fn take(
+    app: &TestApp,
+    token: &str,
+    tid: &str,
+    transition: &str,
+    fields: Value,
+) -> TestResponse {
+    app.post_json(
+        &format!("/api/v1/tickets/{tid}/transitions"),
+        Some(token),
+        json!({"transition": transition, "fields": fields}),
+    )
+    .await
+}
+
+/// A change the vendor files (a simple application change, no launch):
+/// (id, number), still a draft.
+async fn change_draft(app: &TestApp, vendor: &str, fields: Value) -> (String, String) {
+    let mut f = json!({
+        "system": "统一公共支付系统", "description": "支付系统补丁", "reason": "修复批量支付超时",
+        "level": "simple", "type": "application", "launch": "none",
+        "planned_start": "2030-03-05T22:00:00+08:00"
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        f[k] = v.clone();
+    }
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(vendor),
+            json!({"pack": "jscz", "process": "change", "title": "支付系统补丁变更", "fields": f}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let t = r.json();
+    (id(&t), t["number"].as_str().unwrap().to_string())
+}
+
+/// A simple application change submitted by `vendor` and approved by the
+/// project lead (JSCZ-26 (3)): its number.
+async fn approved_change(app: &TestApp, vendor: &str, lead: &str) -> String {
+    let (cid, number) = change_draft(app, vendor, json!({})).await;
+    for (token, transition, fields) in [
+        (vendor, "submit", json!({})),
+        (lead, "arrange_plan", json!({})),
+        (
+            vendor,
+            "submit_plan",
+            json!({"plan": "夜间补丁", "rollback_plan": "回退至 3.2.0"}),
+        ),
+        (lead, "approve_plan", json!({"plan_review_opinion": "同意"})),
+    ] {
+        let r = take(app, token, &cid, transition, fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{transition}: {}", r.text());
+    }
+    number
+}
+
+/// A release the vendor files, still a draft: (id, number).
+async fn release_draft(app: &TestApp, vendor: &str) -> (String, String) {
     let r = app
         .post_json(
             "/api/v1/tickets",
@@ -332,7 +391,15 @@ async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, Str
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let t = r.json();
-    let (tid, number) = (id(&t), t["number"].as_str().unwrap().to_string());
+    (id(&t), t["number"].as_str().unwrap().to_string())
+}
+
+/// A release through its route up to the patch installation: its checks
+/// passed and its change approved before it is submitted.
+async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, String) {
+    let (tid, number) = release_draft(app, vendor).await;
+    let change = approved_change(app, vendor, lead).await;
+    create(app, vendor, "prelaunch_checks", prelaunch(&number, "pass")).await;
     let act = |token: &str, body: Value| {
         let path = format!("/api/v1/tickets/{tid}/transitions");
         let token = token.to_string();
@@ -343,7 +410,7 @@ async fn tested_release(app: &TestApp, vendor: &str, lead: &str) -> (String, Str
     };
     act(
         vendor,
-        json!({"transition": "submit", "fields": {"change_number": "BG-20260302-00001"}}),
+        json!({"transition": "submit", "fields": {"change_number": change}}),
     )
     .await;
     let r = app
@@ -382,31 +449,19 @@ fn prelaunch(number: &str, vuln_scan: &str) -> Value {
     }})
 }
 
-fn golive(number: &str) -> Value {
-    json!({"values": {
-        "ticket_id": number, "title": "3.2.1 上线应急方案", "scope": "统一公共支付系统",
-        "risks": "批量支付失败", "pass_criteria": "1000 笔全部成功", "fail_criteria": "任一失败即回退",
-        "method": "回退至 3.2.0", "follow_up": "记入工单"
-    }})
-}
-
-async fn start_patching(app: &TestApp, vendor: &str, tid: &str) -> TestResponse {
-    app.post_json(
-        &format!("/api/v1/tickets/{tid}/transitions"),
-        Some(vendor),
-        json!({"transition": "start_patching", "fields": {"backup_record": "已备份"}}),
-    )
-    .await
-}
-
+/// 「新信息系统或新功能上线前……必须对程序包进行病毒检测、漏洞扫描，按检测
+/// 报告及时进行漏洞修复后方可启动变更流程」(JSCZ-42). Changed: the checks used
+/// to gate only the patch installation (`start_patching`); the findings are
+/// fixed before the upgrade is applied for, so they gate the submission.
 #[tokio::test]
-async fn jscz_42_release_without_passed_prelaunch_checks_cannot_be_implemented() {
+async fn jscz_42_release_is_submitted_only_after_passed_prelaunch_checks() {
     let app = TestApp::new().await;
     let vendor = app.login("demo_vendor").await;
     let lead = app.login("demo_lead").await;
-    let (tid, number) = tested_release(&app, &vendor, &lead).await;
-    create(&app, &vendor, "golive_plans", golive(&number)).await;
-    let r = start_patching(&app, &vendor, &tid).await;
+    let (tid, number) = release_draft(&app, &vendor).await;
+    let change = approved_change(&app, &vendor, &lead).await;
+    let submit = json!({"change_number": change});
+    let r = take(&app, &vendor, &tid, "submit", submit.clone()).await;
     assert_eq!(code(&r), "ticket.prelaunch_checks_required", "{}", r.text());
     assert!(r.json()["message"].as_str().unwrap().contains("JSCZ-42"));
     // A vulnerability scan that failed does not count.
@@ -417,10 +472,8 @@ async fn jscz_42_release_without_passed_prelaunch_checks_cannot_be_implemented()
         prelaunch(&number, "fail"),
     )
     .await;
-    assert_eq!(
-        code(&start_patching(&app, &vendor, &tid).await),
-        "ticket.prelaunch_checks_required"
-    );
+    let r = take(&app, &vendor, &tid, "submit", submit.clone()).await;
+    assert_eq!(code(&r), "ticket.prelaunch_checks_required");
     create(
         &app,
         &vendor,
@@ -428,9 +481,135 @@ async fn jscz_42_release_without_passed_prelaunch_checks_cannot_be_implemented()
         prelaunch(&number, "pass"),
     )
     .await;
-    let r = start_patching(&app, &vendor, &tid).await;
+    let r = take(&app, &vendor, &tid, "submit", submit).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["state"], "patching");
+    assert_eq!(r.json()["state"], "requested");
+    app.cleanup().await;
+}
+
+/// JSCZ-42 「新信息系统或新功能上线前」: a change that puts a new function or
+/// a new system live (also as an infrastructure change) is submitted only
+/// with passed checks on file; a service restart or an emergency fix is no
+/// launch and is submitted without them.
+#[tokio::test]
+async fn jscz_42_only_new_systems_and_functions_need_checks_before_the_change_starts() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    for (level, kind, launch) in [
+        ("normal", "application", "new_function"),
+        ("major", "infrastructure", "new_system"),
+    ] {
+        let (cid, number) = change_draft(
+            &app,
+            &vendor,
+            json!({"level": level, "type": kind, "launch": launch}),
+        )
+        .await;
+        let r = take(&app, &vendor, &cid, "submit", json!({})).await;
+        assert_eq!(
+            code(&r),
+            "ticket.prelaunch_checks_required",
+            "{launch}: {}",
+            r.text()
+        );
+        create(
+            &app,
+            &vendor,
+            "prelaunch_checks",
+            prelaunch(&number, "pass"),
+        )
+        .await;
+        let r = take(&app, &vendor, &cid, "submit", json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{launch}: {}", r.text());
+        assert_eq!(r.json()["state"], "submitted");
+    }
+    // A restart and an emergency fix: no launch, no checks needed.
+    for (level, kind) in [("simple", "application"), ("emergency", "application")] {
+        let (cid, _) = change_draft(&app, &vendor, json!({"level": level, "type": kind})).await;
+        let r = take(&app, &vendor, &cid, "submit", json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{level}: {}", r.text());
+    }
+    app.cleanup().await;
+}
+
+/// 「具体按本制度第五章“变更管理流程”执行」(JSCZ-11) and 「启动变更程序且成功
+/// 执行变更后」(JSCZ-16): the release's change number names a real change
+/// ticket, approved, that the submitter may see; checked on submission,
+/// the refusal naming the number.
+#[tokio::test]
+async fn jscz_11_release_change_number_names_an_approved_change_in_scope() {
+    let app = TestApp::new().await;
+    let vendor = app.login("demo_vendor").await;
+    let lead = app.login("demo_lead").await;
+    let (tid, number) = release_draft(&app, &vendor).await;
+    create(
+        &app,
+        &vendor,
+        "prelaunch_checks",
+        prelaunch(&number, "pass"),
+    )
+    .await;
+    let submit = |n: &str| json!({"change_number": n});
+    // No such ticket.
+    let r = take(&app, &vendor, &tid, "submit", submit("BG-20260302-00001")).await;
+    assert_eq!(code(&r), "ticket.named_ticket_unknown", "{}", r.text());
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("BG-20260302-00001") && msg.contains("JSCZ-11"),
+        "{msg}"
+    );
+    // A ticket that is not a change: the release itself.
+    let r = take(&app, &vendor, &tid, "submit", submit(&number)).await;
+    assert_eq!(code(&r), "ticket.named_ticket_unknown", "{}", r.text());
+    // A change still waiting for its approval.
+    let (cid, pending) = change_draft(&app, &vendor, json!({})).await;
+    let r = take(&app, &vendor, &cid, "submit", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = take(&app, &vendor, &tid, "submit", submit(&pending)).await;
+    assert_eq!(code(&r), "ticket.named_ticket_not_ready", "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains(&pending));
+    // An approved change of Suzhou, which this vendor does not see.
+    let suzhou_vendor = crate::support::vendor_serving(&app, "苏州市财政局").await;
+    let suzhou = org_id(&app, "苏州市财政局").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&suzhou_vendor),
+            json!({"pack": "jscz", "process": "change", "title": "苏州非税补丁", "org_id": suzhou,
+                   "fields": {"system": "苏州非税收入系统", "description": "补丁", "reason": "缺陷",
+                              "level": "simple", "type": "application", "launch": "none",
+                              "planned_start": "2030-03-05T22:00:00+08:00"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (sid, other) = (
+        id(&r.json()),
+        r.json()["number"].as_str().unwrap().to_string(),
+    );
+    for (token, transition, fields) in [
+        (&suzhou_vendor, "submit", json!({})),
+        (&lead, "arrange_plan", json!({})),
+        (
+            &suzhou_vendor,
+            "submit_plan",
+            json!({"plan": "补丁", "rollback_plan": "回退"}),
+        ),
+        (
+            &lead,
+            "approve_plan",
+            json!({"plan_review_opinion": "同意"}),
+        ),
+    ] {
+        let r = take(&app, token, &sid, transition, fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{transition}: {}", r.text());
+    }
+    let r = take(&app, &vendor, &tid, "submit", submit(&other)).await;
+    assert_eq!(code(&r), "ticket.named_ticket_unknown", "{}", r.text());
+    // Its own approved change.
+    let change = approved_change(&app, &vendor, &lead).await;
+    let r = take(&app, &vendor, &tid, "submit", submit(&change)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "requested");
     app.cleanup().await;
 }
 

@@ -9,7 +9,8 @@ use yunwei_domain::ids::new_id;
 use yunwei_store::tickets::{self as tstore, TimerRow};
 use yunwei_testkit::TestApp;
 
-/// An emergency application change (no lead time), submitted at once.
+/// An emergency application change (no lead time), submitted at once by
+/// the vendor serving the bureau (JSCZ-26 (1)).
 async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
     let r = app
         .post_json(
@@ -25,6 +26,7 @@ async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
                     "reason": "线上故障",
                     "level": "emergency",
                     "type": "application",
+                    "launch": "none",
                     "planned_start": "2026-03-02T12:00:00+08:00"
                 }
             }),
@@ -32,7 +34,8 @@ async fn open_change(app: &TestApp, staff: &str, title: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_string();
-    act(app, staff, &id, "submit", json!({})).await;
+    let vendor = crate::support::vendor_serving(app, "南京市财政局").await;
+    act(app, &vendor, &id, "submit", json!({})).await;
     id
 }
 

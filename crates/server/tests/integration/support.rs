@@ -264,3 +264,33 @@ pub async fn account(
     c.commit().await.unwrap();
     principal(app, username).await
 }
+
+/// A login of the system vendor's engineer serving the organisation named
+/// `org` (a grant over it), who submits its non-data changes (JSCZ-26 (1));
+/// created once per app.
+pub async fn vendor_serving(app: &TestApp, org: &str) -> String {
+    let username = format!("vendor_of_{}", org_id(app, org).await);
+    let exists = {
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::users::by_username(&mut c, &username)
+            .await
+            .unwrap()
+            .is_some()
+    };
+    if !exists {
+        let id = org_id(app, org).await;
+        let scope = {
+            let mut c = app.platform.db().read().await.unwrap();
+            yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap()
+        };
+        account(
+            app,
+            &username,
+            &scope,
+            yunwei_domain::roles::Role::VendorEngineer,
+            &scope,
+        )
+        .await;
+    }
+    app.login(&username).await
+}
