@@ -371,7 +371,8 @@ fn jscz_21_data_change_request_converts_to_major_data_change() {
         assert_eq!(f.get(k), t.field(k), "{k}");
     }
     // It follows the major data change route: the business department
-    // submits it with the signed request (JSCZ-26, JSCZ-33).
+    // submits it with the signed request (JSCZ-26, JSCZ-33); the vendor's
+    // ordinary submission (JSCZ-26 (1)) does not take it.
     let mut change = T::open(&p, "change", &who.business, f.clone(), t.now);
     let planned = FieldValue::DateTime(sh(date(2026, 12, 31), 20, 0));
     let planned = one("reason", "调剂金额录入错误")
@@ -382,6 +383,10 @@ fn jscz_21_data_change_request_converts_to_major_data_change() {
         change
             .refused("submit", &who.business, planned.clone())
             .code,
+        "policy.role"
+    );
+    assert_eq!(
+        change.refused("submit", &who.vendor, planned.clone()).code,
         "policy.condition"
     );
     assert_eq!(
