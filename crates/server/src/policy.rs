@@ -709,7 +709,7 @@ fn document_section(out: &mut String, pack: &Pack, code: &str, text: &str, sourc
             unknown.push(format!("{code}-{}", dotted(p)));
         }
     }
-    unknown.sort();
+    unknown.sort_by_key(|c| citation_key(c));
     unknown.dedup();
     if !unknown.is_empty() {
         let _ = writeln!(out, "文档中没有的条款引用：{}", unknown.join("、"));

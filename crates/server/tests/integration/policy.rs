@@ -408,7 +408,7 @@ fn trace_helpers() {
     );
     // The pack's citations of articles this short text lacks are listed.
     assert!(
-        report.contains("文档中没有的条款引用：JSCZ-12、"),
+        report.contains("文档中没有的条款引用：JSCZ-3、JSCZ-4、JSCZ-7、JSCZ-8、JSCZ-10、JSCZ-12、"),
         "{report}"
     );
     assert!(scan_test_fns(Path::new("/nonexistent/crates")).is_none());
@@ -1973,7 +1973,7 @@ async fn jscz_42_vulnerability_fix_days_are_pack_parameters() {
         yunwei_domain::schedule::DueOffset::PeriodStart
     );
     // The trace lists the parameter under its article with its note.
-    let report = trace_report(&jscz(), None, None);
+    let report = trace_report(&jscz(), &yunwei::policy::Sources::none(), None);
     let at = report.find("\nJSCZ-42\n").expect("JSCZ-42 in the trace");
     let section = &report[at..];
     assert!(
