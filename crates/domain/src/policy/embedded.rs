@@ -177,6 +177,7 @@ mod tests {
                 "release",
                 "software_install",
                 "data_export",
+                "data_request",
                 "account_request",
                 "special_access"
             ]
