@@ -324,7 +324,11 @@ fn main_code(pack: &Pack) -> Option<String> {
 
 fn rule_line(r: &RuleRef) -> String {
     let process = r.process.as_deref().unwrap_or("pack");
-    format!("{process} / {} / {}  （{}）", r.kind, r.id, r.origin)
+    let line = format!("{process} / {} / {}  （{}）", r.kind, r.id, r.origin);
+    match &r.open {
+        Some(open) => format!("{line}  组织自定：{open}"),
+        None => line,
+    }
 }
 
 /// The regulations the packs cite, compiled in from `docs/regulations/`

@@ -22,6 +22,15 @@ pub(super) fn add_duration(
             let c = cal.due_end_of_workdays(from, n);
             (c.value, c.unannounced_years)
         }
+        TimerDuration::Months(n) => {
+            let day = yunwei_domain::calendar::date_in_shanghai(from);
+            // chrono keeps the day of the month, or takes the month's last
+            // day when it is shorter (31 January + 1 month = 28 February).
+            let day = day
+                .checked_add_months(chrono::Months::new(n))
+                .unwrap_or(day);
+            (yunwei_domain::calendar::end_of_day_shanghai(day), vec![])
+        }
     }
 }
 
@@ -29,6 +38,8 @@ pub(super) fn minutes_of(d: TimerDuration) -> i64 {
     match d {
         TimerDuration::WallClock(m) => i64::from(m),
         TimerDuration::CalendarDays(n) | TimerDuration::WorkingDays(n) => i64::from(n) * 24 * 60,
+        // Only a warning's lead uses it: a month is counted as 30 days.
+        TimerDuration::Months(n) => i64::from(n) * 30 * 24 * 60,
     }
 }
 

@@ -237,6 +237,7 @@ struct RawTimer {
     stop: Option<S<Vec<S<String>>>>,
     #[serde(default)]
     pause: Vec<S<String>>,
+    waiting_pauses: Option<bool>,
     duration: S<String>,
     warn_before: Option<S<String>>,
     #[serde(default)]
@@ -245,6 +246,8 @@ struct RawTimer {
     restart: Vec<S<String>>,
     when: Option<S<String>>,
     source: Option<S<String>>,
+    /// The number is the organisation's choice: what it interprets.
+    open: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1202,7 +1205,7 @@ impl Checker {
             self.push(src.err(
                 &d.span(),
                 format!(
-                    "时限「{}」无效，应为 30m（分钟）、2h（小时）、2wd（工作日）或 5d（自然日）",
+                    "时限「{}」无效，应为 30m（分钟）、2h（小时）、2wd（工作日）、5d（自然日）或 1mo（自然月）",
                     d.get_ref()
                 ),
             ));
@@ -1267,6 +1270,9 @@ impl Checker {
             let duration = self.duration(src, &t.duration);
             let warn_before = t.warn_before.as_ref().map(|w| self.duration(src, w));
             let when = self.opt_condition(src, fields, &t.when);
+            if let Some(open) = &t.open {
+                self.non_empty(src, open, "计时器的 open 说明");
+            }
             out.push(Timer {
                 id: t.id.get_ref().clone(),
                 label: t.label.get_ref().clone(),
@@ -1277,12 +1283,14 @@ impl Checker {
                     .map(|s| strings(s.get_ref()))
                     .unwrap_or_default(),
                 pause: strings(&t.pause),
+                waiting_pauses: t.waiting_pauses.unwrap_or(true),
                 duration,
                 warn_before,
                 notify: strings(&t.notify),
                 restart: strings(&t.restart),
                 when,
                 source,
+                open: t.open.as_ref().map(|o| o.get_ref().trim().to_string()),
                 origin: src.origin(&item.span()),
             });
         }
@@ -2224,6 +2232,34 @@ source = "JSCZ-26"
         let text = format!("{PROC}\n{review}\n{}", timer("review"));
         let pack = load_pack(&files(PACK, &[&text])).expect("valid");
         assert_eq!(pack.processes[0].timers[0].restart, ["review"]);
+    }
+
+    #[test]
+    fn timer_open_note_and_waiting_pauses() {
+        let timer = |extra: &str| {
+            format!("[[timer]]\nid = \"t\"\nlabel = \"时限\"\nstart = [\"open\"]\nstop = [\"done\"]\nduration = \"1mo\"\n{extra}source = \"EEDS-3.2.5\"\n")
+        };
+        let text = format!(
+            "{PROC}\n{}",
+            timer("open = \"每月：一个自然月为本单位自定\"\nwaiting_pauses = false\n")
+        );
+        let pack = load_pack(&files(PACK, &[&text])).expect("valid");
+        let t = &pack.processes[0].timers[0];
+        assert_eq!(t.duration, TimerDuration::Months(1));
+        assert_eq!(t.open.as_deref(), Some("每月：一个自然月为本单位自定"));
+        assert!(!t.waiting_pauses);
+        let rule = pack
+            .rules()
+            .into_iter()
+            .find(|r| r.kind == "timer")
+            .unwrap();
+        assert_eq!(rule.open.as_deref(), Some("每月：一个自然月为本单位自定"));
+        // Unset: no note, waiting states pause wall-clock timers.
+        let text = format!("{PROC}\n{}", timer(""));
+        let pack = load_pack(&files(PACK, &[&text])).expect("valid");
+        assert_eq!(pack.processes[0].timers[0].open, None);
+        assert!(pack.processes[0].timers[0].waiting_pauses);
+        appended(&timer("open = \" \"\n"), "\" \"", "不能为空");
     }
 
     #[test]

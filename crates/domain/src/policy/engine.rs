@@ -609,7 +609,8 @@ fn opened_approval(
 /// `entered` by transition `via`, the fields changing from `old` to `new`.
 ///
 /// - Entering a stop state stops the timer; entering a pause state (or a
-///   waiting state, for wall-clock timers) pauses it; leaving one resumes
+///   waiting state, for wall-clock timers unless `waiting_pauses = false`)
+///   pauses it; leaving one resumes
 ///   it (each only when leaving a state where the timer may be running);
 ///   entering a start state from a state where it cannot be running starts
 ///   it.
@@ -635,7 +636,8 @@ fn timer_ops(
         let applies = Condition::holds_opt(timer.when.as_ref(), new);
         let applied = !left.is_empty() && Condition::holds_opt(timer.when.as_ref(), old);
         let pauses = |s: &str| {
-            timer.pause.iter().any(|p| p == s) || (timer.duration.is_wall_clock() && waiting(s))
+            timer.pause.iter().any(|p| p == s)
+                || (timer.waiting_pauses && timer.duration.is_wall_clock() && waiting(s))
         };
         let in_start = |s: &str| timer.start.iter().any(|x| x == s);
         let in_stop = |s: &str| timer.stop.iter().any(|x| x == s);

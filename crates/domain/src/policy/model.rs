@@ -558,10 +558,14 @@ pub enum TimerDuration {
     WorkingDays(u32),
     /// `5d`: calendar days.
     CalendarDays(u32),
+    /// `1mo`: calendar months (每月): due at the end of the same day of the
+    /// month `n` months later, or of that month's last day when it is
+    /// shorter (31 January + 1 month is 28 February).
+    Months(u32),
 }
 
 impl TimerDuration {
-    /// Parses `30m`, `2h`, `2wd`, `5d`.
+    /// Parses `30m`, `2h`, `2wd`, `5d`, `1mo`.
     pub fn parse(s: &str) -> Option<TimerDuration> {
         let s = s.trim();
         let digits = s.chars().take_while(char::is_ascii_digit).count();
@@ -574,6 +578,7 @@ impl TimerDuration {
             "h" => n.checked_mul(60).map(TimerDuration::WallClock),
             "wd" => Some(TimerDuration::WorkingDays(n)),
             "d" => Some(TimerDuration::CalendarDays(n)),
+            "mo" => Some(TimerDuration::Months(n)),
             _ => None,
         }
     }
@@ -590,6 +595,7 @@ impl fmt::Display for TimerDuration {
             TimerDuration::WallClock(m) => write!(f, "{m}m"),
             TimerDuration::WorkingDays(n) => write!(f, "{n}wd"),
             TimerDuration::CalendarDays(n) => write!(f, "{n}d"),
+            TimerDuration::Months(n) => write!(f, "{n}mo"),
         }
     }
 }
@@ -601,6 +607,10 @@ pub struct Timer {
     pub start: Vec<String>,
     pub stop: Vec<String>,
     pub pause: Vec<String>,
+    /// Whether a wall-clock timer pauses in the process's waiting states
+    /// (`waiting_pauses = false` when the article gives no pause, as
+    /// NTCZ-6.1.3's fault times).
+    pub waiting_pauses: bool,
     pub duration: TimerDuration,
     pub warn_before: Option<TimerDuration>,
     pub notify: Vec<String>,
@@ -609,6 +619,10 @@ pub struct Timer {
     pub restart: Vec<String>,
     pub when: Option<Condition>,
     pub source: String,
+    /// `open = "..."`: the article leaves the length open and the number is
+    /// the organisation's choice; the note says what it interprets
+    /// (shown by `policy trace`).
+    pub open: Option<String>,
     pub origin: Origin,
 }
 
@@ -660,6 +674,8 @@ pub struct RuleRef {
     pub kind: &'static str,
     pub id: String,
     pub source: String,
+    /// A timer's `open` note: the number is the organisation's choice.
+    pub open: Option<String>,
     pub origin: Origin,
 }
 
@@ -722,6 +738,7 @@ impl Pack {
                     kind: "role",
                     id: r.id.clone(),
                     source: s.clone(),
+                    open: None,
                     origin: r.origin.clone(),
                 });
             }
@@ -738,6 +755,7 @@ impl Pack {
                 kind: "parameter",
                 id: v.key.clone(),
                 source: v.source.clone(),
+                open: None,
                 origin: v.origin.clone(),
             });
         }
@@ -832,6 +850,7 @@ impl Process {
     }
 
     fn collect_rules(&self, out: &mut Vec<RuleRef>) {
+        let first = out.len();
         let mut push = |kind: &'static str, id: &str, source: &Option<String>, origin: &Origin| {
             if let Some(s) = source {
                 out.push(RuleRef {
@@ -839,6 +858,7 @@ impl Process {
                     kind,
                     id: id.to_string(),
                     source: s.clone(),
+                    open: None,
                     origin: origin.clone(),
                 });
             }
@@ -888,6 +908,11 @@ impl Process {
         for c in &self.conversions {
             let id = format!("{}->{}", c.transition, c.process);
             push("conversion", &id, &Some(c.source.clone()), &c.origin);
+        }
+        for r in &mut out[first..] {
+            if r.kind == "timer" {
+                r.open = self.timer(&r.id).and_then(|t| t.open.clone());
+            }
         }
     }
 }
@@ -951,6 +976,9 @@ mod tests {
             TimerDuration::parse("5d"),
             Some(TimerDuration::CalendarDays(5))
         );
+        assert_eq!(TimerDuration::parse("1mo"), Some(TimerDuration::Months(1)));
+        assert_eq!(TimerDuration::Months(1).to_string(), "1mo");
+        assert!(!TimerDuration::Months(1).is_wall_clock());
         for bad in ["", "h", "2", "2x", "-1d", "2 h", "1.5h", "99999999999m"] {
             assert_eq!(TimerDuration::parse(bad), None, "{bad}");
         }

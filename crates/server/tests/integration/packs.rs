@@ -30,6 +30,7 @@ fn minutes_of(d: TimerDuration) -> i64 {
     match d {
         TimerDuration::WallClock(m) => i64::from(m),
         TimerDuration::CalendarDays(n) | TimerDuration::WorkingDays(n) => i64::from(n) * 24 * 60,
+        TimerDuration::Months(n) => i64::from(n) * 30 * 24 * 60,
     }
 }
 
@@ -55,6 +56,11 @@ fn due_after(from: DateTime<Utc>, d: TimerDuration) -> DateTime<Utc> {
             }
             end_of_day(day)
         }
+        TimerDuration::Months(n) => end_of_day(
+            date_shanghai(from)
+                .checked_add_months(chrono::Months::new(n))
+                .unwrap(),
+        ),
     }
 }
 
@@ -1533,9 +1539,10 @@ fn eeds_3_2_5_problem_review_timer_restarts_monthly() {
     assert_eq!(
         t.clock("monthly_review").due,
         end_of_day(date(2026, 10, 14)),
-        "30 days"
+        "a calendar month"
     );
-    // Reviewed after 20 days: the clock starts over, 30 days from today.
+    // Reviewed after 20 days: the clock starts over, a calendar month from
+    // today (changed: it was 30 days, 3 November; EEDS says 每月).
     t.later(20 * 24 * 60);
     let r = t.refused("review", &who.maintainer, Fields::new());
     assert_eq!(r.code, "policy.missing_field");
@@ -1548,8 +1555,8 @@ fn eeds_3_2_5_problem_review_timer_restarts_monthly() {
     assert_eq!(t.last_ops(), [("monthly_review", TimerAction::Restart)]);
     assert_eq!(
         t.clock("monthly_review").due,
-        end_of_day(date(2026, 11, 3)),
-        "30 days from the review on 4 October"
+        end_of_day(date(2026, 11, 4)),
+        "a calendar month from the review on 4 October"
     );
     // Last month's record does not count for this month.
     t.later(25 * 24 * 60);
@@ -1564,6 +1571,8 @@ fn eeds_3_2_5_problem_review_timer_restarts_monthly() {
         t.clock("monthly_review")
     );
     t.later(2 * 24 * 60);
+    assert!(!t.overdue("monthly_review"), "due at the end of 4 November");
+    t.later(24 * 60);
     assert!(t.overdue("monthly_review"));
     // A late review starts a new month; closing stops the clock.
     t.take("review", &who.head, one("review_record", "10 月跟踪"))
@@ -1581,6 +1590,61 @@ fn eeds_3_2_5_problem_review_timer_restarts_monthly() {
     let def = t.process.timer("monthly_review").unwrap();
     assert_eq!(def.notify, ["assignee", "section_head"]);
     assert_eq!(def.restart, ["review"]);
+}
+
+/// 「每月应对存在的问题进行跟踪分析」(EEDS-3.2.5): the tracking analysis is
+/// due a calendar month after the last one, not after a fixed 30 days: 31
+/// days in January, 28 in February.
+#[test]
+fn eeds_3_2_5_problem_reviewed_monthly() {
+    let p = pack("eeds");
+    let who = eeds_people(&p);
+    let mut report = event_report("fault");
+    report.insert(
+        "occurred_at".into(),
+        FieldValue::DateTime(sh(date(2026, 1, 1), 8, 40)),
+    );
+    let mut incident = T::open(
+        &p,
+        "incident",
+        &who.maintainer,
+        report,
+        sh(date(2026, 1, 1), 10, 0),
+    );
+    incident
+        .take("report", &who.maintainer, Fields::new())
+        .take("to_problem", &who.maintainer, Fields::new());
+    let (_, f) = incident.converted[0].clone();
+    // Tracked from 1 January: due at the end of 1 February (31 days; 30
+    // days would have ended with 31 January).
+    let mut t = T::open(
+        &p,
+        "problem",
+        &who.maintainer,
+        f,
+        sh(date(2026, 1, 1), 10, 0),
+    );
+    t.assign(&who.maintainer);
+    assert_eq!(
+        t.process
+            .timer("monthly_review")
+            .unwrap()
+            .duration
+            .to_string(),
+        "1mo"
+    );
+    assert_eq!(t.clock("monthly_review").due, end_of_day(date(2026, 2, 1)));
+    t.now = sh(date(2026, 1, 31), 23, 0);
+    assert!(!t.overdue("monthly_review"));
+    // Reviewed on 31 January: February has no 31st, so the next one is due
+    // at the end of 28 February.
+    t.take("review", &who.maintainer, one("review_record", "1 月跟踪"));
+    assert_eq!(t.clock("monthly_review").due, end_of_day(date(2026, 2, 28)));
+    t.now = sh(date(2026, 3, 1), 0, 1);
+    assert!(t.overdue("monthly_review"));
+    // Reviewed late on 1 March: due on 1 April.
+    t.take("review", &who.maintainer, one("review_record", "2 月跟踪"));
+    assert_eq!(t.clock("monthly_review").due, end_of_day(date(2026, 4, 1)));
 }
 
 #[test]
@@ -1766,7 +1830,17 @@ fn eeds_3_3_5_emergency_change_paperwork_due_after_implementation() {
     assert_eq!(t.state(), "emergency_implementing");
     assert!(t.clocks.is_empty(), "no paperwork clock while implementing");
     // Implemented on Monday 21 September: the paperwork is due within five
-    // working days, the Mid-Autumn holiday (25-27) not counted.
+    // working days, the Mid-Autumn holiday (25-27) not counted. The text
+    // says only 事后: the number is the organisation's, and says so.
+    let open = t.process.timer("paperwork").unwrap().open.clone();
+    assert!(open.is_some_and(|o| o.contains("本单位自定") && o.contains("EEDS-3.3.5")));
+    let trace = yunwei::policy::trace_report(&p, None, None);
+    assert!(
+        trace
+            .lines()
+            .any(|l| l.contains("change / timer / paperwork") && l.contains("组织自定")),
+        "{trace}"
+    );
     t.later(60).take(
         "finish_emergency",
         &who.maintainer,
@@ -1907,23 +1981,26 @@ fn ntcz_6_1_3_general_fault_response_30m_resolution_2h() {
     t.take("respond", &who.staff, one("response_note", "已远程查看"))
         .assign(&who.staff);
     assert_eq!(t.status("response"), Some("stopped"));
-    // Waiting for the user pauses the 2-hour clock (10:31 -> 11:31).
+    // Waiting for the user (10:31 -> 11:31) does not pause the 2-hour
+    // clock: the article gives no pause (changed: it used to pause here).
     t.take(
         "wait_user",
         &who.staff,
         one("waiting_reason", "待用户提供截图"),
     );
-    assert_eq!(t.last_ops(), [("resolution_general", Pause)]);
+    assert_eq!(t.last_ops(), []);
+    assert_eq!(t.status("resolution_general"), Some("running"));
     t.later(60).take("user_replied", &who.user, Fields::new());
-    assert_eq!(t.last_ops(), [("resolution_general", Resume)]);
+    assert_eq!(t.last_ops(), []);
     assert_eq!(
         t.clock("resolution_general").due,
-        sh(date(2026, 9, 16), 13, 0),
-        "the hour of waiting does not count"
+        sh(date(2026, 9, 16), 12, 0),
+        "the hour of waiting counts"
     );
-    // Solved at 12:45 (within 2 hours of working time); resolved waits for
-    // the user, with the clock paused; confirmation stops it.
-    t.now = sh(date(2026, 9, 16), 12, 45);
+    // Solved at 11:45 (within 2 hours of the report); resolved waits for
+    // the user's confirmation, with the clock paused (solved); confirmation
+    // stops it.
+    t.now = sh(date(2026, 9, 16), 11, 45);
     let r = t.refused("resolve", &who.dev, one("solution", "修复保存接口"));
     assert!(r.message.contains("故障原因分析"), "{r}");
     // Cause and solution: what the knowledge base records when it closes.
@@ -1945,6 +2022,50 @@ fn ntcz_6_1_3_general_fault_response_30m_resolution_2h() {
     t.take("confirm", &who.user, Fields::new());
     assert_eq!(t.status("resolution_general"), Some("stopped"));
     assert_eq!(t.state(), "closed");
+}
+
+/// 「对一般故障，在半小时内响应并在2小时内解决」(NTCZ-6.1.3): no pause in
+/// the text. Time spent waiting for the user counts; a fault marked solved
+/// that the user reopens goes on with the time it had left.
+#[test]
+fn ntcz_6_1_3_waiting_for_the_user_does_not_pause_the_resolution_time() {
+    use TimerAction::*;
+    let p = pack("ntcz");
+    let who = ntcz_people(&p);
+    let mut t = T::open(&p, "fault", &who.user, fault(None), wednesday());
+    t.take("respond", &who.staff, one("response_note", "已远程查看"))
+        .assign(&who.staff);
+    t.take(
+        "wait_user",
+        &who.staff,
+        one("waiting_reason", "待用户提供截图"),
+    );
+    // The user answers after 2 hours: the fault is overdue meanwhile.
+    t.later(121);
+    assert!(t.overdue("resolution_general"));
+    t.take("user_replied", &who.user, Fields::new());
+    assert_eq!(t.status("resolution_general"), Some("running"));
+
+    // Another fault: solved after an hour, reopened by the user two hours
+    // later; the clock goes on with the hour it had left.
+    let mut t = T::open(&p, "fault", &who.user, fault(None), wednesday());
+    t.take("respond", &who.staff, one("response_note", "已远程查看"))
+        .assign(&who.staff);
+    t.later(60).take(
+        "resolve",
+        &who.dev,
+        with(one("solution", "修复保存接口"), "cause", text("接口超时")),
+    );
+    assert_eq!(t.last_ops(), [("resolution_general", Pause)]);
+    t.later(120);
+    assert!(!t.overdue("resolution_general"));
+    t.take("reopen", &who.user, one("reopen_reason", "仍无法保存"));
+    assert_eq!(t.last_ops(), [("resolution_general", Resume)]);
+    assert_eq!(
+        t.clock("resolution_general").due,
+        sh(date(2026, 9, 16), 14, 0),
+        "the hour left runs from the reopening at 13:00"
+    );
 }
 
 #[test]
@@ -2035,9 +2156,16 @@ fn ntcz_6_1_3_clocks_warn_the_assignee_and_the_buyer_lead() {
         .map(|t| t.duration.to_string())
         .collect();
     assert_eq!(durations, ["30m", "2h", "24h"]);
-    // Waiting states pause them.
+    // No pause while waiting for the user (changed: waiting states used to
+    // pause them); the resolution clocks pause only once solved.
+    for timer in &fault.timers {
+        assert!(!timer.waiting_pauses, "{}", timer.id);
+    }
     for s in ["waiting_user", "resolved"] {
-        assert!(fault.state(s).unwrap().waiting, "{s}");
+        assert!(
+            fault.state(s).unwrap().waiting,
+            "{s}: still a waiting state"
+        );
     }
     assert_eq!(p.role("buyer_lead").unwrap().platform, ["project_lead"]);
 }

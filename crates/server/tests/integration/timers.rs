@@ -356,12 +356,23 @@ async fn eeds_3_2_5_problem_reviewed_monthly_or_overdue() {
             .clone(),
         ..Default::default()
     };
-    // Reviewed within each month: never overdue.
+    // Reviewed within each month: never overdue. 「每月」: reviewed on 30
+    // March, the next review is due by the end of 30 April, a calendar
+    // month (changed: it was 30 days, 29 April).
     app.clock.set(cst(2026, 3, 30, 9, 0));
     tickets::transition(&p, &ctx, &lead, &id, &review(1))
         .await
         .unwrap();
-    app.clock.set(cst(2026, 4, 28, 9, 0));
+    app.clock.set(cst(2026, 4, 30, 12, 0));
+    tickets::run_timers(&p, 100).await.unwrap();
+    assert!(
+        !tickets::detail(&p, &lead, &id)
+            .await
+            .unwrap()
+            .ticket
+            .overdue,
+        "due at the end of 30 April"
+    );
     tickets::transition(&p, &ctx, &lead, &id, &review(2))
         .await
         .unwrap();
@@ -381,8 +392,8 @@ async fn eeds_3_2_5_problem_reviewed_monthly_or_overdue() {
     assert!(tickets::transition(&p, &ctx, &lead, &id, &again)
         .await
         .is_err());
-    // A month without review makes it overdue.
-    app.clock.set(cst(2026, 5, 29, 9, 0));
+    // A month without review makes it overdue (due at the end of 30 May).
+    app.clock.set(cst(2026, 5, 31, 9, 0));
     tickets::run_timers(&p, 100).await.unwrap();
     assert!(
         tickets::detail(&p, &lead, &id)
