@@ -1,7 +1,8 @@
 //! Password policy.
 //!
 //! Implements the password complexity requirements of JSCZ-43 and
-//! EEDS-3.8.6: minimum length, three character classes, no common weak
+//! EEDS-3.8.6: minimum length, digits with upper- and lower-case letters
+//! and special characters, no common weak
 //! passwords, no personal information, and a minimum zxcvbn strength score.
 //! Reuse of recent passwords ([`PasswordProblem::ReusedRecent`]) is checked
 //! by the caller, which owns the password history.
@@ -41,7 +42,8 @@ pub enum PasswordProblem {
     /// Built from an organisation's name, its initials or pinyin, with a
     /// year or a simple sequence (`Jsczt@2026`).
     ContainsOrgInfo,
-    /// Needs letters AND digits AND special characters.
+    /// Needs digits AND upper-case AND lower-case letters (EEDS-3.8.6
+    /// 「同时包含数字和字母大小写等字符」) AND special characters (JSCZ-43).
     MissingClasses,
     CommonWeak,
     ContainsPersonalInfo,
@@ -76,7 +78,9 @@ impl PasswordProblem {
             Self::ContainsOrgInfo => {
                 "密码不得由单位名称、简称或其拼音首字母加年份、连续或重复字符组成".to_string()
             }
-            Self::MissingClasses => "密码必须同时包含字母、数字和特殊字符".to_string(),
+            Self::MissingClasses => {
+                "密码必须同时包含数字、大写字母、小写字母和特殊字符".to_string()
+            }
             Self::CommonWeak => "密码属于常见弱口令，请更换".to_string(),
             Self::ContainsPersonalInfo => {
                 "密码不得包含用户名、姓名（含拼音）、手机号、身份证号或生日等个人信息".to_string()
@@ -353,8 +357,8 @@ fn personal_strings(user: &UserDetails) -> Vec<String> {
 /// Check a candidate password against the policy (JSCZ-43, EEDS-3.8.6).
 ///
 /// Rules, in order: minimum length (in characters); at most
-/// [`MAX_PASSWORD_BYTES`] bytes (what the login accepts); letters, digits and
-/// special characters all present; not a common weak password; no personal
+/// [`MAX_PASSWORD_BYTES`] bytes (what the login accepts); digits, upper-
+/// and lower-case letters (EEDS-3.8.6) and special characters all present; not a common weak password; no personal
 /// information; zxcvbn score of at least 3.
 pub fn check_password_strength(
     password: &str,
@@ -370,10 +374,12 @@ pub fn check_password_strength(
         });
     }
 
-    let has_letter = password.chars().any(|c| c.is_ascii_alphabetic());
+    // EEDS-3.8.6: 「同时包含数字和字母大小写等字符」.
+    let has_upper = password.chars().any(|c| c.is_ascii_uppercase());
+    let has_lower = password.chars().any(|c| c.is_ascii_lowercase());
     let has_digit = password.chars().any(|c| c.is_ascii_digit());
     let has_special = password.chars().any(is_special);
-    if !(has_letter && has_digit && has_special) {
+    if !(has_upper && has_lower && has_digit && has_special) {
         return Err(PasswordProblem::MissingClasses);
     }
 
@@ -654,18 +660,34 @@ mod tests {
         }
     }
 
+    /// EEDS-3.8.6 「同时包含数字和字母大小写等字符」: a letter of one case
+    /// only is not enough, even with digits and special characters.
+    #[test]
+    fn eeds_3_8_6_password_needs_upper_lower_and_digit() {
+        for pw in ["kx9$mt2#pqzr", "KX9$MT2#PQZR", "Kx$mT#pQzrW"] {
+            assert_eq!(check(pw), Err(PasswordProblem::MissingClasses), "{pw}");
+        }
+        assert_eq!(check("Kx9$mT2#pQzr"), Ok(()));
+        assert!(PasswordProblem::MissingClasses
+            .message()
+            .contains("大写字母、小写字母"));
+    }
+
+    /// Changed for issue 16: the all-lower-case `woaini1314!` and
+    /// `1qaz2wsx!` now fail EEDS-3.8.6 first (no upper case), so their
+    /// mixed-case forms stand for them here.
     #[test]
     fn jscz_43_password_rejects_common_chinese_weak() {
         for pw in [
             "Woaini1314!",
-            "woaini1314!",
+            "WoAiNi1314!",
             "P@ssw0rd",
             "Passw0rd!",
             "Admin@123",
             "Abc@12345",
             "Aa123456!",
             "Qq123456.",
-            "1qaz2wsx!",
+            "1qaz2WSX!",
             "!Qwerty123",
             "Caizheng@2024",
             "Jiangsu#123",

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::roles::Action;
+use crate::roles::{Action, Role};
 use crate::AppError;
 
 /// Choices of a field: (code, label).
@@ -139,6 +139,17 @@ pub struct Step {
     /// The partner organisation's holders of `action` may take it too
     /// (a borrower returns an asset, a vendor submits its report).
     pub partner_may: bool,
+    /// When not empty, only a holder of one of these roles (with `action`,
+    /// over the entry) may take it: the text names who (a backup plan is
+    /// approved by the 分管领导, EEDS-3.7.2).
+    pub roles: &'static [Role],
+}
+
+impl Step {
+    /// The step restricted to holders of `roles`.
+    pub const fn only(self, roles: &'static [Role]) -> Step {
+        Step { roles, ..self }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1064,6 +1075,7 @@ const fn step(
         to,
         action,
         partner_may,
+        roles: &[],
     }
 }
 
@@ -1100,6 +1112,8 @@ pub const SPECS: &[Spec] = &[
         amendable: true,
         status: Some("status"),
         steps: &[
+            // EEDS-3.7.2 「制定备份计划，经过分管领导批准后组织实施」: the
+            // deputy director approves, not any holder of the approval right.
             step(
                 "approve",
                 "分管领导批准",
@@ -1107,7 +1121,8 @@ pub const SPECS: &[Spec] = &[
                 "active",
                 RegisterApprove,
                 false,
-            ),
+            )
+            .only(&[Role::DeputyDirector]),
             step(
                 "retire",
                 "停用",

@@ -217,7 +217,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
         ],
     )
     .await?;
-    step(&past, &lead, "backup_plans", &portal, "approve").await?;
+    step(&past, &deputy, "backup_plans", &portal, "approve").await?;
     file(
         &past,
         &soft,

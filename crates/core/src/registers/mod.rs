@@ -122,13 +122,23 @@ pub fn steps_open(pr: &Principal, spec: &Spec, e: &EntryRow) -> Vec<&'static reg
         .iter()
         .filter(|st| st.from.contains(&status))
         .filter(|st| {
-            pr.can(st.action, &e.org_path)
+            may_take(pr, st, &e.org_path)
                 || (st.partner_may
                     && e.partner_path
                         .as_deref()
-                        .is_some_and(|pp| pr.can(st.action, pp)))
+                        .is_some_and(|pp| may_take(pr, st, pp)))
         })
         .collect()
+}
+
+/// May `pr` take `st` on an entry under `path`: its action there and, when
+/// the step names its roles ([`register::Step::roles`]), one of them there.
+fn may_take(pr: &Principal, st: &register::Step, path: &str) -> bool {
+    pr.can(st.action, path)
+        && (st.roles.is_empty()
+            || pr.grants.iter().any(|g| {
+                st.roles.contains(&g.role) && role_allows(g.role, st.action) && g.covers(path)
+            }))
 }
 
 /// May `pr` file entries of `spec` anywhere (menus, "new" buttons)?
@@ -455,6 +465,7 @@ pub(crate) async fn tell_step_actors(
         let roles: Vec<String> = Role::ALL
             .into_iter()
             .filter(|r| role_allows(*r, st.action))
+            .filter(|r| st.roles.is_empty() || st.roles.contains(r))
             .map(|r| r.as_str().to_string())
             .collect();
         users.extend(yunwei_store::users::holders_covering(c, &roles, &e.org_path).await?);
@@ -876,6 +887,21 @@ pub async fn take_step(
                     .and_then(|pp| pr.authorize(step.action, pp).ok())
             })
             .ok_or_else(|| denied(step.action))?;
+        // A step the text gives to named roles (EEDS-3.7.2): refused, and
+        // audited, for other holders of its action.
+        if !may_take(pr, step, &old.org_path)
+            && !old
+                .partner_path
+                .as_deref()
+                .is_some_and(|pp| step.partner_may && may_take(pr, step, pp))
+        {
+            let who: Vec<&str> = step.roles.iter().map(|r| r.label()).collect();
+            return Ok(Err(AppError::forbidden(format!(
+                "「{}」须由{}办理",
+                step.label,
+                who.join("或")
+            ))));
+        }
         let now = p.now_us();
         let mut e = EntryRow {
             version: old.version + 1,

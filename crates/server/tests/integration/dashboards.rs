@@ -501,8 +501,10 @@ async fn a_register_step_tells_who_may_take_it_with_a_link_and_not_the_actor() {
     let plan = plan["id"].as_str().unwrap().to_string();
     let link = format!("/registers/backup_plans/{plan}");
 
-    // The draft waits for the leaders' approval: they are told, with the
-    // entry linked; the operator who filed it is not.
+    // The draft waits for the deputy director's approval (EEDS-3.7.2): he
+    // is told, with the entry linked; the operator who filed it is not.
+    // Changed for issue 16: the director and the project lead, who may
+    // not approve a backup plan, are no longer told.
     let told = notices(&app, "demo_deputy", "register_todo").await;
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0].link.as_deref(), Some(link.as_str()));
@@ -510,10 +512,10 @@ async fn a_register_step_tells_who_may_take_it_with_a_link_and_not_the_actor() {
         told[0].title.contains("备份计划") || told[0].title.contains("预算一体化系统数据库备份")
     );
     assert!(told[0].title.contains("批准"), "{}", told[0].title);
-    assert_eq!(
-        notices(&app, "demo_director", "register_todo").await.len(),
-        1
-    );
+    assert!(notices(&app, "demo_director", "register_todo")
+        .await
+        .is_empty());
+    assert!(notices(&app, "demo_lead", "register_todo").await.is_empty());
     assert!(notices(&app, "demo_hwops", "register_todo")
         .await
         .is_empty());

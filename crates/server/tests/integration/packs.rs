@@ -1834,7 +1834,7 @@ fn eeds_3_3_5_emergency_change_paperwork_due_after_implementation() {
     // says only 事后: the number is the organisation's, and says so.
     let open = t.process.timer("paperwork").unwrap().open.clone();
     assert!(open.is_some_and(|o| o.contains("本单位自定") && o.contains("EEDS-3.3.5")));
-    let trace = yunwei::policy::trace_report(&p, None, None);
+    let trace = yunwei::policy::trace_report(&p, &yunwei::policy::Sources::none(), None);
     assert!(
         trace
             .lines()

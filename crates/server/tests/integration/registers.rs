@@ -225,15 +225,45 @@ async fn eeds_3_7_5_restore_test_older_than_a_year_flags_plan() {
     app.cleanup().await;
 }
 
+/// EEDS-3.7.2 「制定备份计划，经过分管领导批准后组织实施」: the deputy
+/// director approves a backup plan; a project lead or the director, who
+/// hold the approval right of other registers, is refused (and audited)
+/// and is not asked to approve it.
+#[tokio::test]
+async fn eeds_3_7_2_backup_plan_approved_by_deputy_director() {
+    let app = TestApp::new().await;
+    let hw = app.login("demo_hwops").await;
+    let center = org_id(&app, "信息中心").await;
+    let plan = backup_plan(&app, &hw, &center, "daily").await;
+    for who in ["demo_lead", "demo_director"] {
+        let token = app.login(who).await;
+        let r = step(&app, &token, "backup_plans", &plan, "approve").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.text());
+        assert!(r.text().contains("中心分管主任"), "{}", r.text());
+        let d = detail(&app, &token, "backup_plans", &plan).await;
+        assert_eq!(d["entry"]["status"], "draft");
+        assert_eq!(d["entry"]["steps"], json!([]), "{who}: {d}");
+    }
+    let deputy = app.login("demo_deputy").await;
+    let d = detail(&app, &deputy, "backup_plans", &plan).await;
+    assert_eq!(d["entry"]["steps"][0]["name"], "approve", "{d}");
+    let r = step(&app, &deputy, "backup_plans", &plan, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "active");
+    app.cleanup().await;
+}
+
+/// Changed for issue 16 (EEDS-3.7.2): the plan used to be approved here by
+/// the project lead; it is now the deputy director (分管领导) who approves.
 #[tokio::test]
 async fn eeds_3_7_4_backups_that_stop_arriving_flag_the_plan_and_log_reviews_fall_due() {
     let app = TestApp::new().await;
     let hw = app.login("demo_hwops").await;
-    let lead = app.login("demo_lead").await;
+    let deputy = app.login("demo_deputy").await;
     let center = org_id(&app, "信息中心").await;
     let plan = backup_plan(&app, &hw, &center, "daily").await;
     assert_eq!(
-        step(&app, &lead, "backup_plans", &plan, "approve")
+        step(&app, &deputy, "backup_plans", &plan, "approve")
             .await
             .status,
         StatusCode::OK
