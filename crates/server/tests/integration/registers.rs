@@ -1325,12 +1325,15 @@ async fn registers_permission_matrix() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let plan_id = r.json()["plan"]["id"].as_str().unwrap().to_string();
     // (actor, reads nanjing's, reads vendor's, files in nanjing, files in
-    // vendor org, approves); the archive and the inspection plan follow the
-    // first and third columns, downloading an archive the third.
+    // vendor org, approves a backup plan); the archive and the inspection
+    // plan follow the first and third columns, downloading an archive the
+    // third. Issue 16: EEDS-3.7.2 names the 分管领导 alone as the backup
+    // plan's approver, so the director and the project lead, who held the
+    // approval right before, no longer approve it.
     let expected = [
-        ("demo_director", true, true, true, true, true),
+        ("demo_director", true, true, true, true, false),
         ("demo_deputy", true, true, true, true, true),
-        ("demo_lead", true, true, true, true, true),
+        ("demo_lead", true, true, true, true, false),
         ("demo_hwops", true, true, true, true, false),
         ("demo_soft", true, true, true, true, false),
         ("demo_staff", true, false, false, false, false),
@@ -1514,8 +1517,16 @@ async fn register_pages_list_file_amend_step_and_export() {
         .get(&format!("/registers/backup_plans/{plan}"))
         .await
         .text();
-    assert!(page.contains("分管领导批准") && page.contains("登记备份日志"));
-    let r = b
+    // Issue 16: the project lead is not offered the approval (EEDS-3.7.2:
+    // the 分管领导 approves); the deputy director approves from the page.
+    assert!(!page.contains("分管领导批准") && page.contains("登记备份日志"));
+    let deputy = Browser::login(&app, "demo_deputy").await;
+    let page = deputy
+        .get(&format!("/registers/backup_plans/{plan}"))
+        .await
+        .text();
+    assert!(page.contains("分管领导批准"), "{page}");
+    let r = deputy
         .post(
             &format!("/registers/backup_plans/{plan}/steps/approve"),
             &[("note", "同意")],
