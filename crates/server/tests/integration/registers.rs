@@ -2380,6 +2380,18 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
     app.cleanup().await;
 }
 
+/// The centre's project lead and the vendor's engineer logged in, with the
+/// centre's and the vendor's organisation ids: the two sides of the
+/// vendor registers of issue 16.
+async fn centre_and_vendor(app: &TestApp) -> (String, String, String, String) {
+    (
+        app.login("demo_lead").await,
+        app.login("demo_vendor").await,
+        org_id(app, "信息中心").await,
+        org_id(app, "金陵数智运维服务有限公司").await,
+    )
+}
+
 /// JSCZ-38, JSCZ-44, JSCZ-46, JSCZ-52, JSCZ-57: a third party's security
 /// undertaking holds every commitment the text asks (「严禁……以省财政厅或省厅
 /// 信息中心名义……发布」「严禁……将私人无线路由设备接入财政专网」「严禁……转包、分包……
@@ -2388,10 +2400,7 @@ async fn eeds_3_7_1_periodic_reviews_fall_due_and_a_filed_review_answers_them() 
 #[tokio::test]
 async fn jscz_52_security_undertaking_needs_every_commitment() {
     let app = TestApp::new().await;
-    let vendor = app.login("demo_vendor").await;
-    let lead = app.login("demo_lead").await;
-    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
-    let center = org_id(&app, "信息中心").await;
+    let (lead, vendor, center, vendor_org) = centre_and_vendor(&app).await;
     let mut values = json!({
         "vendor_org_id": vendor_org, "signatory": "郑海峰", "signed_on": "2026-03-02",
         "valid_to": "2026-12-31", "no_publicity": true, "no_private_wireless": true,
@@ -2441,10 +2450,7 @@ async fn jscz_52_security_undertaking_needs_every_commitment() {
 #[tokio::test]
 async fn jscz_57_accountability_record_is_notified_and_closed_with_the_result() {
     let app = TestApp::new().await;
-    let lead = app.login("demo_lead").await;
-    let vendor = app.login("demo_vendor").await;
-    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
-    let center = org_id(&app, "信息中心").await;
+    let (lead, vendor, center, vendor_org) = centre_and_vendor(&app).await;
     let rec = id(&create(
         &app,
         &lead,
@@ -2507,10 +2513,7 @@ async fn jscz_57_accountability_record_is_notified_and_closed_with_the_result() 
 #[tokio::test]
 async fn ntcz_6_3_2_om_tool_is_approved_by_the_purchaser_before_use() {
     let app = TestApp::new().await;
-    let vendor = app.login("demo_vendor").await;
-    let lead = app.login("demo_lead").await;
-    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
-    let center = org_id(&app, "信息中心").await;
+    let (lead, vendor, center, vendor_org) = centre_and_vendor(&app).await;
     let tool = id(&create(
         &app,
         &vendor,
@@ -2619,10 +2622,7 @@ async fn jscz_35_returned_data_is_recorded_with_its_custodian() {
 #[tokio::test]
 async fn ntcz_3_4_2_peak_period_adds_on_site_staff_and_is_checked() {
     let app = TestApp::new().await;
-    let vendor = app.login("demo_vendor").await;
-    let lead = app.login("demo_lead").await;
-    let vendor_org = org_id(&app, "金陵数智运维服务有限公司").await;
-    let center = org_id(&app, "信息中心").await;
+    let (lead, vendor, center, vendor_org) = centre_and_vendor(&app).await;
     let mut values = json!({
         "name": "年初预算批复", "vendor_org_id": vendor_org, "starts_on": "2026-03-02",
         "ends_on": "2026-03-31", "onsite_usual": 2, "onsite_peak": 2,
