@@ -5,10 +5,11 @@
 //! items they name. Computed by the database (`store::reports`), over the
 //! tickets the caller may read.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use yunwei_domain::cmdb::Category;
 use yunwei_domain::roles::Action;
+use yunwei_domain::schedule::start_of_day_shanghai;
 use yunwei_domain::{AppError, ErrorKind};
 use yunwei_store::reports as store;
 
@@ -50,12 +51,7 @@ pub fn parse_year(s: &str) -> Result<i32, AppError> {
 /// The start of 1 January of `year` in Beijing time, in UTC microseconds.
 fn year_start(year: i32) -> Result<i64, AppError> {
     let d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(AppError::internal)?;
-    Ok(yunwei_domain::calendar::shanghai()
-        .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-        .single()
-        .ok_or_else(AppError::internal)?
-        .with_timezone(&Utc)
-        .timestamp_micros())
+    Ok(start_of_day_shanghai(d).timestamp_micros())
 }
 
 /// The statistics of `year` over the caller's business-read scope.

@@ -88,6 +88,18 @@ fn lines(r: &SlaReport) -> Vec<Line> {
     out
 }
 
+/// The page answered with the status of the error it shows, if any.
+fn with_status_of(page: Page, error: Option<&AppError>) -> Page {
+    match error {
+        Some(e) => {
+            let mut r = page?;
+            *r.status_mut() = status_of(e.kind);
+            Ok(r)
+        }
+        None => page,
+    }
+}
+
 fn month_of(s: &AppState, m: &str) -> String {
     let m = m.trim();
     if m.is_empty() {
@@ -151,14 +163,7 @@ async fn view(
         chart,
         reason,
     });
-    match error {
-        Some(e) => {
-            let mut r = page?;
-            *r.status_mut() = status_of(e.kind);
-            Ok(r)
-        }
-        None => page,
-    }
+    with_status_of(page, error)
 }
 
 pub(super) async fn page(
@@ -251,14 +256,7 @@ async fn faults_view(
         headers: fault_statistics::HEADERS,
         reason,
     });
-    match error {
-        Some(e) => {
-            let mut r = page?;
-            *r.status_mut() = status_of(e.kind);
-            Ok(r)
-        }
-        None => page,
-    }
+    with_status_of(page, error)
 }
 
 fn year_or_current(s: &AppState, y: &str) -> String {
