@@ -186,7 +186,10 @@ async fn walk(
             let now = p.clock.now();
             let mut fields = Map::new();
             for (i, f) in t.require.iter().enumerate() {
-                if let Some(field) = pr_.field(&f.id).filter(|_| f.value.is_empty()) {
+                if let Some(field) = pr_
+                    .field(&f.id)
+                    .filter(|field| f.value.is_empty() && field.set_at_open.is_none())
+                {
                     let v = demo_value(words, pace.key, pace.n, field, now, seed + i);
                     fields.insert(f.id.clone(), v);
                 }
@@ -321,7 +324,10 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                 // system concerned decides whose ticket it is; texts are
                 // filled in step by step as the route asks for them.
                 for f in &pr_.fields {
-                    if f.id == "title" || matches!(f.ty, FieldType::Text | FieldType::LongText) {
+                    if f.id == "title"
+                        || f.set_at_open.is_some()
+                        || matches!(f.ty, FieldType::Text | FieldType::LongText)
+                    {
                         continue;
                     }
                     fields.insert(f.id.clone(), demo_value(&words, &key, i, f, filed, seed));

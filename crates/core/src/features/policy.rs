@@ -1,7 +1,6 @@
 //! The security policy (security administrator) and per-organisation
 //! configuration (system administrator, vendor administrator).
 
-use serde::{Deserialize, Serialize};
 use yunwei_domain::roles::Action;
 use yunwei_domain::security_policy::SecurityPolicy;
 use yunwei_domain::AppError;
@@ -159,55 +158,7 @@ async fn top_security_admin_holds_ukey(
     Ok(false)
 }
 
-/// Configuration kept per organisation (business hours, notice).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OrgConfig {
-    /// Start of business hours, "HH:MM".
-    pub business_hours_start: String,
-    /// End of business hours, "HH:MM".
-    pub business_hours_end: String,
-    /// Notice shown on the home page of the organisation's users.
-    pub notice: String,
-}
-
-impl Default for OrgConfig {
-    fn default() -> Self {
-        OrgConfig {
-            business_hours_start: "08:30".into(),
-            business_hours_end: "17:30".into(),
-            notice: String::new(),
-        }
-    }
-}
-
-impl OrgConfig {
-    pub fn validate(&self) -> Result<(), AppError> {
-        let parse = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
-        match (
-            parse(&self.business_hours_start),
-            parse(&self.business_hours_end),
-        ) {
-            (Some(a), Some(b)) if a < b => {}
-            _ => {
-                return Err(AppError::bad_request(
-                    "config.business_hours",
-                    "工作时间须为 HH:MM 格式，且开始早于结束",
-                ))
-            }
-        }
-        if self.notice.chars().count() > 500 {
-            return Err(AppError::bad_request(
-                "config.notice_too_long",
-                "通知公告不得超过500字",
-            ));
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn config_key(org_id: &str) -> String {
-    format!("org_config:{org_id}")
-}
+pub use crate::kernel::org_config::{config_key, OrgConfig};
 
 pub async fn org_config(p: &Platform, pr: &Principal, org_id: &str) -> Result<OrgConfig, AppError> {
     let mut c = p.db.read().await?;

@@ -10,6 +10,7 @@ pub mod due;
 pub mod export;
 pub mod files;
 pub mod notify;
+pub mod org_config;
 pub mod parameters;
 pub mod pdf;
 pub mod platform;

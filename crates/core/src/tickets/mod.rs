@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use yunwei_domain::calendar::HolidayCalendar;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::policy::engine::{self, conversion_fields, TimerAction, TimerOp};
-use yunwei_domain::policy::model::{FieldType, TimerDuration};
+use yunwei_domain::policy::model::{FieldType, SetAtOpen, TimerDuration};
 use yunwei_domain::policy::{
     Actor as PackActor, ApprovalVote, FieldValue, Fields, Pack, Process, Refusal, TicketSnapshot,
     Workdays,
@@ -153,6 +153,12 @@ pub fn parse_fields(pr: &Process, input: &Map<String, Value>) -> Result<Fields, 
                 format!("流程「{}」没有字段「{k}」", pr.name),
             )
         })?;
+        if field.set_at_open.is_some() {
+            return Err(AppError::bad_request(
+                "ticket.field_set_by_platform",
+                format!("「{}」由平台在登记时自动判定，无需填写", field.label),
+            ));
+        }
         let value = value_from_json(field.ty, v).ok_or_else(|| {
             AppError::bad_request(
                 "ticket.field_invalid",

@@ -97,6 +97,30 @@ struct NewTicket<'a> {
     fields_in: &'a Fields,
 }
 
+/// The fields with the values the platform sets at opening (`set_at_open`)
+/// written in, over anything a conversion copied.
+async fn set_at_open(
+    c: &mut DbConn,
+    pr_: &Process,
+    org: &orgs::OrgRow,
+    cal: &HolidayCalendar,
+    now: DateTime<Utc>,
+    fields_in: &Fields,
+) -> Result<Fields, AppError> {
+    let mut fields = fields_in.clone();
+    for f in &pr_.fields {
+        match f.set_at_open {
+            None => {}
+            Some(SetAtOpen::OutsideWorkingHours) => {
+                let cfg = crate::kernel::org_config::governing(c, &org.id).await?;
+                let outside = crate::kernel::org_config::outside_working_hours(cal, &cfg, now);
+                fields.insert(f.id.clone(), FieldValue::Bool(outside));
+            }
+        }
+    }
+    Ok(fields)
+}
+
 /// [`insert_ticket`]; `tell` false when the ticket moves on in the same
 /// transaction (filed in one step), whose next actors are told then.
 async fn insert_ticket_telling(
@@ -117,8 +141,9 @@ async fn insert_ticket_telling(
         fields_in,
     } = *new;
     let pr = auth.principal();
-    let opening = engine::open(pr_, fields_in).map_err(refusal)?;
     let now = p.clock.now();
+    let fields_in = &set_at_open(c, pr_, org, cal, now, fields_in).await?;
+    let opening = engine::open(pr_, fields_in).map_err(refusal)?;
     let now_us = now.timestamp_micros();
     let prefix = pr_
         .number_prefix

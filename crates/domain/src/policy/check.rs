@@ -14,8 +14,8 @@ use super::hooks;
 use super::model::Approval;
 use super::model::{
     parse_citation, ApprovalMode, ApprovalOrder, Choice, Conversion, Derive, DeriveCase, Field,
-    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf, State,
-    Timer, TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
+    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf,
+    SetAtOpen, State, Timer, TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
 /// One problem in a pack, located in its file.
@@ -145,6 +145,7 @@ struct RawField {
     not_future: Option<S<bool>>,
     ticket_of: Option<S<String>>,
     ticket_reached: Option<S<String>>,
+    set_at_open: Option<S<String>>,
     source: Option<S<String>>,
 }
 
@@ -906,6 +907,35 @@ impl Checker {
                 (Some(r), Some(_)) => Some(r.get_ref().clone()),
                 (None, _) => None,
             };
+            let set_at_open = match &f.set_at_open {
+                Some(k) => match SetAtOpen::parse(k.get_ref()) {
+                    Some(v) if v.field_type() == ty => Some(v),
+                    Some(v) => {
+                        self.push(src.err(
+                            &k.span(),
+                            format!(
+                                "set_at_open = \"{}\" 只能用于 {} 类型的字段（本字段类型为 {}）",
+                                v.as_str(),
+                                v.field_type().as_str(),
+                                ty.as_str()
+                            ),
+                        ));
+                        None
+                    }
+                    None => {
+                        self.push(src.err(
+                            &k.span(),
+                            format!(
+                                "未知的 set_at_open「{}」，可选：{}",
+                                k.get_ref(),
+                                SetAtOpen::ALL.map(|v| v.as_str()).join("、")
+                            ),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
             let source = if ty == FieldType::Choice {
                 Some(self.source(src, &item.span(), &f.source, "选项字段"))
             } else {
@@ -919,6 +949,7 @@ impl Checker {
                 not_future,
                 ticket_of,
                 ticket_reached,
+                set_at_open,
                 source,
                 origin: src.origin(&item.span()),
             });
@@ -2341,6 +2372,41 @@ source = "JSCZ-26"
         let pack = load_pack(&files(PACK, &[&ci])).expect("valid");
         assert_eq!(pack.processes[0].ci_fields().count(), 1);
         assert!(FieldType::Ci.is_textual());
+    }
+
+    /// NTCZ-6.1.2: a field the platform sets at opening
+    /// (`set_at_open`) is a bool; another type or an unknown kind is an
+    /// error located at the attribute.
+    #[test]
+    fn ntcz_6_1_2_set_at_open_is_a_known_kind_on_a_bool() {
+        let field = "[[field]]\nid = \"off\"\nlabel = \"非工作时间来电\"\ntype = \"bool\"\nset_at_open = \"outside_working_hours\"\n\n[[state]]";
+        let ok = PROC.replacen("[[state]]", field, 1);
+        let pack = load_pack(&files(PACK, &[&ok])).expect("valid");
+        assert_eq!(
+            pack.processes[0].field("off").unwrap().set_at_open,
+            Some(SetAtOpen::OutsideWorkingHours)
+        );
+        let unknown = ok.replace("\"outside_working_hours\"", "\"after_lunch\"");
+        let errs = errors(PACK, &[&unknown]);
+        assert_error(
+            &errs,
+            "t/p.toml",
+            &unknown,
+            "\"after_lunch\"",
+            "未知的 set_at_open「after_lunch」",
+        );
+        let text = ok.replace(
+            "type = \"bool\"\nset_at_open",
+            "type = \"text\"\nset_at_open",
+        );
+        let errs = errors(PACK, &[&text]);
+        assert_error(
+            &errs,
+            "t/p.toml",
+            &text,
+            "\"outside_working_hours\"",
+            "只能用于 bool 类型的字段",
+        );
     }
 
     #[test]

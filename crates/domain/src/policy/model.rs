@@ -326,8 +326,42 @@ pub struct Field {
     /// in that state or one its route reaches from it (an approved change,
     /// JSCZ-11).
     pub ticket_reached: Option<String>,
+    /// `set_at_open = "<what>"`: the platform sets the value when the
+    /// ticket is opened; no one enters it (NTCZ-6.1.2: whether a call came
+    /// outside working time is the calendar's answer, not the staff's).
+    pub set_at_open: Option<SetAtOpen>,
     pub source: Option<String>,
     pub origin: Origin,
+}
+
+/// What the platform writes into a `set_at_open` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetAtOpen {
+    /// `outside_working_hours` (a bool): the ticket is opened on a day the
+    /// holiday calendar says is not a working day, or on a working day
+    /// outside the business hours of the ticket's organisation.
+    OutsideWorkingHours,
+}
+
+impl SetAtOpen {
+    pub const ALL: [SetAtOpen; 1] = [SetAtOpen::OutsideWorkingHours];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetAtOpen::OutsideWorkingHours => "outside_working_hours",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SetAtOpen> {
+        SetAtOpen::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The field type the value has.
+    pub fn field_type(self) -> FieldType {
+        match self {
+            SetAtOpen::OutsideWorkingHours => FieldType::Bool,
+        }
+    }
 }
 
 impl Field {

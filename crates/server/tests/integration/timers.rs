@@ -446,3 +446,85 @@ async fn todo_is_ordered_by_deadline_overdue_first() {
     assert_eq!(order(&todo), [first, third, second]);
     app.cleanup().await;
 }
+
+/// NTCZ-6.1.2 「工作日内实时响应客户电话。非工作日30分钟内回复客户电话」:
+/// whether a hotline call came outside working time is set by the
+/// platform when the call is registered, from the holiday calendar and the
+/// organisation's business hours; the staff no longer tick a box (changed:
+/// `non_working_day` was entered by hand, and a value sent is now refused).
+#[tokio::test]
+async fn ntcz_6_1_2_non_working_day_comes_from_the_calendar_and_business_hours() {
+    let app = TestApp::new().await;
+    let p = app.platform.clone();
+    let ctx = Ctx::system("test");
+    let staff = principal(&app, "demo_hwops").await;
+    let call = |fields: serde_json::Value| OpenInput {
+        pack: "ntcz".into(),
+        process: "hotline".into(),
+        title: "单位账户无法登录".into(),
+        fields: fields.as_object().unwrap().clone(),
+        ..Default::default()
+    };
+    let open_at = |at: DateTime<Utc>| {
+        let (p, ctx, staff) = (p.clone(), ctx.clone(), staff.clone());
+        let input = call(json!({"caller": "海门区某预算单位 李会计"}));
+        app.clock.set(at);
+        async move {
+            let t = tickets::open(&p, &ctx, &staff, &input)
+                .await
+                .unwrap_or_else(|e| panic!("open call: {e}"));
+            let d = tickets::detail(&p, &staff, &t.id).await.unwrap();
+            let outside = d
+                .fields
+                .iter()
+                .find(|f| f.id == "non_working_day")
+                .map(|f| f.value.clone())
+                .unwrap_or_default();
+            let callback = d.timers.iter().map(|t| t.due_at).min();
+            (outside, callback)
+        }
+    };
+    // Wednesday 4 March 10:00, within the default 08:30-17:30: answered
+    // live, no callback clock.
+    assert_eq!(open_at(cst(2026, 3, 4, 10, 0)).await, ("否".into(), None));
+    // The same Wednesday at 20:00, after hours: called back by 20:30.
+    let evening = cst(2026, 3, 4, 20, 0);
+    assert_eq!(
+        open_at(evening).await,
+        (
+            "是".into(),
+            Some(cst(2026, 3, 4, 20, 30).timestamp_micros())
+        )
+    );
+    // Saturday 7 March 10:00, a rest day.
+    assert_eq!(open_at(cst(2026, 3, 7, 10, 0)).await.0, "是");
+    // Saturday 14 February 10:00 is a make-up working day of the Spring
+    // Festival: answered live.
+    assert_eq!(open_at(cst(2026, 2, 14, 10, 0)).await, ("否".into(), None));
+    // The organisation's own business hours count: open until 18:00, a
+    // call at 17:45 is within working time.
+    let sys = principal(&app, "sysadmin").await;
+    let cfg = yunwei_core::policy::OrgConfig {
+        business_hours_start: "09:00".into(),
+        business_hours_end: "18:00".into(),
+        notice: String::new(),
+    };
+    yunwei_core::policy::set_org_config(&p, &ctx, &sys, &staff.org_id, &cfg)
+        .await
+        .unwrap();
+    assert_eq!(open_at(cst(2026, 3, 4, 17, 45)).await.0, "否");
+    assert_eq!(open_at(cst(2026, 3, 4, 8, 45)).await.0, "是");
+    // Nobody enters it.
+    app.clock.set(cst(2026, 3, 4, 10, 0));
+    let e = tickets::open(
+        &p,
+        &ctx,
+        &staff,
+        &call(json!({"caller": "某单位", "non_working_day": true})),
+    )
+    .await
+    .expect_err("set by the platform");
+    assert_eq!(e.code, "ticket.field_set_by_platform");
+    assert!(e.message.contains("自动判定"), "{}", e.message);
+    app.cleanup().await;
+}

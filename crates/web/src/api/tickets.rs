@@ -39,6 +39,9 @@ pub(crate) struct PackField {
     #[serde(rename = "type")]
     ty: &'static str,
     choices: Vec<PackChoice>,
+    /// Set by the platform when the ticket is opened (e.g.
+    /// `outside_working_hours`); a value sent for it is refused.
+    set_at_open: Option<&'static str>,
     /// The article that demands it.
     source: Option<String>,
 }
@@ -121,6 +124,7 @@ pub async fn packs(State(s): State<AppState>, ApiUser(_pr): ApiUser) -> ApiResul
                                     label: c.label.clone(),
                                 })
                                 .collect(),
+                            set_at_open: f.set_at_open.map(|k| k.as_str()),
                             source: f.source.clone(),
                         })
                         .collect(),

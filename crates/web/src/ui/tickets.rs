@@ -378,7 +378,12 @@ async fn new_view(
         let first = first_step_fields(pr);
         let mut primary = Vec::new();
         let mut other = Vec::new();
-        for f in pr.fields.iter().filter(|f| f.id != "title") {
+        // What the platform sets at opening is not asked for.
+        for f in pr
+            .fields
+            .iter()
+            .filter(|f| f.id != "title" && f.set_at_open.is_none())
+        {
             let value = typed.fields.get(&f.id).cloned().unwrap_or_default();
             let source = f
                 .source
