@@ -828,14 +828,15 @@ const VULNERABILITY: &[Field] = &[
         .locked("open"),
 ];
 
-/// Periodic reviews kept by the administrators (EEDS-3.7.1, JSCZ-10,
-/// NTCZ-6.3.1): who holds which rights, the operation and security logs
-/// (the audit administrator's), the security self-check; a checklist
-/// generated from the data, the findings and a summary opinion, filed once
-/// under the reviewer's name.
+/// Periodic reviews kept by the platform's administrators (JSCZ-10,
+/// NTCZ-6.3.1): who holds which rights, the platform's own audit trail
+/// (the audit administrator's 等保 security-audit duty, not the managed
+/// systems' log review of EEDS-3.7.1, which is `system_log_reviews`), the
+/// security self-check; a checklist generated from the data, the findings
+/// and a summary opinion, filed once under the reviewer's name.
 const REVIEW_KIND: Choices = &[
     ("access_review", "权限审查"),
-    ("log_review", "操作和安全日志审查"),
+    ("log_review", "平台审计日志审查"),
     ("self_check", "安全自查"),
 ];
 const SECURITY_REVIEW: &[Field] = &[
@@ -849,6 +850,109 @@ const SECURITY_REVIEW: &[Field] = &[
         .help("可用“按期间数据生成”生成后逐项核对"),
     field("findings", "发现问题及处理", Kind::LongText(10_000)),
     field("opinion", "审查汇总意见", Kind::LongText(5000)).req(),
+];
+
+// The managed systems' log review by the maintenance staff (EEDS-3.7.1:
+// 维护人员应定时对操作日志、安全日志进行审查，对异常事件及时跟进解决，并形成日志审查
+// 汇总意见报分管领导及上级部门审核): the period, the three classes of log
+// 3.7.1.1..3.7.1.3 name (each must be ticked), the abnormal events and
+// their follow-up, the summary opinion; then the 分管领导's review and the
+// higher department's, each recorded by a step with its opinion.
+const SYSTEM_LOG_REVIEW_STATUS: Choices = &[
+    ("submitted", "待分管领导审核"),
+    ("returned", "退回修改"),
+    ("reviewed", "分管领导已审核，待上级部门审核"),
+    ("closed", "上级部门已审核"),
+];
+const SYSTEM_LOG_REVIEW: &[Field] = &[
+    field("period_start", "审查期间自", Kind::Date).req().list(),
+    field("period_end", "审查期间至", Kind::Date).req().list(),
+    field("systems", "所审查的信息系统", Kind::Text(500))
+        .req()
+        .list(),
+    field(
+        "app_logs",
+        "已审查应用系统日志：系统管理员的所有系统操作记录、所有登录访问记录、对敏感或关键数据有重大影响的操作记录及其他重要操作记录（EEDS-3.7.1.1）",
+        Kind::Bool,
+    ),
+    field(
+        "os_logs",
+        "已审查操作系统日志：系统管理员的所有操作记录、所有登录日志（EEDS-3.7.1.2）",
+        Kind::Bool,
+    ),
+    field(
+        "db_logs",
+        "已审查数据库系统日志：数据库登录、库表结构的变更记录（EEDS-3.7.1.3）",
+        Kind::Bool,
+    ),
+    field("abnormal_events", "发现的异常事件", Kind::LongText(10_000))
+        .help("未发现异常的不填"),
+    field("follow_up", "异常事件跟进解决情况", Kind::LongText(10_000))
+        .help("发现异常事件的必须填写"),
+    field("opinion", "日志审查汇总意见", Kind::LongText(5000)).req(),
+    field("leader_opinion", "分管领导审核意见", Kind::LongText(1000)).locked(""),
+    field("superior_opinion", "上级部门审核意见", Kind::LongText(1000)).locked(""),
+    field("status", "状态", Kind::Choice(SYSTEM_LOG_REVIEW_STATUS))
+        .list()
+        .locked("submitted"),
+];
+
+// A vulnerability scan of the systems (JSCZ-10: 定期对系统进行漏洞扫描，对发现的
+// 系统漏洞及时修补): when, what, with which tool and report, how many
+// found; the findings themselves go to the vulnerability register.
+const VULN_SCAN: &[Field] = &[
+    field("scanned_on", "扫描日期", Kind::Date).req().list(),
+    field("scope", "扫描范围（系统、设备）", Kind::LongText(2000)).req(),
+    field("tool", "扫描工具及版本", Kind::Text(200))
+        .req()
+        .list(),
+    field("report", "扫描报告编号", Kind::Text(200))
+        .req()
+        .list(),
+    field("found", "发现漏洞数", Kind::Int(0, 100_000))
+        .req()
+        .list(),
+    field("remediation", "修补安排", Kind::LongText(5000))
+        .help("发现漏洞的必须填写；漏洞逐项登记到漏洞台账，按期限修补（JSCZ-10、JSCZ-42）"),
+];
+
+// A network-security check of an organisation (EEDS-3.8.4: 在外网设备上设定病毒与
+// 木马拦截，路由管理帐号禁止透漏给非信息管理人员，设定非工作需求的网络软件禁止联网，禁止
+// 非允许的网络设备、软件连接工程处信息系统): the four measures, each confirmed
+// in place (a check that leaves one out is refused: fix it first), what
+// was found on the way and how it was fixed.
+const NETWORK_CHECK: &[Field] = &[
+    field("checked_on", "检查日期", Kind::Date).req().list(),
+    field(
+        "scope",
+        "检查范围（外网设备、路由器、终端）",
+        Kind::Text(500),
+    )
+    .req()
+    .list(),
+    field("checker", "检查人", Kind::Text(100)).req().list(),
+    field(
+        "antivirus",
+        "外网设备已设定病毒与木马拦截（EEDS-3.8.4）",
+        Kind::Bool,
+    ),
+    field(
+        "router_accounts",
+        "路由管理帐号未透露给非信息管理人员（EEDS-3.8.4）",
+        Kind::Bool,
+    ),
+    field(
+        "non_work_software",
+        "非工作需求的网络软件已禁止联网（EEDS-3.8.4）",
+        Kind::Bool,
+    ),
+    field(
+        "unapproved_devices",
+        "非允许的网络设备、软件已禁止连接本单位信息系统（EEDS-3.8.4）",
+        Kind::Bool,
+    ),
+    field("findings", "检查发现的问题", Kind::LongText(5000)),
+    field("fixes", "整改措施及结果", Kind::LongText(5000)).help("发现问题的必须填写"),
 ];
 
 // Security undertakings of a third-party organisation (JSCZ-38, JSCZ-40,
@@ -1059,6 +1163,14 @@ const PEAK_PERIOD: &[Field] = &[
         .list()
         .locked("requested"),
 ];
+
+/// The maintenance staff (EEDS-3.7.1 维护人员): the staff of 运行保障科, the
+/// maintenance section (EEDS-2.1.2 「运行保障科就是实体的维护部门」, 2.2.2), who
+/// maintain the hardware, networks and software: the platform's hardware
+/// operations and software staff, as the EEDS pack's `maintainer` role
+/// maps them. The vendors' engineers are a party of their own in EEDS
+/// (3.2.1 厂商), not 维护人员.
+pub const MAINTAINERS: &[Role] = &[Role::HardwareOps, Role::SoftwareDev];
 
 const fn step(
     name: &'static str,
@@ -1580,6 +1692,79 @@ pub const SPECS: &[Spec] = &[
         org_from: OrgFrom::Chosen,
         read: RoleView,
         write: RoleView,
+        ..RECORD
+    },
+    Spec {
+        key: "system_log_reviews",
+        label: "信息系统日志审查",
+        group: "安全管理",
+        source: "EEDS-3.7.1 EEDS-3.7.1.1 EEDS-3.7.1.2 EEDS-3.7.1.3",
+        title: "systems",
+        fields: SYSTEM_LOG_REVIEW,
+        org_from: OrgFrom::Chosen,
+        amendable: true,
+        amendable_in: &["returned"],
+        status: Some("status"),
+        steps: &[
+            // 「形成日志审查汇总意见报分管领导及上级部门审核」: the deputy
+            // director reviews the summary, then the higher department's
+            // review is recorded.
+            step(
+                "leader_review",
+                "分管领导审核",
+                &["submitted"],
+                "reviewed",
+                RegisterApprove,
+                false,
+            )
+            .only(&[Role::DeputyDirector]),
+            step(
+                "send_back",
+                "退回修改",
+                &["submitted"],
+                "returned",
+                RegisterApprove,
+                false,
+            )
+            .only(&[Role::DeputyDirector]),
+            step(
+                "resubmit",
+                "重新报送",
+                &["returned"],
+                "submitted",
+                RegisterEdit,
+                false,
+            )
+            .only(MAINTAINERS),
+            step(
+                "superior_review",
+                "登记上级部门审核意见",
+                &["reviewed"],
+                "closed",
+                RegisterEdit,
+                false,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
+        key: "vuln_scans",
+        label: "漏洞扫描记录",
+        group: "安全管理",
+        source: "JSCZ-10",
+        title: "report",
+        fields: VULN_SCAN,
+        org_from: OrgFrom::Chosen,
+        ..RECORD
+    },
+    Spec {
+        key: "network_checks",
+        label: "网络安全检查",
+        group: "安全管理",
+        source: "EEDS-3.8.4",
+        title: "scope",
+        fields: NETWORK_CHECK,
+        org_from: OrgFrom::Chosen,
         ..RECORD
     },
     Spec {

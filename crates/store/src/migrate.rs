@@ -165,6 +165,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "registers_of_issue_16",
         steps: registers_v27,
     },
+    Migration {
+        version: 29,
+        name: "log_reviews_scans_network_checks",
+        steps: registers_v29,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2555,6 +2560,60 @@ pub const REGISTER_TABLES_V27: &[(&str, &[(&str, bool)])] = &[
         ],
     ),
 ];
+
+/// The registers of migration 29 (issue 16), frozen like
+/// [`REGISTER_TABLES_V10`]: the managed systems' log review by the
+/// maintenance staff with the deputy director's and the higher
+/// department's review (EEDS-3.7.1), the periodic vulnerability scans
+/// (JSCZ-10) and the network-security checks (EEDS-3.8.4).
+pub const REGISTER_TABLES_V29: &[(&str, &[(&str, bool)])] = &[
+    (
+        "system_log_reviews",
+        &[
+            ("period_start", false),
+            ("period_end", false),
+            ("systems", false),
+            ("app_logs", true),
+            ("os_logs", true),
+            ("db_logs", true),
+            ("abnormal_events", false),
+            ("follow_up", false),
+            ("opinion", false),
+            ("leader_opinion", false),
+            ("superior_opinion", false),
+            ("status", false),
+        ],
+    ),
+    (
+        "vuln_scans",
+        &[
+            ("scanned_on", false),
+            ("scope", false),
+            ("tool", false),
+            ("report", false),
+            ("found", true),
+            ("remediation", false),
+        ],
+    ),
+    (
+        "network_checks",
+        &[
+            ("checked_on", false),
+            ("scope", false),
+            ("checker", false),
+            ("antivirus", true),
+            ("router_accounts", true),
+            ("non_work_software", true),
+            ("unapproved_devices", true),
+            ("findings", false),
+            ("fixes", false),
+        ],
+    ),
+];
+
+fn registers_v29(b: Backend) -> Vec<Step> {
+    register_tables(b, REGISTER_TABLES_V29)
+}
 
 fn registers_v27(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V27);

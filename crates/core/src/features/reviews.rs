@@ -1,14 +1,21 @@
-//! The periodic security reviews (EEDS-3.7.1, JSCZ-10, NTCZ-6.3.1) in the
-//! due-date engine: at every level where a security administrator or an
-//! audit administrator holds the role, one occurrence per period of each
-//! review they owe. Filing a review in 安全检查与审查 answers every
+//! The periodic duties of review and scanning in the due-date engine: at
+//! every level where a holder of a duty's roles sits, one occurrence per
+//! period of each duty they owe. The platform administrators' reviews
+//! (JSCZ-10, NTCZ-6.3.1 and the audit administrator's review of the
+//! platform's own trail) are answered by a review filed in 安全检查与审查;
+//! the maintenance staff's review of the managed systems' logs
+//! (EEDS-3.7.1) by one filed in 信息系统日志审查; the vulnerability scan
+//! (JSCZ-10) by a scan recorded in 漏洞扫描记录 or the import of its
+//! findings into the vulnerability register. A review answers every
 //! occurrence of its kind and organisation whose period ends within the
-//! review's period; an overdue one is notified to the holders of the role
-//! (and, as for every occurrence, the project leads covering it).
+//! review's period, a scan every open one whose period has started by the
+//! scan's day; an overdue one is notified to the holders of the roles (and,
+//! as for every occurrence, the project leads covering it).
 
 use chrono::NaiveDate;
 use yunwei_domain::ids::new_id;
-use yunwei_domain::roles::{Action, Role};
+use yunwei_domain::register::MAINTAINERS;
+use yunwei_domain::roles::Role;
 use yunwei_domain::AppError;
 use yunwei_store::controls::{ControlFilter, StatusFilter};
 use yunwei_store::registers::EntryRow;
@@ -23,44 +30,76 @@ use crate::{Ctx, Platform, Principal};
 /// organisation.
 pub const SUBJECT: &str = due::REVIEW_SCHEDULE;
 
-/// A review owed periodically.
+/// A review or scan owed periodically.
 pub struct Duty {
-    /// The review's kind in the register (`security_reviews.kind`).
+    /// The occurrence's kind (for `security_reviews`, its `kind` field).
     pub kind: &'static str,
     pub label: &'static str,
-    /// Who files it.
-    pub role: Role,
+    /// Who owes it: the holders of any of these roles.
+    pub roles: &'static [Role],
+    /// The register whose entries answer it.
+    pub register: &'static str,
     /// The pack parameter prefix of its frequency and due rule
     /// (`<every>.every`, `<every>.due`; ADR 0018).
     pub every: &'static str,
     pub source: &'static str,
 }
 
-/// The regulations say 定期 / 定时 without a number: how often each review
+/// The regulations say 定期 / 定时 without a number: how often each duty
 /// is owed and when it is due are pack parameters, the organisation's
-/// choice (shipped: the log review monthly, the access review and the
-/// self-check quarterly, each due at its period's end).
-pub const DUTIES: [Duty; 3] = [
+/// choice (shipped: the log reviews monthly, the access review, the
+/// self-check and the vulnerability scan quarterly, each due at its
+/// period's end).
+pub const DUTIES: [Duty; 5] = [
+    // The audit administrator's review of the platform's own audit trail:
+    // the 等保 security-audit duty of the 三员, and one of the 信息系统运行日志
+    // JSCZ-10 asks analysed periodically. Not the maintenance staff's
+    // review of the managed systems' logs (EEDS-3.7.1, below).
     Duty {
         kind: "log_review",
-        label: "操作和安全日志审查",
-        role: Role::AudAdmin,
+        label: "平台审计日志审查",
+        roles: &[Role::AudAdmin],
+        register: "security_reviews",
         every: "review.log_review",
+        source: "JSCZ-10",
+    },
+    // EEDS-3.7.1 「维护人员应定时对操作日志、安全日志进行审查」: the staff of
+    // the maintenance section review the application, operating-system and
+    // database logs of the systems they maintain.
+    Duty {
+        kind: "system_log_review",
+        label: "信息系统日志审查",
+        roles: MAINTAINERS,
+        register: "system_log_reviews",
+        every: "review.system_log_review",
         source: "EEDS-3.7.1",
     },
     Duty {
         kind: "access_review",
         label: "权限审查",
-        role: Role::SecAdmin,
+        roles: &[Role::SecAdmin],
+        register: "security_reviews",
         every: "review.access_review",
         source: "JSCZ-10",
     },
     Duty {
         kind: "self_check",
         label: "安全自查",
-        role: Role::SecAdmin,
+        roles: &[Role::SecAdmin],
+        register: "security_reviews",
         every: "review.self_check",
         source: "NTCZ-6.3.1",
+    },
+    // JSCZ-10 「定期对系统进行漏洞扫描，对发现的系统漏洞及时修补」: owed by the
+    // managed systems' security administrators (财政部门相关管理员); the scan
+    // may be run by the system's vendor and recorded by either.
+    Duty {
+        kind: "vuln_scan",
+        label: "漏洞扫描",
+        roles: &[Role::SecurityOfficer],
+        register: "vuln_scans",
+        every: "scan.vulnerability",
+        source: "JSCZ-10",
     },
 ];
 
@@ -82,7 +121,15 @@ pub async fn roll_forward(p: &Platform) -> Result<usize, AppError> {
         let behind = {
             let mut c = p.db.read().await?;
             let mut behind = vec![];
-            for (org_id, _) in yunwei_store::users::scopes_of_role(&mut c, d.role.as_str()).await? {
+            let mut orgs_of_roles = vec![];
+            for r in d.roles {
+                for (org_id, _) in yunwei_store::users::scopes_of_role(&mut c, r.as_str()).await? {
+                    if !orgs_of_roles.contains(&org_id) {
+                        orgs_of_roles.push(org_id);
+                    }
+                }
+            }
+            for org_id in orgs_of_roles {
                 let from = yunwei_store::controls::of_subject(&mut c, SUBJECT, &org_id, 500)
                     .await?
                     .into_iter()
@@ -146,14 +193,14 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// A review was filed: it answers the open occurrences of its kind and
+/// A review was filed: it answers the open occurrences of `kind` at its
 /// organisation whose period ends within its own.
 pub(crate) async fn answered(
     c: &mut DbConn,
+    kind: &str,
     e: &EntryRow,
     (done_ref, now): (&str, i64),
 ) -> Result<usize, AppError> {
-    let kind = e.get("kind").text().unwrap_or("");
     let (Some(start), Some(end)) = (e.get("period_start").date(), e.get("period_end").date())
     else {
         return Ok(0);
@@ -161,7 +208,7 @@ pub(crate) async fn answered(
     let within = |ctl: &yunwei_store::controls::ControlRow| {
         ctl.period_end
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(parse_day)
             .is_some_and(|d| start <= d && d <= end)
     };
     due::complete_open(
@@ -169,6 +216,32 @@ pub(crate) async fn answered(
         (SUBJECT, &e.org_id),
         kind,
         within,
+        due::MAX_PERIODS,
+        (done_ref, now),
+    )
+    .await
+}
+
+/// A vulnerability scan run on `day` at `org_id` (JSCZ-10): it answers the
+/// open scan occurrences of the organisation whose period has started by
+/// then (the current one, and a missed earlier one, late).
+pub(crate) async fn scanned(
+    c: &mut DbConn,
+    org_id: &str,
+    day: NaiveDate,
+    (done_ref, now): (&str, i64),
+) -> Result<usize, AppError> {
+    let started = |ctl: &yunwei_store::controls::ControlRow| {
+        ctl.period_start
+            .as_deref()
+            .and_then(parse_day)
+            .is_some_and(|d| d <= day)
+    };
+    due::complete_open(
+        c,
+        (SUBJECT, org_id),
+        "vuln_scan",
+        started,
         due::MAX_PERIODS,
         (done_ref, now),
     )
@@ -184,20 +257,34 @@ pub(crate) async fn owners(
     let Some(d) = duty(&ctl.kind) else {
         return Ok(vec![]);
     };
-    yunwei_store::users::holders_covering(c, &[d.role.as_str().to_string()], &ctl.org_path).await
+    let roles: Vec<String> = d.roles.iter().map(|r| r.as_str().to_string()).collect();
+    yunwei_store::users::holders_covering(c, &roles, &ctl.org_path).await
 }
 
-/// The open review occurrences the caller may see (administrators read
-/// them over their role-view scope), overdue first.
-pub async fn open_for(p: &Platform, pr: &Principal) -> Result<Vec<ControlView>, AppError> {
-    if !pr.can_somewhere(Action::RoleView) {
+/// Whether periodic duties are answered in `register` (its page lists them).
+pub fn has_duties(register: &str) -> bool {
+    DUTIES.iter().any(|d| d.register == register)
+}
+
+/// The open occurrences of the duties answered in `register` that the
+/// caller may see (over the scope of the register's read action: the
+/// administrators' reviews over their role-view scope), overdue first.
+pub async fn open_for(
+    p: &Platform,
+    pr: &Principal,
+    register: &str,
+) -> Result<Vec<ControlView>, AppError> {
+    let Some(spec) = yunwei_domain::register::spec(register) else {
+        return Ok(vec![]);
+    };
+    if !pr.can_somewhere(spec.read) {
         return Ok(vec![]);
     }
-    let scope = pr.scope_for(Action::RoleView);
+    let scope = pr.scope_for(spec.read);
     let now = p.now_us();
     let mut c = p.db.read().await?;
     let mut out = vec![];
-    for d in &DUTIES {
+    for d in DUTIES.iter().filter(|d| d.register == register) {
         let f = ControlFilter {
             org_path: None,
             kind: Some(d.kind.to_string()),

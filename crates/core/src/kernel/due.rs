@@ -89,7 +89,9 @@ pub fn kind_label(kind: &str) -> &'static str {
         "licence" => "软件许可到期",
         "ukey_reissue" => "UKEY 补发",
         "grant_removal" => "临时授权收回确认",
-        "log_review" => "操作和安全日志审查",
+        "log_review" => "平台审计日志审查",
+        "system_log_review" => "信息系统日志审查",
+        "vuln_scan" => "漏洞扫描",
         "access_review" => "权限审查",
         "self_check" => "安全自查",
         "vuln_fix" => "漏洞修复",
@@ -125,8 +127,10 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
         "ukey_reissue",
         "grant_removal",
         "log_review",
+        "system_log_review",
         "access_review",
         "self_check",
+        "vuln_scan",
         "vuln_fix",
         "vendor_weekly",
         "vendor_monthly",
@@ -342,10 +346,16 @@ pub fn link_of(c: &ControlRow) -> String {
         // until the project pages exist.
         IT_PROJECT => format!("/projects/{}", c.subject_id),
         IT_PROJECT_FINDING => format!("/projects/{}", c.subject_id.split('/').next().unwrap_or("")),
-        REVIEW_SCHEDULE => format!(
-            "/registers/security_reviews/new?kind={}&org_id={}",
-            c.kind, c.subject_id
-        ),
+        REVIEW_SCHEDULE => match c.kind.as_str() {
+            "system_log_review" => {
+                format!("/registers/system_log_reviews/new?org_id={}", c.subject_id)
+            }
+            "vuln_scan" => format!("/registers/vuln_scans/new?org_id={}", c.subject_id),
+            _ => format!(
+                "/registers/security_reviews/new?kind={}&org_id={}",
+                c.kind, c.subject_id
+            ),
+        },
         CLOUD_DUTY => format!(
             "/cloud/duties?platform={}",
             c.subject_id.split('/').next().unwrap_or("")

@@ -252,8 +252,8 @@ async fn list_view_with(
         Err(e) => return Err(e.into()),
     };
     let orgs = org_options(s, u, spec.read).await?;
-    let reviews_due = if spec.key == "security_reviews" {
-        yunwei_core::reviews::open_for(&s.platform, &u.principal).await?
+    let reviews_due = if yunwei_core::reviews::has_duties(spec.key) {
+        yunwei_core::reviews::open_for(&s.platform, &u.principal, spec.key).await?
     } else {
         vec![]
     };

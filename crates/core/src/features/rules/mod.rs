@@ -15,7 +15,9 @@
 //! | `emergency`           | emergency_plans, drills                                  | drills once, twice or four times a year (JSCZ-7, ZMDY-20) |
 //! | `golive`              | golive_plans, prelaunch_checks                           | the `golive_plan` and `prelaunch_checks` gates (NTCZ-3.4.1, JSCZ-42); the entries of a ticket |
 //! | `ndas`                | ndas                                                     | the NDA's expiry on the person (JSCZ-37); `nda_of`   |
+//! | `network_checks`      | network_checks                                           | every measure of EEDS-3.8.4 confirmed                |
 //! | `security_reviews`    | security_reviews                                         | answers the reviews due (`reviews`); the review checklist draft |
+//! | `system_log_reviews`  | system_log_reviews                                       | the maintenance staff's log review of the three log classes, answers the reviews due; reviewed by the deputy director, then the higher department (EEDS-3.7.1) |
 //! | `staff_changes`       | staff_changes                                            | an approved change takes effect (NTCZ-6.1.7)         |
 //! | `ukeys`               | ukeys                                                    | reissue within three days of a loss (JSCZ-53); `holds_ukey` |
 //! | `om_tools`            | om_tools                                                 | flagged until the purchaser approves (NTCZ-6.3.2)    |
@@ -24,7 +26,8 @@
 //! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
 //! | `vendor_contracts`    | vendor_contracts, vendor_reports                         | weekly / monthly reports, yearly plan and summary (JSCZ-7); the report draft; `contract_regions` |
 //! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51)   |
-//! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42)                        |
+//! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42); an import answers the scans due (JSCZ-10) |
+//! | `vuln_scans`          | vuln_scans                                               | answers the scans due (`reviews`, JSCZ-10)           |
 //!
 //! A register without a file (trainings, data_returns) has nothing particular: the seam
 //! answers [`RegisterRules::NONE`] for it. This file keeps the helpers the
@@ -39,15 +42,18 @@ pub mod db_access;
 pub mod emergency;
 pub mod golive;
 pub mod ndas;
+pub mod network_checks;
 pub mod om_tools;
 pub mod peak_periods;
 pub mod security_reviews;
 pub mod staff_changes;
+pub mod system_log_reviews;
 pub mod ukeys;
 pub mod undertakings;
 pub mod upgrade_plans;
 pub mod vendor_contracts;
 pub mod vendor_staff;
+pub mod vuln_scans;
 pub mod vulnerabilities;
 
 // What other features and the web layer ask of the registers.
@@ -86,7 +92,9 @@ pub static ALL: &[&RegisterRules] = &[
     &golive::GOLIVE_PLANS,
     &golive::PRELAUNCH_CHECKS,
     &ndas::RULES,
+    &network_checks::RULES,
     &security_reviews::RULES,
+    &system_log_reviews::RULES,
     &staff_changes::RULES,
     &ukeys::RULES,
     &undertakings::UNDERTAKINGS,
@@ -97,6 +105,7 @@ pub static ALL: &[&RegisterRules] = &[
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
     &vendor_staff::RULES,
+    &vuln_scans::RULES,
     &vulnerabilities::RULES,
 ];
 

@@ -1,6 +1,9 @@
-//! Security reviews (EEDS-3.7.1, JSCZ-10, NTCZ-6.3.1): the period in
-//! order, who files which kind, the reviews due that one answers, and the
-//! checklist a reviewer starts from.
+//! The platform administrators' security reviews (JSCZ-10, NTCZ-6.3.1,
+//! and the audit administrator's 等保 review of the platform's own trail):
+//! the period in order, who files which kind, the reviews due that one
+//! answers, and the checklist a reviewer starts from. The managed systems'
+//! log review of EEDS-3.7.1 is the maintenance staff's
+//! (`system_log_reviews`).
 
 use std::future::ready;
 
@@ -38,13 +41,13 @@ fn check<'a>(
     )))
 }
 
-/// Who may file a review beyond the register's action: the operation and
-/// security log review is the audit administrator's (EEDS-3.7.1), the
-/// access review the security administrator's.
+/// Who may file a review beyond the register's action: the review of the
+/// platform's own audit trail is the audit administrator's (the 三员's
+/// separation of duties), the access review the security administrator's.
 fn check_filer(_: &'static Spec, e: &EntryRow, pr: &Principal) -> Result<(), AppError> {
     use yunwei_domain::roles::Role;
     let (role, kind) = match text(e, "kind") {
-        "log_review" => (Role::AudAdmin, "操作和安全日志审查"),
+        "log_review" => (Role::AudAdmin, "平台审计日志审查"),
         "access_review" => (Role::SecAdmin, "权限审查"),
         _ => return Ok(()),
     };
@@ -65,13 +68,15 @@ fn after_write<'a>(
 ) -> SeamFuture<'a, ()> {
     Box::pin(async move {
         if let Change::Created = change {
-            crate::features::reviews::answered(c, e, (&done_ref(spec, e), p.now_us())).await?;
+            let kind = text(e, "kind");
+            crate::features::reviews::answered(c, kind, e, (&done_ref(spec, e), p.now_us()))
+                .await?;
         }
         Ok(())
     })
 }
 
-// ---- review checklists (EEDS-3.7.1, JSCZ-10, NTCZ-6.3.1) ----
+// ---- review checklists (JSCZ-10, NTCZ-6.3.1) ----
 
 /// Accounts not used for this long count as stale in an access review.
 pub const STALE_DAYS: i64 = 90;

@@ -1,6 +1,7 @@
 //! Vulnerabilities found on a configuration item (JSCZ-42): the fix is
 //! due by severity (days from the pack's parameters), a finding still open is not registered twice, and
-//! closing or accepting it answers the fix.
+//! closing or accepting it answers the fix. A finding registered answers
+//! the scans due at its organisation (JSCZ-10).
 
 use yunwei_domain::register::{Spec, Val};
 use yunwei_domain::AppError;
@@ -86,6 +87,13 @@ fn after_write<'a>(
 ) -> SeamFuture<'a, ()> {
     Box::pin(async move {
         let now = p.now_us();
+        // A finding registered (typed or imported from a scan report) is
+        // the result of a scan run on its day: it answers the scans due at
+        // its organisation (JSCZ-10).
+        if let (Change::Created, Some(found)) = (&change, date(e, "found_on")) {
+            crate::features::reviews::scanned(c, &e.org_id, found, (&done_ref(spec, e), now))
+                .await?;
+        }
         match change {
             Change::Created | Change::Updated(_) => {
                 if let Some(due) = date(e, "due_on") {
