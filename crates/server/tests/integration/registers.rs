@@ -2948,5 +2948,43 @@ async fn ntcz_6_1_4_team_of_at_least_four_developers_one_on_site() {
         told[0].link.as_deref(),
         Some(format!("/registers/vendor_contracts/{cid}").as_str())
     );
+
+    // Another developer comes on site; then one is no longer of the team
+    // (amended): three left, flagged and told again.
+    let ch = id(&create(&app, &lead, "staff_changes", change("onsite_in", &team[1])).await);
+    let r = step(&app, &lead, "staff_changes", &ch, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(shortfall(&d), None, "{:?}", flags(&d));
+    let mut body = person("丙", false);
+    body["expected_version"] = json!(1);
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_staff/{}", team[2]),
+            Some(&lead),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let f = shortfall(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.as_deref()
+            .is_some_and(|f| f.contains("开发服务团队 3 人（应至少 4 人）")),
+        "{f:?}"
+    );
+    let notices = {
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| n.kind == "dev_team_shortfall")
+            .count(),
+        2,
+        "{notices:?}"
+    );
     app.cleanup().await;
 }
