@@ -527,6 +527,41 @@ const CONTRACT: &[Field] = &[
     field("monthly_report", "报送月报", Kind::Bool),
     field("annual_plan", "报送年度工作计划", Kind::Bool),
     field("annual_summary", "报送年度总结报告", Kind::Bool),
+    // ---- JSCZ-7 重要项目应有实施方案 (helper "plans") ----
+    field("important", "重要项目", Kind::Bool)
+        .list()
+        .help("重要项目应有实施方案（JSCZ-7）：须有经项目负责人批准的实施方案方可登记开始实施"),
+    field("work_started_on", "开始实施日期", Kind::Date)
+        .list()
+        .help("项目实际开始实施的日期；重要项目须先有经批准的实施方案（JSCZ-7）"),
+    // ---- end JSCZ-7 ----
+];
+
+// The implementation plan of an important project (JSCZ-7: 重要项目应有
+// 实施方案): drafted by the vendor, its document kept in the technical
+// archives, approved by the finance side's project lead before the work
+// starts.
+const IMPLEMENTATION_PLAN_STATUS: Choices = &[
+    ("draft", "待批准"),
+    ("approved", "已批准"),
+    ("returned", "退回修改"),
+];
+const IMPLEMENTATION_PLAN: &[Field] = &[
+    field("contract_id", "合同", Kind::Entry("vendor_contracts")).req(),
+    field("title", "方案名称", Kind::Text(200)).req().list(),
+    field("document_id", "方案文件（技术资料编号）", Kind::Text(64))
+        .req()
+        .list()
+        .help("先在“技术资料”中上传实施方案文件，再填写该资料的编号（资料页面地址 /archives/ 后的编号）"),
+    field(
+        "summary",
+        "实施内容、进度安排与保障措施",
+        Kind::LongText(5000),
+    )
+    .req(),
+    field("status", "状态", Kind::Choice(IMPLEMENTATION_PLAN_STATUS))
+        .list()
+        .locked("draft"),
 ];
 
 const REPORT_KIND: Choices = &[
@@ -573,6 +608,12 @@ const STAFF: &[Field] = &[
     field("presence", "驻场状态", Kind::Choice(PRESENCE))
         .list()
         .locked("off_site"),
+    // NTCZ-6.1.4 「组建至少4人的开发服务团队，至少1人进行驻场运维服务，且具备
+    // 相应开发能力」: who counts in the development team, and who has left.
+    field("developer", "开发服务团队成员（具备开发能力）", Kind::Bool)
+        .list()
+        .help("NTCZ-6.1.4：开发服务团队人数及其驻场人数按合同核对"),
+    field("left_on", "离开日期", Kind::Date).list().locked(""),
 ];
 
 const NDA: &[Field] = &[
@@ -1341,6 +1382,48 @@ pub const SPECS: &[Spec] = &[
         ..RECORD
     },
     Spec {
+        key: "implementation_plans",
+        label: "重要项目实施方案",
+        group: "厂商管理",
+        source: "JSCZ-7",
+        title: "title",
+        fields: IMPLEMENTATION_PLAN,
+        parent: Some(("vendor_contracts", "contract_id")),
+        amendable: true,
+        amendable_in: &["draft", "returned"],
+        status: Some("status"),
+        steps: &[
+            // JSCZ-7: the finance side's project lead approves the plan.
+            step(
+                "approve",
+                "项目负责人批准",
+                &["draft"],
+                "approved",
+                RegisterApprove,
+                false,
+            )
+            .only(&[Role::ProjectLead]),
+            step(
+                "return",
+                "退回修改",
+                &["draft"],
+                "returned",
+                RegisterApprove,
+                false,
+            )
+            .only(&[Role::ProjectLead]),
+            step(
+                "resubmit",
+                "重新提交",
+                &["returned"],
+                "draft",
+                RegisterEdit,
+                true,
+            ),
+        ],
+        ..RECORD
+    },
+    Spec {
         key: "vendor_reports",
         label: "厂商工作报告",
         group: "厂商管理",
@@ -1383,7 +1466,7 @@ pub const SPECS: &[Spec] = &[
         key: "vendor_staff",
         label: "厂商人员",
         group: "厂商管理",
-        source: "JSCZ-51 NTCZ-6.1.4 NTCZ-6.1.5 NTCZ-6.1.7",
+        source: "JSCZ-51 NTCZ-6.1.4 NTCZ-6.1.5 NTCZ-6.1.7 NTCZ-6.2.2",
         title: "name",
         fields: STAFF,
         org_from: OrgFrom::Chosen,

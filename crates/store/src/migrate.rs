@@ -170,6 +170,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "log_reviews_scans_network_checks",
         steps: registers_v29,
     },
+    Migration {
+        version: 31,
+        name: "implementation_plans_and_dev_teams",
+        steps: registers_v31,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2640,5 +2645,53 @@ fn registers_v27(b: Backend) -> Vec<Step> {
         "publications",
         &["audience_path", "published_at"],
     ));
+    steps
+}
+
+/// The implementation plans of important projects (JSCZ-7, migration 31),
+/// frozen like [`REGISTER_TABLES_V10`].
+pub const REGISTER_TABLES_V31: &[(&str, &[(&str, bool)])] = &[(
+    "implementation_plans",
+    &[
+        ("contract_id", false),
+        ("title", false),
+        ("document_id", false),
+        ("summary", false),
+        ("status", false),
+    ],
+)];
+
+/// Columns added to existing register tables by migration 31, frozen like
+/// [`REGISTER_TABLES_V10`]: a contract's importance and the day its work
+/// started (JSCZ-7); whether a vendor's person is of the development team
+/// and the day they left it (NTCZ-6.1.4).
+pub const REGISTER_COLUMNS_V31: &[(&str, &[(&str, bool)])] = &[
+    (
+        "vendor_contracts",
+        &[("important", true), ("work_started_on", false)],
+    ),
+    ("vendor_staff", &[("developer", true), ("left_on", false)]),
+];
+
+fn registers_v31(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V31);
+    steps.extend([
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_contracts ADD COLUMN important BIGINT",
+            postgres: "ALTER TABLE vendor_contracts ADD COLUMN IF NOT EXISTS important BIGINT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_contracts ADD COLUMN work_started_on TEXT",
+            postgres: "ALTER TABLE vendor_contracts ADD COLUMN IF NOT EXISTS work_started_on TEXT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_staff ADD COLUMN developer BIGINT",
+            postgres: "ALTER TABLE vendor_staff ADD COLUMN IF NOT EXISTS developer BIGINT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_staff ADD COLUMN left_on TEXT",
+            postgres: "ALTER TABLE vendor_staff ADD COLUMN IF NOT EXISTS left_on TEXT",
+        },
+    ]);
     steps
 }

@@ -400,6 +400,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
             ("client_org_id", &center),
             ("username", "demo_vendor"),
             ("skills", "Oracle OCP、Linux、网络设备"),
+            ("developer", "1"),
         ],
     )
     .await?;
@@ -412,6 +413,7 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
             ("name", "王磊"),
             ("client_org_id", &center),
             ("skills", "中间件、Java"),
+            ("developer", "1"),
         ],
     )
     .await?;

@@ -117,7 +117,7 @@ async fn departure(
             .await?;
         }
         let staff_entries =
-            crate::features::rules::staff_departed(&mut c, &u.username, now).await?;
+            crate::features::rules::staff_departed(p, &mut c, &u.username, now).await?;
         let access_revoked = crate::features::access::person_departed(
             p,
             &mut c,

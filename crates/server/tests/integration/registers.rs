@@ -1669,9 +1669,9 @@ async fn demo_registers_seed_plans_records_and_some_overdue_items_once() {
 async fn register_specs_match_the_migrated_tables() {
     use yunwei_domain::register::SPECS;
     use yunwei_store::migrate::{
-        REGISTER_COLUMNS_V18, REGISTER_TABLES_V10, REGISTER_TABLES_V12, REGISTER_TABLES_V13,
-        REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17, REGISTER_TABLES_V27,
-        REGISTER_TABLES_V29,
+        REGISTER_COLUMNS_V18, REGISTER_COLUMNS_V31, REGISTER_TABLES_V10, REGISTER_TABLES_V12,
+        REGISTER_TABLES_V13, REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17,
+        REGISTER_TABLES_V27, REGISTER_TABLES_V29, REGISTER_TABLES_V31,
     };
     // Tables as created, with the columns later migrations added to them.
     let tables: Vec<(&str, Vec<(&str, bool)>)> = REGISTER_TABLES_V10
@@ -1683,9 +1683,10 @@ async fn register_specs_match_the_migrated_tables() {
         .chain(REGISTER_TABLES_V17)
         .chain(REGISTER_TABLES_V27)
         .chain(REGISTER_TABLES_V29)
+        .chain(REGISTER_TABLES_V31)
         .map(|(t, cols)| {
             let mut cols = cols.to_vec();
-            for (to, added) in REGISTER_COLUMNS_V18 {
+            for (to, added) in REGISTER_COLUMNS_V18.iter().chain(REGISTER_COLUMNS_V31) {
                 if to == t {
                     cols.extend_from_slice(added);
                 }
@@ -1693,7 +1694,7 @@ async fn register_specs_match_the_migrated_tables() {
             (*t, cols)
         })
         .collect();
-    for (to, _) in REGISTER_COLUMNS_V18 {
+    for (to, _) in REGISTER_COLUMNS_V18.iter().chain(REGISTER_COLUMNS_V31) {
         assert!(tables.iter().any(|(t, _)| t == to), "no table {to}");
     }
     assert_eq!(SPECS.len(), tables.len());
@@ -3105,5 +3106,314 @@ async fn ntcz_3_4_2_peak_period_adds_on_site_staff_and_is_checked() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
     assert!(flags(&detail(&app, &lead, "peak_periods", &peak).await).is_empty());
+    app.cleanup().await;
+}
+
+/// A value of an entry's field, through the API.
+fn field_value(d: &Value, name: &str) -> Value {
+    d["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name}: {d}"))["value"]
+        .clone()
+}
+
+/// JSCZ-7 「各服务厂商应强化对参与的信息化项目管理……重要项目应有实施方案」:
+/// a contract marked important records its work as started (开始实施日期)
+/// only once an implementation plan, its document uploaded to the
+/// technical archives, was approved by the project lead; until then the
+/// start is refused and the contract flagged. A contract not marked
+/// important is not affected.
+#[tokio::test]
+async fn jscz_7_important_project_needs_an_implementation_plan_before_it_starts() {
+    let app = TestApp::new().await;
+    let (lead, vendor, center, vendor_org) = centre_and_vendor(&app).await;
+    let contract = |no: &str, important: bool, started: &str| {
+        json!({"org_id": center, "values": {
+            "name": format!("{no} 预算一体化系统升级项目"),
+            "contract_no": no,
+            "vendor_org_id": vendor_org,
+            "service_scope": "系统升级实施",
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-12-31",
+            "important": important,
+            "work_started_on": started
+        }})
+    };
+    // Filed already started without a plan: refused.
+    let r = app
+        .post_json(
+            "/api/v1/registers/vendor_contracts",
+            Some(&lead),
+            contract("ZY-1", true, "2026-03-02"),
+        )
+        .await;
+    assert_eq!(
+        code(&r),
+        "register.implementation_plan_missing",
+        "{}",
+        r.text()
+    );
+    // Filed before it starts: flagged until a plan is approved.
+    let cid = id(&create(&app, &lead, "vendor_contracts", contract("ZY-1", true, "")).await);
+    let f = flags(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.iter().any(|f| f.contains("尚无经批准的实施方案")),
+        "{f:?}"
+    );
+    let start = |version: i64| {
+        let mut body = contract("ZY-1", true, "2026-03-02");
+        body["expected_version"] = json!(version);
+        body
+    };
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_contracts/{cid}"),
+            Some(&lead),
+            start(1),
+        )
+        .await;
+    assert_eq!(
+        code(&r),
+        "register.implementation_plan_missing",
+        "{}",
+        r.text()
+    );
+
+    // The plan names its document in the technical archives.
+    let plan = |doc: &str| json!({"values": {"contract_id": cid, "title": "升级实施方案", "document_id": doc, "summary": "实施范围、进度安排、回退与保障措施"}});
+    let r = app
+        .post_json(
+            "/api/v1/registers/implementation_plans",
+            Some(&vendor),
+            plan("01NOSUCHDOCUMENT"),
+        )
+        .await;
+    assert_eq!(
+        code(&r),
+        "register.implementation_plan_document",
+        "{}",
+        r.text()
+    );
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!(
+            "/api/v1/archives?title=%E5%AE%9E%E6%96%BD%E6%96%B9%E6%A1%88&kind=other&org_id={vendor_org}&filename=plan.txt"
+        ))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {vendor}"))
+        .body(axum::body::Body::from("升级实施方案全文"))
+        .unwrap();
+    let r = app.request(req).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = id(&r.json());
+    let pid = id(&create(&app, &vendor, "implementation_plans", plan(&doc)).await);
+    // A plan not yet approved does not let the work start.
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_contracts/{cid}"),
+            Some(&lead),
+            start(1),
+        )
+        .await;
+    assert_eq!(
+        code(&r),
+        "register.implementation_plan_missing",
+        "{}",
+        r.text()
+    );
+    // The vendor cannot approve its own plan; the project lead does.
+    let r = step(&app, &vendor, "implementation_plans", &pid, "approve").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = step(&app, &lead, "implementation_plans", &pid, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "approved");
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_contracts/{cid}"),
+            Some(&lead),
+            start(1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(field_value(&d, "work_started_on"), "2026-03-02");
+    assert!(
+        flags(&d).iter().all(|f| !f.contains("实施方案")),
+        "{:?}",
+        flags(&d)
+    );
+
+    // A contract not marked important starts without a plan.
+    let other = create(
+        &app,
+        &lead,
+        "vendor_contracts",
+        contract("ZY-2", false, "2026-03-02"),
+    )
+    .await;
+    let d = detail(&app, &lead, "vendor_contracts", &id(&other)).await;
+    assert!(
+        flags(&d).iter().all(|f| !f.contains("实施方案")),
+        "{:?}",
+        flags(&d)
+    );
+    app.cleanup().await;
+}
+
+/// NTCZ-6.1.4 「组建至少4人的开发服务团队，至少1人进行驻场运维服务，且具备相应开发
+/// 能力」(the numbers are the pack's `dev_team.*` parameters): the vendor
+/// staff register is counted for each contract in force; a team of three,
+/// or of four with nobody on site, is flagged on the contract; four with
+/// one on site satisfy it. The text is a requirement on the vendor, so a
+/// person leaving the site is not refused: the shortfall reappears on the
+/// contract and the project lead is told.
+#[tokio::test]
+async fn ntcz_6_1_4_team_of_at_least_four_developers_one_on_site() {
+    let app = TestApp::new().await;
+    app.clock.set(beijing_morning(2026, 3, 10));
+    let (lead, _, center, _) = centre_and_vendor(&app).await;
+    // A vendor of its own, so the demo's staff do not count.
+    let center_row = {
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::orgs::get(&mut c, &center)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let dev_vendor = crate::support::org_under(
+        &app,
+        &center_row,
+        "通州软件开发服务有限公司",
+        yunwei_domain::org::OrgKind::Vendor,
+    )
+    .await
+    .id;
+    let cid = id(&create(
+        &app,
+        &lead,
+        "vendor_contracts",
+        json!({"org_id": center, "values": {
+            "name": "综合业务管理系统运维项目",
+            "contract_no": "NT-2026-001",
+            "vendor_org_id": dev_vendor,
+            "service_scope": "开发运维、驻场服务",
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-12-31"
+        }}),
+    )
+    .await);
+    let shortfall = |d: &Value| {
+        flags(d)
+            .into_iter()
+            .find(|f| f.contains("开发服务团队不足"))
+    };
+    let person = |name: &str, developer: bool| json!({"org_id": dev_vendor, "values": {"name": name, "client_org_id": center, "skills": "Java 开发", "developer": developer}});
+    let mut team = vec![];
+    for name in ["甲", "乙", "丙"] {
+        team.push(id(
+            &create(&app, &lead, "vendor_staff", person(name, true)).await
+        ));
+    }
+    // Not of the development team: not counted.
+    create(&app, &lead, "vendor_staff", person("丁（测试）", false)).await;
+    let f = shortfall(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.as_deref()
+            .is_some_and(|f| f.contains("开发服务团队 3 人（应至少 4 人）")),
+        "{f:?}"
+    );
+    team.push(id(
+        &create(&app, &lead, "vendor_staff", person("戊", true)).await
+    ));
+    let f = shortfall(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.as_deref()
+            .is_some_and(|f| f.contains("4 人") && f.contains("驻场 0 人（应至少 1 人）")),
+        "{f:?}"
+    );
+    // One of them comes on site (an approved staff change, NTCZ-6.1.7).
+    let change = |kind: &str, who: &str| {
+        let mut v = json!({"org_id": center, "values": {"vendor_org_id": dev_vendor, "change_kind": kind, "reason": "驻场安排"}});
+        let f = if kind == "onsite_in" {
+            "joining_id"
+        } else {
+            "leaving_id"
+        };
+        v["values"][f] = json!(who);
+        v
+    };
+    let ch = id(&create(&app, &lead, "staff_changes", change("onsite_in", &team[0])).await);
+    let r = step(&app, &lead, "staff_changes", &ch, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(shortfall(&d), None, "{:?}", flags(&d));
+
+    // The on-site developer leaves the site: allowed, the shortfall is
+    // shown again and the project lead told.
+    let ch = id(&create(&app, &lead, "staff_changes", change("onsite_out", &team[0])).await);
+    let r = step(&app, &lead, "staff_changes", &ch, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let f = shortfall(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.as_deref().is_some_and(|f| f.contains("驻场 0 人")),
+        "{f:?}"
+    );
+    let lead_id = crate::support::user_id(&app, "demo_lead").await;
+    let notices = {
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
+            .await
+            .unwrap()
+    };
+    let told: Vec<_> = notices
+        .iter()
+        .filter(|n| n.kind == "dev_team_shortfall")
+        .collect();
+    assert_eq!(told.len(), 1, "{notices:?}");
+    assert!(told[0].body.contains("驻场 0 人"), "{:?}", told[0]);
+    assert_eq!(
+        told[0].link.as_deref(),
+        Some(format!("/registers/vendor_contracts/{cid}").as_str())
+    );
+
+    // Another developer comes on site; then one is no longer of the team
+    // (amended): three left, flagged and told again.
+    let ch = id(&create(&app, &lead, "staff_changes", change("onsite_in", &team[1])).await);
+    let r = step(&app, &lead, "staff_changes", &ch, "approve").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(shortfall(&d), None, "{:?}", flags(&d));
+    let mut body = person("丙", false);
+    body["expected_version"] = json!(1);
+    let r = app
+        .put_json(
+            &format!("/api/v1/registers/vendor_staff/{}", team[2]),
+            Some(&lead),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let f = shortfall(&detail(&app, &lead, "vendor_contracts", &cid).await);
+    assert!(
+        f.as_deref()
+            .is_some_and(|f| f.contains("开发服务团队 3 人（应至少 4 人）")),
+        "{f:?}"
+    );
+    let notices = {
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| n.kind == "dev_team_shortfall")
+            .count(),
+        2,
+        "{notices:?}"
+    );
     app.cleanup().await;
 }

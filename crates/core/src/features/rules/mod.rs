@@ -24,8 +24,8 @@
 //! | `upgrade_plans`       | upgrade_plans                                            | done only once approved, the day recorded; late flagged (EEDS-2.2.2.10) |
 //! | `peak_periods`        | peak_periods                                             | more on site than usual; a running period short of its on-site staff flagged (NTCZ-3.4.2) |
 //! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
-//! | `vendor_contracts`    | vendor_contracts, vendor_reports                         | weekly / monthly reports, yearly plan and summary (JSCZ-7); the report draft; `contract_regions` |
-//! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51)   |
+//! | `vendor_contracts`    | vendor_contracts, vendor_reports, implementation_plans   | weekly / monthly reports, yearly plan and summary (JSCZ-7); an important project started only with an approved implementation plan (JSCZ-7); the report draft; `contract_regions` |
+//! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51); the development team of a contract in force (NTCZ-6.1.4) |
 //! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42); an import answers the scans due (JSCZ-10) |
 //! | `vuln_scans`          | vuln_scans                                               | answers the scans due (`reviews`, JSCZ-10)           |
 //!
@@ -104,6 +104,7 @@ pub static ALL: &[&RegisterRules] = &[
     &peak_periods::RULES,
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
+    &vendor_contracts::IMPLEMENTATION_PLANS,
     &vendor_staff::RULES,
     &vuln_scans::RULES,
     &vulnerabilities::RULES,

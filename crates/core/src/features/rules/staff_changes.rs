@@ -71,6 +71,22 @@ fn after_write<'a>(
         match change {
             Change::Step(st) if st.name == "approve" => {
                 apply_staff_change(c, e, p.now_us()).await?;
+                // A person of the development team leaving the site may
+                // leave a contract short of its on-site developer
+                // (NTCZ-6.1.4): its project lead is told.
+                let leaving = e.get("leaving_id").text().unwrap_or("");
+                if text(e, "change_kind") == "onsite_out" {
+                    let staff = spec_named("vendor_staff")?;
+                    if let Some(s) = store::get(c, staff, leaving).await? {
+                        super::vendor_staff::tell_team_shortfall(
+                            p,
+                            c,
+                            &s.org_id,
+                            text(&s, "client_org_id"),
+                        )
+                        .await?;
+                    }
+                }
             }
             _ => {}
         }

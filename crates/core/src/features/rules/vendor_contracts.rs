@@ -2,12 +2,17 @@
 //! monthly reports, a yearly plan and summary, due period by period while
 //! the contract is in force and answered when submitted; the draft of a
 //! report from the platform's data; the regions a vendor's engineers
-//! serve under the contracts in force (issue 11).
+//! serve under the contracts in force (issue 11). An important project
+//! (重要项目应有实施方案, JSCZ-7) records its work as started only once an
+//! implementation plan, its document in the technical archives, was
+//! approved by the project lead; until then it is flagged. A contract in
+//! force whose development team falls short (NTCZ-6.1.4) is flagged.
 
 use std::future::ready;
 
 use chrono::NaiveDate;
-use yunwei_domain::register::Spec;
+use yunwei_domain::org::is_within;
+use yunwei_domain::register::{Spec, Val};
 use yunwei_domain::schedule::{start_of_day_shanghai, DueOffset, Recurrence};
 use yunwei_domain::AppError;
 use yunwei_store::registers::{self as store, EntryRow};
@@ -37,18 +42,76 @@ pub static VENDOR_REPORTS: RegisterRules = RegisterRules {
     ..RegisterRules::NONE
 };
 
+pub static IMPLEMENTATION_PLANS: RegisterRules = RegisterRules {
+    register: "implementation_plans",
+    check: check_plan,
+    ..RegisterRules::NONE
+};
+
 fn check_contract<'a>(
     _: &'a Platform,
-    _: &'a mut DbConn,
+    c: &'a mut DbConn,
     _: &'static Spec,
     e: &'a EntryRow,
 ) -> SeamFuture<'a, ()> {
-    Box::pin(ready(order(
-        e,
-        "starts_on",
-        "ends_on",
-        "服务结束日期不能早于开始日期",
-    )))
+    Box::pin(async move {
+        order(e, "starts_on", "ends_on", "服务结束日期不能早于开始日期")?;
+        // JSCZ-7 「重要项目应有实施方案」: an important project's work is
+        // recorded as started only once its implementation plan is approved.
+        if e.get("important").is_true()
+            && e.get("work_started_on").text().is_some()
+            && !has_approved_plan(c, &e.id).await?
+        {
+            return Err(invalid(
+                "register.implementation_plan_missing",
+                "重要项目须有经项目负责人批准的实施方案，方可开始实施（JSCZ-7）：请先登记实施方案并报批",
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Whether the contract `id` has an approved implementation plan (JSCZ-7).
+async fn has_approved_plan(c: &mut DbConn, id: &str) -> Result<bool, AppError> {
+    let plans = spec_named("implementation_plans")?;
+    let found = store::find(
+        c,
+        plans,
+        &[
+            ("contract_id", Val::Text(id.to_string())),
+            ("status", Val::Text("approved".into())),
+        ],
+        1,
+    )
+    .await?;
+    Ok(!found.is_empty())
+}
+
+/// The plan's document is a technical archive (its file kept with its SM3)
+/// of the contract's organisation or of the vendor.
+fn check_plan<'a>(
+    _: &'a Platform,
+    c: &'a mut DbConn,
+    _: &'static Spec,
+    e: &'a EntryRow,
+) -> SeamFuture<'a, ()> {
+    Box::pin(async move {
+        let id = text(e, "document_id");
+        let doc = yunwei_store::archives::get_doc(c, id).await?;
+        let ours = doc.is_some_and(|d| {
+            is_within(&d.org_path, &e.org_path)
+                || e.partner_path
+                    .as_deref()
+                    .is_some_and(|pp| is_within(&d.org_path, pp))
+        });
+        if !ours {
+            return Err(invalid(
+                "register.implementation_plan_document",
+                format!("方案文件：技术资料中没有编号为「{id}」的本单位或服务厂商的资料，请先上传实施方案文件"),
+            ));
+        }
+        Ok(())
+    })
 }
 
 fn check_report<'a>(
@@ -244,15 +307,26 @@ fn report_written<'a>(
 
 fn contract_flags<'a>(
     p: &'a Platform,
-    _: &'a mut DbConn,
+    c: &'a mut DbConn,
     _: &'static Spec,
     e: &'a EntryRow,
 ) -> SeamFuture<'a, Vec<String>> {
-    let mut out = vec![];
-    if date(e, "ends_on").is_some_and(|end| end < due::today(p)) {
-        out.push("合同服务期已结束".to_string());
-    }
-    Box::pin(ready(Ok(out)))
+    Box::pin(async move {
+        let mut out = vec![];
+        if date(e, "ends_on").is_some_and(|end| end < due::today(p)) {
+            out.push("合同服务期已结束".to_string());
+        }
+        if e.get("important").is_true()
+            && e.get("work_started_on").text().is_none()
+            && !has_approved_plan(c, &e.id).await?
+        {
+            out.push("重要项目尚无经批准的实施方案，批准前不得开始实施（JSCZ-7）".to_string());
+        }
+        if let Some(short) = super::vendor_staff::team_shortfall(p, c, e).await? {
+            out.push(short);
+        }
+        Ok(out)
+    })
 }
 
 // ---- vendor report drafts (JSCZ-7) ----
