@@ -162,6 +162,17 @@ pub static JOBS: &[Job] = &[
         }),
     },
     Job {
+        // Days ahead of an expiry: not every tick.
+        name: "password_expiry",
+        title: "密码到期提醒",
+        report: Some("密码到期提醒"),
+        every: Duration::from_secs(3600),
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| {
+            Box::pin(crate::features::passwords::send_expiry_reminders(&e.p, n))
+        }),
+    },
+    Job {
         // Reads one setting unless an upgrade left the index behind.
         name: "search_reindex",
         title: "升级后重建搜索索引",

@@ -38,6 +38,8 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("user.enable", 1, "启用用户"),
     ("user.password_change", 1, "修改密码"),
     ("user.password_reset", 1, "重置密码"),
+    ("user.password_expiry_notice", 1, "密码到期提醒"),
+    ("auth.password_expired", 0, "密码到期须修改"),
     ("user.departure", 1, "登记离岗"),
     ("user.export", 1, "导出用户"),
     ("role.grant", 1, "授予角色"),

@@ -166,6 +166,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: registers_v27,
     },
     Migration {
+        version: 28,
+        name: "password_expiry_reminder",
+        steps: password_expiry_reminder,
+    },
+    Migration {
         version: 29,
         name: "log_reviews_scans_network_checks",
         steps: registers_v29,
@@ -2694,4 +2699,14 @@ fn registers_v31(b: Backend) -> Vec<Step> {
         },
     ]);
     steps
+
+/// The password age (EEDS-3.8.6 「不定期更换」): `users.password_reminded_for`
+/// holds the `password_changed_at` of the password whose expiry reminder
+/// went out, so each password is reminded of once and a new password is
+/// reminded of again.
+fn password_expiry_reminder(_: Backend) -> Vec<Step> {
+    vec![Step::Raw {
+        sqlite: "ALTER TABLE users ADD COLUMN password_reminded_for BIGINT",
+        postgres: "ALTER TABLE users ADD COLUMN IF NOT EXISTS password_reminded_for BIGINT",
+    }]
 }

@@ -217,6 +217,77 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Marks a user's password as to be changed at once (an expired password,
+/// EEDS-3.8.6); false when it already was.
+pub async fn require_password_change(c: &mut DbConn, id: &str, now: i64) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::update()
+                .table("users")
+                .values([
+                    ("must_change_password", 1i64.into()),
+                    ("updated_at", now.into()),
+                ])
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("must_change_password").eq(0))
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Active users whose password was set at or before `set_before` and who
+/// have not been reminded of its expiry yet (EEDS-3.8.6), the oldest
+/// password first. Users who must change their password already are left
+/// out: the login asks them anyway.
+pub async fn password_reminders_due(
+    c: &mut DbConn,
+    set_before: i64,
+    limit: u64,
+) -> Result<Vec<UserRow>, AppError> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("users")
+        .and_where(Expr::col("status").eq("active"))
+        .and_where(Expr::col("must_change_password").eq(0))
+        .and_where(Expr::col("password_changed_at").lte(set_before))
+        .cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("password_reminded_for").is_null())
+                .add(Expr::col("password_reminded_for").ne(Expr::col("password_changed_at"))),
+        )
+        .order_by("password_changed_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .limit(limit)
+        .to_owned();
+    c.all(&q).await?.iter().map(from_row).collect()
+}
+
+/// Claims the expiry reminder of the password set at `changed_at`: false
+/// when it went out already (another node) or the password changed since.
+pub async fn claim_password_reminder(
+    c: &mut DbConn,
+    id: &str,
+    changed_at: i64,
+) -> Result<bool, AppError> {
+    let n = c
+        .exec(
+            &Query::update()
+                .table("users")
+                .value("password_reminded_for", changed_at)
+                .and_where(Expr::col("id").eq(id))
+                .and_where(Expr::col("password_changed_at").eq(changed_at))
+                .cond_where(
+                    sea_query::Cond::any()
+                        .add(Expr::col("password_reminded_for").is_null())
+                        .add(Expr::col("password_reminded_for").ne(changed_at)),
+                )
+                .to_owned(),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
 pub async fn set_login_state(
     c: &mut DbConn,
     id: &str,

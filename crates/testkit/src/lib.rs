@@ -5,7 +5,7 @@
 
 pub mod openapi;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +32,17 @@ pub const ADMIN_PASSWORD: &str = "Admin#Passw0rd!2026";
 pub const DEMO_PASSWORD: &str = "Demo#Passw0rd!2026";
 /// What [`TestApp::login`] changes an initial password to.
 pub const NEW_PASSWORD: &str = "Nw!Str0ng#Pass2026x";
+/// What [`TestApp::login`] changes an expired password to, in turn (a test
+/// whose clock runs past the security policy's password age, EEDS-3.8.6):
+/// more of them than the password history remembers.
+pub const LATER_PASSWORDS: [&str; 6] = [
+    "Rt7#Kq2!Lm9pXw4z",
+    "Hb3$Vn8@Qd5sGy6k",
+    "Pz4%Jc7&Wr2fTm9x",
+    "Ky6*Ds3!Nh8bLq5v",
+    "Mf9#Tx4$Bg7wZr2p",
+    "Wq2@Hn5%Cj8kYs3d",
+];
 /// Name of the top-level organisation.
 pub const ROOT_ORG: &str = "江苏省财政厅";
 /// Client address every request comes from.
@@ -100,8 +111,9 @@ pub struct TestApp {
     pub clock: FixedClock,
     pub router: axum::Router,
     pub db_url: String,
-    /// Users whose initial password [`TestApp::login`] has changed.
-    changed: Arc<Mutex<HashSet<String>>>,
+    /// Users whose password [`TestApp::login`] has changed, with how many
+    /// times (1: [`NEW_PASSWORD`], then [`LATER_PASSWORDS`] in turn).
+    changed: Arc<Mutex<HashMap<String, usize>>>,
     guard: Option<DbGuard>,
     /// The attachment store of this test (removed on drop).
     _files: tempfile::TempDir,
@@ -236,21 +248,36 @@ impl TestApp {
 
     /// The password `username` currently has in this test.
     pub fn password_of(&self, username: &str) -> &'static str {
-        if self.changed.lock().expect("lock").contains(username) {
-            NEW_PASSWORD
-        } else if yunwei_core::bootstrap::BUILTIN_ADMINS
-            .iter()
-            .any(|(u, _, _)| *u == username)
-        {
-            ADMIN_PASSWORD
-        } else {
-            DEMO_PASSWORD
+        let changes = self
+            .changed
+            .lock()
+            .expect("lock")
+            .get(username)
+            .copied()
+            .unwrap_or(0);
+        Self::password_after(username, changes)
+    }
+
+    /// The password of `username` after [`TestApp::login`] changed it
+    /// `changes` times.
+    fn password_after(username: &str, changes: usize) -> &'static str {
+        match changes {
+            0 if yunwei_core::bootstrap::BUILTIN_ADMINS
+                .iter()
+                .any(|(u, _, _)| *u == username) =>
+            {
+                ADMIN_PASSWORD
+            }
+            0 => DEMO_PASSWORD,
+            1 => NEW_PASSWORD,
+            n => LATER_PASSWORDS[(n - 2) % LATER_PASSWORDS.len()],
         }
     }
 
     /// Logs in through the API and returns the bearer token. An initial
-    /// password is first changed to [`NEW_PASSWORD`] (remembered for later
-    /// logins of the same user in this test).
+    /// password is first changed to [`NEW_PASSWORD`], an expired one to the
+    /// next of [`LATER_PASSWORDS`] (remembered for later logins of the same
+    /// user in this test).
     pub async fn login(&self, username: &str) -> String {
         let password = self.password_of(username);
         let body = self.login_ok(username, password).await;
@@ -258,28 +285,37 @@ impl TestApp {
         if !body["must_change_password"].as_bool().unwrap_or(false) {
             return token;
         }
+        let changes = self
+            .changed
+            .lock()
+            .expect("lock")
+            .get(username)
+            .copied()
+            .unwrap_or(0)
+            + 1;
+        let new = Self::password_after(username, changes);
         let r = self
             .post_json(
                 "/api/v1/auth/password",
                 Some(&token),
                 serde_json::json!({
                     "current_password": password,
-                    "new_password": NEW_PASSWORD,
-                    "confirm_password": NEW_PASSWORD,
+                    "new_password": new,
+                    "confirm_password": new,
                 }),
             )
             .await;
         assert_eq!(
             r.status,
             StatusCode::NO_CONTENT,
-            "change initial password of {username}: {}",
+            "change the password of {username}: {}",
             r.text()
         );
         self.changed
             .lock()
             .expect("lock")
-            .insert(username.to_string());
-        let body = self.login_ok(username, NEW_PASSWORD).await;
+            .insert(username.to_string(), changes);
+        let body = self.login_ok(username, new).await;
         assert_eq!(
             body["must_change_password"],
             serde_json::json!(false),

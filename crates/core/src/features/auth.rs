@@ -373,13 +373,19 @@ async fn start_session(
         ended_at: None,
         end_reason: None,
     };
-    let principal = principal_of(
-        &mut p.db.read().await?,
-        user,
-        Some(session.id.clone()),
-        p.now_us(),
-    )
-    .await?;
+    // A password older than the policy's age is changed before anything
+    // else, like an initial one (EEDS-3.8.6 「不定期更换」).
+    let (mut principal, expired) = {
+        let mut c = p.db.read().await?;
+        let pol = policy::load(&mut c).await?;
+        let expired = !user.must_change_password
+            && crate::features::passwords::expired(&pol, user.password_changed_at, now);
+        (
+            principal_of(&mut c, user, Some(session.id.clone()), p.now_us()).await?,
+            expired.then(|| crate::features::passwords::expires_at(&pol, user.password_changed_at)),
+        )
+    };
+    principal.must_change_password |= expired.is_some();
     let started = in_tx!(p.db, |c| {
         // The account as it is now: a lock taken by other attempts while
         // this one was checked, or a disabling, still refuses it.
@@ -397,6 +403,21 @@ async fn start_session(
             }
         }
         ustore::set_login_state(&mut c, &user.id, 0, None).await?;
+        if let Some(at) = expired {
+            if ustore::require_password_change(&mut c, &user.id, now).await? {
+                record(
+                    p,
+                    &mut c,
+                    ctx,
+                    Actor::System {
+                        org_path: &user.org_path,
+                    },
+                    Event::success("auth.password_expired", "user", &user.id)
+                        .after(format!("密码已于 {} 到期，须先修改密码", fmt_us(at))),
+                )
+                .await?;
+            }
+        }
         sstore::insert(&mut c, &session).await?;
         record(
             p,
@@ -411,7 +432,7 @@ async fn start_session(
     Ok(started.then_some(LoginOk {
         token,
         session,
-        must_change_password: user.must_change_password,
+        must_change_password: user.must_change_password || expired.is_some(),
     }))
 }
 

@@ -1565,3 +1565,164 @@ async fn totp_pages_enroll_and_confirm() {
     assert!(ok.text().contains("动态口令已启用") && ok.text().contains("已启用"));
     app.cleanup().await;
 }
+
+/// The password-expiry notices of `username`, oldest first.
+async fn expiry_notices(app: &TestApp, username: &str) -> Vec<(String, Option<i64>)> {
+    let id = user_id(app, username).await;
+    let mut c = app.platform.db().read().await.unwrap();
+    let mut v: Vec<_> = yunwei_store::tickets::notifications_of(&mut c, &id, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.kind == yunwei_core::passwords::EXPIRY_NOTICE_KIND)
+        .map(|n| (n.title, n.due_at))
+        .collect();
+    v.reverse();
+    v
+}
+
+/// EEDS-3.8.6 「系统(网络)管理员不定期更换一次密码」: the security
+/// administrator sets the password age and the reminder's lead time (here
+/// 30 and 5 days); each password's holder is reminded once, that many
+/// days before it expires, by the job, and a new password is reminded of
+/// again when its own time comes.
+#[tokio::test]
+async fn eeds_3_8_6_password_expiry_reminder_is_sent_once_per_password() {
+    let app = TestApp::new().await;
+    let sec = app.login("secadmin").await;
+    let mut p = app.get("/api/v1/security-policy", Some(&sec)).await.json();
+    assert_eq!(p["password_max_age_days"], 90, "the default");
+    p["password_max_age_days"] = json!(0);
+    p["reason"] = json!("按单位规定设置密码有效期");
+    let r = app
+        .put_json("/api/v1/security-policy", Some(&sec), p.clone())
+        .await;
+    assert_eq!(code(&r), "policy.below_floor", "no switching it off");
+    p["password_max_age_days"] = json!(30);
+    p["password_expiry_notice_days"] = json!(5);
+    let r = app.put_json("/api/v1/security-policy", Some(&sec), p).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    app.login("demo_staff").await; // sets its password now
+    let set_at = app.platform.now_us();
+    let expires = set_at + Duration::days(30).num_microseconds().unwrap();
+    // Not yet: more than 5 days before the expiry.
+    app.clock.advance(Duration::days(24));
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    assert!(expiry_notices(&app, "demo_staff").await.is_empty());
+    // 5 days before: one reminder, naming the expiry.
+    app.clock.advance(Duration::days(1) + Duration::hours(1));
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    let told = expiry_notices(&app, "demo_staff").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].1, Some(expires));
+    assert!(told[0].0.contains("即将到期"), "{told:?}");
+    // The next runs send nothing more for the same password.
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    app.clock.advance(Duration::days(2));
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    assert_eq!(expiry_notices(&app, "demo_staff").await.len(), 1);
+    let id = user_id(&app, "demo_staff").await;
+    let audited = audit_actions(&app, "user.password_expiry_notice").await;
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|a| a.object_id == id && a.actor_role == "system")
+            .count(),
+        1
+    );
+    // A new password is reminded of again, 25 days after it was set.
+    let token = app.login("demo_staff").await;
+    let newer = "Lv9#Qe2!Zt7pKw4m";
+    let r = app
+        .post_json(
+            "/api/v1/auth/password",
+            Some(&token),
+            json!({"current_password": TestApp::NEW_PASSWORD, "new_password": newer, "confirm_password": newer}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    app.clock.advance(Duration::days(24));
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    assert_eq!(expiry_notices(&app, "demo_staff").await.len(), 1);
+    app.clock.advance(Duration::days(2));
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    assert_eq!(expiry_notices(&app, "demo_staff").await.len(), 2);
+    app.cleanup().await;
+}
+
+/// EEDS-3.8.6 「不定期更换」: a password older than the policy's age (90
+/// days by default) must be changed at the next login, by the API and in
+/// the browser, exactly like an initial password; the change clears it.
+#[tokio::test]
+async fn eeds_3_8_6_expired_password_forces_a_change_at_login() {
+    let app = TestApp::new().await;
+    app.login("demo_staff").await; // its password is set now
+    app.clock.advance(Duration::days(89));
+    let r = raw_login(&app, "demo_staff", TestApp::NEW_PASSWORD).await;
+    assert_eq!(r.json()["must_change_password"], false, "not yet expired");
+    app.clock.advance(Duration::days(1));
+    let r = raw_login(&app, "demo_staff", TestApp::NEW_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["must_change_password"], true, "expired");
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get("/api/v1/tickets", Some(&token)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let id = user_id(&app, "demo_staff").await;
+    let expired = audit_actions(&app, "auth.password_expired").await;
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].object_id, id);
+    // The browser is sent to the password form and kept there.
+    let page = app.get("/login", None).await;
+    let login_csrf = cookie_value(&set_cookies(&page), "yw_login_csrf").unwrap();
+    let body = format!(
+        "csrf={login_csrf}&username=demo_staff&password={}",
+        urlenc(TestApp::NEW_PASSWORD)
+    );
+    let r = app
+        .request(form(
+            "/login",
+            &format!("yw_login_csrf={login_csrf}"),
+            &body,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), Some("/password/change"));
+    let session = cookie_value(&set_cookies(&r), "yw_session").unwrap();
+    let cookie = format!("yw_session={session}");
+    let get = |path: &str| {
+        Request::builder()
+            .uri(path)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = app.request(get("/")).await;
+    assert_eq!(r.header("location"), Some("/password/change"));
+    let page = app.request(get("/password/change")).await;
+    assert!(page.text().contains("密码已到期"), "{}", page.text());
+    // Still once: the second login found the flag already set.
+    assert_eq!(audit_actions(&app, "auth.password_expired").await.len(), 1);
+    let csrf = hidden_csrf(&page.text());
+    let pw = urlenc("Lv9#Qe2!Zt7pKw4m");
+    let body = format!(
+        "csrf={csrf}&current_password={}&new_password={pw}&confirm_password={pw}",
+        urlenc(TestApp::NEW_PASSWORD)
+    );
+    let r = app.request(form("/password/change", &cookie, &body)).await;
+    assert_eq!(r.header("location"), Some("/"), "{}", r.text());
+    // Changed: the next login goes straight in, and the new password runs
+    // its own 90 days.
+    let r = raw_login(&app, "demo_staff", "Lv9#Qe2!Zt7pKw4m").await;
+    assert_eq!(r.json()["must_change_password"], false);
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get("/api/v1/tickets", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    app.clock.advance(Duration::days(89));
+    let r = raw_login(&app, "demo_staff", "Lv9#Qe2!Zt7pKw4m").await;
+    assert_eq!(r.json()["must_change_password"], false);
+    app.cleanup().await;
+}

@@ -576,3 +576,165 @@ async fn jscz_53_command_line_turns_the_ukey_requirement_off_after_every_ukey_is
     );
     app.cleanup().await;
 }
+
+/// Files a UKEY of `serial` for `holder` at the organisation `org_id`.
+async fn issue_at(
+    app: &TestApp,
+    token: &str,
+    org_id: &str,
+    serial: &str,
+    holder: &str,
+) -> TestResponse {
+    app.post_json(
+        "/api/v1/registers/ukeys",
+        Some(token),
+        json!({"org_id": org_id, "values": {
+            "serial": serial, "holder": holder, "issued_on": "2026-03-02"
+        }}),
+    )
+    .await
+}
+
+/// The notices of `kind` that `username` got.
+async fn notices_of(
+    app: &TestApp,
+    username: &str,
+    kind: &str,
+) -> Vec<yunwei_store::tickets::NotificationRow> {
+    let id = crate::support::user_id(app, username).await;
+    let mut c = app.platform.db().read().await.unwrap();
+    yunwei_store::tickets::notifications_of(&mut c, &id, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.kind == kind)
+        .collect()
+}
+
+/// JSCZ-53 「各级系统管理员必须通过UKEY访问信息系统」: the administrators of
+/// the managed systems (here the system administrator the centre keeps for
+/// them, JSCZ-8) hold UKEYs too, not only yunwei's own administrators; a
+/// business role still does not.
+#[tokio::test]
+async fn jscz_53_a_managed_systems_administrator_holds_a_ukey() {
+    let app = TestApp::new().await;
+    let sec = app.login("secadmin").await;
+    let root = root_id(&app).await;
+    let r = issue_at(&app, &sec, &root, "UK-201", "demo_sysop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = issue_at(&app, &sec, &root, "UK-202", "demo_netop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = issue_at(&app, &sec, &root, "UK-203", "demo_staff").await;
+    assert_eq!(code(&r), "register.ukey_holder", "{}", r.text());
+    app.cleanup().await;
+}
+
+/// JSCZ-53 「由各级财政部门负责系统管理员UKEY的申请、分配及回收」: the city's
+/// finance department (its security administrator) issues and collects
+/// the UKEYs of the city's level only: not the province's, not another
+/// city's, not those of a county below it (which has its own); and the
+/// province does not issue the city's.
+#[tokio::test]
+async fn jscz_53_a_city_finance_department_issues_for_its_own_level_only() {
+    use yunwei_domain::roles::Role;
+    let app = TestApp::new().await;
+    let org = |name: &'static str| {
+        let app = &app;
+        async move {
+            let id = crate::support::org_id(app, name).await;
+            let mut c = app.platform.db().read().await.unwrap();
+            yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap()
+        }
+    };
+    let nanjing = org("南京市财政局").await;
+    let jiangning = org("南京市江宁区财政局").await;
+    let suzhou = org("苏州市财政局").await;
+    crate::support::account(&app, "nj_sysop", &nanjing, Role::SystemsAdmin, &nanjing).await;
+    let nj_sec = app.login("nj_secadmin").await;
+    let sec = app.login("secadmin").await;
+    let root = root_id(&app).await;
+    // The province's security administrator does not issue the city's.
+    let r = issue_at(&app, &sec, &nanjing.id, "NJ-001", "nj_sysop").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(code(&r), "register.ukey_level");
+    // The city issues neither the province's, another city's, nor a
+    // county's below it.
+    for o in [&root, &suzhou.id, &jiangning.id] {
+        let r = issue_at(&app, &nj_sec, o, "NJ-001", "nj_sysop").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{o}: {}", r.text());
+    }
+    let r = issue_at(&app, &nj_sec, &jiangning.id, "NJ-001", "nj_sysop").await;
+    assert_eq!(code(&r), "register.ukey_level");
+    // Its own level: issued.
+    let r = issue_at(&app, &nj_sec, &nanjing.id, "NJ-001", "nj_sysop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let key = r.json()["id"].as_str().unwrap().to_string();
+    // Collected by the city, not by the province.
+    let ret = |token: &str| {
+        let (app, key, token) = (&app, key.clone(), token.to_string());
+        async move {
+            app.post_json(
+                &format!("/api/v1/registers/ukeys/{key}/steps/return"),
+                Some(&token),
+                json!({"note": "岗位调整，收回"}),
+            )
+            .await
+        }
+    };
+    let r = ret(&sec).await;
+    assert_eq!(code(&r), "register.ukey_level", "{}", r.text());
+    let r = ret(&nj_sec).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "returned");
+    app.cleanup().await;
+}
+
+/// JSCZ-53 「UKEY持有者将UKEY遗失，须第一时间通知财政部门项目负责人，启动UKEY挂失流程」:
+/// recording the loss tells the project leads of the holder's level at
+/// once (no job needs to run, nothing needs to be late), with a link to
+/// the UKEY and the reissue's date; another city's project lead is not
+/// told.
+#[tokio::test]
+async fn jscz_53_recording_a_loss_notifies_the_project_lead_at_once() {
+    use yunwei_domain::roles::Role;
+    let app = TestApp::new().await;
+    let nanjing = {
+        let id = crate::support::org_id(&app, "南京市财政局").await;
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap()
+    };
+    crate::support::account(&app, "nj_sysop", &nanjing, Role::SystemsAdmin, &nanjing).await;
+    crate::support::account(&app, "nj_lead", &nanjing, Role::ProjectLead, &nanjing).await;
+    let suzhou = {
+        let id = crate::support::org_id(&app, "苏州市财政局").await;
+        let mut c = app.platform.db().read().await.unwrap();
+        yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap()
+    };
+    crate::support::account(&app, "sz_lead", &suzhou, Role::ProjectLead, &suzhou).await;
+    let nj_sec = app.login("nj_secadmin").await;
+    let r = issue_at(&app, &nj_sec, &nanjing.id, "NJ-009", "nj_sysop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let key = r.json()["id"].as_str().unwrap().to_string();
+    assert!(notices_of(&app, "nj_lead", "ukey_lost").await.is_empty());
+    let r = app
+        .post_json(
+            &format!("/api/v1/registers/ukeys/{key}/steps/report_lost"),
+            Some(&nj_sec),
+            json!({"note": "持有人报告遗失"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let told = notices_of(&app, "nj_lead", "ukey_lost").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].title.contains("NJ-009") && told[0].title.contains("nj_sysop"));
+    assert_eq!(
+        told[0].link.as_deref(),
+        Some(format!("/registers/ukeys/{key}").as_str())
+    );
+    assert!(told[0].due_at.is_some(), "the reissue's date");
+    // The province's project lead covers the city too; another city's
+    // does not.
+    assert_eq!(notices_of(&app, "demo_lead", "ukey_lost").await.len(), 1);
+    assert!(notices_of(&app, "sz_lead", "ukey_lost").await.is_empty());
+    app.cleanup().await;
+}

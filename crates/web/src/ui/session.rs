@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for UiUser {
             return Err(AppError::new(
                 ErrorKind::Forbidden,
                 "auth.password_change_required",
-                "请先修改初始密码",
+                "请先修改密码（初始密码、被重置或已到期的密码）",
             )
             .into());
         }

@@ -61,6 +61,10 @@ pub(super) struct PolicyForm {
     #[serde(default)]
     api_token_max_days: String,
     #[serde(default)]
+    password_max_age_days: String,
+    #[serde(default)]
+    password_expiry_notice_days: String,
+    #[serde(default)]
     require_ukey_for_admins: Option<String>,
     #[serde(default)]
     reason: String,
@@ -82,6 +86,8 @@ pub(super) async fn policy_submit(
         audit_retention_days: n(&f.audit_retention_days),
         api_token_max_days: n(&f.api_token_max_days),
         require_ukey_for_admins: f.require_ukey_for_admins.is_some(),
+        password_max_age_days: n(&f.password_max_age_days),
+        password_expiry_notice_days: n(&f.password_expiry_notice_days),
     };
     match policy::set(&s.platform, &ctx, &u.principal, &p, &f.reason).await {
         Ok(()) => policy_view(&s, &u, None, Some("安全策略已保存".into()), None).await,

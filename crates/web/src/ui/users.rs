@@ -56,7 +56,7 @@ pub(super) fn status_label(u: &UserView) -> &'static str {
     } else if u.locked {
         "锁定"
     } else if u.must_change_password {
-        "待改初始密码"
+        "待修改密码"
     } else {
         "正常"
     }

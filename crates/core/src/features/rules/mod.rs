@@ -19,7 +19,7 @@
 //! | `security_reviews`    | security_reviews                                         | answers the reviews due (`reviews`); the review checklist draft |
 //! | `system_log_reviews`  | system_log_reviews                                       | the maintenance staff's log review of the three log classes, answers the reviews due; reviewed by the deputy director, then the higher department (EEDS-3.7.1) |
 //! | `staff_changes`       | staff_changes                                            | an approved change takes effect (NTCZ-6.1.7)         |
-//! | `ukeys`               | ukeys                                                    | reissue within three days of a loss (JSCZ-53); `holds_ukey` |
+//! | `ukeys`               | ukeys                                                    | issued by the level's finance department; a loss told to the project leads at once, reissued within the pack's days (JSCZ-53); `holds_ukey` |
 //! | `om_tools`            | om_tools                                                 | flagged until the purchaser approves (NTCZ-6.3.2)    |
 //! | `upgrade_plans`       | upgrade_plans                                            | done only once approved, the day recorded; late flagged (EEDS-2.2.2.10) |
 //! | `peak_periods`        | peak_periods                                             | more on site than usual; a running period short of its on-site staff flagged (NTCZ-3.4.2) |
