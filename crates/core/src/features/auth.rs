@@ -1155,7 +1155,7 @@ pub async fn create_token(
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     // A token cannot mint tokens: one that leaked would otherwise outlive

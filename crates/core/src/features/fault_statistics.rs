@@ -60,7 +60,7 @@ pub async fn yearly(p: &Platform, pr: &Principal, year: i32) -> Result<FaultRepo
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     let scope = pr.scope_for(Action::BusinessRead);

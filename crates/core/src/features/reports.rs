@@ -126,7 +126,7 @@ pub async fn monthly_sla(p: &Platform, pr: &Principal, month: &str) -> Result<Sl
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     let (first, from, to) = month_bounds(month)?;

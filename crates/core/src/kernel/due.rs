@@ -481,7 +481,7 @@ fn can_read_somewhere(pr: &Principal) -> Result<crate::Authorized<'_>, AppError>
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     if pr.scope_for(Action::BusinessRead).is_empty() {

@@ -97,7 +97,7 @@ impl Principal {
             return Err(AppError::new(
                 yunwei_domain::ErrorKind::Forbidden,
                 "auth.password_change_required",
-                "请先修改初始密码",
+                "请先修改密码（初始密码或已到期的密码）",
             ));
         }
         if allowed(&self.grants, action, target_path) {

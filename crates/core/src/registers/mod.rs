@@ -61,7 +61,7 @@ fn check_password(pr: &Principal) -> Result<(), AppError> {
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     Ok(())

@@ -90,7 +90,7 @@ pub async fn list(
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     let scope = pr.scope_for(Action::BusinessRead);
@@ -506,7 +506,7 @@ pub async fn export(
         return Err(AppError::new(
             ErrorKind::Forbidden,
             "auth.password_change_required",
-            "请先修改初始密码",
+            "请先修改密码（初始密码或已到期的密码）",
         ));
     }
     let scope = pr.scope_for(Action::BusinessRead);
