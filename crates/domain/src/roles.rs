@@ -732,6 +732,32 @@ mod tests {
         assert!(role_allows(Role::BusinessStaff, Action::BusinessRead));
     }
 
+    /// JSCZ-54's heads are business roles: never on a 三员 account nor a
+    /// third party's, and they read and operate only.
+    #[test]
+    fn jscz_54_heads_are_business_roles_apart_from_three_admins_and_vendors() {
+        for head in [Role::DivisionHead, Role::FinanceHead] {
+            assert_eq!(Role::parse(head.as_str()), Some(head));
+            assert!(head.is_business() && !head.is_vendor_side());
+            for admin in [Role::SysAdmin, Role::SecAdmin, Role::AudAdmin] {
+                assert!(grant_conflict(&[admin], head, false).is_some());
+                assert!(grant_conflict(&[head], admin, false).is_some());
+            }
+            assert!(grant_conflict(&[], head, true).is_some());
+            assert!(grant_conflict(&[Role::BusinessStaff], head, false).is_none());
+            for a in Action::ALL {
+                assert_eq!(
+                    role_allows(head, a),
+                    matches!(
+                        a,
+                        Action::OrgView | Action::BusinessRead | Action::BusinessOperate
+                    ),
+                    "{head:?} {a:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn secadmin_cannot_create_accounts() {
         assert!(!role_allows(Role::SecAdmin, Action::UserCreate));
