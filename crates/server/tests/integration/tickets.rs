@@ -840,8 +840,28 @@ async fn jscz_54_section_head_is_the_exporters_own_division_head() {
         let centre = yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap();
         (root, centre)
     };
-    crate::support::account(&app, "centre_head", &centre, Role::DivisionHead, &centre).await;
+    // The security administrator grants the division head's role like any
+    // business role, on the division, and never to a 三员 account.
+    crate::support::account(&app, "centre_head", &centre, Role::BusinessStaff, &centre).await;
     crate::support::account(&app, "wide_head", &root, Role::DivisionHead, &root).await;
+    let sec = app.login("secadmin").await;
+    let grant = |user: String| json!({"user_id": user, "role": "division_head", "scope_org_id": centre.id, "subtree": true, "reason": "信息中心负责人"});
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(crate::support::user_id(&app, "centre_head").await),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(crate::support::user_id(&app, "sysadmin").await),
+        )
+        .await;
+    assert_eq!(code(&r), "role.admin_no_business", "{}", r.text());
     let centre_head = app.login("centre_head").await;
     let wide_head = app.login("wide_head").await;
     let r = app
