@@ -69,10 +69,18 @@ pub enum Role {
     ProjectSecurity,
     /// 市委保密机要局 (SNXM-23): 安全可靠、电子文件管理和密码应用合规性.
     ProjectSecrecy,
+    /// 处（科）室负责人 (JSCZ-54): the head of a division or section of a
+    /// finance department, granted on that division; consents before its
+    /// people pass production data to another division.
+    DivisionHead,
+    /// 本级财政负责人 (JSCZ-54): the head of the finance department of one
+    /// level (province, city or county), granted on that level; consents
+    /// before its production data go to a third party.
+    FinanceHead,
 }
 
 impl Role {
-    pub const ALL: [Role; 25] = [
+    pub const ALL: [Role; 27] = [
         Role::SysAdmin,
         Role::SecAdmin,
         Role::AudAdmin,
@@ -98,6 +106,8 @@ impl Role {
         Role::ProjectDevelopment,
         Role::ProjectSecurity,
         Role::ProjectSecrecy,
+        Role::DivisionHead,
+        Role::FinanceHead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +137,8 @@ impl Role {
             Role::ProjectDevelopment => "project_development",
             Role::ProjectSecurity => "project_security",
             Role::ProjectSecrecy => "project_secrecy",
+            Role::DivisionHead => "division_head",
+            Role::FinanceHead => "finance_head",
         }
     }
 
@@ -161,6 +173,8 @@ impl Role {
             Role::ProjectDevelopment => "发展改革部门立项审批人员",
             Role::ProjectSecurity => "网信、公安部门安全审核人员",
             Role::ProjectSecrecy => "保密机要部门审核人员",
+            Role::DivisionHead => "处（科）室负责人",
+            Role::FinanceHead => "本级财政负责人",
         }
     }
 
@@ -194,6 +208,8 @@ impl Role {
             Role::ProjectDevelopment => "办理信息化项目立项审批",
             Role::ProjectSecurity => "出具信息化项目信息安全审核意见",
             Role::ProjectSecrecy => "出具安全可靠、电子文件管理和密码应用合规性审核意见",
+            Role::DivisionHead => "同意本处（科）室人员将生产数据转发其他处（科）室（JSCZ-54）",
+            Role::FinanceHead => "同意本级财政将生产数据提供第三方单位、组织或个人（JSCZ-54）",
         }
     }
 
@@ -226,6 +242,8 @@ impl Role {
                 | Role::ProjectDevelopment
                 | Role::ProjectSecurity
                 | Role::ProjectSecrecy
+                | Role::DivisionHead
+                | Role::FinanceHead
         )
     }
 
@@ -425,6 +443,12 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             )
         }
         Role::BusinessStaff => matches!(action, BusinessRead | BusinessOperate),
+        // The heads who consent to data leaving a division or the finance
+        // department (JSCZ-54) read the business of what they head, where
+        // the requests wait for them.
+        Role::DivisionHead | Role::FinanceHead => {
+            matches!(action, OrgView | BusinessRead | BusinessOperate)
+        }
         // The competent departments run the cloud's supervision (ZMDY-8,
         // ZMDY-9, SNYP-6): review, the catalogue, bills, evaluations.
         Role::CloudManager | Role::CountyCloudManager => matches!(
@@ -706,6 +730,32 @@ mod tests {
             }
         }
         assert!(role_allows(Role::BusinessStaff, Action::BusinessRead));
+    }
+
+    /// JSCZ-54's heads are business roles: never on a 三员 account nor a
+    /// third party's, and they read and operate only.
+    #[test]
+    fn jscz_54_heads_are_business_roles_apart_from_three_admins_and_vendors() {
+        for head in [Role::DivisionHead, Role::FinanceHead] {
+            assert_eq!(Role::parse(head.as_str()), Some(head));
+            assert!(head.is_business() && !head.is_vendor_side());
+            for admin in [Role::SysAdmin, Role::SecAdmin, Role::AudAdmin] {
+                assert!(grant_conflict(&[admin], head, false).is_some());
+                assert!(grant_conflict(&[head], admin, false).is_some());
+            }
+            assert!(grant_conflict(&[], head, true).is_some());
+            assert!(grant_conflict(&[Role::BusinessStaff], head, false).is_none());
+            for a in Action::ALL {
+                assert_eq!(
+                    role_allows(head, a),
+                    matches!(
+                        a,
+                        Action::OrgView | Action::BusinessRead | Action::BusinessOperate
+                    ),
+                    "{head:?} {a:?}"
+                );
+            }
+        }
     }
 
     #[test]

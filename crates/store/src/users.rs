@@ -506,6 +506,61 @@ pub async fn delete_grant(c: &mut DbConn, id: &str) -> Result<u64, AppError> {
     .await
 }
 
+/// The grants of active users on one of `roles` whose scope covers
+/// `org_path` (the organisation itself, or an ancestor with subtree), as
+/// (user id, role, scope path): who may act on a ticket there, before the
+/// pack's holder rules (ADR 0020) pick among them.
+pub async fn grants_covering(
+    c: &mut DbConn,
+    roles: &[String],
+    org_path: &str,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    if roles.is_empty() {
+        return Ok(vec![]);
+    }
+    let q = Query::select()
+        .distinct()
+        .column(("role_grants", "user_id"))
+        .column(("role_grants", "role"))
+        .column(("role_grants", "scope_path"))
+        .from("role_grants")
+        .inner_join(
+            "users",
+            Expr::col(("users", "id")).equals(("role_grants", "user_id")),
+        )
+        .and_where(Expr::col(("role_grants", "role")).is_in(roles.iter().cloned()))
+        .and_where(Expr::col(("users", "status")).eq("active"))
+        .cond_where(covering(org_path))
+        .order_by(("role_grants", "user_id"), Order::Asc)
+        .order_by(("role_grants", "role"), Order::Asc)
+        .order_by(("role_grants", "scope_path"), Order::Asc)
+        .to_owned();
+    c.all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok((r.s("user_id")?, r.s("role")?, r.s("scope_path")?)))
+        .collect()
+}
+
+/// A grant's scope covers `org_path`: the organisation itself, or an
+/// ancestor with subtree.
+fn covering(org_path: &str) -> sea_query::Cond {
+    // Every ancestor path of org_path, itself included: `/a/`, `/a/b/`, ...
+    let mut ancestors = Vec::new();
+    for (i, ch) in org_path.char_indices().skip(1) {
+        if ch == '/' {
+            ancestors.push(org_path[..=i].to_string());
+        }
+    }
+    sea_query::Cond::any()
+        .add(Expr::col(("role_grants", "scope_path")).eq(org_path))
+        .add(
+            sea_query::Cond::all()
+                .add(Expr::col(("role_grants", "subtree")).eq(1))
+                .add(Expr::col(("role_grants", "scope_path")).is_in(ancestors)),
+        )
+}
+
 /// Ids of active users holding one of `roles` on a scope that covers
 /// `org_path` (the organisation itself, or an ancestor with subtree).
 pub async fn holders_covering(

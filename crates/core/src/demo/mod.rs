@@ -38,7 +38,7 @@ pub struct DemoAccount {
 pub const THIRD_PARTY_GRANT_DAYS: i64 = 365;
 
 /// Every demo account: (username, name, organisation key, role, scope is subtree).
-const ACCOUNTS: [(&str, &str, &str, Role, bool); 42] = [
+const ACCOUNTS: [(&str, &str, &str, Role, bool); 47] = [
     ("demo_director", "周振华", "center", Role::Director, true),
     (
         "demo_deputy",
@@ -260,6 +260,45 @@ const ACCOUNTS: [(&str, &str, &str, Role, bool); 42] = [
         Role::ProjectSecrecy,
         true,
     ),
+    // Who consents to a data export (JSCZ-54, ADR 0020): the province's
+    // 预算处 head and the head of the provincial finance department; a
+    // city's division (南京市财政局预算处) with its staff and head, and the
+    // head of the city's finance bureau.
+    (
+        "demo_division_head",
+        "林文博",
+        "budget",
+        Role::DivisionHead,
+        true,
+    ),
+    (
+        "demo_finance_head",
+        "沈建国",
+        "province",
+        Role::FinanceHead,
+        true,
+    ),
+    (
+        "nj_budget",
+        "马丽娟",
+        "nj_budget",
+        Role::BusinessStaff,
+        false,
+    ),
+    (
+        "nj_division_head",
+        "钱伟东",
+        "nj_budget",
+        Role::DivisionHead,
+        true,
+    ),
+    (
+        "nj_finance_head",
+        "许光明",
+        "nanjing",
+        Role::FinanceHead,
+        true,
+    ),
 ];
 
 pub fn accounts() -> Vec<DemoAccount> {
@@ -282,6 +321,8 @@ pub fn org_label(key: &str) -> &'static str {
         "sw" => "信息中心软件科",
         "budget" => "江苏省财政厅预算处（业务处室）",
         "nanjing" => "南京市财政局",
+        "nj_budget" => "南京市财政局预算处（业务处室）",
+        "province" => "江苏省财政厅",
         "jiangning" => "南京市江宁区财政局",
         "unit" => "江苏省财政厅机关服务中心（预算单位）",
         "ops_vendor" => "金陵数智运维服务有限公司（运维服务商）",
@@ -369,6 +410,15 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
         let sw = child(p, &mut c, &ctx, &center, OrgKind::Section, "软件科").await?;
         let budget = child(p, &mut c, &ctx, &root, OrgKind::Department, "预算处").await?;
         let nanjing = child(p, &mut c, &ctx, &root, OrgKind::City, "南京市财政局").await?;
+        let nj_budget = child(
+            p,
+            &mut c,
+            &ctx,
+            &nanjing,
+            OrgKind::Department,
+            "南京市财政局预算处",
+        )
+        .await?;
         let jiangning = child(
             p,
             &mut c,
@@ -428,6 +478,8 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
                 "sw" => &sw,
                 "budget" => &budget,
                 "nanjing" => &nanjing,
+                "nj_budget" => &nj_budget,
+                "province" => &root,
                 "jiangning" => &jiangning,
                 "unit" => &unit,
                 "ops_vendor" => &ops_vendor,
@@ -477,7 +529,7 @@ pub async fn seed(p: &Platform, password: &str) -> Result<bool, AppError> {
             // the cloud for (ZMDY-8, ZMDY-9, SNYP-6).
             let (scope, subtree) = if let Some((_, scope)) = xm {
                 (scope, *subtree)
-            } else if centre_role || *key == "budget" {
+            } else if centre_role || (*key == "budget" && *role == Role::BusinessStaff) {
                 (&root, true)
             } else if *key == "cloud_bureau" {
                 (&cloud.city, true)

@@ -19,7 +19,7 @@ use crate::tickets::{self, OpenInput, ReassignInput, TransitionInput};
 use crate::{Ctx, Platform, Principal};
 
 /// The demo users who act on tickets, in the order tried.
-const ACTORS: [&str; 14] = [
+const ACTORS: [&str; 16] = [
     "demo_staff",
     "demo_lead",
     "demo_hwops",
@@ -34,6 +34,8 @@ const ACTORS: [&str; 14] = [
     "demo_netop",
     "demo_chief",
     "demo_vendor_admin",
+    "demo_division_head",
+    "demo_finance_head",
 ];
 
 /// The demo's words: titles per process and texts per field
@@ -57,6 +59,10 @@ struct ProcessContent {
     /// The configuration item (code) each ticket concerns.
     #[serde(default)]
     systems: Vec<String>,
+    /// The demo user who files them, when it matters whose they are (a
+    /// data export's heads are its filer's, JSCZ-54).
+    #[serde(default)]
+    opener: Option<String>,
 }
 
 fn content() -> Result<Content, AppError> {
@@ -335,14 +341,19 @@ pub async fn seed(p: &Platform) -> Result<usize, AppError> {
                 // Whoever files it: someone the process lets file who may
                 // also name the item it concerns (else it stays text).
                 let item_paths = item_paths(p, pr_, &fields).await?;
-                let may_file = |a: &&Principal| !tickets::pack_roles(pk, a, &a.org_path).is_empty();
+                let may_file =
+                    |a: &&Principal| !tickets::pack_roles(pk, a, &a.org_path, None).is_empty();
+                let named = words.process.get(&key).and_then(|c| c.opener.as_deref());
                 let opener = actors
                     .iter()
                     .filter(may_file)
-                    .find(|a| {
-                        item_paths
-                            .iter()
-                            .all(|path| a.can(Action::BusinessRead, path))
+                    .find(|a| named == Some(a.username.as_str()))
+                    .or_else(|| {
+                        actors.iter().filter(may_file).find(|a| {
+                            item_paths
+                                .iter()
+                                .all(|path| a.can(Action::BusinessRead, path))
+                        })
                     })
                     .or_else(|| actors.iter().find(may_file))
                     .unwrap_or(lead);

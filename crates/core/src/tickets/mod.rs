@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use yunwei_domain::calendar::HolidayCalendar;
 use yunwei_domain::ids::new_id;
 use yunwei_domain::policy::engine::{self, conversion_fields, TimerAction, TimerOp};
-use yunwei_domain::policy::model::{FieldType, SetAtOpen, TimerDuration};
+use yunwei_domain::policy::model::{FieldType, Holder, PackRole, SetAtOpen, TimerDuration};
 use yunwei_domain::policy::{
     Actor as PackActor, ApprovalVote, FieldValue, Fields, Pack, Process, Refusal, TicketSnapshot,
     Workdays,
@@ -272,26 +272,86 @@ fn fields_from_json(pr: &Process, json: &str) -> Fields {
 /// The pack roles the principal holds for a ticket in `org_path`: roles
 /// whose grant covers the ticket's organisation. A vendor's staff serve the
 /// region their vendor belongs to, so their grants cover the vendor's
-/// parent subtree.
-pub fn pack_roles(pk: &Pack, pr: &Principal, org_path: &str) -> BTreeSet<String> {
+/// parent subtree. A pack role with a holder rule (`holder = "same_org"`
+/// or `"same_level"`, ADR 0020) is held only through a grant lying where
+/// the rule says relative to the ticket's level `level` (its region,
+/// [`level_of`]); with no level known, never.
+pub fn pack_roles(
+    pk: &Pack,
+    pr: &Principal,
+    org_path: &str,
+    level: Option<&str>,
+) -> BTreeSet<String> {
     if pr.must_change_password {
         return BTreeSet::new();
     }
-    let held: Vec<&str> = pr
+    let held: Vec<(&str, String)> = pr
         .grants
         .iter()
         .filter(|g| g.role.is_business())
-        .filter(|g| {
-            if g.role.is_vendor_side() {
-                let parent = parent_path(&g.scope_path);
-                org_path.starts_with(parent.as_str())
+        .filter_map(|g| {
+            let scope = if g.role.is_vendor_side() {
+                parent_path(&g.scope_path)
+            } else {
+                g.scope_path.clone()
+            };
+            let covers = if g.role.is_vendor_side() {
+                org_path.starts_with(scope.as_str())
             } else {
                 g.covers(org_path)
-            }
+            };
+            covers.then_some((g.role.as_str(), scope))
         })
-        .map(|g| g.role.as_str())
         .collect();
-    pk.pack_roles_for(held)
+    pk.pack_roles_on(held.iter().map(|(r, s)| (*r, s.as_str())), level)
+}
+
+/// The level of an organisation: the path of the nearest province, city
+/// or county at or above it (walking up as `kernel::contracts` does), or
+/// None when there is none. A ticket's level decides who holds the pack
+/// roles with a holder rule (ADR 0020).
+pub(crate) async fn level_of(c: &mut DbConn, org_path: &str) -> Result<Option<String>, AppError> {
+    let ids: Vec<&str> = org_path.split('/').filter(|s| !s.is_empty()).collect();
+    for id in ids.iter().rev() {
+        if let Some(o) = orgs::get(c, id).await? {
+            if matches!(o.kind.as_str(), "province" | "city" | "county") {
+                return Ok(Some(o.path));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The active users who hold any of `roles` for a ticket in `org_path`:
+/// the grants of their platform roles covering it, where each role's
+/// holder rule admits them (ADR 0020). Whoever is told a ticket is theirs,
+/// or that its timer runs out, is one of these.
+pub(crate) async fn holders_on(
+    c: &mut DbConn,
+    roles: &[&PackRole],
+    org_path: &str,
+) -> Result<Vec<String>, AppError> {
+    let platform_roles: BTreeSet<String> = roles
+        .iter()
+        .flat_map(|r| r.platform.iter().cloned())
+        .collect();
+    let platform_roles: Vec<String> = platform_roles.into_iter().collect();
+    let grants = ustore::grants_covering(c, &platform_roles, org_path).await?;
+    let level = match roles.iter().any(|r| r.holder != Holder::Covering) {
+        true => level_of(c, org_path).await?,
+        false => None,
+    };
+    let mut users: Vec<String> = grants
+        .into_iter()
+        .filter(|(_, role, scope)| {
+            roles
+                .iter()
+                .any(|r| r.platform.contains(role) && r.holder.admits(scope, level.as_deref()))
+        })
+        .map(|(user, _, _)| user)
+        .collect();
+    users.dedup();
+    Ok(users)
 }
 
 fn parent_path(path: &str) -> String {
@@ -391,16 +451,15 @@ async fn tell_next_actors(
     let votes = store::votes_since(c, &t.id, t.state_since).await?;
     let snapshot = snapshot_of(pr_, t, &votes, Default::default());
     let mut users = Vec::new();
-    let mut platform_roles = BTreeSet::new();
+    let mut pack_roles = Vec::new();
     for role in engine::next_roles(pr_, &snapshot) {
         match role.as_str() {
             yunwei_domain::policy::model::ROLE_REQUESTER => users.push(t.requester_id.clone()),
             yunwei_domain::policy::model::ROLE_ASSIGNEE => users.extend(t.assignee_id.clone()),
-            _ => platform_roles.extend(pk.role(&role).into_iter().flat_map(|r| r.platform.clone())),
+            _ => pack_roles.extend(pk.role(&role)),
         }
     }
-    let platform_roles: Vec<String> = platform_roles.into_iter().collect();
-    users.extend(ustore::holders_covering(c, &platform_roles, &t.org_path).await?);
+    users.extend(holders_on(c, &pack_roles, &t.org_path).await?);
     users.sort();
     users.dedup();
     users.retain(|u| u != actor_id);

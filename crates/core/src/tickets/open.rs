@@ -233,7 +233,8 @@ pub fn one_step_submit<'a>(
     pr: &Principal,
 ) -> Option<&'a yunwei_domain::policy::model::Transition> {
     let t = pr_.single_submit()?;
-    let held = pack_roles(pk, pr, &pr.org_path);
+    // Filing needs no level: the roles that submit have no holder rule.
+    let held = pack_roles(pk, pr, &pr.org_path, None);
     t.roles
         .iter()
         .any(|r| r == yunwei_domain::policy::model::ROLE_REQUESTER || held.contains(r))

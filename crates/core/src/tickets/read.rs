@@ -332,7 +332,8 @@ pub async fn detail(p: &Platform, pr: &Principal, id: &str) -> Result<TicketDeta
     } = load(&mut c, p, pr, id).await?;
     let pk = pack(p, &row.pack_id, Some(&row.pack_version))?;
     let pr_ = process(pk, &row.process_id)?;
-    let roles = pack_roles(pk, pr, &row.org_path);
+    let level = level_of(&mut c, &row.org_path).await?;
+    let roles = pack_roles(pk, pr, &row.org_path, level.as_deref());
     let actor = PackActor {
         user_id: pr.user_id.clone(),
         pack_roles: roles,
@@ -631,6 +632,8 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
     )
     .await?;
     let mut out = Vec::new();
+    // The level of each organisation, read once (ADR 0020).
+    let mut levels: BTreeMap<String, Option<String>> = BTreeMap::new();
     for row in rows {
         let Ok(pk) = pack(p, &row.pack_id, Some(&row.pack_version)) else {
             continue;
@@ -638,7 +641,15 @@ pub async fn todo(p: &Platform, pr: &Principal) -> Result<Vec<TodoItem>, AppErro
         let Some(pr_) = pk.process(&row.process_id) else {
             continue;
         };
-        let roles = pack_roles(pk, pr, &row.org_path);
+        let level = match levels.get(&row.org_path) {
+            Some(l) => l.clone(),
+            None => {
+                let l = level_of(&mut c, &row.org_path).await?;
+                levels.insert(row.org_path.clone(), l.clone());
+                l
+            }
+        };
+        let roles = pack_roles(pk, pr, &row.org_path, level.as_deref());
         let actor = PackActor {
             user_id: pr.user_id.clone(),
             pack_roles: roles,

@@ -182,18 +182,13 @@ pub async fn run_timers(p: &Platform, limit: u64) -> Result<usize, AppError> {
             let title = format!("{} {}{}（{}）", ticket.number, def.label, word, def.source);
             let mut users: Vec<String> = Vec::new();
             users.extend(ticket.assignee_id.clone());
-            // The lead: holders of the pack roles the timer notifies.
-            let platform_roles: Vec<String> = def
-                .notify
-                .iter()
-                .filter_map(|r| pk.role(r))
-                .flat_map(|r| r.platform.iter().cloned())
-                .collect();
+            // The lead: holders of the pack roles the timer notifies, for
+            // this ticket (their holder rules, ADR 0020).
+            let roles: Vec<&PackRole> = def.notify.iter().filter_map(|r| pk.role(r)).collect();
             if def.notify.iter().any(|r| r == "requester") {
                 users.push(ticket.requester_id.clone());
             }
-            users
-                .extend(ustore::holders_covering(&mut c, &platform_roles, &ticket.org_path).await?);
+            users.extend(holders_on(&mut c, &roles, &ticket.org_path).await?);
             notify_users(&mut c, &users, &ticket, kind, &title, "", now).await?;
             store::insert_event(
                 &mut c,

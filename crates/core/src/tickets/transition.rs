@@ -89,9 +89,10 @@ pub(super) async fn take_transition(
         let now = p.clock.now();
         check_values(pr_, &fields, now)?;
         let cis = resolve_cis(&mut c, pr, pr_, &mut fields).await?;
+        let level = level_of(&mut c, &row.org_path).await?;
         let actor = PackActor {
             user_id: pr.user_id.clone(),
-            pack_roles: pack_roles(pk, pr, &row.org_path),
+            pack_roles: pack_roles(pk, pr, &row.org_path, level.as_deref()),
         };
         let now_us = now.timestamp_micros();
         let outcome = engine::apply(
@@ -305,9 +306,10 @@ pub async fn vote(
         let Loaded { row, snapshot, .. } = load(&mut c, p, pr, id).await?;
         let pk = pack(p, &row.pack_id, Some(&row.pack_version))?;
         let pr_ = process(pk, &row.process_id)?;
+        let level = level_of(&mut c, &row.org_path).await?;
         let actor = PackActor {
             user_id: pr.user_id.clone(),
-            pack_roles: pack_roles(pk, pr, &row.org_path),
+            pack_roles: pack_roles(pk, pr, &row.org_path, level.as_deref()),
         };
         let out = engine::vote(pr_, &snapshot, approval_id, &actor, approve).map_err(refusal)?;
         // The engine found a pack role of the caller's that may vote.

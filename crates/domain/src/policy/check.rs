@@ -14,7 +14,7 @@ use super::hooks;
 use super::model::Approval;
 use super::model::{
     parse_citation, ApprovalMode, ApprovalOrder, Choice, Conversion, Derive, DeriveCase, Field,
-    FieldType, FieldValue, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf,
+    FieldType, FieldValue, Holder, HookUse, LeadTime, Origin, Pack, PackRole, Process, RequiredIf,
     SetAtOpen, State, Timer, TimerDuration, Transition, ROLE_ASSIGNEE, ROLE_REQUESTER,
 };
 
@@ -98,6 +98,7 @@ struct RawRole {
     label: S<String>,
     #[serde(default)]
     platform: Vec<S<String>>,
+    holder: Option<S<String>>,
     source: Option<S<String>>,
 }
 
@@ -712,11 +713,27 @@ impl Checker {
                     ));
                 }
             }
+            let holder = match &r.holder {
+                None => Holder::Covering,
+                Some(h) => Holder::parse(h.get_ref()).unwrap_or_else(|| {
+                    let all: Vec<&str> = Holder::ALL.iter().map(|h| h.as_str()).collect();
+                    self.push(src.err(
+                        &h.span(),
+                        format!(
+                            "未知的持有人范围「{}」，可用：{}",
+                            h.get_ref(),
+                            all.join("、")
+                        ),
+                    ));
+                    Holder::Covering
+                }),
+            };
             let source = self.optional_source(src, &r.source);
             out.push(PackRole {
                 id: id.get_ref().clone(),
                 label: r.label.get_ref().clone(),
                 platform: r.platform.iter().map(|s| s.get_ref().clone()).collect(),
+                holder,
                 source,
                 origin: src.origin(&id.span()),
             });
@@ -1858,6 +1875,31 @@ source = "JSCZ-26"
             "[[transition.gate]]\nhook = \"golive_plan\"\nsource = \"JSCZ-42\"\nsurprise = 1\n",
             "surprise",
             "",
+        );
+    }
+
+    /// A pack role may say which holders qualify relative to the ticket
+    /// (ADR 0020); an unknown rule is reported where it is written.
+    #[test]
+    fn jscz_54_pack_role_holder_rule_is_parsed_and_checked() {
+        let with = |h: &str| {
+            PACK.replace(
+                "platform = [\"project_lead\"]",
+                &format!("platform = [\"project_lead\"]\nholder = \"{h}\""),
+            )
+        };
+        let pack = load_pack(&files(&with("same_level"), &[PROC])).expect("valid");
+        assert_eq!(pack.roles[0].holder, Holder::SameLevel);
+        let pack = load_pack(&files(PACK, &[PROC])).expect("valid");
+        assert_eq!(pack.roles[0].holder, Holder::Covering);
+        let text = with("everyone");
+        let errs = errors(&text, &[PROC]);
+        assert_error(
+            &errs,
+            "t/pack.toml",
+            &text,
+            "\"everyone\"",
+            "未知的持有人范围",
         );
     }
 

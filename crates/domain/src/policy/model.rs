@@ -194,8 +194,62 @@ pub struct PackRole {
     pub id: String,
     pub label: String,
     pub platform: Vec<String>,
+    /// Which of the platform roles' holders hold it for a given ticket
+    /// (`holder = "..."`; ADR 0020).
+    pub holder: Holder,
     pub source: Option<String>,
     pub origin: Origin,
+}
+
+/// Which holders of a pack role's platform roles hold it for a ticket
+/// (`holder` in `[roles.<id>]`, ADR 0020). Every holder's grant already
+/// covers the ticket's organisation; this says where on the ticket's line
+/// of organisations the grant may sit. The ticket's level is its region:
+/// the nearest province, city or county at or above its organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Holder {
+    /// Any grant covering the ticket's organisation (the default).
+    #[default]
+    Covering,
+    /// `same_org`: a grant on the ticket's own organisation or on a unit
+    /// above it inside its level (its section or division), never on the
+    /// level itself nor above it: 「本处（科）室负责人」 (JSCZ-54).
+    SameOrg,
+    /// `same_level`: a grant on the ticket's level or below it, never
+    /// above it: the province's for a provincial ticket, the city's for a
+    /// city's: 「本级财政负责人」 (JSCZ-54).
+    SameLevel,
+}
+
+impl Holder {
+    pub const ALL: [Holder; 3] = [Holder::Covering, Holder::SameOrg, Holder::SameLevel];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holder::Covering => "covering",
+            Holder::SameOrg => "same_org",
+            Holder::SameLevel => "same_level",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Holder> {
+        Self::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    /// Whether a grant on `scope_path`, which covers the ticket's
+    /// organisation, makes its holder hold the pack role for a ticket
+    /// whose level (region) is `level_path`. An unknown level (`None`)
+    /// admits only [`Holder::Covering`].
+    pub fn admits(self, scope_path: &str, level_path: Option<&str>) -> bool {
+        match (self, level_path) {
+            (Holder::Covering, _) => true,
+            (_, None) => false,
+            (Holder::SameOrg, Some(level)) => {
+                scope_path.starts_with(level) && scope_path.len() > level.len()
+            }
+            (Holder::SameLevel, Some(level)) => scope_path.starts_with(level),
+        }
+    }
 }
 
 /// One workflow: change, incident, service request...
@@ -739,7 +793,10 @@ impl Pack {
         self.roles.iter().find(|r| r.id == id)
     }
 
-    /// The pack roles held by a user with these platform roles.
+    /// The pack roles held by a user with these platform roles, whatever
+    /// the ticket: those of [`Holder::Covering`] only (a role with a
+    /// `holder` rule depends on where the ticket lies, see
+    /// [`Pack::pack_roles_on`]).
     pub fn pack_roles_for<'a>(
         &self,
         platform_roles: impl IntoIterator<Item = &'a str>,
@@ -747,7 +804,28 @@ impl Pack {
         let held: Vec<&str> = platform_roles.into_iter().collect();
         self.roles
             .iter()
+            .filter(|r| r.holder == Holder::Covering)
             .filter(|r| r.platform.iter().any(|p| held.contains(&p.as_str())))
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// The pack roles held for a ticket by a user whose `grants` (platform
+    /// role, scope path) each cover the ticket's organisation, the ticket's
+    /// level (region) being `level_path` ([`Holder::admits`]).
+    pub fn pack_roles_on<'a>(
+        &self,
+        grants: impl IntoIterator<Item = (&'a str, &'a str)>,
+        level_path: Option<&str>,
+    ) -> std::collections::BTreeSet<String> {
+        let grants: Vec<(&str, &str)> = grants.into_iter().collect();
+        self.roles
+            .iter()
+            .filter(|r| {
+                grants.iter().any(|(role, scope)| {
+                    r.platform.iter().any(|p| p == role) && r.holder.admits(scope, level_path)
+                })
+            })
             .map(|r| r.id.clone())
             .collect()
     }
@@ -991,6 +1069,30 @@ pub fn citation_test_prefix(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSCZ-54 「不得未经本处（科）室负责人同意…不得未经本级财政负责人同意」:
+    /// the division head's grant lies inside the level and above or on the
+    /// ticket's organisation; the level head's at or below the level.
+    #[test]
+    fn jscz_54_holder_rules_admit_grants_by_where_they_lie() {
+        let province = "/js/";
+        let city = "/js/nj/";
+        // A provincial grant on the whole province.
+        assert!(Holder::SameLevel.admits(province, Some(province)));
+        assert!(!Holder::SameLevel.admits(province, Some(city)));
+        assert!(!Holder::SameOrg.admits(province, Some(province)));
+        // The city's own.
+        assert!(Holder::SameLevel.admits(city, Some(city)));
+        // A division of the city.
+        assert!(Holder::SameOrg.admits("/js/nj/it/", Some(city)));
+        assert!(Holder::SameLevel.admits("/js/nj/it/", Some(city)));
+        // Unknown level: only the default admits.
+        assert!(Holder::Covering.admits(province, None));
+        assert!(!Holder::SameLevel.admits(city, None));
+        for h in Holder::ALL {
+            assert_eq!(Holder::parse(h.as_str()), Some(h));
+        }
+    }
 
     #[test]
     fn durations_parse() {

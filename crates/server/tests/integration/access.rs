@@ -727,6 +727,9 @@ async fn jscz_8_access_request_permission_matrix() {
 /// The other requests of issue 5 for every demo actor: who submits and
 /// who approves a software installation (JSCZ-39), a data export (JSCZ-54)
 /// and a third-party account (JSCZ-47), and who carries the account out.
+/// Changed (issue 16): a data export for another division is approved by
+/// the exporter's own division head (ADR 0020), no longer by the centre's
+/// deputy director or project lead.
 #[tokio::test]
 async fn jscz_39_47_54_request_permission_matrix() {
     let app = TestApp::new().await;
@@ -747,6 +750,8 @@ async fn jscz_39_47_54_request_permission_matrix() {
         "nj_sysadmin",
         "nj_secadmin",
         "nj_audadmin",
+        "demo_division_head",
+        "demo_finance_head",
     ];
     let yes = |who: &[&str], actor: &str| who.contains(&actor);
     // The server of the installation is an item of the CMDB (JSCZ-39).
@@ -762,7 +767,7 @@ async fn jscz_39_47_54_request_permission_matrix() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let install = json!({"server": "SRV-APP-01", "software": "Zabbix Agent 6.0", "licence": "GPLv2", "purpose": "监控"});
     let export = json!({"system": "预算管理一体化系统", "data_scope": "2026年预算", "purpose": "审计",
-        "recipient_type": "own_division", "recipient": "本处", "transfer": "encrypted_media"});
+        "recipient_type": "other_division", "recipient": "国库处", "transfer": "encrypted_media"});
     let account = json!({"kind": "create", "system": "预算管理一体化系统", "person": "郑海峰", "account": "zhenghf",
         "rights": "查询", "least_privilege": "仅查询", "valid_until": "2026-12-31"});
     // (process, submitting transition, fields, opened and submitted by,
@@ -780,9 +785,9 @@ async fn jscz_39_47_54_request_permission_matrix() {
             "data_export",
             "submit",
             &export,
-            "demo_soft",
+            "demo_budget",
             "section_approval",
-            &["demo_deputy", "demo_lead"][..],
+            &["demo_division_head"][..],
         ),
         (
             "account_request",
@@ -808,6 +813,8 @@ async fn jscz_39_47_54_request_permission_matrix() {
             "demo_staff",
             "demo_unit",
             "demo_vendor",
+            "demo_division_head",
+            "demo_finance_head",
         ],
         &["demo_lead", "demo_budget", "demo_staff", "demo_unit"],
     ];

@@ -147,7 +147,23 @@ fn rows(html: &str) -> usize {
         .sum()
 }
 
-/// Follows a dashboard link and checks that the list shows `value` rows.
+/// The link of a list's 下一页 (the pager of the paged lists), if any.
+fn next_page(html: &str) -> Option<String> {
+    let pager = html
+        .split("<nav class=\"pager\">")
+        .nth(1)?
+        .split("</nav>")
+        .next()?;
+    pager
+        .split("<a href=\"")
+        .skip(1)
+        .find(|a| a.contains("\">下一页</a>"))
+        .and_then(|a| a.split('"').next())
+        .map(unescape)
+}
+
+/// Follows a dashboard link and checks that the list shows `value` rows
+/// (over all its pages).
 async fn check_link(b: &Browser<'_>, who: &str, what: &str, value: &str, link: &str) -> bool {
     if link.starts_with("/reports") {
         // A rate; the report page itself is checked below.
@@ -164,7 +180,18 @@ async fn check_link(b: &Browser<'_>, who: &str, what: &str, value: &str, link: &
         r.text()
     );
     let html = r.text();
-    let shown = rows(&html);
+    // A paged list (the users, 50 a page) is counted over all its pages.
+    let mut shown = rows(&html);
+    let mut page = html.clone();
+    let mut pages = 1;
+    while let Some(next) = next_page(&page) {
+        assert!(pages < 100, "{who} {what} {link}: pages without end");
+        let r = b.get(&next).await;
+        assert_eq!(r.status, StatusCode::OK, "{who} {what} {next}");
+        page = r.text();
+        shown += rows(&page);
+        pages += 1;
+    }
     if link.starts_with("/audit") && n >= 100 {
         // The audit page shows its newest hundred records.
         assert_eq!(shown, 100, "{who} {what} {link}");

@@ -669,62 +669,74 @@ async fn jscz_39_software_installation_needs_the_project_leads_approval() {
     app.cleanup().await;
 }
 
+/// The fields of a data export for `recipient_type` (JSCZ-54).
+fn export_fields(recipient_type: &str) -> Value {
+    json!({
+        "system": "预算管理一体化系统",
+        "data_scope": "2026年省级部门预算支出明细",
+        "purpose": "审计署专项审计",
+        "recipient_type": recipient_type,
+        "recipient": "审计署南京特派办 王某",
+        "transfer": "encrypted_media"
+    })
+}
+
+/// Whether `token` is offered the vote on the open approval of ticket `id`.
+async fn offered_vote(app: &TestApp, token: &str, id: &str) -> bool {
+    let d = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(token))
+        .await
+        .json();
+    d["approval"]["can_vote"] == true
+}
+
+/// JSCZ-54 「不得未经本处（科）室负责人同意将数据转发其他处（科）室人员，不得未经本级财政
+/// 负责人同意将数据转发其他第三方单位、组织等机构及个人」. Changed (issue 16): the
+/// approvers were the information centre's deputy director or project lead
+/// and its director, whoever held those roles; they are now the exporter's
+/// own division head and the head of the finance department of its level
+/// (ADR 0020). A third party: the division head, then the level's head, in
+/// order.
 #[tokio::test]
 async fn jscz_54_data_export_to_a_third_party_needs_the_level_heads_approval() {
     let app = TestApp::new().await;
-    let soft = app.login("demo_soft").await;
+    let budget = app.login("demo_budget").await;
     let lead = app.login("demo_lead").await;
     let director = app.login("demo_director").await;
-    let fields = |recipient_type: &str| {
-        json!({
-            "system": "预算管理一体化系统",
-            "data_scope": "2026年省级部门预算支出明细",
-            "purpose": "审计署专项审计",
-            "recipient_type": recipient_type,
-            "recipient": "审计署南京特派办 王某",
-            "transfer": "encrypted_media"
-        })
-    };
-    // Within the division: the division head alone.
-    let own = open_ticket(
-        &app,
-        &soft,
-        "data_export",
-        "预算数据导出",
-        fields("own_division"),
-    )
-    .await;
-    act_ok(&app, &soft, &own, "submit", json!({})).await;
-    let r = vote(&app, &lead, &own, "section_approval", true).await;
-    assert_eq!(r.json()["state"], "approved", "{}", r.text());
-    // A third party: the division head, then the head of this level, in order.
+    let head = app.login("demo_division_head").await;
+    let finance = app.login("demo_finance_head").await;
     let third = open_ticket(
         &app,
-        &soft,
+        &budget,
         "data_export",
         "审计数据提供",
-        fields("third_party"),
+        export_fields("third_party"),
     )
     .await;
-    act_ok(&app, &soft, &third, "submit", json!({})).await;
-    let r = vote(&app, &director, &third, "third_party_approval", true).await;
+    act_ok(&app, &budget, &third, "submit", json!({})).await;
+    // The centre's leaders no longer consent to another division's data.
+    for token in [&lead, &director] {
+        let r = vote(&app, token, &third, "third_party_approval", true).await;
+        assert!(!r.status.is_success(), "{}", r.text());
+    }
+    let r = vote(&app, &finance, &third, "third_party_approval", true).await;
     assert_eq!(code(&r), "policy.not_your_step", "{}", r.text());
-    let r = vote(&app, &lead, &third, "third_party_approval", true).await;
+    let r = vote(&app, &head, &third, "third_party_approval", true).await;
     assert_eq!(r.json()["state"], "requested", "{}", r.text());
     let r = act(
         &app,
-        &soft,
+        &budget,
         &third,
         "record_export",
         json!({"export_record": "x"}),
     )
     .await;
     assert_eq!(code(&r), "policy.wrong_state");
-    let r = vote(&app, &director, &third, "third_party_approval", true).await;
+    let r = vote(&app, &finance, &third, "third_party_approval", true).await;
     assert_eq!(r.json()["state"], "approved", "{}", r.text());
     let done = act_ok(
         &app,
-        &soft,
+        &budget,
         &third,
         "record_export",
         json!({"export_record": "3月2日导出 1 个加密文件，12,000 行，当面交接"}),
@@ -732,16 +744,207 @@ async fn jscz_54_data_export_to_a_third_party_needs_the_level_heads_approval() {
     .await;
     assert_eq!(done["state"], "exported");
     // Internet transfer is not a choice at all (JSCZ-56).
-    let mut bad = fields("third_party");
+    let mut bad = export_fields("third_party");
     bad["transfer"] = json!("wechat");
     let r = app
         .post_json(
             "/api/v1/tickets",
-            Some(&soft),
+            Some(&budget),
             json!({"pack": "jscz", "process": "data_export", "title": "x", "fields": bad}),
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    app.cleanup().await;
+}
+
+/// JSCZ-54 「不得未经本级财政负责人同意将数据转发其他第三方单位、组织等机构及个人」: the head
+/// of the city's finance bureau consents to a city's export; the head of the
+/// provincial finance department, whose scope covers the city, does not,
+/// nor the provincial centre's staff; and only the city's head is told.
+#[tokio::test]
+async fn jscz_54_city_export_is_not_approved_by_provincial_staff() {
+    let app = TestApp::new().await;
+    let exporter = app.login("nj_budget").await;
+    let nj_head = app.login("nj_division_head").await;
+    let nj_finance = app.login("nj_finance_head").await;
+    let province_finance = app.login("demo_finance_head").await;
+    let director = app.login("demo_director").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&exporter),
+            json!({"pack": "jscz", "process": "data_export", "title": "市级预算数据提供", "fields": export_fields("third_party")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    act_ok(&app, &exporter, &id, "submit", json!({})).await;
+    let r = vote(&app, &nj_head, &id, "third_party_approval", true).await;
+    assert_eq!(r.json()["state"], "requested", "{}", r.text());
+    // The level head's step is open: the city's head is offered it and
+    // told; the province's head sees the ticket but is neither.
+    assert!(offered_vote(&app, &nj_finance, &id).await);
+    assert_eq!(told(&app, &nj_finance, &number).await.len(), 1);
+    assert!(!offered_vote(&app, &province_finance, &id).await);
+    assert!(told(&app, &province_finance, &number).await.is_empty());
+    for token in [&province_finance, &director] {
+        let r = vote(&app, token, &id, "third_party_approval", true).await;
+        assert!(!r.status.is_success(), "{}", r.text());
+        let t = app
+            .get(&format!("/api/v1/tickets/{id}"), Some(&nj_finance))
+            .await
+            .json();
+        assert_eq!(t["ticket"]["state"], "requested", "{t}");
+    }
+    let r = vote(&app, &nj_finance, &id, "third_party_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    // And a provincial export is the province's head's, not the city's.
+    let budget = app.login("demo_budget").await;
+    let head = app.login("demo_division_head").await;
+    let prov = open_ticket(
+        &app,
+        &budget,
+        "data_export",
+        "省级数据提供",
+        export_fields("third_party"),
+    )
+    .await;
+    act_ok(&app, &budget, &prov, "submit", json!({})).await;
+    vote(&app, &head, &prov, "third_party_approval", true).await;
+    let r = vote(&app, &nj_finance, &prov, "third_party_approval", true).await;
+    assert!(!r.status.is_success(), "{}", r.text());
+    let r = vote(&app, &province_finance, &prov, "third_party_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    app.cleanup().await;
+}
+
+/// JSCZ-54 「不得未经本处（科）室负责人同意将数据转发其他处（科）室人员」: the head is the
+/// exporter's own division's. The head of another division does not
+/// consent, nor one holding the division head's role over the whole
+/// province, nor the centre's leaders; the head of the exporter's own
+/// division (here the information centre, above its software section) does,
+/// and is the one told.
+#[tokio::test]
+async fn jscz_54_section_head_is_the_exporters_own_division_head() {
+    use yunwei_domain::roles::Role;
+    let app = TestApp::new().await;
+    let soft = app.login("demo_soft").await;
+    let budget_head = app.login("demo_division_head").await;
+    let deputy = app.login("demo_deputy").await;
+    let lead = app.login("demo_lead").await;
+    let (root, centre) = {
+        let mut c = app.platform.db().read().await.unwrap();
+        let root = yunwei_store::orgs::root(&mut c).await.unwrap().unwrap();
+        let id = crate::support::org_id(&app, "信息中心").await;
+        let centre = yunwei_store::orgs::get(&mut c, &id).await.unwrap().unwrap();
+        (root, centre)
+    };
+    // The security administrator grants the division head's role like any
+    // business role, on the division, and never to a 三员 account.
+    crate::support::account(&app, "centre_head", &centre, Role::BusinessStaff, &centre).await;
+    crate::support::account(&app, "wide_head", &root, Role::DivisionHead, &root).await;
+    let sec = app.login("secadmin").await;
+    let grant = |user: String| json!({"user_id": user, "role": "division_head", "scope_org_id": centre.id, "subtree": true, "reason": "信息中心负责人"});
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(crate::support::user_id(&app, "centre_head").await),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/roles/grants",
+            Some(&sec),
+            grant(crate::support::user_id(&app, "sysadmin").await),
+        )
+        .await;
+    assert_eq!(code(&r), "role.admin_no_business", "{}", r.text());
+    let centre_head = app.login("centre_head").await;
+    let wide_head = app.login("wide_head").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&soft),
+            json!({"pack": "jscz", "process": "data_export", "title": "转发预算处", "fields": export_fields("other_division")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    act_ok(&app, &soft, &id, "submit", json!({})).await;
+    assert!(offered_vote(&app, &centre_head, &id).await);
+    assert_eq!(told(&app, &centre_head, &number).await.len(), 1);
+    assert!(!offered_vote(&app, &wide_head, &id).await);
+    assert!(told(&app, &wide_head, &number).await.is_empty());
+    assert!(told(&app, &budget_head, &number).await.is_empty());
+    for token in [&budget_head, &wide_head, &deputy, &lead] {
+        let r = vote(&app, token, &id, "section_approval", true).await;
+        assert!(!r.status.is_success(), "{}", r.text());
+    }
+    let r = vote(&app, &centre_head, &id, "section_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
+    app.cleanup().await;
+}
+
+/// JSCZ-54 asks consent only for data passed to another division or a
+/// third party: data used inside the exporter's own division need no
+/// approval, the export is recorded at once and nobody is asked. Changed
+/// (issue 16): such an export used to wait for the division's approval.
+/// The approval-free way is not open to data leaving the division.
+#[tokio::test]
+async fn jscz_54_internal_use_needs_no_approval() {
+    let app = TestApp::new().await;
+    let budget = app.login("demo_budget").await;
+    let head = app.login("demo_division_head").await;
+    let r = app
+        .post_json(
+            "/api/v1/tickets",
+            Some(&budget),
+            json!({"pack": "jscz", "process": "data_export", "title": "处内分析", "fields": export_fields("own_division")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    // Nothing to ask for.
+    let r = act(&app, &budget, &id, "submit", json!({})).await;
+    assert_eq!(code(&r), "policy.condition", "{}", r.text());
+    let r = act(&app, &budget, &id, "record_internal_use", json!({})).await;
+    assert_eq!(code(&r), "policy.missing_field", "{}", r.text());
+    let done = act_ok(
+        &app,
+        &budget,
+        &id,
+        "record_internal_use",
+        json!({"export_record": "3月2日导出 1 个文件，处内共享目录存放"}),
+    )
+    .await;
+    assert_eq!(done["state"], "exported");
+    assert!(told(&app, &head, &number).await.is_empty());
+    // Data for another division go through the head's approval.
+    let other = open_ticket(
+        &app,
+        &budget,
+        "data_export",
+        "转发其他处室",
+        export_fields("other_division"),
+    )
+    .await;
+    let r = act(
+        &app,
+        &budget,
+        &other,
+        "record_internal_use",
+        json!({"export_record": "x"}),
+    )
+    .await;
+    assert_eq!(code(&r), "policy.condition", "{}", r.text());
+    act_ok(&app, &budget, &other, "submit", json!({})).await;
+    let r = vote(&app, &head, &other, "section_approval", true).await;
+    assert_eq!(r.json()["state"], "approved", "{}", r.text());
     app.cleanup().await;
 }
 
