@@ -2699,6 +2699,7 @@ fn registers_v31(b: Backend) -> Vec<Step> {
         },
     ]);
     steps
+}
 
 /// The password age (EEDS-3.8.6 「不定期更换」): `users.password_reminded_for`
 /// holds the `password_changed_at` of the password whose expiry reminder
