@@ -266,8 +266,8 @@ pub fn has_duties(register: &str) -> bool {
     DUTIES.iter().any(|d| d.register == register)
 }
 
-/// The open occurrences of the duties answered in `register` that the
-/// caller may see (over the scope of the register's read action: the
+/// The open occurrences of the duties answered in `register`, for those
+/// who may file in it, over the scope of its read action (the
 /// administrators' reviews over their role-view scope), overdue first.
 pub async fn open_for(
     p: &Platform,
@@ -277,7 +277,7 @@ pub async fn open_for(
     let Some(spec) = yunwei_domain::register::spec(register) else {
         return Ok(vec![]);
     };
-    if !pr.can_somewhere(spec.read) {
+    if !pr.can_somewhere(spec.write) || !pr.can_somewhere(spec.read) {
         return Ok(vec![]);
     }
     let scope = pr.scope_for(spec.read);

@@ -80,7 +80,9 @@ async fn run_for_plans(app: &TestApp) -> usize {
     n - (reviews_notified(app).await - before)
 }
 
-/// Overdue notices in a user's inbox.
+/// Overdue notices in a user's inbox, leaving out those of the periodic
+/// reviews and scans (core `reviews`), which reach the maintenance staff
+/// too (their log review, EEDS-3.7.1).
 async fn overdue_notices(app: &TestApp, username: &str) -> Vec<String> {
     let id = user_id(app, username).await;
     let mut c = app.platform.db().read().await.unwrap();
@@ -89,6 +91,11 @@ async fn overdue_notices(app: &TestApp, username: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|n| n.kind == controls::NOTICE_KIND)
+        .filter(|n| {
+            !yunwei_core::reviews::DUTIES
+                .iter()
+                .any(|d| n.title.starts_with(d.label))
+        })
         .map(|n| n.title)
         .collect()
 }

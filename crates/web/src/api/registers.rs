@@ -320,7 +320,7 @@ pub(crate) struct ReviewDraft {
     path = "/api/v1/registers/security_reviews/draft",
     operation_id = "registers_draft_review",
     tag = "运维台账",
-    summary = "按期间数据生成安全审查清单（kind=access_review 权限审查|log_review 操作和安全日志审查|self_check 安全自查；EEDS-3.7.1、NTCZ-6.3.1），返回 checklist",
+    summary = "按期间数据生成安全审查清单（kind=access_review 权限审查|log_review 平台审计日志审查|self_check 安全自查；JSCZ-10、NTCZ-6.3.1），返回 checklist",
     request_body = ReviewDraftBody,
     responses(
         (status = 200, description = "审查清单", body = ReviewDraft),
