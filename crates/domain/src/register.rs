@@ -527,14 +527,22 @@ const CONTRACT: &[Field] = &[
     field("monthly_report", "报送月报", Kind::Bool),
     field("annual_plan", "报送年度工作计划", Kind::Bool),
     field("annual_summary", "报送年度总结报告", Kind::Bool),
-    // ---- JSCZ-7 重要项目应有实施方案 (helper "plans") ----
+    // JSCZ-7 重要项目应有实施方案: an important project starts only with an
+    // approved implementation plan.
     field("important", "重要项目", Kind::Bool)
         .list()
         .help("重要项目应有实施方案（JSCZ-7）：须有经项目负责人批准的实施方案方可登记开始实施"),
     field("work_started_on", "开始实施日期", Kind::Date)
         .list()
         .help("项目实际开始实施的日期；重要项目须先有经批准的实施方案（JSCZ-7）"),
-    // ---- end JSCZ-7 ----
+    // NTCZ-5.1 / NTCZ-8: the signing day and the amount the two payments are computed from, and the renewals
+    // filed so far (set by the platform).
+    field("signed_on", "合同签订日期", Kind::Date)
+        .help("NTCZ-8：签订合同后7个工作日内支付首笔合同款"),
+    field("contract_value", "合同金额（元）", Kind::Text(20)).help("精确到分，如 1200000.00"),
+    field("renewals", "已续签次数", Kind::Int(0, 100))
+        .list()
+        .locked("0"),
 ];
 
 // The implementation plan of an important project (JSCZ-7: 重要项目应有
@@ -562,6 +570,69 @@ const IMPLEMENTATION_PLAN: &[Field] = &[
     field("status", "状态", Kind::Choice(IMPLEMENTATION_PLAN_STATUS))
         .list()
         .locked("draft"),
+];
+
+// NTCZ-5.1 「服务期满后……采购人考核合格的，可续签合同，合同一年一签，续签不超过
+// 两次」: a renewal of a contract, after the purchaser's assessment passed,
+// for one more term of at most a year; at most two per contract (pack
+// parameters `vendor_contract.renewal.*`).
+const ASSESSMENT_RESULT: Choices = &[("passed", "考核合格"), ("failed", "考核不合格")];
+const CONTRACT_RENEWAL: &[Field] = &[
+    field("contract_id", "合同", Kind::Entry("vendor_contracts")).req(),
+    field("assessed_on", "采购人考核日期", Kind::Date)
+        .req()
+        .list(),
+    field(
+        "assessment_result",
+        "采购人考核结果",
+        Kind::Choice(ASSESSMENT_RESULT),
+    )
+    .req()
+    .list(),
+    field("assessment_note", "考核情况", Kind::LongText(5000)).req(),
+    field("starts_on", "续签服务开始", Kind::Date)
+        .req()
+        .list()
+        .help("原服务期满后的日期"),
+    field("ends_on", "续签服务结束", Kind::Date)
+        .req()
+        .list()
+        .help("合同一年一签：续签期限不超过一年"),
+];
+
+// NTCZ-7 「邀请专家成立验收小组，按照采购合同的约定对供应商履约情况进行验收，并出具
+// 验收意见」: the acceptance of a contract by an expert panel, with its
+// verdict and opinion; a passed one lets the final payment fall due (NTCZ-8).
+const VERDICT: Choices = &[("passed", "验收合格"), ("failed", "验收不合格")];
+const CONTRACT_ACCEPTANCE: &[Field] = &[
+    field("contract_id", "合同", Kind::Entry("vendor_contracts")).req(),
+    field("accepted_on", "验收日期", Kind::Date).req().list(),
+    field("panel", "验收小组专家", Kind::LongText(2000))
+        .req()
+        .help("每行一人：姓名、单位、职称"),
+    field("verdict", "验收结论", Kind::Choice(VERDICT))
+        .req()
+        .list(),
+    field("panel_opinion", "验收意见", Kind::LongText(10_000)).req(),
+];
+
+// NTCZ-8 「签订合同后7个工作日内，采购人支付合同款50%，合同期满验收合格后7个工作日内
+// 支付剩余50%合同款」: the two payments of a contract, each recorded once.
+const MILESTONE: Choices = &[
+    ("first", "首笔合同款（签订合同后）"),
+    ("final", "剩余合同款（期满验收合格后）"),
+];
+const CONTRACT_PAYMENT: &[Field] = &[
+    field("contract_id", "合同", Kind::Entry("vendor_contracts")).req(),
+    field("milestone", "付款节点", Kind::Choice(MILESTONE))
+        .req()
+        .list(),
+    field("paid_on", "支付日期", Kind::Date).req().list(),
+    field("paid_amount", "支付金额（元）", Kind::Text(20))
+        .req()
+        .list()
+        .help("应与合同金额按比例计算的金额一致，精确到分"),
+    field("voucher", "付款凭证号", Kind::Text(100)).req(),
 ];
 
 const REPORT_KIND: Choices = &[
@@ -1462,6 +1533,41 @@ pub const SPECS: &[Spec] = &[
         ],
         ..RECORD
     },
+    // -- NTCZ-5.1, NTCZ-7, NTCZ-8 (issue 16, helper "contracts")
+    Spec {
+        key: "contract_renewals",
+        label: "合同续签",
+        group: "厂商管理",
+        source: "NTCZ-5.1",
+        title: "starts_on",
+        fields: CONTRACT_RENEWAL,
+        parent: Some(("vendor_contracts", "contract_id")),
+        partner_writes: false,
+        ..RECORD
+    },
+    Spec {
+        key: "contract_acceptances",
+        label: "合同验收",
+        group: "厂商管理",
+        source: "NTCZ-7",
+        title: "accepted_on",
+        fields: CONTRACT_ACCEPTANCE,
+        parent: Some(("vendor_contracts", "contract_id")),
+        partner_writes: false,
+        ..RECORD
+    },
+    Spec {
+        key: "contract_payments",
+        label: "合同付款",
+        group: "厂商管理",
+        source: "NTCZ-8",
+        title: "milestone",
+        fields: CONTRACT_PAYMENT,
+        parent: Some(("vendor_contracts", "contract_id")),
+        partner_writes: false,
+        ..RECORD
+    },
+    // -- end NTCZ-5.1, NTCZ-7, NTCZ-8
     Spec {
         key: "vendor_staff",
         label: "厂商人员",

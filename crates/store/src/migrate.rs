@@ -176,6 +176,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: registers_v29,
     },
     Migration {
+        version: 30,
+        name: "contract_milestones",
+        steps: contract_milestones,
+    },
+    Migration {
         version: 31,
         name: "implementation_plans_and_dev_teams",
         steps: registers_v31,
@@ -2696,6 +2701,77 @@ fn registers_v31(b: Backend) -> Vec<Step> {
         Step::Raw {
             sqlite: "ALTER TABLE vendor_staff ADD COLUMN left_on TEXT",
             postgres: "ALTER TABLE vendor_staff ADD COLUMN IF NOT EXISTS left_on TEXT",
+        },
+    ]);
+    steps
+}
+
+/// The milestones of a vendor's contract (migration 30, issue 16), frozen
+/// like [`REGISTER_TABLES_V10`]: its renewals after the purchaser's
+/// assessment (NTCZ-5.1), the expert panel's acceptance (NTCZ-7) and the
+/// two payments (NTCZ-8).
+pub const REGISTER_TABLES_V30: &[(&str, &[(&str, bool)])] = &[
+    (
+        "contract_renewals",
+        &[
+            ("contract_id", false),
+            ("assessed_on", false),
+            ("assessment_result", false),
+            ("assessment_note", false),
+            ("starts_on", false),
+            ("ends_on", false),
+        ],
+    ),
+    (
+        "contract_acceptances",
+        &[
+            ("contract_id", false),
+            ("accepted_on", false),
+            ("panel", false),
+            ("verdict", false),
+            ("panel_opinion", false),
+        ],
+    ),
+    (
+        "contract_payments",
+        &[
+            ("contract_id", false),
+            ("milestone", false),
+            ("paid_on", false),
+            ("paid_amount", false),
+            ("voucher", false),
+        ],
+    ),
+];
+
+/// Columns migration 30 adds to `vendor_contracts`: the signing day and
+/// the amount the payments are computed from (NTCZ-8), and the number of
+/// renewals filed (NTCZ-5.1).
+pub const REGISTER_COLUMNS_V30: &[(&str, &[(&str, bool)])] = &[(
+    "vendor_contracts",
+    &[
+        ("signed_on", false),
+        ("contract_value", false),
+        ("renewals", true),
+    ],
+)];
+
+fn contract_milestones(b: Backend) -> Vec<Step> {
+    let mut steps = register_tables(b, REGISTER_TABLES_V30);
+    steps.extend([
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_contracts ADD COLUMN signed_on TEXT",
+            postgres: "ALTER TABLE vendor_contracts ADD COLUMN IF NOT EXISTS signed_on TEXT",
+        },
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_contracts ADD COLUMN contract_value TEXT",
+            postgres: "ALTER TABLE vendor_contracts ADD COLUMN IF NOT EXISTS contract_value TEXT",
+        },
+        // Contracts filed before have had no renewal.
+        Step::Raw {
+            sqlite: "ALTER TABLE vendor_contracts ADD COLUMN renewals BIGINT DEFAULT 0",
+            postgres:
+                "ALTER TABLE vendor_contracts ADD COLUMN IF NOT EXISTS renewals BIGINT DEFAULT 0",
         },
     ]);
     steps

@@ -180,6 +180,27 @@ pub async fn get(c: &mut DbConn, spec: &Spec, id: &str) -> Result<Option<EntryRo
         .transpose()
 }
 
+/// Like [`get`], and on PostgreSQL locks the row until the transaction
+/// ends (SQLite write transactions are already exclusive): a rule that
+/// counts the records under an entry (a contract's renewals, NTCZ-5.1)
+/// holds its parent so parallel filings are counted one after the other.
+pub async fn get_for_update(
+    c: &mut DbConn,
+    spec: &Spec,
+    id: &str,
+) -> Result<Option<EntryRow>, AppError> {
+    let mut q = select(spec)
+        .and_where(Expr::col("id").eq(id.to_string()))
+        .to_owned();
+    if c.backend() == crate::Backend::Postgres {
+        q.lock(sea_query::LockType::Update);
+    }
+    c.optional(&q)
+        .await?
+        .map(|r| from_row(spec, &r))
+        .transpose()
+}
+
 /// Entries whose fields equal the given values, oldest first (rules).
 pub async fn find(
     c: &mut DbConn,

@@ -1673,6 +1673,7 @@ async fn register_specs_match_the_migrated_tables() {
         REGISTER_TABLES_V13, REGISTER_TABLES_V14, REGISTER_TABLES_V15, REGISTER_TABLES_V17,
         REGISTER_TABLES_V27, REGISTER_TABLES_V29, REGISTER_TABLES_V31,
     };
+    use yunwei_store::migrate::{REGISTER_COLUMNS_V30, REGISTER_TABLES_V30};
     // Tables as created, with the columns later migrations added to them.
     let tables: Vec<(&str, Vec<(&str, bool)>)> = REGISTER_TABLES_V10
         .iter()
@@ -1683,10 +1684,15 @@ async fn register_specs_match_the_migrated_tables() {
         .chain(REGISTER_TABLES_V17)
         .chain(REGISTER_TABLES_V27)
         .chain(REGISTER_TABLES_V29)
+        .chain(REGISTER_TABLES_V30)
         .chain(REGISTER_TABLES_V31)
         .map(|(t, cols)| {
             let mut cols = cols.to_vec();
-            for (to, added) in REGISTER_COLUMNS_V18.iter().chain(REGISTER_COLUMNS_V31) {
+            for (to, added) in REGISTER_COLUMNS_V18
+                .iter()
+                .chain(REGISTER_COLUMNS_V30)
+                .chain(REGISTER_COLUMNS_V31)
+            {
                 if to == t {
                     cols.extend_from_slice(added);
                 }
@@ -1694,7 +1700,11 @@ async fn register_specs_match_the_migrated_tables() {
             (*t, cols)
         })
         .collect();
-    for (to, _) in REGISTER_COLUMNS_V18.iter().chain(REGISTER_COLUMNS_V31) {
+    for (to, _) in REGISTER_COLUMNS_V18
+        .iter()
+        .chain(REGISTER_COLUMNS_V30)
+        .chain(REGISTER_COLUMNS_V31)
+    {
         assert!(tables.iter().any(|(t, _)| t == to), "no table {to}");
     }
     assert_eq!(SPECS.len(), tables.len());
@@ -3415,5 +3425,391 @@ async fn ntcz_6_1_4_team_of_at_least_four_developers_one_on_site() {
         2,
         "{notices:?}"
     );
+    app.cleanup().await;
+}
+
+// ---- NTCZ-5.1, NTCZ-7, NTCZ-8: the milestones of a vendor's contract ----
+
+/// A contract of the centre with the demo vendor, 2026, with `extra`
+/// values; filed by the project lead.
+async fn ntcz_contract(app: &TestApp, lead: &str, extra: Value) -> String {
+    let vendor_org = org_id(app, "金陵数智运维服务有限公司").await;
+    let center = org_id(app, "信息中心").await;
+    let mut values = json!({
+        "name": "南通财政综合业务管理系统运维服务",
+        "contract_no": "NT-2026-001",
+        "vendor_org_id": vendor_org,
+        "service_scope": "驻场运维服务",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31"
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        values[k] = v.clone();
+    }
+    id(&create(
+        app,
+        lead,
+        "vendor_contracts",
+        json!({"org_id": center, "values": values}),
+    )
+    .await)
+}
+
+/// The stored value of a field of the entry in a detail answer.
+fn field_of(d: &Value, name: &str) -> Value {
+    d["entry"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .map(|f| f["value"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn renewal(contract: &str, result: &str, starts: &str, ends: &str) -> Value {
+    json!({"values": {
+        "contract_id": contract,
+        "assessed_on": "2026-12-20",
+        "assessment_result": result,
+        "assessment_note": "年度考核：服务响应及时，驻场人员稳定",
+        "starts_on": starts,
+        "ends_on": ends
+    }})
+}
+
+/// NTCZ-5.1 「服务期满后……采购人考核合格的，可续签合同，合同一年一签，续签不超过
+/// 两次」: a renewal needs the purchaser's passed assessment, follows the
+/// current term, lasts a year at most (`vendor_contract.renewal.max_months`)
+/// and extends the contract; a third is refused
+/// (`vendor_contract.renewal.max_count`). The vendor files none.
+#[tokio::test]
+async fn ntcz_5_1_contract_renews_one_year_at_most_twice() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let vendor = app.login("demo_vendor").await;
+    let cid = ntcz_contract(&app, &lead, json!({})).await;
+    let post = |body: Value| {
+        let app = &app;
+        let lead = lead.clone();
+        async move {
+            app.post_json("/api/v1/registers/contract_renewals", Some(&lead), body)
+                .await
+        }
+    };
+    let r = post(renewal(&cid, "failed", "2027-01-01", "2027-12-31")).await;
+    assert_eq!(
+        code(&r),
+        "register.renewal_needs_assessment",
+        "{}",
+        r.text()
+    );
+    let r = post(renewal(&cid, "passed", "2026-12-31", "2027-12-30")).await;
+    assert_eq!(code(&r), "register.renewal_overlaps", "{}", r.text());
+    let r = post(renewal(&cid, "passed", "2027-01-01", "2028-01-01")).await;
+    assert_eq!(code(&r), "register.renewal_too_long", "{}", r.text());
+    assert!(r.text().contains("2027-12-31"), "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_renewals",
+            Some(&vendor),
+            renewal(&cid, "passed", "2027-01-01", "2027-12-31"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+
+    let r = post(renewal(&cid, "passed", "2027-01-01", "2027-12-31")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let c = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(field_of(&c, "ends_on"), "2027-12-31", "{c}");
+    assert_eq!(field_of(&c, "renewals"), 1, "{c}");
+    // A shorter second term is fine (一年一签 is a ceiling).
+    let r = post(renewal(&cid, "passed", "2028-01-01", "2028-06-30")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = post(renewal(&cid, "passed", "2028-07-01", "2029-06-30")).await;
+    assert_eq!(code(&r), "register.renewals_exhausted", "{}", r.text());
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let c = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(field_of(&c, "ends_on"), "2028-06-30", "{c}");
+    assert_eq!(field_of(&c, "renewals"), 2, "{c}");
+    // The vendor reads the renewals of its contract.
+    let r = app
+        .get(
+            &format!("/api/v1/registers/contract_renewals?parent_id={cid}"),
+            Some(&vendor),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["entries"].as_array().unwrap().len(), 2);
+    app.cleanup().await;
+}
+
+/// NTCZ-5.1 under truly parallel requests: a contract renewed once gets
+/// six renewals at once on several threads; the contract is held while
+/// the renewals are counted, so exactly one passes and the others are
+/// refused as over the limit (without the lock on PostgreSQL they fail as
+/// `register.changed`, seen), never three renewals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ntcz_5_1_parallel_renewals_never_exceed_two() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let cid = ntcz_contract(&app, &lead, json!({})).await;
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_renewals",
+            Some(&lead),
+            renewal(&cid, "passed", "2027-01-01", "2027-12-31"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let pr = crate::support::principal(&app, "demo_lead").await;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let p = app.platform.clone();
+        let pr = pr.clone();
+        let input: yunwei_core::registers::EntryInput = serde_json::from_value(renewal(
+            &cid,
+            "passed",
+            "2028-01-01",
+            &format!("2028-12-{}", 20 + i),
+        ))
+        .unwrap();
+        tasks.push(tokio::spawn(async move {
+            let ctx = yunwei_core::Ctx::system("parallel-renewal");
+            yunwei_core::registers::create(&p, &ctx, &pr, "contract_renewals", &input)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code)
+        }));
+    }
+    let mut won = 0;
+    let mut lost = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(code) => lost.push(code),
+        }
+    }
+    assert_eq!(won, 1, "{lost:?}");
+    assert_eq!(
+        lost,
+        vec!["register.renewals_exhausted"; 5],
+        "the later ones wait for the contract and count two renewals"
+    );
+    let mut c = app.platform.db().read().await.unwrap();
+    let spec = yunwei_domain::register::spec("contract_renewals").unwrap();
+    let all = yunwei_store::registers::find(&mut c, spec, &[], 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    drop(c);
+    let c = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(field_of(&c, "renewals"), 2, "{c}");
+    app.cleanup().await;
+}
+
+fn acceptance(contract: &str, verdict: &str, panel: &str, on: &str) -> Value {
+    json!({"values": {
+        "contract_id": contract,
+        "accepted_on": on,
+        "panel": panel,
+        "verdict": verdict,
+        "panel_opinion": "按合同约定对履约情况逐项验收"
+    }})
+}
+
+const PANEL: &str = "张华 南京大学 教授\n李强 市大数据局 高级工程师\n王敏 东南大学 副教授";
+
+fn payment(contract: &str, milestone: &str, on: &str, amount: &str) -> Value {
+    json!({"values": {
+        "contract_id": contract,
+        "milestone": milestone,
+        "paid_on": on,
+        "paid_amount": amount,
+        "voucher": "PZ-2026-0001"
+    }})
+}
+
+/// NTCZ-7 「邀请专家成立验收小组，按照采购合同的约定对供应商履约情况进行验收，并出具
+/// 验收意见」 with NTCZ-8 「合同期满验收合格后……支付剩余50%合同款」: the final
+/// payment is refused until a panel of experts (at least
+/// `vendor_contract.acceptance.min_experts`) recorded a passed acceptance
+/// with its opinion; a failed one does not count; the amount is the rest
+/// of the contract after the first half, to the fen.
+#[tokio::test]
+async fn ntcz_7_final_payment_needs_expert_acceptance() {
+    let app = TestApp::new().await;
+    let lead = app.login("demo_lead").await;
+    let vendor = app.login("demo_vendor").await;
+    let cid = ntcz_contract(
+        &app,
+        &lead,
+        json!({"signed_on": "2026-01-05", "contract_value": "1,000.01"}),
+    )
+    .await;
+    let c = detail(&app, &lead, "vendor_contracts", &cid).await;
+    assert_eq!(field_of(&c, "contract_value"), "1000.01", "{c}");
+    let pay = |body: Value| {
+        let app = &app;
+        let lead = lead.clone();
+        async move {
+            app.post_json("/api/v1/registers/contract_payments", Some(&lead), body)
+                .await
+        }
+    };
+    let accept = |body: Value| {
+        let app = &app;
+        let lead = lead.clone();
+        async move {
+            app.post_json("/api/v1/registers/contract_acceptances", Some(&lead), body)
+                .await
+        }
+    };
+    let r = pay(payment(&cid, "final", "2027-01-05", "500.01")).await;
+    assert_eq!(code(&r), "register.acceptance_required", "{}", r.text());
+    // A panel is experts, at least three of them.
+    let r = accept(acceptance(
+        &cid,
+        "passed",
+        "张华 南京大学 教授\n李强",
+        "2026-12-31",
+    ))
+    .await;
+    assert_eq!(code(&r), "register.acceptance_panel", "{}", r.text());
+    // The vendor does not accept its own work.
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_acceptances",
+            Some(&vendor),
+            acceptance(&cid, "passed", PANEL, "2026-12-31"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // A failed acceptance is recorded but opens no final payment.
+    let r = accept(acceptance(&cid, "failed", PANEL, "2026-12-31")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = pay(payment(&cid, "final", "2027-01-05", "500.01")).await;
+    assert_eq!(code(&r), "register.acceptance_required", "{}", r.text());
+    assert!(controls_of(&app, &lead, "contract_final_payment", "open")
+        .await
+        .is_empty());
+
+    let r = accept(acceptance(&cid, "passed", PANEL, "2027-01-04")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = accept(acceptance(&cid, "passed", PANEL, "2027-01-05")).await;
+    assert_eq!(code(&r), "register.acceptance_recorded", "{}", r.text());
+    let open = controls_of(&app, &lead, "contract_final_payment", "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["source"], "NTCZ-8");
+    // Not before the acceptance; the rest of the amount, to the fen.
+    let r = pay(payment(&cid, "final", "2027-01-03", "500.01")).await;
+    assert_eq!(code(&r), "register.payment_too_early", "{}", r.text());
+    let r = pay(payment(&cid, "final", "2027-01-05", "500.00")).await;
+    assert_eq!(code(&r), "register.payment_amount", "{}", r.text());
+    assert!(r.text().contains("500.01"), "{}", r.text());
+    let r = pay(payment(&cid, "final", "2027-01-05", "500.01")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert!(controls_of(&app, &lead, "contract_final_payment", "open")
+        .await
+        .is_empty());
+    assert_eq!(
+        controls_of(&app, &lead, "contract_final_payment", "done")
+            .await
+            .len(),
+        1
+    );
+    let r = pay(payment(&cid, "final", "2027-01-06", "500.01")).await;
+    assert_eq!(code(&r), "register.payment_recorded", "{}", r.text());
+    app.cleanup().await;
+}
+
+/// NTCZ-8 「签订合同后7个工作日内，采购人支付合同款50%，合同期满验收合格后7个工作日
+/// 内支付剩余50%合同款」: the first payment is due 7 working days after the
+/// signing and the final 7 working days after the passed acceptance, on
+/// the holiday calendar (国庆 2026: signed 30 September, due 15 October;
+/// accepted 24 September, due 12 October, the make-up Saturday 10 October
+/// counted); half of an odd amount rounds down to the fen for the first
+/// payment. An overdue payment is listed with the overdue duties and told
+/// to the purchaser's contract keeper who filed it and the project leads.
+#[tokio::test]
+async fn ntcz_8_payments_due_within_7_working_days() {
+    let app = TestApp::new().await;
+    app.clock.set(beijing_morning(2026, 9, 30));
+    let lead = app.login("demo_lead").await;
+    let cid = ntcz_contract(
+        &app,
+        &lead,
+        json!({"signed_on": "2026-09-30", "contract_value": "1000.01"}),
+    )
+    .await;
+    let first = controls_of(&app, &lead, "contract_first_payment", "open").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["due_date"], "2026-10-15", "{first:?}");
+    assert_eq!(first[0]["subject_id"], cid.as_str());
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_payments",
+            Some(&lead),
+            payment(&cid, "first", "2026-10-14", "500.01"),
+        )
+        .await;
+    assert_eq!(code(&r), "register.payment_amount", "{}", r.text());
+    assert!(r.text().contains("500.00"), "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_payments",
+            Some(&lead),
+            payment(&cid, "first", "2026-10-14", "500.00"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert!(controls_of(&app, &lead, "contract_first_payment", "open")
+        .await
+        .is_empty());
+
+    // The acceptance (dated before the holiday) sets the final payment's day.
+    let r = app
+        .post_json(
+            "/api/v1/registers/contract_acceptances",
+            Some(&lead),
+            acceptance(&cid, "passed", PANEL, "2026-09-24"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let last = controls_of(&app, &lead, "contract_final_payment", "open").await;
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0]["due_date"], "2026-10-12", "{last:?}");
+    // Still on time at the last minute of 12 October (Beijing), overdue at
+    // 00:00 on the 13th; notified once, to the keeper who filed the
+    // contract (the purchaser pays).
+    app.clock.set(utc(2026, 10, 12, 15, 59, 59));
+    let lead = app.login("demo_lead").await;
+    assert!(
+        controls_of(&app, &lead, "contract_final_payment", "overdue")
+            .await
+            .is_empty()
+    );
+    app.clock.set(utc(2026, 10, 12, 16, 0, 0));
+    let lead = app.login("demo_lead").await;
+    let overdue = controls_of(&app, &lead, "contract_final_payment", "overdue").await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    crate::support::run_jobs(&app.platform).await.unwrap();
+    let mut c = app.platform.db().read().await.unwrap();
+    let lead_id = yunwei_store::users::by_username(&mut c, "demo_lead")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let notices = yunwei_store::tickets::notifications_of(&mut c, &lead_id, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| n.kind == "control_overdue" && n.title.contains("剩余合同款支付"))
+            .count(),
+        1,
+        "{notices:?}"
+    );
+    drop(c);
     app.cleanup().await;
 }

@@ -25,6 +25,7 @@
 //! | `peak_periods`        | peak_periods                                             | more on site than usual; a running period short of its on-site staff flagged (NTCZ-3.4.2) |
 //! | `undertakings`        | security_undertakings, accountability_records            | every commitment ticked (JSCZ-38/44/46/52/57); the third party told when notified, closed with its result (JSCZ-51, JSCZ-57) |
 //! | `vendor_contracts`    | vendor_contracts, vendor_reports, implementation_plans   | weekly / monthly reports, yearly plan and summary (JSCZ-7); an important project started only with an approved implementation plan (JSCZ-7); the report draft; `contract_regions` |
+//! | `contract_milestones` | contract_renewals, contract_acceptances, contract_payments | a renewal after a passed assessment, a year at most, twice at most, counted under a lock on the contract (NTCZ-5.1); the expert panel's acceptance (NTCZ-7); the two payments due 7 working days after signing and after the passed acceptance (NTCZ-8) |
 //! | `vendor_staff`        | vendor_staff                                             | the NDA flag (JSCZ-37); `staff_departed` (JSCZ-51); the development team of a contract in force (NTCZ-6.1.4) |
 //! | `vulnerabilities`     | vulnerabilities                                          | the fix by severity (JSCZ-42); an import answers the scans due (JSCZ-10) |
 //! | `vuln_scans`          | vuln_scans                                               | answers the scans due (`reviews`, JSCZ-10)           |
@@ -38,6 +39,7 @@
 pub mod access_grants;
 pub mod asset_requisitions;
 pub mod backups;
+pub mod contract_milestones;
 pub mod db_access;
 pub mod emergency;
 pub mod golive;
@@ -105,6 +107,9 @@ pub static ALL: &[&RegisterRules] = &[
     &vendor_contracts::VENDOR_CONTRACTS,
     &vendor_contracts::VENDOR_REPORTS,
     &vendor_contracts::IMPLEMENTATION_PLANS,
+    &contract_milestones::RENEWALS,
+    &contract_milestones::ACCEPTANCES,
+    &contract_milestones::PAYMENTS,
     &vendor_staff::RULES,
     &vuln_scans::RULES,
     &vulnerabilities::RULES,

@@ -25,6 +25,7 @@ use crate::{Platform, Principal};
 
 pub static VENDOR_CONTRACTS: RegisterRules = RegisterRules {
     register: "vendor_contracts",
+    derive: super::contract_milestones::derive_contract,
     check: check_contract,
     after_write: contract_written,
     flags: contract_flags,
@@ -248,6 +249,8 @@ fn contract_written<'a>(
         match change {
             Change::Created => {
                 schedule_reports(p, c, spec, e, None).await?;
+                // NTCZ-8: the payments due from the signing.
+                super::contract_milestones::schedule_payments(p, c, e).await?;
             }
             Change::Updated(_) => {
                 let now = p.now_us();
@@ -264,6 +267,9 @@ fn contract_written<'a>(
                 .await?;
                 yunwei_store::controls::delete_open_not_due(c, spec.key, &e.id, now).await?;
                 schedule_reports(p, c, spec, e, Some(today)).await?;
+                // NTCZ-8: the payments not yet due, from the signing day
+                // as amended.
+                super::contract_milestones::schedule_payments(p, c, e).await?;
             }
             Change::Step(_) => {}
         }
