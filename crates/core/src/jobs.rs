@@ -173,6 +173,15 @@ pub static JOBS: &[Job] = &[
         }),
     },
     Job {
+        // After the jobs that notify, so their e-mails go in the same turn.
+        name: "notify_outbox",
+        title: "发送邮件、企业微信和钉钉通知",
+        report: Some("外部通知"),
+        every: TICK,
+        in_jobs_run: true,
+        work: Work::Batched(|e, n| Box::pin(crate::kernel::outbox::dispatch(&e.p, n))),
+    },
+    Job {
         // Reads one setting unless an upgrade left the index behind.
         name: "search_reindex",
         title: "升级后重建搜索索引",

@@ -33,7 +33,9 @@ pub use features::{
     knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
-pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
+pub use kernel::{
+    audit, calendar, channels, due as controls, export, files, notify, outbox, pdf, search,
+};
 pub use registers::import;
 
 impl Platform {
@@ -56,6 +58,7 @@ impl Platform {
             packs,
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
+            channels: std::sync::Arc::default(),
             seams: &SEAMS,
         }
     }

@@ -274,6 +274,8 @@ struct ShownConfig {
     /// The enabled policy packs (all shipped ones when not configured).
     packs: Vec<String>,
     sensitive: ShownSensitive,
+    /// The notice channels, secrets masked (ADR 0022).
+    notify: yunwei_core::channels::NotifyConfig,
 }
 
 #[derive(Serialize)]
@@ -331,6 +333,7 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
             admin_password: shown_env_secret("YUNWEI_ADMIN_PASSWORD"),
             demo_password: shown_env_secret("YUNWEI_DEMO_PASSWORD"),
         },
+        notify: crate::settings::masked_notify(&settings.notify),
     };
     let text = toml::to_string_pretty(&shown).map_err(|e| anyhow::anyhow!("无法输出配置：{e}"))?;
     println!("# yunwei 生效配置（默认值 < yunwei.toml < YUNWEI_* 环境变量 < 命令行参数；密码和密钥已隐去）");

@@ -66,6 +66,10 @@ pub struct Settings {
     /// Sans CJK SC) for the default font, else 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font_index: Option<u32>,
+    /// The external notice channels: e-mail, WeCom, DingTalk, quiet hours
+    /// and retries (`[notify]`, ADR 0022).
+    #[serde(default)]
+    pub notify: yunwei_core::channels::NotifyConfig,
 }
 
 impl Default for Settings {
@@ -82,6 +86,7 @@ impl Default for Settings {
             audit_anchor_file: None,
             pdf_font: None,
             pdf_font_index: None,
+            notify: Default::default(),
         }
     }
 }
@@ -118,9 +123,12 @@ impl Settings {
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
             .merge(Serialized::defaults(overrides));
-        let settings: Settings = fig
+        let mut settings: Settings = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        notify_from_env(&mut settings.notify, |k| {
+            std::env::var(k).ok().filter(|v| !v.is_empty())
+        });
         settings.validate()?;
         Ok(settings)
     }
@@ -152,6 +160,9 @@ impl Settings {
                 }
             }
         }
+        self.notify
+            .validate()
+            .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")
                 || url.starts_with("postgres:")
@@ -222,6 +233,85 @@ impl Settings {
             None => Ok(sqlite_url(&self.default_sqlite_path()?)),
         }
     }
+}
+
+/// The variables of the notice channels' secrets (and the public address),
+/// read apart from figment so that a secret never needs to be in
+/// `yunwei.toml`. A secret of a chat robot creates its section (the rest
+/// has defaults); the e-mail password only completes `[notify.email]`.
+pub const NOTIFY_ENV: [&str; 6] = [
+    "YUNWEI_NOTIFY_PUBLIC_URL",
+    "YUNWEI_NOTIFY_EMAIL_PASSWORD",
+    "YUNWEI_NOTIFY_WECOM_ROBOT_KEY",
+    "YUNWEI_NOTIFY_WECOM_CORP_SECRET",
+    "YUNWEI_NOTIFY_DINGTALK_ACCESS_TOKEN",
+    "YUNWEI_NOTIFY_DINGTALK_SECRET",
+];
+
+fn notify_from_env(n: &mut yunwei_core::channels::NotifyConfig, var: impl Fn(&str) -> Option<String>) {
+    use yunwei_core::channels::{DingtalkConfig, WecomConfig};
+    if let Some(v) = var(NOTIFY_ENV[0]) {
+        n.public_url = v;
+    }
+    if let (Some(v), Some(e)) = (var(NOTIFY_ENV[1]), n.email.as_mut()) {
+        e.password = Some(v);
+    }
+    let wecom = |n: &mut yunwei_core::channels::NotifyConfig| -> &mut WecomConfig {
+        n.wecom.get_or_insert_with(|| WecomConfig {
+            base_url: "https://qyapi.weixin.qq.com".into(),
+            robot_key: None,
+            corp_id: None,
+            corp_secret: None,
+            agent_id: None,
+        })
+    };
+    if let Some(v) = var(NOTIFY_ENV[2]) {
+        wecom(n).robot_key = Some(v);
+    }
+    if let Some(v) = var(NOTIFY_ENV[3]) {
+        wecom(n).corp_secret = Some(v);
+    }
+    let dingtalk = |n: &mut yunwei_core::channels::NotifyConfig| -> &mut DingtalkConfig {
+        n.dingtalk.get_or_insert_with(|| DingtalkConfig {
+            base_url: "https://oapi.dingtalk.com".into(),
+            access_token: String::new(),
+            secret: String::new(),
+        })
+    };
+    if let Some(v) = var(NOTIFY_ENV[4]) {
+        dingtalk(n).access_token = v;
+    }
+    if let Some(v) = var(NOTIFY_ENV[5]) {
+        dingtalk(n).secret = v;
+    }
+}
+
+/// The notice settings with every secret replaced by `******`.
+pub fn masked_notify(n: &yunwei_core::channels::NotifyConfig) -> yunwei_core::channels::NotifyConfig {
+    const MASK: &str = "******";
+    let mut n = n.clone();
+    if let Some(e) = n.email.as_mut() {
+        if e.password.is_some() {
+            e.password = Some(MASK.into());
+        }
+    }
+    if let Some(w) = n.wecom.as_mut() {
+        if w.robot_key.is_some() {
+            w.robot_key = Some(MASK.into());
+        }
+        if w.corp_secret.is_some() {
+            w.corp_secret = Some(MASK.into());
+        }
+    }
+    if let Some(d) = n.dingtalk.as_mut() {
+        if !d.access_token.is_empty() {
+            d.access_token = MASK.into();
+        }
+        if !d.secret.is_empty() {
+            d.secret = MASK.into();
+        }
+    }
+    n
 }
 
 /// `sqlite://` URL for a file, created if missing (`mode=rwc`).

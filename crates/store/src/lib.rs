@@ -16,6 +16,7 @@ pub mod files;
 pub mod inspections;
 pub mod knowledge;
 pub mod migrate;
+pub mod notify;
 pub mod orgs;
 pub mod projects;
 pub mod publications;

@@ -185,6 +185,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "implementation_plans_and_dev_teams",
         steps: registers_v31,
     },
+    Migration {
+        version: 33,
+        name: "notification_outbox",
+        steps: notification_outbox,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2786,4 +2791,78 @@ fn password_expiry_reminder(_: Backend) -> Vec<Step> {
         sqlite: "ALTER TABLE users ADD COLUMN password_reminded_for BIGINT",
         postgres: "ALTER TABLE users ADD COLUMN IF NOT EXISTS password_reminded_for BIGINT",
     }]
+}
+
+/// External notice channels (issue 17, ADR 0022): the outbox a notice's
+/// e-mail or chat message waits in (written in the transaction of its
+/// cause, sent by the dispatcher job), who wants which notices on which
+/// channel (per user, per organisation), and the addresses of a user on
+/// those channels.
+fn notification_outbox(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("notify_outbox")
+                .if_not_exists()
+                .col(id_col())
+                .col(text_null("user_id"))
+                .col(text("channel"))
+                .col(text("kind"))
+                .col(text("title"))
+                .col(text("body"))
+                .col(text_null("link"))
+                .col(int("urgent"))
+                .col(int("created_at"))
+                // pending | sending | sent | dead
+                .col(text("status"))
+                .col(int("attempts"))
+                .col(int("next_at"))
+                .col(int_null("lease_until"))
+                .col(text_null("claim"))
+                .col(text_null("last_error"))
+                .col(int_null("sent_at"))
+                .to_owned(),
+        ),
+        index(
+            "ix_notify_outbox_status_next",
+            "notify_outbox",
+            &["status", "next_at"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("notify_prefs")
+                .if_not_exists()
+                .col(id_col())
+                // user | org
+                .col(text("owner_type"))
+                .col(text("owner_id"))
+                .col(text("kind"))
+                // Comma-separated channel names; empty: none.
+                .col(text("channels"))
+                .col(int("updated_at"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_notify_prefs_owner_kind",
+            "notify_prefs",
+            &["owner_type", "owner_id", "kind"],
+        ),
+        Step::Table(
+            Table::create()
+                .table("user_contacts")
+                .if_not_exists()
+                .col(
+                    ColumnDef::new("user_id")
+                        .text()
+                        .not_null()
+                        .primary_key()
+                        .to_owned(),
+                )
+                .col(text_null("email"))
+                .col(text_null("wecom_id"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("user_contacts", "user_id", "users"))
+                .to_owned(),
+        ),
+    ]
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod calendar;
+pub(crate) mod notify;
 pub(crate) mod cloud;
 pub(crate) mod cloud_billing;
 pub(crate) mod cloud_dashboard;
@@ -373,6 +374,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/notifications", get(tickets::notifications))
         .route("/api/v1/notifications/{id}/read", post(tickets::mark_read))
+        .route("/api/v1/notify/dead-letters", get(notify::dead_letters))
+        .route(
+            "/api/v1/notify/dead-letters/{id}/retry",
+            post(notify::retry),
+        )
+        .route("/api/v1/notify/test", post(notify::test))
         .route("/api/v1/calendar/add-workdays", get(calendar::add_workdays))
         .route("/api/v1/calendar/import", post(calendar::import))
         .route("/api/v1/calendar/{year}", get(calendar::year))

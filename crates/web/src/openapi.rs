@@ -23,7 +23,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
     archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge,
-    pdf, registers, reports, tickets,
+    notify, pdf, registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -75,6 +75,9 @@ use crate::api::{
         calendar::year,
         calendar::import,
         calendar::add_workdays,
+        notify::dead_letters,
+        notify::retry,
+        notify::test,
         tickets::packs,
         tickets::list,
         tickets::open,

@@ -23,6 +23,7 @@ mod audit;
 mod charts;
 mod home;
 mod login;
+mod notify;
 mod orgs;
 mod sessions;
 mod settings;

@@ -5,12 +5,14 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod channels;
 pub mod contracts;
 pub mod due;
 pub mod export;
 pub mod files;
 pub mod notify;
 pub mod org_config;
+pub mod outbox;
 pub mod parameters;
 pub mod pdf;
 pub mod platform;

@@ -1,8 +1,10 @@
 //! Notices to users (SLA warnings and breaches, route changes) behind one
 //! interface. The in-app inbox is the channel today; it writes inside the
 //! caller's transaction, so a notice exists exactly when its cause
-//! committed. Another channel (SMS gateway, e-mail) implements
-//! [`Notifier`] and is added to [`channels`].
+//! committed. The external channels (e-mail, WeCom, DingTalk) go through
+//! the outbox ([`crate::kernel::outbox::Outbox`]): a row in the same
+//! transaction, delivered later by the dispatcher job (ADR 0022). Another
+//! channel implements [`Notifier`] and is added to [`channels`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,7 +71,7 @@ impl Notifier for Inbox {
 
 /// The channels every notice goes through.
 pub fn channels() -> &'static [&'static dyn Notifier] {
-    &[&Inbox]
+    &[&Inbox, &crate::kernel::outbox::Outbox]
 }
 
 /// Sends a notice to each distinct user through every channel.

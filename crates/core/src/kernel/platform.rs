@@ -34,6 +34,8 @@ pub struct Platform {
     pub files_dir: std::path::PathBuf,
     /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
+    /// The external notice channels and their settings (ADR 0022).
+    pub channels: Arc<crate::kernel::channels::Channels>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -51,6 +53,12 @@ impl Platform {
     /// The platform with the PDFs set in `font` instead of the default.
     pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
         self.pdf_font = font;
+        self
+    }
+
+    /// The platform with the notice channels configured by `cfg`.
+    pub fn with_notify(mut self, cfg: crate::kernel::channels::NotifyConfig) -> Platform {
+        self.channels = crate::kernel::channels::Channels::shared(cfg);
         self
     }
 

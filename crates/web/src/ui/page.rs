@@ -92,6 +92,7 @@ const NAV: &[(usize, &str, &str, Option<Action>)] = &[
     (4, "/users", "用户管理", Some(Action::UserView)),
     (4, "/config", "系统参数", Some(Action::ConfigView)),
     (4, "/calendar", "工作日历", None),
+    (4, "/notify", "通知渠道", Some(Action::ConfigView)),
     // 政务云 (issue 14, ADR 0016): the register, utilisation and
     // reclaim, bills and evaluation, the providers' duties.
     (5, "/cloud", "政务云总览", Some(Action::BusinessRead)),
@@ -195,6 +196,7 @@ impl Layout {
         // The viewer's own account.
         nav[3].items.push(("/password/change", "修改密码"));
         nav[3].items.push(("/mfa", "动态口令"));
+        nav[3].items.push(("/notify/mine", "我的通知设置"));
         nav.retain(|g| !g.items.is_empty());
         for g in &mut nav {
             g.active = g.items.iter().any(|(h, _)| *h == active);

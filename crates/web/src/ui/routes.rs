@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::{
     account, archives, audit, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
-    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, projects,
+    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, notify, orgs, pdf, projects,
     registers, reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
@@ -132,6 +132,12 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/config", form(settings::config_submit)),
         ("/audit", page(audit::page)),
         ("/audit/export", form(audit::export)),
+        ("/notify", page(notify::page)),
+        ("/notify/test", form(notify::test_submit)),
+        ("/notify/dead/{id}/retry", form(notify::retry_submit)),
+        ("/notify/org-prefs", form(notify::org_prefs_submit)),
+        ("/notify/mine", page(notify::mine_page)),
+        ("/notify/mine", form(notify::mine_submit)),
         ("/calendar", page(calendar::page)),
         ("/calendar/import", form(calendar::import_submit)),
         ("/tickets", page(ticket_lists::list)),
