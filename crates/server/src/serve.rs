@@ -85,8 +85,20 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         p.clone(),
         yunwei_web::WebOptions {
             secure_cookies: settings.secure_cookies,
+            metrics_token: settings.metrics.bearer(),
         },
     );
+    // The separate metrics listener (`metrics.listen`), bound before the
+    // banner so a wrong address stops the start.
+    let metrics_listener = match &settings.metrics.listen {
+        Some(l) => Some(
+            tokio::net::TcpListener::bind(l)
+                .await
+                .with_context(|| format!("无法监听监控指标地址 {l}"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
 
     let info = StartInfo {
         addr,
@@ -124,7 +136,25 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     let jobs = tokio::spawn(yunwei_core::jobs::run_forever(
         yunwei_core::jobs::JobEnv::new(p.clone(), Some(anchor_file)),
     ));
+    let metrics_server = metrics_listener.map(|l| {
+        let router = yunwei_web::metrics_listener_router(p.clone(), settings.metrics.bearer());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(
+                l,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
     print!("{}", banner(&info));
+    match (metrics_addr, settings.metrics.token.is_some()) {
+        (Some(a), _) => println!("监控指标：http://{a}/metrics"),
+        (None, true) => println!("监控指标：{addr}/metrics（须携带令牌）"),
+        (None, false) => {}
+    }
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
     axum::serve(
@@ -135,6 +165,9 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     p.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,7 @@ pub mod controls;
 pub mod db;
 pub mod files;
 pub mod inspections;
+pub mod metrics;
 pub mod knowledge;
 pub mod migrate;
 pub mod orgs;
