@@ -315,12 +315,16 @@ impl Metrics {
     pub fn observe_job(&self, job: &'static str, result: &Result<usize, AppError>, took: Duration) {
         let labels = JobLabels { job };
         self.job_runs.get_or_create(&labels).inc();
+        // Both series exist from the first turn on, at 0 until counted, so
+        // that `rate()` and alerts on them see a job that never failed.
+        let failures = self.job_failures.get_or_create(&labels);
+        let items = self.job_items.get_or_create(&labels);
         match result {
             Ok(n) => {
-                self.job_items.get_or_create(&labels).inc_by(*n as u64);
+                items.inc_by(*n as u64);
             }
             Err(_) => {
-                self.job_failures.get_or_create(&labels).inc();
+                failures.inc();
             }
         }
         self.job_seconds
