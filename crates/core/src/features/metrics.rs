@@ -15,11 +15,28 @@
 //! an id, so the number of series stays small whatever the data.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use yunwei_domain::AppError;
 
-use crate::kernel::metrics::{Labels, ScrapeGauge};
-use crate::Platform;
+pub use crate::kernel::metrics::{
+    authorize_scrape, not_served, Labels, Metrics, MetricsSettings, MetricsToken, CONTENT_TYPE,
+};
+use crate::kernel::platform::Platform;
+
+/// What a [`ScrapeGauge`]'s query returns: its series.
+pub type GaugeFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<(Labels, i64)>, AppError>> + Send + 'a>>;
+
+/// A gauge computed at scrape time by one bounded aggregate query.
+pub struct ScrapeGauge {
+    /// Full metric name (`yunwei_controls_overdue`).
+    pub name: &'static str,
+    /// Help text (English, as Prometheus shows it).
+    pub help: &'static str,
+    pub collect: for<'a> fn(&'a Platform) -> GaugeFuture<'a>,
+}
 
 /// The gauges computed at each scrape, in exposition order.
 pub static SCRAPE_GAUGES: &[ScrapeGauge] = &[
@@ -34,6 +51,29 @@ pub static SCRAPE_GAUGES: &[ScrapeGauge] = &[
         collect: |p| Box::pin(breached_timers(p)),
     },
 ];
+
+/// The names and help texts of [`SCRAPE_GAUGES`], for the registry.
+pub fn gauge_specs() -> Vec<(&'static str, &'static str)> {
+    SCRAPE_GAUGES.iter().map(|g| (g.name, g.help)).collect()
+}
+
+/// The exposition of `/metrics`: the pool read now, every gauge of
+/// [`SCRAPE_GAUGES`] computed now, then the whole registry as Prometheus
+/// text. Scrapes take turns (a scrape refills the gauges it reads).
+pub async fn render(p: &Platform) -> Result<String, AppError> {
+    let m = &p.metrics;
+    let _turn = m.scrape_turn().await;
+    let pool = p.db.pool();
+    m.set_pool(
+        pool.size(),
+        pool.num_idle(),
+        pool.options().get_max_connections(),
+    );
+    for (i, g) in SCRAPE_GAUGES.iter().enumerate() {
+        m.set_scraped(i, (g.collect)(p).await);
+    }
+    m.encode()
+}
 
 /// The levels every level gauge reports, at 0 when nothing is there, so
 /// that a level's series does not vanish when its count reaches zero.

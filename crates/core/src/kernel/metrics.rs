@@ -6,14 +6,15 @@
 //!   (`observe_request`, called by `web`'s middleware with axum's matched
 //!   route, never the raw path) and background job turns (`observe_job`,
 //!   called by `jobs::run_turn`);
-//! - computed at scrape time ([`render`]): the database pool, and every
-//!   [`ScrapeGauge`] of the list the platform is built with
-//!   (`features::metrics::SCRAPE_GAUGES`). A new backlog gauge (an outbox,
-//!   a forwarding cursor) is one entry there: a name, a help text and a
-//!   bounded aggregate query.
+//! - computed at scrape time (`features::metrics::render`): the database
+//!   pool, and one gauge family per entry of the list the platform is
+//!   built with (`features::metrics::SCRAPE_GAUGES`). A new backlog gauge
+//!   (an outbox, a forwarding cursor) is one entry there: a name, a help
+//!   text and a bounded aggregate query.
+//!
+//! The kernel holds the registry and knows no query; the feature runs the
+//! queries and hands their series here.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -25,8 +26,6 @@ use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use yunwei_domain::crypto::{Crypto as _, SoftwareCrypto};
 use yunwei_domain::{AppError, ErrorKind};
-
-use crate::kernel::platform::Platform;
 
 /// The media type of the Prometheus text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -148,19 +147,6 @@ pub fn not_served() -> AppError {
 /// bounded set (an organisation level, a channel), never an id.
 pub type Labels = Vec<(&'static str, String)>;
 
-/// What a [`ScrapeGauge`]'s query returns: its series.
-pub type GaugeFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<(Labels, i64)>, AppError>> + Send + 'a>>;
-
-/// A gauge computed at scrape time by one bounded aggregate query.
-pub struct ScrapeGauge {
-    /// Full metric name (`yunwei_controls_overdue`).
-    pub name: &'static str,
-    /// Help text (English, as Prometheus shows it).
-    pub help: &'static str,
-    pub collect: for<'a> fn(&'a Platform) -> GaugeFuture<'a>,
-}
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
@@ -185,7 +171,7 @@ struct GaugeLabels {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
-/// The registry and its metrics (one per [`Platform`], shared by its
+/// The registry and its metrics (one per `Platform`, shared by its
 /// clones).
 pub struct Metrics {
     registry: Registry,
@@ -198,7 +184,8 @@ pub struct Metrics {
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
     collect_errors: Family<GaugeLabels, Counter>,
-    scraped: Vec<(&'static ScrapeGauge, Family<Labels, Gauge>)>,
+    /// The gauges computed at scrape time, by name, in their list's order.
+    scraped: Vec<(&'static str, Family<Labels, Gauge>)>,
     /// One scrape at a time: a scrape clears and refills the gauges it
     /// computes, and parallel scrapes would see each other's half-filled
     /// families (and multiply the queries).
@@ -212,9 +199,9 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// The registry with the request, job and pool metrics and the gauges
-    /// of `gauges`.
-    pub fn new(gauges: &'static [ScrapeGauge]) -> Metrics {
+    /// The registry with the request, job and pool metrics and a gauge
+    /// family for each `(name, help)` of `gauges`.
+    pub fn new(gauges: &[(&'static str, &'static str)]) -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -274,10 +261,10 @@ impl Metrics {
         );
         let scraped = gauges
             .iter()
-            .map(|g| {
+            .map(|(name, help)| {
                 let family = Family::<Labels, Gauge>::default();
-                registry.register(g.name, g.help, family.clone());
-                (g, family)
+                registry.register(*name, *help, family.clone());
+                (*name, family)
             })
             .collect();
         Metrics {
@@ -357,22 +344,29 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// The exposition of `/metrics`: the pool read now, every scrape gauge
-/// computed now, then the whole registry as Prometheus text.
-pub async fn render(p: &Platform) -> Result<String, AppError> {
-    let m = &p.metrics;
-    let _turn = m.scrape_turn.lock().await;
-    let pool = p.db.pool();
-    let size = i64::from(pool.size());
-    let idle = pool.num_idle() as i64;
-    m.pool.get_or_create(&PoolLabels { state: "idle" }).set(idle);
-    m.pool
-        .get_or_create(&PoolLabels { state: "in_use" })
-        .set((size - idle).max(0));
-    m.pool_max
-        .set(i64::from(pool.options().get_max_connections()));
-    for (g, family) in &m.scraped {
-        let values = (g.collect)(p).await;
+impl Metrics {
+    /// One scrape at a time (see `scrape_turn`); hold the guard for the
+    /// whole scrape.
+    pub async fn scrape_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.scrape_turn.lock().await
+    }
+
+    /// The pool's connections now: open, of which idle, and the most.
+    pub fn set_pool(&self, size: u32, idle: usize, max: u32) {
+        let idle = idle as i64;
+        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(idle);
+        self.pool
+            .get_or_create(&PoolLabels { state: "in_use" })
+            .set((i64::from(size) - idle).max(0));
+        self.pool_max.set(i64::from(max));
+    }
+
+    /// The series of the `index`-th scrape gauge, replacing the last
+    /// scrape's; a failed query leaves the gauge out and is counted.
+    pub fn set_scraped(&self, index: usize, values: Result<Vec<(Labels, i64)>, AppError>) {
+        let Some((name, family)) = self.scraped.get(index) else {
+            return;
+        };
         family.clear();
         match values {
             Ok(values) => {
@@ -381,17 +375,23 @@ pub async fn render(p: &Platform) -> Result<String, AppError> {
                 }
             }
             Err(e) => {
-                m.collect_errors
-                    .get_or_create(&GaugeLabels { gauge: g.name })
+                self.collect_errors
+                    .get_or_create(&GaugeLabels { gauge: name })
                     .inc();
-                tracing::warn!(gauge = g.name, code = e.code, error = %e.message, "a metrics gauge could not be computed; it is left out of this scrape");
+                tracing::warn!(gauge = *name, code = e.code, error = %e.message, "a metrics gauge could not be computed; it is left out of this scrape");
             }
         }
     }
-    let mut out = String::new();
-    prometheus_client::encoding::prometheus_text::encode(&mut out, &m.registry).map_err(|e| {
-        tracing::error!(error = %e, "encoding the metrics failed");
-        AppError::internal()
-    })?;
-    Ok(out)
+
+    /// The whole registry in the Prometheus text format.
+    pub fn encode(&self) -> Result<String, AppError> {
+        let mut out = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry).map_err(
+            |e| {
+                tracing::error!(error = %e, "encoding the metrics failed");
+                AppError::internal()
+            },
+        )?;
+        Ok(out)
+    }
 }

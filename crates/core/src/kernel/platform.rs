@@ -36,7 +36,7 @@ pub struct Platform {
     pub pdf_font: crate::kernel::pdf::PdfFont,
     /// The Prometheus registry of this process (ADR 0025), shared by the
     /// clones: the request and job counters and the gauges of
-    /// [`crate::features::metrics::SCRAPE_GAUGES`].
+    /// `features::metrics::SCRAPE_GAUGES`.
     pub metrics: Arc<crate::kernel::metrics::Metrics>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
