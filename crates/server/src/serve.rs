@@ -24,6 +24,8 @@ enum DemoPassword {
 
 struct StartInfo {
     addr: SocketAddr,
+    /// Where `/metrics` is served, if anywhere (ADR 0025).
+    metrics: Option<String>,
     backend: &'static str,
     database_url: String,
     data_dir: std::path::PathBuf,
@@ -100,8 +102,17 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     };
     let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
 
+    let metrics = match (metrics_addr, settings.metrics.token.is_some()) {
+        (Some(a), token) => Some(format!(
+            "http://{a}/metrics{}",
+            if token { "（须携带令牌）" } else { "" }
+        )),
+        (None, true) => Some(format!("http://{addr}/metrics（须携带令牌）")),
+        (None, false) => None,
+    };
     let info = StartInfo {
         addr,
+        metrics,
         backend: p.backend_name(),
         database_url: mask_url(&settings.database_url()?),
         data_dir,
@@ -150,11 +161,6 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         })
     });
     print!("{}", banner(&info));
-    match (metrics_addr, settings.metrics.token.is_some()) {
-        (Some(a), _) => println!("监控指标：http://{a}/metrics"),
-        (None, true) => println!("监控指标：{addr}/metrics（须携带令牌）"),
-        (None, false) => {}
-    }
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
     axum::serve(
@@ -224,6 +230,9 @@ fn banner(i: &StartInfo) -> String {
         i.database_url
     );
     let _ = writeln!(s, "数据目录：{}", i.data_dir.display());
+    if let Some(m) = &i.metrics {
+        let _ = writeln!(s, "监控指标：{m}");
+    }
     let _ = writeln!(s, "顶级机构：{}", i.root_name);
     if i.applied_migrations > 0 {
         let _ = writeln!(s, "数据库迁移：本次执行 {} 个", i.applied_migrations);

@@ -511,6 +511,11 @@ impl Server {
         }
     }
 
+    /// The start-up banner.
+    pub fn banner(&self) -> &str {
+        &self.banner
+    }
+
     pub fn addr(&self) -> String {
         let line = self
             .banner

@@ -489,3 +489,75 @@ async fn issue_17_prometheus_scrapes_with_the_token() {
     server.abort();
     app.cleanup().await;
 }
+
+/// Issue 17: `yunwei serve` with `YUNWEI_METRICS_TOKEN` and
+/// `YUNWEI_METRICS_LISTEN` announces the metrics address, serves
+/// `/metrics` there and on the main listener with the token only, and
+/// nothing else on the metrics listener.
+#[tokio::test]
+async fn issue_17_serve_opens_the_metrics_listener() {
+    use crate::cli::{Bin, Server};
+    let db = yunwei_testkit::TestDatabase::new().await;
+    let bin = Bin::new();
+    let err = bin.dir.path().join("serve.err");
+    let mut cmd = bin.cmd(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db.url.as_str(),
+    ]);
+    cmd.env("YUNWEI_ADMIN_PASSWORD", yunwei_testkit::ADMIN_PASSWORD)
+        .env("YUNWEI_METRICS_TOKEN", TOKEN)
+        .env("YUNWEI_METRICS_LISTEN", "127.0.0.1:0");
+    let server = Server::start(cmd, &err);
+    let main = server.addr();
+    let line = server
+        .banner()
+        .lines()
+        .find_map(|l| l.strip_prefix("监控指标：http://"))
+        .unwrap_or_else(|| panic!("no metrics line:\n{}", server.banner()))
+        .to_string();
+    let metrics = line.split('/').next().unwrap().to_string();
+    assert!(line.ends_with("（须携带令牌）"), "{line}");
+    assert_ne!(metrics, main);
+
+    let bearer = format!("Bearer {TOKEN}");
+    let get = |addr: &str, path: &str, auth: Option<&str>| {
+        let addr = addr.to_string();
+        let path = path.to_string();
+        let auth = auth.map(str::to_string);
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n");
+            if let Some(a) = auth {
+                req.push_str(&format!("Authorization: {a}\r\n"));
+            }
+            req.push_str("\r\n");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut buf = Vec::new();
+            tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf))
+                .await
+                .expect("answer within 30 s")
+                .unwrap();
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            let status: u16 = text.split(' ').nth(1).unwrap().parse().unwrap();
+            let body = text.split_once("\r\n\r\n").unwrap().1.to_string();
+            (status, body)
+        }
+    };
+    let (status, body) = get(&metrics, "/metrics", Some(&bearer)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#"yunwei_controls_overdue{level="province"} 0"#),
+        "{body}"
+    );
+    assert!(body.contains("yunwei_db_pool_max_connections"), "{body}");
+    assert_eq!(get(&metrics, "/metrics", None).await.0, 401);
+    assert_eq!(get(&metrics, "/healthz", Some(&bearer)).await.0, 404);
+    assert_eq!(get(&main, "/metrics", Some(&bearer)).await.0, 200);
+    let (status, body) = get(&main, "/metrics", Some("Bearer not-the-token-at-all")).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("metrics.unauthorized"), "{body}");
+    server.stop();
+}
