@@ -85,6 +85,8 @@ pub fn listener_router(platform: Platform, token: Option<MetricsToken>) -> Route
         )
         .fallback(crate::middleware::not_found)
         .method_not_allowed_fallback(crate::middleware::method_not_allowed)
-        .layer(axum::middleware::from_fn(crate::middleware::request_context))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::request_context,
+        ))
         .with_state(state)
 }

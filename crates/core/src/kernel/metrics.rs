@@ -354,7 +354,9 @@ impl Metrics {
     /// The pool's connections now: open, of which idle, and the most.
     pub fn set_pool(&self, size: u32, idle: usize, max: u32) {
         let idle = idle as i64;
-        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(idle);
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle);
         self.pool
             .get_or_create(&PoolLabels { state: "in_use" })
             .set((i64::from(size) - idle).max(0));

@@ -268,10 +268,7 @@ async fn cli_config_show_masks_secrets() {
         Some("******（环境变量 YUNWEI_METRICS_TOKEN）"),
         "{out}"
     );
-    assert_eq!(
-        parsed["metrics"]["listen"].as_str(),
-        Some("127.0.0.1:9464")
-    );
+    assert_eq!(parsed["metrics"]["listen"].as_str(), Some("127.0.0.1:9464"));
 }
 
 /// A metrics token too short to withstand guessing stops the start.

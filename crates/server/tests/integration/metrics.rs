@@ -117,8 +117,13 @@ async fn get(
 
 /// The value of the series `name{labels}` exactly as exposed.
 fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// Overdue controls at known levels: two open ones past due in a city,
@@ -258,7 +263,10 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
     for (series, value) in expect {
         assert_eq!(sample(&text, series), Some(value), "{series}\n{text}");
     }
-    assert!(!text.contains("secret-path-4711"), "raw path leaked: {text}");
+    assert!(
+        !text.contains("secret-path-4711"),
+        "raw path leaked: {text}"
+    );
     assert!(
         sample(&text, "yunwei_db_pool_max_connections").is_some_and(|n| n >= 1.0),
         "{text}"
@@ -276,10 +284,8 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
     assert!(text.contains("yunwei_controls_overdue"), "{text}");
     let (status, _, body) = get(&open, "/healthz", None).await;
     assert_eq!(status, 404, "{body}");
-    let guarded = yunwei_web::metrics_listener_router(
-        app.platform.clone(),
-        Some(MetricsToken::new(TOKEN)),
-    );
+    let guarded =
+        yunwei_web::metrics_listener_router(app.platform.clone(), Some(MetricsToken::new(TOKEN)));
     assert_eq!(get(&guarded, "/metrics", None).await.0, 401);
     assert_eq!(get(&guarded, "/metrics", Some(&bearer)).await.0, 200);
     app.cleanup().await;
@@ -374,7 +380,10 @@ fn start_prometheus(dir: &std::path::Path, target: SocketAddr) -> (KillOnDrop, S
     let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
     let child = Command::new(PROMETHEUS)
         .arg(format!("--config.file={}", config_file.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
         .arg(format!("--web.listen-address={addr}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
