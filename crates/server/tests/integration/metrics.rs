@@ -207,7 +207,7 @@ async fn breach_a_timer(app: &TestApp) {
 /// token is a Chinese 401; with it the exposition counts requests by
 /// matched route (never the raw path), job turns, the pool, and the
 /// overdue controls and breached timers per level.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
     let app = TestApp::new().await;
 
@@ -228,20 +228,46 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
 
     seed_controls(&app).await;
     breach_a_timer(&app).await;
-    for _ in 0..3 {
-        assert_eq!(get(&router, "/healthz", None).await.0, 200);
+    // Truly parallel requests are each counted once.
+    let parallel: Vec<_> = (0..40)
+        .map(|_| {
+            let router = router.clone();
+            tokio::spawn(async move { get(&router, "/healthz", None).await.0 })
+        })
+        .collect();
+    for h in parallel {
+        assert_eq!(h.await.unwrap(), 200);
     }
     let (status, _, _) = get(&router, "/no-such-page/secret-path-4711", None).await;
     assert_eq!(status, 404);
 
     let bearer = format!("Bearer {TOKEN}");
+    // Parallel scrapes take turns: each sees the whole of its gauges.
+    let scrapes: Vec<_> = (0..8)
+        .map(|_| {
+            let router = router.clone();
+            let bearer = bearer.clone();
+            tokio::spawn(async move { get(&router, "/metrics", Some(&bearer)).await })
+        })
+        .collect();
+    for h in scrapes {
+        let (status, _, text) = h.await.unwrap();
+        assert_eq!(status, 200, "{text}");
+        for series in [
+            r#"yunwei_controls_overdue{level="city"} 2"#,
+            r#"yunwei_controls_overdue{level="county"} 1"#,
+            r#"yunwei_ticket_timers_breached{level="province"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == series), "{series}\n{text}");
+        }
+    }
     let (status, ct, text) = get(&router, "/metrics", Some(&bearer)).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
     let expect = [
         (
             r#"yunwei_http_requests_total{method="GET",route="/healthz",status="2xx"}"#,
-            3.0,
+            40.0,
         ),
         (
             r#"yunwei_http_requests_total{method="GET",route="unmatched",status="4xx"}"#,
@@ -249,7 +275,7 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
         ),
         (
             r#"yunwei_http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"}"#,
-            3.0,
+            40.0,
         ),
         (r#"yunwei_controls_overdue{level="city"}"#, 2.0),
         (r#"yunwei_controls_overdue{level="county"}"#, 1.0),
