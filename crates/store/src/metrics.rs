@@ -2,7 +2,7 @@
 //! (ADR 0025): each query groups by organisation path, so its size is
 //! bounded by the organisations with work, never by the rows counted.
 
-use sea_query::{Expr, ExprTrait, Func, Order, Query};
+use sea_query::{Cond, Expr, ExprTrait, Func, Order, Query};
 use yunwei_domain::AppError;
 
 use crate::db::{DbConn, RowExt};
@@ -66,4 +66,39 @@ pub async fn regions(c: &mut DbConn) -> Result<Vec<(String, String)>, AppError> 
         .iter()
         .map(|r| Ok((r.s("id")?, r.s("kind")?)))
         .collect()
+}
+
+/// Work the jobs have not yet done at `now`: overdue occurrences whose
+/// notice has not gone out (`overdue_notices`), and running SLA timers
+/// whose warning or breach is due but not yet claimed (`ticket_timers`).
+/// Both counts use the indexes the jobs use.
+pub async fn job_backlog(c: &mut DbConn, now: i64) -> Result<(i64, i64), AppError> {
+    let notices = Query::select()
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .from("controls")
+        .and_where(Expr::col("done_at").is_null())
+        .and_where(Expr::col("due_at").lte(now))
+        .and_where(Expr::col("notified_at").is_null())
+        .to_owned();
+    let notices = c.one(&notices).await?.i("n")?;
+    let timers = Query::select()
+        .expr_as(Func::count(Expr::col("id")), "n")
+        .from("ticket_timers")
+        .and_where(Expr::col("status").eq("running"))
+        .cond_where(
+            Cond::any()
+                .add(
+                    Cond::all()
+                        .add(Expr::col("breached").eq(0))
+                        .add(Expr::col("due_at").lte(now)),
+                )
+                .add(
+                    Cond::all()
+                        .add(Expr::col("warned").eq(0))
+                        .add(Expr::col("warn_at").lte(now)),
+                ),
+        )
+        .to_owned();
+    let timers = c.one(&timers).await?.i("n")?;
+    Ok((notices, timers))
 }

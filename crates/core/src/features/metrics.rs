@@ -50,6 +50,11 @@ pub static SCRAPE_GAUGES: &[ScrapeGauge] = &[
         help: "SLA timers breached and not stopped, by organisation level of their ticket (province, city, county)",
         collect: |p| Box::pin(breached_timers(p)),
     },
+    ScrapeGauge {
+        name: "yunwei_job_backlog",
+        help: "Work due but not yet done by a background job: overdue notices not sent (overdue_notices), timer warnings and breaches not claimed (ticket_timers)",
+        collect: |p| Box::pin(job_backlog(p)),
+    },
 ];
 
 /// The names and help texts of [`SCRAPE_GAUGES`], for the registry.
@@ -92,6 +97,15 @@ async fn breached_timers(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
     let rows = yunwei_store::metrics::breached_timers_by_org_path(&mut c).await?;
     let regions = yunwei_store::metrics::regions(&mut c).await?;
     Ok(per_level(&regions, rows))
+}
+
+async fn job_backlog(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
+    let mut c = p.db.read().await?;
+    let (notices, timers) = yunwei_store::metrics::job_backlog(&mut c, p.now_us()).await?;
+    Ok(vec![
+        (vec![("job", "overdue_notices".to_string())], notices),
+        (vec![("job", "ticket_timers".to_string())], timers),
+    ])
 }
 
 /// Sums counts per organisation path into their level: the kind of the

@@ -282,6 +282,8 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
         (r#"yunwei_controls_overdue{level="province"}"#, 0.0),
         (r#"yunwei_ticket_timers_breached{level="province"}"#, 1.0),
         (r#"yunwei_ticket_timers_breached{level="city"}"#, 0.0),
+        (r#"yunwei_job_backlog{job="overdue_notices"}"#, 3.0),
+        (r#"yunwei_job_backlog{job="ticket_timers"}"#, 0.0),
         (r#"yunwei_job_runs_total{job="ticket_timers"}"#, 1.0),
         (r#"yunwei_job_items_total{job="ticket_timers"}"#, 1.0),
         (r#"yunwei_job_failures_total{job="ticket_timers"}"#, 0.0),
