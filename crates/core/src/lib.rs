@@ -30,7 +30,7 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 // The use cases by name, for the web and command-line layers.
 pub use features::{
     access, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
-    knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
+    knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
@@ -56,6 +56,9 @@ impl Platform {
             packs,
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
+            metrics: std::sync::Arc::new(kernel::metrics::Metrics::new(
+                &features::metrics::gauge_specs(),
+            )),
             seams: &SEAMS,
         }
     }

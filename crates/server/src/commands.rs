@@ -273,7 +273,39 @@ struct ShownConfig {
     log: String,
     /// The enabled policy packs (all shipped ones when not configured).
     packs: Vec<String>,
+    metrics: ShownMetrics,
     sensitive: ShownSensitive,
+}
+
+/// `[metrics]` (ADR 0025): where `/metrics` is served; the token masked.
+#[derive(Serialize)]
+struct ShownMetrics {
+    served: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+fn shown_metrics(m: &yunwei_core::metrics::MetricsSettings) -> ShownMetrics {
+    let served = match (&m.listen, &m.token) {
+        (None, None) => "未启用（/metrics 不对外提供）".to_string(),
+        (None, Some(_)) => "主监听地址 /metrics，须携带令牌".to_string(),
+        (Some(l), None) => format!("单独监听 {l} /metrics"),
+        (Some(l), Some(_)) => format!("单独监听 {l} 及主监听地址 /metrics，均须携带令牌"),
+    };
+    let token = m.token.as_ref().map(|_| {
+        if crate::settings::metrics_token_from_env() {
+            "******（环境变量 YUNWEI_METRICS_TOKEN）".to_string()
+        } else {
+            "******".to_string()
+        }
+    });
+    ShownMetrics {
+        served,
+        listen: m.listen.clone(),
+        token,
+    }
 }
 
 #[derive(Serialize)]
@@ -325,6 +357,7 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
                 .map(|p| p.id.to_string())
                 .collect(),
         },
+        metrics: shown_metrics(&settings.metrics),
         sensitive: ShownSensitive {
             audit_key: shown_key(&data_dir, &AUDIT_KEY),
             field_key: shown_key(&data_dir, &FIELD_KEY),

@@ -66,7 +66,21 @@ pub struct Settings {
     /// Sans CJK SC) for the default font, else 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font_index: Option<u32>,
+    /// `/metrics` for Prometheus (ADR 0025): `[metrics] token` and/or
+    /// `listen`; env `YUNWEI_METRICS_TOKEN`, `YUNWEI_METRICS_LISTEN`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub metrics: yunwei_core::metrics::MetricsSettings,
 }
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Environment variables of the `[metrics]` section (nested keys do not
+/// pass through [`ENV_KEYS`]); the token is a secret, so it is read here
+/// and never printed.
+const METRICS_TOKEN_ENV: &str = "YUNWEI_METRICS_TOKEN";
+const METRICS_LISTEN_ENV: &str = "YUNWEI_METRICS_LISTEN";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -82,6 +96,7 @@ impl Default for Settings {
             audit_anchor_file: None,
             pdf_font: None,
             pdf_font_index: None,
+            metrics: Default::default(),
         }
     }
 }
@@ -118,9 +133,15 @@ impl Settings {
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
             .merge(Serialized::defaults(overrides));
-        let settings: Settings = fig
+        let mut settings: Settings = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        if let Some(token) = env_nonempty(METRICS_TOKEN_ENV) {
+            settings.metrics.token = Some(token);
+        }
+        if let Some(listen) = env_nonempty(METRICS_LISTEN_ENV) {
+            settings.metrics.listen = Some(listen);
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -152,6 +173,7 @@ impl Settings {
                 }
             }
         }
+        self.metrics.validate().map_err(|e| anyhow::anyhow!(e))?;
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")
                 || url.starts_with("postgres:")
@@ -222,6 +244,16 @@ impl Settings {
             None => Ok(sqlite_url(&self.default_sqlite_path()?)),
         }
     }
+}
+
+fn env_nonempty(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether the metrics token came from [`METRICS_TOKEN_ENV`] (for
+/// `config show`).
+pub fn metrics_token_from_env() -> bool {
+    env_nonempty(METRICS_TOKEN_ENV).is_some()
 }
 
 /// `sqlite://` URL for a file, created if missing (`mode=rwc`).

@@ -15,6 +15,7 @@ pub mod db;
 pub mod files;
 pub mod inspections;
 pub mod knowledge;
+pub mod metrics;
 pub mod migrate;
 pub mod orgs;
 pub mod projects;

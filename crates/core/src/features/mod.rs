@@ -14,6 +14,7 @@ pub mod home;
 pub mod hooks;
 pub mod inspections;
 pub mod knowledge;
+pub mod metrics;
 pub mod mfa;
 pub mod orgs;
 pub mod overdue;

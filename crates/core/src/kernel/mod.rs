@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod due;
 pub mod export;
 pub mod files;
+pub mod metrics;
 pub mod notify;
 pub mod org_config;
 pub mod parameters;

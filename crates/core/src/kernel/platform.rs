@@ -34,6 +34,10 @@ pub struct Platform {
     pub files_dir: std::path::PathBuf,
     /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
+    /// The Prometheus registry of this process (ADR 0025), shared by the
+    /// clones: the request and job counters and the gauges of
+    /// `features::metrics::SCRAPE_GAUGES`.
+    pub metrics: Arc<crate::kernel::metrics::Metrics>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }

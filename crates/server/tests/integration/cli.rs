@@ -240,10 +240,13 @@ async fn cli_config_show_masks_secrets() {
             "show",
         ])
         .env("YUNWEI_AUDIT_KEY", &audit_key)
-        .env("YUNWEI_ADMIN_PASSWORD", "Adm1n#Secret!pw"))
+        .env("YUNWEI_ADMIN_PASSWORD", "Adm1n#Secret!pw")
+        .env("YUNWEI_METRICS_TOKEN", "Metr1cs-Scrape-Token-2026")
+        .env("YUNWEI_METRICS_LISTEN", "127.0.0.1:9464"))
     .await;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(!out.stdout.contains("secret"), "{out}");
+    assert!(!out.stdout.contains("Metr1cs-Scrape-Token-2026"), "{out}");
     assert!(!out.stdout.contains(&audit_key), "{out}");
     assert!(!out.stdout.contains("Adm1n#Secret!pw"), "{out}");
     assert!(
@@ -260,6 +263,27 @@ async fn cli_config_show_masks_secrets() {
     assert_eq!(parsed["listen"].as_str(), Some("127.0.0.1:8080"));
     assert_eq!(parsed["password_iterations"].as_integer(), Some(1000));
     assert_eq!(parsed["root_org_name"].as_str(), Some("省级财政部门"));
+    assert_eq!(
+        parsed["metrics"]["token"].as_str(),
+        Some("******（环境变量 YUNWEI_METRICS_TOKEN）"),
+        "{out}"
+    );
+    assert_eq!(parsed["metrics"]["listen"].as_str(), Some("127.0.0.1:9464"));
+}
+
+/// A metrics token too short to withstand guessing stops the start.
+#[tokio::test]
+async fn cli_metrics_token_must_be_long() {
+    let bin = Bin::new();
+    std::fs::write(
+        bin.dir.path().join("yunwei.toml"),
+        "[metrics]\ntoken = \"short\"\n",
+    )
+    .expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_ne!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("metrics.token"), "{out}");
+    assert!(!out.stderr.contains("short\""), "{out}");
 }
 
 #[tokio::test]
@@ -482,6 +506,11 @@ impl Server {
             banner,
             lines,
         }
+    }
+
+    /// The start-up banner.
+    pub fn banner(&self) -> &str {
+        &self.banner
     }
 
     pub fn addr(&self) -> String {
