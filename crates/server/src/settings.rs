@@ -66,6 +66,11 @@ pub struct Settings {
     /// Sans CJK SC) for the default font, else 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font_index: Option<u32>,
+    /// Alertmanager sources whose webhook notifications become incidents
+    /// (`[alertmanager.sources.<name>]`, ADR 0024); tokens may come from
+    /// `YUNWEI_ALERTMANAGER_<NAME>_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
 }
 
 impl Default for Settings {
@@ -82,6 +87,7 @@ impl Default for Settings {
             audit_anchor_file: None,
             pdf_font: None,
             pdf_font_index: None,
+            alertmanager: None,
         }
     }
 }
@@ -118,11 +124,32 @@ impl Settings {
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
             .merge(Serialized::defaults(overrides));
-        let settings: Settings = fig
+        let mut settings: Settings = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        settings.alertmanager_tokens_from_env();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Secrets stay out of `ENV_KEYS`: each source's token is read from
+    /// its own variable, which wins over the file.
+    fn alertmanager_tokens_from_env(&mut self) {
+        if let Some(am) = &mut self.alertmanager {
+            for (name, source) in am.sources.iter_mut() {
+                let var = yunwei_domain::alerts::token_env_var(name);
+                if let Ok(token) = std::env::var(&var) {
+                    if !token.is_empty() {
+                        source.token = token;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Alertmanager sources (none when not configured).
+    pub fn alertmanager(&self) -> yunwei_domain::alerts::AlertmanagerSettings {
+        self.alertmanager.clone().unwrap_or_default()
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -151,6 +178,13 @@ impl Settings {
                     bail!("未知的策略包「{id}」（可选：{}）", shipped.join("、"));
                 }
             }
+        }
+        if let Some(am) = &self.alertmanager {
+            let packs: Vec<_> = yunwei_domain::policy::embedded::packs()
+                .into_iter()
+                .filter(|p| self.packs.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+                .collect();
+            yunwei_domain::alerts::check(am, &packs).map_err(|m| anyhow::anyhow!(m))?;
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")

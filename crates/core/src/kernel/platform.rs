@@ -34,6 +34,8 @@ pub struct Platform {
     pub files_dir: std::path::PathBuf,
     /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
+    /// The Alertmanager sources allowed to post alerts (ADR 0024).
+    pub alertmanager: Arc<yunwei_domain::alerts::AlertmanagerSettings>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -51,6 +53,15 @@ impl Platform {
     /// The platform with the PDFs set in `font` instead of the default.
     pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
         self.pdf_font = font;
+        self
+    }
+
+    /// The platform with these Alertmanager sources (ADR 0024).
+    pub fn with_alertmanager(
+        mut self,
+        settings: yunwei_domain::alerts::AlertmanagerSettings,
+    ) -> Platform {
+        self.alertmanager = Arc::new(settings);
         self
     }
 
