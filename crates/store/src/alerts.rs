@@ -151,3 +151,20 @@ pub async fn ci_ids_by_name(c: &mut DbConn, name: &str) -> Result<Vec<String>, A
         .to_owned();
     c.all(&q).await?.iter().map(|r| r.s("id")).collect()
 }
+
+/// The rows of a source, oldest first (at most `limit`).
+pub async fn of_source(
+    c: &mut DbConn,
+    source: &str,
+    limit: u64,
+) -> Result<Vec<AlertIncidentRow>, AppError> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("alert_incidents")
+        .and_where(Expr::col("source").eq(source))
+        .order_by("created_at", Order::Asc)
+        .order_by("id", Order::Asc)
+        .limit(limit)
+        .to_owned();
+    c.all(&q).await?.iter().map(from_row).collect()
+}
