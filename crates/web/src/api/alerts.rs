@@ -12,7 +12,7 @@ use yunwei_core::alerts::{self, Delivery};
 
 use super::ApiResult;
 use crate::extract::ReqCtx;
-use crate::openapi::{BadRequest, Internal, TooLarge, Unauthorized};
+use crate::openapi::{BadRequest, Forbidden, Internal, TooLarge, Unauthorized};
 use crate::AppState;
 
 /// Largest notification accepted.
@@ -40,14 +40,14 @@ pub struct AlertmanagerNotification {
 #[utoipa::path(
     post,
     path = "/api/v1/integrations/alertmanager/{source}",
-    operation_id = "alertmanager_webhook",
+    operation_id = "alerts_webhook",
     tag = "集成",
     summary = "接收 Alertmanager 告警通知：同一告警组开一张事件单，重复通知更新同一事件，恢复时记入时间线（须携带该告警来源的令牌 Authorization: Bearer）",
     params(("source" = String, Path, description = "告警来源名（yunwei.toml 中 alertmanager.sources 的键）")),
     request_body = AlertmanagerNotification,
     responses(
         (status = 200, description = "已处理", body = Delivery),
-        BadRequest, Unauthorized, TooLarge, Internal,
+        BadRequest, Unauthorized, Forbidden, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
