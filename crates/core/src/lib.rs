@@ -29,8 +29,8 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
-    knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
+    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home,
+    inspections, knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};

@@ -134,9 +134,7 @@ pub fn check(settings: &AlertmanagerSettings, packs: &[Pack]) -> Result<(), Stri
             return Err(format!("{at}.org：须指定告警事件所属机构"));
         }
         if s.max_new_incidents == 0 || s.window_minutes == 0 {
-            return Err(format!(
-                "{at}：max_new_incidents 和 window_minutes 须大于0"
-            ));
+            return Err(format!("{at}：max_new_incidents 和 window_minutes 须大于0"));
         }
         let pk = packs
             .iter()
@@ -153,14 +151,11 @@ pub fn check(settings: &AlertmanagerSettings, packs: &[Pack]) -> Result<(), Stri
                 )
             })?;
         let field = |id: &str, want: &[FieldType], key: &str| -> Result<(), String> {
-            let f = pr.field(id).ok_or_else(|| {
-                format!("{at}.{key}：流程「{}」没有字段「{id}」", pr.name)
-            })?;
+            let f = pr
+                .field(id)
+                .ok_or_else(|| format!("{at}.{key}：流程「{}」没有字段「{id}」", pr.name))?;
             if !want.is_empty() && !want.contains(&f.ty) {
-                return Err(format!(
-                    "{at}.{key}：字段「{}」的类型不适用",
-                    f.label
-                ));
+                return Err(format!("{at}.{key}：字段「{}」的类型不适用", f.label));
             }
             Ok(())
         };
@@ -169,17 +164,18 @@ pub fn check(settings: &AlertmanagerSettings, packs: &[Pack]) -> Result<(), Stri
             let f = pr.field(lf).expect("checked above");
             for v in s.levels.values().chain(s.default_level.iter()) {
                 if f.choice(v).is_none() {
-                    return Err(format!(
-                        "{at}.levels：字段「{}」没有取值「{v}」",
-                        f.label
-                    ));
+                    return Err(format!("{at}.levels：字段「{}」没有取值「{v}」", f.label));
                 }
             }
         } else if !s.levels.is_empty() || s.default_level.is_some() {
             return Err(format!("{at}.levels：须同时指定 level_field"));
         }
         if let Some(d) = &s.description_field {
-            field(d, &[FieldType::LongText, FieldType::Text], "description_field")?;
+            field(
+                d,
+                &[FieldType::LongText, FieldType::Text],
+                "description_field",
+            )?;
         }
         if let Some(o) = &s.occurred_field {
             field(o, &[FieldType::DateTime], "occurred_field")?;
@@ -202,10 +198,7 @@ pub fn check(settings: &AlertmanagerSettings, packs: &[Pack]) -> Result<(), Stri
         ] {
             if let Some(t) = t {
                 if !pr.transitions.iter().any(|x| &x.id == t) {
-                    return Err(format!(
-                        "{at}.{key}：流程「{}」没有流转「{t}」",
-                        pr.name
-                    ));
+                    return Err(format!("{at}.{key}：流程「{}」没有流转「{t}」", pr.name));
                 }
             }
         }
@@ -219,7 +212,10 @@ pub fn check(settings: &AlertmanagerSettings, packs: &[Pack]) -> Result<(), Stri
 pub fn token_matches(crypto: &dyn crate::crypto::Crypto, presented: &str, expected: &str) -> bool {
     let a = crypto.sm3(presented.as_bytes());
     let b = crypto.sm3(expected.as_bytes());
-    let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
     diff == 0 && !expected.is_empty()
 }
 
@@ -233,7 +229,9 @@ pub fn host_of(value: &str) -> &str {
     match v.rsplit_once(':') {
         // One colon and digits after it: a port. More colons: bare IPv6.
         Some((host, port))
-            if !host.contains(':') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+            if !host.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
         {
             host
         }
@@ -309,8 +307,16 @@ mod tests {
     #[test]
     fn token_compare() {
         let c = crate::crypto::SoftwareCrypto;
-        assert!(token_matches(&c, "abcdefabcdefabcdef", "abcdefabcdefabcdef"));
-        assert!(!token_matches(&c, "abcdefabcdefabcdeX", "abcdefabcdefabcdef"));
+        assert!(token_matches(
+            &c,
+            "abcdefabcdefabcdef",
+            "abcdefabcdefabcdef"
+        ));
+        assert!(!token_matches(
+            &c,
+            "abcdefabcdefabcdeX",
+            "abcdefabcdefabcdef"
+        ));
         assert!(!token_matches(&c, "", ""));
     }
 }

@@ -22,8 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    alerts, archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge,
-    pdf, registers, reports, tickets,
+    alerts, archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections,
+    knowledge, pdf, registers, reports, tickets,
 };
 
 #[derive(OpenApi)]

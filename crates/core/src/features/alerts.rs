@@ -138,7 +138,10 @@ async fn service_principal(c: &mut DbConn, name: &str) -> Result<Principal, AppE
     let user = ustore::by_username(c, &service_username(name))
         .await?
         .ok_or_else(|| {
-            tracing::error!(source = name, "the alert source's service account is missing");
+            tracing::error!(
+                source = name,
+                "the alert source's service account is missing"
+            );
             AppError::internal()
         })?;
     Ok(Principal {
@@ -210,9 +213,7 @@ pub async fn receive(
         match deliver(p, ctx, source, s, &msg, &key, &cal).await {
             // A parallel delivery of the same group opened its incident
             // first: this one now finds it and updates it.
-            Err(e) if e.code == "alerts.concurrent_delivery" && attempt < MAX_ATTEMPTS => {
-                continue
-            }
+            Err(e) if e.code == "alerts.concurrent_delivery" && attempt < MAX_ATTEMPTS => continue,
             other => return other,
         }
     }
@@ -242,7 +243,10 @@ async fn prepare_delivery(
             break;
         }
         if let Some(ci) = match_ci(&mut c, s, &org, &a.labels).await? {
-            if !cis.iter().any(|x: &yunwei_store::cmdb::CiRow| x.id == ci.id) {
+            if !cis
+                .iter()
+                .any(|x: &yunwei_store::cmdb::CiRow| x.id == ci.id)
+            {
                 cis.push(ci);
             }
         }
@@ -258,7 +262,8 @@ async fn match_ci(
     org: &orgs::OrgRow,
     labels: &BTreeMap<String, String>,
 ) -> Result<Option<yunwei_store::cmdb::CiRow>, AppError> {
-    let inside = |ci: &yunwei_store::cmdb::CiRow| yunwei_domain::org::is_within(&ci.org_path, &org.path);
+    let inside =
+        |ci: &yunwei_store::cmdb::CiRow| yunwei_domain::org::is_within(&ci.org_path, &org.path);
     for label in &s.ci_labels {
         let Some(value) = labels.get(label) else {
             continue;
@@ -271,7 +276,10 @@ async fn match_ci(
         if value.is_empty() || value.len() > 200 {
             continue;
         }
-        if let Some(ci) = yunwei_store::cmdb::ci_by_code(c, value).await?.filter(inside) {
+        if let Some(ci) = yunwei_store::cmdb::ci_by_code(c, value)
+            .await?
+            .filter(inside)
+        {
             return Ok(Some(ci));
         }
         if let Some(a) = yunwei_store::cmdb::allocation_by_address(c, value).await? {
@@ -336,12 +344,31 @@ async fn deliver(
             }
             None => {
                 let t = open_incident(p, &mut c, ctx, &prep, s, msg, cal, true).await?;
-                insert_row(&mut c, source, STORM_KEY, &t.id, true, msg, "{}".into(), now_us)
-                    .await?;
+                insert_row(
+                    &mut c,
+                    source,
+                    STORM_KEY,
+                    &t.id,
+                    true,
+                    msg,
+                    "{}".into(),
+                    now_us,
+                )
+                .await?;
                 t
             }
         };
-        insert_row(&mut c, source, key, &storm.id, true, msg, alerts_json, now_us).await?;
+        insert_row(
+            &mut c,
+            source,
+            key,
+            &storm.id,
+            true,
+            msg,
+            alerts_json,
+            now_us,
+        )
+        .await?;
         Ok(Delivery {
             ticket_number: storm.number,
             outcome: "storm".into(),
@@ -423,7 +450,11 @@ fn alerts_json(msg: &WebhookMessage) -> String {
 fn describe(msg: &WebhookMessage, max: usize) -> String {
     let mut out = String::new();
     for a in msg.alerts.iter().take(max) {
-        let name = a.labels.get("alertname").map(String::as_str).unwrap_or("告警");
+        let name = a
+            .labels
+            .get("alertname")
+            .map(String::as_str)
+            .unwrap_or("告警");
         let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
         let summary = a
             .annotations
@@ -431,7 +462,11 @@ fn describe(msg: &WebhookMessage, max: usize) -> String {
             .or_else(|| a.annotations.get("description"))
             .map(String::as_str)
             .unwrap_or("");
-        let state = if a.status == "resolved" { "已恢复" } else { "告警中" };
+        let state = if a.status == "resolved" {
+            "已恢复"
+        } else {
+            "告警中"
+        };
         out.push_str(&format!(
             "【{state}】{name} {instance} {summary}（开始于 {}）\n",
             a.starts_at.as_deref().unwrap_or("-")
@@ -477,7 +512,11 @@ fn title_of(source: &str, msg: &WebhookMessage, storm: bool) -> String {
     } else {
         format!("监控告警：{name}（{summary}）")
     };
-    let t: String = clean_body(&t).replace('\n', " ").chars().take(190).collect();
+    let t: String = clean_body(&t)
+        .replace('\n', " ")
+        .chars()
+        .take(190)
+        .collect();
     t
 }
 
@@ -575,7 +614,17 @@ async fn open_incident(
     };
     let auth = pr.authorize(Action::BusinessOperate, &org.path)?;
     let t = crate::tickets::insert_ticket(
-        p, c, ctx, auth, pk, pr_, &title, &org, &pr.user_id, &fields, cal,
+        p,
+        c,
+        ctx,
+        auth,
+        pk,
+        pr_,
+        &title,
+        &org,
+        &pr.user_id,
+        &fields,
+        cal,
     )
     .await?;
     crate::tickets::link_cis(p, c, ctx, auth, &t, cis, t.created_at).await?;
@@ -607,10 +656,11 @@ async fn move_on(
         Ok(next) => Ok(next),
         // A refusal of the engine or a gate is decided before anything is
         // written, so the transaction goes on.
-        Err(e) if matches!(
-            e.kind,
-            ErrorKind::BadRequest | ErrorKind::Forbidden | ErrorKind::Conflict
-        ) =>
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::BadRequest | ErrorKind::Forbidden | ErrorKind::Conflict
+            ) =>
         {
             timeline(p, c, ctx, pr, t, failed_label, &e.message).await?;
             Ok(t.clone())

@@ -131,13 +131,7 @@ impl Receiver {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        yunwei_testkit::openapi::check_answer(
-            "POST",
-            PATH,
-            status.as_u16(),
-            ct.as_deref(),
-            &bytes,
-        );
+        yunwei_testkit::openapi::check_answer("POST", PATH, status.as_u16(), ct.as_deref(), &bytes);
         let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, v)
     }
@@ -159,7 +153,10 @@ impl Receiver {
 
     async fn ticket(&self, id: &str) -> TicketRow {
         let mut c = self.app.platform.db().read().await.unwrap();
-        yunwei_store::tickets::get(&mut c, id).await.unwrap().unwrap()
+        yunwei_store::tickets::get(&mut c, id)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     async fn events(&self, id: &str) -> Vec<EventRow> {
@@ -235,7 +232,11 @@ async fn alertmanager_webhook_refuses_wrong_token_and_bad_bodies() {
     assert_eq!(v["code"], "alerts.invalid_body");
     assert!(v["message"].as_str().unwrap().contains("格式不正确"), "{v}");
 
-    let mut old = notification("DiskFull", "firing", vec![alert("a1", "firing", "x", "critical")]);
+    let mut old = notification(
+        "DiskFull",
+        "firing",
+        vec![alert("a1", "firing", "x", "critical")],
+    );
     old["version"] = json!("3");
     let (status, v) = r
         .post_raw(Some(TOKEN), serde_json::to_vec(&old).unwrap())
@@ -269,17 +270,28 @@ async fn alert_group_opens_one_incident_repeats_update_it_resolution_is_recorded
     assert_eq!(v["ticket_number"], t.number.as_str());
     assert_eq!(t.process_id, "incident");
     assert_eq!(t.level.as_deref(), Some("4"), "warning -> 一般事件");
-    assert_eq!(t.state, "reported", "the configured open transition was taken");
+    assert_eq!(
+        t.state, "reported",
+        "the configured open transition was taken"
+    );
     assert!(t.title.contains("DiskFull"), "{}", t.title);
     let fields: Value = serde_json::from_str(&t.fields_json).unwrap();
-    assert_eq!(fields["system"], r.ci_code.as_str(), "matched from instance");
+    assert_eq!(
+        fields["system"],
+        r.ci_code.as_str(),
+        "matched from instance"
+    );
     assert_eq!(fields["origin"], "inspection");
 
     // The same notification again: counted, no new incident, no entry.
     let v = r.post(&first).await;
     assert_eq!(v["outcome"], "repeated");
     assert_eq!(r.rows().await[0].repeats, 1);
-    let alert_events = |evs: Vec<EventRow>| evs.into_iter().filter(|e| e.kind == "alert").collect::<Vec<_>>();
+    let alert_events = |evs: Vec<EventRow>| {
+        evs.into_iter()
+            .filter(|e| e.kind == "alert")
+            .collect::<Vec<_>>()
+    };
     assert!(alert_events(r.events(&t.id).await).is_empty());
 
     // A second alert of the group fires (critical): one entry.
@@ -342,7 +354,10 @@ async fn alert_group_opens_one_incident_repeats_update_it_resolution_is_recorded
     assert_ne!(v["ticket_number"], t.number.as_str());
     let rows = r.rows().await;
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].open_key, None, "the closed incident's row is closed");
+    assert_eq!(
+        rows[0].open_key, None,
+        "the closed incident's row is closed"
+    );
     assert_eq!(r.opened_tickets().await, 2);
     drop(r.platform);
     r.app.cleanup().await;
@@ -394,12 +409,19 @@ async fn storms_are_bounded_into_one_storm_incident() {
     assert_eq!(numbers[2], numbers[3]);
     assert_eq!(numbers[3], numbers[4]);
     assert_eq!(r.opened_tickets().await, 3, "two incidents and one storm");
-    let storm = r.rows().await.into_iter().find(|x| x.group_key == "storm").unwrap();
+    let storm = r
+        .rows()
+        .await
+        .into_iter()
+        .find(|x| x.group_key == "storm")
+        .unwrap();
     let t = r.ticket(&storm.ticket_id).await;
     assert!(t.title.starts_with("告警风暴"), "{}", t.title);
     let evs = r.events(&t.id).await;
     assert_eq!(
-        evs.iter().filter(|e| e.label == "告警风暴：新告警组").count(),
+        evs.iter()
+            .filter(|e| e.label == "告警风暴：新告警组")
+            .count(),
         2
     );
     // The storm names no system, which jscz's report requires: the
@@ -412,7 +434,11 @@ async fn storms_are_bounded_into_one_storm_incident() {
     assert!(refused.body.contains("涉及系统"), "{}", refused.body);
     // A repeat of a storm group updates the storm incident.
     let v = r
-        .post(&notification("G3", "firing", vec![alert("G3", "firing", "h:1", "critical")]))
+        .post(&notification(
+            "G3",
+            "firing",
+            vec![alert("G3", "firing", "h:1", "critical")],
+        ))
         .await;
     assert_eq!(v["outcome"], "repeated");
     assert_eq!(v["ticket_number"], numbers[2].as_str());
@@ -452,7 +478,10 @@ async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Opti
     s.read_to_end(&mut out).await.ok()?;
     let text = String::from_utf8_lossy(&out).to_string();
     let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -521,7 +550,10 @@ receivers:
                 "--config.file={}",
                 dir.path().join("alertmanager.yml").display()
             ))
-            .arg(format!("--storage.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
             .arg("--cluster.listen-address=")
             .stdin(Stdio::null())
@@ -552,9 +584,14 @@ receivers:
         }
         a
     };
-    let (status, body) = http(am_port, "POST", "/api/v2/alerts", Some(&json!([fire(&instance, None)])))
-        .await
-        .expect("post to Alertmanager");
+    let (status, body) = http(
+        am_port,
+        "POST",
+        "/api/v2/alerts",
+        Some(&json!([fire(&instance, None)])),
+    )
+    .await
+    .expect("post to Alertmanager");
     assert_eq!(status, 200, "{body}");
 
     // The alert becomes one incident.
@@ -630,9 +667,10 @@ async fn config_show_masks_alertmanager_tokens() {
         ),
     )
     .unwrap();
-    let out = run(bin
-        .cmd(&["config", "show"])
-        .env("YUNWEI_ALERTMANAGER_PROM_TOKEN", "env-token-0123456789abcdef"))
+    let out = run(bin.cmd(&["config", "show"]).env(
+        "YUNWEI_ALERTMANAGER_PROM_TOKEN",
+        "env-token-0123456789abcdef",
+    ))
     .await;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(!out.stdout.contains("file-token"), "{out}");
