@@ -57,11 +57,15 @@ struct Receiver {
 }
 
 async fn receiver(max_new: u32) -> Receiver {
+    receiver_with(source_config(max_new)).await
+}
+
+async fn receiver_with(source: AlertSource) -> Receiver {
     let app = TestApp::new().await;
     let mut settings = AlertmanagerSettings::default();
     settings
         .sources
-        .insert(SOURCE.into(), source_config(max_new));
+        .insert(SOURCE.into(), source);
     let platform = app.platform.clone().with_alertmanager(settings);
     yunwei_core::alerts::prepare(&platform)
         .await
@@ -360,6 +364,45 @@ async fn alert_group_opens_one_incident_repeats_update_it_resolution_is_recorded
     );
     assert_eq!(r.opened_tickets().await, 2);
     drop(r.platform);
+    r.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn resolution_takes_the_configured_transition_where_the_pack_allows() {
+    // Registered on firing, reported (jscz `report`, the requester's)
+    // when the group resolves: the transition is configuration.
+    let mut source = source_config(20);
+    source.open_transition = None;
+    source.resolved_transition = Some("report".into());
+    let r = receiver_with(source).await;
+    let instance = format!("{}:9100", r.ci_code);
+    let v = r
+        .post(&notification(
+            "DiskFull",
+            "firing",
+            vec![alert("a1", "firing", &instance, "critical")],
+        ))
+        .await;
+    assert_eq!(v["outcome"], "opened");
+    let id = r.rows().await[0].ticket_id.clone();
+    assert_eq!(r.ticket(&id).await.state, "draft");
+    let v = r
+        .post(&notification(
+            "DiskFull",
+            "resolved",
+            vec![alert("a1", "resolved", &instance, "critical")],
+        ))
+        .await;
+    assert_eq!(v["outcome"], "updated");
+    let t = r.ticket(&id).await;
+    assert_eq!(t.state, "reported", "moved on by the configured transition");
+    let evs = r.events(&id).await;
+    let labels: Vec<&str> = evs.iter().map(|e| e.label.as_str()).collect();
+    assert!(labels.contains(&"告警已恢复"), "{labels:?}");
+    assert!(
+        evs.iter().any(|e| e.to_state.as_deref() == Some("reported")),
+        "{labels:?}"
+    );
     r.app.cleanup().await;
 }
 
