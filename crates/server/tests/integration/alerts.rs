@@ -63,9 +63,7 @@ async fn receiver(max_new: u32) -> Receiver {
 async fn receiver_with(source: AlertSource) -> Receiver {
     let app = TestApp::new().await;
     let mut settings = AlertmanagerSettings::default();
-    settings
-        .sources
-        .insert(SOURCE.into(), source);
+    settings.sources.insert(SOURCE.into(), source);
     let platform = app.platform.clone().with_alertmanager(settings);
     yunwei_core::alerts::prepare(&platform)
         .await
@@ -400,7 +398,8 @@ async fn resolution_takes_the_configured_transition_where_the_pack_allows() {
     let labels: Vec<&str> = evs.iter().map(|e| e.label.as_str()).collect();
     assert!(labels.contains(&"告警已恢复"), "{labels:?}");
     assert!(
-        evs.iter().any(|e| e.to_state.as_deref() == Some("reported")),
+        evs.iter()
+            .any(|e| e.to_state.as_deref() == Some("reported")),
         "{labels:?}"
     );
     r.app.cleanup().await;

@@ -12,7 +12,7 @@ use yunwei_core::alerts::{self, Delivery};
 
 use super::ApiResult;
 use crate::extract::ReqCtx;
-use crate::openapi::{BadRequest, Forbidden, Internal, TooLarge, Unauthorized};
+use crate::openapi::{BadRequest, Conflict, Forbidden, Internal, TooLarge, Unauthorized};
 use crate::AppState;
 
 /// Largest notification accepted.
@@ -47,7 +47,7 @@ pub struct AlertmanagerNotification {
     request_body = AlertmanagerNotification,
     responses(
         (status = 200, description = "已处理", body = Delivery),
-        BadRequest, Unauthorized, Forbidden, TooLarge, Internal,
+        BadRequest, Unauthorized, Forbidden, Conflict, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
