@@ -168,3 +168,19 @@ pub async fn of_source(
         .to_owned();
     c.all(&q).await?.iter().map(from_row).collect()
 }
+
+/// Removes a source's rate counters of past windows (`alerts:<source>:<n>`
+/// rows of `counters` other than `keep`), so they do not pile up.
+pub async fn prune_counters(c: &mut DbConn, source: &str, keep: &str) -> Result<u64, AppError> {
+    // LIKE with the pattern escaped: `_` in a source name is literal.
+    c.exec(
+        &Query::delete()
+            .from_table("counters")
+            .and_where(
+                Expr::col("key").like(crate::db::like_contains(&format!("alerts:{source}:"))),
+            )
+            .and_where(Expr::col("key").ne(keep))
+            .to_owned(),
+    )
+    .await
+}

@@ -320,7 +320,11 @@ async fn deliver(
         // which makes parallel deliveries of the source take turns here.
         let window_us = i64::from(s.window_minutes) * 60 * 1_000_000;
         let window = now_us.div_euclid(window_us);
-        let n = tstore::next_counter(&mut c, &format!("alerts:{source}:{window}")).await?;
+        let counter = format!("alerts:{source}:{window}");
+        let n = tstore::next_counter(&mut c, &counter).await?;
+        if n == 1 {
+            store::prune_counters(&mut c, source, &counter).await?;
+        }
         let alerts_json = alerts_json(msg);
         if n <= i64::from(s.max_new_incidents) {
             let t = open_incident(p, &mut c, ctx, &prep, s, msg, cal, false).await?;

@@ -434,6 +434,15 @@ async fn parallel_deliveries_of_one_group_open_one_incident() {
 #[tokio::test]
 async fn storms_are_bounded_into_one_storm_incident() {
     let r = receiver(2).await;
+    // Counters of a past window are pruned; another source's stay.
+    for key in ["alerts:prom:1", "alerts:prom_x:1"] {
+        sqlx::query(&format!(
+            "INSERT INTO counters (key, value) VALUES ('{key}', 5)"
+        ))
+        .execute(r.app.platform.db().pool())
+        .await
+        .unwrap();
+    }
     let mut numbers = Vec::new();
     let mut outcomes = Vec::new();
     for g in ["G1", "G2", "G3", "G4", "G5"] {
@@ -448,6 +457,14 @@ async fn storms_are_bounded_into_one_storm_incident() {
         outcomes.push(v["outcome"].as_str().unwrap().to_string());
     }
     assert_eq!(outcomes, ["opened", "opened", "storm", "storm", "storm"]);
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT key FROM counters WHERE key LIKE 'alerts:%' ORDER BY key")
+            .fetch_all(r.app.platform.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.contains(&"alerts:prom_x:1".to_string()), "{kept:?}");
+    assert!(!kept.contains(&"alerts:prom:1".to_string()), "{kept:?}");
     assert_eq!(numbers[2], numbers[3]);
     assert_eq!(numbers[3], numbers[4]);
     assert_eq!(r.opened_tickets().await, 3, "two incidents and one storm");
