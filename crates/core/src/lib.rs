@@ -29,8 +29,9 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
-    knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
+    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home,
+    inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews,
+    roles,
     rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
@@ -59,6 +60,7 @@ impl Platform {
             metrics: std::sync::Arc::new(kernel::metrics::Metrics::new(
                 &features::metrics::gauge_specs(),
             )),
+            alertmanager: std::sync::Arc::default(),
             seams: &SEAMS,
         }
     }

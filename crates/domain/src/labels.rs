@@ -51,6 +51,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("ticket.transition", 2, "工单流转"),
     ("ticket.vote", 2, "工单审批"),
     ("ticket.comment", 2, "工单备注"),
+    ("ticket.alert", 2, "监控告警更新"),
     ("ticket.attach", 2, "上传工单附件"),
     ("ticket.export", 2, "导出工单"),
     ("ticket.sla_warning", 2, "时限预警"),

@@ -275,6 +275,9 @@ struct ShownConfig {
     packs: Vec<String>,
     metrics: ShownMetrics,
     sensitive: ShownSensitive,
+    /// Alertmanager sources, tokens masked (ADR 0024).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
 }
 
 /// `[metrics]` (ADR 0025): where `/metrics` is served; the token masked.
@@ -364,6 +367,12 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
             admin_password: shown_env_secret("YUNWEI_ADMIN_PASSWORD"),
             demo_password: shown_env_secret("YUNWEI_DEMO_PASSWORD"),
         },
+        alertmanager: settings.alertmanager.clone().map(|mut am| {
+            for source in am.sources.values_mut() {
+                source.token = "******".into();
+            }
+            am
+        }),
     };
     let text = toml::to_string_pretty(&shown).map_err(|e| anyhow::anyhow!("无法输出配置：{e}"))?;
     println!("# yunwei 生效配置（默认值 < yunwei.toml < YUNWEI_* 环境变量 < 命令行参数；密码和密钥已隐去）");

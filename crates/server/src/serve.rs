@@ -79,6 +79,12 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         None
     };
 
+    // The Alertmanager sources against the packs and the organisations
+    // (the demo's exist by now), and their service accounts (ADR 0024).
+    yunwei_core::alerts::prepare(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("告警接入配置无效：{}", e.message))?;
+
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("无法监听 {}", settings.listen))?;

@@ -70,6 +70,11 @@ pub struct Settings {
     /// `listen`; env `YUNWEI_METRICS_TOKEN`, `YUNWEI_METRICS_LISTEN`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub metrics: yunwei_core::metrics::MetricsSettings,
+    /// Alertmanager sources whose webhook notifications become incidents
+    /// (`[alertmanager.sources.<name>]`, ADR 0024); tokens may come from
+    /// `YUNWEI_ALERTMANAGER_<NAME>_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -97,6 +102,7 @@ impl Default for Settings {
             pdf_font: None,
             pdf_font_index: None,
             metrics: Default::default(),
+            alertmanager: None,
         }
     }
 }
@@ -142,8 +148,29 @@ impl Settings {
         if let Some(listen) = env_nonempty(METRICS_LISTEN_ENV) {
             settings.metrics.listen = Some(listen);
         }
+        settings.alertmanager_tokens_from_env();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Secrets stay out of `ENV_KEYS`: each source's token is read from
+    /// its own variable, which wins over the file.
+    fn alertmanager_tokens_from_env(&mut self) {
+        if let Some(am) = &mut self.alertmanager {
+            for (name, source) in am.sources.iter_mut() {
+                let var = yunwei_domain::alerts::token_env_var(name);
+                if let Ok(token) = std::env::var(&var) {
+                    if !token.is_empty() {
+                        source.token = token;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Alertmanager sources (none when not configured).
+    pub fn alertmanager(&self) -> yunwei_domain::alerts::AlertmanagerSettings {
+        self.alertmanager.clone().unwrap_or_default()
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -174,6 +201,13 @@ impl Settings {
             }
         }
         self.metrics.validate().map_err(|e| anyhow::anyhow!(e))?;
+        if let Some(am) = &self.alertmanager {
+            let packs: Vec<_> = yunwei_domain::policy::embedded::packs()
+                .into_iter()
+                .filter(|p| self.packs.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+                .collect();
+            yunwei_domain::alerts::check(am, &packs).map_err(|m| anyhow::anyhow!(m))?;
+        }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")
                 || url.starts_with("postgres:")

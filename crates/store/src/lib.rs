@@ -2,6 +2,7 @@
 //! and one set of migrations for SQLite and PostgreSQL, executed through the
 //! sqlx `Any` driver. See docs/adr/0001-storage.md.
 
+pub mod alerts;
 pub mod archives;
 pub mod audit;
 pub mod calendar;

@@ -185,6 +185,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "implementation_plans_and_dev_teams",
         steps: registers_v31,
     },
+    Migration {
+        version: 35,
+        name: "alert_incidents",
+        steps: alert_incidents,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2682,6 +2687,43 @@ pub const REGISTER_COLUMNS_V31: &[(&str, &[(&str, bool)])] = &[
     ),
     ("vendor_staff", &[("developer", true), ("left_on", false)]),
 ];
+
+/// Alertmanager groups and the incident each opened (ADR 0024).
+/// `open_key` is the group's key while the incident is open and NULL
+/// after it closed: the unique index lets one open incident per group and
+/// source exist, also under parallel deliveries, while closed ones stay.
+fn alert_incidents(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("alert_incidents")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("source"))
+                .col(text("group_key"))
+                .col(text_null("open_key"))
+                .col(text("ticket_id"))
+                .col(int("storm"))
+                .col(text("status"))
+                .col(text("alerts_json"))
+                .col(int("repeats"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("alert_incidents", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_alert_incidents_open",
+            "alert_incidents",
+            &["source", "open_key"],
+        ),
+        index(
+            "ix_alert_incidents_ticket",
+            "alert_incidents",
+            &["ticket_id"],
+        ),
+    ]
+}
 
 fn registers_v31(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V31);

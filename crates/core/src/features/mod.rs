@@ -3,6 +3,7 @@
 //! below it in the list, never one above (the `core_floors` test).
 
 pub mod access;
+pub mod alerts;
 pub mod archives;
 pub mod auth;
 pub mod bootstrap;

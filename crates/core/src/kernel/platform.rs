@@ -38,6 +38,8 @@ pub struct Platform {
     /// clones: the request and job counters and the gauges of
     /// `features::metrics::SCRAPE_GAUGES`.
     pub metrics: Arc<crate::kernel::metrics::Metrics>,
+    /// The Alertmanager sources allowed to post alerts (ADR 0024).
+    pub alertmanager: Arc<yunwei_domain::alerts::AlertmanagerSettings>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -55,6 +57,15 @@ impl Platform {
     /// The platform with the PDFs set in `font` instead of the default.
     pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
         self.pdf_font = font;
+        self
+    }
+
+    /// The platform with these Alertmanager sources (ADR 0024).
+    pub fn with_alertmanager(
+        mut self,
+        settings: yunwei_domain::alerts::AlertmanagerSettings,
+    ) -> Platform {
+        self.alertmanager = Arc::new(settings);
         self
     }
 

@@ -3,6 +3,7 @@
 //! `YUNWEI_TEST_DATABASE_URL` is set.
 
 mod access;
+mod alerts;
 mod api;
 mod archives_ui;
 mod audit_tamper;
