@@ -33,7 +33,7 @@ pub use features::{
     knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
-pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
+pub use kernel::{audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog};
 pub use registers::import;
 
 impl Platform {
@@ -56,6 +56,7 @@ impl Platform {
             packs,
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
+            audit_syslog: None,
             seams: &SEAMS,
         }
     }

@@ -124,6 +124,23 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     let jobs = tokio::spawn(yunwei_core::jobs::run_forever(
         yunwei_core::jobs::JobEnv::new(p.clone(), Some(anchor_file)),
     ));
+    // Audit forwarding to syslog (ADR 0023): its own loop, so a slow or
+    // unreachable collector never delays the jobs; stopped cleanly below
+    // so the lease is given up and the next start goes on at once.
+    let (stop_forwarding, forwarding_stopped) = tokio::sync::oneshot::channel::<()>();
+    let forwarding = match p.audit_syslog.clone().filter(|c| c.enabled) {
+        Some(cfg) => {
+            tracing::info!(server = %cfg.server, "forwarding the audit trail to syslog");
+            Some(tokio::spawn(yunwei_core::audit_forward::run_forever(
+                p.clone(),
+                cfg,
+                async move {
+                    let _ = forwarding_stopped.await;
+                },
+            )))
+        }
+        None => None,
+    };
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -135,6 +152,11 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
+    let _ = stop_forwarding.send(());
+    if let Some(handle) = forwarding {
+        // Bounded: a batch in flight finishes or times out (syslog::IO_TIMEOUT).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), handle).await;
+    }
     p.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)

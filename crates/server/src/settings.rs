@@ -33,6 +33,21 @@ const ENV_KEYS: [&str; 11] = [
     "pdf_font_index",
 ];
 
+/// Keys of `[audit_syslog]` that may come from `YUNWEI_AUDIT_SYSLOG_*`
+/// variables (`YUNWEI_AUDIT_SYSLOG_SERVER=10.0.0.5:6514`).
+const AUDIT_SYSLOG_ENV_KEYS: [&str; 10] = [
+    "enabled",
+    "server",
+    "transport",
+    "tls_ca_file",
+    "tls_server_name",
+    "tls_client_cert_file",
+    "tls_client_key_file",
+    "facility",
+    "app_name",
+    "hostname",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -66,6 +81,9 @@ pub struct Settings {
     /// Sans CJK SC) for the default font, else 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font_index: Option<u32>,
+    /// Every audit record also sent to a syslog collector (ADR 0023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
 }
 
 impl Default for Settings {
@@ -82,6 +100,7 @@ impl Default for Settings {
             audit_anchor_file: None,
             pdf_font: None,
             pdf_font_index: None,
+            audit_syslog: None,
         }
     }
 }
@@ -117,6 +136,12 @@ impl Settings {
         }
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
+            .merge(Env::prefixed("YUNWEI_AUDIT_SYSLOG_").filter_map(|k| {
+                AUDIT_SYSLOG_ENV_KEYS
+                    .iter()
+                    .find(|known| k.as_str().eq_ignore_ascii_case(known))
+                    .map(|known| format!("audit_syslog.{known}").into())
+            }))
             .merge(Serialized::defaults(overrides));
         let settings: Settings = fig
             .extract()
@@ -151,6 +176,9 @@ impl Settings {
                     bail!("未知的策略包「{id}」（可选：{}）", shipped.join("、"));
                 }
             }
+        }
+        if let Some(syslog) = &self.audit_syslog {
+            syslog.validate().map_err(|e| anyhow::anyhow!(e))?;
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")

@@ -4,6 +4,7 @@
 
 pub mod archives;
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod cloud;
 pub mod cloud_billing;

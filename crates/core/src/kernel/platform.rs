@@ -34,6 +34,8 @@ pub struct Platform {
     pub files_dir: std::path::PathBuf,
     /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
+    /// Where the audit trail is forwarded (`[audit_syslog]`, ADR 0023).
+    pub audit_syslog: Option<Arc<crate::kernel::audit_forward::AuditSyslogSettings>>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -51,6 +53,15 @@ impl Platform {
     /// The platform with the PDFs set in `font` instead of the default.
     pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
         self.pdf_font = font;
+        self
+    }
+
+    /// The platform forwarding its audit trail as `cfg` says.
+    pub fn with_audit_syslog(
+        mut self,
+        cfg: Option<crate::kernel::audit_forward::AuditSyslogSettings>,
+    ) -> Platform {
+        self.audit_syslog = cfg.map(Arc::new);
         self
     }
 

@@ -5,6 +5,7 @@
 mod access;
 mod api;
 mod archives_ui;
+mod audit_syslog;
 mod audit_tamper;
 mod calendar;
 mod cli;
