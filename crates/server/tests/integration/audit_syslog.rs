@@ -465,7 +465,7 @@ async fn audit_syslog_every_record_arrives_once_across_restarts_and_outages() {
 
     // Nothing sent yet: the whole demo trail waits.
     let head = all_records(&app).await.len() as i64;
-    assert!(head > 100, "the demo trail has records: {head}");
+    assert!(head > 50, "the demo trail has records: {head}");
     assert_eq!(backlog(&app).await, head);
 
     let mut f = Forwarder::new(&app.platform, cfg.clone()).with_batch(97);
