@@ -33,7 +33,9 @@ pub use features::{
     knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
-pub use kernel::{audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog};
+pub use kernel::{
+    audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog,
+};
 pub use registers::import;
 
 impl Platform {

@@ -118,10 +118,12 @@ impl AuditSyslogSettings {
 
     /// The checks of `yunwei.toml`, in Chinese.
     pub fn validate(&self) -> Result<(), String> {
-        let (host, port) = self
-            .server
-            .rsplit_once(':')
-            .ok_or_else(|| format!("audit_syslog.server 应为「主机:端口」，收到「{}」", self.server))?;
+        let (host, port) = self.server.rsplit_once(':').ok_or_else(|| {
+            format!(
+                "audit_syslog.server 应为「主机:端口」，收到「{}」",
+                self.server
+            )
+        })?;
         if host.is_empty() || !port.parse::<u16>().is_ok_and(|p| p != 0) {
             return Err(format!(
                 "audit_syslog.server 应为「主机:端口」，收到「{}」",
@@ -142,7 +144,10 @@ impl AuditSyslogSettings {
         }
         match self.transport {
             SyslogTransport::Tls if self.tls_ca_file.is_none() => {
-                return Err("audit_syslog.transport 为 tls 时须配置 tls_ca_file（日志服务器证书的 CA）".into())
+                return Err(
+                    "audit_syslog.transport 为 tls 时须配置 tls_ca_file（日志服务器证书的 CA）"
+                        .into(),
+                )
             }
             SyslogTransport::Tcp
                 if self.tls_ca_file.is_some() || self.tls_client_cert_file.is_some() =>
@@ -166,7 +171,9 @@ impl AuditSyslogSettings {
                 ca_file: self.tls_ca_file.clone().unwrap_or_default(),
                 server_name: self.tls_server_name.clone().unwrap_or_else(|| {
                     let host = self.server.rsplit_once(':').map_or("", |(h, _)| h);
-                    host.trim_start_matches('[').trim_end_matches(']').to_string()
+                    host.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_string()
                 }),
                 client_cert: self
                     .tls_client_cert_file
@@ -386,7 +393,10 @@ impl Forwarder {
         }
         .await;
         if let Err(e) = released {
-            tracing::warn!(code = e.code, "could not release the audit forwarding lease");
+            tracing::warn!(
+                code = e.code,
+                "could not release the audit forwarding lease"
+            );
         }
     }
 
@@ -522,7 +532,7 @@ pub async fn send_test(p: &Platform, ctx: &Ctx, pr: &Principal) -> Result<(), Ap
     let Some(cfg) = p.audit_syslog.clone() else {
         return Err(AppError::bad_request(
             "audit_forward.not_configured",
-            "未配置审计日志转发：请在 yunwei.toml 的 [audit_syslog] 中配置日志服务器",
+            "未配置审计日志转发：请先在配置文件中配置日志服务器",
         ));
     };
     let hostname = cfg.hostname();

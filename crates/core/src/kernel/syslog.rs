@@ -285,9 +285,7 @@ fn client_config(t: &TlsTarget) -> Result<rustls::ClientConfig, SendError> {
         .map_err(|e| bad(&format!("CA file {}", t.ca_file.display()), &e))?;
     for cert in certs {
         let cert = cert.map_err(|e| bad("CA certificate", &e))?;
-        roots
-            .add(cert)
-            .map_err(|e| bad("CA certificate", &e))?;
+        roots.add(cert).map_err(|e| bad("CA certificate", &e))?;
     }
     if roots.is_empty() {
         return Err(SendError::TlsConfig(format!(

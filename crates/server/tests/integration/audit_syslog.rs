@@ -44,7 +44,9 @@ fn openssl(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("openssl is needed for the TLS test (apt-get install openssl): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("openssl is needed for the TLS test (apt-get install openssl): {e}")
+        });
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
@@ -56,13 +58,24 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// and localhost.
 fn make_certs(dir: &Path, name: &str) -> Certs {
     std::fs::create_dir_all(dir).unwrap();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
     let mut ca_args = vec!["req", "-x509", "-days", "2", "-subj"];
     let ca_subj = format!("/CN={name} test CA");
     ca_args.push(&ca_subj);
     ca_args.extend(ec);
     ca_args.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
-    ca_args.extend(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    ca_args.extend([
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     openssl(dir, &ca_args);
     let mut req_args = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
     req_args.extend(ec);
@@ -76,8 +89,21 @@ fn make_certs(dir: &Path, name: &str) -> Certs {
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
         ],
     );
     Certs {
@@ -282,7 +308,9 @@ fn parse_sd(sd: &str) -> (String, HashMap<String, String>) {
     let Some(body) = sd.strip_prefix('[') else {
         return (String::new(), params);
     };
-    let (id, mut rest) = body.split_once(' ').unwrap_or((body.trim_end_matches(']'), ""));
+    let (id, mut rest) = body
+        .split_once(' ')
+        .unwrap_or((body.trim_end_matches(']'), ""));
     loop {
         rest = rest.trim_start();
         let Some((name, after)) = rest.split_once("=\"") else {
@@ -342,7 +370,12 @@ async fn assert_each_once(app: &TestApp, r: &Rsyslog) -> usize {
     let by_id: HashMap<&str, &Received> = got.iter().map(|g| (g.msgid.as_str(), g)).collect();
     for (rec, mac) in &records {
         let m = msgid_of(&rec.id);
-        assert_eq!(seen.get(m.as_str()), Some(&1), "record {} arrived once", rec.seq);
+        assert_eq!(
+            seen.get(m.as_str()),
+            Some(&1),
+            "record {} arrived once",
+            rec.seq
+        );
         let g = by_id[m.as_str()];
         assert_eq!(g.sd_id, audit_forward::SD_ID);
         let p = &g.params;
@@ -362,7 +395,8 @@ async fn assert_each_once(app: &TestApp, r: &Rsyslog) -> usize {
         assert_eq!(p["after"], rec.after, "record {}", rec.seq);
         assert_eq!(p["reason"], rec.reason, "record {}", rec.seq);
         assert!(
-            g.msg.contains(&yunwei_domain::labels::action_label(&rec.action)),
+            g.msg
+                .contains(&yunwei_domain::labels::action_label(&rec.action)),
             "the Chinese summary survives: {}",
             g.msg
         );
@@ -386,7 +420,9 @@ async fn backlog(app: &TestApp) -> i64 {
 
 #[test]
 fn syslog_messages_follow_rfc5424_and_escape_sd_values() {
-    use syslog::{escape_param_value, format_message, frame, header_field, sd_name, Header, SdElement};
+    use syslog::{
+        escape_param_value, format_message, frame, header_field, sd_name, Header, SdElement,
+    };
     assert_eq!(escape_param_value(r#"a"b\c]d"#), r#"a\"b\\c\]d"#);
     assert_eq!(escape_param_value("修改[安全]策略="), "修改[安全\\]策略=");
     assert_eq!(escape_param_value("line\nnext"), "line\nnext");
@@ -421,7 +457,11 @@ fn syslog_messages_follow_rfc5424_and_escape_sd_values() {
     frame(&m, &mut out);
     let text = String::from_utf8(out).unwrap();
     let (len, rest) = text.split_once(' ').unwrap();
-    assert_eq!(len.parse::<usize>().unwrap(), rest.len(), "octets, not characters");
+    assert_eq!(
+        len.parse::<usize>().unwrap(),
+        rest.len(),
+        "octets, not characters"
+    );
     assert_eq!(rest, m);
     assert_eq!(
         format_message(&h, &[], ""),
@@ -440,7 +480,10 @@ fn syslog_settings_are_checked() {
         transport: SyslogTransport::Tls,
         ..ok.clone()
     };
-    assert!(tls_without_ca.validate().unwrap_err().contains("tls_ca_file"));
+    assert!(tls_without_ca
+        .validate()
+        .unwrap_err()
+        .contains("tls_ca_file"));
     let facility = AuditSyslogSettings {
         facility: 24,
         ..ok.clone()
@@ -502,7 +545,11 @@ async fn audit_syslog_every_record_arrives_once_across_restarts_and_outages() {
     assert!(waiting > 0);
     let err = f.forward_once().await.expect_err("rsyslogd is down");
     assert_eq!(err.code, "audit_forward.connect_failed");
-    assert!(err.message.contains("无法连接日志服务器"), "{}", err.message);
+    assert!(
+        err.message.contains("无法连接日志服务器"),
+        "{}",
+        err.message
+    );
     assert_eq!(backlog(&app).await, waiting, "the cursor did not move");
     let st = audit_forward::status(&app.platform, &principal(&app, "audadmin").await)
         .await
@@ -550,7 +597,8 @@ async fn audit_syslog_one_node_forwards_at_a_time() {
     // A node that dies keeps the lease until it runs out, then another
     // takes over from the cursor.
     other.stop().await;
-    let mut dying = Forwarder::new(&app.platform, cfg.clone()).with_lease(Duration::from_millis(300));
+    let mut dying =
+        Forwarder::new(&app.platform, cfg.clone()).with_lease(Duration::from_millis(300));
     assert_eq!(dying.forward_once().await.unwrap(), Some(0));
     drop(dying);
     app.login("audadmin").await;
@@ -560,7 +608,10 @@ async fn audit_syslog_one_node_forwards_at_a_time() {
         if let Some(n) = next.forward_once().await.unwrap() {
             break n;
         }
-        assert!(started.elapsed() < DEADLINE, "the lease of a dead node never ran out");
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the lease of a dead node never ran out"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(sent > 0);
@@ -618,7 +669,9 @@ async fn audit_syslog_over_tls_and_its_errors() {
         ..tls.clone()
     };
     let p = app.platform.clone().with_audit_syslog(Some(wrong_name));
-    let err = audit_forward::send_test(&p, &ctx, &sysadmin).await.unwrap_err();
+    let err = audit_forward::send_test(&p, &ctx, &sysadmin)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, "audit_forward.tls_failed");
     // Nobody listening.
     let closed = AuditSyslogSettings {
@@ -626,12 +679,20 @@ async fn audit_syslog_over_tls_and_its_errors() {
         ..tls
     };
     let p = app.platform.clone().with_audit_syslog(Some(closed));
-    let err = audit_forward::send_test(&p, &ctx, &sysadmin).await.unwrap_err();
+    let err = audit_forward::send_test(&p, &ctx, &sysadmin)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, "audit_forward.connect_failed");
-    assert!(err.message.contains("无法连接日志服务器"), "{}", err.message);
+    assert!(
+        err.message.contains("无法连接日志服务器"),
+        "{}",
+        err.message
+    );
     // Only the system administrator tests; the attempts are audited.
     let audadmin = principal(&app, "audadmin").await;
-    let err = audit_forward::send_test(&p, &ctx, &audadmin).await.unwrap_err();
+    let err = audit_forward::send_test(&p, &ctx, &audadmin)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, yunwei_domain::ErrorKind::Forbidden);
     let tests: Vec<_> = all_records(&app)
         .await
@@ -668,9 +729,16 @@ async fn audit_syslog_pages_status_and_test_button() {
     assert!(html.contains("发送测试消息"), "{html}");
     let sent = sys.post("/config/audit-syslog/test", &[]).await;
     assert_eq!(sent.status, StatusCode::OK);
-    assert!(sent.text().contains("测试消息已发送到日志服务器"), "{}", sent.text());
+    assert!(
+        sent.text().contains("测试消息已发送到日志服务器"),
+        "{}",
+        sent.text()
+    );
     let got = rsyslog.wait_for(&["test".to_string()]).await;
-    assert_eq!(got.iter().find(|g| g.msgid == "test").unwrap().params["actor"], "sysadmin");
+    assert_eq!(
+        got.iter().find(|g| g.msgid == "test").unwrap().params["actor"],
+        "sysadmin"
+    );
 
     // A vendor's administrator keeps its own organisation's parameters,
     // not the platform's: no status, no button, and a post is refused.
@@ -686,7 +754,10 @@ async fn audit_syslog_pages_status_and_test_button() {
     let failed = sys.post("/config/audit-syslog/test", &[]).await;
     let html = failed.text();
     assert!(html.contains("无法连接日志服务器"), "{html}");
-    assert!(!html.contains("Connection refused"), "no internal detail: {html}");
+    assert!(
+        !html.contains("Connection refused"),
+        "no internal detail: {html}"
+    );
 
     // A forwarder's outcome shows on the audit page.
     let mut f = Forwarder::new(&app.platform, Arc::new(cfg));

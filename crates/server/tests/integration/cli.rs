@@ -367,7 +367,11 @@ async fn cli_settings_layer_file_env_and_flags() {
     let v: toml::Value =
         toml::from_str(&syslog.stdout).unwrap_or_else(|e| panic!("not TOML: {e}\n{syslog}"));
     let section = &v["audit_syslog"];
-    assert_eq!(section["server"].as_str(), Some("10.0.0.6:6514"), "env beats file");
+    assert_eq!(
+        section["server"].as_str(),
+        Some("10.0.0.6:6514"),
+        "env beats file"
+    );
     assert_eq!(section["transport"].as_str(), Some("tls"));
     assert_eq!(section["facility"].as_integer(), Some(10));
     assert_eq!(section["app_name"].as_str(), Some("yunwei"), "default");

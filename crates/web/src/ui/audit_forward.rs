@@ -17,6 +17,8 @@ use crate::AppState;
 /// What the status line says, in Chinese.
 pub(super) struct ForwardLine {
     pub state: String,
+    /// A collector is configured (the backlog and times mean something).
+    pub configured: bool,
     pub backlog: i64,
     pub forwarded_at: String,
     pub last_error: Option<String>,
@@ -25,13 +27,16 @@ pub(super) struct ForwardLine {
 }
 
 /// The status line for `u`, or nothing when `u` may not see it.
-pub(super) async fn line(s: &AppState, u: &UiUser) -> Result<Option<ForwardLine>, super::error::UiError> {
+pub(super) async fn line(
+    s: &AppState,
+    u: &UiUser,
+) -> Result<Option<ForwardLine>, super::error::UiError> {
     let p = &s.platform;
     let Some(st) = audit_forward::status(p, &u.principal).await? else {
         return Ok(None);
     };
     let state = match (&st.server, st.enabled) {
-        (None, _) => "未配置（yunwei.toml 的 [audit_syslog]）".to_string(),
+        (None, _) => "未配置".to_string(),
         (Some(server), false) => format!("已配置但未开启（{server}）"),
         (Some(server), true) => format!(
             "已开启，发送到 {server}（{}）",
@@ -39,9 +44,13 @@ pub(super) async fn line(s: &AppState, u: &UiUser) -> Result<Option<ForwardLine>
         ),
     };
     Ok(Some(ForwardLine {
+        configured: st.server.is_some(),
         state,
         backlog: st.backlog,
-        forwarded_at: st.forwarded_at_us.map(fmt_us).unwrap_or_else(|| "尚未发送".into()),
+        forwarded_at: st
+            .forwarded_at_us
+            .map(fmt_us)
+            .unwrap_or_else(|| "尚未发送".into()),
         last_error: st.last_error.map(|e| match st.last_error_at_us {
             Some(at) => format!("{}（{}）", e, fmt_us(at)),
             None => e,
@@ -65,7 +74,14 @@ pub(super) async fn send_test(
 ) -> Page {
     match audit_forward::send_test(&s.platform, &ctx, &u.principal).await {
         Ok(()) => {
-            config_view(&s, &u, f.org_id, Some("测试消息已发送到日志服务器".into()), None).await
+            config_view(
+                &s,
+                &u,
+                f.org_id,
+                Some("测试消息已发送到日志服务器".into()),
+                None,
+            )
+            .await
         }
         // A refusal is the error page (403); a failed send is told on the page.
         Err(e) if correctable(&e) && e.kind != yunwei_domain::ErrorKind::Forbidden => {

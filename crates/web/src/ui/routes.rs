@@ -11,9 +11,10 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, audit_forward, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
-    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, projects,
-    registers, reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
+    account, archives, audit, audit_forward, calendar, cloud, cloud_billing, cloud_dashboard,
+    cloud_duties, cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs,
+    pdf, projects, registers, reports, search, sessions, settings, ticket_lists, tickets, tokens,
+    users,
 };
 use crate::AppState;
 
