@@ -420,7 +420,8 @@ impl Forwarder {
 
 /// `serve`'s forwarding loop, until `stop` resolves: forwards what waits,
 /// then looks again every [`IDLE_POLL`]; while the collector is
-/// unreachable, waits longer after each failure (up to a minute).
+/// unreachable, waits longer after each failure (up to a minute). At the
+/// stop it sends what waits once more, then gives the lease up.
 pub async fn run_forever(
     p: Platform,
     cfg: Arc<AuditSyslogSettings>,
@@ -446,6 +447,14 @@ pub async fn run_forever(
             _ = &mut stop => break,
             _ = tokio::time::sleep(wait) => {}
         }
+    }
+    // What the last requests wrote goes out before the lease is given up
+    // (the caller bounds how long a stop may take).
+    if let Err(e) = f.forward_all().await {
+        tracing::warn!(
+            code = e.code,
+            "audit forwarding at stop failed; the next start sends the rest"
+        );
     }
     f.stop().await;
 }
