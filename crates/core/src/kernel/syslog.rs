@@ -16,6 +16,9 @@ use yunwei_domain::{AppError, ErrorKind};
 
 /// How long a connection, a TLS handshake or the write of a batch may take.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a new TLS connection is watched for the collector's refusal
+/// before the first write ([`Connection::refused_within`]).
+pub const REFUSAL_WINDOW: Duration = Duration::from_millis(500);
 
 /// RFC 5424 NILVALUE.
 const NIL: &str = "-";
@@ -193,7 +196,9 @@ impl SendError {
             ),
             SendError::Tls(_) => (
                 "audit_forward.tls_failed",
-                format!("TLS 握手失败：日志服务器 {server} 的证书未通过校验或协议不匹配"),
+                format!(
+                    "TLS 握手失败：日志服务器 {server} 的证书未通过校验、不接受本机的客户端证书或协议不匹配"
+                ),
             ),
             SendError::TlsConfig(_) => (
                 "audit_forward.tls_config",
@@ -218,8 +223,19 @@ pub struct Connection {
 
 impl Connection {
     /// Connects (and for TLS, completes the handshake) within
-    /// [`IO_TIMEOUT`] each.
+    /// [`IO_TIMEOUT`] each; a TLS connection the collector refuses right
+    /// after the handshake (its client certificate check) fails here too.
     pub async fn open(t: &Target) -> Result<Connection, SendError> {
+        let mut conn = Connection::connect(t).await?;
+        if t.tls.is_some() {
+            if let Some(refused) = conn.refused_within(REFUSAL_WINDOW).await {
+                return Err(refused);
+            }
+        }
+        Ok(conn)
+    }
+
+    async fn connect(t: &Target) -> Result<Connection, SendError> {
         let tcp = tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(&t.server))
             .await
             .map_err(|_| SendError::Connect(format!("connect to {} timed out", t.server)))?
@@ -241,6 +257,32 @@ impl Connection {
         Ok(Connection {
             stream: Box::new(stream),
         })
+    }
+
+    /// Whether the collector closes a new connection within `wait`: with
+    /// TLS 1.3 a collector refuses a client certificate (or its absence)
+    /// only after the client's side of the handshake is done, so a
+    /// refusal shows as the connection closing (an alert) right after
+    /// `open`. Waited for once per connection, before the first write.
+    pub async fn refused_within(&mut self, wait: Duration) -> Option<SendError> {
+        let mut buf = [0u8; 512];
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut buf)).await {
+                Err(_) => return None,
+                Ok(Ok(0)) => {
+                    return Some(SendError::Tls(
+                        "the collector closed the connection after the handshake".into(),
+                    ))
+                }
+                Ok(Err(e)) => {
+                    return Some(SendError::Tls(format!(
+                        "the collector refused the connection after the handshake: {e}"
+                    )))
+                }
+                Ok(Ok(_)) => continue,
+            }
+        }
     }
 
     /// Writes `bytes` and flushes them to the socket. TCP has no

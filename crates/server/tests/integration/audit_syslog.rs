@@ -37,6 +37,8 @@ struct Certs {
     ca: PathBuf,
     cert: PathBuf,
     key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -77,22 +79,62 @@ fn make_certs(dir: &Path, name: &str) -> Certs {
         "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     openssl(dir, &ca_args);
-    let mut req_args = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
-    req_args.extend(ec);
-    req_args.extend(["-keyout", "server.key", "-out", "server.csr"]);
-    openssl(dir, &req_args);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
+    issue(
+        dir,
+        "server",
+        "/CN=127.0.0.1",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    );
+    issue(
+        dir,
+        "client",
+        "/CN=yunwei-01",
+        "extendedKeyUsage=clientAuth\n",
+    );
+    Certs {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server.key"),
+        client_cert: dir.join("client.pem"),
+        client_key: dir.join("client.key"),
+    }
+}
+
+/// `<stem>.pem` and `<stem>.key`: a leaf certificate the CA of `dir`
+/// signed for `subject` with the extensions `ext`.
+fn issue(dir: &Path, stem: &str, subject: &str, ext: &str) {
+    let (key, csr, pem, cnf) = (
+        format!("{stem}.key"),
+        format!("{stem}.csr"),
+        format!("{stem}.pem"),
+        format!("{stem}.cnf"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-subj",
+            subject,
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+    );
+    std::fs::write(dir.join(&cnf), format!("{ext}basicConstraints=CA:FALSE\n")).unwrap();
     openssl(
         dir,
         &[
             "x509",
             "-req",
             "-in",
-            "server.csr",
+            &csr,
             "-CA",
             "ca.pem",
             "-CAkey",
@@ -101,16 +143,11 @@ fn make_certs(dir: &Path, name: &str) -> Certs {
             "-days",
             "2",
             "-extfile",
-            "ext.cnf",
+            &cnf,
             "-out",
-            "server.pem",
+            &pem,
         ],
     );
-    Certs {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("server.pem"),
-        key: dir.join("server.key"),
-    }
 }
 
 /// A running `rsyslogd` listening on 127.0.0.1:`port`, writing each
@@ -125,7 +162,9 @@ struct Rsyslog {
 }
 
 impl Rsyslog {
-    async fn start(dir: &Path, port: u16, tls: Option<&Certs>) -> Rsyslog {
+    /// `tls`: the certificates and the gtls driver's authentication mode
+    /// (`anon`, or `x509/certvalid` to require a client certificate).
+    async fn start(dir: &Path, port: u16, tls: Option<(&Certs, &str)>) -> Rsyslog {
         assert!(
             Path::new(RSYSLOGD).exists(),
             "{RSYSLOGD} is missing: the audit forwarding tests need Debian's rsyslog and rsyslog-gnutls (apt-get install rsyslog rsyslog-gnutls)"
@@ -139,10 +178,10 @@ impl Rsyslog {
             work.display()
         );
         match tls {
-            Some(c) => {
+            Some((c, authmode)) => {
                 conf.push_str(&format!(
                     "global(defaultNetstreamDriverCAFile=\"{}\" defaultNetstreamDriverCertFile=\"{}\" defaultNetstreamDriverKeyFile=\"{}\")\n\
-                     module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" StreamDriver.Authmode=\"anon\")\n",
+                     module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" StreamDriver.Authmode=\"{authmode}\")\n",
                     c.ca.display(),
                     c.cert.display(),
                     c.key.display()
@@ -645,7 +684,7 @@ async fn audit_syslog_over_tls_and_its_errors() {
     let certs = make_certs(&tmp.path().join("pki"), "yunwei");
     let stranger = make_certs(&tmp.path().join("other-pki"), "stranger");
     let port = free_port();
-    let rsyslog = Rsyslog::start(&tmp.path().join("rsyslog"), port, Some(&certs)).await;
+    let rsyslog = Rsyslog::start(&tmp.path().join("rsyslog"), port, Some((&certs, "anon"))).await;
     let tls = AuditSyslogSettings {
         transport: SyslogTransport::Tls,
         tls_ca_file: Some(certs.ca.clone()),
@@ -694,7 +733,7 @@ async fn audit_syslog_over_tls_and_its_errors() {
     // Nobody listening.
     let closed = AuditSyslogSettings {
         server: format!("127.0.0.1:{}", free_port()),
-        ..tls
+        ..tls.clone()
     };
     let p = app.platform.clone().with_audit_syslog(Some(closed));
     let err = audit_forward::send_test(&p, &ctx, &sysadmin)
@@ -719,6 +758,47 @@ async fn audit_syslog_over_tls_and_its_errors() {
         .map(|(r, _)| r.result)
         .collect();
     assert_eq!(tests, ["success", "failure", "failure", "failure"]);
+
+    // A collector that accepts only senders with a certificate of its CA:
+    // the configured client certificate is presented.
+    let port = free_port();
+    let strict = Rsyslog::start(
+        &tmp.path().join("rsyslog-x509"),
+        port,
+        Some((&certs, "x509/certvalid")),
+    )
+    .await;
+    // Without the client certificate the collector refuses the sender:
+    // an error, and the cursor stays.
+    app.login("secadmin").await;
+    let waiting = backlog(&app).await;
+    let without = AuditSyslogSettings {
+        server: format!("127.0.0.1:{port}"),
+        ..tls.clone()
+    };
+    let mut f = Forwarder::new(&app.platform, Arc::new(without));
+    let err = f.forward_all().await.expect_err("no client certificate");
+    assert_eq!(err.code, "audit_forward.tls_failed");
+    assert_eq!(backlog(&app).await, waiting, "the cursor did not move");
+    f.stop().await;
+    let with_client = AuditSyslogSettings {
+        server: format!("127.0.0.1:{port}"),
+        tls_client_cert_file: Some(certs.client_cert.clone()),
+        tls_client_key_file: Some(certs.client_key.clone()),
+        ..tls
+    };
+    assert_eq!(with_client.validate(), Ok(()));
+    let mut f = Forwarder::new(&app.platform, Arc::new(with_client));
+    // The cursor was at the head: this collector gets what came since.
+    assert!(
+        f.forward_all()
+            .await
+            .expect("forward with a client certificate")
+            > 0
+    );
+    let last = all_records(&app).await.last().unwrap().0.id.clone();
+    strict.wait_for(&[msgid_of(&last)]).await;
+    f.stop().await;
     app.cleanup().await;
 }
 
