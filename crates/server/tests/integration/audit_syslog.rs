@@ -623,7 +623,7 @@ async fn audit_syslog_every_record_arrives_once_across_restarts_and_outages() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn audit_syslog_one_node_forwards_at_a_time() {
     let app = TestApp::new().await;
     let tmp = tempfile::tempdir().unwrap();
@@ -631,21 +631,44 @@ async fn audit_syslog_one_node_forwards_at_a_time() {
     let rsyslog = Rsyslog::start(&tmp.path().join("rsyslog"), port, None).await;
     let cfg = Arc::new(tcp_settings(port));
 
-    // Two nodes at once: exactly one takes the lease and sends.
-    let mut a = Forwarder::new(&app.platform, cfg.clone()).with_batch(50);
-    let mut b = Forwarder::new(&app.platform, cfg.clone()).with_batch(50);
-    let (ra, rb) = tokio::join!(a.forward_once(), b.forward_once());
-    let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    assert!(
-        ra.is_some() != rb.is_some(),
-        "exactly one node forwards: {ra:?} {rb:?}"
+    // Eight nodes at once, truly in parallel (one task each on a
+    // multi-threaded runtime, released together): exactly one takes the
+    // lease and sends.
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let mut f = Forwarder::new(&app.platform, cfg.clone()).with_batch(50);
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = f.forward_once().await.unwrap();
+                (f, r)
+            })
+        })
+        .collect();
+    let mut nodes = Vec::new();
+    for t in tasks {
+        nodes.push(t.await.unwrap());
+    }
+    let winners = nodes.iter().filter(|(_, r)| r.is_some()).count();
+    assert_eq!(
+        winners,
+        1,
+        "exactly one node forwards: {:?}",
+        nodes.iter().map(|n| n.1).collect::<Vec<_>>()
     );
-    let (mut holder, mut other) = if ra.is_some() { (a, b) } else { (b, a) };
+    let at = nodes.iter().position(|(_, r)| r.is_some()).unwrap();
+    let (mut holder, _) = nodes.remove(at);
+    let mut others: Vec<Forwarder> = nodes.into_iter().map(|(f, _)| f).collect();
+    let mut other = others.pop().unwrap();
     assert_eq!(other.forward_all().await.unwrap(), 0, "the other waits");
     holder.forward_all().await.unwrap();
     assert_eq!(backlog(&app).await, 0);
 
     // A clean stop hands over at once.
+    for f in others {
+        f.stop().await;
+    }
     holder.stop().await;
     app.login("sysadmin").await;
     assert!(other.forward_all().await.unwrap() > 0);
