@@ -34,7 +34,9 @@ pub use features::{
     roles,
     rules as register_rules, search_index, ukey, users,
 };
-pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
+pub use kernel::{
+    audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog,
+};
 pub use registers::import;
 
 impl Platform {
@@ -61,6 +63,7 @@ impl Platform {
                 &features::metrics::gauge_specs(),
             )),
             alertmanager: std::sync::Arc::default(),
+            audit_syslog: None,
             seams: &SEAMS,
         }
     }

@@ -274,6 +274,10 @@ struct ShownConfig {
     /// The enabled policy packs (all shipped ones when not configured).
     packs: Vec<String>,
     metrics: ShownMetrics,
+    /// Where the audit trail is forwarded (ADR 0023); no secret of its
+    /// own: the TLS client key is named by its file, never shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
     sensitive: ShownSensitive,
     /// Alertmanager sources, tokens masked (ADR 0024).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,6 +365,7 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
                 .collect(),
         },
         metrics: shown_metrics(&settings.metrics),
+        audit_syslog: settings.audit_syslog.clone(),
         sensitive: ShownSensitive {
             audit_key: shown_key(&data_dir, &AUDIT_KEY),
             field_key: shown_key(&data_dir, &FIELD_KEY),

@@ -166,6 +166,23 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
             }
         })
     });
+    // Audit forwarding to syslog (ADR 0023): its own loop, so a slow or
+    // unreachable collector never delays the jobs; stopped cleanly below
+    // so the lease is given up and the next start goes on at once.
+    let (stop_forwarding, forwarding_stopped) = tokio::sync::oneshot::channel::<()>();
+    let forwarding = match p.audit_syslog.clone().filter(|c| c.enabled) {
+        Some(cfg) => {
+            tracing::info!(server = %cfg.server, "forwarding the audit trail to syslog");
+            Some(tokio::spawn(yunwei_core::audit_forward::run_forever(
+                p.clone(),
+                cfg,
+                async move {
+                    let _ = forwarding_stopped.await;
+                },
+            )))
+        }
+        None => None,
+    };
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -179,6 +196,11 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     jobs.abort();
     if let Some(m) = metrics_server {
         m.abort();
+    }
+    let _ = stop_forwarding.send(());
+    if let Some(handle) = forwarding {
+        // Bounded: a batch in flight finishes or times out (syslog::IO_TIMEOUT).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), handle).await;
     }
     p.close().await;
     println!("yunwei 已停止");

@@ -33,6 +33,21 @@ const ENV_KEYS: [&str; 11] = [
     "pdf_font_index",
 ];
 
+/// Keys of `[audit_syslog]` that may come from `YUNWEI_AUDIT_SYSLOG_*`
+/// variables (`YUNWEI_AUDIT_SYSLOG_SERVER=10.0.0.5:6514`).
+const AUDIT_SYSLOG_ENV_KEYS: [&str; 10] = [
+    "enabled",
+    "server",
+    "transport",
+    "tls_ca_file",
+    "tls_server_name",
+    "tls_client_cert_file",
+    "tls_client_key_file",
+    "facility",
+    "app_name",
+    "hostname",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -75,6 +90,9 @@ pub struct Settings {
     /// `YUNWEI_ALERTMANAGER_<NAME>_TOKEN`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Every audit record also sent to a syslog collector (ADR 0023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -103,6 +121,7 @@ impl Default for Settings {
             pdf_font_index: None,
             metrics: Default::default(),
             alertmanager: None,
+            audit_syslog: None,
         }
     }
 }
@@ -138,6 +157,12 @@ impl Settings {
         }
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
+            .merge(Env::prefixed("YUNWEI_AUDIT_SYSLOG_").filter_map(|k| {
+                AUDIT_SYSLOG_ENV_KEYS
+                    .iter()
+                    .find(|known| k.as_str().eq_ignore_ascii_case(known))
+                    .map(|known| format!("audit_syslog.{known}").into())
+            }))
             .merge(Serialized::defaults(overrides));
         let mut settings: Settings = fig
             .extract()
@@ -207,6 +232,9 @@ impl Settings {
                 .filter(|p| self.packs.as_ref().is_none_or(|ids| ids.contains(&p.id)))
                 .collect();
             yunwei_domain::alerts::check(am, &packs).map_err(|m| anyhow::anyhow!(m))?;
+        }
+        if let Some(syslog) = &self.audit_syslog {
+            syslog.validate().map_err(|e| anyhow::anyhow!(e))?;
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod archives;
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod cloud;
 pub mod cloud_billing;

@@ -186,6 +186,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: registers_v31,
     },
     Migration {
+        version: 34,
+        name: "audit_forwarding",
+        steps: audit_forwarding,
+    },
+    Migration {
         version: 35,
         name: "alert_incidents",
         steps: alert_incidents,
@@ -2828,4 +2833,35 @@ fn password_expiry_reminder(_: Backend) -> Vec<Step> {
         sqlite: "ALTER TABLE users ADD COLUMN password_reminded_for BIGINT",
         postgres: "ALTER TABLE users ADD COLUMN IF NOT EXISTS password_reminded_for BIGINT",
     }]
+}
+
+/// Forwarding of the audit trail to a syslog server (issue 17, ADR 0023):
+/// the trail itself is the outbox, and this one row holds how far it was
+/// sent (`cursor_seq`), which node may send it (`lease_holder` until
+/// `lease_until_us`) and the last turn's outcome.
+fn audit_forwarding(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("audit_forward")
+                .if_not_exists()
+                .col(
+                    ColumnDef::new("id")
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(int("cursor_seq"))
+                .col(text("lease_holder"))
+                .col(int("lease_until_us"))
+                .col(int_null("forwarded_at_us"))
+                .col(text("last_error"))
+                .col(int_null("last_error_at_us"))
+                .to_owned(),
+        ),
+        Step::Raw {
+            sqlite: "INSERT OR IGNORE INTO audit_forward (id, cursor_seq, lease_holder, lease_until_us, last_error) VALUES (1, 0, '', 0, '')",
+            postgres: "INSERT INTO audit_forward (id, cursor_seq, lease_holder, lease_until_us, last_error) VALUES (1, 0, '', 0, '') ON CONFLICT (id) DO NOTHING",
+        },
+    ]
 }

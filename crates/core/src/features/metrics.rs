@@ -55,6 +55,11 @@ pub static SCRAPE_GAUGES: &[ScrapeGauge] = &[
         help: "Work due but not yet done by a background job: overdue notices not sent (overdue_notices), timer warnings and breaches not claimed (ticket_timers)",
         collect: |p| Box::pin(job_backlog(p)),
     },
+    ScrapeGauge {
+        name: "yunwei_audit_forward_backlog",
+        help: "Audit records not yet forwarded to the syslog collector (ADR 0023)",
+        collect: |p| Box::pin(audit_forward_backlog(p)),
+    },
 ];
 
 /// The names and help texts of [`SCRAPE_GAUGES`], for the registry.
@@ -106,6 +111,11 @@ async fn job_backlog(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
         (vec![("job", "overdue_notices".to_string())], notices),
         (vec![("job", "ticket_timers".to_string())], timers),
     ])
+}
+
+async fn audit_forward_backlog(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
+    let n = crate::kernel::audit_forward::backlog(p).await?;
+    Ok(vec![(Vec::new(), n)])
 }
 
 /// Sums counts per organisation path into their level: the kind of the

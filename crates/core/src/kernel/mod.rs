@@ -4,6 +4,7 @@
 //! seams the features plug into. The kernel imports nothing above it.
 
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod contracts;
 pub mod due;
@@ -18,3 +19,4 @@ pub mod platform;
 pub mod principal;
 pub mod seams;
 pub mod search;
+pub mod syslog;

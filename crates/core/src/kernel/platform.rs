@@ -40,6 +40,8 @@ pub struct Platform {
     pub metrics: Arc<crate::kernel::metrics::Metrics>,
     /// The Alertmanager sources allowed to post alerts (ADR 0024).
     pub alertmanager: Arc<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Where the audit trail is forwarded (`[audit_syslog]`, ADR 0023).
+    pub audit_syslog: Option<Arc<crate::kernel::audit_forward::AuditSyslogSettings>>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -66,6 +68,15 @@ impl Platform {
         settings: yunwei_domain::alerts::AlertmanagerSettings,
     ) -> Platform {
         self.alertmanager = Arc::new(settings);
+        self
+    }
+
+    /// The platform forwarding its audit trail as `cfg` says.
+    pub fn with_audit_syslog(
+        mut self,
+        cfg: Option<crate::kernel::audit_forward::AuditSyslogSettings>,
+    ) -> Platform {
+        self.audit_syslog = cfg.map(Arc::new);
         self
     }
 

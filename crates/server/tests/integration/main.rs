@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod api;
 mod archives_ui;
+mod audit_syslog;
 mod audit_tamper;
 mod calendar;
 mod cli;

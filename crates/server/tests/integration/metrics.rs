@@ -291,6 +291,16 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
     for (series, value) in expect {
         assert_eq!(sample(&text, series), Some(value), "{series}\n{text}");
     }
+    // Nothing is forwarded in this test, so every audit record waits.
+    let forward_backlog = yunwei_core::audit_forward::backlog(&app.platform)
+        .await
+        .unwrap();
+    assert!(forward_backlog > 0);
+    assert_eq!(
+        sample(&text, "yunwei_audit_forward_backlog"),
+        Some(forward_backlog as f64),
+        "{text}"
+    );
     assert!(
         !text.contains("secret-path-4711"),
         "raw path leaked: {text}"
