@@ -31,8 +31,7 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 pub use features::{
     access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home,
     inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews,
-    roles,
-    rules as register_rules, search_index, ukey, users,
+    roles, rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{
     audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog,
