@@ -29,12 +29,13 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
-    knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
-    rules as register_rules, search_index, ukey, users,
+    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home,
+    inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews,
+    roles, rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{
-    audit, calendar, channels, due as controls, export, files, notify, outbox, pdf, search,
+    audit, audit_forward, calendar, channels, due as controls, export, files, notify, outbox, pdf,
+    search, syslog,
 };
 pub use registers::import;
 
@@ -59,6 +60,11 @@ impl Platform {
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
             channels: std::sync::Arc::default(),
+            metrics: std::sync::Arc::new(kernel::metrics::Metrics::new(
+                &features::metrics::gauge_specs(),
+            )),
+            alertmanager: std::sync::Arc::default(),
+            audit_syslog: None,
             seams: &SEAMS,
         }
     }

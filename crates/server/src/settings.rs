@@ -33,6 +33,21 @@ const ENV_KEYS: [&str; 11] = [
     "pdf_font_index",
 ];
 
+/// Keys of `[audit_syslog]` that may come from `YUNWEI_AUDIT_SYSLOG_*`
+/// variables (`YUNWEI_AUDIT_SYSLOG_SERVER=10.0.0.5:6514`).
+const AUDIT_SYSLOG_ENV_KEYS: [&str; 10] = [
+    "enabled",
+    "server",
+    "transport",
+    "tls_ca_file",
+    "tls_server_name",
+    "tls_client_cert_file",
+    "tls_client_key_file",
+    "facility",
+    "app_name",
+    "hostname",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -70,7 +85,29 @@ pub struct Settings {
     /// and retries (`[notify]`, ADR 0022).
     #[serde(default)]
     pub notify: yunwei_core::channels::NotifyConfig,
+    /// `/metrics` for Prometheus (ADR 0025): `[metrics] token` and/or
+    /// `listen`; env `YUNWEI_METRICS_TOKEN`, `YUNWEI_METRICS_LISTEN`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub metrics: yunwei_core::metrics::MetricsSettings,
+    /// Alertmanager sources whose webhook notifications become incidents
+    /// (`[alertmanager.sources.<name>]`, ADR 0024); tokens may come from
+    /// `YUNWEI_ALERTMANAGER_<NAME>_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Every audit record also sent to a syslog collector (ADR 0023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
 }
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Environment variables of the `[metrics]` section (nested keys do not
+/// pass through [`ENV_KEYS`]); the token is a secret, so it is read here
+/// and never printed.
+const METRICS_TOKEN_ENV: &str = "YUNWEI_METRICS_TOKEN";
+const METRICS_LISTEN_ENV: &str = "YUNWEI_METRICS_LISTEN";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -87,6 +124,9 @@ impl Default for Settings {
             pdf_font: None,
             pdf_font_index: None,
             notify: Default::default(),
+            metrics: Default::default(),
+            alertmanager: None,
+            audit_syslog: None,
         }
     }
 }
@@ -122,6 +162,12 @@ impl Settings {
         }
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
+            .merge(Env::prefixed("YUNWEI_AUDIT_SYSLOG_").filter_map(|k| {
+                AUDIT_SYSLOG_ENV_KEYS
+                    .iter()
+                    .find(|known| k.as_str().eq_ignore_ascii_case(known))
+                    .map(|known| format!("audit_syslog.{known}").into())
+            }))
             .merge(Serialized::defaults(overrides));
         let mut settings: Settings = fig
             .extract()
@@ -129,8 +175,35 @@ impl Settings {
         notify_from_env(&mut settings.notify, |k| {
             std::env::var(k).ok().filter(|v| !v.is_empty())
         });
+        if let Some(token) = env_nonempty(METRICS_TOKEN_ENV) {
+            settings.metrics.token = Some(token);
+        }
+        if let Some(listen) = env_nonempty(METRICS_LISTEN_ENV) {
+            settings.metrics.listen = Some(listen);
+        }
+        settings.alertmanager_tokens_from_env();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Secrets stay out of `ENV_KEYS`: each source's token is read from
+    /// its own variable, which wins over the file.
+    fn alertmanager_tokens_from_env(&mut self) {
+        if let Some(am) = &mut self.alertmanager {
+            for (name, source) in am.sources.iter_mut() {
+                let var = yunwei_domain::alerts::token_env_var(name);
+                if let Ok(token) = std::env::var(&var) {
+                    if !token.is_empty() {
+                        source.token = token;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Alertmanager sources (none when not configured).
+    pub fn alertmanager(&self) -> yunwei_domain::alerts::AlertmanagerSettings {
+        self.alertmanager.clone().unwrap_or_default()
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -163,6 +236,17 @@ impl Settings {
         self.notify
             .validate()
             .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        self.metrics.validate().map_err(|e| anyhow::anyhow!(e))?;
+        if let Some(am) = &self.alertmanager {
+            let packs: Vec<_> = yunwei_domain::policy::embedded::packs()
+                .into_iter()
+                .filter(|p| self.packs.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+                .collect();
+            yunwei_domain::alerts::check(am, &packs).map_err(|m| anyhow::anyhow!(m))?;
+        }
+        if let Some(syslog) = &self.audit_syslog {
+            syslog.validate().map_err(|e| anyhow::anyhow!(e))?;
+        }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")
                 || url.starts_with("postgres:")
@@ -248,7 +332,10 @@ pub const NOTIFY_ENV: [&str; 6] = [
     "YUNWEI_NOTIFY_DINGTALK_SECRET",
 ];
 
-fn notify_from_env(n: &mut yunwei_core::channels::NotifyConfig, var: impl Fn(&str) -> Option<String>) {
+fn notify_from_env(
+    n: &mut yunwei_core::channels::NotifyConfig,
+    var: impl Fn(&str) -> Option<String>,
+) {
     use yunwei_core::channels::{DingtalkConfig, WecomConfig};
     if let Some(v) = var(NOTIFY_ENV[0]) {
         n.public_url = v;
@@ -256,7 +343,7 @@ fn notify_from_env(n: &mut yunwei_core::channels::NotifyConfig, var: impl Fn(&st
     if let (Some(v), Some(e)) = (var(NOTIFY_ENV[1]), n.email.as_mut()) {
         e.password = Some(v);
     }
-    let wecom = |n: &mut yunwei_core::channels::NotifyConfig| -> &mut WecomConfig {
+    fn wecom(n: &mut yunwei_core::channels::NotifyConfig) -> &mut WecomConfig {
         n.wecom.get_or_insert_with(|| WecomConfig {
             base_url: "https://qyapi.weixin.qq.com".into(),
             robot_key: None,
@@ -264,20 +351,20 @@ fn notify_from_env(n: &mut yunwei_core::channels::NotifyConfig, var: impl Fn(&st
             corp_secret: None,
             agent_id: None,
         })
-    };
+    }
     if let Some(v) = var(NOTIFY_ENV[2]) {
         wecom(n).robot_key = Some(v);
     }
     if let Some(v) = var(NOTIFY_ENV[3]) {
         wecom(n).corp_secret = Some(v);
     }
-    let dingtalk = |n: &mut yunwei_core::channels::NotifyConfig| -> &mut DingtalkConfig {
+    fn dingtalk(n: &mut yunwei_core::channels::NotifyConfig) -> &mut DingtalkConfig {
         n.dingtalk.get_or_insert_with(|| DingtalkConfig {
             base_url: "https://oapi.dingtalk.com".into(),
             access_token: String::new(),
             secret: String::new(),
         })
-    };
+    }
     if let Some(v) = var(NOTIFY_ENV[4]) {
         dingtalk(n).access_token = v;
     }
@@ -287,7 +374,9 @@ fn notify_from_env(n: &mut yunwei_core::channels::NotifyConfig, var: impl Fn(&st
 }
 
 /// The notice settings with every secret replaced by `******`.
-pub fn masked_notify(n: &yunwei_core::channels::NotifyConfig) -> yunwei_core::channels::NotifyConfig {
+pub fn masked_notify(
+    n: &yunwei_core::channels::NotifyConfig,
+) -> yunwei_core::channels::NotifyConfig {
     const MASK: &str = "******";
     let mut n = n.clone();
     if let Some(e) = n.email.as_mut() {
@@ -312,6 +401,16 @@ pub fn masked_notify(n: &yunwei_core::channels::NotifyConfig) -> yunwei_core::ch
         }
     }
     n
+}
+
+fn env_nonempty(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether the metrics token came from [`METRICS_TOKEN_ENV`] (for
+/// `config show`).
+pub fn metrics_token_from_env() -> bool {
+    env_nonempty(METRICS_TOKEN_ENV).is_some()
 }
 
 /// `sqlite://` URL for a file, created if missing (`mode=rwc`).

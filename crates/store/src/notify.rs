@@ -381,7 +381,14 @@ pub async fn set_pref(
     c.exec(
         &Query::insert()
             .into_table("notify_prefs")
-            .columns(["id", "owner_type", "owner_id", "kind", "channels", "updated_at"])
+            .columns([
+                "id",
+                "owner_type",
+                "owner_id",
+                "kind",
+                "channels",
+                "updated_at",
+            ])
             .values_panic([
                 id.into(),
                 p.owner_type.clone().into(),

@@ -1,8 +1,8 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
+pub(crate) mod alerts;
 pub(crate) mod archives;
 pub(crate) mod calendar;
-pub(crate) mod notify;
 pub(crate) mod cloud;
 pub(crate) mod cloud_billing;
 pub(crate) mod cloud_dashboard;
@@ -12,6 +12,7 @@ pub(crate) mod cmdb;
 pub(crate) mod controls;
 pub(crate) mod inspections;
 pub(crate) mod knowledge;
+pub(crate) mod notify;
 pub(crate) mod owners;
 pub(crate) mod pdf;
 pub(crate) mod projects;
@@ -275,6 +276,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/cloud/reclaims/{id}/implement",
             post(cloud_usage::implement),
+        )
+        .route(
+            "/api/v1/integrations/alertmanager/{source}",
+            post(alerts::webhook).layer(axum::extract::DefaultBodyLimit::max(alerts::BODY_LIMIT)),
         )
         .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
         .route("/api/v1/cis/export.xlsx", get(cmdb::export))

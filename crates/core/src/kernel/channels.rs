@@ -204,7 +204,8 @@ impl NotifyConfig {
             (Some(a), Some(b)) if hm(a) && hm(b) && a != b => {}
             _ => {
                 return Err(
-                    "notify.quiet_start 与 notify.quiet_end 须同时设置，格式 HH:MM，且不相同".into(),
+                    "notify.quiet_start 与 notify.quiet_end 须同时设置，格式 HH:MM，且不相同"
+                        .into(),
                 )
             }
         }
@@ -338,12 +339,15 @@ impl Channels {
         use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-        let cfg = self.config.email.as_ref().ok_or_else(|| fail("邮件未配置"))?;
-        let to: Mailbox = m
-            .to
-            .ok_or_else(|| fail("收件人未填写邮箱"))?
-            .parse()
-            .map_err(|_| fail("收件人邮箱格式不正确"))?;
+        let cfg = self
+            .config
+            .email
+            .as_ref()
+            .ok_or_else(|| fail("邮件未配置"))?;
+        let to: Mailbox =
+            m.to.ok_or_else(|| fail("收件人未填写邮箱"))?
+                .parse()
+                .map_err(|_| fail("收件人邮箱格式不正确"))?;
         let from: Mailbox = cfg
             .from
             .parse()
@@ -363,7 +367,9 @@ impl Channels {
             .map_err(|_| fail("邮件内容无法生成"))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.clone())
             .port(cfg.port)
-            .timeout(Some(Duration::from_secs(self.config.timeout_seconds.max(1))));
+            .timeout(Some(Duration::from_secs(
+                self.config.timeout_seconds.max(1),
+            )));
         if cfg.security != "plain" {
             let mut tls = TlsParameters::builder(cfg.host.clone());
             if let Some(path) = &cfg.ca_file {
@@ -373,9 +379,7 @@ impl Channels {
                     .map_err(|_| fail(format!("证书文件 {} 格式不正确", path.display())))?;
                 tls = tls.add_root_certificate(cert);
             }
-            let params = tls
-                .build_rustls()
-                .map_err(|_| fail("邮件加密参数无效"))?;
+            let params = tls.build_rustls().map_err(|_| fail("邮件加密参数无效"))?;
             builder = builder.tls(Tls::Required(params));
         }
         if let Some(user) = &cfg.username {
@@ -410,7 +414,11 @@ impl Channels {
     }
 
     async fn wecom_robot(&self, m: &Outgoing<'_>) -> Result<(), DeliveryError> {
-        let w = self.config.wecom.as_ref().ok_or_else(|| fail("企业微信未配置"))?;
+        let w = self
+            .config
+            .wecom
+            .as_ref()
+            .ok_or_else(|| fail("企业微信未配置"))?;
         let key = w.robot_key.clone().unwrap_or_default();
         let url = format!("{}/cgi-bin/webhook/send", w.base_url.trim_end_matches('/'));
         let body = serde_json::json!({
@@ -430,7 +438,11 @@ impl Channels {
                 return Ok(token.clone());
             }
         }
-        let w = self.config.wecom.as_ref().ok_or_else(|| fail("企业微信未配置"))?;
+        let w = self
+            .config
+            .wecom
+            .as_ref()
+            .ok_or_else(|| fail("企业微信未配置"))?;
         let url = format!("{}/cgi-bin/gettoken", w.base_url.trim_end_matches('/'));
         let resp = self
             .http
@@ -456,7 +468,11 @@ impl Channels {
     }
 
     async fn wecom_app(&self, m: &Outgoing<'_>, now_us: i64) -> Result<(), DeliveryError> {
-        let w = self.config.wecom.as_ref().ok_or_else(|| fail("企业微信未配置"))?;
+        let w = self
+            .config
+            .wecom
+            .as_ref()
+            .ok_or_else(|| fail("企业微信未配置"))?;
         let to = m.to.ok_or_else(|| fail("收件人未填写企业微信账号"))?;
         let token = self.wecom_token(now_us).await?;
         let url = format!("{}/cgi-bin/message/send", w.base_url.trim_end_matches('/'));
@@ -477,7 +493,11 @@ impl Channels {
     }
 
     async fn dingtalk(&self, m: &Outgoing<'_>, now_us: i64) -> Result<(), DeliveryError> {
-        let d = self.config.dingtalk.as_ref().ok_or_else(|| fail("钉钉未配置"))?;
+        let d = self
+            .config
+            .dingtalk
+            .as_ref()
+            .ok_or_else(|| fail("钉钉未配置"))?;
         let ms = now_us / 1000;
         let url = format!("{}/robot/send", d.base_url.trim_end_matches('/'));
         let body = serde_json::json!({

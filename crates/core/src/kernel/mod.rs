@@ -4,12 +4,14 @@
 //! seams the features plug into. The kernel imports nothing above it.
 
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod channels;
 pub mod contracts;
 pub mod due;
 pub mod export;
 pub mod files;
+pub mod metrics;
 pub mod notify;
 pub mod org_config;
 pub mod outbox;
@@ -19,3 +21,4 @@ pub mod platform;
 pub mod principal;
 pub mod seams;
 pub mod search;
+pub mod syslog;

@@ -293,7 +293,17 @@ pub async fn dispatch_at(p: &Platform, now_us: i64, limit: u64) -> Result<Dispat
     for row in rows {
         if !row.urgent && !is_urgent(cfg, &row.kind) {
             if let Some(release) = release_at(&cal, cfg, now) {
-                finish(p, &row, &claim, store::PENDING, row.attempts, release, row.last_error.as_deref(), None).await?;
+                finish(
+                    p,
+                    &row,
+                    &claim,
+                    store::PENDING,
+                    row.attempts,
+                    release,
+                    row.last_error.as_deref(),
+                    None,
+                )
+                .await?;
                 out.held += 1;
                 continue;
             }
@@ -301,18 +311,48 @@ pub async fn dispatch_at(p: &Platform, now_us: i64, limit: u64) -> Result<Dispat
         let result = deliver_row(p, &row, now_us).await;
         match result {
             Ok(()) => {
-                finish(p, &row, &claim, store::SENT, row.attempts + 1, now_us, None, Some(now_us)).await?;
+                finish(
+                    p,
+                    &row,
+                    &claim,
+                    store::SENT,
+                    row.attempts + 1,
+                    now_us,
+                    None,
+                    Some(now_us),
+                )
+                .await?;
                 out.sent += 1;
             }
             Err(e) => {
                 let attempts = row.attempts + 1;
                 tracing::warn!(id = %row.id, channel = %row.channel, attempts, error = %e, "notice delivery failed");
                 if attempts >= i64::from(cfg.max_attempts) || e.permanent {
-                    finish(p, &row, &claim, store::DEAD, attempts, now_us, Some(&e.message), None).await?;
+                    finish(
+                        p,
+                        &row,
+                        &claim,
+                        store::DEAD,
+                        attempts,
+                        now_us,
+                        Some(&e.message),
+                        None,
+                    )
+                    .await?;
                     out.dead += 1;
                 } else {
                     let next = now_us + backoff_us(cfg, attempts as u32);
-                    finish(p, &row, &claim, store::PENDING, attempts, next, Some(&e.message), None).await?;
+                    finish(
+                        p,
+                        &row,
+                        &claim,
+                        store::PENDING,
+                        attempts,
+                        next,
+                        Some(&e.message),
+                        None,
+                    )
+                    .await?;
                     out.retried += 1;
                 }
             }
@@ -333,7 +373,10 @@ async fn finish(
     sent_at: Option<i64>,
 ) -> Result<(), AppError> {
     let done = in_tx!(p.db, |c| {
-        store::finish(&mut c, &row.id, claim, status, attempts, next_at, error, sent_at).await
+        store::finish(
+            &mut c, &row.id, claim, status, attempts, next_at, error, sent_at,
+        )
+        .await
     })?;
     if !done {
         // The lease ran out and another node took the row over.
@@ -493,7 +536,11 @@ pub async fn retry(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<
             ctx,
             Actor::User(auth),
             Event::success("notify.retry", "notify_outbox", id)
-                .before(format!("失败 {} 次：{}", row.attempts, row.last_error.unwrap_or_default()))
+                .before(format!(
+                    "失败 {} 次：{}",
+                    row.attempts,
+                    row.last_error.unwrap_or_default()
+                ))
                 .after("重新排队发送"),
         )
         .await?;
@@ -512,7 +559,10 @@ pub async fn send_test(
     channel: &str,
 ) -> Result<(), AppError> {
     if !channels::CHANNELS.iter().any(|(c, _)| *c == channel) {
-        return Err(AppError::bad_request("notify.channel_unknown", "未知的通知渠道"));
+        return Err(AppError::bad_request(
+            "notify.channel_unknown",
+            "未知的通知渠道",
+        ));
     }
     let contacts = {
         let mut c = p.db.read().await?;
@@ -542,7 +592,10 @@ pub async fn send_test(
             channel,
             &Outgoing {
                 title: "运维管理平台测试消息",
-                body: &format!("这是一条测试消息，由 {} 发送，收到即表示该通知渠道可用。", pr.display_name),
+                body: &format!(
+                    "这是一条测试消息，由 {} 发送，收到即表示该通知渠道可用。",
+                    pr.display_name
+                ),
                 link: Some(&link),
                 to: to.as_deref(),
             },
@@ -555,7 +608,9 @@ pub async fn send_test(
         let ev = Event::success("notify.test", "notify_channel", channel);
         let ev = match &result {
             Ok(()) => ev.after(format!("{label}测试消息已发送")),
-            Err(e) => ev.with_result("failure").after(format!("{label}测试失败：{e}")),
+            Err(e) => ev
+                .with_result("failure")
+                .after(format!("{label}测试失败：{e}")),
         };
         audit::record(p, &mut c, ctx, Actor::User(auth), ev).await?;
         Ok(())
@@ -591,7 +646,10 @@ fn clean_email(s: Option<&str>) -> Result<Option<String>, AppError> {
         return Ok(None);
     };
     if s.chars().count() > MAX_ADDRESS_CHARS || s.parse::<lettre::Address>().is_err() {
-        return Err(AppError::bad_request("notify.email_invalid", "邮箱格式不正确"));
+        return Err(AppError::bad_request(
+            "notify.email_invalid",
+            "邮箱格式不正确",
+        ));
     }
     Ok(Some(s.to_string()))
 }
@@ -620,7 +678,10 @@ fn clean_prefs(prefs: &[PrefInput]) -> Result<Vec<PrefInput>, AppError> {
     let mut out = vec![];
     for (kind, chs) in prefs {
         if !KINDS.iter().any(|(k, _)| k == kind) {
-            return Err(AppError::bad_request("notify.kind_unknown", "未知的通知类型"));
+            return Err(AppError::bad_request(
+                "notify.kind_unknown",
+                "未知的通知类型",
+            ));
         }
         let Some(chs) = chs else {
             out.push((kind.clone(), None));
@@ -629,7 +690,10 @@ fn clean_prefs(prefs: &[PrefInput]) -> Result<Vec<PrefInput>, AppError> {
         let mut list = vec![];
         for ch in chs {
             if !channels::CHANNELS.iter().any(|(c, _)| c == ch) {
-                return Err(AppError::bad_request("notify.channel_unknown", "未知的通知渠道"));
+                return Err(AppError::bad_request(
+                    "notify.channel_unknown",
+                    "未知的通知渠道",
+                ));
             }
             if !list.contains(ch) {
                 list.push(ch.clone());
@@ -698,8 +762,16 @@ pub async fn set_my_settings(
             Actor::User(Authorized::own_account(pr)),
             Event::success("notify.my_settings", "user", &pr.user_id).after(format!(
                 "邮箱{}，企业微信账号{}；{}",
-                if contacts.email.is_some() { "已填写" } else { "未填写" },
-                if contacts.wecom_id.is_some() { "已填写" } else { "未填写" },
+                if contacts.email.is_some() {
+                    "已填写"
+                } else {
+                    "未填写"
+                },
+                if contacts.wecom_id.is_some() {
+                    "已填写"
+                } else {
+                    "未填写"
+                },
                 describe(&prefs)
             )),
         )
@@ -761,8 +833,11 @@ pub async fn set_org_prefs(
             &mut c,
             ctx,
             Actor::User(auth),
-            Event::success("notify.org_prefs", "org", &org.id)
-                .after(format!("{}：{}", org.name, describe(&prefs))),
+            Event::success("notify.org_prefs", "org", &org.id).after(format!(
+                "{}：{}",
+                org.name,
+                describe(&prefs)
+            )),
         )
         .await?;
         Ok(())

@@ -36,6 +36,14 @@ pub struct Platform {
     pub pdf_font: crate::kernel::pdf::PdfFont,
     /// The external notice channels and their settings (ADR 0022).
     pub channels: Arc<crate::kernel::channels::Channels>,
+    /// The Prometheus registry of this process (ADR 0025), shared by the
+    /// clones: the request and job counters and the gauges of
+    /// `features::metrics::SCRAPE_GAUGES`.
+    pub metrics: Arc<crate::kernel::metrics::Metrics>,
+    /// The Alertmanager sources allowed to post alerts (ADR 0024).
+    pub alertmanager: Arc<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Where the audit trail is forwarded (`[audit_syslog]`, ADR 0023).
+    pub audit_syslog: Option<Arc<crate::kernel::audit_forward::AuditSyslogSettings>>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -59,6 +67,24 @@ impl Platform {
     /// The platform with the notice channels configured by `cfg`.
     pub fn with_notify(mut self, cfg: crate::kernel::channels::NotifyConfig) -> Platform {
         self.channels = crate::kernel::channels::Channels::shared(cfg);
+        self
+    }
+
+    /// The platform with these Alertmanager sources (ADR 0024).
+    pub fn with_alertmanager(
+        mut self,
+        settings: yunwei_domain::alerts::AlertmanagerSettings,
+    ) -> Platform {
+        self.alertmanager = Arc::new(settings);
+        self
+    }
+
+    /// The platform forwarding its audit trail as `cfg` says.
+    pub fn with_audit_syslog(
+        mut self,
+        cfg: Option<crate::kernel::audit_forward::AuditSyslogSettings>,
+    ) -> Platform {
+        self.audit_syslog = cfg.map(Arc::new);
         self
     }
 

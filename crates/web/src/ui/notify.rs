@@ -12,8 +12,8 @@ use yunwei_core::channels::CHANNELS;
 use yunwei_core::orgs::{self, OrgView};
 use yunwei_core::outbox::{self, ChannelStatus, DeadLetter, PrefInput, KINDS};
 use yunwei_domain::roles::Action;
-use yunwei_domain::AppError;
 use yunwei_domain::time::fmt_minute;
+use yunwei_domain::AppError;
 
 use super::error::{correctable, Page};
 use super::form::UiForm;
@@ -147,7 +147,11 @@ async fn admin_view(
     let (installation, channels, dead_rows) = match outbox::channel_status(&s.platform, p).await {
         Ok(channels) => {
             let dead = outbox::dead_letters(&s.platform, p).await?;
-            (true, channels, dead.into_iter().map(DeadRow::from).collect())
+            (
+                true,
+                channels,
+                dead.into_iter().map(DeadRow::from).collect(),
+            )
         }
         Err(e) if e.kind == yunwei_domain::ErrorKind::Forbidden => (false, vec![], vec![]),
         Err(e) => return Err(e.into()),
@@ -238,7 +242,14 @@ pub(super) async fn org_prefs_submit(
     let prefs = posted_prefs(&f);
     match outbox::set_org_prefs(&s.platform, &ctx, &u.principal, &org_id, &prefs).await {
         Ok(()) => {
-            admin_view(&s, &u, Some(org_id), Some("单位默认通知设置已保存".into()), None).await
+            admin_view(
+                &s,
+                &u,
+                Some(org_id),
+                Some("单位默认通知设置已保存".into()),
+                None,
+            )
+            .await
         }
         Err(e) if correctable(&e) => admin_view(&s, &u, Some(org_id), None, Some(e.message)).await,
         Err(e) => Err(e.into()),

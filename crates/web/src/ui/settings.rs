@@ -104,6 +104,8 @@ struct ConfigTpl {
     org_id: String,
     c: OrgConfig,
     can_edit: bool,
+    /// Audit forwarding to syslog, for the system administrator.
+    forwarding: Option<super::audit_forward::ForwardLine>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,7 +132,9 @@ pub(super) async fn config_view(
         .or_else(|| org_list.first().cloned())
         .ok_or_else(|| AppError::forbidden("无权查看系统参数"))?;
     let c = policy::org_config(&s.platform, p, &org.id).await?;
+    let forwarding = super::audit_forward::line(s, u).await?;
     render(&ConfigTpl {
+        forwarding,
         l: Layout::for_user(u, "/config").with(notice, error),
         can_edit: p.can(Action::ConfigEdit, &org.path),
         org_id: org.id,
