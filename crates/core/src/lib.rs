@@ -29,7 +29,7 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home, inspections,
+    access, archives, auth, bootstrap, cloud, cmdb, departure, directory, fault_statistics, home, inspections,
     knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
     rules as register_rules, search_index, ukey, users,
 };
@@ -56,6 +56,7 @@ impl Platform {
             packs,
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
+            directory: None,
             seams: &SEAMS,
         }
     }

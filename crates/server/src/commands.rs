@@ -273,6 +273,9 @@ struct ShownConfig {
     log: String,
     /// The enabled policy packs (all shipped ones when not configured).
     packs: Vec<String>,
+    /// Directory login, the service account's password masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ldap: Option<yunwei_domain::directory::DirectoryConfig>,
     sensitive: ShownSensitive,
 }
 
@@ -325,6 +328,19 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
                 .map(|p| p.id.to_string())
                 .collect(),
         },
+        ldap: settings.ldap.clone().map(|mut l| {
+            l.bind_password = if l.bind_password.is_empty() {
+                String::new()
+            } else if shown_env_secret(crate::settings::LDAP_BIND_PASSWORD_ENV).is_some() {
+                format!(
+                    "******（环境变量 {}）",
+                    crate::settings::LDAP_BIND_PASSWORD_ENV
+                )
+            } else {
+                "******".into()
+            };
+            l
+        }),
         sensitive: ShownSensitive {
             audit_key: shown_key(&data_dir, &AUDIT_KEY),
             field_key: shown_key(&data_dir, &FIELD_KEY),

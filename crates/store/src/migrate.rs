@@ -185,6 +185,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "implementation_plans_and_dev_teams",
         steps: registers_v31,
     },
+    Migration {
+        version: 32,
+        name: "directory_accounts",
+        steps: directory_accounts,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2786,4 +2791,39 @@ fn password_expiry_reminder(_: Backend) -> Vec<Step> {
         sqlite: "ALTER TABLE users ADD COLUMN password_reminded_for BIGINT",
         postgres: "ALTER TABLE users ADD COLUMN IF NOT EXISTS password_reminded_for BIGINT",
     }]
+}
+
+/// Directory login (issue 17, ADR 0021): `directory_accounts` marks the
+/// accounts the directory created and logs in (`id` is the user's id, `dn`
+/// the entry they were last found at); `directory_grants` the role grants
+/// a directory group gave, by the grant's id, so a membership removed in
+/// the directory removes exactly those (a grant a security administrator
+/// made stays). No foreign key to `role_grants`: a grant revoked by hand
+/// leaves a row the next login drops.
+fn directory_accounts(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("directory_accounts")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("dn"))
+                .col(int("created_at"))
+                .col(int("synced_at"))
+                .foreign_key(&mut fk("directory_accounts", "id", "users"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("directory_grants")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("group_dn"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("directory_grants", "user_id", "users"))
+                .to_owned(),
+        ),
+        index("ix_directory_grants_user", "directory_grants", &["user_id"]),
+    ]
 }
