@@ -21,6 +21,7 @@ mod session;
 mod account;
 mod audit;
 mod charts;
+mod directory;
 mod home;
 mod login;
 mod orgs;

@@ -24,6 +24,7 @@ mod hostile_input;
 mod inputs;
 mod knowledge;
 mod layering;
+mod ldap;
 mod openapi;
 mod ownership;
 mod packs;

@@ -11,7 +11,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
+    account, archives, audit, directory, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
     cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, projects,
     registers, reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
 };
@@ -130,6 +130,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/security-policy", form(settings::policy_submit)),
         ("/config", page(settings::config_page)),
         ("/config", form(settings::config_submit)),
+        ("/config/directory", page(directory::page)),
+        ("/config/directory", form(directory::test)),
         ("/audit", page(audit::page)),
         ("/audit/export", form(audit::export)),
         ("/calendar", page(calendar::page)),

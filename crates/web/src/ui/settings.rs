@@ -104,6 +104,8 @@ struct ConfigTpl {
     org_id: String,
     c: OrgConfig,
     can_edit: bool,
+    /// The link to the directory page (ADR 0021).
+    can_test_directory: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -133,6 +135,7 @@ pub(super) async fn config_view(
     render(&ConfigTpl {
         l: Layout::for_user(u, "/config").with(notice, error),
         can_edit: p.can(Action::ConfigEdit, &org.path),
+        can_test_directory: yunwei_core::directory::may_test(&s.platform, p).await?,
         org_id: org.id,
         orgs: org_list,
         c,
