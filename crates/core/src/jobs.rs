@@ -258,7 +258,9 @@ pub async fn run_turn<'j>(
         if !due(i, job) {
             continue;
         }
+        let started = std::time::Instant::now();
         let r = run_job(job, env).await;
+        env.p.metrics.observe_job(job.name, &r, started.elapsed());
         if let Err(e) = &r {
             tracing::warn!(
                 job = job.name,

@@ -29,11 +29,13 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, archives, auth, bootstrap, cloud, cmdb, departure, directory, fault_statistics, home, inspections,
-    knowledge, mfa, orgs, passwords, policy, publications, reports, reviews, roles,
-    rules as register_rules, search_index, ukey, users,
+    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, directory, fault_statistics,
+    home, inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports,
+    reviews, roles, rules as register_rules, search_index, ukey, users,
 };
-pub use kernel::{audit, calendar, due as controls, export, files, notify, pdf, search};
+pub use kernel::{
+    audit, audit_forward, calendar, due as controls, export, files, notify, pdf, search, syslog,
+};
 pub use registers::import;
 
 impl Platform {
@@ -57,6 +59,11 @@ impl Platform {
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
             directory: None,
+            metrics: std::sync::Arc::new(kernel::metrics::Metrics::new(
+                &features::metrics::gauge_specs(),
+            )),
+            alertmanager: std::sync::Arc::default(),
+            audit_syslog: None,
             seams: &SEAMS,
         }
     }

@@ -228,10 +228,12 @@ impl DirectoryConfig {
 
     /// The organisation name a user's `org_attr` value stands for.
     pub fn org_name_for(&self, value: Option<&str>) -> Option<String> {
-        value
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(|v| self.org_map.get(v).cloned().unwrap_or_else(|| v.to_string()))
+        value.map(str::trim).filter(|v| !v.is_empty()).map(|v| {
+            self.org_map
+                .get(v)
+                .cloned()
+                .unwrap_or_else(|| v.to_string())
+        })
     }
 }
 
@@ -296,7 +298,14 @@ mod tests {
 
     #[test]
     fn three_admin_roles_are_never_mapped() {
-        for role in ["sys_admin", "sec_admin", "aud_admin", "vendor_admin", "vendor_engineer", "nope"] {
+        for role in [
+            "sys_admin",
+            "sec_admin",
+            "aud_admin",
+            "vendor_admin",
+            "vendor_engineer",
+            "nope",
+        ] {
             let mut c = cfg("ldaps://h");
             c.role_map.push(RoleMapping {
                 group: "cn=g".into(),

@@ -55,6 +55,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("ticket.transition", 2, "工单流转"),
     ("ticket.vote", 2, "工单审批"),
     ("ticket.comment", 2, "工单备注"),
+    ("ticket.alert", 2, "监控告警更新"),
     ("ticket.attach", 2, "上传工单附件"),
     ("ticket.export", 2, "导出工单"),
     ("ticket.sla_warning", 2, "时限预警"),
@@ -161,6 +162,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("report.pdf", 4, "下载报表 PDF"),
     ("publication.publish", 3, "向各级财政部门发布"),
     ("audit.export", 4, "导出审计日志"),
+    ("audit.syslog_test", 4, "测试审计日志转发"),
     ("files.collect", 4, "清理文件存储"),
     // The government cloud's duties (issue 14 item 6).
     ("cloud.duty_report", 3, "报送政务云报告"),
@@ -286,6 +288,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("settings", "安全策略"),
     ("report", "报表"),
     ("audit_log", "审计日志"),
+    ("audit_forward", "审计日志转发"),
     ("file_store", "文件存储"),
     ("cloud_platform", "政务云平台"),
     ("cloud_unit", "政务云使用单位"),

@@ -3,6 +3,7 @@
 //! Everything here is deterministic given its inputs (time comes in through
 //! [`clock::Clock`]), so it is unit- and property-tested in isolation.
 
+pub mod alerts;
 pub mod audit;
 pub mod calendar;
 pub mod clock;

@@ -276,7 +276,46 @@ struct ShownConfig {
     /// Directory login, the service account's password masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     ldap: Option<yunwei_domain::directory::DirectoryConfig>,
+    metrics: ShownMetrics,
+    /// Where the audit trail is forwarded (ADR 0023); no secret of its
+    /// own: the TLS client key is named by its file, never shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
     sensitive: ShownSensitive,
+    /// Alertmanager sources, tokens masked (ADR 0024).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
+}
+
+/// `[metrics]` (ADR 0025): where `/metrics` is served; the token masked.
+#[derive(Serialize)]
+struct ShownMetrics {
+    served: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+fn shown_metrics(m: &yunwei_core::metrics::MetricsSettings) -> ShownMetrics {
+    let served = match (&m.listen, &m.token) {
+        (None, None) => "未启用（/metrics 不对外提供）".to_string(),
+        (None, Some(_)) => "主监听地址 /metrics，须携带令牌".to_string(),
+        (Some(l), None) => format!("单独监听 {l} /metrics"),
+        (Some(l), Some(_)) => format!("单独监听 {l} 及主监听地址 /metrics，均须携带令牌"),
+    };
+    let token = m.token.as_ref().map(|_| {
+        if crate::settings::metrics_token_from_env() {
+            "******（环境变量 YUNWEI_METRICS_TOKEN）".to_string()
+        } else {
+            "******".to_string()
+        }
+    });
+    ShownMetrics {
+        served,
+        listen: m.listen.clone(),
+        token,
+    }
 }
 
 #[derive(Serialize)]
@@ -341,12 +380,20 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
             };
             l
         }),
+        metrics: shown_metrics(&settings.metrics),
+        audit_syslog: settings.audit_syslog.clone(),
         sensitive: ShownSensitive {
             audit_key: shown_key(&data_dir, &AUDIT_KEY),
             field_key: shown_key(&data_dir, &FIELD_KEY),
             admin_password: shown_env_secret("YUNWEI_ADMIN_PASSWORD"),
             demo_password: shown_env_secret("YUNWEI_DEMO_PASSWORD"),
         },
+        alertmanager: settings.alertmanager.clone().map(|mut am| {
+            for source in am.sources.values_mut() {
+                source.token = "******".into();
+            }
+            am
+        }),
     };
     let text = toml::to_string_pretty(&shown).map_err(|e| anyhow::anyhow!("无法输出配置：{e}"))?;
     println!("# yunwei 生效配置（默认值 < yunwei.toml < YUNWEI_* 环境变量 < 命令行参数；密码和密钥已隐去）");

@@ -74,6 +74,8 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
     )
     .with_pdf_font(settings.pdf_font())
     .with_directory(settings.ldap.clone())
+    .with_alertmanager(settings.alertmanager())
+    .with_audit_syslog(settings.audit_syslog.clone())
 }
 
 /// The shipped packs the settings enable (all when not configured).

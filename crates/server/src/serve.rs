@@ -24,6 +24,8 @@ enum DemoPassword {
 
 struct StartInfo {
     addr: SocketAddr,
+    /// Where `/metrics` is served, if anywhere (ADR 0025).
+    metrics: Option<String>,
     backend: &'static str,
     database_url: String,
     data_dir: std::path::PathBuf,
@@ -77,6 +79,12 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         None
     };
 
+    // The Alertmanager sources against the packs and the organisations
+    // (the demo's exist by now), and their service accounts (ADR 0024).
+    yunwei_core::alerts::prepare(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!("告警接入配置无效：{}", e.message))?;
+
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("无法监听 {}", settings.listen))?;
@@ -85,11 +93,32 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
         p.clone(),
         yunwei_web::WebOptions {
             secure_cookies: settings.secure_cookies,
+            metrics_token: settings.metrics.bearer(),
         },
     );
+    // The separate metrics listener (`metrics.listen`), bound before the
+    // banner so a wrong address stops the start.
+    let metrics_listener = match &settings.metrics.listen {
+        Some(l) => Some(
+            tokio::net::TcpListener::bind(l)
+                .await
+                .with_context(|| format!("无法监听监控指标地址 {l}"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
 
+    let metrics = match (metrics_addr, settings.metrics.token.is_some()) {
+        (Some(a), token) => Some(format!(
+            "http://{a}/metrics{}",
+            if token { "（须携带令牌）" } else { "" }
+        )),
+        (None, true) => Some(format!("http://{addr}/metrics（须携带令牌）")),
+        (None, false) => None,
+    };
     let info = StartInfo {
         addr,
+        metrics,
         backend: p.backend_name(),
         database_url: mask_url(&settings.database_url()?),
         data_dir,
@@ -124,6 +153,36 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     let jobs = tokio::spawn(yunwei_core::jobs::run_forever(
         yunwei_core::jobs::JobEnv::new(p.clone(), Some(anchor_file)),
     ));
+    let metrics_server = metrics_listener.map(|l| {
+        let router = yunwei_web::metrics_listener_router(p.clone(), settings.metrics.bearer());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(
+                l,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
+    // Audit forwarding to syslog (ADR 0023): its own loop, so a slow or
+    // unreachable collector never delays the jobs; stopped cleanly below
+    // so the lease is given up and the next start goes on at once.
+    let (stop_forwarding, forwarding_stopped) = tokio::sync::oneshot::channel::<()>();
+    let forwarding = match p.audit_syslog.clone().filter(|c| c.enabled) {
+        Some(cfg) => {
+            tracing::info!(server = %cfg.server, "forwarding the audit trail to syslog");
+            Some(tokio::spawn(yunwei_core::audit_forward::run_forever(
+                p.clone(),
+                cfg,
+                async move {
+                    let _ = forwarding_stopped.await;
+                },
+            )))
+        }
+        None => None,
+    };
     print!("{}", banner(&info));
     tracing::info!(%addr, backend = info.backend, "yunwei listening");
 
@@ -135,6 +194,14 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .await
     .context("HTTP 服务异常退出")?;
     jobs.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
+    let _ = stop_forwarding.send(());
+    if let Some(handle) = forwarding {
+        // Bounded: a batch in flight finishes or times out (syslog::IO_TIMEOUT).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), handle).await;
+    }
     p.close().await;
     println!("yunwei 已停止");
     Ok(ExitCode::SUCCESS)
@@ -191,6 +258,9 @@ fn banner(i: &StartInfo) -> String {
         i.database_url
     );
     let _ = writeln!(s, "数据目录：{}", i.data_dir.display());
+    if let Some(m) = &i.metrics {
+        let _ = writeln!(s, "监控指标：{m}");
+    }
     let _ = writeln!(s, "顶级机构：{}", i.root_name);
     if i.applied_migrations > 0 {
         let _ = writeln!(s, "数据库迁移：本次执行 {} 个", i.applied_migrations);

@@ -35,6 +35,21 @@ const ENV_KEYS: [&str; 11] = [
     "pdf_font_index",
 ];
 
+/// Keys of `[audit_syslog]` that may come from `YUNWEI_AUDIT_SYSLOG_*`
+/// variables (`YUNWEI_AUDIT_SYSLOG_SERVER=10.0.0.5:6514`).
+const AUDIT_SYSLOG_ENV_KEYS: [&str; 10] = [
+    "enabled",
+    "server",
+    "transport",
+    "tls_ca_file",
+    "tls_server_name",
+    "tls_client_cert_file",
+    "tls_client_key_file",
+    "facility",
+    "app_name",
+    "hostname",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -73,7 +88,29 @@ pub struct Settings {
     /// `YUNWEI_LDAP_BIND_PASSWORD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ldap: Option<yunwei_domain::directory::DirectoryConfig>,
+    /// `/metrics` for Prometheus (ADR 0025): `[metrics] token` and/or
+    /// `listen`; env `YUNWEI_METRICS_TOKEN`, `YUNWEI_METRICS_LISTEN`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub metrics: yunwei_core::metrics::MetricsSettings,
+    /// Alertmanager sources whose webhook notifications become incidents
+    /// (`[alertmanager.sources.<name>]`, ADR 0024); tokens may come from
+    /// `YUNWEI_ALERTMANAGER_<NAME>_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Every audit record also sent to a syslog collector (ADR 0023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_syslog: Option<yunwei_core::audit_forward::AuditSyslogSettings>,
 }
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Environment variables of the `[metrics]` section (nested keys do not
+/// pass through [`ENV_KEYS`]); the token is a secret, so it is read here
+/// and never printed.
+const METRICS_TOKEN_ENV: &str = "YUNWEI_METRICS_TOKEN";
+const METRICS_LISTEN_ENV: &str = "YUNWEI_METRICS_LISTEN";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -90,6 +127,9 @@ impl Default for Settings {
             pdf_font: None,
             pdf_font_index: None,
             ldap: None,
+            metrics: Default::default(),
+            alertmanager: None,
+            audit_syslog: None,
         }
     }
 }
@@ -125,6 +165,12 @@ impl Settings {
         }
         fig = fig
             .merge(Env::prefixed("YUNWEI_").only(&ENV_KEYS))
+            .merge(Env::prefixed("YUNWEI_AUDIT_SYSLOG_").filter_map(|k| {
+                AUDIT_SYSLOG_ENV_KEYS
+                    .iter()
+                    .find(|known| k.as_str().eq_ignore_ascii_case(known))
+                    .map(|known| format!("audit_syslog.{known}").into())
+            }))
             .merge(Serialized::defaults(overrides));
         let mut settings: Settings = fig
             .extract()
@@ -138,8 +184,35 @@ impl Settings {
                 }
             }
         }
+        if let Some(token) = env_nonempty(METRICS_TOKEN_ENV) {
+            settings.metrics.token = Some(token);
+        }
+        if let Some(listen) = env_nonempty(METRICS_LISTEN_ENV) {
+            settings.metrics.listen = Some(listen);
+        }
+        settings.alertmanager_tokens_from_env();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Secrets stay out of `ENV_KEYS`: each source's token is read from
+    /// its own variable, which wins over the file.
+    fn alertmanager_tokens_from_env(&mut self) {
+        if let Some(am) = &mut self.alertmanager {
+            for (name, source) in am.sources.iter_mut() {
+                let var = yunwei_domain::alerts::token_env_var(name);
+                if let Ok(token) = std::env::var(&var) {
+                    if !token.is_empty() {
+                        source.token = token;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Alertmanager sources (none when not configured).
+    pub fn alertmanager(&self) -> yunwei_domain::alerts::AlertmanagerSettings {
+        self.alertmanager.clone().unwrap_or_default()
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -170,7 +243,19 @@ impl Settings {
             }
         }
         if let Some(ldap) = &self.ldap {
-            ldap.validate().map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+            ldap.validate()
+                .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        }
+        self.metrics.validate().map_err(|e| anyhow::anyhow!(e))?;
+        if let Some(am) = &self.alertmanager {
+            let packs: Vec<_> = yunwei_domain::policy::embedded::packs()
+                .into_iter()
+                .filter(|p| self.packs.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+                .collect();
+            yunwei_domain::alerts::check(am, &packs).map_err(|m| anyhow::anyhow!(m))?;
+        }
+        if let Some(syslog) = &self.audit_syslog {
+            syslog.validate().map_err(|e| anyhow::anyhow!(e))?;
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("sqlite:")
@@ -242,6 +327,16 @@ impl Settings {
             None => Ok(sqlite_url(&self.default_sqlite_path()?)),
         }
     }
+}
+
+fn env_nonempty(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether the metrics token came from [`METRICS_TOKEN_ENV`] (for
+/// `config show`).
+pub fn metrics_token_from_env() -> bool {
+    env_nonempty(METRICS_TOKEN_ENV).is_some()
 }
 
 /// `sqlite://` URL for a file, created if missing (`mode=rwc`).

@@ -503,6 +503,16 @@ fn unique_violation(what: &str) -> AppError {
             "cmdb.link_exists",
             "该工单已关联此配置项",
         ),
+        (
+            "uq_alert_incidents_open",
+            "alerts.concurrent_delivery",
+            "同一告警组正在同时处理，请稍后重试",
+        ),
+        (
+            "alert_incidents.source",
+            "alerts.concurrent_delivery",
+            "同一告警组正在同时处理，请稍后重试",
+        ),
         ("uq_ip_segments_cidr", "cmdb.segment_taken", "该网段已登记"),
         ("ip_segments.cidr", "cmdb.segment_taken", "该网段已登记"),
         (

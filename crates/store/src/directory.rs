@@ -34,7 +34,12 @@ pub async fn insert_account(
 }
 
 /// Records a login's synchronisation: the entry's DN and when.
-pub async fn mark_synced(c: &mut DbConn, user_id: &str, dn: &str, now: i64) -> Result<(), AppError> {
+pub async fn mark_synced(
+    c: &mut DbConn,
+    user_id: &str,
+    dn: &str,
+    now: i64,
+) -> Result<(), AppError> {
     c.exec(
         &Query::update()
             .table("directory_accounts")
@@ -105,12 +110,7 @@ pub async fn insert_grant(
         &Query::insert()
             .into_table("directory_grants")
             .columns(["id", "user_id", "group_dn", "created_at"])
-            .values_panic([
-                grant_id.into(),
-                user_id.into(),
-                group_dn.into(),
-                now.into(),
-            ])
+            .values_panic([grant_id.into(), user_id.into(), group_dn.into(), now.into()])
             .to_owned(),
     )
     .await?;

@@ -2,8 +2,10 @@
 //! and one set of migrations for SQLite and PostgreSQL, executed through the
 //! sqlx `Any` driver. See docs/adr/0001-storage.md.
 
+pub mod alerts;
 pub mod archives;
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod cloud;
 pub mod cloud_billing;
@@ -16,6 +18,7 @@ pub mod directory;
 pub mod files;
 pub mod inspections;
 pub mod knowledge;
+pub mod metrics;
 pub mod migrate;
 pub mod orgs;
 pub mod projects;

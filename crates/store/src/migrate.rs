@@ -190,6 +190,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "directory_accounts",
         steps: directory_accounts,
     },
+    Migration {
+        version: 34,
+        name: "audit_forwarding",
+        steps: audit_forwarding,
+    },
+    Migration {
+        version: 35,
+        name: "alert_incidents",
+        steps: alert_incidents,
+    },
 ];
 
 fn id_col() -> ColumnDef {
@@ -2688,6 +2698,43 @@ pub const REGISTER_COLUMNS_V31: &[(&str, &[(&str, bool)])] = &[
     ("vendor_staff", &[("developer", true), ("left_on", false)]),
 ];
 
+/// Alertmanager groups and the incident each opened (ADR 0024).
+/// `open_key` is the group's key while the incident is open and NULL
+/// after it closed: the unique index lets one open incident per group and
+/// source exist, also under parallel deliveries, while closed ones stay.
+fn alert_incidents(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("alert_incidents")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("source"))
+                .col(text("group_key"))
+                .col(text_null("open_key"))
+                .col(text("ticket_id"))
+                .col(int("storm"))
+                .col(text("status"))
+                .col(text("alerts_json"))
+                .col(int("repeats"))
+                .col(int("created_at"))
+                .col(int("updated_at"))
+                .foreign_key(&mut fk("alert_incidents", "ticket_id", "tickets"))
+                .to_owned(),
+        ),
+        unique(
+            "uq_alert_incidents_open",
+            "alert_incidents",
+            &["source", "open_key"],
+        ),
+        index(
+            "ix_alert_incidents_ticket",
+            "alert_incidents",
+            &["ticket_id"],
+        ),
+    ]
+}
+
 fn registers_v31(b: Backend) -> Vec<Step> {
     let mut steps = register_tables(b, REGISTER_TABLES_V31);
     steps.extend([
@@ -2825,5 +2872,36 @@ fn directory_accounts(_: Backend) -> Vec<Step> {
                 .to_owned(),
         ),
         index("ix_directory_grants_user", "directory_grants", &["user_id"]),
+    ]
+}
+
+/// Forwarding of the audit trail to a syslog server (issue 17, ADR 0023):
+/// the trail itself is the outbox, and this one row holds how far it was
+/// sent (`cursor_seq`), which node may send it (`lease_holder` until
+/// `lease_until_us`) and the last turn's outcome.
+fn audit_forwarding(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("audit_forward")
+                .if_not_exists()
+                .col(
+                    ColumnDef::new("id")
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(int("cursor_seq"))
+                .col(text("lease_holder"))
+                .col(int("lease_until_us"))
+                .col(int_null("forwarded_at_us"))
+                .col(text("last_error"))
+                .col(int_null("last_error_at_us"))
+                .to_owned(),
+        ),
+        Step::Raw {
+            sqlite: "INSERT OR IGNORE INTO audit_forward (id, cursor_seq, lease_holder, lease_until_us, last_error) VALUES (1, 0, '', 0, '')",
+            postgres: "INSERT INTO audit_forward (id, cursor_seq, lease_holder, lease_until_us, last_error) VALUES (1, 0, '', 0, '') ON CONFLICT (id) DO NOTHING",
+        },
     ]
 }

@@ -1,5 +1,6 @@
 //! JSON API under `/api/v1`. Each handler maps to one use case.
 
+pub(crate) mod alerts;
 pub(crate) mod archives;
 pub(crate) mod calendar;
 pub(crate) mod cloud;
@@ -274,6 +275,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/cloud/reclaims/{id}/implement",
             post(cloud_usage::implement),
+        )
+        .route(
+            "/api/v1/integrations/alertmanager/{source}",
+            post(alerts::webhook).layer(axum::extract::DefaultBodyLimit::max(alerts::BODY_LIMIT)),
         )
         .route("/api/v1/cis", get(cmdb::list).post(cmdb::create))
         .route("/api/v1/cis/export.xlsx", get(cmdb::export))

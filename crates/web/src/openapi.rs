@@ -22,8 +22,8 @@ use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr, Response, Response
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::api::{
-    archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections, knowledge,
-    pdf, registers, reports, tickets,
+    alerts, archives, calendar, cloud, cloud_billing, cloud_duties, cmdb, controls, inspections,
+    knowledge, pdf, registers, reports, tickets,
 };
 
 #[derive(OpenApi)]
@@ -145,6 +145,7 @@ use crate::api::{
         cloud_duties::commitment_file,
         cloud_duties::scores,
         cloud_duties::set_score,
+        alerts::webhook,
         cmdb::list,
         cmdb::create,
         cmdb::export,

@@ -20,6 +20,7 @@ mod session;
 // Identity and administration pages.
 mod account;
 mod audit;
+mod audit_forward;
 mod charts;
 mod directory;
 mod home;

@@ -127,10 +127,7 @@ pub struct DirectoryEntry {
 fn tls_config(cfg: &DirectoryConfig) -> Result<Arc<rustls::ClientConfig>, DirectoryError> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::CertificateDer;
-    let path = cfg
-        .ca_file
-        .clone()
-        .unwrap_or_else(|| SYSTEM_CA_FILE.into());
+    let path = cfg.ca_file.clone().unwrap_or_else(|| SYSTEM_CA_FILE.into());
     let mut roots = rustls::RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(&path)
         .map_err(|e| DirectoryError::CaFile(format!("{}: {e}", path.display())))?;
@@ -492,7 +489,9 @@ pub(crate) async fn sync(
                 continue;
             };
             match orgs::by_name(&mut c, m.org.trim()).await? {
-                Some(o) => wanted.push((role, o, m.subtree || role.is_three_admin(), m.group.clone())),
+                Some(o) => {
+                    wanted.push((role, o, m.subtree || role.is_three_admin(), m.group.clone()))
+                }
                 None => tracing::warn!(org = %m.org, "ldap.role_map names an unknown organisation"),
             }
         }
@@ -641,17 +640,23 @@ pub async fn settings_view(
         ("用户过滤条件", cfg.user_filter.clone()),
         (
             "停用账号过滤条件",
-            cfg.disabled_filter.clone().unwrap_or_else(|| "（未设置）".into()),
+            cfg.disabled_filter
+                .clone()
+                .unwrap_or_else(|| "（未设置）".into()),
         ),
         (
             "组搜索起点",
-            cfg.group_base_dn.clone().unwrap_or_else(|| cfg.base_dn.clone()),
+            cfg.group_base_dn
+                .clone()
+                .unwrap_or_else(|| cfg.base_dn.clone()),
         ),
         ("组过滤条件", cfg.group_filter.clone()),
         ("机构属性", cfg.org_attr.clone()),
         (
             "默认机构",
-            cfg.default_org.clone().unwrap_or_else(|| "（未设置）".into()),
+            cfg.default_org
+                .clone()
+                .unwrap_or_else(|| "（未设置）".into()),
         ),
     ];
     rows.push(("超时（秒）", cfg.timeout_seconds.to_string()));

@@ -3,6 +3,7 @@
 //! below it in the list, never one above (the `core_floors` test).
 
 pub mod access;
+pub mod alerts;
 pub mod archives;
 pub mod auth;
 pub mod bootstrap;
@@ -15,6 +16,7 @@ pub mod home;
 pub mod hooks;
 pub mod inspections;
 pub mod knowledge;
+pub mod metrics;
 pub mod mfa;
 pub mod orgs;
 pub mod overdue;

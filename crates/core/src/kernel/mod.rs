@@ -4,11 +4,13 @@
 //! seams the features plug into. The kernel imports nothing above it.
 
 pub mod audit;
+pub mod audit_forward;
 pub mod calendar;
 pub mod contracts;
 pub mod due;
 pub mod export;
 pub mod files;
+pub mod metrics;
 pub mod notify;
 pub mod org_config;
 pub mod parameters;
@@ -17,3 +19,4 @@ pub mod platform;
 pub mod principal;
 pub mod seams;
 pub mod search;
+pub mod syslog;

@@ -37,6 +37,14 @@ pub struct Platform {
     /// The directory that logs in users who are not local accounts
     /// (`[ldap]`, ADR 0021); `None`: local accounts only.
     pub directory: Option<std::sync::Arc<yunwei_domain::directory::DirectoryConfig>>,
+    /// The Prometheus registry of this process (ADR 0025), shared by the
+    /// clones: the request and job counters and the gauges of
+    /// `features::metrics::SCRAPE_GAUGES`.
+    pub metrics: Arc<crate::kernel::metrics::Metrics>,
+    /// The Alertmanager sources allowed to post alerts (ADR 0024).
+    pub alertmanager: Arc<yunwei_domain::alerts::AlertmanagerSettings>,
+    /// Where the audit trail is forwarded (`[audit_syslog]`, ADR 0023).
+    pub audit_syslog: Option<Arc<crate::kernel::audit_forward::AuditSyslogSettings>>,
     /// What the features plug into the engines ([`crate::SEAMS`]).
     pub(crate) seams: &'static crate::kernel::seams::Seams,
 }
@@ -63,6 +71,24 @@ impl Platform {
         config: Option<yunwei_domain::directory::DirectoryConfig>,
     ) -> Platform {
         self.directory = config.map(std::sync::Arc::new);
+        self
+    }
+
+    /// The platform with these Alertmanager sources (ADR 0024).
+    pub fn with_alertmanager(
+        mut self,
+        settings: yunwei_domain::alerts::AlertmanagerSettings,
+    ) -> Platform {
+        self.alertmanager = Arc::new(settings);
+        self
+    }
+
+    /// The platform forwarding its audit trail as `cfg` says.
+    pub fn with_audit_syslog(
+        mut self,
+        cfg: Option<crate::kernel::audit_forward::AuditSyslogSettings>,
+    ) -> Platform {
+        self.audit_syslog = cfg.map(Arc::new);
         self
     }
 

@@ -65,6 +65,22 @@ pub async fn transition(
     })
 }
 
+/// [`take_transition`] for a feature that moves a ticket in its own
+/// transaction (an alert's resolution, ADR 0024).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn transition_in(
+    p: &Platform,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    pr: &Principal,
+    id: &str,
+    input: &TransitionInput,
+    comment: &str,
+    cal: &HolidayCalendar,
+) -> Result<TicketRow, AppError> {
+    take_transition(p, c, ctx, pr, id, input, comment, cal).await
+}
+
 /// The transition of [`transition`] in the caller's transaction (also
 /// taken right after opening by [`super::open_and_submit`]).
 // The body is `transition`'s as it was inside `in_tx!` (`&mut c` on the

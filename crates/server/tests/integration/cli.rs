@@ -240,10 +240,13 @@ async fn cli_config_show_masks_secrets() {
             "show",
         ])
         .env("YUNWEI_AUDIT_KEY", &audit_key)
-        .env("YUNWEI_ADMIN_PASSWORD", "Adm1n#Secret!pw"))
+        .env("YUNWEI_ADMIN_PASSWORD", "Adm1n#Secret!pw")
+        .env("YUNWEI_METRICS_TOKEN", "Metr1cs-Scrape-Token-2026")
+        .env("YUNWEI_METRICS_LISTEN", "127.0.0.1:9464"))
     .await;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(!out.stdout.contains("secret"), "{out}");
+    assert!(!out.stdout.contains("Metr1cs-Scrape-Token-2026"), "{out}");
     assert!(!out.stdout.contains(&audit_key), "{out}");
     assert!(!out.stdout.contains("Adm1n#Secret!pw"), "{out}");
     assert!(
@@ -260,6 +263,27 @@ async fn cli_config_show_masks_secrets() {
     assert_eq!(parsed["listen"].as_str(), Some("127.0.0.1:8080"));
     assert_eq!(parsed["password_iterations"].as_integer(), Some(1000));
     assert_eq!(parsed["root_org_name"].as_str(), Some("省级财政部门"));
+    assert_eq!(
+        parsed["metrics"]["token"].as_str(),
+        Some("******（环境变量 YUNWEI_METRICS_TOKEN）"),
+        "{out}"
+    );
+    assert_eq!(parsed["metrics"]["listen"].as_str(), Some("127.0.0.1:9464"));
+}
+
+/// A metrics token too short to withstand guessing stops the start.
+#[tokio::test]
+async fn cli_metrics_token_must_be_long() {
+    let bin = Bin::new();
+    std::fs::write(
+        bin.dir.path().join("yunwei.toml"),
+        "[metrics]\ntoken = \"short\"\n",
+    )
+    .expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_ne!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("metrics.token"), "{out}");
+    assert!(!out.stderr.contains("short\""), "{out}");
 }
 
 #[tokio::test]
@@ -347,6 +371,52 @@ async fn cli_settings_layer_file_env_and_flags() {
     .await;
     assert_eq!(weak.code, Some(2), "{weak}");
     assert!(weak.stderr.contains("password_iterations"), "{weak}");
+
+    // Audit forwarding to syslog (ADR 0023): a section of the file, each
+    // key also from YUNWEI_AUDIT_SYSLOG_*; the client key only by its file.
+    std::fs::write(
+        bin.dir.path().join("syslog.toml"),
+        "[audit_syslog]\nserver = \"10.0.0.5:6514\"\ntransport = \"tls\"\n\
+         tls_ca_file = \"/etc/yunwei/syslog-ca.pem\"\n\
+         tls_client_cert_file = \"/etc/yunwei/client.pem\"\n\
+         tls_client_key_file = \"/etc/yunwei/client.key\"\n",
+    )
+    .expect("write syslog.toml");
+    let syslog = run(bin
+        .cmd(&["--config", "syslog.toml", "config", "show"])
+        .env("YUNWEI_AUDIT_SYSLOG_SERVER", "10.0.0.6:6514")
+        .env("YUNWEI_AUDIT_SYSLOG_FACILITY", "10"))
+    .await;
+    assert_eq!(syslog.code, Some(0), "{syslog}");
+    let v: toml::Value =
+        toml::from_str(&syslog.stdout).unwrap_or_else(|e| panic!("not TOML: {e}\n{syslog}"));
+    let section = &v["audit_syslog"];
+    assert_eq!(
+        section["server"].as_str(),
+        Some("10.0.0.6:6514"),
+        "env beats file"
+    );
+    assert_eq!(section["transport"].as_str(), Some("tls"));
+    assert_eq!(section["facility"].as_integer(), Some(10));
+    assert_eq!(section["app_name"].as_str(), Some("yunwei"), "default");
+    assert_eq!(
+        section["tls_client_key_file"].as_str(),
+        Some("/etc/yunwei/client.key"),
+        "the key is named by its file, its content never read here"
+    );
+    let bad = run(bin
+        .cmd(&["config", "show"])
+        .env("YUNWEI_AUDIT_SYSLOG_SERVER", "10.0.0.6"))
+    .await;
+    assert_eq!(bad.code, Some(2), "{bad}");
+    assert!(bad.stderr.contains("audit_syslog.server"), "{bad}");
+    let no_ca = run(bin
+        .cmd(&["config", "show"])
+        .env("YUNWEI_AUDIT_SYSLOG_SERVER", "10.0.0.6:6514")
+        .env("YUNWEI_AUDIT_SYSLOG_TRANSPORT", "tls"))
+    .await;
+    assert_eq!(no_ca.code, Some(2), "{no_ca}");
+    assert!(no_ca.stderr.contains("tls_ca_file"), "{no_ca}");
 }
 
 #[test]
@@ -482,6 +552,11 @@ impl Server {
             banner,
             lines,
         }
+    }
+
+    /// The start-up banner.
+    pub fn banner(&self) -> &str {
+        &self.banner
     }
 
     pub fn addr(&self) -> String {

@@ -93,7 +93,14 @@ fn directory_ldif() -> String {
     s += &format!(
         "dn: {SVC_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: yunwei-svc\nuserPassword: {SVC_PW}\n\n"
     );
-    s += &person("zhangwei", "张伟", "南京市财政局", "13812345678", ZHANG_PW, "");
+    s += &person(
+        "zhangwei",
+        "张伟",
+        "南京市财政局",
+        "13812345678",
+        ZHANG_PW,
+        "",
+    );
     s += &person(
         "lina",
         "李娜",
@@ -102,8 +109,22 @@ fn directory_ldif() -> String {
         LI_PW,
         "employeeType: disabled\n",
     );
-    s += &person("wangfang", "王芳", "南京市财政局", "025-84001234", WANG_PW, "");
-    s += &person("sysadmin", "冒名系统管理员", "南京市财政局", "13700000000", ZHANG_PW, "");
+    s += &person(
+        "wangfang",
+        "王芳",
+        "南京市财政局",
+        "025-84001234",
+        WANG_PW,
+        "",
+    );
+    s += &person(
+        "sysadmin",
+        "冒名系统管理员",
+        "南京市财政局",
+        "13700000000",
+        ZHANG_PW,
+        "",
+    );
     s += &group("ops", &["zhangwei"]);
     s += &group("staff", &["zhangwei", "wangfang"]);
     s += &group("admins", &["sysadmin", "zhangwei"]);
@@ -392,7 +413,10 @@ async fn roles(app: &TestApp, username: &str) -> Vec<String> {
     let user = account(app, username).await.expect("account");
     let mut c = app.platform.db().read().await.unwrap();
     let mut out = vec![];
-    for g in yunwei_store::users::grants_of(&mut c, &user.id).await.unwrap() {
+    for g in yunwei_store::users::grants_of(&mut c, &user.id)
+        .await
+        .unwrap()
+    {
         let org = yunwei_store::orgs::get(&mut c, &g.scope_org_id)
             .await
             .unwrap()
@@ -423,9 +447,14 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
     let r = login(&app, "zhangwei", "not-the-password").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
     assert_eq!(code(&r), "auth.invalid");
-    let user = account(&app, "zhangwei").await.expect("account made at the first attempt");
+    let user = account(&app, "zhangwei")
+        .await
+        .expect("account made at the first attempt");
     assert_eq!(user.failed_attempts, 1);
-    assert!(roles(&app, "zhangwei").await.is_empty(), "no role before a right password");
+    assert!(
+        roles(&app, "zhangwei").await.is_empty(),
+        "no role before a right password"
+    );
 
     // The right one: the account is in step with the directory.
     let r = login(&app, "ZhangWei", ZHANG_PW).await;
@@ -436,7 +465,10 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
     assert_eq!(user.display_name, "张伟");
     assert_eq!(user.failed_attempts, 0);
     let mut c = app.platform.db().read().await.unwrap();
-    let org = yunwei_store::orgs::get(&mut c, &user.org_id).await.unwrap().unwrap();
+    let org = yunwei_store::orgs::get(&mut c, &user.org_id)
+        .await
+        .unwrap()
+        .unwrap();
     drop(c);
     assert_eq!(org.name, "南京市财政局");
     let phone = yunwei_domain::crypto::decrypt_field(
@@ -461,7 +493,9 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
     assert!(created[0].after.contains("张伟"), "{:?}", created[0]);
     let synced = audit(&app, "directory.sync").await;
     assert!(
-        synced.iter().any(|r| r.after.contains("授予") && r.after.contains(OPS_GROUP)),
+        synced
+            .iter()
+            .any(|r| r.after.contains("授予") && r.after.contains(OPS_GROUP)),
         "{synced:?}"
     );
     let logins = audit(&app, "auth.login").await;
@@ -499,9 +533,9 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
     assert!(account(&app, "lina").await.is_none());
     let logins = audit(&app, "auth.login").await;
     assert!(
-        logins
-            .iter()
-            .any(|r| r.actor_name == "lina" && r.result == "denied" && r.after.contains("目录账号已停用")),
+        logins.iter().any(|r| r.actor_name == "lina"
+            && r.result == "denied"
+            && r.after.contains("目录账号已停用")),
         "{logins:?}"
     );
 
@@ -514,8 +548,14 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
     ));
     let r = login(&app, "zhangwei", ZHANG_PW).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(roles(&app, "zhangwei").await, ["business_staff@南京市财政局"]);
-    assert_eq!(account(&app, "zhangwei").await.unwrap().display_name, "张伟（预算处）");
+    assert_eq!(
+        roles(&app, "zhangwei").await,
+        ["business_staff@南京市财政局"]
+    );
+    assert_eq!(
+        account(&app, "zhangwei").await.unwrap().display_name,
+        "张伟（预算处）"
+    );
     let synced = audit(&app, "directory.sync").await;
     assert!(
         synced
@@ -585,7 +625,10 @@ async fn directory_login_over_starttls_and_ldaps_trusts_only_the_configured_ca()
     let app = with_directory(TestApp::new().await, starttls.clone());
     let r = login(&app, "zhangwei", ZHANG_PW).await;
     assert_eq!(r.status, StatusCode::OK, "StartTLS: {}", r.text());
-    assert_eq!(account(&app, "zhangwei").await.unwrap().display_name, "张伟");
+    assert_eq!(
+        account(&app, "zhangwei").await.unwrap().display_name,
+        "张伟"
+    );
 
     let mut ldaps = starttls.clone();
     ldaps.starttls = false;
@@ -596,12 +639,16 @@ async fn directory_login_over_starttls_and_ldaps_trusts_only_the_configured_ca()
         .expect("LDAPS with the CA")
         .expect("wangfang");
     assert_eq!(entry.display_name, "王芳");
-    assert!(yunwei_core::directory::check_password(&ldaps, &entry.dn, WANG_PW)
-        .await
-        .unwrap());
-    assert!(!yunwei_core::directory::check_password(&ldaps, &entry.dn, "nope")
-        .await
-        .unwrap());
+    assert!(
+        yunwei_core::directory::check_password(&ldaps, &entry.dn, WANG_PW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !yunwei_core::directory::check_password(&ldaps, &entry.dn, "nope")
+            .await
+            .unwrap()
+    );
 
     // Not the configured CA (the system's roots): refused as untrusted.
     for mut untrusted in [ldaps, starttls] {
@@ -634,11 +681,19 @@ async fn directory_test_button_for_the_system_administrator() {
 
     let r = sys.post("/config/directory", &[]).await;
     assert!(r.text().contains("服务账号绑定成功"), "{}", r.text());
-    let r = sys.post("/config/directory", &[("username", "zhangwei")]).await;
+    let r = sys
+        .post("/config/directory", &[("username", "zhangwei")])
+        .await;
     let html = r.text();
-    assert!(html.contains("已找到用户") && html.contains("张伟"), "{html}");
+    assert!(
+        html.contains("已找到用户") && html.contains("张伟"),
+        "{html}"
+    );
     assert!(html.contains("硬件运维人员"), "{html}");
-    assert!(account(&app, "zhangwei").await.is_none(), "a test creates no account");
+    assert!(
+        account(&app, "zhangwei").await.is_none(),
+        "a test creates no account"
+    );
     let r = sys.post("/config/directory", &[("username", "lina")]).await;
     assert!(r.text().contains("已停用"), "{}", r.text());
     assert!(!audit(&app, "directory.test").await.is_empty());
@@ -661,7 +716,10 @@ async fn directory_test_button_for_the_system_administrator() {
     let r = sys.post("/config/directory", &[]).await;
     assert!(r.text().contains("无法连接目录服务器"), "{}", r.text());
     let failures = audit(&app, "directory.test").await;
-    assert!(failures.iter().any(|r| r.result == "failure"), "{failures:?}");
+    assert!(
+        failures.iter().any(|r| r.result == "failure"),
+        "{failures:?}"
+    );
     app.cleanup().await;
 }
 

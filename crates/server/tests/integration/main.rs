@@ -3,8 +3,10 @@
 //! `YUNWEI_TEST_DATABASE_URL` is set.
 
 mod access;
+mod alerts;
 mod api;
 mod archives_ui;
+mod audit_syslog;
 mod audit_tamper;
 mod calendar;
 mod cli;
@@ -25,6 +27,7 @@ mod inputs;
 mod knowledge;
 mod layering;
 mod ldap;
+mod metrics;
 mod openapi;
 mod ownership;
 mod packs;

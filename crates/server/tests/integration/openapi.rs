@@ -17,6 +17,7 @@ const SOURCES: &[(&str, &str)] = &[
         "archives::",
         include_str!("../../../web/src/api/archives.rs"),
     ),
+    ("alerts::", include_str!("../../../web/src/api/alerts.rs")),
     (
         "calendar::",
         include_str!("../../../web/src/api/calendar.rs"),

@@ -62,6 +62,8 @@ struct AuditTpl {
     object_types: Vec<Choice>,
     next_url: Option<String>,
     can_export: bool,
+    /// Audit forwarding to syslog, for the audit administrator.
+    forwarding: Option<super::audit_forward::ForwardLine>,
 }
 
 const AUDIT_PAGE: u64 = 100;
@@ -73,10 +75,14 @@ pub(super) async fn page(
 ) -> Page {
     let filter = match audit_filter(&q) {
         Ok(f) => f,
-        Err(e) => return audit_render(&s, &u, &q, vec![], Some(e.message)),
+        Err(e) => {
+            let forwarding = super::audit_forward::line(&s, &u).await?;
+            return audit_render(&s, &u, &q, vec![], Some(e.message), forwarding);
+        }
     };
     let records = audit::search(&s.platform, &u.principal, &filter, AUDIT_PAGE).await?;
-    audit_render(&s, &u, &q, records, None)
+    let forwarding = super::audit_forward::line(&s, &u).await?;
+    audit_render(&s, &u, &q, records, None, forwarding)
 }
 
 /// The page of an audit record's object, when the viewer may open pages
@@ -108,6 +114,7 @@ pub(super) fn audit_render(
     q: &AuditQuery,
     records: Vec<yunwei_domain::audit::AuditRecord>,
     error: Option<String>,
+    forwarding: Option<super::audit_forward::ForwardLine>,
 ) -> Page {
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     let shown = AuditShown {
@@ -189,6 +196,7 @@ pub(super) fn audit_render(
         object_types,
         next_url,
         can_export: u.principal.can_somewhere(Action::AuditExport),
+        forwarding,
     })
 }
 
@@ -229,7 +237,10 @@ pub(super) async fn export(
             bytes,
         )
             .into_response()),
-        Err(e) if correctable(&e) => audit_render(&s, &u, &f.q, vec![], Some(e.message)),
+        Err(e) if correctable(&e) => {
+            let forwarding = super::audit_forward::line(&s, &u).await?;
+            audit_render(&s, &u, &f.q, vec![], Some(e.message), forwarding)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -11,9 +11,10 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use super::{
-    account, archives, audit, directory, calendar, cloud, cloud_billing, cloud_dashboard, cloud_duties,
-    cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, orgs, pdf, projects,
-    registers, reports, search, sessions, settings, ticket_lists, tickets, tokens, users,
+    account, archives, audit, audit_forward, calendar, cloud, cloud_billing, cloud_dashboard,
+    cloud_duties, cloud_usage, cmdb, controls, csrf, directory, home, inspections, knowledge,
+    login, orgs, pdf, projects, registers, reports, search, sessions, settings, ticket_lists,
+    tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -132,6 +133,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/config", form(settings::config_submit)),
         ("/config/directory", page(directory::page)),
         ("/config/directory", form(directory::test)),
+        ("/config/audit-syslog/test", form(audit_forward::send_test)),
         ("/audit", page(audit::page)),
         ("/audit/export", form(audit::export)),
         ("/calendar", page(calendar::page)),

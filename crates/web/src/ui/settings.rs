@@ -106,6 +106,8 @@ struct ConfigTpl {
     can_edit: bool,
     /// The link to the directory page (ADR 0021).
     can_test_directory: bool,
+    /// Audit forwarding to syslog, for the system administrator.
+    forwarding: Option<super::audit_forward::ForwardLine>,
 }
 
 #[derive(Deserialize, Default)]
@@ -132,7 +134,9 @@ pub(super) async fn config_view(
         .or_else(|| org_list.first().cloned())
         .ok_or_else(|| AppError::forbidden("无权查看系统参数"))?;
     let c = policy::org_config(&s.platform, p, &org.id).await?;
+    let forwarding = super::audit_forward::line(s, u).await?;
     render(&ConfigTpl {
+        forwarding,
         l: Layout::for_user(u, "/config").with(notice, error),
         can_edit: p.can(Action::ConfigEdit, &org.path),
         can_test_directory: yunwei_core::directory::may_test(&s.platform, p).await?,
