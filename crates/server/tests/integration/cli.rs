@@ -742,7 +742,7 @@ async fn cli_config_show_masks_the_ldap_password_and_refuses_plain_ldap() {
                 bind_password = \"File-Ldap-Secret-1\"\nbase_dn = \"dc=example\"\n\
                 [[ldap.role_map]]\ngroup = \"cn=ops,dc=example\"\norg = \"南京市财政局\"\nrole = \"hardware_ops\"\n";
     std::fs::write(bin.dir.path().join("yunwei.toml"), toml).expect("write yunwei.toml");
-    let out = run(bin.cmd(&["config", "show"])).await;
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(!out.stdout.contains("File-Ldap-Secret-1"), "{out}");
     let v: toml::Value =
@@ -770,7 +770,7 @@ async fn cli_config_show_masks_the_ldap_password_and_refuses_plain_ldap() {
     // never mapped from a group.
     let plain = toml.replace("ldaps://127.0.0.1:636", "ldap://127.0.0.1:389");
     std::fs::write(bin.dir.path().join("yunwei.toml"), &plain).expect("write yunwei.toml");
-    let out = run(bin.cmd(&["config", "show"])).await;
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("allow_plain"), "{out}");
     std::fs::write(
@@ -778,14 +778,14 @@ async fn cli_config_show_masks_the_ldap_password_and_refuses_plain_ldap() {
         plain.replace("[[ldap.role_map]]", "allow_plain = true\n[[ldap.role_map]]"),
     )
     .expect("write yunwei.toml");
-    let out = run(bin.cmd(&["config", "show"])).await;
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
     assert_eq!(out.code, Some(0), "{out}");
     std::fs::write(
         bin.dir.path().join("yunwei.toml"),
         toml.replace("hardware_ops", "sec_admin"),
     )
     .expect("write yunwei.toml");
-    let out = run(bin.cmd(&["config", "show"])).await;
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("三员"), "{out}");
 }

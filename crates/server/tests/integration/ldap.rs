@@ -125,7 +125,7 @@ fn directory_ldif() -> String {
         ZHANG_PW,
         "",
     );
-    s += &group("ops", &["zhangwei"]);
+    s += &group("ops", &["zhangwei", "wangfang"]);
     s += &group("staff", &["zhangwei", "wangfang"]);
     s += &group("admins", &["sysadmin", "zhangwei"]);
     s
@@ -526,6 +526,34 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
         .await;
     assert_eq!(code(&r), "password.directory_account", "{}", r.text());
 
+    // A second factor applies as to a local account: once 张伟 enrols a
+    // TOTP, the directory password alone is not enough.
+    let r = app
+        .post_json("/api/v1/me/totp", Some(&token), serde_json::json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let secret = r.json()["secret"].as_str().unwrap().to_string();
+    let code_now =
+        || yunwei_core::mfa::code_at(&secret, app.platform.clock.now().timestamp() as u64).unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&token),
+            serde_json::json!({ "code": code_now() }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = login(&app, "zhangwei", ZHANG_PW).await;
+    assert_eq!(code(&r), "auth.totp_required", "{}", r.text());
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({ "username": "zhangwei", "password": ZHANG_PW, "totp_code": code_now() }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
     // Disabled in the directory: refused, audited, no account made.
     let r = login(&app, "lina", LI_PW).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
@@ -546,7 +574,13 @@ async fn directory_user_logs_in_with_mapped_roles_and_a_disabled_one_cannot() {
          dn: uid=zhangwei,ou=people,{BASE}\nchangetype: modify\nreplace: displayName\n{}",
         attr("displayName", "张伟（预算处）")
     ));
-    let r = login(&app, "zhangwei", ZHANG_PW).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({ "username": "zhangwei", "password": ZHANG_PW, "totp_code": code_now() }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
         roles(&app, "zhangwei").await,
