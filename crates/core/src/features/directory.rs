@@ -378,7 +378,7 @@ pub(crate) async fn provision(
     let username = validate_username(username)?;
     let display_name = shown_name(entry, &username);
     let phone = shown_phone(entry);
-    in_tx!(p.db, |c| {
+    let made = in_tx!(p.db, |c| {
         if let Some(existing) = ustore::by_username(&mut c, &username).await? {
             // A local account made meanwhile stays local.
             if !dstore::is_directory_account(&mut c, &existing.id).await? {
@@ -430,7 +430,19 @@ pub(crate) async fn provision(
         )
         .await?;
         Ok(row)
-    })
+    });
+    match made {
+        // A parallel first login of the same user made the account first
+        // (the username is unique): that account is this login's.
+        Err(e) if e.kind == ErrorKind::Conflict => {
+            let mut c = p.db.read().await?;
+            match ustore::by_username(&mut c, &username).await? {
+                Some(u) if dstore::is_directory_account(&mut c, &u.id).await? => Ok(u),
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Brings a directory account in step with its entry at a login the

@@ -773,3 +773,49 @@ fn directory_configuration_refuses_plain_and_admin_roles() {
     let e = c.validate().unwrap_err();
     assert!(e.contains("三员"), "{e}");
 }
+
+/// Truly parallel first logins of one directory user (run on PostgreSQL
+/// in CI): one account, one creation in the trail, each mapped role once;
+/// and parallel wrong passwords are each counted toward the lockout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_first_logins_make_one_account_and_count_every_failure() {
+    let slapd = Slapd::start(false);
+    let app = std::sync::Arc::new(with_directory(TestApp::new().await, config(&slapd.url())));
+    // Fewer than the lockout threshold: attempts are counted before they
+    // are checked, so more at once lock even a right password out, as for
+    // a local account (`auth::claim_attempt`).
+    let threshold = yunwei_domain::security_policy::SecurityPolicy::default().lockout_threshold;
+    assert!(threshold > 4, "{threshold}");
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = login(&app, "wangfang", WANG_PW).await;
+            (r.status, r.text())
+        }));
+    }
+    for t in tasks {
+        let (status, text) = t.await.expect("login task");
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+    assert_eq!(audit(&app, "directory.account_create").await.len(), 1);
+    assert_eq!(
+        roles(&app, "wangfang").await,
+        ["business_staff@南京市财政局", "hardware_ops@南京市财政局"]
+    );
+
+    // Parallel wrong passwords of a new directory user: every one counted.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            code(&login(&app, "zhangwei", "wrong-password-1").await)
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("login task"), "auth.invalid");
+    }
+    assert_eq!(account(&app, "zhangwei").await.unwrap().failed_attempts, 3);
+    let app = std::sync::Arc::into_inner(app).expect("tasks done");
+    app.cleanup().await;
+}
