@@ -29,9 +29,9 @@ pub use kernel::principal::{Authorized, Ctx, Principal};
 
 // The use cases by name, for the web and command-line layers.
 pub use features::{
-    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, fault_statistics, home,
-    inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports, reviews,
-    roles, rules as register_rules, search_index, ukey, users,
+    access, alerts, archives, auth, bootstrap, cloud, cmdb, departure, directory, fault_statistics,
+    home, inspections, knowledge, metrics, mfa, orgs, passwords, policy, publications, reports,
+    reviews, roles, rules as register_rules, search_index, ukey, users,
 };
 pub use kernel::{
     audit, audit_forward, calendar, channels, due as controls, export, files, notify, outbox, pdf,
@@ -59,6 +59,7 @@ impl Platform {
             packs,
             files_dir,
             pdf_font: kernel::pdf::PdfFont::default(),
+            directory: None,
             channels: std::sync::Arc::default(),
             metrics: std::sync::Arc::new(kernel::metrics::Metrics::new(
                 &features::metrics::gauge_specs(),

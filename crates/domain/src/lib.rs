@@ -10,6 +10,7 @@ pub mod clock;
 pub mod cloud;
 pub mod cmdb;
 pub mod crypto;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod labels;

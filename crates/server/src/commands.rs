@@ -273,6 +273,9 @@ struct ShownConfig {
     log: String,
     /// The enabled policy packs (all shipped ones when not configured).
     packs: Vec<String>,
+    /// Directory login, the service account's password masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ldap: Option<yunwei_domain::directory::DirectoryConfig>,
     metrics: ShownMetrics,
     /// Where the audit trail is forwarded (ADR 0023); no secret of its
     /// own: the TLS client key is named by its file, never shown.
@@ -366,6 +369,19 @@ pub fn config_show(settings: &Settings) -> anyhow::Result<ExitCode> {
                 .map(|p| p.id.to_string())
                 .collect(),
         },
+        ldap: settings.ldap.clone().map(|mut l| {
+            l.bind_password = if l.bind_password.is_empty() {
+                String::new()
+            } else if shown_env_secret(crate::settings::LDAP_BIND_PASSWORD_ENV).is_some() {
+                format!(
+                    "******（环境变量 {}）",
+                    crate::settings::LDAP_BIND_PASSWORD_ENV
+                )
+            } else {
+                "******".into()
+            };
+            l
+        }),
         metrics: shown_metrics(&settings.metrics),
         audit_syslog: settings.audit_syslog.clone(),
         sensitive: ShownSensitive {

@@ -73,6 +73,7 @@ pub fn platform(db: Db, keys: Keys, settings: &Settings) -> Platform {
         settings.data_dir.join("files"),
     )
     .with_pdf_font(settings.pdf_font())
+    .with_directory(settings.ldap.clone())
     .with_notify(settings.notify.clone())
     .with_alertmanager(settings.alertmanager())
     .with_audit_syslog(settings.audit_syslog.clone())

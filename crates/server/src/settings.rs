@@ -14,6 +14,8 @@ pub const CONFIG_FILE: &str = "yunwei.toml";
 pub const DEFAULT_ROOT_ORG: &str = "省级财政部门";
 /// Top-level organisation of the demo tenant (`serve --demo`).
 pub const DEMO_ROOT_ORG: &str = "江苏省财政厅";
+/// The environment variable of the LDAP service account's password.
+pub const LDAP_BIND_PASSWORD_ENV: &str = "YUNWEI_LDAP_BIND_PASSWORD";
 /// Lowest accepted PBKDF2 iteration count.
 pub const MIN_PASSWORD_ITERATIONS: u32 = 1_000;
 
@@ -81,6 +83,11 @@ pub struct Settings {
     /// Sans CJK SC) for the default font, else 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf_font_index: Option<u32>,
+    /// Directory login (`[ldap]`, ADR 0021); absent: local accounts only.
+    /// The service account's password may come from
+    /// `YUNWEI_LDAP_BIND_PASSWORD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ldap: Option<yunwei_domain::directory::DirectoryConfig>,
     /// The external notice channels: e-mail, WeCom, DingTalk, quiet hours
     /// and retries (`[notify]`, ADR 0022).
     #[serde(default)]
@@ -123,6 +130,7 @@ impl Default for Settings {
             audit_anchor_file: None,
             pdf_font: None,
             pdf_font_index: None,
+            ldap: None,
             notify: Default::default(),
             metrics: Default::default(),
             alertmanager: None,
@@ -172,6 +180,15 @@ impl Settings {
         let mut settings: Settings = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
+        // The secret comes from the environment rather than a file others
+        // may read; it overrides the file.
+        if let Some(ldap) = settings.ldap.as_mut() {
+            if let Ok(pw) = std::env::var(LDAP_BIND_PASSWORD_ENV) {
+                if !pw.is_empty() {
+                    ldap.bind_password = pw;
+                }
+            }
+        }
         notify_from_env(&mut settings.notify, |k| {
             std::env::var(k).ok().filter(|v| !v.is_empty())
         });
@@ -232,6 +249,10 @@ impl Settings {
                     bail!("未知的策略包「{id}」（可选：{}）", shipped.join("、"));
                 }
             }
+        }
+        if let Some(ldap) = &self.ldap {
+            ldap.validate()
+                .map_err(|e| anyhow::anyhow!("配置无效：{e}"))?;
         }
         self.notify
             .validate()

@@ -14,6 +14,7 @@ pub mod cloud_usage;
 pub mod cmdb;
 pub mod controls;
 pub mod db;
+pub mod directory;
 pub mod files;
 pub mod inspections;
 pub mod knowledge;

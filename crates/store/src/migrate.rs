@@ -186,6 +186,11 @@ const MIGRATIONS: &[Migration] = &[
         steps: registers_v31,
     },
     Migration {
+        version: 32,
+        name: "directory_accounts",
+        steps: directory_accounts,
+    },
+    Migration {
         version: 33,
         name: "notification_outbox",
         steps: notification_outbox,
@@ -2838,6 +2843,41 @@ fn password_expiry_reminder(_: Backend) -> Vec<Step> {
         sqlite: "ALTER TABLE users ADD COLUMN password_reminded_for BIGINT",
         postgres: "ALTER TABLE users ADD COLUMN IF NOT EXISTS password_reminded_for BIGINT",
     }]
+}
+
+/// Directory login (issue 17, ADR 0021): `directory_accounts` marks the
+/// accounts the directory created and logs in (`id` is the user's id, `dn`
+/// the entry they were last found at); `directory_grants` the role grants
+/// a directory group gave, by the grant's id, so a membership removed in
+/// the directory removes exactly those (a grant a security administrator
+/// made stays). No foreign key to `role_grants`: a grant revoked by hand
+/// leaves a row the next login drops.
+fn directory_accounts(_: Backend) -> Vec<Step> {
+    vec![
+        Step::Table(
+            Table::create()
+                .table("directory_accounts")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("dn"))
+                .col(int("created_at"))
+                .col(int("synced_at"))
+                .foreign_key(&mut fk("directory_accounts", "id", "users"))
+                .to_owned(),
+        ),
+        Step::Table(
+            Table::create()
+                .table("directory_grants")
+                .if_not_exists()
+                .col(id_col())
+                .col(text("user_id"))
+                .col(text("group_dn"))
+                .col(int("created_at"))
+                .foreign_key(&mut fk("directory_grants", "user_id", "users"))
+                .to_owned(),
+        ),
+        index("ix_directory_grants_user", "directory_grants", &["user_id"]),
+    ]
 }
 
 /// External notice channels (issue 17, ADR 0022): the outbox a notice's

@@ -22,6 +22,7 @@ mod account;
 mod audit;
 mod audit_forward;
 mod charts;
+mod directory;
 mod home;
 mod login;
 mod notify;

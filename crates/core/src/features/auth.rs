@@ -14,6 +14,7 @@ use yunwei_store::sessions::{self as sstore, ApiTokenRow, UkeyChallengeRow};
 use yunwei_store::users::{self as ustore, UserRow};
 use yunwei_store::{in_tx, DbConn};
 
+use crate::features::directory;
 use crate::features::policy;
 use crate::features::ukey::{self, LoginKey, CHALLENGE_MINUTES};
 use crate::kernel::audit::{record, record_alone, Actor, Event};
@@ -274,6 +275,21 @@ async fn check_password(
             crate::kernel::audit::root_path(&mut c).await?,
         )
     };
+    // A name without a local account, or with one the directory created,
+    // is the directory's; a local account never asks the directory (ADR
+    // 0021).
+    if let Some(cfg) = p.directory.clone() {
+        let from_directory = match &user {
+            None => true,
+            Some(u) => directory::is_directory_account(&mut p.db.read().await?, &u.id).await?,
+        };
+        if from_directory {
+            let (user, claim) =
+                check_directory_password(p, ctx, &cfg, &username, password, user, &pol, &root)
+                    .await?;
+            return Ok((user, pol, claim));
+        }
+    }
     let Some(user) = user else {
         // Burn comparable time so unknown names are not told apart by timing.
         let _ = hash_password(p.crypto.as_ref(), password, p.password_iterations);
@@ -308,6 +324,121 @@ async fn check_password(
         .await?);
     }
     Ok((user, pol, claim))
+}
+
+/// The first factor of a directory user (ADR 0021): the directory finds
+/// the user with its service account; a user it does not know, or that it
+/// marks disabled, is refused; the local account is created at the first
+/// login, so the attempt is counted toward the lockout before the password
+/// is checked by binding as the user, exactly as a local password is; a
+/// right password brings the account (name, organisation, phone, mapped
+/// roles) in step with the directory. Every refusal is audited.
+#[allow(clippy::too_many_arguments)]
+async fn check_directory_password(
+    p: &Platform,
+    ctx: &Ctx,
+    cfg: &yunwei_domain::directory::DirectoryConfig,
+    username: &str,
+    password: &str,
+    user: Option<UserRow>,
+    pol: &yunwei_domain::security_policy::SecurityPolicy,
+    root: &str,
+) -> Result<(UserRow, Claim), AppError> {
+    // Refused while disabled or locked here, before the directory is asked.
+    if let Some(u) = &user {
+        check_usable(p, ctx, u, p.now_us()).await?;
+    }
+    let (actor_path, user_id) = match &user {
+        Some(u) => (u.org_path.clone(), u.id.clone()),
+        None => (root.to_string(), String::new()),
+    };
+    let refuse = |result: &'static str, why: String| {
+        let ev = Event::success("auth.login", "user", &user_id)
+            .with_result(result)
+            .after(why);
+        record_alone(
+            p,
+            ctx,
+            Actor::Anonymous {
+                name: username,
+                org_path: &actor_path,
+            },
+            ev,
+        )
+    };
+    let entry = match directory::find_user(cfg, username).await {
+        Ok(Some(entry)) => entry,
+        Ok(None) => {
+            refuse("failure", "目录中不存在该用户".into()).await?;
+            return Err(invalid_login());
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, "directory lookup failed at login");
+            refuse("failure", format!("目录服务不可用：{}", e.message())).await?;
+            return Err(directory::unavailable());
+        }
+    };
+    if entry.disabled {
+        refuse("denied", "目录账号已停用".into()).await?;
+        return Err(disabled());
+    }
+    let user = match user {
+        Some(u) => u,
+        None => match directory::provision(p, ctx, cfg, username, &entry).await {
+            Ok(u) => u,
+            Err(e) => {
+                refuse("failure", format!("无法创建目录账号：{}", e.message)).await?;
+                return Err(e);
+            }
+        },
+    };
+    let claim = claim_attempt(p, ctx, &user, pol).await?;
+    match directory::check_password(cfg, &entry.dn, password).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(record_failure(
+                p,
+                ctx,
+                &user,
+                pol,
+                &claim,
+                "密码错误（目录服务）",
+                ("auth.invalid", "用户名或密码错误"),
+                None,
+            )
+            .await?)
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, "directory bind failed at login");
+            release_attempt(p, &user, &claim).await?;
+            record_alone(
+                p,
+                ctx,
+                anonymous(&user),
+                Event::success("auth.login", "user", &user.id)
+                    .with_result("failure")
+                    .after(format!("目录服务不可用：{}", e.message())),
+            )
+            .await?;
+            return Err(directory::unavailable());
+        }
+    }
+    match directory::sync(p, ctx, cfg, &user, &entry).await {
+        Ok(user) => Ok((user, claim)),
+        Err(e) => {
+            release_attempt(p, &user, &claim).await?;
+            record_alone(
+                p,
+                ctx,
+                anonymous(&user),
+                Event::success("auth.login", "user", &user.id)
+                    .with_result("failure")
+                    .after(format!("目录账号同步失败：{}", e.message)),
+            )
+            .await?;
+            Err(e)
+        }
+    }
 }
 
 /// Refuses (and audits) a login of a disabled or locked account.
@@ -378,8 +509,10 @@ async fn start_session(
     let (mut principal, expired) = {
         let mut c = p.db.read().await?;
         let pol = policy::load(&mut c).await?;
+        // A directory account's password ages in the directory, not here.
         let expired = !user.must_change_password
-            && crate::features::passwords::expired(&pol, user.password_changed_at, now);
+            && crate::features::passwords::expired(&pol, user.password_changed_at, now)
+            && !directory::is_directory_account(&mut c, &user.id).await?;
         (
             principal_of(&mut c, user, Some(session.id.clone()), p.now_us()).await?,
             expired.then(|| crate::features::passwords::expires_at(&pol, user.password_changed_at)),
@@ -996,6 +1129,12 @@ pub async fn change_password(
         let history =
             ustore::recent_passwords(&mut c, &user.id, u64::from(pol.password_history)).await?;
         let org_names = crate::features::passwords::org_names_of(&mut c, &user.org_id).await?;
+        if directory::is_directory_account(&mut c, &user.id).await? {
+            return Err(AppError::bad_request(
+                "password.directory_account",
+                "目录账号没有本平台的密码，请在单位的目录服务（LDAP/AD）中修改密码",
+            ));
+        }
         (user, pol, history, org_names)
     };
     if !verify_password(p.crypto.as_ref(), current, &user.password_hash) {

@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod cloud;
 pub mod cmdb;
 pub mod departure;
+pub mod directory;
 pub mod fault_statistics;
 pub mod home;
 pub mod hooks;

@@ -188,6 +188,19 @@ pub async fn grant(
         // (created or reset) could be entered by that administrator, who
         // would then hold the new duties: only once the holder has set a
         // password of their own does it receive a 三员 role.
+        // 三员分立: the three administrators are local accounts; an
+        // account the directory logs in never becomes one (ADR 0021).
+        if role.is_three_admin()
+            && yunwei_store::directory::is_directory_account(&mut c, &current.id).await?
+        {
+            return Err(AppError::conflict(
+                "role.three_admin_local_only",
+                format!(
+                    "三员分立：{}只能授予本地账号，不能授予由目录服务登录的账号",
+                    role.label()
+                ),
+            ));
+        }
         if role.is_three_admin() && current.must_change_password {
             return Err(AppError::conflict(
                 "role.three_admin_initial_password",

@@ -34,6 +34,9 @@ pub struct Platform {
     pub files_dir: std::path::PathBuf,
     /// The CJK font of the PDFs (ADR 0013).
     pub pdf_font: crate::kernel::pdf::PdfFont,
+    /// The directory that logs in users who are not local accounts
+    /// (`[ldap]`, ADR 0021); `None`: local accounts only.
+    pub directory: Option<std::sync::Arc<yunwei_domain::directory::DirectoryConfig>>,
     /// The external notice channels and their settings (ADR 0022).
     pub channels: Arc<crate::kernel::channels::Channels>,
     /// The Prometheus registry of this process (ADR 0025), shared by the
@@ -61,6 +64,15 @@ impl Platform {
     /// The platform with the PDFs set in `font` instead of the default.
     pub fn with_pdf_font(mut self, font: crate::kernel::pdf::PdfFont) -> Platform {
         self.pdf_font = font;
+        self
+    }
+
+    /// The platform with directory login through `config` (ADR 0021).
+    pub fn with_directory(
+        mut self,
+        config: Option<yunwei_domain::directory::DirectoryConfig>,
+    ) -> Platform {
+        self.directory = config.map(std::sync::Arc::new);
         self
     }
 

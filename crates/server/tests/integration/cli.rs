@@ -734,3 +734,58 @@ async fn cli_serve_first_start_prints_accounts_and_keeps_keys_across_restarts() 
     assert!(other.stderr.contains("必须使用原有密钥"), "{other}");
     assert!(!bin.dir.path().join("other/keys/audit.key").exists());
 }
+
+#[tokio::test]
+async fn cli_config_show_masks_the_ldap_password_and_refuses_plain_ldap() {
+    let bin = Bin::new();
+    let toml = "[ldap]\nurl = \"ldaps://127.0.0.1:636\"\nbind_dn = \"cn=svc,dc=example\"\n\
+                bind_password = \"File-Ldap-Secret-1\"\nbase_dn = \"dc=example\"\n\
+                [[ldap.role_map]]\ngroup = \"cn=ops,dc=example\"\norg = \"南京市财政局\"\nrole = \"hardware_ops\"\n";
+    std::fs::write(bin.dir.path().join("yunwei.toml"), toml).expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(!out.stdout.contains("File-Ldap-Secret-1"), "{out}");
+    let v: toml::Value =
+        toml::from_str(&out.stdout).unwrap_or_else(|e| panic!("not TOML: {e}\n{out}"));
+    assert_eq!(v["ldap"]["bind_password"].as_str(), Some("******"));
+    assert_eq!(v["ldap"]["url"].as_str(), Some("ldaps://127.0.0.1:636"));
+    assert_eq!(
+        v["ldap"]["role_map"][0]["role"].as_str(),
+        Some("hardware_ops")
+    );
+    // The secret from the environment overrides the file and is named.
+    let out = run(bin
+        .cmd(&["config", "show"])
+        .env("YUNWEI_LDAP_BIND_PASSWORD", "Env-Ldap-Secret-2"))
+    .await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(!out.stdout.contains("Env-Ldap-Secret-2"), "{out}");
+    assert!(
+        out.stdout
+            .contains("******（环境变量 YUNWEI_LDAP_BIND_PASSWORD）"),
+        "{out}"
+    );
+
+    // ldap:// without StartTLS needs the explicit flag; a 三员 role is
+    // never mapped from a group.
+    let plain = toml.replace("ldaps://127.0.0.1:636", "ldap://127.0.0.1:389");
+    std::fs::write(bin.dir.path().join("yunwei.toml"), &plain).expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_ne!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("allow_plain"), "{out}");
+    std::fs::write(
+        bin.dir.path().join("yunwei.toml"),
+        plain.replace("[[ldap.role_map]]", "allow_plain = true\n[[ldap.role_map]]"),
+    )
+    .expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    std::fs::write(
+        bin.dir.path().join("yunwei.toml"),
+        toml.replace("hardware_ops", "sec_admin"),
+    )
+    .expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_ne!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("三员"), "{out}");
+}

@@ -26,6 +26,7 @@ mod hostile_input;
 mod inputs;
 mod knowledge;
 mod layering;
+mod ldap;
 mod metrics;
 mod openapi;
 mod ownership;

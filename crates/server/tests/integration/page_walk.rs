@@ -203,7 +203,7 @@ fn is_word(c: char) -> bool {
 /// code.
 const FILE_ENDINGS: &[&str] = &[
     "txt", "pdf", "doc", "docx", "xls", "xlsx", "csv", "png", "jpg", "jpeg", "gif", "zip", "sql",
-    "sh", "log", "json", "xml", "html", "md", "tar", "gz",
+    "sh", "log", "json", "xml", "html", "md", "tar", "gz", "toml",
 ];
 
 /// The internal codes in `s`: `[a-z_]+\.[a-z_]+` standing alone (no ASCII

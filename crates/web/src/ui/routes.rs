@@ -12,9 +12,9 @@ use axum::Router;
 
 use super::{
     account, archives, audit, audit_forward, calendar, cloud, cloud_billing, cloud_dashboard,
-    cloud_duties, cloud_usage, cmdb, controls, csrf, home, inspections, knowledge, login, notify,
-    orgs, pdf, projects, registers, reports, search, sessions, settings, ticket_lists, tickets,
-    tokens, users,
+    cloud_duties, cloud_usage, cmdb, controls, csrf, directory, home, inspections, knowledge,
+    login, notify, orgs, pdf, projects, registers, reports, search, sessions, settings,
+    ticket_lists, tickets, tokens, users,
 };
 use crate::AppState;
 
@@ -131,6 +131,8 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/security-policy", form(settings::policy_submit)),
         ("/config", page(settings::config_page)),
         ("/config", form(settings::config_submit)),
+        ("/config/directory", page(directory::page)),
+        ("/config/directory", form(directory::test)),
         ("/config/audit-syslog/test", form(audit_forward::send_test)),
         ("/audit", page(audit::page)),
         ("/audit/export", form(audit::export)),

@@ -104,6 +104,8 @@ struct ConfigTpl {
     org_id: String,
     c: OrgConfig,
     can_edit: bool,
+    /// The link to the directory page (ADR 0021).
+    can_test_directory: bool,
     /// Audit forwarding to syslog, for the system administrator.
     forwarding: Option<super::audit_forward::ForwardLine>,
 }
@@ -137,6 +139,7 @@ pub(super) async fn config_view(
         forwarding,
         l: Layout::for_user(u, "/config").with(notice, error),
         can_edit: p.can(Action::ConfigEdit, &org.path),
+        can_test_directory: yunwei_core::directory::may_test(&s.platform, p).await?,
         org_id: org.id,
         orgs: org_list,
         c,
