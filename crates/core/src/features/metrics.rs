@@ -60,6 +60,11 @@ pub static SCRAPE_GAUGES: &[ScrapeGauge] = &[
         help: "Audit records not yet forwarded to the syslog collector (ADR 0023)",
         collect: |p| Box::pin(audit_forward_backlog(p)),
     },
+    ScrapeGauge {
+        name: "yunwei_notify_outbox_backlog",
+        help: "E-mail, WeCom and DingTalk messages in the outbox: waiting to be sent (state=pending) or given up after the last attempt (state=dead) (ADR 0022)",
+        collect: |p| Box::pin(notify_outbox_backlog(p)),
+    },
 ];
 
 /// The names and help texts of [`SCRAPE_GAUGES`], for the registry.
@@ -110,6 +115,14 @@ async fn job_backlog(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
     Ok(vec![
         (vec![("job", "overdue_notices".to_string())], notices),
         (vec![("job", "ticket_timers".to_string())], timers),
+    ])
+}
+
+async fn notify_outbox_backlog(p: &Platform) -> Result<Vec<(Labels, i64)>, AppError> {
+    let b = crate::kernel::outbox::backlog(p).await?;
+    Ok(vec![
+        (vec![("state", "pending".to_string())], b.pending),
+        (vec![("state", "dead".to_string())], b.dead),
     ])
 }
 

@@ -132,10 +132,10 @@ fn directory_ldif() -> String {
 }
 
 /// A throwaway CA and a certificate for 127.0.0.1, made with `openssl`.
-struct Certs {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+pub(crate) struct Certs {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -151,7 +151,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-fn make_certs(dir: &Path) -> Certs {
+pub(crate) fn make_certs(dir: &Path) -> Certs {
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
     let mut ca = vec!["req", "-x509", "-nodes", "-days", "2"];
     ca.extend(ec);

@@ -28,6 +28,7 @@ mod knowledge;
 mod layering;
 mod ldap;
 mod metrics;
+mod notify_channels;
 mod openapi;
 mod ownership;
 mod packs;

@@ -301,6 +301,17 @@ async fn issue_17_metrics_need_the_token_and_count_by_route_and_level() {
         Some(forward_backlog as f64),
         "{text}"
     );
+    // No channel is configured: the outbox is empty.
+    assert_eq!(
+        sample(&text, r#"yunwei_notify_outbox_backlog{state="pending"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"yunwei_notify_outbox_backlog{state="dead"}"#),
+        Some(0.0),
+        "{text}"
+    );
     assert!(
         !text.contains("secret-path-4711"),
         "raw path leaked: {text}"
