@@ -591,6 +591,27 @@ fn errcode_ok(answer: &serde_json::Value, service: &str) -> Result<(), DeliveryE
     }
 }
 
+/// Whether the TLS handshake failed somewhere in `e`'s causes (lettre
+/// reports a refused certificate as a connection error).
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// The Chinese message of an SMTP failure.
 fn smtp_error(e: &lettre::transport::smtp::Error) -> DeliveryError {
     if let Some(code) = e.status() {
@@ -600,8 +621,8 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> DeliveryError {
         }
         return fail(format!("邮件服务器拒绝了邮件（{code}）"));
     }
-    if e.is_tls() {
-        return fail("无法与邮件服务器建立加密连接（STARTTLS）");
+    if e.is_tls() || tls_failure(e) {
+        return fail("无法与邮件服务器建立加密连接（STARTTLS）：证书不受信任或与地址不符，请检查 notify.email.ca_file");
     }
     if e.is_timeout() {
         return fail("邮件服务器超时未响应");

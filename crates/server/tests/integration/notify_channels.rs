@@ -932,6 +932,22 @@ async fn test_buttons_send_on_each_channel_and_fail_in_chinese() {
     let sys = Browser::login(&app, "sysadmin").await;
     let r = sys.post("/notify/test", &[("channel", "email")]).await;
     assert!(r.text().contains("邮件服务器拒绝登录"), "{}", r.text());
+    // A certificate of a CA not configured: refused as untrusted.
+    let other_ca = tempfile::tempdir().unwrap();
+    let mut untrusted = cfg.clone();
+    untrusted.email = Some(email_config(
+        smtp.port,
+        &crate::ldap::make_certs(other_ca.path()).ca,
+        SMTP_PASSWORD,
+    ));
+    let app = with_notify(app, untrusted);
+    let sys = Browser::login(&app, "sysadmin").await;
+    let r = sys.post("/notify/test", &[("channel", "email")]).await;
+    assert!(
+        r.text().contains("无法与邮件服务器建立加密连接"),
+        "{}",
+        r.text()
+    );
     let mut gone = cfg.clone();
     gone.email = Some(email_config(free_port(), &smtp.ca, SMTP_PASSWORD));
     let app = with_notify(app, gone);
@@ -946,8 +962,70 @@ async fn test_buttons_send_on_each_channel_and_fail_in_chinese() {
     );
     assert_eq!(
         tests.iter().filter(|(r, _)| r == "failure").count(),
-        3,
+        4,
         "{tests:?}"
     );
+    app.cleanup().await;
+}
+
+/// Four dispatchers at once, as four `serve` nodes (truly parallel on
+/// PostgreSQL in CI): every message is claimed by one of them and sent
+/// exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_dispatchers_send_each_message_exactly_once() {
+    let app = TestApp::new().await;
+    let (chat, base) = chat_receiver(app.platform.now_us() / 1000).await;
+    let app = Arc::new(with_notify(app, chat_config(&base)));
+    choose(&app, "demo_chief", "", "", &["wecom_robot"]).await;
+    let now = app.platform.now_us();
+    const MESSAGES: usize = 24;
+    for i in 0..MESSAGES {
+        notice(
+            &app,
+            &["demo_chief"],
+            "inspection",
+            &format!("第{i:02}号巡检提醒"),
+            now + i as i64,
+        )
+        .await;
+    }
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        let app = app.clone();
+        nodes.push(tokio::spawn(async move {
+            let mut sent = 0;
+            // Each turn takes at most 5; a turn that finds nothing due ends
+            // the node (what it claimed was finished in its turns).
+            loop {
+                let d = dispatch_at(&app.platform, now + 1_000_000, 5)
+                    .await
+                    .unwrap();
+                if d.handled() == 0 {
+                    break sent;
+                }
+                sent += d.sent;
+            }
+        }));
+    }
+    let mut total = 0;
+    for n in nodes {
+        total += n.await.expect("dispatcher task");
+    }
+    assert_eq!(total, MESSAGES);
+    let rows = outbox(&app).await;
+    assert!(rows.iter().all(|r| r.1 == "sent" && r.2 == 1), "{rows:?}");
+    let c = chat.lock().unwrap();
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+    let mut titles: Vec<String> = c
+        .robot
+        .iter()
+        .map(|m| m["markdown"]["content"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(titles.len(), MESSAGES);
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), MESSAGES, "each message once");
+    drop(c);
+    let app = Arc::into_inner(app).expect("nodes done");
     app.cleanup().await;
 }
