@@ -789,3 +789,51 @@ async fn cli_config_show_masks_the_ldap_password_and_refuses_plain_ldap() {
     assert_ne!(out.code, Some(0), "{out}");
     assert!(out.stderr.contains("三员"), "{out}");
 }
+
+#[tokio::test]
+async fn cli_config_show_masks_the_notice_channels_secrets() {
+    let bin = Bin::new();
+    let toml = "[notify]\npublic_url = \"https://yunwei.czj.nanjing.gov.cn\"\n\
+                quiet_start = \"20:00\"\nquiet_end = \"08:00\"\n\
+                [notify.email]\nhost = \"smtp.nanjing.gov.cn\"\nusername = \"yunwei\"\n\
+                password = \"File-Smtp-Secret-1\"\nfrom = \"运维管理平台 <yunwei@czj.nanjing.gov.cn>\"\n\
+                [notify.wecom]\nrobot_key = \"File-Robot-Key-2\"\n";
+    std::fs::write(bin.dir.path().join("yunwei.toml"), toml).expect("write yunwei.toml");
+    let out = run(&mut bin
+        .cmd(&["config", "show"])
+        .env("YUNWEI_NOTIFY_DINGTALK_ACCESS_TOKEN", "Env-Ding-Token-3")
+        .env("YUNWEI_NOTIFY_DINGTALK_SECRET", "Env-Ding-Secret-4"))
+    .await;
+    assert_eq!(out.code, Some(0), "{out}");
+    for secret in [
+        "File-Smtp-Secret-1",
+        "File-Robot-Key-2",
+        "Env-Ding-Token-3",
+        "Env-Ding-Secret-4",
+    ] {
+        assert!(!out.stdout.contains(secret), "{secret} shown: {out}");
+    }
+    let v: toml::Value =
+        toml::from_str(&out.stdout).unwrap_or_else(|e| panic!("not TOML: {e}\n{out}"));
+    let n = &v["notify"];
+    assert_eq!(n["email"]["password"].as_str(), Some("******"));
+    assert_eq!(n["email"]["host"].as_str(), Some("smtp.nanjing.gov.cn"));
+    assert_eq!(n["email"]["security"].as_str(), Some("starttls"));
+    assert_eq!(n["wecom"]["robot_key"].as_str(), Some("******"));
+    assert_eq!(n["dingtalk"]["access_token"].as_str(), Some("******"));
+    assert_eq!(n["dingtalk"]["secret"].as_str(), Some("******"));
+    assert_eq!(n["quiet_start"].as_str(), Some("20:00"));
+
+    // Plain SMTP must be said explicitly; a wrong value is refused.
+    std::fs::write(
+        bin.dir.path().join("yunwei.toml"),
+        toml.replace(
+            "username = \"yunwei\"",
+            "security = \"none\"\nusername = \"yunwei\"",
+        ),
+    )
+    .expect("write yunwei.toml");
+    let out = run(&mut bin.cmd(&["config", "show"])).await;
+    assert_ne!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("notify.email.security"), "{out}");
+}
