@@ -630,7 +630,7 @@ pub struct MySettings {
 pub async fn my_settings(p: &Platform, pr: &Principal) -> Result<MySettings, AppError> {
     let mut c = p.db.read().await?;
     let contacts = store::contacts(&mut c, &pr.user_id).await?;
-    let prefs = store::prefs_of(&mut c, "user", &[pr.user_id.clone()]).await?;
+    let prefs = store::prefs_of(&mut c, "user", std::slice::from_ref(&pr.user_id)).await?;
     Ok(MySettings {
         email: contacts.email,
         wecom_id: contacts.wecom_id,

@@ -799,11 +799,10 @@ async fn cli_config_show_masks_the_notice_channels_secrets() {
                 password = \"File-Smtp-Secret-1\"\nfrom = \"运维管理平台 <yunwei@czj.nanjing.gov.cn>\"\n\
                 [notify.wecom]\nrobot_key = \"File-Robot-Key-2\"\n";
     std::fs::write(bin.dir.path().join("yunwei.toml"), toml).expect("write yunwei.toml");
-    let out = run(&mut bin
-        .cmd(&["config", "show"])
-        .env("YUNWEI_NOTIFY_DINGTALK_ACCESS_TOKEN", "Env-Ding-Token-3")
-        .env("YUNWEI_NOTIFY_DINGTALK_SECRET", "Env-Ding-Secret-4"))
-    .await;
+    let mut show = bin.cmd(&["config", "show"]);
+    show.env("YUNWEI_NOTIFY_DINGTALK_ACCESS_TOKEN", "Env-Ding-Token-3")
+        .env("YUNWEI_NOTIFY_DINGTALK_SECRET", "Env-Ding-Secret-4");
+    let out = run(&mut show).await;
     assert_eq!(out.code, Some(0), "{out}");
     for secret in [
         "File-Smtp-Secret-1",

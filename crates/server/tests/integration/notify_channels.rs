@@ -818,11 +818,12 @@ async fn quiet_hours_and_the_holiday_calendar_hold_notices_that_are_not_urgent()
     );
     chat.lock().unwrap().now_ms = china((2026, 5, 9), 8, 0) / 1000;
     assert_eq!(turn(&app, china((2026, 5, 9), 8, 0)).await.sent, 1);
-    let c = chat.lock().unwrap();
-    assert!(c.problems.is_empty(), "{:?}", c.problems);
-    assert_eq!(c.dingtalk[0]["markdown"]["title"], "工单已超时");
-    assert_eq!(c.dingtalk[1]["markdown"]["title"], "夜间巡检提醒");
-    drop(c);
+    {
+        let c = chat.lock().unwrap();
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.dingtalk[0]["markdown"]["title"], "工单已超时");
+        assert_eq!(c.dingtalk[1]["markdown"]["title"], "夜间巡检提醒");
+    }
     app.cleanup().await;
 }
 
@@ -1014,18 +1015,18 @@ async fn parallel_dispatchers_send_each_message_exactly_once() {
     assert_eq!(total, MESSAGES);
     let rows = outbox(&app).await;
     assert!(rows.iter().all(|r| r.1 == "sent" && r.2 == 1), "{rows:?}");
-    let c = chat.lock().unwrap();
-    assert!(c.problems.is_empty(), "{:?}", c.problems);
-    let mut titles: Vec<String> = c
-        .robot
-        .iter()
-        .map(|m| m["markdown"]["content"].as_str().unwrap().to_string())
-        .collect();
+    let mut titles: Vec<String> = {
+        let c = chat.lock().unwrap();
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        c.robot
+            .iter()
+            .map(|m| m["markdown"]["content"].as_str().unwrap().to_string())
+            .collect()
+    };
     assert_eq!(titles.len(), MESSAGES);
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), MESSAGES, "each message once");
-    drop(c);
     let app = Arc::into_inner(app).expect("nodes done");
     app.cleanup().await;
 }
