@@ -49,6 +49,11 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("directory.account_create", 1, "目录账号首次登录建号"),
     ("directory.sync", 1, "目录账号同步"),
     ("directory.test", 4, "测试目录服务连接"),
+    // Notification channels (issue 17, ADR 0022).
+    ("notify.my_settings", 1, "修改个人通知设置"),
+    ("notify.org_prefs", 3, "修改单位默认通知方式"),
+    ("notify.retry", 4, "重新发送失败通知"),
+    ("notify.test", 4, "发送通知渠道测试消息"),
     ("org.create", 1, "创建机构"),
     ("org.rename", 1, "机构更名"),
     ("ticket.open", 2, "新建工单"),

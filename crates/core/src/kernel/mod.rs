@@ -12,6 +12,7 @@ pub mod due;
 pub mod export;
 pub mod files;
 pub mod metrics;
+pub mod notice;
 pub mod notify;
 pub mod org_config;
 pub mod outbox;

@@ -24,7 +24,7 @@ use yunwei_store::{in_tx, orgs, users, DbConn};
 
 use crate::kernel::audit::{self, root_path, Actor, Event};
 use crate::kernel::channels::{self, NotifyConfig, Outgoing};
-use crate::kernel::notify::{Notice, Notifier, SendFuture};
+use crate::kernel::notice::{Notice, Notifier, SendFuture};
 use crate::{Authorized, Ctx, Platform, Principal};
 
 /// Most organisation levels walked up looking for a preference.

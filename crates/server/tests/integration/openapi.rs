@@ -57,6 +57,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../../web/src/api/cloud_duties.rs"),
     ),
     ("owners::", include_str!("../../../web/src/api/owners.rs")),
+    ("notify::", include_str!("../../../web/src/api/notify.rs")),
     ("pdf::", include_str!("../../../web/src/api/pdf.rs")),
     (
         "projects::",

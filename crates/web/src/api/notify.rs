@@ -10,7 +10,7 @@ use yunwei_core::outbox::{self, Backlog, DeadLetter};
 
 use super::{ApiResult, Body};
 use crate::extract::{ApiUser, ReqCtx};
-use crate::openapi::{BadRequest, Conflict, Forbidden, Internal, NotFound, Unauthorized};
+use crate::openapi::{BadRequest, Conflict, Forbidden, Internal, NotFound, TooLarge, Unauthorized};
 use crate::AppState;
 
 /// The dead letters and the outbox's counts.
@@ -88,7 +88,7 @@ pub(super) struct TestRequest {
     request_body = TestRequest,
     responses(
         (status = 200, description = "已发送", body = Done),
-        BadRequest, Unauthorized, Forbidden, Internal,
+        BadRequest, Unauthorized, Forbidden, TooLarge, Internal,
     ),
     security(("bearer" = []))
 )]
