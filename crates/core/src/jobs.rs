@@ -283,14 +283,22 @@ pub async fn run_turn<'j>(
     out
 }
 
-/// `serve`'s loop: every [`TICK`], each job whose interval has passed.
-/// Every node runs it; the guarded claims make each item fire once.
-pub async fn run_forever(env: JobEnv) {
+/// `serve`'s loop: every [`TICK`], each job whose interval has passed,
+/// until `stop` resolves. Every node runs it; the guarded claims make each
+/// item fire once. A stop waits for the turn under way: a job cut off
+/// mid-transaction would leave SQLite's write lock to a rollback not yet
+/// run, in the way of what `serve` still writes while stopping.
+pub async fn run_forever(env: JobEnv, stop: impl std::future::Future<Output = ()>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Vec<Option<tokio::time::Instant>> = vec![None; JOBS.len()];
+    tokio::pin!(stop);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            biased;
+            _ = &mut stop => break,
+            _ = tick.tick() => {}
+        }
         run_turn(JOBS, &env, |i, job| {
             let now = tokio::time::Instant::now();
             // Half a tick of slack, so that a job due every TICK runs at

@@ -150,8 +150,12 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     }
     // The background jobs of this node (crates/server/src/jobs.rs): the
     // same list as `yunwei jobs run`, each on its own interval.
+    let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let jobs = tokio::spawn(yunwei_core::jobs::run_forever(
         yunwei_core::jobs::JobEnv::new(p.clone(), Some(anchor_file)),
+        async move {
+            let _ = jobs_stopped.await;
+        },
     ));
     let metrics_server = metrics_listener.map(|l| {
         let router = yunwei_web::metrics_listener_router(p.clone(), settings.metrics.bearer());
@@ -193,7 +197,17 @@ pub async fn serve(settings: &Settings, demo: bool, started: Instant) -> anyhow:
     .with_graceful_shutdown(shutdown)
     .await
     .context("HTTP 服务异常退出")?;
-    jobs.abort();
+    // The turn under way finishes (bounded), so no job is cut off inside
+    // a transaction while the forwarder below still writes.
+    let _ = stop_jobs.send(());
+    let jobs_abort = jobs.abort_handle();
+    if tokio::time::timeout(std::time::Duration::from_secs(20), jobs)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the background jobs did not finish their turn within 20 s");
+        jobs_abort.abort();
+    }
     if let Some(m) = metrics_server {
         m.abort();
     }
