@@ -33,12 +33,12 @@ fn free_port() -> u16 {
 }
 
 /// The files of a throwaway CA and a server certificate for 127.0.0.1.
-struct Certs {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
+pub(crate) struct Certs {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -58,7 +58,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A CA named `name` and a server certificate it signed for 127.0.0.1
 /// and localhost.
-fn make_certs(dir: &Path, name: &str) -> Certs {
+pub(crate) fn make_certs(dir: &Path, name: &str) -> Certs {
     std::fs::create_dir_all(dir).unwrap();
     let ec = [
         "-newkey",

@@ -95,23 +95,23 @@ impl Smtp {
             "aiosmtpd is missing: install the Debian package python3-aiosmtpd: {}",
             String::from_utf8_lossy(&probe.stderr)
         );
-        let certs = if dir.path().join("ca.pem").is_file() {
-            crate::ldap::Certs {
-                ca: dir.path().join("ca.pem"),
-                cert: dir.path().join("server.pem"),
-                key: dir.path().join("server.key"),
-            }
-        } else {
-            crate::ldap::make_certs(dir.path())
-        };
+        // The files of `make_certs`, made once per directory.
+        if !dir.path().join("ca.pem").is_file() {
+            crate::audit_syslog::make_certs(dir.path(), "yunwei test CA");
+        }
+        let (ca, cert, key) = (
+            dir.path().join("ca.pem"),
+            dir.path().join("server.pem"),
+            dir.path().join("server.key"),
+        );
         let inbox = dir.path().join("inbox");
         std::fs::create_dir_all(&inbox).expect("inbox dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/smtp_server.py");
         let child = Command::new(PYTHON)
             .arg(&script)
             .arg(port.to_string())
-            .arg(&certs.cert)
-            .arg(&certs.key)
+            .arg(&cert)
+            .arg(&key)
             .args([SMTP_USER, SMTP_PASSWORD])
             .arg(&inbox)
             .stdin(Stdio::null())
@@ -123,7 +123,7 @@ impl Smtp {
             child,
             port,
             inbox,
-            ca: certs.ca,
+            ca,
             _dir: dir,
         };
         let started = Instant::now();
@@ -386,7 +386,11 @@ async fn email_waits_while_the_server_is_down_backs_off_and_is_dead_lettered_aft
     // The CA outlives the server's directory (removed with the server).
     let kept = tempfile::tempdir().unwrap();
     let ca = kept.path().join("ca.pem");
-    std::fs::copy(crate::ldap::make_certs(certs_dir.path()).ca, &ca).unwrap();
+    std::fs::copy(
+        crate::audit_syslog::make_certs(certs_dir.path(), "yunwei test CA").ca,
+        &ca,
+    )
+    .unwrap();
     let mut cfg = base_config();
     cfg.email = Some(email_config(port, &ca, SMTP_PASSWORD));
     let app = with_notify(TestApp::new().await, cfg);
@@ -938,7 +942,7 @@ async fn test_buttons_send_on_each_channel_and_fail_in_chinese() {
     let mut untrusted = cfg.clone();
     untrusted.email = Some(email_config(
         smtp.port,
-        &crate::ldap::make_certs(other_ca.path()).ca,
+        &crate::audit_syslog::make_certs(other_ca.path(), "another CA").ca,
         SMTP_PASSWORD,
     ));
     let app = with_notify(app, untrusted);
