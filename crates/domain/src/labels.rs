@@ -54,6 +54,7 @@ pub const ACTIONS: &[(&str, usize, &str)] = &[
     ("notify.org_prefs", 3, "修改单位默认通知方式"),
     ("notify.retry", 4, "重新发送失败通知"),
     ("notify.test", 4, "发送通知渠道测试消息"),
+    ("notify.export", 4, "导出发送失败的通知"),
     ("org.create", 1, "创建机构"),
     ("org.rename", 1, "机构更名"),
     ("ticket.open", 2, "新建工单"),

@@ -516,6 +516,68 @@ pub async fn dead_letters(p: &Platform, pr: &Principal) -> Result<Vec<DeadLetter
     Ok(out)
 }
 
+/// The dead letters as an Excel workbook (system administrator of the
+/// installation), with a reason, audited (`notify.export`).
+pub async fn export_dead_letters(
+    p: &Platform,
+    ctx: &Ctx,
+    pr: &Principal,
+    reason: &str,
+) -> Result<Vec<u8>, AppError> {
+    let reason = audit::require_reason(reason)?;
+    let auth = {
+        let mut c = p.db.read().await?;
+        at_root(&mut c, pr, Action::ConfigView).await?
+    };
+    let rows: Vec<Vec<String>> = dead_letters(p, pr)
+        .await?
+        .into_iter()
+        .map(|d| {
+            vec![
+                d.channel_label,
+                d.kind_label,
+                if d.recipient.is_empty() {
+                    "（群）".into()
+                } else {
+                    d.recipient
+                },
+                d.title,
+                d.attempts.to_string(),
+                d.last_error,
+                crate::kernel::export::fmt_us(d.created_at),
+                crate::kernel::export::fmt_us(d.failed_at),
+            ]
+        })
+        .collect();
+    let bytes = crate::kernel::export::table_xlsx(
+        "发送失败的通知",
+        &pr.display_name,
+        p.clock.now(),
+        &[
+            "渠道",
+            "类型",
+            "收件人",
+            "标题",
+            "尝试次数",
+            "失败原因",
+            "产生时间",
+            "失败时间",
+        ],
+        &rows,
+    )?;
+    audit::audit_export(
+        p,
+        ctx,
+        auth,
+        "notify.export",
+        "notify_outbox",
+        format!("导出 {} 条发送失败的通知", rows.len()),
+        &reason,
+    )
+    .await?;
+    Ok(bytes)
+}
+
 /// Puts a dead letter back in the queue, audited (`notify.retry`).
 pub async fn retry(p: &Platform, ctx: &Ctx, pr: &Principal, id: &str) -> Result<(), AppError> {
     let now = p.now_us();

@@ -460,9 +460,36 @@ async fn email_waits_while_the_server_is_down_backs_off_and_is_dead_lettered_aft
     let sec = app.login("secadmin").await;
     let r = app.get("/api/v1/notify/dead-letters", Some(&sec)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    let page = Browser::login(&app, "sysadmin").await.get("/notify").await;
+    let sys_b = Browser::login(&app, "sysadmin").await;
+    let page = sys_b.get("/notify").await;
     assert!(page.text().contains("机房巡检待办"), "{}", page.text());
     assert!(page.text().contains("发送失败 <strong>1</strong>"));
+    // The list as Excel, with a reason, audited.
+    let r = sys_b.post("/notify/dead/export", &[("reason", "")]).await;
+    assert!(
+        r.text().contains("原因"),
+        "a reason is required: {}",
+        r.text()
+    );
+    let r = sys_b
+        .post("/notify/dead/export", &[("reason", "月度通知渠道检查")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.body.to_vec())).unwrap();
+    use calamine::Reader as _;
+    let sheet = book.worksheet_range("发送失败的通知").unwrap();
+    let cells: Vec<String> = sheet
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(cells[0], "电子邮件");
+    assert_eq!(cells[3], "机房巡检待办");
+    assert!(cells[5].contains("无法连接邮件服务器"), "{cells:?}");
+    assert_eq!(audit_results(&app, "notify.export").await.len(), 1);
     let dead_id = dead[0]["id"].as_str().unwrap();
     let r = app
         .post_json(

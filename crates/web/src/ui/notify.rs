@@ -219,6 +219,25 @@ pub(super) async fn test_submit(
     }
 }
 
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub(super) async fn export_submit(
+    State(s): State<AppState>,
+    ReqCtx(ctx): ReqCtx,
+    u: UiUser,
+    UiForm(f): UiForm<ExportForm>,
+) -> Page {
+    match outbox::export_dead_letters(&s.platform, &ctx, &u.principal, &f.reason).await {
+        Ok(bytes) => Ok(crate::api::xlsx("notify-dead-letters.xlsx", bytes)),
+        Err(e) if correctable(&e) => admin_view(&s, &u, None, None, Some(e.message)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(super) async fn retry_submit(
     State(s): State<AppState>,
     ReqCtx(ctx): ReqCtx,

@@ -139,6 +139,7 @@ fn table() -> Vec<(&'static str, Entry)> {
         ("/notify", page(notify::page)),
         ("/notify/test", form(notify::test_submit)),
         ("/notify/dead/{id}/retry", form(notify::retry_submit)),
+        ("/notify/dead/export", form(notify::export_submit)),
         ("/notify/org-prefs", form(notify::org_prefs_submit)),
         ("/notify/mine", page(notify::mine_page)),
         ("/notify/mine", form(notify::mine_submit)),
