@@ -78,60 +78,42 @@ fn outbox_row(r: &AnyRow) -> Result<OutboxRow, AppError> {
     })
 }
 
+/// The insert of one outbox row.
+fn outbox_insert(o: &OutboxRow) -> sea_query::InsertStatement {
+    Query::insert()
+        .into_table("notify_outbox")
+        .columns(COLS)
+        .values_panic([
+            o.id.clone().into(),
+            o.user_id.clone().into(),
+            o.channel.clone().into(),
+            o.kind.clone().into(),
+            o.title.clone().into(),
+            o.body.clone().into(),
+            o.link.clone().into(),
+            i64::from(o.urgent).into(),
+            o.created_at.into(),
+            o.status.clone().into(),
+            o.attempts.into(),
+            o.next_at.into(),
+            o.lease_until.into(),
+            o.claim.clone().into(),
+            o.last_error.clone().into(),
+            o.sent_at.into(),
+        ])
+        .to_owned()
+}
+
 /// Queues a row inside the caller's transaction.
 pub async fn insert_outbox(c: &mut DbConn, o: &OutboxRow) -> Result<(), AppError> {
-    c.defer(
-        &Query::insert()
-            .into_table("notify_outbox")
-            .columns(COLS)
-            .values_panic([
-                o.id.clone().into(),
-                o.user_id.clone().into(),
-                o.channel.clone().into(),
-                o.kind.clone().into(),
-                o.title.clone().into(),
-                o.body.clone().into(),
-                o.link.clone().into(),
-                i64::from(o.urgent).into(),
-                o.created_at.into(),
-                o.status.clone().into(),
-                o.attempts.into(),
-                o.next_at.into(),
-                o.lease_until.into(),
-                o.claim.clone().into(),
-                o.last_error.clone().into(),
-                o.sent_at.into(),
-            ])
-            .to_owned(),
-    )
-    .await
+    c.defer(&outbox_insert(o)).await
 }
 
 /// Queues a row unless one with its id is queued already (a group
 /// robot's message of a notice sent to several users).
 pub async fn insert_outbox_once(c: &mut DbConn, o: &OutboxRow) -> Result<(), AppError> {
     c.defer(
-        &Query::insert()
-            .into_table("notify_outbox")
-            .columns(COLS)
-            .values_panic([
-                o.id.clone().into(),
-                o.user_id.clone().into(),
-                o.channel.clone().into(),
-                o.kind.clone().into(),
-                o.title.clone().into(),
-                o.body.clone().into(),
-                o.link.clone().into(),
-                i64::from(o.urgent).into(),
-                o.created_at.into(),
-                o.status.clone().into(),
-                o.attempts.into(),
-                o.next_at.into(),
-                o.lease_until.into(),
-                o.claim.clone().into(),
-                o.last_error.clone().into(),
-                o.sent_at.into(),
-            ])
+        &outbox_insert(o)
             .on_conflict(OnConflict::column("id").do_nothing().to_owned())
             .to_owned(),
     )

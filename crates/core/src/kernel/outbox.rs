@@ -784,6 +784,27 @@ fn describe(prefs: &[PrefInput]) -> String {
         .join("；")
 }
 
+/// Writes an owner's preferences, kind by kind (`None`: the row goes, so
+/// the owner follows the organisation's default again).
+async fn save_prefs(
+    c: &mut DbConn,
+    owner_type: &str,
+    owner_id: &str,
+    prefs: &[PrefInput],
+    now: i64,
+) -> Result<(), AppError> {
+    for (kind, chs) in prefs {
+        let row = PrefRow {
+            owner_type: owner_type.into(),
+            owner_id: owner_id.into(),
+            kind: kind.clone(),
+            channels: chs.clone().unwrap_or_default(),
+        };
+        store::set_pref(c, &new_id(), &row, chs.is_some(), now).await?;
+    }
+    Ok(())
+}
+
 /// Saves a user's own addresses and preferences (their own account: no
 /// role needed), audited (`notify.my_settings`).
 pub async fn set_my_settings(
@@ -802,21 +823,7 @@ pub async fn set_my_settings(
     let now = p.now_us();
     in_tx!(p.db, |c| {
         store::set_contacts(&mut c, &pr.user_id, &contacts, now).await?;
-        for (kind, chs) in &prefs {
-            store::set_pref(
-                &mut c,
-                &new_id(),
-                &PrefRow {
-                    owner_type: "user".into(),
-                    owner_id: pr.user_id.clone(),
-                    kind: kind.clone(),
-                    channels: chs.clone().unwrap_or_default(),
-                },
-                chs.is_some(),
-                now,
-            )
-            .await?;
-        }
+        save_prefs(&mut c, "user", &pr.user_id, &prefs, now).await?;
         audit::record(
             p,
             &mut c,
@@ -875,21 +882,7 @@ pub async fn set_org_prefs(
             .await?
             .ok_or_else(|| AppError::not_found("组织机构"))?;
         let auth = pr.authorize(Action::ConfigEdit, &org.path)?;
-        for (kind, chs) in &prefs {
-            store::set_pref(
-                &mut c,
-                &new_id(),
-                &PrefRow {
-                    owner_type: "org".into(),
-                    owner_id: org.id.clone(),
-                    kind: kind.clone(),
-                    channels: chs.clone().unwrap_or_default(),
-                },
-                chs.is_some(),
-                now,
-            )
-            .await?;
-        }
+        save_prefs(&mut c, "org", &org.id, &prefs, now).await?;
         audit::record(
             p,
             &mut c,
